@@ -1,0 +1,15 @@
+//! A business: the unit of ownership. Every other record belongs to exactly one, and nothing crosses
+//! from one business to another.
+
+use crate::{BusinessId, Currency};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Business {
+    pub id: BusinessId,
+    pub name: String,
+    /// The currency amounts are reported in when a file does not say.
+    pub currency: Currency,
+    /// IANA time-zone name used to cut days and weeks for reports ("Europe/London").
+    pub timezone: String,
+}

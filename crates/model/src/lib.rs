@@ -1,0 +1,41 @@
+//! Trailmap's one domain model. Every other crate speaks in these types, so a later capability adds
+//! behaviour, not a second model. Nothing here does I/O; the few methods are pure (rule matching,
+//! defaults, key derivation).
+
+mod business;
+mod change;
+mod channel;
+mod customer;
+mod event;
+mod feedback;
+mod ids;
+mod incoming;
+mod map;
+mod money;
+mod order;
+mod persona;
+mod spend;
+mod stage;
+mod survey;
+mod table;
+mod time;
+mod touchpoint;
+
+pub use business::Business;
+pub use change::Change;
+pub use channel::Channel;
+pub use customer::{Customer, Identity, IdentityKind};
+pub use event::{Event, EventKey, Properties};
+pub use feedback::{Feedback, FeedbackKind};
+pub use ids::*;
+pub use incoming::{IncomingCustomer, IncomingEvent, IncomingFeedback, IncomingOrder, IncomingResponse, IncomingSpend};
+pub use map::{Card, Evidence, JourneyMap, Lane, MapStage, MapVersionKind, PersonaEmotion};
+pub use money::{Currency, Money};
+pub use order::{Order, OrderLine};
+pub use persona::{CustomerCondition, CustomerField, CustomerRule, Persona};
+pub use spend::Spend;
+pub use stage::{Stage, DEFAULT_STAGES};
+pub use survey::{Answer, AnswerValue, Question, QuestionKind, SkipRule, Survey, SurveyResponse};
+pub use table::{EventColumns, EventTable, StringId};
+pub use time::{Timestamp, TimestampError};
+pub use touchpoint::{event_field, Condition, EventField, EventRule, Op, Touchpoint, TouchpointChannel};
