@@ -1,1 +1,182 @@
-//! Placeholder while the crate is being written.
+//! Persistence. The [`Store`] trait is what the rest of Trailmap sees; [`SqliteStore`] is the
+//! embedded default (one file, WAL, versioned migrations) and the reference every other backend
+//! must agree with.
+//!
+//! Writes happen only inside [`Store::write`]: a closure receives a [`Writer`], and everything it
+//! writes lands in one transaction when it returns `Ok`, or nothing lands when it returns `Err`.
+//! That is how an import lands whole or not at all. A write that returned is on disk: the store
+//! runs SQLite with `synchronous = FULL`.
+
+mod schema;
+mod segment;
+mod sqlite;
+mod writer;
+
+pub use segment::SEGMENT_ROWS;
+pub use sqlite::SqliteStore;
+
+use serde::Serialize;
+use trailmap_model::{
+    Business, BusinessId, Change, ChangeId, Currency, Customer, CustomerId, EventColumns,
+    EventTable, Feedback, IncomingCustomer, IncomingEvent, IncomingFeedback, IncomingOrder,
+    IncomingResponse, IncomingSpend, JourneyMap, MapId, Order, Persona, PersonaId, Spend, Stage,
+    Survey, SurveyResponse, SurveyId, Touchpoint, TouchpointId,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot open the store at {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error("the store at {path} has schema version {found}, newer than this trailmap knows ({known}); upgrade trailmap")]
+    TooNew { path: String, found: i64, known: i64 },
+    #[error("the store is damaged: {0}")]
+    Corrupt(String),
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: i64 },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What a write added and what it found already there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WriteSummary {
+    pub events_added: u64,
+    pub events_duplicate: u64,
+    pub customers_added: u64,
+    pub customers_updated: u64,
+    /// Customers folded into another because an identity linked them.
+    pub customers_merged: u64,
+    pub orders_added: u64,
+    pub orders_duplicate: u64,
+    pub spend_added: u64,
+    pub spend_duplicate: u64,
+    pub feedback_added: u64,
+    pub feedback_duplicate: u64,
+    pub responses_added: u64,
+    pub responses_duplicate: u64,
+}
+
+impl WriteSummary {
+    pub fn added(&self) -> u64 {
+        self.events_added
+            + self.customers_added
+            + self.orders_added
+            + self.spend_added
+            + self.feedback_added
+            + self.responses_added
+    }
+
+    pub fn duplicates(&self) -> u64 {
+        self.events_duplicate
+            + self.orders_duplicate
+            + self.spend_duplicate
+            + self.feedback_duplicate
+            + self.responses_duplicate
+    }
+}
+
+/// The size of a business's data, by kind.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BusinessSummary {
+    pub business: String,
+    pub customers: u64,
+    pub identities: u64,
+    pub events: u64,
+    pub first_event: Option<String>,
+    pub last_event: Option<String>,
+    pub orders: u64,
+    /// Order revenue in major units of the business's currency (orders in other currencies are
+    /// not converted and not included).
+    pub revenue: f64,
+    pub currency: String,
+    pub stages: u64,
+    pub touchpoints: u64,
+    pub personas: u64,
+    pub maps: u64,
+    pub surveys: u64,
+    pub responses: u64,
+    pub feedback: u64,
+    pub changes: u64,
+    pub spend_rows: u64,
+    pub spend: f64,
+}
+
+/// One version of a journey map.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MapVersion {
+    pub version: u32,
+    pub author: String,
+    pub created_at: trailmap_model::Timestamp,
+    pub map: JourneyMap,
+}
+
+/// Everything a write can do. Records for creation carry id 0; the writer assigns the ids.
+pub trait Writer {
+    /// Creates a business with the default stages.
+    fn create_business(&mut self, name: &str, currency: Currency, timezone: &str) -> Result<(Business, Vec<Stage>)>;
+    fn create_touchpoint(&mut self, touchpoint: &Touchpoint) -> Result<TouchpointId>;
+    fn create_persona(&mut self, persona: &Persona) -> Result<PersonaId>;
+    /// Saves a map as a new version; a map with id 0 is created.
+    fn save_map(&mut self, map: &JourneyMap, author: &str) -> Result<MapId>;
+    /// Creates a survey, assigning ids to it and its questions; returns it as stored.
+    fn create_survey(&mut self, survey: &Survey) -> Result<Survey>;
+    fn add_change(&mut self, change: &Change) -> Result<ChangeId>;
+
+    /// Adds or updates a customer; returns the customer and whether it is new.
+    fn add_customer(&mut self, business: BusinessId, customer: &IncomingCustomer) -> Result<(CustomerId, bool)>;
+    /// Adds an event unless one with the same key is there; returns whether it was added.
+    fn add_event(&mut self, business: BusinessId, event: &IncomingEvent) -> Result<bool>;
+    /// Adds an order and its `purchase` event unless the order number is there.
+    fn add_order(&mut self, business: BusinessId, order: &IncomingOrder) -> Result<bool>;
+    fn add_spend(&mut self, business: BusinessId, spend: &IncomingSpend) -> Result<bool>;
+    fn add_feedback(&mut self, business: BusinessId, feedback: &IncomingFeedback) -> Result<bool>;
+    fn add_response(&mut self, business: BusinessId, response: &IncomingResponse) -> Result<bool>;
+
+    /// Records that a file was imported, with what this write has done so far.
+    fn record_import(&mut self, business: BusinessId, kind: &str, file: &str) -> Result<()>;
+    /// What this write has done so far.
+    fn summary(&self) -> WriteSummary;
+}
+
+/// A write closure: gets the writer, returns Ok to commit or Err to roll back.
+pub type WriteFn<'a, E> = dyn FnMut(&mut dyn Writer) -> std::result::Result<(), E> + 'a;
+
+/// The store as the rest of Trailmap sees it.
+pub trait Store {
+    /// Runs `f` in one transaction. Its writes land when it returns Ok, and none of them when it
+    /// returns Err (or the process dies before the commit). Errors of the store itself are turned
+    /// into `E` with `From`.
+    fn write<E: From<StoreError>>(&mut self, f: &mut WriteFn<'_, E>) -> std::result::Result<WriteSummary, E>
+    where
+        Self: Sized;
+
+    fn businesses(&self) -> Result<Vec<Business>>;
+    fn business_by_name(&self, name: &str) -> Result<Option<Business>>;
+    fn business(&self, id: BusinessId) -> Result<Business>;
+    fn summary(&self, business: BusinessId) -> Result<BusinessSummary>;
+
+    fn stages(&self, business: BusinessId) -> Result<Vec<Stage>>;
+    fn touchpoints(&self, business: BusinessId) -> Result<Vec<Touchpoint>>;
+    fn personas(&self, business: BusinessId) -> Result<Vec<Persona>>;
+    /// The newest version of every map.
+    fn maps(&self, business: BusinessId) -> Result<Vec<JourneyMap>>;
+    fn map_versions(&self, map: MapId) -> Result<Vec<MapVersion>>;
+    fn surveys(&self, business: BusinessId) -> Result<Vec<Survey>>;
+    fn responses(&self, survey: SurveyId) -> Result<Vec<SurveyResponse>>;
+    fn feedback(&self, business: BusinessId) -> Result<Vec<Feedback>>;
+    fn changes(&self, business: BusinessId) -> Result<Vec<Change>>;
+    fn spend(&self, business: BusinessId) -> Result<Vec<Spend>>;
+
+    /// Customers not merged into another, by id.
+    fn customers(&self, business: BusinessId, limit: usize, offset: usize) -> Result<Vec<Customer>>;
+    fn customer(&self, id: CustomerId) -> Result<Customer>;
+    fn orders(&self, business: BusinessId) -> Result<Vec<Order>>;
+
+    /// All events of a business in columnar form, each row resolved to its current customer, in
+    /// the order they were written.
+    fn load_events(&self, business: BusinessId, columns: EventColumns) -> Result<EventTable>;
+}

@@ -1,0 +1,215 @@
+//! The schema as numbered migrations. A store records how far it has come in `PRAGMA user_version`
+//! and applies the rest in one transaction when opened, so an old file is upgraded whole or not at
+//! all. Never edit a migration that has shipped: add the next one.
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE businesses (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    currency TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+-- A merged customer keeps its row with merged_into set, so old references can be followed.
+CREATE TABLE customers (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    external_id TEXT,
+    email TEXT,
+    name TEXT,
+    first_seen INTEGER NOT NULL,
+    properties TEXT NOT NULL DEFAULT '{}',
+    merged_into INTEGER REFERENCES customers(id)
+);
+CREATE INDEX customers_business ON customers(business, merged_into);
+
+CREATE TABLE identities (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    customer INTEGER NOT NULL REFERENCES customers(id),
+    UNIQUE (business, kind, value)
+);
+CREATE INDEX identities_customer ON identities(customer);
+
+-- The dictionary every event segment's text columns index into; id 0 is reserved for "absent".
+CREATE TABLE strings (
+    id INTEGER PRIMARY KEY,
+    value TEXT NOT NULL UNIQUE
+);
+
+-- Events, in columnar segments of up to SEGMENT_ROWS rows (see segment.rs). Rows point at
+-- identities, never at customers, so merging customers never rewrites a segment.
+CREATE TABLE event_segments (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    rows INTEGER NOT NULL,
+    min_time INTEGER NOT NULL,
+    max_time INTEGER NOT NULL,
+    columns BLOB NOT NULL
+);
+CREATE INDEX event_segments_business ON event_segments(business, id);
+
+-- The deduplication keys of each segment's rows, apart so that loading events never reads them.
+CREATE TABLE event_keys (
+    segment INTEGER PRIMARY KEY REFERENCES event_segments(id),
+    business INTEGER NOT NULL,
+    keys BLOB NOT NULL
+);
+CREATE INDEX event_keys_business ON event_keys(business);
+
+CREATE TABLE orders (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    external_id TEXT NOT NULL,
+    customer INTEGER NOT NULL REFERENCES customers(id),
+    time INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    subtotal INTEGER,
+    shipping INTEGER,
+    tax INTEGER,
+    discount INTEGER,
+    status TEXT,
+    channel TEXT,
+    source TEXT,
+    properties TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (business, external_id)
+);
+CREATE INDEX orders_customer ON orders(customer);
+
+CREATE TABLE order_lines (
+    order_id INTEGER NOT NULL REFERENCES orders(id),
+    position INTEGER NOT NULL,
+    sku TEXT,
+    name TEXT NOT NULL,
+    quantity INTEGER NOT NULL,
+    unit_price INTEGER NOT NULL,
+    PRIMARY KEY (order_id, position)
+) WITHOUT ROWID;
+
+CREATE TABLE stages (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    name TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    description TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE touchpoints (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    name TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    stage INTEGER REFERENCES stages(id),
+    online INTEGER NOT NULL,
+    rule TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    UNIQUE (business, name)
+);
+
+-- Documents whose shape evolves with the product are kept as JSON of the model's types.
+CREATE TABLE personas (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    doc TEXT NOT NULL
+);
+
+CREATE TABLE journey_maps (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    created_at INTEGER NOT NULL
+);
+
+-- Every edit of a map is a new version; the newest is the map.
+CREATE TABLE map_versions (
+    map INTEGER NOT NULL REFERENCES journey_maps(id),
+    version INTEGER NOT NULL,
+    author TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (map, version)
+) WITHOUT ROWID;
+
+CREATE TABLE surveys (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    doc TEXT NOT NULL
+);
+
+-- Questions get their ids here so answers can point at them; their content lives in the survey doc.
+CREATE TABLE questions (
+    id INTEGER PRIMARY KEY,
+    survey INTEGER NOT NULL REFERENCES surveys(id)
+);
+
+CREATE TABLE survey_responses (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    survey INTEGER NOT NULL REFERENCES surveys(id),
+    customer INTEGER REFERENCES customers(id),
+    submitted_at INTEGER NOT NULL,
+    hidden TEXT NOT NULL,
+    answers TEXT NOT NULL,
+    dedup_key TEXT NOT NULL,
+    UNIQUE (business, dedup_key)
+);
+CREATE INDEX survey_responses_survey ON survey_responses(survey);
+
+CREATE TABLE feedback (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    kind TEXT NOT NULL,
+    source TEXT NOT NULL,
+    external_id TEXT,
+    customer INTEGER REFERENCES customers(id),
+    author TEXT,
+    time INTEGER NOT NULL,
+    rating REAL,
+    text TEXT NOT NULL,
+    link TEXT,
+    touchpoint INTEGER REFERENCES touchpoints(id),
+    tags TEXT NOT NULL DEFAULT '[]',
+    dedup_key TEXT NOT NULL,
+    UNIQUE (business, dedup_key)
+);
+
+CREATE TABLE changes (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    date TEXT NOT NULL,
+    touchpoints TEXT NOT NULL,
+    stages TEXT NOT NULL,
+    kpi TEXT,
+    owner TEXT
+);
+
+CREATE TABLE spend (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    channel TEXT NOT NULL,
+    source TEXT,
+    campaign TEXT,
+    start TEXT NOT NULL,
+    end TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX spend_unique ON spend(business, channel, coalesce(source, ''), coalesce(campaign, ''), start, end);
+
+-- One row per import that landed, for the record.
+CREATE TABLE imports (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    kind TEXT NOT NULL,
+    file TEXT NOT NULL,
+    added INTEGER NOT NULL,
+    duplicates INTEGER NOT NULL,
+    at INTEGER NOT NULL
+);
+"#];

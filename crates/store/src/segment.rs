@@ -1,0 +1,276 @@
+//! The columnar encoding of event segments. A segment holds up to [`SEGMENT_ROWS`] events as one
+//! LZ4-compressed block per column, so loading events for analysis is a few large blob reads and
+//! memcpy-speed decoding instead of millions of row fetches; that is what lets a fresh process load
+//! ten million events in about a second.
+//!
+//! Layout: magic `TMS1`, row count (u32), column count (u8), then per column its compressed length
+//! (u32) and the block (LZ4 with the uncompressed size prepended). All integers little-endian.
+//! Times are stored as deltas from the previous row, which compress to almost nothing.
+
+use crate::StoreError;
+use lz4_flex::block::{compress_prepend_size, decompress_size_prepended};
+
+/// Rows per segment: big enough for fast sequential loads, small enough to build in memory.
+pub const SEGMENT_ROWS: usize = 1 << 16;
+
+const MAGIC: &[u8; 4] = b"TMS1";
+
+/// The text columns of a segment, in their on-disk order.
+pub const TEXT_COLUMNS: usize = 8;
+
+/// One event as the segment stores it: every text field already interned.
+#[derive(Debug, Clone, Default)]
+pub struct SegmentRow {
+    pub time: i64,
+    pub identity: i64,
+    /// name, channel, source, medium, campaign, referrer, page, currency.
+    pub text: [u32; TEXT_COLUMNS],
+    pub revenue_minor: i64,
+    /// JSON text of the properties; empty for none.
+    pub properties: String,
+}
+
+/// Accumulates rows and encodes them.
+#[derive(Debug, Default)]
+pub struct SegmentBuilder {
+    time: Vec<i64>,
+    identity: Vec<i64>,
+    text: [Vec<u32>; TEXT_COLUMNS],
+    revenue: Vec<i64>,
+    property_lengths: Vec<u32>,
+    property_bytes: Vec<u8>,
+    pub keys: Vec<u128>,
+}
+
+impl SegmentBuilder {
+    pub fn len(&self) -> usize {
+        self.time.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.time.is_empty()
+    }
+
+    pub fn push(&mut self, key: u128, row: &SegmentRow) {
+        self.keys.push(key);
+        self.time.push(row.time);
+        self.identity.push(row.identity);
+        for (column, value) in self.text.iter_mut().zip(row.text) {
+            column.push(value);
+        }
+        self.revenue.push(row.revenue_minor);
+        self.property_lengths.push(row.properties.len() as u32);
+        self.property_bytes.extend_from_slice(row.properties.as_bytes());
+    }
+
+    pub fn min_max_time(&self) -> (i64, i64) {
+        let min = self.time.iter().copied().min().unwrap_or(0);
+        let max = self.time.iter().copied().max().unwrap_or(0);
+        (min, max)
+    }
+
+    /// Encodes the columns and the keys, and empties the builder.
+    pub fn finish(&mut self) -> (Vec<u8>, Vec<u8>) {
+        let rows = self.len();
+        let mut out = Vec::with_capacity(rows * 8);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(rows as u32).to_le_bytes());
+        out.push((4 + TEXT_COLUMNS) as u8);
+        let mut previous = 0i64;
+        let deltas: Vec<u8> = self
+            .time
+            .iter()
+            .flat_map(|&t| {
+                let delta = t.wrapping_sub(previous);
+                previous = t;
+                delta.to_le_bytes()
+            })
+            .collect();
+        push_block(&mut out, &deltas);
+        push_block(&mut out, &i64_bytes(&self.identity));
+        for column in &self.text {
+            push_block(&mut out, &column.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>());
+        }
+        push_block(&mut out, &i64_bytes(&self.revenue));
+        let mut properties: Vec<u8> = self.property_lengths.iter().flat_map(|v| v.to_le_bytes()).collect();
+        properties.extend_from_slice(&self.property_bytes);
+        push_block(&mut out, &properties);
+        let keys = self.keys.iter().flat_map(|k| k.to_le_bytes()).collect();
+        *self = SegmentBuilder::default();
+        (out, keys)
+    }
+}
+
+fn i64_bytes(values: &[i64]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn push_block(out: &mut Vec<u8>, raw: &[u8]) {
+    let block = compress_prepend_size(raw);
+    out.extend_from_slice(&(block.len() as u32).to_le_bytes());
+    out.extend_from_slice(&block);
+}
+
+/// A decoded segment. Properties are decoded only when asked for.
+#[derive(Debug, Default)]
+pub struct DecodedSegment {
+    pub time: Vec<i64>,
+    pub identity: Vec<i64>,
+    pub text: [Vec<u32>; TEXT_COLUMNS],
+    pub revenue: Vec<i64>,
+    pub properties: Option<Vec<Option<Box<str>>>>,
+}
+
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    segment: i64,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], StoreError> {
+        if self.bytes.len() < n {
+            return Err(corrupt(self.segment, "truncated"));
+        }
+        let (head, tail) = self.bytes.split_at(n);
+        self.bytes = tail;
+        Ok(head)
+    }
+
+    fn u32(&mut self) -> Result<u32, StoreError> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn block(&mut self, rows: usize, width: usize) -> Result<Vec<u8>, StoreError> {
+        let len = self.u32()? as usize;
+        let raw = decompress_size_prepended(self.take(len)?)
+            .map_err(|e| corrupt(self.segment, &format!("bad block: {e}")))?;
+        if width > 0 && raw.len() != rows * width {
+            return Err(corrupt(self.segment, "column length does not match the row count"));
+        }
+        Ok(raw)
+    }
+}
+
+fn corrupt(segment: i64, why: &str) -> StoreError {
+    StoreError::Corrupt(format!("event segment {segment}: {why}"))
+}
+
+fn read_i64s(raw: &[u8]) -> Vec<i64> {
+    raw.chunks_exact(8)
+        .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+        .collect()
+}
+
+pub fn decode(segment: i64, bytes: &[u8], with_properties: bool) -> Result<DecodedSegment, StoreError> {
+    let mut cursor = Cursor { bytes, segment };
+    if cursor.take(4)? != MAGIC {
+        return Err(corrupt(segment, "unknown format"));
+    }
+    let rows = cursor.u32()? as usize;
+    let columns = cursor.take(1)?[0] as usize;
+    if columns != 4 + TEXT_COLUMNS {
+        return Err(corrupt(segment, "unexpected column count"));
+    }
+    let mut out = DecodedSegment::default();
+    let mut time = 0i64;
+    out.time = read_i64s(&cursor.block(rows, 8)?)
+        .into_iter()
+        .map(|delta| {
+            time = time.wrapping_add(delta);
+            time
+        })
+        .collect();
+    out.identity = read_i64s(&cursor.block(rows, 8)?);
+    for column in out.text.iter_mut() {
+        *column = cursor
+            .block(rows, 4)?
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+    }
+    out.revenue = read_i64s(&cursor.block(rows, 8)?);
+    if with_properties {
+        let raw = cursor.block(rows, 0)?;
+        if raw.len() < rows * 4 {
+            return Err(corrupt(segment, "properties column too short"));
+        }
+        let (lengths, mut text) = raw.split_at(rows * 4);
+        let mut properties = Vec::with_capacity(rows);
+        for c in lengths.chunks_exact(4) {
+            let len = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as usize;
+            if text.len() < len {
+                return Err(corrupt(segment, "properties column too short"));
+            }
+            let (this, rest) = text.split_at(len);
+            text = rest;
+            properties.push(if len == 0 {
+                None
+            } else {
+                Some(
+                    std::str::from_utf8(this)
+                        .map_err(|_| corrupt(segment, "properties are not UTF-8"))?
+                        .into(),
+                )
+            });
+        }
+        out.properties = Some(properties);
+    }
+    Ok(out)
+}
+
+pub fn decode_keys(segment: i64, bytes: &[u8]) -> Result<impl Iterator<Item = u128> + '_, StoreError> {
+    if bytes.len() % 16 != 0 {
+        return Err(corrupt(segment, "key block length is not a multiple of 16"));
+    }
+    Ok(bytes.chunks_exact(16).map(|c| {
+        let mut b = [0u8; 16];
+        b.copy_from_slice(c);
+        u128::from_le_bytes(b)
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_rows() {
+        let mut builder = SegmentBuilder::default();
+        for i in 0..1000i64 {
+            let row = SegmentRow {
+                time: 1_700_000_000_000 + i * 37 - (i % 3) * 1000,
+                identity: i % 17,
+                text: [1, 2, 3, 4, 5, 6, i as u32, 0],
+                revenue_minor: if i % 10 == 0 { 1250 } else { 0 },
+                properties: if i % 2 == 0 { format!("{{\"i\":{i}}}") } else { String::new() },
+            };
+            builder.push(i as u128 * 7919, &row);
+        }
+        let (columns, keys) = builder.finish();
+        assert!(builder.is_empty());
+        let decoded = decode(1, &columns, true).unwrap();
+        assert_eq!(decoded.time.len(), 1000);
+        assert_eq!(decoded.time[5], 1_700_000_000_000 + 5 * 37 - 2000);
+        assert_eq!(decoded.identity[16], 16);
+        assert_eq!(decoded.text[6][999], 999);
+        assert_eq!(decoded.revenue[10], 1250);
+        let properties = decoded.properties.unwrap();
+        assert_eq!(properties[4].as_deref(), Some("{\"i\":4}"));
+        assert_eq!(properties[5], None);
+        let keys: Vec<u128> = decode_keys(1, &keys).unwrap().collect();
+        assert_eq!(keys[3], 3 * 7919);
+        assert!(decode(1, &columns, false).unwrap().properties.is_none());
+    }
+
+    #[test]
+    fn corrupt_blobs_are_errors_not_panics() {
+        let mut builder = SegmentBuilder::default();
+        builder.push(1, &SegmentRow::default());
+        let (columns, _) = builder.finish();
+        for cut in [0, 3, 9, columns.len() / 2, columns.len() - 1] {
+            assert!(decode(9, &columns[..cut], true).is_err(), "cut at {cut}");
+        }
+        assert!(decode_keys(9, &[0u8; 15]).is_err());
+    }
+}

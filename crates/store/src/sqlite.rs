@@ -1,0 +1,581 @@
+//! The embedded store: one SQLite file in WAL mode. Reads are plain queries; documents (personas,
+//! maps, surveys) are JSON of the model's types; events are columnar segments (see segment.rs).
+
+use crate::schema::MIGRATIONS;
+use crate::segment;
+use crate::writer::SqliteWriter;
+use crate::{BusinessSummary, MapVersion, Result, Store, StoreError, WriteFn, WriteSummary};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use std::path::{Path, PathBuf};
+use trailmap_model::*;
+
+#[derive(Debug)]
+pub struct SqliteStore {
+    pub(crate) conn: Connection,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens the store at `path`, creating the file (and its folder) when missing and bringing its
+    /// schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let open_error = |reason: String| StoreError::Open { path: path.display().to_string(), reason };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| open_error(e.to_string()))?;
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| open_error(e.to_string()))?;
+        let mut store = SqliteStore { conn, path: path.to_path_buf() };
+        store.configure().map_err(|e| open_error(e.to_string()))?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// A store in memory, for tests.
+    pub fn in_memory() -> Result<SqliteStore> {
+        let conn = Connection::open_in_memory()?;
+        let mut store = SqliteStore { conn, path: PathBuf::from(":memory:") };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(&self) -> rusqlite::Result<()> {
+        // WAL lets readers run beside the one writer; FULL makes every commit durable before it
+        // returns, which is what "acknowledged" means for us.
+        let mode: String = self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if mode != "wal" && mode != "memory" {
+            return Err(rusqlite::Error::InvalidParameterName(format!("journal mode {mode}, expected wal")));
+        }
+        self.conn.execute_batch(
+            "PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;
+             PRAGMA cache_size = -65536;
+             PRAGMA temp_store = MEMORY;",
+        )
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::TooNew { path: self.path.display().to_string(), found: version, known });
+        }
+        if version == known {
+            return Ok(());
+        }
+        let tx = self.conn.transaction()?;
+        for migration in &MIGRATIONS[version as usize..] {
+            tx.execute_batch(migration)?;
+        }
+        tx.pragma_update(None, "user_version", known)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The schema version this store is at.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    fn docs<T: serde::de::DeserializeOwned>(&self, sql: &str, business: i64, what: &'static str) -> Result<Vec<(i64, T)>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map([business], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|row| {
+            let (id, doc) = row?;
+            let value = serde_json::from_str(&doc)
+                .map_err(|e| StoreError::Corrupt(format!("{what} {id}: {e}")))?;
+            Ok((id, value))
+        })
+        .collect()
+    }
+}
+
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+pub(crate) fn currency(text: &str) -> Result<Currency> {
+    Currency::parse(text).ok_or_else(|| StoreError::Corrupt(format!("bad currency code {text:?}")))
+}
+
+pub(crate) fn date(text: &str) -> Result<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| StoreError::Corrupt(format!("bad date {text:?}")))
+}
+
+fn business_row(r: &Row<'_>) -> rusqlite::Result<(i64, String, String, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+}
+
+fn to_business((id, name, cur, timezone): (i64, String, String, String)) -> Result<Business> {
+    Ok(Business { id: BusinessId(id), name, currency: currency(&cur)?, timezone })
+}
+
+fn customer_row(r: &Row<'_>) -> rusqlite::Result<(i64, i64, Option<String>, Option<String>, Option<String>, i64, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+}
+
+type CustomerRow = (i64, i64, Option<String>, Option<String>, Option<String>, i64, String);
+
+fn to_customer((id, business, external_id, email, name, first_seen, properties): CustomerRow) -> Result<Customer> {
+    Ok(Customer {
+        id: CustomerId(id),
+        business: BusinessId(business),
+        external_id,
+        email,
+        name,
+        first_seen: Timestamp(first_seen),
+        properties: parse_json(&properties, "customer properties")?,
+    })
+}
+
+const CUSTOMER_COLUMNS: &str = "id, business, external_id, email, name, first_seen, properties";
+
+impl Store for SqliteStore {
+    fn write<E: From<StoreError>>(&mut self, f: &mut WriteFn<'_, E>) -> std::result::Result<WriteSummary, E> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let summary = {
+            let mut writer = SqliteWriter::new(&tx);
+            f(&mut writer)?;
+            writer.flush()?;
+            writer.summary_now()
+        };
+        tx.commit().map_err(StoreError::from)?;
+        Ok(summary)
+    }
+
+    fn businesses(&self) -> Result<Vec<Business>> {
+        let mut stmt = self.conn.prepare_cached("SELECT id, name, currency, timezone FROM businesses ORDER BY id")?;
+        let rows: Vec<_> = stmt.query_map([], business_row)?.collect::<rusqlite::Result<_>>()?;
+        rows.into_iter().map(to_business).collect()
+    }
+
+    fn business_by_name(&self, name: &str) -> Result<Option<Business>> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT id, name, currency, timezone FROM businesses WHERE name = ?1 COLLATE NOCASE",
+                [name],
+                business_row,
+            )
+            .optional()?;
+        row.map(to_business).transpose()
+    }
+
+    fn business(&self, id: BusinessId) -> Result<Business> {
+        let row = self
+            .conn
+            .query_row("SELECT id, name, currency, timezone FROM businesses WHERE id = ?1", [id.0], business_row)
+            .optional()?
+            .ok_or(StoreError::NotFound { what: "business", id: id.0 })?;
+        to_business(row)
+    }
+
+    fn summary(&self, business: BusinessId) -> Result<BusinessSummary> {
+        let b = self.business(business)?;
+        let count = |sql: &str| -> Result<u64> {
+            Ok(self.conn.query_row(sql, [business.0], |r| r.get::<_, i64>(0))? as u64)
+        };
+        let (first, last): (Option<i64>, Option<i64>) = self.conn.query_row(
+            "SELECT min(min_time), max(max_time) FROM event_segments WHERE business = ?1",
+            [business.0],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let revenue_minor: i64 = self.conn.query_row(
+            "SELECT coalesce(sum(total), 0) FROM orders WHERE business = ?1 AND currency = ?2",
+            params![business.0, b.currency.as_str()],
+            |r| r.get(0),
+        )?;
+        let spend_minor: i64 = self.conn.query_row(
+            "SELECT coalesce(sum(amount), 0) FROM spend WHERE business = ?1 AND currency = ?2",
+            params![business.0, b.currency.as_str()],
+            |r| r.get(0),
+        )?;
+        let scale = b.currency.minor_per_major() as f64;
+        Ok(BusinessSummary {
+            business: b.name.clone(),
+            customers: count("SELECT count(*) FROM customers WHERE business = ?1 AND merged_into IS NULL")?,
+            identities: count("SELECT count(*) FROM identities WHERE business = ?1")?,
+            events: count("SELECT coalesce(sum(rows), 0) FROM event_segments WHERE business = ?1")?,
+            first_event: first.map(|t| Timestamp(t).to_rfc3339()),
+            last_event: last.map(|t| Timestamp(t).to_rfc3339()),
+            orders: count("SELECT count(*) FROM orders WHERE business = ?1")?,
+            revenue: revenue_minor as f64 / scale,
+            currency: b.currency.to_string(),
+            stages: count("SELECT count(*) FROM stages WHERE business = ?1")?,
+            touchpoints: count("SELECT count(*) FROM touchpoints WHERE business = ?1")?,
+            personas: count("SELECT count(*) FROM personas WHERE business = ?1")?,
+            maps: count("SELECT count(*) FROM journey_maps WHERE business = ?1")?,
+            surveys: count("SELECT count(*) FROM surveys WHERE business = ?1")?,
+            responses: count("SELECT count(*) FROM survey_responses WHERE business = ?1")?,
+            feedback: count("SELECT count(*) FROM feedback WHERE business = ?1")?,
+            changes: count("SELECT count(*) FROM changes WHERE business = ?1")?,
+            spend_rows: count("SELECT count(*) FROM spend WHERE business = ?1")?,
+            spend: spend_minor as f64 / scale,
+        })
+    }
+
+    fn stages(&self, business: BusinessId) -> Result<Vec<Stage>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, name, position, description FROM stages WHERE business = ?1 ORDER BY position, id",
+        )?;
+        let rows = stmt.query_map([business.0], |r| {
+            Ok(Stage {
+                id: StageId(r.get(0)?),
+                business,
+                name: r.get(1)?,
+                position: r.get(2)?,
+                description: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn touchpoints(&self, business: BusinessId) -> Result<Vec<Touchpoint>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, name, channel, stage, online, rule, description FROM touchpoints WHERE business = ?1 ORDER BY id",
+        )?;
+        let rows: Vec<(i64, String, String, Option<i64>, bool, String, String)> = stmt
+            .query_map([business.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(id, name, channel, stage, online, rule, description)| {
+                Ok(Touchpoint {
+                    id: TouchpointId(id),
+                    business,
+                    name,
+                    channel: parse_json(&format!("\"{channel}\""), "touchpoint channel")?,
+                    stage: stage.map(StageId),
+                    online,
+                    rule: parse_json(&rule, "touchpoint rule")?,
+                    description,
+                })
+            })
+            .collect()
+    }
+
+    fn personas(&self, business: BusinessId) -> Result<Vec<Persona>> {
+        let docs: Vec<(i64, Persona)> =
+            self.docs("SELECT id, doc FROM personas WHERE business = ?1 ORDER BY id", business.0, "persona")?;
+        Ok(docs.into_iter().map(|(id, p)| Persona { id: PersonaId(id), business, ..p }).collect())
+    }
+
+    fn maps(&self, business: BusinessId) -> Result<Vec<JourneyMap>> {
+        let docs: Vec<(i64, JourneyMap)> = self.docs(
+            "SELECT m.id, v.doc FROM journey_maps m JOIN map_versions v ON v.map = m.id
+             WHERE m.business = ?1 AND v.version = (SELECT max(version) FROM map_versions WHERE map = m.id)
+             ORDER BY m.id",
+            business.0,
+            "journey map",
+        )?;
+        Ok(docs.into_iter().map(|(id, m)| JourneyMap { id: MapId(id), business, ..m }).collect())
+    }
+
+    fn map_versions(&self, map: MapId) -> Result<Vec<MapVersion>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT v.version, v.author, v.created_at, v.doc, m.business FROM map_versions v
+             JOIN journey_maps m ON m.id = v.map WHERE v.map = ?1 ORDER BY v.version",
+        )?;
+        let rows: Vec<(u32, String, i64, String, i64)> = stmt
+            .query_map([map.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(version, author, at, doc, business)| {
+                let m: JourneyMap = parse_json(&doc, "journey map")?;
+                Ok(MapVersion {
+                    version,
+                    author,
+                    created_at: Timestamp(at),
+                    map: JourneyMap { id: map, business: BusinessId(business), ..m },
+                })
+            })
+            .collect()
+    }
+
+    fn surveys(&self, business: BusinessId) -> Result<Vec<Survey>> {
+        let docs: Vec<(i64, Survey)> =
+            self.docs("SELECT id, doc FROM surveys WHERE business = ?1 ORDER BY id", business.0, "survey")?;
+        Ok(docs.into_iter().map(|(id, s)| Survey { id: SurveyId(id), business, ..s }).collect())
+    }
+
+    fn responses(&self, survey: SurveyId) -> Result<Vec<SurveyResponse>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, customer, submitted_at, hidden, answers FROM survey_responses WHERE survey = ?1 ORDER BY id",
+        )?;
+        let rows: Vec<(i64, Option<i64>, i64, String, String)> = stmt
+            .query_map([survey.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(id, customer, at, hidden, answers)| {
+                Ok(SurveyResponse {
+                    id: ResponseId(id),
+                    survey,
+                    customer: customer.map(CustomerId),
+                    submitted_at: Timestamp(at),
+                    hidden: parse_json(&hidden, "response hidden fields")?,
+                    answers: parse_json(&answers, "response answers")?,
+                })
+            })
+            .collect()
+    }
+
+    fn feedback(&self, business: BusinessId) -> Result<Vec<Feedback>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, kind, source, external_id, customer, author, time, rating, text, link, touchpoint, tags
+             FROM feedback WHERE business = ?1 ORDER BY time, id",
+        )?;
+        type FeedbackRow = (i64, String, String, Option<String>, Option<i64>, Option<String>, i64, Option<f64>, String, Option<String>, Option<i64>, String);
+        let rows: Vec<FeedbackRow> = stmt
+            .query_map([business.0], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(id, kind, source, external_id, customer, author, time, rating, text, link, touchpoint, tags)| {
+                Ok(Feedback {
+                    id: FeedbackId(id),
+                    business,
+                    kind: FeedbackKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("feedback {id}: kind {kind:?}")))?,
+                    source,
+                    external_id,
+                    customer: customer.map(CustomerId),
+                    author,
+                    time: Timestamp(time),
+                    rating: rating.map(|r| r as f32),
+                    text,
+                    link,
+                    touchpoint: touchpoint.map(TouchpointId),
+                    tags: parse_json(&tags, "feedback tags")?,
+                })
+            })
+            .collect()
+    }
+
+    fn changes(&self, business: BusinessId) -> Result<Vec<Change>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, title, description, date, touchpoints, stages, kpi, owner FROM changes WHERE business = ?1 ORDER BY date, id",
+        )?;
+        type ChangeRow = (i64, String, String, String, String, String, Option<String>, Option<String>);
+        let rows: Vec<ChangeRow> = stmt
+            .query_map([business.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(id, title, description, day, touchpoints, stages, kpi, owner)| {
+                Ok(Change {
+                    id: ChangeId(id),
+                    business,
+                    title,
+                    description,
+                    date: date(&day)?,
+                    touchpoints: parse_json(&touchpoints, "change touchpoints")?,
+                    stages: parse_json(&stages, "change stages")?,
+                    kpi,
+                    owner,
+                })
+            })
+            .collect()
+    }
+
+    fn spend(&self, business: BusinessId) -> Result<Vec<Spend>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, channel, source, campaign, start, end, currency, amount FROM spend WHERE business = ?1 ORDER BY start, channel, id",
+        )?;
+        type SpendRow = (i64, String, Option<String>, Option<String>, String, String, String, i64);
+        let rows: Vec<SpendRow> = stmt
+            .query_map([business.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(id, channel, source, campaign, start, end, cur, amount)| {
+                Ok(Spend {
+                    id: SpendId(id),
+                    business,
+                    channel,
+                    source,
+                    campaign,
+                    start: date(&start)?,
+                    end: date(&end)?,
+                    amount: Money::new(amount, currency(&cur)?),
+                })
+            })
+            .collect()
+    }
+
+    fn customers(&self, business: BusinessId, limit: usize, offset: usize) -> Result<Vec<Customer>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE business = ?1 AND merged_into IS NULL ORDER BY id LIMIT ?2 OFFSET ?3"
+        ))?;
+        let rows: Vec<CustomerRow> = stmt
+            .query_map(params![business.0, limit as i64, offset as i64], customer_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter().map(to_customer).collect()
+    }
+
+    fn customer(&self, id: CustomerId) -> Result<Customer> {
+        // A merged customer's id still finds the person it became.
+        let mut current = id.0;
+        for _ in 0..64 {
+            let next: Option<Option<i64>> = self
+                .conn
+                .query_row("SELECT merged_into FROM customers WHERE id = ?1", [current], |r| r.get(0))
+                .optional()?;
+            match next {
+                None => return Err(StoreError::NotFound { what: "customer", id: id.0 }),
+                Some(Some(target)) => current = target,
+                Some(None) => break,
+            }
+        }
+        let row = self.conn.query_row(
+            &format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = ?1"),
+            [current],
+            customer_row,
+        )?;
+        to_customer(row)
+    }
+
+    fn orders(&self, business: BusinessId) -> Result<Vec<Order>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, external_id, customer, time, currency, total, subtotal, shipping, tax, discount, status, channel, source, properties
+             FROM orders WHERE business = ?1 ORDER BY time, id",
+        )?;
+        type OrderRow = (i64, String, i64, i64, String, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>, String);
+        let rows: Vec<OrderRow> = stmt
+            .query_map([business.0], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?, r.get(12)?, r.get(13)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut lines_stmt = self.conn.prepare_cached(
+            "SELECT sku, name, quantity, unit_price FROM order_lines WHERE order_id = ?1 ORDER BY position",
+        )?;
+        rows.into_iter()
+            .map(|(id, external_id, customer, time, cur, total, subtotal, shipping, tax, discount, status, channel, source, properties)| {
+                let cur = currency(&cur)?;
+                let money = |m: Option<i64>| m.map(|m| Money::new(m, cur));
+                let lines = lines_stmt
+                    .query_map([id], |r| {
+                        Ok(OrderLine {
+                            sku: r.get(0)?,
+                            name: r.get(1)?,
+                            quantity: r.get(2)?,
+                            unit_price: Money::new(r.get(3)?, cur),
+                        })
+                    })?
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok(Order {
+                    id: OrderId(id),
+                    business,
+                    external_id,
+                    customer: self.customer(CustomerId(customer))?.id,
+                    time: Timestamp(time),
+                    total: Money::new(total, cur),
+                    subtotal: money(subtotal),
+                    shipping: money(shipping),
+                    tax: money(tax),
+                    discount: money(discount),
+                    status,
+                    channel,
+                    source,
+                    lines,
+                    properties: parse_json(&properties, "order properties")?,
+                })
+            })
+            .collect()
+    }
+
+    fn load_events(&self, business: BusinessId, columns: EventColumns) -> Result<EventTable> {
+        let mut table = EventTable { strings: vec!["".into()], ..EventTable::default() };
+        {
+            let mut stmt = self.conn.prepare("SELECT id, value FROM strings ORDER BY id")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let id: i64 = row.get(0)?;
+                let value: String = row.get(1)?;
+                // Ids are dense from 1 in practice; fill any hole so indexing stays direct.
+                while (table.strings.len() as i64) < id {
+                    table.strings.push("".into());
+                }
+                table.strings.push(value.into_boxed_str());
+            }
+        }
+        // Identity id -> customer id, as a dense vector: identity ids are row ids.
+        let mut customer_of: Vec<i64> = Vec::new();
+        {
+            let mut stmt = self.conn.prepare("SELECT id, customer FROM identities WHERE business = ?1")?;
+            let mut rows = stmt.query([business.0])?;
+            while let Some(row) = rows.next()? {
+                let id: i64 = row.get(0)?;
+                let customer: i64 = row.get(1)?;
+                let index = usize::try_from(id).map_err(|_| StoreError::Corrupt(format!("identity id {id}")))?;
+                if customer_of.len() <= index {
+                    customer_of.resize(index + 1, 0);
+                }
+                customer_of[index] = customer;
+            }
+        }
+        let total: i64 = self.conn.query_row(
+            "SELECT coalesce(sum(rows), 0) FROM event_segments WHERE business = ?1",
+            [business.0],
+            |r| r.get(0),
+        )?;
+        let total = total as usize;
+        table.customer.reserve_exact(total);
+        table.time.reserve_exact(total);
+        for column in [
+            &mut table.name, &mut table.channel, &mut table.source, &mut table.medium,
+            &mut table.campaign, &mut table.referrer, &mut table.page, &mut table.currency,
+        ] {
+            column.reserve_exact(total);
+        }
+        table.revenue_minor.reserve_exact(total);
+        if columns.properties {
+            table.properties = Some(Vec::with_capacity(total));
+        }
+        let mut stmt = self.conn.prepare("SELECT id, columns FROM event_segments WHERE business = ?1 ORDER BY id")?;
+        let mut rows = stmt.query([business.0])?;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            let blob = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+            let decoded = segment::decode(id, blob, columns.properties)?;
+            for identity in &decoded.identity {
+                let customer = usize::try_from(*identity)
+                    .ok()
+                    .and_then(|i| customer_of.get(i).copied())
+                    .filter(|c| *c != 0)
+                    .ok_or_else(|| StoreError::Corrupt(format!("event segment {id}: unknown identity {identity}")))?;
+                table.customer.push(CustomerId(customer));
+            }
+            table.time.extend_from_slice(&decoded.time);
+            let [name, channel, source, medium, campaign, referrer, page, cur] = &decoded.text;
+            table.name.extend_from_slice(name);
+            table.channel.extend_from_slice(channel);
+            table.source.extend_from_slice(source);
+            table.medium.extend_from_slice(medium);
+            table.campaign.extend_from_slice(campaign);
+            table.referrer.extend_from_slice(referrer);
+            table.page.extend_from_slice(page);
+            table.currency.extend_from_slice(cur);
+            table.revenue_minor.extend_from_slice(&decoded.revenue);
+            if let (Some(all), Some(these)) = (table.properties.as_mut(), decoded.properties) {
+                all.extend(these);
+            }
+        }
+        let strings = table.strings.len() as u32;
+        for column in [&table.name, &table.channel, &table.source, &table.medium, &table.campaign, &table.referrer, &table.page, &table.currency] {
+            if column.iter().any(|&s| s >= strings) {
+                return Err(StoreError::Corrupt("an event refers to a missing string".into()));
+            }
+        }
+        Ok(table)
+    }
+}

@@ -1,0 +1,661 @@
+//! The writer of one transaction. It keeps caches (strings, identities, event keys) so that bulk
+//! imports run at hundreds of thousands of events a second, and it resolves identities: every
+//! record names its customer by identities, and the writer finds, creates or merges customers so
+//! that one person has one history.
+
+use crate::segment::{SEGMENT_ROWS, SegmentBuilder, SegmentRow, decode_keys};
+use crate::{Result, StoreError, WriteSummary, Writer};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::{HashMap, HashSet};
+use trailmap_model::*;
+use xxhash_rust::xxh3::xxh3_128;
+
+pub(crate) struct SqliteWriter<'c> {
+    conn: &'c Connection,
+    now: i64,
+    strings: HashMap<Box<str>, u32>,
+    /// identity -> (identity id, customer id when first seen in this write).
+    identities: HashMap<(BusinessId, Identity), (i64, i64)>,
+    /// Customers merged during this write, pointing at the customer they became.
+    merged: HashMap<i64, i64>,
+    /// The keys of every event of a business, loaded on its first event in this write.
+    event_keys: HashMap<BusinessId, HashSet<u128>>,
+    segments: HashMap<BusinessId, SegmentBuilder>,
+    /// The earliest time seen per customer in this write, applied to first_seen at flush.
+    first_seen: HashMap<i64, i64>,
+    summary: WriteSummary,
+}
+
+impl std::fmt::Debug for SqliteWriter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteWriter").field("summary", &self.summary).finish_non_exhaustive()
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Invalid(format!("cannot serialise: {e}")))
+}
+
+fn hash_key(parts: &[&str]) -> String {
+    let joined = parts.join("\u{1f}");
+    format!("{:032x}", xxh3_128(joined.as_bytes()))
+}
+
+impl<'c> SqliteWriter<'c> {
+    pub(crate) fn new(conn: &'c Connection) -> Self {
+        SqliteWriter {
+            conn,
+            now: chrono::Utc::now().timestamp_millis(),
+            strings: HashMap::new(),
+            identities: HashMap::new(),
+            merged: HashMap::new(),
+            event_keys: HashMap::new(),
+            segments: HashMap::new(),
+            first_seen: HashMap::new(),
+            summary: WriteSummary::default(),
+        }
+    }
+
+    pub(crate) fn summary_now(&self) -> WriteSummary {
+        self.summary
+    }
+
+    fn intern(&mut self, text: Option<&str>) -> Result<u32> {
+        let Some(text) = text.filter(|t| !t.is_empty()) else {
+            return Ok(0);
+        };
+        if let Some(&id) = self.strings.get(text) {
+            return Ok(id);
+        }
+        let found: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT id FROM strings WHERE value = ?1")?
+            .query_row([text], |r| r.get(0))
+            .optional()?;
+        let id = match found {
+            Some(id) => id,
+            None => {
+                self.conn.prepare_cached("INSERT INTO strings (value) VALUES (?1)")?.execute([text])?;
+                self.conn.last_insert_rowid()
+            }
+        };
+        let id = u32::try_from(id).map_err(|_| StoreError::Invalid("more than 4 billion distinct strings".into()))?;
+        self.strings.insert(text.into(), id);
+        Ok(id)
+    }
+
+    fn current(&self, mut customer: i64) -> i64 {
+        while let Some(&next) = self.merged.get(&customer) {
+            customer = next;
+        }
+        customer
+    }
+
+    fn lookup_identity(&mut self, business: BusinessId, identity: &Identity) -> Result<Option<(i64, i64)>> {
+        let cache_key = (business, identity.clone());
+        if let Some(&(id, customer)) = self.identities.get(&cache_key) {
+            return Ok(Some((id, self.current(customer))));
+        }
+        let found: Option<(i64, i64)> = self
+            .conn
+            .prepare_cached("SELECT id, customer FROM identities WHERE business = ?1 AND kind = ?2 AND value = ?3")?
+            .query_row(params![business.0, identity.kind.as_str(), identity.value], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some(pair) = found {
+            self.identities.insert(cache_key, pair);
+        }
+        Ok(found.map(|(id, customer)| (id, self.current(customer))))
+    }
+
+    /// Finds the one customer these identities belong to, creating or merging customers as
+    /// needed; returns the customer, whether it was created, and the id of each identity.
+    fn resolve(&mut self, business: BusinessId, identities: &[&Identity], time: i64) -> Result<(i64, bool, Vec<i64>)> {
+        if identities.is_empty() {
+            return Err(StoreError::Invalid("a record names no customer (no id, email or anonymous id)".into()));
+        }
+        let mut found = Vec::with_capacity(identities.len());
+        for identity in identities {
+            found.push(self.lookup_identity(business, identity)?);
+        }
+        let mut customers: Vec<i64> = found.iter().flatten().map(|&(_, c)| c).collect();
+        customers.sort_unstable();
+        customers.dedup();
+        let (target, created) = match customers.first() {
+            Some(&oldest) => (oldest, false),
+            None => (self.create_customer(business, identities, time)?, true),
+        };
+        for &other in customers.iter().skip(1) {
+            self.merge(target, other)?;
+        }
+        let mut ids = Vec::with_capacity(identities.len());
+        for (identity, found) in identities.iter().zip(found) {
+            let id = match found {
+                Some((id, _)) => id,
+                None => {
+                    self.conn
+                        .prepare_cached("INSERT INTO identities (business, kind, value, customer) VALUES (?1, ?2, ?3, ?4)")?
+                        .execute(params![business.0, identity.kind.as_str(), identity.value, target])?;
+                    let id = self.conn.last_insert_rowid();
+                    self.identities.insert((business, (*identity).clone()), (id, target));
+                    if !created {
+                        self.fill_customer_ids(target, identity)?;
+                    }
+                    id
+                }
+            };
+            ids.push(id);
+        }
+        let earliest = self.first_seen.entry(target).or_insert(time);
+        *earliest = (*earliest).min(time);
+        Ok((target, created, ids))
+    }
+
+    fn create_customer(&mut self, business: BusinessId, identities: &[&Identity], time: i64) -> Result<i64> {
+        let pick = |kind| identities.iter().find(|i| i.kind == kind).map(|i| i.value.as_str());
+        self.conn
+            .prepare_cached("INSERT INTO customers (business, external_id, email, first_seen) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![business.0, pick(IdentityKind::External), pick(IdentityKind::Email), time])?;
+        self.summary.customers_added += 1;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Gives a customer an external id or email it lacked, when a new identity brings one.
+    fn fill_customer_ids(&mut self, customer: i64, identity: &Identity) -> Result<()> {
+        let column = match identity.kind {
+            IdentityKind::External => "external_id",
+            IdentityKind::Email => "email",
+            IdentityKind::Anonymous => return Ok(()),
+        };
+        self.conn
+            .prepare_cached(&format!("UPDATE customers SET {column} = ?2 WHERE id = ?1 AND {column} IS NULL"))?
+            .execute(params![customer, identity.value])?;
+        Ok(())
+    }
+
+    /// Folds customer `other` into `target`: its identities, orders, answers and feedback move,
+    /// and its row stays behind pointing at `target`.
+    fn merge(&mut self, target: i64, other: i64) -> Result<()> {
+        for sql in [
+            "UPDATE identities SET customer = ?1 WHERE customer = ?2",
+            "UPDATE orders SET customer = ?1 WHERE customer = ?2",
+            "UPDATE survey_responses SET customer = ?1 WHERE customer = ?2",
+            "UPDATE feedback SET customer = ?1 WHERE customer = ?2",
+            "UPDATE customers SET merged_into = ?1 WHERE merged_into = ?2",
+            "UPDATE customers SET
+                external_id = coalesce(external_id, (SELECT external_id FROM customers WHERE id = ?2)),
+                email = coalesce(email, (SELECT email FROM customers WHERE id = ?2)),
+                name = coalesce(name, (SELECT name FROM customers WHERE id = ?2)),
+                first_seen = min(first_seen, (SELECT first_seen FROM customers WHERE id = ?2))
+             WHERE id = ?1",
+            "UPDATE customers SET merged_into = ?1 WHERE id = ?2",
+        ] {
+            self.conn.prepare_cached(sql)?.execute(params![target, other])?;
+        }
+        self.merged.insert(other, target);
+        if let Some(t) = self.first_seen.remove(&other) {
+            let earliest = self.first_seen.entry(target).or_insert(t);
+            *earliest = (*earliest).min(t);
+        }
+        self.summary.customers_merged += 1;
+        Ok(())
+    }
+
+    fn keys_of(&mut self, business: BusinessId) -> Result<&mut HashSet<u128>> {
+        if !self.event_keys.contains_key(&business) {
+            let mut keys = HashSet::new();
+            let mut stmt = self.conn.prepare_cached("SELECT segment, keys FROM event_keys WHERE business = ?1")?;
+            let mut rows = stmt.query([business.0])?;
+            while let Some(row) = rows.next()? {
+                let segment: i64 = row.get(0)?;
+                keys.extend(decode_keys(segment, row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?)?);
+            }
+            self.event_keys.insert(business, keys);
+        }
+        Ok(self.event_keys.entry(business).or_default())
+    }
+
+    fn push_event(&mut self, business: BusinessId, key: EventKey, identity: i64, event: &Event) -> Result<bool> {
+        if !self.keys_of(business)?.insert(key.0) {
+            self.summary.events_duplicate += 1;
+            return Ok(false);
+        }
+        let text = [
+            self.intern(Some(&event.name))?,
+            self.intern(event.channel.as_deref())?,
+            self.intern(event.source.as_deref())?,
+            self.intern(event.medium.as_deref())?,
+            self.intern(event.campaign.as_deref())?,
+            self.intern(event.referrer.as_deref())?,
+            self.intern(event.page.as_deref())?,
+            self.intern(event.revenue.map(|m| m.currency).as_ref().map(Currency::as_str))?,
+        ];
+        let row = SegmentRow {
+            time: event.time.0,
+            identity,
+            text,
+            revenue_minor: event.revenue.map_or(0, |m| m.minor),
+            properties: if event.properties.is_empty() {
+                String::new()
+            } else {
+                json(&event.properties)?
+            },
+        };
+        let builder = self.segments.entry(business).or_default();
+        builder.push(key.0, &row);
+        if builder.len() >= SEGMENT_ROWS {
+            self.flush_segment(business)?;
+        }
+        self.summary.events_added += 1;
+        Ok(true)
+    }
+
+    fn flush_segment(&mut self, business: BusinessId) -> Result<()> {
+        let Some(builder) = self.segments.get_mut(&business).filter(|b| !b.is_empty()) else {
+            return Ok(());
+        };
+        let rows = builder.len() as i64;
+        let (min, max) = builder.min_max_time();
+        let (columns, keys) = builder.finish();
+        self.conn
+            .prepare_cached("INSERT INTO event_segments (business, rows, min_time, max_time, columns) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![business.0, rows, min, max, columns])?;
+        let segment = self.conn.last_insert_rowid();
+        self.conn
+            .prepare_cached("INSERT INTO event_keys (segment, business, keys) VALUES (?1, ?2, ?3)")?
+            .execute(params![segment, business.0, keys])?;
+        Ok(())
+    }
+
+    /// Writes what the caches still hold: partial segments and first-seen times.
+    pub(crate) fn flush(&mut self) -> Result<()> {
+        let mut businesses: Vec<BusinessId> = self.segments.keys().copied().collect();
+        businesses.sort();
+        for business in businesses {
+            self.flush_segment(business)?;
+        }
+        let mut first_seen: Vec<(i64, i64)> = self.first_seen.drain().collect();
+        first_seen.sort_unstable();
+        let mut stmt = self.conn.prepare_cached("UPDATE customers SET first_seen = min(first_seen, ?2) WHERE id = ?1")?;
+        for (customer, time) in first_seen {
+            stmt.execute(params![customer, time])?;
+        }
+        Ok(())
+    }
+
+    fn check_business(&self, business: BusinessId) -> Result<Currency> {
+        let currency: Option<String> = self
+            .conn
+            .prepare_cached("SELECT currency FROM businesses WHERE id = ?1")?
+            .query_row([business.0], |r| r.get(0))
+            .optional()?;
+        let currency = currency.ok_or(StoreError::NotFound { what: "business", id: business.0 })?;
+        crate::sqlite::currency(&currency)
+    }
+}
+
+fn identity_refs<'a>(primary: Option<&'a Identity>, others: &'a [Identity]) -> Vec<&'a Identity> {
+    let mut all: Vec<&Identity> = primary.into_iter().collect();
+    for identity in others {
+        if !all.contains(&identity) {
+            all.push(identity);
+        }
+    }
+    all
+}
+
+impl Writer for SqliteWriter<'_> {
+    fn create_business(&mut self, name: &str, currency: Currency, timezone: &str) -> Result<(Business, Vec<Stage>)> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StoreError::Invalid("a business needs a name".into()));
+        }
+        let exists: Option<i64> = self
+            .conn
+            .query_row("SELECT id FROM businesses WHERE name = ?1 COLLATE NOCASE", [name], |r| r.get(0))
+            .optional()?;
+        if exists.is_some() {
+            return Err(StoreError::Invalid(format!("a business named {name:?} already exists")));
+        }
+        self.conn.execute(
+            "INSERT INTO businesses (name, currency, timezone, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![name, currency.as_str(), timezone, self.now],
+        )?;
+        let business = BusinessId(self.conn.last_insert_rowid());
+        let mut stages = Vec::new();
+        for (position, (stage, description)) in DEFAULT_STAGES.iter().enumerate() {
+            self.conn.execute(
+                "INSERT INTO stages (business, name, position, description) VALUES (?1, ?2, ?3, ?4)",
+                params![business.0, stage, position as i64, description],
+            )?;
+            stages.push(Stage {
+                id: StageId(self.conn.last_insert_rowid()),
+                business,
+                name: stage.to_string(),
+                position: position as u32,
+                description: description.to_string(),
+            });
+        }
+        Ok((Business { id: business, name: name.to_string(), currency, timezone: timezone.to_string() }, stages))
+    }
+
+    fn create_touchpoint(&mut self, t: &Touchpoint) -> Result<TouchpointId> {
+        self.check_business(t.business)?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO touchpoints (business, name, channel, stage, online, rule, description) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![t.business.0, t.name, t.channel.as_str(), t.stage.map(|s| s.0), t.online, json(&t.rule)?, t.description])
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    StoreError::Invalid(format!("a touchpoint named {:?} already exists", t.name))
+                }
+                other => other.into(),
+            })?;
+        Ok(TouchpointId(self.conn.last_insert_rowid()))
+    }
+
+    fn create_persona(&mut self, p: &Persona) -> Result<PersonaId> {
+        self.check_business(p.business)?;
+        self.conn
+            .prepare_cached("INSERT INTO personas (business, doc) VALUES (?1, ?2)")?
+            .execute(params![p.business.0, json(p)?])?;
+        Ok(PersonaId(self.conn.last_insert_rowid()))
+    }
+
+    fn save_map(&mut self, map: &JourneyMap, author: &str) -> Result<MapId> {
+        self.check_business(map.business)?;
+        let id = if map.id.0 == 0 {
+            self.conn
+                .prepare_cached("INSERT INTO journey_maps (business, created_at) VALUES (?1, ?2)")?
+                .execute(params![map.business.0, self.now])?;
+            self.conn.last_insert_rowid()
+        } else {
+            let owner: Option<i64> = self
+                .conn
+                .query_row("SELECT business FROM journey_maps WHERE id = ?1", [map.id.0], |r| r.get(0))
+                .optional()?;
+            if owner != Some(map.business.0) {
+                return Err(StoreError::NotFound { what: "journey map", id: map.id.0 });
+            }
+            map.id.0
+        };
+        let stored = JourneyMap { id: MapId(id), ..map.clone() };
+        self.conn
+            .prepare_cached(
+                "INSERT INTO map_versions (map, version, author, created_at, doc)
+                 VALUES (?1, (SELECT coalesce(max(version), 0) + 1 FROM map_versions WHERE map = ?1), ?2, ?3, ?4)",
+            )?
+            .execute(params![id, author, self.now, json(&stored)?])?;
+        Ok(MapId(id))
+    }
+
+    fn create_survey(&mut self, survey: &Survey) -> Result<Survey> {
+        self.check_business(survey.business)?;
+        self.conn
+            .prepare_cached("INSERT INTO surveys (business, doc) VALUES (?1, '{}')")?
+            .execute([survey.business.0])?;
+        let id = SurveyId(self.conn.last_insert_rowid());
+        let mut stored = Survey { id, ..survey.clone() };
+        // Skip rules name earlier questions by their position's placeholder id; map old to new.
+        let mut renumber = HashMap::new();
+        for question in stored.questions.iter_mut() {
+            self.conn.prepare_cached("INSERT INTO questions (survey) VALUES (?1)")?.execute([id.0])?;
+            let new = QuestionId(self.conn.last_insert_rowid());
+            renumber.insert(question.id, new);
+            question.id = new;
+        }
+        for question in stored.questions.iter_mut() {
+            if let Some(skip) = question.skip.as_mut() {
+                skip.question = *renumber.get(&skip.question).ok_or_else(|| {
+                    StoreError::Invalid(format!("question {:?} skips on a question not in the survey", question.text))
+                })?;
+            }
+        }
+        self.conn.prepare_cached("UPDATE surveys SET doc = ?2 WHERE id = ?1")?.execute(params![id.0, json(&stored)?])?;
+        Ok(stored)
+    }
+
+    fn add_change(&mut self, c: &Change) -> Result<ChangeId> {
+        self.check_business(c.business)?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO changes (business, title, description, date, touchpoints, stages, kpi, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                c.business.0,
+                c.title,
+                c.description,
+                c.date.format("%Y-%m-%d").to_string(),
+                json(&c.touchpoints)?,
+                json(&c.stages)?,
+                c.kpi,
+                c.owner
+            ])?;
+        Ok(ChangeId(self.conn.last_insert_rowid()))
+    }
+
+    fn add_customer(&mut self, business: BusinessId, c: &IncomingCustomer) -> Result<(CustomerId, bool)> {
+        let identities = identity_refs(None, &c.identities);
+        let time = c.first_seen.map_or(self.now, |t| t.0);
+        let (customer, created, _) = self.resolve(business, &identities, time)?;
+        if !c.properties.is_empty() || c.name.is_some() {
+            let properties: String = self
+                .conn
+                .prepare_cached("SELECT properties FROM customers WHERE id = ?1")?
+                .query_row([customer], |r| r.get(0))?;
+            let mut merged: Properties = crate::sqlite::parse_json(&properties, "customer properties")?;
+            for (k, v) in &c.properties {
+                merged.insert(k.clone(), v.clone());
+            }
+            self.conn
+                .prepare_cached("UPDATE customers SET properties = ?2, name = coalesce(?3, name) WHERE id = ?1")?
+                .execute(params![customer, json(&merged)?, c.name])?;
+        }
+        if !created {
+            self.summary.customers_updated += 1;
+        }
+        Ok((CustomerId(customer), created))
+    }
+
+    fn add_event(&mut self, business: BusinessId, e: &IncomingEvent) -> Result<bool> {
+        let identities = identity_refs(Some(&e.event.identity), &e.also_known_as);
+        let (_, _, ids) = self.resolve(business, &identities, e.event.time.0)?;
+        self.push_event(business, e.event.key, ids[0], &e.event)
+    }
+
+    fn add_order(&mut self, business: BusinessId, o: &IncomingOrder) -> Result<bool> {
+        if o.external_id.trim().is_empty() {
+            return Err(StoreError::Invalid("an order needs an order number".into()));
+        }
+        let identities = identity_refs(None, &o.customer);
+        let (customer, _, ids) = self.resolve(business, &identities, o.time.0)?;
+        let inserted = self
+            .conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO orders (business, external_id, customer, time, currency, total, subtotal, shipping, tax, discount, status, channel, source, properties)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )?
+            .execute(params![
+                business.0,
+                o.external_id,
+                customer,
+                o.time.0,
+                o.total.currency.as_str(),
+                o.total.minor,
+                o.subtotal.map(|m| m.minor),
+                o.shipping.map(|m| m.minor),
+                o.tax.map(|m| m.minor),
+                o.discount.map(|m| m.minor),
+                o.status,
+                o.channel,
+                o.source,
+                json(&o.properties)?
+            ])?;
+        if inserted == 0 {
+            self.summary.orders_duplicate += 1;
+            return Ok(false);
+        }
+        let order = self.conn.last_insert_rowid();
+        for (position, line) in o.lines.iter().enumerate() {
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO order_lines (order_id, position, sku, name, quantity, unit_price) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![order, position as i64, line.sku, line.name, line.quantity, line.unit_price.minor])?;
+        }
+        self.summary.orders_added += 1;
+        // The purchase event puts the order in the one stream the engine reads.
+        let (channel, medium) = match o.channel.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            Some("in-store" | "in_store" | "instore" | "pos" | "store" | "offline") => {
+                (Some(Channel::InStore.as_str().to_string()), Some("offline".to_string()))
+            }
+            Some("phone") => (Some(Channel::Phone.as_str().to_string()), Some("phone".to_string())),
+            _ => (None, None),
+        };
+        let mut properties = Properties::new();
+        properties.insert("order_id".into(), o.external_id.clone().into());
+        if let Some(channel) = &o.channel {
+            properties.insert("order_channel".into(), channel.clone().into());
+        }
+        let event = Event {
+            key: EventKey::from_id("order", &o.external_id),
+            name: "purchase".into(),
+            time: o.time,
+            identity: identities[0].clone(),
+            channel,
+            source: o.source.clone(),
+            medium,
+            campaign: None,
+            referrer: None,
+            page: None,
+            revenue: Some(o.total),
+            properties,
+        };
+        let key = event.key;
+        self.push_event(business, key, ids[0], &event)?;
+        Ok(true)
+    }
+
+    fn add_spend(&mut self, business: BusinessId, s: &IncomingSpend) -> Result<bool> {
+        self.check_business(business)?;
+        if s.end < s.start {
+            return Err(StoreError::Invalid(format!("spend period ends ({}) before it starts ({})", s.end, s.start)));
+        }
+        let inserted = self
+            .conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO spend (business, channel, source, campaign, start, end, currency, amount) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                business.0,
+                s.channel,
+                s.source,
+                s.campaign,
+                s.start.format("%Y-%m-%d").to_string(),
+                s.end.format("%Y-%m-%d").to_string(),
+                s.amount.currency.as_str(),
+                s.amount.minor
+            ])?;
+        if inserted == 0 {
+            self.summary.spend_duplicate += 1;
+        } else {
+            self.summary.spend_added += 1;
+        }
+        Ok(inserted > 0)
+    }
+
+    fn add_feedback(&mut self, business: BusinessId, f: &IncomingFeedback) -> Result<bool> {
+        self.check_business(business)?;
+        let customer = if f.customer.is_empty() {
+            None
+        } else {
+            Some(self.resolve(business, &identity_refs(None, &f.customer), f.time.0)?.0)
+        };
+        let touchpoint: Option<i64> = match &f.touchpoint {
+            Some(name) => Some(
+                self.conn
+                    .prepare_cached("SELECT id FROM touchpoints WHERE business = ?1 AND name = ?2 COLLATE NOCASE")?
+                    .query_row(params![business.0, name], |r| r.get(0))
+                    .optional()?
+                    .ok_or_else(|| StoreError::Invalid(format!("no touchpoint named {name:?}")))?,
+            ),
+            None => None,
+        };
+        let dedup_key = match &f.external_id {
+            Some(id) => hash_key(&[f.kind.as_str(), &f.source, id]),
+            None => hash_key(&[f.kind.as_str(), &f.source, &f.time.0.to_string(), f.author.as_deref().unwrap_or(""), &f.text]),
+        };
+        let inserted = self
+            .conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO feedback (business, kind, source, external_id, customer, author, time, rating, text, link, touchpoint, tags, dedup_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?
+            .execute(params![
+                business.0,
+                f.kind.as_str(),
+                f.source,
+                f.external_id,
+                customer,
+                f.author,
+                f.time.0,
+                f.rating.map(f64::from),
+                f.text,
+                f.link,
+                touchpoint,
+                json(&f.tags)?,
+                dedup_key
+            ])?;
+        if inserted == 0 {
+            self.summary.feedback_duplicate += 1;
+        } else {
+            self.summary.feedback_added += 1;
+        }
+        Ok(inserted > 0)
+    }
+
+    fn add_response(&mut self, business: BusinessId, r: &IncomingResponse) -> Result<bool> {
+        let owner: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT business FROM surveys WHERE id = ?1")?
+            .query_row([r.survey.0], |row| row.get(0))
+            .optional()?;
+        if owner != Some(business.0) {
+            return Err(StoreError::NotFound { what: "survey", id: r.survey.0 });
+        }
+        let customer = if r.customer.is_empty() {
+            None
+        } else {
+            Some(self.resolve(business, &identity_refs(None, &r.customer), r.submitted_at.0)?.0)
+        };
+        let hidden = json(&r.hidden)?;
+        let answers = json(&r.answers)?;
+        let who: Vec<String> = r.customer.iter().map(|i| i.to_string()).collect();
+        let dedup_key = hash_key(&[&r.survey.0.to_string(), &who.join(","), &r.submitted_at.0.to_string(), &hidden, &answers]);
+        let inserted = self
+            .conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO survey_responses (business, survey, customer, submitted_at, hidden, answers, dedup_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![business.0, r.survey.0, customer, r.submitted_at.0, hidden, answers, dedup_key])?;
+        if inserted == 0 {
+            self.summary.responses_duplicate += 1;
+        } else {
+            self.summary.responses_added += 1;
+        }
+        Ok(inserted > 0)
+    }
+
+    fn record_import(&mut self, business: BusinessId, kind: &str, file: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO imports (business, kind, file, added, duplicates, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![business.0, kind, file, self.summary.added() as i64, self.summary.duplicates() as i64, self.now],
+        )?;
+        Ok(())
+    }
+
+    fn summary(&self) -> WriteSummary {
+        self.summary
+    }
+}
