@@ -1,1 +1,126 @@
-//! Placeholder while the crate is being written.
+//! The one API both the CLI and (later) the server call. It owns the store, picks the business a
+//! request is about, and wires the ingest pipeline and the demo generator to the store. It knows
+//! nothing of terminals or HTTP: progress is a callback, results are plain data.
+
+mod demo;
+mod import;
+
+pub use demo::{DEMO_BUSINESSES, DemoReport};
+pub use import::{ImportReport, ImportRequest};
+pub use trailmap_ingest::RecordKind;
+pub use trailmap_store::{BusinessSummary, WriteSummary};
+pub use trailmap_testkit::DemoOptions;
+
+use std::path::{Path, PathBuf};
+use trailmap_model::{Business, Currency};
+use trailmap_store::{SqliteStore, Store, StoreError};
+
+/// The business every fresh store has, so a first import needs no setup.
+pub const DEFAULT_BUSINESS: &str = "My Business";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no business named {name:?}; the store has: {}", known.join(", "))]
+    UnknownBusiness { name: String, known: Vec<String> },
+    #[error("{0}")]
+    Import(#[from] trailmap_ingest::ImportError),
+    #[error("{file}: {count} invalid row(s), nothing was imported:\n{}{}\nUse --skip-invalid REJECTS.csv to import the valid rows and write the rejected ones with their reasons to REJECTS.csv.",
+        shown.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"),
+        if *count > shown.len() as u64 { format!("\n  ... and more (stopped after {})", shown.len()) } else { String::new() })]
+    InvalidRows { file: String, count: u64, shown: Vec<trailmap_ingest::RowError> },
+    #[error("{path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Where the store lives when neither `--db` nor `TRAILMAP_DB` says: the user's data folder.
+pub fn default_db_path() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("trailmap").join("trailmap.sqlite")
+}
+
+#[derive(Debug)]
+pub struct App {
+    store: SqliteStore,
+}
+
+impl App {
+    /// Opens (or creates) the store at `db`; a fresh store gets the default business.
+    pub fn open(db: &Path) -> Result<App> {
+        let mut app = App { store: SqliteStore::open(db)? };
+        app.ensure_default_business()?;
+        Ok(app)
+    }
+
+    /// An app on an in-memory store, for tests.
+    pub fn in_memory() -> Result<App> {
+        let mut app = App { store: SqliteStore::in_memory()? };
+        app.ensure_default_business()?;
+        Ok(app)
+    }
+
+    fn ensure_default_business(&mut self) -> Result<()> {
+        if self.store.businesses()?.is_empty() {
+            self.store.write::<StoreError>(&mut |w| {
+                w.create_business(DEFAULT_BUSINESS, Currency::USD, "UTC").map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+
+    pub fn store(&self) -> &SqliteStore {
+        &self.store
+    }
+
+    pub fn store_mut(&mut self) -> &mut SqliteStore {
+        &mut self.store
+    }
+
+    pub fn db_path(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// The business a command is about: the one named, or the default (the first created).
+    pub fn business(&self, name: Option<&str>) -> Result<Business> {
+        match name {
+            Some(name) => self.store.business_by_name(name)?.ok_or_else(|| AppError::UnknownBusiness {
+                name: name.to_string(),
+                known: self.store.businesses().map(|bs| bs.into_iter().map(|b| b.name).collect()).unwrap_or_default(),
+            }),
+            None => self
+                .store
+                .businesses()?
+                .into_iter()
+                .next()
+                .ok_or_else(|| AppError::Invalid("the store has no business".into())),
+        }
+    }
+
+    pub fn businesses(&self) -> Result<Vec<Business>> {
+        Ok(self.store.businesses()?)
+    }
+
+    pub fn create_business(&mut self, name: &str, currency: &str, timezone: &str) -> Result<Business> {
+        let currency = Currency::parse(currency)
+            .ok_or_else(|| AppError::Invalid(format!("currency {currency:?} is not a three-letter ISO 4217 code")))?;
+        let mut created = None;
+        self.store.write::<StoreError>(&mut |w| {
+            created = Some(w.create_business(name, currency, timezone)?.0);
+            Ok(())
+        })?;
+        created.ok_or_else(|| AppError::Invalid("the business was not created".into()))
+    }
+
+    pub fn summary(&self, business: &Business) -> Result<BusinessSummary> {
+        Ok(self.store.summary(business.id)?)
+    }
+}

@@ -1,1 +1,344 @@
-fn main() {}
+//! `trailmap-bench`: the benchmarks behind the speed claims, run in release mode and written to
+//! `bench/results/` with the machine and the date, so figures are committed, never asserted in
+//! tests.
+//!
+//! - `import`: a generated events CSV imported into a fresh store through the same path as
+//!   `trailmap import events` (parse, enrich, resolve identities, deduplicate, write, commit), and
+//!   the parse-and-enrich stage alone for comparison.
+//! - `load`: a store with N events, then `load_events` timed in a fresh process (cold caches of
+//!   our own, warm OS page cache), with and without the sort by customer and time.
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+use trailmap_app::{App, ImportRequest, RecordKind};
+use trailmap_ingest::{ImportOptions, RecordReader};
+use trailmap_model::EventColumns;
+use trailmap_store::{SqliteStore, Store};
+
+#[derive(Debug, Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Bench,
+    /// Where to write the results (a Markdown and a JSON file per benchmark).
+    #[arg(long, default_value = "bench/results", global = true)]
+    out: PathBuf,
+    /// Scratch folder for generated files and stores.
+    #[arg(long, global = true)]
+    scratch: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Bench {
+    /// Import throughput from CSV into the store.
+    Import {
+        #[arg(long, default_value_t = 2_000_000)]
+        events: u64,
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+    },
+    /// Loading events for analysis in a fresh process.
+    Load {
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+    },
+    /// Internal: time one load of the store at DB in this process and print JSON.
+    LoadOnce { db: PathBuf },
+}
+
+#[derive(Debug, Serialize)]
+struct Machine {
+    cpu: String,
+    cores: usize,
+    memory_gib: f64,
+    os: String,
+    date: String,
+    commit: String,
+}
+
+fn machine() -> Machine {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_string()))
+        .unwrap_or_else(|| "unknown".into());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory_kib: f64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    Machine {
+        cpu,
+        cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        memory_gib: (memory_kib / 1024.0 / 1024.0 * 10.0).round() / 10.0,
+        os: std::env::consts::OS.to_string(),
+        date: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+        commit,
+    }
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn write_results<T: Serialize>(out: &Path, name: &str, markdown: &str, data: &T) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out)?;
+    std::fs::write(out.join(format!("{name}.md")), markdown)?;
+    std::fs::write(out.join(format!("{name}.json")), serde_json::to_string_pretty(data)? + "\n")?;
+    eprintln!("wrote {}/{name}.md and .json", out.display());
+    Ok(())
+}
+
+fn machine_lines(m: &Machine) -> String {
+    format!(
+        "- machine: {} ({} cores, {} GiB), {}\n- date: {}, commit {}\n- build: release\n",
+        m.cpu, m.cores, m.memory_gib, m.os, m.date, m.commit
+    )
+}
+
+fn generate_csv(path: &Path, events: u64) -> anyhow::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    eprintln!("generating {events} events into {} ...", path.display());
+    let file = std::fs::File::create(path)?;
+    // One customer per 20 events, as in a shop's real traffic.
+    trailmap_testkit::write_events_csv(BufWriter::new(file), events, (events / 20).max(1), 7)?;
+    Ok(())
+}
+
+fn import_into(db: &Path, csv: &Path) -> anyhow::Result<(f64, u64)> {
+    let _ = std::fs::remove_file(db);
+    let _ = std::fs::remove_file(db.with_extension("sqlite-wal"));
+    let _ = std::fs::remove_file(db.with_extension("sqlite-shm"));
+    let mut app = App::open(db)?;
+    let business = app.business(None)?;
+    let started = Instant::now();
+    let report = app.import(ImportRequest {
+        kind: RecordKind::Events,
+        path: csv,
+        business: &business,
+        column_map: vec![],
+        format: None,
+        skip_invalid: None,
+        progress: None,
+    })?;
+    Ok((started.elapsed().as_secs_f64(), report.details.events_added))
+}
+
+#[derive(Debug, Serialize)]
+struct ImportResults {
+    machine: Machine,
+    events: u64,
+    file_mib: f64,
+    runs: Vec<f64>,
+    median_seconds: f64,
+    events_per_second: f64,
+    parse_only_runs: Vec<f64>,
+    parse_only_events_per_second: f64,
+    target_events_per_second: f64,
+}
+
+fn bench_import(out: &Path, scratch: &Path, events: u64, runs: u32) -> anyhow::Result<()> {
+    let csv = scratch.join(format!("events-{events}.csv"));
+    generate_csv(&csv, events)?;
+    let file_mib = std::fs::metadata(&csv)?.len() as f64 / 1024.0 / 1024.0;
+    let mut parse_only_runs = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let reader = RecordReader::new(std::fs::File::open(&csv)?, ImportOptions::new(RecordKind::Events, csv.display().to_string()))?;
+        let mut n = 0u64;
+        for record in reader {
+            record.map_err(|e| anyhow::anyhow!("{e}"))?;
+            n += 1;
+        }
+        if n != events {
+            bail!("parsed {n} records, expected {events}");
+        }
+        parse_only_runs.push(started.elapsed().as_secs_f64());
+    }
+    let mut timed = Vec::new();
+    for run in 0..runs {
+        let (seconds, added) = import_into(&scratch.join("import.sqlite"), &csv)?;
+        if added != events {
+            bail!("run {run}: {added} events added, expected {events}");
+        }
+        eprintln!("import run {run}: {seconds:.2} s");
+        timed.push(seconds);
+    }
+    let median_seconds = median(timed.clone());
+    let parse_median = median(parse_only_runs.clone());
+    let results = ImportResults {
+        machine: machine(),
+        events,
+        file_mib: (file_mib * 10.0).round() / 10.0,
+        runs: timed,
+        median_seconds,
+        events_per_second: (events as f64 / median_seconds).round(),
+        parse_only_runs,
+        parse_only_events_per_second: (events as f64 / parse_median).round(),
+        target_events_per_second: 500_000.0,
+    };
+    let markdown = format!(
+        "# Import benchmark: events CSV into the embedded store\n\n{}\n\
+         `trailmap-bench import --events {events} --runs {runs}`: a generated events CSV ({:.1} MiB, \
+         {} customers, UTM-tagged URLs, referrers, revenue) imported into a fresh store through \
+         `App::import`, the code path of `trailmap import events` (parse, enrich, resolve identities, \
+         deduplicate, write columnar segments, one durable commit). Median of {runs} runs.\n\n\
+         | stage | median seconds | events per second |\n|---|---|---|\n\
+         | parse and enrich only | {:.2} | {:.0} |\n\
+         | full import, committed | {:.2} | **{:.0}** |\n\n\
+         Target: at least 500,000 events per second; ratio to target: {:.2}x.\n",
+        machine_lines(&results.machine),
+        results.file_mib,
+        (events / 20).max(1),
+        parse_median,
+        results.parse_only_events_per_second,
+        median_seconds,
+        results.events_per_second,
+        results.events_per_second / 500_000.0,
+    );
+    print!("{markdown}");
+    write_results(out, "import", &markdown, &results)
+}
+
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct LoadOnce {
+    events: usize,
+    customers: usize,
+    open_seconds: f64,
+    load_seconds: f64,
+    sort_seconds: f64,
+    with_properties_seconds: f64,
+}
+
+fn load_once(db: &Path) -> anyhow::Result<LoadOnce> {
+    let started = Instant::now();
+    let store = SqliteStore::open(db)?;
+    let business = store.businesses()?.first().context("the store has no business")?.id;
+    let open_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let mut table = store.load_events(business, EventColumns::default())?;
+    let load_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    table.sort_by_customer_time();
+    let sort_seconds = started.elapsed().as_secs_f64();
+    let mut customers = table.customer.clone();
+    customers.dedup();
+    let events = table.len();
+    drop(table);
+    let started = Instant::now();
+    let with_properties = store.load_events(business, EventColumns { properties: true })?;
+    let with_properties_seconds = started.elapsed().as_secs_f64();
+    drop(with_properties);
+    Ok(LoadOnce { events, customers: customers.len(), open_seconds, load_seconds, sort_seconds, with_properties_seconds })
+}
+
+#[derive(Debug, Serialize)]
+struct LoadResults {
+    machine: Machine,
+    events: u64,
+    store_mib: f64,
+    runs: Vec<LoadOnce>,
+    median_load_seconds: f64,
+    median_load_and_sort_seconds: f64,
+}
+
+fn bench_load(out: &Path, scratch: &Path, events: u64, runs: u32) -> anyhow::Result<()> {
+    let db = scratch.join(format!("load-{events}.sqlite"));
+    if !db.exists() {
+        let csv = scratch.join(format!("events-{events}.csv"));
+        generate_csv(&csv, events)?;
+        eprintln!("importing into {} ...", db.display());
+        let (seconds, added) = import_into(&db, &csv)?;
+        eprintln!("imported {added} events in {seconds:.1} s");
+        let _ = std::fs::remove_file(&csv);
+    }
+    let store_mib = std::fs::metadata(&db)?.len() as f64 / 1024.0 / 1024.0;
+    let exe = std::env::current_exe()?;
+    let mut all = Vec::new();
+    for run in 0..runs {
+        // A fresh process each time, as the issue asks: no cache of ours survives between runs.
+        let output = Command::new(&exe).arg("load-once").arg(&db).output()?;
+        if !output.status.success() {
+            bail!("load run {run} failed: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        let once: LoadOnce = serde_json::from_slice(&output.stdout)?;
+        eprintln!("load run {run}: {:.2} s (+{:.2} s sort)", once.load_seconds, once.sort_seconds);
+        all.push(once);
+    }
+    let median_load = median(all.iter().map(|r| r.open_seconds + r.load_seconds).collect());
+    let median_sorted = median(all.iter().map(|r| r.open_seconds + r.load_seconds + r.sort_seconds).collect());
+    let (first_events, first_customers, first_properties) = (all[0].events, all[0].customers, all[0].with_properties_seconds);
+    let results = LoadResults {
+        machine: machine(),
+        events,
+        store_mib: (store_mib * 10.0).round() / 10.0,
+        median_load_seconds: median_load,
+        median_load_and_sort_seconds: median_sorted,
+        runs: all,
+    };
+    let markdown = format!(
+        "# Load benchmark: events from the store into the engine's columnar table\n\n{}\n\
+         `trailmap-bench load --events {events} --runs {runs}`: a store of {} events ({} customers, \
+         {:.0} MiB on disk), opened in a fresh process each run, all events loaded with every column \
+         but properties and resolved to their customers. Median of {runs} runs; the OS page cache is warm.\n\n\
+         | step | median seconds |\n|---|---|\n\
+         | open + load | **{:.2}** |\n\
+         | open + load + sort by customer and time | {:.2} |\n\
+         | load with properties (first run) | {:.2} |\n\n\
+         Target: a couple of seconds for 10 million events. The comparison with ClickHouse reading \
+         Parquet belongs to the engine benchmark.\n",
+        machine_lines(&results.machine),
+        first_events,
+        first_customers,
+        results.store_mib,
+        median_load,
+        median_sorted,
+        first_properties,
+    );
+    print!("{markdown}");
+    write_results(out, "load", &markdown, &results)
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let scratch_dir;
+    let scratch = match &cli.scratch {
+        Some(p) => {
+            std::fs::create_dir_all(p)?;
+            p.clone()
+        }
+        None => {
+            scratch_dir = tempfile::tempdir()?;
+            scratch_dir.path().to_path_buf()
+        }
+    };
+    match cli.command {
+        Bench::Import { events, runs } => bench_import(&cli.out, &scratch, events, runs.max(1)),
+        Bench::Load { events, runs } => bench_load(&cli.out, &scratch, events, runs.max(1)),
+        Bench::LoadOnce { db } => {
+            let once = load_once(&db)?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            serde_json::to_writer(&mut out, &once)?;
+            writeln!(out)?;
+            Ok(())
+        }
+    }
+}

@@ -1,1 +1,233 @@
-fn main() {}
+//! The `trailmap` command. It parses arguments, calls the app, and prints results; everything
+//! else lives in the library crates.
+
+mod output;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use output::{Format, Output};
+use std::io::Write;
+use std::path::PathBuf;
+use trailmap_app::{App, DemoOptions, ImportRequest, RecordKind};
+use trailmap_ingest::FileFormat;
+
+/// Self-hosted customer-journey mapping and analytics for small businesses.
+#[derive(Debug, Parser)]
+#[command(name = "trailmap", version, about)]
+struct Cli {
+    /// The store file. Default: $XDG_DATA_HOME/trailmap/trailmap.sqlite (~/.local/share/...).
+    #[arg(long, global = true, env = "TRAILMAP_DB", value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// The business to work on, by name. Default: the store's first business.
+    #[arg(long, global = true, env = "TRAILMAP_BUSINESS", value_name = "NAME")]
+    business: Option<String>,
+    /// How to print results.
+    #[arg(long, global = true, value_enum, default_value = "table")]
+    format: Format,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Fill the store with the example businesses (a coffee shop and an online boutique).
+    Demo {
+        /// Customers to generate across both businesses.
+        #[arg(long, default_value_t = 5_000)]
+        customers: u64,
+        /// Seed of the generator; the same seed gives the same data.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Do not open the app afterwards (the web app is not built yet, so this is what happens anyway).
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Import events, customers, orders, spend or feedback from a CSV or NDJSON file.
+    Import {
+        /// What the file holds.
+        #[arg(value_parser = parse_kind)]
+        kind: RecordKind,
+        file: PathBuf,
+        /// Take a field from a differently named column, e.g. --map email=Customer_Mail.
+        #[arg(long = "map", value_name = "FIELD=COLUMN", value_parser = parse_mapping)]
+        column_map: Vec<(String, String)>,
+        /// Import the valid rows and write the rejected ones, with reasons, to this CSV file.
+        #[arg(long, value_name = "REJECTS")]
+        skip_invalid: Option<PathBuf>,
+        /// The file's format when its name does not tell (csv or ndjson).
+        #[arg(long, value_parser = parse_file_format)]
+        input_format: Option<FileFormat>,
+    },
+    /// List the fields an import of KIND reads and the column names it recognises.
+    Fields {
+        #[arg(value_parser = parse_kind)]
+        kind: RecordKind,
+    },
+    /// Businesses in this store.
+    #[command(subcommand)]
+    Business(BusinessCommand),
+    /// What the store holds for a business (all businesses with --all).
+    Summary {
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BusinessCommand {
+    /// List the businesses.
+    List,
+    /// Create a business.
+    Create {
+        name: String,
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+    },
+}
+
+fn parse_kind(text: &str) -> Result<RecordKind, String> {
+    text.parse()
+}
+
+fn parse_file_format(text: &str) -> Result<FileFormat, String> {
+    text.parse()
+}
+
+fn parse_mapping(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((field, column)) if !field.trim().is_empty() && !column.trim().is_empty() => {
+            Ok((field.trim().to_string(), column.trim().to_string()))
+        }
+        _ => Err(format!("expected FIELD=COLUMN, got {text:?}")),
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if let Err(error) = run(cli, &mut out) {
+        let _ = out.flush();
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
+    let db = cli.db.clone().unwrap_or_else(trailmap_app::default_db_path);
+    let mut app = App::open(&db).with_context(|| format!("opening the store {}", db.display()))?;
+    let format = cli.format;
+    match cli.command {
+        Command::Demo { customers, seed, no_serve: _ } => demo(&mut app, customers, seed, format, out),
+        Command::Import { kind, file, column_map, skip_invalid, input_format } => {
+            let business = app.business(cli.business.as_deref())?;
+            let bar = progress_bar(&file);
+            let mut progress = |done: u64, _total: u64| bar.set_position(done);
+            let report = app.import(ImportRequest {
+                kind,
+                path: &file,
+                business: &business,
+                column_map,
+                format: input_format,
+                skip_invalid,
+                progress: Some(&mut progress),
+            });
+            bar.finish_and_clear();
+            let report = report?;
+            Output::key_values(&report)?.with_title(format!("Imported {} into {}", report.file, report.business)).print(format, out)
+        }
+        Command::Fields { kind } => {
+            let specs = trailmap_ingest::fields(kind);
+            let rows = specs
+                .iter()
+                .map(|f| vec![f.name.to_string(), if f.required { "yes" } else { "" }.to_string(), f.aliases.join(", ")])
+                .collect();
+            let json: Vec<serde_json::Value> = specs
+                .iter()
+                .map(|f| serde_json::json!({ "field": f.name, "required": f.required, "columns": f.aliases }))
+                .collect();
+            Output::new(&["field", "required", "columns recognised"], rows, &json)?.print(format, out)
+        }
+        Command::Business(BusinessCommand::List) => {
+            let businesses = app.businesses()?;
+            let rows = businesses
+                .iter()
+                .map(|b| vec![b.id.to_string(), b.name.clone(), b.currency.to_string(), b.timezone.clone()])
+                .collect();
+            Output::new(&["id", "name", "currency", "timezone"], rows, &businesses)?.print(format, out)
+        }
+        Command::Business(BusinessCommand::Create { name, currency, timezone }) => {
+            let business = app.create_business(&name, &currency, &timezone)?;
+            Output::key_values(&business)?.with_title("Created").print(format, out)
+        }
+        Command::Summary { all } => {
+            let businesses = if all { app.businesses()? } else { vec![app.business(cli.business.as_deref())?] };
+            let summaries = businesses.iter().map(|b| app.summary(b)).collect::<Result<Vec<_>, _>>()?;
+            summaries_output(&summaries)?.print(format, out)
+        }
+    }
+}
+
+fn summaries_output(summaries: &[trailmap_app::BusinessSummary]) -> anyhow::Result<Output> {
+    let json = serde_json::to_value(summaries)?;
+    let Some(first) = json.as_array().and_then(|a| a.first()).and_then(|v| v.as_object()) else {
+        bail!("no business to summarise");
+    };
+    // One row per measure, one column per business: easy to read for one business or several.
+    let mut columns = vec!["what".to_string()];
+    columns.extend(summaries.iter().map(|s| s.business.clone()));
+    let rows = first
+        .keys()
+        .filter(|k| *k != "business")
+        .map(|key| {
+            let mut row = vec![key.replace('_', " ")];
+            row.extend(json.as_array().into_iter().flatten().map(|s| output::plain(&s[key])));
+            row
+        })
+        .collect();
+    Ok(Output { title: None, columns, rows, json })
+}
+
+fn demo(app: &mut App, customers: u64, seed: u64, format: Format, out: &mut dyn Write) -> anyhow::Result<()> {
+    if customers == 0 {
+        bail!("--customers must be at least 1");
+    }
+    eprintln!("Generating the demo ({customers} customers, seed {seed}) into {} ...", app.db_path().display());
+    let report = app.demo(&DemoOptions { customers, seed })?;
+    if !report.generated {
+        eprintln!("The demo businesses are already in {}; showing what is there.", app.db_path().display());
+    } else {
+        eprintln!("Done in {:.1} s.", report.seconds);
+    }
+    let mut businesses = Vec::new();
+    for name in trailmap_app::DEMO_BUSINESSES {
+        businesses.push(app.business(Some(name))?);
+    }
+    let summaries = businesses.iter().map(|b| app.summary(b)).collect::<Result<Vec<_>, _>>()?;
+    summaries_output(&summaries)?.with_title("The demo businesses").print(format, out)?;
+    if format == Format::Table {
+        writeln!(
+            out,
+            "The web app is not built yet; explore with `trailmap summary --business \"Thread & Needle\"` and the other commands (store: {}).",
+            app.db_path().display()
+        )?;
+    }
+    Ok(())
+}
+
+fn progress_bar(file: &std::path::Path) -> indicatif::ProgressBar {
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    // Small files finish before a bar is worth drawing.
+    if size < 8 * 1024 * 1024 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(size);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} {bytes}/{total_bytes} {wide_bar} {bytes_per_sec} eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}

@@ -1,1 +1,195 @@
-//! Placeholder while the crate is being written.
+//! Trailmap's import pipeline: it reads CSV and NDJSON files of events, customers, orders, spend and
+//! feedback into the model's "incoming" records, matching columns by name, recognising Shopify and
+//! Stripe exports, and running the enrichment steps (UTM tags, referrers, channel grouping, bot
+//! filtering) on events. It does no database work, no HTTP and no printing: every problem comes back
+//! as a typed error that names the file, the line and the column, so the caller decides what to show.
+
+mod build;
+pub mod enrich;
+mod error;
+mod fields;
+mod reader;
+mod row;
+mod time;
+
+pub use enrich::DropReason;
+pub use error::{ImportError, RowError};
+pub use fields::{FieldSpec, fields};
+pub use reader::RecordReader;
+pub use time::{parse_period, parse_timestamp};
+
+use std::fmt;
+use std::str::FromStr;
+use trailmap_model::{
+    Currency, IncomingCustomer, IncomingEvent, IncomingFeedback, IncomingOrder, IncomingSpend,
+};
+
+/// What a file holds. One file holds one kind of record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    Events,
+    Customers,
+    Orders,
+    Spend,
+    Feedback,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 5] = [
+        RecordKind::Events,
+        RecordKind::Customers,
+        RecordKind::Orders,
+        RecordKind::Spend,
+        RecordKind::Feedback,
+    ];
+
+    /// The plural name used on the command line and in the API ("events", "orders").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Events => "events",
+            RecordKind::Customers => "customers",
+            RecordKind::Orders => "orders",
+            RecordKind::Spend => "spend",
+            RecordKind::Feedback => "feedback",
+        }
+    }
+}
+
+impl fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RecordKind {
+    type Err = String;
+
+    /// Accepts the plural and the singular, in any case ("events", "Event", "orders").
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "events" | "event" => Ok(RecordKind::Events),
+            "customers" | "customer" => Ok(RecordKind::Customers),
+            "orders" | "order" => Ok(RecordKind::Orders),
+            "spend" | "spends" => Ok(RecordKind::Spend),
+            "feedback" | "feedbacks" => Ok(RecordKind::Feedback),
+            _ => Err(format!(
+                "unknown record kind {text:?}: expected events, customers, orders, spend or feedback"
+            )),
+        }
+    }
+}
+
+/// The file's syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileFormat {
+    /// Comma-separated values with a header line (tab-separated when the file name ends in `.tsv`).
+    Csv,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+impl FileFormat {
+    /// The format a file name's extension implies, if it implies one.
+    pub fn from_file_name(name: &str) -> Option<FileFormat> {
+        let lower = name.to_ascii_lowercase();
+        let ext = lower.rsplit_once('.').map(|(_, e)| e)?;
+        match ext {
+            "csv" | "tsv" | "txt" => Some(FileFormat::Csv),
+            "ndjson" | "jsonl" | "json" => Some(FileFormat::Ndjson),
+            _ => None,
+        }
+    }
+}
+
+impl FromStr for FileFormat {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "csv" | "tsv" => Ok(FileFormat::Csv),
+            "ndjson" | "jsonl" | "json" => Ok(FileFormat::Ndjson),
+            _ => Err(format!(
+                "unknown file format {text:?}: expected csv or ndjson"
+            )),
+        }
+    }
+}
+
+/// The shape of a CSV file, detected from its header. Only orders have special layouts; every other
+/// kind (and every NDJSON file) is [`Layout::Generic`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Layout {
+    /// Our own column names and their aliases.
+    Generic,
+    /// Shopify's orders export: one row per line item, order fields on the first row of each order.
+    ShopifyOrders,
+    /// Stripe's payments export (`unified_payments.csv`): one row per charge.
+    StripePayments,
+}
+
+impl Layout {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layout::Generic => "generic",
+            Layout::ShopifyOrders => "shopify-orders",
+            Layout::StripePayments => "stripe-payments",
+        }
+    }
+}
+
+impl fmt::Display for Layout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How to read one file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportOptions {
+    pub kind: RecordKind,
+    /// None: from the file name's extension (`.csv`, `.tsv`, `.ndjson`, `.jsonl`, `.json`), else
+    /// from the first non-blank byte (`{` means NDJSON, anything else CSV).
+    pub format: Option<FileFormat>,
+    /// Overrides of the column matching: (our field name, the file's column name). They win over
+    /// the aliases and over a detected layout.
+    pub column_map: Vec<(String, String)>,
+    /// The currency of amounts in rows that have no currency column or an empty one.
+    pub default_currency: Currency,
+    /// The file's name, used in every error message and to pick the format.
+    pub file_name: String,
+}
+
+impl ImportOptions {
+    /// Options with no overrides, the format from the file name, and US dollars by default.
+    pub fn new(kind: RecordKind, file_name: impl Into<String>) -> ImportOptions {
+        ImportOptions {
+            kind,
+            format: None,
+            column_map: Vec::new(),
+            default_currency: Currency::USD,
+            file_name: file_name.into(),
+        }
+    }
+}
+
+/// One record read from a file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Event(IncomingEvent),
+    Customer(IncomingCustomer),
+    Order(IncomingOrder),
+    Spend(IncomingSpend),
+    Feedback(IncomingFeedback),
+}
+
+impl Record {
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            Record::Event(_) => RecordKind::Events,
+            Record::Customer(_) => RecordKind::Customers,
+            Record::Order(_) => RecordKind::Orders,
+            Record::Spend(_) => RecordKind::Spend,
+            Record::Feedback(_) => RecordKind::Feedback,
+        }
+    }
+}

@@ -566,11 +566,7 @@ impl Writer for SqliteWriter<'_> {
 
     fn add_feedback(&mut self, business: BusinessId, f: &IncomingFeedback) -> Result<bool> {
         self.check_business(business)?;
-        let customer = if f.customer.is_empty() {
-            None
-        } else {
-            Some(self.resolve(business, &identity_refs(None, &f.customer), f.time.0)?.0)
-        };
+        // The touchpoint is checked first so a rejected row creates no customer.
         let touchpoint: Option<i64> = match &f.touchpoint {
             Some(name) => Some(
                 self.conn
@@ -580,6 +576,11 @@ impl Writer for SqliteWriter<'_> {
                     .ok_or_else(|| StoreError::Invalid(format!("no touchpoint named {name:?}")))?,
             ),
             None => None,
+        };
+        let customer = if f.customer.is_empty() {
+            None
+        } else {
+            Some(self.resolve(business, &identity_refs(None, &f.customer), f.time.0)?.0)
         };
         let dedup_key = match &f.external_id {
             Some(id) => hash_key(&[f.kind.as_str(), &f.source, id]),

@@ -1,1 +1,17 @@
-//! Placeholder while the crate is being written.
+//! Trailmap's test kit: the [`Sink`] generators write into and the in-memory [`MemorySink`], the
+//! seeded demo generator ([`generate_demo`]) that fills a coffee shop and an online boutique with a
+//! year of journeys carrying two planted stories, the journey fixture language ([`journeys`]) for
+//! exact test cases, and a fast generic events CSV writer ([`write_events_csv`]) for benchmarks.
+
+mod demo;
+mod fixture;
+mod sink;
+mod volume;
+
+pub use demo::{
+    generate_demo, BoutiqueTruth, BusinessSummary, CoffeeTruth, DemoOptions, DemoSummary,
+    DemoTruth, PeriodCounts,
+};
+pub use fixture::{journeys, Fixture, FixtureCustomer, FixtureError, FixtureRecord};
+pub use sink::{MemorySink, Sink};
+pub use volume::write_events_csv;

@@ -1,0 +1,111 @@
+//! `trailmap demo`: the seeded example businesses written into the store through the testkit's
+//! generator. The whole demo is one transaction, so an interrupted run leaves no half a business.
+
+use crate::{AppError, Result};
+use serde::Serialize;
+use trailmap_model::*;
+use trailmap_store::{Store, StoreError, Writer};
+use trailmap_testkit::{DemoOptions, DemoSummary, Sink, generate_demo};
+
+/// The businesses the demo creates; their presence means the demo is already in the store.
+pub const DEMO_BUSINESSES: [&str; 2] = ["Bean There Coffee", "Thread & Needle"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoReport {
+    /// False when the demo was already in the store and nothing was generated.
+    pub generated: bool,
+    pub summary: Option<DemoSummary>,
+    pub seconds: f64,
+}
+
+/// The testkit's sink over a store writer.
+struct StoreSink<'w> {
+    writer: &'w mut dyn Writer,
+}
+
+impl Sink for StoreSink<'_> {
+    type Error = StoreError;
+
+    fn business(&mut self, name: &str, currency: Currency, timezone: &str) -> Result<(BusinessId, Vec<Stage>), StoreError> {
+        let (business, stages) = self.writer.create_business(name, currency, timezone)?;
+        Ok((business.id, stages))
+    }
+
+    fn touchpoint(&mut self, touchpoint: Touchpoint) -> Result<TouchpointId, StoreError> {
+        self.writer.create_touchpoint(&touchpoint)
+    }
+
+    fn persona(&mut self, persona: Persona) -> Result<PersonaId, StoreError> {
+        self.writer.create_persona(&persona)
+    }
+
+    fn journey_map(&mut self, map: JourneyMap, author: &str) -> Result<MapId, StoreError> {
+        self.writer.save_map(&map, author)
+    }
+
+    fn survey(&mut self, survey: Survey) -> Result<Survey, StoreError> {
+        self.writer.create_survey(&survey)
+    }
+
+    fn change(&mut self, change: Change) -> Result<ChangeId, StoreError> {
+        self.writer.add_change(&change)
+    }
+
+    fn customer(&mut self, business: BusinessId, customer: IncomingCustomer) -> Result<CustomerId, StoreError> {
+        Ok(self.writer.add_customer(business, &customer)?.0)
+    }
+
+    fn event(&mut self, business: BusinessId, event: IncomingEvent) -> Result<(), StoreError> {
+        self.writer.add_event(business, &event).map(|_| ())
+    }
+
+    fn order(&mut self, business: BusinessId, order: IncomingOrder) -> Result<(), StoreError> {
+        self.writer.add_order(business, &order).map(|_| ())
+    }
+
+    fn spend(&mut self, business: BusinessId, spend: IncomingSpend) -> Result<(), StoreError> {
+        self.writer.add_spend(business, &spend).map(|_| ())
+    }
+
+    fn feedback(&mut self, business: BusinessId, feedback: IncomingFeedback) -> Result<(), StoreError> {
+        self.writer.add_feedback(business, &feedback).map(|_| ())
+    }
+
+    fn survey_response(&mut self, business: BusinessId, response: IncomingResponse) -> Result<(), StoreError> {
+        self.writer.add_response(business, &response).map(|_| ())
+    }
+}
+
+impl crate::App {
+    /// Whether the demo businesses are in the store.
+    pub fn has_demo(&self) -> Result<bool> {
+        for name in DEMO_BUSINESSES {
+            if self.store().business_by_name(name)?.is_none() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Generates the demo into the store, unless it is there already.
+    pub fn demo(&mut self, options: &DemoOptions) -> Result<DemoReport> {
+        let started = std::time::Instant::now();
+        if self.has_demo()? {
+            return Ok(DemoReport { generated: false, summary: None, seconds: 0.0 });
+        }
+        for name in DEMO_BUSINESSES {
+            if self.store().business_by_name(name)?.is_some() {
+                return Err(AppError::Invalid(format!(
+                    "the store has a business named {name:?} but not the whole demo; use another --db for the demo"
+                )));
+            }
+        }
+        let mut summary = None;
+        self.store_mut().write::<AppError>(&mut |w| {
+            let mut sink = StoreSink { writer: w };
+            summary = Some(generate_demo(&mut sink, options)?);
+            Ok(())
+        })?;
+        Ok(DemoReport { generated: true, summary, seconds: started.elapsed().as_secs_f64() })
+    }
+}

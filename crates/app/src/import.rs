@@ -1,0 +1,234 @@
+//! Importing a file: the ingest reader parses on one thread while the store writes on another, all
+//! inside one store transaction. Without `skip_invalid` the first invalid rows abort the import
+//! and nothing lands; with it, the valid rows land and the rejected ones go, with their reasons, to
+//! a rejects file.
+
+use crate::{AppError, Result};
+use serde::Serialize;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Instant;
+use trailmap_ingest::{FileFormat, ImportOptions, Record, RecordKind, RecordReader, RowError};
+use trailmap_model::Business;
+use trailmap_store::{Store, StoreError, WriteSummary, Writer};
+
+/// How many invalid rows are shown before an import without `skip_invalid` gives up.
+const ERRORS_SHOWN: usize = 20;
+/// Records per hand-over from the reading thread to the writing one.
+const BATCH: usize = 4096;
+
+pub struct ImportRequest<'a> {
+    pub kind: RecordKind,
+    pub path: &'a Path,
+    pub business: &'a Business,
+    /// Overrides of column matching: (our field, the file's column).
+    pub column_map: Vec<(String, String)>,
+    pub format: Option<FileFormat>,
+    /// Import the valid rows and write the rejected ones here.
+    pub skip_invalid: Option<PathBuf>,
+    /// Called with the bytes read so far and the file's size.
+    pub progress: Option<&'a mut dyn FnMut(u64, u64)>,
+}
+
+impl std::fmt::Debug for ImportRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportRequest").field("kind", &self.kind).field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    pub file: String,
+    pub kind: String,
+    pub layout: String,
+    pub business: String,
+    pub records: u64,
+    pub added: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    /// Rows left out on purpose (bots...), by reason.
+    pub dropped: Vec<(String, u64)>,
+    pub rejects_file: Option<String>,
+    pub seconds: f64,
+    pub details: WriteSummary,
+}
+
+enum Batch {
+    Records(Vec<Result<Record, RowError>>, u64),
+}
+
+fn write_record(w: &mut dyn Writer, business: &Business, record: &Record) -> Result<bool, StoreError> {
+    let b = business.id;
+    match record {
+        Record::Event(e) => w.add_event(b, e),
+        Record::Customer(c) => w.add_customer(b, c).map(|(_, created)| created),
+        Record::Order(o) => w.add_order(b, o),
+        Record::Spend(s) => w.add_spend(b, s),
+        Record::Feedback(f) => w.add_feedback(b, f),
+    }
+}
+
+/// Where a record the store refused came from, as near as the reader can tell.
+fn refused(file: &str, record_number: u64, error: &StoreError) -> RowError {
+    RowError {
+        file: file.to_string(),
+        line: record_number,
+        column: None,
+        reason: format!("record {record_number}: {error}"),
+        raw: None,
+    }
+}
+
+struct Rejects {
+    final_path: PathBuf,
+    temp_path: PathBuf,
+    writer: csv::Writer<File>,
+}
+
+impl Rejects {
+    fn create(path: &Path) -> Result<Rejects> {
+        let file_error = |e: &dyn std::fmt::Display| AppError::File { path: path.display().to_string(), reason: e.to_string() };
+        let temp_path = path.with_extension("partial");
+        let mut writer = csv::Writer::from_path(&temp_path).map_err(|e| file_error(&e))?;
+        writer.write_record(["line", "column", "reason", "raw"]).map_err(|e| file_error(&e))?;
+        Ok(Rejects { final_path: path.to_path_buf(), temp_path, writer })
+    }
+
+    fn add(&mut self, e: &RowError) -> Result<()> {
+        self.writer
+            .write_record([e.line.to_string().as_str(), e.column.as_deref().unwrap_or(""), &e.reason, e.raw.as_deref().unwrap_or("")])
+            .map_err(|err| AppError::File { path: self.final_path.display().to_string(), reason: err.to_string() })
+    }
+
+    fn finish(mut self) -> Result<()> {
+        let fail = |e: &dyn std::fmt::Display| AppError::File { path: self.final_path.display().to_string(), reason: e.to_string() };
+        self.writer.flush().map_err(|e| fail(&e))?;
+        std::fs::rename(&self.temp_path, &self.final_path).map_err(|e| fail(&e))
+    }
+}
+
+impl Drop for Rejects {
+    fn drop(&mut self) {
+        // After finish() the temp file is gone and this does nothing; after a failed import it
+        // removes the half-written rejects.
+        let _ = std::fs::remove_file(&self.temp_path);
+    }
+}
+
+impl crate::App {
+    pub fn import(&mut self, mut request: ImportRequest<'_>) -> Result<ImportReport> {
+        let started = Instant::now();
+        let path = request.path;
+        let file_name = path.display().to_string();
+        let file = File::open(path).map_err(|e| AppError::File { path: file_name.clone(), reason: e.to_string() })?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let options = ImportOptions {
+            kind: request.kind,
+            format: request.format,
+            column_map: request.column_map.clone(),
+            default_currency: request.business.currency,
+            file_name: file_name.clone(),
+        };
+        let reader = RecordReader::new(file, options)?;
+        let layout = reader.layout().to_string();
+        let mut rejects = request.skip_invalid.as_deref().map(Rejects::create).transpose()?;
+
+        let (sender, receiver) = mpsc::sync_channel::<Batch>(4);
+        let reading = std::thread::spawn(move || {
+            let mut reader = reader;
+            let mut batch = Vec::with_capacity(BATCH);
+            while let Some(item) = reader.next() {
+                batch.push(item);
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if sender.send(Batch::Records(full, reader.bytes_read())).is_err() {
+                        // The writer gave up; stop reading.
+                        return reader;
+                    }
+                }
+            }
+            let _ = sender.send(Batch::Records(batch, reader.bytes_read()));
+            reader
+        });
+
+        let business = request.business.clone();
+        let mut records = 0u64;
+        let mut rejected = 0u64;
+        let mut shown: Vec<RowError> = Vec::new();
+        let mut fatal: Option<AppError> = None;
+        let skipping = rejects.is_some();
+        let kind = request.kind.as_str();
+        let outcome = self.store.write::<AppError>(&mut |w| {
+            for Batch::Records(items, bytes) in receiver.iter() {
+                for item in items {
+                    records += 1;
+                    let error = match item {
+                        Ok(record) => match write_record(w, &business, &record) {
+                            Ok(_) => continue,
+                            Err(StoreError::Invalid(reason)) => refused(&file_name, records, &StoreError::Invalid(reason)),
+                            Err(other) => return Err(other.into()),
+                        },
+                        Err(row_error) => row_error,
+                    };
+                    rejected += 1;
+                    match rejects.as_mut() {
+                        Some(r) => r.add(&error)?,
+                        None => {
+                            shown.push(error);
+                            if shown.len() >= ERRORS_SHOWN {
+                                return Err(AppError::Invalid("too many errors".into()));
+                            }
+                        }
+                    }
+                }
+                if let Some(progress) = request.progress.as_mut() {
+                    progress(bytes, size);
+                }
+            }
+            if !skipping && !shown.is_empty() {
+                return Err(AppError::Invalid("invalid rows".into()));
+            }
+            w.record_import(business.id, kind, &file_name)?;
+            Ok(())
+        });
+        // Closing the channel lets the reading thread finish if the write stopped early.
+        drop(receiver);
+        let reader = reading.join().map_err(|_| AppError::Invalid(format!("{file_name}: the reader thread failed")))?;
+        let summary = match outcome {
+            Ok(summary) => summary,
+            Err(_) if !shown.is_empty() => {
+                return Err(AppError::InvalidRows { file: file_name, count: rejected, shown });
+            }
+            Err(e) => {
+                fatal = Some(e);
+                WriteSummary::default()
+            }
+        };
+        if let Some(e) = fatal {
+            return Err(e);
+        }
+        let rejects_file = match rejects.take() {
+            Some(r) => {
+                let path = r.final_path.display().to_string();
+                r.finish()?;
+                Some(path)
+            }
+            None => None,
+        };
+        Ok(ImportReport {
+            file: file_name,
+            kind: kind.to_string(),
+            layout,
+            business: business.name.clone(),
+            records,
+            added: summary.added(),
+            duplicates: summary.duplicates(),
+            rejected,
+            dropped: reader.dropped().iter().map(|(reason, n)| (reason.to_string(), *n)).collect(),
+            rejects_file,
+            seconds: started.elapsed().as_secs_f64(),
+            details: summary,
+        })
+    }
+}

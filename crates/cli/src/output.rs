@@ -1,0 +1,94 @@
+//! Printing results as a table for people, or as JSON or CSV for programs. Every command builds an
+//! [`Output`]: the rows a person reads and the structured value a program reads.
+
+use clap::ValueEnum;
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use serde::Serialize;
+use std::io::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug)]
+pub struct Output {
+    pub title: Option<String>,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub json: serde_json::Value,
+}
+
+impl Output {
+    pub fn new<T: Serialize>(columns: &[&str], rows: Vec<Vec<String>>, value: &T) -> anyhow::Result<Output> {
+        Ok(Output {
+            title: None,
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows,
+            json: serde_json::to_value(value)?,
+        })
+    }
+
+    /// A two-column "what / value" listing of a flat serialisable value.
+    pub fn key_values<T: Serialize>(value: &T) -> anyhow::Result<Output> {
+        let json = serde_json::to_value(value)?;
+        let rows = match &json {
+            serde_json::Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| vec![k.replace('_', " "), plain(v)])
+                .collect(),
+            other => vec![vec!["value".into(), plain(other)]],
+        };
+        Ok(Output { title: None, columns: vec!["what".into(), "value".into()], rows, json })
+    }
+
+    pub fn with_title(mut self, title: impl Into<String>) -> Output {
+        self.title = Some(title.into());
+        self
+    }
+
+    pub fn print(&self, format: Format, out: &mut dyn Write) -> anyhow::Result<()> {
+        match format {
+            Format::Json => {
+                serde_json::to_writer_pretty(&mut *out, &self.json)?;
+                writeln!(out)?;
+            }
+            Format::Csv => {
+                let mut writer = csv::Writer::from_writer(out);
+                writer.write_record(&self.columns)?;
+                for row in &self.rows {
+                    writer.write_record(row)?;
+                }
+                writer.flush()?;
+            }
+            Format::Table => {
+                if let Some(title) = &self.title {
+                    writeln!(out, "{title}")?;
+                }
+                let mut table = Table::new();
+                table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+                table.set_header(&self.columns);
+                for row in &self.rows {
+                    table.add_row(row);
+                }
+                writeln!(out, "{table}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A JSON value as a person reads it in a table cell.
+pub fn plain(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() => format!("{f:.2}"),
+            _ => n.to_string(),
+        },
+        other => other.to_string(),
+    }
+}

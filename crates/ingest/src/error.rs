@@ -1,0 +1,74 @@
+//! The two kinds of failure of an import: a whole-file problem found before any record is read
+//! ([`ImportError`]), and a problem with one row that rejects only that row ([`RowError`]). Both name
+//! the file, and the line where there is one, because the person reading them has the file open.
+
+use std::fmt;
+
+/// One rejected row. The reader carries on after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub file: String,
+    /// The line the record starts on, counting from 1 (the header of a CSV file is usually line 1).
+    pub line: u64,
+    /// The file's column (or JSON key) at fault, when one is.
+    pub column: Option<String>,
+    pub reason: String,
+    /// The record's text as it was in the file (for CSV, its fields re-joined with the file's
+    /// delimiter and quoted where needed), so a rejects file can be written and re-imported.
+    pub raw: Option<String>,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: ", self.file, self.line)?;
+        if let Some(column) = &self.column {
+            write!(f, "column `{column}`: ")?;
+        }
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for RowError {}
+
+/// A problem with the file as a whole; nothing is read from it.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{file}: cannot read the file: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: the file is empty")]
+    Empty { file: String },
+    #[error("{file}: header: no column for the required field `{field}` (tried: {})", .tried.join(", "))]
+    MissingColumn {
+        file: String,
+        field: String,
+        tried: Vec<String>,
+    },
+    #[error(
+        "{file}: header: the override {field}={column} names a column that is not in the header (columns: {})",
+        .available.join(", ")
+    )]
+    UnknownOverrideColumn {
+        file: String,
+        field: String,
+        column: String,
+        available: Vec<String>,
+    },
+    #[error("{file}: the override names an unknown field `{field}` (fields: {})", .known.join(", "))]
+    UnknownOverrideField {
+        file: String,
+        field: String,
+        known: Vec<String>,
+    },
+    #[error("{file}:{line}: bad header: {reason}")]
+    BadHeader {
+        file: String,
+        line: u64,
+        reason: String,
+    },
+    #[error("{file}:{line}: the header is not valid UTF-8")]
+    NotUtf8 { file: String, line: u64 },
+}
