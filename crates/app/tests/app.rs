@@ -1,6 +1,9 @@
 //! End-to-end tests of the app API: files on disk imported into a store, whole or not at all, with
 //! rejects when asked, idempotent on a second import; and the demo written into a store.
 
+// Helpers outside #[test] functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};
 use trailmap_model::EventColumns;

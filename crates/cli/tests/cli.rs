@@ -1,6 +1,9 @@
 //! The `trailmap` binary as a user runs it: exit codes, messages on stderr, and the three output
 //! formats.
 
+// Helpers outside #[test] functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -1,6 +1,9 @@
 //! End-to-end tests of the import pipeline: real-shaped files in, records and precise errors out.
 //! Every fixture is written inline so a failure shows the bytes that caused it.
 
+// Helpers outside #[test] functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use chrono::NaiveDate;
 use serde_json::json;
 use trailmap_ingest::enrich::{self, Enricher};

@@ -220,7 +220,7 @@ pub fn decode(segment: i64, bytes: &[u8], with_properties: bool) -> Result<Decod
 }
 
 pub fn decode_keys(segment: i64, bytes: &[u8]) -> Result<impl Iterator<Item = u128> + '_, StoreError> {
-    if bytes.len() % 16 != 0 {
+    if !bytes.len().is_multiple_of(16) {
         return Err(corrupt(segment, "key block length is not a multiple of 16"));
     }
     Ok(bytes.chunks_exact(16).map(|c| {

@@ -2,6 +2,9 @@
 //! resolution and merging, deduplication, the columnar event round trip, and durability under
 //! SIGKILL.
 
+// Helpers outside #[test] functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -2,6 +2,9 @@
 //! a test can count directly; journey fixtures parse every construct and reject bad lines by line
 //! number; the volume CSV parses back with the csv crate.
 
+// Helpers outside #[test] functions unwrap too: a failure there is a test failure.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use trailmap_model::{
     AnswerValue, BusinessId, Currency, FeedbackKind, Identity, IdentityKind, Money, Timestamp,
@@ -145,6 +148,7 @@ fn coffee_new_customers_come_by_referral_and_more_so_after_the_programme() {
         }
     }
     let (share_before, share_after) = (share(before_referral, before), share(after_referral, after));
+    println!("café referral share of new customers: {share_before:.3} of {before} before, {share_after:.3} of {after} after");
     assert!((0.47..0.63).contains(&share_before), "referral share before {share_before}");
     assert!((0.62..0.78).contains(&share_after), "referral share after {share_after}");
     assert!(share_after - share_before > 0.08);
@@ -161,6 +165,7 @@ fn coffee_new_customers_come_by_referral_and_more_so_after_the_programme() {
     let per_day_before = before as f64 / truth.days.before as f64;
     let per_day_after = after as f64 / truth.days.after as f64;
     let uplift = per_day_after / per_day_before;
+    println!("café new customers per day: {per_day_before:.2} before, {per_day_after:.2} after");
     assert!((1.15..1.5).contains(&uplift), "arrival uplift {uplift}");
 
     // Referral codes appear only after the launch.
@@ -203,6 +208,7 @@ fn coffee_referral_customers_are_worth_more_than_paid_social_ones() {
         let (people, _, revenue) = by_arrival[arrival];
         revenue as f64 / people as f64
     };
+    println!("café revenue per customer (cents): referral {:.0}, paid social {:.0}", value("referral"), value("paid_social"));
     assert!(value("referral") > 2.0 * value("paid_social"), "{by_arrival:?}");
     // Most paid-social customers come once.
     let once = first
@@ -277,6 +283,7 @@ fn boutique_checkout_conversion_rises_after_free_shipping() {
     }
     let before = share(counts[0][1], counts[0][0]);
     let after = share(counts[1][1], counts[1][0]);
+    println!("boutique 7-day checkout conversion: {before:.3} before, {after:.3} after ({counts:?})");
     assert!(counts[0][0] > 300 && counts[1][0] > 300, "checkout customers {counts:?}");
     assert!((0.22..0.38).contains(&before), "7-day checkout conversion before {before}");
     assert!((0.37..0.55).contains(&after), "7-day checkout conversion after {after}");
@@ -310,6 +317,7 @@ fn boutique_order_value_rises_after_free_shipping() {
     }
     let aov = |(total, count): (i64, usize)| total as f64 / count.max(1) as f64 / 100.0;
     let (before, after) = (aov(sums[0]), aov(sums[1]));
+    println!("boutique AOV: {before:.2} before ({} orders), {after:.2} after ({} orders)", sums[0].1, sums[1].1);
     assert!((52.0..72.0).contains(&before), "AOV before {before}");
     assert!((70.0..92.0).contains(&after), "AOV after {after}");
     assert!(after - before > 8.0, "AOV before {before}, after {after}");
@@ -342,6 +350,7 @@ fn shipping_cost_dominates_negative_boutique_feedback_before_the_change() {
     }
     let before = share(counts[0][1], counts[0][0]);
     let after = share(counts[1][1], counts[1][0]);
+    println!("boutique shipping share of negative feedback: {before:.3} before, {after:.3} after ({counts:?})");
     assert!(counts[0][0] >= 30 && counts[1][0] >= 30, "negative feedback {counts:?}");
     assert!(before > 0.5, "shipping share of negative feedback before {before}");
     assert!(after < 0.4, "shipping share of negative feedback after {after}");
@@ -358,6 +367,7 @@ fn shipping_cost_dominates_negative_boutique_feedback_before_the_change() {
         choices[after][0] += 1;
         choices[after][1] += usize::from(chosen.iter().any(|c| c == "Shipping cost"));
     }
+    println!("boutique exit survey 'Shipping cost' choices [total, shipping] before/after: {choices:?}");
     assert!(share(choices[0][1], choices[0][0]) > 0.5, "{choices:?}");
     assert!(share(choices[1][1], choices[1][0]) < 0.4, "{choices:?}");
 }
@@ -712,3 +722,4 @@ fn memory_sink_assigns_sequential_ids() {
     assert_eq!(stored.id.0, 1);
     assert_eq!(stored.questions.iter().map(|q| q.id.0).collect::<Vec<_>>(), [1, 2]);
 }
+

@@ -7,7 +7,7 @@
 use super::catalog::{self, Product};
 use super::{
     arrivals_per_day, cards, csat_for, date, event, mix, months, monthly_amount, nps_score,
-    person_name, say, strings, text, usd, BoutiqueTruth, BusinessSummary, Calendar, Dice,
+    person_name, pick_text, say, strings, text, usd, BoutiqueTruth, BusinessSummary, Calendar, Dice,
     Out, PeriodCounts, PersonName,
 };
 use crate::sink::Sink;
@@ -30,7 +30,7 @@ pub(super) const NAME: &str = "Thread & Needle";
 const THRESHOLD_CENTS: i64 = 7_500;
 const FEE_CENTS: i64 = 795;
 /// Chance a checkout ends in an order when a fee is charged, and when shipping is free.
-const CONVERSION_WITH_FEE: f64 = 0.25;
+const CONVERSION_WITH_FEE: f64 = 0.27;
 const CONVERSION_FREE: f64 = 0.49;
 /// Share of checkouts that get as far as the shipping step.
 const REACH_SHIPPING: f64 = 0.9;
@@ -420,13 +420,13 @@ fn session<S: Sink>(
             landing.source = text("google");
             landing.medium = text("organic");
             landing.referrer = text("https://www.google.com/");
-            landing.page = text(rng.pick(&catalog::BOUTIQUE_LANDINGS));
+            landing.page = pick_text(rng, &catalog::BOUTIQUE_LANDINGS);
             order_source = Some("google");
         }
         (_, Some(Acquisition::PaidSearch)) => {
             landing.source = text("google");
             landing.medium = text("cpc");
-            landing.campaign = text(rng.pick(&catalog::BOUTIQUE_SEARCH_CAMPAIGNS));
+            landing.campaign = pick_text(rng, &catalog::BOUTIQUE_SEARCH_CAMPAIGNS);
             landing.referrer = text("https://www.google.com/");
             landing.page = text(if rng.chance(0.6) { rng.pick(&catalog::GARMENTS).page } else { "/collections/dresses" });
             order_source = Some("google");

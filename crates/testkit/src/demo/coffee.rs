@@ -6,7 +6,7 @@
 use super::catalog::{self, MenuItem};
 use super::{
     arrivals_per_day, cards, csat_for, date, event, months, monthly_amount, nps_score,
-    person_name, say, sentence, strings, text, usd, BusinessSummary, Calendar, CoffeeTruth, Dice, Out,
+    person_name, pick_text, say, sentence, strings, text, usd, BusinessSummary, Calendar, CoffeeTruth, Dice, Out,
     PeriodCounts,
 };
 use crate::sink::Sink;
@@ -485,7 +485,7 @@ fn first_touch_events<S: Sink>(
                 view.source = text("google");
                 view.medium = text("organic");
                 view.referrer = text("https://www.google.com/");
-                view.page = text(rng.pick(&["/", "/menu", "/visit-us"]));
+                view.page = pick_text(rng, &["/", "/menu", "/visit-us"]);
             }
         }
         out.event(view, Vec::new())?;

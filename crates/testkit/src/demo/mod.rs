@@ -370,6 +370,11 @@ fn text(value: &str) -> Option<String> {
     Some(value.to_string())
 }
 
+fn pick_text(rng: &mut ChaCha8Rng, pool: &[&str]) -> Option<String> {
+    let value: &&str = rng.pick(pool);
+    text(value)
+}
+
 fn cards(texts: &[&str]) -> Vec<Card> {
     texts.iter().map(|t| Card::assumption(t)).collect()
 }
