@@ -146,7 +146,8 @@ pub(super) fn generate<S: Sink>(
     create_map(&mut out, &stages, &touchpoints, &personas)?;
     let (exit_survey, nps_survey) = create_surveys(&mut out, &stages, &touchpoints)?;
     let change = create_change(&mut out, &stages, &touchpoints)?;
-    write_spend(&mut out, rng)?;
+    // Spend grows with the business, so ads cost the same share of revenue at any --customers.
+    write_spend(&mut out, rng, people as f64 / 20_000.0)?;
 
     let calendar = Calendar::us(-5);
     let change_day = calendar.index_of(change_date());
@@ -1029,7 +1030,7 @@ fn review<S: Sink>(
     })
 }
 
-fn write_spend<S: Sink>(out: &mut Out<'_, S>, rng: &mut ChaCha8Rng) -> Result<(), S::Error> {
+fn write_spend<S: Sink>(out: &mut Out<'_, S>, rng: &mut ChaCha8Rng, scale: f64) -> Result<(), S::Error> {
     for (index, (start, end)) in months().into_iter().enumerate() {
         let social = catalog::BOUTIQUE_SOCIAL_CAMPAIGNS[index.min(11)];
         let records = [
@@ -1040,7 +1041,7 @@ fn write_spend<S: Sink>(out: &mut Out<'_, S>, rng: &mut ChaCha8Rng) -> Result<()
             ("Email", "klaviyo", "newsletter", 150.0),
         ];
         for (channel, source, campaign, dollars) in records {
-            let amount = monthly_amount(rng, dollars);
+            let amount = monthly_amount(rng, dollars * scale);
             out.spend(IncomingSpend {
                 channel: channel.to_string(),
                 source: text(source),

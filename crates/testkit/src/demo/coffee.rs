@@ -202,7 +202,8 @@ pub(super) fn generate<S: Sink>(
     create_map(&mut out, &stages, &touchpoints, &personas)?;
     let survey = create_survey(&mut out, &stages, &touchpoints)?;
     let change = create_change(&mut out, &stages, &touchpoints)?;
-    write_spend(&mut out, rng)?;
+    // Spend grows with the business, so ads cost the same share of revenue at any --customers.
+    write_spend(&mut out, rng, people as f64 / 2_000.0)?;
 
     let calendar = Calendar::us(-8);
     let launch_day = calendar.index_of(launch_date());
@@ -766,11 +767,11 @@ fn review<S: Sink>(
     })
 }
 
-fn write_spend<S: Sink>(out: &mut Out<'_, S>, rng: &mut ChaCha8Rng) -> Result<(), S::Error> {
+fn write_spend<S: Sink>(out: &mut Out<'_, S>, rng: &mut ChaCha8Rng, scale: f64) -> Result<(), S::Error> {
     for (index, (start, end)) in months().into_iter().enumerate() {
         let campaign = catalog::COFFEE_SOCIAL_CAMPAIGNS[index.min(11)];
         for (source, dollars) in [("instagram", 900.0), ("facebook", 600.0)] {
-            let amount = monthly_amount(rng, dollars);
+            let amount = monthly_amount(rng, dollars * scale);
             out.spend(IncomingSpend {
                 channel: "Paid Social".into(),
                 source: text(source),
@@ -780,7 +781,7 @@ fn write_spend<S: Sink>(out: &mut Out<'_, S>, rng: &mut ChaCha8Rng) -> Result<()
                 amount,
             })?;
         }
-        let amount = monthly_amount(rng, 300.0);
+        let amount = monthly_amount(rng, 300.0 * scale);
         out.spend(IncomingSpend {
             channel: "Paid Search".into(),
             source: text("google"),
@@ -791,7 +792,7 @@ fn write_spend<S: Sink>(out: &mut Out<'_, S>, rng: &mut ChaCha8Rng) -> Result<()
         })?;
         if start >= launch_date() {
             // Free drinks given as referral rewards, costed as spend on the referral channel.
-            let amount = monthly_amount(rng, 400.0);
+            let amount = monthly_amount(rng, 400.0 * scale);
             out.spend(IncomingSpend {
                 channel: "Referral".into(),
                 source: text("friend"),

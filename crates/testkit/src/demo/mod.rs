@@ -524,7 +524,7 @@ fn months() -> Vec<(NaiveDate, NaiveDate)> {
 /// A monthly amount with a little seeded noise (±10%), rounded to whole dollars.
 fn monthly_amount(rng: &mut ChaCha8Rng, dollars: f64) -> Money {
     let factor = 0.9 + 0.2 * rng.random::<f64>();
-    usd((dollars * factor).round() as i64 * 100)
+    usd((dollars * factor * 100.0).round() as i64)
 }
 
 /// A net promoter score drawn around a mood: 0 for an unhappy customer, 1 for a delighted one.
