@@ -8,6 +8,11 @@
 //! - `load`: a store with N events, then `load_events` timed in a fresh process (cold caches of
 //!   our own, warm OS page cache), with and without the sort by customer and time.
 
+// Imports hand records from a reading thread to a writing one; glibc's allocator is slow to free
+// memory on another thread than the one that allocated it, mimalloc is not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use serde::Serialize;

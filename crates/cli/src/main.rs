@@ -1,6 +1,11 @@
 //! The `trailmap` command. It parses arguments, calls the app, and prints results; everything
 //! else lives in the library crates.
 
+// Imports hand records from a reading thread to a writing one; glibc's allocator is slow to free
+// memory on another thread than the one that allocated it, mimalloc is not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod output;
 
 use anyhow::{Context, bail};

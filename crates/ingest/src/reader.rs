@@ -11,7 +11,8 @@ use crate::{FileFormat, ImportOptions, Layout, Record, RecordKind};
 use csv::ByteRecord;
 use serde_json::Value;
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet, VecDeque};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::sync::Arc;
@@ -588,7 +589,7 @@ fn open_csv(
         })?;
         headers.push(name.trim().to_string());
     }
-    let mut seen = HashMap::new();
+    let mut seen = HashMap::default();
     for (i, name) in headers.iter().enumerate() {
         if name.is_empty() {
             continue;
@@ -822,7 +823,7 @@ const CONTEXT_RANK: usize = 1_000;
 impl KeyMap {
     fn new(kind: RecordKind, specs: &[FieldSpec], overrides: &[(usize, String)]) -> KeyMap {
         let overridden: HashSet<usize> = overrides.iter().map(|(f, _)| *f).collect();
-        let mut aliases = HashMap::new();
+        let mut aliases = HashMap::default();
         for (field, spec) in specs.iter().enumerate() {
             if overridden.contains(&field) {
                 continue;
@@ -836,7 +837,7 @@ impl KeyMap {
             kind,
             aliases,
             overrides,
-            cache: HashMap::new(),
+            cache: HashMap::default(),
         }
     }
 

@@ -83,8 +83,13 @@ impl EventTable {
     /// Reorders the rows by customer, then time, then original position (so ties keep their
     /// recorded order): the order every per-customer pass of the engine wants.
     pub fn sort_by_customer_time(&mut self) {
-        let mut order: Vec<u32> = (0..self.len() as u32).collect();
-        order.sort_unstable_by_key(|&i| (self.customer[i as usize], self.time[i as usize], i));
+        // Sorting compact keys is several times faster than sorting indices whose comparisons
+        // jump around two columns.
+        let mut keys: Vec<(i64, i64, u32)> = (0..self.len())
+            .map(|i| (self.customer[i].0, self.time[i], i as u32))
+            .collect();
+        keys.sort_unstable();
+        let order: Vec<u32> = keys.into_iter().map(|(_, _, i)| i).collect();
         fn permute<T: Clone>(column: &mut Vec<T>, order: &[u32]) {
             *column = order.iter().map(|&i| column[i as usize].clone()).collect();
         }

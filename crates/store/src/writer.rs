@@ -6,23 +6,33 @@
 use crate::segment::{SEGMENT_ROWS, SegmentBuilder, SegmentRow, decode_keys};
 use crate::{Result, StoreError, WriteSummary, Writer};
 use rusqlite::{Connection, OptionalExtension, params};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::HashMap;
 use trailmap_model::*;
 use xxhash_rust::xxh3::xxh3_128;
+
+/// Up to this many identities of a business are cached whole (about 100 bytes each).
+const PRELOAD_IDENTITIES: i64 = 5_000_000;
 
 pub(crate) struct SqliteWriter<'c> {
     conn: &'c Connection,
     now: i64,
-    strings: HashMap<Box<str>, u32>,
-    /// identity -> (identity id, customer id when first seen in this write).
-    identities: HashMap<(BusinessId, Identity), (i64, i64)>,
+    // The caches use FxHash: every event goes through several lookups, and SipHash's resistance
+    // to flooding buys nothing for keys we produce ourselves.
+    strings: FxHashMap<Box<str>, u32>,
+    /// (business, kind) -> identity value -> (identity id, customer id when cached). Keyed by value
+    /// so a lookup borrows the event's string instead of cloning it.
+    identities: FxHashMap<(BusinessId, IdentityKind), FxHashMap<Box<str>, (i64, i64)>>,
     /// Customers merged during this write, pointing at the customer they became.
-    merged: HashMap<i64, i64>,
+    merged: FxHashMap<i64, i64>,
     /// The keys of every event of a business, loaded on its first event in this write.
-    event_keys: HashMap<BusinessId, HashSet<u128>>,
-    segments: HashMap<BusinessId, SegmentBuilder>,
+    event_keys: FxHashMap<BusinessId, FxHashSet<u128>>,
+    segments: FxHashMap<BusinessId, SegmentBuilder>,
     /// The earliest time seen per customer in this write, applied to first_seen at flush.
-    first_seen: HashMap<i64, i64>,
+    first_seen: FxHashMap<i64, i64>,
+    /// Businesses whose identities are all in the cache.
+    preloaded: FxHashSet<BusinessId>,
+    too_many_to_preload: FxHashSet<BusinessId>,
     summary: WriteSummary,
 }
 
@@ -46,12 +56,14 @@ impl<'c> SqliteWriter<'c> {
         SqliteWriter {
             conn,
             now: chrono::Utc::now().timestamp_millis(),
-            strings: HashMap::new(),
-            identities: HashMap::new(),
-            merged: HashMap::new(),
-            event_keys: HashMap::new(),
-            segments: HashMap::new(),
-            first_seen: HashMap::new(),
+            strings: FxHashMap::default(),
+            identities: FxHashMap::default(),
+            merged: FxHashMap::default(),
+            event_keys: FxHashMap::default(),
+            segments: FxHashMap::default(),
+            first_seen: FxHashMap::default(),
+            preloaded: FxHashSet::default(),
+            too_many_to_preload: FxHashSet::default(),
             summary: WriteSummary::default(),
         }
     }
@@ -91,10 +103,52 @@ impl<'c> SqliteWriter<'c> {
         customer
     }
 
+    fn cached_identity(&self, business: BusinessId, identity: &Identity) -> Option<(i64, i64)> {
+        let &(id, customer) = self.identities.get(&(business, identity.kind))?.get(identity.value.as_str())?;
+        Some((id, self.current(customer)))
+    }
+
+    fn cache_identity(&mut self, business: BusinessId, identity: &Identity, pair: (i64, i64)) {
+        self.identities.entry((business, identity.kind)).or_default().insert(identity.value.as_str().into(), pair);
+    }
+
+    /// Loads every identity of a business into the cache on its first lookup in this write, when
+    /// there are few enough to hold; afterwards a miss means a new identity and costs no query.
+    fn preload_identities(&mut self, business: BusinessId) -> Result<()> {
+        if !self.preloaded.insert(business) {
+            return Ok(());
+        }
+        let count: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM identities WHERE business = ?1")?
+            .query_row([business.0], |r| r.get(0))?;
+        if count > PRELOAD_IDENTITIES {
+            self.preloaded.remove(&business);
+            self.too_many_to_preload.insert(business);
+            return Ok(());
+        }
+        let mut stmt = self.conn.prepare_cached("SELECT kind, value, id, customer FROM identities WHERE business = ?1")?;
+        let mut rows = stmt.query([business.0])?;
+        while let Some(row) = rows.next()? {
+            let kind: String = row.get(0)?;
+            let kind = IdentityKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("identity kind {kind:?}")))?;
+            let value: String = row.get(1)?;
+            let pair: (i64, i64) = (row.get(2)?, row.get(3)?);
+            self.identities.entry((business, kind)).or_default().insert(value.into_boxed_str(), pair);
+        }
+        Ok(())
+    }
+
     fn lookup_identity(&mut self, business: BusinessId, identity: &Identity) -> Result<Option<(i64, i64)>> {
-        let cache_key = (business, identity.clone());
-        if let Some(&(id, customer)) = self.identities.get(&cache_key) {
-            return Ok(Some((id, self.current(customer))));
+        if let Some(found) = self.cached_identity(business, identity) {
+            return Ok(Some(found));
+        }
+        if !self.too_many_to_preload.contains(&business) {
+            self.preload_identities(business)?;
+            if self.preloaded.contains(&business) {
+                return Ok(self.cached_identity(business, identity));
+            }
         }
         let found: Option<(i64, i64)> = self
             .conn
@@ -102,16 +156,28 @@ impl<'c> SqliteWriter<'c> {
             .query_row(params![business.0, identity.kind.as_str(), identity.value], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         if let Some(pair) = found {
-            self.identities.insert(cache_key, pair);
+            self.cache_identity(business, identity, pair);
         }
         Ok(found.map(|(id, customer)| (id, self.current(customer))))
     }
 
+    fn note_time(&mut self, customer: i64, time: i64) {
+        let earliest = self.first_seen.entry(customer).or_insert(time);
+        *earliest = (*earliest).min(time);
+    }
+
     /// Finds the one customer these identities belong to, creating or merging customers as
-    /// needed; returns the customer, whether it was created, and the id of each identity.
-    fn resolve(&mut self, business: BusinessId, identities: &[&Identity], time: i64) -> Result<(i64, bool, Vec<i64>)> {
+    /// needed; returns the customer, whether it was created, and the id of the first identity.
+    fn resolve(&mut self, business: BusinessId, identities: &[&Identity], time: i64) -> Result<(i64, bool, i64)> {
         if identities.is_empty() {
             return Err(StoreError::Invalid("a record names no customer (no id, email or anonymous id)".into()));
+        }
+        // The common case of a bulk import: one identity, already known.
+        if let [only] = identities
+            && let Some((id, customer)) = self.cached_identity(business, only)
+        {
+            self.note_time(customer, time);
+            return Ok((customer, false, id));
         }
         let mut found = Vec::with_capacity(identities.len());
         for identity in identities {
@@ -127,7 +193,7 @@ impl<'c> SqliteWriter<'c> {
         for &other in customers.iter().skip(1) {
             self.merge(target, other)?;
         }
-        let mut ids = Vec::with_capacity(identities.len());
+        let mut first_id = None;
         for (identity, found) in identities.iter().zip(found) {
             let id = match found {
                 Some((id, _)) => id,
@@ -136,18 +202,17 @@ impl<'c> SqliteWriter<'c> {
                         .prepare_cached("INSERT INTO identities (business, kind, value, customer) VALUES (?1, ?2, ?3, ?4)")?
                         .execute(params![business.0, identity.kind.as_str(), identity.value, target])?;
                     let id = self.conn.last_insert_rowid();
-                    self.identities.insert((business, (*identity).clone()), (id, target));
+                    self.cache_identity(business, identity, (id, target));
                     if !created {
                         self.fill_customer_ids(target, identity)?;
                     }
                     id
                 }
             };
-            ids.push(id);
+            first_id.get_or_insert(id);
         }
-        let earliest = self.first_seen.entry(target).or_insert(time);
-        *earliest = (*earliest).min(time);
-        Ok((target, created, ids))
+        self.note_time(target, time);
+        Ok((target, created, first_id.unwrap_or_default()))
     }
 
     fn create_customer(&mut self, business: BusinessId, identities: &[&Identity], time: i64) -> Result<i64> {
@@ -193,16 +258,15 @@ impl<'c> SqliteWriter<'c> {
         }
         self.merged.insert(other, target);
         if let Some(t) = self.first_seen.remove(&other) {
-            let earliest = self.first_seen.entry(target).or_insert(t);
-            *earliest = (*earliest).min(t);
+            self.note_time(target, t);
         }
         self.summary.customers_merged += 1;
         Ok(())
     }
 
-    fn keys_of(&mut self, business: BusinessId) -> Result<&mut HashSet<u128>> {
+    fn keys_of(&mut self, business: BusinessId) -> Result<&mut FxHashSet<u128>> {
         if !self.event_keys.contains_key(&business) {
-            let mut keys = HashSet::new();
+            let mut keys = FxHashSet::default();
             let mut stmt = self.conn.prepare_cached("SELECT segment, keys FROM event_keys WHERE business = ?1")?;
             let mut rows = stmt.query([business.0])?;
             while let Some(row) = rows.next()? {
@@ -459,8 +523,8 @@ impl Writer for SqliteWriter<'_> {
 
     fn add_event(&mut self, business: BusinessId, e: &IncomingEvent) -> Result<bool> {
         let identities = identity_refs(Some(&e.event.identity), &e.also_known_as);
-        let (_, _, ids) = self.resolve(business, &identities, e.event.time.0)?;
-        self.push_event(business, e.event.key, ids[0], &e.event)
+        let (_, _, identity) = self.resolve(business, &identities, e.event.time.0)?;
+        self.push_event(business, e.event.key, identity, &e.event)
     }
 
     fn add_order(&mut self, business: BusinessId, o: &IncomingOrder) -> Result<bool> {
@@ -468,7 +532,7 @@ impl Writer for SqliteWriter<'_> {
             return Err(StoreError::Invalid("an order needs an order number".into()));
         }
         let identities = identity_refs(None, &o.customer);
-        let (customer, _, ids) = self.resolve(business, &identities, o.time.0)?;
+        let (customer, _, identity) = self.resolve(business, &identities, o.time.0)?;
         let inserted = self
             .conn
             .prepare_cached(
@@ -532,7 +596,7 @@ impl Writer for SqliteWriter<'_> {
             properties,
         };
         let key = event.key;
-        self.push_event(business, key, ids[0], &event)?;
+        self.push_event(business, key, identity, &event)?;
         Ok(true)
     }
 

@@ -3,7 +3,7 @@
 //! data file so the lists can grow without touching the rules.
 
 use regex::Regex;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::LazyLock;
 use trailmap_model::Channel;
 
@@ -20,7 +20,7 @@ struct Site {
 }
 
 static SITES: LazyLock<HashMap<&'static str, Site>> = LazyLock::new(|| {
-    let mut sites: HashMap<&'static str, Site> = HashMap::new();
+    let mut sites: HashMap<&'static str, Site> = HashMap::default();
     for line in include_str!("../../data/source_categories.tsv").lines() {
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
