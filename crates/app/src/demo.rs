@@ -1,11 +1,12 @@
 //! `trailmap demo`: the seeded example businesses written into the store through the testkit's
 //! generator. The whole demo is one transaction, so an interrupted run leaves no half a business.
 
-use crate::{AppError, Result};
+use crate::{AppError, Result, big_write_cache_mib};
 use serde::Serialize;
 use trailmap_model::*;
 use trailmap_store::{Store, StoreError, Writer};
-use trailmap_testkit::{DemoOptions, DemoSummary, Sink, generate_demo};
+use trailmap_store::WriteSummary;
+use trailmap_testkit::{DemoOptions, DemoSummary, Fixture, Sink, generate_demo};
 
 /// The businesses the demo creates; their presence means the demo is already in the store.
 pub const DEMO_BUSINESSES: [&str; 2] = ["Bean There Coffee", "Thread & Needle"];
@@ -100,12 +101,27 @@ impl crate::App {
                 )));
             }
         }
+        // The demo is one transaction of about 2.5 KiB per customer; let its pages fit in memory.
+        self.store().set_cache_mib(big_write_cache_mib(options.customers.saturating_mul(3) / 1024))?;
         let mut summary = None;
-        self.store_mut().write::<AppError>(&mut |w| {
+        let written = self.store_mut().write::<AppError>(&mut |w| {
             let mut sink = StoreSink { writer: w };
             summary = Some(generate_demo(&mut sink, options)?);
             Ok(())
-        })?;
+        });
+        self.store().set_cache_mib(crate::DEFAULT_CACHE_MIB)?;
+        written?;
         Ok(DemoReport { generated: true, summary, seconds: started.elapsed().as_secs_f64() })
+    }
+
+    /// Writes a journey fixture into a business, in one transaction: how tests put precise
+    /// journeys into a real store.
+    pub fn write_fixture(&mut self, fixture: &Fixture, business: &Business) -> Result<WriteSummary> {
+        let business = business.id;
+        self.store_mut().write::<AppError>(&mut |w| {
+            let mut sink = StoreSink { writer: w };
+            fixture.write_to(&mut sink, business)?;
+            Ok(())
+        })
     }
 }

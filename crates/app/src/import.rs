@@ -134,6 +134,8 @@ impl crate::App {
         let layout = reader.layout().to_string();
         let mut rejects = request.skip_invalid.as_deref().map(Rejects::create).transpose()?;
 
+        // A file adds at most about its own size to the store; let those pages fit in memory.
+        self.store.set_cache_mib(crate::big_write_cache_mib(size / (1024 * 1024)))?;
         let (sender, receiver) = mpsc::sync_channel::<Batch>(4);
         let reading = std::thread::spawn(move || {
             let mut reader = reader;
@@ -194,6 +196,7 @@ impl crate::App {
         });
         // Closing the channel lets the reading thread finish if the write stopped early.
         drop(receiver);
+        self.store.set_cache_mib(crate::DEFAULT_CACHE_MIB)?;
         let reader = reading.join().map_err(|_| AppError::Invalid(format!("{file_name}: the reader thread failed")))?;
         let summary = match outcome {
             Ok(summary) => summary,

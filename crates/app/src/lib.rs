@@ -38,6 +38,16 @@ pub enum AppError {
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
+/// The store's page cache outside big writes, in MiB.
+pub(crate) const DEFAULT_CACHE_MIB: u64 = 256;
+
+/// The page cache for a write expected to add about `expected_mib` to the store: room for all of
+/// it, between the default and 8 GiB (a third of this 24 GiB machine; beyond that, the write
+/// spills and slows down rather than exhausting memory).
+pub(crate) fn big_write_cache_mib(expected_mib: u64) -> u64 {
+    (expected_mib + expected_mib / 4).clamp(DEFAULT_CACHE_MIB, 8 * 1024)
+}
+
 /// Where the store lives when neither `--db` nor `TRAILMAP_DB` says: the user's data folder.
 pub fn default_db_path() -> PathBuf {
     let base = std::env::var_os("XDG_DATA_HOME")

@@ -165,3 +165,48 @@ fn the_demo_lands_in_the_store_once() {
     let again = app.demo(&DemoOptions { customers: 300, seed: 3 }).unwrap();
     assert!(!again.generated);
 }
+
+#[test]
+fn journeys_through_the_store_merge_a_visitor_into_the_customer_they_become() {
+    let fixture = trailmap_testkit::journeys(
+        "customer anon:cookie-1
+           2025-03-01 09:00:00 page_view page=/ source=instagram medium=paid_social
+           +2m product_view page=/p/scarf
+         customer ann email=ann@example.com
+           2025-03-01 09:07:00 checkout_started page=/checkout also=anon:cookie-1
+           +1m order id=A-1 total=62.00 lines=\"Scarf:1:62.00\"
+         customer bob id=C2
+           2025-03-02 10:00:00 store_visit medium=offline source=walk-in
+           +0s store_visit medium=offline source=walk-in
+           +1s store_visit medium=offline source=walk-in",
+    )
+    .unwrap();
+    let mut app = App::in_memory().unwrap();
+    let business = app.business(None).unwrap();
+    let summary = app.write_fixture(&fixture, &business).unwrap();
+    assert_eq!(summary.customers_merged, 1, "the cookie's customer folds into Ann");
+    assert_eq!(summary.events_duplicate, 1, "two identical events in the same millisecond without ids are one event");
+    let s = app.summary(&business).unwrap();
+    assert_eq!((s.customers, s.orders, s.events), (2, 1, 6));
+    let mut table = app.store().load_events(business.id, EventColumns::default()).unwrap();
+    table.sort_by_customer_time();
+    let ann: Vec<&str> = (0..table.len())
+        .filter(|&i| table.customer[i] == table.customer[0])
+        .map(|i| table.string(table.name[i]))
+        .collect();
+    assert_eq!(ann, ["page_view", "product_view", "checkout_started", "purchase"]);
+    assert_eq!(table.string(table.channel[0]), "", "fixtures are written as given, not enriched");
+}
+
+#[test]
+fn duplicate_ids_within_a_file_land_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::open(&dir.path().join("t.sqlite")).unwrap();
+    let events = write(dir.path(), "e.ndjson", b"{\"messageId\":\"m1\",\"event\":\"signup\",\"userId\":\"C1\",\"timestamp\":\"2025-01-01T00:00:00Z\"}\n{\"messageId\":\"m1\",\"event\":\"signup\",\"userId\":\"C1\",\"timestamp\":\"2025-01-01T00:00:05Z\"}\n");
+    let report = import(&mut app, RecordKind::Events, &events, None).unwrap();
+    assert_eq!((report.details.events_added, report.details.events_duplicate), (1, 1), "the same message id is one event");
+    let orders = write(dir.path(), "o.csv", b"order_id,time,email,total\nA-1,2025-01-01T00:00:00Z,a@x.com,10\nA-2,2025-01-02T00:00:00Z,b@x.com,20\nA-1,2025-01-03T00:00:00Z,a@x.com,10\n");
+    let report = import(&mut app, RecordKind::Orders, &orders, None).unwrap();
+    assert_eq!((report.details.orders_added, report.details.orders_duplicate), (2, 1));
+    assert_eq!(counts(&app).2, 2);
+}

@@ -24,6 +24,8 @@ CREATE TABLE customers (
     merged_into INTEGER REFERENCES customers(id)
 );
 CREATE INDEX customers_business ON customers(business, merged_into);
+-- Merging follows and re-points merged_into; without this each merge scans every customer.
+CREATE INDEX customers_merged_into ON customers(merged_into) WHERE merged_into IS NOT NULL;
 
 CREATE TABLE identities (
     id INTEGER PRIMARY KEY,
@@ -158,6 +160,7 @@ CREATE TABLE survey_responses (
     UNIQUE (business, dedup_key)
 );
 CREATE INDEX survey_responses_survey ON survey_responses(survey);
+CREATE INDEX survey_responses_customer ON survey_responses(customer) WHERE customer IS NOT NULL;
 
 CREATE TABLE feedback (
     id INTEGER PRIMARY KEY,
@@ -176,6 +179,7 @@ CREATE TABLE feedback (
     dedup_key TEXT NOT NULL,
     UNIQUE (business, dedup_key)
 );
+CREATE INDEX feedback_customer ON feedback(customer) WHERE customer IS NOT NULL;
 
 CREATE TABLE changes (
     id INTEGER PRIMARY KEY,
