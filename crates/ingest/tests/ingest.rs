@@ -1011,18 +1011,9 @@ fn ga4_channel_grouping_table() {
 #[test]
 fn the_enricher_is_usable_on_its_own() {
     let mut event = trailmap_model::Event {
-        key: EventKey(0),
-        name: "page_view".into(),
-        time: Timestamp(0),
-        identity: Identity::anonymous("v").unwrap(),
-        channel: None,
-        source: None,
-        medium: None,
-        campaign: None,
         referrer: Some("https://t.co/abc".into()),
         page: Some("https://shop.com/p?utm_campaign=launch".into()),
-        revenue: None,
-        properties: Default::default(),
+        ..trailmap_model::Event::new("page_view", Timestamp(0), Identity::anonymous("v").unwrap())
     };
     Enricher::new()
         .enrich(&mut event, Some("Mozilla/5.0"))

@@ -49,6 +49,25 @@ pub struct Event {
 }
 
 impl Event {
+    /// An event with a name, a time and who did it; every other field absent and the key unset
+    /// (zero) until the caller derives one.
+    pub fn new(name: &str, time: Timestamp, identity: Identity) -> Event {
+        Event {
+            key: EventKey(0),
+            name: name.to_string(),
+            time,
+            identity,
+            channel: None,
+            source: None,
+            medium: None,
+            campaign: None,
+            referrer: None,
+            page: None,
+            revenue: None,
+            properties: Properties::new(),
+        }
+    }
+
     /// The key of an event that came without an id: a hash of everything that makes it this event.
     /// Two rows that agree on all of these are the same event.
     pub fn content_key(&self) -> EventKey {

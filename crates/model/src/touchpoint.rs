@@ -208,24 +208,17 @@ pub fn event_field<'a>(event: &'a Event, field: &EventField) -> Option<Cow<'a, s
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{EventKey, Identity, Timestamp};
+    use crate::{Identity, Timestamp};
 
     fn event(name: &str, page: &str, medium: &str) -> Event {
         let mut properties = crate::Properties::new();
         properties.insert("items".into(), serde_json::json!(3));
         Event {
-            key: EventKey(0),
-            name: name.into(),
-            time: Timestamp(0),
-            identity: Identity::anonymous("v1").unwrap(),
-            channel: None,
             source: Some("Instagram".into()),
             medium: Some(medium.into()),
-            campaign: None,
-            referrer: None,
             page: Some(page.into()),
-            revenue: None,
             properties,
+            ..Event::new(name, Timestamp(0), Identity::anonymous("v1").unwrap())
         }
     }
 

@@ -583,17 +583,12 @@ impl Writer for SqliteWriter<'_> {
         }
         let event = Event {
             key: EventKey::from_id("order", &o.external_id),
-            name: "purchase".into(),
-            time: o.time,
-            identity: identities[0].clone(),
             channel,
             source: o.source.clone(),
             medium,
-            campaign: None,
-            referrer: None,
-            page: None,
             revenue: Some(o.total),
             properties,
+            ..Event::new("purchase", o.time, identities[0].clone())
         };
         let key = event.key;
         self.push_event(business, key, identity, &event)?;

@@ -24,18 +24,11 @@ fn new_business(store: &mut SqliteStore, name: &str) -> BusinessId {
 
 fn event(name: &str, minute: i64, who: Identity, also: Vec<Identity>) -> IncomingEvent {
     let mut event = Event {
-        key: EventKey(0),
-        name: name.into(),
-        time: Timestamp(1_700_000_000_000 + minute * 60_000),
-        identity: who,
         channel: Some("Organic Search".into()),
         source: Some("google".into()),
         medium: Some("organic".into()),
-        campaign: None,
-        referrer: None,
         page: Some(format!("/{name}")),
-        revenue: None,
-        properties: Properties::new(),
+        ..Event::new(name, Timestamp(1_700_000_000_000 + minute * 60_000), who)
     };
     event.key = event.content_key();
     IncomingEvent { event, also_known_as: also }

@@ -36,7 +36,7 @@
 use crate::sink::Sink;
 use chrono::NaiveDateTime;
 use trailmap_model::{
-    BusinessId, Currency, CustomerId, Event, EventKey, Identity, IdentityKind, IncomingCustomer,
+    BusinessId, Currency, CustomerId, Event, Identity, IdentityKind, IncomingCustomer,
     IncomingEvent, IncomingOrder, Money, OrderLine, Properties, Timestamp,
 };
 
@@ -424,20 +424,7 @@ fn parse_event(
     pairs: Vec<Pair>,
 ) -> Result<IncomingEvent, String> {
     let currency = currency_of(&pairs)?;
-    let mut event = Event {
-        key: EventKey(0),
-        name: name.to_string(),
-        time,
-        identity: owner.identities[0].clone(),
-        channel: None,
-        source: None,
-        medium: None,
-        campaign: None,
-        referrer: None,
-        page: None,
-        revenue: None,
-        properties: Properties::new(),
-    };
+    let mut event = Event::new(name, time, owner.identities[0].clone());
     let mut own_identity: Option<Identity> = None;
     let mut also: Vec<Identity> = Vec::new();
     for pair in pairs {

@@ -246,22 +246,13 @@ fn strip_www(host: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use trailmap_model::{EventKey, Identity, Properties, Timestamp};
+    use trailmap_model::{Identity, Timestamp};
 
     fn event(page: Option<&str>, referrer: Option<&str>) -> Event {
         Event {
-            key: EventKey(0),
-            name: "page_view".into(),
-            time: Timestamp(0),
-            identity: Identity::anonymous("v1").unwrap(),
-            channel: None,
-            source: None,
-            medium: None,
-            campaign: None,
             referrer: referrer.map(str::to_string),
             page: page.map(str::to_string),
-            revenue: None,
-            properties: Properties::new(),
+            ..Event::new("page_view", Timestamp(0), Identity::anonymous("v1").unwrap())
         }
     }
 

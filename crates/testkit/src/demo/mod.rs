@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 use trailmap_model::{
     BusinessId, Card, Change, ChangeId, Currency, Event, EventKey, Identity, IncomingCustomer,
     IncomingEvent, IncomingFeedback, IncomingOrder, IncomingResponse, IncomingSpend, JourneyMap,
-    MapId, Money, Persona, PersonaId, Properties, Survey, Timestamp, Touchpoint, TouchpointId,
+    MapId, Money, Persona, PersonaId, Survey, Timestamp, Touchpoint, TouchpointId,
 };
 
 /// How much demo to make.
@@ -350,20 +350,7 @@ impl Dice for ChaCha8Rng {
 
 /// A new event with only a name, a time and an identity; callers fill the rest.
 fn event(name: &str, time: i64, identity: &Identity) -> Event {
-    Event {
-        key: EventKey(0),
-        name: name.to_string(),
-        time: Timestamp(time),
-        identity: identity.clone(),
-        channel: None,
-        source: None,
-        medium: None,
-        campaign: None,
-        referrer: None,
-        page: None,
-        revenue: None,
-        properties: Properties::new(),
-    }
+    Event::new(name, Timestamp(time), identity.clone())
 }
 
 fn text(value: &str) -> Option<String> {
