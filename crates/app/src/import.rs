@@ -43,15 +43,35 @@ pub struct ImportReport {
     pub kind: String,
     pub layout: String,
     pub business: String,
+    /// Records read from the file (an order of several lines is one record).
     pub records: u64,
+    /// Records of the imported kind that were new to the store.
     pub added: u64,
+    /// Records of the imported kind that were there already.
     pub duplicates: u64,
     pub rejected: u64,
-    /// Rows left out on purpose (bots...), by reason.
+    /// Rows left out on purpose (bots, unpaid charges), by reason.
     pub dropped: Vec<(String, u64)>,
+    /// Customers created because a record named someone new.
+    pub new_customers: u64,
+    /// Customers folded into another because a record linked their identities.
+    pub merged_customers: u64,
     pub rejects_file: Option<String>,
     pub seconds: f64,
+    /// Everything the write did, by kind.
+    #[serde(skip)]
     pub details: WriteSummary,
+}
+
+/// What counts as added and as duplicate for a kind of import.
+fn added_and_duplicates(kind: RecordKind, s: &WriteSummary) -> (u64, u64) {
+    match kind {
+        RecordKind::Events => (s.events_added, s.events_duplicate),
+        RecordKind::Customers => (s.customers_added, s.customers_updated),
+        RecordKind::Orders => (s.orders_added, s.orders_duplicate),
+        RecordKind::Spend => (s.spend_added, s.spend_duplicate),
+        RecordKind::Feedback => (s.feedback_added, s.feedback_duplicate),
+    }
 }
 
 enum Batch {
@@ -219,16 +239,20 @@ impl crate::App {
             }
             None => None,
         };
+        let (added, duplicates) = added_and_duplicates(request.kind, &summary);
         Ok(ImportReport {
             file: file_name,
             kind: kind.to_string(),
             layout,
             business: business.name.clone(),
             records,
-            added: summary.added(),
-            duplicates: summary.duplicates(),
+            added,
+            duplicates,
             rejected,
             dropped: reader.dropped().iter().map(|(reason, n)| (reason.to_string(), *n)).collect(),
+            // A customers import reports its new customers as added already.
+            new_customers: if request.kind == RecordKind::Customers { 0 } else { summary.customers_added },
+            merged_customers: summary.customers_merged,
             rejects_file,
             seconds: started.elapsed().as_secs_f64(),
             details: summary,

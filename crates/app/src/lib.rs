@@ -24,7 +24,7 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error("no business named {name:?}; the store has: {}", known.join(", "))]
     UnknownBusiness { name: String, known: Vec<String> },
-    #[error("{0}")]
+    #[error(transparent)]
     Import(#[from] trailmap_ingest::ImportError),
     #[error("{file}: {count} invalid row(s), nothing was imported:\n{}{}\nUse --skip-invalid REJECTS.csv to import the valid rows and write the rejected ones with their reasons to REJECTS.csv.",
         shown.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"),

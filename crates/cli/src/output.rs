@@ -89,6 +89,15 @@ pub fn plain(value: &serde_json::Value) -> String {
             Some(f) if n.is_f64() => format!("{f:.2}"),
             _ => n.to_string(),
         },
+        // Lists of pairs (a reason and its count) read as "bot: 3, unpaid charge: 1".
+        serde_json::Value::Array(items) => items
+            .iter()
+            .map(|item| match item.as_array().map(Vec::as_slice) {
+                Some([label, value]) => format!("{}: {}", plain(label), plain(value)),
+                _ => plain(item),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
         other => other.to_string(),
     }
 }
