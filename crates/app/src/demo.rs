@@ -19,9 +19,12 @@ pub struct DemoReport {
     pub seconds: f64,
 }
 
-/// The testkit's sink over a store writer.
+/// The testkit's sink over a store writer. With an enricher, events go through the same named
+/// steps as an import (UTM, referrer, channel grouping), as the demo's must to look like real
+/// data; without one (journey fixtures), they are written exactly as given.
 struct StoreSink<'w> {
     writer: &'w mut dyn Writer,
+    enricher: Option<trailmap_ingest::enrich::Enricher>,
 }
 
 impl Sink for StoreSink<'_> {
@@ -56,7 +59,13 @@ impl Sink for StoreSink<'_> {
         Ok(self.writer.add_customer(business, &customer)?.0)
     }
 
-    fn event(&mut self, business: BusinessId, event: IncomingEvent) -> Result<(), StoreError> {
+    fn event(&mut self, business: BusinessId, mut event: IncomingEvent) -> Result<(), StoreError> {
+        if let Some(enricher) = self.enricher.as_mut()
+            && enricher.enrich(&mut event.event, None).is_err()
+        {
+            // The only drop without a user agent would be a bot; the demo makes none.
+            return Ok(());
+        }
         self.writer.add_event(business, &event).map(|_| ())
     }
 
@@ -105,7 +114,7 @@ impl crate::App {
         self.store().set_cache_mib(big_write_cache_mib(options.customers.saturating_mul(3) / 1024))?;
         let mut summary = None;
         let written = self.store_mut().write::<AppError>(&mut |w| {
-            let mut sink = StoreSink { writer: w };
+            let mut sink = StoreSink { writer: w, enricher: Some(trailmap_ingest::enrich::Enricher::new()) };
             summary = Some(generate_demo(&mut sink, options)?);
             Ok(())
         });
@@ -119,7 +128,7 @@ impl crate::App {
     pub fn write_fixture(&mut self, fixture: &Fixture, business: &Business) -> Result<WriteSummary> {
         let business = business.id;
         self.store_mut().write::<AppError>(&mut |w| {
-            let mut sink = StoreSink { writer: w };
+            let mut sink = StoreSink { writer: w, enricher: None };
             fixture.write_to(&mut sink, business)?;
             Ok(())
         })

@@ -2,10 +2,19 @@
 //! request is about, and wires the ingest pipeline and the demo generator to the store. It knows
 //! nothing of terminals or HTTP: progress is a callback, results are plain data.
 
+mod attribution;
 mod demo;
+mod engine;
 mod import;
+mod value;
 
+pub use attribution::{AttributionReport, AttributionRequest};
 pub use demo::{DEMO_BUSINESSES, DemoReport};
+pub use engine::{FunnelAnswer, FunnelRequest};
+pub use value::{
+    ClvReport, ClvRequest, GroupBy, PersonaRequest, PersonaSuggestion, PersonaSuggestions, PurchaseModel,
+    SegmentsReport,
+};
 pub use import::{ImportReport, ImportRequest};
 pub use trailmap_ingest::RecordKind;
 pub use trailmap_store::{BusinessSummary, WriteSummary};

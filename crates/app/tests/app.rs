@@ -162,6 +162,13 @@ fn the_demo_lands_in_the_store_once() {
         assert!(s.touchpoints > 3 && s.personas >= 3 && s.maps >= 1 && s.changes >= 1 && s.surveys >= 1, "{name}: {s:?}");
         assert!(s.spend > 0.0 && s.feedback > 0 && s.responses > 0, "{name}: {s:?}");
     }
+    // Demo events pass through the import's enrichment, so they carry GA4 channels.
+    let coffee = app.business(Some("Bean There Coffee")).unwrap();
+    let table = app.store().load_events(coffee.id, EventColumns::default()).unwrap();
+    let channels: std::collections::BTreeSet<&str> = table.channel.iter().map(|&c| table.string(c)).collect();
+    for expected in ["Referral", "Paid Social", "In-store"] {
+        assert!(channels.contains(expected), "{expected} missing from {channels:?}");
+    }
     let again = app.demo(&DemoOptions { customers: 300, seed: 3 }).unwrap();
     assert!(!again.generated);
 }
@@ -209,4 +216,22 @@ fn duplicate_ids_within_a_file_land_once() {
     let report = import(&mut app, RecordKind::Orders, &orders, None).unwrap();
     assert_eq!((report.details.orders_added, report.details.orders_duplicate), (2, 1));
     assert_eq!(counts(&app).2, 2);
+}
+
+#[test]
+fn customer_value_by_persona_assigns_every_customer_once() {
+    let mut app = App::in_memory().unwrap();
+    app.demo(&DemoOptions { customers: 600, seed: 5 }).unwrap();
+    let coffee = app.business(Some("Bean There Coffee")).unwrap();
+    let mut request = app.clv_request();
+    request.by = "persona".parse().unwrap();
+    let report = app.clv(&coffee, &request).unwrap();
+    let names: Vec<&str> = report.groups.iter().map(|g| g.group.as_str()).collect();
+    assert!(names.contains(&"Morning Regular"), "{names:?}");
+    let grouped: usize = report.groups.iter().map(|g| g.customers).sum();
+    assert_eq!(grouped, report.customers.len(), "each customer is in exactly one group");
+    for c in &report.customers {
+        let group = report.groups.iter().find(|g| g.group == c.persona).unwrap();
+        assert!(group.historical.customer_ids.contains(&c.customer));
+    }
 }

@@ -7,6 +7,9 @@
 //!   the parse-and-enrich stage alone for comparison.
 //! - `load`: a store with N events, then `load_events` timed in a fresh process (cold caches of
 //!   our own, warm OS page cache), with and without the sort by customer and time.
+//! - `clv`: the BG/NBD fit on CDNOW here and in lifetimes (same run), and on synthetic customers.
+
+mod clv;
 
 // Imports hand records from a reading thread to a writing one; glibc's allocator is slow to free
 // memory on another thread than the one that allocated it, mimalloc is not.
@@ -52,6 +55,13 @@ enum Bench {
         events: u64,
         #[arg(long, default_value_t = 3)]
         runs: u32,
+    },
+    /// BG/NBD fit on CDNOW against lifetimes in the same run, and on synthetic customers.
+    Clv {
+        #[arg(long, default_value_t = 5)]
+        runs: u32,
+        #[arg(long, default_value_t = 1_000_000)]
+        customers: u64,
     },
     /// Internal: time one load of the store at DB in this process and print JSON.
     LoadOnce { db: PathBuf },
@@ -340,6 +350,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Bench::Import { events, runs } => bench_import(&cli.out, &scratch, events, runs.max(1)),
         Bench::Load { events, runs } => bench_load(&cli.out, &scratch, events, runs.max(1)),
+        Bench::Clv { runs, customers } => clv::bench_clv(&cli.out, runs.max(1), customers),
         Bench::LoadOnce { db } => {
             let once = load_once(&db)?;
             let stdout = std::io::stdout();

@@ -6,6 +6,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod commands;
 mod output;
 
 use anyhow::{Context, bail};
@@ -76,6 +77,24 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    // analysis commands: engine (funnel, paths, retention)
+    /// Customers going through steps in a window: conversion, drop-off, time per step, by breakdown or period.
+    Funnel(commands::funnel::FunnelArgs),
+    /// What customers do step by step (Sankey edges), or the most common whole paths.
+    Paths(commands::paths::PathsArgs),
+    /// Buyers coming back: cohorts by first purchase, repeat rate, time between purchases.
+    Retention(commands::retention::RetentionArgs),
+    // analysis commands: attribution
+    /// Which channels earn the conversions and revenue, under eight attribution models, with spend, CPA and ROAS.
+    Attribution(commands::attribution::AttributionArgs),
+    // analysis commands: value (clv, segments, personas)
+    /// Customer lifetime value (historical and predicted) by channel, touchpoint or cohort.
+    Clv(commands::clv::ClvArgs),
+    /// RFM scores and segments (champions, loyal, promising, needs attention, at risk, hibernating, lost).
+    Segments(commands::segments::SegmentsArgs),
+    /// Personas suggested from behaviour clusters.
+    #[command(subcommand)]
+    Personas(commands::personas::PersonasCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -172,6 +191,28 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             let summaries = businesses.iter().map(|b| app.summary(b)).collect::<Result<Vec<_>, _>>()?;
             summaries_output(&summaries)?.print(format, out)
         }
+        // dispatch: engine (funnel, paths, retention)
+        Command::Funnel(args) => {
+            let business = app.business(cli.business.as_deref())?;
+            commands::funnel::run(&mut app, &business, args)?.print(format, out)
+        }
+        Command::Paths(args) => {
+            let business = app.business(cli.business.as_deref())?;
+            commands::paths::run(&mut app, &business, args)?.print(format, out)
+        }
+        Command::Retention(args) => {
+            let business = app.business(cli.business.as_deref())?;
+            commands::retention::run(&mut app, &business, args)?.print(format, out)
+        }
+        // dispatch: attribution
+        Command::Attribution(args) => {
+            let business = app.business(cli.business.as_deref())?;
+            commands::attribution::run(&app, &business, args, format, out)
+        }
+        // dispatch: value (clv, segments, personas)
+        Command::Clv(args) => commands::clv::run(&app, cli.business.as_deref(), args, format, out),
+        Command::Segments(args) => commands::segments::run(&app, cli.business.as_deref(), args, format, out),
+        Command::Personas(command) => commands::personas::run(&mut app, cli.business.as_deref(), command, format, out),
     }
 }
 

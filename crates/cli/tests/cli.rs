@@ -72,3 +72,60 @@ fn a_bad_mapping_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("FIELD=COLUMN"));
 }
+
+fn json(db: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let out = trailmap(db, &all);
+    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_engine_commands_answer_on_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    assert!(trailmap(&db, &["demo", "--customers", "400"]).status.success());
+    let boutique = ["--business", "Thread & Needle"];
+    let funnel = json(&db, &[&boutique[..], &["funnel", "--steps", "page_view,checkout_started,purchase"]].concat());
+    let steps = funnel["report"]["overall"]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 3);
+    let reached: Vec<u64> = steps.iter().map(|s| s["reached"].as_u64().unwrap()).collect();
+    assert!(reached[0] >= reached[1] && reached[1] >= reached[2] && reached[2] > 0, "{reached:?}");
+    assert_eq!(funnel["report"]["overall"]["entered"].as_u64(), Some(reached[0]));
+
+    let coffee = ["--business", "Bean There Coffee"];
+    let attribution = json(&db, &[&coffee[..], &["attribution", "--model", "linear"]].concat());
+    assert!(attribution["attribution"]["conversions"].as_u64().unwrap() > 0);
+    let retention = json(&db, &[&coffee[..], &["retention"]].concat());
+    assert!(retention["purchasers"].as_u64().unwrap() > 0);
+    let paths = json(&db, &[&boutique[..], &["paths", "--from", "checkout_started"]].concat());
+    assert!(!paths["edges"].as_array().unwrap().is_empty());
+
+    let out = trailmap(&db, &[&boutique[..], &["funnel", "--steps", "page_view,chekout"]].concat());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("chekout"), "{}", text(&out.stderr));
+    let out = trailmap(&db, &[&coffee[..], &["attribution", "--lookback", "soon"]].concat());
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("--lookback"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn the_value_commands_answer_on_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    assert!(trailmap(&db, &["demo", "--customers", "600"]).status.success());
+    let coffee = ["--business", "Bean There Coffee"];
+    let clv = json(&db, &[&coffee[..], &["clv", "--by", "channel"]].concat());
+    assert_eq!(clv["unit"], "week", "every output states its time unit");
+    let groups = clv["groups"].as_array().unwrap();
+    let mean = |name: &str| groups.iter().find(|g| g["group"] == name).map(|g| g["historical"]["mean"].as_f64().unwrap());
+    assert!(mean("Referral").unwrap() > mean("Paid Social").unwrap(), "referral customers are worth more");
+    let segments = json(&db, &[&coffee[..], &["segments"]].concat());
+    assert!(!segments.as_object().unwrap().is_empty());
+    let suggested = json(&db, &[&coffee[..], &["personas", "suggest", "--k", "3"]].concat());
+    assert!(suggested.to_string().contains("customers"), "{suggested}");
+    let out = trailmap(&db, &[&coffee[..], &["clv", "--by", "star-sign"]].concat());
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("--by"), "{}", text(&out.stderr));
+}

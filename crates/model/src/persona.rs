@@ -3,6 +3,7 @@
 
 use crate::{BusinessId, PersonaId};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Persona {
@@ -48,8 +49,51 @@ pub struct CustomerCondition {
     pub negate: bool,
 }
 
-/// A rule over customers: every condition must hold.
+/// A rule over customers: every condition must hold. An empty rule matches nobody, as an empty
+/// event rule matches no event.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CustomerRule {
     pub conditions: Vec<CustomerCondition>,
+}
+
+impl CustomerRule {
+    /// Tests the rule with an accessor giving each field's value as text (numbers as decimal
+    /// text); the caller measures the customer, the rule only compares.
+    pub fn matches_with<'a>(&self, get: impl Fn(&CustomerField) -> Option<Cow<'a, str>>) -> bool {
+        !self.conditions.is_empty()
+            && self.conditions.iter().all(|c| c.op.test(get(&c.field).as_deref()) != c.negate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Op;
+
+    #[test]
+    fn every_condition_must_hold_and_numbers_compare_as_numbers() {
+        let rule = CustomerRule {
+            conditions: vec![
+                CustomerCondition { field: CustomerField::FirstChannel, op: Op::Equals("referral".into()), negate: false },
+                CustomerCondition { field: CustomerField::Orders, op: Op::GreaterThan(10.0), negate: false },
+                CustomerCondition { field: CustomerField::Property("city".into()), op: Op::Equals("Leeds".into()), negate: true },
+            ],
+        };
+        let customer = |channel: &'static str, orders: &'static str, city: Option<&'static str>| {
+            move |field: &CustomerField| -> Option<Cow<'static, str>> {
+                match field {
+                    CustomerField::FirstChannel => Some(Cow::Borrowed(channel)),
+                    CustomerField::Orders => Some(Cow::Borrowed(orders)),
+                    CustomerField::Property(_) => city.map(Cow::Borrowed),
+                    _ => None,
+                }
+            }
+        };
+        assert!(rule.matches_with(customer("Referral", "12", Some("York"))));
+        assert!(rule.matches_with(customer("Referral", "12", None)));
+        assert!(!rule.matches_with(customer("Referral", "12", Some("Leeds"))));
+        assert!(!rule.matches_with(customer("Referral", "9", None)));
+        assert!(!rule.matches_with(customer("Paid Social", "40", None)));
+        assert!(!CustomerRule::default().matches_with(customer("Referral", "12", None)));
+    }
 }

@@ -125,7 +125,8 @@ pub enum Op {
 }
 
 impl Op {
-    fn test(&self, value: Option<&str>) -> bool {
+    /// Tests one field value (None when the field is absent).
+    pub fn test(&self, value: Option<&str>) -> bool {
         let Some(value) = value.filter(|v| !v.is_empty()) else {
             return false;
         };

@@ -428,7 +428,7 @@ impl Store for SqliteStore {
             "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE business = ?1 AND merged_into IS NULL ORDER BY id LIMIT ?2 OFFSET ?3"
         ))?;
         let rows: Vec<CustomerRow> = stmt
-            .query_map(params![business.0, limit as i64, offset as i64], customer_row)?
+            .query_map(params![business.0, i64::try_from(limit).unwrap_or(i64::MAX), i64::try_from(offset).unwrap_or(i64::MAX)], customer_row)?
             .collect::<rusqlite::Result<_>>()?;
         rows.into_iter().map(to_customer).collect()
     }

@@ -1,0 +1,514 @@
+//! Funnels: how many customers go through a sequence of steps within a conversion window, where
+//! they drop off, how long each step takes, and who they are. One pass per customer over their
+//! time-ordered events, as PostHog's funnel state machine and ClickHouse's `windowFunnel` do, so
+//! the customers behind every number can be listed.
+//!
+//! Semantics, which the brute-force test in `tests/analytics.rs` checks on random journeys:
+//!
+//! - A step is "any of" several event rules. Each event can satisfy at most one step of a chain.
+//! - Events are in time order; events at the same millisecond keep their recorded order (the
+//!   order the store returned them), and that order decides which of them comes first.
+//! - A chain starts at an event matching step 1 (the "anchor"; in unordered mode any step) and
+//!   every event of the chain falls within `window_ms` of the anchor, boundary included.
+//!   - ordered: the chain's events match steps 1, 2, ... in order; other events may come between.
+//!   - strict: the chain's events are consecutive events of the customer: any other event in
+//!     between ends the chain, and a later step-1 event starts a new one (PostHog's strict mode).
+//!   - unordered: the chain's events match distinct steps in any order; a customer "reaches step
+//!     k" when they did k of the steps, whichever they were.
+//! - A customer's furthest step is the longest chain over all anchors (windowFunnel's answer).
+//!   Among the longest chains the engine keeps the one with the earliest anchor and, for that
+//!   anchor, the earliest possible last event; its times feed the time-to-convert figures.
+//! - Exclusions: a customer with an event matching an exclusion rule strictly between the kept
+//!   chain's anchor and its last event is excluded from the funnel entirely (counted apart).
+//! - A period keeps only anchors whose time falls in `[from, to)`; the chain may end after `to`.
+
+use crate::{CompiledRule, Journey, Journeys};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use trailmap_model::{CustomerId, EventField, EventRule, EventTable};
+
+/// The most steps a funnel may have: steps are bits of a `u64` per event.
+pub const MAX_STEPS: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FunnelMode {
+    #[default]
+    Ordered,
+    Strict,
+    Unordered,
+}
+
+impl FunnelMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FunnelMode::Ordered => "ordered",
+            FunnelMode::Strict => "strict",
+            FunnelMode::Unordered => "unordered",
+        }
+    }
+}
+
+impl std::str::FromStr for FunnelMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<FunnelMode, String> {
+        match text {
+            "ordered" => Ok(FunnelMode::Ordered),
+            "strict" => Ok(FunnelMode::Strict),
+            "unordered" => Ok(FunnelMode::Unordered),
+            other => Err(format!("unknown funnel mode {other:?}: expected ordered, strict or unordered")),
+        }
+    }
+}
+
+/// One step: an event matching any of `any_of` satisfies it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunnelStep {
+    pub label: String,
+    pub any_of: Vec<EventRule>,
+}
+
+impl FunnelStep {
+    /// A step matching events with this name.
+    pub fn named(name: &str) -> FunnelStep {
+        FunnelStep { label: name.to_string(), any_of: vec![EventRule::named(name)] }
+    }
+
+    fn needs_properties(&self) -> bool {
+        self.any_of
+            .iter()
+            .any(|rule| rule.conditions.iter().any(|c| matches!(c.field, EventField::Property(_))))
+    }
+}
+
+/// How to split a funnel into one funnel per value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Breakdown {
+    /// The field of the customer's first event of all ("first touch").
+    FirstTouch(EventField),
+    /// The field of the event that started the customer's chain (their step-1 event).
+    StepOne(EventField),
+}
+
+impl Breakdown {
+    fn field(&self) -> &EventField {
+        match self {
+            Breakdown::FirstTouch(field) | Breakdown::StepOne(field) => field,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunnelQuery {
+    pub steps: Vec<FunnelStep>,
+    /// The conversion window from the step-1 event, in milliseconds, boundary included.
+    pub window_ms: i64,
+    pub mode: FunnelMode,
+    /// Events that exclude a customer when they fall inside the customer's chain.
+    pub exclusions: Vec<FunnelStep>,
+    pub breakdown: Option<Breakdown>,
+    /// Only step-1 events with a time in `[from, to)` (milliseconds) start a chain.
+    pub period: Option<(i64, i64)>,
+}
+
+impl FunnelQuery {
+    /// Whether matching or breaking down needs the events' properties loaded.
+    pub fn needs_properties(&self) -> bool {
+        self.steps.iter().chain(&self.exclusions).any(FunnelStep::needs_properties)
+            || self.breakdown.as_ref().is_some_and(|b| matches!(b.field(), EventField::Property(_)))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FunnelError {
+    #[error("a funnel needs at least one step")]
+    NoSteps,
+    #[error("a funnel has at most {MAX_STEPS} steps; this one has {0}")]
+    TooManySteps(usize),
+    #[error("step {0:?} has no rule, so no event can match it")]
+    EmptyStep(String),
+    #[error("the conversion window must be positive; got {0} ms")]
+    Window(i64),
+    #[error("the period must start before it ends")]
+    Period,
+}
+
+/// What the engine knows of one event for funnel purposes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    /// Milliseconds since the epoch.
+    pub time: i64,
+    /// Bit `k` set when the event matches step `k` (0-based).
+    pub steps: u64,
+    /// Whether the event matches an exclusion rule.
+    pub excluded: bool,
+}
+
+/// The chain the engine keeps for one customer. Indices are into the customer's marks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chain {
+    /// How many steps the chain covers (1 = only step 1).
+    pub reached: usize,
+    /// The chain's first event.
+    pub anchor: usize,
+    /// The chain's last event.
+    pub end: usize,
+    /// The chain's events in time order, one per step reached.
+    pub events: Vec<usize>,
+    /// Whether an exclusion event falls strictly between `anchor` and `end`.
+    pub excluded: bool,
+}
+
+/// The longest chain of one customer's events (see the module's semantics), or None when no
+/// event can start one.
+pub fn best_chain(marks: &[Mark], steps: usize, window_ms: i64, mode: FunnelMode, period: Option<(i64, i64)>) -> Option<Chain> {
+    let steps = steps.min(MAX_STEPS);
+    let mut best: Option<Vec<usize>> = None;
+    for anchor in 0..marks.len() {
+        let starts = match mode {
+            FunnelMode::Unordered => marks[anchor].steps != 0,
+            FunnelMode::Ordered | FunnelMode::Strict => marks[anchor].steps & 1 == 1,
+        };
+        let in_period = period.is_none_or(|(from, to)| (from..to).contains(&marks[anchor].time));
+        if !starts || !in_period {
+            continue;
+        }
+        let limit = marks[anchor].time.saturating_add(window_ms);
+        let events = match mode {
+            FunnelMode::Ordered => ordered_chain(marks, anchor, steps, limit),
+            FunnelMode::Strict => strict_chain(marks, anchor, steps, limit),
+            FunnelMode::Unordered => unordered_chain(marks, anchor, steps, limit),
+        };
+        // Only a strictly longer chain replaces the kept one, so the earliest anchor wins ties.
+        if best.as_ref().is_none_or(|kept| events.len() > kept.len()) {
+            let full = events.len() == steps;
+            best = Some(events);
+            if full {
+                break;
+            }
+        }
+    }
+    let events = best?;
+    let anchor = events[0];
+    let end = events[events.len() - 1];
+    let excluded = marks[anchor + 1..end.max(anchor + 1)].iter().any(|m| m.excluded);
+    Some(Chain { reached: events.len(), anchor, end, events, excluded })
+}
+
+/// Each step at its earliest event after the previous one: this reaches as far as any chain from
+/// this anchor can, and ends as early as possible.
+fn ordered_chain(marks: &[Mark], anchor: usize, steps: usize, limit: i64) -> Vec<usize> {
+    let mut events = vec![anchor];
+    for (index, mark) in marks.iter().enumerate().skip(anchor + 1) {
+        if events.len() == steps || mark.time > limit {
+            break;
+        }
+        if mark.steps >> events.len() & 1 == 1 {
+            events.push(index);
+        }
+    }
+    events
+}
+
+fn strict_chain(marks: &[Mark], anchor: usize, steps: usize, limit: i64) -> Vec<usize> {
+    let mut events = vec![anchor];
+    while events.len() < steps {
+        let next = anchor + events.len();
+        match marks.get(next) {
+            Some(mark) if mark.time <= limit && mark.steps >> events.len() & 1 == 1 => events.push(next),
+            _ => break,
+        }
+    }
+    events
+}
+
+/// A maximum matching of steps to distinct events from the anchor on, grown one event at a time
+/// (Kuhn's augmenting paths), stopped at the first event where it reaches its final size.
+fn unordered_chain(marks: &[Mark], anchor: usize, steps: usize, limit: i64) -> Vec<usize> {
+    let mut owner: Vec<Option<usize>> = vec![None; steps];
+    let mut size = 0;
+    let mut best_owner = owner.clone();
+    for (index, mark) in marks.iter().enumerate().skip(anchor) {
+        if size == steps || mark.time > limit {
+            break;
+        }
+        if mark.steps == 0 {
+            continue;
+        }
+        let mut visited = 0u64;
+        if augment(marks, index, &mut owner, &mut visited) {
+            size += 1;
+            best_owner.clone_from(&owner);
+        }
+    }
+    // Augmenting paths never unmatch an event, so the anchor (matched first) stays in the chain,
+    // and the last event matched is the earliest possible end of a chain this long.
+    let mut events: Vec<usize> = best_owner.into_iter().flatten().collect();
+    events.sort_unstable();
+    events
+}
+
+fn augment(marks: &[Mark], event: usize, owner: &mut [Option<usize>], visited: &mut u64) -> bool {
+    for step in 0..owner.len() {
+        if marks[event].steps >> step & 1 == 0 || *visited >> step & 1 == 1 {
+            continue;
+        }
+        *visited |= 1 << step;
+        let free = match owner[step] {
+            None => true,
+            Some(other) => augment(marks, other, owner, visited),
+        };
+        if free {
+            owner[step] = Some(event);
+            return true;
+        }
+    }
+    false
+}
+
+/// The outcome for one customer who entered the funnel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomerOutcome {
+    pub customer: CustomerId,
+    pub reached: usize,
+    pub excluded: bool,
+    /// The time of the chain's event for each step reached, in milliseconds.
+    pub times: Vec<i64>,
+    /// The breakdown value, when the query has a breakdown.
+    pub group: Option<String>,
+}
+
+/// A time summary over `n` customers, by nearest rank: the median is the smallest value with at
+/// least half of the values at or below it, p90 the smallest with at least 90%.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TimeSummary {
+    pub n: usize,
+    pub median_ms: i64,
+    pub p90_ms: i64,
+}
+
+impl TimeSummary {
+    pub fn of(mut values: Vec<i64>) -> Option<TimeSummary> {
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_unstable();
+        Some(TimeSummary { n: values.len(), median_ms: nearest_rank(&values, 0.5), p90_ms: nearest_rank(&values, 0.9) })
+    }
+}
+
+/// The nearest-rank percentile of sorted, non-empty values.
+pub(crate) fn nearest_rank<T: Copy>(sorted: &[T], p: f64) -> T {
+    let rank = (p * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepResult {
+    pub label: String,
+    /// Customers reaching this step.
+    pub reached: usize,
+    /// `reached` over the customers who entered (step 1); 1 for step 1, 0 when nobody entered.
+    pub conversion_from_first: f64,
+    /// `reached` over the previous step's `reached`.
+    pub conversion_from_previous: f64,
+    /// Customers who reached the previous step but not this one.
+    pub dropped: usize,
+    /// Time from the previous step's event to this step's, over the customers reaching it.
+    pub time_from_previous: Option<TimeSummary>,
+    pub customers: Vec<CustomerId>,
+    pub dropped_customers: Vec<CustomerId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunnelResult {
+    /// Customers who entered the funnel (did step 1), excluded ones left out: the n of step 1.
+    pub entered: usize,
+    pub steps: Vec<StepResult>,
+    /// Time from step 1 to the last step, over the customers completing the funnel.
+    pub time_to_convert: Option<TimeSummary>,
+    /// Customers left out because of an exclusion event.
+    pub excluded: Vec<CustomerId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BreakdownGroup {
+    pub value: String,
+    pub result: FunnelResult,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunnelReport {
+    pub mode: FunnelMode,
+    pub window_ms: i64,
+    pub period: Option<(i64, i64)>,
+    pub overall: FunnelResult,
+    /// One funnel per breakdown value, largest first; empty without a breakdown.
+    pub breakdown: Vec<BreakdownGroup>,
+    /// Every customer who entered, excluded ones included.
+    pub outcomes: Vec<CustomerOutcome>,
+}
+
+/// The breakdown value written for events without the field.
+pub const NO_VALUE: &str = "(none)";
+
+/// Runs a funnel over every customer's journey.
+pub fn funnel(journeys: &Journeys, query: &FunnelQuery) -> Result<FunnelReport, FunnelError> {
+    check(query)?;
+    let table = journeys.table();
+    let compile = |steps: &[FunnelStep]| -> Vec<Vec<CompiledRule>> {
+        steps.iter().map(|s| s.any_of.iter().map(|r| CompiledRule::new(r, table)).collect()).collect()
+    };
+    let steps = compile(&query.steps);
+    let exclusions = compile(&query.exclusions);
+    let mut marks = Vec::new();
+    let mut outcomes = Vec::new();
+    for journey in journeys.iter() {
+        marks.clear();
+        marks.extend(journey.rows.clone().map(|row| Mark {
+            time: table.time[row],
+            steps: steps.iter().enumerate().fold(0u64, |mask, (k, rules)| {
+                if rules.iter().any(|r| r.matches(table, row)) { mask | 1 << k } else { mask }
+            }),
+            excluded: exclusions.iter().flatten().any(|r| r.matches(table, row)),
+        }));
+        let Some(chain) = best_chain(&marks, steps.len(), query.window_ms, query.mode, query.period) else {
+            continue;
+        };
+        let group = query.breakdown.as_ref().map(|b| breakdown_value(table, &journey, b, chain.anchor));
+        outcomes.push(CustomerOutcome {
+            customer: journey.customer,
+            reached: chain.reached,
+            excluded: chain.excluded,
+            times: chain.events.iter().map(|&e| marks[e].time).collect(),
+            group,
+        });
+    }
+    let labels: Vec<String> = match query.mode {
+        FunnelMode::Unordered => (1..=steps.len()).map(|k| format!("{k} of {} steps", steps.len())).collect(),
+        _ => query.steps.iter().map(|s| s.label.clone()).collect(),
+    };
+    let overall = summarise(&labels, outcomes.iter());
+    let mut breakdown = Vec::new();
+    if query.breakdown.is_some() {
+        let mut groups: BTreeMap<&str, Vec<&CustomerOutcome>> = BTreeMap::new();
+        for outcome in &outcomes {
+            groups.entry(outcome.group.as_deref().unwrap_or(NO_VALUE)).or_default().push(outcome);
+        }
+        breakdown = groups
+            .into_iter()
+            .map(|(value, members)| BreakdownGroup { value: value.to_string(), result: summarise(&labels, members.into_iter()) })
+            .collect();
+        breakdown.sort_by(|a, b| b.result.entered.cmp(&a.result.entered).then_with(|| a.value.cmp(&b.value)));
+    }
+    Ok(FunnelReport { mode: query.mode, window_ms: query.window_ms, period: query.period, overall, breakdown, outcomes })
+}
+
+fn check(query: &FunnelQuery) -> Result<(), FunnelError> {
+    if query.steps.is_empty() {
+        return Err(FunnelError::NoSteps);
+    }
+    if query.steps.len() > MAX_STEPS {
+        return Err(FunnelError::TooManySteps(query.steps.len()));
+    }
+    if let Some(step) = query.steps.iter().chain(&query.exclusions).find(|s| s.any_of.is_empty()) {
+        return Err(FunnelError::EmptyStep(step.label.clone()));
+    }
+    if query.window_ms <= 0 {
+        return Err(FunnelError::Window(query.window_ms));
+    }
+    if query.period.is_some_and(|(from, to)| from >= to) {
+        return Err(FunnelError::Period);
+    }
+    Ok(())
+}
+
+fn breakdown_value(table: &EventTable, journey: &Journey<'_>, breakdown: &Breakdown, anchor: usize) -> String {
+    let row = match breakdown {
+        Breakdown::FirstTouch(_) => journey.rows.start,
+        Breakdown::StepOne(_) => journey.rows.start + anchor,
+    };
+    table
+        .field(row, breakdown.field())
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| NO_VALUE.to_string(), |v| v.into_owned())
+}
+
+fn ratio(part: usize, whole: usize) -> f64 {
+    if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
+}
+
+fn summarise<'a>(labels: &[String], outcomes: impl Iterator<Item = &'a CustomerOutcome>) -> FunnelResult {
+    let mut excluded = Vec::new();
+    let mut counted = Vec::new();
+    for outcome in outcomes {
+        if outcome.excluded {
+            excluded.push(outcome.customer);
+        } else {
+            counted.push(outcome);
+        }
+    }
+    let entered = counted.len();
+    let mut steps: Vec<StepResult> = Vec::with_capacity(labels.len());
+    for (k, label) in labels.iter().enumerate() {
+        let customers: Vec<CustomerId> = counted.iter().filter(|o| o.reached > k).map(|o| o.customer).collect();
+        let dropped_customers: Vec<CustomerId> =
+            if k == 0 { Vec::new() } else { counted.iter().filter(|o| o.reached == k).map(|o| o.customer).collect() };
+        let previous = steps.last().map_or(entered, |s| s.reached);
+        let times = if k == 0 {
+            None
+        } else {
+            TimeSummary::of(counted.iter().filter(|o| o.reached > k).map(|o| o.times[k] - o.times[k - 1]).collect())
+        };
+        steps.push(StepResult {
+            label: label.clone(),
+            reached: customers.len(),
+            conversion_from_first: ratio(customers.len(), entered),
+            conversion_from_previous: ratio(customers.len(), previous),
+            dropped: dropped_customers.len(),
+            time_from_previous: times,
+            customers,
+            dropped_customers,
+        });
+    }
+    let last = labels.len();
+    let time_to_convert = TimeSummary::of(
+        counted.iter().filter(|o| o.reached == last && last > 1).map(|o| o.times[last - 1] - o.times[0]).collect(),
+    );
+    FunnelResult { entered, steps, time_to_convert, excluded }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marks(items: &[(i64, u64)]) -> Vec<Mark> {
+        items.iter().map(|&(time, steps)| Mark { time, steps, excluded: false }).collect()
+    }
+
+    #[test]
+    fn the_earliest_anchor_wins_among_equally_long_chains() {
+        // Steps a=1, b=2. Two a's then one b: both chains reach 2; the first a is kept.
+        let m = marks(&[(0, 1), (5, 1), (6, 2)]);
+        let chain = best_chain(&m, 2, 10, FunnelMode::Ordered, None).expect("a chain");
+        assert_eq!((chain.reached, chain.anchor, chain.end), (2, 0, 2));
+        // With a window of 5 only the second a reaches b.
+        let chain = best_chain(&m, 2, 5, FunnelMode::Ordered, None).expect("a chain");
+        assert_eq!((chain.reached, chain.anchor), (2, 1));
+    }
+
+    #[test]
+    fn unordered_keeps_the_anchor_in_its_chain() {
+        // Anchor matches a and b; the later event matches a only.
+        let m = marks(&[(0, 3), (1, 1)]);
+        let chain = best_chain(&m, 2, 10, FunnelMode::Unordered, None).expect("a chain");
+        assert_eq!(chain.events, vec![0, 1]);
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        assert_eq!(TimeSummary::of(vec![4, 1, 3, 2]), Some(TimeSummary { n: 4, median_ms: 2, p90_ms: 4 }));
+        assert_eq!(TimeSummary::of(vec![]), None);
+    }
+}

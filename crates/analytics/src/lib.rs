@@ -1,0 +1,18 @@
+//! The journey analytics engine: funnels, paths, attribution and retention over a business's
+//! events. Pure computation on the store's columnar [`trailmap_model::EventTable`]: no I/O, no
+//! clock, no async. Every answer keeps the customers behind its numbers, so a figure can be opened
+//! to the people it counts.
+
+pub mod funnel;
+pub mod attribution;
+pub mod journeys;
+pub mod paths;
+pub mod retention;
+pub mod rules;
+
+pub use funnel::{Breakdown, FunnelError, FunnelMode, FunnelQuery, FunnelReport, FunnelStep, funnel};
+pub use attribution::{Attribution, AttributionError, AttributionOptions, Model, Period, SpendRow, TouchKey};
+pub use journeys::{Journey, Journeys};
+pub use paths::{PathItem, PathsOptions, PathsReport, paths};
+pub use retention::{RetentionPeriod, RetentionReport, retention};
+pub use rules::CompiledRule;

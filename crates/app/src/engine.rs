@@ -1,0 +1,375 @@
+//! The engine's questions as the app asks them: funnels, paths and retention for one business.
+//! The app loads the business's events (properties only when a rule or breakdown needs them),
+//! groups them by customer, turns the user's step items into event rules (resolving touchpoint and
+//! stage names through the store) and runs the pure engine in `trailmap-analytics`.
+//!
+//! A step item is one of: an event name (`purchase`); several names, any of which will do
+//! (`page_view|store_visit`); a name with conditions on its fields (`page_view[page^=/checkout]`,
+//! with `=`, `!=`, `^=` starts with, `*=` contains, `>` and `<` on numbers, and fields as
+//! `channel`, `source`, `medium`, `campaign`, `referrer`, `page` or a property key);
+//! `touchpoint:NAME` (the touchpoint's rule); or `stage:NAME` (any touchpoint on that stage).
+
+use crate::{App, AppError, Result};
+use serde::Serialize;
+use trailmap_analytics::{
+    Breakdown, FunnelMode, FunnelQuery, FunnelReport, FunnelStep, Journeys, PathsOptions, PathsReport,
+    RetentionPeriod, RetentionReport,
+};
+use trailmap_model::{Business, EventColumns, EventField, EventRule, EventTable, Op, Timestamp};
+use trailmap_store::Store;
+
+/// What a funnel request asks; build it with [`App::funnel_request`] and set its fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunnelRequest {
+    /// Step items, as described in this module's documentation.
+    pub steps: Vec<String>,
+    pub window_ms: i64,
+    pub mode: FunnelMode,
+    /// Exclusion items, in the same language as steps.
+    pub exclude: Vec<String>,
+    /// `first-channel`, `first-source`, `channel`, `source`, `medium`, `campaign`, `page` or
+    /// `property:KEY`.
+    pub breakdown: Option<String>,
+    /// Customers whose step 1 falls in `[from, to)`.
+    pub period: Option<(Timestamp, Timestamp)>,
+    /// A second period, shown beside the first.
+    pub compare: Option<(Timestamp, Timestamp)>,
+}
+
+/// A funnel, and the same funnel over the comparison period when one was asked for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunnelAnswer {
+    pub business: String,
+    pub steps: Vec<String>,
+    pub breakdown: Option<String>,
+    pub report: FunnelReport,
+    pub compare: Option<FunnelReport>,
+}
+
+fn invalid(message: String) -> AppError {
+    AppError::Invalid(message)
+}
+
+impl App {
+    /// A funnel request over these step items: a 7-day window, ordered, no exclusion, breakdown
+    /// or period.
+    pub fn funnel_request(steps: Vec<String>) -> FunnelRequest {
+        FunnelRequest {
+            steps,
+            window_ms: 7 * Timestamp::MS_PER_DAY,
+            mode: FunnelMode::Ordered,
+            exclude: Vec::new(),
+            breakdown: None,
+            period: None,
+            compare: None,
+        }
+    }
+
+    /// Paths options with PostHog's defaults: by event, 30-minute sessions, top 50 edges.
+    pub fn paths_options() -> PathsOptions {
+        PathsOptions::default()
+    }
+
+    pub fn funnel(&self, business: &Business, request: &FunnelRequest) -> Result<FunnelAnswer> {
+        // Event names are checked once the events are loaded, so a typo is an error, not a zero.
+        let mut named: Vec<(String, String)> = Vec::new();
+        let mut steps = Vec::with_capacity(request.steps.len());
+        for (index, item) in request.steps.iter().enumerate() {
+            let place = format!("step {} ({item:?})", index + 1);
+            steps.push(self.step(business, item, &mut named, &place).map_err(|e| invalid(format!("{place}: {e}")))?);
+        }
+        let mut exclusions = Vec::new();
+        for item in &request.exclude {
+            let place = format!("exclusion {item:?}");
+            exclusions.push(self.step(business, item, &mut named, &place).map_err(|e| invalid(format!("{place}: {e}")))?);
+        }
+        let breakdown = request.breakdown.as_deref().map(parse_breakdown).transpose()?;
+        let millis = |p: Option<(Timestamp, Timestamp)>| p.map(|(from, to)| (from.millis(), to.millis()));
+        let mut query = FunnelQuery {
+            steps,
+            window_ms: request.window_ms,
+            mode: request.mode,
+            exclusions,
+            breakdown,
+            period: millis(request.period),
+        };
+        let table = self.store().load_events(business.id, EventColumns { properties: query.needs_properties() })?;
+        let names = event_names(&table);
+        if let Some((place, name)) = named.iter().find(|(_, name)| !names.contains(name)) {
+            return Err(invalid(format!("{place}: {}", unknown_event(name, &names))));
+        }
+        let journeys = Journeys::new(table);
+        let run = |query: &FunnelQuery| trailmap_analytics::funnel(&journeys, query).map_err(|e| invalid(format!("funnel: {e}")));
+        let report = run(&query)?;
+        let compare = match request.compare {
+            Some(period) => {
+                query.period = millis(Some(period));
+                Some(run(&query)?)
+            }
+            None => None,
+        };
+        Ok(FunnelAnswer {
+            business: business.name.clone(),
+            steps: request.steps.clone(),
+            breakdown: request.breakdown.clone(),
+            report,
+            compare,
+        })
+    }
+
+    pub fn paths(&self, business: &Business, options: &PathsOptions) -> Result<PathsReport> {
+        let table = self.store().load_events(business.id, EventColumns { properties: false })?;
+        let names = event_names(&table);
+        for item in options.start.iter().chain(&options.end) {
+            let name = item.split_once(' ').map_or(item.as_str(), |(name, _)| name);
+            if !names.iter().any(|n| n == name) {
+                return Err(invalid(unknown_event(name, &names)));
+            }
+        }
+        trailmap_analytics::paths(&Journeys::new(table), options).map_err(|e| invalid(format!("paths: {e}")))
+    }
+
+    /// Retention of buyers: cohorts by the period of their first `purchase` event.
+    pub fn retention(&self, business: &Business, period: RetentionPeriod) -> Result<RetentionReport> {
+        let table = self.store().load_events(business.id, EventColumns { properties: false })?;
+        Ok(trailmap_analytics::retention(&Journeys::new(table), period, "purchase"))
+    }
+
+    /// Turns one step item into a step, noting the event names it uses (with `place`).
+    fn step(
+        &self,
+        business: &Business,
+        item: &str,
+        named: &mut Vec<(String, String)>,
+        place: &str,
+    ) -> std::result::Result<FunnelStep, String> {
+        let item = item.trim();
+        if let Some(name) = item.strip_prefix("touchpoint:") {
+            let touchpoints = self.store().touchpoints(business.id).map_err(|e| e.to_string())?;
+            let found = touchpoints.iter().find(|t| t.name.eq_ignore_ascii_case(name.trim())).ok_or_else(|| {
+                format!("no touchpoint named {name:?}; the business has: {}", list(touchpoints.iter().map(|t| t.name.as_str())))
+            })?;
+            return Ok(FunnelStep { label: item.to_string(), any_of: vec![found.rule.clone()] });
+        }
+        if let Some(name) = item.strip_prefix("stage:") {
+            let stages = self.store().stages(business.id).map_err(|e| e.to_string())?;
+            let stage = stages.iter().find(|s| s.name.eq_ignore_ascii_case(name.trim())).ok_or_else(|| {
+                format!("no stage named {name:?}; the business has: {}", list(stages.iter().map(|s| s.name.as_str())))
+            })?;
+            let touchpoints = self.store().touchpoints(business.id).map_err(|e| e.to_string())?;
+            let any_of: Vec<EventRule> =
+                touchpoints.iter().filter(|t| t.stage == Some(stage.id)).map(|t| t.rule.clone()).collect();
+            if any_of.is_empty() {
+                return Err(format!("stage {:?} has no touchpoint, so no event can match it", stage.name));
+            }
+            return Ok(FunnelStep { label: item.to_string(), any_of });
+        }
+        let any_of = item
+            .split('|')
+            .map(|alternative| event_rule(alternative.trim()))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        for rule in &any_of {
+            if let Some(Op::Equals(name)) = rule.conditions.first().map(|c| &c.op) {
+                named.push((place.to_string(), name.clone()));
+            }
+        }
+        Ok(FunnelStep { label: item.to_string(), any_of })
+    }
+}
+
+/// The distinct event names of a table, sorted.
+fn event_names(table: &EventTable) -> Vec<String> {
+    let mut seen = vec![false; table.strings.len()];
+    for &name in &table.name {
+        seen[name as usize] = true;
+    }
+    let mut names: Vec<String> =
+        seen.iter().enumerate().filter(|(id, s)| **s && *id != 0).map(|(id, _)| table.string(id as u32).to_string()).collect();
+    names.sort();
+    names
+}
+
+fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let items: Vec<&str> = items.collect();
+    if items.is_empty() { "none".into() } else { items.join(", ") }
+}
+
+fn unknown_event(name: &str, names: &[String]) -> String {
+    format!("no event is named {name:?}; this business's events are: {}", list(names.iter().map(String::as_str)))
+}
+
+/// Reads `name[field OP value]...` into a rule.
+fn event_rule(text: &str) -> std::result::Result<EventRule, String> {
+    let (name, mut rest) = text.split_once('[').map_or((text, ""), |(name, rest)| (name, rest));
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("an empty event name".into());
+    }
+    let mut rule = EventRule::named(name);
+    while !rest.is_empty() {
+        let Some((condition, after)) = rest.split_once(']') else {
+            return Err(format!("a condition in {text:?} lacks its closing ']'"));
+        };
+        rule = condition_into(rule, condition.trim())?;
+        rest = after.trim_start().strip_prefix('[').unwrap_or(after.trim());
+        if !rest.is_empty() && !after.trim_start().starts_with('[') {
+            return Err(format!("unexpected {after:?} after a condition in {text:?}"));
+        }
+    }
+    Ok(rule)
+}
+
+fn condition_into(rule: EventRule, condition: &str) -> std::result::Result<EventRule, String> {
+    // Two-character operators first, so `!=` is not read as `=`.
+    for (token, negate) in [("!=", true), ("^=", false), ("*=", false), ("=", false), (">", false), ("<", false)] {
+        let Some((field, value)) = condition.split_once(token) else { continue };
+        let field = field.trim();
+        let value = value.trim().to_string();
+        let field = match EventField::parse(field) {
+            Some(EventField::Name) | None => EventField::Property(field.to_string()),
+            Some(other) => other,
+        };
+        if matches!(&field, EventField::Property(key) if key.is_empty()) {
+            return Err(format!("condition {condition:?} names no field"));
+        }
+        let number = |v: &str| v.parse::<f64>().map_err(|_| format!("condition {condition:?}: {v:?} is not a number"));
+        let op = match token {
+            "^=" => Op::StartsWith(value),
+            "*=" => Op::Contains(value),
+            ">" => Op::GreaterThan(number(&value)?),
+            "<" => Op::LessThan(number(&value)?),
+            _ => Op::Equals(value),
+        };
+        return Ok(if negate { rule.and_not(field, op) } else { rule.and(field, op) });
+    }
+    Err(format!("condition {condition:?} has no operator: use =, !=, ^=, *=, > or <"))
+}
+
+fn parse_breakdown(text: &str) -> Result<Breakdown> {
+    let (first, field) = match text.strip_prefix("first-") {
+        Some(field) => (true, field),
+        None => (false, text),
+    };
+    let field = match field {
+        "channel" | "source" | "medium" | "campaign" | "page" => EventField::parse(field),
+        other => other.strip_prefix("property:").filter(|k| !k.is_empty()).map(|k| EventField::Property(k.to_string())),
+    }
+    .ok_or_else(|| {
+        invalid(format!(
+            "--breakdown {text:?}: expected first-channel, first-source, channel, source, medium, campaign, page or property:KEY"
+        ))
+    })?;
+    Ok(if first { Breakdown::FirstTouch(field) } else { Breakdown::StepOne(field) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trailmap_model::{Touchpoint, TouchpointChannel, TouchpointId};
+    use trailmap_store::StoreError;
+
+    /// An in-memory app with the fixture written into a new business, and a touchpoint
+    /// "Checkout" (page_view on /checkout) on the Purchase stage.
+    fn app_with(fixture: &str) -> (App, Business) {
+        let mut app = App::in_memory().expect("an app");
+        let business = app.create_business("Shop", "USD", "UTC").expect("a business");
+        let stage = app.store().stages(business.id).expect("stages").into_iter().find(|s| s.name == "Purchase").expect("a stage");
+        app.store_mut()
+            .write::<StoreError>(&mut |w| {
+                w.create_touchpoint(&Touchpoint {
+                    id: TouchpointId(0),
+                    business: business.id,
+                    name: "Checkout".into(),
+                    channel: TouchpointChannel::Web,
+                    stage: Some(stage.id),
+                    online: true,
+                    rule: EventRule::named("page_view").and(EventField::Page, Op::StartsWith("/checkout".into())),
+                    description: String::new(),
+                })
+                .map(|_| ())
+            })
+            .expect("a touchpoint");
+        app.write_fixture(&trailmap_testkit::journeys(fixture).expect("a fixture"), &business).expect("written");
+        (app, business)
+    }
+
+    #[test]
+    fn funnels_resolve_names_touchpoints_stages_and_periods() {
+        let (app, business) = app_with(
+            "
+            customer ann
+              2026-01-10 10:00:00 page_view page=/
+              +1m page_view page=/checkout/shipping
+              +1m purchase
+            customer bob
+              2026-02-10 10:00:00 store_visit
+              +1m page_view page=/checkout
+            customer cat
+              2026-02-11 10:00:00 page_view page=/
+            ",
+        );
+        let customers = |answer: &FunnelAnswer, k: usize| answer.report.overall.steps[k].customers.len();
+        let request = App::funnel_request(vec!["page_view|store_visit".into(), "touchpoint:checkout".into(), "purchase".into()]);
+        let answer = app.funnel(&business, &request).expect("a funnel");
+        assert_eq!((customers(&answer, 0), customers(&answer, 1), customers(&answer, 2)), (3, 2, 1));
+        let request = App::funnel_request(vec!["page_view[page=/]".into(), "stage:purchase".into()]);
+        let answer = app.funnel(&business, &request).expect("a funnel");
+        assert_eq!((customers(&answer, 0), customers(&answer, 1)), (2, 1));
+        let mut request = App::funnel_request(vec!["page_view".into(), "purchase".into()]);
+        let feb = Timestamp::parse_rfc3339("2026-02-01T00:00:00Z").expect("a time");
+        let mar = Timestamp::parse_rfc3339("2026-03-01T00:00:00Z").expect("a time");
+        request.period = Some((Timestamp::parse_rfc3339("2026-01-01T00:00:00Z").expect("a time"), feb));
+        request.compare = Some((feb, mar));
+        request.breakdown = Some("first-source".into());
+        let answer = app.funnel(&business, &request).expect("a funnel");
+        assert_eq!(answer.report.overall.entered, 1);
+        assert_eq!(answer.compare.as_ref().map(|c| (c.overall.entered, c.overall.steps[1].reached)), Some((2, 0)));
+        for (steps, expected) in [
+            (vec!["page_view", "purchse"], "step 2 (\"purchse\"): no event is named \"purchse\""),
+            (vec!["touchpoint:Till"], "no touchpoint named \"Till\"; the business has: Checkout"),
+            (vec!["stage:Advocacy"], "stage \"Advocacy\" has no touchpoint"),
+        ] {
+            let request = App::funnel_request(steps.into_iter().map(String::from).collect());
+            let error = app.funnel(&business, &request).expect_err("an error").to_string();
+            assert!(error.contains(expected), "{error}");
+        }
+    }
+
+    #[test]
+    fn paths_and_retention_through_the_app() {
+        let (app, business) = app_with(
+            "
+            customer ann
+              2026-01-10 10:00:00 page_view page=/
+              +1m purchase
+              2026-02-10 10:00:00 purchase
+            ",
+        );
+        let report = app.paths(&business, &App::paths_options()).expect("paths");
+        assert_eq!((report.paths, report.edges.len()), (2, 1));
+        let mut options = App::paths_options();
+        options.end = Some("checkout".into());
+        assert!(app.paths(&business, &options).is_err());
+        let report = app.retention(&business, RetentionPeriod::Month).expect("retention");
+        assert_eq!(report.cohorts.len(), 1);
+        assert_eq!(report.cohorts[0].later[0].customers.len(), 1);
+    }
+
+    #[test]
+    fn step_items_become_rules() {
+        let rule = event_rule("page_view[page^=/checkout][source!=google]").expect("a rule");
+        assert_eq!(
+            rule,
+            EventRule::named("page_view")
+                .and(EventField::Page, Op::StartsWith("/checkout".into()))
+                .and_not(EventField::Source, Op::Equals("google".into()))
+        );
+        let rule = event_rule("purchase[items>2]").expect("a rule");
+        assert_eq!(rule, EventRule::named("purchase").and(EventField::Property("items".into()), Op::GreaterThan(2.0)));
+        assert!(unknown_event("pageview", &["page_view".into(), "purchase".into()]).contains("page_view, purchase"));
+        assert!(event_rule("page_view[page^=/x").is_err());
+        assert!(event_rule("page_view[items>lots]").is_err());
+        assert!(event_rule("page_view[page]").is_err());
+        assert!(parse_breakdown("first-medium").is_ok() && parse_breakdown("colour").is_err());
+    }
+}

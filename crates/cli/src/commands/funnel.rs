@@ -1,0 +1,281 @@
+//! `trailmap funnel`: how many customers go through a sequence of steps, where they drop off and
+//! how long each step takes; by breakdown value, over two periods side by side, or the customers
+//! reaching or dropping at one step.
+
+use crate::output::Output;
+use anyhow::{Context, bail};
+use trailmap_app::App;
+use trailmap_model::{Business, Timestamp};
+
+#[derive(Debug, clap::Args)]
+pub struct FunnelArgs {
+    /// The steps, comma-separated: event names, `a|b` (any of these events),
+    /// `page_view[page^=/checkout]` (with conditions: = != ^= *= > <), `touchpoint:NAME` or
+    /// `stage:NAME` (any touchpoint on the stage).
+    #[arg(long, value_delimiter = ',', required = true, value_name = "STEPS")]
+    steps: Vec<String>,
+    /// The conversion window from step 1, boundary included, e.g. 30m, 24h, 7d.
+    #[arg(long, default_value = "7d", value_parser = parse_duration)]
+    window: i64,
+    /// ordered: steps in order, other events allowed between; strict: no other event between
+    /// steps; unordered: the steps in any order.
+    #[arg(long, default_value = "ordered", value_parser = ["ordered", "strict", "unordered"])]
+    mode: String,
+    /// Leave out customers who do this event between step 1 and the last step they reach (same
+    /// language as a step; repeatable).
+    #[arg(long, value_name = "STEP")]
+    exclude: Vec<String>,
+    /// One funnel per value of: first-channel or first-source (of the customer's first event),
+    /// or channel, source, medium, campaign, page or property:KEY (of the step-1 event).
+    #[arg(long, value_name = "FIELD")]
+    breakdown: Option<String>,
+    /// Only customers whose step 1 is on or after this date (YYYY-MM-DD, UTC, or RFC 3339).
+    #[arg(long, value_parser = parse_time, requires = "to")]
+    from: Option<Timestamp>,
+    /// ... and before this date.
+    #[arg(long, value_parser = parse_time, requires = "from")]
+    to: Option<Timestamp>,
+    /// A second period shown beside the first (needs --from and --to).
+    #[arg(long, value_parser = parse_time, requires_all = ["compare_to", "from"])]
+    compare_from: Option<Timestamp>,
+    #[arg(long, value_parser = parse_time, requires = "compare_from")]
+    compare_to: Option<Timestamp>,
+    /// List the customers reaching step STEP (1-based) instead of the funnel.
+    #[arg(long, value_name = "STEP")]
+    customers: Option<usize>,
+    /// With --customers: the customers who reached the step before STEP but not STEP.
+    #[arg(long, requires = "customers")]
+    dropped: bool,
+}
+
+/// Reads `30m`, `24h`, `7d`, `1h30m`, `90s`, `250ms` into milliseconds.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let bad = || format!("{text:?} is not a duration: write a number and a unit (ms, s, m, h, d, w), as in 30m, 24h or 7d");
+    let mut total: i64 = 0;
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let letters = rest[digits..].bytes().take_while(u8::is_ascii_alphabetic).count();
+        if digits == 0 || letters == 0 {
+            return Err(bad());
+        }
+        let number: i64 = rest[..digits].parse().map_err(|_| bad())?;
+        let unit = match &rest[digits..digits + letters] {
+            "ms" => 1,
+            "s" => Timestamp::MS_PER_SECOND,
+            "m" | "min" => Timestamp::MS_PER_MINUTE,
+            "h" => Timestamp::MS_PER_HOUR,
+            "d" => Timestamp::MS_PER_DAY,
+            "w" => 7 * Timestamp::MS_PER_DAY,
+            _ => return Err(bad()),
+        };
+        total = number.checked_mul(unit).and_then(|ms| total.checked_add(ms)).ok_or_else(bad)?;
+        rest = &rest[digits + letters..];
+    }
+    if total <= 0 {
+        return Err(format!("{text:?}: the duration must be more than zero"));
+    }
+    Ok(total)
+}
+
+/// Reads a date (`2026-01-01`, midnight UTC) or an RFC 3339 time.
+pub fn parse_time(text: &str) -> Result<Timestamp, String> {
+    let full = if text.len() == 10 { format!("{text}T00:00:00Z") } else { text.to_string() };
+    Timestamp::parse_rfc3339(&full).map_err(|_| format!("{text:?} is not a date: expected YYYY-MM-DD or an RFC 3339 time"))
+}
+
+/// A duration as a person reads it: 45s, 12m, 3.5h, 2.1d.
+pub fn human_duration(ms: i64) -> String {
+    let seconds = ms as f64 / 1000.0;
+    match seconds {
+        s if s < 60.0 => format!("{s:.0}s"),
+        s if s < 3600.0 => format!("{:.0}m", s / 60.0),
+        s if s < 86_400.0 => format!("{:.1}h", s / 3600.0),
+        s => format!("{:.1}d", s / 86_400.0),
+    }
+}
+
+pub fn percent(rate: f64) -> String {
+    format!("{:.1}%", rate * 100.0)
+}
+
+/// Removes bulky keys (customer lists) from a JSON value, at any depth.
+pub fn strip(value: &mut serde_json::Value, keys: &[&str]) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.retain(|k, _| !keys.contains(&k.as_str()));
+            map.values_mut().for_each(|v| strip(v, keys));
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| strip(v, keys)),
+        _ => {}
+    }
+}
+
+fn period_tag(index: usize) -> &'static str {
+    if index == 0 { "A" } else { "B" }
+}
+
+fn day(time: Timestamp) -> String {
+    time.to_rfc3339().get(..10).unwrap_or_default().to_string()
+}
+
+pub fn run(app: &mut App, business: &Business, args: FunnelArgs) -> anyhow::Result<Output> {
+    let mut request = App::funnel_request(args.steps.clone());
+    request.window_ms = args.window;
+    request.mode = args.mode.parse().map_err(anyhow::Error::msg)?;
+    request.exclude = args.exclude.clone();
+    request.breakdown = args.breakdown.clone();
+    request.period = args.from.zip(args.to);
+    request.compare = args.compare_from.zip(args.compare_to);
+    for (name, period) in [("--from/--to", request.period), ("--compare-from/--compare-to", request.compare)] {
+        if let Some((from, to)) = period
+            && from >= to
+        {
+            bail!("{name}: the period must start before it ends ({} is not before {})", day(from), day(to));
+        }
+    }
+    let answer = app.funnel(business, &request).with_context(|| format!("computing the funnel of {}", business.name))?;
+    let report = &answer.report;
+    let step_count = report.overall.steps.len();
+
+    if let Some(step) = args.customers {
+        if step == 0 || step > step_count {
+            bail!("--customers {step}: the funnel has steps 1 to {step_count}");
+        }
+        if args.dropped && step == 1 {
+            bail!("--customers 1 --dropped: nobody drops at step 1; step 1 is where customers enter");
+        }
+        let chosen = &report.overall.steps[step - 1];
+        let ids = if args.dropped { &chosen.dropped_customers } else { &chosen.customers };
+        let rows = ids.iter().map(|id| vec![id.to_string()]).collect();
+        let what = if args.dropped { "dropping at" } else { "reaching" };
+        return Ok(Output::new(&["customer"], rows, ids)?
+            .with_title(format!("{} customers {what} step {step} ({}) in {}", ids.len(), chosen.label, business.name)));
+    }
+
+    // One block of columns per period; one row per step, per breakdown value when asked.
+    let periods: Vec<_> = std::iter::once(report).chain(answer.compare.as_ref()).collect();
+    let mut columns: Vec<String> = Vec::new();
+    if answer.breakdown.is_some() {
+        columns.extend(["breakdown".to_string(), "n".to_string()]);
+    }
+    columns.push("step".into());
+    let compare = periods.len() > 1;
+    // Periods are tagged A and B in the column names and spelled out in the title, so the
+    // table stays narrow enough for a terminal.
+    for (index, _) in periods.iter().enumerate() {
+        let tag = if compare { format!(" {}", period_tag(index)) } else { String::new() };
+        for name in ["customers", "of step 1", "of previous", "dropped", "median time", "p90 time"] {
+            columns.push(format!("{name}{tag}"));
+        }
+    }
+    macro_rules! cells {
+        ($result:expr, $k:expr) => {{
+            match $result.and_then(|r| r.steps.get($k)) {
+                Some(s) => vec![
+                    s.reached.to_string(),
+                    percent(s.conversion_from_first),
+                    if $k == 0 { String::new() } else { percent(s.conversion_from_previous) },
+                    if $k == 0 { String::new() } else { s.dropped.to_string() },
+                    s.time_from_previous.map(|t| human_duration(t.median_ms)).unwrap_or_default(),
+                    s.time_from_previous.map(|t| human_duration(t.p90_ms)).unwrap_or_default(),
+                ],
+                None => vec![String::new(); 6],
+            }
+        }};
+    }
+    let mut rows = Vec::new();
+    let groups: Vec<Option<&str>> = if answer.breakdown.is_some() {
+        let mut values: Vec<&str> = report.breakdown.iter().map(|g| g.value.as_str()).collect();
+        for other in periods.iter().skip(1) {
+            for group in &other.breakdown {
+                if !values.contains(&group.value.as_str()) {
+                    values.push(group.value.as_str());
+                }
+            }
+        }
+        values.into_iter().map(Some).collect()
+    } else {
+        vec![None]
+    };
+    for group in groups {
+        for k in 0..step_count {
+            let mut row = Vec::new();
+            if let Some(value) = group {
+                let n: Vec<String> = periods
+                    .iter()
+                    .map(|p| p.breakdown.iter().find(|g| g.value == value).map_or(0, |g| g.result.entered).to_string())
+                    .collect();
+                row.push(value.to_string());
+                row.push(n.join(" / "));
+            }
+            row.push(format!("{}. {}", k + 1, report.overall.steps[k].label));
+            for period in &periods {
+                let result = match group {
+                    Some(value) => period.breakdown.iter().find(|g| g.value == value).map(|g| &g.result),
+                    None => Some(&period.overall),
+                };
+                row.extend(cells!(result, k));
+            }
+            rows.push(row);
+        }
+    }
+    let mut title = format!(
+        "Funnel of {} ({} mode, {} window): ",
+        business.name,
+        report.mode.as_str(),
+        human_duration(report.window_ms)
+    );
+    for (index, period) in periods.iter().enumerate() {
+        let result = &period.overall;
+        let last = result.steps.last().map_or(0, |s| s.reached);
+        let span = match period.period {
+            Some((from, to)) if compare => format!(
+                "{} = {}..{}: ",
+                period_tag(index),
+                day(Timestamp::from_millis(from)),
+                day(Timestamp::from_millis(to))
+            ),
+            Some((from, to)) => format!("{}..{}: ", day(Timestamp::from_millis(from)), day(Timestamp::from_millis(to))),
+            None => String::new(),
+        };
+        if index > 0 {
+            title.push_str(";\n");
+        }
+        title.push_str(&format!(
+            "{span}n = {} customers entered, {} converted ({}), {} excluded",
+            result.entered,
+            last,
+            percent(if result.entered == 0 { 0.0 } else { last as f64 / result.entered as f64 }),
+            result.excluded.len()
+        ));
+        if let Some(t) = result.time_to_convert {
+            title.push_str(&format!(", step 1 to last: median {} (p90 {}, n = {})", human_duration(t.median_ms), human_duration(t.p90_ms), t.n));
+        }
+    }
+    let mut json = serde_json::to_value(&answer)?;
+    strip(&mut json, &["outcomes", "customers", "dropped_customers"]);
+    Ok(Output { title: Some(title), columns, rows, json })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_dates() {
+        assert_eq!(parse_duration("30m"), Ok(30 * 60_000));
+        assert_eq!(parse_duration("1h30m"), Ok(90 * 60_000));
+        assert_eq!(parse_duration("7d"), Ok(7 * 86_400_000));
+        for bad in ["", "7", "d", "7x", "0m", "-3d", "99999999999999999d"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_time("1970-01-02").map(|t| t.millis()), Ok(86_400_000));
+        assert!(parse_time("2026-13-01").is_err());
+        assert_eq!(human_duration(90_000), "2m");
+        assert_eq!(human_duration(36 * 3_600_000), "1.5d");
+    }
+}

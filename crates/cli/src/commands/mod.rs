@@ -1,0 +1,9 @@
+//! One module per analysis command: its arguments and how it turns the app's answer into output.
+
+pub mod attribution;
+pub mod clv;
+pub mod funnel;
+pub mod paths;
+pub mod personas;
+pub mod retention;
+pub mod segments;
