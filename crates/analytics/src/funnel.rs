@@ -89,12 +89,16 @@ pub enum Breakdown {
     FirstTouch(EventField),
     /// The field of the event that started the customer's chain (their step-1 event).
     StepOne(EventField),
+    /// A label per customer decided by the caller: their persona, a customer property. Customers
+    /// without a label fall in the "(none)" group.
+    Customer(BTreeMap<CustomerId, String>),
 }
 
 impl Breakdown {
-    fn field(&self) -> &EventField {
+    fn field(&self) -> Option<&EventField> {
         match self {
-            Breakdown::FirstTouch(field) | Breakdown::StepOne(field) => field,
+            Breakdown::FirstTouch(field) | Breakdown::StepOne(field) => Some(field),
+            Breakdown::Customer(_) => None,
         }
     }
 }
@@ -116,7 +120,7 @@ impl FunnelQuery {
     /// Whether matching or breaking down needs the events' properties loaded.
     pub fn needs_properties(&self) -> bool {
         self.steps.iter().chain(&self.exclusions).any(FunnelStep::needs_properties)
-            || self.breakdown.as_ref().is_some_and(|b| matches!(b.field(), EventField::Property(_)))
+            || self.breakdown.as_ref().and_then(Breakdown::field).is_some_and(|f| matches!(f, EventField::Property(_)))
     }
 }
 
@@ -425,12 +429,15 @@ fn check(query: &FunnelQuery) -> Result<(), FunnelError> {
 }
 
 fn breakdown_value(table: &EventTable, journey: &Journey<'_>, breakdown: &Breakdown, anchor: usize) -> String {
-    let row = match breakdown {
-        Breakdown::FirstTouch(_) => journey.rows.start,
-        Breakdown::StepOne(_) => journey.rows.start + anchor,
+    let (row, field) = match breakdown {
+        Breakdown::FirstTouch(field) => (journey.rows.start, field),
+        Breakdown::StepOne(field) => (journey.rows.start + anchor, field),
+        Breakdown::Customer(labels) => {
+            return labels.get(&journey.customer).cloned().unwrap_or_else(|| NO_VALUE.to_string());
+        }
     };
     table
-        .field(row, breakdown.field())
+        .field(row, field)
         .filter(|v| !v.is_empty())
         .map_or_else(|| NO_VALUE.to_string(), |v| v.into_owned())
 }

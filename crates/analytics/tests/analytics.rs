@@ -325,6 +325,35 @@ fn breakdowns_split_by_first_touch_or_by_the_step_one_event() {
 }
 
 #[test]
+fn a_customer_breakdown_groups_by_the_label_the_caller_gives() {
+    let (journeys, ids) = fixture(
+        "
+        customer a
+          2026-01-01 10:00:00 page_view
+          +1m purchase
+        customer b
+          2026-01-01 10:00:00 page_view
+        customer c
+          2026-01-01 10:00:00 page_view
+          +1m purchase
+        ",
+    );
+    let mut q = query(&["page_view", "purchase"], DAY, FunnelMode::Ordered);
+    let labels = [("a", "Morning Regular"), ("b", "Morning Regular")]
+        .into_iter()
+        .map(|(who, label)| (ids(&[who])[0], label.to_string()))
+        .collect();
+    q.breakdown = Some(Breakdown::Customer(labels));
+    let report = funnel(&journeys, &q).expect("a funnel");
+    let groups: Vec<(String, usize, Vec<CustomerId>)> = report
+        .breakdown
+        .iter()
+        .map(|g| (g.value.clone(), g.result.entered, g.result.steps[1].customers.clone()))
+        .collect();
+    assert_eq!(groups, vec![("Morning Regular".into(), 2, ids(&["a"])), ("(none)".into(), 1, ids(&["c"]))]);
+}
+
+#[test]
 fn a_period_keeps_chains_starting_in_it() {
     let (journeys, ids) = fixture(
         "

@@ -27,8 +27,8 @@ pub struct FunnelRequest {
     pub mode: FunnelMode,
     /// Exclusion items, in the same language as steps.
     pub exclude: Vec<String>,
-    /// `first-channel`, `first-source`, `channel`, `source`, `medium`, `campaign`, `page` or
-    /// `property:KEY`.
+    /// `first-channel`, `first-source`, `channel`, `source`, `medium`, `campaign`, `page`,
+    /// `property:KEY` (of the step-1 event), `persona` or `customer:KEY` (a customer property).
     pub breakdown: Option<String>,
     /// Customers whose step 1 falls in `[from, to)`.
     pub period: Option<(Timestamp, Timestamp)>,
@@ -83,7 +83,17 @@ impl App {
             let place = format!("exclusion {item:?}");
             exclusions.push(self.step(business, item, &mut named, &place).map_err(|e| invalid(format!("{place}: {e}")))?);
         }
-        let breakdown = request.breakdown.as_deref().map(parse_breakdown).transpose()?;
+        let breakdown = match request.breakdown.as_deref() {
+            Some("persona") => Some(Breakdown::Customer(self.persona_labels(business)?)),
+            Some(text) if text.starts_with("customer:") => {
+                let key = text.trim_start_matches("customer:");
+                if key.is_empty() {
+                    return Err(invalid("--breakdown \"customer:\": name a customer property, e.g. customer:city".to_string()));
+                }
+                Some(Breakdown::Customer(self.customer_property_labels(business, key)?))
+            }
+            other => other.map(parse_breakdown).transpose()?,
+        };
         let millis = |p: Option<(Timestamp, Timestamp)>| p.map(|(from, to)| (from.millis(), to.millis()));
         let mut query = FunnelQuery {
             steps,
@@ -256,7 +266,7 @@ fn parse_breakdown(text: &str) -> Result<Breakdown> {
     }
     .ok_or_else(|| {
         invalid(format!(
-            "--breakdown {text:?}: expected first-channel, first-source, channel, source, medium, campaign, page or property:KEY"
+            "--breakdown {text:?}: expected first-channel, first-source, channel, source, medium, campaign, page, property:KEY, persona or customer:KEY"
         ))
     })?;
     Ok(if first { Breakdown::FirstTouch(field) } else { Breakdown::StepOne(field) })

@@ -145,15 +145,15 @@ struct PersonaAssigner {
 }
 
 impl PersonaAssigner {
-    fn persona_of(&self, value: &CustomerValue, data: &ValueData) -> String {
-        let customer = value.customer;
+    /// The persona of `customer`, whose purchase history is `value` (None: never bought).
+    fn persona_of(&self, customer: CustomerId, value: Option<&CustomerValue>, data: &ValueData) -> String {
         let field = |field: &CustomerField| -> Option<std::borrow::Cow<'_, str>> {
             Some(match field {
                 CustomerField::FirstChannel => data.first_channel.get(&customer)?.as_str().into(),
                 CustomerField::FirstSource => data.first_source.get(&customer)?.as_str().into(),
-                CustomerField::Orders => value.orders.to_string().into(),
-                CustomerField::Revenue => value.revenue.to_string().into(),
-                CustomerField::DaysSinceLastOrder => value.days_since_last_purchase.to_string().into(),
+                CustomerField::Orders => value.map_or(0, |v| v.orders).to_string().into(),
+                CustomerField::Revenue => value.map_or(0.0, |v| v.revenue).to_string().into(),
+                CustomerField::DaysSinceLastOrder => value?.days_since_last_purchase.to_string().into(),
                 CustomerField::Property(key) => match self.properties.get(&customer)?.get(key)? {
                     serde_json::Value::String(s) => s.as_str().into(),
                     other => other.to_string().into(),
@@ -168,6 +168,35 @@ impl PersonaAssigner {
 }
 
 impl App {
+    /// Each customer's persona (see [`GroupBy::Persona`]), for breakdowns.
+    pub(crate) fn persona_labels(&self, business: &Business) -> Result<std::collections::BTreeMap<CustomerId, String>> {
+        let data = self.value_data(business, None)?;
+        let values: HashMap<CustomerId, CustomerValue> =
+            customer_values(&data.transactions, data.now.0).into_iter().map(|v| (v.customer, v)).collect();
+        let personas = self.persona_assigner(business)?;
+        Ok(data
+            .first_channel
+            .keys()
+            .map(|&customer| (customer, personas.persona_of(customer, values.get(&customer), &data)))
+            .collect())
+    }
+
+    /// Each customer's value of the customer property `key`, for breakdowns.
+    pub(crate) fn customer_property_labels(&self, business: &Business, key: &str) -> Result<std::collections::BTreeMap<CustomerId, String>> {
+        Ok(self
+            .store()
+            .customers(business.id, usize::MAX, 0)?
+            .into_iter()
+            .filter_map(|c| {
+                let value = match c.properties.get(key)? {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                Some((c.id, value))
+            })
+            .collect())
+    }
+
     fn persona_assigner(&self, business: &Business) -> Result<PersonaAssigner> {
         let personas: Vec<(String, CustomerRule)> = self
             .store()
@@ -306,7 +335,7 @@ impl App {
                 channel: data.first_channel.get(&c.customer).cloned().unwrap_or_else(|| "(none)".into()),
                 touchpoint: data.first_touchpoint.get(&c.customer).cloned().unwrap_or_else(|| "(none)".into()),
                 cohort: Timestamp(h.first_purchase_ms).date().format("%Y-%m").to_string(),
-                persona: personas.persona_of(h, &data),
+                persona: personas.persona_of(c.customer, Some(h), &data),
                 history: h.clone(),
                 frequency: c.frequency,
                 recency: c.recency,

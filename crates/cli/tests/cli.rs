@@ -95,6 +95,9 @@ fn the_engine_commands_answer_on_the_demo() {
     assert_eq!(funnel["report"]["overall"]["entered"].as_u64(), Some(reached[0]));
 
     let coffee = ["--business", "Bean There Coffee"];
+    let by_persona = json(&db, &[&coffee[..], &["funnel", "--steps", "store_visit|page_view,purchase", "--breakdown", "persona"]].concat());
+    let personas: Vec<&str> = by_persona["report"]["breakdown"].as_array().unwrap().iter().map(|g| g["value"].as_str().unwrap()).collect();
+    assert!(personas.contains(&"Morning Regular"), "{personas:?}");
     let attribution = json(&db, &[&coffee[..], &["attribution", "--model", "linear"]].concat());
     assert!(attribution["attribution"]["conversions"].as_u64().unwrap() > 0);
     let retention = json(&db, &[&coffee[..], &["retention"]].concat());

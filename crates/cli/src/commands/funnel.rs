@@ -26,7 +26,8 @@ pub struct FunnelArgs {
     #[arg(long, value_name = "STEP")]
     exclude: Vec<String>,
     /// One funnel per value of: first-channel or first-source (of the customer's first event),
-    /// or channel, source, medium, campaign, page or property:KEY (of the step-1 event).
+    /// or channel, source, medium, campaign, page or property:KEY (of the step-1 event), or
+    /// persona (by the personas' segment rules) or customer:KEY (a customer property).
     #[arg(long, value_name = "FIELD")]
     breakdown: Option<String>,
     /// Only customers whose step 1 is on or after this date (YYYY-MM-DD, UTC, or RFC 3339).
