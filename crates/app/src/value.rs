@@ -29,6 +29,9 @@ pub const SUMMARY_RULE: &str = "orders as transactions; one purchase per custome
 pub enum PurchaseModel {
     Bgnbd,
     ParetoNbd,
+    /// Gamma-Gamma is a spend model, not a purchase model: purchases are predicted by BG/NBD and
+    /// the report names Gamma-Gamma's parameters (`p`, `q`, `gamma`) as the model's.
+    GammaGamma,
 }
 
 /// What to group customer value by.
@@ -107,8 +110,10 @@ pub struct ClvReport {
     pub value_rule: String,
     pub interval_rule: &'static str,
     pub model: PurchaseModel,
-    /// The fitted parameters, named as in the papers; null when the fit failed.
+    /// The fitted parameters of `model`, named as in the papers; null when the fit failed.
     pub parameters: Option<serde_json::Value>,
+    /// The purchase model's parameters (BG/NBD's for `gamma-gamma`, else the same as `parameters`).
+    pub purchase_parameters: Option<serde_json::Value>,
     pub log_likelihood: Option<f64>,
     pub fitted_customers: Option<usize>,
     /// Why there are no predictions (too few customers, no convergence), if so.
@@ -268,7 +273,7 @@ impl App {
         let last_day = day_of(data.now.0) - 1;
         let calibration_last_day = match request.holdout_from {
             Some(from) if day_of(from.0) > last_day => {
-                return Err(AppError::Invalid(format!("--holdout {} is after the end of the data ({})", from.date(), data.now.date())));
+                return Err(AppError::Invalid(format!("--until {} is after the end of the data ({})", from.date(), data.now.date())));
             }
             Some(from) => day_of(from.0) - 1,
             None => last_day,
@@ -277,7 +282,7 @@ impl App {
         let spend = GammaGamma::fit(&summary, unit);
         type Predictor = Box<dyn Fn(f64, f64, f64, f64) -> trailmap_clv::Result<f64>>;
         let fitted: trailmap_clv::Result<(serde_json::Value, f64, usize, Predictor)> = match request.model {
-            PurchaseModel::Bgnbd => BgNbd::fit(&summary, unit).map(|m| {
+            PurchaseModel::Bgnbd | PurchaseModel::GammaGamma => BgNbd::fit(&summary, unit).map(|m| {
                 let p = serde_json::json!({ "r": m.r, "alpha": m.alpha, "a": m.a, "b": m.b });
                 let (ll, n) = (m.fit.log_likelihood, m.fit.customers);
                 (p, ll, n, Box::new(move |t, x, tx, age| m.expected_purchases(t, x, tx, age)) as Predictor)
@@ -380,7 +385,14 @@ impl App {
             ),
             interval_rule: "95% interval of the group mean by the normal approximation: mean +/- 1.96 x sd / sqrt(n)",
             model: request.model,
-            parameters,
+            parameters: match request.model {
+                PurchaseModel::GammaGamma => match &spend {
+                    Ok(g) => Some(serde_json::json!({ "p": g.p, "q": g.q, "gamma": g.gamma })),
+                    Err(e) => return Err(AppError::Invalid(format!("--model gamma-gamma: the spend model could not be fitted: {e}"))),
+                },
+                _ => parameters.clone(),
+            },
+            purchase_parameters: parameters,
             log_likelihood,
             fitted_customers: fitted,
             prediction_error,
@@ -423,7 +435,7 @@ fn probability_alive(parameters: &serde_json::Value, model: PurchaseModel, c: &C
     let get = |k: &str| parameters[k].as_f64().unwrap_or(f64::NAN);
     let fit = FitInfo { log_likelihood: 0.0, customers: 0, evaluations: 0, unit: TimeUnit::Day };
     match model {
-        PurchaseModel::Bgnbd => Ok(BgNbd { r: get("r"), alpha: get("alpha"), a: get("a"), b: get("b"), fit }
+        PurchaseModel::Bgnbd | PurchaseModel::GammaGamma => Ok(BgNbd { r: get("r"), alpha: get("alpha"), a: get("a"), b: get("b"), fit }
             .probability_alive(c.frequency, c.recency, c.age)),
         PurchaseModel::ParetoNbd => ParetoNbd { r: get("r"), alpha: get("alpha"), s: get("s"), beta: get("beta"), fit }
             .probability_alive(c.frequency, c.recency, c.age),
@@ -752,7 +764,8 @@ impl std::str::FromStr for PurchaseModel {
         match text.trim().to_ascii_lowercase().as_str() {
             "bgnbd" | "bg-nbd" | "bg/nbd" => Ok(PurchaseModel::Bgnbd),
             "pareto" | "pareto-nbd" | "paretonbd" => Ok(PurchaseModel::ParetoNbd),
-            other => Err(format!("unknown model {other:?} (expected bgnbd or pareto)")),
+            "gamma-gamma" | "gammagamma" | "gg" => Ok(PurchaseModel::GammaGamma),
+            other => Err(format!("unknown model {other:?} (expected bgnbd, pareto-nbd or gamma-gamma)")),
         }
     }
 }

@@ -10,6 +10,7 @@
 //! - `clv`: the BG/NBD fit on CDNOW here and in lifetimes (same run), and on synthetic customers.
 
 mod clv;
+mod funnel;
 
 // Imports hand records from a reading thread to a writing one; glibc's allocator is slow to free
 // memory on another thread than the one that allocated it, mimalloc is not.
@@ -62,6 +63,17 @@ enum Bench {
         runs: u32,
         #[arg(long, default_value_t = 1_000_000)]
         customers: u64,
+    },
+    /// An ordered funnel here, in ClickHouse (windowFunnel) and in DuckDB, same run, same counts.
+    Funnel {
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        #[arg(long, default_value_t = 4)]
+        steps: usize,
+        #[arg(long, default_value = "1d")]
+        window: String,
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
     },
     /// Internal: time one load of the store at DB in this process and print JSON.
     LoadOnce { db: PathBuf },
@@ -351,6 +363,7 @@ fn main() -> anyhow::Result<()> {
         Bench::Import { events, runs } => bench_import(&cli.out, &scratch, events, runs.max(1)),
         Bench::Load { events, runs } => bench_load(&cli.out, &scratch, events, runs.max(1)),
         Bench::Clv { runs, customers } => clv::bench_clv(&cli.out, runs.max(1), customers),
+        Bench::Funnel { events, steps, window, runs } => funnel::bench_funnel(&cli.out, &scratch, events, steps, &window, runs.max(1)),
         Bench::LoadOnce { db } => {
             let once = load_once(&db)?;
             let stdout = std::io::stdout();

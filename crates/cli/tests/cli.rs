@@ -124,6 +124,18 @@ fn the_value_commands_answer_on_the_demo() {
     let groups = clv["groups"].as_array().unwrap();
     let mean = |name: &str| groups.iter().find(|g| g["group"] == name).map(|g| g["historical"]["mean"].as_f64().unwrap());
     assert!(mean("Referral").unwrap() > mean("Paid Social").unwrap(), "referral customers are worth more");
+    for (model, names) in [("bgnbd", ["r", "alpha", "a", "b"]), ("pareto-nbd", ["r", "alpha", "s", "beta"])] {
+        let fit = json(&db, &[&coffee[..], &["clv", "--model", model, "--unit", "weeks", "--until", "2026-08-01"]].concat());
+        assert_eq!(fit["model"], model);
+        for name in names {
+            assert!(fit["parameters"][name].as_f64().unwrap() > 0.0, "{model} {name}: {}", fit["parameters"]);
+        }
+        assert!(fit["holdout"]["actual_total"].as_f64().unwrap() > 0.0);
+    }
+    let spend = json(&db, &[&coffee[..], &["clv", "--model", "gamma-gamma"]].concat());
+    for name in ["p", "q", "gamma"] {
+        assert!(spend["parameters"][name].as_f64().unwrap() > 0.0, "{}", spend["parameters"]);
+    }
     let segments = json(&db, &[&coffee[..], &["segments"]].concat());
     assert!(!segments.as_object().unwrap().is_empty());
     let suggested = json(&db, &[&coffee[..], &["personas", "suggest", "--k", "3"]].concat());

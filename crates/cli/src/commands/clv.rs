@@ -9,13 +9,14 @@ use trailmap_model::Timestamp;
 
 #[derive(Debug, clap::Args)]
 pub struct ClvArgs {
-    /// Repeat-purchase model: bgnbd or pareto.
+    /// The model: bgnbd or pareto-nbd (repeat purchases), or gamma-gamma (spend per purchase;
+    /// purchases then by BG/NBD).
     #[arg(long, default_value = "bgnbd")]
     model: String,
     /// Periods to predict over, in --unit.
     #[arg(long, default_value_t = 52)]
     horizon: u32,
-    /// Time unit of the models: week or day.
+    /// Time unit of the models: weeks or days.
     #[arg(long, default_value = "week")]
     unit: String,
     /// Discount rate per period.
@@ -24,9 +25,10 @@ pub struct ClvArgs {
     /// Group by channel (of the first event), touchpoint (first matched) or cohort (first purchase month).
     #[arg(long, default_value = "channel")]
     by: String,
-    /// Fit on the days before DATE (YYYY-MM-DD) and compare predictions with what happened from it.
-    #[arg(long, value_name = "DATE")]
-    holdout: Option<String>,
+    /// End of the calibration period: fit on the days before DATE (YYYY-MM-DD) and compare the
+    /// predictions with what happened from it (the holdout).
+    #[arg(long, value_name = "DATE", visible_alias = "holdout")]
+    until: Option<String>,
     /// End of the data (YYYY-MM-DD, exclusive). Default: the day after the last event.
     #[arg(long, value_name = "DATE")]
     now: Option<String>,
@@ -46,7 +48,7 @@ pub fn run(app: &App, business: Option<&str>, args: ClvArgs, format: Format, out
     request.by = args.by.parse().map_err(|e: String| anyhow::anyhow!("--by: {e}"))?;
     request.horizon = args.horizon;
     request.discount = args.discount;
-    request.holdout_from = args.holdout.as_deref().map(|d| parse_date("--holdout", d)).transpose()?;
+    request.holdout_from = args.until.as_deref().map(|d| parse_date("--until", d)).transpose()?;
     request.now = args.now.as_deref().map(|d| parse_date("--now", d)).transpose()?;
     let report = app.clv(&business, &request).with_context(|| format!("customer lifetime value of {}", business.name))?;
     let rows = report
