@@ -6,6 +6,7 @@ mod attribution;
 mod demo;
 mod engine;
 mod import;
+mod tracking;
 mod value;
 
 pub use attribution::{AttributionReport, AttributionRequest};
@@ -16,6 +17,7 @@ pub use value::{
     SegmentsReport,
 };
 pub use import::{ImportReport, ImportRequest};
+pub use tracking::{TrackingWrite, WriteKey};
 pub use trailmap_ingest::RecordKind;
 pub use trailmap_store::{BusinessSummary, WriteSummary};
 pub use trailmap_testkit::DemoOptions;

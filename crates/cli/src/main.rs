@@ -95,6 +95,12 @@ enum Command {
     /// Personas suggested from behaviour clusters.
     #[command(subcommand)]
     Personas(commands::personas::PersonasCommand),
+    // tracking: the Segment-compatible API and its write keys
+    /// Run the Segment-compatible tracking API (POST /v1/batch, /v1/track, ...) until Ctrl-C.
+    Serve(commands::serve::ServeArgs),
+    /// Write keys of the tracking API (`source create NAME` prints a new one).
+    #[command(subcommand, alias = "writekey")]
+    Source(commands::source::SourceCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -213,6 +219,9 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Clv(args) => commands::clv::run(&app, cli.business.as_deref(), args, format, out),
         Command::Segments(args) => commands::segments::run(&app, cli.business.as_deref(), args, format, out),
         Command::Personas(command) => commands::personas::run(&mut app, cli.business.as_deref(), command, format, out),
+        // dispatch: tracking
+        Command::Serve(args) => commands::serve::run(app, args),
+        Command::Source(command) => commands::source::run(&mut app, cli.business.as_deref(), command, format, out),
     }
 }
 

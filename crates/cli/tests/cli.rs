@@ -144,3 +144,123 @@ fn the_value_commands_answer_on_the_demo() {
     assert_ne!(out.status.code(), Some(0));
     assert!(text(&out.stderr).contains("--by"), "{}", text(&out.stderr));
 }
+
+// ---- tracking server ----
+
+/// Starts `trailmap serve` on a free port; returns the child and the address it listens on. The
+/// child's stderr keeps being drained by a thread so the server never blocks on a full pipe.
+fn start_server(db: &Path) -> (std::process::Child, std::net::SocketAddr) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trailmap"))
+        .arg("--db")
+        .arg(db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("TRAILMAP_DB")
+        .env_remove("TRAILMAP_BUSINESS")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("the server exited before listening").unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().parse().unwrap();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, addr)
+}
+
+/// Posts JSON over a fresh HTTP/1.1 connection; returns the status code, or an error when the
+/// connection failed or the answer was cut off.
+fn http_post(addr: std::net::SocketAddr, path: &str, body: &[u8]) -> std::io::Result<u16> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    stream.write_all(body)?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let status = answer.split_whitespace().nth(1).and_then(|s| s.parse().ok());
+    status.filter(|_| answer.contains("\r\n\r\n")).ok_or_else(|| std::io::Error::other(format!("cut-off answer {answer:?}")))
+}
+
+fn stored_events(db: &Path) -> u64 {
+    json(db, &["summary"])[0]["events"].as_u64().unwrap()
+}
+
+#[test]
+fn a_server_killed_mid_load_keeps_every_acknowledged_event_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.sqlite");
+    let created = json(&db, &["source", "create", "crash-test"]);
+    let key = created["write_key"].as_str().unwrap().to_string();
+    let (mut server, addr) = start_server(&db);
+
+    // Four clients post batches of 50 until the server dies; each remembers what it sent and what
+    // was acknowledged with a 200.
+    let batch = move |client: usize, n: usize| {
+        let messages: Vec<serde_json::Value> = (0..50)
+            .map(|i| serde_json::json!({"type": "track", "event": "load", "anonymousId": format!("c{client}-{}", i % 7),
+                "messageId": format!("{client}-{n}-{i}"), "timestamp": "2026-01-01T00:00:00Z"}))
+            .collect();
+        serde_json::to_vec(&serde_json::json!({"writeKey": key, "batch": messages})).unwrap()
+    };
+    let (acks, acked) = std::sync::mpsc::channel::<()>();
+    let clients: Vec<_> = (0..4)
+        .map(|client| {
+            let acks = acks.clone();
+            let batch = batch.clone();
+            std::thread::spawn(move || {
+                let (mut sent, mut acknowledged) = (Vec::new(), Vec::new());
+                for n in 0..400 {
+                    let body = batch(client, n);
+                    sent.push(body.clone());
+                    match http_post(addr, "/v1/batch", &body) {
+                        Ok(200) => {
+                            acknowledged.push(body);
+                            let _ = acks.send(());
+                        }
+                        Ok(status) => panic!("status {status} while the server was up"),
+                        Err(_) => break,
+                    }
+                }
+                (sent, acknowledged)
+            })
+        })
+        .collect();
+    drop(acks);
+    for _ in 0..100 {
+        acked.recv_timeout(std::time::Duration::from_secs(120)).expect("the server acknowledged too few batches");
+    }
+    server.kill().unwrap(); // SIGKILL: no shutdown, no flush.
+    server.wait().unwrap();
+    let (mut sent, mut acknowledged) = (Vec::new(), Vec::new());
+    for client in clients {
+        let (s, a) = client.join().unwrap();
+        sent.extend(s);
+        acknowledged.extend(a);
+    }
+    assert!(acknowledged.len() >= 100 && acknowledged.len() <= sent.len());
+
+    let after_crash = stored_events(&db);
+    eprintln!("crash test: {} batches sent, {} acknowledged, {after_crash} events stored", sent.len(), acknowledged.len());
+    assert!(after_crash >= 50 * acknowledged.len() as u64, "{after_crash} stored, {} batches acknowledged", acknowledged.len());
+    let (mut server, addr) = start_server(&db);
+    // Every acknowledged message is there: sending them all again adds nothing.
+    for body in &acknowledged {
+        assert_eq!(http_post(addr, "/v1/batch", body).unwrap(), 200);
+    }
+    assert_eq!(stored_events(&db), after_crash, "an acknowledged message was missing after the crash");
+    // And nothing is there twice: with everything ever sent, the store holds each message once.
+    for body in &sent {
+        assert_eq!(http_post(addr, "/v1/batch", body).unwrap(), 200);
+    }
+    assert_eq!(stored_events(&db), 50 * sent.len() as u64);
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

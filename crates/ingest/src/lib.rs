@@ -10,6 +10,7 @@ mod error;
 mod fields;
 mod reader;
 mod row;
+pub mod segment;
 mod time;
 
 pub use enrich::DropReason;

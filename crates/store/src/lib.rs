@@ -114,6 +114,17 @@ pub struct MapVersion {
     pub map: JourneyMap,
 }
 
+/// A write key of the tracking API as listed: never the key itself, which is kept only as a hash.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WriteKey {
+    pub id: i64,
+    pub business: BusinessId,
+    pub name: String,
+    /// SHA-256 of the key, in lower-case hex.
+    pub key_hash: String,
+    pub created_at: trailmap_model::Timestamp,
+}
+
 /// Everything a write can do. Records for creation carry id 0; the writer assigns the ids.
 pub trait Writer {
     /// Creates a business with the default stages.
@@ -135,6 +146,11 @@ pub trait Writer {
     fn add_spend(&mut self, business: BusinessId, spend: &IncomingSpend) -> Result<bool>;
     fn add_feedback(&mut self, business: BusinessId, feedback: &IncomingFeedback) -> Result<bool>;
     fn add_response(&mut self, business: BusinessId, response: &IncomingResponse) -> Result<bool>;
+
+    /// Records a write key of the tracking API by the hash of the key; returns its id.
+    fn create_write_key(&mut self, business: BusinessId, name: &str, key_hash: &str) -> Result<i64>;
+    /// Adds `count` to the messages the tracking API dropped for `reason`.
+    fn count_tracking_drops(&mut self, business: BusinessId, reason: &str, count: u64) -> Result<()>;
 
     /// Records that a file was imported, with what this write has done so far.
     fn record_import(&mut self, business: BusinessId, kind: &str, file: &str) -> Result<()>;
@@ -175,6 +191,12 @@ pub trait Store {
     fn customers(&self, business: BusinessId, limit: usize, offset: usize) -> Result<Vec<Customer>>;
     fn customer(&self, id: CustomerId) -> Result<Customer>;
     fn orders(&self, business: BusinessId) -> Result<Vec<Order>>;
+
+    /// The write key with this hash, if there is one.
+    fn write_key_by_hash(&self, key_hash: &str) -> Result<Option<WriteKey>>;
+    fn write_keys(&self, business: BusinessId) -> Result<Vec<WriteKey>>;
+    /// Messages the tracking API dropped, by reason, most first.
+    fn tracking_drops(&self, business: BusinessId) -> Result<Vec<(String, u64)>>;
 
     /// All events of a business in columnar form, each row resolved to its current customer, in
     /// the order they were written.

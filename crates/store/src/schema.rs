@@ -216,4 +216,23 @@ CREATE TABLE imports (
     duplicates INTEGER NOT NULL,
     at INTEGER NOT NULL
 );
+"#, r#"
+-- Write keys of the tracking API. Only a SHA-256 hash of each key is kept, so a copy of the store
+-- gives no one the right to send events.
+CREATE TABLE write_keys (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    name TEXT NOT NULL,
+    key_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX write_keys_business ON write_keys(business);
+
+-- Messages the tracking API left out on purpose (bots, missing fields), counted by reason.
+CREATE TABLE tracking_drops (
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    reason TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (business, reason)
+) WITHOUT ROWID;
 "#];

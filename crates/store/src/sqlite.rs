@@ -149,6 +149,16 @@ fn to_customer((id, business, external_id, email, name, first_seen, properties):
     })
 }
 
+fn write_key_row(r: &Row<'_>) -> rusqlite::Result<crate::WriteKey> {
+    Ok(crate::WriteKey {
+        id: r.get(0)?,
+        business: BusinessId(r.get(1)?),
+        name: r.get(2)?,
+        key_hash: r.get(3)?,
+        created_at: Timestamp(r.get(4)?),
+    })
+}
+
 const CUSTOMER_COLUMNS: &str = "id, business, external_id, email, name, first_seen, properties";
 
 impl Store for SqliteStore {
@@ -502,6 +512,30 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    fn write_key_by_hash(&self, key_hash: &str) -> Result<Option<crate::WriteKey>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id, business, name, key_hash, created_at FROM write_keys WHERE key_hash = ?1")?
+            .query_row([key_hash], write_key_row)
+            .optional()?)
+    }
+
+    fn write_keys(&self, business: BusinessId) -> Result<Vec<crate::WriteKey>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, business, name, key_hash, created_at FROM write_keys WHERE business = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([business.0], write_key_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn tracking_drops(&self, business: BusinessId) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT reason, count FROM tracking_drops WHERE business = ?1 ORDER BY count DESC, reason")?;
+        let rows = stmt.query_map([business.0], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn load_events(&self, business: BusinessId, columns: EventColumns) -> Result<EventTable> {

@@ -707,6 +707,33 @@ impl Writer for SqliteWriter<'_> {
         Ok(inserted > 0)
     }
 
+    fn create_write_key(&mut self, business: BusinessId, name: &str, key_hash: &str) -> Result<i64> {
+        self.check_business(business)?;
+        self.conn
+            .prepare_cached("INSERT INTO write_keys (business, name, key_hash, created_at) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![business.0, name, key_hash, self.now])
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                    StoreError::Invalid("that write key exists already".into())
+                }
+                other => other.into(),
+            })?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn count_tracking_drops(&mut self, business: BusinessId, reason: &str, count: u64) -> Result<()> {
+        if count == 0 {
+            return Ok(());
+        }
+        self.conn
+            .prepare_cached(
+                "INSERT INTO tracking_drops (business, reason, count) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (business, reason) DO UPDATE SET count = count + excluded.count",
+            )?
+            .execute(params![business.0, reason, count as i64])?;
+        Ok(())
+    }
+
     fn record_import(&mut self, business: BusinessId, kind: &str, file: &str) -> Result<()> {
         self.conn.execute(
             "INSERT INTO imports (business, kind, file, added, duplicates, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -7,3 +7,5 @@ pub mod paths;
 pub mod personas;
 pub mod retention;
 pub mod segments;
+pub mod serve;
+pub mod source;

@@ -1,0 +1,129 @@
+//! The one writer: a thread that owns the app (and so the store) and commits every request that is
+//! waiting in one transaction (group commit), then answers each. A handler's request is answered
+//! only after `Store::write` returned, so a 200 means the events are on disk. While one
+//! transaction syncs, the next requests queue up and go together into the next one: the cost of
+//! the sync is shared by everything that arrived during it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, oneshot};
+use trailmap_app::{App, TrackingWrite};
+use trailmap_model::Business;
+
+/// Requests waiting at most; beyond it handlers wait to send, which slows clients down instead of
+/// growing memory.
+const QUEUE: usize = 1024;
+/// Requests in one transaction at most, so one commit's latency stays bounded.
+const GROUP: usize = 256;
+
+enum Job {
+    /// Which business a write key (by hash) sends to.
+    Lookup { key_hash: String, reply: oneshot::Sender<Result<Option<Business>, String>> },
+    /// Commit these messages; the reply comes after the commit.
+    Write { write: TrackingWrite, reply: oneshot::Sender<Result<(), String>> },
+}
+
+/// Why a request could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum TrackError {
+    #[error("the writer has stopped")]
+    Stopped,
+    #[error("the store refused the write: {0}")]
+    Store(String),
+}
+
+/// The handlers' side of the writer; cheap to clone. The writer thread ends when every clone is
+/// dropped, and hands back the app.
+#[derive(Debug, Clone)]
+pub struct Tracker {
+    jobs: mpsc::Sender<Job>,
+    /// Keys already looked up, so most requests need no round trip to the writer for auth.
+    keys: Arc<Mutex<HashMap<String, Business>>>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Job::Lookup { .. } => f.write_str("Lookup"),
+            Job::Write { write, .. } => write!(f, "Write({} messages)", write.messages.len()),
+        }
+    }
+}
+
+impl Tracker {
+    /// Starts the writer thread on `app`. Join the handle to get the app back after the last
+    /// tracker is dropped.
+    pub fn start(app: App) -> (Tracker, std::thread::JoinHandle<App>) {
+        let (jobs, receiver) = mpsc::channel(QUEUE);
+        let handle = std::thread::Builder::new()
+            .name("trailmap-writer".into())
+            .spawn(move || run(app, receiver))
+            .unwrap_or_else(|e| panic!("cannot start the writer thread: {e}"));
+        (Tracker { jobs, keys: Arc::new(Mutex::new(HashMap::new())) }, handle)
+    }
+
+    /// The business of a write key given by its hash; None when no such key exists.
+    pub async fn business_for_key(&self, key_hash: &str) -> Result<Option<Business>, TrackError> {
+        if let Some(b) = self.keys.lock().map_err(|_| TrackError::Stopped)?.get(key_hash) {
+            return Ok(Some(b.clone()));
+        }
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job::Lookup { key_hash: key_hash.to_string(), reply })
+            .await
+            .map_err(|_| TrackError::Stopped)?;
+        let found = answer.await.map_err(|_| TrackError::Stopped)?.map_err(TrackError::Store)?;
+        if let Some(b) = &found {
+            self.keys.lock().map_err(|_| TrackError::Stopped)?.insert(key_hash.to_string(), b.clone());
+        }
+        Ok(found)
+    }
+
+    /// Writes one request's messages; returns once they are committed.
+    pub async fn write(&self, write: TrackingWrite) -> Result<(), TrackError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job::Write { write, reply }).await.map_err(|_| TrackError::Stopped)?;
+        answer.await.map_err(|_| TrackError::Stopped)?.map_err(TrackError::Store)
+    }
+}
+
+fn run(mut app: App, mut jobs: mpsc::Receiver<Job>) -> App {
+    while let Some(first) = jobs.blocking_recv() {
+        let mut writes = Vec::new();
+        let mut replies = Vec::new();
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Lookup { key_hash, reply } => {
+                    let _ = reply.send(app.business_for_write_key(&key_hash).map_err(|e| e.to_string()));
+                }
+                Job::Write { write, reply } => {
+                    writes.push(write);
+                    replies.push(reply);
+                }
+            }
+            if writes.len() < GROUP {
+                next = jobs.try_recv().ok();
+            }
+        }
+        if writes.is_empty() {
+            continue;
+        }
+        match app.write_tracking(&writes) {
+            Ok(_) => {
+                for reply in replies {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+            Err(group_error) => {
+                // One request the store refuses must not fail the others: write them one by one.
+                eprintln!("trailmap serve: a group write of {} requests failed ({group_error}); retrying them one by one", writes.len());
+                for (write, reply) in writes.into_iter().zip(replies) {
+                    let result = app.write_tracking(std::slice::from_ref(&write)).map(|_| ()).map_err(|e| e.to_string());
+                    let _ = reply.send(result);
+                }
+            }
+        }
+    }
+    app
+}
