@@ -114,6 +114,7 @@ impl crate::App {
         self.store().set_cache_mib(big_write_cache_mib(options.customers.saturating_mul(3) / 1024))?;
         let mut summary = None;
         let written = self.store_mut().write::<AppError>(&mut |w| {
+            w.bulk();
             let mut sink = StoreSink { writer: w, enricher: Some(trailmap_ingest::enrich::Enricher::new()) };
             summary = Some(generate_demo(&mut sink, options)?);
             Ok(())

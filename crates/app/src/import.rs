@@ -182,6 +182,7 @@ impl crate::App {
         let skipping = rejects.is_some();
         let kind = request.kind.as_str();
         let outcome = self.store.write::<AppError>(&mut |w| {
+            w.bulk();
             for Batch::Records(items, bytes) in receiver.iter() {
                 for item in items {
                     records += 1;

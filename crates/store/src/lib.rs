@@ -156,6 +156,11 @@ pub trait Writer {
     fn record_import(&mut self, business: BusinessId, kind: &str, file: &str) -> Result<()>;
     /// What this write has done so far.
     fn summary(&self) -> WriteSummary;
+
+    /// A hint that this write names many customers (an import, the demo): the writer then loads
+    /// all of a business's identities once instead of looking each up. Small writes (a tracking
+    /// batch) should not call it, or each would pay for loading them all.
+    fn bulk(&mut self) {}
 }
 
 /// A write closure: gets the writer, returns Ok to commit or Err to roll back.

@@ -3,7 +3,7 @@
 
 use crate::schema::MIGRATIONS;
 use crate::segment;
-use crate::writer::SqliteWriter;
+use crate::writer::{KeyCache, SqliteWriter};
 use crate::{BusinessSummary, MapVersion, Result, Store, StoreError, WriteFn, WriteSummary};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use std::path::{Path, PathBuf};
@@ -13,6 +13,11 @@ use trailmap_model::*;
 pub struct SqliteStore {
     pub(crate) conn: Connection,
     path: PathBuf,
+    /// Committed event keys per business, kept between writes (see writer.rs).
+    keys: KeyCache,
+    /// `PRAGMA data_version` when `keys` was last known to match the file; another connection's
+    /// commit changes it, and the cache is dropped.
+    keys_version: Option<i64>,
 }
 
 impl SqliteStore {
@@ -28,7 +33,7 @@ impl SqliteStore {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| open_error(e.to_string()))?;
-        let mut store = SqliteStore { conn, path: path.to_path_buf() };
+        let mut store = SqliteStore { conn, path: path.to_path_buf(), keys: KeyCache::default(), keys_version: None };
         store.configure().map_err(|e| open_error(e.to_string()))?;
         store.migrate()?;
         Ok(store)
@@ -37,7 +42,7 @@ impl SqliteStore {
     /// A store in memory, for tests.
     pub fn in_memory() -> Result<SqliteStore> {
         let conn = Connection::open_in_memory()?;
-        let mut store = SqliteStore { conn, path: PathBuf::from(":memory:") };
+        let mut store = SqliteStore { conn, path: PathBuf::from(":memory:"), keys: KeyCache::default(), keys_version: None };
         store.configure()?;
         store.migrate()?;
         Ok(store)
@@ -163,17 +168,29 @@ const CUSTOMER_COLUMNS: &str = "id, business, external_id, email, name, first_se
 
 impl Store for SqliteStore {
     fn write<E: From<StoreError>>(&mut self, f: &mut WriteFn<'_, E>) -> std::result::Result<WriteSummary, E> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let summary = {
-            let mut writer = SqliteWriter::new(&tx);
+        let SqliteStore { conn, keys, keys_version, .. } = self;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::from)?;
+        // Read inside the transaction, so no other commit can slip in between the check and the
+        // use of the cache.
+        let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(StoreError::from)?;
+        if *keys_version != Some(version) {
+            keys.clear();
+            *keys_version = Some(version);
+        }
+        let (summary, new_keys) = {
+            let mut writer = SqliteWriter::new(&tx, keys);
             f(&mut writer)?;
             writer.flush()?;
-            writer.summary_now()
+            (writer.summary_now(), writer.take_new_keys())
         };
         tx.commit().map_err(StoreError::from)?;
+        for (business, added) in new_keys {
+            // Only businesses whose committed keys are cached take the new ones; the others load
+            // everything from the file on their next write.
+            if let Some(cached) = keys.get_mut(&business) {
+                cached.extend(added);
+            }
+        }
         Ok(summary)
     }
 

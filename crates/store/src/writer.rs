@@ -14,8 +14,17 @@ use xxhash_rust::xxh3::xxh3_128;
 /// Up to this many identities of a business are cached whole (about 100 bytes each).
 const PRELOAD_IDENTITIES: i64 = 5_000_000;
 
+/// The committed event keys of each business, kept by the store between writes so that a small
+/// write (a tracking batch) does not reload millions of keys. Dropped when another connection
+/// changes the file.
+pub(crate) type KeyCache = FxHashMap<BusinessId, FxHashSet<u128>>;
+
 pub(crate) struct SqliteWriter<'c> {
     conn: &'c Connection,
+    /// Keys already committed; only loaded into here, never added to by this write.
+    committed_keys: &'c mut KeyCache,
+    /// Whether identities are loaded whole on first use (see [`Writer::bulk`]).
+    bulk: bool,
     now: i64,
     // The caches use FxHash: every event goes through several lookups, and SipHash's resistance
     // to flooding buys nothing for keys we produce ourselves.
@@ -25,8 +34,8 @@ pub(crate) struct SqliteWriter<'c> {
     identities: FxHashMap<(BusinessId, IdentityKind), FxHashMap<Box<str>, (i64, i64)>>,
     /// Customers merged during this write, pointing at the customer they became.
     merged: FxHashMap<i64, i64>,
-    /// The keys of every event of a business, loaded on its first event in this write.
-    event_keys: FxHashMap<BusinessId, FxHashSet<u128>>,
+    /// The keys this write adds; they join `committed_keys` only when the write commits.
+    event_keys: KeyCache,
     segments: FxHashMap<BusinessId, SegmentBuilder>,
     /// The earliest time seen per customer in this write, applied to first_seen at flush.
     first_seen: FxHashMap<i64, i64>,
@@ -52,9 +61,11 @@ fn hash_key(parts: &[&str]) -> String {
 }
 
 impl<'c> SqliteWriter<'c> {
-    pub(crate) fn new(conn: &'c Connection) -> Self {
+    pub(crate) fn new(conn: &'c Connection, committed_keys: &'c mut KeyCache) -> Self {
         SqliteWriter {
             conn,
+            committed_keys,
+            bulk: false,
             now: chrono::Utc::now().timestamp_millis(),
             strings: FxHashMap::default(),
             identities: FxHashMap::default(),
@@ -144,7 +155,7 @@ impl<'c> SqliteWriter<'c> {
         if let Some(found) = self.cached_identity(business, identity) {
             return Ok(Some(found));
         }
-        if !self.too_many_to_preload.contains(&business) {
+        if self.bulk && !self.too_many_to_preload.contains(&business) {
             self.preload_identities(business)?;
             if self.preloaded.contains(&business) {
                 return Ok(self.cached_identity(business, identity));
@@ -264,8 +275,9 @@ impl<'c> SqliteWriter<'c> {
         Ok(())
     }
 
-    fn keys_of(&mut self, business: BusinessId) -> Result<&mut FxHashSet<u128>> {
-        if !self.event_keys.contains_key(&business) {
+    /// Whether `key` is new to the business, counting this write's own events; records it if so.
+    fn claim_key(&mut self, business: BusinessId, key: u128) -> Result<bool> {
+        if !self.committed_keys.contains_key(&business) {
             let mut keys = FxHashSet::default();
             let mut stmt = self.conn.prepare_cached("SELECT segment, keys FROM event_keys WHERE business = ?1")?;
             let mut rows = stmt.query([business.0])?;
@@ -273,13 +285,21 @@ impl<'c> SqliteWriter<'c> {
                 let segment: i64 = row.get(0)?;
                 keys.extend(decode_keys(segment, row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?)?);
             }
-            self.event_keys.insert(business, keys);
+            self.committed_keys.insert(business, keys);
         }
-        Ok(self.event_keys.entry(business).or_default())
+        if self.committed_keys.get(&business).is_some_and(|keys| keys.contains(&key)) {
+            return Ok(false);
+        }
+        Ok(self.event_keys.entry(business).or_default().insert(key))
+    }
+
+    /// The keys this write added, to be merged into the cache once the write has committed.
+    pub(crate) fn take_new_keys(&mut self) -> KeyCache {
+        std::mem::take(&mut self.event_keys)
     }
 
     fn push_event(&mut self, business: BusinessId, key: EventKey, identity: i64, event: &Event) -> Result<bool> {
-        if !self.keys_of(business)?.insert(key.0) {
+        if !self.claim_key(business, key.0)? {
             self.summary.events_duplicate += 1;
             return Ok(false);
         }
@@ -744,5 +764,9 @@ impl Writer for SqliteWriter<'_> {
 
     fn summary(&self) -> WriteSummary {
         self.summary
+    }
+
+    fn bulk(&mut self) {
+        self.bulk = true;
     }
 }

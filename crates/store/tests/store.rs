@@ -428,3 +428,30 @@ fn acknowledged_writes_survive_sigkill() {
         assert!(times.contains(&(1_700_000_000_000 + n * 60_000)), "event {n} was acknowledged but is missing");
     }
 }
+
+#[test]
+fn the_key_cache_survives_writes_forgets_rollbacks_and_notices_other_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keys.sqlite");
+    let mut store = SqliteStore::open(&path).unwrap();
+    let b = new_business(&mut store, "Shop");
+    let add = |store: &mut SqliteStore, minute: i64| {
+        store
+            .write::<StoreError>(&mut |w| w.add_event(b, &event("page_view", minute, anon("v"), vec![])).map(|_| ()))
+            .unwrap()
+    };
+    assert_eq!(add(&mut store, 1).events_added, 1);
+    assert_eq!(add(&mut store, 1).events_duplicate, 1, "the committed key is remembered");
+    // A rolled-back write's keys must not count as present afterwards.
+    let failed = store.write::<StoreError>(&mut |w| {
+        w.add_event(b, &event("page_view", 2, anon("v"), vec![]))?;
+        Err(StoreError::Invalid("abandoned".into()))
+    });
+    assert!(failed.is_err());
+    assert_eq!(add(&mut store, 2).events_added, 1, "the abandoned event can be written later");
+    // Another connection writes an event; this store must see it as a duplicate.
+    let mut other = SqliteStore::open(&path).unwrap();
+    assert_eq!(add(&mut other, 3).events_added, 1);
+    assert_eq!(add(&mut store, 3).events_duplicate, 1, "a commit by another connection invalidates the cache");
+    assert_eq!(store.load_events(b, EventColumns::default()).unwrap().len(), 3);
+}
