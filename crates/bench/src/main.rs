@@ -332,6 +332,8 @@ fn bench_load(out: &Path, scratch: &Path, events: u64, runs: u32) -> anyhow::Res
          | open + load | **{:.2}** |\n\
          | open + load + sort by customer and time | {:.2} |\n\
          | load with properties (first run) | {:.2} |\n\n\
+         Every run, open + load (seconds): {}. A fresh process pays for faulting in the memory of \
+         its columns; the same load repeated in one process takes {:.2} s.\n\n\
          Target: a couple of seconds for 10 million events. The comparison with ClickHouse reading \
          Parquet belongs to the engine benchmark.\n",
         machine_lines(&results.machine),
@@ -341,6 +343,8 @@ fn bench_load(out: &Path, scratch: &Path, events: u64, runs: u32) -> anyhow::Res
         median_load,
         median_sorted,
         first_properties,
+        results.runs.iter().map(|r| format!("{:.2}", r.open_seconds + r.load_seconds)).collect::<Vec<_>>().join(", "),
+        median(results.runs.iter().map(|r| r.with_properties_seconds).collect()),
     );
     print!("{markdown}");
     write_results(out, "load", &markdown, &results)
