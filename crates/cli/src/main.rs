@@ -249,7 +249,9 @@ fn demo(app: &mut App, customers: u64, seed: u64, format: Format, out: &mut dyn 
     if customers == 0 {
         bail!("--customers must be at least 1");
     }
-    eprintln!("Generating the demo ({customers} customers, seed {seed}) into {} ...", app.db_path().display());
+    if !app.has_demo()? {
+        eprintln!("Generating the demo ({customers} customers, seed {seed}) into {} ...", app.db_path().display());
+    }
     let report = app.demo(&DemoOptions { customers, seed })?;
     if !report.generated {
         eprintln!("The demo businesses are already in {}; showing what is there.", app.db_path().display());
