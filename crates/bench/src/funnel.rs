@@ -4,7 +4,7 @@
 //! same events, exported after our identity resolution. The customers per furthest step must be
 //! equal in all three engines, or the benchmark fails.
 
-use super::{Machine, generate_csv, import_into, machine, machine_lines, median, write_results};
+use super::{Machine, machine, machine_lines, median, store_with_events, write_results};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -94,15 +94,7 @@ struct FunnelResults {
 pub fn bench_funnel(out: &Path, scratch: &Path, events: u64, steps: usize, window: &str, runs: u32) -> anyhow::Result<()> {
     let names = step_names(steps)?;
     let window_ms = parse_window(window)?;
-    let db = scratch.join(format!("funnel-{events}.sqlite"));
-    if !db.exists() {
-        let csv = scratch.join(format!("events-{events}.csv"));
-        generate_csv(&csv, events)?;
-        eprintln!("importing into {} ...", db.display());
-        let (seconds, added) = import_into(&db, &csv)?;
-        eprintln!("imported {added} events in {seconds:.1} s");
-        let _ = std::fs::remove_file(&csv);
-    }
+    let db = store_with_events(scratch, "funnel", events)?;
     let query = FunnelQuery {
         steps: names.iter().map(|n| FunnelStep::named(n)).collect(),
         window_ms,

@@ -289,8 +289,10 @@ struct LoadResults {
     median_load_and_sort_seconds: f64,
 }
 
-fn bench_load(out: &Path, scratch: &Path, events: u64, runs: u32) -> anyhow::Result<()> {
-    let db = scratch.join(format!("load-{events}.sqlite"));
+/// A store named `{name}-{events}.sqlite` in the scratch folder holding `events` generated
+/// events, made on first use and kept for reruns.
+fn store_with_events(scratch: &Path, name: &str, events: u64) -> anyhow::Result<PathBuf> {
+    let db = scratch.join(format!("{name}-{events}.sqlite"));
     if !db.exists() {
         let csv = scratch.join(format!("events-{events}.csv"));
         generate_csv(&csv, events)?;
@@ -299,6 +301,11 @@ fn bench_load(out: &Path, scratch: &Path, events: u64, runs: u32) -> anyhow::Res
         eprintln!("imported {added} events in {seconds:.1} s");
         let _ = std::fs::remove_file(&csv);
     }
+    Ok(db)
+}
+
+fn bench_load(out: &Path, scratch: &Path, events: u64, runs: u32) -> anyhow::Result<()> {
+    let db = store_with_events(scratch, "load", events)?;
     let store_mib = std::fs::metadata(&db)?.len() as f64 / 1024.0 / 1024.0;
     let exe = std::env::current_exe()?;
     let mut all = Vec::new();

@@ -230,18 +230,11 @@ impl Clock {
     }
 }
 
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+/// The calendar date (year, month, day) of a day count since 1970-01-01, UTC.
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    use chrono::Datelike;
+    let date = trailmap_model::Timestamp(days * trailmap_model::Timestamp::MS_PER_DAY).date();
+    (i64::from(date.year()), date.month(), date.day())
 }
 
 /// Fills `out` with the last `out.len()` decimal digits of `value`, zero-padded.
