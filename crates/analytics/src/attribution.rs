@@ -57,6 +57,9 @@
 //! period, every row counts whole. CPA is spend / credited conversions and ROAS credited revenue /
 //! spend; each is absent when its divisor is zero.
 
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
 use crate::{CompiledRule, Journeys};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -585,16 +588,13 @@ pub fn shapley_values(sets: &[u64], weights: &[f64], channels: usize) -> (Vec<f6
         }
         return (values, false);
     }
-    let mut rng = SplitMix64(SHAPLEY_SEED);
+    let mut rng = ChaCha8Rng::seed_from_u64(SHAPLEY_SEED);
     let mut order: Vec<usize> = (0..channels).collect();
     let value_of = |coalition: u64| -> f64 {
         sets.iter().zip(weights).filter(|(s, _)| **s & !coalition == 0).map(|(_, w)| w).sum()
     };
     for _ in 0..SHAPLEY_SAMPLES {
-        for i in (1..channels).rev() {
-            let j = (rng.next() % (i as u64 + 1)) as usize;
-            order.swap(i, j);
-        }
+        order.shuffle(&mut rng);
         let mut coalition = 0u64;
         let mut before = value_of(0);
         for &player in &order {
@@ -606,19 +606,6 @@ pub fn shapley_values(sets: &[u64], weights: &[f64], channels: usize) -> (Vec<f6
     }
     values.iter_mut().for_each(|v| *v /= SHAPLEY_SAMPLES as f64);
     (values, true)
-}
-
-/// A small, well-known generator (Steele et al.'s SplitMix64), so the engine needs no RNG crate.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
 }
 
 /// Prorated spend per channel name (lower-cased) within `period` (whole rows without one).

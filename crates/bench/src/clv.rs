@@ -2,6 +2,9 @@
 //! the same file (bench/clv_lifetimes.py) in the same run, and a fit on synthetic customers drawn
 //! from a known BG/NBD process, so the speed claims are measured side by side.
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Gamma};
 use super::{Machine, machine, machine_lines, median, write_results};
 use anyhow::{Context, bail};
 use serde::Serialize;
@@ -13,54 +16,23 @@ use trailmap_model::CustomerId;
 
 const CDNOW: &str = "crates/clv/tests/data/cdnow_customers_summary.csv";
 
-/// A seeded SplitMix64 with the few distributions the simulation needs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        (-2.0 * self.unit().ln()).sqrt() * (2.0 * std::f64::consts::PI * self.unit()).cos()
-    }
-    /// Gamma(shape, 1) by Marsaglia and Tsang, boosted for shapes below 1.
-    fn gamma(&mut self, shape: f64) -> f64 {
-        if shape < 1.0 {
-            return self.gamma(shape + 1.0) * self.unit().powf(1.0 / shape);
-        }
-        let d = shape - 1.0 / 3.0;
-        let c = 1.0 / (9.0 * d).sqrt();
-        loop {
-            let x = self.normal();
-            let v = (1.0 + c * x).powi(3);
-            if v > 0.0 && self.unit().ln() < 0.5 * x * x + d - d * v + d * v.ln() {
-                return d * v;
-            }
-        }
-    }
-}
-
 /// Customers from a BG/NBD process with the CDNOW parameters, observed for 1 to 52 weeks and
 /// counted in whole days, as real transactions would be.
-fn synthetic(customers: u64, seed: u64) -> Vec<CustomerSummary> {
+fn synthetic(customers: u64, seed: u64) -> anyhow::Result<Vec<CustomerSummary>> {
     let (r, alpha, a, b) = (0.243, 4.414, 0.793, 2.426);
-    let mut rng = Rng(seed);
-    (0..customers)
+    let (gamma_r, gamma_a, gamma_b) = (Gamma::new(r, 1.0)?, Gamma::new(a, 1.0)?, Gamma::new(b, 1.0)?);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    // Uniform in (0, 1], so its logarithm is finite.
+    let unit = |rng: &mut ChaCha8Rng| 1.0 - rng.random::<f64>();
+    Ok((0..customers)
         .map(|i| {
-            let rate = rng.gamma(r) / alpha;
-            let (ga, gb) = (rng.gamma(a), rng.gamma(b));
+            let rate = gamma_r.sample(&mut rng) / alpha;
+            let (ga, gb) = (gamma_a.sample(&mut rng), gamma_b.sample(&mut rng));
             let drop = ga / (ga + gb);
-            let age_days = 7 + (rng.next() % 358) as i64;
+            let age_days = 7 + rng.random_range(0..358i64);
             let (mut t, mut x, mut last) = (0.0, 0i64, 0i64);
             loop {
-                t += -rng.unit().ln() / rate;
+                t += -unit(&mut rng).ln() / rate;
                 let day = (t * 7.0).floor() as i64;
                 if day > age_days {
                     break;
@@ -69,7 +41,7 @@ fn synthetic(customers: u64, seed: u64) -> Vec<CustomerSummary> {
                     x += 1;
                     last = day;
                 }
-                if rng.unit() < drop {
+                if rng.random::<f64>() < drop {
                     break;
                 }
             }
@@ -81,7 +53,7 @@ fn synthetic(customers: u64, seed: u64) -> Vec<CustomerSummary> {
                 monetary: 0.0,
             }
         })
-        .collect()
+        .collect())
 }
 
 fn read_cdnow(path: &Path) -> anyhow::Result<Vec<CustomerSummary>> {
@@ -143,7 +115,7 @@ pub fn bench_clv(out: &Path, runs: u32, customers: u64) -> anyhow::Result<()> {
     let lifetimes_median = median(lifetimes_runs);
     let trailmap_median = median(trailmap_runs.clone());
     eprintln!("generating {customers} synthetic customers ...");
-    let synthetic = synthetic(customers, 7);
+    let synthetic = synthetic(customers, 7)?;
     let distinct = {
         let mut rows: Vec<(u64, u64, u64)> =
             synthetic.iter().map(|c| (c.frequency.to_bits(), c.recency.to_bits(), c.age.to_bits())).collect();

@@ -1,7 +1,9 @@
 //! Seeded k-means with k-means++ initialisation, feature standardisation and the silhouette
-//! score for choosing k: the clustering behind personas suggested from data. The generator is a
-//! small SplitMix64 so the same seed gives the same clusters on every platform.
+//! score for choosing k: the clustering behind personas suggested from data. The generator is
+//! ChaCha8, seeded, so the same seed gives the same clusters on every platform.
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use crate::{ClvError, Result};
 use serde::{Deserialize, Serialize};
 
@@ -21,23 +23,6 @@ pub struct Clustering {
     /// Sum of squared distances to the assigned centres.
     pub inertia: f64,
     pub iterations: usize,
-}
-
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 fn distance2(a: &[f64], b: &[f64]) -> f64 {
@@ -68,16 +53,16 @@ pub fn kmeans(rows: &[Vec<f64>], options: KMeansOptions) -> Result<Clustering> {
     if rows.len() < k {
         return Err(ClvError::TooFewCustomers { model: "k-means", needed: k, found: rows.len(), what: "a purchase" });
     }
-    let mut rng = SplitMix64(options.seed);
-    let mut centers = vec![rows[(rng.next() % rows.len() as u64) as usize].clone()];
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    let mut centers = vec![rows[rng.random_range(0..rows.len())].clone()];
     let mut nearest: Vec<f64> = rows.iter().map(|r| distance2(r, &centers[0])).collect();
     while centers.len() < k {
         let total: f64 = nearest.iter().sum();
         // With every point on a centre already, any point will do.
         let pick = if total <= 0.0 {
-            (rng.next() % rows.len() as u64) as usize
+            rng.random_range(0..rows.len())
         } else {
-            let mut target = rng.unit() * total;
+            let mut target = rng.random::<f64>() * total;
             let mut chosen = rows.len() - 1;
             for (i, d) in nearest.iter().enumerate() {
                 if target < *d {

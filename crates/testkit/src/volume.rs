@@ -3,6 +3,7 @@
 //! into a byte buffer because formatting through chrono and `format!` would dominate the run time
 //! at millions of rows per second.
 
+use crate::demo::mix;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::io::Write;
@@ -265,14 +266,6 @@ fn write_hex16(buffer: &mut Vec<u8>, value: u64) {
     for shift in (0..16).rev() {
         buffer.push(HEX[(value >> (shift * 4)) as usize & 0xf]);
     }
-}
-
-/// SplitMix64's finaliser: turns a person number into a random-looking but fixed visitor id.
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
 }
 
 #[cfg(test)]

@@ -544,8 +544,8 @@ fn sentence(rng: &mut ChaCha8Rng, core: &str) -> String {
 }
 
 /// SplitMix64's finaliser: turns a number into a random-looking but fixed one, for ids and codes
-/// that must follow from a person's number alone.
-fn mix(mut x: u64) -> u64 {
+/// that must follow from a person's number alone (also the volume generator's visitor ids).
+pub(crate) fn mix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
