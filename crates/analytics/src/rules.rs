@@ -3,52 +3,14 @@
 //! is a few array lookups per row. Property tests still read each row's JSON, and only when the
 //! table was loaded with properties.
 
-use trailmap_model::{EventField, EventRule, EventTable, Op, StringId};
+use trailmap_model::{EventField, EventRule, EventTable, Op};
 
 #[derive(Debug, Clone)]
 enum CompiledCondition {
-    /// Which string ids pass, indexed by id, for a text column.
-    Text { column: TextColumn, passes: Vec<bool> },
+    /// Which string ids pass, indexed by id, for a text field (a dictionary column).
+    Text { field: EventField, passes: Vec<bool> },
     /// A property test, evaluated per row.
-    Property { key: String, op: Op, negate: bool },
-}
-
-#[derive(Debug, Clone, Copy)]
-enum TextColumn {
-    Name,
-    Channel,
-    Source,
-    Medium,
-    Campaign,
-    Referrer,
-    Page,
-}
-
-impl TextColumn {
-    fn of(field: &EventField) -> Option<TextColumn> {
-        Some(match field {
-            EventField::Name => TextColumn::Name,
-            EventField::Channel => TextColumn::Channel,
-            EventField::Source => TextColumn::Source,
-            EventField::Medium => TextColumn::Medium,
-            EventField::Campaign => TextColumn::Campaign,
-            EventField::Referrer => TextColumn::Referrer,
-            EventField::Page => TextColumn::Page,
-            EventField::Property(_) => return None,
-        })
-    }
-
-    fn get(self, table: &EventTable, row: usize) -> StringId {
-        match self {
-            TextColumn::Name => table.name[row],
-            TextColumn::Channel => table.channel[row],
-            TextColumn::Source => table.source[row],
-            TextColumn::Medium => table.medium[row],
-            TextColumn::Campaign => table.campaign[row],
-            TextColumn::Referrer => table.referrer[row],
-            TextColumn::Page => table.page[row],
-        }
-    }
+    Property { field: EventField, op: Op, negate: bool },
 }
 
 /// A rule ready to test rows of one table. An empty rule matches nothing, as in the model.
@@ -62,9 +24,14 @@ impl CompiledRule {
         let conditions = rule
             .conditions
             .iter()
-            .map(|condition| match TextColumn::of(&condition.field) {
-                Some(column) => CompiledCondition::Text {
-                    column,
+            .map(|condition| match &condition.field {
+                EventField::Property(_) => CompiledCondition::Property {
+                    field: condition.field.clone(),
+                    op: condition.op.clone(),
+                    negate: condition.negate,
+                },
+                field => CompiledCondition::Text {
+                    field: field.clone(),
                     passes: table
                         .strings
                         .iter()
@@ -75,14 +42,6 @@ impl CompiledRule {
                         })
                         .collect(),
                 },
-                None => CompiledCondition::Property {
-                    key: match &condition.field {
-                        EventField::Property(key) => key.clone(),
-                        _ => String::new(),
-                    },
-                    op: condition.op.clone(),
-                    negate: condition.negate,
-                },
             })
             .collect();
         CompiledRule { conditions }
@@ -92,12 +51,13 @@ impl CompiledRule {
     pub fn matches(&self, table: &EventTable, row: usize) -> bool {
         !self.conditions.is_empty()
             && self.conditions.iter().all(|condition| match condition {
-                CompiledCondition::Text { column, passes } => {
-                    passes.get(column.get(table, row) as usize).copied().unwrap_or(false)
-                }
-                CompiledCondition::Property { key, op, negate } => {
-                    let value = table.field(row, &EventField::Property(key.clone()));
-                    op.test(value.as_deref()) != *negate
+                CompiledCondition::Text { field, passes } => table
+                    .text_column(field)
+                    .and_then(|column| passes.get(column[row] as usize))
+                    .copied()
+                    .unwrap_or(false),
+                CompiledCondition::Property { field, op, negate } => {
+                    op.test(table.field(row, field).as_deref()) != *negate
                 }
             })
     }

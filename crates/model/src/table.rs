@@ -54,26 +54,33 @@ impl EventTable {
         self.strings.iter().position(|s| &**s == text).map(|i| i as StringId)
     }
 
+    /// The dictionary column holding `field`; None for a property, which is JSON per row.
+    pub fn text_column(&self, field: &EventField) -> Option<&[StringId]> {
+        Some(match field {
+            EventField::Name => &self.name,
+            EventField::Channel => &self.channel,
+            EventField::Source => &self.source,
+            EventField::Medium => &self.medium,
+            EventField::Campaign => &self.campaign,
+            EventField::Referrer => &self.referrer,
+            EventField::Page => &self.page,
+            EventField::Property(_) => return None,
+        })
+    }
+
     /// One field of row `row` as text, for rule matching.
     pub fn field(&self, row: usize, field: &EventField) -> Option<Cow<'_, str>> {
-        let id = match field {
-            EventField::Name => self.name[row],
-            EventField::Channel => self.channel[row],
-            EventField::Source => self.source[row],
-            EventField::Medium => self.medium[row],
-            EventField::Campaign => self.campaign[row],
-            EventField::Referrer => self.referrer[row],
-            EventField::Page => self.page[row],
-            EventField::Property(key) => {
-                let json = self.properties.as_ref()?.get(row)?.as_deref()?;
-                let value: serde_json::Value = serde_json::from_str(json).ok()?;
-                return value.get(key).map(|v| match v {
-                    serde_json::Value::String(s) => Cow::Owned(s.clone()),
-                    other => Cow::Owned(other.to_string()),
-                });
-            }
-        };
-        (id != 0).then(|| Cow::Borrowed(self.string(id)))
+        if let Some(column) = self.text_column(field) {
+            let id = column[row];
+            return (id != 0).then(|| Cow::Borrowed(self.string(id)));
+        }
+        let EventField::Property(key) = field else { return None };
+        let json = self.properties.as_ref()?.get(row)?.as_deref()?;
+        let value: serde_json::Value = serde_json::from_str(json).ok()?;
+        value.get(key).map(|v| match v {
+            serde_json::Value::String(s) => Cow::Owned(s.clone()),
+            other => Cow::Owned(other.to_string()),
+        })
     }
 
     pub fn matches(&self, row: usize, rule: &EventRule) -> bool {
