@@ -12,7 +12,7 @@ use trailmap_analytics::attribution::SpendRow;
 use trailmap_analytics::{Attribution, AttributionOptions, Journeys, Model, Period, TouchKey};
 use std::collections::HashMap;
 use trailmap_ingest::enrich::ChannelRules;
-use trailmap_model::{Business, Customer, CustomerId, EventColumns, EventRule, EventTable, StringId};
+use trailmap_model::{Business, Customer, CustomerId, EventColumns, EventRule, EventTable, StringId, Timestamp};
 use trailmap_store::Store;
 
 const MS_PER_DAY: i64 = 86_400_000;
@@ -94,24 +94,11 @@ pub(crate) fn parse_duration(argument: &str, text: &str) -> Result<i64> {
     Ok((value * unit_ms as f64).round() as i64)
 }
 
-/// Days since 1970-01-01 of a `YYYY-MM-DD` date (Hinnant's days-from-civil).
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date, by the model's calendar.
 pub(crate) fn parse_day(argument: &str, text: &str) -> Result<i64> {
-    let bad = || invalid(argument, format!("{text:?} is not a date; write YYYY-MM-DD"));
-    let parts: Vec<&str> = text.trim().split('-').collect();
-    let [y, m, d] = parts.as_slice() else { return Err(bad()) };
-    let (y, m, d): (i64, i64, i64) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days_in_month = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1..=12).contains(&m) || d < 1 || d > days_in_month[(m - 1) as usize] {
-        return Err(bad());
-    }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Ok(era * 146_097 + doe - 719_468)
+    let midnight = Timestamp::parse_rfc3339(&format!("{}T00:00:00Z", text.trim()))
+        .map_err(|_| invalid(argument, format!("{text:?} is not a date; write YYYY-MM-DD")))?;
+    Ok(midnight.millis().div_euclid(Timestamp::MS_PER_DAY))
 }
 
 /// Gives events stored without a channel the GA4 channel their source, medium and campaign imply,
