@@ -1,5 +1,7 @@
-//! The one writer: a thread that owns the app (and so the store) and commits every request that is
-//! waiting in one transaction (group commit), then answers each. A handler's request is answered
+//! The one writer: a thread that owns the app (and so the store) and commits every tracking request
+//! that is waiting in one transaction (group commit), then answers each. Other writes (accounts,
+//! businesses, maps) run on the same thread one by one as closures over the app, so there is only
+//! ever one writing connection. A handler's request is answered
 //! only after `Store::write` returned, so a 200 means the events are on disk. While one
 //! transaction syncs, the next requests queue up and go together into the next one: the cost of
 //! the sync is shared by everything that arrived during it.
@@ -21,11 +23,13 @@ enum Job {
     Lookup { key_hash: String, reply: oneshot::Sender<Result<Option<Business>, String>> },
     /// Commit these messages; the reply comes after the commit.
     Write { write: TrackingWrite, reply: oneshot::Sender<Result<(), String>> },
+    /// Any other write: the closure runs on the writer thread and sends its own reply.
+    Run(Box<dyn FnOnce(&mut App) + Send>),
 }
 
 /// Why a request could not be written.
 #[derive(Debug, thiserror::Error)]
-pub enum TrackError {
+pub enum WriteError {
     #[error("the writer has stopped")]
     Stopped,
     #[error("the store refused the write: {0}")]
@@ -35,7 +39,7 @@ pub enum TrackError {
 /// The handlers' side of the writer; cheap to clone. The writer thread ends when every clone is
 /// dropped, and hands back the app.
 #[derive(Debug, Clone)]
-pub struct Tracker {
+pub struct Writer {
     jobs: mpsc::Sender<Job>,
     /// Keys already looked up, so most requests need no round trip to the writer for auth.
     keys: Arc<Mutex<HashMap<String, Business>>>,
@@ -46,44 +50,65 @@ impl std::fmt::Debug for Job {
         match self {
             Job::Lookup { .. } => f.write_str("Lookup"),
             Job::Write { write, .. } => write!(f, "Write({} messages)", write.messages.len()),
+            Job::Run(_) => f.write_str("Run"),
         }
     }
 }
 
-impl Tracker {
+impl Writer {
     /// Starts the writer thread on `app`. Join the handle to get the app back after the last
     /// tracker is dropped.
-    pub fn start(app: App) -> (Tracker, std::thread::JoinHandle<App>) {
+    pub fn start(app: App) -> (Writer, std::thread::JoinHandle<App>) {
         let (jobs, receiver) = mpsc::channel(QUEUE);
         let handle = std::thread::Builder::new()
             .name("trailmap-writer".into())
             .spawn(move || run(app, receiver))
             .unwrap_or_else(|e| panic!("cannot start the writer thread: {e}"));
-        (Tracker { jobs, keys: Arc::new(Mutex::new(HashMap::new())) }, handle)
+        (Writer { jobs, keys: Arc::new(Mutex::new(HashMap::new())) }, handle)
     }
 
     /// The business of a write key given by its hash; None when no such key exists.
-    pub async fn business_for_key(&self, key_hash: &str) -> Result<Option<Business>, TrackError> {
-        if let Some(b) = self.keys.lock().map_err(|_| TrackError::Stopped)?.get(key_hash) {
+    pub async fn business_for_key(&self, key_hash: &str) -> Result<Option<Business>, WriteError> {
+        if let Some(b) = self.keys.lock().map_err(|_| WriteError::Stopped)?.get(key_hash) {
             return Ok(Some(b.clone()));
         }
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job::Lookup { key_hash: key_hash.to_string(), reply })
             .await
-            .map_err(|_| TrackError::Stopped)?;
-        let found = answer.await.map_err(|_| TrackError::Stopped)?.map_err(TrackError::Store)?;
+            .map_err(|_| WriteError::Stopped)?;
+        let found = answer.await.map_err(|_| WriteError::Stopped)?.map_err(WriteError::Store)?;
         if let Some(b) = &found {
-            self.keys.lock().map_err(|_| TrackError::Stopped)?.insert(key_hash.to_string(), b.clone());
+            self.keys.lock().map_err(|_| WriteError::Stopped)?.insert(key_hash.to_string(), b.clone());
         }
         Ok(found)
     }
 
-    /// Writes one request's messages; returns once they are committed.
-    pub async fn write(&self, write: TrackingWrite) -> Result<(), TrackError> {
+    /// Runs `work` on the writer thread with the app and returns its result: how the web app
+    /// writes (accounts, businesses, maps). Whatever `work` writes is committed when it returns,
+    /// since every app write is one store transaction.
+    pub async fn run<T: Send + 'static>(&self, work: impl FnOnce(&mut App) -> T + Send + 'static) -> Result<T, WriteError> {
         let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job::Write { write, reply }).await.map_err(|_| TrackError::Stopped)?;
-        answer.await.map_err(|_| TrackError::Stopped)?.map_err(TrackError::Store)
+        let job = Job::Run(Box::new(move |app: &mut App| {
+            let _ = reply.send(work(app));
+        }));
+        self.jobs.send(job).await.map_err(|_| WriteError::Stopped)?;
+        answer.await.map_err(|_| WriteError::Stopped)
+    }
+
+    /// Forgets the cached business of every write key, after a key is revoked or a business
+    /// changes, so the next request looks it up again.
+    pub fn forget_keys(&self) {
+        if let Ok(mut keys) = self.keys.lock() {
+            keys.clear();
+        }
+    }
+
+    /// Writes one request's messages; returns once they are committed.
+    pub async fn write(&self, write: TrackingWrite) -> Result<(), WriteError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job::Write { write, reply }).await.map_err(|_| WriteError::Stopped)?;
+        answer.await.map_err(|_| WriteError::Stopped)?.map_err(WriteError::Store)
     }
 }
 
@@ -101,6 +126,9 @@ fn run(mut app: App, mut jobs: mpsc::Receiver<Job>) -> App {
                     writes.push(write);
                     replies.push(reply);
                 }
+                // A closure runs at once, before the group's commit: it commits its own
+                // transaction, and the tracking writes gathered so far do not depend on it.
+                Job::Run(work) => work(&mut app),
             }
             if writes.len() < GROUP {
                 next = jobs.try_recv().ok();

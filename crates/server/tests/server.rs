@@ -15,12 +15,12 @@ use std::io::Write;
 use tower::ServiceExt;
 use trailmap_app::App;
 use trailmap_model::{Business, EventColumns, Timestamp};
-use trailmap_server::{Tracker, generate_write_key, hash_write_key, router};
+use trailmap_server::{ServerState, Writer, generate_write_key, hash_write_key, router};
 use trailmap_store::Store;
 
 struct Harness {
     router: Router,
-    tracker: Tracker,
+    tracker: Writer,
     writer: std::thread::JoinHandle<App>,
     key: String,
     business: Business,
@@ -31,8 +31,9 @@ fn harness() -> Harness {
     let business = app.business(None).unwrap();
     let key = generate_write_key();
     app.create_write_key(&business, "website", &hash_write_key(&key)).unwrap();
-    let (tracker, writer) = Tracker::start(app);
-    Harness { router: router(tracker.clone()), tracker, writer, key, business }
+    let (tracker, writer) = Writer::start(app);
+    let state = ServerState::new(tracker.clone(), ":memory:".into());
+    Harness { router: router(state), tracker, writer, key, business }
 }
 
 fn basic(key: &str) -> String {

@@ -1,0 +1,61 @@
+//! Running the server: bind, serve the whole router (tracking API, web app, JSON API) until
+//! Ctrl-C or SIGTERM, let requests in flight finish, and hand back the app once the writer has
+//! committed everything it acknowledged.
+
+use crate::state::ServerState;
+use crate::writer::Writer;
+use std::net::SocketAddr;
+use trailmap_app::App;
+
+/// Errors of running the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+    #[error("the server failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the writer thread panicked")]
+    WriterPanicked,
+}
+
+/// Runs the server on `listen` until Ctrl-C or SIGTERM, then lets requests in flight finish,
+/// commits what they sent, and returns the app. `on_ready` gets the address actually bound (useful
+/// with port 0). Blocks the calling thread; runs its own tokio runtime.
+pub fn serve_blocking(app: App, listen: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -> Result<App, ServerError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let db = app.db_path().to_path_buf();
+    let (writer, writer_thread) = Writer::start(app);
+    let state = ServerState::new(writer, db);
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen).await.map_err(|source| ServerError::Listen { addr: listen, source })?;
+        on_ready(listener.local_addr()?);
+        axum::serve(listener, crate::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+        Ok::<(), ServerError>(())
+    })?;
+    drop(runtime);
+    writer_thread.join().map_err(|_| ServerError::WriterPanicked)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    eprintln!("trailmap serve: shutting down; finishing the requests in flight");
+}

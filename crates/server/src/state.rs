@@ -1,0 +1,77 @@
+//! What every handler shares: the one writer (a thread owning the app, see `writer`) and a small
+//! pool of read-only apps on the same store file, so reads (pages, reports, API queries) run in
+//! parallel beside the writer without waiting for it. SQLite's WAL mode lets readers see every
+//! committed write while the writer works. An in-memory store (tests) cannot be opened twice, so
+//! there reads go through the writer thread too.
+
+use crate::error::ApiError;
+use crate::writer::{WriteError, Writer};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use trailmap_app::App;
+
+/// The state of the whole server; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ServerState {
+    pub writer: Writer,
+    readers: Arc<Readers>,
+}
+
+#[derive(Debug)]
+struct Readers {
+    /// The store file, or None for an in-memory store.
+    db: Option<PathBuf>,
+    idle: Mutex<Vec<App>>,
+}
+
+/// Read connections kept open at most; more requests at once open a connection and close it after.
+const IDLE_READERS: usize = 8;
+
+impl ServerState {
+    /// State around a writer already started on an app whose store is at `db` (":memory:" for an
+    /// in-memory store).
+    pub fn new(writer: Writer, db: PathBuf) -> ServerState {
+        let db = (db.as_os_str() != ":memory:").then_some(db);
+        ServerState { writer, readers: Arc::new(Readers { db, idle: Mutex::new(Vec::new()) }) }
+    }
+
+    /// Runs `work` with a read-only view of the app on a blocking thread and returns its result.
+    /// What `work` reads is what was committed when it started.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&App) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let Some(db) = self.readers.db.clone() else {
+            return self.writer.run(move |app| work(app)).await.map_err(unavailable);
+        };
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = readers.idle.lock().ok().and_then(|mut idle| idle.pop());
+            let app = match pooled {
+                Some(app) => app,
+                None => App::open(&db).map_err(|e| ApiError::internal(format!("cannot open the store: {e}")))?,
+            };
+            let answer = work(&app);
+            if let Ok(mut idle) = readers.idle.lock()
+                && idle.len() < IDLE_READERS
+            {
+                idle.push(app);
+            }
+            Ok(answer)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("a read failed: {e}")))?
+    }
+
+    /// Runs `work` on the writer thread with the app; what it writes is committed when it returns.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut App) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.writer.run(work).await.map_err(unavailable)
+    }
+}
+
+fn unavailable(error: WriteError) -> ApiError {
+    ApiError::unavailable(error.to_string())
+}
