@@ -6,6 +6,7 @@
 pub mod funnel;
 pub mod attribution;
 pub mod journeys;
+pub mod kpi;
 pub mod paths;
 pub mod retention;
 pub mod rules;
@@ -13,6 +14,7 @@ pub mod rules;
 pub use funnel::{Breakdown, FunnelError, FunnelMode, FunnelQuery, FunnelReport, FunnelStep, funnel};
 pub use attribution::{Attribution, AttributionError, AttributionOptions, Model, Period, SpendRow, TouchKey};
 pub use journeys::{Journey, Journeys};
+pub use kpi::{KpiQuery, KpiReport, OrderFact, RatingFact, Scale, kpis};
 pub use paths::{PathItem, PathsOptions, PathsReport, paths};
 pub use retention::{RetentionPeriod, RetentionReport, retention};
 pub use rules::CompiledRule;

@@ -7,6 +7,11 @@
 #[path = "analytics/attribution.rs"]
 mod attribution;
 
+// ---- the dashboard's metrics: tests/analytics/kpi.rs ----
+
+#[path = "analytics/kpi.rs"]
+mod kpi;
+
 // ---- funnels, paths, retention ----
 
 use rand::{Rng, SeedableRng};

@@ -2,14 +2,18 @@
 //! request is about, and wires the ingest pipeline and the demo generator to the store. It knows
 //! nothing of terminals or HTTP: progress is a callback, results are plain data.
 
+mod accounts;
 mod attribution;
+mod dashboard;
 mod demo;
 mod engine;
 mod import;
 mod tracking;
 mod value;
 
+pub use accounts::{MIN_PASSWORD_CHARS, NewSession, Session};
 pub use attribution::{AttributionReport, AttributionRequest};
+pub use dashboard::{Bucket, Dashboard, DayRange, Timeline, TimelineEntry};
 pub use demo::{DEMO_BUSINESSES, DemoReport};
 pub use engine::{FunnelAnswer, FunnelRequest};
 pub use value::{
@@ -45,6 +49,15 @@ pub enum AppError {
     File { path: String, reason: String },
     #[error("{0}")]
     Invalid(String),
+    /// Something named by the request does not exist (or is not the caller's to see).
+    #[error("{0}")]
+    NotFound(String),
+    /// The caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request clashes with what is there (a taken name or email, the last owner).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;

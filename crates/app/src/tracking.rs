@@ -3,6 +3,7 @@
 //! commit), and the counts of messages dropped on purpose, by reason.
 
 use crate::Result;
+use std::borrow::Borrow;
 use trailmap_ingest::segment::Converted;
 use trailmap_model::{Business, BusinessId};
 use trailmap_store::{Store, StoreError, WriteSummary};
@@ -41,10 +42,12 @@ impl crate::App {
 
     /// Writes the messages of several requests in one transaction: when this returns Ok they are
     /// all on disk, and when it returns Err none of them is. Duplicates (the same message id
-    /// again) are left out by the store.
-    pub fn write_tracking(&mut self, writes: &[TrackingWrite]) -> Result<WriteSummary> {
+    /// again) are left out by the store. The writes may be shared (`Arc`), so that the server's
+    /// handlers, not its one writer thread, pay for freeing them.
+    pub fn write_tracking<W: Borrow<TrackingWrite>>(&mut self, writes: &[W]) -> Result<WriteSummary> {
         Ok(self.store_mut().write::<StoreError>(&mut |w| {
             for write in writes {
+                let write = write.borrow();
                 let Some(business) = write.business else { continue };
                 for message in &write.messages {
                     w.add_event(business, &message.event)?;

@@ -235,3 +235,185 @@ fn customer_value_by_persona_assigns_every_customer_once() {
         assert!(group.historical.customer_ids.contains(&c.customer));
     }
 }
+
+// ---- accounts: users, memberships, sessions, invitations, API keys ----
+
+mod accounts {
+    use trailmap_app::{App, AppError};
+    use trailmap_model::{Role, Timestamp};
+
+    const NOW: Timestamp = Timestamp(1_780_000_000_000);
+    const DAY: i64 = 86_400_000;
+
+    #[test]
+    fn users_sign_in_with_their_password_only() {
+        let mut app = App::in_memory().unwrap();
+        assert_eq!(app.user_count().unwrap(), 0);
+        let ann = app.create_user(" Ann@Example.COM ", "Ann", "correct horse battery", NOW).unwrap();
+        assert_eq!(ann.email, "ann@example.com");
+        assert_eq!(app.user_count().unwrap(), 1);
+        assert_eq!(app.authenticate("ANN@example.com", "correct horse battery").unwrap(), Some(ann.clone()));
+        assert_eq!(app.authenticate("ann@example.com", "wrong horse battery").unwrap(), None);
+        assert_eq!(app.authenticate("bob@example.com", "correct horse battery").unwrap(), None);
+        // The same email twice is a conflict; bad emails and short passwords name their field.
+        assert!(matches!(app.create_user("ann@example.com", "Ann 2", "another long one", NOW), Err(AppError::Conflict(_))));
+        let bad_email = app.create_user("not-an-email", "X", "long enough pw", NOW).unwrap_err().to_string();
+        assert!(bad_email.starts_with("email:"), "{bad_email}");
+        let short = app.create_user("x@example.com", "X", "short", NOW).unwrap_err().to_string();
+        assert!(short.starts_with("password:"), "{short}");
+        app.set_password(ann.id, "a brand new password").unwrap();
+        assert_eq!(app.authenticate("ann@example.com", "correct horse battery").unwrap(), None);
+        assert!(app.authenticate("ann@example.com", "a brand new password").unwrap().is_some());
+    }
+
+    #[test]
+    fn memberships_give_roles_and_a_business_keeps_an_owner() {
+        let mut app = App::in_memory().unwrap();
+        let ann = app.create_user("ann@example.com", "Ann", "correct horse battery", NOW).unwrap();
+        let bob = app.create_user("bob@example.com", "Bob", "correct horse battery", NOW).unwrap();
+        // The first user adopts the businesses nobody owns (the default one here).
+        let adopted = app.adopt_unowned_businesses(ann.id).unwrap();
+        assert_eq!(adopted.len(), 1);
+        assert!(app.adopt_unowned_businesses(bob.id).unwrap().is_empty());
+        let shop = app.create_business_owned(ann.id, "Ann's Shop", "EUR", "Europe/Paris").unwrap();
+        let cafe = app.create_business_owned(bob.id, "Bob's Cafe", "USD", "UTC").unwrap();
+        let names: Vec<_> = app.memberships(ann.id).unwrap().into_iter().map(|m| (m.business.name, m.role)).collect();
+        assert_eq!(names, vec![("Ann's Shop".to_string(), Role::Owner), ("My Business".to_string(), Role::Owner)]);
+        assert_eq!(app.role(bob.id, shop.id).unwrap(), None);
+        assert_eq!(app.role(bob.id, cafe.id).unwrap(), Some(Role::Owner));
+
+        app.set_member(shop.id, bob.id, Role::Viewer).unwrap();
+        assert_eq!(app.role(bob.id, shop.id).unwrap(), Some(Role::Viewer));
+        assert_eq!(app.members(shop.id).unwrap().len(), 2);
+        // The last owner can neither leave nor step down; with a second owner they can.
+        assert!(matches!(app.remove_member(shop.id, ann.id), Err(AppError::Conflict(_))));
+        assert!(matches!(app.set_member(shop.id, ann.id, Role::Editor), Err(AppError::Conflict(_))));
+        app.set_member(shop.id, bob.id, Role::Owner).unwrap();
+        app.set_member(shop.id, ann.id, Role::Editor).unwrap();
+        app.remove_member(shop.id, ann.id).unwrap();
+        assert_eq!(app.role(ann.id, shop.id).unwrap(), None);
+        assert!(matches!(app.remove_member(shop.id, ann.id), Err(AppError::NotFound(_))));
+
+        assert!(matches!(app.rename_business(cafe.id, "Ann's Shop"), Err(AppError::Conflict(_))));
+        assert_eq!(app.rename_business(cafe.id, "  Bob's Coffee ").unwrap().name, "Bob's Coffee");
+        assert!(matches!(app.create_business_owned(ann.id, "Bob's Coffee", "USD", "UTC"), Err(AppError::Conflict(_))));
+        assert!(app.create_business_owned(ann.id, "X", "dollars", "UTC").unwrap_err().to_string().starts_with("currency:"));
+    }
+
+    #[test]
+    fn sessions_expire_and_end() {
+        let mut app = App::in_memory().unwrap();
+        let ann = app.create_user("ann@example.com", "Ann", "correct horse battery", NOW).unwrap();
+        let session = app.create_session(ann.id, NOW, DAY).unwrap();
+        assert_ne!(session.token, session.csrf);
+        assert!(session.token.len() >= 40);
+        let live = app.session(&session.token, Timestamp(NOW.0 + DAY - 1)).unwrap().unwrap();
+        assert_eq!((live.user.id, live.csrf.as_str()), (ann.id, session.csrf.as_str()));
+        assert_eq!(app.session(&session.token, Timestamp(NOW.0 + DAY)).unwrap(), None, "expired at its end");
+        assert_eq!(app.session("forged", NOW).unwrap(), None);
+        let other = app.create_session(ann.id, NOW, DAY).unwrap();
+        app.end_session(&session.token).unwrap();
+        assert_eq!(app.session(&session.token, NOW).unwrap(), None);
+        assert!(app.session(&other.token, NOW).unwrap().is_some(), "ending one session leaves the others");
+        assert_eq!(app.delete_expired_sessions(Timestamp(NOW.0 + 2 * DAY)).unwrap(), 1);
+    }
+
+    #[test]
+    fn invitations_join_once_and_only_the_invited_address() {
+        let mut app = App::in_memory().unwrap();
+        let ann = app.create_user("ann@example.com", "Ann", "correct horse battery", NOW).unwrap();
+        let bob = app.create_user("bob@example.com", "Bob", "correct horse battery", NOW).unwrap();
+        let eve = app.create_user("eve@example.com", "Eve", "correct horse battery", NOW).unwrap();
+        let shop = app.create_business_owned(ann.id, "Ann's Shop", "USD", "UTC").unwrap();
+
+        let for_bob = app.create_invitation(shop.id, Role::Editor, Some("Bob@Example.com"), ann.id, NOW, DAY).unwrap();
+        let invitation = app.invitation(&for_bob, NOW).unwrap().unwrap();
+        assert_eq!((invitation.business.id, invitation.role, invitation.email.as_deref()), (shop.id, Role::Editor, Some("bob@example.com")));
+        assert!(matches!(app.accept_invitation(&for_bob, eve.id, NOW), Err(AppError::Forbidden(_))));
+        let joined = app.accept_invitation(&for_bob, bob.id, NOW).unwrap();
+        assert_eq!((joined.business.id, joined.role), (shop.id, Role::Editor));
+        assert!(matches!(app.accept_invitation(&for_bob, bob.id, NOW), Err(AppError::NotFound(_))), "used once");
+
+        let open = app.create_invitation(shop.id, Role::Viewer, None, ann.id, NOW, DAY).unwrap();
+        assert_eq!(app.invitation(&open, Timestamp(NOW.0 + DAY)).unwrap(), None, "expired");
+        assert!(matches!(app.accept_invitation(&open, eve.id, Timestamp(NOW.0 + DAY)), Err(AppError::NotFound(_))));
+        // Accepting a lower role never demotes: Bob stays an editor.
+        let lower = app.create_invitation(shop.id, Role::Viewer, None, ann.id, NOW, DAY).unwrap();
+        assert_eq!(app.accept_invitation(&lower, bob.id, NOW).unwrap().role, Role::Editor);
+        assert_eq!(app.role(eve.id, shop.id).unwrap(), None);
+    }
+
+    #[test]
+    fn api_keys_are_shown_once_and_stop_working_when_revoked() {
+        let mut app = App::in_memory().unwrap();
+        let ann = app.create_user("ann@example.com", "Ann", "correct horse battery", NOW).unwrap();
+        let bob = app.create_user("bob@example.com", "Bob", "correct horse battery", NOW).unwrap();
+        let (info, key) = app.create_api_key(ann.id, "nightly export", NOW).unwrap();
+        assert!(key.starts_with("tm_") && key.len() == 43, "{key}");
+        assert_eq!(info.prefix, &key[..8]);
+        assert_eq!(app.user_for_api_key(&key).unwrap().map(|u| u.id), Some(ann.id));
+        assert_eq!(app.user_for_api_key("tm_forged").unwrap(), None);
+        app.touch_api_key(&key, Timestamp(NOW.0 + 5)).unwrap();
+        assert_eq!(app.api_keys(ann.id).unwrap()[0].last_used, Some(Timestamp(NOW.0 + 5)));
+        assert!(matches!(app.revoke_api_key(bob.id, info.id, NOW), Err(AppError::NotFound(_))), "not Bob's key");
+        app.revoke_api_key(ann.id, info.id, NOW).unwrap();
+        assert_eq!(app.user_for_api_key(&key).unwrap(), None);
+        assert_eq!(app.api_keys(ann.id).unwrap()[0].revoked, Some(NOW));
+        assert!(app.create_api_key(ann.id, "  ", NOW).unwrap_err().to_string().starts_with("name:"));
+    }
+}
+
+// ---- the dashboard and the customer page on the demo ----
+
+mod dashboard {
+    use chrono::NaiveDate;
+    use trailmap_app::{App, AppError, DayRange, DemoOptions};
+    use trailmap_model::CustomerId;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_demo_dashboard_counts_with_sample_sizes_and_customers() {
+        let mut app = App::in_memory().unwrap();
+        app.demo(&DemoOptions { customers: 1_500, seed: 7 }).unwrap();
+        let coffee = app.business(Some("Bean There Coffee")).unwrap();
+        let period = DayRange::new(day("2026-07-01"), day("2026-07-31")).unwrap();
+        let board = app.dashboard(&coffee, period).unwrap();
+        assert_eq!((board.previous.from, board.previous.to), (day("2026-05-31"), day("2026-06-30")));
+        assert_eq!(board.buckets.len(), 31);
+        let new = board.report.metric("new_customers").unwrap();
+        assert!(new.current.n > 0);
+        assert_eq!(new.customers.len() as u64, new.current.n, "the customers behind the number are the number");
+        let trend_total: f64 = new.trend.iter().filter_map(|m| m.value).sum();
+        assert_eq!(trend_total, new.current.value.unwrap(), "daily buckets add up to the period");
+        // The coffee shop's story: after the programme, most new customers come by referral.
+        let top = &board.report.new_by_channel[0];
+        assert_eq!(top.channel, "Referral", "{:?}", board.report.new_by_channel);
+        let revenue = board.report.metric("revenue").unwrap();
+        assert!(revenue.current.value.unwrap() > 0.0 && revenue.current.n > 0);
+        let conversion = board.report.metric("conversion_rate").unwrap();
+        assert_eq!(conversion.sample.len() as u64, conversion.current.n);
+        assert!(conversion.customers.iter().all(|c| conversion.sample.binary_search(c).is_ok()), "converted customers are in the sample");
+        // Twelve months cut by weeks.
+        let year = app.dashboard(&coffee, DayRange::new(day("2025-11-01"), day("2026-10-31")).unwrap()).unwrap();
+        assert_eq!(year.bucket, trailmap_app::Bucket::Week);
+        let weekly: f64 = year.report.metric("revenue").unwrap().trend.iter().filter_map(|m| m.value).sum();
+        assert_eq!(weekly, year.report.metric("revenue").unwrap().current.value.unwrap());
+        assert!(DayRange::new(day("2026-02-01"), day("2026-01-01")).is_err());
+
+        // The customer page: one buyer's whole journey, oldest first, with their orders.
+        let buyer = *revenue.customers.first().unwrap();
+        let timeline = app.customer_timeline(&coffee, buyer).unwrap();
+        assert!(timeline.entries.iter().any(|e| e.kind == "order"));
+        assert!(timeline.entries.iter().any(|e| e.kind == "event"));
+        assert!(timeline.entries.windows(2).all(|w| w[0].time <= w[1].time));
+        // A customer of the other business is not found here.
+        let boutique = app.business(Some("Thread & Needle")).unwrap();
+        assert!(matches!(app.customer_timeline(&boutique, buyer), Err(AppError::NotFound(_))));
+        assert!(matches!(app.customer_timeline(&coffee, CustomerId(987_654_321)), Err(AppError::NotFound(_))));
+        assert_eq!(app.customers_by_id(&boutique, &[buyer], 10).unwrap().len(), 0);
+        assert_eq!(app.customers_by_id(&coffee, &[buyer], 10).unwrap().len(), 1);
+    }
+}

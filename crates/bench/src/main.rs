@@ -10,6 +10,7 @@
 //! - `clv`: the BG/NBD fit on CDNOW here and in lifetimes (same run), and on synthetic customers.
 
 mod clv;
+mod engines;
 mod funnel;
 
 // Imports hand records from a reading thread to a writing one; glibc's allocator is slow to free
@@ -77,6 +78,19 @@ enum Bench {
     },
     /// Internal: time one load of the store at DB in this process and print JSON.
     LoadOnce { db: PathBuf },
+    /// Engine benchmark (bench/run_engines.sh): the seeded store and the exports for the others.
+    EnginesPrepare {
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+    },
+    /// Engine benchmark: funnel (loaded), memory and attribution in this process, as JSON.
+    EnginesRun {
+        db: PathBuf,
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+    },
+    /// Engine benchmark: one cold funnel (open, load, group, count), as JSON.
+    EnginesCold { db: PathBuf },
 }
 
 #[derive(Debug, Serialize)]
@@ -375,6 +389,9 @@ fn main() -> anyhow::Result<()> {
         Bench::Load { events, runs } => bench_load(&cli.out, &scratch, events, runs.max(1)),
         Bench::Clv { runs, customers } => clv::bench_clv(&cli.out, runs.max(1), customers),
         Bench::Funnel { events, steps, window, runs } => funnel::bench_funnel(&cli.out, &scratch, events, steps, &window, runs.max(1)),
+        Bench::EnginesPrepare { events } => engines::prepare(&scratch, events),
+        Bench::EnginesRun { db, runs } => engines::run(&db, runs.max(1)),
+        Bench::EnginesCold { db } => engines::cold(&db),
         Bench::LoadOnce { db } => {
             let once = load_once(&db)?;
             let stdout = std::io::stdout();

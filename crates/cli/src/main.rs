@@ -101,6 +101,12 @@ enum Command {
     /// Write keys of the tracking API (`source create NAME` prints a new one).
     #[command(subcommand, alias = "writekey")]
     Source(commands::source::SourceCommand),
+    /// Record touchpoints by hand: `track offline --email E --touchpoint phone [--at TIME]`.
+    #[command(subcommand)]
+    Track(commands::track::TrackCommand),
+    /// Accounts of the web app: `user create --email E --name N --password-stdin`, `user list`.
+    #[command(subcommand)]
+    User(commands::user::UserCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -222,6 +228,8 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         // dispatch: tracking
         Command::Serve(args) => commands::serve::run(app, args),
         Command::Source(command) => commands::source::run(&mut app, cli.business.as_deref(), command, format, out),
+        Command::Track(command) => commands::track::run(&mut app, cli.business.as_deref(), command, format, out),
+        Command::User(command) => commands::user::run(&mut app, cli.business.as_deref(), command, format, out),
     }
 }
 

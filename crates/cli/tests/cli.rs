@@ -264,3 +264,41 @@ fn a_server_killed_mid_load_keeps_every_acknowledged_event_once() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+#[test]
+fn offline_touchpoints_are_recorded_by_email_or_id_once_and_drops_are_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("offline.sqlite");
+    let call = json(&db, &["track", "offline", "--email", "Kim@Example.com", "--touchpoint", "phone", "--at", "2026-03-01T10:00:00Z", "--property", "topic=catering"]);
+    assert_eq!((call["event"].as_str(), call["channel"].as_str(), call["recorded"].as_bool()), (Some("call"), Some("Phone"), Some(true)));
+    assert_eq!(call["time"], "2026-03-01T10:00:00.000Z");
+    let till = ["track", "offline", "--customer", "c1", "--touchpoint", "till", "--property", "revenue=4.50", "--id", "r1"];
+    assert_eq!(json(&db, &till)["recorded"], true);
+    let again = json(&db, &till);
+    assert_eq!((again["event"].as_str(), again["channel"].as_str(), again["recorded"].as_bool()), (Some("purchase"), Some("In-store"), Some(false)));
+    let visit = json(&db, &["track", "offline", "--email", "kim@example.com", "--touchpoint", "visit", "--at", "2026-03-02"]);
+    assert_eq!((visit["event"].as_str(), visit["channel"].as_str()), (Some("store_visit"), Some("In-store")));
+    let summary = json(&db, &["summary"]);
+    assert_eq!((summary[0]["events"].as_u64(), summary[0]["customers"].as_u64()), (Some(3), Some(2)), "{summary}");
+
+    for (args, message) in [
+        (&["track", "offline", "--touchpoint", "till"][..], "give --email or --customer"),
+        (&["track", "offline", "--email", "a@b.c", "--touchpoint", "till", "--at", "never"][..], "--at \"never\""),
+        (&["track", "offline", "--email", "a@b.c", "--touchpoint", " "][..], "--touchpoint must not be empty"),
+    ] {
+        let out = trailmap(&db, args);
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains(message), "{}", text(&out.stderr));
+    }
+    let drops = json(&db, &["source", "drops"]);
+    assert_eq!(drops, serde_json::json!([]));
+
+    // The spelling: `writekey create` with no name prints the new key on its last line.
+    let out = trailmap(&db, &["writekey", "create"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let key = stdout.lines().last().unwrap();
+    assert!(key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()), "{stdout}");
+    let keys = json(&db, &["source", "list"]);
+    assert_eq!(keys[0]["name"], "website");
+}

@@ -170,7 +170,7 @@ pub fn convert(
         identities.extend(Identity::anonymous(&previous));
     } else {
         identities.extend(user.clone());
-        let context_traits = object(&ctx, "traits");
+        let context_traits = object(ctx, "traits");
         let email = traits
             .get("email")
             .or_else(|| context_traits.get("email"))
@@ -186,30 +186,30 @@ pub fn convert(
     let primary = identities.remove(0);
 
     let mut event = Event::new(&name, time, primary.clone());
-    let page = object(&ctx, "page");
+    let page = object(ctx, "page");
     let text = |map: &Map<String, Value>, key: &str| {
         map.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
     };
-    event.page = text(&page, "url")
-        .or_else(|| text(&properties, "url"))
-        .or_else(|| text(&page, "path"))
-        .or_else(|| text(&properties, "path"));
-    event.referrer = text(&page, "referrer").or_else(|| text(&properties, "referrer"));
+    event.page = text(page, "url")
+        .or_else(|| text(properties, "url"))
+        .or_else(|| text(page, "path"))
+        .or_else(|| text(properties, "path"));
+    event.referrer = text(page, "referrer").or_else(|| text(properties, "referrer"));
     // Segment's own campaign object (from the page's UTM tags, or set by the sender) comes first;
     // the utm step fills what it lacks from the URL.
-    let campaign = object(&ctx, "campaign");
-    event.source = text(&campaign, "source");
-    event.medium = text(&campaign, "medium");
-    event.campaign = text(&campaign, "name");
+    let campaign = object(ctx, "campaign");
+    event.source = text(campaign, "source");
+    event.medium = text(campaign, "medium");
+    event.campaign = text(campaign, "name");
     for (from, to) in [("term", "utm_term"), ("content", "utm_content")] {
-        if let Some(v) = text(&campaign, from) {
+        if let Some(v) = text(campaign, from) {
             props.entry(to).or_insert_with(|| v.into());
         }
     }
     if kind == "track"
         && let Some(revenue) = properties.get("revenue")
     {
-        let currency = text(&properties, "currency").and_then(|c| Currency::parse(&c)).unwrap_or(context.currency);
+        let currency = text(properties, "currency").and_then(|c| Currency::parse(&c)).unwrap_or(context.currency);
         let amount = match revenue {
             Value::Number(n) => Some(n.to_string()),
             Value::String(s) => Some(s.clone()),
@@ -227,9 +227,9 @@ pub fn convert(
     let customer = (kind == "identify").then(|| {
         let mut all = vec![primary.clone()];
         all.extend(identities.iter().cloned());
-        let name = text(&traits, "name").or_else(|| {
-            let first = text(&traits, "firstName").or_else(|| text(&traits, "first_name"));
-            let last = text(&traits, "lastName").or_else(|| text(&traits, "last_name"));
+        let name = text(traits, "name").or_else(|| {
+            let first = text(traits, "firstName").or_else(|| text(traits, "first_name"));
+            let last = text(traits, "lastName").or_else(|| text(traits, "last_name"));
             match (first, last) {
                 (Some(f), Some(l)) => Some(format!("{f} {l}")),
                 (f, l) => f.or(l),
@@ -238,6 +238,78 @@ pub fn convert(
         IncomingCustomer { identities: all, name, first_seen: Some(time), properties: traits.clone() }
     });
     Ok(Converted { event: IncomingEvent { event, also_known_as: identities }, customer })
+}
+
+/// An offline touchpoint (a till purchase, a phone call, a store visit) reported for a customer
+/// known by email or customer id: what `POST /v1/offline` and `trailmap track offline` take.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OfflineTouchpoint {
+    pub email: Option<String>,
+    /// The customer's id in the business's own systems (Segment's `userId`).
+    pub user_id: Option<String>,
+    /// What happened: `till`, `phone` (or `call`), `visit`, or any other name.
+    pub touchpoint: String,
+    /// When it happened; the time it was received when absent.
+    pub timestamp: Option<Timestamp>,
+    pub properties: Properties,
+    /// Makes a resent report land once, as Segment's `messageId` does.
+    pub message_id: Option<String>,
+}
+
+/// Converts an offline touchpoint into an event through the same path as a Segment `track`, so it
+/// joins the customer by email or id and is enriched like any other event. The event's name
+/// follows the demo's and the touchpoint rules' vocabulary: `visit` is a `store_visit`, `phone`
+/// and `call` a `call` (medium `phone`, channel Phone), `till` a `purchase` (with `revenue` when
+/// the properties give it); any other touchpoint keeps its name. Everything but a call has medium
+/// `offline` (channel In-store). The original name stays in the `touchpoint` property.
+pub fn convert_offline(
+    offline: &OfflineTouchpoint,
+    context: &MessageContext,
+    enricher: &mut Enricher,
+) -> Result<Converted, SegmentDrop> {
+    let touchpoint = offline.touchpoint.trim().to_ascii_lowercase();
+    if touchpoint.is_empty() {
+        return Err(SegmentDrop::MissingEventName);
+    }
+    let (name, medium) = match touchpoint.as_str() {
+        "visit" | "store_visit" => ("store_visit", "offline"),
+        "phone" | "call" => ("call", "phone"),
+        "till" | "purchase" => ("purchase", "offline"),
+        other => (other, "offline"),
+    };
+    let mut properties = offline.properties.clone();
+    properties.insert("touchpoint".into(), touchpoint.clone().into());
+    let mut campaign = Map::new();
+    campaign.insert("medium".into(), medium.into());
+    if let Some(source) = offline.properties.get("source").and_then(Value::as_str) {
+        campaign.insert("source".into(), source.into());
+    } else if medium == "phone" {
+        campaign.insert("source".into(), "phone".into());
+    }
+    let mut message = Map::new();
+    message.insert("type".into(), "track".into());
+    message.insert("event".into(), name.into());
+    if let Some(user) = offline.user_id.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        message.insert("userId".into(), user.into());
+    }
+    let mut ctx = Map::new();
+    if let Some(email) = offline.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        let mut traits = Map::new();
+        traits.insert("email".into(), email.into());
+        ctx.insert("traits".into(), Value::Object(traits));
+    }
+    ctx.insert("campaign".into(), Value::Object(campaign));
+    message.insert("context".into(), Value::Object(ctx));
+    message.insert("properties".into(), Value::Object(properties));
+    if let Some(time) = offline.timestamp {
+        message.insert("timestamp".into(), time.to_rfc3339().into());
+    }
+    if let Some(id) = &offline.message_id {
+        message.insert("messageId".into(), format!("offline:{id}").into());
+    }
+    // The sender's clock is the business's own: no skew correction.
+    let context = MessageContext { batch_sent_at: None, ..*context };
+    convert(&Value::Object(message), Some("track"), &context, enricher)
 }
 
 /// The event's time by Segment's rule: `timestamp` (or `originalTimestamp`) shifted by the
@@ -272,10 +344,13 @@ fn id_field(m: &Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
-fn object(m: &Map<String, Value>, key: &str) -> Map<String, Value> {
+/// The object under `key`, borrowed (an empty one when absent), so reading a message's context
+/// copies nothing.
+fn object<'m>(m: &'m Map<String, Value>, key: &str) -> &'m Map<String, Value> {
+    static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
     match m.get(key) {
-        Some(Value::Object(o)) => o.clone(),
-        _ => Map::new(),
+        Some(Value::Object(o)) => o,
+        _ => &EMPTY,
     }
 }
 
@@ -367,6 +442,48 @@ mod tests {
         let bot = run(json!({"type": "page", "userId": "u", "context": {"userAgent": "Googlebot/2.1"}}));
         assert_eq!(bot, Err(SegmentDrop::Enrichment(DropReason::Bot)));
         assert!(!SegmentDrop::Enrichment(DropReason::Bot).is_malformed());
+    }
+
+    #[test]
+    fn offline_touchpoints_get_the_demos_names_and_channels() {
+        let offline = |touchpoint: &str, email: Option<&str>, user: Option<&str>| OfflineTouchpoint {
+            email: email.map(str::to_string),
+            user_id: user.map(str::to_string),
+            touchpoint: touchpoint.to_string(),
+            timestamp: Some(parse_timestamp("2026-01-01T09:00:00Z").unwrap()),
+            ..OfflineTouchpoint::default()
+        };
+        let run = |o: &OfflineTouchpoint| convert_offline(o, &ctx(), &mut Enricher::new());
+        for (touchpoint, name, medium, channel) in [
+            ("phone", "call", "phone", "Phone"),
+            ("Call", "call", "phone", "Phone"),
+            ("visit", "store_visit", "offline", "In-store"),
+            ("till", "purchase", "offline", "In-store"),
+            ("pop-up stall", "pop-up stall", "offline", "In-store"),
+        ] {
+            let e = run(&offline(touchpoint, Some("Ann@Example.com"), None)).unwrap().event.event;
+            assert_eq!((e.name.as_str(), e.medium.as_deref(), e.channel.as_deref()), (name, Some(medium), Some(channel)), "{touchpoint}");
+            assert_eq!(e.identity, Identity::email("ann@example.com").unwrap());
+            assert_eq!(e.time, parse_timestamp("2026-01-01T09:00:00Z").unwrap(), "no skew correction");
+            assert_eq!(e.properties["touchpoint"], serde_json::json!(touchpoint.to_ascii_lowercase()));
+        }
+        // By customer id, with revenue on a till purchase and a message id that makes it land once.
+        let mut till = offline("till", None, Some("c-9"));
+        till.properties.insert("revenue".into(), "4.50".into());
+        till.message_id = Some("r1".into());
+        let e = run(&till).unwrap().event.event;
+        assert_eq!((e.identity.clone(), e.revenue), (Identity::external("c-9").unwrap(), Some(Money::new(450, Currency::USD))));
+        assert_eq!(e.key, run(&till).unwrap().event.event.key);
+        assert_eq!(e.key, EventKey::from_id(KEY_NAMESPACE, "offline:r1"));
+        // Both identities name one customer; none is an error; so is an empty touchpoint.
+        let both = run(&offline("visit", Some("a@b.co"), Some("c-1"))).unwrap();
+        assert_eq!(both.event.also_known_as, [Identity::email("a@b.co").unwrap()]);
+        assert_eq!(run(&offline("visit", None, Some(" "))), Err(SegmentDrop::MissingIdentity));
+        assert_eq!(run(&offline(" ", Some("a@b.co"), None)), Err(SegmentDrop::MissingEventName));
+        // Without a time, the time it was received.
+        let mut now = offline("visit", Some("a@b.co"), None);
+        now.timestamp = None;
+        assert_eq!(run(&now).unwrap().event.event.time, ctx().received_at);
     }
 
     #[test]

@@ -1034,7 +1034,7 @@ fn the_enricher_is_usable_on_its_own() {
             Some("/p")
         )
     );
-    assert_eq!(enrich::STEPS, ["bot", "utm", "referrer", "channel"]);
+    assert_eq!(enrich::STEPS, ["bot", "device", "referral", "utm", "referrer", "channel"]);
 }
 
 /// Input never panics the reader: thousands of seeded garbage files, built from fragments of real

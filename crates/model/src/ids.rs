@@ -22,6 +22,8 @@ macro_rules! id_type {
 id_type!(
     /// A business: one installation hosts several, as an agency serves several clients.
     BusinessId,
+    /// Someone who signs in to Trailmap (an owner, a member of staff, an agency).
+    UserId,
     /// A customer: one person, however many identities (emails, visitor ids) they arrived with.
     CustomerId,
     /// One identity of a customer (an external id, an email or an anonymous visitor id).

@@ -2,6 +2,7 @@
 //! behaviour, not a second model. Nothing here does I/O; the few methods are pure (rule matching,
 //! defaults, key derivation).
 
+mod account;
 mod business;
 mod change;
 mod channel;
@@ -21,6 +22,7 @@ mod table;
 mod time;
 mod touchpoint;
 
+pub use account::{ApiKeyInfo, Invitation, Membership, Role, User};
 pub use business::Business;
 pub use change::Change;
 pub use channel::Channel;
@@ -37,5 +39,6 @@ pub use spend::Spend;
 pub use stage::{Stage, DEFAULT_STAGES};
 pub use survey::{Answer, AnswerValue, Question, QuestionKind, SkipRule, Survey, SurveyResponse};
 pub use table::{EventColumns, EventTable, StringId};
+pub use table::EventSelection;
 pub use time::{Timestamp, TimestampError};
 pub use touchpoint::{event_field, Condition, EventField, EventRule, Op, Touchpoint, TouchpointChannel};

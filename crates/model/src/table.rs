@@ -15,6 +15,73 @@ pub struct EventColumns {
     pub properties: bool,
 }
 
+/// Which columns to load, one by one, for queries that read few of them: a funnel over event names
+/// needs the customer, the time and the name only, and loading nothing else keeps it at 20 bytes a
+/// row instead of 60. The customer and the time are always loaded; a column not selected is an
+/// empty vector in the [`EventTable`], so a query must select every field it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventSelection {
+    pub name: bool,
+    pub channel: bool,
+    pub source: bool,
+    pub medium: bool,
+    pub campaign: bool,
+    pub referrer: bool,
+    pub page: bool,
+    /// Revenue and its currency.
+    pub revenue: bool,
+    pub properties: bool,
+}
+
+impl EventSelection {
+    /// The customer and the time only.
+    pub const NONE: EventSelection = EventSelection {
+        name: false,
+        channel: false,
+        source: false,
+        medium: false,
+        campaign: false,
+        referrer: false,
+        page: false,
+        revenue: false,
+        properties: false,
+    };
+
+    /// Every column but the properties, as [`EventColumns::default`] loads.
+    pub const ALL_BUT_PROPERTIES: EventSelection = EventSelection {
+        name: true,
+        channel: true,
+        source: true,
+        medium: true,
+        campaign: true,
+        referrer: true,
+        page: true,
+        revenue: true,
+        properties: false,
+    };
+
+    /// This selection plus the column that holds `field` (the properties for a property).
+    pub fn with(mut self, field: &EventField) -> EventSelection {
+        match field {
+            EventField::Name => self.name = true,
+            EventField::Channel => self.channel = true,
+            EventField::Source => self.source = true,
+            EventField::Medium => self.medium = true,
+            EventField::Campaign => self.campaign = true,
+            EventField::Referrer => self.referrer = true,
+            EventField::Page => self.page = true,
+            EventField::Property(_) => self.properties = true,
+        }
+        self
+    }
+}
+
+impl From<EventColumns> for EventSelection {
+    fn from(columns: EventColumns) -> EventSelection {
+        EventSelection { properties: columns.properties, ..EventSelection::ALL_BUT_PROPERTIES }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EventTable {
     /// The dictionary; `strings[0]` is "".
@@ -88,17 +155,19 @@ impl EventTable {
     }
 
     /// Reorders the rows by customer, then time, then original position (so ties keep their
-    /// recorded order): the order every per-customer pass of the engine wants.
+    /// recorded order): the order every per-customer pass of the engine wants. Columns that were
+    /// not loaded (empty) stay empty.
     pub fn sort_by_customer_time(&mut self) {
         // Sorting compact keys is several times faster than sorting indices whose comparisons
         // jump around two columns.
-        let mut keys: Vec<(i64, i64, u32)> = (0..self.len())
-            .map(|i| (self.customer[i].0, self.time[i], i as u32))
-            .collect();
+        let rows = self.len();
+        let mut keys: Vec<(i64, i64, u32)> = (0..rows).map(|i| (self.customer[i].0, self.time[i], i as u32)).collect();
         keys.sort_unstable();
         let order: Vec<u32> = keys.into_iter().map(|(_, _, i)| i).collect();
         fn permute<T: Clone>(column: &mut Vec<T>, order: &[u32]) {
-            *column = order.iter().map(|&i| column[i as usize].clone()).collect();
+            if column.len() == order.len() {
+                *column = order.iter().map(|&i| column[i as usize].clone()).collect();
+            }
         }
         permute(&mut self.customer, &order);
         permute(&mut self.time, &order);
@@ -114,5 +183,31 @@ impl EventTable {
         if let Some(properties) = self.properties.as_mut() {
             permute(properties, &order);
         }
+    }
+
+    /// Bytes held by the loaded columns and the dictionary (capacity, not length), for memory
+    /// reports; the heap behind each string counts its text only.
+    pub fn heap_bytes(&self) -> usize {
+        fn bytes<T>(column: &Vec<T>) -> usize {
+            column.capacity() * std::mem::size_of::<T>()
+        }
+        let strings: usize = self.strings.iter().map(|s| s.len()).sum::<usize>() + bytes(&self.strings);
+        let properties = self
+            .properties
+            .as_ref()
+            .map_or(0, |p| bytes(p) + p.iter().map(|s| s.as_ref().map_or(0, |s| s.len())).sum::<usize>());
+        strings
+            + bytes(&self.customer)
+            + bytes(&self.time)
+            + bytes(&self.name)
+            + bytes(&self.channel)
+            + bytes(&self.source)
+            + bytes(&self.medium)
+            + bytes(&self.campaign)
+            + bytes(&self.referrer)
+            + bytes(&self.page)
+            + bytes(&self.revenue_minor)
+            + bytes(&self.currency)
+            + properties
     }
 }

@@ -1,10 +1,12 @@
 //! The one error type of every HTTP answer that is not a success: a status and a stable code,
 //! turned into `{"error": {"code", "message"}}`. Codes are part of the API: clients match on them,
-//! so a code, once shipped, keeps its meaning.
+//! so a code, once shipped, keeps its meaning. Every code the server answers with is listed once,
+//! in `ERROR_CODES`, which the OpenAPI document and ARCHITECTURE.md repeat.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use trailmap_app::AppError;
 
 /// A 4xx (or 5xx) answer: its status and the stable `{"error": {"code", "message"}}` body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,19 +14,94 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds the client should wait before trying again (sent as `Retry-After`).
+    pub retry_after: Option<u64>,
 }
+
+/// One stable error code: what it is, its HTTP status and what it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCode {
+    pub code: &'static str,
+    pub status: u16,
+    pub meaning: &'static str,
+}
+
+/// Every error code the server answers with, in one table. A test checks that every code used in
+/// the code base appears here.
+pub const ERROR_CODES: &[ErrorCode] = &[
+    ErrorCode { code: "invalid_input", status: 400, meaning: "A field or parameter is missing or wrong; the message names it." },
+    ErrorCode { code: "invalid_json", status: 400, meaning: "The body is not the JSON expected." },
+    ErrorCode { code: "bad_encoding", status: 400, meaning: "The body's Content-Encoding does not match its bytes (tracking API)." },
+    ErrorCode { code: "missing_batch", status: 400, meaning: "A batch body without a \"batch\" array (tracking API)." },
+    ErrorCode { code: "not_an_object", status: 400, meaning: "A tracking message is not a JSON object (tracking API)." },
+    ErrorCode { code: "missing_type", status: 400, meaning: "A batch message without \"type\" (tracking API)." },
+    ErrorCode { code: "unknown_type", status: 400, meaning: "A message type Segment does not define (tracking API)." },
+    ErrorCode { code: "missing_identity", status: 400, meaning: "A message with neither userId nor anonymousId (tracking API)." },
+    ErrorCode { code: "missing_event", status: 400, meaning: "A track message without \"event\" (tracking API)." },
+    ErrorCode { code: "missing_group_id", status: 400, meaning: "A group message without \"groupId\" (tracking API)." },
+    ErrorCode { code: "missing_previous_id", status: 400, meaning: "An alias message without \"previousId\" (tracking API)." },
+    ErrorCode { code: "bad_timestamp", status: 400, meaning: "A message timestamp that cannot be read (tracking API)." },
+    ErrorCode { code: "dropped", status: 400, meaning: "A single message dropped by enrichment (tracking API)." },
+    ErrorCode { code: "invalid_write_key", status: 401, meaning: "No valid write key (tracking API)." },
+    ErrorCode { code: "unauthenticated", status: 401, meaning: "No valid session cookie or API key." },
+    ErrorCode { code: "forbidden", status: 403, meaning: "Signed in, but the role in this business does not allow the action." },
+    ErrorCode { code: "csrf_failed", status: 403, meaning: "A form or a cookie-authenticated API call without the session's CSRF token." },
+    ErrorCode { code: "not_found", status: 404, meaning: "No such thing, or it belongs to a business the caller is not a member of." },
+    ErrorCode { code: "conflict", status: 409, meaning: "The change clashes with what is stored (a duplicate name, the last owner)." },
+    ErrorCode { code: "too_large", status: 413, meaning: "The body is larger than the endpoint accepts." },
+    ErrorCode { code: "unsupported_encoding", status: 415, meaning: "The body's Content-Encoding is not identity or gzip." },
+    ErrorCode { code: "rate_limited", status: 429, meaning: "Too many failed sign-ins; Retry-After says when to try again." },
+    ErrorCode { code: "internal", status: 500, meaning: "The store failed on a request that was fine." },
+    ErrorCode { code: "store_error", status: 500, meaning: "The store refused a tracking write (tracking API)." },
+    ErrorCode { code: "unavailable", status: 503, meaning: "The server is shutting down or its writer stopped." },
+];
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into() }
+        ApiError { status, code, message: message.into(), retry_after: None }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
 
+    /// A field or parameter is wrong; the message names it and says why.
+    pub fn invalid_input(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message)
+    }
+
+    pub fn unauthenticated(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn csrf_failed() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "the request does not carry this session's CSRF token (form field csrf or header X-CSRF-Token); reload the page and try again",
+        )
+    }
+
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    pub fn rate_limited(retry_after_secs: u64) -> ApiError {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many failed sign-ins; try again in {} minute(s)", retry_after_secs.div_ceil(60).max(1)),
+        );
+        e.retry_after = Some(retry_after_secs.max(1));
+        e
     }
 
     /// The server cannot answer now (the writer stopped, shutting down).
@@ -38,9 +115,62 @@ impl ApiError {
     }
 }
 
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> ApiError {
+        match error {
+            AppError::Invalid(message) => ApiError::invalid_input(message),
+            AppError::NotFound(message) => ApiError::not_found(message),
+            AppError::Forbidden(message) => ApiError::forbidden(message),
+            AppError::Conflict(message) => ApiError::conflict(message),
+            e @ AppError::UnknownBusiness { .. } => ApiError::not_found(e.to_string()),
+            other => ApiError::internal(other.to_string()),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_listed_once_with_its_status() {
+        let mut codes: Vec<&str> = ERROR_CODES.iter().map(|c| c.code).collect();
+        codes.sort_unstable();
+        let before = codes.len();
+        codes.dedup();
+        assert_eq!(codes.len(), before, "a code is listed twice");
+        // The constructors agree with the table.
+        for e in [
+            ApiError::invalid_input("x"),
+            ApiError::unauthenticated("x"),
+            ApiError::forbidden("x"),
+            ApiError::csrf_failed(),
+            ApiError::not_found("x"),
+            ApiError::conflict("x"),
+            ApiError::rate_limited(60),
+            ApiError::internal("x"),
+            ApiError::unavailable("x"),
+        ] {
+            let row = ERROR_CODES.iter().find(|c| c.code == e.code).unwrap_or_else(|| panic!("{} is not in ERROR_CODES", e.code));
+            assert_eq!(row.status, e.status.as_u16(), "{}", e.code);
+        }
+    }
+
+    #[test]
+    fn rate_limited_carries_retry_after() {
+        let response = ApiError::rate_limited(90).into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "90");
     }
 }

@@ -2,6 +2,7 @@
 //! Ctrl-C or SIGTERM, let requests in flight finish, and hand back the app once the writer has
 //! committed everything it acknowledged.
 
+use crate::config::ServerConfig;
 use crate::state::ServerState;
 use crate::writer::Writer;
 use std::net::SocketAddr;
@@ -22,14 +23,23 @@ pub enum ServerError {
 /// commits what they sent, and returns the app. `on_ready` gets the address actually bound (useful
 /// with port 0). Blocks the calling thread; runs its own tokio runtime.
 pub fn serve_blocking(app: App, listen: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -> Result<App, ServerError> {
+    let secure_cookies = !listen.ip().is_loopback();
+    serve_with(app, ServerConfig { addr: listen, secure_cookies }, on_ready)
+}
+
+/// `serve_blocking` with every setting of `config`.
+pub fn serve_with(app: App, config: ServerConfig, on_ready: impl FnOnce(SocketAddr)) -> Result<App, ServerError> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let db = app.db_path().to_path_buf();
     let (writer, writer_thread) = Writer::start(app);
-    let state = ServerState::new(writer, db);
+    let state = ServerState::new(writer, db).with_secure_cookies(config.secure_cookies);
+    let listen = config.addr;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.map_err(|source| ServerError::Listen { addr: listen, source })?;
         on_ready(listener.local_addr()?);
-        axum::serve(listener, crate::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+        // The client's address reaches handlers (the login limiter counts failures per address).
+        let service = crate::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;
         Ok::<(), ServerError>(())
     })?;
     drop(runtime);

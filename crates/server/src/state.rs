@@ -2,19 +2,23 @@
 //! pool of read-only apps on the same store file, so reads (pages, reports, API queries) run in
 //! parallel beside the writer without waiting for it. SQLite's WAL mode lets readers see every
 //! committed write while the writer works. An in-memory store (tests) cannot be opened twice, so
-//! there reads go through the writer thread too.
+//! there reads go through the writer thread too. It also carries the web app's settings and the
+//! in-memory login limiter (`auth`).
 
+use crate::auth::AuthState;
 use crate::error::ApiError;
 use crate::writer::{WriteError, Writer};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use trailmap_app::App;
+use trailmap_app::{App, AppError};
 
 /// The state of the whole server; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ServerState {
     pub writer: Writer,
     readers: Arc<Readers>,
+    /// Cookie settings, the login limiter and API-key bookkeeping.
+    pub auth: Arc<AuthState>,
 }
 
 #[derive(Debug)]
@@ -32,7 +36,33 @@ impl ServerState {
     /// in-memory store).
     pub fn new(writer: Writer, db: PathBuf) -> ServerState {
         let db = (db.as_os_str() != ":memory:").then_some(db);
-        ServerState { writer, readers: Arc::new(Readers { db, idle: Mutex::new(Vec::new()) }) }
+        ServerState {
+            writer,
+            readers: Arc::new(Readers { db, idle: Mutex::new(Vec::new()) }),
+            auth: Arc::new(AuthState::new(false)),
+        }
+    }
+
+    /// The same state with cookies marked `Secure` (sent only over HTTPS) or not.
+    pub fn with_secure_cookies(mut self, secure: bool) -> ServerState {
+        self.auth = Arc::new(AuthState::new(secure));
+        self
+    }
+
+    /// `read` for work that may fail in the app: its error becomes the matching HTTP error.
+    pub async fn try_read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&App) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.read(work).await?.map_err(ApiError::from)
+    }
+
+    /// `write` for work that may fail in the app: its error becomes the matching HTTP error.
+    pub async fn try_write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut App) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        self.write(work).await?.map_err(ApiError::from)
     }
 
     /// Runs `work` with a read-only view of the app on a blocking thread and returns its result.

@@ -21,8 +21,9 @@ const GROUP: usize = 256;
 enum Job {
     /// Which business a write key (by hash) sends to.
     Lookup { key_hash: String, reply: oneshot::Sender<Result<Option<Business>, String>> },
-    /// Commit these messages; the reply comes after the commit.
-    Write { write: TrackingWrite, reply: oneshot::Sender<Result<(), String>> },
+    /// Commit these messages; the reply comes after the commit. The handler keeps the other
+    /// reference, so the messages are freed on its thread rather than on this busy one.
+    Write { write: Arc<TrackingWrite>, reply: oneshot::Sender<Result<(), String>> },
     /// Any other write: the closure runs on the writer thread and sends its own reply.
     Run(Box<dyn FnOnce(&mut App) + Send>),
 }
@@ -107,8 +108,11 @@ impl Writer {
     /// Writes one request's messages; returns once they are committed.
     pub async fn write(&self, write: TrackingWrite) -> Result<(), WriteError> {
         let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job::Write { write, reply }).await.map_err(|_| WriteError::Stopped)?;
-        answer.await.map_err(|_| WriteError::Stopped)?.map_err(WriteError::Store)
+        let write = Arc::new(write);
+        self.jobs.send(Job::Write { write: write.clone(), reply }).await.map_err(|_| WriteError::Stopped)?;
+        let answer = answer.await.map_err(|_| WriteError::Stopped)?.map_err(WriteError::Store);
+        drop(write);
+        answer
     }
 }
 
@@ -139,6 +143,9 @@ fn run(mut app: App, mut jobs: mpsc::Receiver<Job>) -> App {
         }
         match app.write_tracking(&writes) {
             Ok(_) => {
+                // Let go of the messages before answering, so the handler holds the last
+                // reference and frees them.
+                drop(writes);
                 for reply in replies {
                     let _ = reply.send(Ok(()));
                 }
@@ -148,6 +155,7 @@ fn run(mut app: App, mut jobs: mpsc::Receiver<Job>) -> App {
                 eprintln!("trailmap serve: a group write of {} requests failed ({group_error}); retrying them one by one", writes.len());
                 for (write, reply) in writes.into_iter().zip(replies) {
                     let result = app.write_tracking(std::slice::from_ref(&write)).map(|_| ()).map_err(|e| e.to_string());
+                    drop(write);
                     let _ = reply.send(result);
                 }
             }

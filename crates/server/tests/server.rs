@@ -410,3 +410,1199 @@ async fn the_official_python_client_works_unchanged() {
     emails.sort();
     assert_eq!(emails, ["gz@example.com", "plain@example.com"]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The web app and the JSON API: setup, sign-in, sessions, CSRF, API keys, and who may see and
+// change what. The world: Olive owns "Bean There" and "Thread Shop"; Vic is a viewer of "Bean
+// There"; Otto owns "Otto's Other" and belongs to nothing else.
+
+use trailmap_model::{Role, User};
+
+const PASSWORD: &str = "correct horse battery";
+
+#[derive(Clone)]
+struct Actor {
+    user: User,
+    token: String,
+    csrf: String,
+}
+
+struct World {
+    router: Router,
+    tracker: Writer,
+    writer: std::thread::JoinHandle<App>,
+    owner: Actor,
+    viewer: Actor,
+    outsider: Actor,
+    bean: Business,
+    thread: Business,
+    owner_key: String,
+}
+
+fn actor(app: &mut App, email: &str, name: &str, now: Timestamp) -> Actor {
+    let user = app.create_user(email, name, PASSWORD, now).unwrap();
+    let session = app.create_session(user.id, now, 14 * Timestamp::MS_PER_DAY).unwrap();
+    Actor { user, token: session.token, csrf: session.csrf }
+}
+
+fn world() -> World {
+    let mut app = App::in_memory().unwrap();
+    let now = Timestamp::from_millis(wall_clock());
+    let owner = actor(&mut app, "olive@example.com", "Olive Owner", now);
+    let viewer = actor(&mut app, "vic@example.com", "Vic Viewer", now);
+    let outsider = actor(&mut app, "otto@example.com", "Otto Outsider", now);
+    let bean = app.create_business_owned(owner.user.id, "Bean There", "USD", "UTC").unwrap();
+    let thread = app.create_business_owned(owner.user.id, "Thread Shop", "EUR", "Europe/Paris").unwrap();
+    app.create_business_owned(outsider.user.id, "Otto's Other", "USD", "UTC").unwrap();
+    app.set_member(bean.id, viewer.user.id, Role::Viewer).unwrap();
+    let (_, owner_key) = app.create_api_key(owner.user.id, "script", now).unwrap();
+    let (tracker, writer) = Writer::start(app);
+    let state = ServerState::new(tracker.clone(), ":memory:".into());
+    World { router: router(state), tracker, writer, owner, viewer, outsider, bean, thread, owner_key }
+}
+
+impl World {
+    fn finish(self) -> App {
+        drop(self.router);
+        drop(self.tracker);
+        self.writer.join().unwrap()
+    }
+}
+
+#[derive(Debug)]
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    text: String,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+    fn code(&self) -> String {
+        self.json()["error"]["code"].as_str().map(str::to_string).unwrap_or_else(|| {
+            // Pages carry the code as data-code on the error paragraph.
+            self.text.split("data-code=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or("").to_string()
+        })
+    }
+    fn location(&self) -> &str {
+        self.headers.get("location").map_or("", |v| v.to_str().unwrap())
+    }
+    /// The value a Set-Cookie header gives cookie `name`.
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).find_map(|c| {
+            c.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap().to_string())
+        })
+    }
+    fn set_cookie_line(&self, name: &str) -> String {
+        self.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with(name)).unwrap()
+    }
+    /// The csrf field of the first form on the page.
+    fn csrf_field(&self) -> String {
+        self.text.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().to_string()
+    }
+}
+
+async fn call(router: &Router, method: &str, path: &str, headers: &[(&str, String)], body: Vec<u8>) -> Reply {
+    let mut request = Request::builder().method(method).uri(path);
+    for (k, v) in headers {
+        request = request.header(*k, v.as_str());
+    }
+    let response = router.clone().oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 22).await.unwrap();
+    Reply { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish().into_bytes()
+}
+
+fn session_cookie(token: &str) -> (&'static str, String) {
+    ("cookie", format!("trailmap_session={token}"))
+}
+
+/// A signed-in page request by `who` (a form post carries their CSRF token, plus `fields`).
+async fn page(router: &Router, who: Option<&Actor>, method: &str, path: &str, fields: &[(&str, &str)]) -> Reply {
+    let mut headers = vec![("content-type", "application/x-www-form-urlencoded".to_string())];
+    let mut pairs = fields.to_vec();
+    if let Some(a) = who {
+        headers.push(session_cookie(&a.token));
+        pairs.push(("csrf", a.csrf.as_str()));
+    }
+    call(router, method, path, &headers, if method == "GET" { Vec::new() } else { form(&pairs) }).await
+}
+
+/// A JSON API request by `who` with their session cookie and CSRF header.
+async fn api(router: &Router, who: Option<&Actor>, method: &str, path: &str, body: Option<Value>) -> Reply {
+    let mut headers = vec![("content-type", "application/json".to_string())];
+    if let Some(a) = who {
+        headers.push(session_cookie(&a.token));
+        headers.push(("x-csrf-token", a.csrf.clone()));
+    }
+    call(router, method, path, &headers, body.map(|b| serde_json::to_vec(&b).unwrap()).unwrap_or_default()).await
+}
+
+#[tokio::test]
+async fn setup_creates_the_first_owner_who_adopts_every_business_then_closes() {
+    let mut app = App::in_memory().unwrap();
+    app.create_business("Bean There Coffee", "USD", "UTC").unwrap();
+    let (tracker, writer) = Writer::start(app);
+    let router = router(ServerState::new(tracker.clone(), ":memory:".into()));
+    let root = call(&router, "GET", "/", &[], vec![]).await;
+    assert_eq!((root.status, root.location()), (StatusCode::SEE_OTHER, "/setup"));
+    let shown = call(&router, "GET", "/setup", &[], vec![]).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let form_cookie = shown.cookie("trailmap_form").unwrap();
+    let token = shown.csrf_field();
+    assert_eq!(token, form_cookie);
+    let fields = [("csrf", token.as_str()), ("name", "Olive"), ("email", "Olive@Example.com"), ("password", PASSWORD), ("business", "")];
+    // Without the form cookie the post is refused.
+    let refused = call(&router, "POST", "/setup", &[("content-type", "application/x-www-form-urlencoded".into())], form(&fields)).await;
+    assert_eq!((refused.status, refused.code().as_str()), (StatusCode::FORBIDDEN, "csrf_failed"));
+    let headers = [("content-type", "application/x-www-form-urlencoded".to_string()), ("cookie", format!("trailmap_form={form_cookie}"))];
+    let done = call(&router, "POST", "/setup", &headers, form(&fields)).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    assert!(done.location().starts_with("/b/"), "{}", done.location());
+    let session = done.cookie("trailmap_session").unwrap();
+    let line = done.set_cookie_line("trailmap_session");
+    assert!(line.contains("HttpOnly") && line.contains("SameSite=Lax") && line.contains("Path=/") && line.contains("Max-Age=1209600"), "{line}");
+    let businesses = call(&router, "GET", "/api/businesses", &[session_cookie(&session)], vec![]).await.json();
+    let mut names: Vec<(String, String)> = businesses
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["name"].as_str().unwrap().to_string(), b["role"].as_str().unwrap().to_string()))
+        .collect();
+    names.sort();
+    assert_eq!(names, [("Bean There Coffee".into(), "owner".into()), ("My Business".into(), "owner".into())]);
+    let home = call(&router, "GET", done.location(), &[session_cookie(&session)], vec![]).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.text.contains("My Business") || home.text.contains("Bean There Coffee"));
+    // Setup is closed now: the page sends to sign-in and a second post is a conflict.
+    let again = call(&router, "GET", "/setup", &[], vec![]).await;
+    assert_eq!((again.status, again.location()), (StatusCode::SEE_OTHER, "/login"));
+    let second = call(&router, "POST", "/setup", &headers, form(&fields)).await;
+    assert_eq!((second.status, second.code().as_str()), (StatusCode::CONFLICT, "conflict"));
+    drop(router);
+    drop(tracker);
+    let app = writer.join().unwrap();
+    assert_eq!(app.user_count().unwrap(), 1);
+    assert_eq!(app.user_by_email("olive@example.com").unwrap().unwrap().name, "Olive");
+}
+
+async fn login(router: &Router, email: &str, password: &str, next: &str) -> Reply {
+    let shown = call(router, "GET", &format!("/login?next={next}"), &[], vec![]).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let token = shown.csrf_field();
+    let headers = [("content-type", "application/x-www-form-urlencoded".to_string()), ("cookie", format!("trailmap_form={token}"))];
+    call(router, "POST", "/login", &headers, form(&[("csrf", &token), ("email", email), ("password", password), ("next", next)])).await
+}
+
+#[tokio::test]
+async fn login_succeeds_fails_and_is_rate_limited_per_email() {
+    let w = world();
+    let ok = login(&w.router, "OLIVE@example.com", PASSWORD, "/businesses").await;
+    assert_eq!((ok.status, ok.location()), (StatusCode::SEE_OTHER, "/businesses"));
+    let session = ok.cookie("trailmap_session").unwrap();
+    let me = call(&w.router, "GET", "/api/me", &[session_cookie(&session)], vec![]).await.json();
+    assert_eq!((me["user"]["email"].as_str(), me["authenticated_by"].as_str()), (Some("olive@example.com"), Some("session")));
+    // An outside address for `next` is not followed.
+    let elsewhere = login(&w.router, "olive@example.com", PASSWORD, "//evil.example/").await;
+    assert_eq!(elsewhere.location(), "/");
+    for attempt in 0..5 {
+        let wrong = login(&w.router, "vic@example.com", "not the password", "/").await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+        assert!(wrong.text.contains("Wrong email or password.") && !wrong.text.contains("not the password"));
+        assert!(wrong.cookie("trailmap_session").is_none());
+    }
+    // The sixth try is refused even with the right password; another email still works.
+    let limited = login(&w.router, "vic@example.com", PASSWORD, "/").await;
+    assert_eq!((limited.status, limited.code().as_str()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    let retry: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=15 * 60).contains(&retry), "{retry}");
+    let other = login(&w.router, "otto@example.com", PASSWORD, "/").await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_and_needs_its_csrf_token() {
+    let w = world();
+    let who = w.owner.clone();
+    let forged = call(
+        &w.router,
+        "POST",
+        "/logout",
+        &[("content-type", "application/x-www-form-urlencoded".into()), session_cookie(&who.token)],
+        form(&[("csrf", "forged")]),
+    )
+    .await;
+    assert_eq!((forged.status, forged.code().as_str()), (StatusCode::FORBIDDEN, "csrf_failed"));
+    assert_eq!(api(&w.router, Some(&who), "GET", "/api/me", None).await.status, StatusCode::OK);
+    let out = page(&w.router, Some(&who), "POST", "/logout", &[]).await;
+    assert_eq!((out.status, out.location()), (StatusCode::SEE_OTHER, "/login"));
+    assert!(out.set_cookie_line("trailmap_session").contains("Max-Age=0"));
+    let after = api(&w.router, Some(&who), "GET", "/api/me", None).await;
+    assert_eq!((after.status, after.code().as_str()), (StatusCode::UNAUTHORIZED, "unauthenticated"));
+}
+
+#[tokio::test]
+async fn state_changing_requests_without_the_csrf_token_are_refused() {
+    let w = world();
+    let o = &w.owner.clone();
+    let form_headers = [("content-type", "application/x-www-form-urlencoded".to_string()), session_cookie(&o.token)];
+    let missing = call(&w.router, "POST", "/businesses", &form_headers, form(&[("name", "Sneaky")])).await;
+    assert_eq!((missing.status, missing.code().as_str()), (StatusCode::FORBIDDEN, "csrf_failed"));
+    // The other user's token does not do either.
+    let foreign = call(&w.router, "POST", "/businesses", &form_headers, form(&[("name", "Sneaky"), ("csrf", &w.viewer.csrf)])).await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    let json_headers = [("content-type", "application/json".to_string()), session_cookie(&o.token)];
+    let no_header = call(&w.router, "POST", "/api/businesses", &json_headers, br#"{"name":"Sneaky"}"#.to_vec()).await;
+    assert_eq!((no_header.status, no_header.code().as_str()), (StatusCode::FORBIDDEN, "csrf_failed"));
+    // With the token, and with an API key (no CSRF needed), the same requests work.
+    let made = page(&w.router, Some(o), "POST", "/businesses", &[("name", "Corner Bakery")]).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text);
+    let by_api = api(&w.router, Some(o), "POST", "/api/businesses", Some(json!({"name": "Kiosk"}))).await;
+    assert_eq!(by_api.status, StatusCode::CREATED, "{}", by_api.text);
+    assert_eq!(by_api.json()["role"], "owner");
+    let key_headers = [("content-type", "application/json".to_string()), ("authorization", format!("Bearer {}", w.owner_key))];
+    let by_key = call(&w.router, "POST", "/api/businesses", &key_headers, br#"{"name":"Van"}"#.to_vec()).await;
+    assert_eq!(by_key.status, StatusCode::CREATED, "{}", by_key.text);
+    let duplicate = call(&w.router, "POST", "/api/businesses", &key_headers, br#"{"name":"Van"}"#.to_vec()).await;
+    assert_eq!((duplicate.status, duplicate.code().as_str()), (StatusCode::CONFLICT, "conflict"));
+    let bad = call(&w.router, "POST", "/api/businesses", &key_headers, b"{not json".to_vec()).await;
+    assert_eq!((bad.status, bad.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_json"));
+    let app = w.finish();
+    let names: Vec<String> = app.memberships(o.user.id).unwrap().into_iter().map(|m| m.business.name).collect();
+    assert!(names.contains(&"Corner Bakery".to_string()) && names.contains(&"Van".to_string()) && !names.contains(&"Sneaky".to_string()));
+}
+
+#[tokio::test]
+async fn an_expired_session_is_no_session() {
+    let mut app = App::in_memory().unwrap();
+    let long_ago = Timestamp::from_millis(wall_clock() - 15 * Timestamp::MS_PER_DAY);
+    let user = app.create_user("old@example.com", "Old Timer", PASSWORD, long_ago).unwrap();
+    let session = app.create_session(user.id, long_ago, 14 * Timestamp::MS_PER_DAY).unwrap();
+    let (tracker, _writer) = Writer::start(app);
+    let router = router(ServerState::new(tracker, ":memory:".into()));
+    let api_call = call(&router, "GET", "/api/me", &[session_cookie(&session.token)], vec![]).await;
+    assert_eq!((api_call.status, api_call.code().as_str()), (StatusCode::UNAUTHORIZED, "unauthenticated"));
+    let page_call = call(&router, "GET", "/businesses?x=1", &[session_cookie(&session.token)], vec![]).await;
+    assert_eq!((page_call.status, page_call.location()), (StatusCode::SEE_OTHER, "/login?next=%2Fbusinesses%3Fx%3D1"));
+}
+
+#[tokio::test]
+async fn api_keys_authenticate_scripts_until_revoked() {
+    let w = world();
+    let bearer = |key: &str| vec![("authorization", format!("Bearer {key}"))];
+    let me = call(&w.router, "GET", "/api/me", &bearer(&w.owner_key), vec![]).await;
+    assert_eq!(me.json()["authenticated_by"], "api_key");
+    for bad in ["tm_nothing", "not-a-key", ""] {
+        let refused = call(&w.router, "GET", "/api/me", &bearer(bad), vec![]).await;
+        assert_eq!((refused.status, refused.code().as_str()), (StatusCode::UNAUTHORIZED, "unauthenticated"), "{bad:?}");
+    }
+    // A key is created (shown once), listed by prefix, and revoked; someone else cannot revoke it.
+    let created = api(&w.router, Some(&w.viewer), "POST", "/api/keys", Some(json!({"name": "export"}))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let secret = created.json()["secret"].as_str().unwrap().to_string();
+    let id = created.json()["key"]["id"].as_i64().unwrap();
+    assert!(secret.starts_with("tm_") && secret.starts_with(created.json()["key"]["prefix"].as_str().unwrap()));
+    let listed = call(&w.router, "GET", "/api/keys", &bearer(&secret), vec![]).await.json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert!(!listed.to_string().contains(&secret), "lists never hold the key itself");
+    let stolen = call(&w.router, "DELETE", &format!("/api/keys/{id}"), &bearer(&w.owner_key), vec![]).await;
+    assert_eq!(stolen.status, StatusCode::NOT_FOUND);
+    let revoked = call(&w.router, "DELETE", &format!("/api/keys/{id}"), &bearer(&secret), vec![]).await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.text);
+    let after = call(&w.router, "GET", "/api/me", &bearer(&secret), vec![]).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    // The keys page shows the new key once.
+    let made = page(&w.router, Some(&w.owner), "POST", "/account/keys", &[("name", "page key")]).await;
+    assert_eq!(made.status, StatusCode::OK);
+    assert!(made.text.contains("data-testid=\"secret\">tm_"), "{}", made.text);
+}
+
+/// Who asks in the access matrix.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Asker {
+    Nobody,
+    Outsider,
+    Viewer,
+    Owner,
+}
+
+/// Every business route of the web app and the API: (page or api, method, path with {b} for the
+/// business and {u} for a member, body, changes something). New routes get a line here.
+const BUSINESS_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
+    ("page", "GET", "/b/{b}/", "", false),
+    ("page", "GET", "/b/{b}/settings/members", "", false),
+    ("page", "GET", "/b/{b}/customers?metric=revenue", "", false),
+    ("page", "POST", "/businesses/{b}/rename", "name=Renamed", true),
+    ("page", "POST", "/b/{b}/settings/members/invite", "role=viewer", true),
+    ("page", "POST", "/b/{b}/settings/members/{u}/role", "role=editor", true),
+    ("page", "POST", "/b/{b}/settings/members/{u}/remove", "", true),
+    ("api", "GET", "/api/businesses/{b}/summary", "", false),
+    ("api", "GET", "/api/businesses/{b}/members", "", false),
+    ("api", "PATCH", "/api/businesses/{b}", r#"{"name":"Renamed"}"#, true),
+    ("api", "PUT", "/api/businesses/{b}/members/{u}", r#"{"role":"editor"}"#, true),
+    ("api", "DELETE", "/api/businesses/{b}/members/{u}", "", true),
+    ("api", "POST", "/api/businesses/{b}/invitations", r#"{"role":"viewer"}"#, true),
+    ("page", "GET", "/b/{b}/analysis/", "", false),
+    ("page", "GET", "/b/{b}/analysis/funnel", "", false),
+    ("page", "GET", "/b/{b}/analysis/flows", "", false),
+    ("page", "GET", "/b/{b}/analysis/attribution", "", false),
+    ("page", "GET", "/b/{b}/analysis/retention", "", false),
+    ("page", "GET", "/b/{b}/analysis/clv", "", false),
+    ("api", "GET", "/api/businesses/{b}/analysis/funnel", "", false),
+    ("api", "GET", "/api/businesses/{b}/analysis/flows", "", false),
+    ("api", "GET", "/api/businesses/{b}/analysis/attribution", "", false),
+    ("api", "GET", "/api/businesses/{b}/analysis/retention", "", false),
+    ("api", "GET", "/api/businesses/{b}/analysis/clv", "", false),
+];
+
+/// The API routes that are not about one business.
+const ACCOUNT_API_ROUTES: &[(&str, &str)] =
+    &[("GET", "/api/me"), ("GET", "/api/businesses"), ("POST", "/api/businesses"), ("GET", "/api/keys"), ("POST", "/api/keys"), ("DELETE", "/api/keys/{key_id}")];
+
+async fn ask(w: &World, asker: Asker, kind: &str, method: &str, path: &str, body: &str) -> Reply {
+    let who = match asker {
+        Asker::Nobody => None,
+        Asker::Outsider => Some(&w.outsider),
+        Asker::Viewer => Some(&w.viewer),
+        Asker::Owner => Some(&w.owner),
+    };
+    if kind == "page" {
+        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+        if let Some(a) = who {
+            pairs.push(("csrf".into(), a.csrf.clone()));
+        }
+        let mut headers = vec![("content-type", "application/x-www-form-urlencoded".to_string())];
+        if let Some(a) = who {
+            headers.push(session_cookie(&a.token));
+        }
+        let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(&pairs).finish();
+        call(&w.router, method, path, &headers, if method == "GET" { vec![] } else { encoded.into_bytes() }).await
+    } else {
+        let body = (!body.is_empty()).then(|| serde_json::from_str(body).unwrap());
+        api(&w.router, who, method, path, body).await
+    }
+}
+
+#[tokio::test]
+async fn every_business_route_hides_other_businesses_and_refuses_writes_to_viewers() {
+    let w = world();
+    let fill = |path: &str, b: i64| path.replace("{b}", &b.to_string()).replace("{u}", &w.viewer.user.id.to_string());
+    for &(kind, method, template, body, writes) in BUSINESS_ROUTES {
+        let path = fill(template, w.bean.id.0);
+        let label = format!("{method} {path}");
+        // Without a session: the API says 401, a page sends to sign-in.
+        let nobody = ask(&w, Asker::Nobody, kind, method, &path, body).await;
+        if kind == "api" {
+            assert_eq!((nobody.status, nobody.code().as_str()), (StatusCode::UNAUTHORIZED, "unauthenticated"), "{label}");
+        } else {
+            assert_eq!(nobody.status, StatusCode::SEE_OTHER, "{label}");
+            assert!(nobody.location().starts_with("/login?next="), "{label}: {}", nobody.location());
+        }
+        // A user of another business: 404, as if it did not exist, for reads and writes.
+        let outsider = ask(&w, Asker::Outsider, kind, method, &path, body).await;
+        assert_eq!((outsider.status, outsider.code().as_str()), (StatusCode::NOT_FOUND, "not_found"), "{label}");
+        // A business id that does not exist at all answers the same.
+        let missing = ask(&w, Asker::Owner, kind, method, &fill(template, 999_999), body).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND, "{label}");
+        // A viewer reads, but may not write.
+        let viewer = ask(&w, Asker::Viewer, kind, method, &path, body).await;
+        if writes {
+            assert_eq!((viewer.status, viewer.code().as_str()), (StatusCode::FORBIDDEN, "forbidden"), "{label}");
+        } else {
+            assert_eq!(viewer.status, StatusCode::OK, "{label}: {}", viewer.text);
+        }
+    }
+    // The owner reads every route, and the owner's writes go through (in an order that keeps the
+    // viewer a member until the API's DELETE removes them; the page's removal is the same call to
+    // the app and is skipped here, since there would be nobody left to remove).
+    for &(kind, method, template, body, _) in BUSINESS_ROUTES {
+        if template.ends_with("/remove") {
+            continue;
+        }
+        let path = fill(template, w.bean.id.0);
+        let reply = ask(&w, Asker::Owner, kind, method, &path, body).await;
+        assert!(reply.status.is_success() || reply.status == StatusCode::SEE_OTHER, "{method} {path}: {} {}", reply.status, reply.text);
+    }
+    // The viewer was re-roled to editor and then removed; the business was renamed.
+    let (bean, owner) = (w.bean.id, w.owner.user.id);
+    let app = w.finish();
+    let members = app.members(bean).unwrap();
+    assert_eq!(members.iter().map(|(u, r)| (u.email.as_str(), *r)).collect::<Vec<_>>(), [("olive@example.com", Role::Owner)]);
+    assert_eq!(app.memberships(owner).unwrap().iter().filter(|m| m.business.name == "Renamed").count(), 1);
+}
+
+#[tokio::test]
+async fn lists_show_only_the_users_businesses_and_the_last_owner_stays() {
+    let w = world();
+    let listed = api(&w.router, Some(&w.owner), "GET", "/api/businesses", None).await.json();
+    let names: Vec<&str> = listed.as_array().unwrap().iter().map(|b| b["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Bean There", "Thread Shop"]);
+    let page_list = page(&w.router, Some(&w.outsider), "GET", "/businesses", &[]).await;
+    assert!(page_list.text.contains("Otto&#39;s Other") || page_list.text.contains("Otto's Other"), "{}", page_list.text);
+    assert!(!page_list.text.contains("Bean There"));
+    // `/` opens the first business, then the one opened last.
+    let root = page(&w.router, Some(&w.owner), "GET", "/", &[]).await;
+    assert_eq!(root.location(), format!("/b/{}/", w.bean.id));
+    let opened = page(&w.router, Some(&w.owner), "GET", &format!("/b/{}/", w.thread.id), &[]).await;
+    let last = opened.cookie("trailmap_business").unwrap();
+    let headers = [session_cookie(&w.owner.token), ("cookie", format!("trailmap_business={last}"))];
+    let back = call(&w.router, "GET", "/", &headers, vec![]).await;
+    assert_eq!(back.location(), format!("/b/{}/", w.thread.id));
+    let me = w.owner.user.id;
+    let alone = api(&w.router, Some(&w.owner), "DELETE", &format!("/api/businesses/{}/members/{me}", w.thread.id), None).await;
+    assert_eq!((alone.status, alone.code().as_str()), (StatusCode::CONFLICT, "conflict"), "{}", alone.text);
+}
+
+#[tokio::test]
+async fn an_invitation_link_adds_a_new_account_once() {
+    let w = world();
+    let made = api(&w.router, Some(&w.owner), "POST", &format!("/api/businesses/{}/invitations", w.thread.id), Some(json!({"role": "editor"}))).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let path = made.json()["path"].as_str().unwrap().to_string();
+    let shown = call(&w.router, "GET", &path, &[], vec![]).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.text.contains("Join Thread Shop"));
+    let token = shown.csrf_field();
+    let headers = [("content-type", "application/x-www-form-urlencoded".to_string()), ("cookie", format!("trailmap_form={token}"))];
+    let fields = [("csrf", token.as_str()), ("action", "signup"), ("name", "Nia New"), ("email", "nia@example.com"), ("password", PASSWORD)];
+    let joined = call(&w.router, "POST", &path, &headers, form(&fields)).await;
+    assert_eq!((joined.status, joined.location()), (StatusCode::SEE_OTHER, format!("/b/{}/", w.thread.id).as_str()), "{}", joined.text);
+    let session = joined.cookie("trailmap_session").unwrap();
+    let mine = call(&w.router, "GET", "/api/businesses", &[session_cookie(&session)], vec![]).await.json();
+    assert_eq!((mine[0]["name"].as_str(), mine[0]["role"].as_str()), (Some("Thread Shop"), Some("editor")));
+    let used = call(&w.router, "GET", &path, &[], vec![]).await;
+    assert_eq!(used.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_api_route_and_each_needs_auth() {
+    let w = world();
+    let reply = call(&w.router, "GET", "/api/openapi.json", &[], vec![]).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let doc = reply.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!((schemes["session"]["in"].as_str(), schemes["bearer"]["scheme"].as_str()), (Some("cookie"), Some("bearer")));
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    let description = doc["info"]["description"].as_str().unwrap();
+    let architecture = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ARCHITECTURE.md")).unwrap();
+    for code in trailmap_server::ERROR_CODES {
+        assert!(description.contains(&format!("`{}`", code.code)), "{} missing from the description", code.code);
+        let row = format!("| `{}` | {} |", code.code, code.status);
+        assert!(architecture.contains(&row), "ARCHITECTURE.md's error table lacks {row}");
+    }
+    let mut documented: Vec<(String, String)> = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    documented.sort();
+    // Every route the tests know is documented, and nothing else is.
+    let mut known: Vec<(String, String)> = ACCOUNT_API_ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    for &(kind, method, template, _, _) in BUSINESS_ROUTES {
+        if kind == "api" {
+            known.push((method.to_string(), template.replace("{b}", "{business_id}").replace("{u}", "{user_id}")));
+        }
+    }
+    known.sort();
+    assert_eq!(documented, known);
+    // Every documented route exists in the router: without credentials it answers 401, where an
+    // unknown route would answer 404.
+    for (method, path) in &documented {
+        let concrete = path.replace("{business_id}", &w.bean.id.to_string()).replace("{user_id}", "1").replace("{key_id}", "1");
+        let body = if method == "GET" || method == "DELETE" { None } else { Some(json!({})) };
+        let reply = api(&w.router, None, method, &concrete, body).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{method} {concrete}: {}", reply.text);
+    }
+}
+
+#[tokio::test]
+async fn unknown_addresses_and_assets() {
+    let w = world();
+    let api_missing = call(&w.router, "GET", "/api/nothing", &[], vec![]).await;
+    assert_eq!((api_missing.status, api_missing.code().as_str()), (StatusCode::NOT_FOUND, "not_found"));
+    let page_missing = call(&w.router, "GET", "/nothing", &[("accept", "text/html,*/*".into())], vec![]).await;
+    assert_eq!(page_missing.status, StatusCode::NOT_FOUND);
+    assert!(page_missing.text.contains("<html"));
+    let css = call(&w.router, "GET", "/static/app.css", &[], vec![]).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(css.headers["cache-control"].to_str().unwrap().contains("max-age"));
+    assert!(css.headers["content-type"].to_str().unwrap().starts_with("text/css"));
+    let private = call(&w.router, "GET", "/account/keys", &[], vec![]).await;
+    assert_eq!((private.status, private.location()), (StatusCode::SEE_OTHER, "/login?next=%2Faccount%2Fkeys"));
+}
+
+/// The web app in headless Chromium: the real server on a loopback port with a store file holding
+/// one user and two businesses, driven by `browser/login.mjs` (Playwright). Screenshots go to
+/// `target/browser-screenshots` (or SCREENSHOT_DIR) to be looked at.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_app_works_in_headless_chromium() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let script = repo.join("browser/login.mjs");
+    let has_node = std::process::Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    let has_chromium = std::path::Path::new("/usr/bin/chromium").exists();
+    let has_playwright = repo.join("browser/node_modules/playwright-core").exists();
+    if !(has_node && has_chromium && has_playwright) {
+        // CI installs all three (.ci/run); elsewhere the test says what it needs instead.
+        assert!(std::env::var_os("CI").is_none(), "CI must have node, /usr/bin/chromium and `npm ci --prefix browser`");
+        eprintln!("skipped: needs node, /usr/bin/chromium and `npm ci --prefix browser` (node {has_node}, chromium {has_chromium}, playwright {has_playwright})");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("browser.sqlite");
+    let mut app = App::open(&db).unwrap();
+    let now = Timestamp::from_millis(wall_clock());
+    let user = app.create_user("agency@example.com", "Ada Agency", PASSWORD, now).unwrap();
+    // The demo's two businesses, with data, so the dashboard has numbers to follow.
+    app.demo(&trailmap_app::DemoOptions { customers: 400, seed: 11 }).unwrap();
+    app.adopt_unowned_businesses(user.id).unwrap();
+    let coffee = app.business(Some("Bean There Coffee")).unwrap();
+    let viewer = app.create_user("sam@example.com", "Sam Staff", PASSWORD, now).unwrap();
+    app.set_member(coffee.id, viewer.id, Role::Viewer).unwrap();
+    let (tracker, writer) = Writer::start(app);
+    let state = ServerState::new(tracker, db);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    let shots = std::env::var_os("SCREENSHOT_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo.join("target/browser-screenshots"));
+    let shots_for_node = shots.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(script)
+            .env("BASE_URL", &base)
+            .env("TRAILMAP_EMAIL", "agency@example.com")
+            .env("TRAILMAP_PASSWORD", PASSWORD)
+            .env("SWITCH_TO", "Thread & Needle")
+            .env("SCREENSHOT_DIR", &shots_for_node)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    assert!(out.status.success(), "login.mjs failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("step: signed in, home of Bean There Coffee"), "{stdout}");
+    assert!(stdout.contains("step: switched to Thread & Needle"), "{stdout}");
+    assert!(stdout.contains("step: businesses list with 3 rows"), "{stdout}");
+    assert!(stdout.contains("step: followed new customers to their list"), "{stdout}");
+    assert!(stdout.contains("step: a customer's timeline"), "{stdout}");
+    assert!(stdout.lines().last() == Some("ok"), "{stdout}");
+    for name in ["1-login", "2-home", "4-switched", "4b-customers", "4c-customer", "6-members", "7-phone-home"] {
+        assert!(shots.join(format!("{name}.png")).metadata().unwrap().len() > 1000, "{name}.png is missing or empty");
+    }
+    drop(writer);
+}
+
+#[tokio::test]
+async fn setup_on_a_fresh_store_names_its_placeholder_business_and_cookies_can_be_secure() {
+    let (tracker, writer) = Writer::start(App::in_memory().unwrap());
+    let router = router(ServerState::new(tracker.clone(), ":memory:".into()).with_secure_cookies(true));
+    let shown = call(&router, "GET", "/setup", &[], vec![]).await;
+    assert!(shown.set_cookie_line("trailmap_form").ends_with("; Secure"));
+    let token = shown.csrf_field();
+    let headers = [("content-type", "application/x-www-form-urlencoded".to_string()), ("cookie", format!("trailmap_form={token}"))];
+    let fields = [("csrf", token.as_str()), ("name", "Bea"), ("email", "bea@example.com"), ("password", PASSWORD), ("business", "Bea's Bakery")];
+    let done = call(&router, "POST", "/setup", &headers, form(&fields)).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    assert!(done.set_cookie_line("trailmap_session").ends_with("; Secure"));
+    // Signed in, the sign-in page sends on to `next`.
+    let session = done.cookie("trailmap_session").unwrap();
+    let login = call(&router, "GET", "/login?next=%2Fbusinesses", &[session_cookie(&session)], vec![]).await;
+    assert_eq!((login.status, login.location()), (StatusCode::SEE_OTHER, "/businesses"));
+    drop(router);
+    drop(tracker);
+    let app = writer.join().unwrap();
+    let names: Vec<String> = app.businesses().unwrap().into_iter().map(|b| b.name).collect();
+    assert_eq!(names, ["Bea's Bakery"]);
+}
+
+#[tokio::test]
+async fn bad_input_names_the_field() {
+    let w = world();
+    let short = api(&w.router, Some(&w.owner), "POST", "/api/businesses", Some(json!({"name": "X", "currency": "dollars"}))).await;
+    assert_eq!((short.status, short.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"), "{}", short.text);
+    assert!(short.json()["error"]["message"].as_str().unwrap().contains("currency"), "{}", short.text);
+    let role = api(&w.router, Some(&w.owner), "PUT", &format!("/api/businesses/{}/members/{}", w.bean.id, w.viewer.user.id), Some(json!({"role": "boss"}))).await;
+    assert_eq!((role.status, role.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+    assert!(role.json()["error"]["message"].as_str().unwrap().starts_with("role:"));
+    let missing = api(&w.router, Some(&w.owner), "POST", "/api/keys", Some(json!({}))).await;
+    assert_eq!((missing.status, missing.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"), "{}", missing.text);
+    assert!(missing.json()["error"]["message"].as_str().unwrap().contains("name"), "{}", missing.text);
+    let bad_id = api(&w.router, Some(&w.owner), "GET", "/api/businesses/abc/summary", None).await;
+    assert_eq!((bad_id.status, bad_id.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tracking API, continued: rate limits, CORS, the website snippet, the email pixel, offline
+// touchpoints, and Segment's Node client and the snippet in headless Chromium driving a real
+// listening server.
+
+use trailmap_server::{TrackingOptions, tracking_router_with};
+
+/// One stored event with the fields these tests read.
+#[derive(Debug, Clone, PartialEq)]
+struct Stored {
+    name: String,
+    time: i64,
+    customer: i64,
+    channel: String,
+    source: String,
+    medium: String,
+    campaign: String,
+    page: String,
+    revenue_minor: i64,
+    properties: Value,
+}
+
+fn stored(app: &App, business: &Business) -> Vec<Stored> {
+    let t = app.store().load_events(business.id, EventColumns { properties: true }).unwrap();
+    let props = t.properties.as_ref().unwrap();
+    let mut rows: Vec<Stored> = (0..t.len())
+        .map(|i| Stored {
+            name: t.string(t.name[i]).to_string(),
+            time: t.time[i],
+            customer: t.customer[i].0,
+            channel: t.string(t.channel[i]).to_string(),
+            source: t.string(t.source[i]).to_string(),
+            medium: t.string(t.medium[i]).to_string(),
+            campaign: t.string(t.campaign[i]).to_string(),
+            page: t.string(t.page[i]).to_string(),
+            revenue_minor: t.revenue_minor[i],
+            properties: props[i].as_deref().map_or(Value::Null, |p| serde_json::from_str(p).unwrap()),
+        })
+        .collect();
+    rows.sort_by_key(|r| (r.time, r.name.clone()));
+    rows
+}
+
+/// Any request through a router, with the whole answer.
+async fn send_raw(router: &Router, method: &str, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> axum::response::Response {
+    let mut request = Request::builder().method(method).uri(path);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    router.clone().oneshot(request.body(Body::from(body)).unwrap()).await.unwrap()
+}
+
+async fn json_of(response: axum::response::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_write_key_over_its_rate_gets_429_with_retry_after_and_other_keys_do_not() {
+    let mut app = App::in_memory().unwrap();
+    let business = app.business(None).unwrap();
+    let (key, other) = (generate_write_key(), generate_write_key());
+    app.create_write_key(&business, "site", &hash_write_key(&key)).unwrap();
+    app.create_write_key(&business, "app", &hash_write_key(&other)).unwrap();
+    let (tracker, writer) = Writer::start(app);
+    // Two requests at once, then one every thousand seconds: the third request is over the
+    // limit however slowly this test runs.
+    let router = tracking_router_with(tracker.clone(), TrackingOptions { rate_per_second: 0.001, burst: 2.0 });
+    let body = |id: &str| serde_json::to_vec(&json!({"userId": "u", "event": "e", "messageId": id})).unwrap();
+    let auth = basic(&key);
+    for id in ["1", "2"] {
+        let answer = json_of(send_raw(&router, "POST", "/v1/track", &[("authorization", &auth)], body(id)).await).await;
+        assert_eq!(outcome(&answer), OK);
+    }
+    let refused = send_raw(&router, "POST", "/v1/track", &[("authorization", &auth)], body("3")).await;
+    let retry_after: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((999..=1000).contains(&retry_after), "{retry_after}");
+    assert_eq!(refused.headers()["access-control-allow-origin"], "*");
+    assert_eq!(outcome(&json_of(refused).await), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
+    // Another key has its own bucket; a wrong key is still a 401, not a 429.
+    let answer = json_of(send_raw(&router, "POST", "/v1/track", &[("authorization", &basic(&other))], body("4")).await).await;
+    assert_eq!(outcome(&answer), OK);
+    let answer = json_of(send_raw(&router, "POST", "/v1/track", &[("authorization", &basic("nope"))], body("5")).await).await;
+    assert_eq!(outcome(&answer), (StatusCode::UNAUTHORIZED, Some("invalid_write_key")));
+    drop(router);
+    drop(tracker);
+    let app = writer.join().unwrap();
+    assert_eq!(events(&app, &business).len(), 3, "the refused request stored nothing");
+}
+
+#[tokio::test]
+async fn v1_paths_answer_cors_preflights_and_serve_the_snippet() {
+    let h = harness();
+    let preflight = send_raw(
+        &h.router,
+        "OPTIONS",
+        "/v1/batch",
+        &[("origin", "https://shop.example"), ("access-control-request-method", "POST"), ("access-control-request-headers", "content-type")],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    assert!(preflight.headers()["access-control-allow-methods"].to_str().unwrap().contains("POST"));
+    assert!(preflight.headers()["access-control-allow-headers"].to_str().unwrap().to_lowercase().contains("content-type"));
+    // The answer itself is readable from another origin too, success or error.
+    let body = serde_json::to_vec(&json!({"writeKey": h.key, "batch": [{"type": "track", "event": "x", "anonymousId": "a"}]})).unwrap();
+    let answer = send_raw(&h.router, "POST", "/v1/batch", &[("content-type", "text/plain")], body).await;
+    assert_eq!(answer.headers()["access-control-allow-origin"], "*");
+    assert_eq!(json_of(answer).await, (StatusCode::OK, json!({"success": true})));
+    let refused = send_raw(&h.router, "POST", "/v1/batch", &[], b"{}".to_vec()).await;
+    assert_eq!(refused.headers()["access-control-allow-origin"], "*");
+
+    let snippet = send_raw(&h.router, "GET", "/t.js", &[], Vec::new()).await;
+    assert_eq!(snippet.status(), StatusCode::OK);
+    assert!(snippet.headers()["content-type"].to_str().unwrap().starts_with("application/javascript"));
+    let text = axum::body::to_bytes(snippet.into_body(), 1 << 20).await.unwrap();
+    assert!(text.len() < 16 * 1024, "a few KB, not {}", text.len());
+    let text = String::from_utf8(text.to_vec()).unwrap();
+    for needle in ["init", "identify", "track", "sendBeacon", "/v1/batch", "utm_source", "localStorage", "document.cookie"] {
+        assert!(text.contains(needle), "the snippet lacks {needle}");
+    }
+    h.finish();
+}
+
+#[tokio::test]
+async fn the_email_pixel_records_an_open_and_answers_an_uncached_gif() {
+    let h = harness();
+    // The customer exists from a purchase under their id; the pixel names them by id and email.
+    assert_eq!(outcome(&h.post("/v1/track", &json!({"userId": "c9", "event": "Order Completed", "timestamp": "2026-01-01T00:00:00Z"})).await), OK);
+    let path = format!("/v1/pixel?wk={}&uid=c9&email=ann%40example.com&campaign=spring+sale&source=newsletter&mid=m-1&issue=12", h.key);
+    for _ in 0..2 {
+        let answer = send_raw(&h.router, "GET", &path, &[], Vec::new()).await;
+        assert_eq!(answer.status(), StatusCode::OK);
+        assert_eq!(answer.headers()["content-type"], "image/gif");
+        assert!(answer.headers()["cache-control"].to_str().unwrap().contains("no-store"));
+        let gif = axum::body::to_bytes(answer.into_body(), 1024).await.unwrap();
+        assert_eq!((&gif[..6], gif.len()), (&b"GIF89a"[..], 43));
+    }
+    let other = format!("/v1/pixel?wk={}&e=email_click&email=bo%40example.com&campaign=spring", h.key);
+    assert_eq!(send_raw(&h.router, "GET", &other, &[], Vec::new()).await.status(), StatusCode::OK);
+    let nobody = format!("/v1/pixel?wk={}&campaign=spring", h.key);
+    assert_eq!(outcome(&json_of(send_raw(&h.router, "GET", &nobody, &[], Vec::new()).await).await), (StatusCode::BAD_REQUEST, Some("missing_identity")));
+    let bad_key = "/v1/pixel?wk=nope&uid=c9";
+    assert_eq!(outcome(&json_of(send_raw(&h.router, "GET", bad_key, &[], Vec::new()).await).await), (StatusCode::UNAUTHORIZED, Some("invalid_write_key")));
+    let (app, business) = h.finish();
+    let rows = stored(&app, &business);
+    let opens: Vec<&Stored> = rows.iter().filter(|r| r.name == "email_open").collect();
+    assert_eq!(opens.len(), 1, "the same message id twice is one open: {rows:?}");
+    let open = opens[0];
+    assert_eq!((open.channel.as_str(), open.medium.as_str(), open.campaign.as_str(), open.source.as_str()), ("Email", "email", "spring sale", "newsletter"));
+    assert_eq!(open.properties["issue"], json!("12"));
+    assert_eq!(open.customer, rows.iter().find(|r| r.name == "Order Completed").unwrap().customer, "the open joins the buyer");
+    assert!(rows.iter().any(|r| r.name == "email_click" && r.channel == "Email"));
+    let customer = app.store().customer(trailmap_model::CustomerId(open.customer)).unwrap();
+    assert_eq!(customer.email.as_deref(), Some("ann@example.com"));
+}
+
+#[tokio::test]
+async fn offline_touchpoints_join_customers_by_email_or_id() {
+    let h = harness();
+    // A web visitor who identified with an email, and a customer known by id only.
+    let identify = json!({"anonymousId": "v1", "traits": {"email": "Kim@Example.com"}, "timestamp": "2026-02-01T10:00:00Z"});
+    assert_eq!(outcome(&h.post("/v1/identify", &identify).await), OK);
+    assert_eq!(outcome(&h.post("/v1/track", &json!({"userId": "pos-77", "event": "Signed Up", "timestamp": "2026-02-01T11:00:00Z"})).await), OK);
+    for body in [
+        json!({"email": "kim@example.com", "touchpoint": "phone", "timestamp": "2026-02-02T09:00:00Z", "properties": {"topic": "catering"}}),
+        json!({"email": "KIM@example.com", "touchpoint": "visit", "timestamp": "2026-02-03T09:00:00Z", "messageId": "v-1"}),
+        json!({"email": "KIM@example.com", "touchpoint": "visit", "timestamp": "2026-02-03T09:00:00Z", "messageId": "v-1"}),
+        json!({"userId": "pos-77", "touchpoint": "till", "timestamp": "2026-02-04T09:00:00Z", "properties": {"revenue": "4.50"}}),
+        json!({"userId": 88, "touchpoint": "Market Stall", "timestamp": "2026-02-05T09:00:00Z"}),
+    ] {
+        assert_eq!(outcome(&h.post("/v1/offline", &body).await), OK, "{body}");
+    }
+    for (body, code) in [
+        (json!({"email": "kim@example.com"}), "invalid_input"),
+        (json!({"touchpoint": "phone"}), "missing_identity"),
+        (json!({"email": "kim@example.com", "touchpoint": "phone", "timestamp": "yesterday"}), "bad_timestamp"),
+        (json!({"email": "kim@example.com", "touchpoint": "phone", "properties": [1]}), "invalid_input"),
+        (json!({"email": 5, "touchpoint": "phone"}), "invalid_input"),
+    ] {
+        assert_eq!(outcome(&h.post("/v1/offline", &body).await), (StatusCode::BAD_REQUEST, Some(code)), "{body}");
+    }
+    let unauthorized = h.send("/v1/offline", &[], serde_json::to_vec(&json!({"email": "a@b.c", "touchpoint": "till"})).unwrap()).await;
+    assert_eq!(outcome(&unauthorized), (StatusCode::UNAUTHORIZED, Some("invalid_write_key")));
+    let (app, business) = h.finish();
+    let rows = stored(&app, &business);
+    let names: Vec<(&str, &str, &str)> = rows.iter().map(|r| (r.name.as_str(), r.channel.as_str(), r.medium.as_str())).collect();
+    assert_eq!(
+        names,
+        [
+            ("identify", "", ""),
+            ("Signed Up", "", ""),
+            ("call", "Phone", "phone"),
+            ("store_visit", "In-store", "offline"),
+            ("purchase", "In-store", "offline"),
+            ("market stall", "In-store", "offline"),
+        ]
+    );
+    assert_eq!(rows[2].customer, rows[0].customer, "the call joins the visitor who gave the email");
+    assert_eq!(rows[3].customer, rows[0].customer);
+    assert_eq!(rows[4].customer, rows[1].customer, "the till purchase joins the customer id");
+    assert_eq!(rows[4].revenue_minor, 450);
+    assert_eq!(rows[2].properties["topic"], json!("catering"));
+    assert_eq!(rows[2].properties["touchpoint"], json!("phone"));
+    assert_eq!(app.store().summary(business.id).unwrap().customers, 3);
+}
+
+/// A real server on 127.0.0.1:0 over the harness's router, for clients in other processes.
+async fn listen(router: Router) -> (String, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    (host, stop, server)
+}
+
+/// Whether `node` runs and `browser/node_modules` holds `package`; when not, CI must fail (it
+/// installs both, see .ci/run) and a developer's run says what is missing.
+fn node_with(package: &str) -> Option<std::path::PathBuf> {
+    let browser = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../browser");
+    let ok = std::process::Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success())
+        && browser.join("node_modules").join(package).exists();
+    if !ok {
+        assert!(std::env::var_os("CI").is_none(), "CI must install node and `npm ci --prefix browser` (see .ci/run)");
+        eprintln!("skipped: needs node and `npm ci --prefix browser` ({package})");
+        return None;
+    }
+    Some(browser)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_node_client_works_unchanged() {
+    let Some(browser) = node_with("@segment/analytics-node") else { return };
+    let h = harness();
+    let (host, stop, server) = listen(h.router.clone()).await;
+    let key = h.key.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(browser.join("segment-node.mjs"))
+            .env("TRAILMAP_HOST", &host)
+            .env("TRAILMAP_WRITE_KEY", &key)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "node client: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    let (app, business) = h.finish();
+    let rows = stored(&app, &business);
+    let mut names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Order Completed", "alias", "group", "identify", "page_view", "screen_view"]);
+    assert!(rows.iter().all(|r| r.customer == rows[0].customer), "the anonymous page view, identify and the rest are one customer: {rows:?}");
+    let page = rows.iter().find(|r| r.name == "page_view").unwrap();
+    assert_eq!((page.channel.as_str(), page.campaign.as_str()), ("Email", "autumn"));
+    let order = rows.iter().find(|r| r.name == "Order Completed").unwrap();
+    assert_eq!(order.revenue_minor, 4250);
+    let customer = app.store().customer(trailmap_model::CustomerId(rows[0].customer)).unwrap();
+    assert_eq!(customer.email.as_deref(), Some("node@example.com"));
+    assert_eq!(customer.external_id.as_deref(), Some("node-user"));
+    assert_eq!(customer.name.as_deref(), Some("Node Client"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_snippet_in_a_browser_records_utm_tags_the_referral_code_and_joins_the_visitor_on_identify() {
+    let Some(browser) = node_with("playwright-core") else { return };
+    if !std::path::Path::new("/usr/bin/chromium").exists() && std::env::var_os("CHROMIUM").is_none() {
+        assert!(std::env::var_os("CI").is_none(), "CI must install chromium (see .ci/run)");
+        eprintln!("skipped: needs Chromium at /usr/bin/chromium (or CHROMIUM=path)");
+        return;
+    }
+    let h = harness();
+    let (host, stop, server) = listen(h.router.clone()).await;
+    let key = h.key.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(browser.join("snippet.mjs"))
+            .env("TRAILMAP_HOST", &host)
+            .env("TRAILMAP_WRITE_KEY", &key)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "snippet in chromium: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    let (app, business) = h.finish();
+    let rows = stored(&app, &business);
+    // identify and track come in the same millisecond; the order between them is not the point.
+    let mut names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    names[2..].sort_unstable();
+    assert_eq!(names, ["page_view", "page_view", "Signed Up", "identify"], "{rows:?}");
+    let landing = &rows[0];
+    assert_eq!(
+        (landing.source.as_str(), landing.medium.as_str(), landing.campaign.as_str(), landing.channel.as_str()),
+        ("instagram", "paid_social", "spring", "Paid Social")
+    );
+    assert_eq!(landing.page, "/landing");
+    assert_eq!(landing.properties["referral_code"], json!("ANNA-12"));
+    assert_eq!(landing.properties["title"], json!("Spring coffee"));
+    assert_eq!(landing.properties["device"], json!("desktop"));
+    // The second page keeps the code (the snippet remembers it) and is an internal visit.
+    assert_eq!(rows[1].page, "/signup");
+    assert_eq!(rows[1].properties["referral_code"], json!("ANNA-12"));
+    let signed_up = rows.iter().find(|r| r.name == "Signed Up").unwrap();
+    assert_eq!(signed_up.properties["plan"], json!("weekly beans"));
+    // One customer: the anonymous page views joined the email given at sign-up.
+    assert!(rows.iter().all(|r| r.customer == landing.customer), "{rows:?}");
+    assert_eq!(app.store().summary(business.id).unwrap().customers, 1);
+    let customer = app.store().customer(trailmap_model::CustomerId(landing.customer)).unwrap();
+    assert_eq!(customer.email.as_deref(), Some("kim@example.com"));
+    assert_eq!(customer.name.as_deref(), Some("Kim Park"));
+    assert!(report["anonymousId"].as_str().is_some_and(|a| a.len() >= 32), "{report}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The analysis pages, their exports and their JSON routes, on the demo data: Ann owns both demo
+// businesses; Val is a viewer of the boutique; Oz owns only a business of his own.
+
+struct Analysed {
+    router: Router,
+    tracker: Writer,
+    writer: std::thread::JoinHandle<App>,
+    owner: Actor,
+    viewer: Actor,
+    outsider: Actor,
+    shop: Business,
+    cafe: Business,
+}
+
+fn analysed() -> Analysed {
+    let mut app = App::in_memory().unwrap();
+    app.demo(&trailmap_app::DemoOptions { customers: 600, seed: 5 }).unwrap();
+    let now = Timestamp::from_millis(wall_clock());
+    let owner = actor(&mut app, "ann@example.com", "Ann Analyst", now);
+    let viewer = actor(&mut app, "val@example.com", "Val Viewer", now);
+    let outsider = actor(&mut app, "oz@example.com", "Oz Outsider", now);
+    let businesses = app.businesses().unwrap();
+    let find = |name: &str| businesses.iter().find(|b| b.name == name).unwrap().clone();
+    let (cafe, shop) = (find("Bean There Coffee"), find("Thread & Needle"));
+    app.set_member(shop.id, owner.user.id, Role::Owner).unwrap();
+    app.set_member(cafe.id, owner.user.id, Role::Owner).unwrap();
+    app.set_member(shop.id, viewer.user.id, Role::Viewer).unwrap();
+    app.create_business_owned(outsider.user.id, "Oz Goods", "USD", "UTC").unwrap();
+    let (tracker, writer) = Writer::start(app);
+    let router = router(ServerState::new(tracker.clone(), ":memory:".into()));
+    Analysed { router, tracker, writer, owner, viewer, outsider, shop, cafe }
+}
+
+impl Analysed {
+    fn finish(self) -> App {
+        drop(self.router);
+        drop(self.tracker);
+        self.writer.join().unwrap()
+    }
+}
+
+const ANALYSES: [(&str, &str); 5] =
+    [("funnel", "Funnel"), ("flows", "Flows"), ("attribution", "Attribution"), ("retention", "Retention"), ("clv", "Customer value")];
+
+#[tokio::test]
+async fn analysis_pages_draw_their_chart_and_table_and_export_svg_png_and_csv() {
+    let w = analysed();
+    let index = page(&w.router, Some(&w.viewer), "GET", &format!("/b/{}/analysis/", w.shop.id), &[]).await;
+    assert_eq!(index.status, StatusCode::OK);
+    for (slug, title) in ANALYSES {
+        assert!(index.text.contains(&format!("href=\"/b/{}/analysis/{slug}\"", w.shop.id)), "index lacks {slug}");
+        for business in [&w.shop, &w.cafe] {
+            let base = format!("/b/{}/analysis/{slug}", business.id);
+            let reply = page(&w.router, Some(&w.owner), "GET", &base, &[]).await;
+            assert_eq!(reply.status, StatusCode::OK, "{base}: {}", reply.text);
+            assert!(reply.text.contains(&format!("<h1>{title}</h1>")), "{base}");
+            assert!(reply.text.contains("<svg"), "{base}");
+            assert!(reply.text.contains("data-testid=\"analysis-table\""), "{base}");
+            assert!(reply.text.contains("n = "), "{base}: every page states its n");
+            assert!(reply.text.contains(&format!("{base}?format=png")), "{base}: export links");
+            // Numbers open the customers behind them, by id.
+            assert!(reply.text.contains(&format!("/b/{}/customers?ids=", business.id)), "{base}");
+            let svg = call(&w.router, "GET", &format!("{base}?format=svg"), &[session_cookie(&w.owner.token)], vec![]).await;
+            assert_eq!(svg.headers["content-type"], "image/svg+xml", "{base}");
+            assert!(svg.text.starts_with("<svg"), "{base}");
+            assert!(svg.headers["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\""), "{base}");
+            let csv = call(&w.router, "GET", &format!("{base}?format=csv"), &[session_cookie(&w.owner.token)], vec![]).await;
+            assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"), "{base}");
+            assert!(csv.headers["content-disposition"].to_str().unwrap().contains(&format!("{slug}-{}.csv", business.id)), "{base}");
+            assert!(csv.text.lines().count() > 1, "{base}: {}", csv.text);
+        }
+    }
+    let csv = call(&w.router, "GET", &format!("/b/{}/analysis/funnel?format=csv", w.shop.id), &[session_cookie(&w.owner.token)], vec![]).await;
+    assert_eq!(csv.text.lines().next(), Some("breakdown,n entered,step,customers,of step 1,of previous,dropped,median time"));
+    assert!(csv.text.lines().nth(1).unwrap().starts_with("All customers,"), "{}", csv.text);
+    // The PNG, drawn at twice the size; kept in /tmp to look at.
+    let url = format!("/b/{}/analysis/funnel?format=png", w.shop.id);
+    let request = Request::builder().uri(&url).header("cookie", format!("trailmap_session={}", w.owner.token)).body(Body::empty()).unwrap();
+    let response = w.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.headers()["content-type"], "image/png");
+    let png = axum::body::to_bytes(response.into_body(), 1 << 24).await.unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    std::fs::write(std::env::temp_dir().join("trailmap-analysis-funnel.png"), &png).unwrap();
+    let request = Request::builder()
+        .uri(format!("/b/{}/analysis/flows?format=png", w.shop.id))
+        .header("cookie", format!("trailmap_session={}", w.owner.token))
+        .body(Body::empty())
+        .unwrap();
+    let png = axum::body::to_bytes(w.router.clone().oneshot(request).await.unwrap().into_body(), 1 << 24).await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    std::fs::write(std::env::temp_dir().join("trailmap-analysis-flows.png"), &png).unwrap();
+    // The form keeps what was asked: a breakdown adds one block of rows per value.
+    let reply = page(&w.router, Some(&w.owner), "GET", &format!("/b/{}/analysis/funnel?steps=product_view,purchase&breakdown=first-channel", w.shop.id), &[]).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.text.contains("value=\"product_view,purchase\""));
+    std::fs::write(std::env::temp_dir().join("trailmap-analysis-funnel.html"), &reply.text).unwrap();
+    assert!(reply.text.contains("<td>Paid Social</td>") || reply.text.contains("<td>Organic Search</td>"), "breakdown rows");
+}
+
+#[tokio::test]
+async fn analysis_json_answers_the_apps_numbers() {
+    let w = analysed();
+    let get = |path: String| {
+        let router = w.router.clone();
+        let owner = w.owner.clone();
+        async move {
+            let reply = api(&router, Some(&owner), "GET", &path, None).await;
+            assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text);
+            reply.json()
+        }
+    };
+    let shop = w.shop.id;
+    let funnel = get(format!("/api/businesses/{shop}/analysis/funnel")).await;
+    let narrow = get(format!("/api/businesses/{shop}/analysis/funnel?steps=add_to_cart,purchase&window=3d&mode=strict")).await;
+    let flows = get(format!("/api/businesses/{shop}/analysis/flows?top=10")).await;
+    let attribution = get(format!("/api/businesses/{shop}/analysis/attribution?model=markov&lookback=14d")).await;
+    let retention = get(format!("/api/businesses/{}/analysis/retention?period=week", w.cafe.id)).await;
+    let clv = get(format!("/api/businesses/{shop}/analysis/clv")).await;
+    assert_eq!((funnel["business_id"].as_i64(), funnel["analysis"].as_str()), (Some(shop.0), Some("funnel")));
+    let (shop_business, cafe_business) = (w.shop.clone(), w.cafe.clone());
+    let app = w.finish();
+
+    let steps: Vec<String> = ["page_view", "product_view", "add_to_cart", "checkout_started", "purchase"].map(String::from).to_vec();
+    let direct = app.funnel(&shop_business, &App::funnel_request(steps.clone())).unwrap();
+    assert_eq!(funnel["report"]["steps"], json!(steps));
+    let overall = &funnel["report"]["report"]["overall"];
+    assert_eq!(overall["entered"].as_u64(), Some(direct.report.overall.entered as u64));
+    assert!(direct.report.overall.entered > 100, "the demo shop has visitors");
+    for (k, step) in direct.report.overall.steps.iter().enumerate() {
+        assert_eq!(overall["steps"][k]["reached"].as_u64(), Some(step.reached as u64), "step {k}");
+        assert_eq!(overall["steps"][k]["customers"].as_array().unwrap().len(), step.reached, "step {k}: n and ids agree");
+    }
+    assert!(funnel["report"]["report"].get("outcomes").is_none(), "per-customer outcomes are left out");
+
+    let mut request = App::funnel_request(vec!["add_to_cart".into(), "purchase".into()]);
+    request.window_ms = 3 * Timestamp::MS_PER_DAY;
+    request.mode = "strict".parse().unwrap();
+    let direct = app.funnel(&shop_business, &request).unwrap();
+    assert_eq!(narrow["report"]["report"]["window_ms"].as_i64(), Some(3 * Timestamp::MS_PER_DAY));
+    assert_eq!(narrow["report"]["report"]["overall"]["steps"][1]["reached"].as_u64(), direct.report.overall.steps.get(1).map(|s| s.reached as u64));
+
+    let mut options = App::paths_options();
+    options.top_edges = 10;
+    options.max_steps = 6;
+    let direct = app.paths(&shop_business, &options).unwrap();
+    assert_eq!(flows["report"]["paths"].as_u64(), Some(direct.paths as u64));
+    assert_eq!(flows["report"]["edges"].as_array().unwrap().len(), direct.edges.len());
+    assert_eq!(flows["report"]["edges"][0]["paths"].as_u64(), direct.edges.first().map(|e| e.paths as u64));
+
+    let mut request = App::attribution_request();
+    request.model = "markov".into();
+    request.lookback = "14d".into();
+    let direct = app.attribution(&shop_business, &request).unwrap();
+    let a = &attribution["report"]["attribution"];
+    assert_eq!(a["conversions"].as_u64(), Some(direct.attribution.conversions));
+    assert_eq!(a["models"].as_array().unwrap().len(), 1);
+    for (k, credit) in direct.attribution.models[0].credits.iter().enumerate() {
+        assert_eq!(a["models"][0]["credits"][k]["channel"].as_str(), Some(credit.channel.as_str()));
+        assert!((a["models"][0]["credits"][k]["conversions"].as_f64().unwrap() - credit.conversions).abs() < 1e-9);
+        assert_eq!(a["models"][0]["credits"][k]["customers"].as_u64(), Some(credit.customers), "n of {}", credit.channel);
+    }
+
+    let direct = app.retention(&cafe_business, "week".parse().unwrap()).unwrap();
+    assert_eq!(retention["report"]["purchasers"].as_u64(), Some(direct.purchasers as u64));
+    assert_eq!(retention["report"]["cohorts"].as_array().unwrap().len(), direct.cohorts.len());
+    assert_eq!(retention["report"]["cohorts"][0]["n"].as_u64(), direct.cohorts.first().map(|c| c.customers.len() as u64));
+
+    let direct = app.clv(&shop_business, &app.clv_request()).unwrap();
+    assert_eq!(clv["report"]["customers"].as_u64(), Some(direct.customers.len() as u64));
+    for (k, group) in direct.groups.iter().enumerate() {
+        assert_eq!(clv["report"]["groups"][k]["group"].as_str(), Some(group.group.as_str()));
+        assert_eq!(clv["report"]["groups"][k]["customers"].as_u64(), Some(group.customers as u64));
+        assert!((clv["report"]["groups"][k]["historical"]["mean"].as_f64().unwrap() - group.historical.mean).abs() < 1e-9);
+    }
+}
+
+#[tokio::test]
+async fn analysis_bad_parameters_are_400s_naming_them_and_other_businesses_are_404s() {
+    let w = analysed();
+    let shop = w.shop.id;
+    let cases = [
+        ("funnel?window=soon", "window:"),
+        ("funnel?window=0d", "window:"),
+        ("funnel?mode=sideways", "mode:"),
+        ("funnel?steps=,", "steps:"),
+        ("funnel?steps=page_view,no_such_event", "step 2"),
+        ("funnel?breakdown=colour", "breakdown"),
+        ("flows?by=mood", "by:"),
+        ("flows?top=0", "top:"),
+        ("flows?from=a&to=b", "to:"),
+        ("attribution?model=magic", "model:"),
+        ("attribution?lookback=forever", "lookback:"),
+        ("retention?period=year", "period:"),
+        ("clv?by=star_sign", "by:"),
+        ("clv?horizon=-1", "horizon:"),
+    ];
+    for (query, names) in cases {
+        let reply = api(&w.router, Some(&w.owner), "GET", &format!("/api/businesses/{shop}/analysis/{query}"), None).await;
+        assert_eq!((reply.status, reply.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"), "{query}: {}", reply.text);
+        let message = reply.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(message.contains(names), "{query}: {message}");
+        // The page shows the form again with the error, with the same status and code.
+        let reply = page(&w.router, Some(&w.owner), "GET", &format!("/b/{shop}/analysis/{query}"), &[]).await;
+        assert_eq!((reply.status, reply.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"), "page {query}");
+        assert!(reply.text.contains("<form method=\"get\""), "page {query}");
+    }
+    let reply = page(&w.router, Some(&w.owner), "GET", &format!("/b/{shop}/analysis/funnel?format=gif"), &[]).await;
+    assert_eq!((reply.status, reply.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+    for (slug, _) in ANALYSES {
+        // Oz belongs to another business: the shop does not exist for him, page, export or API.
+        for path in [format!("/b/{shop}/analysis/{slug}"), format!("/b/{shop}/analysis/{slug}?format=csv")] {
+            let reply = page(&w.router, Some(&w.outsider), "GET", &path, &[]).await;
+            assert_eq!((reply.status, reply.code().as_str()), (StatusCode::NOT_FOUND, "not_found"), "{path}");
+        }
+        let path = format!("/api/businesses/{shop}/analysis/{slug}");
+        let reply = api(&w.router, Some(&w.outsider), "GET", &path, None).await;
+        assert_eq!((reply.status, reply.code().as_str()), (StatusCode::NOT_FOUND, "not_found"), "{path}");
+        // A viewer reads.
+        assert_eq!(api(&w.router, Some(&w.viewer), "GET", &path, None).await.status, StatusCode::OK, "{path}");
+        // The café is not Val's business.
+        let path = format!("/api/businesses/{}/analysis/{slug}", w.cafe.id);
+        assert_eq!(api(&w.router, Some(&w.viewer), "GET", &path, None).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    w.finish();
+}

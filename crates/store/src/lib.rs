@@ -7,11 +7,13 @@
 //! That is how an import lands whole or not at all. A write that returned is on disk: the store
 //! runs SQLite with `synchronous = FULL`.
 
+mod accounts;
 mod schema;
 mod segment;
 mod sqlite;
 mod writer;
 
+pub use accounts::{AccountStore, NewInvitation, StoredSession};
 pub use segment::SEGMENT_ROWS;
 pub use sqlite::SqliteStore;
 
@@ -37,6 +39,9 @@ pub enum StoreError {
     NotFound { what: &'static str, id: i64 },
     #[error("{0}")]
     Invalid(String),
+    /// The write would break a uniqueness rule (a taken email or name, the last owner).
+    #[error("{0}")]
+    Conflict(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -235,4 +235,55 @@ CREATE TABLE tracking_drops (
     count INTEGER NOT NULL,
     PRIMARY KEY (business, reason)
 ) WITHOUT ROWID;
+"#, r#"
+-- Accounts: people who sign in, their role in each business, sessions, invitations and API keys.
+-- Secrets are kept only as hashes: Argon2id for passwords, SHA-256 for random tokens.
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE memberships (
+    user INTEGER NOT NULL REFERENCES users(id),
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    role TEXT NOT NULL CHECK (role IN ('owner', 'editor', 'viewer')),
+    PRIMARY KEY (user, business)
+) WITHOUT ROWID;
+CREATE INDEX memberships_business ON memberships(business);
+
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user INTEGER NOT NULL REFERENCES users(id),
+    csrf TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_user ON sessions(user);
+
+CREATE TABLE invitations (
+    token_hash TEXT PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    role TEXT NOT NULL CHECK (role IN ('owner', 'editor', 'viewer')),
+    email TEXT,
+    invited_by INTEGER NOT NULL REFERENCES users(id),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    accepted_at INTEGER,
+    accepted_by INTEGER REFERENCES users(id)
+) WITHOUT ROWID;
+
+CREATE TABLE api_keys (
+    id INTEGER PRIMARY KEY,
+    user INTEGER NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    key_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    last_used INTEGER,
+    revoked_at INTEGER
+);
+CREATE INDEX api_keys_user ON api_keys(user);
 "#];

@@ -8,7 +8,7 @@
 //! Times are stored as deltas from the previous row, which compress to almost nothing.
 
 use crate::StoreError;
-use lz4_flex::block::{compress_prepend_size, decompress_size_prepended};
+use lz4_flex::block::{compress_prepend_size, decompress_into, uncompressed_size};
 
 /// Rows per segment: big enough for fast sequential loads, small enough to build in memory.
 pub const SEGMENT_ROWS: usize = 1 << 16;
@@ -121,6 +121,16 @@ pub struct DecodedSegment {
     pub properties: Option<Vec<Option<Box<str>>>>,
 }
 
+/// Which columns [`decode_into`] decodes: time and identity always; a text column by its
+/// position in [`TEXT_COLUMNS`] order; the rest by flag. A column not selected is skipped without
+/// decompressing it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ColumnSelection {
+    pub text: [bool; TEXT_COLUMNS],
+    pub revenue: bool,
+    pub properties: bool,
+}
+
 struct Cursor<'a> {
     bytes: &'a [u8],
     segment: i64,
@@ -141,14 +151,28 @@ impl<'a> Cursor<'a> {
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
-    fn block(&mut self, rows: usize, width: usize) -> Result<Vec<u8>, StoreError> {
+    /// Decompresses the next block into `scratch` (reused between blocks so a load allocates
+    /// once per column, not once per block) and returns it.
+    fn block<'s>(&mut self, rows: usize, width: usize, scratch: &'s mut Vec<u8>) -> Result<&'s [u8], StoreError> {
         let len = self.u32()? as usize;
-        let raw = decompress_size_prepended(self.take(len)?)
-            .map_err(|e| corrupt(self.segment, &format!("bad block: {e}")))?;
-        if width > 0 && raw.len() != rows * width {
+        let compressed = self.take(len)?;
+        let (size, body) =
+            uncompressed_size(compressed).map_err(|e| corrupt(self.segment, &format!("bad block: {e}")))?;
+        if width > 0 && size != rows * width {
             return Err(corrupt(self.segment, "column length does not match the row count"));
         }
-        Ok(raw)
+        scratch.clear();
+        scratch.resize(size, 0);
+        let written = decompress_into(body, scratch).map_err(|e| corrupt(self.segment, &format!("bad block: {e}")))?;
+        if written != size {
+            return Err(corrupt(self.segment, "block shorter than its stated size"));
+        }
+        Ok(scratch)
+    }
+
+    fn skip_block(&mut self) -> Result<(), StoreError> {
+        let len = self.u32()? as usize;
+        self.take(len).map(|_| ())
     }
 }
 
@@ -156,13 +180,36 @@ fn corrupt(segment: i64, why: &str) -> StoreError {
     StoreError::Corrupt(format!("event segment {segment}: {why}"))
 }
 
-fn read_i64s(raw: &[u8]) -> Vec<i64> {
-    raw.chunks_exact(8)
-        .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-        .collect()
+fn extend_i64s(out: &mut Vec<i64>, raw: &[u8]) {
+    out.extend(raw.chunks_exact(8).map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])));
 }
 
+fn extend_u32s(out: &mut Vec<u32>, raw: &[u8]) {
+    out.extend(raw.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])));
+}
+
+/// Decodes every column of a segment, the properties only when asked for.
+#[cfg(test)]
 pub fn decode(segment: i64, bytes: &[u8], with_properties: bool) -> Result<DecodedSegment, StoreError> {
+    let mut out = DecodedSegment::default();
+    let selection = ColumnSelection { text: [true; TEXT_COLUMNS], revenue: true, properties: with_properties };
+    if with_properties {
+        out.properties = Some(Vec::new());
+    }
+    decode_into(segment, bytes, &selection, &mut out, &mut Vec::new())?;
+    Ok(out)
+}
+
+/// Decodes the selected columns of a segment and appends them to `out`'s vectors (the
+/// properties to `out.properties` when it is `Some`); returns the segment's row count. On an error
+/// `out` may hold part of the segment.
+pub fn decode_into(
+    segment: i64,
+    bytes: &[u8],
+    selection: &ColumnSelection,
+    out: &mut DecodedSegment,
+    scratch: &mut Vec<u8>,
+) -> Result<usize, StoreError> {
     let mut cursor = Cursor { bytes, segment };
     if cursor.take(4)? != MAGIC {
         return Err(corrupt(segment, "unknown format"));
@@ -172,31 +219,33 @@ pub fn decode(segment: i64, bytes: &[u8], with_properties: bool) -> Result<Decod
     if columns != 4 + TEXT_COLUMNS {
         return Err(corrupt(segment, "unexpected column count"));
     }
-    let mut out = DecodedSegment::default();
     let mut time = 0i64;
-    out.time = read_i64s(&cursor.block(rows, 8)?)
-        .into_iter()
-        .map(|delta| {
-            time = time.wrapping_add(delta);
-            time
-        })
-        .collect();
-    out.identity = read_i64s(&cursor.block(rows, 8)?);
-    for column in out.text.iter_mut() {
-        *column = cursor
-            .block(rows, 4)?
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
+    out.time.extend(cursor.block(rows, 8, scratch)?.chunks_exact(8).map(|c| {
+        time = time.wrapping_add(i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+        time
+    }));
+    extend_i64s(&mut out.identity, cursor.block(rows, 8, scratch)?);
+    for (column, wanted) in out.text.iter_mut().zip(selection.text) {
+        if wanted {
+            extend_u32s(column, cursor.block(rows, 4, scratch)?);
+        } else {
+            cursor.skip_block()?;
+        }
     }
-    out.revenue = read_i64s(&cursor.block(rows, 8)?);
-    if with_properties {
-        let raw = cursor.block(rows, 0)?;
+    if selection.revenue {
+        extend_i64s(&mut out.revenue, cursor.block(rows, 8, scratch)?);
+    } else {
+        cursor.skip_block()?;
+    }
+    if selection.properties
+        && let Some(properties) = out.properties.as_mut()
+    {
+        let raw = cursor.block(rows, 0, scratch)?;
         if raw.len() < rows * 4 {
             return Err(corrupt(segment, "properties column too short"));
         }
         let (lengths, mut text) = raw.split_at(rows * 4);
-        let mut properties = Vec::with_capacity(rows);
+        properties.reserve(rows);
         for c in lengths.chunks_exact(4) {
             let len = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as usize;
             if text.len() < len {
@@ -214,9 +263,8 @@ pub fn decode(segment: i64, bytes: &[u8], with_properties: bool) -> Result<Decod
                 )
             });
         }
-        out.properties = Some(properties);
     }
-    Ok(out)
+    Ok(rows)
 }
 
 pub fn decode_keys(segment: i64, bytes: &[u8]) -> Result<impl Iterator<Item = u128> + '_, StoreError> {
@@ -261,6 +309,19 @@ mod tests {
         let keys: Vec<u128> = decode_keys(1, &keys).unwrap().collect();
         assert_eq!(keys[3], 3 * 7919);
         assert!(decode(1, &columns, false).unwrap().properties.is_none());
+
+        // A selection decodes only its columns and appends to what the buffer holds.
+        let mut text = [false; TEXT_COLUMNS];
+        text[6] = true;
+        let selection = ColumnSelection { text, revenue: false, properties: false };
+        let mut out = DecodedSegment::default();
+        let mut scratch = Vec::new();
+        assert_eq!(decode_into(1, &columns, &selection, &mut out, &mut scratch).unwrap(), 1000);
+        assert_eq!(decode_into(1, &columns, &selection, &mut out, &mut scratch).unwrap(), 1000);
+        assert_eq!((out.time.len(), out.identity.len(), out.text[6].len()), (2000, 2000, 2000));
+        assert_eq!(out.time[1005], decoded.time[5]);
+        assert_eq!(out.text[6][1999], 999);
+        assert!(out.text[0].is_empty() && out.revenue.is_empty() && out.properties.is_none());
     }
 
     #[test]

@@ -455,3 +455,23 @@ fn the_key_cache_survives_writes_forgets_rollbacks_and_notices_other_connections
     assert_eq!(add(&mut store, 3).events_duplicate, 1, "a commit by another connection invalidates the cache");
     assert_eq!(store.load_events(b, EventColumns::default()).unwrap().len(), 3);
 }
+
+#[test]
+fn a_selected_load_equals_the_full_load_in_its_columns_and_leaves_the_rest_empty() {
+    let mut store = SqliteStore::in_memory().unwrap();
+    let b = new_business(&mut store, "Boutique");
+    store
+        .write::<StoreError>(&mut |w| {
+            for i in 0..100 {
+                w.add_event(b, &event(if i % 3 == 0 { "page_view" } else { "purchase" }, i, anon(&format!("c{}", i % 7)), vec![]))?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let full = store.load_events(b, EventColumns { properties: true }).unwrap();
+    let selection = trailmap_model::EventSelection::NONE.with(&trailmap_model::EventField::Name);
+    let some = store.load_selected_events(b, selection).unwrap();
+    assert_eq!((some.customer.clone(), some.time.clone(), some.name.clone()), (full.customer.clone(), full.time.clone(), full.name.clone()));
+    assert!(some.channel.is_empty() && some.currency.is_empty() && some.revenue_minor.is_empty() && some.properties.is_none());
+    assert_eq!(store.load_selected_events(b, EventColumns { properties: true }.into()).unwrap(), full);
+}

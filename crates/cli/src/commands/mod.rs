@@ -9,3 +9,5 @@ pub mod retention;
 pub mod segments;
 pub mod serve;
 pub mod source;
+pub mod track;
+pub mod user;

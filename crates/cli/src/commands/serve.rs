@@ -1,28 +1,63 @@
-//! `trailmap serve`: runs the Segment-compatible tracking API (the web app will join it) until
-//! Ctrl-C or SIGTERM. Logs go to stderr; the first line names the address it listens on.
+//! `trailmap serve`: runs the web app, the JSON API under /api and the Segment-compatible tracking
+//! API until Ctrl-C or SIGTERM. Settings come from flags, then `TRAILMAP_*` environment variables,
+//! then the optional `--config FILE` (TOML with the same keys: port, bind, secure-cookies), then
+//! defaults. Logs go to stderr, one line per request.
 
-use std::net::SocketAddr;
+use anyhow::Context;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use trailmap_app::App;
+use trailmap_server::{FileConfig, GivenConfig, ServerConfig};
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// The address and port to listen on (port 0 picks a free one).
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
-    listen: SocketAddr,
+    /// The port to listen on (0 picks a free one). Default 8080.
+    #[arg(long, env = "TRAILMAP_PORT")]
+    port: Option<u16>,
+    /// The address to listen on. Default 127.0.0.1; 0.0.0.0 for every interface.
+    #[arg(long, env = "TRAILMAP_BIND", value_name = "ADDR")]
+    bind: Option<IpAddr>,
+    /// The address and port together (older form of --bind and --port).
+    #[arg(long, value_name = "ADDR:PORT", conflicts_with_all = ["port", "bind"])]
+    listen: Option<SocketAddr>,
+    /// A TOML file with port, bind and secure-cookies; flags and environment variables win over it.
+    #[arg(long, env = "TRAILMAP_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Mark cookies Secure (sent only over HTTPS): on by default unless listening on loopback.
+    /// `--secure-cookies=false` turns it off, e.g. on a private network without HTTPS.
+    #[arg(long, env = "TRAILMAP_SECURE_COOKIES", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    secure_cookies: Option<bool>,
+}
+
+impl ServeArgs {
+    /// The settings the server runs with.
+    pub fn resolve(&self) -> anyhow::Result<ServerConfig> {
+        let file = match &self.config {
+            Some(path) => FileConfig::load(path)?,
+            None => FileConfig::default(),
+        };
+        let given = GivenConfig {
+            port: self.port.or(self.listen.map(|l| l.port())),
+            bind: self.bind.or(self.listen.map(|l| l.ip())),
+            secure_cookies: self.secure_cookies,
+        };
+        Ok(ServerConfig::resolve(&given, &file))
+    }
 }
 
 pub fn run(app: App, args: ServeArgs) -> anyhow::Result<()> {
-    let mut keys = 0;
-    for business in app.businesses()? {
-        keys += app.write_keys(&business)?.len();
-    }
-    if keys == 0 {
-        eprintln!("trailmap serve: no write keys yet, so every request will be refused; create one with `trailmap source create NAME`");
+    let config = args.resolve()?;
+    trailmap_server::init_logging();
+    let users = app.user_count()?;
+    if users == 0 {
+        eprintln!("trailmap serve: no account yet; open the address below and create the first one at /setup (or run `trailmap user create`)");
     }
     let db = app.db_path().display().to_string();
-    trailmap_server::serve_blocking(app, args.listen, |addr| {
-        eprintln!("trailmap serve: listening on http://{addr} (store {db}); tracking API at /v1/batch, /v1/track, /v1/page, /v1/screen, /v1/identify, /v1/group, /v1/alias");
-    })?;
+    let secure = if config.secure_cookies { "Secure cookies (HTTPS in front)" } else { "cookies without Secure (plain HTTP)" };
+    trailmap_server::serve_with(app, config, |addr| {
+        eprintln!("trailmap serve: listening on http://{addr} (store {db}; {secure}); web app at /, JSON API at /api (OpenAPI at /api/openapi.json), tracking API at /v1");
+    })
+    .context("running the server")?;
     eprintln!("trailmap serve: stopped; everything acknowledged is in the store");
     Ok(())
 }

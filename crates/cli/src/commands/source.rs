@@ -10,10 +10,13 @@ pub enum SourceCommand {
     /// Create a write key for the business; prints the key once, on the last line.
     Create {
         /// What the key is for ("website", "ios app"), to tell keys apart when listing them.
+        #[arg(default_value = "website")]
         name: String,
     },
     /// List the business's write keys (names and dates; the keys themselves are not kept).
     List,
+    /// Messages the tracking API left out, by reason (bots, malformed messages), most first.
+    Drops,
 }
 
 pub fn run(app: &mut App, business: Option<&str>, command: SourceCommand, format: Format, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -44,6 +47,15 @@ pub fn run(app: &mut App, business: Option<&str>, command: SourceCommand, format
                 .map(|k| vec![k.id.to_string(), k.name.clone(), k.created_at.to_rfc3339()])
                 .collect();
             Output::new(&["id", "name", "created"], rows, &keys)?.with_title(format!("Write keys of {}", business.name)).print(format, out)
+        }
+        SourceCommand::Drops => {
+            let drops = app.tracking_drops(&business)?;
+            let total: u64 = drops.iter().map(|(_, n)| n).sum();
+            let rows = drops.iter().map(|(reason, n)| vec![reason.clone(), n.to_string()]).collect();
+            let json: Vec<_> = drops.iter().map(|(reason, n)| serde_json::json!({ "reason": reason, "count": n })).collect();
+            Output::new(&["reason", "count"], rows, &json)?
+                .with_title(format!("Messages left out by the tracking API for {} (n = {total})", business.name))
+                .print(format, out)
         }
     }
 }

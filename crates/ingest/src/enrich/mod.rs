@@ -2,21 +2,28 @@
 //! [`Enricher::enrich`]:
 //!
 //! 1. [`bot`]: drop events from crawlers, by user agent;
-//! 2. [`utm`]: take source, medium and campaign from the page URL's UTM tags and click ids;
-//! 3. [`referrer`]: when there is still no source, derive one from the referrer;
-//! 4. [`Enricher::channel`]: GA4's default channel grouping.
+//! 2. [`device`]: the device class (desktop, mobile, tablet) from the user agent, as the
+//!    `device` property;
+//! 3. [`referral`]: a referral code in the page URL (`?ref=` or `?referral=`) as the
+//!    `referral_code` property, and medium `referral` when nothing else says where the visit came
+//!    from;
+//! 4. [`utm`]: take source, medium and campaign from the page URL's UTM tags and click ids;
+//! 5. [`referrer`]: when there is still no source, derive one from the referrer;
+//! 6. [`Enricher::channel`]: GA4's default channel grouping.
 //!
 //! They work on the model's [`Event`], not on file rows, so the HTTP tracking API can reuse them.
 
 mod channel;
+mod device;
 
 pub use channel::{ChannelRules, classify};
+pub use device::{DeviceClass, classify as device_class};
 
 use std::fmt;
 use trailmap_model::{Channel, Event};
 
 /// The names of the steps, in the order they run.
-pub const STEPS: [&str; 4] = ["bot", "utm", "referrer", "channel"];
+pub const STEPS: [&str; 6] = ["bot", "device", "referral", "utm", "referrer", "channel"];
 
 /// Why a row was skipped without being an error. The reader counts these
 /// ([`crate::RecordReader::dropped`]).
@@ -54,8 +61,8 @@ impl Enricher {
         Enricher::default()
     }
 
-    /// Runs [`bot`], [`utm`], [`referrer`] and [`Enricher::channel`] on one event. An error means the
-    /// event should be dropped, for the reason given.
+    /// Runs [`bot`], [`device`], [`referral`], [`utm`], [`referrer`] and [`Enricher::channel`] on
+    /// one event. An error means the event should be dropped, for the reason given.
     pub fn enrich(
         &mut self,
         event: &mut Event,
@@ -64,6 +71,8 @@ impl Enricher {
         if let Some(reason) = bot(user_agent) {
             return Err(reason);
         }
+        device(event, user_agent);
+        referral(event);
         let page_host = utm(event);
         referrer(event, page_host.as_deref());
         self.channel(event);
@@ -110,6 +119,41 @@ pub fn bot(user_agent: Option<&str>) -> Option<DropReason> {
         .iter()
         .any(|m| ua.contains(m))
         .then_some(DropReason::Bot)
+}
+
+/// Step `device`: the device class of the user agent ([`device_class`]) as the event's `device`
+/// property, unless the event has one already. Without a user agent nothing is set.
+pub fn device(event: &mut Event, user_agent: Option<&str>) {
+    if let Some(class) = device_class(user_agent) {
+        event.properties.entry("device").or_insert_with(|| class.as_str().into());
+    }
+}
+
+/// Step `referral`: a referral code in the page URL's query (`ref` or `referral`, the names
+/// referral programmes and our snippet use) becomes the `referral_code` property, unless the event
+/// has one already. A visit with a code and no UTM medium gets medium `referral`, so it is grouped
+/// as a referral rather than a direct visit; UTM tags, when present, still say more.
+pub fn referral(event: &mut Event) {
+    let Some(query) = event.page.as_deref().and_then(query_of) else { return };
+    // Most pages carry no code: a substring test spares them a second parse of the query.
+    if !query.as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(b"ref")) {
+        return;
+    }
+    let mut code = None;
+    let mut has_medium = false;
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        let value = value.trim();
+        match key.to_ascii_lowercase().as_str() {
+            "ref" | "referral" if !value.is_empty() && code.is_none() => code = Some(value.to_string()),
+            "utm_medium" if !value.is_empty() => has_medium = true,
+            _ => {}
+        }
+    }
+    let Some(code) = code else { return };
+    event.properties.entry("referral_code").or_insert_with(|| code.into());
+    if !has_medium && event.medium.is_none() {
+        event.medium = Some("referral".to_string());
+    }
 }
 
 /// Step `utm`: when the page has a query string, fills each of source, medium and campaign that is
@@ -348,6 +392,33 @@ mod tests {
         e.channel = Some("Till".into());
         Enricher::new().enrich(&mut e, None).unwrap();
         assert_eq!(e.channel.as_deref(), Some("Till"));
+    }
+
+    #[test]
+    fn referral_codes_and_device_classes_become_properties() {
+        let e = enriched(Some("https://cafe.example/?ref=ANNA-12"), None);
+        assert_eq!(e.properties.get("referral_code"), Some(&serde_json::json!("ANNA-12")));
+        assert_eq!(e.medium.as_deref(), Some("referral"));
+        assert_eq!(e.channel.as_deref(), Some("Referral"));
+        assert_eq!(e.page.as_deref(), Some("/"));
+        // UTM tags say more than the code: the code is kept, the channel is the campaign's.
+        let e = enriched(Some("https://cafe.example/?referral=BOB&utm_source=news&utm_medium=email"), None);
+        assert_eq!(e.properties.get("referral_code"), Some(&serde_json::json!("BOB")));
+        assert_eq!(e.channel.as_deref(), Some("Email"));
+        // A code the sender set wins; an empty code is none.
+        let mut e = event(Some("/?ref=URL"), None);
+        e.properties.insert("referral_code".into(), "GIVEN".into());
+        Enricher::new().enrich(&mut e, None).unwrap();
+        assert_eq!(e.properties.get("referral_code"), Some(&serde_json::json!("GIVEN")));
+        let e = enriched(Some("/?ref="), None);
+        assert_eq!((e.properties.get("referral_code"), e.channel.as_deref()), (None, Some("Direct")));
+
+        let mut e = event(Some("/"), None);
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) Mobile/15E148 Safari/604.1";
+        Enricher::new().enrich(&mut e, Some(iphone)).unwrap();
+        assert_eq!(e.properties.get("device"), Some(&serde_json::json!("mobile")));
+        let e = enriched(Some("/"), None);
+        assert_eq!(e.properties.get("device"), None);
     }
 
     #[test]

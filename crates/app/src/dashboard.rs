@@ -1,0 +1,307 @@
+//! The dashboard and the customer page as the app serves them: the key numbers of a business over
+//! a period against the previous period of the same length (computed by the engine's `kpi`
+//! module from the business's events, orders and survey answers), and one customer's whole
+//! journey as a timeline of events, orders, survey answers and feedback.
+//!
+//! Days are cut in UTC for now; the business's time zone is recorded but not yet applied (named in
+//! ARCHITECTURE.md as a known gap).
+
+use crate::{App, AppError, Result};
+use serde::Serialize;
+use std::collections::HashMap;
+use trailmap_analytics::kpi::{KpiQuery, KpiReport, OrderFact, RatingFact, Scale, Window};
+use trailmap_analytics::{Journeys, kpis};
+use trailmap_model::{AnswerValue, Business, Customer, CustomerId, EventColumns, QuestionKind, Timestamp};
+use trailmap_store::Store;
+
+use chrono::{Datelike, NaiveDate};
+
+/// A period of whole days, both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DayRange {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl DayRange {
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<DayRange> {
+        if to < from {
+            return Err(AppError::Invalid(format!("period: {to} is before {from}")));
+        }
+        if (to - from).num_days() > 3 * 366 {
+            return Err(AppError::Invalid("period: at most three years".into()));
+        }
+        Ok(DayRange { from, to })
+    }
+
+    pub fn days(self) -> i64 {
+        (self.to - self.from).num_days() + 1
+    }
+
+    /// The period of the same length that ends the day before this one starts.
+    pub fn previous(self) -> DayRange {
+        let to = self.from - chrono::Duration::days(1);
+        DayRange { from: to - chrono::Duration::days(self.days() - 1), to }
+    }
+
+    fn window(self) -> Window {
+        Window { start: start_of(self.from), end: start_of(self.to) + Timestamp::MS_PER_DAY }
+    }
+}
+
+fn start_of(day: NaiveDate) -> i64 {
+    Timestamp::from_date(day).millis()
+}
+
+/// How the trend is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bucket {
+    Day,
+    /// Weeks starting on Monday.
+    Week,
+}
+
+/// The dashboard of a business for a period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dashboard {
+    pub business: String,
+    pub currency: String,
+    pub period: DayRange,
+    pub previous: DayRange,
+    pub bucket: Bucket,
+    /// The first day of each trend bucket (the first may start before the period when cut by
+    /// weeks; each bucket's figures count only what falls inside the period).
+    pub buckets: Vec<NaiveDate>,
+    pub report: KpiReport,
+    /// Orders left out because they are in another currency than the business's.
+    pub orders_other_currency: u64,
+}
+
+/// One line of a customer's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineEntry {
+    pub time: Timestamp,
+    /// `event`, `order`, `survey` or `feedback`.
+    pub kind: &'static str,
+    pub title: String,
+    pub detail: String,
+    pub channel: Option<String>,
+}
+
+/// One customer's whole journey, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timeline {
+    pub customer: Customer,
+    pub entries: Vec<TimelineEntry>,
+}
+
+impl App {
+    /// The last 30 days that have data (ending on the day of the latest event or order), or the
+    /// last 30 days before `today` when the business has none.
+    pub fn default_period(&self, business: &Business, today: NaiveDate) -> Result<DayRange> {
+        let table = self.store().load_events(business.id, EventColumns::default())?;
+        let last_event = table.time.iter().copied().max();
+        let last_order = self.store().orders(business.id)?.iter().map(|o| o.time.millis()).max();
+        let last = last_event.max(last_order).map(|t| Timestamp(t).date()).unwrap_or(today);
+        DayRange::new(last - chrono::Duration::days(29), last)
+    }
+
+    /// The key numbers of `business` over `period` against the period before it.
+    pub fn dashboard(&self, business: &Business, period: DayRange) -> Result<Dashboard> {
+        let previous = period.previous();
+        let table = self.store().load_events(business.id, EventColumns::default())?;
+        let journeys = Journeys::new(table);
+        let (orders, orders_other_currency) = self.order_facts(business, &journeys)?;
+        let ratings = self.rating_facts(business)?;
+        let bucket = if period.days() > 92 { Bucket::Week } else { Bucket::Day };
+        let window = period.window();
+        let mut buckets = Vec::new();
+        let mut day = match bucket {
+            Bucket::Day => period.from,
+            Bucket::Week => period.from - chrono::Duration::days(i64::from(period.from.weekday().num_days_from_monday())),
+        };
+        let step = match bucket {
+            Bucket::Day => 1,
+            Bucket::Week => 7,
+        };
+        let mut windows = Vec::new();
+        while day <= period.to {
+            let next = day + chrono::Duration::days(step);
+            windows.push(Window { start: start_of(day).max(window.start), end: start_of(next).min(window.end) });
+            buckets.push(day);
+            day = next;
+        }
+        let query = KpiQuery { current: window, previous: previous.window(), buckets: windows };
+        let report = kpis(&journeys, &orders, &ratings, &query);
+        Ok(Dashboard {
+            business: business.name.clone(),
+            currency: business.currency.to_string(),
+            period,
+            previous,
+            bucket,
+            buckets,
+            report,
+            orders_other_currency,
+        })
+    }
+
+    /// Orders in the business's currency as the engine reads them, each on the customer it
+    /// belongs to now (an order written before its buyer was merged names the old customer).
+    fn order_facts(&self, business: &Business, journeys: &Journeys) -> Result<(Vec<OrderFact>, u64)> {
+        let mut current: HashMap<CustomerId, CustomerId> = HashMap::new();
+        let mut facts = Vec::new();
+        let mut other_currency = 0;
+        for order in self.store().orders(business.id)? {
+            if order.total.currency != business.currency {
+                other_currency += 1;
+                continue;
+            }
+            let customer = match current.get(&order.customer) {
+                Some(c) => *c,
+                None => {
+                    // Customers with events are current by construction; look up only the others.
+                    let now = if journeys.get(order.customer).is_some() {
+                        order.customer
+                    } else {
+                        self.store().customer(order.customer)?.id
+                    };
+                    current.insert(order.customer, now);
+                    now
+                }
+            };
+            facts.push(OrderFact { customer, time: order.time.millis(), total_minor: order.total.minor });
+        }
+        Ok((facts, other_currency))
+    }
+
+    /// Every NPS and CSAT answer of the business's surveys.
+    fn rating_facts(&self, business: &Business) -> Result<Vec<RatingFact>> {
+        let mut facts = Vec::new();
+        for survey in self.store().surveys(business.id)? {
+            let scales: HashMap<_, _> = survey
+                .questions
+                .iter()
+                .filter_map(|q| match q.kind {
+                    QuestionKind::Nps => Some((q.id, Scale::Nps)),
+                    QuestionKind::Csat => Some((q.id, Scale::Csat)),
+                    _ => None,
+                })
+                .collect();
+            if scales.is_empty() {
+                continue;
+            }
+            for response in self.store().responses(survey.id)? {
+                for answer in &response.answers {
+                    if let (Some(scale), AnswerValue::Number(score)) = (scales.get(&answer.question), &answer.value) {
+                        facts.push(RatingFact {
+                            customer: response.customer,
+                            time: response.submitted_at.millis(),
+                            scale: *scale,
+                            score: *score,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(facts)
+    }
+
+    /// Customers by id, in the order given, skipping ids of another business; at most `limit`.
+    pub fn customers_by_id(&self, business: &Business, ids: &[CustomerId], limit: usize) -> Result<Vec<Customer>> {
+        let mut out = Vec::new();
+        for id in ids.iter().take(limit) {
+            match self.store().customer(*id) {
+                Ok(c) if c.business == business.id => out.push(c),
+                Ok(_) | Err(trailmap_store::StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(out)
+    }
+
+    /// One customer's journey: every event, order, survey answer and piece of feedback, oldest
+    /// first. `NotFound` when the customer is not in this business.
+    pub fn customer_timeline(&self, business: &Business, id: CustomerId) -> Result<Timeline> {
+        let customer = match self.store().customer(id) {
+            Ok(c) if c.business == business.id => c,
+            Ok(_) | Err(trailmap_store::StoreError::NotFound { .. }) => {
+                return Err(AppError::NotFound(format!("customer {id} does not exist in {}", business.name)));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut entries = Vec::new();
+        let table = self.store().load_events(business.id, EventColumns { properties: true })?;
+        for row in (0..table.len()).filter(|r| table.customer[*r] == customer.id) {
+            let text = |column: &[trailmap_model::StringId]| {
+                let s = table.string(column[row]);
+                (!s.is_empty()).then(|| s.to_string())
+            };
+            let mut detail: Vec<String> = Vec::new();
+            for (label, value) in [("source", text(&table.source)), ("medium", text(&table.medium)), ("campaign", text(&table.campaign)), ("page", text(&table.page))] {
+                if let Some(v) = value {
+                    detail.push(format!("{label} {v}"));
+                }
+            }
+            if table.revenue_minor[row] != 0 {
+                detail.push(format!("revenue {:.2}", table.revenue_minor[row] as f64 / 100.0));
+            }
+            if let Some(Some(properties)) = table.properties.as_ref().map(|p| &p[row]) {
+                detail.push(properties.to_string());
+            }
+            entries.push(TimelineEntry {
+                time: Timestamp(table.time[row]),
+                kind: "event",
+                title: table.string(table.name[row]).to_string(),
+                detail: detail.join(" · "),
+                channel: text(&table.channel),
+            });
+        }
+        for order in self.store().orders(business.id)?.into_iter().filter(|o| o.customer == customer.id) {
+            let lines: Vec<String> = order.lines.iter().map(|l| format!("{} × {}", l.quantity, l.name)).collect();
+            entries.push(TimelineEntry {
+                time: order.time,
+                kind: "order",
+                title: format!("Order {} · {} {:.2}", order.external_id, order.total.currency, order.total.minor as f64 / order.total.currency.minor_per_major() as f64),
+                detail: lines.join(", "),
+                channel: order.channel.clone(),
+            });
+        }
+        for survey in self.store().surveys(business.id)? {
+            let questions: HashMap<_, _> = survey.questions.iter().map(|q| (q.id, q.text.clone())).collect();
+            for response in self.store().responses(survey.id)?.into_iter().filter(|r| r.customer == Some(customer.id)) {
+                let answers: Vec<String> = response
+                    .answers
+                    .iter()
+                    .map(|a| {
+                        let value = match &a.value {
+                            AnswerValue::Number(n) => format!("{n}"),
+                            AnswerValue::Choices(c) => c.join(", "),
+                            AnswerValue::Text(t) => format!("“{t}”"),
+                        };
+                        format!("{}: {value}", questions.get(&a.question).map_or("?", String::as_str))
+                    })
+                    .collect();
+                entries.push(TimelineEntry {
+                    time: response.submitted_at,
+                    kind: "survey",
+                    title: format!("Answered {}", survey.name),
+                    detail: answers.join(" · "),
+                    channel: None,
+                });
+            }
+        }
+        for feedback in self.store().feedback(business.id)?.into_iter().filter(|f| f.customer == Some(customer.id)) {
+            let rating = feedback.rating.map(|r| format!(" ({r}/5)")).unwrap_or_default();
+            entries.push(TimelineEntry {
+                time: feedback.time,
+                kind: "feedback",
+                title: format!("{} on {}{rating}", feedback.kind.as_str(), feedback.source),
+                detail: feedback.text.clone(),
+                channel: None,
+            });
+        }
+        entries.sort_by_key(|e| e.time);
+        Ok(Timeline { customer, entries })
+    }
+}

@@ -1,0 +1,118 @@
+//! The server's settings and where they come from: flags, then `TRAILMAP_*` environment variables
+//! (both read by the CLI), then an optional TOML file, then defaults. A bad file is an error naming
+//! the file, the line and the key, so a typo never silently falls back to a default.
+
+use serde::Deserialize;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+/// The port when nothing says otherwise.
+pub const DEFAULT_PORT: u16 = 8080;
+
+/// The settings a config file may hold; the same keys as the flags.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FileConfig {
+    pub port: Option<u16>,
+    pub bind: Option<IpAddr>,
+    pub secure_cookies: Option<bool>,
+}
+
+/// What the flags and environment said (None: not given).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GivenConfig {
+    pub port: Option<u16>,
+    pub bind: Option<IpAddr>,
+    pub secure_cookies: Option<bool>,
+}
+
+/// The settings the server runs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerConfig {
+    pub addr: SocketAddr,
+    /// Cookies carry `Secure` (sent only over HTTPS). On by default unless bound to loopback,
+    /// where a plain-HTTP browser on the same machine must still be able to sign in.
+    pub secure_cookies: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig { addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT), secure_cookies: false }
+    }
+}
+
+/// A config file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read it: {source}")]
+    Read { file: PathBuf, source: std::io::Error },
+    #[error("{file}: line {line}, key {key}: {reason}")]
+    Invalid { file: PathBuf, line: usize, key: String, reason: String },
+}
+
+impl FileConfig {
+    /// Reads and checks the TOML file at `path`.
+    pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { file: path.to_path_buf(), source })?;
+        FileConfig::parse(&text).map_err(|(line, key, reason)| ConfigError::Invalid { file: path.to_path_buf(), line, key, reason })
+    }
+
+    /// Parses the text of a config file; an error is (line, key, reason).
+    pub fn parse(text: &str) -> Result<FileConfig, (usize, String, String)> {
+        toml::from_str(text).map_err(|e: toml::de::Error| {
+            let offset = e.span().map_or(0, |s| s.start).min(text.len());
+            let line = text[..offset].matches('\n').count() + 1;
+            let line_text = text.lines().nth(line - 1).unwrap_or("");
+            let key = match line_text.split_once('=') {
+                Some((key, _)) => key.trim().trim_matches('"').to_string(),
+                None => "(none)".to_string(),
+            };
+            (line, key, e.message().to_string())
+        })
+    }
+}
+
+impl ServerConfig {
+    /// Flags and environment first, then the file, then defaults.
+    pub fn resolve(given: &GivenConfig, file: &FileConfig) -> ServerConfig {
+        let bind = given.bind.or(file.bind).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let port = given.port.or(file.port).unwrap_or(DEFAULT_PORT);
+        let secure_cookies = given.secure_cookies.or(file.secure_cookies).unwrap_or(!bind.is_loopback());
+        ServerConfig { addr: SocketAddr::new(bind, port), secure_cookies }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_which_beats_defaults() {
+        let file = FileConfig::parse("port = 9000\nbind = \"0.0.0.0\"\n").unwrap();
+        let none = GivenConfig::default();
+        let from_file = ServerConfig::resolve(&none, &file);
+        assert_eq!(from_file.addr, "0.0.0.0:9000".parse().unwrap());
+        assert!(from_file.secure_cookies, "not loopback: secure by default");
+        let given = GivenConfig { port: Some(7000), bind: None, secure_cookies: Some(false) };
+        let flags = ServerConfig::resolve(&given, &file);
+        assert_eq!(flags.addr, "0.0.0.0:7000".parse().unwrap());
+        assert!(!flags.secure_cookies);
+        let defaults = ServerConfig::resolve(&none, &FileConfig::default());
+        assert_eq!(defaults, ServerConfig::default());
+    }
+
+    #[test]
+    fn a_bad_file_names_the_line_and_key() {
+        let (line, key, reason) = FileConfig::parse("port = 9000\n\nbind = \"not an address\"\n").unwrap_err();
+        assert_eq!((line, key.as_str()), (3, "bind"), "{reason}");
+        let (line, key, reason) = FileConfig::parse("# settings\nprot = 1\n").unwrap_err();
+        assert_eq!((line, key.as_str()), (2, "prot"));
+        assert!(reason.contains("unknown field"), "{reason}");
+        let (line, key, _) = FileConfig::parse("port = \"eighty\"\n").unwrap_err();
+        assert_eq!((line, key.as_str()), (1, "port"));
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), "secure-cookies = 3\n").unwrap();
+        let message = FileConfig::load(file.path()).unwrap_err().to_string();
+        assert!(message.starts_with(&format!("{}: line 1, key secure-cookies:", file.path().display())), "{message}");
+    }
+}

@@ -1,0 +1,109 @@
+//! The flows page: what customers do step by step within a session, as a Sankey of the busiest
+//! edges, optionally starting at (`from`) or leading to (`to`) an event. Defaults are the CLI's
+//! (`trailmap paths`: by event, 30-minute sessions, top 50 edges) except the number of steps:
+//! 6 rather than 10, because a Sankey of ten columns leaves each label a few letters.
+
+use super::{Analysis, Cell, Field, Query, Table, View, customers_href, parse_choice, parse_count, parse_duration, percent};
+use crate::error::ApiError;
+use trailmap_analytics::PathsReport;
+use trailmap_app::App;
+use trailmap_model::Business;
+use trailmap_render::{Sankey, SankeyLink, SankeyNode, Size, ValueFormat};
+
+#[derive(Debug)]
+pub struct Flows;
+
+/// Steps per path unless asked: as many columns as a readable Sankey holds.
+pub const DEFAULT_STEPS: usize = 6;
+
+impl Analysis for Flows {
+    type Answer = PathsReport;
+    const SLUG: &'static str = "flows";
+    const TITLE: &'static str = "Flows";
+    const ABOUT: &'static str = "What customers do step by step in a session, as a Sankey diagram.";
+
+    fn compute(app: &App, business: &Business, query: &Query) -> Result<PathsReport, ApiError> {
+        let mut options = App::paths_options();
+        let by = parse_choice("by", query.get("by"), "event", &["event", "page"])?;
+        options.by = by.parse().map_err(|e: String| ApiError::invalid_input(format!("by: {e}")))?;
+        if let Some(gap) = query.get("session_gap") {
+            options.session_gap_ms = parse_duration("session_gap", gap)?;
+        }
+        if query.get("from").is_some() && query.get("to").is_some() {
+            return Err(ApiError::invalid_input("to: give either from or to, not both"));
+        }
+        options.start = query.get("from").map(str::to_string);
+        options.end = query.get("to").map(str::to_string);
+        if let Some(end) = &options.end {
+            options.conversion = end.clone();
+        }
+        options.top_edges = parse_count("top", query.get("top"), options.top_edges, 1, 500)?;
+        options.max_steps = parse_count("max_steps", query.get("max_steps"), DEFAULT_STEPS, 2, 50)?;
+        app.paths(business, &options).map_err(ApiError::from)
+    }
+
+    fn json(report: &PathsReport) -> Result<serde_json::Value, ApiError> {
+        serde_json::to_value(report).map_err(|e| ApiError::internal(e.to_string()))
+    }
+
+    fn view(report: &PathsReport, business: &Business) -> View {
+        let first = report.nodes.iter().map(|n| n.step).min().unwrap_or(0);
+        let chart = Sankey {
+            title: format!("Flows of {}", business.name),
+            format: ValueFormat::Count,
+            nodes: report
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| SankeyNode {
+                    id: i.to_string(),
+                    label: n.item.clone(),
+                    column: (n.step - first) as u32,
+                    value: n.paths as f64,
+                    href: customers_href(business.id, &n.customers),
+                })
+                .collect(),
+            links: report
+                .edges
+                .iter()
+                .map(|e| SankeyLink {
+                    from: e.from.to_string(),
+                    to: e.to.to_string(),
+                    value: e.paths as f64,
+                    href: customers_href(business.id, &e.customers),
+                })
+                .collect(),
+            size: Some(Size { width: 1100.0, height: 520.0 }),
+        };
+        let mut table = Table::new(&["steps", "from", "to", "paths", "of from", "customers"]);
+        for edge in &report.edges {
+            let (Some(from), Some(to)) = (report.nodes.get(edge.from), report.nodes.get(edge.to)) else { continue };
+            table.rows.push(vec![
+                Cell::text(format!("{} → {}", from.step, to.step)),
+                Cell::text(from.item.clone()),
+                Cell::text(to.item.clone()),
+                Cell::text(edge.paths.to_string()),
+                Cell::text(percent(edge.paths as f64 / from.paths.max(1) as f64)),
+                Cell::linked(edge.customers.len().to_string(), customers_href(business.id, &edge.customers)),
+            ]);
+        }
+        let summary = format!(
+            "n = {} paths (sessions) from {} customers; the {} busiest edges are drawn.",
+            report.paths,
+            report.customers,
+            report.edges.len()
+        );
+        View { summary, svg: chart.render(), table, notes: Vec::new() }
+    }
+
+    fn fields(query: &Query, _answer: Option<&PathsReport>) -> Vec<Field> {
+        vec![
+            Field::select("by", "Step is", query.get("by").unwrap_or("event"), &[("event", "Event"), ("page", "Event and page")]),
+            Field::text("from", "Starting at", query.get("from").unwrap_or_default(), "any event"),
+            Field::text("to", "Leading to", query.get("to").unwrap_or_default(), "any event"),
+            Field::text("session_gap", "Session gap", query.get("session_gap").unwrap_or("30m"), "30m"),
+            Field::text("top", "Edges", query.get("top").unwrap_or("50"), "50"),
+            Field::text("max_steps", "Steps", query.get("max_steps").unwrap_or("6"), "6"),
+        ]
+    }
+}

@@ -1,0 +1,399 @@
+//! The analysis pages: funnel, flows (a Sankey of paths), attribution by model, retention cohorts
+//! (a heatmap) and customer value by group. Each question is one module implementing [`Analysis`]:
+//! how to read its parameters from the query string, how to ask the app, how to show the answer
+//! as a chart (drawn by `trailmap-render`) and a table. This module holds what they share: the
+//! generic page handler (a GET form, the chart inline, the table under it), the exports (the same
+//! URL with `format=svg|png|csv`), the index page, and the JSON answer used by `api::analysis`.
+//!
+//! Parameters are read leniently from the raw query (an empty field means "the default"), so a
+//! bad value is never an extractor rejection but an `invalid_input` error naming the parameter.
+
+pub mod attribution;
+pub mod clv;
+pub mod flows;
+pub mod funnel;
+pub mod retention;
+
+use crate::auth::{self, SignedIn};
+use crate::error::ApiError;
+use crate::state::ServerState;
+use crate::web::layout::{Nav, page};
+use crate::web::{PageError, PageResult, html_response};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use maud::{Markup, PreEscaped, html};
+use trailmap_app::App;
+use trailmap_model::{Business, BusinessId, CustomerId};
+use trailmap_render::Svg;
+
+/// Customer links carry at most this many ids: a GET link must stay a reasonable length, and the
+/// customer list page shows a first page anyway. The table's n always counts all of them.
+pub const MAX_LINKED_CUSTOMERS: usize = 200;
+
+/// The query string's parameters, in order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query(pub Vec<(String, String)>);
+
+impl Query {
+    pub fn parse(raw: Option<&str>) -> Query {
+        Query(raw.map(|r| form_urlencoded::parse(r.as_bytes()).into_owned().collect()).unwrap_or_default())
+    }
+
+    /// The parameter's trimmed value; an absent or empty parameter is `None` (the default).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    /// The same query with `format` set to `format` (or removed with `None`), encoded.
+    pub fn with_format(&self, format: Option<&str>) -> String {
+        let mut encoder = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in self.0.iter().filter(|(k, v)| k != "format" && !v.trim().is_empty()) {
+            encoder.append_pair(k, v);
+        }
+        if let Some(f) = format {
+            encoder.append_pair("format", f);
+        }
+        encoder.finish()
+    }
+}
+
+/// One cell of a table: its text and, when there are customers behind it, a link to them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub text: String,
+    pub href: Option<String>,
+}
+
+impl Cell {
+    pub fn text(text: impl Into<String>) -> Cell {
+        Cell { text: text.into(), href: None }
+    }
+
+    pub fn linked(text: impl Into<String>, href: Option<String>) -> Cell {
+        Cell { text: text.into(), href }
+    }
+}
+
+/// The numbers under a chart, also the CSV export.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    pub fn new(columns: &[&str]) -> Table {
+        Table { columns: columns.iter().map(|c| c.to_string()).collect(), rows: Vec::new() }
+    }
+
+    /// RFC 4180 CSV: a header line, then one line per row, fields quoted when they need it.
+    pub fn csv(&self) -> String {
+        let field = |text: &str| {
+            if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
+        };
+        let mut out = String::new();
+        for line in std::iter::once(self.columns.clone()).chain(self.rows.iter().map(|r| r.iter().map(|c| c.text.clone()).collect())) {
+            out.push_str(&line.iter().map(|t| field(t)).collect::<Vec<_>>().join(","));
+            out.push_str("\r\n");
+        }
+        out
+    }
+}
+
+/// What a page shows for one answer.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// One sentence with the answer's sample size, shown above the chart.
+    pub summary: String,
+    pub svg: Svg,
+    pub table: Table,
+    /// Caveats from the engine, shown under the table.
+    pub notes: Vec<String>,
+}
+
+/// One field of a page's GET form.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// What the field shows: the asked value, or the default the answer used.
+    pub value: String,
+    /// A select's choices (value, label); `None` for a text field.
+    pub options: Option<Vec<(&'static str, &'static str)>>,
+    pub hint: &'static str,
+}
+
+impl Field {
+    pub fn text(name: &'static str, label: &'static str, value: impl Into<String>, hint: &'static str) -> Field {
+        Field { name, label, value: value.into(), options: None, hint }
+    }
+
+    pub fn select(name: &'static str, label: &'static str, value: impl Into<String>, options: &[(&'static str, &'static str)]) -> Field {
+        Field { name, label, value: value.into(), options: Some(options.to_vec()), hint: "" }
+    }
+}
+
+/// One analysis question, as a page, its exports and its JSON route.
+pub trait Analysis {
+    /// The app's answer, as computed on a read thread.
+    type Answer: Send + 'static;
+    /// The last segment of the page's path and of the API route.
+    const SLUG: &'static str;
+    const TITLE: &'static str;
+    /// One sentence for the index page.
+    const ABOUT: &'static str;
+
+    /// Reads the parameters (defaults for absent ones) and asks the app. Bad parameters are
+    /// `invalid_input` errors naming the parameter.
+    fn compute(app: &App, business: &Business, query: &Query) -> Result<Self::Answer, ApiError>;
+    /// The answer as the JSON API gives it: the app's report, with n.
+    fn json(answer: &Self::Answer) -> Result<serde_json::Value, ApiError>;
+    /// The chart and the table.
+    fn view(answer: &Self::Answer, business: &Business) -> View;
+    /// The form's fields, filled from the query or, once answered, the values the answer used.
+    fn fields(query: &Query, answer: Option<&Self::Answer>) -> Vec<Field>;
+}
+
+/// A link to the customers behind a number, or `None` when there are none. The link lists ids in
+/// the URL (no POST needed), so only the first `MAX_LINKED_CUSTOMERS` are included.
+pub fn customers_href(business: BusinessId, ids: &[CustomerId]) -> Option<String> {
+    if ids.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = ids.iter().take(MAX_LINKED_CUSTOMERS).map(|id| id.to_string()).collect();
+    Some(format!("/b/{business}/customers?ids={}", list.join(",")))
+}
+
+/// A rate as a percentage with one decimal.
+pub fn percent(rate: f64) -> String {
+    format!("{:.1}%", rate * 100.0)
+}
+
+/// Reads `30m`, `24h`, `7d` or `2w` (a bare number is days) into milliseconds, naming `parameter`
+/// when it cannot.
+pub fn parse_duration(parameter: &str, text: &str) -> Result<i64, ApiError> {
+    let bad = || ApiError::invalid_input(format!("{parameter}: {text:?} is not a duration; write a number and m, h, d or w, as in 7d"));
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let number: i64 = text[..split].parse().map_err(|_| bad())?;
+    let unit = match &text[split..] {
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "" | "d" => 86_400_000,
+        "w" => 7 * 86_400_000,
+        _ => return Err(bad()),
+    };
+    if number <= 0 || number > 3650 * 86_400_000 / unit {
+        return Err(ApiError::invalid_input(format!("{parameter}: {text:?} must be more than zero and at most ten years")));
+    }
+    Ok(number * unit)
+}
+
+/// Reads a choice among `allowed`, naming `parameter` when it is not one of them.
+pub fn parse_choice<'a>(parameter: &str, value: Option<&'a str>, default: &'a str, allowed: &[&str]) -> Result<&'a str, ApiError> {
+    let value = value.unwrap_or(default);
+    if allowed.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ApiError::invalid_input(format!("{parameter}: {value:?} is not one of {}", allowed.join(", "))))
+    }
+}
+
+/// Reads a whole number in `min..=max`, naming `parameter` when it is not.
+pub fn parse_count(parameter: &str, value: Option<&str>, default: usize, min: usize, max: usize) -> Result<usize, ApiError> {
+    let Some(text) = value else { return Ok(default) };
+    match text.parse::<usize>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(ApiError::invalid_input(format!("{parameter}: {text:?} is not a whole number from {min} to {max}"))),
+    }
+}
+
+/// Which export a request asks for, from its `format` parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Export {
+    Svg,
+    Png,
+    Csv,
+}
+
+fn export_of(query: &Query) -> Result<Option<Export>, ApiError> {
+    match query.get("format") {
+        None | Some("html") => Ok(None),
+        Some("svg") => Ok(Some(Export::Svg)),
+        Some("png") => Ok(Some(Export::Png)),
+        Some("csv") => Ok(Some(Export::Csv)),
+        Some(other) => Err(ApiError::invalid_input(format!("format: {other:?} is not one of html, svg, png, csv"))),
+    }
+}
+
+/// The membership check and the computation every analysis route starts with.
+pub async fn answer<A: Analysis>(state: &ServerState, user: trailmap_model::UserId, id: i64, query: &Query) -> Result<(trailmap_model::Membership, A::Answer), ApiError> {
+    let membership = auth::membership(state, user, BusinessId(id)).await?;
+    let business = membership.business.clone();
+    let asked = query.clone();
+    let answer = state.read(move |app| A::compute(app, &business, &asked)).await??;
+    Ok((membership, answer))
+}
+
+fn download(content_type: &'static str, filename: String, body: Vec<u8>) -> axum::response::Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+/// The page of analysis `A`: the form, the chart, the table and export links; or, with `format`,
+/// the export itself. Bad parameters show the form again with the error, as a 400.
+pub async fn show<A: Analysis>(State(state): State<ServerState>, signed: SignedIn, Path(id): Path<i64>, RawQuery(raw): RawQuery) -> PageResult {
+    let query = Query::parse(raw.as_deref());
+    let membership = auth::membership(&state, signed.user.id, BusinessId(id)).await?;
+    let export = export_of(&query)?;
+    let business = membership.business.clone();
+    let asked = query.clone();
+    let result = state.read(move |app| A::compute(app, &business, &asked)).await?;
+    let filename = |ext: &str| format!("{}-{}.{ext}", A::SLUG, membership.business.id);
+    if let Some(export) = export {
+        let answer = result?;
+        let view = A::view(&answer, &membership.business);
+        return Ok(match export {
+            Export::Svg => download("image/svg+xml", filename("svg"), view.svg.into_string().into_bytes()),
+            Export::Png => {
+                let png = trailmap_render::to_png(&view.svg, 2.0).map_err(|e| PageError(ApiError::internal(format!("drawing the PNG: {e}"))))?;
+                download("image/png", filename("png"), png)
+            }
+            Export::Csv => download("text/csv; charset=utf-8", filename("csv"), view.table.csv().into_bytes()),
+        });
+    }
+    let nav = Nav::load(&state, &signed, Some(membership.business.id)).await?;
+    let (answer, error) = match result {
+        Ok(answer) => (Some(answer), None),
+        Err(error) if error.status.is_client_error() => (None, Some(error)),
+        Err(error) => return Err(PageError(error)),
+    };
+    let view = answer.as_ref().map(|a| A::view(a, &membership.business));
+    let fields = A::fields(&query, answer.as_ref());
+    let base = format!("/b/{id}/analysis/{}", A::SLUG);
+    let content = html! {
+        p class="muted" { a href={ "/b/" (id) "/analysis/" } { "Analysis" } " / " (A::TITLE) }
+        h1 { (A::TITLE) }
+        form method="get" action=(base) class="analysis-form" {
+            @for field in &fields {
+                label {
+                    span { (field.label) }
+                    @match &field.options {
+                        Some(options) => {
+                            select name=(field.name) {
+                                @for (value, label) in options {
+                                    option value=(value) selected[*value == field.value] { (label) }
+                                }
+                            }
+                        }
+                        None => { input type="text" name=(field.name) value=(field.value) placeholder=(field.hint); }
+                    }
+                }
+            }
+            button type="submit" { "Show" }
+        }
+        @if let Some(error) = &error {
+            p class="error" data-code=(error.code) { (error.message) }
+        }
+        @if let Some(view) = &view {
+            p data-testid="analysis-summary" { (view.summary) }
+            p class="exports" {
+                "Export: "
+                a href={ (base) "?" (query.with_format(Some("svg"))) } download { "SVG" } " · "
+                a href={ (base) "?" (query.with_format(Some("png"))) } download { "PNG" } " · "
+                a href={ (base) "?" (query.with_format(Some("csv"))) } download { "CSV" }
+            }
+            div class="chart" { (PreEscaped(view.svg.as_str())) }
+            (table(&view.table))
+            @for note in &view.notes {
+                p class="muted" { (note) }
+            }
+        }
+    };
+    let status = error.as_ref().map_or(StatusCode::OK, |e| e.status);
+    let title = format!("{} · {}", A::TITLE, membership.business.name);
+    Ok((status, html_response(page(&nav, &title, content))).into_response())
+}
+
+fn table(table: &Table) -> Markup {
+    html! {
+        table class="analysis-table" data-testid="analysis-table" {
+            thead { tr { @for c in &table.columns { th { (c) } } } }
+            tbody {
+                @for row in &table.rows {
+                    tr {
+                        @for cell in row {
+                            td {
+                                @match &cell.href {
+                                    Some(href) => { a href=(href) { (cell.text) } }
+                                    None => { (cell.text) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The analysis index: a link to each question's page.
+pub async fn index(State(state): State<ServerState>, signed: SignedIn, Path(id): Path<i64>) -> PageResult {
+    let membership = auth::membership(&state, signed.user.id, BusinessId(id)).await?;
+    let nav = Nav::load(&state, &signed, Some(membership.business.id)).await?;
+    let pages: [(&str, &str, &str); 5] = [
+        (funnel::Funnel::SLUG, funnel::Funnel::TITLE, funnel::Funnel::ABOUT),
+        (flows::Flows::SLUG, flows::Flows::TITLE, flows::Flows::ABOUT),
+        (attribution::Attribution::SLUG, attribution::Attribution::TITLE, attribution::Attribution::ABOUT),
+        (retention::Retention::SLUG, retention::Retention::TITLE, retention::Retention::ABOUT),
+        (clv::Clv::SLUG, clv::Clv::TITLE, clv::Clv::ABOUT),
+    ];
+    let content = html! {
+        h1 { "Analysis" }
+        ul class="analysis-index" {
+            @for (slug, title, about) in pages {
+                li { a href={ "/b/" (id) "/analysis/" (slug) } { (title) } " — " span class="muted" { (about) } }
+            }
+        }
+    };
+    Ok(html_response(page(&nav, &format!("Analysis · {}", membership.business.name), content)))
+}
+
+/// `/b/{id}/analysis` without the slash goes to the index.
+pub async fn index_without_slash(Path(id): Path<i64>) -> PageResult {
+    Ok(crate::web::see_other(&format!("/b/{id}/analysis/")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_what_needs_it_and_durations_name_the_parameter() {
+        let mut t = Table::new(&["a", "b"]);
+        t.rows.push(vec![Cell::text("x,y"), Cell::text("say \"hi\"")]);
+        assert_eq!(t.csv(), "a,b\r\n\"x,y\",\"say \"\"hi\"\"\"\r\n");
+        assert_eq!(parse_duration("window", "7d").ok(), Some(7 * 86_400_000));
+        assert_eq!(parse_duration("window", "30m").ok(), Some(30 * 60_000));
+        assert_eq!(parse_duration("window", "2w").ok(), Some(14 * 86_400_000));
+        for bad in ["", "d", "7x", "0d", "-1d", "99999999999w"] {
+            let e = parse_duration("window", bad).err().map(|e| (e.code, e.message.starts_with("window:")));
+            assert_eq!(e, Some(("invalid_input", true)), "{bad:?}");
+        }
+        let q = Query::parse(Some("steps=a%2Cb&format=png&window="));
+        assert_eq!(q.get("steps"), Some("a,b"));
+        assert_eq!(q.get("window"), None);
+        assert_eq!(q.with_format(Some("csv")), "steps=a%2Cb&format=csv");
+        let ids: Vec<CustomerId> = (1..=300).map(CustomerId).collect();
+        let href = customers_href(BusinessId(3), &ids).unwrap_or_default();
+        assert!(href.starts_with("/b/3/customers?ids=1,2,"), "{href}");
+        assert_eq!(href.split(',').count(), MAX_LINKED_CUSTOMERS);
+        assert_eq!(customers_href(BusinessId(3), &[]), None);
+    }
+}

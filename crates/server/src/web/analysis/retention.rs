@@ -1,0 +1,98 @@
+//! The retention page: buyers grouped by the week or month of their first purchase, and the share
+//! of each cohort buying again in each later period, as a heatmap. The default period is the
+//! CLI's (`trailmap retention`): month.
+
+use super::{Analysis, Cell, Field, Query, Table, View, customers_href, parse_choice, percent};
+use crate::error::ApiError;
+use trailmap_analytics::RetentionReport;
+use trailmap_app::App;
+use trailmap_model::Business;
+use trailmap_render::{CohortRow, HeatCell, Heatmap};
+
+#[derive(Debug)]
+pub struct Retention;
+
+/// Later periods shown as table columns (the chart and the JSON have them all).
+const TABLE_PERIODS: usize = 12;
+
+impl Analysis for Retention {
+    type Answer = RetentionReport;
+    const SLUG: &'static str = "retention";
+    const TITLE: &'static str = "Retention";
+    const ABOUT: &'static str = "Do buyers come back? Cohorts by first purchase and the share buying again later, as a heatmap.";
+
+    fn compute(app: &App, business: &Business, query: &Query) -> Result<RetentionReport, ApiError> {
+        let period = parse_choice("period", query.get("period"), "month", &["week", "month"])?;
+        let period = period.parse().map_err(|e: String| ApiError::invalid_input(format!("period: {e}")))?;
+        app.retention(business, period).map_err(ApiError::from)
+    }
+
+    fn json(report: &RetentionReport) -> Result<serde_json::Value, ApiError> {
+        let mut json = serde_json::to_value(report).map_err(|e| ApiError::internal(e.to_string()))?;
+        // The n of every rate, beside the customer lists it counts.
+        if let Some(cohorts) = json.get_mut("cohorts").and_then(|c| c.as_array_mut()) {
+            for (value, cohort) in cohorts.iter_mut().zip(&report.cohorts) {
+                if let Some(object) = value.as_object_mut() {
+                    object.insert("n".into(), cohort.customers.len().into());
+                }
+            }
+        }
+        Ok(json)
+    }
+
+    fn view(report: &RetentionReport, business: &Business) -> View {
+        let period_name = match serde_json::to_value(report.period).ok().as_ref().and_then(|v| v.as_str()) {
+            Some("week") => "Week",
+            _ => "Month",
+        };
+        let chart = Heatmap {
+            title: format!("Repeat purchases by first-purchase cohort · {}", business.name),
+            period_name: period_name.to_string(),
+            cohorts: report
+                .cohorts
+                .iter()
+                .map(|c| {
+                    let mut cells = vec![Some(HeatCell { rate: 1.0, href: customers_href(business.id, &c.customers) })];
+                    for cell in &c.later {
+                        while cells.len() < cell.offset {
+                            cells.push(None);
+                        }
+                        cells.push(Some(HeatCell { rate: cell.rate, href: customers_href(business.id, &cell.customers) }));
+                    }
+                    CohortRow { label: c.period.clone(), size: c.customers.len() as u64, cells, href: customers_href(business.id, &c.customers) }
+                })
+                .collect(),
+            scale_max: None,
+            width: Some(860.0),
+        };
+        let shown = report.cohorts.iter().map(|c| c.later.len()).max().unwrap_or(0).min(TABLE_PERIODS);
+        let mut columns = vec!["cohort".to_string(), "n".to_string()];
+        columns.extend((1..=shown).map(|k| format!("+{k}")));
+        let mut table = Table { columns, rows: Vec::new() };
+        for cohort in &report.cohorts {
+            let mut row = vec![Cell::text(cohort.period.clone()), Cell::linked(cohort.customers.len().to_string(), customers_href(business.id, &cohort.customers))];
+            row.extend((0..shown).map(|k| match cohort.later.get(k) {
+                Some(cell) => Cell::linked(format!("{} ({})", percent(cell.rate), cell.customers.len()), customers_href(business.id, &cell.customers)),
+                None => Cell::text(""),
+            }));
+            table.rows.push(row);
+        }
+        let mut summary = format!(
+            "Repeat-purchase rate {} ({} of n = {} buyers).",
+            percent(report.repeat_rate),
+            report.repeat_customers.len(),
+            report.purchasers
+        );
+        if let Some(gaps) = report.time_between_purchases {
+            summary.push_str(&format!(
+                " Days between purchases: median {:.1}, p90 {:.1} (n = {} gaps from {} customers).",
+                gaps.median_days, gaps.p90_days, gaps.n, gaps.customers
+            ));
+        }
+        View { summary, svg: chart.render(), table, notes: Vec::new() }
+    }
+
+    fn fields(query: &Query, _answer: Option<&RetentionReport>) -> Vec<Field> {
+        vec![Field::select("period", "Cohorts by", query.get("period").unwrap_or("month"), &[("month", "Month"), ("week", "Week")])]
+    }
+}

@@ -1,0 +1,19 @@
+//! The web app's own stylesheet and script, compiled into the binary and served with cache headers.
+//! Both are small and hand-written: there is no front-end build.
+
+use axum::http::header;
+use axum::response::IntoResponse;
+
+const CSS: &str = include_str!("app.css");
+const JS: &str = include_str!("app.js");
+
+/// An hour: long enough to spare requests, short enough that an upgrade shows within it.
+const CACHE: &str = "public, max-age=3600";
+
+pub async fn css() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, CACHE)], CSS)
+}
+
+pub async fn js() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, CACHE)], JS)
+}

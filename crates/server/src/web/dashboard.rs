@@ -1,0 +1,293 @@
+//! The dashboard of a business (its home page): the few numbers an owner watches for a period
+//! against the previous one, each with its sample size, its trend as a sparkline and a link to the
+//! customers behind it; new customers by first channel as bars; and the customer pages those links
+//! open: a list of the customers behind a number, and one customer's whole journey as a timeline.
+
+use crate::auth::{self, LAST_BUSINESS_COOKIE, SignedIn};
+use crate::error::ApiError;
+use crate::state::ServerState;
+use crate::web::layout::{Nav, page, when};
+use crate::web::{PageResult, html_response, see_other};
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use chrono::NaiveDate;
+use maud::{Markup, PreEscaped, html};
+use serde::Deserialize;
+use trailmap_analytics::kpi::{Metric, Unit};
+use trailmap_app::{Dashboard, DayRange};
+use trailmap_model::{BusinessId, Currency, CustomerId};
+use trailmap_render::{Bar, BarChart, EventKind, Size, Sparkline, Timeline, TimelineEvent, ValueFormat};
+
+/// Customers listed on one page at most; the page says how many there are in all.
+const LIST_LIMIT: usize = 200;
+
+/// The period in the query string: `from` and `to` as YYYY-MM-DD, both or neither.
+#[derive(Debug, Default, Deserialize)]
+pub struct PeriodQuery {
+    from: Option<String>,
+    to: Option<String>,
+    /// For the customer list: which metric's customers (`new_customers`, `conversion_rate`...).
+    metric: Option<String>,
+    /// For the customer list: `sample` for a rate's denominator instead of its numerator.
+    of: Option<String>,
+    /// For the customer list: new customers of one first channel.
+    channel: Option<String>,
+    /// For the customer list: explicit ids, comma-separated (links from analysis pages).
+    ids: Option<String>,
+}
+
+fn parse_day(field: &str, text: &str) -> Result<NaiveDate, ApiError> {
+    text.trim()
+        .parse()
+        .map_err(|_| ApiError::bad_request("invalid_input", format!("{field}: {text:?} is not a date (YYYY-MM-DD)")))
+}
+
+/// The period asked for, or the last 30 days with data.
+async fn period(state: &ServerState, business: &trailmap_model::Business, query: &PeriodQuery) -> Result<DayRange, ApiError> {
+    match (query.from.as_deref().filter(|s| !s.is_empty()), query.to.as_deref().filter(|s| !s.is_empty())) {
+        (Some(from), Some(to)) => {
+            Ok(DayRange::new(parse_day("from", from)?, parse_day("to", to)?).map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))?)
+        }
+        (None, None) => {
+            let business = business.clone();
+            let today = auth::now().date();
+            state.try_read(move |app| app.default_period(&business, today)).await
+        }
+        _ => Err(ApiError::bad_request("invalid_input", "from and to: give both dates or neither")),
+    }
+}
+
+fn money_format(currency: &str) -> ValueFormat {
+    Currency::parse(currency).map_or(ValueFormat::Number, ValueFormat::Money)
+}
+
+/// A metric's value as shown: counts whole, rates as percentages, money in major units.
+fn shown(metric: &Metric, value: Option<f64>, currency: &str) -> String {
+    let Some(value) = value else { return "–".to_string() };
+    match metric.unit {
+        Unit::Count => ValueFormat::Count.format(value),
+        Unit::Rate => ValueFormat::Percent.format(value),
+        Unit::Money => money_format(currency).format(value / minor_per_major(currency)),
+        Unit::Score => format!("{value:+.0}"),
+    }
+}
+
+fn minor_per_major(currency: &str) -> f64 {
+    Currency::parse(currency).map_or(100.0, |c| c.minor_per_major() as f64)
+}
+
+/// The change against the previous period, in words: points for rates, percent for the rest.
+fn change(metric: &Metric) -> Option<String> {
+    let (now, before) = (metric.current.value?, metric.previous.value?);
+    Some(match metric.unit {
+        Unit::Rate => format!("{:+.1} pts", 100.0 * (now - before)),
+        Unit::Score => format!("{:+.0}", now - before),
+        Unit::Count | Unit::Money if before != 0.0 => format!("{:+.0}%", 100.0 * (now - before) / before.abs()),
+        Unit::Count | Unit::Money => return None,
+    })
+}
+
+/// What the sample size of a metric counts.
+fn n_of(metric: &Metric) -> &'static str {
+    match metric.key {
+        "new_customers" | "conversion_rate" | "repeat_rate" => "customers",
+        "average_order_value" | "revenue" => "orders",
+        _ => "answers",
+    }
+}
+
+fn period_query(period: DayRange) -> String {
+    format!("from={}&to={}", period.from, period.to)
+}
+
+pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): Path<i64>, Query(query): Query<PeriodQuery>) -> PageResult {
+    let membership = auth::membership(&state, signed.user.id, BusinessId(id)).await?;
+    let nav = Nav::load(&state, &signed, Some(membership.business.id)).await?;
+    let business = membership.business.clone();
+    let period = period(&state, &business, &query).await?;
+    let board: Dashboard = state.try_read(move |app| app.dashboard(&business, period)).await?;
+    let base = format!("/b/{id}");
+    let q = period_query(period);
+    let currency = board.currency.clone();
+    let content = html! {
+        div class="page-head" {
+            h1 data-testid="business-name" { (membership.business.name) }
+            (period_form(&base, period))
+        }
+        p class="muted" data-testid="period" {
+            (period.from) " to " (period.to) " (" (period.days()) " days), against " (board.previous.from) " to " (board.previous.to) "."
+            @if board.orders_other_currency > 0 { " " (board.orders_other_currency) " orders in other currencies are left out." }
+        }
+        div class="figures dashboard" data-testid="metrics" {
+            @for metric in &board.report.metrics {
+                @let href = format!("{base}/customers?metric={}&{q}", metric.key);
+                div class="figure" data-metric=(metric.key) {
+                    div class="label" { (metric.label) }
+                    a class="value" href=(href) data-testid={ "metric-" (metric.key) } { (shown(metric, metric.current.value, &currency)) }
+                    div class="sub" {
+                        "n = " (metric.current.n) " " (n_of(metric))
+                        @if let Some(c) = change(metric) { " · " span class="change" { (c) } }
+                    }
+                    div class="sub muted" { "before: " (shown(metric, metric.previous.value, &currency)) " (n = " (metric.previous.n) ")" }
+                    (PreEscaped(Sparkline {
+                        title: format!("{} by {}", metric.label, if board.bucket == trailmap_app::Bucket::Day { "day" } else { "week" }),
+                        values: metric.trend.iter().map(|m| m.value.unwrap_or(f64::NAN)).collect(),
+                        href: Some(href.clone()),
+                        size: Some(Size { width: 180.0, height: 36.0 }),
+                    }.render().into_string()))
+                }
+            }
+        }
+        section class="card" {
+            @let chart = BarChart {
+                title: "New customers by first channel".into(),
+                format: ValueFormat::Count,
+                bars: board.report.new_by_channel.iter().map(|c| Bar {
+                    label: c.channel.clone(),
+                    value: c.current as f64,
+                    comparison: Some(c.previous as f64),
+                    n: Some(c.current),
+                    href: Some(format!("{base}/customers?metric=new_customers&channel={}&{q}", urlencode(&c.channel))),
+                }).collect(),
+                value_name: "This period".into(),
+                comparison_name: "Previous period".into(),
+                width: Some(720.0),
+            };
+            div class="chart" data-testid="channels" { (PreEscaped(chart.render().into_string())) }
+        }
+    };
+    let mut response = html_response(page(&nav, &membership.business.name, content));
+    let cookie = state.auth.cookie(LAST_BUSINESS_COOKIE, &membership.business.id.to_string(), 365 * 24 * 3600);
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+fn urlencode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The period picker: two dates and a button; works without JavaScript.
+fn period_form(action: &str, period: DayRange) -> Markup {
+    html! {
+        form class="period" method="get" action={ (action) "/" } {
+            label { "From " input type="date" name="from" value=(period.from.to_string()); }
+            label { "to " input type="date" name="to" value=(period.to.to_string()); }
+            button type="submit" class="secondary" { "Show" }
+        }
+    }
+}
+
+pub async fn without_slash(Path(id): Path<i64>) -> PageResult {
+    Ok(see_other(&format!("/b/{id}/")))
+}
+
+/// The customers behind a number: a metric's (for a period, optionally one first channel), or a
+/// list of ids from an analysis page.
+pub async fn customers(State(state): State<ServerState>, signed: SignedIn, Path(id): Path<i64>, Query(query): Query<PeriodQuery>) -> PageResult {
+    let membership = auth::membership(&state, signed.user.id, BusinessId(id)).await?;
+    let nav = Nav::load(&state, &signed, Some(membership.business.id)).await?;
+    let business = membership.business.clone();
+    let (title, ids): (String, Vec<CustomerId>) = if let Some(ids) = &query.ids {
+        let ids = ids
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.trim().parse::<i64>().map(CustomerId))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| ApiError::bad_request("invalid_input", "ids: a comma-separated list of customer ids"))?;
+        ("Customers".to_string(), ids)
+    } else {
+        let key = query.metric.clone().unwrap_or_else(|| "new_customers".to_string());
+        let period = period(&state, &business, &query).await?;
+        let b = business.clone();
+        let board = state.try_read(move |app| app.dashboard(&b, period)).await?;
+        let metric = board
+            .report
+            .metric(&key)
+            .ok_or_else(|| ApiError::bad_request("invalid_input", format!("metric: {key:?} is not a dashboard metric")))?;
+        match (&query.channel, query.of.as_deref()) {
+            (Some(channel), _) => {
+                let row = board.report.new_by_channel.iter().find(|c| &c.channel == channel);
+                (format!("New customers from {channel}, {} to {}", period.from, period.to), row.map(|r| r.customers.clone()).unwrap_or_default())
+            }
+            (None, Some("sample")) => (format!("{}: everyone counted, {} to {}", metric.label, period.from, period.to), metric.sample.clone()),
+            (None, _) => (format!("{}, {} to {}", metric.label, period.from, period.to), metric.customers.clone()),
+        }
+    };
+    let total = ids.len();
+    let b = business.clone();
+    let listed = state.try_read(move |app| app.customers_by_id(&b, &ids, LIST_LIMIT)).await?;
+    let content = html! {
+        h1 { (title) }
+        p class="muted" data-testid="customer-count" {
+            (total) " customers"
+            @if total > listed.len() { "; the first " (listed.len()) " are listed" }
+            "."
+        }
+        table data-testid="customers" {
+            thead { tr { th { "Customer" } th { "Email" } th { "First seen" } } }
+            tbody {
+                @for c in &listed {
+                    tr {
+                        td { a href={ "/b/" (id) "/customers/" (c.id) } { (c.name.clone().or_else(|| c.external_id.clone()).unwrap_or_else(|| format!("Customer {}", c.id))) } }
+                        td { (c.email.clone().unwrap_or_default()) }
+                        td { (when(c.first_seen)) }
+                    }
+                }
+            }
+        }
+    };
+    Ok(html_response(page(&nav, "Customers", content)))
+}
+
+/// One customer's whole journey: a timeline chart and every entry in a table.
+pub async fn customer(State(state): State<ServerState>, signed: SignedIn, Path((id, customer)): Path<(i64, i64)>) -> PageResult {
+    let membership = auth::membership(&state, signed.user.id, BusinessId(id)).await?;
+    let nav = Nav::load(&state, &signed, Some(membership.business.id)).await?;
+    let business = membership.business.clone();
+    let timeline = state.try_read(move |app| app.customer_timeline(&business, CustomerId(customer))).await?;
+    let c = &timeline.customer;
+    let name = c.name.clone().or_else(|| c.email.clone()).or_else(|| c.external_id.clone()).unwrap_or_else(|| format!("Customer {}", c.id));
+    let chart = Timeline {
+        title: format!("{name}'s journey"),
+        events: timeline
+            .entries
+            .iter()
+            .map(|e| TimelineEvent {
+                at: e.time,
+                kind: match e.kind {
+                    "order" => EventKind::Order,
+                    "survey" => EventKind::SurveyAnswer,
+                    "feedback" => EventKind::Feedback,
+                    _ if e.title.contains("visit") || e.title == "page_view" => EventKind::Visit,
+                    _ => EventKind::Touchpoint,
+                },
+                label: e.title.clone(),
+                href: None,
+            })
+            .collect(),
+        utc_offset_minutes: 0,
+        width: Some(900.0),
+    };
+    let content = html! {
+        h1 data-testid="customer-name" { (name) }
+        p class="muted" {
+            @if let Some(email) = &c.email { (email) " · " }
+            "first seen " (when(c.first_seen)) " · " (timeline.entries.len()) " entries"
+        }
+        div class="chart" data-testid="timeline" { (PreEscaped(chart.render().into_string())) }
+        table data-testid="entries" {
+            thead { tr { th { "When" } th { "What" } th { "Channel" } th { "Details" } } }
+            tbody {
+                @for e in &timeline.entries {
+                    tr data-kind=(e.kind) {
+                        td { (when(e.time)) }
+                        td { (e.title) }
+                        td { (e.channel.clone().unwrap_or_default()) }
+                        td class="detail" { (e.detail) }
+                    }
+                }
+            }
+        }
+    };
+    Ok(html_response(page(&nav, &name, content)))
+}

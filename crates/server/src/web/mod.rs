@@ -1,0 +1,120 @@
+//! The web app: server-rendered HTML pages (maud templates, no front-end build), one module per page
+//! or group of pages, each a few handler functions; `routes` lists them, one line per route. Pages
+//! answer errors as a small HTML page with the same status and code the JSON API would give.
+//!
+//! To add a page: a module here with its handlers (take `SignedIn` for a signed-in GET, `PageForm<T>`
+//! for a form post, which checks CSRF), call `auth::membership` for a business route, render with
+//! `layout::page`, and add its route line below.
+
+pub mod analysis;
+pub mod assets;
+pub mod businesses;
+pub mod dashboard;
+pub mod invite;
+pub mod keys;
+pub mod layout;
+pub mod login;
+pub mod members;
+pub mod setup;
+
+use crate::error::ApiError;
+use crate::state::ServerState;
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::{Markup, html};
+
+/// Every page route of the web app.
+pub fn routes() -> Router<ServerState> {
+    Router::new()
+        .route("/", get(businesses::root))
+        .route("/setup", get(setup::show).post(setup::submit))
+        .route("/login", get(login::show).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/businesses", get(businesses::list).post(businesses::create))
+        .route("/businesses/{business_id}/rename", post(businesses::rename))
+        .route("/b/{business_id}", get(dashboard::without_slash))
+        .route("/b/{business_id}/", get(dashboard::show))
+        .route("/b/{business_id}/customers", get(dashboard::customers))
+        .route("/b/{business_id}/customers/{customer_id}", get(dashboard::customer))
+        .route("/b/{business_id}/settings/members", get(members::show))
+        .route("/b/{business_id}/analysis", get(analysis::index_without_slash))
+        .route("/b/{business_id}/analysis/", get(analysis::index))
+        .route("/b/{business_id}/analysis/funnel", get(analysis::show::<analysis::funnel::Funnel>))
+        .route("/b/{business_id}/analysis/flows", get(analysis::show::<analysis::flows::Flows>))
+        .route("/b/{business_id}/analysis/attribution", get(analysis::show::<analysis::attribution::Attribution>))
+        .route("/b/{business_id}/analysis/retention", get(analysis::show::<analysis::retention::Retention>))
+        .route("/b/{business_id}/analysis/clv", get(analysis::show::<analysis::clv::Clv>))
+        .route("/b/{business_id}/settings/members/invite", post(members::invite))
+        .route("/b/{business_id}/settings/members/{user_id}/role", post(members::set_role))
+        .route("/b/{business_id}/settings/members/{user_id}/remove", post(members::remove))
+        .route("/invite/{token}", get(invite::show).post(invite::accept))
+        .route("/account/keys", get(keys::show).post(keys::create))
+        .route("/account/keys/{key_id}/revoke", post(keys::revoke))
+        .route("/static/app.css", get(assets::css))
+        .route("/static/app.js", get(assets::js))
+}
+
+/// An error on a page: shown as a small HTML page with its status.
+#[derive(Debug)]
+pub struct PageError(pub ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> PageError {
+        PageError(error)
+    }
+}
+
+impl From<trailmap_app::AppError> for PageError {
+    fn from(error: trailmap_app::AppError) -> PageError {
+        PageError(ApiError::from(error))
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        error_page(self.0)
+    }
+}
+
+/// What a page handler returns.
+pub type PageResult = Result<Response, PageError>;
+
+/// An HTML page for an error, with the error's status and code.
+pub fn error_page(error: ApiError) -> Response {
+    if error.status.is_server_error() {
+        tracing::error!(code = error.code, message = %error.message, "request failed");
+    }
+    let title = match error.status {
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+        s if s.is_client_error() => "That did not work",
+        _ => "Something went wrong",
+    };
+    let body = html! {
+        main class="narrow" {
+            h1 { (title) }
+            p class="error" data-code=(error.code) { (error.message) }
+            p { a href="/" { "Back to Trailmap" } }
+        }
+    };
+    let mut response = (error.status, html_response(layout::bare(title, body))).into_response();
+    if let Some(secs) = error.retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+/// A page as a response, never cached: pages show private data.
+pub fn html_response(markup: Markup) -> Response {
+    let mut response = axum::response::Html(markup.into_string()).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A 303 to `to`: what a successful form post answers, so a reload does not post again.
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
