@@ -50,7 +50,7 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     ErrorCode { code: "conflict", status: 409, meaning: "The change clashes with what is stored (a duplicate name, the last owner)." },
     ErrorCode { code: "too_large", status: 413, meaning: "The body is larger than the endpoint accepts." },
     ErrorCode { code: "unsupported_encoding", status: 415, meaning: "The body's Content-Encoding is not identity or gzip." },
-    ErrorCode { code: "rate_limited", status: 429, meaning: "Too many failed sign-ins; Retry-After says when to try again." },
+    ErrorCode { code: "rate_limited", status: 429, meaning: "Too many failed sign-ins, or a write key over its request rate; Retry-After says when to try again." },
     ErrorCode { code: "internal", status: 500, meaning: "The store failed on a request that was fine." },
     ErrorCode { code: "store_error", status: 500, meaning: "The store refused a tracking write (tracking API)." },
     ErrorCode { code: "unavailable", status: 503, meaning: "The server is shutting down or its writer stopped." },
