@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use trailmap_analytics::kpi::{KpiQuery, KpiReport, OrderFact, RatingFact, Scale, Window};
 use trailmap_analytics::{Journeys, kpis};
-use trailmap_model::{AnswerValue, Business, Customer, CustomerId, EventColumns, QuestionKind, Timestamp};
+use trailmap_model::{AnswerValue, Business, Customer, CustomerId, EventColumns, EventField, EventSelection, QuestionKind, Timestamp};
 use trailmap_store::Store;
 
 use chrono::{Datelike, NaiveDate};
@@ -100,7 +100,8 @@ impl App {
     /// The last 30 days that have data (ending on the day of the latest event or order), or the
     /// last 30 days before `today` when the business has none.
     pub fn default_period(&self, business: &Business, today: NaiveDate) -> Result<DayRange> {
-        let table = self.store().load_events(business.id, EventColumns::default())?;
+        // Only the times are read: the customer and time columns, not every text column.
+        let table = self.store().load_selected_events(business.id, EventSelection::NONE)?;
         let last_event = table.time.iter().copied().max();
         let last_order = self.store().orders(business.id)?.iter().map(|o| o.time.millis()).max();
         let last = last_event.max(last_order).map(|t| Timestamp(t).date()).unwrap_or(today);
@@ -110,7 +111,8 @@ impl App {
     /// The key numbers of `business` over `period` against the period before it.
     pub fn dashboard(&self, business: &Business, period: DayRange) -> Result<Dashboard> {
         let previous = period.previous();
-        let table = self.store().load_events(business.id, EventColumns::default())?;
+        // The metrics read the customer, the time and the first event's channel only.
+        let table = self.store().load_selected_events(business.id, EventSelection::NONE.with(&EventField::Channel))?;
         let journeys = Journeys::new(table);
         let (orders, orders_other_currency) = self.order_facts(business, &journeys)?;
         let ratings = self.rating_facts(business)?;
@@ -211,25 +213,26 @@ impl App {
     pub fn customers_by_id(&self, business: &Business, ids: &[CustomerId], limit: usize) -> Result<Vec<Customer>> {
         let mut out = Vec::new();
         for id in ids.iter().take(limit) {
-            match self.store().customer(*id) {
-                Ok(c) if c.business == business.id => out.push(c),
-                Ok(_) | Err(trailmap_store::StoreError::NotFound { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
+            out.extend(self.customer_of(business, *id)?);
         }
         Ok(out)
+    }
+
+    /// The customer with this id (or the one it was merged into), if they belong to `business`.
+    fn customer_of(&self, business: &Business, id: CustomerId) -> Result<Option<Customer>> {
+        match self.store().customer(id) {
+            Ok(c) => Ok((c.business == business.id).then_some(c)),
+            Err(trailmap_store::StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// One customer's journey: every event, order, survey answer and piece of feedback, oldest
     /// first. `NotFound` when the customer is not in this business.
     pub fn customer_timeline(&self, business: &Business, id: CustomerId) -> Result<Timeline> {
-        let customer = match self.store().customer(id) {
-            Ok(c) if c.business == business.id => c,
-            Ok(_) | Err(trailmap_store::StoreError::NotFound { .. }) => {
-                return Err(AppError::NotFound(format!("customer {id} does not exist in {}", business.name)));
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let customer = self
+            .customer_of(business, id)?
+            .ok_or_else(|| AppError::NotFound(format!("customer {id} does not exist in {}", business.name)))?;
         let mut entries = Vec::new();
         let table = self.store().load_events(business.id, EventColumns { properties: true })?;
         for row in (0..table.len()).filter(|r| table.customer[*r] == customer.id) {
