@@ -21,10 +21,17 @@
 //! - Exclusions: a customer with an event matching an exclusion rule strictly between the kept
 //!   chain's anchor and its last event is excluded from the funnel entirely (counted apart).
 //! - A period keeps only anchors whose time falls in `[from, to)`; the chain may end after `to`.
+//!
+//! Speed: when every rule of the steps and exclusions tests the event name only (the usual funnel),
+//! they are compiled to one table per name id, so marking an event is one lookup; other rules are
+//! evaluated per event. Customers without an event that can start a chain are skipped after a scan
+//! of their names, buffers are reused from customer to customer, and ranges of customers run on
+//! the machine's cores at once, joined in customer order, so the result does not depend on them.
 
 use crate::{CompiledRule, Journey, Journeys};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use trailmap_model::{CustomerId, EventField, EventRule, EventTable};
 
 /// The most steps a funnel may have: steps are bits of a `u64` per event.
@@ -167,77 +174,108 @@ pub struct Chain {
 /// The longest chain of one customer's events (see the module's semantics), or None when no
 /// event can start one.
 pub fn best_chain(marks: &[Mark], steps: usize, window_ms: i64, mode: FunnelMode, period: Option<(i64, i64)>) -> Option<Chain> {
-    let steps = steps.min(MAX_STEPS);
-    let mut best: Option<Vec<usize>> = None;
-    for anchor in 0..marks.len() {
-        let starts = match mode {
-            FunnelMode::Unordered => marks[anchor].steps != 0,
-            FunnelMode::Ordered | FunnelMode::Strict => marks[anchor].steps & 1 == 1,
-        };
-        let in_period = period.is_none_or(|(from, to)| (from..to).contains(&marks[anchor].time));
-        if !starts || !in_period {
-            continue;
-        }
-        let limit = marks[anchor].time.saturating_add(window_ms);
-        let events = match mode {
-            FunnelMode::Ordered => ordered_chain(marks, anchor, steps, limit),
-            FunnelMode::Strict => strict_chain(marks, anchor, steps, limit),
-            FunnelMode::Unordered => unordered_chain(marks, anchor, steps, limit),
-        };
-        // Only a strictly longer chain replaces the kept one, so the earliest anchor wins ties.
-        if best.as_ref().is_none_or(|kept| events.len() > kept.len()) {
-            let full = events.len() == steps;
-            best = Some(events);
-            if full {
-                break;
-            }
-        }
-    }
-    let events = best?;
+    let mut events = Vec::new();
+    longest_chain(marks, steps, window_ms, mode, period, &mut Vec::new(), &mut events).then(|| chain_of(marks, events))
+}
+
+/// The kept chain's summary from its events (non-empty, in time order).
+fn chain_of(marks: &[Mark], events: Vec<usize>) -> Chain {
     let anchor = events[0];
     let end = events[events.len() - 1];
     let excluded = marks[anchor + 1..end.max(anchor + 1)].iter().any(|m| m.excluded);
-    Some(Chain { reached: events.len(), anchor, end, events, excluded })
+    Chain { reached: events.len(), anchor, end, events, excluded }
+}
+
+/// The work of [`best_chain`] into buffers the caller reuses from customer to customer: `best`
+/// receives the kept chain's events; false when no event starts a chain.
+fn longest_chain<E: Events + ?Sized>(
+    marks: &E,
+    steps: usize,
+    window_ms: i64,
+    mode: FunnelMode,
+    period: Option<(i64, i64)>,
+    current: &mut Vec<usize>,
+    best: &mut Vec<usize>,
+) -> bool {
+    let steps = steps.min(MAX_STEPS);
+    let mut found = false;
+    best.clear();
+    for anchor in 0..marks.len() {
+        let starts = match mode {
+            FunnelMode::Unordered => marks.steps(anchor) != 0,
+            FunnelMode::Ordered | FunnelMode::Strict => marks.steps(anchor) & 1 == 1,
+        };
+        let in_period = period.is_none_or(|(from, to)| (from..to).contains(&marks.time(anchor)));
+        if !starts || !in_period {
+            continue;
+        }
+        let limit = marks.time(anchor).saturating_add(window_ms);
+        current.clear();
+        // Whether a later anchor could still do better than this one's chain.
+        let mut later_may_be_longer = true;
+        match mode {
+            FunnelMode::Ordered => later_may_be_longer = ordered_chain(marks, anchor, steps, limit, current),
+            FunnelMode::Strict => strict_chain(marks, anchor, steps, limit, current),
+            FunnelMode::Unordered => unordered_chain(marks, anchor, steps, limit, current),
+        }
+        // Only a strictly longer chain replaces the kept one, so the earliest anchor wins ties.
+        if !found || current.len() > best.len() {
+            found = true;
+            std::mem::swap(current, best);
+            if best.len() == steps {
+                break;
+            }
+        }
+        if !later_may_be_longer {
+            break;
+        }
+    }
+    found
 }
 
 /// Each step at its earliest event after the previous one: this reaches as far as any chain from
-/// this anchor can, and ends as early as possible.
-fn ordered_chain(marks: &[Mark], anchor: usize, steps: usize, limit: i64) -> Vec<usize> {
-    let mut events = vec![anchor];
-    for (index, mark) in marks.iter().enumerate().skip(anchor + 1) {
-        if events.len() == steps || mark.time > limit {
-            break;
+/// this anchor can, and ends as early as possible. Returns whether the window cut the chain short:
+/// when it did not, the chain ran out of events, and no later anchor can reach further (its
+/// earliest event for each step comes no sooner than this chain's).
+fn ordered_chain<E: Events + ?Sized>(marks: &E, anchor: usize, steps: usize, limit: i64, events: &mut Vec<usize>) -> bool {
+    events.push(anchor);
+    for index in anchor + 1..marks.len() {
+        if events.len() == steps {
+            return false;
         }
-        if mark.steps >> events.len() & 1 == 1 {
+        if marks.time(index) > limit {
+            return true;
+        }
+        if marks.steps(index) >> events.len() & 1 == 1 {
             events.push(index);
         }
     }
-    events
+    false
 }
 
-fn strict_chain(marks: &[Mark], anchor: usize, steps: usize, limit: i64) -> Vec<usize> {
-    let mut events = vec![anchor];
+fn strict_chain<E: Events + ?Sized>(marks: &E, anchor: usize, steps: usize, limit: i64, events: &mut Vec<usize>) {
+    events.push(anchor);
     while events.len() < steps {
         let next = anchor + events.len();
-        match marks.get(next) {
-            Some(mark) if mark.time <= limit && mark.steps >> events.len() & 1 == 1 => events.push(next),
-            _ => break,
+        if next < marks.len() && marks.time(next) <= limit && marks.steps(next) >> events.len() & 1 == 1 {
+            events.push(next);
+        } else {
+            break;
         }
     }
-    events
 }
 
 /// A maximum matching of steps to distinct events from the anchor on, grown one event at a time
 /// (Kuhn's augmenting paths), stopped at the first event where it reaches its final size.
-fn unordered_chain(marks: &[Mark], anchor: usize, steps: usize, limit: i64) -> Vec<usize> {
+fn unordered_chain<E: Events + ?Sized>(marks: &E, anchor: usize, steps: usize, limit: i64, events: &mut Vec<usize>) {
     let mut owner: Vec<Option<usize>> = vec![None; steps];
     let mut size = 0;
     let mut best_owner = owner.clone();
-    for (index, mark) in marks.iter().enumerate().skip(anchor) {
-        if size == steps || mark.time > limit {
+    for index in anchor..marks.len() {
+        if size == steps || marks.time(index) > limit {
             break;
         }
-        if mark.steps == 0 {
+        if marks.steps(index) == 0 {
             continue;
         }
         let mut visited = 0u64;
@@ -248,14 +286,13 @@ fn unordered_chain(marks: &[Mark], anchor: usize, steps: usize, limit: i64) -> V
     }
     // Augmenting paths never unmatch an event, so the anchor (matched first) stays in the chain,
     // and the last event matched is the earliest possible end of a chain this long.
-    let mut events: Vec<usize> = best_owner.into_iter().flatten().collect();
+    events.extend(best_owner.into_iter().flatten());
     events.sort_unstable();
-    events
 }
 
-fn augment(marks: &[Mark], event: usize, owner: &mut [Option<usize>], visited: &mut u64) -> bool {
+fn augment<E: Events + ?Sized>(marks: &E, event: usize, owner: &mut [Option<usize>], visited: &mut u64) -> bool {
     for step in 0..owner.len() {
-        if marks[event].steps >> step & 1 == 0 || *visited >> step & 1 == 1 {
+        if marks.steps(event) >> step & 1 == 0 || *visited >> step & 1 == 1 {
             continue;
         }
         *visited |= 1 << step;
@@ -269,6 +306,61 @@ fn augment(marks: &[Mark], event: usize, owner: &mut [Option<usize>], visited: &
         }
     }
     false
+}
+
+/// What the chain search reads of one customer's events, by position: marks built per event, or
+/// the rows of a table read through the name tables, which saves building marks in the usual
+/// funnel (every rule on the event name).
+trait Events {
+    fn len(&self) -> usize;
+    fn time(&self, event: usize) -> i64;
+    /// Bit `k` set when the event matches step `k`.
+    fn steps(&self, event: usize) -> u64;
+    fn excluded(&self, event: usize) -> bool;
+}
+
+impl Events for [Mark] {
+    fn len(&self) -> usize {
+        <[Mark]>::len(self)
+    }
+
+    fn time(&self, event: usize) -> i64 {
+        self[event].time
+    }
+
+    fn steps(&self, event: usize) -> u64 {
+        self[event].steps
+    }
+
+    fn excluded(&self, event: usize) -> bool {
+        self[event].excluded
+    }
+}
+
+/// Consecutive rows of a table as [`Events`], looked up in the name tables of a [`Matcher`].
+struct NamedRows<'a> {
+    times: &'a [i64],
+    names: &'a [u32],
+    masks: &'a [u64],
+    exclusions: &'a [bool],
+}
+
+impl Events for NamedRows<'_> {
+    fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    fn time(&self, event: usize) -> i64 {
+        self.times[event]
+    }
+
+    fn steps(&self, event: usize) -> u64 {
+        self.masks.get(self.names[event] as usize).copied().unwrap_or(0)
+    }
+
+    fn excluded(&self, event: usize) -> bool {
+        self.exclusions.get(self.names[event] as usize).copied().unwrap_or(false)
+    }
 }
 
 /// The outcome for one customer who entered the funnel.
@@ -360,37 +452,13 @@ pub const NO_VALUE: &str = "(none)";
 /// Runs a funnel over every customer's journey.
 pub fn funnel(journeys: &Journeys, query: &FunnelQuery) -> Result<FunnelReport, FunnelError> {
     check(query)?;
-    let table = journeys.table();
-    let compile = |steps: &[FunnelStep]| -> Vec<Vec<CompiledRule>> {
-        steps.iter().map(|s| s.any_of.iter().map(|r| CompiledRule::new(r, table)).collect()).collect()
-    };
-    let steps = compile(&query.steps);
-    let exclusions = compile(&query.exclusions);
-    let mut marks = Vec::new();
-    let mut outcomes = Vec::new();
-    for journey in journeys.iter() {
-        marks.clear();
-        marks.extend(journey.rows.clone().map(|row| Mark {
-            time: table.time[row],
-            steps: steps.iter().enumerate().fold(0u64, |mask, (k, rules)| {
-                if rules.iter().any(|r| r.matches(table, row)) { mask | 1 << k } else { mask }
-            }),
-            excluded: exclusions.iter().flatten().any(|r| r.matches(table, row)),
-        }));
-        let Some(chain) = best_chain(&marks, steps.len(), query.window_ms, query.mode, query.period) else {
-            continue;
-        };
-        let group = query.breakdown.as_ref().map(|b| breakdown_value(table, &journey, b, chain.anchor));
-        outcomes.push(CustomerOutcome {
-            customer: journey.customer,
-            reached: chain.reached,
-            excluded: chain.excluded,
-            times: chain.events.iter().map(|&e| marks[e].time).collect(),
-            group,
-        });
-    }
+    let matcher = Matcher::new(journeys.table(), query);
+    let rows = journeys.table().len();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(rows / ROWS_PER_THREAD).max(1);
+    let outcomes = parallel_outcomes(journeys, query, &matcher, threads);
+    let steps = query.steps.len();
     let labels: Vec<String> = match query.mode {
-        FunnelMode::Unordered => (1..=steps.len()).map(|k| format!("{k} of {} steps", steps.len())).collect(),
+        FunnelMode::Unordered => (1..=steps).map(|k| format!("{k} of {steps} steps")).collect(),
         _ => query.steps.iter().map(|s| s.label.clone()).collect(),
     };
     let overall = summarise(&labels, outcomes.iter());
@@ -407,6 +475,209 @@ pub fn funnel(journeys: &Journeys, query: &FunnelQuery) -> Result<FunnelReport, 
         breakdown.sort_by(|a, b| b.result.entered.cmp(&a.result.entered).then_with(|| a.value.cmp(&b.value)));
     }
     Ok(FunnelReport { mode: query.mode, window_ms: query.window_ms, period: query.period, overall, breakdown, outcomes })
+}
+
+/// Below this many events one thread does the whole funnel: starting threads would cost more
+/// than it saves.
+const ROWS_PER_THREAD: usize = 250_000;
+
+/// The outcomes of every customer who entered, in journey order, computed over a few ranges of
+/// customers at once (as many as the machine has cores, ranges of about equal rows) and joined in
+/// range order, so the result is the same as one thread's. The threads return compact
+/// [`Entered`] parts and the outcomes are built once, at their exact number, by the calling
+/// thread: growing and joining vectors of outcomes would hold them twice.
+fn parallel_outcomes(journeys: &Journeys, query: &FunnelQuery, matcher: &Matcher, threads: usize) -> Vec<CustomerOutcome> {
+    let rows = journeys.table().len();
+    let mut bounds = vec![0];
+    let ends = journeys.ends();
+    for part in 1..threads {
+        let target = rows / threads * part;
+        bounds.push(ends.partition_point(|&end| end <= target));
+    }
+    bounds.push(journeys.len());
+    // The parts are allocated here at the most they can hold (one entry per customer, one time
+    // per step), so the threads never grow them: only the pages they write become resident, and
+    // the memory belongs to this thread, which frees it, so the allocator reuses it at once.
+    let steps = query.steps.len();
+    let mut parts: Vec<(Range<usize>, Entered)> = bounds
+        .windows(2)
+        .map(|w| {
+            let customers = w[1] - w[0];
+            (w[0]..w[1], Entered { customers: Vec::with_capacity(customers), times: Vec::with_capacity(customers * steps) })
+        })
+        .collect();
+    if let [(range, part)] = parts.as_mut_slice() {
+        entered(journeys, range.clone(), query, matcher, part);
+    } else {
+        std::thread::scope(|scope| {
+            for (range, part) in &mut parts {
+                let range = range.clone();
+                scope.spawn(move || entered(journeys, range, query, matcher, part));
+            }
+        });
+    }
+    let table = journeys.table();
+    let mut outcomes = Vec::with_capacity(parts.iter().map(|(_, p)| p.customers.len()).sum());
+    for (_, part) in parts {
+        let mut times = part.times.as_slice();
+        for customer in &part.customers {
+            let journey = journeys.journey(customer.journey as usize);
+            let (own, rest) = times.split_at(customer.reached as usize);
+            times = rest;
+            outcomes.push(CustomerOutcome {
+                customer: journey.customer,
+                reached: customer.reached as usize,
+                excluded: customer.excluded,
+                times: own.to_vec(),
+                group: query.breakdown.as_ref().map(|b| breakdown_value(table, &journey, b, customer.anchor as usize)),
+            });
+        }
+    }
+    outcomes
+}
+
+/// The customers of a range of journeys who entered the funnel, in journey order, with their
+/// chains' times one after another in `times`.
+#[derive(Debug, Default)]
+struct Entered {
+    customers: Vec<EnteredCustomer>,
+    times: Vec<i64>,
+}
+
+/// 12 bytes, as there may be one per customer: journeys and rows are counted in u32 by
+/// [`Journeys`], and a chain has at most [`MAX_STEPS`] events.
+#[derive(Debug)]
+struct EnteredCustomer {
+    /// The journey's number in [`Journeys::journey`].
+    journey: u32,
+    /// The chain's first event, as an offset into the journey's rows.
+    anchor: u32,
+    reached: u8,
+    excluded: bool,
+}
+
+/// The customers of journeys `range` who entered the funnel. The marks and chain buffers are
+/// reused from customer to customer, and a customer with no event that can start a chain is
+/// skipped after a scan of their names.
+fn entered(journeys: &Journeys, range: Range<usize>, query: &FunnelQuery, matcher: &Matcher, out: &mut Entered) {
+    let table = journeys.table();
+    let starts = match query.mode {
+        FunnelMode::Unordered => u64::MAX,
+        FunnelMode::Ordered | FunnelMode::Strict => 1,
+    };
+    let (mut marks, mut current, mut best) = (Vec::new(), Vec::new(), Vec::new());
+    for k in range {
+        let rows = journeys.journey(k).rows;
+        // No chain starts before the first event that matches a starting step, and what happens
+        // before a chain does not matter to it, so the events read begin there. With the name
+        // tables the rows are read in place; otherwise each row is marked once.
+        let Some(first) = matcher.first_start(table, rows.clone(), starts) else {
+            continue;
+        };
+        let span = first..rows.end;
+        if let Some((masks, exclusions)) = &matcher.by_name {
+            let events = NamedRows { times: &table.time[span.clone()], names: &table.name[span], masks, exclusions };
+            record(&events, k, first - rows.start, query, matcher, (&mut current, &mut best), out);
+        } else {
+            marks.clear();
+            marks.extend(span.map(|row| matcher.mark(table, row)));
+            record(marks.as_slice(), k, first - rows.start, query, matcher, (&mut current, &mut best), out);
+        }
+    }
+}
+
+/// Finds the longest chain among one customer's `events` (journey `journey`, starting `skipped`
+/// rows into it) and, when there is one, adds the customer to `out`.
+fn record<E: Events + ?Sized>(
+    events: &E,
+    journey: usize,
+    skipped: usize,
+    query: &FunnelQuery,
+    matcher: &Matcher,
+    (current, best): (&mut Vec<usize>, &mut Vec<usize>),
+    out: &mut Entered,
+) {
+    if !longest_chain(events, query.steps.len(), query.window_ms, query.mode, query.period, current, best) {
+        return;
+    }
+    let (anchor, end) = (best[0], best[best.len() - 1]);
+    out.customers.push(EnteredCustomer {
+        journey: journey as u32,
+        anchor: (skipped + anchor) as u32,
+        reached: best.len() as u8,
+        excluded: matcher.has_exclusions && (anchor + 1..end.max(anchor + 1)).any(|e| events.excluded(e)),
+    });
+    out.times.extend(best.iter().map(|&e| events.time(e)));
+}
+
+/// A funnel's steps and exclusions compiled against one table.
+struct Matcher {
+    /// When every rule tests the event name only (and the names are loaded): each name id's step
+    /// bits and whether it is an exclusion, so marking a row is one lookup.
+    by_name: Option<(Vec<u64>, Vec<bool>)>,
+    steps: Vec<Vec<CompiledRule>>,
+    exclusions: Vec<CompiledRule>,
+    has_exclusions: bool,
+}
+
+impl Matcher {
+    fn new(table: &EventTable, query: &FunnelQuery) -> Matcher {
+        let compile = |steps: &[FunnelStep]| -> Vec<Vec<CompiledRule>> {
+            steps.iter().map(|s| s.any_of.iter().map(|r| CompiledRule::new(r, table)).collect()).collect()
+        };
+        let steps = compile(&query.steps);
+        let exclusions: Vec<CompiledRule> = compile(&query.exclusions).into_iter().flatten().collect();
+        let by_name = (table.name.len() == table.len()).then(|| Matcher::name_tables(table, &steps, &exclusions)).flatten();
+        Matcher { by_name, steps, has_exclusions: !exclusions.is_empty(), exclusions }
+    }
+
+    fn name_tables(table: &EventTable, steps: &[Vec<CompiledRule>], exclusions: &[CompiledRule]) -> Option<(Vec<u64>, Vec<bool>)> {
+        let mut masks = vec![0u64; table.strings.len()];
+        for (k, rules) in steps.iter().enumerate() {
+            for rule in rules {
+                for (id, passes) in rule.name_passes()?.into_iter().enumerate() {
+                    if passes {
+                        masks[id] |= 1 << k;
+                    }
+                }
+            }
+        }
+        let mut excluded = vec![false; table.strings.len()];
+        for rule in exclusions {
+            for (id, passes) in rule.name_passes()?.into_iter().enumerate() {
+                excluded[id] |= passes;
+            }
+        }
+        Some((masks, excluded))
+    }
+
+    fn mark(&self, table: &EventTable, row: usize) -> Mark {
+        if let Some((masks, excluded)) = &self.by_name {
+            let name = table.name[row] as usize;
+            return Mark {
+                time: table.time[row],
+                steps: masks.get(name).copied().unwrap_or(0),
+                excluded: excluded.get(name).copied().unwrap_or(false),
+            };
+        }
+        Mark {
+            time: table.time[row],
+            steps: self.steps.iter().enumerate().fold(0u64, |mask, (k, rules)| {
+                if rules.iter().any(|r| r.matches(table, row)) { mask | 1 << k } else { mask }
+            }),
+            excluded: self.exclusions.iter().any(|r| r.matches(table, row)),
+        }
+    }
+
+    /// The first of the rows that matches one of the `starts` steps; the first row without the
+    /// name tables (the rows are then marked and checked in full).
+    fn first_start(&self, table: &EventTable, rows: Range<usize>, starts: u64) -> Option<usize> {
+        let Some((masks, _)) = &self.by_name else {
+            return (!rows.is_empty()).then_some(rows.start);
+        };
+        let offset = table.name[rows.clone()].iter().position(|&name| masks.get(name as usize).is_some_and(|m| m & starts != 0))?;
+        Some(rows.start + offset)
+    }
 }
 
 fn check(query: &FunnelQuery) -> Result<(), FunnelError> {
@@ -511,6 +782,48 @@ mod tests {
         let m = marks(&[(0, 3), (1, 1)]);
         let chain = best_chain(&m, 2, 10, FunnelMode::Unordered, None).expect("a chain");
         assert_eq!(chain.events, vec![0, 1]);
+    }
+
+    #[test]
+    fn any_number_of_threads_gives_the_same_outcomes() {
+        use rand::{Rng, SeedableRng};
+        use trailmap_model::{EventTable, Op};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let names = ["", "a", "b", "c", "d"];
+        let mut table = EventTable { strings: names.iter().map(|&n| n.into()).collect(), ..EventTable::default() };
+        for row in 0..6000 {
+            table.customer.push(CustomerId(rng.random_range(1..400)));
+            table.time.push(row * 1000 + rng.random_range(0..3000));
+            table.name.push(rng.random_range(1..5));
+            table.page.push(rng.random_range(0..3));
+        }
+        let journeys = Journeys::new(table);
+        let by_name = FunnelQuery {
+            steps: ["a", "b", "c"].iter().map(|n| FunnelStep::named(n)).collect(),
+            window_ms: 20_000,
+            mode: FunnelMode::Ordered,
+            exclusions: vec![FunnelStep::named("d")],
+            breakdown: Some(Breakdown::StepOne(EventField::Name)),
+            period: None,
+        };
+        // A condition on another field than the name takes the per-row matcher.
+        let mut per_row = by_name.clone();
+        per_row.steps[1].any_of = vec![EventRule::named("b").and_not(EventField::Page, Op::Equals("zzz".into()))];
+        for query in [&by_name, &per_row] {
+            for mode in [FunnelMode::Ordered, FunnelMode::Strict, FunnelMode::Unordered] {
+                let query = FunnelQuery { mode, ..query.clone() };
+                let matcher = Matcher::new(journeys.table(), &query);
+                let one = parallel_outcomes(&journeys, &query, &matcher, 1);
+                assert!(one.len() > 100, "{mode:?}: {} entered", one.len());
+                for threads in [2, 3, 7] {
+                    assert_eq!(parallel_outcomes(&journeys, &query, &matcher, threads), one, "{mode:?} on {threads} threads");
+                }
+            }
+        }
+        let name_only = Matcher::new(journeys.table(), &by_name);
+        assert!(name_only.by_name.is_some() && Matcher::new(journeys.table(), &per_row).by_name.is_none());
+        let general = Matcher { by_name: None, ..Matcher::new(journeys.table(), &by_name) };
+        assert_eq!(parallel_outcomes(&journeys, &by_name, &general, 2), parallel_outcomes(&journeys, &by_name, &name_only, 2));
     }
 
     #[test]

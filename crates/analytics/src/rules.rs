@@ -62,6 +62,24 @@ impl CompiledRule {
             })
     }
 
+    /// When the rule tests the event name only: whether it passes, per string id of the table it
+    /// was compiled for (ids past the end fail). This is the lookup table a funnel reads each
+    /// row's name in, instead of evaluating the rule per row. None when the rule tests another
+    /// field; an empty rule (which matches nothing) gives an empty table.
+    pub fn name_passes(&self) -> Option<Vec<bool>> {
+        let mut combined: Option<Vec<bool>> = None;
+        for condition in &self.conditions {
+            let CompiledCondition::Text { field: EventField::Name, passes } = condition else {
+                return None;
+            };
+            combined = Some(match combined {
+                None => passes.clone(),
+                Some(so_far) => so_far.iter().zip(passes).map(|(a, b)| *a && *b).collect(),
+            });
+        }
+        Some(combined.unwrap_or_default())
+    }
+
     /// Whether the rule needs the properties column.
     pub fn needs_properties(&self) -> bool {
         self.conditions.iter().any(|c| matches!(c, CompiledCondition::Property { .. }))
@@ -99,11 +117,18 @@ mod tests {
             EventRule::default().and(EventField::Property("items".into()), Op::GreaterThan(2.0)),
             EventRule::default().and_not(EventField::Page, Op::Exists),
             EventRule::default(),
+            EventRule::named("page_view").and_not(EventField::Name, Op::Equals("x".into())),
         ];
+        let by_name = rules.iter().filter(|r| CompiledRule::new(r, &t).name_passes().is_some()).count();
+        assert_eq!(by_name, 3, "named rules and the empty rule have a name table");
         for rule in &rules {
             let compiled = CompiledRule::new(rule, &t);
             for row in 0..t.len() {
                 assert_eq!(compiled.matches(&t, row), t.matches(row, rule), "{rule:?} row {row}");
+                if let Some(passes) = compiled.name_passes() {
+                    let by_name = passes.get(t.name[row] as usize).copied().unwrap_or(false);
+                    assert_eq!(by_name, t.matches(row, rule), "{rule:?} row {row} by name");
+                }
             }
         }
     }

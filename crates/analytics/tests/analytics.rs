@@ -12,6 +12,11 @@ mod attribution;
 #[path = "analytics/kpi.rs"]
 mod kpi;
 
+// ---- the voice of the customer: tests/analytics/voice.rs ----
+
+#[path = "analytics/voice.rs"]
+mod voice;
+
 // ---- funnels, paths, retention ----
 
 use rand::{Rng, SeedableRng};

@@ -32,7 +32,7 @@ pub struct Session {
 }
 
 /// A random token of `len` letters and digits from the operating system's generator.
-fn random_token(len: usize) -> String {
+pub(crate) fn random_token(len: usize) -> String {
     rand::rng().sample_iter(rand::distr::Alphanumeric).take(len).map(char::from).collect()
 }
 
@@ -162,6 +162,7 @@ impl App {
     /// Creates a business whose owner is `owner`.
     pub fn create_business_owned(&mut self, owner: UserId, name: &str, currency: &str, timezone: &str) -> Result<Business> {
         let name = business_name(name)?;
+        crate::dashboard::check_timezone(timezone)?;
         let currency = Currency::parse(currency)
             .ok_or_else(|| AppError::Invalid(format!("currency: {currency:?} is not a three-letter ISO 4217 code")))?;
         self.store.create_business_owned(owner, name, currency, timezone).map_err(classify)

@@ -11,10 +11,11 @@ use serde::Serialize;
 use std::collections::HashMap;
 use trailmap_analytics::kpi::{KpiQuery, KpiReport, OrderFact, RatingFact, Scale, Window};
 use trailmap_analytics::{Journeys, kpis};
-use trailmap_model::{AnswerValue, Business, Customer, CustomerId, EventColumns, EventField, EventSelection, QuestionKind, Timestamp};
+use trailmap_model::{AnswerValue, Business, BusinessId, Customer, CustomerId, EventColumns, EventField, EventSelection, QuestionKind, Timestamp};
 use trailmap_store::Store;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, TimeZone};
+use chrono_tz::Tz;
 
 /// A period of whole days, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -44,13 +45,42 @@ impl DayRange {
         DayRange { from: to - chrono::Duration::days(self.days() - 1), to }
     }
 
-    fn window(self) -> Window {
-        Window { start: start_of(self.from), end: start_of(self.to) + Timestamp::MS_PER_DAY }
+    /// The period as instants: from the start of its first day to the start of the day after its
+    /// last, both in the business's time zone (so a day is 23 or 25 hours across a DST change).
+    fn window(self, zone: Tz) -> Window {
+        Window { start: start_of(self.from, zone), end: start_of(self.to + chrono::Duration::days(1), zone) }
     }
 }
 
-fn start_of(day: NaiveDate) -> i64 {
-    Timestamp::from_date(day).millis()
+/// The business's time zone, by its IANA name; UTC for a name the time-zone database does not
+/// know (new businesses cannot have one: `check_timezone` refuses it).
+pub(crate) fn zone_of(business: &Business) -> Tz {
+    business.timezone.parse().unwrap_or(Tz::UTC)
+}
+
+/// Refuses a time-zone name the time-zone database does not know.
+pub(crate) fn check_timezone(name: &str) -> Result<()> {
+    name.parse::<Tz>()
+        .map(|_| ())
+        .map_err(|_| AppError::Invalid(format!("timezone: {name:?} is not an IANA time-zone name (such as Europe/Paris or America/New_York)")))
+}
+
+/// The first instant of `day` in `zone`, in milliseconds. A day that starts in a DST gap (a
+/// midnight that does not exist) starts at the first instant after it.
+fn start_of(day: NaiveDate, zone: Tz) -> i64 {
+    let midnight = day.and_time(chrono::NaiveTime::MIN);
+    match zone.from_local_datetime(&midnight).earliest() {
+        Some(start) => start.timestamp_millis(),
+        // No zone has a gap longer than a few hours; the first whole hour after it exists.
+        None => (1..=3)
+            .find_map(|h| zone.from_local_datetime(&(midnight + chrono::Duration::hours(h))).earliest())
+            .map_or(Timestamp::from_date(day).millis(), |start| start.timestamp_millis()),
+    }
+}
+
+/// The day an instant falls on in `zone`.
+fn local_day(millis: i64, zone: Tz) -> NaiveDate {
+    chrono::DateTime::from_timestamp_millis(millis).map_or_else(|| Timestamp(millis).date(), |t| t.with_timezone(&zone).date_naive())
 }
 
 /// How the trend is cut.
@@ -97,6 +127,12 @@ pub struct Timeline {
 }
 
 impl App {
+    /// The business's data version: it rises with every committed write to the business's data,
+    /// so an answer computed at one version is current while the version is the same.
+    pub fn data_version(&self, business: BusinessId) -> Result<i64> {
+        Ok(self.store().data_version(business)?)
+    }
+
     /// The last 30 days that have data (ending on the day of the latest event or order), or the
     /// last 30 days before `today` when the business has none.
     pub fn default_period(&self, business: &Business, today: NaiveDate) -> Result<DayRange> {
@@ -104,7 +140,7 @@ impl App {
         let table = self.store().load_selected_events(business.id, EventSelection::NONE)?;
         let last_event = table.time.iter().copied().max();
         let last_order = self.store().orders(business.id)?.iter().map(|o| o.time.millis()).max();
-        let last = last_event.max(last_order).map(|t| Timestamp(t).date()).unwrap_or(today);
+        let last = last_event.max(last_order).map(|t| local_day(t, zone_of(business))).unwrap_or(today);
         DayRange::new(last - chrono::Duration::days(29), last)
     }
 
@@ -117,7 +153,8 @@ impl App {
         let (orders, orders_other_currency) = self.order_facts(business, &journeys)?;
         let ratings = self.rating_facts(business)?;
         let bucket = if period.days() > 92 { Bucket::Week } else { Bucket::Day };
-        let window = period.window();
+        let zone = zone_of(business);
+        let window = period.window(zone);
         let mut buckets = Vec::new();
         let mut day = match bucket {
             Bucket::Day => period.from,
@@ -130,11 +167,11 @@ impl App {
         let mut windows = Vec::new();
         while day <= period.to {
             let next = day + chrono::Duration::days(step);
-            windows.push(Window { start: start_of(day).max(window.start), end: start_of(next).min(window.end) });
+            windows.push(Window { start: start_of(day, zone).max(window.start), end: start_of(next, zone).min(window.end) });
             buckets.push(day);
             day = next;
         }
-        let query = KpiQuery { current: window, previous: previous.window(), buckets: windows };
+        let query = KpiQuery { current: window, previous: previous.window(zone), buckets: windows };
         let report = kpis(&journeys, &orders, &ratings, &query);
         Ok(Dashboard {
             business: business.name.clone(),
@@ -306,5 +343,47 @@ impl App {
         }
         entries.sort_by_key(|e| e.time);
         Ok(Timeline { customer, entries })
+    }
+}
+
+#[cfg(test)]
+mod zone_tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn utc(text: &str) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(text).unwrap().timestamp_millis()
+    }
+
+    #[test]
+    fn days_are_cut_at_the_businesss_midnight_across_dst_changes() {
+        let new_york: Tz = "America/New_York".parse().unwrap();
+        // Midnight in New York is 04:00 UTC in summer and 05:00 UTC in winter.
+        assert_eq!(start_of(day("2026-07-01"), new_york), utc("2026-07-01T04:00:00Z"));
+        assert_eq!(start_of(day("2026-01-15"), new_york), utc("2026-01-15T05:00:00Z"));
+        // The day the clocks go forward has 23 hours; the day they go back, 25.
+        let spring = DayRange::new(day("2026-03-08"), day("2026-03-08")).unwrap().window(new_york);
+        assert_eq!(spring.end - spring.start, 23 * 3_600_000);
+        let autumn = DayRange::new(day("2026-11-01"), day("2026-11-01")).unwrap().window(new_york);
+        assert_eq!(autumn.end - autumn.start, 25 * 3_600_000);
+        // An evening purchase in Los Angeles is on that local day, though UTC is already tomorrow.
+        let los_angeles: Tz = "America/Los_Angeles".parse().unwrap();
+        assert_eq!(local_day(utc("2026-10-02T03:00:00Z"), los_angeles), day("2026-10-01"));
+        assert_eq!(local_day(utc("2026-10-02T03:00:00Z"), Tz::UTC), day("2026-10-02"));
+        // Where midnight does not exist (Santiago's spring change at 00:00), the day starts at 01:00.
+        let santiago: Tz = "America/Santiago".parse().unwrap();
+        assert_eq!(start_of(day("2026-09-06"), santiago), utc("2026-09-06T04:00:00Z"));
+    }
+
+    #[test]
+    fn unknown_zones_are_refused_by_name_and_old_ones_fall_back_to_utc() {
+        assert!(check_timezone("Europe/Paris").is_ok());
+        let error = check_timezone("Mars/Olympus_Mons").unwrap_err().to_string();
+        assert!(error.contains("timezone") && error.contains("Mars/Olympus_Mons"), "{error}");
+        let business = Business { id: BusinessId(1), name: "Old".into(), currency: trailmap_model::Currency::USD, timezone: "Nowhere".into() };
+        assert_eq!(zone_of(&business), Tz::UTC);
     }
 }

@@ -11,6 +11,16 @@ use trailmap_testkit::{DemoOptions, DemoSummary, Fixture, Sink, generate_demo};
 /// The businesses the demo creates; their presence means the demo is already in the store.
 pub const DEMO_BUSINESSES: [&str; 2] = ["Bean There Coffee", "Thread & Needle"];
 
+/// The account `trailmap demo` signs in with.
+pub const DEMO_EMAIL: &str = "demo@trailmap.example";
+
+/// How to sign in to the demo: printed by `trailmap demo` with the server's address.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoLogin {
+    pub email: String,
+    pub password: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoReport {
     /// False when the demo was already in the store and nothing was generated.
@@ -122,6 +132,29 @@ impl crate::App {
         self.store().set_cache_mib(crate::DEFAULT_CACHE_MIB)?;
         written?;
         Ok(DemoReport { generated: true, summary, seconds: started.elapsed().as_secs_f64() })
+    }
+
+    /// Makes the demo account an owner of both demo businesses, with a new random password each
+    /// time: the password is printed once and never kept in clear, and a store that was served
+    /// before keeps no password someone else may have seen.
+    pub fn demo_login(&mut self, now: Timestamp) -> Result<DemoLogin> {
+        let password = crate::accounts::random_token(16);
+        let user = match self.user_by_email(DEMO_EMAIL)? {
+            Some(user) => {
+                self.set_password(user.id, &password)?;
+                user
+            }
+            None => self.create_user(DEMO_EMAIL, "Demo owner", &password, now)?,
+        };
+        for name in DEMO_BUSINESSES {
+            let Some(business) = self.store().business_by_name(name)? else {
+                return Err(AppError::Invalid(format!("the demo business {name:?} is not in the store; run the demo first")));
+            };
+            if self.role(user.id, business.id)? != Some(trailmap_model::Role::Owner) {
+                self.set_member(business.id, user.id, trailmap_model::Role::Owner)?;
+            }
+        }
+        Ok(DemoLogin { email: DEMO_EMAIL.to_string(), password })
     }
 
     /// Writes a journey fixture into a business, in one transaction: how tests put precise

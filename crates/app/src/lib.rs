@@ -8,19 +8,28 @@ mod dashboard;
 mod demo;
 mod engine;
 mod import;
+mod maps;
+pub mod surveys;
+pub mod survey_links;
 mod tracking;
 mod value;
+pub mod voice;
 
 pub use accounts::{MIN_PASSWORD_CHARS, NewSession, Session};
 pub use attribution::{AttributionReport, AttributionRequest};
 pub use dashboard::{Bucket, Dashboard, DayRange, Timeline, TimelineEntry};
-pub use demo::{DEMO_BUSINESSES, DemoReport};
+pub use demo::{DEMO_BUSINESSES, DEMO_EMAIL, DemoLogin, DemoReport};
 pub use engine::{FunnelAnswer, FunnelRequest};
 pub use value::{
     ClvReport, ClvRequest, GroupBy, PersonaRequest, PersonaSuggestion, PersonaSuggestions, PurchaseModel,
     SegmentsReport,
 };
 pub use import::{ImportReport, ImportRequest};
+pub use maps::{
+    CustomerCount, DocumentEmotion, DocumentStage, ImportedMap, MAP_DOCUMENT_FORMAT, MAP_DOCUMENT_VERSION, MapChange, MapDiff, MapDocument, MapEdit,
+    MapExportFormat, MapNumbers, MapNumbersRequest, MapSummary, MapTemplate, NewShareLink, PersonaCoverage, Revenue, SharedMap,
+    ShareLinkError, StageConversion, StageNumbers, TouchpointNumbers, VersionInfo, apply_edit, diff_maps, mermaid, mermaid_score,
+};
 pub use tracking::{TrackingWrite, WriteKey};
 pub use trailmap_ingest::RecordKind;
 pub use trailmap_store::{BusinessSummary, WriteSummary};
@@ -144,6 +153,7 @@ impl App {
     }
 
     pub fn create_business(&mut self, name: &str, currency: &str, timezone: &str) -> Result<Business> {
+        dashboard::check_timezone(timezone)?;
         let currency = Currency::parse(currency)
             .ok_or_else(|| AppError::Invalid(format!("currency {currency:?} is not a three-letter ISO 4217 code")))?;
         let mut created = None;

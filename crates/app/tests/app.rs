@@ -417,3 +417,744 @@ mod dashboard {
         assert_eq!(app.customers_by_id(&coffee, &[buyer], 10).unwrap().len(), 1);
     }
 }
+
+/// Survey definitions, form exports, interview notes and JSON reviews (`trailmap_app::surveys`).
+mod surveys {
+    use super::write;
+    use std::path::Path;
+    use trailmap_app::surveys::{FormImportRequest, parse_definition};
+    use trailmap_app::{App, AppError, ImportRequest, RecordKind};
+    use trailmap_ingest::forms::FormLayout;
+    use trailmap_model::{AnswerValue, EventRule, FeedbackKind, QuestionKind, SkipRule, Touchpoint, TouchpointChannel, TouchpointId};
+    use trailmap_store::Store;
+
+    const GOOGLE: &str = include_str!("../../ingest/tests/data/google_forms_responses.csv");
+    const NOTES: &str = include_str!("../../ingest/tests/data/interview_notes.md");
+    const REVIEWS: &str = include_str!("../../ingest/tests/data/reviews.json");
+
+    const DEFINITION: &str = r#"
+name = "Post-purchase survey"
+stage = "purchase"
+
+[[questions]]
+text = "How likely are you to recommend us to a friend?"
+kind = "nps"
+required = true
+
+[[questions]]
+text = "What stopped you from ordering more?"
+kind = "single_choice"
+options = ["Price", "Shipping cost", "Other"]
+skip_if = { question = 1, values = [9, 10] }
+
+[[questions]]
+text = "How would you rate the packaging?"
+kind = "rating"
+max = 10
+"#;
+
+    fn form_import(app: &mut App, layout: FormLayout, path: &Path, survey: Option<&str>, skip: Option<std::path::PathBuf>) -> Result<trailmap_app::surveys::FormImportReport, AppError> {
+        let business = app.business(None).unwrap();
+        app.import_form_responses(FormImportRequest { layout, path, business: &business, survey, skip_invalid: skip })
+    }
+
+    #[test]
+    fn a_definition_file_creates_a_survey_with_its_skip_rule_and_it_is_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = App::open(&dir.path().join("t.sqlite")).unwrap();
+        let business = app.business(None).unwrap();
+        let file = write(dir.path(), "survey.toml", DEFINITION.as_bytes());
+        let survey = app.create_survey_from_file(&business, &file).unwrap();
+        assert_eq!(survey.questions.len(), 3);
+        let purchase = app.store().stages(business.id).unwrap().into_iter().find(|s| s.name == "Purchase").unwrap();
+        assert_eq!((survey.stage, survey.touchpoint), (Some(purchase.id), None));
+        assert_eq!(survey.questions[0].kind, QuestionKind::Nps);
+        assert!(survey.questions[0].required);
+        assert_eq!(survey.questions[2].kind, QuestionKind::Rating { max: 10 });
+        assert_eq!(
+            survey.questions[1].skip,
+            Some(SkipRule { question: survey.questions[0].id, values: vec!["9".into(), "10".into()] })
+        );
+        // The same definition as JSON reads the same.
+        let json = r#"{"name": "Post-purchase survey", "stage": "purchase", "questions": [
+            {"text": "How likely are you to recommend us to a friend?", "kind": "nps", "required": true},
+            {"text": "What stopped you from ordering more?", "kind": "single_choice", "options": ["Price", "Shipping cost", "Other"], "skip_if": {"question": 1, "values": [9, 10]}},
+            {"text": "How would you rate the packaging?", "kind": "rating", "max": 10}]}"#;
+        assert_eq!(parse_definition(json, "s.json").unwrap(), parse_definition(DEFINITION, "s.toml").unwrap());
+        // The name is taken now.
+        let again = app.create_survey_from_file(&business, &file).unwrap_err();
+        assert!(matches!(again, AppError::Conflict(_)), "{again}");
+        let listed = app.list_surveys(&business).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!((listed[0].name.as_str(), listed[0].stage.as_deref(), listed[0].questions, listed[0].responses), ("Post-purchase survey", Some("Purchase"), 3, 0));
+    }
+
+    #[test]
+    fn bad_definitions_name_the_question_and_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = App::open(&dir.path().join("t.sqlite")).unwrap();
+        let business = app.business(None).unwrap();
+        let head = "name = \"S\"\nstage = \"Purchase\"\n";
+        let nps = "[[questions]]\ntext = \"Recommend?\"\nkind = \"nps\"\n";
+        let cases: Vec<(String, &str)> = vec![
+            (format!("{head}{nps}[[questions]]\ntext = \"Why?\"\nkind = \"free_text\"\nskip_if = {{ question = 2, values = [\"x\"] }}\n"),
+             "s.toml: question 2: `skip_if`: a question can only be skipped by an earlier one (1 to 1), not by question 2"),
+            (format!("{head}{nps}[[questions]]\ntext = \"Why?\"\nkind = \"free_text\"\nskip_if = {{ question = 1, values = [11] }}\n"),
+             "s.toml: question 2: `skip_if`: question 1: \"11\" is not an answer from 0 to 10"),
+            (format!("{head}[[questions]]\ntext = \"Pick\"\nkind = \"single_choice\"\noptions = []\n"),
+             "s.toml: question 1: `options`: the list of options is empty"),
+            (format!("{head}[[questions]]\ntext = \"Pick\"\nkind = \"multiple_choice\"\n"),
+             "s.toml: question 1: `options`: a multiple_choice question needs a list of options"),
+            (format!("{head}[[questions]]\ntext = \"Q\"\nkind = \"stars\"\n"),
+             "s.toml: question 1: `kind`: unknown kind \"stars\""),
+            (format!("{head}{nps}{nps}"), "s.toml: question 2: `text`: the same text as question 1"),
+            (format!("{head}[[questions]]\ntext = \"Q\"\nkind = \"nps\"\noptions = [\"a\"]\n"),
+             "s.toml: question 1: `options`: only choice questions have options, this one is nps"),
+            (format!("name = \"S\"\nstage = \"Nowhere\"\n{nps}"),
+             "s.toml: `stage`: no stage named \"Nowhere\" (stages: Awareness, Consideration, Purchase, Retention, Advocacy)"),
+            (format!("name = \"S\"\ntouchpoint = \"Till\"\n{nps}"), "s.toml: `touchpoint`: no touchpoint named \"Till\" (touchpoints: )"),
+            (format!("name = \"S\"\n{nps}"), "s.toml: a survey is asked at a touchpoint or a stage"),
+            (head.to_string(), "s.toml: line 1: missing field `questions`"),
+            (format!("{head}[[questions]]\ntext = \"Q\"\nkind = \"nps\"\ncolour = 1\n"), "s.toml: line 6: unknown field `colour`"),
+            (format!("{head}questions = [\n"), "s.toml: line 3:"),
+        ];
+        for (text, expected) in cases {
+            let error = parse_definition(&text, "s.toml")
+                .and_then(|d| app.create_survey_from_definition(&business, &d, "s.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(error.starts_with(expected), "expected {expected:?}, got {error:?}");
+        }
+        assert!(app.list_surveys(&business).unwrap().is_empty(), "no invalid definition was stored");
+    }
+
+    #[test]
+    fn a_google_forms_export_creates_its_survey_joins_respondents_and_lands_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = App::open(&dir.path().join("t.sqlite")).unwrap();
+        let business = app.business(None).unwrap();
+        let file = write(dir.path(), "Checkout feedback (Responses).csv", GOOGLE.as_bytes());
+        let report = form_import(&mut app, FormLayout::GoogleForms, &file, None, None).unwrap();
+        assert_eq!(report.survey, "Checkout feedback (Responses)");
+        assert!(report.survey_created);
+        assert_eq!(
+            report.questions.iter().map(|q| q.kind.as_str()).collect::<Vec<_>>(),
+            vec!["nps", "csat", "multiple choice: Size guide | Gift wrap | Live chat", "single choice: Instagram | Friend | Google", "free text"]
+        );
+        // Six rows, five respondents with an email, four free-text answers copied to feedback.
+        assert_eq!((report.import.records, report.import.added, report.import.new_customers, report.texts_added), (6, 6, 5, 4));
+        let surveys = app.store().surveys(business.id).unwrap();
+        let responses = app.store().responses(surveys[0].id).unwrap();
+        assert_eq!(responses.len(), 6);
+        assert_eq!(responses.iter().filter(|r| r.customer.is_some()).count(), 5);
+        let anna = responses.iter().find(|r| r.hidden.get("email").map(String::as_str) == Some("Anna@Example.com")).unwrap();
+        assert_eq!(anna.answers[0].value, AnswerValue::Number(9.0));
+        assert_eq!(anna.answers[2].value, AnswerValue::Choices(vec!["Size guide".into(), "Gift wrap".into()]));
+        let texts: Vec<_> = app.store().feedback(business.id).unwrap().into_iter().filter(|f| f.kind == FeedbackKind::SurveyText).collect();
+        assert_eq!(texts.len(), 4);
+        assert!(texts.iter().all(|f| f.source == "Checkout feedback (Responses)"));
+
+        // The same file again (under another name) goes to the same survey and adds nothing.
+        let copy = write(dir.path(), "again.csv", GOOGLE.as_bytes());
+        let again = form_import(&mut app, FormLayout::GoogleForms, &copy, None, None).unwrap();
+        assert!(!again.survey_created);
+        assert_eq!((again.survey.as_str(), again.import.added, again.import.duplicates, again.texts_added), ("Checkout feedback (Responses)", 0, 6, 0));
+        let listed = app.list_surveys(&business).unwrap();
+        assert_eq!((listed.len(), listed[0].responses), (1, 6));
+        assert_eq!(listed[0].last_response.as_deref(), Some("2024-03-08T17:30:00.000Z"));
+    }
+
+    const TYPEFORM_HEAD: &str = "#,How likely are you to recommend us to a friend?,What stopped you from ordering more?,order_id,Start Date (UTC),Submit Date (UTC),Network ID\n";
+
+    #[test]
+    fn typeform_rows_join_through_the_order_and_bad_rows_stop_the_import_unless_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = App::open(&dir.path().join("t.sqlite")).unwrap();
+        let business = app.business(None).unwrap();
+        let definition = write(dir.path(), "survey.toml", DEFINITION.as_bytes());
+        app.create_survey_from_file(&business, &definition).unwrap();
+        let orders = write(dir.path(), "orders.csv", b"order_id,created_at,email,total,currency\n5001,2026-05-01T10:00:00Z,olga@example.com,80.00,USD\n");
+        app.import(ImportRequest { kind: RecordKind::Orders, path: &orders, business: &business, column_map: vec![], format: None, skip_invalid: None, progress: None })
+            .unwrap();
+        let data = format!(
+            "{TYPEFORM_HEAD}r1,3,Shipping cost,5001,2026-05-02 10:00:00,2026-05-02 10:01:00,n1\n\
+             r2,11,Price,,2026-05-02 11:00:00,2026-05-02 11:01:00,n2\n\
+             r3,10,,,2026-05-03 11:00:00,2026-05-03 11:01:00,n3\n\
+             r4,5,Too slow,,2026-05-03 12:00:00,2026-05-03 12:01:00,n4\n"
+        );
+        let file = write(dir.path(), "typeform.csv", data.as_bytes());
+        let error = form_import(&mut app, FormLayout::Typeform, &file, Some("post-purchase SURVEY"), None).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("1 invalid row(s), nothing was imported"), "{text}");
+        assert!(text.contains("typeform.csv:3: column `How likely are you to recommend us to a friend?`: an NPS answer must be a number from 0 to 10, found \"11\""), "{text}");
+
+        let survey = app.store().surveys(business.id).unwrap().remove(0);
+        assert!(app.store().responses(survey.id).unwrap().is_empty(), "nothing landed");
+
+        let rejects = dir.path().join("rejects.csv");
+        let report = form_import(&mut app, FormLayout::Typeform, &file, Some("Post-purchase survey"), Some(rejects.clone())).unwrap();
+        assert_eq!((report.import.records, report.import.added, report.import.rejected, report.survey_created), (4, 3, 1, false));
+        let written = std::fs::read_to_string(&rejects).unwrap();
+        assert!(written.starts_with("line,column,reason,raw\n3,How likely are you to recommend us to a friend?,"), "{written}");
+        assert!(written.ends_with(",\"r2,11,Price,,2026-05-02 11:00:00,2026-05-02 11:01:00,n2\"\n"), "{written}");
+        let responses = app.store().responses(survey.id).unwrap();
+        let olga = app.store().orders(business.id).unwrap()[0].customer;
+        let joined = responses.iter().find(|r| r.hidden.get("response_id").map(String::as_str) == Some("r1")).unwrap();
+        assert_eq!(joined.customer, Some(olga), "the order number found the customer");
+        assert_eq!(joined.answers[1].value, AnswerValue::Choices(vec!["Shipping cost".into()]));
+        // The survey's choice question has an "Other" option, so a text of the respondent's own is kept.
+        let other = responses.iter().find(|r| r.hidden.get("response_id").map(String::as_str) == Some("r4")).unwrap();
+        assert_eq!(other.answers[1].value, AnswerValue::Choices(vec!["Too slow".into()]));
+
+        let unknown = form_import(&mut app, FormLayout::Typeform, &file, Some("Exit survey"), None).unwrap_err();
+        assert!(matches!(unknown, AppError::NotFound(ref m) if m.contains("surveys: Post-purchase survey")), "{unknown}");
+    }
+
+    #[test]
+    fn notes_and_json_reviews_land_whole_and_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = App::open(&dir.path().join("t.sqlite")).unwrap();
+        let business = app.business(None).unwrap();
+        let notes = write(dir.path(), "interview.md", NOTES.as_bytes());
+        // The notes name a touchpoint the business does not have yet: every quote says so.
+        let error = app.import_notes(&business, &notes, None).unwrap_err().to_string();
+        assert!(error.contains("3 invalid row(s), nothing was imported"), "{error}");
+        assert!(error.contains("interview.md:10: column `touchpoint`: no touchpoint named \"Checkout\" (touchpoints: )"), "{error}");
+        app.store_mut()
+            .write::<trailmap_store::StoreError>(&mut |w| {
+                w.create_touchpoint(&Touchpoint {
+                    id: TouchpointId(0),
+                    business: business.id,
+                    name: "Checkout".into(),
+                    channel: TouchpointChannel::Web,
+                    stage: None,
+                    online: true,
+                    rule: EventRule::named("checkout_started"),
+                    description: String::new(),
+                })
+                .map(|_| ())
+            })
+            .unwrap();
+        let report = app.import_notes(&business, &notes, None).unwrap();
+        assert_eq!((report.records, report.added, report.layout.as_str()), (3, 3, "notes"));
+        let again = app.import_notes(&business, &notes, None).unwrap();
+        assert_eq!((again.added, again.duplicates), (0, 3));
+        let stored = app.store().feedback(business.id).unwrap();
+        assert!(stored.iter().any(|f| f.kind == FeedbackKind::Note && f.tags == vec!["shipping".to_string(), "checkout".to_string()]));
+
+        let reviews = write(dir.path(), "reviews.json", REVIEWS.as_bytes());
+        let report = app.import_reviews(&business, &reviews, None).unwrap();
+        assert_eq!((report.records, report.added, report.layout.as_str()), (3, 3, "reviews-json"));
+        let trustpilot = app.store().feedback(business.id).unwrap().into_iter().find(|f| f.source == "trustpilot").unwrap();
+        assert_eq!(trustpilot.rating, Some(2.0));
+
+        // An element without its text: the import names its line and lands nothing...
+        let broken = write(dir.path(), "broken.json", b"[\n  {\"source\": \"yelp\", \"date\": \"2026-01-02\", \"text\": \"Nice\"},\n  {\"source\": \"yelp\", \"date\": \"2026-01-03\"}\n]\n");
+        let error = app.import_reviews(&business, &broken, None).unwrap_err().to_string();
+        assert!(error.contains("broken.json:3: "), "{error}");
+        let before = app.store().feedback(business.id).unwrap().len();
+        // ... unless asked to skip it.
+        let report = app.import_reviews(&business, &broken, Some(dir.path().join("r.csv"))).unwrap();
+        assert_eq!((report.added, report.rejected), (1, 1));
+        assert_eq!(app.store().feedback(business.id).unwrap().len(), before + 1);
+        // CSV reviews go through the generic feedback import.
+        let csv = write(dir.path(), "reviews.csv", b"date,source,rating,text\n2025-02-05,google,2,Shipping is way too expensive\n");
+        assert_eq!(app.import_reviews(&business, &csv, None).unwrap().added, 1);
+    }
+}
+
+// ---- the voice of the customer (issue 8): survey scores, sentiment and themes on the demo ----
+
+#[test]
+fn voice_of_the_customer_on_the_demo_boutique() {
+    use trailmap_app::voice::{ScoreGrouping, ScoreKind, SurveyResultsRequest, ThemeOptions, ThemeOrder, ThemesRequest};
+    let mut app = App::in_memory().unwrap();
+    app.demo(&DemoOptions { customers: 1_500, seed: 7 }).unwrap();
+    let boutique = app.business(Some("Thread & Needle")).unwrap();
+
+    let request = SurveyResultsRequest { by: Some(ScoreGrouping::Touchpoint), ..SurveyResultsRequest::default() };
+    let results = app.survey_results(&boutique, &request).unwrap();
+    let nps = results.questions.iter().find(|q| q.overall.kind == ScoreKind::Nps).expect("an NPS question");
+    let value = nps.overall.value.expect("answers");
+    let interval = nps.overall.interval.expect("an interval");
+    assert!(nps.overall.n > 10 && interval.low <= value && value <= interval.high);
+    assert_eq!(nps.groups.iter().map(|g| g.result.n).sum::<u64>(), nps.overall.n);
+    assert!(app.survey_results(&boutique, &SurveyResultsRequest { survey: Some("no such".into()), ..Default::default() }).is_err());
+
+    // Shipping is the checkout's biggest theme. It is NOT reliably its most negative by VADER:
+    // VADER reads "expensive" as neutral and the demo's closers ("Thanks!", "will be back") lift
+    // many shipping complaints, so on this demo "size" has more negative texts and a lower
+    // average (reported on issue 8 rather than asserted away).
+    let themes = |order| {
+        let request = ThemesRequest {
+            touchpoint: Some("checkout".into()),
+            stage: None,
+            options: ThemeOptions { order, ..ThemeOptions::default() },
+        };
+        app.feedback_themes(&boutique, &request).unwrap()
+    };
+    let by_count = themes(ThemeOrder::NegativeCount);
+    assert_eq!(by_count.scope, "touchpoint Checkout");
+    assert!(by_count.themes.windows(2).all(|w| w[0].negative >= w[1].negative));
+    let biggest = by_count.themes.iter().max_by_key(|t| t.count).expect("themes");
+    assert_eq!(biggest.label, "shipping");
+    assert!(biggest.phrases.iter().any(|(p, _)| p == "shipping cost"), "{:?}", biggest.phrases);
+    assert!(biggest.examples.windows(2).all(|w| w[0].compound <= w[1].compound));
+    assert!(by_count.themes.iter().all(|t| t.count >= 3 && t.count as usize == t.documents.len()));
+    let by_average = themes(ThemeOrder::AverageSentiment);
+    assert!(by_average.themes.windows(2).all(|w| w[0].average_compound <= w[1].average_compound));
+    assert!(app.feedback_themes(&boutique, &ThemesRequest { touchpoint: Some("Nowhere".into()), ..Default::default() }).is_err());
+
+    let sentiment = app.feedback_sentiment(&boutique, Some(5)).unwrap();
+    assert_eq!(sentiment.texts.len(), 5);
+    assert_eq!(sentiment.negative + sentiment.neutral + sentiment.positive, sentiment.n);
+    assert!(sentiment.texts.windows(2).all(|w| w[0].sentiment.compound <= w[1].sentiment.compound));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Journey maps
+
+mod maps {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+    use std::collections::BTreeSet;
+    use trailmap_app::{
+        MapChange, MapEdit, MapExportFormat, MapNumbersRequest, MapTemplate, ShareLinkError, apply_edit, diff_maps,
+    };
+    use trailmap_model::{
+        Business, Card, CardAction, CustomerCondition, CustomerField, CustomerId, Evidence, EventField, EventRule,
+        JourneyMap, Lane, MapId, MapVersionKind, Op, Persona, PersonaId, Timestamp, Touchpoint, TouchpointChannel,
+        TouchpointId,
+    };
+    use trailmap_store::StoreError;
+
+    fn day(text: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(&format!("{text}T00:00:00Z")).unwrap()
+    }
+
+    /// A business "Shop" with touchpoints "Instagram ad" (page_view from instagram), "Cart"
+    /// (add_to_cart) and "Checkout" (purchase), a persona "Instagram crowd" (first source
+    /// instagram) and the fixture's journeys.
+    fn shop(fixture: &str) -> (App, Business, Vec<TouchpointId>, PersonaId) {
+        let mut app = App::in_memory().unwrap();
+        let business = app.create_business("Shop", "USD", "UTC").unwrap();
+        let mut touchpoints = Vec::new();
+        let mut persona = PersonaId(0);
+        app.store_mut()
+            .write::<StoreError>(&mut |w| {
+                for (name, rule) in [
+                    ("Instagram ad", EventRule::named("page_view").and(EventField::Source, Op::Equals("instagram".into()))),
+                    ("Cart", EventRule::named("add_to_cart")),
+                    ("Checkout", EventRule::named("purchase")),
+                ] {
+                    touchpoints.push(w.create_touchpoint(&Touchpoint {
+                        id: TouchpointId(0),
+                        business: business.id,
+                        name: name.into(),
+                        channel: TouchpointChannel::Web,
+                        stage: None,
+                        online: true,
+                        rule,
+                        description: String::new(),
+                    })?);
+                }
+                persona = w.create_persona(&Persona {
+                    id: PersonaId(0),
+                    business: business.id,
+                    name: "Instagram crowd".into(),
+                    photo: None,
+                    demographics: vec![],
+                    goals: vec![],
+                    frustrations: vec![],
+                    behaviours: vec![],
+                    quote: None,
+                    segment: Some(trailmap_model::CustomerRule {
+                        conditions: vec![CustomerCondition {
+                            field: CustomerField::FirstSource,
+                            op: Op::Equals("instagram".into()),
+                            negate: false,
+                        }],
+                    }),
+                })?;
+                Ok(())
+            })
+            .unwrap();
+        app.write_fixture(&trailmap_testkit::journeys(fixture).unwrap(), &business).unwrap();
+        (app, business, touchpoints, persona)
+    }
+
+    /// A blank map (the five default stages) with the shop's touchpoints on its first three.
+    fn measured_map(app: &mut App, business: &Business, touchpoints: &[TouchpointId]) -> JourneyMap {
+        let map = app.create_map(business, "Online journey", MapTemplate::Blank, "ann").unwrap();
+        for (stage, touchpoint) in map.stages.iter().zip(touchpoints) {
+            app.edit_map(business, map.id, &MapEdit::AddTouchpoint { stage: stage.id, touchpoint: *touchpoint }, "ann").unwrap();
+        }
+        app.journey_map(business, map.id).unwrap().map
+    }
+
+    fn ids(app: &App, business: &Business, labels: &[&str]) -> Vec<CustomerId> {
+        let customers = app.store().customers(business.id, usize::MAX, 0).unwrap();
+        let mut out: Vec<CustomerId> = labels
+            .iter()
+            .map(|l| customers.iter().find(|c| c.external_id.as_deref() == Some(*l)).unwrap().id)
+            .collect();
+        out.sort();
+        out
+    }
+
+    const FIXTURE: &str = "
+        customer ann
+          2026-01-10 10:00:00 page_view source=instagram
+          +1h add_to_cart
+          +1h purchase
+          +1m order total=50
+        customer bob
+          2026-01-12 10:00:00 page_view source=instagram
+          +1d add_to_cart
+        customer cat
+          2026-01-15 10:00:00 page_view source=google
+          +1m add_to_cart
+          +1m purchase
+          +1m order total=20
+        customer dan
+          2026-02-20 10:00:00 page_view source=instagram
+          +1m order total=99
+        ";
+
+    #[test]
+    fn live_numbers_per_stage_and_touchpoint_with_their_customers() {
+        let (mut app, business, touchpoints, persona) = shop(FIXTURE);
+        let map = measured_map(&mut app, &business, &touchpoints);
+        let request = MapNumbersRequest { period: Some((day("2026-01-01"), day("2026-02-01"))), ..MapNumbersRequest::default() };
+        let numbers = app.map_numbers(&business, map.id, &request).unwrap();
+        let s = &numbers.stages;
+        assert_eq!(s.len(), 5);
+        // Awareness: ann and bob saw the ad in January (dan in February); both reached the cart.
+        assert_eq!(s[0].reach.customers, ids(&app, &business, &["ann", "bob"]));
+        let next = s[0].to_next.as_ref().unwrap();
+        assert_eq!((next.n, next.converted.n, next.dropped.n, next.rate), (2, 2, 0, 1.0));
+        assert_eq!((s[0].revenue.amount, s[0].revenue.orders), (50.0, 1));
+        // Consideration: three carts, two went on to buy; bob dropped.
+        assert_eq!(s[1].reach.n, 3);
+        let next = s[1].to_next.as_ref().unwrap();
+        assert_eq!((next.converted.n, next.dropped.customers.clone()), (2, ids(&app, &business, &["bob"])));
+        assert!((next.rate - 2.0 / 3.0).abs() < 1e-12);
+        // Purchase: ann and cat, 70 dollars in two January orders; no measured stage after it.
+        assert_eq!((s[2].reach.n, s[2].revenue.amount, s[2].revenue.orders), (2, 70.0, 2));
+        assert!(s[2].to_next.is_none());
+        assert!(!s[3].measured && s[3].reach.n == 0);
+        assert_eq!(numbers.touchpoints.iter().map(|t| (t.name.as_str(), t.reach.n)).collect::<Vec<_>>(), vec![("Instagram ad", 2), ("Cart", 3), ("Checkout", 2)]);
+
+        // The persona "Instagram crowd" (first source instagram) covers ann, bob and dan.
+        let coverage = app.persona_coverage(&business).unwrap();
+        assert_eq!((coverage[0].n, coverage[0].customers.clone()), (3, ids(&app, &business, &["ann", "bob", "dan"])));
+        let numbers = app.map_numbers(&business, map.id, &MapNumbersRequest { persona: Some(persona), ..request.clone() }).unwrap();
+        assert_eq!(numbers.persona.as_deref(), Some("Instagram crowd"));
+        assert_eq!(numbers.stages[1].reach.customers, ids(&app, &business, &["ann", "bob"]), "cat is not in the persona");
+        assert_eq!(numbers.stages[1].to_next.as_ref().unwrap().converted.n, 1);
+        // All time: dan's February ad view and order count too.
+        let all = app.map_numbers(&business, map.id, &MapNumbersRequest::default()).unwrap();
+        assert_eq!((all.stages[0].reach.n, all.stages[0].revenue.amount), (3, 149.0));
+        let error = app.map_numbers(&business, map.id, &MapNumbersRequest { persona: Some(PersonaId(999)), ..request }).unwrap_err();
+        assert!(error.to_string().contains("persona"), "{error}");
+    }
+
+    #[test]
+    fn reach_and_conversion_agree_with_a_brute_force_count_on_random_journeys() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let names = ["page_view source=instagram", "page_view source=google", "add_to_cart", "purchase"];
+        let mut fixture = String::new();
+        // Per customer, their events as (minute from 2026-01-01, kind index).
+        let mut journeys: Vec<Vec<(i64, usize)>> = Vec::new();
+        for c in 0..60 {
+            fixture.push_str(&format!("customer c{c}\n"));
+            let mut minute = rng.random_range(0..60 * 24 * 60);
+            let mut events = Vec::new();
+            for _ in 0..rng.random_range(1..7) {
+                let kind = rng.random_range(0..names.len());
+                let at = Timestamp(day("2026-01-01").0 + minute * 60_000);
+                fixture.push_str(&format!("  {} {}\n", at.to_rfc3339(), names[kind]));
+                events.push((minute, kind));
+                minute += rng.random_range(1..20 * 24 * 60);
+            }
+            journeys.push(events);
+        }
+        let (mut app, business, touchpoints, _) = shop(&fixture);
+        let map = measured_map(&mut app, &business, &touchpoints);
+        let (from, to) = (20 * 24 * 60, 40 * 24 * 60);
+        let window = 7 * 24 * 60;
+        let request = MapNumbersRequest {
+            period: Some((Timestamp(day("2026-01-01").0 + from * 60_000), Timestamp(day("2026-01-01").0 + to * 60_000))),
+            window_ms: window * 60_000,
+            ..MapNumbersRequest::default()
+        };
+        let numbers = app.map_numbers(&business, map.id, &request).unwrap();
+        // Stage k's events: kind 0 (instagram view), 2 (cart), 3 (purchase).
+        let stage_kind = [0, 2, 3];
+        assert!(numbers.stages[..3].iter().all(|s| s.reach.n > 5), "the random data reach every stage");
+        for k in 0..3 {
+            let in_period = |(m, kind): &(i64, usize)| *kind == stage_kind[k] && *m >= from && *m < to;
+            let reach = journeys.iter().filter(|j| j.iter().any(in_period)).count();
+            assert_eq!(numbers.stages[k].reach.n, reach, "stage {k}");
+            if k < 2 {
+                let converted = journeys
+                    .iter()
+                    .filter(|j| {
+                        j.iter().any(|a| {
+                            in_period(a) && j.iter().any(|b| b.1 == stage_kind[k + 1] && b.0 > a.0 && b.0 - a.0 <= window)
+                        })
+                    })
+                    .count();
+                let next = numbers.stages[k].to_next.as_ref().unwrap();
+                assert_eq!((next.n, next.converted.n, next.dropped.n), (reach, converted, reach - converted), "stage {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn edits_save_versions_and_diffs_list_what_changed() {
+        let (mut app, business, touchpoints, persona) = shop(FIXTURE);
+        let map = app.create_map(&business, "Café", MapTemplate::CoffeeShop, "maya").unwrap();
+        assert_eq!(map.stages.len(), 5);
+        assert!(map.cards().all(|(_, _, c)| c.id > 0 && c.is_assumption()));
+        let purchase = map.stages[2].id;
+        let pain = map.stages[2].pain_points[0].id;
+        let edits = [
+            MapEdit::Rename { name: "Bean There".into() },
+            MapEdit::AddCard { stage: purchase, lane: Lane::Thoughts, text: "Smells great".into(), position: Some(0) },
+            MapEdit::EditCard { card: pain, text: "Queues of 10+ minutes".into(), evidence: vec![Evidence::Metric { name: "wait time".into() }] },
+            MapEdit::PainPointToOpportunity { card: pain, text: "Second till".into() },
+            MapEdit::MoveStage { stage: map.stages[4].id, position: 0 },
+            MapEdit::SetEmotion { stage: purchase, persona: None, score: -2.0 },
+            MapEdit::AddPersona { persona },
+            MapEdit::AddTouchpoint { stage: purchase, touchpoint: touchpoints[2] },
+        ];
+        for edit in &edits {
+            app.edit_map(&business, map.id, edit, "sam").unwrap();
+        }
+        let versions = app.map_versions(&business, map.id).unwrap();
+        assert_eq!(versions.len(), 1 + edits.len());
+        assert_eq!((versions[0].author.as_str(), versions[1].author.as_str()), ("maya", "sam"));
+
+        let diff = app.diff_map_versions(&business, map.id, 1, versions.len() as u32).unwrap();
+        let opportunity = app.journey_map(&business, map.id).unwrap().map.stages[3].opportunities.last().cloned().unwrap();
+        assert_eq!(opportunity.from, Some(pain));
+        let kinds: Vec<String> = diff.changes.iter().map(|c| serde_json::to_value(c).unwrap()["change"].as_str().unwrap().to_string()).collect();
+        assert_eq!(
+            kinds,
+            vec!["renamed", "persona_added", "stage_moved", "card_added", "card_changed", "card_added", "emotion_changed", "touchpoint_added"]
+        );
+        assert!(diff.text.contains("stage \"Advocacy\" moved from position 5 to 1"), "{}", diff.text);
+        assert!(diff.text.contains("changed to \"Queues of 10+ minutes\""), "{}", diff.text);
+        assert!(diff.text.contains("emotion of the map at Purchase changed from -1.0 to -2.0"), "{}", diff.text);
+        assert!(app.diff_map_versions(&business, map.id, 2, 2).unwrap().changes.is_empty());
+
+        // An opportunity becomes an action; bad edits are refused with the field named.
+        let action = CardAction { owner: "Maya".into(), due: None, change: None, kpi: Some("wait time".into()), done: false };
+        app.edit_map(&business, map.id, &MapEdit::SetAction { card: opportunity.id, action: Some(action) }, "maya").unwrap();
+        for (edit, expected) in [
+            (MapEdit::SetEmotion { stage: purchase, persona: None, score: 2.5 }, "score"),
+            (MapEdit::SetAction { card: pain, action: Some(CardAction { owner: "x".into(), due: None, change: None, kpi: None, done: false }) }, "only opportunities"),
+            (MapEdit::RemoveCard { card: 9999 }, "card"),
+            (MapEdit::AddTouchpoint { stage: purchase, touchpoint: TouchpointId(9999) }, "touchpoint"),
+            (MapEdit::Rename { name: "  ".into() }, "name"),
+        ] {
+            let error = app.edit_map(&business, map.id, &edit, "maya").unwrap_err().to_string();
+            assert!(error.contains(expected), "{edit:?}: {error}");
+        }
+        assert_eq!(app.map_versions(&business, map.id).unwrap().len(), 2 + edits.len(), "refused edits save nothing");
+
+        // Stale maps: review date before the day asked about.
+        let details = MapEdit::SetDetails { owner: Some("Maya".into()), review_date: Some(NaiveDate::from_ymd_opt(2026, 1, 15).unwrap()), kind: MapVersionKind::AsIs };
+        app.edit_map(&business, map.id, &details, "maya").unwrap();
+        assert_eq!(app.stale_maps(&business, NaiveDate::from_ymd_opt(2026, 1, 16).unwrap()).unwrap().len(), 1);
+        assert!(app.stale_maps(&business, NaiveDate::from_ymd_opt(2026, 1, 15).unwrap()).unwrap().is_empty());
+
+        let to_be = app.create_to_be_map(&business, map.id, "maya").unwrap();
+        assert_eq!((to_be.kind, to_be.as_is), (MapVersionKind::ToBe, Some(map.id)));
+        app.delete_map(&business, to_be.id).unwrap();
+        assert!(app.journey_map(&business, to_be.id).is_err());
+    }
+
+    use chrono::NaiveDate;
+
+    #[test]
+    fn random_edits_diff_like_an_independent_comparison() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut app = App::in_memory().unwrap();
+        let business = app.business(None).unwrap();
+        for template in MapTemplate::ALL {
+            let mut map = app.create_map(&business, "m", template, "a").unwrap();
+            for _ in 0..40 {
+                let before = map.clone();
+                let stages: Vec<u32> = map.stages.iter().map(|s| s.id).collect();
+                let cards: Vec<u32> = map.cards().map(|(_, _, c)| c.id).collect();
+                let stage = if stages.is_empty() { 1 } else { stages[rng.random_range(0..stages.len())] };
+                let card = if cards.is_empty() { 1 } else { cards[rng.random_range(0..cards.len())] };
+                let lane = Lane::ALL[rng.random_range(0..5)];
+                let edit = match rng.random_range(0..7) {
+                    0 => MapEdit::AddStage { name: format!("S{}", rng.random_range(0..99)), position: None },
+                    1 => MapEdit::MoveStage { stage, position: rng.random_range(0..stages.len().max(1)) },
+                    2 => MapEdit::RemoveStage { stage },
+                    3 => MapEdit::AddCard { stage, lane, text: format!("card {}", rng.random_range(0..99)), position: None },
+                    4 => MapEdit::EditCard { card, text: format!("edited {}", rng.random_range(0..99)), evidence: vec![] },
+                    5 => MapEdit::MoveCard { card, stage, lane, position: Some(0) },
+                    _ => MapEdit::RemoveCard { card },
+                };
+                if apply_edit(&mut map, &edit).is_err() {
+                    assert_eq!(map, before, "a refused edit leaves the map as it was: {edit:?}");
+                    continue;
+                }
+                let changes = diff_maps(&before, &map);
+                assert_eq!(changes.is_empty(), before == map, "{edit:?}");
+                // Independently: the cards added and removed are the set differences of the ids.
+                let ids = |m: &JourneyMap| m.cards().map(|(_, _, c)| c.id).collect::<BTreeSet<u32>>();
+                let added: BTreeSet<u32> = changes.iter().filter_map(|c| if let MapChange::CardAdded { card, .. } = c { Some(*card) } else { None }).collect();
+                let removed: BTreeSet<u32> = changes.iter().filter_map(|c| if let MapChange::CardRemoved { card, .. } = c { Some(*card) } else { None }).collect();
+                assert_eq!(added, ids(&map).difference(&ids(&before)).copied().collect());
+                assert_eq!(removed, ids(&before).difference(&ids(&map)).copied().collect());
+                let stage_ids = |m: &JourneyMap| m.stages.iter().map(|s| s.id).collect::<Vec<u32>>();
+                let moved = changes.iter().any(|c| matches!(c, MapChange::StageMoved { .. }));
+                let common = |a: &JourneyMap, b: &JourneyMap| stage_ids(a).into_iter().filter(|id| stage_ids(b).contains(id)).collect::<Vec<_>>();
+                assert_eq!(moved, common(&before, &map) != common(&map, &before), "{edit:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn json_export_imports_back_identical_and_into_another_business() {
+        let (mut app, business, touchpoints, persona) = shop(FIXTURE);
+        let map = measured_map(&mut app, &business, &touchpoints);
+        let stage = map.stages[0].id;
+        let card = app.edit_map(&business, map.id, &MapEdit::AddCard { stage, lane: Lane::Goals, text: "Find a gift".into(), position: None }, "a").unwrap().map.stages[0].goals[0].id;
+        for edit in [
+            MapEdit::EditCard { card, text: "Find a gift: quickly".into(), evidence: vec![Evidence::Note { text: "interviews".into() }] },
+            MapEdit::AddPersona { persona },
+            MapEdit::SetEmotion { stage, persona: Some(persona), score: 1.5 },
+            MapEdit::SetDetails { owner: Some("Priya".into()), review_date: NaiveDate::from_ymd_opt(2027, 1, 31), kind: MapVersionKind::AsIs },
+        ] {
+            app.edit_map(&business, map.id, &edit, "a").unwrap();
+        }
+        let original = app.journey_map(&business, map.id).unwrap().map;
+        let json = String::from_utf8(app.export_map(&business, map.id, MapExportFormat::Json, None).unwrap()).unwrap();
+        let imported = app.import_map_json(&business, &json, "b").unwrap();
+        assert!(imported.dropped.is_empty(), "{:?}", imported.dropped);
+        assert_ne!(imported.id, map.id);
+        assert_eq!(JourneyMap { id: map.id, ..imported.map.clone() }, original);
+        assert_eq!(JourneyMap { id: map.id, ..app.journey_map(&business, imported.id).unwrap().map }, original);
+        // Exporting the copy gives the same document.
+        assert_eq!(String::from_utf8(app.export_map(&business, imported.id, MapExportFormat::Json, None).unwrap()).unwrap(), json);
+
+        // Another business has the stages but none of the touchpoints or personas.
+        let other = app.create_business("Other", "USD", "UTC").unwrap();
+        let elsewhere = app.import_map_json(&other, &json, "b").unwrap();
+        assert_eq!(elsewhere.map.business, other.id);
+        assert!(elsewhere.map.stages.iter().all(|s| s.touchpoints.is_empty() && s.stage.is_some()));
+        assert!(elsewhere.dropped.contains(&"persona \"Instagram crowd\"".to_string()), "{:?}", elsewhere.dropped);
+        assert_eq!(elsewhere.map.stages[0].goals[0].text, "Find a gift: quickly");
+
+        for (bad, expected) in [
+            ("{", "map document: line 1"),
+            (r#"{"format":"other","version":1,"name":"x","kind":"as_is","owner":null,"review_date":null,"personas":[],"stages":[]}"#, "format"),
+            (r#"{"format":"trailmap-journey-map","version":9,"name":"x","kind":"as_is","owner":null,"review_date":null,"personas":[],"stages":[]}"#, "version"),
+            (r#"{"format":"trailmap-journey-map","version":1,"name":"x","kind":"as_is","owner":null,"review_date":null,"personas":[],"stages":[{"id":1,"name":"A","emotions":[{"persona":null,"score":7}]}]}"#, "stages[0].emotions"),
+        ] {
+            let error = app.import_map_json(&business, bad, "b").unwrap_err().to_string();
+            assert!(error.contains(expected), "{error}");
+        }
+        // Another business's map is not found through this one.
+        assert!(matches!(app.journey_map(&other, map.id), Err(AppError::NotFound(_))));
+    }
+
+    #[test]
+    fn share_links_open_only_with_the_right_token_password_and_time() {
+        let mut app = App::in_memory().unwrap();
+        let business = app.business(None).unwrap();
+        let map = app.create_map(&business, "Shared", MapTemplate::Services, "ann").unwrap();
+        let now = day("2026-03-01");
+        let later = day("2026-03-08");
+        let open = app.create_share_link(&business, map.id, None, None, "ann", now).unwrap();
+        assert_eq!(app.open_share_link(&open.token, None, now).unwrap().map.name, "Shared");
+        assert!(app.open_share_link(&open.token, Some("anything"), now).is_ok(), "a link without password ignores one");
+        let guarded = app.create_share_link(&business, map.id, Some("correct horse"), Some(later), "ann", now).unwrap();
+        assert!(guarded.path.starts_with("/share/tms_"));
+        assert!(matches!(app.open_share_link(&guarded.token, None, now), Err(ShareLinkError::PasswordNeeded)));
+        assert!(matches!(app.open_share_link(&guarded.token, Some("wrong horse"), now), Err(ShareLinkError::WrongPassword)));
+        assert!(app.open_share_link(&guarded.token, Some("correct horse"), now).is_ok());
+        assert!(matches!(app.open_share_link(&guarded.token, Some("correct horse"), later), Err(ShareLinkError::Expired(_))));
+        assert!(matches!(app.open_share_link("tms_nope", None, now), Err(ShareLinkError::Unknown)));
+        // The store keeps hashes only.
+        let stored = app.share_links(&business, map.id).unwrap();
+        assert_eq!(stored.len(), 2);
+        assert!(stored.iter().all(|l| l.token_hash.len() == 64 && !l.token_hash.contains(&open.token)));
+        assert!(stored.iter().any(|l| l.password_hash.as_deref().is_some_and(|h| h.starts_with("$argon2id$"))));
+        // Revoked and deleted maps' links open nothing.
+        app.revoke_share_link(&business, map.id, &open.token).unwrap();
+        assert!(matches!(app.open_share_link(&open.token, None, now), Err(ShareLinkError::Unknown)));
+        for (password, expires, expected) in [(Some("short"), None, "password"), (None, Some(now), "expires")] {
+            let error = app.create_share_link(&business, map.id, password, expires, "ann", now).unwrap_err().to_string();
+            assert!(error.contains(expected), "{error}");
+        }
+        app.delete_map(&business, map.id).unwrap();
+        assert!(matches!(app.open_share_link(&guarded.token, Some("correct horse"), now), Err(ShareLinkError::Unknown)));
+    }
+
+    #[test]
+    fn mermaid_text_scores_emotions_one_to_five_per_persona() {
+        use std::collections::HashMap;
+        let mut map = JourneyMap {
+            id: MapId(1),
+            business: trailmap_model::BusinessId(1),
+            name: "Coffee: a morning".into(),
+            kind: MapVersionKind::AsIs,
+            owner: None,
+            review_date: None,
+            personas: vec![PersonaId(1), PersonaId(2)],
+            stages: vec![trailmap_model::MapStage::named("Arrive"), trailmap_model::MapStage::named("Order")],
+            as_is: None,
+        };
+        map.stages[0].goals.push(Card::assumption("Find a seat; quickly"));
+        map.stages[1].actions = vec![Card::assumption("Orders at the counter"), Card::assumption("Pays by card")];
+        for (stage, p, score) in [(0, 1, 1.6), (0, 2, 1.4), (1, 1, -2.0), (1, 2, 0.4)] {
+            map.stages[stage].emotions.push(trailmap_model::PersonaEmotion { persona: Some(PersonaId(p)), score });
+        }
+        let names = HashMap::from([(PersonaId(1), "Student".to_string()), (PersonaId(2), "Remote, worker".to_string())]);
+        assert_eq!(
+            trailmap_app::mermaid(&map, &names),
+            "journey\n    title Coffee a morning\n    section Arrive\n      Find a seat quickly: 5: Student\n      Find a seat quickly: 4: Remote worker\n    section Order\n      Orders at the counter: 3: Remote worker\n      Orders at the counter: 1: Student\n      Pays by card: 3: Remote worker\n      Pays by card: 1: Student\n"
+        );
+        assert_eq!([-2.0, -1.4, 0.0, 0.6, 2.0].map(trailmap_app::mermaid_score), [1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn exports_draw_the_map_with_its_numbers() {
+        let (mut app, business, touchpoints, _) = shop(FIXTURE);
+        let map = measured_map(&mut app, &business, &touchpoints);
+        let numbers = app.map_numbers(&business, map.id, &MapNumbersRequest::default()).unwrap();
+        let svg = String::from_utf8(app.export_map(&business, map.id, MapExportFormat::Svg, Some(&numbers)).unwrap()).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("Reach 3 customers") && svg.contains("Instagram ad"), "{svg}");
+        assert!(app.export_map(&business, map.id, MapExportFormat::Png, None).unwrap().starts_with(b"\x89PNG"));
+        assert!(app.export_map(&business, map.id, MapExportFormat::Pdf, None).unwrap().starts_with(b"%PDF"));
+    }
+}
+
+// ---- issue 8: the demo's checkout complaints read as complaints ----
+
+/// The boutique's planted story: shipping cost is what shoppers complain about at checkout, and
+/// with the demo's texts written as annoyed shoppers write, it is the checkout's most negative
+/// theme in the engine's default order (lowest average sentiment first).
+#[test]
+fn shipping_is_the_most_negative_checkout_theme_of_the_demo_boutique() {
+    use trailmap_app::voice::{ThemeOrder, ThemesRequest};
+    let mut app = App::in_memory().unwrap();
+    app.demo(&DemoOptions { customers: 1_500, seed: 7 }).unwrap();
+    let boutique = app.business(Some("Thread & Needle")).unwrap();
+    let report = app.feedback_themes(&boutique, &ThemesRequest { touchpoint: Some("Checkout".into()), ..Default::default() }).unwrap();
+    assert_eq!(report.order, ThemeOrder::AverageSentiment);
+    let first = report.themes.first().expect("checkout themes");
+    assert!(first.label.starts_with("shipping"), "{:?}", report.themes.iter().map(|t| (&t.label, t.average_compound, t.count)).collect::<Vec<_>>());
+    assert!(first.average_compound <= -0.05, "shipping complaints read as negative: {}", first.average_compound);
+    assert!(first.negative * 2 > first.count, "most shipping texts are negative: {} of {}", first.negative, first.count);
+    assert!(first.examples.iter().all(|q| q.compound < 0.0), "{:?}", first.examples);
+}

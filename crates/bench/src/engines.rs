@@ -155,6 +155,10 @@ struct Run {
     /// The high-water mark after loading and after grouping, to show which step sets the peak.
     after_load_peak_bytes: u64,
     after_journeys_peak_bytes: u64,
+    /// The resident size right after loading, and the loaded table's own bytes then: the
+    /// difference is what the load left behind besides the table.
+    after_load_bytes: u64,
+    loaded_table_bytes: usize,
     peak_bytes_per_event: f64,
     /// The loaded table's own bytes per event, after grouping.
     table_bytes_per_event: f64,
@@ -187,6 +191,8 @@ pub fn run(db: &Path, runs: u32) -> anyhow::Result<()> {
     let table = store.load_selected_events(business, funnel_columns())?;
     let load_seconds = started.elapsed().as_secs_f64();
     let after_load_peak_bytes = status_bytes("VmHWM");
+    let after_load_bytes = status_bytes("VmRSS");
+    let loaded_table_bytes = table.heap_bytes();
     let started = Instant::now();
     let journeys = Journeys::new(table);
     let journeys_seconds = started.elapsed().as_secs_f64();
@@ -256,6 +262,8 @@ pub fn run(db: &Path, runs: u32) -> anyhow::Result<()> {
         peak_bytes,
         after_load_peak_bytes,
         after_journeys_peak_bytes,
+        after_load_bytes,
+        loaded_table_bytes,
         peak_bytes_per_event: peak_bytes.saturating_sub(baseline_bytes) as f64 / events.max(1) as f64,
         table_bytes_per_event,
         levels: counted,

@@ -44,9 +44,12 @@ enum Command {
         /// Seed of the generator; the same seed gives the same data.
         #[arg(long, default_value_t = 42)]
         seed: u64,
-        /// Do not open the app afterwards (the web app is not built yet, so this is what happens anyway).
+        /// Only generate and summarise the demo; do not start the web app.
         #[arg(long)]
         no_serve: bool,
+        /// Where the web app listens (the same settings as `trailmap serve`).
+        #[command(flatten)]
+        serve: commands::serve::ServeArgs,
     },
     /// Import events, customers, orders, spend or feedback from a CSV or NDJSON file.
     Import {
@@ -95,6 +98,12 @@ enum Command {
     /// Personas suggested from behaviour clusters.
     #[command(subcommand)]
     Personas(commands::personas::PersonasCommand),
+    /// Survey scores: `survey results [ID] [--by touchpoint|stage|persona|period]` (NPS, CSAT, CES with 95% intervals).
+    #[command(subcommand)]
+    Survey(commands::survey::SurveyCommand),
+    /// Feedback texts: `feedback themes [--touchpoint X|--stage X]`, `feedback sentiment [--limit N]` (VADER).
+    #[command(subcommand)]
+    Feedback(commands::feedback::FeedbackCommand),
     // tracking: the Segment-compatible API and its write keys
     /// Run the Segment-compatible tracking API (POST /v1/batch, /v1/track, ...) until Ctrl-C.
     Serve(commands::serve::ServeArgs),
@@ -107,6 +116,9 @@ enum Command {
     /// Accounts of the web app: `user create --email E --name N --password-stdin`, `user list`.
     #[command(subcommand)]
     User(commands::user::UserCommand),
+    /// Journey maps: `map list|show|export|import|versions|diff|template`.
+    #[command(subcommand)]
+    Map(commands::map::MapCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,7 +168,16 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut app = App::open(&db).with_context(|| format!("opening the store {}", db.display()))?;
     let format = cli.format;
     match cli.command {
-        Command::Demo { customers, seed, no_serve: _ } => demo(&mut app, customers, seed, format, out),
+        Command::Demo { customers, seed, no_serve, serve } => {
+            demo(&mut app, customers, seed, format, out)?;
+            if no_serve {
+                return Ok(());
+            }
+            let login = app.demo_login(commands::user::now())?;
+            out.flush()?;
+            let banner = format!("Sign in as {} with the password {}", login.email, login.password);
+            commands::serve::run_with_banner(app, serve, Some(banner))
+        }
         Command::Import { kind, file, column_map, skip_invalid, input_format } => {
             let business = app.business(cli.business.as_deref())?;
             let bar = progress_bar(&file);
@@ -225,11 +246,14 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Clv(args) => commands::clv::run(&app, cli.business.as_deref(), args, format, out),
         Command::Segments(args) => commands::segments::run(&app, cli.business.as_deref(), args, format, out),
         Command::Personas(command) => commands::personas::run(&mut app, cli.business.as_deref(), command, format, out),
+        Command::Survey(command) => commands::survey::run(&mut app, cli.business.as_deref(), command, format, out),
+        Command::Feedback(command) => commands::feedback::run(&mut app, cli.business.as_deref(), command, format, out),
         // dispatch: tracking
         Command::Serve(args) => commands::serve::run(app, args),
         Command::Source(command) => commands::source::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Track(command) => commands::track::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::User(command) => commands::user::run(&mut app, cli.business.as_deref(), command, format, out),
+        Command::Map(command) => commands::map::run(&mut app, cli.business.as_deref(), command, format, out),
     }
 }
 
@@ -272,13 +296,6 @@ fn demo(app: &mut App, customers: u64, seed: u64, format: Format, out: &mut dyn 
     }
     let summaries = businesses.iter().map(|b| app.summary(b)).collect::<Result<Vec<_>, _>>()?;
     summaries_output(&summaries)?.with_title("The demo businesses").print(format, out)?;
-    if format == Format::Table {
-        writeln!(
-            out,
-            "The web app is not built yet; explore with `trailmap summary --business \"Thread & Needle\"` and the other commands (store: {}).",
-            app.db_path().display()
-        )?;
-    }
     Ok(())
 }
 

@@ -85,7 +85,7 @@ fn json(db: &Path, args: &[&str]) -> serde_json::Value {
 fn the_engine_commands_answer_on_the_demo() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.sqlite");
-    assert!(trailmap(&db, &["demo", "--customers", "400"]).status.success());
+    assert!(trailmap(&db, &["demo", "--customers", "400", "--no-serve"]).status.success());
     let boutique = ["--business", "Thread & Needle"];
     let funnel = json(&db, &[&boutique[..], &["funnel", "--steps", "page_view,checkout_started,purchase"]].concat());
     let steps = funnel["report"]["overall"]["steps"].as_array().unwrap();
@@ -117,7 +117,7 @@ fn the_engine_commands_answer_on_the_demo() {
 fn the_value_commands_answer_on_the_demo() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.sqlite");
-    assert!(trailmap(&db, &["demo", "--customers", "600"]).status.success());
+    assert!(trailmap(&db, &["demo", "--customers", "600", "--no-serve"]).status.success());
     let coffee = ["--business", "Bean There Coffee"];
     let clv = json(&db, &[&coffee[..], &["clv", "--by", "channel"]].concat());
     assert_eq!(clv["unit"], "week", "every output states its time unit");
@@ -301,4 +301,148 @@ fn offline_touchpoints_are_recorded_by_email_or_id_once_and_drops_are_listed() {
     assert!(key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()), "{stdout}");
     let keys = json(&db, &["source", "list"]);
     assert_eq!(keys[0]["name"], "website");
+}
+
+/// `trailmap demo` without --no-serve generates the demo, starts the web app and prints where it
+/// listens and how to sign in; the printed password signs in, and SIGTERM stops it cleanly.
+#[test]
+fn demo_serves_the_app_and_prints_a_working_sign_in() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trailmap"))
+        .arg("--db")
+        .arg(&db)
+        .args(["demo", "--customers", "150", "--port", "0"])
+        .env_remove("TRAILMAP_DB")
+        .env_remove("TRAILMAP_PORT")
+        .env_remove("TRAILMAP_BIND")
+        .env_remove("TRAILMAP_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut banner = None;
+    let mut line = String::new();
+    // The server prints its banner once listening; reading blocks until then (no sleeps).
+    while stderr.read_line(&mut line).unwrap() > 0 {
+        if line.starts_with("trailmap demo: open http://") {
+            banner = Some(line.trim().to_string());
+            break;
+        }
+        line.clear();
+    }
+    let banner = banner.expect("the demo prints its address and sign-in");
+    let addr = banner["trailmap demo: open http://".len()..].split('/').next().unwrap().to_string();
+    let email = banner.split("Sign in as ").nth(1).unwrap().split(' ').next().unwrap().to_string();
+    let password = banner.split("with the password ").nth(1).unwrap().split('.').next().unwrap().to_string();
+    assert_eq!(email, "demo@trailmap.example");
+    assert_eq!(password.len(), 16, "a random password of 16 letters and digits: {banner}");
+
+    // The app answers on that address: the dashboard asks for a sign-in.
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    write!(stream, "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 303"), "{response}");
+    assert!(response.to_lowercase().contains("location: /login"), "{response}");
+
+    // The printed password is the account's (the store is shared through WAL while serving).
+    let app = trailmap_app::App::open(&db).unwrap();
+    let user = app.authenticate(&email, &password).unwrap().expect("the printed sign-in works");
+    assert_eq!(app.memberships(user.id).unwrap().len(), 2, "owner of both demo businesses");
+    drop(app);
+
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "SIGTERM stops the demo server cleanly: {status}");
+    let mut summary = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut summary).unwrap();
+    assert!(summary.contains("Thread & Needle"), "the summary is printed first: {summary}");
+}
+
+#[test]
+fn the_voice_commands_answer_on_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("voice.sqlite");
+    assert!(trailmap(&db, &["demo", "--customers", "800", "--no-serve"]).status.success());
+    let business = ["--business", "Thread & Needle"];
+    let results = json(&db, &[&business[..], &["survey", "results", "--by", "touchpoint"]].concat());
+    let first = &results["questions"][0];
+    assert!(first["overall"]["n"].as_u64().unwrap() > 0, "{first}");
+    let themes = json(&db, &[&business[..], &["feedback", "themes", "--touchpoint", "Checkout", "--order", "negative-count"]].concat());
+    assert_eq!(themes["scope"], "touchpoint Checkout");
+    assert!(!themes["themes"].as_array().unwrap().is_empty());
+    let csv = trailmap(&db, &[&business[..], &["feedback", "sentiment", "--limit", "2", "--format", "csv"]].concat());
+    assert!(csv.status.success());
+    assert_eq!(text(&csv.stdout).lines().count(), 3, "a header and two texts");
+    let bad = trailmap(&db, &[&business[..], &["survey", "results", "--from", "June"]].concat());
+    assert!(!bad.status.success() && text(&bad.stderr).contains("--from"));
+    let unknown = trailmap(&db, &[&business[..], &["feedback", "themes", "--stage", "Nowhere"]].concat());
+    assert!(!unknown.status.success() && text(&unknown.stderr).contains("--stage \"Nowhere\""));
+}
+
+#[test]
+fn maps_export_import_and_draw_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("maps.sqlite");
+    let created = json(&db, &["map", "template", "coffee-shop", "--name", "Morning: coffee", "--author", "maya"]);
+    let id = created["id"].as_i64().unwrap().to_string();
+    let listed = json(&db, &["map", "list", "--today", "2026-01-01"]);
+    assert_eq!(listed[0]["name"], "Morning: coffee");
+
+    // JSON export, import, and the copy is the same map apart from its id.
+    let file = dir.path().join("map.json");
+    let out = trailmap(&db, &["map", "export", &id, "-o", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let imported = json(&db, &["map", "import", file.to_str().unwrap(), "--author", "sam"]);
+    assert_ne!(imported["id"].to_string(), id);
+    let mut copy = imported.clone();
+    copy["id"] = created["id"].clone();
+    assert_eq!(copy, created);
+    let versions = json(&db, &["map", "versions", &imported["id"].to_string()]);
+    assert_eq!(versions[0]["author"], "sam");
+
+    // Mermaid text: a section per stage, tasks scored 1-5 for the map's one curve.
+    let out = trailmap(&db, &["map", "export", &id, "--type", "mermaid"]);
+    let mermaid = text(&out.stdout);
+    assert!(
+        mermaid.starts_with(
+            "journey\n    title Morning coffee\n    section Awareness\n      Hears about us from a friend: 4: Customer\n      Walks past the shop: 4: Customer\n    section Consideration\n      Checks the hours on Google Maps: 3: Customer\n"
+        ),
+        "{mermaid}"
+    );
+    assert_eq!(mermaid.matches("    section ").count(), 5);
+    assert!(mermaid.contains("      Orders at the counter: 2: Customer\n"), "{mermaid}");
+
+    // Drawings: the right magic bytes, and --format json says what was written.
+    for (kind, magic) in [("svg", &b"<svg"[..]), ("png", &b"\x89PNG"[..]), ("pdf", &b"%PDF"[..])] {
+        let path = dir.path().join(format!("map.{kind}"));
+        let written = json(&db, &["map", "export", &id, "-o", path.to_str().unwrap()]);
+        assert_eq!(written["type"], kind);
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.starts_with(magic) && bytes.len() as u64 == written["bytes"].as_u64().unwrap(), "{kind}");
+    }
+    let out = trailmap(&db, &["map", "export", &id, "--type", "gif"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("expected svg, png, pdf, json or mermaid"), "{}", text(&out.stderr));
+    let out = trailmap(&db, &["map", "show", "999"]);
+    assert!(text(&out.stderr).contains("journey map 999 does not exist"), "{}", text(&out.stderr));
+    let diff = json(&db, &["map", "diff", &id, "1", "1"]);
+    assert_eq!(diff["changes"], serde_json::json!([]));
+}
+
+/// Issue 8: on the demo, shipping is the boutique's most negative theme at checkout, in the
+/// default order (lowest average sentiment first), as the command line shows it.
+#[test]
+fn shipping_leads_the_checkout_themes_of_the_demo_boutique() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("themes.sqlite");
+    assert!(trailmap(&db, &["demo", "--customers", "1500", "--no-serve"]).status.success());
+    let themes = json(&db, &["--business", "Thread & Needle", "feedback", "themes", "--touchpoint", "Checkout"]);
+    let first = &themes["themes"][0];
+    // The label is the theme's most frequent phrase: "shipping" or "shipping cost" by the sample.
+    assert!(first["label"].as_str().unwrap().starts_with("shipping"), "{themes}");
+    assert!(first["average_compound"].as_f64().unwrap() <= -0.05, "{first}");
 }

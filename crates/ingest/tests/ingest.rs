@@ -1078,3 +1078,6 @@ fn garbage_input_never_panics_and_every_error_names_the_file() {
         }
     }
 }
+
+#[path = "ingest/forms.rs"]
+mod forms;

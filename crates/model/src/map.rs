@@ -1,8 +1,13 @@
 //! Journey maps: stages across, lanes down (goals, actions, thoughts, emotions, pain points,
 //! opportunities, touchpoints). A map is a document, stored whole as a version on every edit, so any
 //! two versions can be compared and a JSON export imports back identical.
+//!
+//! Stages and cards carry ids that are stable within their map ([`MapStage::id`], [`Card::id`]), so
+//! an editor can name the card it changes and a diff can tell a moved or edited card from a removed
+//! one. Id 0 means "not numbered yet": [`JourneyMap::number_items`] gives such items the next free
+//! ids, in document order, so maps written before ids existed read the same way every time.
 
-use crate::{BusinessId, FeedbackId, MapId, PersonaId, QuestionId, ResponseId, StageId, TouchpointId};
+use crate::{BusinessId, ChangeId, FeedbackId, MapId, PersonaId, QuestionId, ResponseId, StageId, TouchpointId};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -27,11 +32,56 @@ pub struct JourneyMap {
     pub review_date: Option<NaiveDate>,
     pub personas: Vec<PersonaId>,
     pub stages: Vec<MapStage>,
+    /// For a "to be" map: the "as is" map it improves on, so the two can be shown side by side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_is: Option<MapId>,
+}
+
+impl JourneyMap {
+    /// Gives every stage and card with id 0 the next free id (stages and cards have separate
+    /// ranges), in document order. Items that have an id keep it.
+    pub fn number_items(&mut self) {
+        let mut next_stage = self.stages.iter().map(|s| s.id).max().unwrap_or(0);
+        let mut next_card = self.cards().map(|(_, _, c)| c.id).max().unwrap_or(0);
+        for stage in &mut self.stages {
+            if stage.id == 0 {
+                next_stage += 1;
+                stage.id = next_stage;
+            }
+            for lane in Lane::ALL {
+                for card in stage.lane_mut(lane) {
+                    if card.id == 0 {
+                        next_card += 1;
+                        card.id = next_card;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every card with its stage and lane, in document order.
+    pub fn cards(&self) -> impl Iterator<Item = (&MapStage, Lane, &Card)> + '_ {
+        self.stages
+            .iter()
+            .flat_map(|stage| Lane::ALL.into_iter().flat_map(move |lane| stage.lane(lane).iter().map(move |c| (stage, lane, c))))
+    }
+
+    pub fn stage(&self, id: u32) -> Option<&MapStage> {
+        self.stages.iter().find(|s| s.id == id)
+    }
+
+    /// The card with this id, with the stage and lane it sits in.
+    pub fn card(&self, id: u32) -> Option<(&MapStage, Lane, &Card)> {
+        self.cards().find(|(_, _, c)| c.id == id)
+    }
 }
 
 /// One column of the map.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MapStage {
+    /// Stable within the map; 0 until numbered (see [`JourneyMap::number_items`]).
+    #[serde(default)]
+    pub id: u32,
     /// The business stage this column shows, when it is one of them.
     pub stage: Option<StageId>,
     pub name: String,
@@ -43,6 +93,49 @@ pub struct MapStage {
     pub touchpoints: Vec<TouchpointId>,
     /// One emotion score per persona on the map, from -2 (very unhappy) to +2 (delighted).
     pub emotions: Vec<PersonaEmotion>,
+}
+
+impl MapStage {
+    /// An empty column with this name.
+    pub fn named(name: &str) -> MapStage {
+        MapStage {
+            id: 0,
+            stage: None,
+            name: name.to_string(),
+            goals: Vec::new(),
+            actions: Vec::new(),
+            thoughts: Vec::new(),
+            pain_points: Vec::new(),
+            opportunities: Vec::new(),
+            touchpoints: Vec::new(),
+            emotions: Vec::new(),
+        }
+    }
+
+    pub fn lane(&self, lane: Lane) -> &Vec<Card> {
+        match lane {
+            Lane::Goals => &self.goals,
+            Lane::Actions => &self.actions,
+            Lane::Thoughts => &self.thoughts,
+            Lane::PainPoints => &self.pain_points,
+            Lane::Opportunities => &self.opportunities,
+        }
+    }
+
+    pub fn lane_mut(&mut self, lane: Lane) -> &mut Vec<Card> {
+        match lane {
+            Lane::Goals => &mut self.goals,
+            Lane::Actions => &mut self.actions,
+            Lane::Thoughts => &mut self.thoughts,
+            Lane::PainPoints => &mut self.pain_points,
+            Lane::Opportunities => &mut self.opportunities,
+        }
+    }
+
+    /// The emotion score of `persona` (None: the map's single curve) at this stage.
+    pub fn emotion(&self, persona: Option<PersonaId>) -> Option<f32> {
+        self.emotions.iter().find(|e| e.persona == persona).map(|e| e.score)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -63,17 +156,73 @@ pub enum Lane {
     Opportunities,
 }
 
+impl Lane {
+    /// The card lanes, top to bottom as the map shows them.
+    pub const ALL: [Lane; 5] = [Lane::Goals, Lane::Actions, Lane::Thoughts, Lane::PainPoints, Lane::Opportunities];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lane::Goals => "goals",
+            Lane::Actions => "actions",
+            Lane::Thoughts => "thoughts",
+            Lane::PainPoints => "pain_points",
+            Lane::Opportunities => "opportunities",
+        }
+    }
+
+    /// The lane's heading as a person reads it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Lane::Goals => "Goals",
+            Lane::Actions => "Actions",
+            Lane::Thoughts => "Thoughts",
+            Lane::PainPoints => "Pain points",
+            Lane::Opportunities => "Opportunities",
+        }
+    }
+
+    /// Reads `goals`, `actions`, `thoughts`, `pain_points` (or `pain-points`) or `opportunities`.
+    pub fn parse(text: &str) -> Option<Lane> {
+        Lane::ALL.into_iter().find(|l| l.as_str() == text.trim().replace('-', "_"))
+    }
+}
+
 /// A note on the map; it is backed by evidence or it is an assumption, and the map says which.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Card {
+    /// Stable within the map; 0 until numbered (see [`JourneyMap::number_items`]).
+    #[serde(default)]
+    pub id: u32,
     pub text: String,
     #[serde(default)]
     pub evidence: Vec<Evidence>,
+    /// For an opportunity: the pain point card (by id) it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<u32>,
+    /// For an opportunity the business acts on: who does what by when, and what came of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<CardAction>,
+}
+
+/// The action an opportunity became: an owner and a due date, then the change it led to and the
+/// KPI to watch before and after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardAction {
+    pub owner: String,
+    pub due: Option<NaiveDate>,
+    /// The change in the change log this action led to, once made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<ChangeId>,
+    /// The KPI to watch ("checkout conversion").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kpi: Option<String>,
+    #[serde(default)]
+    pub done: bool,
 }
 
 impl Card {
     pub fn assumption(text: &str) -> Card {
-        Card { text: text.to_string(), evidence: Vec::new() }
+        Card { id: 0, text: text.to_string(), evidence: Vec::new(), from: None, action: None }
     }
 
     pub fn is_assumption(&self) -> bool {
@@ -90,4 +239,63 @@ pub enum Evidence {
     SurveyAnswer { response: ResponseId, question: QuestionId },
     Quote { feedback: FeedbackId },
     Note { text: String },
+}
+
+impl Evidence {
+    /// The kind of evidence, as its serialised tag: `metric`, `survey_answer`, `quote` or `note`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Evidence::Metric { .. } => "metric",
+            Evidence::SurveyAnswer { .. } => "survey_answer",
+            Evidence::Quote { .. } => "quote",
+            Evidence::Note { .. } => "note",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map() -> JourneyMap {
+        let mut first = MapStage::named("Awareness");
+        first.goals.push(Card::assumption("Find coffee"));
+        first.pain_points.push(Card { id: 7, ..Card::assumption("Queues") });
+        let mut second = MapStage { id: 4, ..MapStage::named("Purchase") };
+        second.opportunities.push(Card::assumption("Second till"));
+        JourneyMap {
+            id: MapId(1),
+            business: BusinessId(1),
+            name: "m".into(),
+            kind: MapVersionKind::AsIs,
+            owner: None,
+            review_date: None,
+            personas: vec![],
+            stages: vec![first, second],
+            as_is: None,
+        }
+    }
+
+    #[test]
+    fn numbering_fills_only_missing_ids_in_document_order() {
+        let mut m = map();
+        m.number_items();
+        assert_eq!(m.stages.iter().map(|s| s.id).collect::<Vec<_>>(), vec![5, 4]);
+        assert_eq!(m.cards().map(|(_, _, c)| c.id).collect::<Vec<_>>(), vec![8, 7, 9]);
+        let again = { let mut n = m.clone(); n.number_items(); n };
+        assert_eq!(again, m, "numbering twice changes nothing");
+        assert_eq!(m.card(9).map(|(s, l, c)| (s.id, l, c.text.as_str())), Some((4, Lane::Opportunities, "Second till")));
+    }
+
+    #[test]
+    fn old_documents_without_ids_still_read() {
+        let json = r#"{"id":3,"business":1,"name":"x","kind":"to_be","owner":null,"review_date":null,"personas":[],
+            "stages":[{"stage":null,"name":"A","goals":[{"text":"g"}],"actions":[],"thoughts":[],"pain_points":[],
+            "opportunities":[],"touchpoints":[],"emotions":[{"persona":null,"score":-1.5}]}]}"#;
+        let m: JourneyMap = serde_json::from_str(json).expect("an old map reads");
+        assert_eq!((m.stages[0].id, m.stages[0].goals[0].id, m.as_is), (0, 0, None));
+        assert_eq!(m.stages[0].emotion(None), Some(-1.5));
+        assert_eq!(Lane::parse("pain-points"), Some(Lane::PainPoints));
+        assert_eq!(Evidence::Note { text: "n".into() }.kind(), "note");
+    }
 }

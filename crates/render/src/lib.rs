@@ -48,6 +48,7 @@
 mod charts;
 mod export;
 mod format;
+mod map;
 mod style;
 mod svg;
 
@@ -59,6 +60,7 @@ pub use charts::sankey::{Sankey, SankeyLink, SankeyNode};
 pub use charts::timeline::{EventKind, Timeline, TimelineEvent};
 pub use export::{MAX_PNG_SIDE, RenderError, to_pdf, to_pdf_pages, to_png, validate};
 pub use format::ValueFormat;
+pub use map::{JourneyMapChart, MapCard, MapColumn, MapFigure};
 pub use style::PALETTE;
 pub use svg::{Svg, escape};
 

@@ -532,3 +532,57 @@ fn same_input_gives_same_bytes() {
     let all: Vec<Svg> = fixtures().into_iter().map(|(_, s)| s).collect();
     assert_eq!(to_pdf_pages(&all).expect("pdf"), to_pdf_pages(&all).expect("pdf"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Journey maps
+
+fn journey_map() -> JourneyMapChart {
+    let card = |text: &str, evidence: Option<&str>| MapCard { text: text.into(), evidence: evidence.map(String::from), href: None };
+    let column = |name: &str, reach: &str, cards: Vec<Vec<MapCard>>, emotions: Vec<Option<f64>>, touchpoints: &[&str]| MapColumn {
+        name: name.into(),
+        figures: vec![MapFigure { label: "Reach".into(), value: reach.into(), href: Some(format!("/customers?stage={name}")) }],
+        cards,
+        emotions,
+        touchpoints: touchpoints.iter().map(|t| t.to_string()).collect(),
+    };
+    JourneyMapChart {
+        title: "Bean There: from first coffee to regular".into(),
+        subtitle: Some("As is · owner Maya Chen · review by 2026-01-15 (overdue)".into()),
+        lanes: vec!["Goals".into(), "Pain points".into()],
+        personas: vec!["Student".into(), "Remote worker".into()],
+        stages: vec![
+            column(
+                "Awareness",
+                "1,204",
+                vec![vec![card("Find good coffee near home or work", None)], vec![card("Most ad money goes to Instagram, which brings few lasting customers", Some("metric"))]],
+                vec![Some(1.0), Some(0.5)],
+                &["Friend referral", "Instagram ad", "Walk-in"],
+            ),
+            column(
+                "Purchase",
+                "980",
+                vec![vec![], vec![card("Morning queues of 10+ minutes", Some("quote")), card("Card machine <outages> & \"cash only\"", None)]],
+                vec![Some(-1.5), None],
+                &["Till"],
+            ),
+            column("Retention", "410", vec![], vec![Some(1.5), Some(-0.5)], &[]),
+        ],
+    }
+}
+
+#[test]
+fn journey_map_snapshot_validity_and_exports() {
+    let svg = journey_map().render();
+    insta::assert_snapshot!("journey_map", svg.as_str());
+    validate(&svg).expect("valid SVG");
+    let text = svg.as_str();
+    assert!(text.contains("Card machine &lt;outages&gt; &amp; &quot;cash only&quot;"), "card text is escaped");
+    assert_eq!(text.matches(">assumption</text>").count(), 2, "two cards cite nothing");
+    assert!(text.contains("✓ metric") && text.contains("✓ quote"));
+    assert!(text.contains("<a href=\"/customers?stage=Purchase\">"));
+    assert!(to_png(&svg, 1.0).expect("png").starts_with(b"\x89PNG"));
+    assert!(to_pdf(&svg).expect("pdf").starts_with(b"%PDF"));
+    let empty = JourneyMapChart { title: "Nothing yet".into(), ..JourneyMapChart::default() }.render();
+    validate(&empty).expect("an empty map is valid");
+    assert!(empty.as_str().contains("No data"));
+}

@@ -14,15 +14,19 @@
 //!     [--url http://127.0.0.1:8080 --key KEY [--db FILE]] [--keep-db]
 //! ```
 
+#[path = "support/load.rs"]
+mod load;
+
 use base64::Engine;
-use std::io::{BufRead, BufReader, Read, Write};
+use load::{LocalServer, connect, exchange, percentile};
+use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use trailmap_app::App;
-use trailmap_server::{ServerState, Writer, generate_write_key, hash_write_key, router};
+use trailmap_server::{generate_write_key, hash_write_key};
 
 // The allocator `trailmap serve` runs with (see crates/cli/src/main.rs), so the figures are the
 // real server's.
@@ -150,34 +154,6 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap_or_default()
 }
 
-/// Sends one request on a kept-alive connection and reads the answer; returns the status.
-fn exchange(stream: &mut BufReader<TcpStream>, head: &str, body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
-    stream.get_mut().write_all(head.as_bytes())?;
-    stream.get_mut().write_all(body)?;
-    let mut line = String::new();
-    stream.read_line(&mut line)?;
-    let status: u16 = line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let mut length = 0usize;
-    loop {
-        line.clear();
-        if stream.read_line(&mut line)? == 0 {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the server closed the connection"));
-        }
-        let trimmed = line.trim_end();
-        if trimmed.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = trimmed.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut answer = vec![0; length];
-    stream.read_exact(&mut answer)?;
-    Ok((status, answer))
-}
-
 struct Report {
     latencies: Vec<Duration>,
     failures: u64,
@@ -185,11 +161,7 @@ struct Report {
 
 fn run_connection(addr: SocketAddr, key: &str, connection: usize, next: &AtomicU64, o: &Options, start_ms: u128) -> Report {
     let mut report = Report { latencies: Vec::new(), failures: 0 };
-    let connect = || -> std::io::Result<BufReader<TcpStream>> {
-        let s = TcpStream::connect(addr)?;
-        s.set_nodelay(true)?;
-        Ok(BufReader::new(s))
-    };
+    let connect = || -> std::io::Result<BufReader<TcpStream>> { connect(addr) };
     let Ok(mut stream) = connect() else {
         report.failures = 1;
         return report;
@@ -238,14 +210,6 @@ fn count_events(app: &App) -> u64 {
         .sum()
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
 fn main() {
     let o = match options() {
         Ok(o) => o,
@@ -273,27 +237,8 @@ fn main() {
             let business = app.business(None).unwrap_or_else(|e| panic!("{e}"));
             let key = generate_write_key();
             app.create_write_key(&business, "load test", &hash_write_key(&key)).unwrap_or_else(|e| panic!("{e}"));
-            let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-            let db_for_state = db.clone();
-            let thread = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
-                let (writer, writer_thread) = Writer::start(app);
-                let state = ServerState::new(writer, db_for_state);
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
-                    let _ = addr_tx.send(listener.local_addr().unwrap_or_else(|e| panic!("{e}")));
-                    let _ = axum::serve(listener, router(state))
-                        .with_graceful_shutdown(async move {
-                            let _ = stop_rx.await;
-                        })
-                        .await;
-                });
-                drop(runtime);
-                writer_thread.join().unwrap_or_else(|_| panic!("the writer thread panicked"))
-            });
-            let addr = addr_rx.recv().unwrap_or_else(|e| panic!("the server did not start: {e}"));
-            (addr, key, Some(db), 0, Some((stop_tx, thread)))
+            let server = LocalServer::start(app, db.clone());
+            (server.addr, key, Some(db), 0, Some(server))
         }
     };
 
@@ -328,11 +273,7 @@ fn main() {
     // Count what landed: our own server is stopped first, so everything it acknowledged is
     // committed and the count is final.
     let stored = match server {
-        Some((stop, thread)) => {
-            let _ = stop.send(());
-            let app = thread.join().unwrap_or_else(|_| panic!("the server thread panicked"));
-            Some(count_events(&app))
-        }
+        Some(server) => Some(count_events(&server.stop())),
         None => db.as_ref().and_then(|db| App::open(db).ok()).map(|app| count_events(&app) - before),
     };
     let rate = acknowledged as f64 / elapsed.as_secs_f64();
@@ -357,9 +298,7 @@ fn main() {
         && !o.keep_db
         && let Some(db) = &db
     {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-        }
+        load::remove_store(db);
     }
     if failures > 0 || stored.is_some_and(|s| s != acknowledged) {
         std::process::exit(1);

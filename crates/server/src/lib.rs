@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+mod cache;
 pub mod config;
 mod error;
 mod keys;

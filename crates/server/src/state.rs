@@ -6,11 +6,13 @@
 //! in-memory login limiter (`auth`).
 
 use crate::auth::AuthState;
+use crate::cache::AnswerCache;
 use crate::error::ApiError;
 use crate::writer::{WriteError, Writer};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use trailmap_app::{App, AppError};
+use trailmap_model::BusinessId;
 
 /// The state of the whole server; cheap to clone.
 #[derive(Debug, Clone)]
@@ -19,6 +21,8 @@ pub struct ServerState {
     readers: Arc<Readers>,
     /// Cookie settings, the login limiter and API-key bookkeeping.
     pub auth: Arc<AuthState>,
+    /// Answers kept while their business's data is unchanged (`cached_read`).
+    cache: Arc<AnswerCache>,
 }
 
 #[derive(Debug)]
@@ -40,6 +44,7 @@ impl ServerState {
             writer,
             readers: Arc::new(Readers { db, idle: Mutex::new(Vec::new()) }),
             auth: Arc::new(AuthState::new(false)),
+            cache: Arc::new(AnswerCache::default()),
         }
     }
 
@@ -55,6 +60,35 @@ impl ServerState {
         work: impl FnOnce(&App) -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, ApiError> {
         self.read(work).await?.map_err(ApiError::from)
+    }
+
+    /// `try_read` for an answer about one business that is worth keeping (a dashboard): served
+    /// from the cache while the business's data version is the one it was computed at, computed
+    /// and kept otherwise. `key` names the question (kind and parameters) within the business.
+    pub async fn cached_read<T: Send + Sync + 'static>(
+        &self,
+        business: BusinessId,
+        key: String,
+        work: impl FnOnce(&App) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<Arc<T>, ApiError> {
+        let cache = self.cache.clone();
+        self.try_read(move |app| {
+            // The version is read before the data: if a write lands in between, the answer is
+            // newer than its version says and is merely recomputed next time, never served stale.
+            let version = app.data_version(business)?;
+            if let Some(hit) = cache.get::<T>(business, &key, version) {
+                return Ok(hit);
+            }
+            let answer = Arc::new(work(app)?);
+            cache.put(business, key, version, answer.clone());
+            Ok(answer)
+        })
+        .await
+    }
+
+    /// (hits, misses) of the answer cache so far.
+    pub fn cache_counts(&self) -> (u64, u64) {
+        self.cache.counts()
     }
 
     /// `write` for work that may fail in the app: its error becomes the matching HTTP error.

@@ -739,6 +739,9 @@ const BUSINESS_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("page", "GET", "/b/{b}/", "", false),
     ("page", "GET", "/b/{b}/settings/members", "", false),
     ("page", "GET", "/b/{b}/customers?metric=revenue", "", false),
+    ("page", "GET", "/b/{b}/dashboard.csv", "", false),
+    ("api", "GET", "/api/businesses/{b}/dashboard", "", false),
+    ("api", "GET", "/api/businesses/{b}/customers", "", false),
     ("page", "POST", "/businesses/{b}/rename", "name=Renamed", true),
     ("page", "POST", "/b/{b}/settings/members/invite", "role=viewer", true),
     ("page", "POST", "/b/{b}/settings/members/{u}/role", "role=editor", true),
@@ -760,7 +763,23 @@ const BUSINESS_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("api", "GET", "/api/businesses/{b}/analysis/attribution", "", false),
     ("api", "GET", "/api/businesses/{b}/analysis/retention", "", false),
     ("api", "GET", "/api/businesses/{b}/analysis/clv", "", false),
+    ("page", "GET", "/b/{b}/maps", "", false),
+    ("page", "POST", "/b/{b}/maps", "name=Checkout&template=web-shop", true),
+    ("api", "GET", "/api/businesses/{b}/maps", "", false),
+    ("api", "POST", "/api/businesses/{b}/maps", r#"{"name":"API map","template":"coffee-shop"}"#, true),
+    ("api", "POST", "/api/businesses/{b}/maps/import", MINIMAL_MAP_DOCUMENT, true),
+    ("page", "GET", "/b/{b}/surveys", "", false),
+    ("page", "POST", "/b/{b}/surveys", "name=Counter+card&stage=Purchase&text_1=How+likely&kind_1=nps", true),
+    ("page", "GET", "/b/{b}/feedback", "", false),
+    ("api", "GET", "/api/businesses/{b}/surveys", "", false),
+    ("api", "POST", "/api/businesses/{b}/surveys", r#"{"name":"API survey","stage":"Purchase","questions":[{"text":"How likely?","kind":"nps"}]}"#, true),
+    ("api", "GET", "/api/businesses/{b}/feedback/themes", "", false),
+    ("api", "GET", "/api/businesses/{b}/feedback/sentiment", "", false),
 ];
+
+/// The API routes about one customer of a business; their access rules are checked on the demo
+/// data (the access world has no customers) by the dashboard test.
+const CUSTOMER_API_ROUTES: &[(&str, &str)] = &[("GET", "/api/businesses/{business_id}/customers/{customer_id}")];
 
 /// The API routes that are not about one business.
 const ACCOUNT_API_ROUTES: &[(&str, &str)] =
@@ -907,6 +926,9 @@ async fn the_openapi_document_lists_every_api_route_and_each_needs_auth() {
     documented.sort();
     // Every route the tests know is documented, and nothing else is.
     let mut known: Vec<(String, String)> = ACCOUNT_API_ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    known.extend(CUSTOMER_API_ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())));
+    known.extend(map_api_routes());
+    known.push(("GET".into(), "/api/businesses/{business_id}/surveys/{survey_id}/results".into()));
     for &(kind, method, template, _, _) in BUSINESS_ROUTES {
         if kind == "api" {
             known.push((method.to_string(), template.replace("{b}", "{business_id}").replace("{u}", "{user_id}")));
@@ -917,7 +939,11 @@ async fn the_openapi_document_lists_every_api_route_and_each_needs_auth() {
     // Every documented route exists in the router: without credentials it answers 401, where an
     // unknown route would answer 404.
     for (method, path) in &documented {
-        let concrete = path.replace("{business_id}", &w.bean.id.to_string()).replace("{user_id}", "1").replace("{key_id}", "1");
+        let concrete = path
+            .replace("{business_id}", &w.bean.id.to_string())
+            .replace("{user_id}", "1")
+            .replace("{key_id}", "1")
+            .replace("{customer_id}", "1");
         let body = if method == "GET" || method == "DELETE" { None } else { Some(json!({})) };
         let reply = api(&w.router, None, method, &concrete, body).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{method} {concrete}: {}", reply.text);
@@ -1393,6 +1419,7 @@ struct Analysed {
     outsider: Actor,
     shop: Business,
     cafe: Business,
+    state: ServerState,
 }
 
 fn analysed() -> Analysed {
@@ -1410,14 +1437,17 @@ fn analysed() -> Analysed {
     app.set_member(shop.id, viewer.user.id, Role::Viewer).unwrap();
     app.create_business_owned(outsider.user.id, "Oz Goods", "USD", "UTC").unwrap();
     let (tracker, writer) = Writer::start(app);
-    let router = router(ServerState::new(tracker.clone(), ":memory:".into()));
-    Analysed { router, tracker, writer, owner, viewer, outsider, shop, cafe }
+    let state = ServerState::new(tracker.clone(), ":memory:".into());
+    let router = router(state.clone());
+    Analysed { router, tracker, writer, owner, viewer, outsider, shop, cafe, state }
 }
 
 impl Analysed {
     fn finish(self) -> App {
         drop(self.router);
         drop(self.tracker);
+        // The state holds the writer too; the writer thread ends when the last handle goes.
+        drop(self.state);
         self.writer.join().unwrap()
     }
 }
@@ -1605,4 +1635,849 @@ async fn analysis_bad_parameters_are_400s_naming_them_and_other_businesses_are_4
         assert_eq!(api(&w.router, Some(&w.viewer), "GET", &path, None).await.status, StatusCode::NOT_FOUND, "{path}");
     }
     w.finish();
+}
+
+/// The dashboard as JSON and CSV equals the app's answer; a second request is served from the
+/// cache; a write to the business makes the next request see it (never a stale answer); the
+/// customers behind a number and a customer's timeline come as JSON too.
+#[tokio::test]
+async fn the_dashboard_api_and_csv_equal_the_app_and_the_cache_follows_writes() {
+    let w = analysed();
+    let shop = w.shop.clone();
+    let (from, to) = ("2026-10-03", "2026-11-01");
+    let url = format!("/api/businesses/{}/dashboard?from={from}&to={to}", shop.id);
+    let first = api(&w.router, Some(&w.owner), "GET", &url, None).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let period = trailmap_app::DayRange::new(from.parse().unwrap(), to.parse().unwrap()).unwrap();
+    let b = shop.clone();
+    let expected = w.tracker.run(move |app| app.dashboard(&b, period).unwrap()).await.unwrap();
+    // Both sides go through JSON text, since parsing a float's shortest form may differ from the
+    // float in the last bit.
+    let expected_json: Value = serde_json::from_str(&serde_json::to_string(&expected).unwrap()).unwrap();
+    let difference = first_difference(&first.json()["dashboard"], &expected_json, "dashboard");
+    assert_eq!(difference, None);
+    let new_customers = expected.report.metric("new_customers").unwrap().clone();
+    assert!(new_customers.current.n > 5, "the demo shop has new customers in October");
+
+    let (hits, _) = w.state.cache_counts();
+    let again = api(&w.router, Some(&w.owner), "GET", &url, None).await;
+    assert_eq!(again.json(), first.json());
+    assert_eq!(w.state.cache_counts().0, hits + 1, "the second request is a cache hit");
+
+    // CSV: a header, then per metric the period, the previous period and each bucket, with n.
+    let csv = page(&w.router, Some(&w.owner), "GET", &format!("/b/{}/dashboard.csv?from={from}&to={to}", shop.id), &[]).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(lines[0], "metric,label,unit,span,from,to,value,n");
+    assert_eq!(lines.len(), 1 + expected.report.metrics.len() * (2 + expected.buckets.len()));
+    let line = format!("new_customers,New customers,count,period,{from},{to},{},{}", new_customers.current.value.unwrap(), new_customers.current.n);
+    assert!(lines.contains(&line.as_str()), "{line} in\n{}", csv.text);
+
+    // The customers behind the number, and one of them as a timeline.
+    let listed = api(&w.router, Some(&w.owner), "GET", &format!("/api/businesses/{}/customers?metric=new_customers&from={from}&to={to}", shop.id), None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    assert_eq!(listed.json()["total"].as_u64(), Some(new_customers.customers.len() as u64));
+    let first_id = listed.json()["customers"][0]["id"].as_i64().unwrap();
+    assert_eq!(first_id, new_customers.customers[0].0);
+    let timeline_url = format!("/api/businesses/{}/customers/{first_id}", shop.id);
+    let timeline = api(&w.router, Some(&w.owner), "GET", &timeline_url, None).await;
+    assert_eq!(timeline.status, StatusCode::OK, "{}", timeline.text);
+    // The access rules of the timeline route: no session 401, another business's user 404, a
+    // viewer reads.
+    assert_eq!(api(&w.router, None, "GET", &timeline_url, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(api(&w.router, Some(&w.outsider), "GET", &timeline_url, None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(api(&w.router, Some(&w.viewer), "GET", &timeline_url, None).await.status, StatusCode::OK);
+    assert!(!timeline.json()["timeline"]["entries"].as_array().unwrap().is_empty());
+    // The coffee shop's customers are not the boutique's.
+    let b = w.cafe.clone();
+    let cafe_customer = w.tracker.run(move |app| app.store().customers(b.id, 1, 0).unwrap()[0].id).await.unwrap();
+    let foreign = api(&w.router, Some(&w.owner), "GET", &format!("/api/businesses/{}/customers/{}", shop.id, cafe_customer), None).await;
+    assert_eq!((foreign.status, foreign.code().as_str()), (StatusCode::NOT_FOUND, "not_found"));
+
+    // A new visitor in the period, through the tracking API: the next answer counts them.
+    let key = generate_write_key();
+    let (b, hash) = (shop.clone(), hash_write_key(&key));
+    w.tracker.run(move |app| app.create_write_key(&b, "site", &hash).unwrap()).await.unwrap();
+    let event = json!({"userId": "brand-new-shopper", "event": "page_view", "timestamp": "2026-10-20T10:00:00Z"});
+    let tracked = call(&w.router, "POST", "/v1/track", &[("content-type", "application/json".into()), ("authorization", basic(&key))], serde_json::to_vec(&event).unwrap()).await;
+    assert_eq!(tracked.status, StatusCode::OK, "{}", tracked.text);
+    let after = api(&w.router, Some(&w.owner), "GET", &url, None).await;
+    let metric = |reply: &Reply| {
+        reply.json()["dashboard"]["report"]["metrics"].as_array().unwrap().iter().find(|m| m["key"] == "new_customers").unwrap()["current"]["value"].as_f64().unwrap()
+    };
+    assert_eq!(metric(&after), metric(&first) + 1.0, "the write is seen at once, not a stale cached answer");
+    w.finish();
+}
+
+/// Dates in the query are checked: a wrong date, one date without the other, or an end before
+/// the start is a 400 `invalid_input` naming the field, on the page and in the API alike.
+#[tokio::test]
+async fn bad_period_dates_are_400s_that_name_the_field() {
+    let w = analysed();
+    let id = w.shop.id;
+    let cases = [
+        ("from=2026-13-01&to=2026-11-01", "from:"),
+        ("from=2026-10-01&to=yesterday", "to:"),
+        ("from=2026-10-01", "from and to"),
+        ("to=2026-10-01", "from and to"),
+    ];
+    for (query, names) in cases {
+        for path in [format!("/api/businesses/{id}/dashboard?{query}"), format!("/api/businesses/{id}/customers?metric=revenue&{query}")] {
+            let reply = api(&w.router, Some(&w.owner), "GET", &path, None).await;
+            assert_eq!((reply.status, reply.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"), "{path}: {}", reply.text);
+            let message = reply.json()["error"]["message"].as_str().unwrap().to_string();
+            assert!(message.starts_with(names), "{path}: {message}");
+        }
+        for path in [format!("/b/{id}/?{query}"), format!("/b/{id}/dashboard.csv?{query}")] {
+            let reply = page(&w.router, Some(&w.owner), "GET", &path, &[]).await;
+            assert_eq!((reply.status, reply.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"), "{path}");
+        }
+    }
+    let reversed = api(&w.router, Some(&w.owner), "GET", &format!("/api/businesses/{id}/dashboard?from=2026-11-01&to=2026-10-01"), None).await;
+    assert_eq!((reversed.status, reversed.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"), "{}", reversed.text);
+    let metric = api(&w.router, Some(&w.owner), "GET", &format!("/api/businesses/{id}/customers?metric=happiness"), None).await;
+    assert_eq!((metric.status, metric.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+    assert!(metric.json()["error"]["message"].as_str().unwrap().starts_with("metric:"));
+    w.finish();
+}
+
+/// The path of the first place two JSON values differ, with both sides, or None when equal: a
+/// readable failure for answers too large to print whole.
+fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter().find_map(|k| first_difference(x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null), &format!("{path}.{k}")))
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            x.iter().zip(y).enumerate().find_map(|(i, (p, q))| first_difference(p, q, &format!("{path}[{i}]")))
+        }
+        _ if a == b => None,
+        _ => Some(format!("{path}: {} against {}", a.to_string().chars().take(300).collect::<String>(), b.to_string().chars().take(300).collect::<String>())),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Journey maps in the web app and the API: the access matrix of every map route, the JSON round
+// trip, edits and versions, the no-script forms, share links (password, expiry, revocation) and
+// the editor in headless Chromium.
+
+/// A map document as small as the import takes: one stage, no cards.
+const MINIMAL_MAP_DOCUMENT: &str = r#"{"format":"trailmap-journey-map","version":1,"name":"Imported","kind":"as_is","owner":null,"review_date":null,"personas":[],"stages":[{"id":1,"name":"Awareness"}]}"#;
+
+/// Every route of one map: (page or api, method, path with {b} business, {m} map, {h} and {h2}
+/// share link hashes, body, changes something).
+const MAP_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
+    ("page", "GET", "/b/{b}/maps/{m}", "", false),
+    ("page", "GET", "/b/{b}/maps/{m}?from=2025-11-01&to=2026-10-31", "", false),
+    ("page", "GET", "/b/{b}/maps/{m}/versions", "", false),
+    ("page", "GET", "/b/{b}/maps/{m}/compare", "", false),
+    ("page", "GET", "/b/{b}/maps/{m}/export?format=svg", "", false),
+    ("page", "GET", "/b/{b}/maps/{m}/share", "", false),
+    ("page", "POST", "/b/{b}/maps/{m}/edit", "op=add_card&stage=1&lane=goals&text=From+a+form", true),
+    ("page", "POST", "/b/{b}/maps/{m}/to-be", "", true),
+    ("page", "POST", "/b/{b}/maps/{m}/share", "password=&expires=", true),
+    ("page", "POST", "/b/{b}/maps/{m}/share/{h}/revoke", "", true),
+    ("api", "GET", "/api/businesses/{b}/maps/{m}", "", false),
+    ("api", "POST", "/api/businesses/{b}/maps/{m}/edits", r#"{"op":"rename","name":"Renamed map"}"#, true),
+    ("api", "GET", "/api/businesses/{b}/maps/{m}/versions", "", false),
+    ("api", "GET", "/api/businesses/{b}/maps/{m}/diff", "", false),
+    ("api", "GET", "/api/businesses/{b}/maps/{m}/export?format=json", "", false),
+    ("api", "POST", "/api/businesses/{b}/maps/{m}/to-be", "", true),
+    ("api", "GET", "/api/businesses/{b}/maps/{m}/share-links", "", false),
+    ("api", "POST", "/api/businesses/{b}/maps/{m}/share-links", "{}", true),
+    ("api", "DELETE", "/api/businesses/{b}/maps/{m}/share-links/{h2}", "", true),
+    ("api", "GET", "/api/businesses/{b}/maps/{m}/numbers", "", false),
+];
+
+/// The map API routes as the OpenAPI document names them.
+fn map_api_routes() -> Vec<(String, String)> {
+    let mut routes: Vec<(String, String)> = MAP_ROUTES
+        .iter()
+        .filter(|r| r.0 == "api")
+        .map(|&(_, method, path, _, _)| {
+            let path = path.split('?').next().unwrap();
+            (method.to_string(), path.replace("{b}", "{business_id}").replace("{m}", "{map_id}").replace("{h2}", "{link}"))
+        })
+        .collect();
+    routes.sort();
+    routes.dedup();
+    routes
+}
+
+/// Creates a map by the API as `who` and answers its id.
+async fn new_map(router: &Router, who: &Actor, business: trailmap_model::BusinessId, template: &str) -> i64 {
+    let reply = api(router, Some(who), "POST", &format!("/api/businesses/{business}/maps"), Some(json!({"name": "Journey", "template": template}))).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    reply.json()["id"].as_i64().unwrap()
+}
+
+/// Makes a share link by the API and answers (token, its hash).
+async fn new_link(router: &Router, who: &Actor, business: trailmap_model::BusinessId, map: i64, body: Value) -> (String, String) {
+    let reply = api(router, Some(who), "POST", &format!("/api/businesses/{business}/maps/{map}/share-links"), Some(body)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let token = reply.json()["token"].as_str().unwrap().to_string();
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    (token, hash)
+}
+
+#[tokio::test]
+async fn every_map_route_hides_other_businesses_and_refuses_writes_to_viewers() {
+    let w = world();
+    let map = new_map(&w.router, &w.owner, w.bean.id, "coffee-shop").await;
+    let (_, h) = new_link(&w.router, &w.owner, w.bean.id, map, json!({})).await;
+    let (_, h2) = new_link(&w.router, &w.owner, w.bean.id, map, json!({"password": "long enough"})).await;
+    let fill = |path: &str, b: i64| path.replace("{b}", &b.to_string()).replace("{m}", &map.to_string()).replace("{h2}", &h2).replace("{h}", &h);
+    for &(kind, method, template, body, writes) in MAP_ROUTES {
+        let path = fill(template, w.bean.id.0);
+        let label = format!("{method} {path}");
+        let nobody = ask(&w, Asker::Nobody, kind, method, &path, body).await;
+        if kind == "api" {
+            assert_eq!((nobody.status, nobody.code().as_str()), (StatusCode::UNAUTHORIZED, "unauthenticated"), "{label}");
+        } else {
+            assert_eq!(nobody.status, StatusCode::SEE_OTHER, "{label}");
+            assert!(nobody.location().starts_with("/login?next="), "{label}");
+        }
+        let outsider = ask(&w, Asker::Outsider, kind, method, &path, body).await;
+        assert_eq!((outsider.status, outsider.code().as_str()), (StatusCode::NOT_FOUND, "not_found"), "{label}");
+        let missing = ask(&w, Asker::Owner, kind, method, &fill(template, 999_999), body).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND, "{label}");
+        // The map under another business of the same owner does not exist there.
+        let elsewhere = ask(&w, Asker::Owner, kind, method, &fill(template, w.thread.id.0), body).await;
+        assert_eq!((elsewhere.status, elsewhere.code().as_str()), (StatusCode::NOT_FOUND, "not_found"), "{label} under Thread Shop: {}", elsewhere.text);
+        let viewer = ask(&w, Asker::Viewer, kind, method, &path, body).await;
+        if writes {
+            assert_eq!((viewer.status, viewer.code().as_str()), (StatusCode::FORBIDDEN, "forbidden"), "{label}");
+        } else {
+            assert_eq!(viewer.status, StatusCode::OK, "{label}: {}", viewer.text);
+            if kind == "page" && method == "GET" && !path.contains("export") {
+                // Viewers see no edit control at all.
+                assert!(!viewer.text.contains("data-edit"), "{label} shows edit forms to a viewer");
+                assert!(!viewer.text.contains("data-csrf="), "{label} gives a viewer the script's token");
+            }
+        }
+    }
+    for &(kind, method, template, body, _) in MAP_ROUTES {
+        let path = fill(template, w.bean.id.0);
+        let reply = ask(&w, Asker::Owner, kind, method, &path, body).await;
+        assert!(reply.status.is_success() || reply.status == StatusCode::SEE_OTHER, "{method} {path}: {} {}", reply.status, reply.text);
+    }
+    // The owner's editor carries the edit forms and the script's token.
+    let editor = page(&w.router, Some(&w.owner), "GET", &format!("/b/{}/maps/{map}", w.bean.id), &[]).await;
+    assert!(editor.text.contains("data-edit") && editor.text.contains(&format!("data-csrf=\"{}\"", w.owner.csrf)));
+    let (bean, map_id) = (w.bean.clone(), trailmap_model::MapId(map));
+    let app = w.finish();
+    let version = app.journey_map(&bean, map_id).unwrap();
+    assert_eq!(version.map.name, "Renamed map");
+    assert!(version.map.stages[0].goals.iter().any(|c| c.text == "From a form"));
+    // Both links were revoked (the page's by hash, the API's by hash), and two more were made.
+    assert_eq!(app.share_links(&bean, map_id).unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_map_exported_as_json_imports_back_identical_apart_from_its_id() {
+    let w = analysed();
+    let shop = w.shop.id;
+    let map = new_map(&w.router, &w.owner, shop, "web-shop").await;
+    // An edit with evidence, so the round trip carries more than the template.
+    let edit = json!({"op": "edit_card", "card": 1, "text": "Find a dress for a wedding", "evidence": [{"kind": "metric", "name": "checkout conversion"}]});
+    let edited = api(&w.router, Some(&w.owner), "POST", &format!("/api/businesses/{shop}/maps/{map}/edits"), Some(edit)).await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
+    let export = api(&w.router, Some(&w.owner), "GET", &format!("/api/businesses/{shop}/maps/{map}/export?format=json"), None).await;
+    assert_eq!(export.status, StatusCode::OK);
+    assert!(export.headers["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert!(export.headers["content-disposition"].to_str().unwrap().contains("journey.json"));
+    let document = export.json();
+    assert_eq!(document["format"], "trailmap-journey-map");
+    let imported = api(&w.router, Some(&w.owner), "POST", &format!("/api/businesses/{shop}/maps/import"), Some(document.clone())).await;
+    assert_eq!(imported.status, StatusCode::CREATED, "{}", imported.text);
+    let new_id = imported.json()["id"].as_i64().unwrap();
+    assert_ne!(new_id, map);
+    assert_eq!(imported.json()["dropped"], json!([]));
+    let get = |id: i64| {
+        let (router, owner, path) = (w.router.clone(), w.owner.clone(), format!("/api/businesses/{shop}/maps/{id}"));
+        async move { api(&router, Some(&owner), "GET", &path, None).await }
+    };
+    let (mut original, mut copy) = (get(map).await.json()["map"].clone(), get(new_id).await.json()["map"].clone());
+    assert_eq!(copy["id"], json!(new_id));
+    original["id"] = Value::Null;
+    copy["id"] = Value::Null;
+    assert_eq!(first_difference(&original, &copy, "map"), None);
+    let again = api(&w.router, Some(&w.owner), "GET", &format!("/api/businesses/{shop}/maps/{new_id}/export?format=json"), None).await.json();
+    assert_eq!(first_difference(&document, &again, "document"), None);
+    // A document that is not one is a 400 naming the problem.
+    let bad = api(&w.router, Some(&w.owner), "POST", &format!("/api/businesses/{shop}/maps/import"), Some(json!({"format": "something else"}))).await;
+    assert_eq!((bad.status, bad.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"), "{}", bad.text);
+    w.finish();
+}
+
+#[tokio::test]
+async fn an_api_edit_makes_a_version_the_diff_names_it_and_a_viewers_edit_is_403() {
+    let w = analysed();
+    let shop = w.shop.id;
+    let map = new_map(&w.router, &w.owner, shop, "web-shop").await;
+    let base = format!("/api/businesses/{shop}/maps/{map}");
+    let versions = api(&w.router, Some(&w.owner), "GET", &format!("{base}/versions"), None).await.json();
+    assert_eq!(versions.as_array().unwrap().len(), 1);
+    let moved = api(&w.router, Some(&w.owner), "POST", &format!("{base}/edits"), Some(json!({"op": "move_stage", "stage": 3, "position": 0}))).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+    assert_eq!(moved.json()["version"], 2);
+    let answer = moved.json();
+    let names: Vec<&str> = answer["map"]["stages"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Purchase", "Awareness", "Consideration", "Retention", "Advocacy"]);
+    let versions = api(&w.router, Some(&w.owner), "GET", &format!("{base}/versions"), None).await.json();
+    assert_eq!(versions.as_array().unwrap().iter().map(|v| v["author"].as_str().unwrap()).collect::<Vec<_>>(), ["Ann Analyst", "Ann Analyst"]);
+    let diff = api(&w.router, Some(&w.owner), "GET", &format!("{base}/diff?from=1&to=2"), None).await.json();
+    assert!(diff["text"].as_str().unwrap().contains("stage \"Purchase\" moved from position 3 to 1"), "{diff}");
+    let bad_version = api(&w.router, Some(&w.owner), "GET", &format!("{base}/diff?from=one"), None).await;
+    assert_eq!((bad_version.status, bad_version.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+    assert!(bad_version.json()["error"]["message"].as_str().unwrap().starts_with("from:"));
+    // A viewer may read but not edit; nothing changes.
+    let refused = api(&w.router, Some(&w.viewer), "POST", &format!("{base}/edits"), Some(json!({"op": "rename", "name": "Mine"}))).await;
+    assert_eq!((refused.status, refused.code().as_str()), (StatusCode::FORBIDDEN, "forbidden"));
+    let read = api(&w.router, Some(&w.viewer), "GET", &base, None).await;
+    assert_eq!((read.status, read.json()["version"].as_i64()), (StatusCode::OK, Some(2)));
+    // A bad edit is a 400 naming the field.
+    let wrong = api(&w.router, Some(&w.owner), "POST", &format!("{base}/edits"), Some(json!({"op": "set_emotion", "stage": 1, "persona": null, "score": 3.5}))).await;
+    assert_eq!((wrong.status, wrong.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+    assert!(wrong.json()["error"]["message"].as_str().unwrap().starts_with("score:"), "{}", wrong.text);
+    let unknown = api(&w.router, Some(&w.owner), "POST", &format!("{base}/edits"), Some(json!({"op": "paint_it_black"}))).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    w.finish();
+}
+
+#[tokio::test]
+async fn the_editor_works_through_plain_forms_and_shows_live_numbers_with_their_customers() {
+    let w = analysed();
+    let shop = w.shop.id;
+    let created = page(&w.router, Some(&w.owner), "POST", &format!("/b/{shop}/maps"), &[("name", "Boutique journey"), ("template", "web-shop")]).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text);
+    let path = created.location().to_string();
+    let map: i64 = path.rsplit('/').next().unwrap().parse().unwrap();
+    // Templates come without touchpoints: every stage gets the business's touchpoints of its
+    // business stage, by name, so the stages are measured.
+    let business = w.shop.clone();
+    let touchpoints = w.state.try_read(move |app| Ok(trailmap_store::Store::touchpoints(app.store(), business.id)?)).await.unwrap();
+    assert!(!touchpoints.is_empty());
+    for (i, t) in touchpoints.iter().enumerate() {
+        let edit = json!({"op": "add_touchpoint", "stage": (i % 5) + 1, "touchpoint": t.id.0});
+        let added = api(&w.router, Some(&w.owner), "POST", &format!("/api/businesses/{shop}/maps/{map}/edits"), Some(edit)).await;
+        assert_eq!(added.status, StatusCode::OK, "{}", added.text);
+    }
+    let edits = touchpoints.len();
+    let list = page(&w.router, Some(&w.viewer), "GET", &format!("/b/{shop}/maps"), &[]).await;
+    assert!(list.text.contains("Boutique journey") && !list.text.contains("data-testid=\"new-map\""), "a viewer gets no create form");
+    // No script: add a card, move a stage, set an emotion, each a form post and a 303 back.
+    for fields in [
+        vec![("op", "add_card"), ("stage", "2"), ("lane", "pain_points"), ("text", "Sizes run small")],
+        vec![("op", "move_stage"), ("stage", "5"), ("position", "0")],
+        vec![("op", "set_emotion"), ("stage", "3"), ("score", "-2")],
+        vec![("op", "edit_card"), ("card", "1"), ("text", "Find a dress")],
+    ] {
+        let reply = page(&w.router, Some(&w.owner), "POST", &format!("{path}/edit"), &fields).await;
+        assert_eq!((reply.status, reply.location()), (StatusCode::SEE_OTHER, path.as_str()), "{fields:?}: {}", reply.text);
+    }
+    let wrong = page(&w.router, Some(&w.owner), "POST", &format!("{path}/edit"), &[("op", "add_card"), ("stage", "2"), ("lane", "feelings"), ("text", "x")]).await;
+    assert_eq!((wrong.status, wrong.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+    assert!(wrong.text.contains("lane:"), "{}", wrong.text);
+    let shown = page(&w.router, Some(&w.owner), "GET", &format!("{path}?from=2025-11-01&to=2026-10-31"), &[]).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.text.contains("Sizes run small") && shown.text.contains("Find a dress"));
+    let first_stage = shown.text.split("data-testid=\"stage-name\">").nth(1).unwrap().split('<').next().unwrap();
+    assert_eq!(first_stage, "Advocacy");
+    assert!(shown.text.contains("class=\"badge assumption\""));
+    assert!(shown.text.contains("data-testid=\"emotion-curve\"><svg"));
+    // The live numbers equal the app's, with their n and a link to the customers behind them.
+    let numbers = api(&w.router, Some(&w.owner), "GET", &format!("/api/businesses/{shop}/maps/{map}/numbers?from=2025-11-01&to=2026-10-31"), None).await;
+    assert_eq!(numbers.status, StatusCode::OK, "{}", numbers.text);
+    let business = w.shop.clone();
+    let from_app = w
+        .state
+        .try_read(move |app| {
+            let request = trailmap_app::MapNumbersRequest {
+                period: Some((Timestamp::from_date("2025-11-01".parse().unwrap()), Timestamp::from_date("2026-11-01".parse().unwrap()))),
+                ..Default::default()
+            };
+            app.map_numbers(&business, trailmap_model::MapId(map), &request)
+        })
+        .await
+        .unwrap();
+    assert_eq!(numbers.json()["stages"], serde_json::to_value(&from_app.stages).unwrap());
+    let measured = from_app.stages.iter().find(|s| s.measured && s.reach.n > 0).expect("a measured stage on the demo");
+    assert!(shown.text.contains(&format!("{} customers", measured.reach.n)));
+    let ids: Vec<String> = measured.reach.customers.iter().map(|c| c.to_string()).collect();
+    assert!(shown.text.contains(&format!("/b/{shop}/customers?ids={}", ids.join(","))));
+    let bad = page(&w.router, Some(&w.owner), "GET", &format!("{path}?from=2025-11-01"), &[]).await;
+    assert_eq!((bad.status, bad.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+    let persona = api(&w.router, Some(&w.owner), "GET", &format!("/api/businesses/{shop}/maps/{map}/numbers?persona=Nobody+Like+This"), None).await;
+    assert_eq!((persona.status, persona.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+    // Exports: the PDF is a PDF, Mermaid is text, an unknown format is a 400.
+    let pdf = page(&w.router, Some(&w.viewer), "GET", &format!("{path}/export?format=pdf"), &[]).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert!(pdf.text.starts_with("%PDF"));
+    assert!(pdf.headers["content-disposition"].to_str().unwrap().contains("boutique-journey.pdf"));
+    let mermaid = page(&w.router, Some(&w.viewer), "GET", &format!("{path}/export?format=mermaid"), &[]).await;
+    assert!(mermaid.text.starts_with("journey"), "{}", mermaid.text);
+    let unknown = page(&w.router, Some(&w.viewer), "GET", &format!("{path}/export?format=docx"), &[]).await;
+    assert_eq!((unknown.status, unknown.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+    // The versions page shows the diff of the last edit by default.
+    let versions = page(&w.router, Some(&w.viewer), "GET", &format!("{path}/versions"), &[]).await;
+    assert!(versions.text.contains(&format!("From version {} to {}", edits + 4, edits + 5)), "{}", versions.text);
+    // "To be" from "as is": both side by side.
+    let to_be = page(&w.router, Some(&w.owner), "POST", &format!("{path}/to-be"), &[]).await;
+    assert_eq!(to_be.status, StatusCode::SEE_OTHER);
+    let compare = page(&w.router, Some(&w.owner), "GET", to_be.location(), &[]).await;
+    assert!(compare.text.contains("Boutique journey (to be)") && compare.text.matches("data-testid=\"map-grid\"").count() == 2, "{}", compare.text);
+    // A review date in the past flags the map as stale, on the list and the dashboard.
+    let details = json!({"op": "set_details", "owner": "Ann", "review_date": "2025-01-31", "kind": "as_is"});
+    let set = api(&w.router, Some(&w.owner), "POST", &format!("/api/businesses/{shop}/maps/{map}/edits"), Some(details)).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    let listed = api(&w.router, Some(&w.viewer), "GET", &format!("/api/businesses/{shop}/maps"), None).await.json();
+    let stale: Vec<bool> = listed["maps"].as_array().unwrap().iter().filter(|m| m["id"] == json!(map)).map(|m| m["stale"].as_bool().unwrap()).collect();
+    assert_eq!(stale, [true]);
+    let dashboard = page(&w.router, Some(&w.viewer), "GET", &format!("/b/{shop}/"), &[]).await;
+    let section = dashboard.text.split("data-testid=\"stale-maps\"").nth(1).expect("the dashboard lists stale maps");
+    assert!(section.contains(&format!("href=\"/b/{shop}/maps/{map}\"")) && section.contains("review was due 2025-01-31"));
+    w.finish();
+}
+
+#[tokio::test]
+async fn share_links_open_read_only_ask_for_their_password_expire_and_are_revoked() {
+    let w = analysed();
+    let shop = w.shop.id;
+    let map = new_map(&w.router, &w.owner, shop, "web-shop").await;
+    let (open_token, open_hash) = new_link(&w.router, &w.owner, shop, map, json!({})).await;
+    let anonymous = |path: String| {
+        let router = w.router.clone();
+        async move { call(&router, "GET", &path, &[("accept", "text/html".to_string())], vec![]).await }
+    };
+    // No password: the map, read-only, without numbers or customer links.
+    let shown = anonymous(format!("/share/{open_token}")).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text);
+    assert!(shown.text.contains("data-testid=\"map-grid\"") && shown.text.contains("Shipping cost appears only at the last step"));
+    assert!(!shown.text.contains("data-edit") && !shown.text.contains("/customers?ids=") && !shown.text.contains("stage-numbers"));
+    // With a password: a form; the wrong one is a 403 page, the right one opens the map.
+    let (locked, _) = new_link(&w.router, &w.owner, shop, map, json!({"password": "open sesame", "expires": "2099-12-31"})).await;
+    let asked = anonymous(format!("/share/{locked}")).await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(asked.text.contains("data-testid=\"share-password\"") && !asked.text.contains("map-grid"));
+    let cookie = asked.cookie("trailmap_form").unwrap();
+    let field = asked.csrf_field();
+    let post = |password: &str| {
+        let headers = [("content-type", "application/x-www-form-urlencoded".to_string()), ("cookie", format!("trailmap_form={cookie}"))];
+        let body = form(&[("csrf", field.as_str()), ("password", password)]);
+        let path = format!("/share/{locked}");
+        let router = w.router.clone();
+        async move { call(&router, "POST", &path, &headers, body).await }
+    };
+    let wrong = post("guess").await;
+    assert_eq!((wrong.status, wrong.code().as_str()), (StatusCode::FORBIDDEN, "wrong_password"));
+    assert!(wrong.text.contains("data-testid=\"share-password\""));
+    let right = post("open sesame").await;
+    assert_eq!(right.status, StatusCode::OK, "{}", right.text);
+    assert!(right.text.contains("data-testid=\"map-grid\""));
+    // Without the form cookie the password post is refused.
+    let forged = call(&w.router, "POST", &format!("/share/{locked}"), &[("content-type", "application/x-www-form-urlencoded".to_string())], form(&[("csrf", "x"), ("password", "open sesame")])).await;
+    assert_eq!((forged.status, forged.code().as_str()), (StatusCode::FORBIDDEN, "csrf_failed"));
+    // Expired: made by the app with "now" a year ago and an expiry a day later.
+    let business = w.shop.clone();
+    let year_ago = Timestamp::from_millis(wall_clock() - 365 * Timestamp::MS_PER_DAY);
+    let expired = w
+        .state
+        .try_write(move |app| {
+            app.create_share_link(&business, trailmap_model::MapId(map), None, Some(year_ago.add_millis(Timestamp::MS_PER_DAY)), "Ann", year_ago)
+        })
+        .await
+        .unwrap();
+    let gone = anonymous(expired.path.clone()).await;
+    assert_eq!((gone.status, gone.code().as_str()), (StatusCode::GONE, "expired"));
+    // Unknown and revoked links are 404s, and a link cannot be revoked through another business.
+    let unknown = anonymous("/share/tms_nothing_here".to_string()).await;
+    assert_eq!((unknown.status, unknown.code().as_str()), (StatusCode::NOT_FOUND, "not_found"));
+    let cafe_path = format!("/api/businesses/{}/maps/{map}/share-links/{open_hash}", w.cafe.id);
+    let across = api(&w.router, Some(&w.owner), "DELETE", &cafe_path, None).await;
+    assert_eq!((across.status, across.code().as_str()), (StatusCode::NOT_FOUND, "not_found"));
+    let revoked = api(&w.router, Some(&w.owner), "DELETE", &format!("/api/businesses/{shop}/maps/{map}/share-links/{open_token}"), None).await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.text);
+    let after = anonymous(format!("/share/{open_token}")).await;
+    assert_eq!((after.status, after.code().as_str()), (StatusCode::NOT_FOUND, "not_found"));
+    let listed = api(&w.router, Some(&w.viewer), "GET", &format!("/api/businesses/{shop}/maps/{map}/share-links"), None).await.json();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert!(listed.as_array().unwrap().iter().all(|l| l["token_hash"] != json!(open_hash)));
+    let short = api(&w.router, Some(&w.owner), "POST", &format!("/api/businesses/{shop}/maps/{map}/share-links"), Some(json!({"password": "short"}))).await;
+    assert_eq!((short.status, short.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+    w.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 8: the public survey page, QR codes, and the members' survey and feedback pages. Pat owns
+// a shop with an exit survey (NPS, a reason skipped for promoters, a required comment, a choice);
+// Vi is a viewer. Spam protection runs with no minimum fill time (tests never sleep).
+
+use trailmap_server::web::public_survey::{PublicSurveyOptions, configure};
+
+struct Surveyed {
+    router: Router,
+    tracker: Writer,
+    writer: std::thread::JoinHandle<App>,
+    owner: Actor,
+    viewer: Actor,
+    shop: Business,
+    survey: trailmap_model::SurveyId,
+    token: String,
+}
+
+impl Surveyed {
+    fn finish(self) -> App {
+        drop(self.router);
+        drop(self.tracker);
+        self.writer.join().unwrap()
+    }
+}
+
+const EXIT_SURVEY: &str = r#"{"name": "Exit survey", "stage": "Purchase", "questions": [
+  {"text": "How likely are you to recommend us?", "kind": "nps", "required": true},
+  {"text": "What could we do better?", "kind": "free_text", "required": true, "skip_if": {"question": 1, "values": [9, 10]}},
+  {"text": "What stopped you?", "kind": "single_choice", "options": ["Price", "Shipping cost"]}
+]}"#;
+
+fn surveyed() -> Surveyed {
+    configure(PublicSurveyOptions { min_fill_ms: 0, burst: 20.0, per_minute: 1.0 });
+    let mut app = App::in_memory().unwrap();
+    let now = Timestamp::from_millis(wall_clock());
+    let owner = actor(&mut app, "pat@example.com", "Pat Owner", now);
+    let viewer = actor(&mut app, "vi@example.com", "Vi Viewer", now);
+    let shop = app.create_business_owned(owner.user.id, "Pat's Shop", "USD", "UTC").unwrap();
+    app.set_member(shop.id, viewer.user.id, Role::Viewer).unwrap();
+    let definition = trailmap_app::surveys::parse_definition(EXIT_SURVEY, "exit.json").unwrap();
+    let survey = app.create_survey_from_definition(&shop, &definition, "exit.json").unwrap().id;
+    let token = app.rotate_survey_link(&shop, survey).unwrap();
+    let (tracker, writer) = Writer::start(app);
+    let state = ServerState::new(tracker.clone(), ":memory:".into());
+    Surveyed { router: router(state), tracker, writer, owner, viewer, shop, survey, token }
+}
+
+/// The form fields of the public page: the signed `started` stamp and the hidden inputs.
+fn hidden_inputs(page: &str) -> Vec<(String, String)> {
+    page.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let (name, rest) = rest.split_once('"')?;
+            let value = rest.split("value=\"").nth(1)?.split('"').next()?;
+            Some((name.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+async fn post_answers(router: &Router, token: &str, fields: &[(String, String)], answers: &[(&str, &str)]) -> Reply {
+    let mut pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    pairs.extend_from_slice(answers);
+    call(router, "POST", &format!("/s/{token}"), &[("content-type", "application/x-www-form-urlencoded".into())], form(&pairs)).await
+}
+
+fn question_ids(app: &App, shop: &Business) -> Vec<String> {
+    app.store().surveys(shop.id).unwrap()[0].questions.iter().map(|q| format!("q{}", q.id.0)).collect()
+}
+
+#[tokio::test]
+async fn the_public_survey_page_stores_answers_joined_to_the_customer() {
+    let s = surveyed();
+    let ids: Vec<String> = s.tracker.run({
+        let shop = s.shop.clone();
+        move |app| question_ids(app, &shop)
+    }).await.unwrap();
+    let (q1, q2, q3) = (ids[0].as_str(), ids[1].as_str(), ids[2].as_str());
+
+    // No sign-in: the form, with the link's hidden fields kept and unknown ones dropped.
+    let shown = call(&s.router, "GET", &format!("/s/{}?customer_id=C-42&utm_source=x", s.token), &[], vec![]).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text);
+    assert!(shown.text.contains("How likely are you to recommend us?") && shown.text.contains("type=\"radio\""));
+    assert!(shown.text.contains("Skip this one if your answer to question 1 was 9 or 10."));
+    assert!(!shown.text.contains("<script"), "the page needs no JavaScript");
+    let fields = hidden_inputs(&shown.text);
+    assert!(fields.iter().any(|(k, v)| k == "customer_id" && v == "C-42"), "{fields:?}");
+    assert!(fields.iter().any(|(k, _)| k == "started") && !fields.iter().any(|(k, _)| k == "utm_source"));
+
+    // A detractor without the required comment: 400, the form again, the problem by the question.
+    let missing = post_answers(&s.router, &s.token, &fields, &[(q1, "3")]).await;
+    assert_eq!((missing.status, missing.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+    assert!(missing.text.contains(&format!("id=\"{q2}-error\"")) && missing.text.contains("This question needs an answer."));
+    assert!(missing.text.contains("value=\"3\" checked"), "the given answer is kept");
+
+    // A detractor with a comment holding markup: stored as text, then thanked.
+    let script = "<script>alert(1)</script> shipping was too dear";
+    let sent = post_answers(&s.router, &s.token, &fields, &[(q1, "3"), (q2, script), (q3, "Shipping cost")]).await;
+    assert_eq!((sent.status, sent.location()), (StatusCode::SEE_OTHER, format!("/s/{}/thanks", s.token).as_str()));
+    let thanks = call(&s.router, "GET", sent.location(), &[], vec![]).await;
+    assert!(thanks.status == StatusCode::OK && thanks.text.contains("Thank you"));
+
+    // A promoter: the comment question is skipped, so not required, and its answer is ignored.
+    let promoter = post_answers(&s.router, &s.token, &fields, &[(q1, "10"), (q2, "ignored text")]).await;
+    assert_eq!(promoter.status, StatusCode::SEE_OTHER, "{}", promoter.text);
+
+    // Out-of-range, oversized and honeypot posts.
+    let out_of_range = post_answers(&s.router, &s.token, &fields, &[(q1, "11")]).await;
+    assert_eq!(out_of_range.status, StatusCode::BAD_REQUEST);
+    assert!(out_of_range.text.contains("Choose a whole number from 0 to 10"));
+    let long = "x".repeat(2_001);
+    let too_long = post_answers(&s.router, &s.token, &fields, &[(q1, "2"), (q2, &long)]).await;
+    assert_eq!(too_long.status, StatusCode::BAD_REQUEST);
+    assert!(too_long.text.contains("at most 2000 are accepted"));
+    let huge = "y".repeat(70 * 1024);
+    let too_big = post_answers(&s.router, &s.token, &fields, &[(q1, "2"), (q2, &huge)]).await;
+    assert_eq!((too_big.status, too_big.code().as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"));
+    let bot = post_answers(&s.router, &s.token, &fields, &[(q1, "10"), ("website", "http://spam.example")]).await;
+    assert_eq!(bot.status, StatusCode::SEE_OTHER, "a bot is thanked like a person");
+    let forged: Vec<(String, String)> =
+        fields.iter().map(|(k, v)| if k == "started" { (k.clone(), "1.00".to_string()) } else { (k.clone(), v.clone()) }).collect();
+    let unsigned = post_answers(&s.router, &s.token, &forged, &[(q1, "10")]).await;
+    assert_eq!(unsigned.status, StatusCode::BAD_REQUEST);
+    assert!(unsigned.text.contains("expired"));
+    let unknown = call(&s.router, "GET", "/s/not-a-token", &[], vec![]).await;
+    assert_eq!((unknown.status, unknown.code().as_str()), (StatusCode::NOT_FOUND, "not_found"));
+
+    // Members see the answers, escaped; the viewer too.
+    let results = page(&s.router, Some(&s.viewer), "GET", &format!("/b/{}/surveys/{}", s.shop.id, s.survey.0), &[]).await;
+    assert_eq!(results.status, StatusCode::OK, "{}", results.text);
+    assert!(results.text.contains("&lt;script&gt;alert(1)&lt;/script&gt; shipping was too dear"));
+    assert!(!results.text.contains("<script>alert(1)"));
+    let api_results = api(&s.router, Some(&s.owner), "GET", &format!("/api/businesses/{}/surveys/{}/results", s.shop.id, s.survey.0), None).await;
+    assert_eq!(api_results.status, StatusCode::OK, "{}", api_results.text);
+    let nps = &api_results.json()["questions"][0]["overall"];
+    assert_eq!(nps["n"], 2, "the detractor and the promoter: {nps}");
+    assert_eq!(nps["value"], 0.0, "one promoter, one detractor: NPS 0");
+
+    // The store holds exactly the two accepted responses; the first joined to customer C-42.
+    let shop = s.shop.clone();
+    let survey = s.survey;
+    let app = s.finish();
+    let responses = app.store().responses(survey).unwrap();
+    assert_eq!(responses.len(), 2, "{responses:#?}");
+    let detractor = &responses[0];
+    assert_eq!(detractor.hidden.get("customer_id").map(String::as_str), Some("C-42"));
+    let customer = app.store().customer(detractor.customer.expect("joined")).unwrap();
+    assert_eq!(customer.external_id.as_deref(), Some("C-42"));
+    assert_eq!(detractor.answers.len(), 3);
+    assert!(detractor.answers.iter().any(|a| a.value == trailmap_model::AnswerValue::Text(script.to_string())));
+    assert_eq!(responses[1].answers.len(), 1, "the skipped question's answer is not stored");
+    let feedback = app.store().feedback(shop.id).unwrap();
+    assert_eq!(feedback.iter().filter(|f| f.text == script).count(), 1, "free text also lands as feedback");
+}
+
+#[tokio::test]
+async fn a_flood_of_posts_from_one_address_is_rate_limited() {
+    let s = surveyed();
+    let shown = call(&s.router, "GET", &format!("/s/{}", s.token), &[], vec![]).await;
+    let fields = hidden_inputs(&shown.text);
+    let mut statuses = Vec::new();
+    for _ in 0..25 {
+        // Empty posts: each is refused (a required answer is missing) but counts against the bucket.
+        statuses.push(post_answers(&s.router, &s.token, &fields, &[]).await);
+    }
+    let limited: Vec<&Reply> = statuses.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).collect();
+    assert_eq!(limited.len(), 5, "a burst of 20, then 429");
+    assert_eq!(limited[0].code(), "rate_limited");
+    assert!(limited[0].headers.get("retry-after").is_some());
+    // Reading the form is not limited.
+    assert_eq!(call(&s.router, "GET", &format!("/s/{}", s.token), &[], vec![]).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn members_get_the_link_and_qr_codes_and_viewers_cannot_change_them() {
+    let s = surveyed();
+    let base = format!("/b/{}/surveys", s.shop.id);
+    let list = page(&s.router, Some(&s.viewer), "GET", &base, &[]).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.text.contains(&format!("/s/{}", s.token)) && list.text.contains("Exit survey"));
+    assert!(!list.text.contains("survey-builder"), "viewers get no builder");
+
+    let svg = page(&s.router, Some(&s.viewer), "GET", &format!("{base}/{}/qr.svg", s.survey.0), &[]).await;
+    assert_eq!(svg.status, StatusCode::OK);
+    assert_eq!(svg.headers["content-type"], "image/svg+xml");
+    assert!(svg.text.starts_with("<svg") && svg.text.ends_with("</svg>") && svg.text.matches("h1v1h-1z").count() > 100);
+    let png = call(&s.router, "GET", &format!("{base}/{}/qr.png", s.survey.0), &[session_cookie(&s.owner.token)], vec![]).await;
+    assert_eq!(png.status, StatusCode::OK);
+    assert_eq!(png.headers["content-type"], "image/png");
+
+    // A viewer may not replace the link; the owner may, and the old link stops working.
+    let refused = page(&s.router, Some(&s.viewer), "POST", &format!("{base}/{}/link", s.survey.0), &[]).await;
+    assert_eq!((refused.status, refused.code().as_str()), (StatusCode::FORBIDDEN, "forbidden"));
+    let replaced = page(&s.router, Some(&s.owner), "POST", &format!("{base}/{}/link", s.survey.0), &[]).await;
+    assert_eq!(replaced.status, StatusCode::SEE_OTHER);
+    assert_eq!(call(&s.router, "GET", &format!("/s/{}", s.token), &[], vec![]).await.status, StatusCode::NOT_FOUND);
+
+    // The builder: a bad skip rule names its row; a good form creates the survey.
+    let bad = page(&s.router, Some(&s.owner), "POST", &base, &[("name", "Card"), ("stage", "Purchase"), ("text_1", "Q"), ("kind_1", "nps"), ("skip_1", "one")]).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.text.contains("question row 1: `skip_1`"), "{}", bad.text);
+    let good = page(
+        &s.router,
+        Some(&s.owner),
+        "POST",
+        &base,
+        &[("name", "Counter card"), ("stage", "Purchase"), ("text_1", "How was it?"), ("kind_1", "csat"), ("required_1", "on"),
+          ("text_2", "Why?"), ("kind_2", "free_text"), ("skip_2", "1: 5")],
+    )
+    .await;
+    assert_eq!(good.status, StatusCode::SEE_OTHER, "{}", good.text);
+    let shop = s.shop.clone();
+    let app = s.finish();
+    let created = app.store().surveys(shop.id).unwrap().into_iter().find(|x| x.name == "Counter card").unwrap();
+    assert_eq!(created.questions.len(), 2);
+    assert_eq!(created.questions[1].skip.as_ref().unwrap().question, created.questions[0].id);
+}
+
+#[tokio::test]
+async fn the_feedback_page_and_api_list_the_demo_boutiques_themes_most_negative_first() {
+    let a = analysed();
+    let feedback = page(&a.router, Some(&a.viewer), "GET", &format!("/b/{}/feedback?touchpoint=Checkout", a.shop.id), &[]).await;
+    assert_eq!(feedback.status, StatusCode::OK, "{}", feedback.text);
+    assert!(feedback.text.contains("Themes in touchpoint Checkout"));
+    let themes = api(&a.router, Some(&a.viewer), "GET", &format!("/api/businesses/{}/feedback/themes?touchpoint=Checkout", a.shop.id), None).await;
+    let themes = themes.json();
+    assert!(themes["themes"][0]["label"].as_str().unwrap().starts_with("shipping"), "{themes}");
+    let averages: Vec<f64> = themes["themes"].as_array().unwrap().iter().map(|t| t["average_compound"].as_f64().unwrap()).collect();
+    assert!(averages.windows(2).all(|w| w[0] <= w[1]));
+    let bad = api(&a.router, Some(&a.viewer), "GET", &format!("/api/businesses/{}/feedback/themes?touchpoint=Nowhere", a.shop.id), None).await;
+    assert_eq!(bad.status, StatusCode::NOT_FOUND);
+    let sentiment = api(&a.router, Some(&a.owner), "GET", &format!("/api/businesses/{}/feedback/sentiment?limit=3", a.shop.id), None).await;
+    assert_eq!(sentiment.json()["texts"].as_array().unwrap().len(), 3);
+    let surveys = api(&a.router, Some(&a.owner), "GET", &format!("/api/businesses/{}/surveys", a.shop.id), None).await;
+    assert!(surveys.json().as_array().unwrap().iter().all(|s| s["responses"].as_u64().is_some()));
+    let outsider = api(&a.router, Some(&a.outsider), "GET", &format!("/api/businesses/{}/surveys", a.shop.id), None).await;
+    assert_eq!(outsider.status, StatusCode::NOT_FOUND);
+}
+
+/// The map editor in headless Chromium, driven by `browser/maps.mjs`: a real server on a loopback
+/// port over a store file with the demo. Screenshots go to SCREENSHOT_DIR (or
+/// `target/browser-screenshots`) as maps-*.png.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_map_editor_works_in_headless_chromium() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let script = repo.join("browser/maps.mjs");
+    let has_node = std::process::Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    let has_chromium = std::path::Path::new("/usr/bin/chromium").exists();
+    let has_playwright = repo.join("browser/node_modules/playwright-core").exists();
+    if !(has_node && has_chromium && has_playwright) {
+        assert!(std::env::var_os("CI").is_none(), "CI must have node, /usr/bin/chromium and `npm ci --prefix browser`");
+        eprintln!("skipped: needs node, /usr/bin/chromium and `npm ci --prefix browser`");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("maps.sqlite");
+    let mut app = App::open(&db).unwrap();
+    let now = Timestamp::from_millis(wall_clock());
+    let user = app.create_user("mapper@example.com", "Mia Mapper", PASSWORD, now).unwrap();
+    app.demo(&trailmap_app::DemoOptions { customers: 400, seed: 11 }).unwrap();
+    app.adopt_unowned_businesses(user.id).unwrap();
+    let shop = app.business(Some("Thread & Needle")).unwrap();
+    let (tracker, writer) = Writer::start(app);
+    let state = ServerState::new(tracker, db);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    let shots = std::env::var_os("SCREENSHOT_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| repo.join("target/browser-screenshots"));
+    let shots_for_node = shots.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(script)
+            .env("BASE_URL", &base)
+            .env("TRAILMAP_EMAIL", "mapper@example.com")
+            .env("TRAILMAP_PASSWORD", PASSWORD)
+            .env("BUSINESS_ID", shop.id.to_string())
+            .env("SCREENSHOT_DIR", &shots_for_node)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    assert!(out.status.success(), "maps.mjs failed:\n{stdout}\n{stderr}");
+    for step in ["edited a card inline without navigating", "moved a stage with the keyboard", "dragged a stage", "live numbers", "(%PDF)", "the grid scrolls"] {
+        assert!(stdout.contains(step), "missing step {step:?}:\n{stdout}");
+    }
+    assert!(stdout.lines().last() == Some("ok"), "{stdout}");
+    for name in ["1-editor", "2-edited", "3-reordered", "4-numbers", "5-phone"] {
+        assert!(shots.join(format!("maps-{name}.png")).metadata().unwrap().len() > 1000, "maps-{name}.png is missing or empty");
+    }
+    drop(writer);
+}
+
+/// The public survey page in headless Chromium at phone width, with and without JavaScript, then
+/// a member reading the answers, driven by `browser/survey.mjs`. Screenshots go to
+/// `target/browser-screenshots` (or SCREENSHOT_DIR) as survey-*.png.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_survey_works_on_a_phone_with_and_without_javascript() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let has_node = std::process::Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    let has_chromium = std::path::Path::new("/usr/bin/chromium").exists();
+    let has_playwright = repo.join("browser/node_modules/playwright-core").exists();
+    if !(has_node && has_chromium && has_playwright) {
+        assert!(std::env::var_os("CI").is_none(), "CI must have node, /usr/bin/chromium and `npm ci --prefix browser`");
+        eprintln!("skipped: needs node, /usr/bin/chromium and `npm ci --prefix browser`");
+        return;
+    }
+    configure(PublicSurveyOptions { min_fill_ms: 0, burst: 20.0, per_minute: 1.0 });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("survey.sqlite");
+    let mut app = App::open(&db).unwrap();
+    let now = Timestamp::from_millis(wall_clock());
+    let user = app.create_user("pat@example.com", "Pat Owner", PASSWORD, now).unwrap();
+    let shop = app.create_business_owned(user.id, "Pat's Shop", "USD", "UTC").unwrap();
+    let definition = trailmap_app::surveys::parse_definition(EXIT_SURVEY, "exit.json").unwrap();
+    let survey = app.create_survey_from_definition(&shop, &definition, "exit.json").unwrap().id;
+    let token = app.rotate_survey_link(&shop, survey).unwrap();
+    let (tracker, writer) = Writer::start(app);
+    let state = ServerState::new(tracker.clone(), db);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    let shots = std::env::var_os("SCREENSHOT_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| repo.join("target/browser-screenshots"));
+    let script = repo.join("browser/survey.mjs");
+    let results = format!("/b/{}/surveys/{}", shop.id, survey.0);
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(script)
+            .env("BASE_URL", &base)
+            .env("SURVEY_PATH", format!("/s/{token}?customer_id=C-7"))
+            .env("RESULTS_PATH", results)
+            .env("TRAILMAP_EMAIL", "pat@example.com")
+            .env("TRAILMAP_PASSWORD", PASSWORD)
+            .env("SCREENSHOT_DIR", &shots)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "survey.mjs failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.trim_end().ends_with("ok"), "{stdout}");
+    drop(tracker);
+    let app = writer.join().unwrap();
+    let responses = app.store().responses(survey).unwrap();
+    assert_eq!(responses.len(), 2, "one answer with JavaScript, one without");
+    assert!(responses.iter().all(|r| r.customer.is_some()), "both joined through customer_id");
 }

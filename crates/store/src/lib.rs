@@ -8,12 +8,16 @@
 //! runs SQLite with `synchronous = FULL`.
 
 mod accounts;
+mod maps;
 mod schema;
 mod segment;
+mod surveys;
 mod sqlite;
 mod writer;
 
 pub use accounts::{AccountStore, NewInvitation, StoredSession};
+pub use maps::{MapStore, ShareLink};
+pub use surveys::SurveyLinkStore;
 pub use segment::SEGMENT_ROWS;
 pub use sqlite::SqliteStore;
 
@@ -183,6 +187,10 @@ pub trait Store {
     fn businesses(&self) -> Result<Vec<Business>>;
     fn business_by_name(&self, name: &str) -> Result<Option<Business>>;
     fn business(&self, id: BusinessId) -> Result<Business>;
+    /// A number that goes up with every committed write that changes the business's data (events,
+    /// customers, orders, touchpoints, maps, surveys, ...; not accounts). An answer computed at
+    /// one version is still right while the version is the same, whichever process wrote since.
+    fn data_version(&self, business: BusinessId) -> Result<i64>;
     fn summary(&self, business: BusinessId) -> Result<BusinessSummary>;
 
     fn stages(&self, business: BusinessId) -> Result<Vec<Stage>>;

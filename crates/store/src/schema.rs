@@ -286,4 +286,27 @@ CREATE TABLE api_keys (
     revoked_at INTEGER
 );
 CREATE INDEX api_keys_user ON api_keys(user);
+"#, r#"
+-- v4: a counter per business, raised by every write transaction that changes the business's
+-- data, so readers (the server's dashboard cache) can tell whether what they computed is current,
+-- even when another process (a CLI import) wrote.
+ALTER TABLE businesses ADD COLUMN data_version INTEGER NOT NULL DEFAULT 0;
+"#, r#"
+-- v5: read-only share links of journey maps. The token is kept only as its SHA-256 and the
+-- optional password as an Argon2id hash (both made by the app), so a copy of the store opens no
+-- map.
+CREATE TABLE map_share_links (
+    token_hash TEXT PRIMARY KEY,
+    map INTEGER NOT NULL REFERENCES journey_maps(id),
+    password_hash TEXT,
+    expires_at INTEGER,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX map_share_links_map ON map_share_links(map);
+"#, r#"
+-- v6: the public token of a survey, the address of its page for respondents (`/s/{token}`). It is
+-- kept as given, because members need to show and print the link; it is random and can be rotated.
+ALTER TABLE surveys ADD COLUMN public_token TEXT;
+CREATE UNIQUE INDEX surveys_public_token ON surveys(public_token);
 "#];

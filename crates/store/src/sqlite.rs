@@ -212,6 +212,14 @@ impl Store for SqliteStore {
         row.map(to_business).transpose()
     }
 
+    fn data_version(&self, business: BusinessId) -> Result<i64> {
+        self.conn
+            .prepare_cached("SELECT data_version FROM businesses WHERE id = ?1")?
+            .query_row([business.0], |r| r.get(0))
+            .optional()?
+            .ok_or(StoreError::NotFound { what: "business", id: business.0 })
+    }
+
     fn business(&self, id: BusinessId) -> Result<Business> {
         let row = self
             .conn

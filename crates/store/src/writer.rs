@@ -43,6 +43,9 @@ pub(crate) struct SqliteWriter<'c> {
     preloaded: FxHashSet<BusinessId>,
     too_many_to_preload: FxHashSet<BusinessId>,
     summary: WriteSummary,
+    /// Businesses whose data this write changes; their `data_version` goes up at flush. A cell,
+    /// because the check every write method starts with (`check_business`) only reads.
+    touched: std::cell::RefCell<FxHashSet<BusinessId>>,
 }
 
 impl std::fmt::Debug for SqliteWriter<'_> {
@@ -76,6 +79,7 @@ impl<'c> SqliteWriter<'c> {
             preloaded: FxHashSet::default(),
             too_many_to_preload: FxHashSet::default(),
             summary: WriteSummary::default(),
+            touched: std::cell::RefCell::new(FxHashSet::default()),
         }
     }
 
@@ -180,6 +184,7 @@ impl<'c> SqliteWriter<'c> {
     /// Finds the one customer these identities belong to, creating or merging customers as
     /// needed; returns the customer, whether it was created, and the id of the first identity.
     fn resolve(&mut self, business: BusinessId, identities: &[&Identity], time: i64) -> Result<(i64, bool, i64)> {
+        self.touched.get_mut().insert(business);
         if identities.is_empty() {
             return Err(StoreError::Invalid("a record names no customer (no id, email or anonymous id)".into()));
         }
@@ -363,6 +368,12 @@ impl<'c> SqliteWriter<'c> {
         for (customer, time) in first_seen {
             stmt.execute(params![customer, time])?;
         }
+        let mut touched: Vec<BusinessId> = self.touched.get_mut().drain().collect();
+        touched.sort();
+        let mut bump = self.conn.prepare_cached("UPDATE businesses SET data_version = data_version + 1 WHERE id = ?1")?;
+        for business in touched {
+            bump.execute([business.0])?;
+        }
         Ok(())
     }
 
@@ -373,6 +384,7 @@ impl<'c> SqliteWriter<'c> {
             .query_row([business.0], |r| r.get(0))
             .optional()?;
         let currency = currency.ok_or(StoreError::NotFound { what: "business", id: business.0 })?;
+        self.touched.borrow_mut().insert(business);
         crate::sqlite::currency(&currency)
     }
 }

@@ -263,6 +263,7 @@ fn touchpoints_maps_surveys_and_changes_round_trip() {
                 review_date: chrono::NaiveDate::from_ymd_opt(2026, 1, 1),
                 personas: vec![],
                 stages: vec![MapStage {
+                    id: 0,
                     stage: Some(stages[0].id),
                     name: "Awareness".into(),
                     goals: vec![Card::assumption("Find good coffee nearby")],
@@ -273,6 +274,7 @@ fn touchpoints_maps_surveys_and_changes_round_trip() {
                     touchpoints: vec![tp],
                     emotions: vec![PersonaEmotion { persona: None, score: 1.0 }],
                 }],
+                as_is: None,
             };
             map_id = w.save_map(&map, "maria")?;
             map.id = map_id;
@@ -474,4 +476,110 @@ fn a_selected_load_equals_the_full_load_in_its_columns_and_leaves_the_rest_empty
     assert_eq!((some.customer.clone(), some.time.clone(), some.name.clone()), (full.customer.clone(), full.time.clone(), full.name.clone()));
     assert!(some.channel.is_empty() && some.currency.is_empty() && some.revenue_minor.is_empty() && some.properties.is_none());
     assert_eq!(store.load_selected_events(b, EventColumns { properties: true }.into()).unwrap(), full);
+}
+
+/// The data version is what the server's caches are keyed by: it must rise with every committed
+/// write to the business, stay put for other businesses and failed writes, and be seen by another
+/// connection to the same file (a CLI import while the server runs).
+#[test]
+fn the_data_version_rises_with_each_committed_write_of_its_business_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.sqlite");
+    let mut store = SqliteStore::open(&path).unwrap();
+    let shop = new_business(&mut store, "Shop");
+    let cafe = new_business(&mut store, "Cafe");
+    let reader = SqliteStore::open(&path).unwrap();
+    let (shop0, cafe0) = (reader.data_version(shop).unwrap(), reader.data_version(cafe).unwrap());
+
+    store.write::<StoreError>(&mut |w| w.add_event(shop, &event("page_view", 1, anon("v1"), vec![])).map(|_| ())).unwrap();
+    assert_eq!(reader.data_version(shop).unwrap(), shop0 + 1, "another connection sees the new version");
+    assert_eq!(reader.data_version(cafe).unwrap(), cafe0, "the other business is untouched");
+
+    // A duplicate event changes nothing, but the write still counts: a version may rise without a
+    // change (a cache recomputes), never stay when something changed.
+    let failed = store.write::<StoreError>(&mut |w| {
+        w.add_order(shop, &order("1", vec![email("a@x.com")], 2, 500))?;
+        Err(StoreError::Invalid("stop".into()))
+    });
+    assert!(failed.is_err());
+    assert_eq!(reader.data_version(shop).unwrap(), shop0 + 1, "a rolled-back write does not count");
+
+    store.write::<StoreError>(&mut |w| w.add_order(shop, &order("2", vec![email("b@x.com")], 3, 700)).map(|_| ())).unwrap();
+    store
+        .write::<StoreError>(&mut |w| {
+            let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+            let spend = IncomingSpend {
+                channel: "Paid Social".into(),
+                source: None,
+                campaign: None,
+                start: day,
+                end: day,
+                amount: Money::new(1000, Currency::USD),
+            };
+            w.add_spend(cafe, &spend).map(|_| ())
+        })
+        .unwrap();
+    assert_eq!(reader.data_version(shop).unwrap(), shop0 + 2);
+    assert_eq!(reader.data_version(cafe).unwrap(), cafe0 + 1);
+    assert!(matches!(reader.data_version(BusinessId(999)), Err(StoreError::NotFound { .. })));
+}
+
+/// A small map of business `b` with one stage, for the map-query tests.
+fn tiny_map(b: BusinessId, name: &str) -> JourneyMap {
+    JourneyMap {
+        id: MapId(0),
+        business: b,
+        name: name.into(),
+        kind: MapVersionKind::AsIs,
+        owner: None,
+        review_date: None,
+        personas: vec![],
+        stages: vec![MapStage::named("Awareness")],
+        as_is: None,
+    }
+}
+
+#[test]
+fn one_map_its_versions_and_deleting_it() {
+    use trailmap_store::{MapStore, ShareLink};
+    let mut store = SqliteStore::in_memory().unwrap();
+    let b = new_business(&mut store, "Cafe");
+    let mut ids = Vec::new();
+    store
+        .write::<StoreError>(&mut |w| {
+            let id = w.save_map(&tiny_map(b, "first"), "ann")?;
+            w.save_map(&JourneyMap { id, ..tiny_map(b, "first, renamed") }, "bob")?;
+            ids = vec![id, w.save_map(&tiny_map(b, "second"), "ann")?];
+            Ok(())
+        })
+        .unwrap();
+    let newest = store.map(ids[0]).unwrap().expect("the map");
+    assert_eq!((newest.version, newest.author.as_str(), newest.map.name.as_str()), (2, "bob", "first, renamed"));
+    assert_eq!((newest.map.id, newest.map.business), (ids[0], b));
+    let first = store.map_version(ids[0], 1).unwrap().expect("version 1");
+    assert_eq!((first.author.as_str(), first.map.name.as_str()), ("ann", "first"));
+    assert!(store.map_version(ids[0], 3).unwrap().is_none());
+    assert!(store.map(MapId(999)).unwrap().is_none());
+
+    let link = ShareLink {
+        token_hash: "ab".repeat(32),
+        map: ids[0],
+        business: b,
+        password_hash: Some("$argon2id$fake".into()),
+        expires_at: Some(Timestamp(5_000)),
+        created_by: "ann".into(),
+        created_at: Timestamp(1_000),
+    };
+    store.insert_share_link(&link).unwrap();
+    assert!(matches!(store.insert_share_link(&link), Err(StoreError::Conflict(_))));
+    assert!(matches!(store.insert_share_link(&ShareLink { map: MapId(999), ..link.clone() }), Err(StoreError::NotFound { .. })));
+    assert_eq!(store.share_link(&link.token_hash).unwrap(), Some(link.clone()));
+    assert_eq!(store.share_links(ids[0]).unwrap(), vec![link.clone()]);
+    assert!(matches!(store.delete_share_link(ids[1], &link.token_hash), Err(StoreError::NotFound { .. })));
+
+    store.delete_map(ids[0]).unwrap();
+    assert!(store.map(ids[0]).unwrap().is_none());
+    assert!(store.share_link(&link.token_hash).unwrap().is_none(), "a deleted map's links go with it");
+    assert_eq!(store.maps(b).unwrap().iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), vec!["second"]);
+    assert!(matches!(store.delete_map(ids[0]), Err(StoreError::NotFound { .. })));
 }

@@ -2,12 +2,16 @@
 
 pub mod attribution;
 pub mod clv;
+pub mod feedback;
 pub mod funnel;
+pub mod map;
 pub mod paths;
 pub mod personas;
 pub mod retention;
 pub mod segments;
 pub mod serve;
 pub mod source;
+pub mod survey;
 pub mod track;
 pub mod user;
+pub mod voice_import;

@@ -46,16 +46,24 @@ impl ServeArgs {
 }
 
 pub fn run(app: App, args: ServeArgs) -> anyhow::Result<()> {
+    run_with_banner(app, args, None)
+}
+
+/// Serves like `run`, and prints `banner` (the demo's sign-in) with the address once listening.
+pub fn run_with_banner(app: App, args: ServeArgs, banner: Option<String>) -> anyhow::Result<()> {
     let config = args.resolve()?;
     trailmap_server::init_logging();
     let users = app.user_count()?;
-    if users == 0 {
+    if users == 0 && banner.is_none() {
         eprintln!("trailmap serve: no account yet; open the address below and create the first one at /setup (or run `trailmap user create`)");
     }
     let db = app.db_path().display().to_string();
     let secure = if config.secure_cookies { "Secure cookies (HTTPS in front)" } else { "cookies without Secure (plain HTTP)" };
     trailmap_server::serve_with(app, config, |addr| {
         eprintln!("trailmap serve: listening on http://{addr} (store {db}; {secure}); web app at /, JSON API at /api (OpenAPI at /api/openapi.json), tracking API at /v1");
+        if let Some(banner) = &banner {
+            eprintln!("trailmap demo: open http://{addr}/ and {banner}. Ctrl-C stops the server.");
+        }
     })
     .context("running the server")?;
     eprintln!("trailmap serve: stopped; everything acknowledged is in the store");

@@ -32,7 +32,8 @@ fn parse_role(text: &str) -> Result<Role, String> {
     Role::parse(text).ok_or_else(|| format!("{text:?} is not owner, editor or viewer"))
 }
 
-fn now() -> Timestamp {
+/// The wall clock as the app's timestamp (the app takes "now" as an argument).
+pub(crate) fn now() -> Timestamp {
     Timestamp::from_millis(
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -8,7 +8,10 @@
 //! `openapi::ApiDoc`'s paths, and its row in the access test's table.
 
 pub mod analysis;
+pub mod dashboard;
+pub mod maps;
 pub mod openapi;
+pub mod surveys;
 
 use crate::auth::{self, ApiUser, require_manage};
 use crate::error::ApiError;
@@ -35,6 +38,9 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/businesses/{business_id}", patch(rename_business))
         .route("/api/businesses/{business_id}/summary", get(summary))
         .route("/api/businesses/{business_id}/members", get(members))
+        .route("/api/businesses/{business_id}/dashboard", get(dashboard::dashboard))
+        .route("/api/businesses/{business_id}/customers", get(dashboard::customers))
+        .route("/api/businesses/{business_id}/customers/{customer_id}", get(dashboard::customer))
         .route("/api/businesses/{business_id}/analysis/funnel", get(analysis::funnel))
         .route("/api/businesses/{business_id}/analysis/flows", get(analysis::flows))
         .route("/api/businesses/{business_id}/analysis/attribution", get(analysis::attribution))
@@ -42,6 +48,21 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/businesses/{business_id}/analysis/clv", get(analysis::clv))
         .route("/api/businesses/{business_id}/members/{user_id}", put(set_member).delete(remove_member))
         .route("/api/businesses/{business_id}/invitations", axum::routing::post(create_invitation))
+        .route("/api/businesses/{business_id}/maps", get(maps::list).post(maps::create))
+        .route("/api/businesses/{business_id}/maps/import", axum::routing::post(maps::import))
+        .route("/api/businesses/{business_id}/maps/{map_id}", get(maps::get_map))
+        .route("/api/businesses/{business_id}/maps/{map_id}/edits", axum::routing::post(maps::edit))
+        .route("/api/businesses/{business_id}/maps/{map_id}/versions", get(maps::versions))
+        .route("/api/businesses/{business_id}/maps/{map_id}/diff", get(maps::diff))
+        .route("/api/businesses/{business_id}/maps/{map_id}/export", get(maps::export))
+        .route("/api/businesses/{business_id}/maps/{map_id}/to-be", axum::routing::post(maps::to_be))
+        .route("/api/businesses/{business_id}/maps/{map_id}/share-links", get(maps::share_links).post(maps::create_share_link))
+        .route("/api/businesses/{business_id}/maps/{map_id}/share-links/{link}", axum::routing::delete(maps::revoke_share_link))
+        .route("/api/businesses/{business_id}/maps/{map_id}/numbers", get(maps::numbers))
+        .route("/api/businesses/{business_id}/surveys", get(surveys::list).post(surveys::create))
+        .route("/api/businesses/{business_id}/surveys/{survey_id}/results", get(surveys::results))
+        .route("/api/businesses/{business_id}/feedback/themes", get(surveys::themes))
+        .route("/api/businesses/{business_id}/feedback/sentiment", get(surveys::sentiment))
         .route("/api/keys", get(list_keys).post(create_key))
         .route("/api/keys/{key_id}", axum::routing::delete(revoke_key))
 }

@@ -6,6 +6,7 @@ use axum::response::IntoResponse;
 
 const CSS: &str = include_str!("app.css");
 const JS: &str = include_str!("app.js");
+const MAPS_JS: &str = include_str!("maps.js");
 
 /// An hour: long enough to spare requests, short enough that an upgrade shows within it.
 const CACHE: &str = "public, max-age=3600";
@@ -16,4 +17,9 @@ pub async fn css() -> impl IntoResponse {
 
 pub async fn js() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, CACHE)], JS)
+}
+
+/// The map editor's script, loaded by the editor page only.
+pub async fn maps_js() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, CACHE)], MAPS_JS)
 }

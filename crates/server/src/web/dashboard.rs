@@ -13,6 +13,7 @@ use axum::http::header;
 use chrono::NaiveDate;
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
+use std::sync::Arc;
 use trailmap_analytics::kpi::{Metric, Unit};
 use trailmap_app::{Dashboard, DayRange};
 use trailmap_model::{BusinessId, Currency, CustomerId};
@@ -24,16 +25,16 @@ const LIST_LIMIT: usize = 200;
 /// The period in the query string: `from` and `to` as YYYY-MM-DD, both or neither.
 #[derive(Debug, Default, Deserialize)]
 pub struct PeriodQuery {
-    from: Option<String>,
-    to: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
     /// For the customer list: which metric's customers (`new_customers`, `conversion_rate`...).
-    metric: Option<String>,
+    pub metric: Option<String>,
     /// For the customer list: `sample` for a rate's denominator instead of its numerator.
-    of: Option<String>,
+    pub of: Option<String>,
     /// For the customer list: new customers of one first channel.
-    channel: Option<String>,
+    pub channel: Option<String>,
     /// For the customer list: explicit ids, comma-separated (links from analysis pages).
-    ids: Option<String>,
+    pub ids: Option<String>,
 }
 
 fn parse_day(field: &str, text: &str) -> Result<NaiveDate, ApiError> {
@@ -42,16 +43,24 @@ fn parse_day(field: &str, text: &str) -> Result<NaiveDate, ApiError> {
         .map_err(|_| ApiError::bad_request("invalid_input", format!("{field}: {text:?} is not a date (YYYY-MM-DD)")))
 }
 
+/// The dashboard of `business` for `period`, from the answer cache while its data is unchanged.
+pub(crate) async fn load_dashboard(state: &ServerState, business: &trailmap_model::Business, period: DayRange) -> Result<Arc<Dashboard>, ApiError> {
+    let b = business.clone();
+    state.cached_read(business.id, format!("dashboard:{}:{}", period.from, period.to), move |app| app.dashboard(&b, period)).await
+}
+
 /// The period asked for, or the last 30 days with data.
-async fn period(state: &ServerState, business: &trailmap_model::Business, query: &PeriodQuery) -> Result<DayRange, ApiError> {
+pub(crate) async fn period(state: &ServerState, business: &trailmap_model::Business, query: &PeriodQuery) -> Result<DayRange, ApiError> {
     match (query.from.as_deref().filter(|s| !s.is_empty()), query.to.as_deref().filter(|s| !s.is_empty())) {
         (Some(from), Some(to)) => {
             Ok(DayRange::new(parse_day("from", from)?, parse_day("to", to)?).map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))?)
         }
         (None, None) => {
-            let business = business.clone();
+            let b = business.clone();
             let today = auth::now().date();
-            state.try_read(move |app| app.default_period(&business, today)).await
+            // Finding the last day with data reads every event's time: worth keeping too.
+            let found = state.cached_read(business.id, format!("default_period:{today}"), move |app| app.default_period(&b, today)).await?;
+            Ok(*found)
         }
         _ => Err(ApiError::bad_request("invalid_input", "from and to: give both dates or neither")),
     }
@@ -105,7 +114,7 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
     let nav = Nav::load(&state, &signed, Some(membership.business.id)).await?;
     let business = membership.business.clone();
     let period = period(&state, &business, &query).await?;
-    let board: Dashboard = state.try_read(move |app| app.dashboard(&business, period)).await?;
+    let board = load_dashboard(&state, &business, period).await?;
     let base = format!("/b/{id}");
     let q = period_query(period);
     let currency = board.currency.clone();
@@ -117,6 +126,7 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
         p class="muted" data-testid="period" {
             (period.from) " to " (period.to) " (" (period.days()) " days), against " (board.previous.from) " to " (board.previous.to) "."
             @if board.orders_other_currency > 0 { " " (board.orders_other_currency) " orders in other currencies are left out." }
+            " " a href={ (base) "/dashboard.csv?" (q) } data-testid="dashboard-csv" { "Download as CSV" }
         }
         div class="figures dashboard" data-testid="metrics" {
             @for metric in &board.report.metrics {
@@ -138,6 +148,7 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
                 }
             }
         }
+        (crate::web::maps::stale_section(&state, &membership.business).await)
         section class="card" {
             @let chart = BarChart {
                 title: "New customers by first channel".into(),
@@ -160,6 +171,92 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
     let cookie = state.auth.cookie(LAST_BUSINESS_COOKIE, &membership.business.id.to_string(), 365 * 24 * 3600);
     response.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(response)
+}
+
+/// Which customers a customer list shows, and its title: explicit ids (links from analysis
+/// pages), or the customers behind a dashboard metric (its numerator, or its whole sample with
+/// `of=sample`), or the new customers of one first channel. Shared by the page and the API.
+pub(crate) async fn customers_behind(
+    state: &ServerState,
+    business: &trailmap_model::Business,
+    query: &PeriodQuery,
+) -> Result<(String, Vec<CustomerId>), ApiError> {
+    Ok(if let Some(ids) = &query.ids {
+        let ids = ids
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.trim().parse::<i64>().map(CustomerId))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| ApiError::bad_request("invalid_input", "ids: a comma-separated list of customer ids"))?;
+        ("Customers".to_string(), ids)
+    } else {
+        let key = query.metric.clone().unwrap_or_else(|| "new_customers".to_string());
+        let period = period(state, business, query).await?;
+        let board = load_dashboard(state, business, period).await?;
+        let metric = board
+            .report
+            .metric(&key)
+            .ok_or_else(|| ApiError::bad_request("invalid_input", format!("metric: {key:?} is not a dashboard metric")))?;
+        match (&query.channel, query.of.as_deref()) {
+            (Some(channel), _) => {
+                let row = board.report.new_by_channel.iter().find(|c| &c.channel == channel);
+                (format!("New customers from {channel}, {} to {}", period.from, period.to), row.map(|r| r.customers.clone()).unwrap_or_default())
+            }
+            (None, Some("sample")) => (format!("{}: everyone counted, {} to {}", metric.label, period.from, period.to), metric.sample.clone()),
+            (None, _) => (format!("{}, {} to {}", metric.label, period.from, period.to), metric.customers.clone()),
+        }
+    })
+}
+
+/// The dashboard's numbers as CSV, one line per metric and span: the period, the previous
+/// period, then each trend bucket; every value with its n.
+pub async fn csv(State(state): State<ServerState>, signed: SignedIn, Path(id): Path<i64>, Query(query): Query<PeriodQuery>) -> PageResult {
+    let membership = auth::membership(&state, signed.user.id, BusinessId(id)).await?;
+    let business = membership.business.clone();
+    let period = period(&state, &business, &query).await?;
+    let board = load_dashboard(&state, &business, period).await?;
+    Ok(crate::web::analysis::download(
+        "text/csv; charset=utf-8",
+        format!("dashboard-{}-{}-{}.csv", id, period.from, period.to),
+        dashboard_csv(&board).into_bytes(),
+    ))
+}
+
+/// The CSV body of `csv`. Money is in major units (dollars, not cents), rates as fractions.
+pub(crate) fn dashboard_csv(board: &Dashboard) -> String {
+    let mut table = crate::web::analysis::Table::new(&["metric", "label", "unit", "span", "from", "to", "value", "n"]);
+    let per_major = minor_per_major(&board.currency);
+    let step = if board.bucket == trailmap_app::Bucket::Day { 0 } else { 6 };
+    for metric in &board.report.metrics {
+        let value = |v: Option<f64>| match (v, metric.unit) {
+            (None, _) => String::new(),
+            (Some(v), Unit::Money) => format!("{:.2}", v / per_major),
+            (Some(v), _) => format!("{v}"),
+        };
+        let unit = match metric.unit {
+            Unit::Count => "count".to_string(),
+            Unit::Rate => "rate".to_string(),
+            Unit::Money => board.currency.clone(),
+            Unit::Score => "score".to_string(),
+        };
+        let mut line = |span: &str, from: NaiveDate, to: NaiveDate, m: &trailmap_analytics::kpi::Measure| {
+            table.rows.push(
+                [metric.key, metric.label, &unit, span, &from.to_string(), &to.to_string(), &value(m.value), &m.n.to_string()]
+                    .into_iter()
+                    .map(crate::web::analysis::Cell::text)
+                    .collect(),
+            );
+        };
+        line("period", board.period.from, board.period.to, &metric.current);
+        line("previous", board.previous.from, board.previous.to, &metric.previous);
+        for (day, m) in board.buckets.iter().zip(&metric.trend) {
+            // A bucket's figures count only what falls inside the period, so its span is cut to it.
+            let from = (*day).max(board.period.from);
+            let to = (*day + chrono::Duration::days(step)).min(board.period.to);
+            line("bucket", from, to, m);
+        }
+    }
+    table.csv()
 }
 
 fn urlencode(text: &str) -> String {
@@ -187,32 +284,7 @@ pub async fn customers(State(state): State<ServerState>, signed: SignedIn, Path(
     let membership = auth::membership(&state, signed.user.id, BusinessId(id)).await?;
     let nav = Nav::load(&state, &signed, Some(membership.business.id)).await?;
     let business = membership.business.clone();
-    let (title, ids): (String, Vec<CustomerId>) = if let Some(ids) = &query.ids {
-        let ids = ids
-            .split(',')
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| s.trim().parse::<i64>().map(CustomerId))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| ApiError::bad_request("invalid_input", "ids: a comma-separated list of customer ids"))?;
-        ("Customers".to_string(), ids)
-    } else {
-        let key = query.metric.clone().unwrap_or_else(|| "new_customers".to_string());
-        let period = period(&state, &business, &query).await?;
-        let b = business.clone();
-        let board = state.try_read(move |app| app.dashboard(&b, period)).await?;
-        let metric = board
-            .report
-            .metric(&key)
-            .ok_or_else(|| ApiError::bad_request("invalid_input", format!("metric: {key:?} is not a dashboard metric")))?;
-        match (&query.channel, query.of.as_deref()) {
-            (Some(channel), _) => {
-                let row = board.report.new_by_channel.iter().find(|c| &c.channel == channel);
-                (format!("New customers from {channel}, {} to {}", period.from, period.to), row.map(|r| r.customers.clone()).unwrap_or_default())
-            }
-            (None, Some("sample")) => (format!("{}: everyone counted, {} to {}", metric.label, period.from, period.to), metric.sample.clone()),
-            (None, _) => (format!("{}, {} to {}", metric.label, period.from, period.to), metric.customers.clone()),
-        }
-    };
+    let (title, ids) = customers_behind(&state, &business, &query).await?;
     let total = ids.len();
     let b = business.clone();
     let listed = state.try_read(move |app| app.customers_by_id(&b, &ids, LIST_LIMIT)).await?;

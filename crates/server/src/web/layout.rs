@@ -77,6 +77,9 @@ pub fn page(nav: &Nav, title: &str, content: Markup) -> Markup {
                         nav class="sections" {
                             a href={ "/b/" (m.business.id) "/" } { "Dashboard" }
                             a href={ "/b/" (m.business.id) "/analysis/" } { "Analysis" }
+                            a href={ "/b/" (m.business.id) "/surveys" } { "Surveys" }
+                            a href={ "/b/" (m.business.id) "/feedback" } { "Feedback" }
+                            a href={ "/b/" (m.business.id) "/maps" } { "Maps" }
                             a href={ "/b/" (m.business.id) "/settings/members" } { "Members" }
                         }
                     }

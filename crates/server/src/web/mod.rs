@@ -14,8 +14,12 @@ pub mod invite;
 pub mod keys;
 pub mod layout;
 pub mod login;
+pub mod maps;
 pub mod members;
+pub mod public_survey;
 pub mod setup;
+pub mod surveys;
+pub mod share;
 
 use crate::error::ApiError;
 use crate::state::ServerState;
@@ -36,6 +40,7 @@ pub fn routes() -> Router<ServerState> {
         .route("/businesses/{business_id}/rename", post(businesses::rename))
         .route("/b/{business_id}", get(dashboard::without_slash))
         .route("/b/{business_id}/", get(dashboard::show))
+        .route("/b/{business_id}/dashboard.csv", get(dashboard::csv))
         .route("/b/{business_id}/customers", get(dashboard::customers))
         .route("/b/{business_id}/customers/{customer_id}", get(dashboard::customer))
         .route("/b/{business_id}/settings/members", get(members::show))
@@ -46,14 +51,33 @@ pub fn routes() -> Router<ServerState> {
         .route("/b/{business_id}/analysis/attribution", get(analysis::show::<analysis::attribution::Attribution>))
         .route("/b/{business_id}/analysis/retention", get(analysis::show::<analysis::retention::Retention>))
         .route("/b/{business_id}/analysis/clv", get(analysis::show::<analysis::clv::Clv>))
+        .route("/b/{business_id}/surveys", get(surveys::list).post(surveys::create))
+        .route("/b/{business_id}/surveys/{survey_id}", get(surveys::results))
+        .route("/b/{business_id}/surveys/{survey_id}/link", post(surveys::link))
+        .route("/b/{business_id}/surveys/{survey_id}/qr.svg", get(surveys::qr_svg))
+        .route("/b/{business_id}/surveys/{survey_id}/qr.png", get(surveys::qr_png))
+        .route("/b/{business_id}/feedback", get(surveys::feedback))
         .route("/b/{business_id}/settings/members/invite", post(members::invite))
         .route("/b/{business_id}/settings/members/{user_id}/role", post(members::set_role))
         .route("/b/{business_id}/settings/members/{user_id}/remove", post(members::remove))
         .route("/invite/{token}", get(invite::show).post(invite::accept))
+        .route("/s/{token}", get(public_survey::show).post(public_survey::submit))
+        .route("/s/{token}/thanks", get(public_survey::thanks))
         .route("/account/keys", get(keys::show).post(keys::create))
         .route("/account/keys/{key_id}/revoke", post(keys::revoke))
         .route("/static/app.css", get(assets::css))
         .route("/static/app.js", get(assets::js))
+        .route("/b/{business_id}/maps", get(maps::list).post(maps::create))
+        .route("/b/{business_id}/maps/{map_id}", get(maps::editor::show))
+        .route("/b/{business_id}/maps/{map_id}/edit", post(maps::editor::edit))
+        .route("/b/{business_id}/maps/{map_id}/versions", get(maps::pages::versions))
+        .route("/b/{business_id}/maps/{map_id}/compare", get(maps::pages::compare))
+        .route("/b/{business_id}/maps/{map_id}/to-be", post(maps::pages::create_to_be))
+        .route("/b/{business_id}/maps/{map_id}/export", get(maps::pages::export))
+        .route("/b/{business_id}/maps/{map_id}/share", get(maps::pages::share).post(maps::pages::create_share))
+        .route("/b/{business_id}/maps/{map_id}/share/{link}/revoke", post(maps::pages::revoke_share))
+        .route("/share/{token}", get(share::show).post(share::unlock))
+        .route("/static/maps.js", get(assets::maps_js))
 }
 
 /// An error on a page: shown as a small HTML page with its status.

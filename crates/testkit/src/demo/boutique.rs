@@ -844,12 +844,39 @@ fn place_order<S: Sink>(
     Ok(())
 }
 
+/// Shipping complaints as shoppers write them: annoyed, not merely factual (the catalog's neutral
+/// wording scored 0 in sentiment, hiding the boutique's planted story). As many as the catalog's
+/// list, picked the same way, so every random draw and every other demo figure stays the same.
+const SHIPPING_COMPLAINTS: [&str; 12] = [
+    "Annoyed that shipping costs $7.95, so I left",
+    "Ridiculous shipping fee, so I left my cart",
+    "$7.95 shipping on a $28 tee? Ridiculous",
+    "Loved the dress but the awful shipping cost killed it",
+    "The shipping fee was a nasty surprise at checkout, really annoying",
+    "Hate paying for shipping, so I abandoned my order",
+    "Shipping costs are a rip-off compared to other shops",
+    "Frustrated by the shipping charge on every order",
+    "The shipping charge made the total too much, disappointed",
+    "Only saw the shipping cost at the last step, terrible",
+    "Expensive shipping is a dealbreaker, went elsewhere",
+    "Free shipping only over $75 is still annoying for one top",
+];
+
+/// How a shipping complaint ends: as many endings as the catalog's closers, none of them cheerful.
+const COMPLAINT_CLOSERS: [&str; 8] = ["", "", "", ".", "!", " Not happy.", " So frustrating.", " Disappointed."];
+
+// The same lengths as the catalog's lists keep every pick, and so every later draw, unchanged.
+const _: () = assert!(SHIPPING_COMPLAINTS.len() == catalog::SHIPPING_COMPLAINTS.len());
+const _: () = assert!(COMPLAINT_CLOSERS.len() == catalog::CLOSERS.len());
+
 /// A complaint: about shipping cost with the given chance, otherwise about something else.
 fn complaint(rng: &mut ChaCha8Rng, shipping_chance: f64, after: bool) -> String {
     if rng.chance(shipping_chance) {
         // The last complaint mentions the $75 threshold, which only exists after the change.
-        let pool = if after { &catalog::SHIPPING_COMPLAINTS[..] } else { &catalog::SHIPPING_COMPLAINTS[..11] };
-        say(rng, pool)
+        let pool = if after { &SHIPPING_COMPLAINTS[..] } else { &SHIPPING_COMPLAINTS[..11] };
+        let core = *rng.pick(pool);
+        let closer = *rng.pick(&COMPLAINT_CLOSERS);
+        format!("{core}{closer}")
     } else {
         say(rng, &catalog::BOUTIQUE_OTHER_COMPLAINTS)
     }
@@ -1293,6 +1320,7 @@ fn create_map<S: Sink>(
         .zip(emotions)
         .enumerate()
         .map(|(position, ((goals, actions, thoughts, pains, opportunities, touchpoints), scores))| MapStage {
+            id: 0,
             stage: stages.get(position).map(|s| s.id),
             name: stages.get(position).map(|s| s.name.clone()).unwrap_or_default(),
             goals: cards(goals),
@@ -1318,6 +1346,7 @@ fn create_map<S: Sink>(
             review_date: Some(date(2027, 1, 31)),
             personas: personas.to_vec(),
             stages: map_stages,
+            as_is: None,
         },
         "Priya Patel",
     )?;

@@ -1047,6 +1047,7 @@ fn create_map<S: Sink>(
         .zip(emotions)
         .enumerate()
         .map(|(position, ((goals, actions, thoughts, pains, opportunities, touchpoints), scores))| MapStage {
+            id: 0,
             stage: stages.get(position).map(|s| s.id),
             name: stages.get(position).map(|s| s.name.clone()).unwrap_or_default(),
             goals: cards(goals),
@@ -1073,6 +1074,7 @@ fn create_map<S: Sink>(
             review_date: Some(date(2026, 1, 15)),
             personas: personas.to_vec(),
             stages: map_stages,
+            as_is: None,
         },
         "Maya Chen",
     )?;

@@ -235,7 +235,7 @@ pub async fn answer<A: Analysis>(state: &ServerState, user: trailmap_model::User
     Ok((membership, answer))
 }
 
-fn download(content_type: &'static str, filename: String, body: Vec<u8>) -> axum::response::Response {
+pub(crate) fn download(content_type: &'static str, filename: String, body: Vec<u8>) -> axum::response::Response {
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

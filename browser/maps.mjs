@@ -1,0 +1,150 @@
+// Drives the journey map editor in headless Chromium (Debian's /usr/bin/chromium, through
+// playwright-core): sign in, create a map from the web-shop template, edit a card inline (no
+// navigation; the text survives a reload), move a stage with the keyboard and by dragging, show a
+// demo map's live numbers for a period, download the PDF export, and look at it on a phone.
+// Env: BASE_URL, TRAILMAP_EMAIL, TRAILMAP_PASSWORD, BUSINESS_ID, SCREENSHOT_DIR.
+// Prints one "step: ..." line per step and "ok" at the end; exits 1 on the first failure.
+import { chromium } from "playwright-core";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const need = (name) => {
+  const value = process.env[name];
+  if (!value) {
+    console.error(`missing environment variable ${name}`);
+    process.exit(2);
+  }
+  return value;
+};
+const base = need("BASE_URL").replace(/\/$/, "");
+const email = need("TRAILMAP_EMAIL");
+const password = need("TRAILMAP_PASSWORD");
+const business = need("BUSINESS_ID");
+const shots = need("SCREENSHOT_DIR");
+mkdirSync(shots, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync"],
+});
+let failed = false;
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  const shot = (name) => page.screenshot({ path: join(shots, `maps-${name}.png`), fullPage: true });
+  const stageNames = () => page.$$eval("[data-testid=map-grid] .stage-head", (heads) =>
+    heads.sort((a, b) => Number(a.dataset.index) - Number(b.dataset.index)).map((h) => h.querySelector("h3").textContent.trim()));
+
+  await page.goto(`${base}/login`);
+  await page.fill("input[name=email]", email);
+  await page.fill("input[name=password]", password);
+  await Promise.all([page.waitForURL(/\/b\/\d+\/$/), page.click("button[type=submit]")]);
+  console.log("step: signed in");
+
+  await page.goto(`${base}/b/${business}/maps`);
+  await page.fill("input[name=name]", "Web shop journey");
+  await page.check("input[name=template][value=web-shop]");
+  await Promise.all([page.waitForURL(/\/maps\/\d+$/), page.click("[data-testid=new-map] button[type=submit]")]);
+  const mapUrl = page.url();
+  const before = await stageNames();
+  if (before.join(",") !== "Awareness,Consideration,Purchase,Retention,Advocacy") throw new Error(`template stages: ${before}`);
+  await shot("1-editor");
+  console.log(`step: created a map from the web-shop template at ${new URL(mapUrl).pathname}`);
+
+  // Inline edit: click, type, Enter; the page must not navigate.
+  let navigations = 0;
+  page.on("framenavigated", (frame) => {
+    if (frame === page.mainFrame()) navigations += 1;
+  });
+  const card = page.locator(".map-card").first();
+  const cardId = await card.getAttribute("data-card");
+  await card.locator(".text.editable").click();
+  const area = card.locator("textarea.inline-editor");
+  await area.fill("Find a dress for a summer wedding");
+  await area.press("Enter");
+  await page.waitForFunction((id) => {
+    const text = document.querySelector(`.map-card[data-card="${id}"] .text`);
+    return text && !text.hidden && text.textContent === "Find a dress for a summer wedding";
+  }, cardId);
+  await page.waitForSelector("[data-testid=map-status]:has-text('Saved.')");
+  if (navigations !== 0) throw new Error(`the inline edit navigated ${navigations} time(s)`);
+  await shot("2-edited");
+  await page.reload();
+  const persisted = (await page.textContent(`.map-card[data-card="${cardId}"] .text`)).trim();
+  if (persisted !== "Find a dress for a summer wedding") throw new Error(`after reload the card says ${persisted}`);
+  console.log("step: edited a card inline without navigating; the text persisted");
+
+  // Keyboard: Tab reaches the first stage's "move right" button; Enter moves the stage.
+  navigations = 0;
+  const right = page.locator(".stage-head[data-index='0'] button[data-move=right]");
+  await page.locator(".stage-head[data-index='0'] h3").click();
+  let tabs = 0;
+  while (tabs < 10 && !(await right.evaluate((b) => b === document.activeElement))) {
+    await page.keyboard.press("Tab");
+    tabs += 1;
+  }
+  if (!(await right.evaluate((b) => b === document.activeElement))) throw new Error("Tab never reached the move-right button");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.querySelector(".stage-head[data-index='0'] h3").textContent.trim() === "Consideration");
+  const afterKeys = await stageNames();
+  if (afterKeys.join(",") !== "Consideration,Awareness,Purchase,Retention,Advocacy") throw new Error(`after the keyboard move: ${afterKeys}`);
+  const focused = await page.evaluate(() => document.activeElement && document.activeElement.getAttribute("aria-label"));
+  if (!focused || !focused.startsWith("Move Awareness")) throw new Error(`focus after the move is on ${focused}`);
+  console.log(`step: moved a stage with the keyboard (${tabs} Tab presses), focus kept on ${focused}`);
+
+  // Drag the third stage (in view on a laptop) onto the first.
+  await page.dragAndDrop(".stage-head[data-index='2']", ".stage-head[data-index='0']", { sourcePosition: { x: 12, y: 10 }, targetPosition: { x: 12, y: 10 } });
+  await page.waitForFunction(() => document.querySelector(".stage-head[data-index='0'] h3").textContent.trim() === "Purchase");
+  const afterDrag = await stageNames();
+  if (afterDrag.join(",") !== "Purchase,Consideration,Awareness,Retention,Advocacy") throw new Error(`after the drag: ${afterDrag}`);
+  if (navigations !== 0) throw new Error("reordering navigated");
+  await shot("3-reordered");
+  await page.reload();
+  if ((await stageNames()).join(",") !== afterDrag.join(",")) throw new Error("the order did not persist");
+  console.log(`step: dragged a stage; order now ${afterDrag.join(", ")}`);
+
+  // A demo map has touchpoints on its stages: its live numbers for the demo year.
+  await page.goto(`${base}/b/${business}/maps`);
+  const demo = page.locator("[data-testid=maps] tbody tr a", { hasNotText: "Web shop journey" }).first();
+  await Promise.all([page.waitForURL(/\/maps\/\d+$/), demo.click()]);
+  await page.fill("input[name=from]", "2025-11-01");
+  await page.fill("input[name=to]", "2026-10-31");
+  await Promise.all([page.waitForURL(/from=2025-11-01/), page.click("[data-testid=numbers-form] button")]);
+  const reach = page.locator("[data-testid=stage-numbers] a").first();
+  const reachText = (await reach.textContent()).trim();
+  const href = await reach.getAttribute("href");
+  if (!/customers/.test(reachText) || !href.includes("/customers?ids=")) throw new Error(`live numbers: ${reachText} → ${href}`);
+  await shot("4-numbers");
+  console.log(`step: live numbers (first: ${reachText})`);
+
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=export-pdf]")]);
+  const file = await download.path();
+  const magic = readFileSync(file).subarray(0, 4).toString("latin1");
+  if (magic !== "%PDF") throw new Error(`the PDF export starts with ${magic}`);
+  console.log(`step: downloaded ${download.suggestedFilename()} (%PDF)`);
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(mapUrl);
+  const widths = await page.evaluate(() => {
+    const scroll = document.querySelector(".map-scroll");
+    return { page: document.documentElement.scrollWidth, inner: scroll.scrollWidth, box: scroll.clientWidth };
+  });
+  await shot("5-phone");
+  if (widths.page > 400) {
+    const wide = await page.evaluate(() => [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > 400 && !e.closest(".map-scroll"))
+      .slice(0, 5).map((e) => `${e.tagName}.${e.className}`).join(", "));
+    throw new Error(`the page is ${widths.page}px wide on a 390px phone: ${wide}`);
+  }
+  if (widths.inner <= widths.box) throw new Error("the grid does not scroll sideways on a phone");
+  console.log(`step: phone width, the grid scrolls (${widths.inner}px in ${widths.box}px)`);
+  console.log("ok");
+} catch (error) {
+  failed = true;
+  console.error(`failed: ${error.message}`);
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
