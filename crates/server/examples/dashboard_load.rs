@@ -76,7 +76,12 @@ fn get(stream: &mut std::io::BufReader<std::net::TcpStream>, addr: SocketAddr, p
     let started = Instant::now();
     match exchange(stream, &head, &[]) {
         Ok((200, _)) => Ok(started.elapsed()),
-        Ok((status, body)) => Err(format!("GET {path}: HTTP {status}: {}", String::from_utf8_lossy(&body).chars().take(300).collect::<String>())),
+        Ok((status, body)) => {
+            // An error page carries its code and message in `<p class="error" data-code=...>`.
+            let text = String::from_utf8_lossy(&body);
+            let message = text.split("data-code=").nth(1).and_then(|rest| rest.split("</p>").next()).unwrap_or(&text);
+            Err(format!("GET {path}: HTTP {status}: {}", message.chars().take(300).collect::<String>()))
+        }
         Err(e) => Err(format!("GET {path}: {e}")),
     }
 }

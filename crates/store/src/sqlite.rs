@@ -53,6 +53,9 @@ impl SqliteStore {
     }
 
     fn configure(&self) -> rusqlite::Result<()> {
+        // The busy timeout comes first: switching to WAL and every later statement may meet a
+        // lock held by the writer (another connection), and must wait for it, not fail.
+        self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
         // WAL lets readers run beside the one writer; FULL makes every commit durable before it
         // returns, which is what "acknowledged" means for us.
         let mode: String = self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
@@ -579,7 +582,11 @@ impl SqliteStore {
         // the setting is restored after, also on an error.
         let cache_size: i64 = self.conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
         self.conn.execute_batch("PRAGMA cache_size = -4096")?;
-        let loaded = self.load_with_small_cache(business, selection);
+        // One read transaction, so the strings, identities and segments all come from the same
+        // snapshot: without it, a write committed between reading the identities and reading the
+        // segments (a tracking batch naming a new visitor) shows a segment whose identity was not
+        // loaded. Dropping it ends the read; nothing was written.
+        let loaded = self.conn.unchecked_transaction().map_err(StoreError::from).and_then(|_snapshot| self.load_with_small_cache(business, selection));
         self.conn.execute_batch(&format!("PRAGMA cache_size = {cache_size}"))?;
         loaded
     }
