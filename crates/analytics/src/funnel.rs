@@ -800,7 +800,8 @@ mod tests {
         let journeys = Journeys::new(table);
         let by_name = FunnelQuery {
             steps: ["a", "b", "c"].iter().map(|n| FunnelStep::named(n)).collect(),
-            window_ms: 20_000,
+            // About five of a customer's events fall in a window.
+            window_ms: 2_000_000,
             mode: FunnelMode::Ordered,
             exclusions: vec![FunnelStep::named("d")],
             breakdown: Some(Breakdown::StepOne(EventField::Name)),
@@ -820,10 +821,21 @@ mod tests {
                 }
             }
         }
-        let name_only = Matcher::new(journeys.table(), &by_name);
-        assert!(name_only.by_name.is_some() && Matcher::new(journeys.table(), &per_row).by_name.is_none());
-        let general = Matcher { by_name: None, ..Matcher::new(journeys.table(), &by_name) };
-        assert_eq!(parallel_outcomes(&journeys, &by_name, &general, 2), parallel_outcomes(&journeys, &by_name, &name_only, 2));
+        // The name tables and the per-row matcher agree in every mode, with a period too.
+        assert!(Matcher::new(journeys.table(), &by_name).by_name.is_some());
+        assert!(Matcher::new(journeys.table(), &per_row).by_name.is_none());
+        for mode in [FunnelMode::Ordered, FunnelMode::Strict, FunnelMode::Unordered] {
+            for period in [None, Some((1_000_000, 4_000_000))] {
+                let query = FunnelQuery { mode, period, ..by_name.clone() };
+                let name_only = Matcher::new(journeys.table(), &query);
+                let general = Matcher { by_name: None, ..Matcher::new(journeys.table(), &query) };
+                let expected = parallel_outcomes(&journeys, &query, &general, 1);
+                // A strict chain is consecutive events, so no exclusion can fall inside it.
+                assert!(expected.iter().any(|o| o.reached == 3), "{mode:?}");
+                assert_eq!(expected.iter().any(|o| o.excluded), mode != FunnelMode::Strict, "{mode:?}");
+                assert_eq!(parallel_outcomes(&journeys, &query, &name_only, 2), expected, "{mode:?} {period:?}");
+            }
+        }
     }
 
     #[test]
