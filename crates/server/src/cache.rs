@@ -4,21 +4,33 @@
 //! only while the business is still at that version; so a write, from this server or from a CLI
 //! import in another process, makes the next request compute afresh. Nothing is ever served stale.
 //!
+//! Each answer is computed once however many ask at once ("single flight"): the first request for
+//! a key and version computes, the others wait for its answer instead of computing the same thing
+//! side by side on the same two cores. A failed computation is not kept; each waiter then computes
+//! for itself, so an error is reported to every caller as its own.
+//!
 //! The cache is small and bounded (least recently used answers go first): it is for the pages
 //! people are looking at now, not a second store.
 
 use std::any::Any;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use trailmap_model::BusinessId;
 
 /// Answers kept at most. A dashboard of a large business is a few megabytes at most (the customer
 /// ids behind each number), so this stays well under a gigabyte in the worst case.
 pub const CACHED_ANSWERS: usize = 64;
 
+type Answer = Arc<dyn Any + Send + Sync>;
+/// The slot of one answer: empty while it is computed, then the answer, or None if it failed.
+type Slot = Arc<OnceLock<Option<Answer>>>;
+
 #[derive(Debug, Default)]
 pub struct AnswerCache {
     inner: Mutex<Entries>,
+    /// Callers waiting for another caller's computation right now (for tests and reports).
+    waiting: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -30,44 +42,71 @@ struct Entries {
     misses: u64,
 }
 
+#[derive(Debug)]
 struct Entry {
     version: i64,
     used: u64,
-    value: Arc<dyn Any + Send + Sync>,
-}
-
-impl std::fmt::Debug for Entry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Entry").field("version", &self.version).field("used", &self.used).finish_non_exhaustive()
-    }
+    slot: Slot,
 }
 
 impl AnswerCache {
-    /// The answer stored under `key` for `business` when it was computed at `version`.
-    pub fn get<T: Send + Sync + 'static>(&self, business: BusinessId, key: &str, version: i64) -> Option<Arc<T>> {
-        let mut entries = self.inner.lock().ok()?;
-        entries.clock += 1;
-        let clock = entries.clock;
-        let found = match entries.map.get_mut(&(business, key.to_string())) {
-            Some(entry) if entry.version == version => {
-                entry.used = clock;
-                entry.value.clone().downcast::<T>().ok()
+    /// The answer for `key` of `business` at `version`: kept, being computed by another caller
+    /// (then this one waits for it), or computed here by `work` and kept.
+    pub fn get_or_compute<T: Send + Sync + 'static, E>(
+        &self,
+        business: BusinessId,
+        key: &str,
+        version: i64,
+        work: impl FnOnce() -> Result<T, E>,
+    ) -> Result<Arc<T>, E> {
+        let (slot, made_here) = self.slot(business, key, version);
+        if made_here {
+            // Whatever happens in `work`, even a panic, the slot gets a value, so no waiter
+            // waits forever.
+            let guard = FillOnDrop(slot.clone());
+            let result = work().map(Arc::new);
+            let _ = slot.set(result.as_ref().ok().map(|value| value.clone() as Answer));
+            drop(guard);
+            if result.is_err() {
+                self.forget(business, key, &slot);
             }
-            _ => None,
-        };
-        if found.is_some() {
-            entries.hits += 1;
-        } else {
-            entries.misses += 1;
+            return result;
         }
-        found
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let answer = slot.wait().clone();
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        match answer.and_then(|a| a.downcast::<T>().ok()) {
+            Some(value) => Ok(value),
+            // The computation waited for failed (or kept another type under this key): compute
+            // here, without keeping it.
+            None => work().map(Arc::new),
+        }
     }
 
-    /// Keeps `value`, computed at `version`, in place of any older answer under the same key.
-    pub fn put<T: Send + Sync + 'static>(&self, business: BusinessId, key: String, version: i64, value: Arc<T>) {
-        let Ok(mut entries) = self.inner.lock() else { return };
+    /// The slot for the key at `version`, and whether this caller made it (and so computes);
+    /// a slot of an older version is replaced.
+    fn slot(&self, business: BusinessId, key: &str, version: i64) -> (Slot, bool) {
+        let Ok(mut entries) = self.inner.lock() else {
+            // A poisoned lock (a panic elsewhere while holding it) must not stop answers: compute
+            // without the cache.
+            return (Arc::new(OnceLock::new()), true);
+        };
         entries.clock += 1;
         let used = entries.clock;
+        if let Some(entry) = entries.map.get_mut(&(business, key.to_string()))
+            && entry.version == version
+        {
+            entry.used = used;
+            let slot = entry.slot.clone();
+            // A slot still being computed counts as a miss: this caller waits for it.
+            if slot.get().is_some() {
+                entries.hits += 1;
+            } else {
+                entries.misses += 1;
+            }
+            return (slot, false);
+        }
+        entries.misses += 1;
         // Answers of an older version can never be served again: drop them first.
         entries.map.retain(|(b, _), entry| *b != business || entry.version >= version);
         if entries.map.len() >= CACHED_ANSWERS
@@ -75,39 +114,113 @@ impl AnswerCache {
         {
             entries.map.remove(&oldest);
         }
-        entries.map.insert((business, key), Entry { version, used, value });
+        let slot: Slot = Arc::new(OnceLock::new());
+        entries.map.insert((business, key.to_string()), Entry { version, used, slot: slot.clone() });
+        (slot, true)
     }
 
-    /// (hits, misses) so far: for tests and the load benchmark's report.
+    /// Drops a failed slot, so the next caller computes again.
+    fn forget(&self, business: BusinessId, key: &str, slot: &Slot) {
+        if let Ok(mut entries) = self.inner.lock() {
+            let k = (business, key.to_string());
+            if entries.map.get(&k).is_some_and(|e| Arc::ptr_eq(&e.slot, slot)) {
+                entries.map.remove(&k);
+            }
+        }
+    }
+
+    /// (hits, misses) so far: for tests and the load benchmark's report. A caller that waited
+    /// for another's computation counts as a miss.
     pub fn counts(&self) -> (u64, u64) {
         self.inner.lock().map_or((0, 0), |e| (e.hits, e.misses))
+    }
+
+    /// Callers waiting for another caller's computation right now (the single-flight test
+    /// waits for this to be one).
+    #[cfg(test)]
+    pub fn waiting(&self) -> u64 {
+        self.waiting.load(Ordering::SeqCst)
+    }
+}
+
+/// Fills a slot with "no answer" when dropped before it was filled (its computation panicked).
+struct FillOnDrop(Slot);
+
+impl Drop for FillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.set(None);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::convert::Infallible;
+
+    fn get(cache: &AnswerCache, business: i64, key: &str, version: i64, value: u32) -> Arc<u32> {
+        cache.get_or_compute::<u32, Infallible>(BusinessId(business), key, version, || Ok(value)).unwrap_or_else(|e| match e {})
+    }
 
     #[test]
     fn an_answer_is_served_only_at_its_version_and_the_oldest_goes_first() {
         let cache = AnswerCache::default();
-        let shop = BusinessId(1);
-        cache.put(shop, "dash".into(), 3, Arc::new(41_u32));
-        assert_eq!(cache.get::<u32>(shop, "dash", 3).as_deref(), Some(&41));
-        assert!(cache.get::<u32>(shop, "dash", 4).is_none(), "a newer version is a miss");
-        assert!(cache.get::<u32>(BusinessId(2), "dash", 3).is_none(), "another business is a miss");
-        assert!(cache.get::<String>(shop, "dash", 3).is_none(), "another type is a miss, not a panic");
-        cache.put(shop, "other".into(), 4, Arc::new(7_u32));
-        assert!(cache.get::<u32>(shop, "dash", 3).is_none(), "answers of older versions are dropped");
-
+        assert_eq!(*get(&cache, 1, "dash", 3, 41), 41);
+        assert_eq!(*get(&cache, 1, "dash", 3, 99), 41, "kept at its version");
+        assert_eq!(*get(&cache, 1, "dash", 4, 42), 42, "a newer version computes");
+        assert_eq!(*get(&cache, 2, "dash", 4, 7), 7, "another business computes");
+        let other_type = cache.get_or_compute::<String, Infallible>(BusinessId(1), "dash", 4, || Ok("text".into()));
+        assert_eq!(other_type.ok().as_deref().map(String::as_str), Some("text"), "another type is computed, not a panic");
         for i in 0..CACHED_ANSWERS as i64 + 5 {
-            cache.put(BusinessId(10 + i), "dash".into(), 0, Arc::new(i));
+            get(&cache, 10 + i, "dash", 0, i as u32);
         }
-        assert!(cache.get::<i64>(BusinessId(10), "dash", 0).is_none(), "the least recently used went");
-        let last = CACHED_ANSWERS as i64 + 4;
-        assert_eq!(cache.get::<i64>(BusinessId(10 + last), "dash", 0).as_deref(), Some(&last));
+        assert_eq!(*get(&cache, 10, "dash", 0, 1000), 1000, "the least recently used went");
         assert!(cache.inner.lock().unwrap().map.len() <= CACHED_ANSWERS);
-        let (hits, misses) = cache.counts();
-        assert_eq!((hits, misses), (2, 5));
+    }
+
+    #[test]
+    fn a_failed_computation_is_not_kept() {
+        let cache = AnswerCache::default();
+        let failed = cache.get_or_compute::<u32, &str>(BusinessId(1), "dash", 1, || Err("the store is busy"));
+        assert_eq!(failed.err(), Some("the store is busy"));
+        assert_eq!(*get(&cache, 1, "dash", 1, 5), 5, "the next caller computes again");
+    }
+
+    /// While one caller computes, a second caller of the same key and version waits for that
+    /// answer instead of computing its own. The computing caller is held inside its work until
+    /// the second is known to be waiting (the cache counts its waiters), so the order is fixed,
+    /// with no sleeps.
+    #[test]
+    fn concurrent_callers_share_one_computation() {
+        let cache = Arc::new(AnswerCache::default());
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
+        let first = {
+            let cache = cache.clone();
+            std::thread::spawn(move || {
+                cache.get_or_compute::<u32, Infallible>(BusinessId(1), "dash", 1, || {
+                    started_tx.send(()).unwrap();
+                    gate_rx.recv().unwrap();
+                    Ok(11)
+                })
+            })
+        };
+        started_rx.recv().unwrap();
+        let second_ran = Arc::new(AtomicU64::new(0));
+        let second = {
+            let (cache, ran) = (cache.clone(), second_ran.clone());
+            std::thread::spawn(move || {
+                cache.get_or_compute::<u32, Infallible>(BusinessId(1), "dash", 1, || {
+                    ran.fetch_add(1, Ordering::SeqCst);
+                    Ok(22)
+                })
+            })
+        };
+        while cache.waiting() == 0 {
+            std::thread::yield_now();
+        }
+        gate_tx.send(()).unwrap();
+        assert_eq!(first.join().unwrap().ok().as_deref(), Some(&11));
+        assert_eq!(second.join().unwrap().ok().as_deref(), Some(&11), "the second caller got the first's answer");
+        assert_eq!(second_ran.load(Ordering::SeqCst), 0, "and did not compute");
     }
 }

@@ -76,12 +76,7 @@ impl ServerState {
             // The version is read before the data: if a write lands in between, the answer is
             // newer than its version says and is merely recomputed next time, never served stale.
             let version = app.data_version(business)?;
-            if let Some(hit) = cache.get::<T>(business, &key, version) {
-                return Ok(hit);
-            }
-            let answer = Arc::new(work(app)?);
-            cache.put(business, key, version, answer.clone());
-            Ok(answer)
+            cache.get_or_compute(business, &key, version, || work(app))
         })
         .await
     }
