@@ -11,6 +11,7 @@ mod import;
 mod maps;
 pub mod surveys;
 pub mod survey_links;
+pub mod touchpoints;
 mod tracking;
 mod value;
 pub mod voice;
@@ -30,6 +31,7 @@ pub use maps::{
     MapExportFormat, MapNumbers, MapNumbersRequest, MapSummary, MapTemplate, NewShareLink, PersonaCoverage, Revenue, SharedMap,
     ShareLinkError, StageConversion, StageNumbers, TouchpointNumbers, VersionInfo, apply_edit, diff_maps, mermaid, mermaid_score,
 };
+pub use maps::{ScoreFigure, SentimentFigure};
 pub use tracking::{TrackingWrite, WriteKey};
 pub use trailmap_ingest::RecordKind;
 pub use trailmap_store::{BusinessSummary, WriteSummary};

@@ -28,9 +28,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
+use trailmap_analytics::voice::{ScoreAnswer, ScoreKind, SentimentScorer};
 use trailmap_analytics::{Breakdown, FunnelMode, FunnelQuery, FunnelReport, FunnelStep, Journeys};
 use trailmap_model::{
-    Business, Card, CardAction, CustomerId, EventColumns, EventRule, Evidence, JourneyMap, Lane, MapId, MapStage,
+    AnswerValue, QuestionKind, StageId, Business, Card, CardAction, CustomerId, EventColumns, EventRule, Evidence, JourneyMap, Lane, MapId, MapStage,
     MapVersionKind, PersonaEmotion, PersonaId, Timestamp, TouchpointId,
 };
 use trailmap_store::{MapStore, MapVersion, ShareLink, Store, StoreError};
@@ -409,7 +410,7 @@ pub struct CustomerCount {
 }
 
 impl CustomerCount {
-    fn of(mut customers: Vec<CustomerId>) -> CustomerCount {
+    pub(crate) fn of(mut customers: Vec<CustomerId>) -> CustomerCount {
         customers.sort();
         customers.dedup();
         CustomerCount { n: customers.len(), customers }
@@ -447,6 +448,10 @@ pub struct StageNumbers {
     pub reach: CustomerCount,
     pub to_next: Option<StageConversion>,
     pub revenue: Revenue,
+    /// CSAT (or NPS when the stage's surveys ask NPS) of the answers given in the period.
+    pub satisfaction: Option<ScoreFigure>,
+    /// The average sentiment of the feedback texts tied to the stage's touchpoints in the period.
+    pub sentiment: Option<SentimentFigure>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -457,6 +462,61 @@ pub struct TouchpointNumbers {
     pub channel: String,
     pub reach: CustomerCount,
     pub revenue: Revenue,
+    /// CSAT (or NPS) of the touchpoint's surveys in the period.
+    pub satisfaction: Option<ScoreFigure>,
+    /// The average sentiment of the touchpoint's feedback texts in the period.
+    pub sentiment: Option<SentimentFigure>,
+}
+
+/// A satisfaction score shown on a map: a CSAT share (0..1) or an NPS (-100..100), never empty.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoreFigure {
+    pub kind: ScoreKind,
+    pub value: f64,
+    /// The answers counted.
+    pub n: u64,
+    /// The customers who answered (those known).
+    pub respondents: CustomerCount,
+}
+
+/// The average VADER compound score (-1..1) of feedback texts, never over zero texts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SentimentFigure {
+    pub average: f64,
+    /// The texts scored.
+    pub n: usize,
+    /// The customers who wrote them (those known).
+    pub authors: CustomerCount,
+}
+
+/// The survey answers and feedback texts of a business, read once for all of a map's figures.
+struct VoiceData {
+    /// Per NPS or CSAT question: its kind, the survey's stage and touchpoint, and the answers.
+    questions: Vec<(ScoreKind, Option<StageId>, Option<TouchpointId>, Vec<ScoreAnswer>)>,
+    /// Per feedback text: its touchpoint, author and compound sentiment.
+    feedback: Vec<(Option<TouchpointId>, Option<CustomerId>, f64)>,
+}
+
+impl VoiceData {
+    /// The satisfaction of the questions `belongs` picks: NPS when any of them asks NPS, else CSAT.
+    fn satisfaction(&self, belongs: impl Fn(Option<StageId>, Option<TouchpointId>) -> bool) -> Option<ScoreFigure> {
+        let chosen: Vec<_> = self.questions.iter().filter(|(_, s, t, _)| belongs(*s, *t)).collect();
+        let kind = if chosen.iter().any(|q| q.0 == ScoreKind::Nps) { ScoreKind::Nps } else { ScoreKind::Csat };
+        let answers: Vec<&ScoreAnswer> = chosen.iter().filter(|q| q.0 == kind).flat_map(|q| q.3.iter()).collect();
+        let result = trailmap_analytics::voice::score(kind, &answers);
+        let value = result.value.filter(|_| result.n > 0)?;
+        Some(ScoreFigure { kind, value, n: result.n, respondents: CustomerCount::of(result.customers) })
+    }
+
+    /// The average sentiment of the texts tied to one of `touchpoints`.
+    fn sentiment(&self, touchpoints: &[TouchpointId]) -> Option<SentimentFigure> {
+        let chosen: Vec<_> = self.feedback.iter().filter(|f| f.0.is_some_and(|t| touchpoints.contains(&t))).collect();
+        if chosen.is_empty() {
+            return None;
+        }
+        let average = chosen.iter().map(|f| f.2).sum::<f64>() / chosen.len() as f64;
+        Some(SentimentFigure { average, n: chosen.len(), authors: CustomerCount::of(chosen.iter().filter_map(|f| f.1).collect()) })
+    }
 }
 
 /// The live numbers of a map.
@@ -924,6 +984,67 @@ fn funnel_result(report: &FunnelReport, persona: Option<&str>) -> Option<trailma
 }
 
 impl App {
+    /// The NPS and CSAT answers and the feedback sentiment of the business within `period`
+    /// (submitted or written in `[from, to)`), only of one persona's customers when `persona` is given.
+    fn voice_data(
+        &self,
+        business: &Business,
+        period: Option<(Timestamp, Timestamp)>,
+        persona: Option<(&BTreeMap<CustomerId, String>, &str)>,
+    ) -> Result<VoiceData> {
+        let within = |time: Timestamp| period.is_none_or(|(from, to)| from <= time && time < to);
+        let kept = |customer: Option<CustomerId>| match persona {
+            None => true,
+            Some((labels, name)) => customer.and_then(|c| labels.get(&c)).is_some_and(|label| label == name),
+        };
+        let mut questions = Vec::new();
+        for survey in self.store().surveys(business.id)? {
+            let kinds: Vec<(trailmap_model::QuestionId, ScoreKind)> = survey
+                .questions
+                .iter()
+                .filter_map(|q| match q.kind {
+                    QuestionKind::Nps => Some((q.id, ScoreKind::Nps)),
+                    QuestionKind::Csat => Some((q.id, ScoreKind::Csat)),
+                    _ => None,
+                })
+                .collect();
+            if kinds.is_empty() {
+                continue;
+            }
+            let responses = self.store().responses(survey.id)?;
+            for (question, kind) in kinds {
+                let answers = responses
+                    .iter()
+                    .filter(|r| within(r.submitted_at) && kept(r.customer))
+                    .flat_map(|r| r.answers.iter().filter(|a| a.question == question).map(move |a| (r, a)))
+                    .map(|(r, a)| ScoreAnswer {
+                        response: r.id,
+                        customer: r.customer,
+                        time: r.submitted_at,
+                        // A number typed as text still counts; anything else is off the scale.
+                        value: match &a.value {
+                            AnswerValue::Number(v) => *v,
+                            AnswerValue::Text(text) => text.trim().parse().unwrap_or(f64::NAN),
+                            AnswerValue::Choices(_) => f64::NAN,
+                        },
+                        touchpoint: survey.touchpoint,
+                        stage: survey.stage,
+                    })
+                    .collect();
+                questions.push((kind, survey.stage, survey.touchpoint, answers));
+            }
+        }
+        let scorer = SentimentScorer::new();
+        let feedback = self
+            .store()
+            .feedback(business.id)?
+            .into_iter()
+            .filter(|f| f.touchpoint.is_some() && within(f.time) && kept(f.customer))
+            .map(|f| (f.touchpoint, f.customer, scorer.score(&f.text).compound))
+            .collect();
+        Ok(VoiceData { questions, feedback })
+    }
+
     /// A business's map, numbered, with its newest version's number, author and time; NotFound
     /// when the map does not exist or belongs to another business.
     pub fn journey_map(&self, business: &Business, id: MapId) -> Result<MapVersion> {
@@ -1477,11 +1598,13 @@ impl App {
             ),
             None => None,
         };
-        let breakdown = match &persona {
-            Some(_) => Some(Breakdown::Customer(self.persona_labels(business)?)),
+        let labels = match &persona {
+            Some(_) => Some(self.persona_labels(business)?),
             None => None,
         };
+        let breakdown = labels.clone().map(Breakdown::Customer);
         let persona_name = persona.as_ref().map(|p| p.name.clone());
+        let voice = self.voice_data(business, request.period, labels.as_ref().zip(persona_name.as_deref()))?;
         let stage_rules: Vec<Vec<EventRule>> = map
             .stages
             .iter()
@@ -1541,6 +1664,9 @@ impl App {
                 }
             };
             let revenue = revenue_of(&orders, &reach.customers, period, business);
+            // A survey counts on the stage it names, or on the stage holding its touchpoint.
+            let satisfaction = voice.satisfaction(|s, t| (s.is_some() && s == stage.stage) || t.is_some_and(|t| stage.touchpoints.contains(&t)));
+            let sentiment = voice.sentiment(&stage.touchpoints);
             stages.push(StageNumbers {
                 stage: stage.id,
                 name: stage.name.clone(),
@@ -1549,6 +1675,8 @@ impl App {
                 reach,
                 to_next,
                 revenue,
+                satisfaction,
+                sentiment,
             });
         }
         let mut touchpoint_numbers = Vec::new();
@@ -1564,6 +1692,8 @@ impl App {
                     channel: t.channel.as_str().to_string(),
                     reach,
                     revenue,
+                    satisfaction: voice.satisfaction(|_, tp| tp == Some(t.id)),
+                    sentiment: voice.sentiment(&[t.id]),
                 });
             }
         }

@@ -1158,3 +1158,65 @@ fn shipping_is_the_most_negative_checkout_theme_of_the_demo_boutique() {
     assert!(first.negative * 2 > first.count, "most shipping texts are negative: {} of {}", first.negative, first.count);
     assert!(first.examples.iter().all(|q| q.compound < 0.0), "{:?}", first.examples);
 }
+
+// ---- issue 6: satisfaction and sentiment on the map ----
+
+/// The boutique's checkout complaints show on its map: the stage holding the Checkout touchpoint
+/// has a negative average feedback sentiment over some texts, and the touchpoint the same.
+#[test]
+fn the_demo_boutique_map_shows_negative_sentiment_at_checkout() {
+    use trailmap_app::MapNumbersRequest;
+    let mut app = App::in_memory().unwrap();
+    app.demo(&DemoOptions { customers: 1_500, seed: 7 }).unwrap();
+    let boutique = app.business(Some("Thread & Needle")).unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    let map = app.journey_maps(&boutique, today).unwrap().into_iter().next().expect("the demo boutique has a map");
+    let numbers = app.map_numbers(&boutique, map.id, &MapNumbersRequest::default()).unwrap();
+    let checkout = numbers.touchpoints.iter().find(|t| t.name == "Checkout").expect("the map holds Checkout");
+    let stage = numbers.stages.iter().find(|s| s.stage == checkout.stage).unwrap();
+    let sentiment = stage.sentiment.as_ref().expect("checkout feedback exists");
+    assert!(sentiment.n > 0 && sentiment.average < 0.0, "{} ({sentiment:?})", stage.name);
+    let touchpoint = checkout.sentiment.as_ref().expect("checkout feedback exists");
+    assert!(touchpoint.n > 0 && touchpoint.n <= sentiment.n && touchpoint.average < 0.0);
+    assert!(touchpoint.authors.n <= touchpoint.n);
+    // A satisfaction figure, when present, is a proper score over some answers.
+    for s in numbers.stages.iter().filter_map(|s| s.satisfaction.as_ref()) {
+        assert!(s.n > 0 && s.respondents.n as u64 <= s.n);
+    }
+    // A period with no feedback in it shows no sentiment rather than a zero.
+    let t = |d: &str| trailmap_model::Timestamp::parse_rfc3339(d).unwrap();
+    let empty = MapNumbersRequest { period: Some((t("2000-01-01T00:00:00Z"), t("2000-02-01T00:00:00Z"))), ..MapNumbersRequest::default() };
+    let numbers = app.map_numbers(&boutique, map.id, &empty).unwrap();
+    assert!(numbers.stages.iter().all(|s| s.sentiment.is_none() && s.satisfaction.is_none()));
+}
+
+/// The touchpoint catalogue's counts agree with the model's own (uncompiled) rule test, row by
+/// row, over the demo boutique's events in a period; and each touchpoint names its map stages.
+#[test]
+fn the_touchpoint_catalogue_counts_what_a_plain_rule_test_counts() {
+    let mut app = App::in_memory().unwrap();
+    app.demo(&DemoOptions { customers: 600, seed: 3 }).unwrap();
+    let boutique = app.business(Some("Thread & Needle")).unwrap();
+    let t = |d: &str| trailmap_model::Timestamp::parse_rfc3339(d).unwrap();
+    let period = (t("2026-06-01T00:00:00Z"), t("2026-08-01T00:00:00Z"));
+    let catalogue = app.touchpoint_catalogue(&boutique, Some(period)).unwrap();
+    let table = app.store().load_events(boutique.id, EventColumns { properties: true }).unwrap();
+    let touchpoints = app.store().touchpoints(boutique.id).unwrap();
+    assert_eq!(catalogue.touchpoints.len(), touchpoints.len());
+    for entry in &catalogue.touchpoints {
+        let rule = &touchpoints.iter().find(|x| x.id == entry.touchpoint).unwrap().rule;
+        let rows: Vec<usize> = (0..table.len())
+            .filter(|&r| table.time[r] >= period.0.millis() && table.time[r] < period.1.millis() && table.matches(r, rule))
+            .collect();
+        let mut customers: Vec<_> = rows.iter().filter_map(|&r| table.customer.get(r)).collect();
+        customers.sort();
+        customers.dedup();
+        assert_eq!((entry.events, &entry.customers.customers), (rows.len() as u64, &customers), "{}", entry.name);
+    }
+    let checkout = catalogue.touchpoints.iter().find(|e| e.name == "Checkout").unwrap();
+    assert!(checkout.events > 0 && checkout.customers.n > 0);
+    assert_eq!(checkout.rule, "name is one of checkout_started, checkout_shipping");
+    assert!(!checkout.placements.is_empty(), "the demo map holds Checkout");
+    let error = app.touchpoint_catalogue(&boutique, Some((period.1, period.0))).unwrap_err();
+    assert!(error.to_string().contains("period"), "{error}");
+}

@@ -764,6 +764,8 @@ const BUSINESS_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("api", "GET", "/api/businesses/{b}/analysis/retention", "", false),
     ("api", "GET", "/api/businesses/{b}/analysis/clv", "", false),
     ("page", "GET", "/b/{b}/maps", "", false),
+    ("page", "GET", "/b/{b}/personas", "", false),
+    ("page", "GET", "/b/{b}/touchpoints", "", false),
     ("page", "POST", "/b/{b}/maps", "name=Checkout&template=web-shop", true),
     ("api", "GET", "/api/businesses/{b}/maps", "", false),
     ("api", "POST", "/api/businesses/{b}/maps", r#"{"name":"API map","template":"coffee-shop"}"#, true),
@@ -775,6 +777,8 @@ const BUSINESS_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("api", "POST", "/api/businesses/{b}/surveys", r#"{"name":"API survey","stage":"Purchase","questions":[{"text":"How likely?","kind":"nps"}]}"#, true),
     ("api", "GET", "/api/businesses/{b}/feedback/themes", "", false),
     ("api", "GET", "/api/businesses/{b}/feedback/sentiment", "", false),
+    ("page", "GET", "/b/{b}/feedback/import", "", true),
+    ("api", "POST", "/api/businesses/{b}/feedback/import", r#"[{"source":"google","id":"r-1","date":"2026-06-14","rating":5,"text":"Lovely coffee"}]"#, true),
 ];
 
 /// The API routes about one customer of a business; their access rules are checked on the demo
@@ -2480,4 +2484,185 @@ async fn the_public_survey_works_on_a_phone_with_and_without_javascript() {
     let responses = app.store().responses(survey).unwrap();
     assert_eq!(responses.len(), 2, "one answer with JavaScript, one without");
     assert!(responses.iter().all(|r| r.customer.is_some()), "both joined through customer_id");
+}
+
+// Issue 8: importing responses and feedback from the page (multipart) and the API (raw body), and
+// the score charts on the results page.
+
+const BOUNDARY: &str = "trailmap-test-boundary";
+
+/// A multipart form body with text `fields` and one `file`.
+fn multipart(fields: &[(&str, &str)], file_name: &str, file: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+    }
+    body.extend_from_slice(
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+async fn upload(s: &Surveyed, who: &Actor, fields: &[(&str, &str)], file_name: &str, file: &[u8]) -> Reply {
+    let mut all = vec![("csrf", who.csrf.as_str())];
+    all.extend_from_slice(fields);
+    let headers = [("content-type", format!("multipart/form-data; boundary={BOUNDARY}")), session_cookie(&who.token)];
+    call(&s.router, "POST", &format!("/b/{}/feedback/import", s.shop.id), &headers, multipart(&all, file_name, file)).await
+}
+
+fn ingest_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ingest/tests/data").join(name)).unwrap()
+}
+
+#[tokio::test]
+async fn a_google_forms_export_uploaded_on_the_page_lands_once_and_its_results_have_charts() {
+    let s = surveyed();
+    let base = format!("/b/{}/feedback/import", s.shop.id);
+    let shown = page(&s.router, Some(&s.owner), "GET", &base, &[]).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text);
+    assert!(shown.text.contains("enctype=\"multipart/form-data\"") && shown.text.contains("Exit survey"));
+    let csv = ingest_fixture("google_forms_responses.csv");
+    let first = upload(&s, &s.owner, &[("layout", "google-forms"), ("survey", "")], "google_forms_responses.csv", &csv).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert!(first.text.contains("6 read: <strong>6 added</strong>, 0 already there, 0 rejected"), "{}", first.text);
+    assert!(first.text.contains("google_forms_responses</a> (created by this import)"), "{}", first.text);
+    // The same file again matches the survey by its questions and adds nothing.
+    let again = upload(&s, &s.owner, &[("layout", "google-forms")], "google_forms_responses.csv", &csv).await;
+    assert!(again.text.contains("<strong>0 added</strong>, 6 already there"), "{}", again.text);
+    // Without the CSRF field the upload is refused.
+    let headers = [("content-type", format!("multipart/form-data; boundary={BOUNDARY}")), session_cookie(&s.owner.token)];
+    let forged = call(&s.router, "POST", &base, &headers, multipart(&[("layout", "google-forms")], "x.csv", &csv)).await;
+    assert_eq!((forged.status, forged.code().as_str()), (StatusCode::FORBIDDEN, "csrf_failed"));
+    // Viewers may neither see the form nor upload.
+    let viewer_page = page(&s.router, Some(&s.viewer), "GET", &base, &[]).await;
+    assert_eq!((viewer_page.status, viewer_page.code().as_str()), (StatusCode::FORBIDDEN, "forbidden"));
+    let viewer_upload = upload(&s, &s.viewer, &[("layout", "google-forms")], "google_forms_responses.csv", &csv).await;
+    assert_eq!((viewer_upload.status, viewer_upload.code().as_str()), (StatusCode::FORBIDDEN, "forbidden"));
+    let app_survey = {
+        let listed = api(&s.router, Some(&s.owner), "GET", &format!("/api/businesses/{}/surveys", s.shop.id), None).await.json();
+        let created = listed.as_array().unwrap().iter().find(|x| x["name"] == "google_forms_responses").unwrap().clone();
+        assert_eq!(created["responses"], 6);
+        created["id"].as_i64().unwrap()
+    };
+    // The results page draws a chart per score above its table, each bar with its n.
+    let results = page(&s.router, Some(&s.viewer), "GET", &format!("/b/{}/surveys/{app_survey}", s.shop.id), &[]).await;
+    assert_eq!(results.status, StatusCode::OK, "{}", results.text);
+    let chart = results.text.split("data-testid=\"score-chart\"").nth(1).unwrap();
+    assert!(chart.trim_start_matches('>').starts_with("<svg"), "{}", &chart[..200.min(chart.len())]);
+    assert!(chart.contains("(n=6)"), "the NPS bar of all answers carries n = 6");
+    assert!(results.text.find("score-chart").unwrap() < results.text.find("data-testid=\"scores\"").unwrap());
+    let app = s.finish();
+    let shop = app.business(Some("Pat's Shop")).unwrap();
+    let survey = app.store().surveys(shop.id).unwrap().into_iter().find(|x| x.name == "google_forms_responses").unwrap();
+    assert_eq!(app.store().responses(survey.id).unwrap().len(), 6);
+    // The temporary copies are gone.
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("trailmap-upload-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[tokio::test]
+async fn a_malformed_export_is_a_400_naming_its_line_and_nothing_lands() {
+    let s = surveyed();
+    let mut csv = ingest_fixture("google_forms_responses.csv");
+    // Line 4's timestamp is not a time.
+    let text = String::from_utf8(csv).unwrap().replacen("2024/03/06 12:15:00 AM GMT+1", "yesterday-ish", 1);
+    csv = text.into_bytes();
+    let refused = upload(&s, &s.owner, &[("layout", "google-forms")], "answers.csv", &csv).await;
+    assert_eq!((refused.status, refused.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"), "{}", refused.text);
+    assert!(refused.text.contains("answers.csv") && refused.text.contains(":4"), "names the file and line 4: {}", refused.text);
+    assert!(!refused.text.contains("trailmap-upload-"), "never the temporary path: {}", refused.text);
+    assert!(refused.text.contains("Nothing was imported") && refused.text.contains("import-form"));
+    // With "skip invalid rows" the five good rows land and the bad one is listed.
+    let skipped = upload(&s, &s.owner, &[("layout", "google-forms"), ("skip_invalid", "on")], "answers.csv", &csv).await;
+    assert_eq!(skipped.status, StatusCode::OK, "{}", skipped.text);
+    assert!(skipped.text.contains("<strong>5 added</strong>, 0 already there, 1 rejected"), "{}", skipped.text);
+    assert!(skipped.text.contains("Rejected rows") && !skipped.text.contains("trailmap-upload-"), "{}", skipped.text);
+    // A layout that does not exist is named.
+    let bad_layout = upload(&s, &s.owner, &[("layout", "excel")], "answers.csv", &csv).await;
+    assert_eq!(bad_layout.status, StatusCode::BAD_REQUEST);
+    assert!(bad_layout.text.contains("`layout`"), "{}", bad_layout.text);
+    let app = s.finish();
+    let shop = app.business(Some("Pat's Shop")).unwrap();
+    let surveys = app.store().surveys(shop.id).unwrap();
+    assert_eq!(surveys.len(), 2, "the refused upload created no survey; the skipping one did");
+    assert_eq!(surveys.iter().map(|x| app.store().responses(x.id).unwrap().len()).sum::<usize>(), 5);
+}
+
+#[tokio::test]
+async fn the_api_imports_a_reviews_file_as_the_raw_body() {
+    let s = surveyed();
+    let path = format!("/api/businesses/{}/feedback/import?file=reviews.json", s.shop.id);
+    let json = ingest_fixture("reviews.json");
+    let headers = |who: &Actor| vec![("content-type", "application/json".to_string()), session_cookie(&who.token), ("x-csrf-token", who.csrf.clone())];
+    let first = call(&s.router, "POST", &path, &headers(&s.owner), json.clone()).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let report = first.json();
+    assert_eq!((report["layout"].as_str(), report["records"].as_u64(), report["added"].as_u64()), (Some("reviews"), Some(3), Some(3)), "{report}");
+    assert_eq!(report["file"], "reviews.json");
+    let again = call(&s.router, "POST", &path, &headers(&s.owner), json.clone()).await.json();
+    assert_eq!((again["added"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(3)), "{again}");
+    let viewer = call(&s.router, "POST", &path, &headers(&s.viewer), json.clone()).await;
+    assert_eq!((viewer.status, viewer.code().as_str()), (StatusCode::FORBIDDEN, "forbidden"));
+    // A CSV body must say its layout; a broken JSON array names its line.
+    let csv_headers = vec![("content-type", "text/csv".to_string()), session_cookie(&s.owner.token), ("x-csrf-token", s.owner.csrf.clone())];
+    let no_layout = call(&s.router, "POST", &format!("/api/businesses/{}/feedback/import", s.shop.id), &csv_headers, b"a,b\n1,2\n".to_vec()).await;
+    assert_eq!((no_layout.status, no_layout.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+    assert!(no_layout.json()["error"]["message"].as_str().unwrap().starts_with("`layout`"));
+    let broken = call(&s.router, "POST", &path, &headers(&s.owner), b"[\n{\"source\": \"google\",\n\"text\": }\n]".to_vec()).await;
+    assert_eq!((broken.status, broken.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"), "{}", broken.text);
+    assert!(broken.json()["error"]["message"].as_str().unwrap().contains("reviews.json"), "{}", broken.text);
+    let app = s.finish();
+    let shop = app.business(Some("Pat's Shop")).unwrap();
+    assert_eq!(app.store().feedback(shop.id).unwrap().len(), 3);
+}
+
+// ---- issue 6: personas, touchpoints, satisfaction and sentiment on the map ----
+
+#[tokio::test]
+async fn personas_touchpoints_and_map_sentiment_pages_show_the_apps_numbers() {
+    let w = analysed();
+    let shop = w.shop.clone();
+    let (coverage, catalogue, map) = w
+        .state
+        .try_read(move |app| {
+            let map = app.journey_maps(&shop, chrono::NaiveDate::MIN)?.into_iter().next().expect("the demo shop has a map");
+            Ok((app.persona_coverage(&shop)?, app.touchpoint_catalogue(&shop, None)?, map.id))
+        })
+        .await
+        .unwrap();
+    // Personas: one card each, with the app's coverage count and a link to the customers.
+    let personas = page(&w.router, Some(&w.viewer), "GET", &format!("/b/{}/personas", w.shop.id), &[]).await;
+    assert_eq!(personas.status, StatusCode::OK, "{}", personas.text);
+    assert!(!coverage.is_empty());
+    assert_eq!(personas.text.matches("data-testid=\"persona\"").count(), coverage.len());
+    for c in &coverage {
+        assert!(personas.text.contains(&format!("<h2>{}</h2>", c.name)), "{}", c.name);
+        let card = personas.text.split(&format!("data-persona=\"{}\"", c.persona.0)).nth(1).unwrap();
+        assert!(card.contains(&format!("<span data-testid=\"coverage-n\">{}</span>", c.n)), "{}: n={}", c.name, c.n);
+    }
+    assert!(coverage.iter().any(|c| c.n > 0) && personas.text.contains(&format!("/b/{}/customers?ids=", w.shop.id)));
+    assert!(personas.text.contains(&format!("href=\"/b/{}/personas\"", w.shop.id)), "the nav links the page");
+    // Touchpoints: grouped by channel, each row with the app's counts.
+    let touchpoints = page(&w.router, Some(&w.viewer), "GET", &format!("/b/{}/touchpoints", w.shop.id), &[]).await;
+    assert_eq!(touchpoints.status, StatusCode::OK, "{}", touchpoints.text);
+    for t in &catalogue.touchpoints {
+        let row = touchpoints.text.split(&format!("data-touchpoint=\"{}\"", t.touchpoint.0)).nth(1).unwrap();
+        assert!(row.contains(&format!("data-testid=\"events\">{}</td>", t.events)), "{}", t.name);
+        assert!(row.contains(&format!(">{}</", t.customers.n)), "{}", t.name);
+    }
+    assert!(catalogue.touchpoints.iter().any(|t| t.events > 0));
+    let bad = page(&w.router, Some(&w.viewer), "GET", &format!("/b/{}/touchpoints?from=2026-05-01&to=2026-01-01", w.shop.id), &[]).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+    // The map shows the checkout stage's feedback sentiment.
+    let editor = page(&w.router, Some(&w.viewer), "GET", &format!("/b/{}/maps/{}", w.shop.id, map), &[]).await;
+    assert_eq!(editor.status, StatusCode::OK);
+    assert!(editor.text.contains("data-testid=\"stage-sentiment\""), "a sentiment figure on the map");
+    assert!(editor.text.contains("<dt>Sentiment</dt>"));
+    w.finish();
 }

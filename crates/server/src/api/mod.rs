@@ -63,6 +63,7 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/businesses/{business_id}/surveys/{survey_id}/results", get(surveys::results))
         .route("/api/businesses/{business_id}/feedback/themes", get(surveys::themes))
         .route("/api/businesses/{business_id}/feedback/sentiment", get(surveys::sentiment))
+        .route("/api/businesses/{business_id}/feedback/import", axum::routing::post(surveys::import))
         .route("/api/keys", get(list_keys).post(create_key))
         .route("/api/keys/{key_id}", axum::routing::delete(revoke_key))
 }

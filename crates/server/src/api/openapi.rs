@@ -53,6 +53,7 @@ pub struct ErrorDetail {
         super::surveys::results,
         super::surveys::themes,
         super::surveys::sentiment,
+        super::surveys::import,
         super::maps::list,
         super::maps::create,
         super::maps::get_map,

@@ -1,7 +1,8 @@
 //! Surveys and feedback as JSON: the business's surveys with their response counts and public
 //! links, creating a survey from a JSON definition (the format of `trailmap survey create`), a
 //! survey's NPS, CSAT and CES results, and the feedback's themes and sentiment. Any member reads;
-//! creating needs an editor (403 otherwise). Every score and theme carries its n.
+//! creating and importing need an editor (403 otherwise). Every score and theme carries its n.
+//! `POST .../feedback/import` takes a file as the raw body (see `web::surveys::import`).
 
 use super::{ApiPath, ApiResult, JsonBody, openapi::ErrorBody};
 use crate::auth::{self, ApiUser, require_edit};
@@ -148,4 +149,50 @@ pub async fn sentiment(caller: ApiUser, State(state): State<ServerState>, ApiPat
     let limit = query.limit.unwrap_or(50);
     let report = state.try_read(move |app| app.feedback_sentiment(&business, Some(limit))).await?;
     Ok(Json(serde_json::to_value(report).map_err(|e| crate::error::ApiError::internal(e.to_string()))?))
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ImportQuery {
+    pub layout: Option<String>,
+    pub survey: Option<String>,
+    pub file: Option<String>,
+    pub skip_invalid: Option<bool>,
+}
+
+/// Imports the request body as a file: survey responses exported by Google Forms or Typeform,
+/// interview notes, or reviews. Without `layout`, a JSON body is taken as reviews.
+#[utoipa::path(post, path = "/api/businesses/{business_id}/feedback/import", tag = "surveys",
+    params(("business_id" = i64, Path, description = "The business"),
+        ("layout" = Option<String>, Query, description = "google-forms, typeform, notes or reviews; default reviews for a JSON body"),
+        ("survey" = Option<String>, Query, description = "Form exports: the survey receiving the answers, by name; default the survey with the same questions, or a new one named after `file`"),
+        ("file" = Option<String>, Query, description = "The file's name, used in error messages and as a new survey's name"),
+        ("skip_invalid" = Option<bool>, Query, description = "Import the valid rows and list the rejected ones, instead of refusing the whole file")),
+    request_body(content = String, description = "The file's bytes, at most 20 MiB (text/csv, application/json, text/markdown)"),
+    responses((status = 200, body = crate::web::surveys::import::UploadReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn import(
+    caller: ApiUser,
+    State(state): State<ServerState>,
+    ApiPath(id): ApiPath<i64>,
+    Query(query): Query<ImportQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> ApiResult<Json<crate::web::surveys::import::UploadReport>> {
+    use crate::web::surveys::import::{MAX_UPLOAD_BYTES, Upload, UploadLayout, import_upload, too_large};
+    let membership = auth::membership(&state, caller.user.id, BusinessId(id)).await?;
+    require_edit(membership.role)?;
+    let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let json = content_type.starts_with("application/json");
+    let layout = match query.layout.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+        Some(layout) => UploadLayout::parse(layout, "layout")?,
+        None if json => UploadLayout::Reviews,
+        None => return Err(crate::error::ApiError::invalid_input("`layout`: say google-forms, typeform, notes or reviews (only a JSON body defaults to reviews)")),
+    };
+    let bytes = axum::body::to_bytes(body, MAX_UPLOAD_BYTES).await.map_err(|_| too_large())?;
+    if bytes.is_empty() {
+        return Err(crate::error::ApiError::invalid_input("the request body is empty: send the file's bytes as the body"));
+    }
+    let file_name = query.file.unwrap_or_else(|| if json { "upload.json".into() } else { "upload.csv".into() });
+    let upload = Upload { file_name, bytes: bytes.to_vec(), layout, survey: query.survey, skip_invalid: query.skip_invalid.unwrap_or(false) };
+    Ok(Json(import_upload(&state, membership.business, upload).await?))
 }

@@ -80,6 +80,8 @@ pub fn page(nav: &Nav, title: &str, content: Markup) -> Markup {
                             a href={ "/b/" (m.business.id) "/surveys" } { "Surveys" }
                             a href={ "/b/" (m.business.id) "/feedback" } { "Feedback" }
                             a href={ "/b/" (m.business.id) "/maps" } { "Maps" }
+                            a href={ "/b/" (m.business.id) "/personas" } { "Personas" }
+                            a href={ "/b/" (m.business.id) "/touchpoints" } { "Touchpoints" }
                             a href={ "/b/" (m.business.id) "/settings/members" } { "Members" }
                         }
                     }

@@ -16,10 +16,12 @@ pub mod layout;
 pub mod login;
 pub mod maps;
 pub mod members;
+pub mod personas;
 pub mod public_survey;
 pub mod setup;
 pub mod surveys;
 pub mod share;
+pub mod touchpoints;
 
 use crate::error::ApiError;
 use crate::state::ServerState;
@@ -57,6 +59,12 @@ pub fn routes() -> Router<ServerState> {
         .route("/b/{business_id}/surveys/{survey_id}/qr.svg", get(surveys::qr_svg))
         .route("/b/{business_id}/surveys/{survey_id}/qr.png", get(surveys::qr_png))
         .route("/b/{business_id}/feedback", get(surveys::feedback))
+        .route(
+            "/b/{business_id}/feedback/import",
+            get(surveys::import::show)
+                .post(surveys::import::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(surveys::import::MAX_UPLOAD_BYTES + surveys::import::MULTIPART_SLACK_BYTES)),
+        )
         .route("/b/{business_id}/settings/members/invite", post(members::invite))
         .route("/b/{business_id}/settings/members/{user_id}/role", post(members::set_role))
         .route("/b/{business_id}/settings/members/{user_id}/remove", post(members::remove))
@@ -68,6 +76,8 @@ pub fn routes() -> Router<ServerState> {
         .route("/static/app.css", get(assets::css))
         .route("/static/app.js", get(assets::js))
         .route("/b/{business_id}/maps", get(maps::list).post(maps::create))
+        .route("/b/{business_id}/personas", get(personas::show))
+        .route("/b/{business_id}/touchpoints", get(touchpoints::show))
         .route("/b/{business_id}/maps/{map_id}", get(maps::editor::show))
         .route("/b/{business_id}/maps/{map_id}/edit", post(maps::editor::edit))
         .route("/b/{business_id}/maps/{map_id}/versions", get(maps::pages::versions))

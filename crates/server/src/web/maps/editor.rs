@@ -18,7 +18,8 @@ use axum::extract::{Path, Query, State};
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 use std::collections::HashMap;
-use trailmap_app::{CustomerCount, MapEdit, MapNumbers};
+use trailmap_app::{CustomerCount, MapEdit, MapNumbers, ScoreFigure};
+use trailmap_analytics::voice::ScoreKind;
 use trailmap_model::{BusinessId, Card, Evidence, JourneyMap, Lane, PersonaId, TouchpointId};
 use trailmap_render::{JourneyMapChart, MapColumn};
 
@@ -161,6 +162,15 @@ pub(crate) fn grid(map: &JourneyMap, ctx: &GridContext) -> Markup {
                                     dt { "Revenue" }
                                     dd { (figure(ctx, &numbers.revenue.buyers, format!("{:.0} {} (n={} orders)", numbers.revenue.amount, numbers.revenue.currency, numbers.revenue.orders))) }
                                 }
+                                // Satisfaction and sentiment come from surveys and feedback, so they show even on an unmeasured stage.
+                                @if let Some(score) = numbers.satisfaction.as_ref().filter(|s| s.n > 0) {
+                                    dt { "Satisfaction" }
+                                    dd data-testid="stage-satisfaction" { (figure(ctx, &score.respondents, satisfaction_text(score))) }
+                                }
+                                @if let Some(sentiment) = numbers.sentiment.as_ref().filter(|s| s.n > 0) {
+                                    dt { "Sentiment" }
+                                    dd data-testid="stage-sentiment" { (figure(ctx, &sentiment.authors, format!("{:+.2} average of {} texts (n={})", sentiment.average, sentiment.n, sentiment.n))) }
+                                }
                             }
                         }
                     }
@@ -227,6 +237,14 @@ fn emotion_fields(stage: u32, persona: Option<PersonaId>) -> Vec<(&'static str, 
 }
 
 /// A live number: a link to the customers behind it inside the business, plain text elsewhere.
+/// A satisfaction score in words: CSAT as the share satisfied, NPS on its -100..100 scale.
+fn satisfaction_text(score: &ScoreFigure) -> String {
+    match score.kind {
+        ScoreKind::Nps => format!("NPS {:+.0} (n={})", score.value, score.n),
+        _ => format!("CSAT {:.0}% satisfied (n={})", score.value * 100.0, score.n),
+    }
+}
+
 fn figure(ctx: &GridContext, count: &CustomerCount, text: String) -> Markup {
     html! {
         @if ctx.link_customers {

@@ -5,6 +5,7 @@
 //! counts, average sentiment and quotes, the most negative first, and the sentiment list).
 //! Viewers read; editors create surveys and make or replace public links (403 for viewers).
 
+pub mod import;
 pub mod qr;
 
 use crate::auth::{self, PageForm, SignedIn, require_edit};
@@ -19,7 +20,9 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 use trailmap_app::surveys::{QuestionDefinition, Scalar, SkipDefinition, SurveyDefinition, kind_label};
-use trailmap_app::voice::{ScoreGrouping, ScoreKind, ScoreResult, SurveyResultsRequest, ThemesRequest};
+use trailmap_app::voice::{QuestionScore, ScoreGrouping, ScoreKind, ScoreResult, SurveyResultsRequest, ThemesRequest};
+use trailmap_render::{Bar, BarChart, ValueFormat};
+use crate::web::analysis::customers_href;
 use trailmap_model::{AnswerValue, BusinessId, SurveyId};
 use trailmap_store::Store;
 
@@ -257,6 +260,25 @@ fn interval_text(r: &ScoreResult) -> String {
     }
 }
 
+/// One question's score as bars: all answers first, then each group, every bar labelled with its
+/// n and linked to the customers behind it. CSAT is a share, so it is drawn as a percentage.
+fn score_chart(business: BusinessId, q: &QuestionScore) -> BarChart {
+    let format = match q.overall.kind {
+        ScoreKind::Csat => ValueFormat::Percent,
+        ScoreKind::Nps | ScoreKind::Ces => ValueFormat::Number,
+    };
+    let bar = |label: &str, r: &ScoreResult| Bar {
+        label: label.to_string(),
+        value: r.value.unwrap_or(0.0),
+        comparison: None,
+        n: Some(r.n),
+        href: customers_href(business, &r.customers),
+    };
+    let mut bars = vec![bar("All", &q.overall)];
+    bars.extend(q.groups.iter().map(|g| bar(&g.group, &g.result)));
+    BarChart { title: format!("{} · {}", q.overall.kind.as_str().to_uppercase(), q.question), format, bars, width: Some(760.0), ..BarChart::default() }
+}
+
 /// GET `/b/{id}/surveys/{sid}`: the survey's scores and latest answers.
 pub async fn results(
     State(state): State<ServerState>,
@@ -303,6 +325,7 @@ pub async fn results(
         @if scores.questions.is_empty() { p class="muted" { "This survey has no NPS, CSAT or CES question." } }
         @for q in &scores.questions {
             h2 { (q.question) " " span class="muted" { "(" (q.overall.kind.as_str().to_uppercase()) ")" } }
+            div class="chart" data-testid="score-chart" { (maud::PreEscaped(score_chart(business, q).render().into_string())) }
             div class="table-wrap" {
                 table data-testid="scores" {
                     thead { tr { th { "Group" } th class="num" { "Score" } th { "95% interval" } th class="num" { "n" } th { "Counts" } } }
