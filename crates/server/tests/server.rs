@@ -2519,6 +2519,10 @@ fn ingest_fixture(name: &str) -> Vec<u8> {
 #[tokio::test]
 async fn a_google_forms_export_uploaded_on_the_page_lands_once_and_its_results_have_charts() {
     let s = surveyed();
+    // The feedback page leads editors to the import page, and not viewers.
+    let feedback = format!("/b/{}/feedback", s.shop.id);
+    assert!(page(&s.router, Some(&s.owner), "GET", &feedback, &[]).await.text.contains("data-testid=\"feedback-import-link\""));
+    assert!(!page(&s.router, Some(&s.viewer), "GET", &feedback, &[]).await.text.contains("feedback-import-link"));
     let base = format!("/b/{}/feedback/import", s.shop.id);
     let shown = page(&s.router, Some(&s.owner), "GET", &base, &[]).await;
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.text);

@@ -404,6 +404,9 @@ pub async fn feedback(State(state): State<ServerState>, signed: SignedIn, Path(i
         .await?;
     let content = html! {
         h1 { "Feedback" }
+        @if membership.role.can_edit() {
+            p { a href={ "/b/" (business) "/feedback/import" } data-testid="feedback-import-link" { "Import survey exports, notes or reviews" } }
+        }
         form method="get" action={ "/b/" (business) "/feedback" } class="inline" {
             label { "Touchpoint" select name="touchpoint" { option value="" { "(all)" }
                 @for t in &touchpoints { option value=(t) selected[query.touchpoint.as_deref() == Some(t.as_str())] { (t) } } } }
