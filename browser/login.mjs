@@ -3,18 +3,10 @@
 // and take a screenshot of each step (laptop and phone widths) into SCREENSHOT_DIR.
 // Env: BASE_URL, TRAILMAP_EMAIL, TRAILMAP_PASSWORD, SWITCH_TO (a business name), SCREENSHOT_DIR.
 // Prints one "step: ..." line per step and "ok" at the end; exits 1 on the first failure.
-import { chromium } from "playwright-core";
+import { launchChromium, need } from "./common.mjs";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
-const need = (name) => {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`missing environment variable ${name}`);
-    process.exit(2);
-  }
-  return value;
-};
 const base = need("BASE_URL").replace(/\/$/, "");
 const email = need("TRAILMAP_EMAIL");
 const password = need("TRAILMAP_PASSWORD");
@@ -22,11 +14,7 @@ const switchTo = need("SWITCH_TO");
 const shots = need("SCREENSHOT_DIR");
 mkdirSync(shots, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 let failed = false;
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

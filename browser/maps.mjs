@@ -4,18 +4,10 @@
 // demo map's live numbers for a period, download the PDF export, and look at it on a phone.
 // Env: BASE_URL, TRAILMAP_EMAIL, TRAILMAP_PASSWORD, BUSINESS_ID, SCREENSHOT_DIR.
 // Prints one "step: ..." line per step and "ok" at the end; exits 1 on the first failure.
-import { chromium } from "playwright-core";
+import { launchChromium, need } from "./common.mjs";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-const need = (name) => {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`missing environment variable ${name}`);
-    process.exit(2);
-  }
-  return value;
-};
 const base = need("BASE_URL").replace(/\/$/, "");
 const email = need("TRAILMAP_EMAIL");
 const password = need("TRAILMAP_PASSWORD");
@@ -23,11 +15,7 @@ const business = need("BUSINESS_ID");
 const shots = need("SCREENSHOT_DIR");
 mkdirSync(shots, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 let failed = false;
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });

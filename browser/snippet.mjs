@@ -5,7 +5,7 @@
 // friend's referral code, goes to the sign-up page, signs up (identify by email) and is tracked
 // once more. The Rust test in crates/server/tests/server.rs then checks what the store holds.
 import http from 'node:http'
-import { chromium } from 'playwright-core'
+import { launchChromium } from './common.mjs'
 
 const host = process.env.TRAILMAP_HOST
 const writeKey = process.env.TRAILMAP_WRITE_KEY
@@ -34,10 +34,7 @@ const origin = `http://127.0.0.1:${shop.address().port}`
 
 // A desktop browser's user agent: headless Chromium names itself HeadlessChrome, which the bot
 // step rightly drops.
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-})
+const browser = await launchChromium()
 let status = 0
 try {
   const context = await browser.newContext({

@@ -6,18 +6,10 @@
 // its QR links, and the feedback page. Screenshots of each step go to SCREENSHOT_DIR as survey-*.png.
 // Env: BASE_URL, SURVEY_PATH (/s/{token}?customer_id=...), RESULTS_PATH, TRAILMAP_EMAIL,
 // TRAILMAP_PASSWORD, SCREENSHOT_DIR. Prints one "step: ..." line per step and "ok" at the end.
-import { chromium } from "playwright-core";
+import { launchChromium, need } from "./common.mjs";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
-const need = (name) => {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`missing environment variable ${name}`);
-    process.exit(2);
-  }
-  return value;
-};
 const base = need("BASE_URL").replace(/\/$/, "");
 const surveyPath = need("SURVEY_PATH");
 const resultsPath = need("RESULTS_PATH");
@@ -27,11 +19,7 @@ const shots = need("SCREENSHOT_DIR");
 mkdirSync(shots, { recursive: true });
 const COMMENT = "Shipping cost was a nasty surprise <b>at checkout</b>";
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 const question = (page, n) => page.locator("fieldset.question").nth(n);
 const pick = (page, n, value) => question(page, n).locator(`label:has(input[value="${value}"])`).click();

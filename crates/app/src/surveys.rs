@@ -386,28 +386,10 @@ impl crate::App {
         if existing.iter().any(|s| s.name.eq_ignore_ascii_case(name)) {
             return Err(AppError::Conflict(format!("{origin}: `name`: {business} already has a survey named {name:?}", business = business.name)));
         }
-        let touchpoint = match d.touchpoint.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            None => None,
-            Some(wanted) => {
-                let all = self.store.touchpoints(business.id)?;
-                let found = all.iter().find(|t| t.name.eq_ignore_ascii_case(wanted)).map(|t| t.id);
-                Some(found.ok_or_else(|| {
-                    let known: Vec<&str> = all.iter().map(|t| t.name.as_str()).collect();
-                    AppError::Invalid(format!("{origin}: `touchpoint`: no touchpoint named {wanted:?} (touchpoints: {})", known.join(", ")))
-                })?)
-            }
-        };
-        let stage = match d.stage.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            None => None,
-            Some(wanted) => {
-                let all = self.store.stages(business.id)?;
-                let found = all.iter().find(|s| s.name.eq_ignore_ascii_case(wanted)).map(|s| s.id);
-                Some(found.ok_or_else(|| {
-                    let known: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
-                    AppError::Invalid(format!("{origin}: `stage`: no stage named {wanted:?} (stages: {})", known.join(", ")))
-                })?)
-            }
-        };
+        let touchpoints = self.store.touchpoints(business.id)?;
+        let touchpoint = named(d.touchpoint.as_deref(), &touchpoints, |t| (t.name.as_str(), t.id), origin, "touchpoint")?;
+        let stages = self.store.stages(business.id)?;
+        let stage = named(d.stage.as_deref(), &stages, |s| (s.name.as_str(), s.id), origin, "stage")?;
         if touchpoint.is_none() && stage.is_none() {
             return Err(AppError::Invalid(format!(
                 "{origin}: a survey is asked at a touchpoint or a stage: give `touchpoint` or `stage` (or both)"
@@ -768,5 +750,21 @@ impl crate::App {
             seconds: started.elapsed().as_secs_f64(),
             details: summary,
         })
+    }
+}
+
+/// The id of the item a definition names in `field` (a touchpoint, a stage), matched by name
+/// without regard to case; None when the field is empty; an error naming the field and listing
+/// the names there are when nothing matches.
+fn named<T, Id>(wanted: Option<&str>, items: &[T], name_and_id: impl Fn(&T) -> (&str, Id), origin: &str, field: &str) -> Result<Option<Id>> {
+    let Some(wanted) = wanted.map(str::trim).filter(|w| !w.is_empty()) else {
+        return Ok(None);
+    };
+    match items.iter().map(&name_and_id).find(|(name, _)| name.eq_ignore_ascii_case(wanted)) {
+        Some((_, id)) => Ok(Some(id)),
+        None => {
+            let known: Vec<&str> = items.iter().map(|item| name_and_id(item).0).collect();
+            Err(AppError::Invalid(format!("{origin}: `{field}`: no {field} named {wanted:?} ({field}s: {})", known.join(", "))))
+        }
     }
 }

@@ -977,13 +977,7 @@ async fn unknown_addresses_and_assets() {
 async fn the_web_app_works_in_headless_chromium() {
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let script = repo.join("browser/login.mjs");
-    let has_node = std::process::Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
-    let has_chromium = std::path::Path::new("/usr/bin/chromium").exists();
-    let has_playwright = repo.join("browser/node_modules/playwright-core").exists();
-    if !(has_node && has_chromium && has_playwright) {
-        // CI installs all three (.ci/run); elsewhere the test says what it needs instead.
-        assert!(std::env::var_os("CI").is_none(), "CI must have node, /usr/bin/chromium and `npm ci --prefix browser`");
-        eprintln!("skipped: needs node, /usr/bin/chromium and `npm ci --prefix browser` (node {has_node}, chromium {has_chromium}, playwright {has_playwright})");
+    if playwright_chromium().is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -1321,6 +1315,19 @@ fn node_with(package: &str) -> Option<std::path::PathBuf> {
     Some(browser)
 }
 
+/// `browser/` when node, playwright-core and Chromium (/usr/bin/chromium, or CHROMIUM=path, as
+/// the scripts read it) are all there for a browser test; None (the test is skipped) otherwise,
+/// which fails on CI, where .ci/run installs all three.
+fn playwright_chromium() -> Option<std::path::PathBuf> {
+    let browser = node_with("playwright-core")?;
+    if !std::path::Path::new("/usr/bin/chromium").exists() && std::env::var_os("CHROMIUM").is_none() {
+        assert!(std::env::var_os("CI").is_none(), "CI must install chromium (see .ci/run)");
+        eprintln!("skipped: needs Chromium at /usr/bin/chromium (or CHROMIUM=path)");
+        return None;
+    }
+    Some(browser)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_official_node_client_works_unchanged() {
     let Some(browser) = node_with("@segment/analytics-node") else { return };
@@ -1358,12 +1365,7 @@ async fn the_official_node_client_works_unchanged() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_snippet_in_a_browser_records_utm_tags_the_referral_code_and_joins_the_visitor_on_identify() {
-    let Some(browser) = node_with("playwright-core") else { return };
-    if !std::path::Path::new("/usr/bin/chromium").exists() && std::env::var_os("CHROMIUM").is_none() {
-        assert!(std::env::var_os("CI").is_none(), "CI must install chromium (see .ci/run)");
-        eprintln!("skipped: needs Chromium at /usr/bin/chromium (or CHROMIUM=path)");
-        return;
-    }
+    let Some(browser) = playwright_chromium() else { return };
     let h = harness();
     let (host, stop, server) = listen(h.router.clone()).await;
     let key = h.key.clone();
@@ -2361,12 +2363,7 @@ async fn the_feedback_page_and_api_list_the_demo_boutiques_themes_most_negative_
 async fn the_map_editor_works_in_headless_chromium() {
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let script = repo.join("browser/maps.mjs");
-    let has_node = std::process::Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
-    let has_chromium = std::path::Path::new("/usr/bin/chromium").exists();
-    let has_playwright = repo.join("browser/node_modules/playwright-core").exists();
-    if !(has_node && has_chromium && has_playwright) {
-        assert!(std::env::var_os("CI").is_none(), "CI must have node, /usr/bin/chromium and `npm ci --prefix browser`");
-        eprintln!("skipped: needs node, /usr/bin/chromium and `npm ci --prefix browser`");
+    if playwright_chromium().is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -2426,12 +2423,7 @@ async fn the_map_editor_works_in_headless_chromium() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_public_survey_works_on_a_phone_with_and_without_javascript() {
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let has_node = std::process::Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
-    let has_chromium = std::path::Path::new("/usr/bin/chromium").exists();
-    let has_playwright = repo.join("browser/node_modules/playwright-core").exists();
-    if !(has_node && has_chromium && has_playwright) {
-        assert!(std::env::var_os("CI").is_none(), "CI must have node, /usr/bin/chromium and `npm ci --prefix browser`");
-        eprintln!("skipped: needs node, /usr/bin/chromium and `npm ci --prefix browser`");
+    if playwright_chromium().is_none() {
         return;
     }
     configure(PublicSurveyOptions { min_fill_ms: 0, burst: 20.0, per_minute: 1.0 });

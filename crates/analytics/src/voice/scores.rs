@@ -13,6 +13,7 @@
 
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use trailmap_clv::special::ln_gamma;
 use trailmap_model::{CustomerId, ResponseId, StageId, Timestamp, TouchpointId};
 
 /// The two-sided 95% quantile of the standard normal distribution.
@@ -259,29 +260,6 @@ fn beta_fraction(x: f64, a: f64, b: f64) -> f64 {
     h
 }
 
-/// ln Γ(x) for x > 0 by the Lanczos approximation (g = 7, nine coefficients; relative error
-/// about 1e-15).
-fn ln_gamma(x: f64) -> f64 {
-    const COEFFICIENTS: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    if x < 0.5 {
-        // Reflection: Γ(x) Γ(1 - x) = π / sin(πx).
-        return (std::f64::consts::PI / (std::f64::consts::PI * x).sin()).ln() - ln_gamma(1.0 - x);
-    }
-    let x = x - 1.0;
-    let t = x + 7.5;
-    let sum = COEFFICIENTS[1..].iter().enumerate().fold(COEFFICIENTS[0], |s, (i, c)| s + c / (x + i as f64 + 1.0));
-    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + sum.ln()
-}
 
 /// What to split the answers by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -355,12 +333,5 @@ mod tests {
             let t = student_t_quantile(0.975, df);
             assert!((t - expected).abs() < 1e-6, "df {df}: {t} vs {expected}");
         }
-    }
-
-    #[test]
-    fn ln_gamma_of_known_values() {
-        assert!((ln_gamma(1.0)).abs() < 1e-13);
-        assert!((ln_gamma(5.0) - 24f64.ln()).abs() < 1e-12);
-        assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-12);
     }
 }

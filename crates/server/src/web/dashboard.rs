@@ -7,7 +7,7 @@ use crate::auth::{self, LAST_BUSINESS_COOKIE, SignedIn};
 use crate::error::ApiError;
 use crate::state::ServerState;
 use crate::web::layout::{Nav, page, when};
-use crate::web::{PageResult, html_response, see_other};
+use crate::web::{PageResult, html_response, parse_day, see_other};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use chrono::NaiveDate;
@@ -35,12 +35,6 @@ pub struct PeriodQuery {
     pub channel: Option<String>,
     /// For the customer list: explicit ids, comma-separated (links from analysis pages).
     pub ids: Option<String>,
-}
-
-fn parse_day(field: &str, text: &str) -> Result<NaiveDate, ApiError> {
-    text.trim()
-        .parse()
-        .map_err(|_| ApiError::bad_request("invalid_input", format!("{field}: {text:?} is not a date (YYYY-MM-DD)")))
 }
 
 /// The dashboard of `business` for `period`, from the answer cache while its data is unchanged.

@@ -142,6 +142,11 @@ pub fn error_page(error: ApiError) -> Response {
 }
 
 /// A page as a response, never cached: pages show private data.
+/// A day given as YYYY-MM-DD in the query or form field `field`; the error names the field.
+pub(crate) fn parse_day(field: &str, text: &str) -> Result<chrono::NaiveDate, trailmap_app::AppError> {
+    text.trim().parse().map_err(|_| trailmap_app::AppError::Invalid(format!("{field}: {text:?} is not a date (YYYY-MM-DD)")))
+}
+
 pub fn html_response(markup: Markup) -> Response {
     let mut response = axum::response::Html(markup.into_string()).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -13,9 +13,8 @@ use crate::auth::{self, PageForm, SignedIn, require_edit};
 use crate::error::ApiError;
 use crate::state::ServerState;
 use crate::web::layout::{Nav, csrf_field, page};
-use crate::web::{PageResult, html_response, see_other};
+use crate::web::{PageResult, html_response, parse_day, see_other};
 use axum::extract::{Path, State};
-use chrono::NaiveDate;
 use maud::{Markup, html};
 use serde::Deserialize;
 use trailmap_app::{App, AppError, MapNumbersRequest, MapSummary, MapTemplate};
@@ -29,10 +28,6 @@ pub struct NumbersQuery {
     pub from: Option<String>,
     pub to: Option<String>,
     pub persona: Option<String>,
-}
-
-fn parse_day(field: &str, text: &str) -> Result<NaiveDate, AppError> {
-    text.trim().parse().map_err(|_| AppError::Invalid(format!("{field}: {text:?} is not a date (YYYY-MM-DD)")))
 }
 
 impl NumbersQuery {

@@ -11,7 +11,6 @@ use crate::web::{PageResult, html_response, see_other};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
-use chrono::NaiveDate;
 use maud::{PreEscaped, html};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -266,7 +265,7 @@ pub(crate) fn expiry_of(field: &str, text: &str) -> Result<Option<Timestamp>, Ap
     if text.is_empty() {
         return Ok(None);
     }
-    let day: NaiveDate = text.parse().map_err(|_| AppError::Invalid(format!("{field}: {text:?} is not a date (YYYY-MM-DD)")))?;
+    let day = crate::web::parse_day(field, text)?;
     Ok(Some(Timestamp::from_date(day).add_millis(Timestamp::MS_PER_DAY)))
 }
 

@@ -1,0 +1,21 @@
+// What every browser script starts with: reading its settings from the environment, and
+// launching Debian's Chromium (or CHROMIUM=path) headless through playwright-core with the flags
+// that keep it from reaching the network or a GPU.
+import { chromium } from "playwright-core";
+
+// The value of environment variable `name`; a missing one ends the script with status 2.
+export const need = (name) => {
+  const value = process.env[name];
+  if (!value) {
+    console.error(`missing environment variable ${name}`);
+    process.exit(2);
+  }
+  return value;
+};
+
+export const launchChromium = () =>
+  chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
