@@ -62,6 +62,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use crate::{CompiledRule, Journeys};
 use serde::{Deserialize, Serialize};
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use trailmap_model::{CustomerId, EventRule, EventTable};
 
@@ -260,7 +261,9 @@ impl Attribution {
 /// One touch of a path: the channel index and when.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Touch {
-    pub channel: usize,
+    /// The channel's index into the names [`build_paths`] returns; 4 bytes, so a touch is 16
+    /// bytes, as a big business has tens of millions of them.
+    pub channel: u32,
     pub time: i64,
     /// Whether the event's GA4 channel is "Direct", for the last-non-direct model.
     pub direct: bool,
@@ -315,6 +318,12 @@ pub fn build_paths(journeys: &Journeys, options: &AttributionOptions) -> Result<
     check(options)?;
     let table = journeys.table();
     let conversion = CompiledRule::new(&options.conversion, table);
+    // A conversion rule on the event name alone is one lookup per row instead of a rule test.
+    let conversion_by_name = if table.name.len() == table.len() { conversion.name_passes() } else { None };
+    let is_conversion = |row: usize| match &conversion_by_name {
+        Some(passes) => passes.get(table.name[row] as usize).copied().unwrap_or(false),
+        None => conversion.matches(table, row),
+    };
     let (reader, mut names): (KeyReader, Vec<String>) = match &options.by {
         TouchKey::Channel => (KeyReader::Column(|t, r| t.channel[r]), Vec::new()),
         TouchKey::Source => (KeyReader::Column(|t, r| t.source[r]), Vec::new()),
@@ -324,41 +333,41 @@ pub fn build_paths(journeys: &Journeys, options: &AttributionOptions) -> Result<
             rules.iter().map(|(name, _)| name.clone()).collect(),
         ),
     };
-    // Channel index per string id, for the column keys.
-    let mut by_string: HashMap<u32, usize> = HashMap::new();
+    // Channel index + 1 per string id for the column keys, given in order of first appearance;
+    // 0 while unseen, and blank strings (no channel) are never given one.
+    let blank: Vec<bool> = table.strings.iter().enumerate().map(|(id, s)| id == 0 || s.trim().is_empty()).collect();
+    let mut channel_of_string: Vec<usize> = vec![0; table.strings.len()];
     let direct = table.find_string("Direct");
     let mut paths = Vec::new();
+    let mut pending: Vec<Touch> = Vec::new();
     for journey in journeys.iter() {
-        let mut pending: Vec<Touch> = Vec::new();
+        pending.clear();
         let mut converted = false;
         for row in journey.rows.clone() {
             let time = table.time[row];
-            if conversion.matches(table, row) {
+            if is_conversion(row) {
                 if options.new_customers_only && converted {
                     continue;
                 }
                 converted = true;
-                let touches: Vec<Touch> =
-                    pending.drain(..).filter(|t| t.time >= time - options.lookback_ms).collect();
                 if options.period.is_none_or(|p| p.contains(time)) {
-                    paths.push(Path {
-                        customer: journey.customer,
-                        touches,
-                        conversion: Some((time, table.revenue_minor[row])),
-                    });
+                    let touches: Vec<Touch> = pending.iter().filter(|t| t.time >= time - options.lookback_ms).copied().collect();
+                    paths.push(Path { customer: journey.customer, touches, conversion: Some((time, table.revenue_minor[row])) });
                 }
+                pending.clear();
                 continue;
             }
             let channel = match &reader {
                 KeyReader::Column(get) => {
-                    let id = get(table, row);
-                    if id == 0 || table.string(id).trim().is_empty() {
+                    let id = get(table, row) as usize;
+                    if blank.get(id).is_none_or(|&b| b) {
                         continue;
                     }
-                    *by_string.entry(id).or_insert_with(|| {
-                        names.push(table.string(id).to_string());
-                        names.len() - 1
-                    })
+                    if channel_of_string[id] == 0 {
+                        names.push(table.strings[id].to_string());
+                        channel_of_string[id] = names.len();
+                    }
+                    channel_of_string[id] - 1
                 }
                 KeyReader::Rules(rules) => match rules.iter().position(|r| r.matches(table, row)) {
                     Some(index) => index,
@@ -366,11 +375,12 @@ pub fn build_paths(journeys: &Journeys, options: &AttributionOptions) -> Result<
                 },
             };
             let is_direct = direct.is_some_and(|d| table.channel[row] == d);
-            pending.push(Touch { channel, time, direct: is_direct });
+            // Channels are string ids or touchpoint rules, both far fewer than 2^32.
+            pending.push(Touch { channel: channel as u32, time, direct: is_direct });
         }
         pending.retain(|t| options.period.is_none_or(|p| p.contains(t.time)));
         if !pending.is_empty() {
-            paths.push(Path { customer: journey.customer, touches: pending, conversion: None });
+            paths.push(Path { customer: journey.customer, touches: pending.clone(), conversion: None });
         }
     }
     Ok((names, paths))
@@ -432,38 +442,50 @@ pub struct MarkovChain {
 struct Transitions {
     states: Vec<Vec<usize>>,
     /// Per state: counts to other states, to conversion, to null.
-    to_state: Vec<HashMap<usize, f64>>,
+    to_state: Vec<FxHashMap<usize, f64>>,
     to_conversion: Vec<f64>,
     to_null: Vec<f64>,
 }
 
 impl Transitions {
-    fn build(paths: &[(Vec<usize>, bool)], order: usize) -> Transitions {
-        let mut index: HashMap<Vec<usize>, usize> = HashMap::new();
+    /// Counts the transitions of `paths`. The path's channels are kept in one reused buffer and a
+    /// state is looked up by the slice of its last `order` channels, so a touch costs two hash
+    /// lookups and no allocation; only a new state allocates its key.
+    fn build<P, C>(paths: P, order: usize) -> Transitions
+    where
+        P: IntoIterator<Item = (C, bool)>,
+        C: IntoIterator<Item = usize>,
+    {
+        let mut index: FxHashMap<Vec<usize>, usize> = FxHashMap::default();
         index.insert(Vec::new(), 0);
-        let mut t = Transitions { states: vec![Vec::new()], to_state: vec![HashMap::new()], to_conversion: vec![0.0], to_null: vec![0.0] };
+        let mut t = Transitions { states: vec![Vec::new()], to_state: vec![FxHashMap::default()], to_conversion: vec![0.0], to_null: vec![0.0] };
+        let mut seen: Vec<usize> = Vec::new();
         for (channels, converted) in paths {
-            if channels.is_empty() {
-                continue;
-            }
+            seen.clear();
             let mut current = 0;
-            let mut window: Vec<usize> = Vec::new();
-            for &channel in channels {
-                window.push(channel);
-                if window.len() > order {
-                    window.remove(0);
-                }
-                let next = *index.entry(window.clone()).or_insert_with(|| {
-                    t.states.push(window.clone());
-                    t.to_state.push(HashMap::new());
-                    t.to_conversion.push(0.0);
-                    t.to_null.push(0.0);
-                    t.states.len() - 1
-                });
+            for channel in channels {
+                seen.push(channel);
+                let window = &seen[seen.len().saturating_sub(order)..];
+                let next = match index.get(window) {
+                    Some(&state) => state,
+                    None => {
+                        let state = t.states.len();
+                        index.insert(window.to_vec(), state);
+                        t.states.push(window.to_vec());
+                        t.to_state.push(FxHashMap::default());
+                        t.to_conversion.push(0.0);
+                        t.to_null.push(0.0);
+                        state
+                    }
+                };
                 *t.to_state[current].entry(next).or_insert(0.0) += 1.0;
                 current = next;
             }
-            if *converted {
+            // An empty path never left the start: it is not part of the chain.
+            if seen.is_empty() {
+                continue;
+            }
+            if converted {
                 t.to_conversion[current] += 1.0;
             } else {
                 t.to_null[current] += 1.0;
@@ -531,6 +553,16 @@ fn solve(a: &mut [Vec<f64>]) -> Vec<f64> {
 /// Builds the order-`order` chain from `paths` (channel indices, converted or not; empty paths
 /// are skipped) and computes each of `channels` removal effects exactly.
 pub fn markov_chain(paths: &[(Vec<usize>, bool)], channels: usize, order: usize) -> MarkovChain {
+    markov_chain_from(paths.iter().map(|(path, converted)| (path.iter().copied(), *converted)), channels, order)
+}
+
+/// [`markov_chain`] over paths given as iterators, so callers holding [`Path`]s need not copy
+/// their channels into vectors first.
+pub fn markov_chain_from<P, C>(paths: P, channels: usize, order: usize) -> MarkovChain
+where
+    P: IntoIterator<Item = (C, bool)>,
+    C: IntoIterator<Item = usize>,
+{
     let transitions = Transitions::build(paths, order.max(1));
     let full = transitions.conversion_probability(|_| false);
     let removal_effects = (0..channels)
@@ -645,7 +677,7 @@ pub fn attribute_paths(names: &[String], paths: &[Path], options: &AttributionOp
     for path in paths {
         all_customers.push(path.customer);
         for t in &path.touches {
-            touched[t.channel].push(path.customer);
+            touched[t.channel as usize].push(path.customer);
         }
         if let Some((_, value)) = path.conversion {
             conversions += 1;
@@ -658,7 +690,7 @@ pub fn attribute_paths(names: &[String], paths: &[Path], options: &AttributionOp
             } else {
                 touched_revenue += value;
                 for t in &path.touches {
-                    converting[t.channel].push(path.customer);
+                    converting[t.channel as usize].push(path.customer);
                 }
             }
         }
@@ -687,12 +719,13 @@ pub fn attribute_paths(names: &[String], paths: &[Path], options: &AttributionOp
         let converted_touches = || paths.iter().filter(|p| !p.touches.is_empty()).filter_map(|p| p.conversion.map(|c| (p, c)));
         match model {
             Model::Markov => {
-                let chain_paths: Vec<(Vec<usize>, bool)> = paths
-                    .iter()
-                    .filter(|p| !p.touches.is_empty())
-                    .map(|p| (p.touches.iter().map(|t| t.channel).collect(), p.conversion.is_some()))
-                    .collect();
-                let chain = markov_chain(&chain_paths, channels, options.markov_order);
+                let touched = paths.iter().filter(|p| !p.touches.is_empty());
+                let chain = markov_chain_from(
+                    touched.clone().map(|p| (p.touches.iter().map(|t| t.channel as usize), p.conversion.is_some())),
+                    channels,
+                    options.markov_order,
+                );
+                let (converting, not) = touched.fold((0, 0), |(c, n), p| if p.conversion.is_some() { (c + 1, n) } else { (c, n + 1) });
                 let total: f64 = chain.removal_effects.iter().sum();
                 let to_share = (conversions - without_touch) as f64;
                 if total > 0.0 {
@@ -703,7 +736,7 @@ pub fn attribute_paths(names: &[String], paths: &[Path], options: &AttributionOp
                 }
                 notes.push(format!(
                     "Markov order {}: {} states from {} paths ({} converting, {} not); removal effects solved exactly from the absorbing chain (P(conversion) = {:.4}); credit in proportion to removal effects; revenue split like conversion credit.",
-                    options.markov_order, chain.states, chain_paths.len(), chain_paths.iter().filter(|p| p.1).count(), chain_paths.iter().filter(|p| !p.1).count(), chain.conversion_probability
+                    options.markov_order, chain.states, converting + not, converting, not, chain.conversion_probability
                 ));
             }
             Model::Shapley => {
@@ -712,15 +745,15 @@ pub fn attribute_paths(names: &[String], paths: &[Path], options: &AttributionOp
                 let mut index_of = vec![usize::MAX; channels];
                 for (path, _) in converted_touches() {
                     for t in &path.touches {
-                        if index_of[t.channel] == usize::MAX {
-                            index_of[t.channel] = players.len();
-                            players.push(t.channel);
+                        if index_of[t.channel as usize] == usize::MAX {
+                            index_of[t.channel as usize] = players.len();
+                            players.push(t.channel as usize);
                         }
                     }
                 }
                 if players.len() <= 64 {
                     for (path, _) in converted_touches() {
-                        let set = path.touches.iter().fold(0u64, |m, t| m | 1 << index_of[t.channel]);
+                        let set = path.touches.iter().fold(0u64, |m, t| m | 1 << index_of[t.channel as usize]);
                         *sets.entry(set).or_insert(0.0) += 1.0;
                     }
                     let (set_list, weights): (Vec<u64>, Vec<f64>) = sets.into_iter().unzip();
@@ -745,8 +778,8 @@ pub fn attribute_paths(names: &[String], paths: &[Path], options: &AttributionOp
                 for (path, (time, worth)) in converted_touches() {
                     let weights = heuristic_weights(model, &path.touches, time, options.half_life_ms);
                     for (t, w) in path.touches.iter().zip(weights) {
-                        conv[t.channel] += w;
-                        value[t.channel] += w * worth as f64;
+                        conv[t.channel as usize] += w;
+                        value[t.channel as usize] += w * worth as f64;
                     }
                 }
             }
@@ -820,7 +853,7 @@ mod tests {
     use super::*;
 
     fn touches(channels: &[(usize, i64)]) -> Vec<Touch> {
-        channels.iter().map(|&(channel, time)| Touch { channel, time, direct: channel == 9 }).collect()
+        channels.iter().map(|&(channel, time)| Touch { channel: channel as u32, time, direct: channel == 9 }).collect()
     }
 
     #[test]

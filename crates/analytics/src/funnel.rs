@@ -29,6 +29,7 @@
 //! the machine's cores at once, joined in customer order, so the result does not depend on them.
 
 use crate::{CompiledRule, Journey, Journeys};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -197,7 +198,16 @@ fn longest_chain<E: Events + ?Sized>(
     current: &mut Vec<usize>,
     best: &mut Vec<usize>,
 ) -> bool {
-    let steps = steps.min(MAX_STEPS);
+    let mut steps = steps.min(MAX_STEPS);
+    if mode == FunnelMode::Ordered {
+        // One pass finds how far the longest chain goes; the anchors are then tried in order
+        // only until one reaches that far, and no chain is followed past it.
+        steps = furthest_ordered_step(marks, steps, window_ms, period);
+        if steps == 0 {
+            best.clear();
+            return false;
+        }
+    }
     let mut found = false;
     best.clear();
     for anchor in 0..marks.len() {
@@ -231,6 +241,45 @@ fn longest_chain<E: Events + ?Sized>(
         }
     }
     found
+}
+
+/// How many steps the longest ordered chain of `marks` covers (0: no event starts one), in one
+/// pass, as ClickHouse's `windowFunnel` does: for each step, the latest anchor time of a chain
+/// reaching it so far. The latest anchor is the best one to extend, as its window ends last, so
+/// an event of step k extends the chain of step k - 1 when it falls within that anchor's window.
+/// The steps an event matches are taken from the last to the first, so that one event is never
+/// two steps of a chain.
+fn furthest_ordered_step<E: Events + ?Sized>(marks: &E, steps: usize, window_ms: i64, period: Option<(i64, i64)>) -> usize {
+    let mut latest_anchor = [i64::MIN; MAX_STEPS];
+    let relevant = if steps == MAX_STEPS { u64::MAX } else { (1u64 << steps) - 1 };
+    let mut furthest = 0;
+    for event in 0..marks.len() {
+        let mut matched = marks.steps(event) & relevant;
+        if matched == 0 {
+            continue;
+        }
+        let time = marks.time(event);
+        while matched != 0 {
+            let step = 63 - matched.leading_zeros() as usize;
+            matched &= !(1u64 << step);
+            if step == 0 {
+                if period.is_none_or(|(from, to)| (from..to).contains(&time)) {
+                    latest_anchor[0] = time;
+                    furthest = furthest.max(1);
+                }
+            } else {
+                let anchor = latest_anchor[step - 1];
+                if anchor != i64::MIN && time <= anchor.saturating_add(window_ms) {
+                    latest_anchor[step] = anchor;
+                    furthest = furthest.max(step + 1);
+                }
+            }
+        }
+        if furthest == steps {
+            break;
+        }
+    }
+    furthest
 }
 
 /// Each step at its earliest event after the previous one: this reaches as far as any chain from
@@ -364,15 +413,12 @@ impl Events for NamedRows<'_> {
 }
 
 /// The outcome for one customer who entered the funnel.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CustomerOutcome {
     pub customer: CustomerId,
-    pub reached: usize,
+    /// Steps reached, at most [`MAX_STEPS`]; 4 bytes, so an outcome is 16 bytes.
+    pub reached: u32,
     pub excluded: bool,
-    /// The time of the chain's event for each step reached, in milliseconds.
-    pub times: Vec<i64>,
-    /// The breakdown value, when the query has a breakdown.
-    pub group: Option<String>,
 }
 
 /// A time summary over `n` customers, by nearest rank: the median is the smallest value with at
@@ -385,19 +431,28 @@ pub struct TimeSummary {
 }
 
 impl TimeSummary {
+    /// The summary of `values` (any order); None when there are none. The two ranks are found by
+    /// selection rather than a sort, as a step of a big funnel has hundreds of thousands of times.
     pub fn of(mut values: Vec<i64>) -> Option<TimeSummary> {
-        if values.is_empty() {
+        let n = values.len();
+        if n == 0 {
             return None;
         }
-        values.sort_unstable();
-        Some(TimeSummary { n: values.len(), median_ms: nearest_rank(&values, 0.5), p90_ms: nearest_rank(&values, 0.9) })
+        let (median_rank, p90_rank) = (rank_index(n, 0.5), rank_index(n, 0.9));
+        let (_, &mut median_ms, above) = values.select_nth_unstable(median_rank);
+        let p90_ms = if p90_rank == median_rank { median_ms } else { *above.select_nth_unstable(p90_rank - median_rank - 1).1 };
+        Some(TimeSummary { n, median_ms, p90_ms })
     }
 }
 
 /// The nearest-rank percentile of sorted, non-empty values.
 pub(crate) fn nearest_rank<T: Copy>(sorted: &[T], p: f64) -> T {
-    let rank = (p * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+    sorted[rank_index(sorted.len(), p)]
+}
+
+/// The 0-based position of the nearest-rank `p` percentile among `n` sorted values (n > 0).
+fn rank_index(n: usize, p: f64) -> usize {
+    ((p * n as f64).ceil() as usize).clamp(1, n) - 1
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -442,7 +497,7 @@ pub struct FunnelReport {
     pub overall: FunnelResult,
     /// One funnel per breakdown value, largest first; empty without a breakdown.
     pub breakdown: Vec<BreakdownGroup>,
-    /// Every customer who entered, excluded ones included.
+    /// Every customer who entered, excluded ones included, in ascending customer id order.
     pub outcomes: Vec<CustomerOutcome>,
 }
 
@@ -454,160 +509,264 @@ pub fn funnel(journeys: &Journeys, query: &FunnelQuery) -> Result<FunnelReport, 
     check(query)?;
     let matcher = Matcher::new(journeys.table(), query);
     let rows = journeys.table().len();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(rows / ROWS_PER_THREAD).max(1);
-    let outcomes = parallel_outcomes(journeys, query, &matcher, threads);
-    let steps = query.steps.len();
-    let labels: Vec<String> = match query.mode {
-        FunnelMode::Unordered => (1..=steps).map(|k| format!("{k} of {steps} steps")).collect(),
-        _ => query.steps.iter().map(|s| s.label.clone()).collect(),
-    };
-    let overall = summarise(&labels, outcomes.iter());
-    let mut breakdown = Vec::new();
-    if query.breakdown.is_some() {
-        let mut groups: BTreeMap<&str, Vec<&CustomerOutcome>> = BTreeMap::new();
-        for outcome in &outcomes {
-            groups.entry(outcome.group.as_deref().unwrap_or(NO_VALUE)).or_default().push(outcome);
-        }
-        breakdown = groups
-            .into_iter()
-            .map(|(value, members)| BreakdownGroup { value: value.to_string(), result: summarise(&labels, members.into_iter()) })
-            .collect();
-        breakdown.sort_by(|a, b| b.result.entered.cmp(&a.result.entered).then_with(|| a.value.cmp(&b.value)));
-    }
-    Ok(FunnelReport { mode: query.mode, window_ms: query.window_ms, period: query.period, overall, breakdown, outcomes })
+    let threads = rayon::current_num_threads().min(rows / ROWS_PER_THREAD).max(1);
+    Ok(report(journeys, query, &matcher, threads))
 }
 
 /// Below this many events one thread does the whole funnel: starting threads would cost more
 /// than it saves.
 const ROWS_PER_THREAD: usize = 250_000;
 
-/// The outcomes of every customer who entered, in journey order, computed over a few ranges of
-/// customers at once (as many as the machine has cores, ranges of about equal rows) and joined in
-/// range order, so the result is the same as one thread's. The threads return compact
-/// [`Entered`] parts and the outcomes are built once, at their exact number, by the calling
-/// thread: growing and joining vectors of outcomes would hold them twice.
-fn parallel_outcomes(journeys: &Journeys, query: &FunnelQuery, matcher: &Matcher, threads: usize) -> Vec<CustomerOutcome> {
+/// The funnel computed over `threads` ranges of customers at once (ranges of about equal rows),
+/// each range tallied completely by its thread (chains, outcomes, the customers and times behind
+/// every step, per breakdown group), then the tallies joined in range order. Journeys are in
+/// ascending customer order, so the joined lists are too, and the result does not depend on the
+/// number of threads.
+fn report(journeys: &Journeys, query: &FunnelQuery, matcher: &Matcher, threads: usize) -> FunnelReport {
     let rows = journeys.table().len();
-    let mut bounds = vec![0];
     let ends = journeys.ends();
+    let mut bounds = vec![0];
     for part in 1..threads {
         let target = rows / threads * part;
         bounds.push(ends.partition_point(|&end| end <= target));
     }
     bounds.push(journeys.len());
-    // The parts are allocated here at the most they can hold (one entry per customer, one time
-    // per step), so the threads never grow them: only the pages they write become resident, and
-    // the memory belongs to this thread, which frees it, so the allocator reuses it at once.
-    let steps = query.steps.len();
-    let mut parts: Vec<(Range<usize>, Entered)> = bounds
-        .windows(2)
-        .map(|w| {
-            let customers = w[1] - w[0];
-            (w[0]..w[1], Entered { customers: Vec::with_capacity(customers), times: Vec::with_capacity(customers * steps) })
-        })
-        .collect();
-    if let [(range, part)] = parts.as_mut_slice() {
-        entered(journeys, range.clone(), query, matcher, part);
+    let ranges: Vec<Range<usize>> = bounds.windows(2).map(|w| w[0]..w[1]).collect();
+    // Rayon's threads live as long as the process, so the memory their tallies took is reused by
+    // the next funnel's; threads started per funnel would each take fresh memory from the kernel.
+    // The first range's lists are reserved for every customer, so the other ranges' are appended
+    // to them in place; the others' for their own customers. Reserved memory the lists never fill
+    // is never touched, so it costs address space, not resident memory, and no list is ever
+    // copied to grow.
+    let everyone = journeys.len();
+    let parts: Vec<Part> = if let [range] = ranges.as_slice() {
+        vec![tally_range(journeys, range.clone(), query, matcher, everyone)]
     } else {
-        std::thread::scope(|scope| {
-            for (range, part) in &mut parts {
-                let range = range.clone();
-                scope.spawn(move || entered(journeys, range, query, matcher, part));
-            }
-        });
-    }
-    let table = journeys.table();
-    let mut outcomes = Vec::with_capacity(parts.iter().map(|(_, p)| p.customers.len()).sum());
-    for (_, part) in parts {
-        let mut times = part.times.as_slice();
-        for customer in &part.customers {
-            let journey = journeys.journey(customer.journey as usize);
-            let (own, rest) = times.split_at(customer.reached as usize);
-            times = rest;
-            outcomes.push(CustomerOutcome {
-                customer: journey.customer,
-                reached: customer.reached as usize,
-                excluded: customer.excluded,
-                times: own.to_vec(),
-                group: query.breakdown.as_ref().map(|b| breakdown_value(table, &journey, b, customer.anchor as usize)),
-            });
+        ranges
+            .into_par_iter()
+            .enumerate()
+            .map(|(k, range)| {
+                let capacity = if k == 0 { everyone } else { range.len() };
+                tally_range(journeys, range, query, matcher, capacity)
+            })
+            .collect()
+    };
+
+    let steps = query.steps.len();
+    let labels: Vec<String> = match query.mode {
+        FunnelMode::Unordered => (1..=steps).map(|k| format!("{k} of {steps} steps")).collect(),
+        _ => query.steps.iter().map(|s| s.label.clone()).collect(),
+    };
+    let mut outcomes = Vec::new();
+    let mut overall = Vec::with_capacity(parts.len());
+    let mut groups: BTreeMap<String, Vec<Tally>> = BTreeMap::new();
+    for part in parts {
+        if outcomes.is_empty() {
+            outcomes = part.outcomes;
+        } else {
+            outcomes.extend_from_slice(&part.outcomes);
+        }
+        overall.push(part.overall);
+        for (value, tally) in part.groups {
+            groups.entry(value).or_default().push(tally);
         }
     }
-    outcomes
+    let mut breakdown: Vec<BreakdownGroup> = groups
+        .into_iter()
+        .map(|(value, tallies)| BreakdownGroup { value, result: Tally::join(tallies, steps).result(&labels) })
+        .collect();
+    breakdown.sort_by(|a, b| b.result.entered.cmp(&a.result.entered).then_with(|| a.value.cmp(&b.value)));
+    FunnelReport {
+        mode: query.mode,
+        window_ms: query.window_ms,
+        period: query.period,
+        overall: Tally::join(overall, steps).result(&labels),
+        breakdown,
+        outcomes,
+    }
 }
 
-/// The customers of a range of journeys who entered the funnel, in journey order, with their
-/// chains' times one after another in `times`.
-#[derive(Debug, Default)]
-struct Entered {
-    customers: Vec<EnteredCustomer>,
-    times: Vec<i64>,
-}
-
-/// 12 bytes, as there may be one per customer: journeys and rows are counted in u32 by
-/// [`Journeys`], and a chain has at most [`MAX_STEPS`] events.
+/// What one thread finds over its range of customers.
 #[derive(Debug)]
-struct EnteredCustomer {
-    /// The journey's number in [`Journeys::journey`].
-    journey: u32,
-    /// The chain's first event, as an offset into the journey's rows.
-    anchor: u32,
-    reached: u8,
-    excluded: bool,
+struct Part {
+    outcomes: Vec<CustomerOutcome>,
+    overall: Tally,
+    /// One tally per breakdown value; empty without a breakdown.
+    groups: BTreeMap<String, Tally>,
 }
 
-/// The customers of journeys `range` who entered the funnel. The marks and chain buffers are
-/// reused from customer to customer, and a customer with no event that can start a chain is
-/// skipped after a scan of their names.
-fn entered(journeys: &Journeys, range: Range<usize>, query: &FunnelQuery, matcher: &Matcher, out: &mut Entered) {
+/// The customers and times behind one funnel's figures (the overall funnel or one breakdown
+/// group) over a range of customers, in customer order.
+#[derive(Debug)]
+struct Tally {
+    /// Per step, the customers reaching it.
+    reached: Vec<Vec<CustomerId>>,
+    /// Per step, the customers who reached the previous step but not this one (none at step 1).
+    dropped: Vec<Vec<CustomerId>>,
+    /// Per step, the time from the previous step's event to this one's (none at step 1).
+    from_previous: Vec<Vec<i64>>,
+    /// Time from step 1 to the last step, for the customers completing a funnel of 2 steps or more.
+    to_convert: Vec<i64>,
+    excluded: Vec<CustomerId>,
+}
+
+impl Tally {
+    fn new(steps: usize) -> Tally {
+        Tally::with_capacity(steps, 0)
+    }
+
+    /// A tally whose lists can hold `customers` each without growing.
+    fn with_capacity(steps: usize, customers: usize) -> Tally {
+        fn lists<T>(steps: usize, from: usize, customers: usize) -> Vec<Vec<T>> {
+            (0..steps).map(|k| Vec::with_capacity(if k < from { 0 } else { customers })).collect()
+        }
+        Tally {
+            reached: lists(steps, 0, customers),
+            // Nobody drops at step 1 and nobody has a time from before it.
+            dropped: lists(steps, 1, customers),
+            from_previous: lists(steps, 1, customers),
+            to_convert: Vec::with_capacity(customers),
+            excluded: Vec::new(),
+        }
+    }
+
+    /// Counts one customer whose chain's events happened at `times` (one per step reached).
+    fn add(&mut self, customer: CustomerId, excluded: bool, times: &[i64]) {
+        if excluded {
+            self.excluded.push(customer);
+            return;
+        }
+        let steps = self.reached.len();
+        for (k, reached) in self.reached.iter_mut().enumerate().take(times.len()) {
+            reached.push(customer);
+            if k > 0 {
+                self.from_previous[k].push(times[k] - times[k - 1]);
+            }
+        }
+        if times.len() < steps {
+            self.dropped[times.len()].push(customer);
+        } else if steps > 1 {
+            self.to_convert.push(times[steps - 1] - times[0]);
+        }
+    }
+
+    /// The tallies of consecutive ranges as one: the others' lists are copied after the first's.
+    fn join(tallies: Vec<Tally>, steps: usize) -> Tally {
+        fn extend<'a, T: Copy + 'a>(into: &mut Vec<T>, more: impl Iterator<Item = &'a Vec<T>> + Clone) {
+            // A no-op when the first range's lists were reserved for everyone.
+            into.reserve(more.clone().map(Vec::len).sum());
+            more.for_each(|list| into.extend_from_slice(list));
+        }
+        let mut tallies = tallies.into_iter();
+        let Some(mut joined) = tallies.next() else {
+            return Tally::new(steps);
+        };
+        let rest: Vec<Tally> = tallies.collect();
+        for k in 0..steps {
+            extend(&mut joined.reached[k], rest.iter().map(|t| &t.reached[k]));
+            extend(&mut joined.dropped[k], rest.iter().map(|t| &t.dropped[k]));
+            extend(&mut joined.from_previous[k], rest.iter().map(|t| &t.from_previous[k]));
+        }
+        extend(&mut joined.to_convert, rest.iter().map(|t| &t.to_convert));
+        extend(&mut joined.excluded, rest.iter().map(|t| &t.excluded));
+        joined
+    }
+
+    fn result(self, labels: &[String]) -> FunnelResult {
+        let entered = self.reached.first().map_or(0, Vec::len);
+        let mut steps: Vec<StepResult> = Vec::with_capacity(labels.len());
+        let lists = self.reached.into_iter().zip(self.dropped).zip(self.from_previous);
+        for (k, (label, ((customers, dropped_customers), times))) in labels.iter().zip(lists).enumerate() {
+            let previous = steps.last().map_or(entered, |s| s.reached);
+            steps.push(StepResult {
+                label: label.clone(),
+                reached: customers.len(),
+                conversion_from_first: ratio(customers.len(), entered),
+                conversion_from_previous: ratio(customers.len(), previous),
+                dropped: dropped_customers.len(),
+                time_from_previous: if k == 0 { None } else { TimeSummary::of(times) },
+                customers,
+                dropped_customers,
+            });
+        }
+        FunnelResult { entered, steps, time_to_convert: TimeSummary::of(self.to_convert), excluded: self.excluded }
+    }
+}
+
+/// Tallies the customers of journeys `range`. The marks and chain buffers are reused from
+/// customer to customer, and a customer with no event that can start a chain is skipped after a
+/// scan of their names.
+fn tally_range(journeys: &Journeys, range: Range<usize>, query: &FunnelQuery, matcher: &Matcher, capacity: usize) -> Part {
     let table = journeys.table();
+    let steps = query.steps.len();
     let starts = match query.mode {
         FunnelMode::Unordered => u64::MAX,
         FunnelMode::Ordered | FunnelMode::Strict => 1,
     };
-    let (mut marks, mut current, mut best) = (Vec::new(), Vec::new(), Vec::new());
+    let mut part = Part {
+        outcomes: Vec::with_capacity(capacity),
+        overall: Tally::with_capacity(steps, capacity),
+        groups: BTreeMap::new(),
+    };
+    let mut buffers = ChainBuffers::default();
     for k in range {
-        let rows = journeys.journey(k).rows;
+        let journey = journeys.journey(k);
         // No chain starts before the first event that matches a starting step, and what happens
         // before a chain does not matter to it, so the events read begin there. With the name
         // tables the rows are read in place; otherwise each row is marked once.
-        let Some(first) = matcher.first_start(table, rows.clone(), starts) else {
+        let Some(first) = matcher.first_start(table, journey.rows.clone(), starts) else {
             continue;
         };
-        let span = first..rows.end;
-        if let Some((masks, exclusions)) = &matcher.by_name {
+        let span = first..journey.rows.end;
+        let found = if let Some((masks, exclusions)) = &matcher.by_name {
             let events = NamedRows { times: &table.time[span.clone()], names: &table.name[span], masks, exclusions };
-            record(&events, k, first - rows.start, query, matcher, (&mut current, &mut best), out);
+            buffers.chain(&events, query, matcher)
         } else {
+            let mut marks = std::mem::take(&mut buffers.marks);
             marks.clear();
             marks.extend(span.map(|row| matcher.mark(table, row)));
-            record(marks.as_slice(), k, first - rows.start, query, matcher, (&mut current, &mut best), out);
+            let found = buffers.chain(marks.as_slice(), query, matcher);
+            buffers.marks = marks;
+            found
+        };
+        let Some((anchor, excluded)) = found else {
+            continue;
+        };
+        let times = &buffers.times;
+        part.outcomes.push(CustomerOutcome { customer: journey.customer, reached: times.len() as u32, excluded });
+        part.overall.add(journey.customer, excluded, times);
+        if let Some(breakdown) = &query.breakdown {
+            let value = breakdown_value(table, &journey, breakdown, first - journey.rows.start + anchor);
+            part.groups.entry(value).or_insert_with(|| Tally::new(steps)).add(journey.customer, excluded, times);
         }
     }
+    part
 }
 
-/// Finds the longest chain among one customer's `events` (journey `journey`, starting `skipped`
-/// rows into it) and, when there is one, adds the customer to `out`.
-fn record<E: Events + ?Sized>(
-    events: &E,
-    journey: usize,
-    skipped: usize,
-    query: &FunnelQuery,
-    matcher: &Matcher,
-    (current, best): (&mut Vec<usize>, &mut Vec<usize>),
-    out: &mut Entered,
-) {
-    if !longest_chain(events, query.steps.len(), query.window_ms, query.mode, query.period, current, best) {
-        return;
+/// The buffers of the chain search, reused from customer to customer.
+#[derive(Debug, Default)]
+struct ChainBuffers {
+    marks: Vec<Mark>,
+    current: Vec<usize>,
+    best: Vec<usize>,
+    /// The kept chain's event times, one per step reached.
+    times: Vec<i64>,
+}
+
+impl ChainBuffers {
+    /// Finds the longest chain among one customer's `events`; when there is one, leaves its times
+    /// in `self.times` and returns its anchor (a position in `events`) and whether an exclusion
+    /// event falls inside it.
+    fn chain<E: Events + ?Sized>(&mut self, events: &E, query: &FunnelQuery, matcher: &Matcher) -> Option<(usize, bool)> {
+        if !longest_chain(events, query.steps.len(), query.window_ms, query.mode, query.period, &mut self.current, &mut self.best) {
+            return None;
+        }
+        let (anchor, end) = (self.best[0], self.best[self.best.len() - 1]);
+        let excluded = matcher.has_exclusions && (anchor + 1..end.max(anchor + 1)).any(|e| events.excluded(e));
+        self.times.clear();
+        self.times.extend(self.best.iter().map(|&e| events.time(e)));
+        Some((anchor, excluded))
     }
-    let (anchor, end) = (best[0], best[best.len() - 1]);
-    out.customers.push(EnteredCustomer {
-        journey: journey as u32,
-        anchor: (skipped + anchor) as u32,
-        reached: best.len() as u8,
-        excluded: matcher.has_exclusions && (anchor + 1..end.max(anchor + 1)).any(|e| events.excluded(e)),
-    });
-    out.times.extend(best.iter().map(|&e| events.time(e)));
 }
 
 /// A funnel's steps and exclusions compiled against one table.
@@ -717,46 +876,6 @@ fn ratio(part: usize, whole: usize) -> f64 {
     if whole == 0 { 0.0 } else { part as f64 / whole as f64 }
 }
 
-fn summarise<'a>(labels: &[String], outcomes: impl Iterator<Item = &'a CustomerOutcome>) -> FunnelResult {
-    let mut excluded = Vec::new();
-    let mut counted = Vec::new();
-    for outcome in outcomes {
-        if outcome.excluded {
-            excluded.push(outcome.customer);
-        } else {
-            counted.push(outcome);
-        }
-    }
-    let entered = counted.len();
-    let mut steps: Vec<StepResult> = Vec::with_capacity(labels.len());
-    for (k, label) in labels.iter().enumerate() {
-        let customers: Vec<CustomerId> = counted.iter().filter(|o| o.reached > k).map(|o| o.customer).collect();
-        let dropped_customers: Vec<CustomerId> =
-            if k == 0 { Vec::new() } else { counted.iter().filter(|o| o.reached == k).map(|o| o.customer).collect() };
-        let previous = steps.last().map_or(entered, |s| s.reached);
-        let times = if k == 0 {
-            None
-        } else {
-            TimeSummary::of(counted.iter().filter(|o| o.reached > k).map(|o| o.times[k] - o.times[k - 1]).collect())
-        };
-        steps.push(StepResult {
-            label: label.clone(),
-            reached: customers.len(),
-            conversion_from_first: ratio(customers.len(), entered),
-            conversion_from_previous: ratio(customers.len(), previous),
-            dropped: dropped_customers.len(),
-            time_from_previous: times,
-            customers,
-            dropped_customers,
-        });
-    }
-    let last = labels.len();
-    let time_to_convert = TimeSummary::of(
-        counted.iter().filter(|o| o.reached == last && last > 1).map(|o| o.times[last - 1] - o.times[0]).collect(),
-    );
-    FunnelResult { entered, steps, time_to_convert, excluded }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -804,7 +923,7 @@ mod tests {
             window_ms: 2_000_000,
             mode: FunnelMode::Ordered,
             exclusions: vec![FunnelStep::named("d")],
-            breakdown: Some(Breakdown::StepOne(EventField::Name)),
+            breakdown: Some(Breakdown::StepOne(EventField::Page)),
             period: None,
         };
         // A condition on another field than the name takes the per-row matcher.
@@ -814,10 +933,11 @@ mod tests {
             for mode in [FunnelMode::Ordered, FunnelMode::Strict, FunnelMode::Unordered] {
                 let query = FunnelQuery { mode, ..query.clone() };
                 let matcher = Matcher::new(journeys.table(), &query);
-                let one = parallel_outcomes(&journeys, &query, &matcher, 1);
-                assert!(one.len() > 100, "{mode:?}: {} entered", one.len());
+                let one = report(&journeys, &query, &matcher, 1);
+                assert!(one.outcomes.len() > 100, "{mode:?}: {} entered", one.outcomes.len());
+                assert!(one.breakdown.len() > 1, "{mode:?}: {} groups", one.breakdown.len());
                 for threads in [2, 3, 7] {
-                    assert_eq!(parallel_outcomes(&journeys, &query, &matcher, threads), one, "{mode:?} on {threads} threads");
+                    assert_eq!(report(&journeys, &query, &matcher, threads), one, "{mode:?} on {threads} threads");
                 }
             }
         }
@@ -829,11 +949,11 @@ mod tests {
                 let query = FunnelQuery { mode, period, ..by_name.clone() };
                 let name_only = Matcher::new(journeys.table(), &query);
                 let general = Matcher { by_name: None, ..Matcher::new(journeys.table(), &query) };
-                let expected = parallel_outcomes(&journeys, &query, &general, 1);
+                let expected = report(&journeys, &query, &general, 1);
                 // A strict chain is consecutive events, so no exclusion can fall inside it.
-                assert!(expected.iter().any(|o| o.reached == 3), "{mode:?}");
-                assert_eq!(expected.iter().any(|o| o.excluded), mode != FunnelMode::Strict, "{mode:?}");
-                assert_eq!(parallel_outcomes(&journeys, &query, &name_only, 2), expected, "{mode:?} {period:?}");
+                assert!(expected.outcomes.iter().any(|o| o.reached == 3), "{mode:?}");
+                assert_eq!(expected.outcomes.iter().any(|o| o.excluded), mode != FunnelMode::Strict, "{mode:?}");
+                assert_eq!(report(&journeys, &query, &name_only, 2), expected, "{mode:?} {period:?}");
             }
         }
     }
@@ -841,6 +961,17 @@ mod tests {
     #[test]
     fn nearest_rank_percentiles() {
         assert_eq!(TimeSummary::of(vec![4, 1, 3, 2]), Some(TimeSummary { n: 4, median_ms: 2, p90_ms: 4 }));
+        assert_eq!(TimeSummary::of(vec![7]), Some(TimeSummary { n: 1, median_ms: 7, p90_ms: 7 }));
         assert_eq!(TimeSummary::of(vec![]), None);
+        // Selection gives the ranks a sort would, on shuffled values with repeats.
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        for n in 1..200 {
+            let values: Vec<i64> = (0..n).map(|_| rng.random_range(0..20)).collect();
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            let expected = TimeSummary { n, median_ms: nearest_rank(&sorted, 0.5), p90_ms: nearest_rank(&sorted, 0.9) };
+            assert_eq!(TimeSummary::of(values), Some(expected), "n = {n}");
+        }
     }
 }

@@ -213,10 +213,32 @@ fn permute_rows(table: &mut EventTable, destination: &mut [u32]) {
             }
         }
     }
-    for start in 0..rows {
+    // Every row is now in its destination's block, so the blocks are permuted independently: the
+    // two halves (split at a block boundary) on two threads when the table is big enough.
+    let middle = if rows >= PARALLEL_ROWS { blocks / 2 * BLOCK_ROWS } else { rows };
+    let (first, second) = columns.split_at(middle);
+    let (first_destination, second_destination) = destination.split_at_mut(middle);
+    if second_destination.is_empty() {
+        permute_within_blocks(first, first_destination, 0);
+    } else {
+        rayon::join(|| permute_within_blocks(first, first_destination, 0), || permute_within_blocks(second, second_destination, middle));
+    }
+}
+
+/// From this many rows, the in-block permutation runs on two threads (in the unit tests from two
+/// blocks, so that their tables of a few blocks take that path too).
+#[cfg(not(test))]
+const PARALLEL_ROWS: usize = 1 << 20;
+#[cfg(test)]
+const PARALLEL_ROWS: usize = 2 * BLOCK_ROWS;
+
+/// The second pass of [`permute_rows`] over rows `offset..` of the table (`columns` and
+/// `destination` start there), every row's destination lying in its own block.
+fn permute_within_blocks(mut columns: LoadedColumns<'_>, destination: &mut [u32], offset: usize) {
+    for start in 0..destination.len() {
         // Each swap puts one row at its destination, which lies in this row's block.
-        while destination[start] as usize != start {
-            let place = destination[start] as usize;
+        while destination[start] as usize - offset != start {
+            let place = destination[start] as usize - offset;
             destination.swap(start, place);
             columns.swap(start, place);
         }
@@ -251,6 +273,20 @@ impl<'a> LoadedColumns<'a> {
         .collect();
         let properties = table.properties.as_mut().filter(|p| full(p.len())).map(|p| p.as_mut_slice());
         LoadedColumns { times, ids, properties }
+    }
+
+    /// The rows before `middle` and those from it on, as two sets of columns.
+    fn split_at(self, middle: usize) -> (LoadedColumns<'a>, LoadedColumns<'a>) {
+        fn halves<T>(columns: Vec<&mut [T]>, middle: usize) -> (Vec<&mut [T]>, Vec<&mut [T]>) {
+            columns.into_iter().map(|c| c.split_at_mut(middle)).unzip()
+        }
+        let (times, later_times) = halves(self.times, middle);
+        let (ids, later_ids) = halves(self.ids, middle);
+        let (properties, later_properties) = match self.properties.map(|p| p.split_at_mut(middle)) {
+            Some((a, b)) => (Some(a), Some(b)),
+            None => (None, None),
+        };
+        (LoadedColumns { times, ids, properties }, LoadedColumns { times: later_times, ids: later_ids, properties: later_properties })
     }
 
     fn swap(&mut self, a: usize, b: usize) {

@@ -541,13 +541,13 @@ fn the_engine_agrees_with_a_brute_force_funnel_on_random_journeys() {
                     })
                     .collect();
                 let expected = brute_force(&marks, q.steps.len(), q.window_ms, mode, q.period);
-                let got = outcome(&report, journey.customer).map(|o| (o.reached, o.excluded));
+                let got = outcome(&report, journey.customer).map(|o| (o.reached as usize, o.excluded));
                 assert_eq!(got, expected, "round {round} {mode:?} customer {} marks {marks:?} query {q:?}", journey.customer);
                 compared += 1;
             }
             // The summary agrees with the outcomes.
             for (k, step) in report.overall.steps.iter().enumerate() {
-                let n = report.outcomes.iter().filter(|o| !o.excluded && o.reached > k).count();
+                let n = report.outcomes.iter().filter(|o| !o.excluded && o.reached as usize > k).count();
                 assert_eq!(step.reached, n);
                 assert_eq!(step.customers.len(), n);
                 if k > 0 {

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use trailmap_analytics::attribution::{build_paths, markov_chain};
+use trailmap_analytics::attribution::{build_paths, markov_chain_from};
 use trailmap_analytics::{AttributionOptions, FunnelMode, FunnelQuery, FunnelStep, Journeys, Model, funnel};
 use trailmap_model::{BusinessId, EventField, EventSelection};
 use trailmap_store::{SqliteStore, Store};
@@ -111,7 +111,7 @@ pub fn prepare(scratch: &Path, events: u64) -> anyhow::Result<()> {
         if path.touches.is_empty() {
             continue;
         }
-        let text = path.touches.iter().map(|t| names[t.channel].as_str()).collect::<Vec<_>>().join(" > ");
+        let text = path.touches.iter().map(|t| names[t.channel as usize].as_str()).collect::<Vec<_>>().join(" > ");
         let entry = aggregated.entry(text).or_default();
         if path.conversion.is_some() {
             entry.0 += 1;
@@ -217,13 +217,15 @@ pub fn run(db: &Path, runs: u32) -> anyhow::Result<()> {
     let (mut paths_seconds, mut markov_seconds) = (Vec::new(), Vec::new());
     let mut last = None;
     for _ in 0..runs {
+        // The previous run's paths are freed first, as a process answering one request after
+        // another would have: holding them would make every run take fresh memory from the kernel.
+        drop(last.take());
         let started = Instant::now();
         let (names, paths) = build_paths(&journeys, &options)?;
         paths_seconds.push(started.elapsed().as_secs_f64());
         let started = Instant::now();
-        let chain_input: Vec<(Vec<usize>, bool)> =
-            paths.iter().map(|p| (p.touches.iter().map(|t| t.channel).collect(), p.conversion.is_some())).collect();
-        let chain = markov_chain(&chain_input, names.len(), 1);
+        let touched = paths.iter().filter(|p| !p.touches.is_empty());
+        let chain = markov_chain_from(touched.map(|p| (p.touches.iter().map(|t| t.channel as usize), p.conversion.is_some())), names.len(), 1);
         markov_seconds.push(started.elapsed().as_secs_f64());
         last = Some((names, paths, chain));
     }

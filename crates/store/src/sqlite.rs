@@ -663,9 +663,12 @@ impl SqliteStore {
         Ok(table)
     }
 
-    /// Appends the selected columns of every event segment of `business` to `table`, one segment
-    /// at a time through a reused buffer, so the load never holds more than the final columns
-    /// plus one segment.
+    /// Appends the selected columns of every event segment of `business` to `table`, in segment
+    /// order. Two stages overlap: this thread reads each segment's blob from SQLite (the
+    /// connection stays on its thread) and a second one decompresses it and appends its rows, so
+    /// a big load takes about the longer of the two instead of their sum. At most
+    /// [`BLOBS_IN_FLIGHT`] blobs wait between them, and their buffers go back to the reader, so
+    /// the load holds the final columns plus a few segments.
     fn scan_segments(&self, business: BusinessId, selection: EventSelection, customer_of: &[i64], table: &mut EventTable) -> Result<()> {
         let columns = segment::ColumnSelection {
             text: [
@@ -681,38 +684,80 @@ impl SqliteStore {
             revenue: selection.revenue,
             properties: selection.properties,
         };
-        let mut buffer = segment::DecodedSegment::default();
-        let mut scratch = Vec::new();
-        let mut stmt = self.conn.prepare("SELECT id, columns FROM event_segments WHERE business = ?1 ORDER BY id")?;
-        let mut rows = stmt.query([business.0])?;
-        while let Some(row) = rows.next()? {
-            let id: i64 = row.get(0)?;
-            let blob = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
-            buffer.identity.clear();
-            buffer.time.clear();
-            buffer.text.iter_mut().for_each(Vec::clear);
-            buffer.revenue.clear();
-            buffer.properties = selection.properties.then(Vec::new);
-            segment::decode_into(id, blob, &columns, &mut buffer, &mut scratch)?;
-            for identity in &buffer.identity {
-                let customer = usize::try_from(*identity)
-                    .ok()
-                    .and_then(|i| customer_of.get(i).copied())
-                    .filter(|c| *c != 0)
-                    .ok_or_else(|| StoreError::Corrupt(format!("event segment {id}: unknown identity {identity}")))?;
-                table.customer.push(CustomerId(customer));
-            }
-            table.time.extend_from_slice(&buffer.time);
-            for (column, decoded) in text_columns(table).into_iter().zip(&buffer.text) {
-                column.extend_from_slice(decoded);
-            }
-            table.revenue_minor.extend_from_slice(&buffer.revenue);
-            if let (Some(all), Some(these)) = (table.properties.as_mut(), buffer.properties.take()) {
-                all.extend(these);
-            }
-        }
-        Ok(())
+        let (full, waiting) = std::sync::mpsc::sync_channel::<(i64, Vec<u8>)>(BLOBS_IN_FLIGHT);
+        let (give_back, empty) = std::sync::mpsc::channel::<Vec<u8>>();
+        std::thread::scope(|scope| {
+            let decoder = scope.spawn(move || -> Result<()> {
+                let mut buffer = segment::DecodedSegment::default();
+                let mut scratch = Vec::new();
+                for (id, blob) in waiting {
+                    append_segment(id, &blob, &columns, customer_of, &mut buffer, &mut scratch, table)?;
+                    // The reader may have finished already; the buffer is then simply dropped.
+                    let _ = give_back.send(blob);
+                }
+                Ok(())
+            });
+            let read = (|| -> Result<()> {
+                let mut stmt = self.conn.prepare("SELECT id, columns FROM event_segments WHERE business = ?1 ORDER BY id")?;
+                let mut rows = stmt.query([business.0])?;
+                while let Some(row) = rows.next()? {
+                    let id: i64 = row.get(0)?;
+                    let blob = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
+                    let mut buffer = empty.try_recv().unwrap_or_default();
+                    buffer.clear();
+                    buffer.extend_from_slice(blob);
+                    if full.send((id, buffer)).is_err() {
+                        // The decoder stopped on an error, which its result carries.
+                        break;
+                    }
+                }
+                Ok(())
+            })();
+            drop(full);
+            // The decoder's own error comes first: it explains why the reader could not send.
+            let decoded = decoder.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            decoded.and(read)
+        })
     }
+}
+
+/// How many segment blobs (up to a megabyte each) may wait between the reader and the decoder.
+const BLOBS_IN_FLIGHT: usize = 2;
+
+/// Decodes one segment's selected columns through `buffer` and appends its rows to `table`,
+/// each row's identity resolved to its customer.
+fn append_segment(
+    id: i64,
+    blob: &[u8],
+    columns: &segment::ColumnSelection,
+    customer_of: &[i64],
+    buffer: &mut segment::DecodedSegment,
+    scratch: &mut Vec<u8>,
+    table: &mut EventTable,
+) -> Result<()> {
+    buffer.identity.clear();
+    buffer.time.clear();
+    buffer.text.iter_mut().for_each(Vec::clear);
+    buffer.revenue.clear();
+    buffer.properties = columns.properties.then(Vec::new);
+    segment::decode_into(id, blob, columns, buffer, scratch)?;
+    for identity in &buffer.identity {
+        let customer = usize::try_from(*identity)
+            .ok()
+            .and_then(|i| customer_of.get(i).copied())
+            .filter(|c| *c != 0)
+            .ok_or_else(|| StoreError::Corrupt(format!("event segment {id}: unknown identity {identity}")))?;
+        table.customer.push(CustomerId(customer));
+    }
+    table.time.extend_from_slice(&buffer.time);
+    for (column, decoded) in text_columns(table).into_iter().zip(&buffer.text) {
+        column.extend_from_slice(decoded);
+    }
+    table.revenue_minor.extend_from_slice(&buffer.revenue);
+    if let (Some(all), Some(these)) = (table.properties.as_mut(), buffer.properties.take()) {
+        all.extend(these);
+    }
+    Ok(())
 }
 
 /// The table's text columns in the segment's on-disk order.

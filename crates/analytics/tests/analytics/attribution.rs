@@ -171,7 +171,7 @@ customer x
     let journeys = Journeys::new(table(text));
     let (names, paths) = build_paths(&journeys, &AttributionOptions::default()).expect("paths");
     let channels: Vec<Vec<&str>> =
-        paths.iter().map(|p| p.touches.iter().map(|t| names[t.channel].as_str()).collect()).collect();
+        paths.iter().map(|p| p.touches.iter().map(|t| names[t.channel as usize].as_str()).collect()).collect();
     assert_eq!(channels, vec![vec!["Email"], vec!["Referral"], vec!["Paid Social"]]);
     // Only the first purchase with --new-customers; the touches after it form a non-converting path.
     let options = AttributionOptions { new_customers_only: true, ..Default::default() };
@@ -260,7 +260,7 @@ fn markov_textbook_example() {
             .enumerate()
             .map(|(i, (channels, converted))| Path {
                 customer: CustomerId(i as i64),
-                touches: channels.iter().map(|&channel| Touch { channel, time: 0, direct: false }).collect(),
+                touches: channels.iter().map(|&channel| Touch { channel: channel as u32, time: 0, direct: false }).collect(),
                 conversion: converted.then_some((0, 900)),
             })
             .collect()
