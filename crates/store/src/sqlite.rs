@@ -609,7 +609,10 @@ impl SqliteStore {
         // Identity id -> customer id, as a dense vector: identity ids are row ids.
         let mut customer_of: Vec<i64> = Vec::new();
         {
-            let mut stmt = self.conn.prepare("SELECT id, customer FROM identities WHERE business = ?1")?;
+            // A scan of the whole table in rowid order, not the (business, kind, value) index: the
+            // index would cost a random lookup of the table per identity (0.78 s against 0.04 s for
+            // 500,000 identities), and a store holds few businesses.
+            let mut stmt = self.conn.prepare("SELECT id, customer FROM identities NOT INDEXED WHERE business = ?1")?;
             let mut rows = stmt.query([business.0])?;
             while let Some(row) = rows.next()? {
                 let id: i64 = row.get(0)?;
