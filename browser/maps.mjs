@@ -1,6 +1,8 @@
 // Drives the journey map editor in headless Chromium (Debian's /usr/bin/chromium, through
 // playwright-core): sign in, create a map from the web-shop template, edit a card inline (no
-// navigation; the text survives a reload), move a stage with the keyboard and by dragging, show a
+// navigation; the text survives a reload), move a stage with the keyboard and by dragging, add a
+// quote from the quote picker, turn a pain point into an opportunity and an action, rename a
+// stage and add a touchpoint (all kept after a reload; /tmp/editor6.png shows the editor), show a
 // demo map's live numbers for a period, download the PDF export, and look at it on a phone.
 // Env: BASE_URL, TRAILMAP_EMAIL, TRAILMAP_PASSWORD, BUSINESS_ID, SCREENSHOT_DIR.
 // Prints one "step: ..." line per step and "ok" at the end; exits 1 on the first failure.
@@ -92,6 +94,69 @@ try {
   await page.reload();
   if ((await stageNames()).join(",") !== afterDrag.join(",")) throw new Error("the order did not persist");
   console.log(`step: dragged a stage; order now ${afterDrag.join(", ")}`);
+
+  // The card and stage controls, through the edits API without navigating: a quote from the
+  // picker as evidence, a pain point turned into an opportunity and then an action, a stage
+  // renamed, a touchpoint added; then a reload shows all of it kept.
+  const stageId = async (name) => page.$$eval("[data-testid=map-grid] .stage-head", (heads, wanted) =>
+    heads.find((h) => h.querySelector("h3").textContent.trim() === wanted).dataset.stage, name);
+  navigations = 0;
+  const purchase = await stageId("Purchase");
+  const painCard = page.locator(`.lane-cell[data-stage="${purchase}"][data-lane=pain_points] .map-card`).first();
+  const painId = await painCard.getAttribute("data-card");
+  const pain = () => page.locator(`.map-card[data-card="${painId}"]`);
+  await pain().locator("details.card-tools > summary").click();
+  await pain().locator("[data-quote-search]").fill("shipping");
+  await page.waitForSelector("[data-testid=map-status]:has-text('quotes match')");
+  const options = await pain().locator(".quote-picker select option").count();
+  if (options === 0) throw new Error("the quote picker found no checkout quote about shipping");
+  const picked = (await pain().locator(".quote-picker select option").first().textContent()).trim();
+  if (!/shipping/i.test(picked)) throw new Error(`the searched quote is ${picked}`);
+  await pain().locator(".quote-picker button[type=submit]").click();
+  await page.waitForSelector(`.map-card[data-card="${painId}"] [data-testid=evidence] li[data-kind=quote]`);
+  const quoteShown = (await pain().locator("[data-testid=evidence] li[data-kind=quote]").textContent()).trim();
+  console.log(`step: added a quote from the picker (${options} found for "shipping"): ${quoteShown.slice(0, 70)}`);
+
+  await pain().locator("details.card-tools > summary").click();
+  await pain().locator(".to-opportunity input[name=text]").fill("Free shipping over $75");
+  await pain().locator(".to-opportunity button[type=submit]").click();
+  const opportunity = page.locator(`.lane-cell[data-stage="${purchase}"][data-lane=opportunities] .map-card`, { hasText: "Free shipping over $75" });
+  await opportunity.waitFor();
+  await opportunity.locator("details.card-tools > summary").click();
+  await opportunity.locator(".set-action input[name=owner]").fill("Mia");
+  await opportunity.locator(".set-action input[name=due]").fill("2026-06-01");
+  await opportunity.locator(".set-action input[name=kpi]").fill("checkout conversion");
+  await opportunity.locator(".set-action button[type=submit]").click();
+  await page.waitForSelector(`.lane-cell[data-stage="${purchase}"] [data-testid=action]:has-text("Mia by 2026-06-01")`);
+  console.log("step: turned a pain point into an opportunity and the opportunity into an action");
+
+  const head = page.locator(`.stage-head[data-stage="${purchase}"]`);
+  await head.locator("details.stage-edit > summary").click();
+  await head.locator(".rename-stage input[name=name]").fill("Checkout");
+  await head.locator(".rename-stage button[type=submit]").click();
+  await page.waitForFunction((id) => document.querySelector(`.stage-head[data-stage="${id}"] h3`).textContent.trim() === "Checkout", purchase);
+  const retention = await stageId("Retention");
+  const adder = page.locator(`.lane-cell.touchpoints[data-stage="${retention}"] .add-touchpoint`);
+  const added = (await adder.locator("select option").first().textContent()).trim();
+  await adder.locator("button[type=submit]").click();
+  await page.waitForSelector(`.lane-cell.touchpoints[data-stage="${retention}"] .chip:has-text("${added}")`);
+  if (navigations !== 0) throw new Error(`the controls navigated ${navigations} time(s)`);
+  await page.locator(`.map-card[data-card="${painId}"]`).scrollIntoViewIfNeeded();
+  await page.screenshot({ path: "/tmp/editor6.png", fullPage: true });
+  await shot("6-controls");
+  console.log(`step: renamed a stage and added the touchpoint ${added} without navigating`);
+
+  await page.reload();
+  const kept = await page.evaluate(({ painId, purchase, retention }) => ({
+    quote: Boolean(document.querySelector(`.map-card[data-card="${painId}"] [data-testid=evidence] li[data-kind=quote]`)),
+    action: [...document.querySelectorAll(`.lane-cell[data-stage="${purchase}"] [data-testid=action]`)].map((a) => a.textContent).join(" "),
+    stage: document.querySelector(`.stage-head[data-stage="${purchase}"] h3`).textContent.trim(),
+    chips: [...document.querySelectorAll(`.lane-cell.touchpoints[data-stage="${retention}"] .chip`)].map((c) => c.textContent).join(" "),
+  }), { painId, purchase, retention });
+  if (!kept.quote || !/Mia by 2026-06-01/.test(kept.action) || !/checkout conversion/.test(kept.action) || kept.stage !== "Checkout" || !kept.chips.includes(added)) {
+    throw new Error(`after reload: ${JSON.stringify(kept)}`);
+  }
+  console.log("step: the evidence, opportunity, action, stage name and touchpoint persisted");
 
   // A demo map has touchpoints on its stages: its live numbers for the demo year.
   await page.goto(`${base}/b/${business}/maps`);

@@ -9,6 +9,7 @@ mod demo;
 mod engine;
 mod import;
 mod maps;
+pub mod map_evidence;
 pub mod surveys;
 pub mod survey_links;
 pub mod touchpoints;
@@ -60,6 +61,10 @@ pub enum AppError {
     File { path: String, reason: String },
     #[error("{0}")]
     Invalid(String),
+    /// A field of the request is wrong, named neutrally ("touchpoint", "min_count") so each front
+    /// end can show it its own way (the CLI as its flag, `--touchpoint`).
+    #[error("{field}{}: {reason}", value.as_ref().map(|v| format!(" {v:?}")).unwrap_or_default())]
+    InvalidField { field: String, value: Option<String>, reason: String },
     /// Something named by the request does not exist (or is not the caller's to see).
     #[error("{0}")]
     NotFound(String),

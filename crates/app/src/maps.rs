@@ -1084,8 +1084,10 @@ impl App {
         Ok(self.journey_maps(business, today)?.into_iter().filter(|m| m.stale).collect())
     }
 
-    /// Creates a map from a template: the template's stages, matched by name to the business's
-    /// stages, with its cards (all assumptions) and one emotion curve.
+    /// Creates a map from a template: the template's stages, matched by name (ignoring case) to
+    /// the business's stages, with its cards (all assumptions) and one emotion curve. A stage that
+    /// matched a business stage starts with the touchpoints the business puts in that stage
+    /// (`Touchpoint::stage`); a stage that matched none starts without touchpoints.
     pub fn create_map(&mut self, business: &Business, name: &str, template: MapTemplate, author: &str) -> Result<JourneyMap> {
         let name = clean_text(name, "name")?;
         let author = clean_text(author, "author")?;
@@ -1118,6 +1120,15 @@ impl App {
                 })
                 .collect()
         };
+        let mut map_stages = map_stages;
+        // Templates carry no touchpoints: each stage that shows one of the business's stages gets
+        // the business's touchpoints placed in that stage (in catalogue order), so it is measured.
+        let touchpoints = self.store().touchpoints(business.id)?;
+        for stage in &mut map_stages {
+            if let Some(id) = stage.stage {
+                stage.touchpoints = touchpoints.iter().filter(|t| t.stage == Some(id)).map(|t| t.id).collect();
+            }
+        }
         let map = JourneyMap {
             id: MapId(0),
             business: business.id,

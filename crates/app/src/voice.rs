@@ -1,7 +1,10 @@
 //! The voice of the customer as the app serves it: survey scores (NPS, CSAT, CES per question,
 //! with confidence intervals and n, optionally per touchpoint, stage, persona or month, the worst
 //! group first), the VADER sentiment of every feedback text, and the recurring themes of feedback
-//! (optionally only the texts of one touchpoint or stage), the most negative first. The app loads
+//! (optionally only the texts of one touchpoint or stage, and of the customers one persona's
+//! segment rule covers), the most negative first. Bad requests are
+//! [`AppError::InvalidField`] naming the request's field (`touchpoint`, `stage`, `persona`,
+//! `min_count`, `to`), which the CLI shows as its flag and the server as a 400 `invalid_input`. The app loads
 //! the current business's surveys, responses and feedback and runs the pure engine in
 //! `trailmap_analytics::voice`.
 //!
@@ -11,10 +14,10 @@
 use crate::{App, AppError, Result};
 use chrono::NaiveDate;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use trailmap_analytics::voice::{ScoreAnswer, ScoreLabels, SentimentScorer, ThemeDocument, score, score_groups, themes};
 use trailmap_model::{
-    AnswerValue, Business, Feedback, FeedbackId, QuestionId, QuestionKind, StageId, SurveyId, Timestamp, TouchpointId,
+    AnswerValue, Business, CustomerId, Feedback, FeedbackId, QuestionId, QuestionKind, StageId, SurveyId, Timestamp, TouchpointId,
 };
 use trailmap_store::Store;
 
@@ -93,19 +96,31 @@ pub struct ThemesRequest {
     pub touchpoint: Option<String>,
     /// Only feedback given at a touchpoint of this stage (by name).
     pub stage: Option<String>,
+    /// Only feedback of the customers this persona's segment rule covers (by name), as
+    /// `persona_coverage` counts them; feedback without a known customer is left out.
+    pub persona: Option<String>,
     pub options: ThemeOptions,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ThemesReport {
     pub business: String,
-    /// "all feedback", "touchpoint Checkout" or "stage Purchase".
+    /// "all feedback", "touchpoint Checkout" or "stage Purchase", with ", persona X" when asked.
     pub scope: String,
+    /// The persona asked for, by its stored name.
+    pub persona: Option<String>,
+    /// The extra stop words asked for, as given.
+    pub stop_words: Vec<String>,
     /// Texts read: the corpus the theme counts are out of.
     pub texts: u64,
     pub min_count: usize,
     pub order: ThemeOrder,
     pub themes: Vec<Theme>,
+}
+
+/// A bad field of a request, named neutrally.
+fn field_error(field: &str, value: Option<String>, reason: impl Into<String>) -> AppError {
+    AppError::InvalidField { field: field.to_string(), value, reason: reason.into() }
 }
 
 fn score_kind(kind: &QuestionKind) -> Option<ScoreKind> {
@@ -123,7 +138,7 @@ impl App {
         if let (Some(from), Some(to)) = (request.from, request.to)
             && to < from
         {
-            return Err(AppError::Invalid(format!("--to {to} is before --from {from}")));
+            return Err(field_error("to", Some(to.to_string()), format!("is before the first day (from) {from}")));
         }
         let mut surveys = self.store().surveys(business.id)?;
         if let Some(wanted) = &request.survey {
@@ -264,34 +279,49 @@ impl App {
     /// The recurring themes of the business's feedback, the most negative first.
     pub fn feedback_themes(&self, business: &Business, request: &ThemesRequest) -> Result<ThemesReport> {
         if request.touchpoint.is_some() && request.stage.is_some() {
-            return Err(AppError::Invalid("--touchpoint and --stage: give one or the other".into()));
+            return Err(field_error("touchpoint", None, "give a touchpoint or a stage (stage), not both"));
         }
         if request.options.min_count == 0 {
-            return Err(AppError::Invalid("--min-count: must be at least 1".into()));
+            return Err(field_error("min_count", Some("0".into()), "must be at least 1"));
         }
         let touchpoints = self.store().touchpoints(business.id)?;
         let (scope, keep): (String, Option<Vec<TouchpointId>>) = if let Some(name) = &request.touchpoint {
             let found = touchpoints.iter().find(|t| t.name.eq_ignore_ascii_case(name.trim())).ok_or_else(|| {
-                AppError::NotFound(format!(
-                    "--touchpoint {name:?}: no such touchpoint in {}; there are: {}",
-                    business.name,
-                    touchpoints.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
-                ))
+                field_error(
+                    "touchpoint",
+                    Some(name.clone()),
+                    format!(
+                        "no such touchpoint in {}; there are: {}",
+                        business.name,
+                        touchpoints.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                )
             })?;
             (format!("touchpoint {}", found.name), Some(vec![found.id]))
         } else if let Some(name) = &request.stage {
             let stages = self.store().stages(business.id)?;
             let stage: StageId = stages.iter().find(|s| s.name.eq_ignore_ascii_case(name.trim())).map(|s| s.id).ok_or_else(|| {
-                AppError::NotFound(format!(
-                    "--stage {name:?}: no such stage in {}; there are: {}",
-                    business.name,
-                    stages.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
-                ))
+                field_error(
+                    "stage",
+                    Some(name.clone()),
+                    format!(
+                        "no such stage in {}; there are: {}",
+                        business.name,
+                        stages.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                )
             })?;
             let name = stages.iter().find(|s| s.id == stage).map_or_else(String::new, |s| s.name.clone());
             (format!("stage {name}"), Some(touchpoints.iter().filter(|t| t.stage == Some(stage)).map(|t| t.id).collect()))
         } else {
             ("all feedback".to_string(), None)
+        };
+        let (scope, persona, covered) = match &request.persona {
+            Some(name) => {
+                let (persona, customers) = self.persona_customers(business, name)?;
+                (format!("{scope}, persona {persona}"), Some(persona), Some(customers))
+            }
+            None => (scope, None, None),
         };
         let scorer = SentimentScorer::new();
         let feedback: Vec<Feedback> = self
@@ -299,6 +329,7 @@ impl App {
             .feedback(business.id)?
             .into_iter()
             .filter(|f| keep.as_ref().is_none_or(|ids| f.touchpoint.is_some_and(|t| ids.contains(&t))))
+            .filter(|f| covered.as_ref().is_none_or(|c| f.customer.is_some_and(|customer| c.contains(&customer))))
             .collect();
         let documents: Vec<ThemeDocument> = feedback
             .iter()
@@ -312,10 +343,39 @@ impl App {
         Ok(ThemesReport {
             business: business.name.clone(),
             scope,
+            persona,
+            stop_words: request.options.stop_words.clone(),
             texts: documents.len() as u64,
             min_count: request.options.min_count,
             order: request.options.order,
             themes: themes(&documents, &request.options),
         })
+    }
+
+    /// The stored name of the persona called `name` (ignoring case) and the customers its
+    /// segment rule covers, as `persona_coverage` counts them.
+    fn persona_customers(&self, business: &Business, name: &str) -> Result<(String, BTreeSet<CustomerId>)> {
+        let coverage = self.persona_coverage(business)?;
+        let found = coverage.into_iter().find(|p| p.name.eq_ignore_ascii_case(name.trim()));
+        let Some(persona) = found else {
+            let names: Vec<String> = self.store().personas(business.id)?.into_iter().map(|p| p.name).collect();
+            return Err(field_error(
+                "persona",
+                Some(name.to_string()),
+                format!(
+                    "no such persona in {}; there are: {}",
+                    business.name,
+                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                ),
+            ));
+        };
+        if !persona.has_rule {
+            return Err(field_error(
+                "persona",
+                Some(persona.name),
+                "has no segment rule yet, so it covers no customer; give it one first",
+            ));
+        }
+        Ok((persona.name, persona.customers.into_iter().collect()))
     }
 }

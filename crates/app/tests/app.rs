@@ -689,6 +689,7 @@ fn voice_of_the_customer_on_the_demo_boutique() {
         let request = ThemesRequest {
             touchpoint: Some("checkout".into()),
             stage: None,
+            persona: None,
             options: ThemeOptions { order, ..ThemeOptions::default() },
         };
         app.feedback_themes(&boutique, &request).unwrap()
@@ -1219,4 +1220,111 @@ fn the_touchpoint_catalogue_counts_what_a_plain_rule_test_counts() {
     assert!(!checkout.placements.is_empty(), "the demo map holds Checkout");
     let error = app.touchpoint_catalogue(&boutique, Some((period.1, period.0))).unwrap_err();
     assert!(error.to_string().contains("period"), "{error}");
+}
+
+// ---- issue 6: templates bring the business's touchpoints; the quote picker on the demo ----
+
+/// A map from a template gets, on each stage named like a business stage, the touchpoints the
+/// business puts in that stage (and no others); on the demo boutique the Purchase stage holds
+/// Checkout, and its quote picker offers the checkout complaints, most negative first.
+#[test]
+fn a_template_map_starts_with_the_business_touchpoints_of_each_stage_and_offers_their_quotes() {
+    let mut app = App::in_memory().unwrap();
+    app.demo(&DemoOptions { customers: 600, seed: 3 }).unwrap();
+    let boutique = app.business(Some("Thread & Needle")).unwrap();
+    let map = app.create_map(&boutique, "From the template", trailmap_app::MapTemplate::WebShop, "ann").unwrap();
+    let stages = app.store().stages(boutique.id).unwrap();
+    let touchpoints = app.store().touchpoints(boutique.id).unwrap();
+    let names = |ids: &[trailmap_model::TouchpointId]| -> Vec<String> {
+        ids.iter().map(|id| touchpoints.iter().find(|t| t.id == *id).unwrap().name.clone()).collect()
+    };
+    let mut placed = 0;
+    for stage in &map.stages {
+        let business_stage = stages.iter().find(|s| s.name.eq_ignore_ascii_case(&stage.name)).expect("the demo has the template's stages");
+        assert_eq!(stage.stage, Some(business_stage.id));
+        let expected: Vec<_> = touchpoints.iter().filter(|t| t.stage == Some(business_stage.id)).map(|t| t.id).collect();
+        assert_eq!(stage.touchpoints, expected, "{}", stage.name);
+        placed += expected.len();
+    }
+    assert_eq!(placed, touchpoints.iter().filter(|t| t.stage.is_some()).count());
+    let purchase = map.stages.iter().find(|s| s.name == "Purchase").unwrap();
+    assert!(names(&purchase.touchpoints).contains(&"Checkout".to_string()), "{:?}", names(&purchase.touchpoints));
+    // Saved as made: the stored map has the same touchpoints.
+    let stored = app.journey_map(&boutique, map.id).unwrap().map;
+    assert_eq!(stored.stages.iter().map(|s| s.touchpoints.clone()).collect::<Vec<_>>(), map.stages.iter().map(|s| s.touchpoints.clone()).collect::<Vec<_>>());
+    // The quote picker: texts of the stage's touchpoints only, most negative first, searchable.
+    let quotes = app.stage_quotes(&boutique, map.id, purchase.id, "", 1_000).unwrap();
+    let feedback = app.store().feedback(boutique.id).unwrap();
+    let expected = feedback.iter().filter(|f| f.touchpoint.is_some_and(|t| purchase.touchpoints.contains(&t))).count();
+    assert!(expected > 0);
+    assert_eq!((quotes.n, quotes.quotes.len()), (expected, expected));
+    assert!(quotes.quotes.windows(2).all(|w| w[0].compound <= w[1].compound));
+    assert!(quotes.quotes[0].compound < 0.0, "{:?}", quotes.quotes[0]);
+    let shipping = app.stage_quotes(&boutique, map.id, purchase.id, "SHIPPING", 3).unwrap();
+    assert!(shipping.n > 0 && shipping.quotes.len() <= 3);
+    assert!(shipping.quotes.iter().all(|q| q.text.to_lowercase().contains("shipping")));
+    let error = app.stage_quotes(&boutique, map.id, 99, "", 10).unwrap_err();
+    assert!(error.to_string().contains("stage"), "{error}");
+    // A card cannot cite another business's feedback.
+    let cafe = app.business(Some("Bean There Coffee")).unwrap();
+    let foreign = app.store().feedback(cafe.id).unwrap()[0].id;
+    let edit = trailmap_app::MapEdit::EditCard { card: 1, text: "x".into(), evidence: vec![trailmap_model::Evidence::Quote { feedback: foreign }] };
+    let error = app.check_map_evidence(&boutique, &edit).unwrap_err();
+    assert!(error.to_string().contains("evidence 1"), "{error}");
+    let own = trailmap_app::MapEdit::EditCard { card: 1, text: "x".into(), evidence: vec![trailmap_model::Evidence::Quote { feedback: quotes.quotes[0].feedback }] };
+    app.check_map_evidence(&boutique, &own).unwrap();
+}
+
+/// Issue 8: at the demo boutique's Checkout, shipping leads the themes with its exact n, the
+/// product word "dress" folds into it, one persona's themes read only its customers' texts, and
+/// bad fields are named neutrally (`touchpoint "X"`), not as CLI flags.
+#[test]
+fn checkout_themes_per_persona_and_field_errors_on_the_demo_boutique() {
+    use trailmap_app::voice::{ThemeOptions, ThemesRequest};
+    use trailmap_app::AppError;
+    let mut app = App::in_memory().unwrap();
+    app.demo(&DemoOptions { customers: 1_500, seed: 7 }).unwrap();
+    let boutique = app.business(Some("Thread & Needle")).unwrap();
+    let checkout = |persona: Option<&str>, stop_words: Vec<String>| ThemesRequest {
+        touchpoint: Some("Checkout".into()),
+        persona: persona.map(str::to_string),
+        options: ThemeOptions { stop_words, ..ThemeOptions::default() },
+        ..ThemesRequest::default()
+    };
+    let report = app.feedback_themes(&boutique, &checkout(None, Vec::new())).unwrap();
+    let first = &report.themes[0];
+    let summary: Vec<(&str, u64, u64)> = report.themes.iter().map(|t| (t.label.as_str(), t.count, t.negative)).collect();
+    assert_eq!((first.label.as_str(), first.count, first.negative), ("shipping", 17, 17), "{summary:?}");
+    assert!(report.themes.iter().all(|t| t.label != "dress"), "{summary:?}");
+
+    // Per persona: only the texts of the customers its rule covers, counted directly.
+    let coverage = app.persona_coverage(&boutique).unwrap();
+    let bargain = coverage.iter().find(|p| p.name == "Bargain Hunter").unwrap();
+    let checkout_id = app.store().touchpoints(boutique.id).unwrap().into_iter().find(|t| t.name == "Checkout").unwrap().id;
+    let direct = app
+        .store()
+        .feedback(boutique.id)
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.touchpoint == Some(checkout_id) && f.customer.is_some_and(|c| bargain.customers.contains(&c)))
+        .count() as u64;
+    let theirs = app.feedback_themes(&boutique, &checkout(Some("bargain hunter"), vec!["dress".into()])).unwrap();
+    assert_eq!(theirs.scope, "touchpoint Checkout, persona Bargain Hunter");
+    assert_eq!(theirs.persona.as_deref(), Some("Bargain Hunter"));
+    assert_eq!(theirs.texts, direct);
+    assert!(direct > 0 && direct < report.texts, "{direct} of {}", report.texts);
+    assert!(theirs.themes.iter().all(|t| t.customers.iter().all(|c| bargain.customers.contains(c))));
+    assert!(theirs.themes.iter().all(|t| t.phrases.iter().all(|(p, _)| p != "dress")));
+
+    // Errors name the request's field, neutrally.
+    let error = |request: &ThemesRequest| app.feedback_themes(&boutique, request).unwrap_err();
+    let nowhere = error(&ThemesRequest { touchpoint: Some("Nowhere".into()), ..Default::default() });
+    assert!(matches!(&nowhere, AppError::InvalidField { field, .. } if field == "touchpoint"));
+    assert!(nowhere.to_string().starts_with("touchpoint \"Nowhere\": no such touchpoint in Thread & Needle"), "{nowhere}");
+    let stage = error(&ThemesRequest { stage: Some("Nowhere".into()), ..Default::default() }).to_string();
+    assert!(stage.starts_with("stage \"Nowhere\": no such stage"), "{stage}");
+    let persona = error(&checkout(Some("Nobody"), Vec::new())).to_string();
+    assert!(persona.starts_with("persona \"Nobody\": no such persona in Thread & Needle; there are: "), "{persona}");
+    let zero = ThemesRequest { options: ThemeOptions { min_count: 0, ..ThemeOptions::default() }, ..Default::default() };
+    assert_eq!(error(&zero).to_string(), "min_count \"0\": must be at least 1");
 }

@@ -158,6 +158,7 @@ fn main() {
     let mut out = stdout.lock();
     if let Err(error) = run(cli, &mut out) {
         let _ = out.flush();
+        let error = commands::feedback::with_flag_names(error);
         eprintln!("error: {error:#}");
         std::process::exit(1);
     }

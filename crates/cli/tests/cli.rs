@@ -380,7 +380,19 @@ fn the_voice_commands_answer_on_the_demo() {
     let bad = trailmap(&db, &[&business[..], &["survey", "results", "--from", "June"]].concat());
     assert!(!bad.status.success() && text(&bad.stderr).contains("--from"));
     let unknown = trailmap(&db, &[&business[..], &["feedback", "themes", "--stage", "Nowhere"]].concat());
-    assert!(!unknown.status.success() && text(&unknown.stderr).contains("--stage \"Nowhere\""));
+    // The app names the field neutrally ("stage"); the command line shows its flag.
+    assert!(!unknown.status.success() && text(&unknown.stderr).contains("--stage \"Nowhere\": no such stage"), "{}", text(&unknown.stderr));
+    let zero = trailmap(&db, &[&business[..], &["feedback", "themes", "--min-count", "0"]].concat());
+    assert!(text(&zero.stderr).contains("--min-count \"0\": must be at least 1"), "{}", text(&zero.stderr));
+    let persona = [&business[..], &["feedback", "themes", "--touchpoint", "Checkout", "--persona", "bargain hunter", "--stop-word", "Dresses", "--stop-word", "size"]].concat();
+    let theirs = json(&db, &persona);
+    assert_eq!(theirs["scope"], "touchpoint Checkout, persona Bargain Hunter");
+    assert_eq!(theirs["stop_words"], serde_json::json!(["Dresses", "size"]));
+    assert!(theirs["texts"].as_u64().unwrap() < themes["texts"].as_u64().unwrap(), "{theirs}");
+    let listed = theirs["themes"].as_array().unwrap().iter().flat_map(|t| t["phrases"].as_array().unwrap().iter().map(|p| p[0].clone()));
+    assert!(listed.clone().all(|p| p != "dress" && p != "size"), "{theirs}");
+    let nobody = trailmap(&db, &[&business[..], &["feedback", "themes", "--persona", "Nobody"]].concat());
+    assert!(text(&nobody.stderr).contains("--persona \"Nobody\": no such persona"), "{}", text(&nobody.stderr));
 }
 
 #[test]

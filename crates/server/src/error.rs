@@ -121,6 +121,7 @@ impl From<AppError> for ApiError {
     fn from(error: AppError) -> ApiError {
         match error {
             AppError::Invalid(message) => ApiError::invalid_input(message),
+            e @ AppError::InvalidField { .. } => ApiError::invalid_input(e.to_string()),
             AppError::NotFound(message) => ApiError::not_found(message),
             AppError::Forbidden(message) => ApiError::forbidden(message),
             AppError::Conflict(message) => ApiError::conflict(message),

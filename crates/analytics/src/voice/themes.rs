@@ -7,15 +7,28 @@
 //!    ("costs" → "cost", "dresses" → "dress"), and a few words customers use interchangeably
 //!    are read as one (`SYNONYMS`: "delivery" → "shipping", "fee"/"charge" → "cost").
 //! 2. Stop words ("the", "was", "my", ...) split the text into runs; every 1-, 2- and 3-word
-//!    sequence inside a run is a candidate phrase. A phrase counts once per text.
+//!    sequence inside a run is a candidate phrase. A phrase counts once per text. Domain stop
+//!    words (`DOMAIN_STOP_WORDS`: "order", "product", "item", "thing", "really", ...) and the
+//!    request's extra stop words ([`ThemeOptions::stop_words`]) never make a phrase alone, but
+//!    stay inside longer phrases ("order status").
 //! 3. Phrases in at least `min_count` texts are taken, most frequent first (longer first on a
-//!    tie), and each joins the first theme holding a phrase that shares its last word (its head:
+//!    tie). Each joins the first cluster holding a phrase that shares its last word (its head:
 //!    "shipping cost" and "cost") or contains it or is contained in it ("shipping" and "shipping
-//!    cost"); failing that, the first theme whose texts already include all of its texts (a
-//!    phrase that only ever comes with the theme); otherwise it starts a theme. The theme is
-//!    named after its first phrase.
-//! 4. A theme's texts are those containing any of its phrases; themes with fewer than
-//!    `min_count` texts are dropped.
+//!    cost"), or starts one; a cluster's texts are those of its phrases.
+//! 4. Clusters become themes, the biggest first (more texts; on a tie, more phrases). A cluster
+//!    whose texts are at least [`FOLD_SHARE_PERCENT`] (80%) inside a theme already made folds
+//!    into the one holding the most of them instead: a phrase that (nearly) only ever comes with
+//!    a theme, such as the product a shipping complaint names ("dress" in "loved the dress but
+//!    the shipping cost killed it"), is part of that theme rather than a theme of its own, and
+//!    never names it. A folded cluster does not widen the theme: its few texts outside it stay
+//!    out (free to be in other themes), so the theme counts each text once. The 80% lets one
+//!    text in five go elsewhere ("no size chart for this dress") without splitting the product
+//!    word off as a theme that only repeats the shipping complaints. So does a cluster whose
+//!    every text is already in some theme (it adds no text of its own), into the theme holding
+//!    the most of them.
+//! 5. A theme is named after its first phrase; its texts are those containing any of its joined
+//!    (not folded) phrases; themes with fewer than `min_count` texts are dropped. Each phrase is
+//!    listed with the number of the theme's texts it is found in.
 
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -37,6 +50,18 @@ const STOP_WORDS: &[&str] = &[
     "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours",
     "yourself", "yourselves",
 ];
+
+/// Words of a shop's feedback that name no topic by themselves: the purchase in general and
+/// fillers. They never make a phrase alone (a theme called "order" says nothing) but stay inside
+/// longer phrases ("order status", "wrong item").
+pub const DOMAIN_STOP_WORDS: &[&str] = &[
+    "order", "product", "item", "thing", "stuff", "purchase", "buy", "bought", "really", "actually",
+    "bit", "lot", "quite", "pretty", "maybe", "today", "time",
+];
+
+/// The least share of a phrase's texts, in percent, that a theme must already hold for the phrase
+/// to fold into it (see the module documentation).
+pub const FOLD_SHARE_PERCENT: usize = 80;
 
 /// Words customers use for the same thing, read as the word on the right.
 const SYNONYMS: &[(&str, &str)] = &[
@@ -78,11 +103,14 @@ pub struct ThemeOptions {
     /// Phrases kept per theme (the most frequent).
     pub phrases: usize,
     pub order: ThemeOrder,
+    /// Extra words that never make a phrase alone, on top of [`DOMAIN_STOP_WORDS`] (a business's
+    /// own product words, say). Read as texts are: any case, plurals and synonyms match.
+    pub stop_words: Vec<String>,
 }
 
 impl Default for ThemeOptions {
     fn default() -> Self {
-        ThemeOptions { min_count: 3, examples: 3, phrases: 8, order: ThemeOrder::AverageSentiment }
+        ThemeOptions { min_count: 3, examples: 3, phrases: 8, order: ThemeOrder::AverageSentiment, stop_words: Vec::new() }
     }
 }
 
@@ -181,18 +209,35 @@ fn singular(word: &str) -> String {
     word.strip_suffix('s').unwrap_or(word).to_string()
 }
 
-/// The candidate phrases of a text (1 to 3 words within runs of non-stop words), once each.
+/// The candidate phrases of a text (1 to 3 words within runs of non-stop words), once each;
+/// a domain stop word is no phrase alone.
 pub fn phrases(text: &str) -> BTreeSet<String> {
+    phrases_without(text, &[])
+}
+
+/// [`phrases`], with `extra` (words as [`words`] reads them) also no phrase alone.
+fn phrases_without(text: &str, extra: &[String]) -> BTreeSet<String> {
     let words = words(text);
     let mut found = BTreeSet::new();
     for run in words.split(|w| w == "," || STOP_WORDS.contains(&w.as_str()) || w.chars().count() < 2) {
         for length in 1..=3 {
             for window in run.windows(length) {
+                if let [only] = window
+                    && (DOMAIN_STOP_WORDS.contains(&only.as_str()) || extra.contains(only))
+                {
+                    continue;
+                }
                 found.insert(window.join(" "));
             }
         }
     }
     found
+}
+
+/// A request's extra stop words read as texts are (lower case, singular, synonyms), so
+/// "Dresses" matches "dress".
+fn normalised_stop_words(stop_words: &[String]) -> Vec<String> {
+    stop_words.iter().flat_map(|w| words(w)).filter(|w| w != ",").collect()
 }
 
 /// Whether two phrases belong in one theme: the same head word, or one inside the other.
@@ -202,10 +247,24 @@ fn related(a: &str, b: &str) -> bool {
     head(a) == head(b) || inside(a, b) || inside(b, a)
 }
 
+/// A phrase in a theme, with the texts it is found in (for a folded phrase, some may be outside
+/// the theme).
+struct Member<'a> {
+    phrase: &'a str,
+    texts: BTreeSet<usize>,
+}
+
+/// A theme being built: its phrases, the first naming it, and the texts it covers so far.
+struct Group<'a> {
+    members: Vec<Member<'a>>,
+    covered: BTreeSet<usize>,
+}
+
 /// The themes of `documents`, ranked as `options.order` says.
 pub fn themes(documents: &[ThemeDocument], options: &ThemeOptions) -> Vec<Theme> {
     let min_count = options.min_count.max(1);
-    let per_document: Vec<BTreeSet<String>> = documents.iter().map(|d| phrases(&d.text)).collect();
+    let extra = normalised_stop_words(&options.stop_words);
+    let per_document: Vec<BTreeSet<String>> = documents.iter().map(|d| phrases_without(&d.text, &extra)).collect();
     let mut frequency: HashMap<&str, u64> = HashMap::new();
     for found in &per_document {
         for phrase in found {
@@ -214,27 +273,49 @@ pub fn themes(documents: &[ThemeDocument], options: &ThemeOptions) -> Vec<Theme>
     }
     let mut frequent: Vec<(&str, u64)> = frequency.into_iter().filter(|&(_, n)| n >= min_count as u64).collect();
     frequent.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.split(' ').count().cmp(&a.0.split(' ').count())).then(a.0.cmp(b.0)));
-    // Each group with the texts it covers so far.
-    let mut groups: Vec<(Vec<(&str, u64)>, BTreeSet<usize>)> = Vec::new();
-    for (phrase, n) in frequent {
+    // First, related phrases make clusters, each with the texts of all its phrases.
+    let mut clusters: Vec<Group> = Vec::new();
+    for (phrase, _) in frequent {
         let texts: BTreeSet<usize> = (0..documents.len()).filter(|&i| per_document[i].contains(phrase)).collect();
-        // A phrase found only in texts a theme already covers ("tee" in "$7.95 shipping on a $28
-        // tee") is part of that theme rather than a theme of its own.
+        match clusters.iter().position(|g| g.members.iter().any(|m| related(m.phrase, phrase))) {
+            Some(at) => {
+                clusters[at].covered.extend(texts.iter().copied());
+                clusters[at].members.push(Member { phrase, texts });
+            }
+            None => clusters.push(Group { covered: texts.clone(), members: vec![Member { phrase, texts }] }),
+        }
+    }
+    // Then the biggest clusters become themes first (on a tie, the one with more phrases: a topic
+    // customers word in several ways, "shipping", "shipping cost", "cost", leads a lone product
+    // word that comes with it), and a cluster whose texts a theme already (nearly) holds folds
+    // into the theme holding the most of them. The sort is stable: frequency order on a full tie.
+    clusters.sort_by(|a, b| b.covered.len().cmp(&a.covered.len()).then(b.members.len().cmp(&a.members.len())));
+    let mut groups: Vec<Group> = Vec::new();
+    for cluster in clusters {
+        // A cluster whose every text is already in some theme adds no text of its own: it is
+        // the product or the wording of those themes' complaints, however it spreads over them.
+        let adds_nothing = cluster.covered.iter().all(|i| groups.iter().any(|g| g.covered.contains(i)));
         let home = groups
             .iter()
-            .position(|(members, _)| members.iter().any(|(member, _)| related(member, phrase)))
-            .or_else(|| groups.iter().position(|(_, covered)| texts.is_subset(covered)));
+            .enumerate()
+            .filter(|(_, g)| g.covered.len() >= cluster.covered.len())
+            .map(|(at, g)| (at, cluster.covered.intersection(&g.covered).count()))
+            .filter(|&(_, shared)| adds_nothing || shared * 100 >= FOLD_SHARE_PERCENT * cluster.covered.len())
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+            .map(|(at, _)| at);
         match home {
-            Some(at) => {
-                groups[at].0.push((phrase, n));
-                groups[at].1.extend(texts);
-            }
-            None => groups.push((vec![(phrase, n)], texts)),
+            Some(at) => groups[at].members.extend(cluster.members),
+            None => groups.push(cluster),
         }
     }
     let mut out: Vec<Theme> = groups
         .into_iter()
-        .filter_map(|(group, covered)| {
+        .filter_map(|Group { members: phrases, covered }| {
+            // Each phrase with the theme's texts it is in; the first phrase names the theme.
+            let label = phrases.first().map(|m| m.phrase.to_string())?;
+            let mut listed: Vec<(String, u64)> =
+                phrases.iter().map(|m| (m.phrase.to_string(), m.texts.intersection(&covered).count() as u64)).collect();
+            listed.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
             let members: Vec<usize> = covered.into_iter().collect();
             if members.len() < min_count {
                 return None;
@@ -258,8 +339,8 @@ pub fn themes(documents: &[ThemeDocument], options: &ThemeOptions) -> Vec<Theme>
             customers.sort_unstable();
             customers.dedup();
             Some(Theme {
-                label: group[0].0.to_string(),
-                phrases: group.iter().take(options.phrases).map(|(p, n)| (p.to_string(), *n)).collect(),
+                label,
+                phrases: listed.into_iter().take(options.phrases).collect(),
                 count,
                 average_compound,
                 negative,

@@ -231,3 +231,110 @@ fn themes_group_phrases_and_rank_the_most_negative_first() {
     assert_eq!(by_count.iter().map(|t| t.negative).collect::<Vec<_>>(), vec![3, 1, 0]);
     assert!(themes(&[], &options).is_empty());
 }
+
+/// Issue 8: a product word that comes with the shipping complaints ("dress" in four of its five
+/// texts, the fifth a size complaint) folds into the shipping theme rather than leading a theme
+/// of its own, its fifth text stays with the size theme, and domain stop words ("product",
+/// "order", "item", "really") and the request's extra ones make no phrase alone.
+#[test]
+fn a_word_that_comes_with_a_theme_folds_into_it_and_stop_words_make_no_theme() {
+    let corpus = vec![
+        document("d1", 1, "Loved the dress but the shipping cost killed it", -0.6),
+        document("d2", 2, "Shipping cost for one dress, seriously", -0.3),
+        document("d3", 3, "Shipping was slow", -0.2),
+        document("d4", 4, "This dress and the shipping charge: too much", -0.4),
+        document("d5", 5, "Dress arrived late, shipping took ages", -0.5),
+        document("d6", 6, "No size chart for this dress", -0.3),
+        document("d7", 7, "The size chart was wrong", -0.25),
+        document("d8", 8, "Size chart is confusing", -0.2),
+        document("d9", 9, "Great product, great order, really", 0.6),
+        document("d10", 10, "Great product", 0.6),
+        document("d11", 11, "Great item and great product", 0.7),
+        document("d12", 12, "The order was fine", 0.2),
+    ];
+    let found = themes(&corpus, &ThemeOptions::default());
+    let summary: Vec<(&str, u64, f64, u64)> =
+        found.iter().map(|t| (t.label.as_str(), t.count, (t.average_compound * 1e4).round() / 1e4, t.negative)).collect();
+    // Shipping: d1..d5, (-0.6 - 0.3 - 0.2 - 0.4 - 0.5) / 5 = -0.4; size chart: d6..d8,
+    // (-0.3 - 0.25 - 0.2) / 3 = -0.25; great product: d9..d11, (0.6 + 0.6 + 0.7) / 3 = 0.6333.
+    assert_eq!(summary, vec![("shipping", 5, -0.4, 5), ("size chart", 3, -0.25, 3), ("great product", 3, 0.6333, 0)]);
+    let shipping = &found[0];
+    // "dress" is in five texts, four of them the theme's (80%): listed with those four, and d6
+    // is not counted in the theme.
+    let phrases = |t: &trailmap_analytics::voice::Theme| t.phrases.clone();
+    let owned = |list: &[(&str, u64)]| list.iter().map(|&(p, n)| (p.to_string(), n)).collect::<Vec<_>>();
+    assert_eq!(phrases(shipping), owned(&[("shipping", 5), ("dress", 4), ("shipping cost", 3), ("cost", 3)]));
+    assert_eq!(shipping.documents, vec!["d1", "d2", "d3", "d4", "d5"]);
+    assert_eq!(found[1].documents, vec!["d6", "d7", "d8"]);
+    // "product" is in three texts but no phrase alone; "order" and "item" neither.
+    assert_eq!(phrases(&found[2]), owned(&[("great product", 3), ("great", 3)]));
+    assert!(found.iter().all(|t| t.phrases.iter().all(|(p, _)| !["product", "order", "item", "really"].contains(&p.as_str()))));
+
+    // Extra stop words, read as texts are ("Dresses" is "dress"), drop the product word; "size"
+    // as a stop word leaves "size chart" and "chart".
+    let options = ThemeOptions { stop_words: vec!["Dresses".into(), "SIZE".into()], ..ThemeOptions::default() };
+    let trimmed = themes(&corpus, &options);
+    assert_eq!(phrases(&trimmed[0]), owned(&[("shipping", 5), ("shipping cost", 3), ("cost", 3)]));
+    assert_eq!(phrases(&trimmed[1]), owned(&[("size chart", 3), ("chart", 3)]));
+    assert_eq!(trimmed.iter().map(|t| t.count).collect::<Vec<_>>(), vec![5, 3, 3]);
+
+    // With the shipping texts alone "dress" (four texts, all shipping's) still folds in; with
+    // two of its four elsewhere (50%) it is a theme of its own.
+    let alone = themes(&corpus[..5], &ThemeOptions::default());
+    assert_eq!(alone.iter().map(|t| t.label.as_str()).collect::<Vec<_>>(), vec!["shipping"]);
+    let mut split = corpus.clone();
+    split.push(document("d13", 13, "This dress runs small", -0.1));
+    split.push(document("d14", 14, "Lovely dress", 0.5));
+    split.push(document("d15", 15, "Dress fabric feels cheap", -0.2));
+    let labels: Vec<String> = themes(&split, &ThemeOptions::default()).into_iter().map(|t| t.label).collect();
+    assert!(labels.contains(&"dress".to_string()), "{labels:?}");
+}
+
+/// Themes on seeded random corpora agree with a direct count: each theme's n is its texts, its
+/// average and negatives are theirs, each listed phrase's count is the number of the theme's
+/// texts holding it, no stop word is a phrase alone, and no theme is (80% or more) inside a
+/// theme at least as big.
+#[test]
+fn themes_agree_with_a_direct_count_on_random_corpora() {
+    use trailmap_analytics::voice::themes::{DOMAIN_STOP_WORDS, phrases};
+    let vocabulary = [
+        "shipping", "delivery", "cost", "fee", "dress", "dresses", "size", "chart", "order", "product", "item", "great",
+        "slow", "the", "was", "and", "staff", "friendly", "card", "declined", "tee", "really", "late", "cheap",
+    ];
+    for seed in 0..25u64 {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let corpus: Vec<ThemeDocument> = (0..rng.random_range(0..60))
+            .map(|i| {
+                let words: Vec<&str> = (0..rng.random_range(1..8)).map(|_| vocabulary[rng.random_range(0..vocabulary.len())]).collect();
+                let compound = (rng.random_range(-100..=100) as f64) / 100.0;
+                document(&format!("t{i}"), i % 17, &words.join(if rng.random_bool(0.2) { ", " } else { " " }), compound)
+            })
+            .collect();
+        let extra = if seed % 2 == 0 { vec!["tee".to_string()] } else { Vec::new() };
+        let options = ThemeOptions { min_count: 2 + (seed % 3) as usize, stop_words: extra.clone(), ..ThemeOptions::default() };
+        let found = themes(&corpus, &options);
+        let index: BTreeMap<&str, &ThemeDocument> = corpus.iter().map(|d| (d.id.as_str(), d)).collect();
+        for theme in &found {
+            let texts: Vec<&ThemeDocument> = theme.documents.iter().map(|id| index[id.as_str()]).collect();
+            assert_eq!(theme.count as usize, texts.len(), "seed {seed}");
+            assert!(texts.len() >= options.min_count);
+            let mean = texts.iter().map(|d| d.compound).sum::<f64>() / texts.len() as f64;
+            assert!(close(theme.average_compound, mean, 1e-9), "seed {seed}");
+            assert_eq!(theme.negative as usize, texts.iter().filter(|d| d.compound <= -0.05).count());
+            assert!(theme.phrases.iter().any(|(p, _)| p == &theme.label));
+            for (phrase, n) in &theme.phrases {
+                assert!(phrase.contains(' ') || !(DOMAIN_STOP_WORDS.contains(&phrase.as_str()) || extra.contains(phrase)), "seed {seed}: {phrase}");
+                assert_eq!(*n as usize, texts.iter().filter(|d| phrases(&d.text).contains(phrase)).count(), "seed {seed}: {phrase}");
+            }
+        }
+        for x in &found {
+            for y in &found {
+                if std::ptr::eq(x, y) || x.count < y.count {
+                    continue;
+                }
+                let shared = y.documents.iter().filter(|id| x.documents.contains(id)).count();
+                assert!(shared * 100 < 80 * y.documents.len(), "seed {seed}: {} inside {}", y.label, x.label);
+            }
+        }
+    }
+}

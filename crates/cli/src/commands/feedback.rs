@@ -1,10 +1,12 @@
-//! `trailmap feedback themes [--touchpoint X | --stage X] [--min-count N]`: the recurring themes
-//! of feedback texts, the most negative first; `trailmap feedback sentiment [--limit N]`: the
-//! VADER sentiment of every feedback text, the most negative first.
+//! `trailmap feedback themes [--touchpoint X | --stage X] [--persona P] [--min-count N]
+//! [--stop-word W]...`: the recurring themes of feedback texts, the most negative first;
+//! `trailmap feedback sentiment [--limit N]`: the VADER sentiment of every feedback text, the
+//! most negative first. Also [`with_flag_names`], which shows the app's field errors with the
+//! command line's flag names.
 
 use crate::output::{Format, Output};
 use std::io::Write;
-use trailmap_app::App;
+use trailmap_app::{App, AppError};
 use trailmap_app::voice::{ThemeOptions, ThemeOrder, ThemesRequest};
 
 #[derive(Debug, clap::Subcommand)]
@@ -17,6 +19,13 @@ pub enum FeedbackCommand {
         /// Only feedback given at the touchpoints of this stage (by name).
         #[arg(long)]
         stage: Option<String>,
+        /// Only feedback of the customers this persona's segment rule covers (by name).
+        #[arg(long)]
+        persona: Option<String>,
+        /// A word that never makes a theme alone (say a product name: "dress"), on top of the
+        /// built-in list ("order", "product", "item", "thing", "really", ...); repeat for more.
+        #[arg(long = "stop-word", value_name = "WORD")]
+        stop_words: Vec<String>,
         /// The fewest texts a phrase and a theme must be found in.
         #[arg(long, default_value_t = 3)]
         min_count: usize,
@@ -48,14 +57,16 @@ pub enum Order {
 pub fn run(app: &mut App, business: Option<&str>, command: FeedbackCommand, format: Format, out: &mut dyn Write) -> anyhow::Result<()> {
     match command {
         FeedbackCommand::Import(args) => crate::commands::voice_import::feedback_import(app, business, args, format, out),
-        FeedbackCommand::Themes { touchpoint, stage, min_count, order, examples } => {
+        FeedbackCommand::Themes { touchpoint, stage, persona, stop_words, min_count, order, examples } => {
             let business = app.business(business)?;
             let request = ThemesRequest {
                 touchpoint,
                 stage,
+                persona,
                 options: ThemeOptions {
                     min_count,
                     examples,
+                    stop_words,
                     order: match order {
                         Order::Average => ThemeOrder::AverageSentiment,
                         Order::NegativeCount => ThemeOrder::NegativeCount,
@@ -125,4 +136,17 @@ pub fn run(app: &mut App, business: Option<&str>, command: FeedbackCommand, form
             output.print(format, out)
         }
     }
+}
+
+/// The app names a bad field neutrally (`touchpoint "X": no such touchpoint`) for every front end;
+/// the command line shows it as its flag (`--touchpoint "X": no such touchpoint`), keeping any
+/// context around it. Other errors pass unchanged.
+pub fn with_flag_names(error: anyhow::Error) -> anyhow::Error {
+    let Some(AppError::InvalidField { field, value, reason }) = error.downcast_ref::<AppError>() else {
+        return error;
+    };
+    let neutral = error.downcast_ref::<AppError>().map(ToString::to_string).unwrap_or_default();
+    let flag = format!("--{}", field.replace('_', "-"));
+    let flagged = AppError::InvalidField { field: flag, value: value.clone(), reason: reason.clone() }.to_string();
+    anyhow::anyhow!(format!("{error:#}").replacen(&neutral, &flagged, 1))
 }

@@ -2,7 +2,7 @@
 //! single edits (a `MapEdit` with its `"op"` tag; each a new version), versions and the diff of
 //! two, exports (json, mermaid, svg, png, pdf), import of a JSON export, the "to be" map of an
 //! "as is" map, share links (create, list, revoke) and the live numbers of the stages for a
-//! period and persona. Any member reads; editors and owners write (else 403 `forbidden`).
+//! period and persona, and the quote picker of a stage. Any member reads; editors and owners write (else 403 `forbidden`).
 
 use super::{ApiPath, ApiResult, JsonBody, openapi::ErrorBody};
 use crate::auth::{self, ApiUser, require_edit};
@@ -138,8 +138,51 @@ pub async fn get_map(caller: ApiUser, State(state): State<ServerState>, ApiPath(
 pub async fn edit(caller: ApiUser, State(state): State<ServerState>, ApiPath((id, map)): ApiPath<(i64, i64)>, JsonBody(edit): JsonBody<MapEdit>) -> ApiResult<Json<MapOut>> {
     let business = editor(&state, &caller, id).await?;
     let by = author(&caller.user);
-    let version = state.try_write(move |app| app.edit_map(&business, map_id(map), &edit, &by)).await?;
+    let version = state
+        .try_write(move |app| {
+            app.check_map_evidence(&business, &edit)?;
+            app.edit_map(&business, map_id(map), &edit, &by)
+        })
+        .await?;
     Ok(Json(map_out(&version)?))
+}
+
+/// `?stage=ID&q=words&limit=N`: the quote picker's question.
+#[derive(Debug, Default, Deserialize)]
+pub struct QuotesQuery {
+    pub stage: Option<String>,
+    pub q: Option<String>,
+    pub limit: Option<String>,
+}
+
+/// The quote picker of a stage: feedback tied to the stage's touchpoints, most negative first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct QuotesOut {
+    pub stage: u32,
+    /// The texts matching the search; `quotes` holds at most `limit` of them.
+    pub n: usize,
+    /// Each: feedback (id), time, touchpoint, touchpoint_name, source, rating, text, compound.
+    #[schema(value_type = Vec<Object>)]
+    pub quotes: Vec<serde_json::Value>,
+}
+
+#[utoipa::path(get, path = "/api/businesses/{business_id}/maps/{map_id}/quotes", tag = "maps",
+    params(("business_id" = i64, Path, description = "The business"), ("map_id" = i64, Path, description = "The map"),
+        ("stage" = u32, Query, description = "The map stage whose touchpoints' feedback is offered"),
+        ("q" = Option<String>, Query, description = "Keep texts containing these words (any case)"),
+        ("limit" = Option<usize>, Query, description = "At most this many quotes (default 40, at most 500)")),
+    responses((status = 200, body = QuotesOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn quotes(caller: ApiUser, State(state): State<ServerState>, ApiPath((id, map)): ApiPath<(i64, i64)>, Query(q): Query<QuotesQuery>) -> ApiResult<Json<QuotesOut>> {
+    let business = member(&state, &caller, id).await?.business;
+    let stage_text = q.stage.unwrap_or_default();
+    let stage: u32 = stage_text.trim().parse().map_err(|_| ApiError::invalid_input(format!("stage: {stage_text:?} is not a stage id")))?;
+    let limit = match q.limit.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        None => crate::web::maps::editor::PICKER_QUOTES,
+        Some(t) => t.parse::<usize>().ok().filter(|n| (1..=500).contains(n)).ok_or_else(|| ApiError::invalid_input(format!("limit: {t:?} is not a number from 1 to 500")))?,
+    };
+    let search = q.q.unwrap_or_default();
+    let found = state.try_read(move |app| app.stage_quotes(&business, map_id(map), stage, &search, limit)).await?;
+    Ok(Json(QuotesOut { stage: found.stage, n: found.n, quotes: found.quotes.iter().map(json).collect::<Result<_, _>>()? }))
 }
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/maps/{map_id}/versions", tag = "maps",

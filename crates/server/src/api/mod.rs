@@ -10,6 +10,7 @@
 pub mod analysis;
 pub mod dashboard;
 pub mod maps;
+pub mod catalogue;
 pub mod openapi;
 pub mod surveys;
 
@@ -59,6 +60,9 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/businesses/{business_id}/maps/{map_id}/share-links", get(maps::share_links).post(maps::create_share_link))
         .route("/api/businesses/{business_id}/maps/{map_id}/share-links/{link}", axum::routing::delete(maps::revoke_share_link))
         .route("/api/businesses/{business_id}/maps/{map_id}/numbers", get(maps::numbers))
+        .route("/api/businesses/{business_id}/maps/{map_id}/quotes", get(maps::quotes))
+        .route("/api/businesses/{business_id}/personas", get(catalogue::personas))
+        .route("/api/businesses/{business_id}/touchpoints", get(catalogue::touchpoints))
         .route("/api/businesses/{business_id}/surveys", get(surveys::list).post(surveys::create))
         .route("/api/businesses/{business_id}/surveys/{survey_id}/results", get(surveys::results))
         .route("/api/businesses/{business_id}/feedback/themes", get(surveys::themes))

@@ -115,21 +115,27 @@ pub async fn results(
 pub struct ThemesQuery {
     pub touchpoint: Option<String>,
     pub stage: Option<String>,
+    pub persona: Option<String>,
+    pub stop_words: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/feedback/themes", tag = "surveys",
     params(("business_id" = i64, Path, description = "The business"),
         ("touchpoint" = Option<String>, Query, description = "Only feedback at this touchpoint (by name)"),
-        ("stage" = Option<String>, Query, description = "Only feedback at a touchpoint of this stage (by name)")),
-    responses((status = 200, description = "Themes, the most negative first, each with its count (n), negative count, average sentiment, quotes and text ids", body = Object),
+        ("stage" = Option<String>, Query, description = "Only feedback at a touchpoint of this stage (by name)"),
+        ("persona" = Option<String>, Query, description = "Only feedback of the customers this persona's segment rule covers (by name)"),
+        ("stop_words" = Option<String>, Query, description = "Extra words that never make a theme alone, separated by commas (on top of order, product, item, thing, really, ...)")),
+    responses((status = 200, description = "Themes, the most negative first, each with its count (n), negative count, average sentiment, quotes and text ids; 400 `invalid_input` names a bad field (touchpoint, stage, persona)", body = Object),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn themes(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, Query(query): Query<ThemesQuery>) -> ApiResult<Json<serde_json::Value>> {
     let business = auth::membership(&state, caller.user.id, BusinessId(id)).await?.business;
-    let request = ThemesRequest {
+    let mut request = ThemesRequest {
         touchpoint: query.touchpoint.filter(|t| !t.trim().is_empty()),
         stage: query.stage.filter(|s| !s.trim().is_empty()),
+        persona: query.persona.filter(|p| !p.trim().is_empty()),
         ..ThemesRequest::default()
     };
+    request.options.stop_words = crate::web::surveys::stop_word_list(query.stop_words.as_deref());
     let report = state.try_read(move |app| app.feedback_themes(&business, &request)).await?;
     Ok(Json(serde_json::to_value(report).map_err(|e| crate::error::ApiError::internal(e.to_string()))?))
 }

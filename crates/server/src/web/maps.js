@@ -4,7 +4,10 @@
 // brought up to date from the answer (the edited card's text) or by fetching the map's grid
 // again (structural edits), never by navigating. Also: click a card (or Enter on it) to edit its
 // text in place (Enter saves, Shift+Enter is a new line, Escape cancels), drag a stage's header
-// onto another to move it there, and an emotion choice saves at once.
+// onto another to move it there, and an emotion choice saves at once. Evidence is added and
+// removed as an `edit_card` with the card's text and its evidence list changed; the quote picker's
+// search box asks GET .../quotes?stage&q for the stage's feedback texts; removing a stage asks
+// for confirmation in a dialog instead of the no-script checkbox.
 "use strict";
 (() => {
   const root = document.querySelector("[data-map-root]");
@@ -73,6 +76,41 @@
         return { op, name: data.get("name"), position: null };
       case "set_emotion":
         return { op, stage: number("stage"), persona: data.get("persona") ? number("persona") : null, score: number("score") };
+      case "add_evidence":
+      case "remove_evidence": {
+        const card = form.closest("[data-card]");
+        const evidence = JSON.parse((card && card.dataset.evidence) || "[]");
+        const text = card.querySelector(".text").textContent;
+        if (op === "remove_evidence") {
+          evidence.splice(number("index"), 1);
+        } else {
+          const kind = data.get("kind");
+          const value = String(data.get("text") || "").trim();
+          if (kind === "metric") evidence.push({ kind, name: value });
+          else if (kind === "note") evidence.push({ kind, text: value });
+          else evidence.push({ kind: "quote", feedback: number("feedback") });
+        }
+        return { op: "edit_card", card: number("card"), text, evidence };
+      }
+      case "pain_point_to_opportunity":
+        return { op, card: number("card"), text: data.get("text") };
+      case "set_action": {
+        const optional = (name) => String(data.get(name) || "").trim() || null;
+        const change = optional("change");
+        return {
+          op, card: number("card"),
+          action: { owner: data.get("owner"), due: optional("due"), change: change === null ? null : Number(change), kpi: optional("kpi"), done: data.get("done") !== null },
+        };
+      }
+      case "clear_action":
+        return { op: "set_action", card: number("card"), action: null };
+      case "rename_stage":
+        return { op, stage: number("stage"), name: data.get("name") };
+      case "remove_stage":
+        return { op, stage: number("stage") };
+      case "add_touchpoint":
+      case "remove_touchpoint":
+        return { op, stage: number("stage"), touchpoint: number("touchpoint") };
       default:
         return null;
     }
@@ -83,6 +121,10 @@
     const edit = form && editOf(form);
     if (!edit) return;
     event.preventDefault();
+    if (edit.op === "remove_stage") {
+      const button = form.querySelector("[data-confirm]");
+      if (!window.confirm((button && button.dataset.confirm) || "Remove this stage?")) return;
+    }
     let focus = [];
     if (edit.op === "move_stage") {
       // Keyboard users keep their place: the same button of the moved stage, or its other one.
@@ -100,6 +142,43 @@
     } catch (error) {
       say(`Not saved: ${error.message}`, true);
     }
+  });
+
+  // The quote picker's search: the stage's feedback texts containing the words, from the API.
+  const quotesUrl = `/api/businesses/${root.dataset.business}/maps/${root.dataset.map}/quotes`;
+  const showSearchBoxes = () => {
+    for (const box of root.querySelectorAll("[data-quote-search][hidden]")) box.hidden = false;
+  };
+  showSearchBoxes();
+  new MutationObserver(showSearchBoxes).observe(root, { childList: true });
+  let searchTimer = null;
+  root.addEventListener("input", (event) => {
+    const box = event.target.closest("[data-quote-search]");
+    if (!box) return;
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(async () => {
+      const select = box.form.querySelector("select[name=feedback]");
+      const button = box.form.querySelector("button[type=submit]");
+      try {
+        const url = `${quotesUrl}?stage=${encodeURIComponent(box.dataset.stage)}&q=${encodeURIComponent(box.value)}`;
+        const response = await fetch(url, { credentials: "same-origin" });
+        const body = await response.json();
+        if (!response.ok) throw new Error((body.error && body.error.message) || `the server answered ${response.status}`);
+        select.replaceChildren(...body.quotes.map((q) => {
+          const option = document.createElement("option");
+          option.value = String(q.feedback);
+          const text = q.text.replace(/\s+/g, " ");
+          option.textContent = `${q.compound >= 0 ? "+" : ""}${q.compound.toFixed(2)} ${text.length > 110 ? `${text.slice(0, 110)}…` : text}`;
+          return option;
+        }));
+        if (button) button.disabled = body.quotes.length === 0;
+        const count = box.form.querySelector("[data-testid=quote-count]");
+        if (count) count.textContent = String(body.n);
+        say(`${body.n} quotes match.`);
+      } catch (error) {
+        say(`Quotes not found: ${error.message}`, true);
+      }
+    }, 250);
   });
 
   root.addEventListener("change", (event) => {

@@ -4,7 +4,10 @@
 //! behind it, touchpoint chips, and the emotion curve of every persona drawn by the renderer.
 //!
 //! Every edit control is a form posting to `/b/{id}/maps/{map}/edit`, so the editor works without
-//! JavaScript; `maps.js` sends the same fields as a JSON `MapEdit` to the API instead and updates
+//! JavaScript: card text, evidence (metric, note, or a quote chosen in the quote picker from the
+//! feedback tied to the stage's touchpoints, searched by the page's "quotes containing" field),
+//! pain point → opportunity → action, stage add, move, rename and remove (with a confirm box),
+//! touchpoints added from the catalogue and removed, emotions. `maps.js` sends the same fields as a JSON `MapEdit` to the API instead and updates
 //! the page in place. The same grid, without controls, is the read-only view of viewers, of the
 //! "as is"/"to be" comparison and of share links.
 
@@ -13,14 +16,15 @@ use crate::auth::{self, PageForm, SignedIn, require_edit};
 use crate::error::ApiError;
 use crate::state::ServerState;
 use crate::web::layout::{Nav, csrf_field, page};
-use crate::web::{PageResult, html_response, see_other};
+use crate::web::{PageResult, html_response, parse_day, see_other};
 use axum::extract::{Path, Query, State};
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use trailmap_app::map_evidence::StageQuotes;
 use trailmap_app::{CustomerCount, MapEdit, MapNumbers, ScoreFigure};
 use trailmap_analytics::voice::ScoreKind;
-use trailmap_model::{BusinessId, Card, Evidence, JourneyMap, Lane, PersonaId, TouchpointId};
+use trailmap_model::{BusinessId, Card, CardAction, ChangeId, Evidence, FeedbackId, JourneyMap, Lane, PersonaId, TouchpointId};
 use trailmap_render::{JourneyMapChart, MapColumn};
 
 /// Everything the grid shows besides the map itself.
@@ -33,6 +37,25 @@ pub(crate) struct GridContext<'a> {
     pub csrf: Option<&'a str>,
     /// Customer links point into the business; a share link's visitor gets none.
     pub link_customers: bool,
+}
+
+/// What only the editor shows: the quote picker of every stage, the words of the quotes cards
+/// cite, and the touchpoint catalogue to add from. Empty for read-only views.
+#[derive(Debug, Default)]
+pub(crate) struct EditorData {
+    pub quotes: BTreeMap<u32, StageQuotes>,
+    pub quote_texts: HashMap<FeedbackId, String>,
+    /// The business's touchpoints (id, name) in catalogue order.
+    pub catalogue: Vec<(TouchpointId, String)>,
+}
+
+/// The quote picker lists at most this many quotes per stage; the search narrows them.
+pub(crate) const PICKER_QUOTES: usize = 40;
+
+/// A quote cut to a length that fits a select option.
+fn short(text: &str, chars: usize) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= chars { text } else { format!("{}…", text.chars().take(chars).collect::<String>()) }
 }
 
 /// The emotion curves (one per persona, or the map's single one) as the renderer draws them:
@@ -65,11 +88,14 @@ fn customers_link(business: BusinessId, count: &CustomerCount) -> String {
     format!("/b/{business}/customers?ids={}", ids.join(","))
 }
 
-fn evidence_label(e: &Evidence) -> String {
+fn evidence_label(e: &Evidence, data: &EditorData) -> String {
     match e {
         Evidence::Metric { name } => format!("metric: {name}"),
         Evidence::SurveyAnswer { response, question } => format!("survey answer {response}/{question}"),
-        Evidence::Quote { feedback } => format!("quote {feedback}"),
+        Evidence::Quote { feedback } => match data.quote_texts.get(feedback) {
+            Some(text) => format!("quote: “{}”", short(text, 160)),
+            None => format!("quote {feedback}"),
+        },
         Evidence::Note { text } => format!("note: {text}"),
     }
 }
@@ -85,8 +111,10 @@ fn edit_form(ctx: &GridContext, map: &JourneyMap, class: &str, fields: &[(&str, 
     }
 }
 
-fn card_markup(ctx: &GridContext, map: &JourneyMap, card: &Card) -> Markup {
+fn card_markup(ctx: &GridContext, data: &EditorData, map: &JourneyMap, stage: u32, lane: Lane, card: &Card) -> Markup {
     let evidence = serde_json::to_string(&card.evidence).unwrap_or_else(|_| "[]".into());
+    let pain_point = card.from.and_then(|from| map.card(from)).map(|(_, _, c)| c.text.clone());
+    let card_field = ("card", card.id.to_string());
     html! {
         div class={ "map-card" @if card.is_assumption() { " assumption" } } data-card=(card.id) data-evidence=(evidence) {
             @if ctx.csrf.is_some() {
@@ -94,25 +122,101 @@ fn card_markup(ctx: &GridContext, map: &JourneyMap, card: &Card) -> Markup {
             } @else {
                 p class="text" data-testid="card-text" { (card.text) }
             }
+            @if let Some(text) = &pain_point {
+                p class="muted from-pain" data-testid="from-pain-point" style="margin:0 0 .25rem;font-size:.75rem" { "Answers the pain point: " (text) }
+            }
             @if card.is_assumption() {
                 span class="badge assumption" { "assumption" }
             } @else {
-                @for e in &card.evidence { span class="badge evidence" { "✓ " (evidence_label(e)) } }
+                ul class="evidence-list" data-testid="evidence" style="list-style:none;margin:0;padding:0" {
+                    @for (i, e) in card.evidence.iter().enumerate() {
+                        li data-kind=(e.kind()) {
+                            span class="badge evidence" style="white-space:normal" { "✓ " (evidence_label(e, data)) }
+                            @if ctx.csrf.is_some() {
+                                (edit_form(ctx, map, "inline remove-card remove-evidence", &[("op", "remove_evidence".into()), card_field.clone(), ("index", i.to_string())], html! {
+                                    button type="submit" class="link danger" aria-label={ "Remove evidence " (i + 1) " of " (card.text) } { "×" }
+                                }))
+                            }
+                        }
+                    }
+                }
             }
             @if let Some(action) = &card.action {
-                span class="badge action" { "→ " (action.owner) @if let Some(due) = action.due { " by " (due) } }
+                div class="badge action" data-testid="action" style="display:block;white-space:normal" {
+                    "Action: " (action.owner)
+                    @if let Some(due) = action.due { " by " (due) }
+                    @if let Some(change) = action.change { " · change " a href={ "/b/" (ctx.business) "/changes" } { (change) } }
+                    @if let Some(kpi) = &action.kpi { " · KPI: " (kpi) }
+                    @if action.done { " · done" }
+                }
             }
             @if ctx.csrf.is_some() {
                 details class="card-edit" {
                     summary { "Edit" }
-                    (edit_form(ctx, map, "card-text-form", &[("op", "edit_card".into()), ("card", card.id.to_string())], html! {
+                    (edit_form(ctx, map, "card-text-form", &[("op", "edit_card".into()), card_field.clone()], html! {
                         textarea name="text" aria-label="Card text" rows="3" { (card.text) }
                         button type="submit" { "Save" }
                     }))
                 }
-                (edit_form(ctx, map, "inline remove-card", &[("op", "remove_card".into()), ("card", card.id.to_string())], html! {
+                (edit_form(ctx, map, "inline remove-card", &[("op", "remove_card".into()), card_field.clone()], html! {
                     button type="submit" class="link danger" aria-label={ "Remove card " (card.text) } { "Remove" }
                 }))
+                (card_tools(ctx, data, map, stage, lane, card))
+            }
+        }
+    }
+}
+
+/// The evidence, quote picker, opportunity and action controls of an editable card.
+fn card_tools(ctx: &GridContext, data: &EditorData, map: &JourneyMap, stage: u32, lane: Lane, card: &Card) -> Markup {
+    let card_field = ("card", card.id.to_string());
+    let quotes = data.quotes.get(&stage);
+    let small = "font-size:.8rem;display:block;margin:.25rem 0";
+    html! {
+        details class="card-tools" data-testid="card-tools" style="font-size:.8rem" {
+            summary style="color:var(--muted);cursor:pointer" { "Evidence & actions" }
+            (edit_form(ctx, map, "add-evidence", &[("op", "add_evidence".into()), card_field.clone()], html! {
+                select name="kind" aria-label="Kind of evidence" {
+                    option value="metric" { "Metric" }
+                    option value="note" { "Note" }
+                }
+                input type="text" name="text" maxlength="2000" placeholder="Metric name or note" aria-label={ "Evidence for " (card.text) };
+                button type="submit" class="secondary" { "Add evidence" }
+            }))
+            (edit_form(ctx, map, "quote-picker", &[("op", "add_evidence".into()), card_field.clone(), ("kind", "quote".into())], html! {
+                label style=(small) {
+                    "Quote from feedback on this stage"
+                    @if let Some(q) = quotes { " (" span data-testid="quote-count" { (q.n) } " texts, most negative first)" }
+                }
+                input type="search" hidden data-quote-search data-stage=(stage) placeholder="Search quotes" aria-label="Search quotes";
+                select name="feedback" data-testid="quote-select" aria-label={ "Quote for " (card.text) } style="max-width:100%" {
+                    @for q in quotes.map(|q| q.quotes.as_slice()).unwrap_or_default() {
+                        option value=(q.feedback) { (format!("{:+.2} ", q.compound)) (short(&q.text, 110)) }
+                    }
+                }
+                button type="submit" class="secondary" disabled[quotes.is_none_or(|q| q.quotes.is_empty())] { "Add quote" }
+            }))
+            @if lane == Lane::PainPoints {
+                (edit_form(ctx, map, "to-opportunity", &[("op", "pain_point_to_opportunity".into()), card_field.clone()], html! {
+                    input type="text" name="text" required maxlength="2000" placeholder="The opportunity it opens" aria-label={ "Opportunity from " (card.text) };
+                    button type="submit" class="secondary" { "Make an opportunity" }
+                }))
+            }
+            @if lane == Lane::Opportunities {
+                @let action = card.action.clone();
+                (edit_form(ctx, map, "set-action", &[("op", "set_action".into()), card_field.clone()], html! {
+                    label style=(small) { "Owner " input type="text" name="owner" required maxlength="200" value=(action.as_ref().map(|a| a.owner.clone()).unwrap_or_default()); }
+                    label style=(small) { "Due " input type="date" name="due" value=(action.as_ref().and_then(|a| a.due).map(|d| d.to_string()).unwrap_or_default()); }
+                    label style=(small) { "Change id " input type="number" name="change" min="1" value=(action.as_ref().and_then(|a| a.change).map(|c| c.to_string()).unwrap_or_default()); }
+                    label style=(small) { "KPI " input type="text" name="kpi" maxlength="200" value=(action.as_ref().and_then(|a| a.kpi.clone()).unwrap_or_default()); }
+                    label style=(small) { input type="checkbox" name="done" value="on" checked[action.as_ref().is_some_and(|a| a.done)]; " Done" }
+                    button type="submit" class="secondary" { @if action.is_some() { "Save action" } @else { "Make an action" } }
+                }))
+                @if action.is_some() {
+                    (edit_form(ctx, map, "inline clear-action", &[("op", "clear_action".into()), card_field.clone()], html! {
+                        button type="submit" class="link danger" { "Clear the action" }
+                    }))
+                }
             }
         }
     }
@@ -121,6 +225,11 @@ fn card_markup(ctx: &GridContext, map: &JourneyMap, card: &Card) -> Markup {
 /// The map as a grid: a label column, then one column per stage; each cell says its stage and row
 /// so the script can find it, and sits in its grid column by the stage's place.
 pub(crate) fn grid(map: &JourneyMap, ctx: &GridContext) -> Markup {
+    grid_with(map, ctx, &EditorData::default())
+}
+
+/// The grid with the editor's own data: quote pickers, quote texts, the touchpoint catalogue.
+pub(crate) fn grid_with(map: &JourneyMap, ctx: &GridContext, data: &EditorData) -> Markup {
     let curves: Vec<Option<PersonaId>> = if map.personas.is_empty() { vec![None] } else { map.personas.iter().map(|p| Some(*p)).collect() };
     let k = map.stages.len();
     let style = format!("--stages: {0}; grid-template-columns: 8.5rem repeat({0}, minmax(14rem, 1fr));", k.max(1));
@@ -133,6 +242,17 @@ pub(crate) fn grid(map: &JourneyMap, ctx: &GridContext) -> Markup {
                     div class="stage-head" style=(col) data-stage=(stage.id) data-index=(i) draggable=[ctx.csrf.map(|_| "true")] {
                         h3 data-testid="stage-name" { (stage.name) }
                         @if ctx.csrf.is_some() {
+                            details class="stage-edit" data-testid="stage-edit" style="font-size:.8rem" {
+                                summary style="color:inherit;opacity:.85;cursor:pointer" { "Rename or remove" }
+                                (edit_form(ctx, map, "rename-stage", &[("op", "rename_stage".into()), ("stage", stage.id.to_string())], html! {
+                                    input type="text" name="name" required maxlength="200" value=(stage.name) aria-label={ "New name of " (stage.name) };
+                                    button type="submit" class="secondary" { "Rename" }
+                                }))
+                                (edit_form(ctx, map, "remove-stage", &[("op", "remove_stage".into()), ("stage", stage.id.to_string())], html! {
+                                    label class="noscript-only" { input type="checkbox" name="confirm" value="yes"; " Yes, remove this stage and its cards" }
+                                    button type="submit" class="link danger" data-confirm={ "Remove the stage " (stage.name) " and all its cards?" } { "Remove stage" }
+                                }))
+                            }
                             div class="stage-tools" {
                                 @if i > 0 {
                                     (edit_form(ctx, map, "inline", &[("op", "move_stage".into()), ("stage", stage.id.to_string()), ("position", (i - 1).to_string())], html! {
@@ -179,7 +299,7 @@ pub(crate) fn grid(map: &JourneyMap, ctx: &GridContext) -> Markup {
                     div class="lane-label" style={ "grid-column:1;grid-row:" (row + 2) } { (lane.title()) }
                     @for (i, stage) in map.stages.iter().enumerate() {
                         div class="lane-cell" style={ "grid-column:" (i + 2) ";grid-row:" (row + 2) } data-stage=(stage.id) data-lane=(lane.as_str()) {
-                            @for card in stage.lane(*lane) { (card_markup(ctx, map, card)) }
+                            @for card in stage.lane(*lane) { (card_markup(ctx, data, map, stage.id, *lane, card)) }
                             @if ctx.csrf.is_some() {
                                 (edit_form(ctx, map, "add-card", &[("op", "add_card".into()), ("stage", stage.id.to_string()), ("lane", lane.as_str().into())], html! {
                                     input type="text" name="text" required maxlength="2000" placeholder="Add a card" aria-label={ "New card in " (stage.name) " / " (lane.title()) };
@@ -219,7 +339,26 @@ pub(crate) fn grid(map: &JourneyMap, ctx: &GridContext) -> Markup {
                 @for (i, stage) in map.stages.iter().enumerate() {
                     div class="lane-cell touchpoints" style={ "grid-column:" (i + 2) ";grid-row:" (emotion_row + 1) } data-stage=(stage.id) {
                         @for t in &stage.touchpoints {
-                            span class="chip" { (ctx.touchpoints.get(t).cloned().unwrap_or_else(|| format!("touchpoint {t}"))) }
+                            @let name = ctx.touchpoints.get(t).cloned().unwrap_or_else(|| format!("touchpoint {t}"));
+                            span class="chip" data-touchpoint=(t) {
+                                (name)
+                                @if ctx.csrf.is_some() {
+                                    (edit_form(ctx, map, "inline remove-card remove-touchpoint", &[("op", "remove_touchpoint".into()), ("stage", stage.id.to_string()), ("touchpoint", t.to_string())], html! {
+                                        button type="submit" class="link danger" aria-label={ "Remove " (name) " from " (stage.name) } { " ×" }
+                                    }))
+                                }
+                            }
+                        }
+                        @if ctx.csrf.is_some() {
+                            @let addable: Vec<&(TouchpointId, String)> = data.catalogue.iter().filter(|(t, _)| !stage.touchpoints.contains(t)).collect();
+                            @if !addable.is_empty() {
+                                (edit_form(ctx, map, "add-touchpoint", &[("op", "add_touchpoint".into()), ("stage", stage.id.to_string())], html! {
+                                    select name="touchpoint" aria-label={ "Touchpoint to add to " (stage.name) } {
+                                        @for (t, name) in addable { option value=(t) { (name) } }
+                                    }
+                                    button type="submit" class="secondary" { "Add" }
+                                }))
+                            }
                         }
                     }
                 }
@@ -255,24 +394,44 @@ fn figure(ctx: &GridContext, count: &CustomerCount, text: String) -> Markup {
     }
 }
 
-pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path((id, map)): Path<(i64, i64)>, Query(query): Query<NumbersQuery>) -> PageResult {
+/// `?quotes=...`: the quote pickers keep only texts containing these words (no script needed).
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct QuoteSearch {
+    pub quotes: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<ServerState>,
+    signed: SignedIn,
+    Path((id, map)): Path<(i64, i64)>,
+    Query(query): Query<NumbersQuery>,
+    Query(search): Query<QuoteSearch>,
+) -> PageResult {
     let membership = auth::membership(&state, signed.user.id, BusinessId(id)).await?;
     let nav = Nav::load(&state, &signed, Some(membership.business.id)).await?;
     let business = membership.business.clone();
     let asked = query.clone();
-    let (version, touchpoints, personas, numbers) = state
+    let can_edit = membership.role.can_edit();
+    let searched = search.quotes.clone().unwrap_or_default();
+    let (version, touchpoints, personas, numbers, data) = state
         .try_read(move |app| {
             let version = app.journey_map(&business, map_id(map))?;
-            let touchpoints: HashMap<_, _> = app.store_touchpoints(business.id)?.into_iter().collect();
+            let catalogue = app.store_touchpoints(business.id)?;
+            let touchpoints: HashMap<_, _> = catalogue.iter().cloned().collect();
             let personas = app.store_personas(&business)?;
             let request = asked.request(app, &business)?;
             let numbers = app.map_numbers(&business, map_id(map), &request)?;
-            Ok((version, touchpoints, personas, numbers))
+            let mut data = EditorData { quote_texts: app.quote_texts(&business)?, ..EditorData::default() };
+            // Only editors get the pickers, so viewers do not pay for scoring every text.
+            if can_edit {
+                data.quotes = app.map_quotes(&business, &version.map, &searched, PICKER_QUOTES)?;
+                data.catalogue = catalogue;
+            }
+            Ok((version, touchpoints, personas, numbers, data))
         })
         .await?;
     let persona_names: HashMap<_, _> = personas.iter().cloned().collect();
     let m = &version.map;
-    let can_edit = membership.role.can_edit();
     let ctx = GridContext {
         business: BusinessId(id),
         touchpoints: &touchpoints,
@@ -321,6 +480,9 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path((id, 
                     }
                 }
             }
+            @if can_edit {
+                label { "Quotes containing " input type="search" name="quotes" value=(search.quotes.clone().unwrap_or_default()) data-testid="quote-search-page"; }
+            }
             button type="submit" class="secondary" { "Show numbers" }
         }
         p class="muted numbers-note" data-testid="numbers-period" {
@@ -334,7 +496,7 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path((id, 
             (numbers.window_ms / trailmap_model::Timestamp::MS_PER_DAY) " days."
         }
         div id="map-root" data-map-root data-business=(id) data-map=(map) data-csrf=[can_edit.then_some(signed.csrf.as_str())] {
-            (grid(m, &ctx))
+            (grid_with(m, &ctx, &data))
             div class="emotion-curve chart" data-testid="emotion-curve" { (PreEscaped(emotion_svg(m, &persona_names))) }
         }
         @if can_edit {
@@ -369,6 +531,35 @@ pub struct EditForm {
     pub score: String,
     #[serde(default)]
     pub persona: String,
+    /// Evidence: metric, note or quote (add_evidence).
+    #[serde(default)]
+    pub kind: String,
+    /// The feedback a quote cites (add_evidence with kind quote).
+    #[serde(default)]
+    pub feedback: String,
+    /// The place of the evidence to remove, 0-based (remove_evidence).
+    #[serde(default)]
+    pub index: String,
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub due: String,
+    #[serde(default)]
+    pub change: String,
+    #[serde(default)]
+    pub kpi: String,
+    #[serde(default)]
+    pub done: String,
+    /// A removed stage needs this box ticked ("yes") when there is no script to ask.
+    #[serde(default)]
+    pub confirm: String,
+    #[serde(default)]
+    pub touchpoint: String,
+}
+
+/// Text that may be left empty: None when it is.
+fn optional(text: &str) -> Option<String> {
+    Some(text.trim().to_string()).filter(|t| !t.is_empty())
 }
 
 fn number<T: std::str::FromStr>(field: &str, text: &str) -> Result<T, ApiError> {
@@ -389,6 +580,50 @@ impl EditForm {
                 let card: u32 = number("card", &self.card)?;
                 let evidence = current.card(card).map(|(_, _, c)| c.evidence.clone()).unwrap_or_default();
                 MapEdit::EditCard { card, text: self.text.clone(), evidence }
+            }
+            // Evidence is changed through EditCard, which keeps the card's text.
+            "add_evidence" | "remove_evidence" => {
+                let card: u32 = number("card", &self.card)?;
+                let (_, _, found) = current.card(card).ok_or_else(|| ApiError::invalid_input(format!("card: the map has no card {card}")))?;
+                let mut evidence = found.evidence.clone();
+                if self.op == "add_evidence" {
+                    evidence.push(match self.kind.trim() {
+                        "metric" => Evidence::Metric { name: self.text.trim().to_string() },
+                        "note" => Evidence::Note { text: self.text.trim().to_string() },
+                        "quote" => Evidence::Quote { feedback: FeedbackId(number("feedback", &self.feedback)?) },
+                        other => return Err(ApiError::invalid_input(format!("kind: {other:?} is not metric, note or quote"))),
+                    });
+                } else {
+                    let index: usize = number("index", &self.index)?;
+                    if index >= evidence.len() {
+                        return Err(ApiError::invalid_input(format!("index: card {card} cites {} pieces of evidence, not {}", evidence.len(), index + 1)));
+                    }
+                    evidence.remove(index);
+                }
+                MapEdit::EditCard { card, text: found.text.clone(), evidence }
+            }
+            "pain_point_to_opportunity" => MapEdit::PainPointToOpportunity { card: number("card", &self.card)?, text: self.text.clone() },
+            "set_action" => MapEdit::SetAction {
+                card: number("card", &self.card)?,
+                action: Some(CardAction {
+                    owner: self.owner.clone(),
+                    due: optional(&self.due).map(|d| parse_day("due", &d)).transpose().map_err(|e| ApiError::invalid_input(e.to_string()))?,
+                    change: optional(&self.change).map(|c| number("change", &c).map(ChangeId)).transpose()?,
+                    kpi: optional(&self.kpi),
+                    done: !self.done.trim().is_empty(),
+                }),
+            },
+            "clear_action" => MapEdit::SetAction { card: number("card", &self.card)?, action: None },
+            "rename_stage" => MapEdit::RenameStage { stage: number("stage", &self.stage)?, name: self.name.clone() },
+            "remove_stage" => {
+                if !matches!(self.confirm.trim(), "yes" | "on" | "true") {
+                    return Err(ApiError::invalid_input("confirm: tick the box to remove the stage and its cards"));
+                }
+                MapEdit::RemoveStage { stage: number("stage", &self.stage)? }
+            }
+            "add_touchpoint" => MapEdit::AddTouchpoint { stage: number("stage", &self.stage)?, touchpoint: TouchpointId(number("touchpoint", &self.touchpoint)?) },
+            "remove_touchpoint" => {
+                MapEdit::RemoveTouchpoint { stage: number("stage", &self.stage)?, touchpoint: TouchpointId(number("touchpoint", &self.touchpoint)?) }
             }
             "remove_card" => MapEdit::RemoveCard { card: number("card", &self.card)? },
             "move_stage" => MapEdit::MoveStage { stage: number("stage", &self.stage)?, position: number("position", &self.position)? },
@@ -412,6 +647,7 @@ pub async fn edit(State(state): State<ServerState>, Path((id, map)): Path<(i64, 
         .try_write(move |app| {
             let current = app.journey_map(&business, map_id(map))?.map;
             let edit = form.edit(&current).map_err(|e| trailmap_app::AppError::Invalid(e.message))?;
+            app.check_map_evidence(&business, &edit)?;
             app.edit_map(&business, map_id(map), &edit, &by)
         })
         .await?;

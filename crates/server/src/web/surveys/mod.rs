@@ -2,7 +2,9 @@
 //! counts, public link and QR code, and a builder form that works without JavaScript),
 //! `/b/{id}/surveys/{sid}` (NPS, CSAT and CES per question with their interval and n, by
 //! touchpoint, stage or month, and the latest answers) and `/b/{id}/feedback` (themes with their
-//! counts, average sentiment and quotes, the most negative first, and the sentiment list).
+//! counts, average sentiment and quotes, the most negative first, optionally of one touchpoint or
+//! stage, one persona's customers and with extra stop words, and the sentiment list). A bad
+//! choice there (an unknown touchpoint) is a 400 page naming the field.
 //! Viewers read; editors create surveys and make or replace public links (403 for viewers).
 
 pub mod import;
@@ -379,6 +381,16 @@ pub async fn results(
 pub struct FeedbackQuery {
     pub touchpoint: Option<String>,
     pub stage: Option<String>,
+    /// Only feedback of the customers this persona's segment rule covers (by name).
+    pub persona: Option<String>,
+    /// Extra words that never make a theme alone, separated by commas or spaces.
+    pub stop_words: Option<String>,
+}
+
+/// The extra stop words of a request, given as one text separated by commas or spaces
+/// ("dress, tee").
+pub fn stop_word_list(text: Option<&str>) -> Vec<String> {
+    text.unwrap_or("").split(|c: char| c == ',' || c.is_whitespace()).filter(|w| !w.is_empty()).map(str::to_string).collect()
 }
 
 /// GET `/b/{id}/feedback`: themes (the most negative first) and the sentiment list.
@@ -386,19 +398,22 @@ pub async fn feedback(State(state): State<ServerState>, signed: SignedIn, Path(i
     let business = BusinessId(id);
     let membership = auth::membership(&state, signed.user.id, business).await?;
     let nav = Nav::load(&state, &signed, Some(business)).await?;
-    let request = ThemesRequest {
+    let mut request = ThemesRequest {
         touchpoint: query.touchpoint.clone().filter(|t| !t.trim().is_empty()),
         stage: query.stage.clone().filter(|s| !s.trim().is_empty()),
+        persona: query.persona.clone().filter(|p| !p.trim().is_empty()),
         ..ThemesRequest::default()
     };
+    request.options.stop_words = stop_word_list(query.stop_words.as_deref());
     let b = membership.business.clone();
-    let (themes, sentiment, touchpoints, stages) = state
+    let (themes, sentiment, touchpoints, stages, personas) = state
         .try_read(move |app| {
             Ok((
                 app.feedback_themes(&b, &request)?,
                 app.feedback_sentiment(&b, Some(20))?,
                 app.store().touchpoints(b.id)?.into_iter().map(|t| t.name).collect::<Vec<String>>(),
                 app.store().stages(b.id)?.into_iter().map(|s| s.name).collect::<Vec<String>>(),
+                app.store().personas(b.id)?.into_iter().map(|p| p.name).collect::<Vec<String>>(),
             ))
         })
         .await?;
@@ -412,10 +427,14 @@ pub async fn feedback(State(state): State<ServerState>, signed: SignedIn, Path(i
                 @for t in &touchpoints { option value=(t) selected[query.touchpoint.as_deref() == Some(t.as_str())] { (t) } } } }
             label { "Stage" select name="stage" { option value="" { "(all)" }
                 @for s in &stages { option value=(s) selected[query.stage.as_deref() == Some(s.as_str())] { (s) } } } }
+            label { "Persona" select name="persona" { option value="" { "(all customers)" }
+                @for p in &personas { option value=(p) selected[query.persona.as_deref() == Some(p.as_str())] { (p) } } } }
+            label { "Also ignore" input type="text" name="stop_words" placeholder="dress, tee" value=(query.stop_words.clone().unwrap_or_default()); }
             button type="submit" class="secondary" { "Show" }
         }
         h2 { "Themes in " (themes.scope) }
-        p class="muted" { (themes.texts) " texts read (n); a theme needs " (themes.min_count) " or more. The most negative first." }
+        p class="muted" { (themes.texts) " texts read (n); a theme needs " (themes.min_count) " or more. The most negative first. "
+            "Words such as \"order\", \"product\" or \"item\" (and those you add) never make a theme alone." }
         div class="table-wrap" {
             table data-testid="themes" {
                 thead { tr { th { "Theme" } th class="num" { "Texts (n)" } th class="num" { "Negative" } th class="num" { "Average sentiment" } th { "Examples" } } }

@@ -1,0 +1,185 @@
+//! The evidence a journey map's cards cite, as the editor needs it: the quote picker (the
+//! business's feedback texts tied to a stage's touchpoints, most negative first, searchable by
+//! text), the texts of the quotes a map already cites, and the check that an edit's evidence
+//! belongs to the business.
+//!
+//! Decisions a caller should know:
+//! - A stage's quotes are the feedback texts whose touchpoint sits on that map stage; a stage
+//!   without touchpoints has none.
+//! - Order: the most negative VADER compound score first (pain points want the complaints), the
+//!   newest first among equal scores, then by id, so the order is the same on every read.
+//! - The search keeps texts containing the words typed, ignoring case; an empty search keeps all.
+
+use crate::maps::MapEdit;
+use crate::{App, AppError, Result};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use trailmap_analytics::voice::SentimentScorer;
+use trailmap_model::{Business, Evidence, FeedbackId, JourneyMap, MapId, Timestamp, TouchpointId};
+use trailmap_store::Store;
+
+/// One feedback text offered as a quote for a card.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuoteCandidate {
+    pub feedback: FeedbackId,
+    pub time: Timestamp,
+    pub touchpoint: TouchpointId,
+    pub touchpoint_name: String,
+    pub source: String,
+    /// On the 1-5 scale, when the source rated.
+    pub rating: Option<f32>,
+    pub text: String,
+    /// VADER compound score, -1..1.
+    pub compound: f64,
+}
+
+/// The quotes of one map stage that match a search.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageQuotes {
+    pub stage: u32,
+    /// Every text of the stage matching the search (the list may be cut to the limit).
+    pub n: usize,
+    pub quotes: Vec<QuoteCandidate>,
+}
+
+/// Whether `text` contains `search`, ignoring case; an empty search matches everything.
+fn matches(text: &str, search: &str) -> bool {
+    let search = search.trim();
+    search.is_empty() || text.to_lowercase().contains(&search.to_lowercase())
+}
+
+/// The quotes of every stage of `map` from `feedback` (already scored), each list cut to `limit`.
+fn quotes_by_stage(map: &JourneyMap, scored: &[QuoteCandidate], search: &str, limit: usize) -> BTreeMap<u32, StageQuotes> {
+    map.stages
+        .iter()
+        .map(|stage| {
+            let mut quotes: Vec<QuoteCandidate> =
+                scored.iter().filter(|q| stage.touchpoints.contains(&q.touchpoint) && matches(&q.text, search)).cloned().collect();
+            quotes.sort_by(|a, b| a.compound.total_cmp(&b.compound).then(b.time.cmp(&a.time)).then(a.feedback.cmp(&b.feedback)));
+            let n = quotes.len();
+            quotes.truncate(limit);
+            (stage.id, StageQuotes { stage: stage.id, n, quotes })
+        })
+        .collect()
+}
+
+impl App {
+    /// The business's feedback texts tied to a touchpoint, each with its sentiment.
+    fn scored_feedback(&self, business: &Business) -> Result<Vec<QuoteCandidate>> {
+        let names: HashMap<TouchpointId, String> = self.store().touchpoints(business.id)?.into_iter().map(|t| (t.id, t.name)).collect();
+        let scorer = SentimentScorer::new();
+        Ok(self
+            .store()
+            .feedback(business.id)?
+            .into_iter()
+            .filter_map(|f| {
+                let touchpoint = f.touchpoint?;
+                Some(QuoteCandidate {
+                    feedback: f.id,
+                    time: f.time,
+                    touchpoint,
+                    touchpoint_name: names.get(&touchpoint).cloned().unwrap_or_default(),
+                    source: f.source,
+                    rating: f.rating,
+                    compound: scorer.score(&f.text).compound,
+                    text: f.text,
+                })
+            })
+            .collect())
+    }
+
+    /// The quote picker of every stage of a map: per stage, at most `limit` quotes matching
+    /// `search` (see the module's note on order).
+    pub fn map_quotes(&self, business: &Business, map: &JourneyMap, search: &str, limit: usize) -> Result<BTreeMap<u32, StageQuotes>> {
+        let scored = self.scored_feedback(business)?;
+        Ok(quotes_by_stage(map, &scored, search, limit))
+    }
+
+    /// The quote picker of one stage of a stored map; an unknown stage is an error naming it.
+    pub fn stage_quotes(&self, business: &Business, map: MapId, stage: u32, search: &str, limit: usize) -> Result<StageQuotes> {
+        let map = self.journey_map(business, map)?.map;
+        if map.stage(stage).is_none() {
+            return Err(AppError::Invalid(format!("stage: the map has no stage {stage}")));
+        }
+        let mut all = self.map_quotes(business, &map, search, limit)?;
+        all.remove(&stage).ok_or_else(|| AppError::Invalid(format!("stage: the map has no stage {stage}")))
+    }
+
+    /// The texts of the business's feedback by id, for showing a card's quotes as words.
+    pub fn quote_texts(&self, business: &Business) -> Result<HashMap<FeedbackId, String>> {
+        Ok(self.store().feedback(business.id)?.into_iter().map(|f| (f.id, f.text)).collect())
+    }
+
+    /// Checks that the quotes an edit cites are the business's own feedback: a card must not
+    /// point at another business's texts. Other edits and other evidence pass unchanged.
+    pub fn check_map_evidence(&self, business: &Business, edit: &MapEdit) -> Result<()> {
+        let MapEdit::EditCard { evidence, .. } = edit else { return Ok(()) };
+        let quotes: Vec<(usize, FeedbackId)> = evidence
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| match e {
+                Evidence::Quote { feedback } => Some((i, *feedback)),
+                _ => None,
+            })
+            .collect();
+        if quotes.is_empty() {
+            return Ok(());
+        }
+        let known = self.quote_texts(business)?;
+        match quotes.iter().find(|(_, f)| !known.contains_key(f)) {
+            Some((i, f)) => Err(AppError::Invalid(format!("evidence {}: {} has no feedback {f}", i + 1, business.name))),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trailmap_model::{MapStage, MapVersionKind};
+
+    fn quote(id: i64, touchpoint: i64, time: i64, text: &str, compound: f64) -> QuoteCandidate {
+        QuoteCandidate {
+            feedback: FeedbackId(id),
+            time: Timestamp::from_millis(time),
+            touchpoint: TouchpointId(touchpoint),
+            touchpoint_name: String::new(),
+            source: "google".into(),
+            rating: None,
+            text: text.into(),
+            compound,
+        }
+    }
+
+    #[test]
+    fn a_stage_gets_its_touchpoints_quotes_most_negative_then_newest_first_filtered_and_cut() {
+        let mut checkout = MapStage { id: 3, ..MapStage::named("Purchase") };
+        checkout.touchpoints = vec![TouchpointId(7)];
+        let empty = MapStage { id: 4, ..MapStage::named("Retention") };
+        let map = JourneyMap {
+            id: MapId(1),
+            business: trailmap_model::BusinessId(1),
+            name: "m".into(),
+            kind: MapVersionKind::AsIs,
+            owner: None,
+            review_date: None,
+            personas: Vec::new(),
+            stages: vec![checkout, empty],
+            as_is: None,
+        };
+        let scored = vec![
+            quote(1, 7, 10, "Shipping cost a fortune", -0.6),
+            quote(2, 7, 20, "Lovely dress", 0.8),
+            quote(3, 7, 30, "SHIPPING was slow", -0.6),
+            quote(4, 8, 40, "Shipping is awful", -0.9),
+        ];
+        let all = quotes_by_stage(&map, &scored, "", 10);
+        let ids: Vec<i64> = all[&3].quotes.iter().map(|q| q.feedback.0).collect();
+        // Equal scores: the newer (3, time 30) before the older (1); the other touchpoint's text is out.
+        assert_eq!(ids, [3, 1, 2]);
+        assert_eq!((all[&4].n, all[&4].quotes.len()), (0, 0));
+        let searched = quotes_by_stage(&map, &scored, " shipping ", 1);
+        assert_eq!(searched[&3].n, 2);
+        assert_eq!(searched[&3].quotes.iter().map(|q| q.feedback.0).collect::<Vec<_>>(), [3]);
+    }
+}
