@@ -176,7 +176,8 @@ pub struct Chain {
 /// event can start one.
 pub fn best_chain(marks: &[Mark], steps: usize, window_ms: i64, mode: FunnelMode, period: Option<(i64, i64)>) -> Option<Chain> {
     let mut events = Vec::new();
-    longest_chain(marks, steps, window_ms, mode, period, &mut Vec::new(), &mut events).then(|| chain_of(marks, events))
+    let mut anchors = [i64::MIN; MAX_STEPS];
+    longest_chain(marks, steps, window_ms, mode, period, (&mut Vec::new(), &mut events, &mut anchors)).then(|| chain_of(marks, events))
 }
 
 /// The kept chain's summary from its events (non-empty, in time order).
@@ -195,14 +196,13 @@ fn longest_chain<E: Events + ?Sized>(
     window_ms: i64,
     mode: FunnelMode,
     period: Option<(i64, i64)>,
-    current: &mut Vec<usize>,
-    best: &mut Vec<usize>,
+    (current, best, anchors): (&mut Vec<usize>, &mut Vec<usize>, &mut [i64; MAX_STEPS]),
 ) -> bool {
     let mut steps = steps.min(MAX_STEPS);
     if mode == FunnelMode::Ordered {
         // One pass finds how far the longest chain goes; the anchors are then tried in order
         // only until one reaches that far, and no chain is followed past it.
-        steps = furthest_ordered_step(marks, steps, window_ms, period);
+        steps = furthest_ordered_step(marks, steps, window_ms, period, anchors);
         if steps == 0 {
             best.clear();
             return false;
@@ -249,8 +249,17 @@ fn longest_chain<E: Events + ?Sized>(
 /// an event of step k extends the chain of step k - 1 when it falls within that anchor's window.
 /// The steps an event matches are taken from the last to the first, so that one event is never
 /// two steps of a chain.
-fn furthest_ordered_step<E: Events + ?Sized>(marks: &E, steps: usize, window_ms: i64, period: Option<(i64, i64)>) -> usize {
-    let mut latest_anchor = [i64::MIN; MAX_STEPS];
+///
+/// `latest_anchor` is the caller's buffer, reused from customer to customer: only its first
+/// `steps` entries are reset.
+fn furthest_ordered_step<E: Events + ?Sized>(
+    marks: &E,
+    steps: usize,
+    window_ms: i64,
+    period: Option<(i64, i64)>,
+    latest_anchor: &mut [i64; MAX_STEPS],
+) -> usize {
+    latest_anchor[..steps].fill(i64::MIN);
     let relevant = if steps == MAX_STEPS { u64::MAX } else { (1u64 << steps) - 1 };
     let mut furthest = 0;
     for event in 0..marks.len() {
@@ -744,13 +753,21 @@ fn tally_range(journeys: &Journeys, range: Range<usize>, query: &FunnelQuery, ma
 }
 
 /// The buffers of the chain search, reused from customer to customer.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct ChainBuffers {
     marks: Vec<Mark>,
     current: Vec<usize>,
     best: Vec<usize>,
     /// The kept chain's event times, one per step reached.
     times: Vec<i64>,
+    /// The latest anchor per step of the ordered funnel's one-pass search.
+    anchors: [i64; MAX_STEPS],
+}
+
+impl Default for ChainBuffers {
+    fn default() -> ChainBuffers {
+        ChainBuffers { marks: Vec::new(), current: Vec::new(), best: Vec::new(), times: Vec::new(), anchors: [i64::MIN; MAX_STEPS] }
+    }
 }
 
 impl ChainBuffers {
@@ -758,7 +775,8 @@ impl ChainBuffers {
     /// in `self.times` and returns its anchor (a position in `events`) and whether an exclusion
     /// event falls inside it.
     fn chain<E: Events + ?Sized>(&mut self, events: &E, query: &FunnelQuery, matcher: &Matcher) -> Option<(usize, bool)> {
-        if !longest_chain(events, query.steps.len(), query.window_ms, query.mode, query.period, &mut self.current, &mut self.best) {
+        let buffers = (&mut self.current, &mut self.best, &mut self.anchors);
+        if !longest_chain(events, query.steps.len(), query.window_ms, query.mode, query.period, buffers) {
             return None;
         }
         let (anchor, end) = (self.best[0], self.best[self.best.len() - 1]);

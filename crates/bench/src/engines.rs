@@ -49,12 +49,17 @@ fn funnel_columns() -> EventSelection {
     EventSelection::NONE.with(&EventField::Name)
 }
 
-/// Customers per furthest step, keyed "1" to "4".
+/// Customers per furthest step, keyed "1" to "4": those reaching a step and not the next, from
+/// the report's step counts (the benchmark has no exclusions, so every outcome is counted there).
 fn levels(journeys: &Journeys) -> anyhow::Result<BTreeMap<String, u64>> {
     let report = funnel(journeys, &query())?;
+    let steps = &report.overall.steps;
     let mut levels = BTreeMap::new();
-    for outcome in &report.outcomes {
-        *levels.entry(outcome.reached.to_string()).or_default() += 1;
+    for (k, step) in steps.iter().enumerate() {
+        let next = steps.get(k + 1).map_or(0, |s| s.reached);
+        if step.reached > next {
+            levels.insert((k + 1).to_string(), (step.reached - next) as u64);
+        }
     }
     Ok(levels)
 }

@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 use output::{Format, Output};
 use std::io::Write;
 use std::path::PathBuf;
-use trailmap_app::{App, DemoOptions, ImportRequest, RecordKind};
+use trailmap_app::{App, DemoOptions, ImportRequest, MapExportFormat, RecordKind};
 use trailmap_ingest::FileFormat;
 
 /// Self-hosted customer-journey mapping and analytics for small businesses.
@@ -27,11 +27,41 @@ struct Cli {
     /// The business to work on, by name. Default: the store's first business.
     #[arg(long, global = true, env = "TRAILMAP_BUSINESS", value_name = "NAME")]
     business: Option<String>,
-    /// How to print results.
+    /// How to print results: table, json or csv. `map export` also takes svg, png, pdf or mermaid
+    /// as the format of the file it writes.
     #[arg(long, global = true, value_enum, default_value = "table")]
-    format: Format,
+    format: CliFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The values of the global `--format`: how to print, and for `map export` the file's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum CliFormat {
+    Table,
+    Json,
+    Csv,
+    Svg,
+    Png,
+    Pdf,
+    Mermaid,
+}
+
+impl CliFormat {
+    /// How results are printed, and the map file format it names when it names one that only
+    /// `map export` writes. json stays machine output: the file's format then comes from `-o`'s
+    /// extension, and is JSON without one.
+    fn split(self) -> (Format, Option<MapExportFormat>) {
+        match self {
+            CliFormat::Table => (Format::Table, None),
+            CliFormat::Json => (Format::Json, None),
+            CliFormat::Csv => (Format::Csv, None),
+            CliFormat::Svg => (Format::Table, Some(MapExportFormat::Svg)),
+            CliFormat::Png => (Format::Table, Some(MapExportFormat::Png)),
+            CliFormat::Pdf => (Format::Table, Some(MapExportFormat::Pdf)),
+            CliFormat::Mermaid => (Format::Table, Some(MapExportFormat::Mermaid)),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,7 +197,11 @@ fn main() {
 fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
     let db = cli.db.clone().unwrap_or_else(trailmap_app::default_db_path);
     let mut app = App::open(&db).with_context(|| format!("opening the store {}", db.display()))?;
-    let format = cli.format;
+    let (format, map_file) = cli.format.split();
+    let exporting = matches!(cli.command, Command::Map(commands::map::MapCommand::Export { .. }));
+    if !exporting && map_file.is_some() {
+        bail!("--format {}: only `map export` writes that format; choose table, json or csv", format!("{:?}", cli.format).to_lowercase());
+    }
     match cli.command {
         Command::Demo { customers, seed, no_serve, serve } => {
             demo(&mut app, customers, seed, format, out)?;
@@ -254,7 +288,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Source(command) => commands::source::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Track(command) => commands::track::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::User(command) => commands::user::run(&mut app, cli.business.as_deref(), command, format, out),
-        Command::Map(command) => commands::map::run(&mut app, cli.business.as_deref(), command, format, out),
+        Command::Map(command) => commands::map::run(&mut app, cli.business.as_deref(), command, format, map_file, out),
     }
 }
 

@@ -436,6 +436,17 @@ fn maps_export_import_and_draw_from_the_command_line() {
         let bytes = std::fs::read(&path).unwrap();
         assert!(bytes.starts_with(magic) && bytes.len() as u64 == written["bytes"].as_u64().unwrap(), "{kind}");
     }
+    // The spelling: the global --format names the drawing's format for `map export`, and
+    // only there.
+    for (kind, magic) in [("svg", &b"<svg"[..]), ("png", &b"\x89PNG"[..]), ("pdf", &b"%PDF"[..]), ("mermaid", &b"journey\n"[..])] {
+        let path = dir.path().join(format!("drawn-{kind}.out"));
+        let out = trailmap(&db, &["map", "export", &id, "--format", kind, "-o", path.to_str().unwrap()]);
+        assert!(out.status.success(), "{kind}: {}", text(&out.stderr));
+        assert!(std::fs::read(&path).unwrap().starts_with(magic), "{kind}");
+    }
+    let out = trailmap(&db, &["map", "list", "--format", "svg"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("only `map export` writes that format"), "{}", text(&out.stderr));
     let out = trailmap(&db, &["map", "export", &id, "--type", "gif"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("expected svg, png, pdf, json or mermaid"), "{}", text(&out.stderr));

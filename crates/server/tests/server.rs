@@ -2825,6 +2825,13 @@ async fn every_editor_control_works_as_a_plain_form_each_a_version_viewers_403_b
     assert!(!narrowed.text.contains(&format!("<option value=\"{}\">", quote.feedback)));
     let viewer = page(&w.router, Some(&w.viewer), "GET", &path, &[]).await;
     assert!(viewer.text.contains(&format!("quote: “{}", escaped(&first_words))) && !viewer.text.contains("data-edit"));
+    // A share link shows the cited quote's words too, and no other feedback.
+    let (token, _) = new_link(&w.router, &w.owner, shop, map, json!({})).await;
+    let shared = call(&w.router, "GET", &format!("/share/{token}"), &[("accept", "text/html".to_string())], vec![]).await;
+    assert!(shared.text.contains(&format!("quote: “{}", escaped(&first_words))), "the shared map lacks the quote's words");
+    if let Some(other) = quotes.quotes.iter().find(|q| q.feedback != quote.feedback && q.text.len() > 20) {
+        assert!(!shared.text.contains(&escaped(&other.text)), "an uncited quote is on the shared map");
+    }
     // The picker's JSON equals the app's list; a bad stage or limit is a 400 naming it.
     let checkout = after.card(pain).unwrap().0.id;
     let picked = api(&w.router, Some(&w.viewer), "GET", &format!("/api/businesses/{shop}/maps/{map}/quotes?stage={checkout}&q=shipping&limit=5"), None).await;

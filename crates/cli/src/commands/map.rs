@@ -2,9 +2,10 @@
 //! PNG, PDF, JSON or Mermaid), import an exported JSON document, list its versions, compare two
 //! versions, and start a map from a template.
 //!
-//! The file format of `map export` is `--type svg|png|pdf|json|mermaid` (or the extension of `-o`):
-//! `--format` is the global output flag (table, json, csv) and clap cannot give one long name two
-//! meanings. With `--format json`, `map export -o FILE` prints what it wrote as JSON.
+//! The file format of `map export` is the global `--format`, which for this command also takes
+//! svg, png, pdf and mermaid; `--type` says the same and wins. Otherwise the extension of `-o`
+//! decides, else JSON, so `--format json` keeps its meaning of machine output: `map export ID -o
+//! map.png --format json` writes a PNG and prints what it wrote as JSON.
 
 use crate::commands::clv::parse_date;
 use crate::output::{Format, Output};
@@ -31,7 +32,8 @@ pub enum MapCommand {
     /// Write a map as SVG, PNG, PDF (drawn as on the page), JSON (imports back) or Mermaid text.
     Export {
         id: i64,
-        /// svg, png, pdf, json or mermaid. Default: from the extension of -o, else json.
+        /// svg, png, pdf, json or mermaid, as --format also says. Default: from the extension of
+        /// -o, else json.
         #[arg(long = "type", visible_alias = "as", value_name = "TYPE")]
         file_type: Option<String>,
         /// The file to write; default: standard output.
@@ -106,7 +108,15 @@ fn numbers_request(app: &App, business: &Business, args: &NumbersArgs) -> anyhow
     Ok(MapNumbersRequest { period, persona, window_ms: args.window_days * Timestamp::MS_PER_DAY })
 }
 
-pub fn run(app: &mut App, business: Option<&str>, command: MapCommand, format: Format, out: &mut dyn Write) -> anyhow::Result<()> {
+/// Runs one map command; `map_file` is the file format the global `--format` named, if any.
+pub fn run(
+    app: &mut App,
+    business: Option<&str>,
+    command: MapCommand,
+    format: Format,
+    map_file: Option<MapExportFormat>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let business = app.business(business)?;
     match command {
         MapCommand::List { today } => {
@@ -145,13 +155,14 @@ pub fn run(app: &mut App, business: Option<&str>, command: MapCommand, format: F
             show(&version.map, &numbers, format, out)
         }
         MapCommand::Export { id, file_type, output, numbers, numbers_args } => {
-            let file_format = match (&file_type, &output) {
-                (Some(f), _) => MapExportFormat::parse(f)?,
-                (None, Some(path)) => match path.extension().and_then(|e| e.to_str()) {
-                    Some(ext) => MapExportFormat::parse(ext).context("-o: name the file's format with --type")?,
+            let file_format = match (&file_type, map_file, &output) {
+                (Some(f), _, _) => MapExportFormat::parse(f)?,
+                (None, Some(named), _) => named,
+                (None, None, Some(path)) => match path.extension().and_then(|e| e.to_str()) {
+                    Some(ext) => MapExportFormat::parse(ext).context("-o: name the file's format with --format")?,
                     None => MapExportFormat::Json,
                 },
-                (None, None) => MapExportFormat::Json,
+                (None, None, None) => MapExportFormat::Json,
             };
             let live = if numbers {
                 let request = numbers_request(app, &business, &numbers_args)?;

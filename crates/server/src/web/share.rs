@@ -9,19 +9,19 @@ use crate::error::ApiError;
 use crate::state::ServerState;
 use crate::web::layout::bare;
 use crate::web::maps::NamesOf;
-use crate::web::maps::editor::{GridContext, emotion_svg, grid};
+use crate::web::maps::editor::{EditorData, GridContext, emotion_svg, grid_with};
 use crate::web::{PageResult, error_page, html_response};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{PreEscaped, html};
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use trailmap_app::{SharedMap, ShareLinkError};
-use trailmap_model::{PersonaId, TouchpointId};
+use trailmap_model::{Evidence, FeedbackId, PersonaId, TouchpointId};
 
-/// What opening a link found: the map with the names it shows, or why not.
-type Opened = Result<(SharedMap, HashMap<TouchpointId, String>, HashMap<PersonaId, String>), ShareLinkError>;
+/// What opening a link found: the map with the names and quotes it shows, or why not.
+type Opened = Result<(SharedMap, HashMap<TouchpointId, String>, HashMap<PersonaId, String>, EditorData), ShareLinkError>;
 
 async fn open(state: &ServerState, token: String, password: Option<String>) -> Result<Opened, ApiError> {
     let now = auth::now();
@@ -34,12 +34,30 @@ async fn open(state: &ServerState, token: String, password: Option<String>) -> R
                 use trailmap_store::Store;
                 app.store().personas(business).map_err(trailmap_app::AppError::from)?.into_iter().map(|p| (p.id, p.name)).collect()
             };
-            Ok((shared, touchpoints, personas))
+            // The words of the quotes the map's cards cite, and of no other feedback: the link
+            // shows the map, not the business's feedback.
+            let cited: HashSet<FeedbackId> = shared
+                .map
+                .cards()
+                .flat_map(|(_, _, card)| &card.evidence)
+                .filter_map(|e| match e {
+                    Evidence::Quote { feedback } => Some(*feedback),
+                    _ => None,
+                })
+                .collect();
+            let quote_texts = if cited.is_empty() {
+                HashMap::new()
+            } else {
+                use trailmap_store::Store;
+                let feedback = app.store().feedback(business).map_err(trailmap_app::AppError::from)?;
+                feedback.into_iter().filter(|f| cited.contains(&f.id)).map(|f| (f.id, f.text)).collect()
+            };
+            Ok((shared, touchpoints, personas, EditorData { quote_texts, ..EditorData::default() }))
         })
         .await
 }
 
-fn shown(shared: &SharedMap, touchpoints: &HashMap<TouchpointId, String>, personas: &HashMap<PersonaId, String>) -> Response {
+fn shown(shared: &SharedMap, touchpoints: &HashMap<TouchpointId, String>, personas: &HashMap<PersonaId, String>, quotes: &EditorData) -> Response {
     let map = &shared.map;
     let ctx = GridContext { business: map.business, touchpoints, personas, numbers: None, csrf: None, link_customers: false };
     let body = html! {
@@ -49,7 +67,7 @@ fn shown(shared: &SharedMap, touchpoints: &HashMap<TouchpointId, String>, person
                 "A read-only journey map, version " (shared.version) "."
                 @if let Some(t) = shared.expires_at { " This link works until " (crate::web::layout::when(t)) "." }
             }
-            (grid(map, &ctx))
+            (grid_with(map, &ctx, quotes))
             div class="emotion-curve chart" { (PreEscaped(emotion_svg(map, personas))) }
         }
     };
@@ -76,7 +94,7 @@ fn password_form(status: StatusCode, token: &str, form_token: &str, error: Optio
 
 fn answer(state: &ServerState, headers: &HeaderMap, token: &str, opened: Opened) -> Response {
     match opened {
-        Ok((shared, touchpoints, personas)) => shown(&shared, &touchpoints, &personas),
+        Ok((shared, touchpoints, personas, quotes)) => shown(&shared, &touchpoints, &personas, &quotes),
         Err(ShareLinkError::Unknown) => error_page(ApiError::not_found("no map is shared under this link; it may have been revoked")),
         Err(e @ ShareLinkError::Expired(_)) => error_page(ApiError::new(StatusCode::GONE, "expired", e.to_string())),
         Err(e @ (ShareLinkError::PasswordNeeded | ShareLinkError::WrongPassword)) => {
