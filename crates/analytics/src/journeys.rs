@@ -187,24 +187,60 @@ const BLOCK_ROWS: usize = 1 << 15;
 /// Moves every loaded column's row `i` to row `destination[i]` in place, so grouping needs no
 /// second copy of any column (a copy of the time alone would be 8 bytes a row on top of the 16 of
 /// a funnel's table). Following the permutation's cycles over the whole table would wait on one
-/// cache miss after another, so it goes in two passes: first every row moves into its block of
-/// [`BLOCK_ROWS`] destinations (an American flag sort pass: one write position per block, so the
-/// writes stream), then each block is permuted in cache. `destination` must be a permutation of
-/// `0..rows`; it ends as `0..rows`.
+/// cache miss after another, so rows move in passes that each keep few places in play (American
+/// flag sort passes: one write position per bucket, so the writes stream): first every row into
+/// its superblock of [`SUPER_ROWS`] destinations, then, within each superblock, into its block of
+/// [`BLOCK_ROWS`], and each block is then permuted in cache. One pass straight into blocks would
+/// keep thousands of write positions in play at a hundred million rows, more than the caches and
+/// the address translation hold. The superblocks are independent, so the two halves of them run
+/// on two threads. `destination` must be a permutation of `0..rows`; it ends as `0..rows`.
 fn permute_rows(table: &mut EventTable, destination: &mut [u32]) {
     let rows = destination.len();
     let mut columns = LoadedColumns::of(table, rows);
-    let blocks = rows.div_ceil(BLOCK_ROWS);
-    let mut heads: Vec<usize> = (0..blocks).map(|b| b * BLOCK_ROWS).collect();
-    for block in 0..blocks {
-        let end = ((block + 1) * BLOCK_ROWS).min(rows);
-        while heads[block] < end {
-            let row = heads[block];
-            let target = destination[row] as usize / BLOCK_ROWS;
-            if target == block {
-                heads[block] += 1;
+    if rows > SUPER_ROWS {
+        partition(&mut columns, destination, 0, SUPER_ROWS);
+    }
+    let superblocks = rows.div_ceil(SUPER_ROWS);
+    let middle = if rows >= PARALLEL_ROWS { superblocks / 2 * SUPER_ROWS } else { rows };
+    let (first, second) = columns.split_at(middle);
+    let (first_destination, second_destination) = destination.split_at_mut(middle);
+    if second_destination.is_empty() {
+        permute_superblocks(first, first_destination, 0);
+    } else {
+        rayon::join(|| permute_superblocks(first, first_destination, 0), || permute_superblocks(second, second_destination, middle));
+    }
+}
+
+/// Superblocks of the grouping's first pass: 64 blocks (2 million rows, 32 MB of a funnel's
+/// table with the destinations), so both passes keep at most 64 write positions in play. In the
+/// unit tests two blocks, so that their tables of a few blocks take every pass.
+#[cfg(not(test))]
+const SUPER_ROWS: usize = 64 * BLOCK_ROWS;
+#[cfg(test)]
+const SUPER_ROWS: usize = 2 * BLOCK_ROWS;
+
+/// From this many rows, the superblocks are permuted on two threads (in the unit tests from two
+/// superblocks, so that their tables of a few blocks take that path too).
+#[cfg(not(test))]
+const PARALLEL_ROWS: usize = 1 << 22;
+#[cfg(test)]
+const PARALLEL_ROWS: usize = 2 * SUPER_ROWS;
+
+/// Moves each row of `columns` into its bucket of `bucket_rows` rows (row `i` belongs in the
+/// bucket of `destination[i] - offset`); the rows' destinations must all lie within these rows.
+fn partition(columns: &mut LoadedColumns<'_>, destination: &mut [u32], offset: usize, bucket_rows: usize) {
+    let rows = destination.len();
+    let buckets = rows.div_ceil(bucket_rows);
+    let mut heads: Vec<usize> = (0..buckets).map(|b| b * bucket_rows).collect();
+    for bucket in 0..buckets {
+        let end = ((bucket + 1) * bucket_rows).min(rows);
+        while heads[bucket] < end {
+            let row = heads[bucket];
+            let target = (destination[row] as usize - offset) / bucket_rows;
+            if target == bucket {
+                heads[bucket] += 1;
             } else {
-                // The row goes to the next free place of its block; the row found there comes
+                // The row goes to the next free place of its bucket; the row found there comes
                 // here and is looked at next.
                 let place = heads[target];
                 heads[target] += 1;
@@ -213,26 +249,22 @@ fn permute_rows(table: &mut EventTable, destination: &mut [u32]) {
             }
         }
     }
-    // Every row is now in its destination's block, so the blocks are permuted independently: the
-    // two halves (split at a block boundary) on two threads when the table is big enough.
-    let middle = if rows >= PARALLEL_ROWS { blocks / 2 * BLOCK_ROWS } else { rows };
-    let (first, second) = columns.split_at(middle);
-    let (first_destination, second_destination) = destination.split_at_mut(middle);
-    if second_destination.is_empty() {
-        permute_within_blocks(first, first_destination, 0);
-    } else {
-        rayon::join(|| permute_within_blocks(first, first_destination, 0), || permute_within_blocks(second, second_destination, middle));
+}
+
+/// Rows `offset..` of the table, every row already in its destination's superblock: each
+/// superblock's rows go into their blocks, and each block is permuted in place.
+fn permute_superblocks(mut columns: LoadedColumns<'_>, mut destination: &mut [u32], mut offset: usize) {
+    while !destination.is_empty() {
+        let length = destination.len().min(SUPER_ROWS);
+        let (mut superblock, rest) = columns.split_at(length);
+        let (superblock_destination, rest_destination) = std::mem::take(&mut destination).split_at_mut(length);
+        partition(&mut superblock, superblock_destination, offset, BLOCK_ROWS);
+        permute_within_blocks(superblock, superblock_destination, offset);
+        (columns, destination, offset) = (rest, rest_destination, offset + length);
     }
 }
 
-/// From this many rows, the in-block permutation runs on two threads (in the unit tests from two
-/// blocks, so that their tables of a few blocks take that path too).
-#[cfg(not(test))]
-const PARALLEL_ROWS: usize = 1 << 20;
-#[cfg(test)]
-const PARALLEL_ROWS: usize = 2 * BLOCK_ROWS;
-
-/// The second pass of [`permute_rows`] over rows `offset..` of the table (`columns` and
+/// The last pass of [`permute_rows`] over rows `offset..` of the table (`columns` and
 /// `destination` start there), every row's destination lying in its own block.
 fn permute_within_blocks(mut columns: LoadedColumns<'_>, destination: &mut [u32], offset: usize) {
     for start in 0..destination.len() {
@@ -392,10 +424,20 @@ mod tests {
     #[test]
     fn counting_sort_equals_the_full_sort_on_random_tables() {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
-        // The largest table spans several blocks of the in-place permutation.
+        // The largest tables span several blocks and superblocks of the in-place permutation (in
+        // the unit tests a superblock is two blocks), the last enough of them for two threads.
         let several_blocks = 3 * BLOCK_ROWS + 123;
-        for (rows, customers, base) in
-            [(1, 1, 5), (2, 1, 1), (500, 40, 1_000), (3000, 7, 1), (2000, 3000, 1 << 40), (0, 1, 1), (several_blocks, 5000, 3)]
+        let two_threads = PARALLEL_ROWS + SUPER_ROWS / 2 + 7;
+        for (rows, customers, base) in [
+            (1, 1, 5),
+            (2, 1, 1),
+            (500, 40, 1_000),
+            (3000, 7, 1),
+            (2000, 3000, 1 << 40),
+            (0, 1, 1),
+            (several_blocks, 5000, 3),
+            (two_threads, 20_000, 3),
+        ]
         {
             let mut table = random_table(&mut rng, rows, customers, base);
             if base == 1 << 40 {
