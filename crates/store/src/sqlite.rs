@@ -640,7 +640,13 @@ impl SqliteStore {
             selection.page,
             selection.revenue,
         ];
-        let mut customers = CustomerIndex { index_of_identity: vec![0; customer_of.len()], customer_of, ..CustomerIndex::default() };
+        let most = customer_of.iter().copied().max().unwrap_or(0).max(0) as usize;
+        let mut customers = CustomerIndex {
+            index_of_identity: vec![0; customer_of.len()],
+            index_of_customer: vec![0; most + 1],
+            customer_of,
+            ..CustomerIndex::default()
+        };
         customers.rows.reserve_exact(total);
         table.time.reserve_exact(total);
         {
@@ -741,8 +747,9 @@ struct CustomerIndex {
     /// Identity id -> 1 + the customer's index in `ids`, 0 until the identity's first row; as
     /// long as `customer_of`.
     index_of_identity: Vec<u32>,
-    /// Customer id -> index in `ids`, for identities of a customer already met.
-    index_of_customer: rustc_hash::FxHashMap<i64, u32>,
+    /// Customer id -> 1 + index in `ids` (0: not met yet), for identities of a customer already
+    /// met: customer ids are row ids, so a vector is smaller than a hash map of them.
+    index_of_customer: Vec<u32>,
     /// The customers in the order their first row was loaded.
     ids: Vec<CustomerId>,
     /// Per loaded row, its customer's index in `ids`.
@@ -755,16 +762,16 @@ impl CustomerIndex {
         let slot = usize::try_from(identity).ok().filter(|&i| i < self.index_of_identity.len()).ok_or_else(unknown)?;
         if self.index_of_identity[slot] == 0 {
             let customer = self.customer_of[slot];
-            if customer == 0 {
-                return Err(unknown());
+            let at = usize::try_from(customer).ok().filter(|&c| c > 0).ok_or_else(unknown)?;
+            if at >= self.index_of_customer.len() {
+                self.index_of_customer.resize(at + 1, 0);
             }
-            let ids = &mut self.ids;
-            let index = *self.index_of_customer.entry(customer).or_insert_with(|| {
-                ids.push(CustomerId(customer));
+            if self.index_of_customer[at] == 0 {
+                self.ids.push(CustomerId(customer));
                 // Fewer customers than rows, and rows are counted in u32 by the engine.
-                (ids.len() - 1) as u32
-            });
-            self.index_of_identity[slot] = index + 1;
+                self.index_of_customer[at] = self.ids.len() as u32;
+            }
+            self.index_of_identity[slot] = self.index_of_customer[at];
         }
         self.rows.push(self.index_of_identity[slot] - 1);
         Ok(())
