@@ -224,9 +224,8 @@ def write(out_dir, r):
         "identity to its customer's index once, so a row costs one lookup. Grouping moves rows in place in three passes that",
         "each keep few write positions in play (into superblocks of 2M rows, into blocks of 32K rows, within blocks), the",
         "superblocks' two halves on two threads: at 100M events one pass into 3,000 blocks missed the caches on every row.",
-        "Attribution's path building",
-        "looks up channels and the conversion rule in per-string tables, touches are 16 bytes, and the Markov chain counts",
-        "transitions without allocating per touch (10x faster than before).",
+        "Attribution's path building looks up channels and the conversion rule in per-string tables, touches are 16 bytes,",
+        "and the Markov chain counts transitions without allocating per touch (10x faster than before).",
         "",
         "Memory: the funnel's table is 16 bytes per event (time 8, name 4, customer as a 4-byte index into the table's",
         "distinct customers) and grouping moves rows in place. Above the table: a fixed part that does not grow with the",
@@ -236,6 +235,24 @@ def write(out_dir, r):
         "counts earlier runs' reports that mimalloc has freed but not yet returned to the system.",
         "",
     ]
+    lines += [
+        "## Summary",
+        "",
+        "| events | funnel loaded: Trailmap / chDB (s) | ratio | cold: Trailmap / chDB Parquet (s) | Markov with paths: Trailmap / ChannelAttribution (s) | peak bytes per event (one funnel) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key in sorted(everything, key=int):
+        r = everything[key]
+        t = r["trailmap"]
+        loaded, ch = t["median_funnel_seconds"], median(r["chdb"]["seconds"])
+        cold, cold_ch = median(r["trailmap_cold_seconds"]), median(r["chdb_parquet_cold_seconds"])
+        markov = t["attribution"]["median_paths_seconds"] + t["attribution"]["median_markov_seconds"]
+        peak = r.get("trailmap_one_funnel_peak_bytes_per_event", t["peak_bytes_per_event"])
+        lines.append(
+            f"| {r['events']:,} | {loaded:.3f} / {ch:.3f} | {ch / loaded:.1f}x | {cold:.3f} / {cold_ch:.3f} | "
+            f"{markov:.3f} / {median(r['channelattribution']['seconds']):.3f} | {peak:.1f} |"
+        )
+    lines.append("")
     for key in sorted(everything, key=int):
         r = everything[key]
         m, t = r["machine"], r["trailmap"]
