@@ -12,7 +12,7 @@
 use crate::{App, AppError, Result};
 use serde::Serialize;
 use trailmap_analytics::{
-    Breakdown, FunnelMode, FunnelQuery, FunnelReport, FunnelStep, Journeys, PathsOptions, PathsReport,
+    Breakdown, FunnelMode, FunnelQuery, FunnelReport, FunnelStep, PathsOptions, PathsReport,
     RetentionPeriod, RetentionReport,
 };
 use trailmap_model::{Business, EventColumns, EventField, EventRule, EventTable, Op, Timestamp};
@@ -103,12 +103,11 @@ impl App {
             breakdown,
             period: millis(request.period),
         };
-        let table = self.store().load_events(business.id, EventColumns { properties: query.needs_properties() })?;
-        let names = event_names(&table);
+        let journeys = self.journeys(business.id, EventColumns { properties: query.needs_properties() })?;
+        let names = event_names(journeys.table());
         if let Some((place, name)) = named.iter().find(|(_, name)| !names.contains(name)) {
             return Err(invalid(format!("{place}: {}", unknown_event(name, &names))));
         }
-        let journeys = Journeys::new(table);
         let run = |query: &FunnelQuery| trailmap_analytics::funnel(&journeys, query).map_err(|e| invalid(format!("funnel: {e}")));
         let report = run(&query)?;
         let compare = match request.compare {
@@ -128,21 +127,21 @@ impl App {
     }
 
     pub fn paths(&self, business: &Business, options: &PathsOptions) -> Result<PathsReport> {
-        let table = self.store().load_events(business.id, EventColumns { properties: false })?;
-        let names = event_names(&table);
+        let journeys = self.journeys(business.id, EventColumns { properties: false })?;
+        let names = event_names(journeys.table());
         for item in options.start.iter().chain(&options.end) {
             let name = item.split_once(' ').map_or(item.as_str(), |(name, _)| name);
             if !names.iter().any(|n| n == name) {
                 return Err(invalid(unknown_event(name, &names)));
             }
         }
-        trailmap_analytics::paths(&Journeys::new(table), options).map_err(|e| invalid(format!("paths: {e}")))
+        trailmap_analytics::paths(&journeys, options).map_err(|e| invalid(format!("paths: {e}")))
     }
 
     /// Retention of buyers: cohorts by the period of their first `purchase` event.
     pub fn retention(&self, business: &Business, period: RetentionPeriod) -> Result<RetentionReport> {
-        let table = self.store().load_events(business.id, EventColumns { properties: false })?;
-        Ok(trailmap_analytics::retention(&Journeys::new(table), period, "purchase"))
+        let journeys = self.journeys(business.id, EventColumns { properties: false })?;
+        Ok(trailmap_analytics::retention(&journeys, period, "purchase"))
     }
 
     /// Turns one step item into a step, noting the event names it uses (with `place`).

@@ -8,6 +8,7 @@ mod dashboard;
 mod demo;
 mod engine;
 mod import;
+pub mod journeys_cache;
 mod maps;
 pub mod map_evidence;
 pub mod surveys;
@@ -101,19 +102,21 @@ pub fn default_db_path() -> PathBuf {
 #[derive(Debug)]
 pub struct App {
     store: SqliteStore,
+    /// Journeys shared with the other apps of the process, when the caller set a cache.
+    journeys: Option<std::sync::Arc<journeys_cache::JourneysCache>>,
 }
 
 impl App {
     /// Opens (or creates) the store at `db`; a fresh store gets the default business.
     pub fn open(db: &Path) -> Result<App> {
-        let mut app = App { store: SqliteStore::open(db)? };
+        let mut app = App { store: SqliteStore::open(db)?, journeys: None };
         app.ensure_default_business()?;
         Ok(app)
     }
 
     /// An app on an in-memory store, for tests.
     pub fn in_memory() -> Result<App> {
-        let mut app = App { store: SqliteStore::in_memory()? };
+        let mut app = App { store: SqliteStore::in_memory()?, journeys: None };
         app.ensure_default_business()?;
         Ok(app)
     }

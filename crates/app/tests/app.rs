@@ -1328,3 +1328,44 @@ fn checkout_themes_per_persona_and_field_errors_on_the_demo_boutique() {
     let zero = ThemesRequest { options: ThemeOptions { min_count: 0, ..ThemeOptions::default() }, ..Default::default() };
     assert_eq!(error(&zero).to_string(), "min_count \"0\": must be at least 1");
 }
+
+/// Issue 3's "data loaded" in the product: apps sharing a journeys cache load and group a
+/// business's events once, reuse them while the data is unchanged, and load again after a write;
+/// every answer equals an app's without the cache.
+#[test]
+fn apps_sharing_a_journeys_cache_reuse_them_until_the_data_changes() {
+    use std::sync::Arc;
+    use trailmap_analytics::FunnelMode;
+    use trailmap_app::FunnelRequest;
+    use trailmap_app::journeys_cache::JourneysCache;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.sqlite");
+    let mut writer = App::open(&db).unwrap();
+    import(&mut writer, RecordKind::Events, &write(dir.path(), "events.csv", EVENTS.as_bytes()), None).unwrap();
+    let cache = Arc::new(JourneysCache::default());
+    let (reader, other) = (App::open(&db).unwrap().with_journeys_cache(cache.clone()), App::open(&db).unwrap().with_journeys_cache(cache.clone()));
+    let business = reader.business(None).unwrap();
+    let request = FunnelRequest {
+        steps: vec!["page_view".into(), "signup".into()],
+        window_ms: 7 * 86_400_000,
+        mode: FunnelMode::Ordered,
+        exclude: vec![],
+        breakdown: None,
+        period: None,
+        compare: None,
+    };
+    let reached = |app: &App| app.funnel(&business, &request).unwrap().report.overall.steps.iter().map(|s| s.reached).collect::<Vec<_>>();
+    let uncached = App::open(&db).unwrap();
+    assert_eq!(reached(&reader), vec![2, 1]);
+    assert_eq!(cache.counts(), (0, 1));
+    // Another app of the same process asks another question of the same data: a hit.
+    assert_eq!(other.retention(&business, trailmap_analytics::RetentionPeriod::Month).map(|_| ()).ok(), Some(()));
+    assert_eq!(reached(&other), reached(&uncached));
+    assert_eq!(cache.counts(), (2, 1));
+    // A write raises the business's data version: the next question loads the new events.
+    let more = "timestamp,event,user_id,anonymous_id,page,referrer\n2025-03-02T18:30:00Z,signup,C2,,/signup,\n";
+    import(&mut writer, RecordKind::Events, &write(dir.path(), "more.csv", more.as_bytes()), None).unwrap();
+    assert_eq!(reached(&reader), vec![2, 2]);
+    assert_eq!(reached(&reader), reached(&uncached));
+    assert_eq!(cache.counts(), (3, 2));
+}

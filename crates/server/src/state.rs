@@ -11,6 +11,7 @@ use crate::error::ApiError;
 use crate::writer::{WriteError, Writer};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use trailmap_app::journeys_cache::JourneysCache;
 use trailmap_app::{App, AppError};
 use trailmap_model::BusinessId;
 
@@ -30,6 +31,9 @@ struct Readers {
     /// The store file, or None for an in-memory store.
     db: Option<PathBuf>,
     idle: Mutex<Vec<App>>,
+    /// Journeys every read app shares, so the next analysis of a business skips loading and
+    /// grouping its events while they are unchanged.
+    journeys: Arc<JourneysCache>,
 }
 
 /// Read connections kept open at most; more requests at once open a connection and close it after.
@@ -42,7 +46,7 @@ impl ServerState {
         let db = (db.as_os_str() != ":memory:").then_some(db);
         ServerState {
             writer,
-            readers: Arc::new(Readers { db, idle: Mutex::new(Vec::new()) }),
+            readers: Arc::new(Readers { db, idle: Mutex::new(Vec::new()), journeys: Arc::new(JourneysCache::default()) }),
             auth: Arc::new(AuthState::new(false)),
             cache: Arc::new(AnswerCache::default()),
         }
@@ -86,6 +90,11 @@ impl ServerState {
         self.cache.counts()
     }
 
+    /// (hits, misses) of the journeys the read apps share so far.
+    pub fn journeys_counts(&self) -> (u64, u64) {
+        self.readers.journeys.counts()
+    }
+
     /// `write` for work that may fail in the app: its error becomes the matching HTTP error.
     pub async fn try_write<T: Send + 'static>(
         &self,
@@ -108,7 +117,9 @@ impl ServerState {
             let pooled = readers.idle.lock().ok().and_then(|mut idle| idle.pop());
             let app = match pooled {
                 Some(app) => app,
-                None => App::open(&db).map_err(|e| ApiError::internal(format!("cannot open the store: {e}")))?,
+                None => App::open(&db)
+                    .map_err(|e| ApiError::internal(format!("cannot open the store: {e}")))?
+                    .with_journeys_cache(readers.journeys.clone()),
             };
             let answer = work(&app);
             if let Ok(mut idle) = readers.idle.lock()
