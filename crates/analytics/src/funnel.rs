@@ -130,6 +130,23 @@ impl FunnelQuery {
         self.steps.iter().chain(&self.exclusions).any(FunnelStep::needs_properties)
             || self.breakdown.as_ref().and_then(Breakdown::field).is_some_and(|f| matches!(f, EventField::Property(_)))
     }
+
+    /// When the answer depends only on the events whose name passes a step's or an exclusion's
+    /// rule, the test of a name for that, so a caller may load only those events, as ClickHouse
+    /// reads only the rows of `WHERE event IN (...)`. Other events matter, and this is None, when
+    /// a rule tests another field than the name, in strict mode (any event between two steps
+    /// breaks the chain) and with a first-touch breakdown (it reads the customer's first event).
+    pub fn relevant_names(&self) -> Option<impl Fn(&str) -> bool + '_> {
+        if self.mode == FunnelMode::Strict || matches!(self.breakdown, Some(Breakdown::FirstTouch(_))) {
+            return None;
+        }
+        let rules: Vec<&EventRule> = self.steps.iter().chain(&self.exclusions).flat_map(|s| &s.any_of).collect();
+        if rules.iter().any(|r| r.conditions.iter().any(|c| c.field != EventField::Name)) {
+            return None;
+        }
+        // An empty rule matches nothing, as in the model.
+        Some(move |name: &str| rules.iter().any(|r| !r.conditions.is_empty() && r.conditions.iter().all(|c| c.op.test(Some(name)) != c.negate)))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -528,6 +528,21 @@ fn the_engine_agrees_with_a_brute_force_funnel_on_random_journeys() {
             };
             let report = funnel(&journeys, &q).expect("a funnel");
             let table = journeys.table();
+            // Loading only the events whose name a rule can match gives the same report, where
+            // the query says that is enough; strict mode needs every event.
+            match q.relevant_names() {
+                None => assert_eq!(mode, FunnelMode::Strict),
+                Some(keep) => {
+                    let mut only = EventTable { strings: table.strings.clone(), ..Default::default() };
+                    for row in (0..table.len()).filter(|&r| keep(table.string(table.name[r]))) {
+                        only.customer.push(table.customer[row]);
+                        only.time.push(table.time[row]);
+                        only.name.push(table.name[row]);
+                    }
+                    assert!(only.len() < table.len() || q.steps.iter().flat_map(|s| s.any_of.iter()).count() >= 3, "round {round}: nothing filtered");
+                    assert_eq!(funnel(&Journeys::new(only), &q).expect("a funnel"), report, "round {round} {mode:?}: the named events alone differ");
+                }
+            }
             for journey in journeys.iter() {
                 let marks: Vec<(i64, u64, bool)> = journey
                     .rows
@@ -731,4 +746,26 @@ fn retention_without_purchases_is_empty() {
     let (journeys, _) = fixture("customer a\n  2026-01-01 10:00:00 page_view\n");
     let report = retention(&journeys, RetentionPeriod::Month, "purchase");
     assert!(report.cohorts.is_empty() && report.purchasers == 0 && report.time_between_purchases.is_none());
+}
+
+/// Which funnels may be answered from the events of their steps' names alone.
+#[test]
+fn relevant_names_only_when_other_events_cannot_matter() {
+    let query = |mode: FunnelMode, breakdown: Option<Breakdown>, exclusions: Vec<FunnelStep>| FunnelQuery {
+        steps: vec![FunnelStep::named("a"), FunnelStep { label: "b or c".into(), any_of: vec![EventRule::named("b"), EventRule::named("c")] }],
+        window_ms: 1,
+        mode,
+        exclusions,
+        breakdown,
+        period: None,
+    };
+    let ordered = query(FunnelMode::Ordered, None, vec![FunnelStep::named("x")]);
+    let keep = ordered.relevant_names().expect("names alone decide an ordered funnel");
+    assert_eq!(["a", "b", "c", "x", "d", ""].map(&keep), [true, true, true, true, false, false]);
+    assert!(query(FunnelMode::Unordered, Some(Breakdown::StepOne(EventField::Channel)), vec![]).relevant_names().is_some());
+    assert!(query(FunnelMode::Strict, None, vec![]).relevant_names().is_none(), "strict needs the events in between");
+    assert!(query(FunnelMode::Ordered, Some(Breakdown::FirstTouch(EventField::Channel)), vec![]).relevant_names().is_none());
+    let mut on_page = query(FunnelMode::Ordered, None, vec![]);
+    on_page.steps[0].any_of = vec![EventRule::named("a").and(EventField::Page, trailmap_model::Op::Equals("/".into()))];
+    assert!(on_page.relevant_names().is_none(), "a rule on the page needs every event's page");
 }

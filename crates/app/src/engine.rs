@@ -12,10 +12,10 @@
 use crate::{App, AppError, Result};
 use serde::Serialize;
 use trailmap_analytics::{
-    Breakdown, FunnelMode, FunnelQuery, FunnelReport, FunnelStep, PathsOptions, PathsReport,
+    Breakdown, FunnelMode, FunnelQuery, FunnelReport, FunnelStep, Journeys, PathsOptions, PathsReport,
     RetentionPeriod, RetentionReport,
 };
-use trailmap_model::{Business, EventColumns, EventField, EventRule, EventTable, Op, Timestamp};
+use trailmap_model::{Business, EventColumns, EventField, EventRule, EventSelection, EventTable, Op, Timestamp};
 use trailmap_store::Store;
 
 /// What a funnel request asks; build it with [`App::funnel_request`] and set its fields.
@@ -103,10 +103,19 @@ impl App {
             breakdown,
             period: millis(request.period),
         };
-        let journeys = self.journeys(business.id, EventColumns { properties: query.needs_properties() })?;
+        let columns = EventColumns { properties: query.needs_properties() };
+        // Without kept journeys (a command-line run), only the events a step or exclusion can
+        // match are loaded when they alone decide the answer, as ClickHouse reads only the rows
+        // of `WHERE event IN (...)`.
+        let journeys = match query.relevant_names().filter(|_| !self.keeps_journeys()) {
+            Some(keep) => std::sync::Arc::new(Journeys::new(self.store().load_named_events(business.id, columns.into(), &keep)?)),
+            None => self.journeys(business.id, columns)?,
+        };
         let names = event_names(journeys.table());
         if let Some((place, name)) = named.iter().find(|(_, name)| !names.contains(name)) {
-            return Err(invalid(format!("{place}: {}", unknown_event(name, &names))));
+            // The message lists every event name, which a load of the steps' names alone lacks.
+            let all = self.store().load_selected_events(business.id, EventSelection::NONE.with(&EventField::Name))?;
+            return Err(invalid(format!("{place}: {}", unknown_event(name, &event_names(&all)))));
         }
         let run = |query: &FunnelQuery| trailmap_analytics::funnel(&journeys, query).map_err(|e| invalid(format!("funnel: {e}")));
         let report = run(&query)?;

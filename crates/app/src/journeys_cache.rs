@@ -55,6 +55,11 @@ impl App {
         self
     }
 
+    /// Whether this app keeps journeys between analyses.
+    pub(crate) fn keeps_journeys(&self) -> bool {
+        self.journeys.is_some()
+    }
+
     /// The business's events (the `columns` asked for) grouped into journeys: from the cache when
     /// it holds them at the business's current data version, otherwise loaded, grouped and kept.
     /// Without a cache, or with the properties column, loaded every time.

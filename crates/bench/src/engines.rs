@@ -8,8 +8,8 @@
 //! - `engines-run`: in a fresh process, the funnel over data loaded once (median of runs), the
 //!   load and journey steps timed apart, the peak memory per event (VmHWM minus the resident size
 //!   before loading), and attribution (first and last touch counts, Markov removal effects).
-//! - `engines-cold`: open the store, load, group, one funnel, print the counts: the process the
-//!   driver times from the outside for the cold-start comparison.
+//! - `engines-cold`: open the store, load the events of the steps' names, group, one funnel, print
+//!   the counts: the process the driver times from the outside for the cold-start comparison.
 
 use super::{median, store_with_events};
 use anyhow::Context;
@@ -280,10 +280,14 @@ pub fn run(db: &Path, runs: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One cold funnel: everything a fresh process does from opening the store to the counts.
+/// One cold funnel: everything a fresh process does from opening the store to the counts. As
+/// `trailmap funnel` does, it loads only the events whose names the steps match, the rows chDB's
+/// query reads with its `WHERE event IN (...)`.
 pub fn cold(db: &Path) -> anyhow::Result<()> {
     let (store, business) = open(db)?;
-    let journeys = Journeys::new(store.load_selected_events(business, funnel_columns())?);
+    let query = query();
+    let keep = query.relevant_names().context("the benchmark's funnel has named steps")?;
+    let journeys = Journeys::new(store.load_named_events(business, funnel_columns(), &keep)?);
     let counted = levels(&journeys)?;
     println!("{}", serde_json::to_string(&serde_json::json!({ "levels": counted }))?);
     Ok(())

@@ -476,6 +476,18 @@ fn a_selected_load_equals_the_full_load_in_its_columns_and_leaves_the_rest_empty
     assert_eq!((some.customer.clone(), some.time.clone(), some.name.clone()), (full.customer.clone(), full.time.clone(), full.name.clone()));
     assert!(some.channel.is_empty() && some.currency.is_empty() && some.revenue_minor.is_empty() && some.properties.is_none());
     assert_eq!(store.load_selected_events(b, EventColumns { properties: true }.into()).unwrap(), full);
+    // Only the purchases: the full load's purchase rows, in order, every loaded column kept.
+    let purchases = store.load_named_events(b, EventColumns { properties: true }.into(), &|name| name == "purchase").unwrap();
+    let rows: Vec<usize> = (0..full.len()).filter(|&r| full.string(full.name[r]) == "purchase").collect();
+    assert_eq!(purchases.len(), rows.len());
+    assert!(rows.len() > 50 && rows.len() < full.len());
+    for (kept, &row) in rows.iter().enumerate() {
+        assert_eq!(
+            (purchases.customer[kept], purchases.time[kept], purchases.string(purchases.name[kept]), purchases.channel[kept], purchases.properties.as_ref().map(|p| p[kept].clone())),
+            (full.customer[row], full.time[row], "purchase", full.channel[row], full.properties.as_ref().map(|p| p[row].clone()))
+        );
+    }
+    assert_eq!(store.load_named_events(b, selection, &|_| false).unwrap().len(), 0);
 }
 
 /// The data version is what the server's caches are keyed by: it must rise with every committed
