@@ -287,23 +287,10 @@ struct LoadedColumns<'a> {
 impl<'a> LoadedColumns<'a> {
     fn of(table: &'a mut EventTable, rows: usize) -> LoadedColumns<'a> {
         let full = |len: usize| len == rows;
-        let times: Vec<&mut [i64]> =
-            [&mut table.time, &mut table.revenue_minor].into_iter().filter(|c| full(c.len())).map(|c| c.as_mut_slice()).collect();
-        let ids: Vec<&mut [u32]> = [
-            &mut table.name,
-            &mut table.channel,
-            &mut table.source,
-            &mut table.medium,
-            &mut table.campaign,
-            &mut table.referrer,
-            &mut table.page,
-            &mut table.currency,
-        ]
-        .into_iter()
-        .filter(|c| full(c.len()))
-        .map(|c| c.as_mut_slice())
-        .collect();
-        let properties = table.properties.as_mut().filter(|p| full(p.len())).map(|p| p.as_mut_slice());
+        let columns = table.columns_mut();
+        let times: Vec<&mut [i64]> = columns.numbers.into_iter().filter(|c| full(c.len())).map(|c| c.as_mut_slice()).collect();
+        let ids: Vec<&mut [u32]> = columns.texts.into_iter().filter(|c| full(c.len())).map(|c| c.as_mut_slice()).collect();
+        let properties = columns.properties.filter(|p| full(p.len())).map(|p| p.as_mut_slice());
         LoadedColumns { times, ids, properties }
     }
 
@@ -343,17 +330,10 @@ fn permute_columns(table: &mut EventTable, destination: &mut [u32], range: Range
             permute_in_place(&mut column[range.clone()], destination);
         }
     }
-    apply(&mut table.time, rows, destination, &range);
-    apply(&mut table.name, rows, destination, &range);
-    apply(&mut table.channel, rows, destination, &range);
-    apply(&mut table.source, rows, destination, &range);
-    apply(&mut table.medium, rows, destination, &range);
-    apply(&mut table.campaign, rows, destination, &range);
-    apply(&mut table.referrer, rows, destination, &range);
-    apply(&mut table.page, rows, destination, &range);
-    apply(&mut table.revenue_minor, rows, destination, &range);
-    apply(&mut table.currency, rows, destination, &range);
-    if let Some(properties) = table.properties.as_mut() {
+    let columns = table.columns_mut();
+    columns.numbers.into_iter().for_each(|c| apply(c, rows, destination, &range));
+    columns.texts.into_iter().for_each(|c| apply(c, rows, destination, &range));
+    if let Some(properties) = columns.properties {
         apply(properties, rows, destination, &range);
     }
 }

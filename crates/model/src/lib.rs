@@ -41,6 +41,6 @@ pub use stage::{Stage, DEFAULT_STAGES};
 pub use survey::{Answer, AnswerValue, Question, QuestionKind, SkipRule, Survey, SurveyResponse};
 pub use table::{EventColumns, EventTable, StringId};
 pub use table::EventSelection;
-pub use table::{CustomerColumn, CustomerIter};
+pub use table::{ColumnsMut, CustomerColumn, CustomerIter};
 pub use time::{Timestamp, TimestampError};
 pub use touchpoint::{event_field, Condition, EventField, EventRule, Op, Touchpoint, TouchpointChannel};

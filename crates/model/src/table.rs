@@ -105,9 +105,39 @@ pub struct EventTable {
     pub properties: Option<Vec<Option<Box<str>>>>,
 }
 
+/// Every row-aligned column of a table but the customer, borrowed at once, so code that moves
+/// or appends rows treats them alike and a new column is added in one place.
+#[derive(Debug)]
+pub struct ColumnsMut<'a> {
+    /// The 8-byte columns: time and revenue.
+    pub numbers: [&'a mut Vec<i64>; 2],
+    /// The dictionary columns in a fixed order, the order the store writes them: name, channel,
+    /// source, medium, campaign, referrer, page, currency.
+    pub texts: [&'a mut Vec<StringId>; 8],
+    pub properties: Option<&'a mut Vec<Option<Box<str>>>>,
+}
+
 impl EventTable {
     pub fn len(&self) -> usize {
         self.time.len()
+    }
+
+    /// Every column but the customer, borrowed at once (see [`ColumnsMut`]).
+    pub fn columns_mut(&mut self) -> ColumnsMut<'_> {
+        ColumnsMut {
+            numbers: [&mut self.time, &mut self.revenue_minor],
+            texts: [
+                &mut self.name,
+                &mut self.channel,
+                &mut self.source,
+                &mut self.medium,
+                &mut self.campaign,
+                &mut self.referrer,
+                &mut self.page,
+                &mut self.currency,
+            ],
+            properties: self.properties.as_mut(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -172,17 +202,10 @@ impl EventTable {
             }
         }
         self.customer.reorder(&order);
-        permute(&mut self.time, &order);
-        permute(&mut self.name, &order);
-        permute(&mut self.channel, &order);
-        permute(&mut self.source, &order);
-        permute(&mut self.medium, &order);
-        permute(&mut self.campaign, &order);
-        permute(&mut self.referrer, &order);
-        permute(&mut self.page, &order);
-        permute(&mut self.revenue_minor, &order);
-        permute(&mut self.currency, &order);
-        if let Some(properties) = self.properties.as_mut() {
+        let columns = self.columns_mut();
+        columns.numbers.into_iter().for_each(|c| permute(c, &order));
+        columns.texts.into_iter().for_each(|c| permute(c, &order));
+        if let Some(properties) = columns.properties {
             permute(properties, &order);
         }
     }

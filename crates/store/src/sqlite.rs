@@ -576,6 +576,18 @@ impl SqliteStore {
     /// others are empty vectors): what a query that reads few columns loads, in less time and
     /// memory. Each column is reserved at its exact final size, so the table holds no slack.
     pub fn load_selected_events(&self, business: BusinessId, selection: EventSelection) -> Result<EventTable> {
+        self.load(business, selection, None)
+    }
+
+    /// [`Self::load_selected_events`] keeping only the events whose name passes `keep` (tested
+    /// once per distinct string; the name column is loaded whatever `selection` says): what a
+    /// funnel over named steps reads, as ClickHouse reads only the rows of `WHERE event IN (...)`.
+    pub fn load_named_events(&self, business: BusinessId, selection: EventSelection, keep: &dyn Fn(&str) -> bool) -> Result<EventTable> {
+        self.load(business, EventSelection { name: true, ..selection }, Some(keep))
+    }
+
+    /// The load behind both: in one read transaction, with a small page cache.
+    fn load(&self, business: BusinessId, selection: EventSelection, keep: Option<&dyn Fn(&str) -> bool>) -> Result<EventTable> {
         // The page cache (256 MiB for writes) would otherwise keep every page read here, the
         // identities and the segments' unselected columns included: about as many bytes again as
         // the loaded columns. The load reads each page once, so it runs with a small cache and
@@ -587,23 +599,7 @@ impl SqliteStore {
         // segments (a tracking batch naming a new visitor) shows a segment whose identity was not
         // loaded. Dropping it ends the read; nothing was written.
         let loaded =
-            self.conn.unchecked_transaction().map_err(StoreError::from).and_then(|_snapshot| self.load_with_small_cache(business, selection, None));
-        self.conn.execute_batch(&format!("PRAGMA cache_size = {cache_size}"))?;
-        loaded
-    }
-
-    /// [`Self::load_selected_events`] keeping only the events whose name passes `keep` (tested
-    /// once per distinct string; the name column is loaded whatever `selection` says): what a
-    /// funnel over named steps reads, as ClickHouse reads only the rows of `WHERE event IN (...)`.
-    pub fn load_named_events(&self, business: BusinessId, selection: EventSelection, keep: &dyn Fn(&str) -> bool) -> Result<EventTable> {
-        let selection = EventSelection { name: true, ..selection };
-        let cache_size: i64 = self.conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-        self.conn.execute_batch("PRAGMA cache_size = -4096")?;
-        let loaded = self
-            .conn
-            .unchecked_transaction()
-            .map_err(StoreError::from)
-            .and_then(|_snapshot| self.load_with_small_cache(business, selection, Some(keep)));
+            self.conn.unchecked_transaction().map_err(StoreError::from).and_then(|_snapshot| self.load_with_small_cache(business, selection, keep));
         self.conn.execute_batch(&format!("PRAGMA cache_size = {cache_size}"))?;
         loaded
     }
@@ -667,7 +663,7 @@ impl SqliteStore {
         customers.rows.reserve_exact(total);
         table.time.reserve_exact(total);
         {
-            for (column, wanted) in text_columns(&mut table).into_iter().zip(text) {
+            for (column, wanted) in table.columns_mut().texts.into_iter().zip(text) {
                 if wanted {
                     column.reserve_exact(total);
                 }
@@ -686,7 +682,7 @@ impl SqliteStore {
         table.customer = CustomerColumn::from_parts(customers.ids, customers.rows)
             .ok_or_else(|| StoreError::Corrupt("more customers than a table can index".into()))?;
         let strings = table.strings.len() as u32;
-        for column in text_columns(&mut table) {
+        for column in table.columns_mut().texts {
             if column.iter().any(|&s| s >= strings) {
                 return Err(StoreError::Corrupt("an event refers to a missing string".into()));
             }
@@ -763,6 +759,10 @@ impl SqliteStore {
     }
 }
 
+// A segment's text columns are the table's, in the order `EventTable::columns_mut` gives them;
+// the loads zip the two, so a different count would drop columns silently.
+const _: () = assert!(segment::TEXT_COLUMNS == 8);
+
 /// How many segment blobs (up to a megabyte each) may wait between the reader and the decoder.
 const BLOBS_IN_FLIGHT: usize = 2;
 
@@ -826,7 +826,7 @@ fn append_segment(id: i64, buffer: &mut segment::DecodedSegment, customers: &mut
         customers.push(id, identity)?;
     }
     table.time.extend_from_slice(&buffer.time);
-    for (column, decoded) in text_columns(table).into_iter().zip(&buffer.text) {
+    for (column, decoded) in table.columns_mut().texts.into_iter().zip(&buffer.text) {
         column.extend_from_slice(decoded);
     }
     table.revenue_minor.extend_from_slice(&buffer.revenue);
@@ -847,7 +847,7 @@ fn append_kept_rows(id: i64, buffer: &mut segment::DecodedSegment, kept: &[bool]
         customers.push(id, identity)?;
     }
     table.time.extend(keep(&buffer.time, &rows));
-    for (column, decoded) in text_columns(table).into_iter().zip(&buffer.text) {
+    for (column, decoded) in table.columns_mut().texts.into_iter().zip(&buffer.text) {
         column.extend(keep(decoded, &rows));
     }
     table.revenue_minor.extend(keep(&buffer.revenue, &rows));
@@ -857,16 +857,3 @@ fn append_kept_rows(id: i64, buffer: &mut segment::DecodedSegment, kept: &[bool]
     Ok(())
 }
 
-/// The table's text columns in the segment's on-disk order.
-fn text_columns(table: &mut EventTable) -> [&mut Vec<StringId>; segment::TEXT_COLUMNS] {
-    [
-        &mut table.name,
-        &mut table.channel,
-        &mut table.source,
-        &mut table.medium,
-        &mut table.campaign,
-        &mut table.referrer,
-        &mut table.page,
-        &mut table.currency,
-    ]
-}
