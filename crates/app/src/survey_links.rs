@@ -10,10 +10,11 @@
 //! to the customer (the order through its stored order number); free-text answers are also
 //! stored as feedback, as form imports do, so themes see them.
 
+use crate::surveys::survey_text_feedback;
 use crate::{AppError, Result};
 use std::collections::BTreeMap;
 use trailmap_model::{
-    Answer, AnswerValue, Business, FeedbackKind, Identity, IncomingFeedback, IncomingResponse, Question, QuestionId,
+    Answer, AnswerValue, Business, Identity, IncomingResponse, Question, QuestionId,
     QuestionKind, Survey, SurveyId, Timestamp,
 };
 use trailmap_store::{Store, StoreError, SurveyLinkStore};
@@ -226,32 +227,12 @@ impl crate::App {
             let c = self.store.customer(order.customer)?;
             customer.extend(c.external_id.as_deref().and_then(Identity::external).or_else(|| c.email.as_deref().and_then(Identity::email)));
         }
-        let touchpoint = match survey.touchpoint {
-            Some(id) => self.store.touchpoints(business.id)?.into_iter().find(|t| t.id == id).map(|t| t.name),
-            None => None,
-        };
+        let touchpoint = self.touchpoint_name(&business, survey.touchpoint)?;
         let incoming = IncomingResponse { survey: survey.id, customer: customer.clone(), submitted_at: now, hidden, answers };
         self.store.write::<StoreError>(&mut |w| {
             w.add_response(business.id, &incoming)?;
-            for answer in &incoming.answers {
-                if let AnswerValue::Text(text) = &answer.value {
-                    w.add_feedback(
-                        business.id,
-                        &IncomingFeedback {
-                            kind: FeedbackKind::SurveyText,
-                            source: survey.name.clone(),
-                            external_id: None,
-                            customer: customer.clone(),
-                            author: None,
-                            time: now,
-                            rating: None,
-                            text: text.clone(),
-                            link: None,
-                            touchpoint: touchpoint.clone(),
-                            tags: Vec::new(),
-                        },
-                    )?;
-                }
+            for feedback in survey_text_feedback(&survey.name, &incoming, &touchpoint) {
+                w.add_feedback(business.id, &feedback)?;
             }
             Ok(())
         })?;

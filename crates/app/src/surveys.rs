@@ -540,10 +540,7 @@ impl crate::App {
         } else {
             HashMap::new()
         };
-        let touchpoint_name = match existing.as_ref().and_then(|s| s.touchpoint) {
-            Some(id) => self.store.touchpoints(business.id)?.into_iter().find(|t| t.id == id).map(|t| t.name),
-            None => None,
-        };
+        let touchpoint_name = self.touchpoint_name(business, existing.as_ref().and_then(|s| s.touchpoint))?;
 
         let mut stored: Option<Survey> = existing.clone();
         let kind = "survey_responses";
@@ -577,25 +574,8 @@ impl crate::App {
                 };
                 w.add_response(business.id, &incoming)
                     .map_err(|e| AppError::Invalid(format!("{file}:{}: {e}", response.line)))?;
-                for (_, value) in &response.answers {
-                    if let AnswerValue::Text(text) = value {
-                        w.add_feedback(
-                            business.id,
-                            &IncomingFeedback {
-                                kind: FeedbackKind::SurveyText,
-                                source: survey.name.clone(),
-                                external_id: None,
-                                customer: customer.clone(),
-                                author: None,
-                                time: response.submitted_at,
-                                rating: None,
-                                text: text.clone(),
-                                link: None,
-                                touchpoint: touchpoint_name.clone(),
-                                tags: Vec::new(),
-                            },
-                        )?;
-                    }
+                for feedback in survey_text_feedback(&survey.name, &incoming, &touchpoint_name) {
+                    w.add_feedback(business.id, &feedback)?;
                 }
             }
             w.record_import(business.id, kind, &file)?;
@@ -756,6 +736,41 @@ impl crate::App {
 /// The id of the item a definition names in `field` (a touchpoint, a stage), matched by name
 /// without regard to case; None when the field is empty; an error naming the field and listing
 /// the names there are when nothing matches.
+impl crate::App {
+    /// The name of a survey's touchpoint, which the feedback from its text answers carries.
+    pub(crate) fn touchpoint_name(&self, business: &Business, touchpoint: Option<trailmap_model::TouchpointId>) -> Result<Option<String>> {
+        Ok(match touchpoint {
+            Some(id) => self.store.touchpoints(business.id)?.into_iter().find(|t| t.id == id).map(|t| t.name),
+            None => None,
+        })
+    }
+}
+
+/// A survey response's free-text answers as feedback from the survey, so that sentiment and
+/// themes read them with the other feedback: one item per text answer, at the response's time.
+pub(crate) fn survey_text_feedback<'a>(
+    survey: &'a str,
+    response: &'a IncomingResponse,
+    touchpoint: &'a Option<String>,
+) -> impl Iterator<Item = IncomingFeedback> + 'a {
+    response.answers.iter().filter_map(move |answer| match &answer.value {
+        AnswerValue::Text(text) => Some(IncomingFeedback {
+            kind: FeedbackKind::SurveyText,
+            source: survey.to_string(),
+            external_id: None,
+            customer: response.customer.clone(),
+            author: None,
+            time: response.submitted_at,
+            rating: None,
+            text: text.clone(),
+            link: None,
+            touchpoint: touchpoint.clone(),
+            tags: Vec::new(),
+        }),
+        _ => None,
+    })
+}
+
 fn named<T, Id>(wanted: Option<&str>, items: &[T], name_and_id: impl Fn(&T) -> (&str, Id), origin: &str, field: &str) -> Result<Option<Id>> {
     let Some(wanted) = wanted.map(str::trim).filter(|w| !w.is_empty()) else {
         return Ok(None);
