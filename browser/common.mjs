@@ -19,3 +19,20 @@ export const launchChromium = () =>
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
       "--disable-component-update", "--disable-sync"],
   });
+
+// Launches Chromium, runs a script's steps, and ends the process: status 0 after printing "ok"
+// when they all pass, status 1 after printing the first failure; the browser is closed either way.
+export const runSteps = async (steps) => {
+  const browser = await launchChromium();
+  let failed = false;
+  try {
+    await steps(browser);
+    console.log("ok");
+  } catch (error) {
+    failed = true;
+    console.error(`failed: ${error.message}`);
+  } finally {
+    await browser.close();
+  }
+  process.exit(failed ? 1 : 0);
+};

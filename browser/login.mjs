@@ -3,7 +3,7 @@
 // and take a screenshot of each step (laptop and phone widths) into SCREENSHOT_DIR.
 // Env: BASE_URL, TRAILMAP_EMAIL, TRAILMAP_PASSWORD, SWITCH_TO (a business name), SCREENSHOT_DIR.
 // Prints one "step: ..." line per step and "ok" at the end; exits 1 on the first failure.
-import { launchChromium, need } from "./common.mjs";
+import { need, runSteps } from "./common.mjs";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -14,9 +14,7 @@ const switchTo = need("SWITCH_TO");
 const shots = need("SCREENSHOT_DIR");
 mkdirSync(shots, { recursive: true });
 
-const browser = await launchChromium();
-let failed = false;
-try {
+await runSteps(async (browser) => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.setDefaultTimeout(15000);
   const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
@@ -84,11 +82,4 @@ try {
   await page.goto(`${base}/businesses`);
   if (!page.url().includes("/login?next=")) throw new Error(`still signed in after sign-out: ${page.url()}`);
   console.log("step: signed out");
-  console.log("ok");
-} catch (error) {
-  failed = true;
-  console.error(`failed: ${error.message}`);
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+});

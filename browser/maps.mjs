@@ -6,7 +6,7 @@
 // demo map's live numbers for a period, download the PDF export, and look at it on a phone.
 // Env: BASE_URL, TRAILMAP_EMAIL, TRAILMAP_PASSWORD, BUSINESS_ID, SCREENSHOT_DIR.
 // Prints one "step: ..." line per step and "ok" at the end; exits 1 on the first failure.
-import { launchChromium, need } from "./common.mjs";
+import { need, runSteps } from "./common.mjs";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -17,9 +17,7 @@ const business = need("BUSINESS_ID");
 const shots = need("SCREENSHOT_DIR");
 mkdirSync(shots, { recursive: true });
 
-const browser = await launchChromium();
-let failed = false;
-try {
+await runSteps(async (browser) => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
@@ -193,11 +191,4 @@ try {
   }
   if (widths.inner <= widths.box) throw new Error("the grid does not scroll sideways on a phone");
   console.log(`step: phone width, the grid scrolls (${widths.inner}px in ${widths.box}px)`);
-  console.log("ok");
-} catch (error) {
-  failed = true;
-  console.error(`failed: ${error.message}`);
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+});

@@ -6,7 +6,7 @@
 // its QR links, and the feedback page. Screenshots of each step go to SCREENSHOT_DIR as survey-*.png.
 // Env: BASE_URL, SURVEY_PATH (/s/{token}?customer_id=...), RESULTS_PATH, TRAILMAP_EMAIL,
 // TRAILMAP_PASSWORD, SCREENSHOT_DIR. Prints one "step: ..." line per step and "ok" at the end.
-import { launchChromium, need } from "./common.mjs";
+import { need, runSteps } from "./common.mjs";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -19,12 +19,10 @@ const shots = need("SCREENSHOT_DIR");
 mkdirSync(shots, { recursive: true });
 const COMMENT = "Shipping cost was a nasty surprise <b>at checkout</b>";
 
-const browser = await launchChromium();
 const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 const question = (page, n) => page.locator("fieldset.question").nth(n);
 const pick = (page, n, value) => question(page, n).locator(`label:has(input[value="${value}"])`).click();
-let failed = false;
-try {
+await runSteps(async (browser) => {
   // 1. A phone with JavaScript.
   const withJs = await browser.newContext(phone);
   let page = await withJs.newPage();
@@ -80,11 +78,4 @@ try {
   await page.waitForSelector("[data-testid=themes]");
   await page.screenshot({ path: join(shots, "survey-7-feedback.png"), fullPage: true });
   console.log("step: the surveys list and the feedback page");
-  console.log("ok");
-} catch (error) {
-  failed = true;
-  console.error(`failed: ${error.message}`);
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+});

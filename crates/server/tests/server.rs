@@ -369,17 +369,7 @@ async fn the_official_python_client_works_unchanged() {
         return;
     }
     let h = harness();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let host = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let router = h.router.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let (host, stop, server) = listen(h.router.clone()).await;
     let key = h.key.clone();
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new("python3").args(["-c", PYTHON_CLIENT, &key, &host]).output().unwrap()
@@ -977,8 +967,6 @@ async fn unknown_addresses_and_assets() {
 /// `target/browser-screenshots` (or SCREENSHOT_DIR) to be looked at.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_web_app_works_in_headless_chromium() {
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let script = repo.join("browser/login.mjs");
     if playwright_chromium().is_none() {
         return;
     }
@@ -995,39 +983,12 @@ async fn the_web_app_works_in_headless_chromium() {
     app.set_member(coffee.id, viewer.id, Role::Viewer).unwrap();
     let (tracker, writer) = Writer::start(app);
     let state = ServerState::new(tracker, db);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, service)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-    });
-    let shots = std::env::var_os("SCREENSHOT_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| repo.join("target/browser-screenshots"));
-    let shots_for_node = shots.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg(script)
-            .env("BASE_URL", &base)
-            .env("TRAILMAP_EMAIL", "agency@example.com")
-            .env("TRAILMAP_PASSWORD", PASSWORD)
-            .env("SWITCH_TO", "Thread & Needle")
-            .env("SCREENSHOT_DIR", &shots_for_node)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
-    assert!(out.status.success(), "login.mjs failed:\n{stdout}\n{stderr}");
+    let env = vec![
+        ("TRAILMAP_EMAIL", "agency@example.com".to_string()),
+        ("TRAILMAP_PASSWORD", PASSWORD.to_string()),
+        ("SWITCH_TO", "Thread & Needle".to_string()),
+    ];
+    let (stdout, shots) = run_browser_script(router(state), "login.mjs", env).await;
     assert!(stdout.contains("step: signed in, home of Bean There Coffee"), "{stdout}");
     assert!(stdout.contains("step: switched to Thread & Needle"), "{stdout}");
     assert!(stdout.contains("step: businesses list with 3 rows"), "{stdout}");
@@ -1288,19 +1249,42 @@ async fn offline_touchpoints_join_customers_by_email_or_id() {
     assert_eq!(app.store().summary(business.id).unwrap().customers, 3);
 }
 
-/// A real server on 127.0.0.1:0 over the harness's router, for clients in other processes.
+/// A real server on 127.0.0.1:0 over `router`, for clients in other processes. Handlers see the
+/// client's address, as the per-address limits of sign-in and the public survey need.
 async fn listen(router: Router) -> (String, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let host = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = tokio::spawn(async move {
-        axum::serve(listener, router)
+        axum::serve(listener, service)
             .with_graceful_shutdown(async move {
                 let _ = stopped.await;
             })
             .await
     });
     (host, stop, server)
+}
+
+/// Serves `router` (see [`listen`]) while node runs the browser script `browser/{script}` with
+/// `env`, BASE_URL and SCREENSHOT_DIR (that variable's folder, or `target/browser-screenshots`),
+/// then stops the server. Asserts the script succeeded; returns its standard output and the
+/// screenshot folder.
+async fn run_browser_script(router: Router, script: &str, env: Vec<(&'static str, String)>) -> (String, std::path::PathBuf) {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let shots = std::env::var_os("SCREENSHOT_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| repo.join("target/browser-screenshots"));
+    let (base, stop, server) = listen(router).await;
+    let (path, shots_for_node) = (repo.join("browser").join(script), shots.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node").arg(path).env("BASE_URL", &base).env("SCREENSHOT_DIR", &shots_for_node).envs(env).output().unwrap()
+    })
+    .await
+    .unwrap();
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{script} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    (stdout, shots)
 }
 
 /// Whether `node` runs and `browser/node_modules` holds `package`; when not, CI must fail (it
@@ -2388,8 +2372,6 @@ async fn the_feedback_page_and_api_list_the_demo_boutiques_themes_most_negative_
 /// `target/browser-screenshots`) as maps-*.png.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_map_editor_works_in_headless_chromium() {
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let script = repo.join("browser/maps.mjs");
     if playwright_chromium().is_none() {
         return;
     }
@@ -2403,37 +2385,12 @@ async fn the_map_editor_works_in_headless_chromium() {
     let shop = app.business(Some("Thread & Needle")).unwrap();
     let (tracker, writer) = Writer::start(app);
     let state = ServerState::new(tracker, db);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, service)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-    });
-    let shots = std::env::var_os("SCREENSHOT_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| repo.join("target/browser-screenshots"));
-    let shots_for_node = shots.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg(script)
-            .env("BASE_URL", &base)
-            .env("TRAILMAP_EMAIL", "mapper@example.com")
-            .env("TRAILMAP_PASSWORD", PASSWORD)
-            .env("BUSINESS_ID", shop.id.to_string())
-            .env("SCREENSHOT_DIR", &shots_for_node)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
-    assert!(out.status.success(), "maps.mjs failed:\n{stdout}\n{stderr}");
+    let env = vec![
+        ("TRAILMAP_EMAIL", "mapper@example.com".to_string()),
+        ("TRAILMAP_PASSWORD", PASSWORD.to_string()),
+        ("BUSINESS_ID", shop.id.to_string()),
+    ];
+    let (stdout, shots) = run_browser_script(router(state), "maps.mjs", env).await;
     for step in [
         "edited a card inline without navigating",
         "moved a stage with the keyboard",
@@ -2460,7 +2417,6 @@ async fn the_map_editor_works_in_headless_chromium() {
 /// `target/browser-screenshots` (or SCREENSHOT_DIR) as survey-*.png.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_public_survey_works_on_a_phone_with_and_without_javascript() {
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     if playwright_chromium().is_none() {
         return;
     }
@@ -2476,38 +2432,13 @@ async fn the_public_survey_works_on_a_phone_with_and_without_javascript() {
     let token = app.rotate_survey_link(&shop, survey).unwrap();
     let (tracker, writer) = Writer::start(app);
     let state = ServerState::new(tracker.clone(), db);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, service)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-    });
-    let shots = std::env::var_os("SCREENSHOT_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| repo.join("target/browser-screenshots"));
-    let script = repo.join("browser/survey.mjs");
-    let results = format!("/b/{}/surveys/{}", shop.id, survey.0);
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("node")
-            .arg(script)
-            .env("BASE_URL", &base)
-            .env("SURVEY_PATH", format!("/s/{token}?customer_id=C-7"))
-            .env("RESULTS_PATH", results)
-            .env("TRAILMAP_EMAIL", "pat@example.com")
-            .env("TRAILMAP_PASSWORD", PASSWORD)
-            .env("SCREENSHOT_DIR", &shots)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "survey.mjs failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let env = vec![
+        ("SURVEY_PATH", format!("/s/{token}?customer_id=C-7")),
+        ("RESULTS_PATH", format!("/b/{}/surveys/{}", shop.id, survey.0)),
+        ("TRAILMAP_EMAIL", "pat@example.com".to_string()),
+        ("TRAILMAP_PASSWORD", PASSWORD.to_string()),
+    ];
+    let (stdout, _) = run_browser_script(router(state), "survey.mjs", env).await;
     assert!(stdout.trim_end().ends_with("ok"), "{stdout}");
     drop(tracker);
     let app = writer.join().unwrap();
