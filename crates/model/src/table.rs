@@ -62,6 +62,12 @@ impl EventSelection {
         properties: false,
     };
 
+    /// Whether each dictionary column is selected, in the order of [`ColumnsMut::texts`]; the
+    /// currency goes with the revenue.
+    pub fn texts(&self) -> [bool; 8] {
+        [self.name, self.channel, self.source, self.medium, self.campaign, self.referrer, self.page, self.revenue]
+    }
+
     /// This selection plus the column that holds `field` (the properties for a property).
     pub fn with(mut self, field: &EventField) -> EventSelection {
         match field {

@@ -643,16 +643,7 @@ impl SqliteStore {
             |r| r.get(0),
         )?;
         let total = total as usize;
-        let text = [
-            selection.name,
-            selection.channel,
-            selection.source,
-            selection.medium,
-            selection.campaign,
-            selection.referrer,
-            selection.page,
-            selection.revenue,
-        ];
+        let text = selection.texts();
         let most = customer_of.iter().copied().max().unwrap_or(0).max(0) as usize;
         let mut customers = CustomerIndex {
             index_of_identity: vec![0; customer_of.len()],
@@ -705,16 +696,7 @@ impl SqliteStore {
         table: &mut EventTable,
     ) -> Result<()> {
         let columns = segment::ColumnSelection {
-            text: [
-                selection.name,
-                selection.channel,
-                selection.source,
-                selection.medium,
-                selection.campaign,
-                selection.referrer,
-                selection.page,
-                selection.revenue,
-            ],
+            text: selection.texts(),
             revenue: selection.revenue,
             properties: selection.properties,
         };
