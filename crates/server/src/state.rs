@@ -24,6 +24,8 @@ pub struct ServerState {
     pub auth: Arc<AuthState>,
     /// Answers kept while their business's data is unchanged (`cached_read`).
     cache: Arc<AnswerCache>,
+    /// Where uploaded files are copied while they are imported: the system's temporary folder.
+    pub upload_dir: PathBuf,
 }
 
 #[derive(Debug)]
@@ -49,7 +51,14 @@ impl ServerState {
             readers: Arc::new(Readers { db, idle: Mutex::new(Vec::new()), journeys: Arc::new(JourneysCache::default()) }),
             auth: Arc::new(AuthState::new(false)),
             cache: Arc::new(AnswerCache::default()),
+            upload_dir: std::env::temp_dir(),
         }
+    }
+
+    /// The same state copying uploads under `dir` instead of the system's temporary folder.
+    pub fn with_upload_dir(mut self, dir: PathBuf) -> ServerState {
+        self.upload_dir = dir;
+        self
     }
 
     /// The same state with cookies marked `Secure` (sent only over HTTPS) or not.

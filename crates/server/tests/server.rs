@@ -2124,6 +2124,9 @@ struct Surveyed {
     shop: Business,
     survey: trailmap_model::SurveyId,
     token: String,
+    /// This server's own folder for uploads, so a test can see that its copies are gone while
+    /// other tests upload at the same time.
+    uploads: tempfile::TempDir,
 }
 
 impl Surveyed {
@@ -2152,8 +2155,9 @@ fn surveyed() -> Surveyed {
     let survey = app.create_survey_from_definition(&shop, &definition, "exit.json").unwrap().id;
     let token = app.rotate_survey_link(&shop, survey).unwrap();
     let (tracker, writer) = Writer::start(app);
-    let state = ServerState::new(tracker.clone(), ":memory:".into());
-    Surveyed { router: router(state), tracker, writer, owner, viewer, shop, survey, token }
+    let uploads = tempfile::tempdir().unwrap();
+    let state = ServerState::new(tracker.clone(), ":memory:".into()).with_upload_dir(uploads.path().to_path_buf());
+    Surveyed { router: router(state), tracker, writer, owner, viewer, shop, survey, token, uploads }
 }
 
 /// The form fields of the public page: the signed `started` stamp and the hidden inputs.
@@ -2518,17 +2522,13 @@ async fn a_google_forms_export_uploaded_on_the_page_lands_once_and_its_results_h
     assert!(chart.trim_start_matches('>').starts_with("<svg"), "{}", &chart[..200.min(chart.len())]);
     assert!(chart.contains("(n=6)"), "the NPS bar of all answers carries n = 6");
     assert!(results.text.find("score-chart").unwrap() < results.text.find("data-testid=\"scores\"").unwrap());
+    // The temporary copies are gone.
+    let left: Vec<_> = std::fs::read_dir(s.uploads.path()).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "{left:?}");
     let app = s.finish();
     let shop = app.business(Some("Pat's Shop")).unwrap();
     let survey = app.store().surveys(shop.id).unwrap().into_iter().find(|x| x.name == "google_forms_responses").unwrap();
     assert_eq!(app.store().responses(survey.id).unwrap().len(), 6);
-    // The temporary copies are gone.
-    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with("trailmap-upload-"))
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
 }
 
 #[tokio::test]

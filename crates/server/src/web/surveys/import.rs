@@ -161,7 +161,7 @@ pub async fn import_upload(state: &ServerState, business: Business, upload: Uplo
         return Err(too_large());
     }
     let token = auth::random_token();
-    let dir = std::env::temp_dir().join(format!("trailmap-upload-{}", token.get(..20).unwrap_or(&token)));
+    let dir = state.upload_dir.join(format!("trailmap-upload-{}", token.get(..20).unwrap_or(&token)));
     std::fs::create_dir(&dir).map_err(|e| ApiError::internal(format!("cannot make a temporary folder for the upload: {e}")))?;
     let name = safe_file_name(&upload.file_name, upload.layout);
     let path = dir.join(&name);
