@@ -96,8 +96,8 @@ fn reached(report: &FunnelReport) -> Vec<usize> {
     report.overall.steps.iter().map(|s| s.reached).collect()
 }
 
-fn outcome(report: &FunnelReport, customer: CustomerId) -> Option<&CustomerOutcome> {
-    report.outcomes.iter().find(|o| o.customer == customer)
+fn outcome(report: &FunnelReport, customer: CustomerId) -> Option<CustomerOutcome> {
+    report.outcomes().into_iter().find(|o| o.customer == customer)
 }
 
 #[test]
@@ -562,7 +562,7 @@ fn the_engine_agrees_with_a_brute_force_funnel_on_random_journeys() {
             }
             // The summary agrees with the outcomes.
             for (k, step) in report.overall.steps.iter().enumerate() {
-                let n = report.outcomes.iter().filter(|o| !o.excluded && o.reached as usize > k).count();
+                let n = report.outcomes().iter().filter(|o| !o.excluded && o.reached as usize > k).count();
                 assert_eq!(step.reached, n);
                 assert_eq!(step.customers.len(), n);
                 if k > 0 {

@@ -131,7 +131,7 @@ pub fn bench_funnel(out: &Path, scratch: &Path, events: u64, steps: usize, windo
     }
     eprintln!("funnel steps (event names found in the data): {}; window {window} = {window_ms} ms; ordered", names.join(" -> "));
     let mut levels: BTreeMap<String, u64> = BTreeMap::new();
-    for outcome in &report.outcomes {
+    for outcome in report.outcomes() {
         *levels.entry(outcome.reached.to_string()).or_default() += 1;
     }
 

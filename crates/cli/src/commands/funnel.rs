@@ -258,7 +258,7 @@ pub fn run(app: &mut App, business: &Business, args: FunnelArgs) -> anyhow::Resu
         }
     }
     let mut json = serde_json::to_value(&answer)?;
-    strip(&mut json, &["outcomes", "customers", "dropped_customers"]);
+    strip(&mut json, &["customers", "dropped_customers"]);
     Ok(Output { title: Some(title), columns, rows, json })
 }
 

@@ -6,7 +6,6 @@
 use super::{Analysis, Cell, Field, Query, Table, View, customers_href, parse_choice, parse_duration, percent};
 use crate::error::ApiError;
 use trailmap_analytics::FunnelReport;
-use trailmap_analytics::funnel::FunnelResult;
 use trailmap_app::{App, FunnelAnswer};
 use trailmap_model::{Business, EventColumns};
 use trailmap_render::{FunnelChart, FunnelStep};
@@ -88,14 +87,7 @@ impl Analysis for Funnel {
     }
 
     fn json(answer: &FunnelAnswer) -> Result<serde_json::Value, ApiError> {
-        let mut json = serde_json::to_value(answer).map_err(|e| ApiError::internal(e.to_string()))?;
-        // Every customer's outcome is bulky and repeats the step lists; the step lists stay.
-        for report in ["report", "compare"] {
-            if let Some(object) = json.get_mut(report).and_then(|r| r.as_object_mut()) {
-                object.remove("outcomes");
-            }
-        }
-        Ok(json)
+        serde_json::to_value(answer).map_err(|e| ApiError::internal(e.to_string()))
     }
 
     fn view(answer: &FunnelAnswer, business: &Business) -> View {
@@ -160,14 +152,7 @@ fn empty_answer(business: &Business, request: &trailmap_app::FunnelRequest) -> F
         business: business.name.clone(),
         steps: Vec::new(),
         breakdown: request.breakdown.clone(),
-        report: FunnelReport {
-            mode: request.mode,
-            window_ms: request.window_ms,
-            period: None,
-            overall: FunnelResult { entered: 0, steps: Vec::new(), time_to_convert: None, excluded: Vec::new() },
-            breakdown: Vec::new(),
-            outcomes: Vec::new(),
-        },
+        report: FunnelReport::empty(request.mode, request.window_ms),
         compare: None,
     }
 }
