@@ -7,9 +7,12 @@
 //! avoids a comparison sort of the whole table. The customer column is a dense 4-byte index per
 //! row ([`CustomerColumn`]): a counting sort by that index gives every row its destination in one
 //! pass, written over the index itself, and the rows of every loaded column are moved there in
-//! place (see [`permute_rows`]), so grouping holds no second copy of any column. Events are recorded in time order almost always (the store
-//! writes segments in arrival order), so after the counting sort, which keeps recorded order, each
-//! customer's few rows are checked and only the rare out-of-order customer is sorted by time. The
+//! place, so grouping holds no second copy of any column. How they move depends on the order the
+//! store kept ([`move_rows`]): a store compacted in customer order needs no move at all; one with
+//! events appended since its compaction has them merged in, each row moving once; any other order
+//! is permuted in place (see [`permute_rows`]). Within a customer, events are recorded in time
+//! order almost always, so after the counting sort, which keeps recorded order, each customer's
+//! few rows are checked and only the rare out-of-order customer is sorted by time. The
 //! result is the order of [`EventTable::sort_by_customer_time`]: customer, then time, then
 //! recorded position.
 
@@ -71,17 +74,13 @@ impl Journeys {
         drop((by_id, ids));
         // Each row's destination replaces its customer index in the same buffer, and the rows
         // move in place, so grouping holds nothing a row besides the loaded columns.
-        let mut in_place = true;
-        for (row, slot) in index.iter_mut().enumerate() {
+        for slot in index.iter_mut() {
             let destination = &mut next[*slot as usize];
-            in_place &= *destination as usize == row;
             *slot = *destination;
             *destination += 1;
         }
         drop(next);
-        if !in_place {
-            permute_rows(&mut table, &mut index);
-        }
+        move_rows(&mut table, &mut index);
 
         // Within a customer the rows are now in recorded order; sort by time the few whose
         // recorded order is not time order (a stable sort keeps ties in recorded order).
@@ -162,6 +161,73 @@ impl Journeys {
     pub fn journey(&self, k: usize) -> Journey<'_> {
         let start = if k == 0 { 0 } else { self.ends[k - 1] };
         Journey { customer: self.ids()[k], rows: start..self.ends[k], table: &self.table }
+    }
+}
+
+/// How [`move_rows`] put the rows at their destinations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Moved {
+    /// Every row was already there: a store compacted in customer order.
+    Nothing,
+    /// The rows were in order but for a tail (events appended after a compaction), merged in.
+    TailMerged,
+    /// Rows in any order, permuted in place.
+    Permuted,
+}
+
+/// Moves every loaded column's row `i` to row `destination[i]` (a permutation of the rows), by the
+/// cheapest way the order allows.
+fn move_rows(table: &mut EventTable, destination: &mut [u32]) -> Moved {
+    let rows = destination.len();
+    // Destinations increase along the rows that are already in customer order.
+    let ordered = 1 + destination.windows(2).take_while(|w| w[0] < w[1]).count();
+    if ordered >= rows {
+        return Moved::Nothing;
+    }
+    if rows - ordered <= rows / TAIL_SHARE {
+        merge_tail(table, destination, ordered);
+        return Moved::TailMerged;
+    }
+    permute_rows(table, destination);
+    Moved::Permuted
+}
+
+/// Up to this share of the rows (1 in 8), a tail after rows in customer order is merged into them
+/// rather than the whole table permuted: the merge moves every row once, in order, while the tail
+/// is sorted apart (it is a store's events appended since its last compaction).
+const TAIL_SHARE: usize = 8;
+
+/// Rows `..ordered` are in destination order; the rest (the tail) are put in destination order
+/// apart, and each column is then merged from its end: the next place from the end takes either
+/// the tail's last row or the ordered rows' last, whichever belongs there, so every row moves
+/// once and the ordered rows only ever move towards the end, over places already emptied.
+fn merge_tail(table: &mut EventTable, destination: &[u32], ordered: usize) {
+    let rows = destination.len();
+    let mut tail: Vec<u32> = (ordered as u32..rows as u32).collect();
+    tail.sort_unstable_by_key(|&row| destination[row as usize]);
+    let tail_destinations: Vec<u32> = tail.iter().map(|&row| destination[row as usize]).collect();
+    fn merge<T: Default>(column: &mut [T], ordered: usize, tail: &[u32], tail_destinations: &[u32]) {
+        let mut taken: Vec<T> = tail.iter().map(|&row| std::mem::take(&mut column[row as usize])).collect();
+        let (mut left, mut right) = (ordered, taken.len());
+        for place in (0..column.len()).rev() {
+            if right > 0 && tail_destinations[right - 1] as usize == place {
+                right -= 1;
+                column[place] = std::mem::take(&mut taken[right]);
+            } else {
+                left -= 1;
+                column.swap(place, left);
+            }
+        }
+    }
+    let columns = table.columns_mut();
+    for column in columns.numbers.into_iter().filter(|c| c.len() == rows) {
+        merge(column, ordered, &tail, &tail_destinations);
+    }
+    for column in columns.texts.into_iter().filter(|c| c.len() == rows) {
+        merge(column, ordered, &tail, &tail_destinations);
+    }
+    if let Some(properties) = columns.properties.filter(|p| p.len() == rows) {
+        merge(properties, ordered, &tail, &tail_destinations);
     }
 }
 
@@ -435,6 +501,55 @@ mod tests {
                 seen += journey.len();
             }
             assert_eq!(seen, rows);
+        }
+    }
+
+    #[test]
+    fn a_compacted_table_with_a_tail_is_merged_and_equals_the_full_sort() {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        // A compacted store's rows (in customer and time order) and events appended after it,
+        // of customers old and new, at any times.
+        for (body, tail, expected) in [
+            (5000, 0, Moved::Nothing),
+            (5000, 1, Moved::TailMerged),
+            (5000, 600, Moved::TailMerged),
+            (100, 100, Moved::Permuted),
+            (4000, 1200, Moved::Permuted),
+        ] {
+            let mut table = random_table(&mut rng, body, 300, 1);
+            table.sort_by_customer_time();
+            let more = random_table(&mut rng, tail, 400, 1);
+            table.time.extend(&more.time);
+            for (column, added) in table.columns_mut().texts.into_iter().zip(more.clone().columns_mut().texts) {
+                column.extend(added.iter());
+            }
+            table.revenue_minor.extend(&more.revenue_minor);
+            table.properties.get_or_insert_with(Vec::new).extend(more.properties.clone().unwrap_or_default());
+            for c in more.customer.iter() {
+                table.customer.push(*c);
+            }
+            let mut expected_table = table.clone();
+            expected_table.sort_by_customer_time();
+            // The path taken, on a copy grouped the way `Journeys::new` does.
+            let (ids, mut index) = table.clone().customer.into_parts();
+            let mut by_id: Vec<u32> = (0..ids.len() as u32).collect();
+            by_id.sort_unstable_by_key(|&i| ids[i as usize]);
+            let mut start = vec![0u32; ids.len()];
+            let mut counts = vec![0u32; ids.len()];
+            index.iter().for_each(|&i| counts[i as usize] += 1);
+            let mut at = 0;
+            for &i in &by_id {
+                start[i as usize] = at;
+                at += counts[i as usize];
+            }
+            for slot in index.iter_mut() {
+                let s = &mut start[*slot as usize];
+                *slot = *s;
+                *s += 1;
+            }
+            let mut moved = table.clone();
+            assert_eq!(move_rows(&mut moved, &mut index), expected, "{body} + {tail}");
+            assert_eq!(Journeys::new(table).table(), &expected_table, "{body} + {tail}");
         }
     }
 
