@@ -642,36 +642,43 @@ impl SqliteStore {
             [business.0],
             |r| r.get(0),
         )?;
-        let total = total as usize;
-        let text = selection.texts();
-        let most = customer_of.iter().copied().max().unwrap_or(0).max(0) as usize;
-        let mut customers = CustomerIndex {
-            index_of_identity: vec![0; customer_of.len()],
-            index_of_customer: vec![0; most + 1],
-            customer_of,
-            ..CustomerIndex::default()
-        };
-        customers.rows.reserve_exact(total);
-        table.time.reserve_exact(total);
-        {
-            for (column, wanted) in table.columns_mut().texts.into_iter().zip(text) {
-                if wanted {
-                    column.reserve_exact(total);
-                }
+        let total = usize::try_from(total).map_err(|_| StoreError::Corrupt(format!("{total} events")))?;
+        let customers = CustomerIndex::new(customer_of)?;
+        // Every selected column at its final size before any row is read (zeroed memory that the
+        // system only provides as rows are written), so the decoders write each segment's rows
+        // straight into their place, at once. Columns not selected stay empty.
+        let mut customer_rows = vec![0u32; total];
+        table.time = vec![0; total];
+        for (column, wanted) in table.columns_mut().texts.into_iter().zip(selection.texts()) {
+            if wanted {
+                *column = vec![0; total];
             }
         }
         if selection.revenue {
-            table.revenue_minor.reserve_exact(total);
+            table.revenue_minor = vec![0; total];
         }
         if selection.properties {
-            table.properties = Some(Vec::with_capacity(total));
+            table.properties = Some(vec![None; total]);
         }
         // Which names are kept, by string id.
         let kept_names: Option<Vec<bool>> = keep.map(|keep| table.strings.iter().enumerate().map(|(id, s)| id != 0 && keep(s)).collect());
-        self.scan_segments(business, selection, kept_names.as_deref(), &mut customers, &mut table)?;
-        // The indices point into `ids` by construction, which `from_parts` checks once more.
-        table.customer = CustomerColumn::from_parts(customers.ids, customers.rows)
-            .ok_or_else(|| StoreError::Corrupt("more customers than a table can index".into()))?;
+        let written = self.scan_segments(business, selection, kept_names.as_deref(), &customers, &mut table, &mut customer_rows)?;
+        if kept_names.is_none() && written != total {
+            return Err(StoreError::Corrupt(format!("the event segments hold {written} rows, not the {total} their counts add up to")));
+        }
+        // With a name filter fewer rows than reserved were kept: the columns end there. Their
+        // capacity beyond was never written, so it holds no memory.
+        customer_rows.truncate(written);
+        table.time.truncate(written);
+        let columns = table.columns_mut();
+        columns.numbers[1].truncate(written);
+        for column in columns.texts {
+            column.truncate(written);
+        }
+        if let Some(properties) = columns.properties {
+            properties.truncate(written);
+        }
+        table.customer = customers.column(customer_rows)?;
         let strings = table.strings.len() as u32;
         for column in table.columns_mut().texts {
             if column.iter().any(|&s| s >= strings) {
@@ -681,63 +688,95 @@ impl SqliteStore {
         Ok(table)
     }
 
-    /// Appends the selected columns of every event segment of `business` to `table`, in segment
-    /// order. Two stages overlap: this thread reads each segment's blob from SQLite (the
-    /// connection stays on its thread) and a second one decompresses it and appends its rows, so
-    /// a big load takes about the longer of the two instead of their sum. At most
-    /// [`BLOBS_IN_FLIGHT`] blobs wait between them, and their buffers go back to the reader, so
-    /// the load holds the final columns plus a few segments.
+    /// Writes the selected columns of every event segment of `business` into `table`'s columns
+    /// (sized for every row, as `customer_rows` is) in segment order, and returns how many rows
+    /// were kept. This thread reads each segment's blob from SQLite (the connection stays on its
+    /// thread) while [`DECODERS`] threads decompress segments, keep the rows of the kept names,
+    /// resolve each row's customer, and write the rows into their place in the columns. Each
+    /// decoder claims its segment's place in segment order, once it knows how many rows it keeps,
+    /// and then writes at the same time as the others: the writing is most of a load's time, as
+    /// the system provides each page of the columns when it is first written. At most
+    /// [`BLOBS_IN_FLIGHT`] blobs wait to be decoded, and their buffers go back to the reader.
     fn scan_segments(
         &self,
         business: BusinessId,
         selection: EventSelection,
         kept_names: Option<&[bool]>,
-        customers: &mut CustomerIndex,
+        customers: &CustomerIndex,
         table: &mut EventTable,
-    ) -> Result<()> {
+        customer_rows: &mut [u32],
+    ) -> Result<usize> {
         let columns = segment::ColumnSelection {
             text: selection.texts(),
             revenue: selection.revenue,
             properties: selection.properties,
         };
-        let (full, waiting) = std::sync::mpsc::sync_channel::<(i64, Vec<u8>)>(BLOBS_IN_FLIGHT);
+        let (full, waiting) = std::sync::mpsc::sync_channel::<(usize, i64, Vec<u8>)>(BLOBS_IN_FLIGHT);
+        let waiting = std::sync::Mutex::new(waiting);
         let (give_back, empty) = std::sync::mpsc::channel::<Vec<u8>>();
+        let places = Places::new(RowPlaces::of(table, customer_rows));
         std::thread::scope(|scope| {
-            let decoder = scope.spawn(move || -> Result<()> {
-                let mut buffer = segment::DecodedSegment::default();
-                let mut scratch = Vec::new();
-                for (id, blob) in waiting {
-                    decode_segment(id, &blob, &columns, &mut buffer, &mut scratch)?;
-                    match kept_names {
-                        None => append_segment(id, &mut buffer, customers, table)?,
-                        Some(kept) => append_kept_rows(id, &mut buffer, kept, customers, table)?,
-                    }
-                    // The reader may have finished already; the buffer is then simply dropped.
-                    let _ = give_back.send(blob);
-                }
-                Ok(())
-            });
+            let decoders: Vec<_> = (0..DECODERS)
+                .map(|_| {
+                    let (waiting, places, give_back) = (&waiting, &places, give_back.clone());
+                    scope.spawn(move || -> Result<()> {
+                        let mut decoder = SegmentDecoder::default();
+                        let mut outcome = Ok(());
+                        // The lock is held only to take the next blob; the reader's end closing
+                        // ends the loop. After a failure the blobs still sent are taken and
+                        // dropped, so the reader never waits on a channel nobody empties.
+                        while let Ok((turn, id, blob)) = waiting.lock().map_err(|_| ()).and_then(|w| w.recv().map_err(|_| ())) {
+                            if outcome.is_ok() {
+                                outcome = decoder.decode(id, &blob, &columns, kept_names).and_then(|kept| match places.claim(turn, kept)? {
+                                    Some(mut place) => decoder.write(id, customers, &mut place),
+                                    // Another decoder failed; its error is the load's.
+                                    None => Ok(()),
+                                });
+                                if outcome.is_err() {
+                                    places.fail();
+                                }
+                            }
+                            // The reader may have finished already; the buffer is then dropped.
+                            let _ = give_back.send(blob);
+                        }
+                        outcome
+                    })
+                })
+                .collect();
+            drop(give_back);
             let read = (|| -> Result<()> {
                 let mut stmt = self.conn.prepare("SELECT id, columns FROM event_segments WHERE business = ?1 ORDER BY id")?;
                 let mut rows = stmt.query([business.0])?;
+                let mut turn = 0;
                 while let Some(row) = rows.next()? {
                     let id: i64 = row.get(0)?;
                     let blob = row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?;
                     let mut buffer = empty.try_recv().unwrap_or_default();
                     buffer.clear();
                     buffer.extend_from_slice(blob);
-                    if full.send((id, buffer)).is_err() {
-                        // The decoder stopped on an error, which its result carries.
+                    if full.send((turn, id, buffer)).is_err() || places.failed() {
+                        // A decoder stopped on an error, which its result carries.
                         break;
                     }
+                    turn += 1;
                 }
                 Ok(())
             })();
             drop(full);
-            // The decoder's own error comes first: it explains why the reader could not send.
-            let decoded = decoder.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            // A decoder's own error comes first: it explains why the reader stopped.
+            let mut decoded = Ok(());
+            for decoder in decoders {
+                let result = decoder.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                if let Err(e) = result {
+                    places.fail();
+                    if decoded.is_ok() {
+                        decoded = Err(e);
+                    }
+                }
+            }
             decoded.and(read)
-        })
+        })?;
+        Ok(places.written())
     }
 }
 
@@ -745,97 +784,238 @@ impl SqliteStore {
 // the loads zip the two, so a different count would drop columns silently.
 const _: () = assert!(segment::TEXT_COLUMNS == 8);
 
-/// How many segment blobs (up to a megabyte each) may wait between the reader and the decoder.
-const BLOBS_IN_FLIGHT: usize = 2;
+/// How many segment blobs (up to a megabyte each) may wait between the reader and the decoders.
+const BLOBS_IN_FLIGHT: usize = 4;
 
-/// Each loaded row's customer as an index into the customers met so far, resolved once per
-/// identity: a row costs one lookup in `index_of_identity` (4 bytes an identity), where looking
-/// up the identity's customer and then the customer's index would cost two random reads of
-/// bigger tables, which at a hundred million events is a quarter of the load.
-#[derive(Debug, Default)]
+/// Threads decoding segments and writing their rows during a load, besides the reader.
+const DECODERS: usize = 2;
+
+/// Each loaded row's customer as an index into the business's customers in ascending id order,
+/// resolved once per identity, so a row costs one lookup and any thread can resolve any row
+/// without knowing which rows came before.
+#[derive(Debug)]
 struct CustomerIndex {
-    /// Identity id -> customer id (0: not this business's identity); identity ids are row ids.
-    customer_of: Vec<i64>,
-    /// Identity id -> 1 + the customer's index in `ids`, 0 until the identity's first row; as
-    /// long as `customer_of`.
+    /// Identity id -> 1 + its customer's index in `ids` (0: not this business's identity);
+    /// identity ids are row ids, so a vector is smaller than a hash map of them.
     index_of_identity: Vec<u32>,
-    /// Customer id -> 1 + index in `ids` (0: not met yet), for identities of a customer already
-    /// met: customer ids are row ids, so a vector is smaller than a hash map of them.
-    index_of_customer: Vec<u32>,
-    /// The customers in the order their first row was loaded.
+    /// The business's customers that have an identity, in ascending id order.
     ids: Vec<CustomerId>,
-    /// Per loaded row, its customer's index in `ids`.
-    rows: Vec<u32>,
 }
 
 impl CustomerIndex {
-    fn push(&mut self, segment: i64, identity: i64) -> Result<()> {
-        let unknown = || StoreError::Corrupt(format!("event segment {segment}: unknown identity {identity}"));
-        let slot = usize::try_from(identity).ok().filter(|&i| i < self.index_of_identity.len()).ok_or_else(unknown)?;
-        if self.index_of_identity[slot] == 0 {
-            let customer = self.customer_of[slot];
-            let at = usize::try_from(customer).ok().filter(|&c| c > 0).ok_or_else(unknown)?;
-            if at >= self.index_of_customer.len() {
-                self.index_of_customer.resize(at + 1, 0);
-            }
-            if self.index_of_customer[at] == 0 {
-                self.ids.push(CustomerId(customer));
-                // Fewer customers than rows, and rows are counted in u32 by the engine.
-                self.index_of_customer[at] = self.ids.len() as u32;
-            }
-            self.index_of_identity[slot] = self.index_of_customer[at];
+    /// From each identity's customer id by identity id (0 where the identity is not the
+    /// business's).
+    fn new(customer_of: Vec<i64>) -> Result<CustomerIndex> {
+        let mut ids: Vec<i64> = customer_of.iter().copied().filter(|&c| c != 0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() >= u32::MAX as usize {
+            return Err(StoreError::Corrupt("more customers than a table can index".into()));
         }
-        self.rows.push(self.index_of_identity[slot] - 1);
+        // Customer ids are row ids, so their ranks fit a vector as long as the largest id.
+        let most = ids.last().copied().unwrap_or(0);
+        let mut rank = vec![0u32; usize::try_from(most).map_err(|_| StoreError::Corrupt(format!("customer id {most}")))? + 1];
+        for (k, &id) in ids.iter().enumerate() {
+            let slot = usize::try_from(id).map_err(|_| StoreError::Corrupt(format!("customer id {id}")))?;
+            rank[slot] = k as u32 + 1;
+        }
+        let index_of_identity = customer_of.iter().map(|&c| usize::try_from(c).ok().and_then(|c| rank.get(c)).copied().unwrap_or(0)).collect();
+        Ok(CustomerIndex { index_of_identity, ids: ids.into_iter().map(CustomerId).collect() })
+    }
+
+    fn index(&self, segment: i64, identity: i64) -> Result<u32> {
+        usize::try_from(identity)
+            .ok()
+            .and_then(|slot| self.index_of_identity.get(slot))
+            .and_then(|&index| index.checked_sub(1))
+            .ok_or_else(|| StoreError::Corrupt(format!("event segment {segment}: unknown identity {identity}")))
+    }
+
+    /// The customer column of the loaded rows: the customers they name, each once in ascending
+    /// id order, as the table's customers are those with a loaded row.
+    fn column(self, mut rows: Vec<u32>) -> Result<CustomerColumn> {
+        let mut used = vec![false; self.ids.len()];
+        for &index in &rows {
+            used[index as usize] = true;
+        }
+        let ids = if used.iter().all(|&u| u) {
+            self.ids
+        } else {
+            // Renumber: customers without a row (all their events filtered out) are dropped.
+            let mut renumbered = vec![0u32; self.ids.len()];
+            let mut ids = Vec::new();
+            for (k, id) in self.ids.into_iter().enumerate() {
+                if used[k] {
+                    renumbered[k] = ids.len() as u32;
+                    ids.push(id);
+                }
+            }
+            rows.iter_mut().for_each(|index| *index = renumbered[*index as usize]);
+            ids
+        };
+        CustomerColumn::from_parts(ids, rows).ok_or_else(|| StoreError::Corrupt("more customers than a table can index".into()))
+    }
+}
+
+/// The places of some rows in every column of a load (columns not selected are empty).
+struct RowPlaces<'a> {
+    time: &'a mut [i64],
+    texts: [&'a mut [u32]; segment::TEXT_COLUMNS],
+    revenue: &'a mut [i64],
+    properties: &'a mut [Option<Box<str>>],
+    customers: &'a mut [u32],
+}
+
+impl<'a> RowPlaces<'a> {
+    fn of(table: &'a mut EventTable, customers: &'a mut [u32]) -> RowPlaces<'a> {
+        let columns = table.columns_mut();
+        let [time, revenue] = columns.numbers;
+        RowPlaces {
+            time: time.as_mut_slice(),
+            texts: columns.texts.map(|c| c.as_mut_slice()),
+            revenue: revenue.as_mut_slice(),
+            properties: columns.properties.map_or(&mut [], |p| p.as_mut_slice()),
+            customers,
+        }
+    }
+
+    /// The first `rows` places, which these places no longer include.
+    fn split_off_front(&mut self, rows: usize) -> RowPlaces<'a> {
+        fn front<'a, T>(column: &mut &'a mut [T], rows: usize) -> &'a mut [T] {
+            // A column not selected is empty and gives empty places.
+            let rows = if column.is_empty() { 0 } else { rows };
+            let (front, rest) = std::mem::take(column).split_at_mut(rows);
+            *column = rest;
+            front
+        }
+        RowPlaces {
+            time: front(&mut self.time, rows),
+            texts: self.texts.each_mut().map(|c| front(c, rows)),
+            revenue: front(&mut self.revenue, rows),
+            properties: front(&mut self.properties, rows),
+            customers: front(&mut self.customers, rows),
+        }
+    }
+}
+
+/// The columns' places not yet claimed, handed out in segment order.
+struct Places<'a> {
+    state: std::sync::Mutex<PlacesState<'a>>,
+    turn_taken: std::sync::Condvar,
+}
+
+struct PlacesState<'a> {
+    /// The segment whose turn it is to claim (segments are numbered in reading order).
+    turn: usize,
+    rest: RowPlaces<'a>,
+    written: usize,
+    failed: bool,
+}
+
+impl<'a> Places<'a> {
+    fn new(rest: RowPlaces<'a>) -> Places<'a> {
+        Places { state: std::sync::Mutex::new(PlacesState { turn: 0, rest, written: 0, failed: false }), turn_taken: std::sync::Condvar::new() }
+    }
+
+    /// Waits for segment `turn`'s turn and gives it the next `rows` places; None when the load
+    /// has failed elsewhere. More rows than the segments' counts add up to is a corrupt store.
+    fn claim(&self, turn: usize, rows: usize) -> Result<Option<RowPlaces<'a>>> {
+        let poisoned = || StoreError::Corrupt("a decoder stopped".into());
+        let mut state = self.state.lock().map_err(|_| poisoned())?;
+        while state.turn != turn && !state.failed {
+            state = self.turn_taken.wait(state).map_err(|_| poisoned())?;
+        }
+        if state.failed {
+            return Ok(None);
+        }
+        if rows > state.rest.time.len() {
+            return Err(StoreError::Corrupt(format!("event segment number {turn} holds more rows than the segments' counts add up to")));
+        }
+        let place = state.rest.split_off_front(rows);
+        state.turn += 1;
+        state.written += rows;
+        self.turn_taken.notify_all();
+        Ok(Some(place))
+    }
+
+    fn fail(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.failed = true;
+        }
+        self.turn_taken.notify_all();
+    }
+
+    fn failed(&self) -> bool {
+        self.state.lock().map_or(true, |s| s.failed)
+    }
+
+    fn written(&self) -> usize {
+        self.state.lock().map_or(0, |s| s.written)
+    }
+}
+
+/// One decoder thread's buffers, reused from segment to segment.
+#[derive(Debug, Default)]
+struct SegmentDecoder {
+    decoded: segment::DecodedSegment,
+    scratch: Vec<u8>,
+    /// Per row of the decoded segment, whether it is kept; empty when every row is.
+    kept: Vec<bool>,
+}
+
+impl SegmentDecoder {
+    /// Decodes one segment's selected columns and returns how many of its rows are kept.
+    fn decode(&mut self, id: i64, blob: &[u8], columns: &segment::ColumnSelection, kept_names: Option<&[bool]>) -> Result<usize> {
+        let decoded = &mut self.decoded;
+        decoded.identity.clear();
+        decoded.time.clear();
+        decoded.text.iter_mut().for_each(Vec::clear);
+        decoded.revenue.clear();
+        decoded.properties = columns.properties.then(Vec::new);
+        let rows = segment::decode_into(id, blob, columns, decoded, &mut self.scratch)?;
+        self.kept.clear();
+        let Some(kept_names) = kept_names else {
+            return Ok(rows);
+        };
+        // The name is the first text column, always decoded when names are filtered.
+        self.kept.extend(decoded.text[0].iter().map(|&name| kept_names.get(name as usize).copied().unwrap_or(false)));
+        Ok(self.kept.iter().filter(|&&k| k).count())
+    }
+
+    /// Writes the kept rows of the decoded segment into `place`, each row's identity resolved
+    /// to its customer.
+    fn write(&mut self, id: i64, customers: &CustomerIndex, place: &mut RowPlaces<'_>) -> Result<()> {
+        let kept = &self.kept;
+        fn fill<T: Copy>(place: &mut [T], values: &[T], kept: &[bool]) {
+            if place.is_empty() {
+                return;
+            }
+            if kept.is_empty() {
+                place.copy_from_slice(values);
+            } else {
+                let rows = values.iter().zip(kept).filter(|(_, k)| **k).map(|(v, _)| *v);
+                place.iter_mut().zip(rows).for_each(|(p, v)| *p = v);
+            }
+        }
+        let decoded = &mut self.decoded;
+        let mut customers_written = 0;
+        for (k, &identity) in decoded.identity.iter().enumerate() {
+            if kept.is_empty() || kept[k] {
+                place.customers[customers_written] = customers.index(id, identity)?;
+                customers_written += 1;
+            }
+        }
+        fill(place.time, &decoded.time, kept);
+        for (column, values) in place.texts.iter_mut().zip(&decoded.text) {
+            fill(column, values, kept);
+        }
+        fill(place.revenue, &decoded.revenue, kept);
+        if !place.properties.is_empty()
+            && let Some(properties) = decoded.properties.take()
+        {
+            let rows = properties.into_iter().enumerate().filter(|(k, _)| kept.is_empty() || kept[*k]).map(|(_, p)| p);
+            place.properties.iter_mut().zip(rows).for_each(|(p, v)| *p = v);
+        }
         Ok(())
     }
 }
-
-/// Decodes one segment's selected columns into `buffer`.
-fn decode_segment(id: i64, blob: &[u8], columns: &segment::ColumnSelection, buffer: &mut segment::DecodedSegment, scratch: &mut Vec<u8>) -> Result<()> {
-    buffer.identity.clear();
-    buffer.time.clear();
-    buffer.text.iter_mut().for_each(Vec::clear);
-    buffer.revenue.clear();
-    buffer.properties = columns.properties.then(Vec::new);
-    segment::decode_into(id, blob, columns, buffer, scratch)?;
-    Ok(())
-}
-
-/// Appends a decoded segment's rows to `table` (the customers to `customers`), each row's
-/// identity resolved to its customer.
-fn append_segment(id: i64, buffer: &mut segment::DecodedSegment, customers: &mut CustomerIndex, table: &mut EventTable) -> Result<()> {
-    for &identity in &buffer.identity {
-        customers.push(id, identity)?;
-    }
-    table.time.extend_from_slice(&buffer.time);
-    for (column, decoded) in table.columns_mut().texts.into_iter().zip(&buffer.text) {
-        column.extend_from_slice(decoded);
-    }
-    table.revenue_minor.extend_from_slice(&buffer.revenue);
-    if let (Some(all), Some(these)) = (table.properties.as_mut(), buffer.properties.take()) {
-        all.extend(these);
-    }
-    Ok(())
-}
-
-/// [`append_segment`] for the rows whose name (the first text column, always decoded here) is
-/// kept by `kept`, indexed by string id.
-fn append_kept_rows(id: i64, buffer: &mut segment::DecodedSegment, kept: &[bool], customers: &mut CustomerIndex, table: &mut EventTable) -> Result<()> {
-    let rows: Vec<bool> = buffer.text[0].iter().map(|&name| kept.get(name as usize).copied().unwrap_or(false)).collect();
-    fn keep<'a, T: Copy + 'a>(values: &'a [T], rows: &'a [bool]) -> impl Iterator<Item = T> + 'a {
-        values.iter().zip(rows).filter(|(_, kept)| **kept).map(|(v, _)| *v)
-    }
-    for identity in keep(&buffer.identity, &rows) {
-        customers.push(id, identity)?;
-    }
-    table.time.extend(keep(&buffer.time, &rows));
-    for (column, decoded) in table.columns_mut().texts.into_iter().zip(&buffer.text) {
-        column.extend(keep(decoded, &rows));
-    }
-    table.revenue_minor.extend(keep(&buffer.revenue, &rows));
-    if let (Some(all), Some(these)) = (table.properties.as_mut(), buffer.properties.take()) {
-        all.extend(these.into_iter().zip(&rows).filter(|(_, kept)| **kept).map(|(p, _)| p));
-    }
-    Ok(())
-}
-

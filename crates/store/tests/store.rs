@@ -232,7 +232,60 @@ fn events_round_trip_across_many_segments_and_businesses() {
     }
     let customers: HashSet<CustomerId> = table.customer.iter().copied().collect();
     assert_eq!(customers.len(), 500, "even visitor numbers only");
+    assert_eq!(table.customer.ids().len(), 500, "the table's customers are those with a loaded row");
     assert!(store.load_events(b, EventColumns::default()).unwrap().properties.is_none());
+    // The decoders write segments at once: a named load across the segments is still the full
+    // load's rows of that name, in order, and its customers are those with a kept row (not this
+    // new visitor, who only signed up).
+    store.write::<StoreError>(&mut |w| w.add_event(a, &event("signup", n + 1, anon("lonely"), vec![])).map(|_| ())).unwrap();
+    let views = store.load_named_events(a, EventColumns { properties: true }.into(), &|name| name == "page_view").unwrap();
+    let rows: Vec<usize> = (0..table.len()).filter(|&r| table.string(table.name[r]) == "page_view").collect();
+    assert_eq!(views.len(), rows.len());
+    for (kept, &row) in rows.iter().enumerate() {
+        assert_eq!(
+            (views.customer[kept], views.time[kept], views.revenue_minor[kept], views.properties.as_ref().map(|p| p[kept].clone())),
+            (table.customer[row], table.time[row], table.revenue_minor[row], table.properties.as_ref().map(|p| p[row].clone()))
+        );
+    }
+    let with_views: HashSet<CustomerId> = views.customer.iter().copied().collect();
+    assert_eq!(views.customer.ids().len(), with_views.len());
+    assert_eq!(with_views, customers, "the visitor who only signed up is not among them");
+    assert_eq!(store.load_events(a, EventColumns::default()).unwrap().customer.ids().len(), 501);
+}
+
+#[test]
+fn segments_holding_other_row_counts_than_recorded_are_a_corrupt_store_not_a_short_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.sqlite");
+    let mut store = SqliteStore::open(&path).unwrap();
+    let b = new_business(&mut store, "Shop");
+    store
+        .write::<StoreError>(&mut |w| {
+            for i in 0..SEGMENT_ROWS as i64 + 10 {
+                w.add_event(b, &event("page_view", i, anon(&format!("v{}", i % 50)), vec![]))?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(store.load_events(b, EventColumns::default()).unwrap().len(), SEGMENT_ROWS + 10);
+    for (change, why) in [("rows + 1", "not the"), ("rows - 1", "more rows than")] {
+        let tamper = rusqlite::Connection::open(&path).unwrap();
+        tamper.execute(&format!("UPDATE event_segments SET rows = {change} WHERE id = (SELECT min(id) FROM event_segments)"), []).unwrap();
+        let error = store.load_events(b, EventColumns::default()).expect_err("a corrupt store").to_string();
+        assert!(error.contains(why), "{change}: {error}");
+        tamper.execute(&format!("UPDATE event_segments SET rows = {} WHERE id = (SELECT min(id) FROM event_segments)", if change == "rows + 1" { "rows - 1" } else { "rows + 1" }), []).unwrap();
+    }
+    assert_eq!(store.load_events(b, EventColumns::default()).unwrap().len(), SEGMENT_ROWS + 10);
+    // A blob that does not decode, in either segment, stops the load with an error (the other
+    // decoder and the reader stop too rather than wait on each other).
+    for which in ["min", "max"] {
+        let tamper = rusqlite::Connection::open(&path).unwrap();
+        tamper.execute(&format!("UPDATE event_segments SET columns = X'00' WHERE id = (SELECT {which}(id) FROM event_segments)"), []).unwrap();
+        let error = store.load_events(b, EventColumns::default()).expect_err("a corrupt store").to_string();
+        assert!(error.contains("event segment"), "{which}: {error}");
+        let error = store.load_named_events(b, EventColumns::default().into(), &|_| true).expect_err("a corrupt store").to_string();
+        assert!(error.contains("event segment"), "{which}: {error}");
+    }
 }
 
 #[test]
