@@ -8,6 +8,7 @@
 //! runs SQLite with `synchronous = FULL`.
 
 mod accounts;
+mod compact;
 mod maps;
 mod schema;
 mod segment;
@@ -16,6 +17,7 @@ mod sqlite;
 mod writer;
 
 pub use accounts::{AccountStore, NewInvitation, StoredSession};
+pub use compact::{COMPACT_CHUNK_ROWS, CompactSummary};
 pub use maps::{MapStore, ShareLink};
 pub use surveys::SurveyLinkStore;
 pub use segment::SEGMENT_ROWS;
@@ -217,6 +219,6 @@ pub trait Store {
     fn tracking_drops(&self, business: BusinessId) -> Result<Vec<(String, u64)>>;
 
     /// All events of a business in columnar form, each row resolved to its current customer, in
-    /// the order they were written.
+    /// the order they are stored: as written, or in customer order after a compaction.
     fn load_events(&self, business: BusinessId, columns: EventColumns) -> Result<EventTable>;
 }

@@ -52,15 +52,22 @@ impl SegmentBuilder {
     }
 
     pub fn push(&mut self, key: u128, row: &SegmentRow) {
+        self.push_parts(key, row.time, row.identity, row.text, row.revenue_minor, row.properties.as_bytes());
+    }
+
+    /// [`Self::push`] from the columns' values, the properties as the JSON text's bytes (empty for
+    /// none): what compaction copies from one segment to another without building a
+    /// [`SegmentRow`] (and its string) per row.
+    pub fn push_parts(&mut self, key: u128, time: i64, identity: i64, text: [u32; TEXT_COLUMNS], revenue_minor: i64, properties: &[u8]) {
         self.keys.push(key);
-        self.time.push(row.time);
-        self.identity.push(row.identity);
-        for (column, value) in self.text.iter_mut().zip(row.text) {
+        self.time.push(time);
+        self.identity.push(identity);
+        for (column, value) in self.text.iter_mut().zip(text) {
             column.push(value);
         }
-        self.revenue.push(row.revenue_minor);
-        self.property_lengths.push(row.properties.len() as u32);
-        self.property_bytes.extend_from_slice(row.properties.as_bytes());
+        self.revenue.push(revenue_minor);
+        self.property_lengths.push(properties.len() as u32);
+        self.property_bytes.extend_from_slice(properties);
     }
 
     pub fn min_max_time(&self) -> (i64, i64) {
@@ -119,6 +126,17 @@ pub struct DecodedSegment {
     pub text: [Vec<u32>; TEXT_COLUMNS],
     pub revenue: Vec<i64>,
     pub properties: Option<Vec<Option<Box<str>>>>,
+    /// The properties as stored, when asked for and `properties` is `None`: each row's length and
+    /// all rows' bytes. Compaction copies them without a string per row.
+    pub raw_properties: Option<RawProperties>,
+}
+
+/// A properties column as stored: row `r`'s JSON text is the `lengths[r]` bytes after the
+/// previous rows' (empty for none).
+#[derive(Debug, Default)]
+pub struct RawProperties {
+    pub lengths: Vec<u32>,
+    pub bytes: Vec<u8>,
 }
 
 /// Which columns [`decode_into`] decodes: time and identity always; a text column by its
@@ -201,7 +219,8 @@ pub fn decode(segment: i64, bytes: &[u8], with_properties: bool) -> Result<Decod
 }
 
 /// Decodes the selected columns of a segment and appends them to `out`'s vectors (the
-/// properties to `out.properties` when it is `Some`); returns the segment's row count. On an error
+/// properties to `out.properties` when it is `Some`, else as stored to `out.raw_properties` when
+/// that is `Some`); returns the segment's row count. On an error
 /// `out` may hold part of the segment.
 pub fn decode_into(
     segment: i64,
@@ -238,6 +257,22 @@ pub fn decode_into(
         cursor.skip_block()?;
     }
     if selection.properties
+        && out.properties.is_none()
+        && let Some(raw) = out.raw_properties.as_mut()
+    {
+        let block = cursor.block(rows, 0, scratch)?;
+        if block.len() < rows * 4 {
+            return Err(corrupt(segment, "properties column too short"));
+        }
+        let (lengths, text) = block.split_at(rows * 4);
+        let before = raw.lengths.len();
+        extend_u32s(&mut raw.lengths, lengths);
+        let stated: usize = raw.lengths[before..].iter().map(|&l| l as usize).sum();
+        if stated != text.len() {
+            return Err(corrupt(segment, "properties column length does not match its rows"));
+        }
+        raw.bytes.extend_from_slice(text);
+    } else if selection.properties
         && let Some(properties) = out.properties.as_mut()
     {
         let raw = cursor.block(rows, 0, scratch)?;

@@ -342,16 +342,7 @@ impl<'c> SqliteWriter<'c> {
         let Some(builder) = self.segments.get_mut(&business).filter(|b| !b.is_empty()) else {
             return Ok(());
         };
-        let rows = builder.len() as i64;
-        let (min, max) = builder.min_max_time();
-        let (columns, keys) = builder.finish();
-        self.conn
-            .prepare_cached("INSERT INTO event_segments (business, rows, min_time, max_time, columns) VALUES (?1, ?2, ?3, ?4, ?5)")?
-            .execute(params![business.0, rows, min, max, columns])?;
-        let segment = self.conn.last_insert_rowid();
-        self.conn
-            .prepare_cached("INSERT INTO event_keys (segment, business, keys) VALUES (?1, ?2, ?3)")?
-            .execute(params![segment, business.0, keys])?;
+        insert_segment(self.conn, business, builder)?;
         Ok(())
     }
 
@@ -387,6 +378,20 @@ impl<'c> SqliteWriter<'c> {
         self.touched.borrow_mut().insert(business);
         crate::sqlite::currency(&currency)
     }
+}
+
+/// Encodes what `builder` holds as one segment of `business` with its keys, empties the builder,
+/// and returns the new segment's id. The writer's flush and compaction both write segments here.
+pub(crate) fn insert_segment(conn: &Connection, business: BusinessId, builder: &mut SegmentBuilder) -> Result<i64> {
+    let rows = builder.len() as i64;
+    let (min, max) = builder.min_max_time();
+    let (columns, keys) = builder.finish();
+    conn.prepare_cached("INSERT INTO event_segments (business, rows, min_time, max_time, columns) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![business.0, rows, min, max, columns])?;
+    let segment = conn.last_insert_rowid();
+    conn.prepare_cached("INSERT INTO event_keys (segment, business, keys) VALUES (?1, ?2, ?3)")?
+        .execute(params![segment, business.0, keys])?;
+    Ok(segment)
 }
 
 fn identity_refs<'a>(primary: Option<&'a Identity>, others: &'a [Identity]) -> Vec<&'a Identity> {

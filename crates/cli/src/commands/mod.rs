@@ -2,6 +2,7 @@
 
 pub mod attribution;
 pub mod clv;
+pub mod compact;
 pub mod feedback;
 pub mod funnel;
 pub mod map;
