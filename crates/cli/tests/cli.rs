@@ -469,3 +469,40 @@ fn shipping_leads_the_checkout_themes_of_the_demo_boutique() {
     assert!(first["label"].as_str().unwrap().starts_with("shipping"), "{themes}");
     assert!(first["average_compound"].as_f64().unwrap() <= -0.05, "{first}");
 }
+
+#[test]
+fn compact_stores_events_in_customer_order_once_and_changes_no_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.sqlite");
+    let file = dir.path().join("events.csv");
+    // 600 events of 40 visitors, one a minute: every visitor's events interleave with the others'.
+    let names = ["page_view", "add_to_cart", "page_view", "purchase", "page_view"];
+    let mut csv = String::from("timestamp,event,anonymous_id,page\n");
+    for i in 0..600 {
+        csv.push_str(&format!("2026-01-01T{:02}:{:02}:00Z,{},v{},/p{}\n", i / 60, i % 60, names[(i * 7 + i / 40) % 5], i % 40, i % 3));
+    }
+    std::fs::write(&file, csv).unwrap();
+    let import = trailmap(&db, &["import", "events", file.to_str().unwrap()]);
+    assert!(import.status.success(), "{}", text(&import.stderr));
+    let funnel = ["funnel", "--steps", "page_view,add_to_cart,purchase", "--window", "1h"];
+    let before = json(&db, &funnel);
+
+    let compacted = json(&db, &["compact"]);
+    assert_eq!(compacted.as_array().unwrap().len(), 1, "every business, the one here: {compacted}");
+    let first = &compacted[0];
+    assert_eq!((first["business"].as_str(), first["events"].as_u64(), first["rewritten"].as_bool()), (Some("My Business"), Some(600), Some(true)));
+    assert_eq!((first["segments_before"].as_u64(), first["segments_after"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(json(&db, &funnel), before, "the same events give the same funnel");
+
+    // A second run only checks, and says so.
+    let again = trailmap(&db, &["compact", "--business", "my business"]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(text(&again.stdout).contains("already in order"), "{}", text(&again.stdout));
+    // The keys survived: the same file again adds nothing.
+    let import = trailmap(&db, &["import", "events", file.to_str().unwrap()]);
+    assert!(import.status.success(), "{}", text(&import.stderr));
+    assert_eq!(stored_events(&db), 600);
+    let unknown = trailmap(&db, &["compact", "--business", "Nope"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(text(&unknown.stderr).contains("\"Nope\""), "{}", text(&unknown.stderr));
+}

@@ -317,3 +317,18 @@ fn gather(conn: &Connection, segments: &[OldSegment], customer_of: &[i64], (low,
     }
     Ok(chunk)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customers_are_cut_into_chunks_in_id_order_without_splitting_one() {
+        // Customer ids are indices; 0 and 3 have no rows.
+        let rows = [0, 4, 3, 0, 5, 12, 1];
+        assert_eq!(chunks(&rows, 7), vec![(1, 2, 7), (4, 4, 5), (5, 5, 12), (6, 6, 1)]);
+        assert_eq!(chunks(&rows, 100), vec![(1, 6, 25)]);
+        assert_eq!(chunks(&rows, 1), vec![(1, 1, 4), (2, 2, 3), (4, 4, 5), (5, 5, 12), (6, 6, 1)]);
+        assert!(chunks(&[0, 0], 5).is_empty());
+    }
+}

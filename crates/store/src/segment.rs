@@ -345,6 +345,15 @@ mod tests {
         assert_eq!(keys[3], 3 * 7919);
         assert!(decode(1, &columns, false).unwrap().properties.is_none());
 
+        // The properties as stored: each row's length and the bytes, as compaction copies them.
+        let every = ColumnSelection { text: [true; TEXT_COLUMNS], revenue: true, properties: true };
+        let mut raw = DecodedSegment { raw_properties: Some(RawProperties::default()), ..DecodedSegment::default() };
+        decode_into(1, &columns, &every, &mut raw, &mut Vec::new()).unwrap();
+        let stored = raw.raw_properties.unwrap();
+        assert_eq!((stored.lengths.len(), stored.lengths[4], stored.lengths[5]), (1000, 7, 0));
+        assert_eq!(&stored.bytes[..14], b"{\"i\":0}{\"i\":2}");
+        assert_eq!(stored.bytes.len(), stored.lengths.iter().map(|&l| l as usize).sum::<usize>());
+
         // A selection decodes only its columns and appends to what the buffer holds.
         let mut text = [false; TEXT_COLUMNS];
         text[6] = true;

@@ -813,7 +813,7 @@ fn compaction_orders_rows_by_customer_and_keeps_every_journey_key_and_column() {
 
     // The raw rows are the old ones sorted stably by customer and time: an independent sort.
     let mut expected = rows_of(&raw_before);
-    expected.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    expected.sort_by_key(|x| (x.0, x.1));
     let raw_after = store.load_events(b, EventColumns { properties: true }).unwrap();
     assert_eq!(rows_of(&raw_after), expected);
     assert_eq!(segment_rows(&path, b), vec![(9_000, raw_after.time.iter().copied().min().unwrap(), raw_after.time.iter().copied().max().unwrap())]);

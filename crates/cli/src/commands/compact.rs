@@ -24,7 +24,12 @@ pub fn run(app: &mut App, business: Option<&str>, format: Format, out: &mut dyn 
             summary.events.to_string(),
             summary.segments_before.to_string(),
             summary.segments_after.to_string(),
-            if summary.rewritten { "rewritten" } else { "already in order" }.to_string(),
+            match (summary.rewritten, summary.events) {
+                (true, _) => "rewritten",
+                (false, 0) => "no events",
+                (false, _) => "already in order",
+            }
+            .to_string(),
             format!("{seconds:.2}"),
         ]);
         json.push(serde_json::json!({
