@@ -70,6 +70,14 @@ def chdb_funnel_sql(source):
     )
 
 
+def compaction_note(c):
+    if not c or "events" not in c:
+        return "not compacted (run before compaction existed)"
+    if c.get("rewritten"):
+        return f"compacted in this run, {c['segments_before']} segments rewritten in customer order in {c['seconds']:.1f} s"
+    return f"in customer order ({c['segments_after']} segments, compacted when first written; checked in {c['seconds']:.1f} s)"
+
+
 def machine():
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
     mem_kib = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal"))
@@ -96,6 +104,7 @@ def main():
     )
     con.execute(f"COPY (SELECT customer, ts, event, seq FROM events) TO '{parquet}' (FORMAT parquet)")
     results = {"machine": machine(), "events": prepared["events"], "customers": prepared["customers"], "steps": STEPS, "window_ms": WINDOW_MS, "runs": runs}
+    results["compaction"] = {**prepared.get("compaction", {}), "seconds": prepared.get("compact_seconds")}
     # Other work on the shared cores slows every engine; the load average says how busy they were.
     results["load_average_start"] = os.getloadavg()[0]
 
@@ -216,25 +225,34 @@ def write(out_dir, r):
         "same way: its read apps share one business's journeys (`trailmap_app::journeys_cache`) while the business's data",
         "version is unchanged, so a second funnel, path or retention query skips loading and grouping.",
         "",
-        "How the engine gets there (2026-11-23, second pass): the funnel's report is tallied by each thread over its own",
+        "The store is compacted once written (`trailmap compact`, as chDB's table gets `OPTIMIZE TABLE events FINAL`): its",
+        "segments hold each customer's events together in time order, so a load hands the engine rows already grouped and",
+        "grouping is a check pass. A reused store is only checked. Events appended after a compaction are merged in by the",
+        "grouping (up to an eighth of the rows); beyond that a load regroups everything until the next compaction.",
+        "",
+        "How the engine gets there (2026-11-23, third pass): the funnel's report is tallied by each thread over its own",
         "range of customers (the customers and times behind every step, per breakdown group) on rayon's long-lived threads,",
         "and the ranges' lists are appended in order, with the first range's lists reserved for everyone so nothing is copied",
-        "to grow; an ordered funnel first finds each customer's furthest step in one pass (windowFunnel's state of the latest",
-        "anchor per step) and then follows only the chain from the earliest anchor that reaches it; time summaries select the",
-        "median and 90th percentile instead of sorting. Loading overlaps reading SQLite blobs (this thread) with decoding them",
-        "(a second thread), reads a business's identities in one scan instead of an index lookup each, and resolves each",
-        "identity to its customer's index once, so a row costs one lookup. Grouping moves rows in place in three passes that",
-        "each keep few write positions in play (into superblocks of 2M rows, into blocks of 32K rows, within blocks), the",
-        "superblocks' two halves on two threads: at 100M events one pass into 3,000 blocks missed the caches on every row.",
+        "to grow. An ordered funnel finds each customer's furthest step in one pass with no branch that depends on the",
+        "events (windowFunnel's latest anchor per step, each step's anchor kept or taken from the previous step's by a",
+        "conditional move: which events match a step follows no pattern a processor predicts), then follows only the chain",
+        "from the earliest anchor that reaches that step, and none for customers who only entered; the per-customer",
+        "outcomes are read from the step lists when asked instead of filled every funnel. Time summaries select the median",
+        "and 90th percentile instead of sorting. Loading reads SQLite blobs on the connection's thread while two decoder",
+        "threads decompress segments and write their rows straight into their place in columns sized for every row (each",
+        "segment claims its place in order, then the writing runs at once: most of a load's time is the system providing",
+        "fresh pages as they are first written); each row's customer is an index in id order, resolved per identity once.",
+        "Grouping leaves rows already in customer order where they are (a compacted store, see below), merges in a tail of",
+        "rows appended since, and otherwise moves rows in place in three passes that each keep few write positions in play.",
         "The cold process, like `trailmap funnel`, loads only the events whose names the steps match (64% of these events),",
         "the rows chDB reads with its `WHERE event IN (...)`; the loaded figure's `Journeys` hold every event.",
         "Attribution's path building looks up channels and the conversion rule in per-string tables, touches are 16 bytes,",
-        "and the Markov chain counts transitions without allocating per touch (10x faster than before).",
+        "and the Markov chain counts transitions without allocating per touch.",
         "",
         "Memory: the funnel's table is 16 bytes per event (time 8, name 4, customer as a 4-byte index into the table's",
         "distinct customers) and grouping moves rows in place. Above the table: a fixed part that does not grow with the",
         "events (the page cache, buffers and allocator of the load, the threads), which is why small sizes show more bytes",
-        "per event, and the funnel's report (every entered customer's 16-byte outcome and the customers behind each step).",
+        "per event, and the funnel's report (the customers behind each step and the times between steps).",
         "The target's figure is one funnel in a fresh process (load, group, one funnel); the figure after all the runs also",
         "counts earlier runs' reports that mimalloc has freed but not yet returned to the system.",
         "",
@@ -275,6 +293,7 @@ def write(out_dir, r):
             f"- machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; {m['os']}",
             f"- load average (1 min) when the run started: {r.get('load_average_start', float('nan')):.2f}",
             f"- date: {m['date']}, commit {m['commit']}; chDB {r['chdb']['version']}, DuckDB {r['duckdb']['version']}, ChannelAttribution {r['channelattribution']['version']}",
+            f"- store: {compaction_note(r.get('compaction'))}",
             "",
             "| what | Trailmap | chDB | DuckDB | chDB / Trailmap | DuckDB / Trailmap |",
             "|---|---|---|---|---|---|",
