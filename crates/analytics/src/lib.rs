@@ -10,6 +10,7 @@ pub mod kpi;
 pub mod paths;
 pub mod retention;
 pub mod rules;
+pub mod stats;
 pub mod voice;
 
 pub use funnel::{Breakdown, FunnelError, FunnelMode, FunnelQuery, FunnelReport, FunnelStep, funnel};

@@ -17,6 +17,11 @@ mod kpi;
 #[path = "analytics/voice.rs"]
 mod voice;
 
+// ---- before/after impact statistics against SciPy and statsmodels: tests/analytics/stats.rs ----
+
+#[path = "analytics/stats.rs"]
+mod stats;
+
 // ---- funnels, paths, retention ----
 
 use rand::{Rng, SeedableRng};

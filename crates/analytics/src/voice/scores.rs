@@ -13,8 +13,10 @@
 
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use trailmap_clv::special::ln_gamma;
 use trailmap_model::{CustomerId, ResponseId, StageId, Timestamp, TouchpointId};
+
+/// The t quantile of the CES interval: one implementation, shared with the impact statistics.
+pub use crate::stats::distributions::student_t_quantile;
 
 /// The two-sided 95% quantile of the standard normal distribution.
 const Z95: f64 = 1.959_963_984_540_054;
@@ -188,78 +190,6 @@ fn ces(values: &[f64]) -> Computed {
     let half = student_t_quantile(0.975, n - 1.0) * (variance / n).sqrt();
     (Some(mean), interval(mean - half, mean + half), counts)
 }
-
-/// The `p` quantile (p > 0.5) of Student's t distribution with `df` degrees of freedom, by
-/// bisection on its distribution function: exact to about 1e-12, fast enough for a report.
-pub fn student_t_quantile(p: f64, df: f64) -> f64 {
-    // P(T <= t) = 1 - I_{df/(df+t^2)}(df/2, 1/2) / 2 for t >= 0.
-    let cdf = |t: f64| 1.0 - 0.5 * regularized_incomplete_beta(df / (df + t * t), df / 2.0, 0.5);
-    let (mut low, mut high) = (0.0, 1.0);
-    while cdf(high) < p && high < 1e12 {
-        high *= 2.0;
-    }
-    for _ in 0..200 {
-        let mid = 0.5 * (low + high);
-        if cdf(mid) < p {
-            low = mid;
-        } else {
-            high = mid;
-        }
-        if high - low < 1e-13 * high.max(1.0) {
-            break;
-        }
-    }
-    0.5 * (low + high)
-}
-
-/// I_x(a, b), the regularised incomplete beta function, by its continued fraction (Lentz's
-/// method), using the symmetry I_x(a, b) = 1 - I_{1-x}(b, a) where the fraction converges slowly.
-fn regularized_incomplete_beta(x: f64, a: f64, b: f64) -> f64 {
-    if x <= 0.0 {
-        return 0.0;
-    }
-    if x >= 1.0 {
-        return 1.0;
-    }
-    let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln();
-    if x < (a + 1.0) / (a + b + 2.0) {
-        ln_front.exp() * beta_fraction(x, a, b) / a
-    } else {
-        1.0 - ln_front.exp() * beta_fraction(1.0 - x, b, a) / b
-    }
-}
-
-fn beta_fraction(x: f64, a: f64, b: f64) -> f64 {
-    const TINY: f64 = 1e-300;
-    let mut c = 1.0;
-    let mut d = 1.0 - (a + b) * x / (a + 1.0);
-    if d.abs() < TINY {
-        d = TINY;
-    }
-    d = 1.0 / d;
-    let mut h = d;
-    for m in 1..500 {
-        let m = f64::from(m);
-        let even = m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m));
-        for coefficient in [even, -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0))] {
-            d = 1.0 + coefficient * d;
-            if d.abs() < TINY {
-                d = TINY;
-            }
-            c = 1.0 + coefficient / c;
-            if c.abs() < TINY {
-                c = TINY;
-            }
-            d = 1.0 / d;
-            h *= d * c;
-        }
-        if (d * c - 1.0).abs() < 1e-15 {
-            break;
-        }
-    }
-    h
-}
-
 
 /// What to split the answers by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
