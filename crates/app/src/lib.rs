@@ -4,6 +4,7 @@
 
 mod accounts;
 mod attribution;
+pub mod changes;
 mod dashboard;
 mod demo;
 mod engine;

@@ -1369,3 +1369,107 @@ fn apps_sharing_a_journeys_cache_reuse_them_until_the_data_changes() {
     assert_eq!(reached(&reader), reached(&uncached));
     assert_eq!(cache.counts(), (3, 2));
 }
+
+// ---- issue 9: the change log ----
+
+/// The demo's planted changes carry structured metrics; a change is recorded with names matched
+/// case-insensitively (stored in the business's spelling), a metric checked against the
+/// business, the map card it answers found by `MAP:CARD` text; the log lists newest first.
+#[test]
+fn changes_are_recorded_with_names_a_checked_metric_and_the_card_they_answer() {
+    use trailmap_app::changes::ChangeRequest;
+    use trailmap_model::{ChangeMetric, Lane};
+    let mut app = App::in_memory().unwrap();
+    app.demo(&DemoOptions { customers: 300, seed: 3 }).unwrap();
+    let boutique = app.business(Some("Thread & Needle")).unwrap();
+    let coffee = app.business(Some("Bean There Coffee")).unwrap();
+    let planted = app.changes(&boutique).unwrap();
+    assert_eq!(planted.len(), 1);
+    assert_eq!(planted[0].title, "Free shipping over $75");
+    assert_eq!(planted[0].touchpoints, ["Checkout", "Cart"]);
+    assert_eq!(planted[0].stages, ["Purchase"]);
+    assert_eq!(planted[0].kpi.as_deref(), Some("checkout conversion"));
+    assert_eq!(planted[0].metric_text.as_deref(), Some("conversion:checkout_started>purchase:7d"));
+    let referral = app.changes(&coffee).unwrap();
+    assert_eq!(referral[0].metric, Some(ChangeMetric::NewCustomers { channel: Some("Referral".into()) }));
+
+    let day = |m, d| chrono::NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    // The map's name holds a colon, so the split between map and card is searched for.
+    let card = app
+        .find_card(&boutique, "thread & needle: online shopping journey:Most shoppers who start checkout leave at the shipping step")
+        .unwrap();
+    let mut map = app.store().maps(boutique.id).unwrap().remove(0);
+    map.number_items();
+    assert_eq!(card.map, map.id);
+    assert_eq!(app.find_card(&boutique, &format!("{}:{}", map.id, card.card)).unwrap(), card);
+    let request = ChangeRequest {
+        title: "  Shipping cost shown in the cart ".into(),
+        description: "The cart shows the fee before checkout.".into(),
+        date: day(7, 1),
+        touchpoints: vec!["cart".into(), "CHECKOUT".into(), "Cart".into()],
+        stages: vec!["purchase".into()],
+        kpi: None,
+        metric: Some("conversion:touchpoint:checkout>purchase:14d".parse().unwrap()),
+        owner: Some("Priya".into()),
+        answers: Some(card),
+    };
+    let added = app.add_change(&boutique, request.clone()).unwrap();
+    assert_eq!(added.title, "Shipping cost shown in the cart");
+    assert_eq!(added.touchpoints, ["Cart", "Checkout"], "duplicates dropped, the business's spelling kept");
+    assert_eq!(added.stages, ["Purchase"]);
+    assert_eq!(added.kpi.as_deref(), Some("conversion from touchpoint:checkout to purchase within 14 days"));
+    let answered = added.answers.clone().unwrap();
+    assert_eq!(
+        (answered.kind.as_deref(), answered.stage.as_deref(), answered.text.as_deref()),
+        (Some("pain_point"), Some("Purchase"), Some("Most shoppers who start checkout leave at the shipping step"))
+    );
+    let older = app
+        .add_change(&boutique, ChangeRequest {
+            title: "Size guide on every product page".into(),
+            date: day(5, 1),
+            touchpoints: vec![],
+            stages: vec![],
+            kpi: Some("add to cart rate".into()),
+            metric: Some("reach:consideration".parse().unwrap()),
+            answers: None,
+            owner: None,
+            description: String::new(),
+        })
+        .unwrap();
+    assert_eq!(older.metric, Some(ChangeMetric::StageReach { stage: "Consideration".into() }), "stored in the business's spelling");
+    let log = app.changes(&boutique).unwrap();
+    assert_eq!(log.iter().map(|c| c.date).collect::<Vec<_>>(), [day(7, 1), day(6, 1), day(5, 1)], "newest first");
+    assert_eq!(log[0], added, "the list shows what add returned");
+    assert_eq!(app.changes(&coffee).unwrap().len(), 1, "nothing crosses businesses");
+
+    // Every bad field is an InvalidField naming it, and nothing is written.
+    let goal = map.cards().find(|(_, lane, _)| *lane == Lane::Goals).map(|(_, _, c)| c.id).unwrap();
+    let bad: Vec<(&str, ChangeRequest, &str)> = vec![
+        ("title", ChangeRequest { title: "  ".into(), ..request.clone() }, "empty"),
+        ("touchpoints", ChangeRequest { touchpoints: vec!["Billboard".into()], ..request.clone() }, "Checkout"),
+        ("stages", ChangeRequest { stages: vec!["Delight".into()], ..request.clone() }, "Purchase"),
+        ("metric", ChangeRequest { metric: Some("conversion:checkout_begun>purchase".parse().unwrap()), ..request.clone() }, "no event is named \"checkout_begun\""),
+        ("metric", ChangeRequest { metric: Some("conversion:touchpoint:Till>purchase".parse().unwrap()), ..request.clone() }, "no touchpoint named"),
+        ("metric", ChangeRequest { metric: Some("reach:Delight".parse().unwrap()), ..request.clone() }, "no stage named"),
+        ("metric", ChangeRequest { metric: Some("csat:Till".parse().unwrap()), ..request.clone() }, "no touchpoint named"),
+        ("metric", ChangeRequest { metric: Some("new-customers:Friends".parse().unwrap()), ..request.clone() }, "Paid Social"),
+        ("metric", ChangeRequest { metric: Some(ChangeMetric::StepConversion { from: "checkout_started".into(), to: "purchase".into(), window_days: 0 }), ..request.clone() }, "at least 1 day"),
+        ("answers", ChangeRequest { answers: Some(trailmap_model::CardRef { map: trailmap_model::MapId(999), card: 1 }), ..request.clone() }, "no map"),
+        ("answers", ChangeRequest { answers: Some(trailmap_model::CardRef { map: map.id, card: 9_999 }), ..request.clone() }, "no card 9999"),
+        ("answers", ChangeRequest { answers: Some(trailmap_model::CardRef { map: map.id, card: goal }), ..request.clone() }, "Goals lane"),
+    ];
+    for (field, request, reason) in bad {
+        match app.add_change(&boutique, request) {
+            Err(AppError::InvalidField { field: f, reason: r, .. }) => {
+                assert_eq!(f, field, "{r}");
+                assert!(r.contains(reason), "{field}: {r}");
+            }
+            other => panic!("{field}: expected an invalid field, got {other:?}"),
+        }
+    }
+    for text in ["No such map:1", "1", "thread & needle: online shopping journey:No such card"] {
+        let error = app.find_card(&boutique, text).unwrap_err();
+        assert!(matches!(&error, AppError::InvalidField { field, .. } if field == "answers"), "{text}: {error}");
+    }
+    assert_eq!(app.changes(&boutique).unwrap().len(), 3, "no bad request wrote anything");
+}

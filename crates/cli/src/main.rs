@@ -149,6 +149,9 @@ enum Command {
     /// Journey maps: `map list|show|export|import|versions|diff|template`.
     #[command(subcommand)]
     Map(commands::map::MapCommand),
+    /// The change log: `change add --title T --date YYYY-MM-DD [--metric FORM] ...`, `change list`.
+    #[command(subcommand)]
+    Change(commands::change::ChangeCommand),
     /// Store every business's events in customer order (only --business's when given), so analyses start faster.
     Compact,
 }
@@ -291,6 +294,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Track(command) => commands::track::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::User(command) => commands::user::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Map(command) => commands::map::run(&mut app, cli.business.as_deref(), command, format, map_file, out),
+        Command::Change(command) => commands::change::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Compact => commands::compact::run(&mut app, cli.business.as_deref(), format, out),
     }
 }

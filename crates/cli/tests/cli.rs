@@ -506,3 +506,59 @@ fn compact_stores_events_in_customer_order_once_and_changes_no_answer() {
     assert_eq!(unknown.status.code(), Some(1));
     assert!(text(&unknown.stderr).contains("\"Nope\""), "{}", text(&unknown.stderr));
 }
+
+/// `change add` records a change with names, a metric and the card it answers; `change list`
+/// shows it newest first in every format; a bad value names its flag.
+#[test]
+fn change_add_and_list_on_the_demo_and_errors_name_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    assert!(trailmap(&db, &["demo", "--customers", "200", "--no-serve"]).status.success());
+    let boutique = ["--business", "Thread & Needle"];
+    let add = [
+        "change", "add", "--title", "Shipping cost in the cart", "--date", "2026-07-01", "--touchpoint", "cart", "--touchpoint",
+        "Checkout", "--stage", "purchase", "--metric", "conversion:checkout_started>purchase:7d", "--owner", "Priya", "--answers",
+        "Thread & Needle: online shopping journey:Most shoppers who start checkout leave at the shipping step",
+    ];
+    let added = json(&db, &[&boutique[..], &add[..]].concat());
+    assert_eq!(added["touchpoints"], serde_json::json!(["Cart", "Checkout"]));
+    assert_eq!(added["metric_text"], "conversion:checkout_started>purchase:7d");
+    assert_eq!(added["kpi"], "conversion from checkout_started to purchase within 7 days");
+    assert_eq!(added["answers"]["kind"], "pain_point");
+    let listed = json(&db, &[&boutique[..], &["change", "list"]].concat());
+    let titles: Vec<&str> = listed.as_array().unwrap().iter().map(|c| c["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Shipping cost in the cart", "Free shipping over $75"], "newest first");
+    assert_eq!(listed[0], added);
+    let csv = trailmap(&db, &[&boutique[..], &["change", "list", "--format", "csv"]].concat());
+    let csv = text(&csv.stdout);
+    assert!(csv.starts_with("id,date,title,touchpoints,stages,kpi,metric,owner,answers\n"), "{csv}");
+    assert!(csv.contains("2026-06-01,Free shipping over $75,\"Checkout, Cart\",Purchase,checkout conversion"), "{csv}");
+
+    let with = |flag: &str, value: &str| {
+        let mut args: Vec<&str> = [&boutique[..], &add[..]].concat();
+        let at = args.iter().position(|a| *a == flag).unwrap();
+        args[at + 1] = value;
+        trailmap(&db, &args)
+    };
+    for (flag, value, says) in [
+        ("--touchpoint", "Billboard", "--touchpoint \"Billboard\": no such touchpoint"),
+        ("--stage", "Delight", "--stage \"Delight\": no such stage"),
+        ("--title", " ", "--title: is empty"),
+        ("--metric", "conversion:checkout_begun>purchase", "--metric \"conversion:checkout_begun>purchase:7d\": step 1"),
+        ("--metric", "new-customers:Friends", "--metric \"new-customers:Friends\": no channel named"),
+        ("--answers", "Nope:1", "--answers \"Nope:1\": expected MAP:CARD"),
+    ] {
+        let out = with(flag, value);
+        assert_eq!(out.status.code(), Some(1), "{flag} {value}");
+        assert!(text(&out.stderr).contains(says), "{flag} {value}: {}", text(&out.stderr));
+    }
+    // A metric or date that cannot be read is a usage error naming the flag and the forms.
+    let out = with("--metric", "conversions");
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("--metric") && err.contains("reach:STAGE"), "{err}");
+    let out = with("--date", "July 1st");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--date"), "{}", text(&out.stderr));
+    assert_eq!(json(&db, &[&boutique[..], &["change", "list"]].concat()).as_array().unwrap().len(), 2, "no bad command wrote");
+}

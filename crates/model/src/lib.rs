@@ -25,6 +25,7 @@ mod touchpoint;
 pub use account::{ApiKeyInfo, Invitation, Membership, Role, User};
 pub use business::Business;
 pub use change::Change;
+pub use change::{CardRef, ChangeMetric, MetricParseError, METRIC_FORMS};
 pub use channel::Channel;
 pub use customer::{Customer, Identity, IdentityKind};
 pub use event::{Event, EventKey, Properties};

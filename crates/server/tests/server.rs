@@ -760,6 +760,8 @@ const BUSINESS_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("api", "GET", "/api/businesses/{b}/maps", "", false),
     ("api", "GET", "/api/businesses/{b}/personas", "", false),
     ("api", "GET", "/api/businesses/{b}/touchpoints", "", false),
+    ("api", "GET", "/api/businesses/{b}/changes", "", false),
+    ("api", "POST", "/api/businesses/{b}/changes", r#"{"title":"Loyalty card","date":"2026-05-01","stages":["purchase"],"metric":"nps"}"#, true),
     ("api", "POST", "/api/businesses/{b}/maps", r#"{"name":"API map","template":"coffee-shop"}"#, true),
     ("api", "POST", "/api/businesses/{b}/maps/import", MINIMAL_MAP_DOCUMENT, true),
     ("page", "GET", "/b/{b}/surveys", "", false),
@@ -2823,4 +2825,70 @@ async fn an_upload_over_twenty_mib_is_413_too_large_on_the_page_and_the_api() {
     let app = s.finish();
     let shop = app.business(Some("Pat's Shop")).unwrap();
     assert!(app.store().feedback(shop.id).unwrap().iter().all(|f| f.source != "big.csv"), "nothing was imported");
+}
+
+// ---- issue 9: the change log over the API ----
+
+/// POST records a change (metric and card named in text), GET lists the app's answer; a viewer
+/// may read but not record; every bad field is a 400 `invalid_input` naming it.
+#[tokio::test]
+async fn the_change_log_api_records_and_lists_what_the_app_does() {
+    let w = analysed();
+    let path = format!("/api/businesses/{}/changes", w.shop.id);
+    let body = json!({
+        "title": "Shipping cost shown in the cart",
+        "date": "2026-07-01",
+        "touchpoints": ["cart", "checkout"],
+        "stages": ["Purchase"],
+        "metric": "conversion:checkout_started>purchase:7d",
+        "owner": "Priya",
+        "answers": "Thread & Needle: online shopping journey:Most shoppers who start checkout leave at the shipping step",
+    });
+    let created = api(&w.router, Some(&w.owner), "POST", &path, Some(body.clone())).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let created = created.json();
+    assert_eq!(created["touchpoints"], json!(["Cart", "Checkout"]));
+    assert_eq!(created["metric"], json!({"kind": "step_conversion", "from": "checkout_started", "to": "purchase", "window_days": 7}));
+    assert_eq!(created["answers"]["kind"], json!("pain_point"));
+    // The structured forms a listed change carries are accepted back.
+    let again = json!({"title": "Again", "date": "2026-07-02", "metric": created["metric"].clone(), "answers": {"map": created["answers"]["map"].clone(), "card": created["answers"]["card"].clone()}});
+    let again = api(&w.router, Some(&w.owner), "POST", &path, Some(again)).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+
+    let viewer = api(&w.router, Some(&w.viewer), "POST", &path, Some(body.clone())).await;
+    assert_eq!((viewer.status, viewer.code().as_str()), (StatusCode::FORBIDDEN, "forbidden"));
+    let read = api(&w.router, Some(&w.viewer), "GET", &path, None).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    let listed = read.json();
+
+    let with = |key: &str, value: Value| {
+        let mut b = body.clone();
+        b[key] = value;
+        b
+    };
+    let bad = [
+        (with("title", json!(" ")), "title"),
+        (with("date", json!("1 July")), "date"),
+        (with("touchpoints", json!(["Billboard"])), "touchpoints \"Billboard\""),
+        (with("stages", json!(["Delight"])), "stages \"Delight\""),
+        (with("metric", json!("conversion:purchase")), "metric \"conversion:purchase\""),
+        (with("metric", json!("conversion:checkout_begun>purchase")), "metric \"conversion:checkout_begun>purchase:7d\""),
+        (with("metric", json!({"kind": "reach"})), "metric"),
+        (with("metric", json!("new-customers:Friends")), "metric"),
+        (with("answers", json!("Thread & Needle: online shopping journey:No such card")), "answers"),
+        (with("answers", json!({"map": 999, "card": 1})), "answers"),
+    ];
+    for (body, field) in bad {
+        let reply = api(&w.router, Some(&w.owner), "POST", &path, Some(body.clone())).await;
+        assert_eq!((reply.status, reply.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"), "{body}: {}", reply.text);
+        let message = reply.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(message.starts_with(field), "{field}: {message}");
+    }
+    let shop = w.shop.clone();
+    let app = w.finish();
+    let expected = serde_json::to_value(app.changes(&shop).unwrap()).unwrap();
+    assert_eq!(listed, expected);
+    assert_eq!(listed.as_array().unwrap().len(), 3, "the two recorded and the demo's; no bad request wrote");
+    assert_eq!(listed[0]["title"], json!("Again"));
+    assert_eq!(listed[1], created);
 }

@@ -309,4 +309,9 @@ CREATE INDEX map_share_links_map ON map_share_links(map);
 -- kept as given, because members need to show and print the link; it is random and can be rotated.
 ALTER TABLE surveys ADD COLUMN public_token TEXT;
 CREATE UNIQUE INDEX surveys_public_token ON surveys(public_token);
+"#, r#"
+-- v7: a change's KPI in a form the engine can compute (a `ChangeMetric` as JSON) and the map card
+-- it answers (`{"map", "card"}` as JSON); both optional, so changes logged before stay as they were.
+ALTER TABLE changes ADD COLUMN metric TEXT;
+ALTER TABLE changes ADD COLUMN answers TEXT;
 "#];

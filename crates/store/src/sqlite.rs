@@ -414,14 +414,17 @@ impl Store for SqliteStore {
 
     fn changes(&self, business: BusinessId) -> Result<Vec<Change>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, title, description, date, touchpoints, stages, kpi, owner FROM changes WHERE business = ?1 ORDER BY date, id",
+            "SELECT id, title, description, date, touchpoints, stages, kpi, owner, metric, answers FROM changes WHERE business = ?1 ORDER BY date, id",
         )?;
-        type ChangeRow = (i64, String, String, String, String, String, Option<String>, Option<String>);
+        type ChangeRow =
+            (i64, String, String, String, String, String, Option<String>, Option<String>, Option<String>, Option<String>);
         let rows: Vec<ChangeRow> = stmt
-            .query_map([business.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)))?
+            .query_map([business.0], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?))
+            })?
             .collect::<rusqlite::Result<_>>()?;
         rows.into_iter()
-            .map(|(id, title, description, day, touchpoints, stages, kpi, owner)| {
+            .map(|(id, title, description, day, touchpoints, stages, kpi, owner, metric, answers)| {
                 Ok(Change {
                     id: ChangeId(id),
                     business,
@@ -432,6 +435,8 @@ impl Store for SqliteStore {
                     stages: parse_json(&stages, "change stages")?,
                     kpi,
                     owner,
+                    metric: metric.map(|m| parse_json(&m, "change metric")).transpose()?,
+                    answers: answers.map(|a| parse_json(&a, "change answers")).transpose()?,
                 })
             })
             .collect()

@@ -520,7 +520,8 @@ impl Writer for SqliteWriter<'_> {
         self.check_business(c.business)?;
         self.conn
             .prepare_cached(
-                "INSERT INTO changes (business, title, description, date, touchpoints, stages, kpi, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO changes (business, title, description, date, touchpoints, stages, kpi, owner, metric, answers) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?
             .execute(params![
                 c.business.0,
@@ -530,7 +531,9 @@ impl Writer for SqliteWriter<'_> {
                 json(&c.touchpoints)?,
                 json(&c.stages)?,
                 c.kpi,
-                c.owner
+                c.owner,
+                c.metric.as_ref().map(json).transpose()?,
+                c.answers.as_ref().map(json).transpose()?
             ])?;
         Ok(ChangeId(self.conn.last_insert_rowid()))
     }

@@ -374,6 +374,8 @@ fn touchpoints_maps_surveys_and_changes_round_trip() {
                 stages: vec![stages[4].id],
                 kpi: Some("new customers by referral".into()),
                 owner: Some("Maria".into()),
+                metric: None,
+                answers: None,
             })?;
             Ok(())
         })
@@ -395,6 +397,56 @@ fn touchpoints_maps_surveys_and_changes_round_trip() {
     assert_eq!(responses[0].answers[1].value, AnswerValue::Text("More seats".into()));
     assert!(responses[0].customer.is_some());
     assert_eq!(store.changes(b).unwrap()[0].kpi.as_deref(), Some("new customers by referral"));
+}
+
+#[test]
+fn changes_keep_their_metric_and_the_card_they_answer() {
+    let mut store = SqliteStore::in_memory().unwrap();
+    let b = new_business(&mut store, "Boutique");
+    let other = new_business(&mut store, "Cafe");
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 6, d).unwrap();
+    let metrics = [
+        Some(ChangeMetric::StepConversion { from: "checkout_started".into(), to: "purchase[items>2]".into(), window_days: 7 }),
+        Some(ChangeMetric::StageReach { stage: "Purchase".into() }),
+        Some(ChangeMetric::RepeatRate),
+        Some(ChangeMetric::AverageOrderValue),
+        Some(ChangeMetric::RevenuePerCustomer),
+        Some(ChangeMetric::Nps),
+        Some(ChangeMetric::Csat { touchpoint: Some("Checkout".into()) }),
+        Some(ChangeMetric::Csat { touchpoint: None }),
+        Some(ChangeMetric::NewCustomers { channel: Some("Referral".into()) }),
+        Some(ChangeMetric::NewCustomers { channel: None }),
+        None,
+    ];
+    // Written newest first, so the store's order (by date, then id) is not the order of writing.
+    let written: Vec<Change> = metrics
+        .iter()
+        .enumerate()
+        .map(|(i, metric)| Change {
+            id: ChangeId(0),
+            business: b,
+            title: format!("Change {i}"),
+            description: String::new(),
+            date: day(20 - i as u32),
+            touchpoints: vec![],
+            stages: vec![],
+            kpi: None,
+            owner: None,
+            metric: metric.clone(),
+            answers: (i % 2 == 0).then_some(CardRef { map: MapId(3), card: i as u32 + 1 }),
+        })
+        .collect();
+    let mut ids = Vec::new();
+    store
+        .write::<StoreError>(&mut |w| {
+            ids = written.iter().map(|c| w.add_change(c)).collect::<Result<_, _>>()?;
+            Ok(())
+        })
+        .unwrap();
+    let mut expected: Vec<Change> = written.iter().zip(&ids).map(|(c, id)| Change { id: *id, ..c.clone() }).collect();
+    expected.reverse();
+    assert_eq!(store.changes(b).unwrap(), expected);
+    assert!(store.changes(other).unwrap().is_empty(), "changes stay with their business");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! One module per analysis command: its arguments and how it turns the app's answer into output.
 
 pub mod attribution;
+pub mod change;
 pub mod clv;
 pub mod compact;
 pub mod feedback;

@@ -11,6 +11,7 @@ pub mod analysis;
 pub mod dashboard;
 pub mod maps;
 pub mod catalogue;
+pub mod changes;
 pub mod openapi;
 pub mod surveys;
 
@@ -63,6 +64,7 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/businesses/{business_id}/maps/{map_id}/quotes", get(maps::quotes))
         .route("/api/businesses/{business_id}/personas", get(catalogue::personas))
         .route("/api/businesses/{business_id}/touchpoints", get(catalogue::touchpoints))
+        .route("/api/businesses/{business_id}/changes", get(changes::list).post(changes::create))
         .route("/api/businesses/{business_id}/surveys", get(surveys::list).post(surveys::create))
         .route("/api/businesses/{business_id}/surveys/{survey_id}/results", get(surveys::results))
         .route("/api/businesses/{business_id}/feedback/themes", get(surveys::themes))

@@ -70,6 +70,8 @@ pub struct ErrorDetail {
         super::maps::quotes,
         super::catalogue::personas,
         super::catalogue::touchpoints,
+        super::changes::list,
+        super::changes::create,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Security),
@@ -80,6 +82,7 @@ pub struct ErrorDetail {
         (name = "dashboard", description = "The dashboard's numbers and the customers behind them"),
         (name = "surveys", description = "Surveys, their results, and feedback themes and sentiment"),
         (name = "maps", description = "Journey maps: edits, versions, exports, share links and live numbers"),
+        (name = "changes", description = "The change log: changes made, the KPI each one watches, the map card it answers"),
     )
 )]
 pub struct ApiDoc;

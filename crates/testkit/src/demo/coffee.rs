@@ -1124,6 +1124,9 @@ fn create_change<S: Sink>(
         stages: stages.iter().filter(|s| s.position >= 3).map(|s| s.id).collect(),
         kpi: text("new customers by referral"),
         owner: text("Maya Chen"),
+        // Friends arrive with medium=referral, which GA4's grouping calls "Referral".
+        metric: Some(trailmap_model::ChangeMetric::NewCustomers { channel: Some("Referral".into()) }),
+        answers: None,
     })
 }
 
