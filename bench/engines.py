@@ -242,7 +242,7 @@ def write(out_dir, r):
         "threads decompress segments and write their rows straight into their place in columns sized for every row (each",
         "segment claims its place in order, then the writing runs at once: most of a load's time is the system providing",
         "fresh pages as they are first written); each row's customer is an index in id order, resolved per identity once.",
-        "Grouping leaves rows already in customer order where they are (a compacted store, see below), merges in a tail of",
+        "Grouping leaves rows already in customer order where they are (a compacted store, see above), merges in a tail of",
         "rows appended since, and otherwise moves rows in place in three passes that each keep few write positions in play.",
         "The cold process, like `trailmap funnel`, loads only the events whose names the steps match (64% of these events),",
         "the rows chDB reads with its `WHERE event IN (...)`; the loaded figure's `Journeys` hold every event.",
