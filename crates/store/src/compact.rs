@@ -19,6 +19,7 @@
 
 use crate::segment::{self, ColumnSelection, DecodedSegment, RawProperties, SEGMENT_ROWS, SegmentBuilder, TEXT_COLUMNS, decode_keys};
 use crate::writer::insert_segment;
+use crate::sqlite::customers_of_identities;
 use crate::{Result, SqliteStore, StoreError};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
@@ -138,23 +139,6 @@ impl SqliteStore {
         let _ = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         Ok(summary)
     }
-}
-
-/// Identity id -> customer id (0: not an identity of this business), as the load resolves them.
-fn customers_of_identities(conn: &Connection, business: BusinessId) -> Result<Vec<i64>> {
-    let mut customer_of: Vec<i64> = Vec::new();
-    let mut stmt = conn.prepare("SELECT id, customer FROM identities NOT INDEXED WHERE business = ?1")?;
-    let mut rows = stmt.query([business.0])?;
-    while let Some(row) = rows.next()? {
-        let id: i64 = row.get(0)?;
-        let customer: i64 = row.get(1)?;
-        let index = usize::try_from(id).map_err(|_| StoreError::Corrupt(format!("identity id {id}")))?;
-        if customer_of.len() <= index {
-            customer_of.resize(index + 1, 0);
-        }
-        customer_of[index] = customer;
-    }
-    Ok(customer_of)
 }
 
 /// The customer of a row's identity, as an index into per-customer vectors.
