@@ -32,7 +32,7 @@ use trailmap_analytics::voice::{ScoreAnswer, ScoreKind, SentimentScorer};
 use trailmap_analytics::{Breakdown, FunnelMode, FunnelQuery, FunnelReport, FunnelStep, Journeys};
 use trailmap_model::{
     AnswerValue, QuestionKind, StageId, Business, Card, CardAction, CustomerId, EventColumns, EventRule, Evidence, JourneyMap, Lane, MapId, MapStage,
-    MapVersionKind, PersonaEmotion, PersonaId, Timestamp, TouchpointId,
+    MapVersionKind, Persona, PersonaEmotion, PersonaId, Timestamp, TouchpointId,
 };
 use trailmap_store::{MapStore, MapVersion, ShareLink, Store, StoreError};
 
@@ -1585,6 +1585,18 @@ impl App {
                 PersonaCoverage { persona: p.id, name: p.name, has_rule: p.segment.is_some(), n: count.n, customers: count.customers }
             })
             .collect())
+    }
+
+    /// A business's personas with the customers each covers; for a business that cannot be
+    /// segmented yet (no data), the personas with no coverage and the reason, so the cards still
+    /// show. What the personas page and the personas API both list.
+    pub fn personas_with_coverage(&self, business: &Business) -> Result<(Vec<Persona>, Vec<PersonaCoverage>, Option<String>)> {
+        let personas = self.store().personas(business.id)?;
+        match self.persona_coverage(business) {
+            Ok(coverage) => Ok((personas, coverage, None)),
+            Err(AppError::Invalid(reason)) => Ok((personas, Vec::new(), Some(reason))),
+            Err(other) => Err(other),
+        }
     }
 
     /// The live numbers of a map's stages and touchpoints for a period and an optional persona.

@@ -13,9 +13,7 @@ use crate::web::touchpoints::PeriodQuery;
 use axum::Json;
 use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
-use trailmap_app::AppError;
 use trailmap_model::BusinessId;
-use trailmap_store::Store;
 use utoipa::ToSchema;
 
 fn json<T: Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
@@ -58,15 +56,7 @@ pub struct TouchpointsOut {
 pub async fn personas(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<PersonasOut>> {
     let b = auth::membership(&state, caller.user.id, BusinessId(id)).await?.business;
     let (personas, coverage, not_counted) = state
-        .try_read(move |app| {
-            let personas = app.store().personas(b.id)?;
-            // As on the page: a business with no data yet cannot be segmented, and says why.
-            match app.persona_coverage(&b) {
-                Ok(coverage) => Ok((personas, coverage, None)),
-                Err(AppError::Invalid(reason)) => Ok((personas, Vec::new(), Some(reason))),
-                Err(other) => Err(other),
-            }
-        })
+        .try_read(move |app| app.personas_with_coverage(&b))
         .await?;
     let personas = personas
         .iter()

@@ -8,10 +8,9 @@ use crate::web::layout::{Nav, page};
 use crate::web::{PageResult, html_response};
 use axum::extract::{Path, State};
 use maud::{Markup, html};
-use trailmap_app::{AppError, PersonaCoverage};
+use trailmap_app::PersonaCoverage;
 use trailmap_app::touchpoints::customer_rule_in_words;
 use trailmap_model::{BusinessId, Persona};
-use trailmap_store::Store;
 
 /// The customer list links to at most this many customers, to keep the address short enough.
 const LINKED_CUSTOMERS: usize = 1_000;
@@ -68,15 +67,7 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
     let nav = Nav::load(&state, &signed, Some(membership.business.id)).await?;
     let b = membership.business.clone();
     let (personas, coverage, not_counted) = state
-        .try_read(move |app| {
-            let personas = app.store().personas(b.id)?;
-            // A business with no data yet cannot be segmented; the cards still show, with the reason.
-            match app.persona_coverage(&b) {
-                Ok(coverage) => Ok((personas, coverage, None)),
-                Err(AppError::Invalid(reason)) => Ok((personas, Vec::new(), Some(reason))),
-                Err(other) => Err(other),
-            }
-        })
+        .try_read(move |app| app.personas_with_coverage(&b))
         .await?;
     let content = html! {
         div class="page-head" { h1 { "Personas" } }
