@@ -621,7 +621,7 @@ impl FunnelReport {
         let steps = &self.overall.steps;
         let entered: &[CustomerId] = steps.first().map_or(&[], |s| &s.customers);
         let mut next = vec![0usize; steps.len()];
-        let mut counted = entered.iter().map(|&customer| {
+        let counted = entered.iter().map(|&customer| {
             // A customer in step k's list is in every earlier step's, so the lists are walked
             // together, each advanced only past the customers it holds.
             let mut reached = 1;
@@ -634,26 +634,11 @@ impl FunnelReport {
             }
             CustomerOutcome { customer, reached, excluded: false }
         });
-        let mut excluded = self.overall.excluded.iter().zip(&self.excluded_reached).map(|(&customer, &reached)| CustomerOutcome { customer, reached, excluded: true });
-        let mut outcomes = Vec::with_capacity(entered.len() + self.overall.excluded.len());
-        let (mut a, mut b) = (counted.next(), excluded.next());
-        loop {
-            match (a, b) {
-                (Some(x), Some(y)) if x.customer <= y.customer => {
-                    outcomes.push(x);
-                    a = counted.next();
-                }
-                (_, Some(y)) => {
-                    outcomes.push(y);
-                    b = excluded.next();
-                }
-                (Some(x), None) => {
-                    outcomes.push(x);
-                    a = counted.next();
-                }
-                (None, None) => return outcomes,
-            }
-        }
+        let excluded = self.overall.excluded.iter().zip(&self.excluded_reached).map(|(&customer, &reached)| CustomerOutcome { customer, reached, excluded: true });
+        // An excluded customer is in no step list, so each customer comes once.
+        let mut outcomes: Vec<CustomerOutcome> = counted.chain(excluded).collect();
+        outcomes.sort_unstable_by_key(|o| o.customer);
+        outcomes
     }
 }
 
