@@ -15,6 +15,7 @@
 //!   (`title`, `touchpoints`, `stages`, `metric`, `answers`, ...), for each front end to show its
 //!   own way.
 
+use crate::engine::{list, stage_named, touchpoint_named};
 use crate::maps::MAX_TEXT_CHARS;
 use crate::{App, AppError, Result};
 use chrono::NaiveDate;
@@ -75,11 +76,6 @@ pub struct ChangeView {
 
 fn invalid(field: &str, value: Option<String>, reason: impl Into<String>) -> AppError {
     AppError::InvalidField { field: field.to_string(), value, reason: reason.into() }
-}
-
-fn names<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    let items: Vec<&str> = items.collect();
-    if items.is_empty() { "none".into() } else { items.join(", ") }
 }
 
 /// Trimmed text, None when empty, refused when longer than a card may be.
@@ -157,7 +153,7 @@ impl App {
                 value,
                 format!(
                     "expected MAP:CARD (map by id or name, card by id or text); the maps are: {}",
-                    names(maps.iter().map(|m| format!("{} (id {})", m.name, m.id)).collect::<Vec<_>>().iter().map(String::as_str))
+                    list(maps.iter().map(|m| format!("{} (id {})", m.name, m.id)).collect::<Vec<_>>().iter().map(String::as_str))
                 ),
             ),
         })
@@ -173,8 +169,8 @@ impl App {
         let all_stages = self.store().stages(business.id)?;
         let mut touchpoints: Vec<TouchpointId> = Vec::new();
         for name in &request.touchpoints {
-            let found = all_touchpoints.iter().find(|t| t.name.eq_ignore_ascii_case(name.trim())).ok_or_else(|| {
-                invalid("touchpoints", Some(name.clone()), format!("no such touchpoint; the business has: {}", names(all_touchpoints.iter().map(|t| t.name.as_str()))))
+            let found = touchpoint_named(&all_touchpoints, name).map_err(|_| {
+                invalid("touchpoints", Some(name.clone()), format!("no such touchpoint; the business has: {}", list(all_touchpoints.iter().map(|t| t.name.as_str()))))
             })?;
             if !touchpoints.contains(&found.id) {
                 touchpoints.push(found.id);
@@ -182,8 +178,8 @@ impl App {
         }
         let mut stages: Vec<StageId> = Vec::new();
         for name in &request.stages {
-            let found = all_stages.iter().find(|s| s.name.eq_ignore_ascii_case(name.trim())).ok_or_else(|| {
-                invalid("stages", Some(name.clone()), format!("no such stage; the business has: {}", names(all_stages.iter().map(|s| s.name.as_str()))))
+            let found = stage_named(&all_stages, name).map_err(|_| {
+                invalid("stages", Some(name.clone()), format!("no such stage; the business has: {}", list(all_stages.iter().map(|s| s.name.as_str()))))
             })?;
             if !stages.contains(&found.id) {
                 stages.push(found.id);
@@ -194,7 +190,7 @@ impl App {
             let maps = numbered_maps(self.store().maps(business.id)?);
             let value = Some(format!("{}:{}", card.map, card.card));
             let map = maps.iter().find(|m| m.id == card.map).ok_or_else(|| {
-                invalid("answers", value.clone(), format!("{} has no map {}; its maps are: {}", business.name, card.map, names(maps.iter().map(|m| m.name.as_str()))))
+                invalid("answers", value.clone(), format!("{} has no map {}; its maps are: {}", business.name, card.map, list(maps.iter().map(|m| m.name.as_str()))))
             })?;
             let (_, lane, found) = map
                 .card(card.card)
@@ -243,22 +239,17 @@ impl App {
             }
             ChangeMetric::StageReach { stage } => {
                 let stages = self.store().stages(business.id)?;
-                let found = stages
-                    .iter()
-                    .find(|s| s.name.eq_ignore_ascii_case(stage.trim()))
-                    .ok_or_else(|| wrong(format!("no stage named {stage:?}; the business has: {}", names(stages.iter().map(|s| s.name.as_str())))))?;
+                let found = stage_named(&stages, &stage).map_err(wrong)?;
                 ChangeMetric::StageReach { stage: found.name.clone() }
             }
             ChangeMetric::Csat { touchpoint: Some(name) } => {
                 let touchpoints = self.store().touchpoints(business.id)?;
-                let found = touchpoints.iter().find(|t| t.name.eq_ignore_ascii_case(name.trim())).ok_or_else(|| {
-                    wrong(format!("no touchpoint named {name:?}; the business has: {}", names(touchpoints.iter().map(|t| t.name.as_str()))))
-                })?;
+                let found = touchpoint_named(&touchpoints, &name).map_err(wrong)?;
                 ChangeMetric::Csat { touchpoint: Some(found.name.clone()) }
             }
             ChangeMetric::NewCustomers { channel: Some(name) } => {
                 let channel = Channel::parse(&name).ok_or_else(|| {
-                    wrong(format!("no channel named {name:?}; the channels are: {}", names(Channel::ALL.iter().map(|c| c.as_str()))))
+                    wrong(format!("no channel named {name:?}; the channels are: {}", list(Channel::ALL.iter().map(|c| c.as_str()))))
                 })?;
                 ChangeMetric::NewCustomers { channel: Some(channel.as_str().to_string()) }
             }

@@ -15,7 +15,7 @@ use trailmap_analytics::{
     Breakdown, FunnelMode, FunnelQuery, FunnelReport, FunnelStep, Journeys, PathsOptions, PathsReport,
     RetentionPeriod, RetentionReport,
 };
-use trailmap_model::{Business, EventColumns, EventField, EventRule, EventSelection, EventTable, Op, Timestamp};
+use trailmap_model::{Business, EventColumns, EventField, EventRule, EventSelection, EventTable, Op, Stage, Timestamp, Touchpoint};
 use trailmap_store::Store;
 
 /// What a funnel request asks; build it with [`App::funnel_request`] and set its fields.
@@ -164,16 +164,12 @@ impl App {
         let item = item.trim();
         if let Some(name) = item.strip_prefix("touchpoint:") {
             let touchpoints = self.store().touchpoints(business.id).map_err(|e| e.to_string())?;
-            let found = touchpoints.iter().find(|t| t.name.eq_ignore_ascii_case(name.trim())).ok_or_else(|| {
-                format!("no touchpoint named {name:?}; the business has: {}", list(touchpoints.iter().map(|t| t.name.as_str())))
-            })?;
+            let found = touchpoint_named(&touchpoints, name)?;
             return Ok(FunnelStep { label: item.to_string(), any_of: vec![found.rule.clone()] });
         }
         if let Some(name) = item.strip_prefix("stage:") {
             let stages = self.store().stages(business.id).map_err(|e| e.to_string())?;
-            let stage = stages.iter().find(|s| s.name.eq_ignore_ascii_case(name.trim())).ok_or_else(|| {
-                format!("no stage named {name:?}; the business has: {}", list(stages.iter().map(|s| s.name.as_str())))
-            })?;
+            let stage = stage_named(&stages, name)?;
             let touchpoints = self.store().touchpoints(business.id).map_err(|e| e.to_string())?;
             let any_of: Vec<EventRule> =
                 touchpoints.iter().filter(|t| t.stage == Some(stage.id)).map(|t| t.rule.clone()).collect();
@@ -207,9 +203,26 @@ fn event_names(table: &EventTable) -> Vec<String> {
     names
 }
 
-fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
+/// Names for a message, comma-separated, "none" when there are none.
+pub(crate) fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
     let items: Vec<&str> = items.collect();
     if items.is_empty() { "none".into() } else { items.join(", ") }
+}
+
+/// The touchpoint a person named (any case, spaces around ignored), or why there is none.
+pub(crate) fn touchpoint_named<'a>(touchpoints: &'a [Touchpoint], name: &str) -> std::result::Result<&'a Touchpoint, String> {
+    touchpoints
+        .iter()
+        .find(|t| t.name.eq_ignore_ascii_case(name.trim()))
+        .ok_or_else(|| format!("no touchpoint named {name:?}; the business has: {}", list(touchpoints.iter().map(|t| t.name.as_str()))))
+}
+
+/// The stage a person named (any case, spaces around ignored), or why there is none.
+pub(crate) fn stage_named<'a>(stages: &'a [Stage], name: &str) -> std::result::Result<&'a Stage, String> {
+    stages
+        .iter()
+        .find(|s| s.name.eq_ignore_ascii_case(name.trim()))
+        .ok_or_else(|| format!("no stage named {name:?}; the business has: {}", list(stages.iter().map(|s| s.name.as_str()))))
 }
 
 fn unknown_event(name: &str, names: &[String]) -> String {
