@@ -9,6 +9,8 @@ mod dashboard;
 mod demo;
 mod engine;
 mod import;
+pub mod impact;
+pub mod insights;
 pub mod journeys_cache;
 mod maps;
 pub mod map_evidence;
