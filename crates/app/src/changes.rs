@@ -103,9 +103,21 @@ impl App {
     /// Records a change in `business` after checking every field; returns it as listed.
     pub fn add_change(&mut self, business: &Business, request: ChangeRequest) -> Result<ChangeView> {
         let change = self.checked_change(business, request)?;
+        // The action card the change answers names the change from now on; both land in one
+        // write, so neither is recorded without the other.
+        let mut answered_map = match change.answers {
+            Some(card) => numbered_maps(self.store().maps(business.id)?).into_iter().find(|m| m.id == card.map),
+            None => None,
+        };
+        let author = change.owner.clone().unwrap_or_else(|| "Trailmap".to_string());
         let mut id = ChangeId(0);
         self.store_mut().write::<StoreError>(&mut |w| {
             id = w.add_change(&change)?;
+            if let (Some(card), Some(map)) = (change.answers, answered_map.as_mut())
+                && map.record_change(card.card, id)
+            {
+                w.save_map(map, &author)?;
+            }
             Ok(())
         })?;
         let stored = Change { id, ..change };

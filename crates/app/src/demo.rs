@@ -35,6 +35,8 @@ pub struct DemoReport {
 struct StoreSink<'w> {
     writer: &'w mut dyn Writer,
     enricher: Option<trailmap_ingest::enrich::Enricher>,
+    /// The maps written so far, so a change that answers an action can be recorded on its card.
+    maps: Vec<JourneyMap>,
 }
 
 impl Sink for StoreSink<'_> {
@@ -54,7 +56,9 @@ impl Sink for StoreSink<'_> {
     }
 
     fn journey_map(&mut self, map: JourneyMap, author: &str) -> Result<MapId, StoreError> {
-        self.writer.save_map(&map, author)
+        let id = self.writer.save_map(&map, author)?;
+        self.maps.push(JourneyMap { id, ..map });
+        Ok(id)
     }
 
     fn survey(&mut self, survey: Survey) -> Result<Survey, StoreError> {
@@ -62,7 +66,16 @@ impl Sink for StoreSink<'_> {
     }
 
     fn change(&mut self, change: Change) -> Result<ChangeId, StoreError> {
-        self.writer.add_change(&change)
+        let id = self.writer.add_change(&change)?;
+        // As `App::add_change` does: the action the change answers now names it, in a new version.
+        if let Some(card) = change.answers
+            && let Some(map) = self.maps.iter_mut().find(|m| m.id == card.map)
+            && map.record_change(card.card, id)
+        {
+            let author = change.owner.as_deref().unwrap_or("Trailmap demo");
+            self.writer.save_map(map, author)?;
+        }
+        Ok(id)
     }
 
     fn customer(&mut self, business: BusinessId, customer: IncomingCustomer) -> Result<CustomerId, StoreError> {
@@ -125,7 +138,7 @@ impl crate::App {
         let mut summary = None;
         let written = self.store_mut().write::<AppError>(&mut |w| {
             w.bulk();
-            let mut sink = StoreSink { writer: w, enricher: Some(trailmap_ingest::enrich::Enricher::new()) };
+            let mut sink = StoreSink { writer: w, enricher: Some(trailmap_ingest::enrich::Enricher::new()), maps: Vec::new() };
             summary = Some(generate_demo(&mut sink, options)?);
             Ok(())
         });
@@ -162,7 +175,7 @@ impl crate::App {
     pub fn write_fixture(&mut self, fixture: &Fixture, business: &Business) -> Result<WriteSummary> {
         let business = business.id;
         self.store_mut().write::<AppError>(&mut |w| {
-            let mut sink = StoreSink { writer: w, enricher: None };
+            let mut sink = StoreSink { writer: w, enricher: None, maps: Vec::new() };
             fixture.write_to(&mut sink, business)?;
             Ok(())
         })

@@ -1473,3 +1473,59 @@ fn changes_are_recorded_with_names_a_checked_metric_and_the_card_they_answer() {
     }
     assert_eq!(app.changes(&boutique).unwrap().len(), 3, "no bad request wrote anything");
 }
+
+/// A change that answers an action card is recorded on the card: the demo's planted changes
+/// answer their maps' actions ("Free shipping over a threshold", "Referral loyalty programme
+/// with codes"), which name them; a change recorded later that answers another action names
+/// itself there in a new map version by its owner, and an action already linked keeps its change.
+#[test]
+fn a_change_that_answers_an_action_is_recorded_on_the_card() {
+    use trailmap_app::changes::ChangeRequest;
+    use trailmap_app::MapEdit;
+    use trailmap_model::{CardAction, Lane};
+    let mut app = App::in_memory().unwrap();
+    app.demo(&DemoOptions { customers: 300, seed: 5 }).unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    for (name, action_text) in [("Thread & Needle", "Free shipping over a threshold"), ("Bean There Coffee", "Referral loyalty programme with codes")] {
+        let business = app.business(Some(name)).unwrap();
+        let change = app.changes(&business).unwrap().remove(0);
+        let answered = change.answers.clone().expect("the planted change answers a card");
+        assert_eq!((answered.kind.as_deref(), answered.text.as_deref()), (Some("action"), Some(action_text)), "{name}");
+        let map = app.journey_map(&business, answered.map).unwrap().map;
+        let (_, lane, card) = map.card(answered.card).unwrap();
+        assert_eq!(lane, Lane::Opportunities);
+        assert_eq!(card.action.as_ref().and_then(|a| a.change), Some(change.id), "{name}: the action names the change");
+        let pain = map.card(card.from.expect("the action comes from a pain point")).unwrap();
+        assert_eq!(pain.1, Lane::PainPoints, "{name}");
+        assert_eq!(app.map_versions(&business, answered.map).unwrap().len(), 2, "{name}: the link is a version of its own");
+    }
+
+    // A later change answering another action is recorded on it, in the same write.
+    let boutique = app.business(Some("Thread & Needle")).unwrap();
+    let map_id = app.journey_maps(&boutique, today).unwrap()[0].id;
+    let target = app.journey_map(&boutique, map_id).unwrap().map.cards()
+        .find(|(_, _, c)| c.text == "Show shipping cost in the cart").map(|(_, _, c)| c.id).unwrap();
+    app.edit_map(&boutique, map_id, &MapEdit::SetAction { card: target, action: Some(CardAction { owner: "Sam".into(), due: None, change: None, kpi: None, done: false }) }, "Sam")
+        .unwrap();
+    let versions = app.map_versions(&boutique, map_id).unwrap().len();
+    let request = ChangeRequest {
+        title: "Shipping cost in the cart".into(),
+        description: String::new(),
+        date: chrono::NaiveDate::from_ymd_opt(2026, 8, 1).unwrap(),
+        touchpoints: vec![],
+        stages: vec![],
+        kpi: None,
+        metric: None,
+        owner: Some("Sam".into()),
+        answers: Some(trailmap_model::CardRef { map: map_id, card: target }),
+    };
+    let first = app.add_change(&boutique, request.clone()).unwrap();
+    let linked = |app: &App| app.journey_map(&boutique, map_id).unwrap().map.card(target).unwrap().2.action.clone().unwrap().change;
+    assert_eq!(linked(&app), Some(first.id));
+    let history = app.map_versions(&boutique, map_id).unwrap();
+    assert_eq!(history.len(), versions + 1, "one new version");
+    let second = app.add_change(&boutique, ChangeRequest { title: "Again".into(), ..request }).unwrap();
+    assert_eq!(second.answers.unwrap().kind.as_deref(), Some("action"));
+    assert_eq!(linked(&app), Some(first.id), "an action keeps the change it led to");
+    assert_eq!(app.map_versions(&boutique, map_id).unwrap().len(), versions + 1, "no version when nothing changed");
+}

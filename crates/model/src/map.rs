@@ -74,6 +74,25 @@ impl JourneyMap {
     pub fn card(&self, id: u32) -> Option<(&MapStage, Lane, &Card)> {
         self.cards().find(|(_, _, c)| c.id == id)
     }
+
+    /// Records that `change` answers card `card`: when the card is an action (an opportunity
+    /// with an owner) not yet linked to a change, its action now names the change. Returns
+    /// whether the map changed, so the caller saves a new version only then. A pain point or a
+    /// plain opportunity keeps no link on the map: the change itself names the card.
+    pub fn record_change(&mut self, card: u32, change: ChangeId) -> bool {
+        for stage in &mut self.stages {
+            for found in stage.lane_mut(Lane::Opportunities) {
+                if found.id == card
+                    && let Some(action) = found.action.as_mut()
+                    && action.change.is_none()
+                {
+                    action.change = Some(change);
+                    return true;
+                }
+            }
+        }
+        false
+    }
 }
 
 /// One column of the map.

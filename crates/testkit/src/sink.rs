@@ -255,6 +255,12 @@ impl Sink for MemorySink {
     fn change(&mut self, mut change: Change) -> Result<ChangeId, Infallible> {
         change.id = ChangeId(next_id(self.changes.len()));
         let id = change.id;
+        // As the store's sink does: the action the change answers now names it.
+        if let Some(card) = change.answers
+            && let Some((map, _)) = self.maps.iter_mut().find(|(m, _)| m.id == card.map)
+        {
+            map.record_change(card.card, id);
+        }
         self.changes.push(change);
         Ok(id)
     }

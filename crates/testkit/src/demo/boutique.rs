@@ -18,6 +18,7 @@ use serde_json::json;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use trailmap_model::{
+    CardAction, CardRef,
     Answer, AnswerValue, Change, ChangeId, Currency, CustomerCondition, CustomerField,
     CustomerRule, EventField, EventRule, FeedbackKind, Identity, IdentityKind, IncomingCustomer,
     IncomingFeedback, IncomingOrder, IncomingResponse, IncomingSpend, JourneyMap, MapStage,
@@ -143,9 +144,9 @@ pub(super) fn generate<S: Sink>(
     let mut out = Out::new(sink, business, NAME);
     let touchpoints = create_touchpoints(&mut out, &stages)?;
     let personas = create_personas(&mut out)?;
-    create_map(&mut out, &stages, &touchpoints, &personas)?;
+    let answered = create_map(&mut out, &stages, &touchpoints, &personas)?;
     let (exit_survey, nps_survey) = create_surveys(&mut out, &stages, &touchpoints)?;
-    let change = create_change(&mut out, &stages, &touchpoints)?;
+    let change = create_change(&mut out, &stages, &touchpoints, answered)?;
     // Spend grows with the business, so ads cost the same share of revenue at any --customers.
     write_spend(&mut out, rng, people as f64 / 20_000.0)?;
 
@@ -1263,7 +1264,7 @@ fn create_map<S: Sink>(
     stages: &[Stage],
     tp: &ShopTouchpoints,
     personas: &[PersonaId],
-) -> Result<(), S::Error> {
+) -> Result<CardRef, S::Error> {
     // Emotion per persona (Professional, Bargain Hunter, Gift Buyer) and stage: the dip is at
     // purchase, where the shipping fee appears.
     let emotions: [[f32; 3]; 5] = [
@@ -1336,21 +1337,33 @@ fn create_map<S: Sink>(
                 .collect(),
         })
         .collect();
-    out.map(
-        JourneyMap {
-            id: trailmap_model::MapId(0),
-            business: out.business,
-            name: "Thread & Needle: online shopping journey".into(),
-            kind: MapVersionKind::AsIs,
-            owner: text("Priya Patel"),
-            review_date: Some(date(2027, 1, 31)),
-            personas: personas.to_vec(),
-            stages: map_stages,
-            as_is: None,
-        },
-        "Priya Patel",
-    )?;
-    Ok(())
+    let mut map = JourneyMap {
+        id: trailmap_model::MapId(0),
+        business: out.business,
+        name: "Thread & Needle: online shopping journey".into(),
+        kind: MapVersionKind::AsIs,
+        owner: text("Priya Patel"),
+        review_date: Some(date(2027, 1, 31)),
+        personas: personas.to_vec(),
+        stages: map_stages,
+        as_is: None,
+    };
+    // The cards get their ids here, as the app would number them, so the change can name the
+    // action it answers and the action can name the change once it is made.
+    map.number_items();
+    let card_id = |map: &JourneyMap, text: &str| map.cards().find(|(_, _, c)| c.text == text).map_or(0, |(_, _, c)| c.id);
+    let pain = card_id(&map, "Most shoppers who start checkout leave at the shipping step");
+    let action = card_id(&map, "Free shipping over a threshold");
+    for stage in &mut map.stages {
+        for card in &mut stage.opportunities {
+            if card.id == action {
+                card.from = Some(pain);
+                card.action = Some(CardAction { owner: "Priya Patel".into(), due: Some(change_date()), change: None, kpi: text("checkout conversion"), done: true });
+            }
+        }
+    }
+    let id = out.map(map, "Priya Patel")?;
+    Ok(CardRef { map: id, card: action })
 }
 
 fn create_surveys<S: Sink>(
@@ -1400,6 +1413,7 @@ fn create_change<S: Sink>(
     out: &mut Out<'_, S>,
     stages: &[Stage],
     tp: &ShopTouchpoints,
+    answers: CardRef,
 ) -> Result<ChangeId, S::Error> {
     out.change(Change {
         id: ChangeId(0),
@@ -1416,6 +1430,6 @@ fn create_change<S: Sink>(
         // The ground truth's measure (`checkout_converted_7d`): a checkout that ends in an order
         // within 7 days; planted at about 34% with the fee and about 51% when shipping is free.
         metric: Some(trailmap_model::ChangeMetric::StepConversion { from: "checkout_started".into(), to: "purchase".into(), window_days: 7 }),
-        answers: None,
+        answers: Some(answers),
     })
 }

@@ -16,6 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 use std::collections::BTreeMap;
 use trailmap_model::{
+    CardAction, CardRef,
     Answer, AnswerValue, Change, ChangeId, Currency, CustomerCondition, CustomerField,
     CustomerRule, EventField, EventRule, FeedbackKind, Identity, IncomingCustomer,
     IncomingFeedback, IncomingOrder, IncomingResponse, IncomingSpend, JourneyMap, MapStage,
@@ -199,9 +200,9 @@ pub(super) fn generate<S: Sink>(
     let mut out = Out::new(sink, business, NAME);
     let touchpoints = create_touchpoints(&mut out, &stages)?;
     let personas = create_personas(&mut out)?;
-    create_map(&mut out, &stages, &touchpoints, &personas)?;
+    let answered = create_map(&mut out, &stages, &touchpoints, &personas)?;
     let survey = create_survey(&mut out, &stages, &touchpoints)?;
-    let change = create_change(&mut out, &stages, &touchpoints)?;
+    let change = create_change(&mut out, &stages, &touchpoints, answered)?;
     // Spend grows with the business, so ads cost the same share of revenue at any --customers.
     write_spend(&mut out, rng, people as f64 / 2_000.0)?;
 
@@ -991,7 +992,7 @@ fn create_map<S: Sink>(
     stages: &[Stage],
     tp: &CafeTouchpoints,
     personas: &[PersonaId],
-) -> Result<(), S::Error> {
+) -> Result<CardRef, S::Error> {
     // Emotion per persona (Morning Regular, Weekend Treat-Seeker, Remote Worker) and stage.
     let emotions: [[f32; 3]; 5] = [
         [0.5, 1.0, 0.5],
@@ -1063,22 +1064,34 @@ fn create_map<S: Sink>(
                 .collect(),
         })
         .collect();
-    out.map(
-        JourneyMap {
-            id: trailmap_model::MapId(0),
-            business: out.business,
-            name: "Bean There: from first coffee to regular".into(),
-            kind: MapVersionKind::AsIs,
-            owner: text("Maya Chen"),
-            // Deliberately in the past: nobody has reviewed this map since the winter.
-            review_date: Some(date(2026, 1, 15)),
-            personas: personas.to_vec(),
-            stages: map_stages,
-            as_is: None,
-        },
-        "Maya Chen",
-    )?;
-    Ok(())
+    let mut map = JourneyMap {
+        id: trailmap_model::MapId(0),
+        business: out.business,
+        name: "Bean There: from first coffee to regular".into(),
+        kind: MapVersionKind::AsIs,
+        owner: text("Maya Chen"),
+        // Deliberately in the past: nobody has reviewed this map since the winter.
+        review_date: Some(date(2026, 1, 15)),
+        personas: personas.to_vec(),
+        stages: map_stages,
+        as_is: None,
+    };
+    // The cards get their ids here, as the app would number them, so the change can name the
+    // action it answers and the action can name the change once it is made.
+    map.number_items();
+    let card_id = |map: &JourneyMap, text: &str| map.cards().find(|(_, _, c)| c.text == text).map_or(0, |(_, _, c)| c.id);
+    let pain = card_id(&map, "No reason or reward to refer");
+    let action = card_id(&map, "Referral loyalty programme with codes");
+    for stage in &mut map.stages {
+        for card in &mut stage.opportunities {
+            if card.id == action {
+                card.from = Some(pain);
+                card.action = Some(CardAction { owner: "Maya Chen".into(), due: Some(launch_date()), change: None, kpi: text("new customers by referral"), done: true });
+            }
+        }
+    }
+    let id = out.map(map, "Maya Chen")?;
+    Ok(CardRef { map: id, card: action })
 }
 
 fn create_survey<S: Sink>(
@@ -1111,6 +1124,7 @@ fn create_change<S: Sink>(
     out: &mut Out<'_, S>,
     stages: &[Stage],
     tp: &CafeTouchpoints,
+    answers: CardRef,
 ) -> Result<ChangeId, S::Error> {
     out.change(Change {
         id: ChangeId(0),
@@ -1126,7 +1140,7 @@ fn create_change<S: Sink>(
         owner: text("Maya Chen"),
         // Friends arrive with medium=referral, which GA4's grouping calls "Referral".
         metric: Some(trailmap_model::ChangeMetric::NewCustomers { channel: Some("Referral".into()) }),
-        answers: None,
+        answers: Some(answers),
     })
 }
 
