@@ -761,6 +761,10 @@ const BUSINESS_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("api", "GET", "/api/businesses/{b}/personas", "", false),
     ("api", "GET", "/api/businesses/{b}/touchpoints", "", false),
     ("api", "GET", "/api/businesses/{b}/changes", "", false),
+    ("page", "GET", "/b/{b}/changes", "", false),
+    ("page", "POST", "/b/{b}/changes", "title=Loyalty+card&date=2026-05-01&stages=purchase", true),
+    ("page", "GET", "/b/{b}/insights", "", false),
+    ("api", "GET", "/api/businesses/{b}/insights", "", false),
     ("api", "POST", "/api/businesses/{b}/changes", r#"{"title":"Loyalty card","date":"2026-05-01","stages":["purchase"],"metric":"nps"}"#, true),
     ("api", "POST", "/api/businesses/{b}/maps", r#"{"name":"API map","template":"coffee-shop"}"#, true),
     ("api", "POST", "/api/businesses/{b}/maps/import", MINIMAL_MAP_DOCUMENT, true),
@@ -927,6 +931,8 @@ async fn the_openapi_document_lists_every_api_route_and_each_needs_auth() {
     known.extend(CUSTOMER_API_ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())));
     known.extend(map_api_routes());
     known.push(("GET".into(), "/api/businesses/{business_id}/surveys/{survey_id}/results".into()));
+    // Measured on the demo's changes (the access world has none): see the impact test.
+    known.push(("GET".into(), "/api/businesses/{business_id}/changes/{change_id}/impact".into()));
     for &(kind, method, template, _, _) in BUSINESS_ROUTES {
         if kind == "api" {
             known.push((method.to_string(), template.replace("{b}", "{business_id}").replace("{u}", "{user_id}")));
@@ -941,6 +947,7 @@ async fn the_openapi_document_lists_every_api_route_and_each_needs_auth() {
             .replace("{business_id}", &w.bean.id.to_string())
             .replace("{user_id}", "1")
             .replace("{key_id}", "1")
+            .replace("{change_id}", "1")
             .replace("{customer_id}", "1");
         let body = if method == "GET" || method == "DELETE" { None } else { Some(json!({})) };
         let reply = api(&w.router, None, method, &concrete, body).await;
@@ -2891,4 +2898,118 @@ async fn the_change_log_api_records_and_lists_what_the_app_does() {
     assert_eq!(listed.as_array().unwrap().len(), 3, "the two recorded and the demo's; no bad request wrote");
     assert_eq!(listed[0]["title"], json!("Again"));
     assert_eq!(listed[1], created);
+}
+
+// ---- issue 9: impact and insights over the API and on pages ----
+
+/// A change's impact and the business's insights answer over the API exactly what the app
+/// computes; the pages show the verdict (with its n), the windows, the method, and the findings in
+/// the API's order; a bad query is a 400 naming its field; a change recorded on the page that
+/// names a metric opens its impact page, and a refused one comes back with the reason and the
+/// values typed.
+#[tokio::test]
+async fn impact_and_insights_answer_what_the_app_computes_on_the_api_and_the_pages() {
+    let w = analysed();
+    let shop = w.shop.clone();
+    let changes = api(&w.router, Some(&w.viewer), "GET", &format!("/api/businesses/{}/changes", shop.id), None).await.json();
+    let change = changes[0]["id"].as_i64().unwrap();
+    let impact_path = format!("/api/businesses/{}/changes/{change}/impact", shop.id);
+    let impact = api(&w.router, Some(&w.viewer), "GET", &impact_path, None).await;
+    assert_eq!(impact.status, StatusCode::OK, "{}", impact.text);
+    let impact = impact.json();
+    let verdict = impact["verdict"].as_str().unwrap().to_string();
+    assert!(verdict.contains("n = "), "{verdict}");
+    let asked = api(&w.router, Some(&w.viewer), "GET", &format!("{impact_path}?days=60&ramp_up=7"), None).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.text);
+    for (query, field) in [("days=many", "days"), ("ramp_up=-1", "ramp_up"), ("control=bogus", "control"), ("confidence=2", "confidence")] {
+        let reply = api(&w.router, Some(&w.viewer), "GET", &format!("{impact_path}?{query}"), None).await;
+        assert_eq!((reply.status, reply.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"), "{query}: {}", reply.text);
+        assert!(reply.json()["error"]["message"].as_str().unwrap().starts_with(field), "{query}: {}", reply.text);
+    }
+    let outsider = api(&w.router, Some(&w.outsider), "GET", &impact_path, None).await;
+    assert_eq!(outsider.status, StatusCode::NOT_FOUND);
+    let insights = api(&w.router, Some(&w.viewer), "GET", &format!("/api/businesses/{}/insights", shop.id), None).await;
+    assert_eq!(insights.status, StatusCode::OK, "{}", insights.text);
+    let insights = insights.json();
+    let bad_period = api(&w.router, Some(&w.viewer), "GET", &format!("/api/businesses/{}/insights?from=2026-01-01", shop.id), None).await;
+    assert_eq!((bad_period.status, bad_period.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+
+    // The pages.
+    let list = page(&w.router, Some(&w.viewer), "GET", &format!("/b/{}/changes", shop.id), &[]).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.text.contains(&format!("href=\"/b/{}/changes/{change}\"", shop.id)), "the change links to its impact");
+    assert!(!list.text.contains("data-testid=\"change-form\""), "a viewer gets no form");
+    let shown = page(&w.router, Some(&w.viewer), "GET", &format!("/b/{}/changes/{change}", shop.id), &[]).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text);
+    assert!(shown.text.contains(&maud::html! { (verdict) }.into_string()), "the page shows the API's verdict");
+    assert!(shown.text.contains("data-testid=\"method\"") && shown.text.contains("<svg"));
+    let refused = page(&w.router, Some(&w.viewer), "GET", &format!("/b/{}/changes/{change}?days=many", shop.id), &[]).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.text.contains("data-testid=\"refused\""));
+    let found = page(&w.router, Some(&w.viewer), "GET", &format!("/b/{}/insights", shop.id), &[]).await;
+    assert_eq!(found.status, StatusCode::OK);
+    let kinds_on_page: Vec<&str> = found.text.split("class=\"card insight\" data-kind=\"").skip(1).map(|r| r.split('"').next().unwrap()).collect();
+    let kinds_in_api: Vec<&str> = insights["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds_on_page, kinds_in_api, "the page lists the findings in the API's order");
+
+    let bad = [("title", "Cart banner"), ("date", "2026-08-01"), ("metric", "conversion:nothing>purchase"), ("owner", "Sam")];
+    let refused = page(&w.router, Some(&w.owner), "POST", &format!("/b/{}/changes", shop.id), &bad).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert!(refused.text.contains("data-testid=\"refused\"") && refused.text.contains("metric"));
+    assert!(refused.text.contains("value=\"Cart banner\""), "what was typed stays");
+    let good = [("title", "Cart banner"), ("date", "2026-08-01"), ("metric", "conversion:checkout_started>purchase:7d"), ("touchpoints", "cart")];
+    let recorded = page(&w.router, Some(&w.owner), "POST", &format!("/b/{}/changes", shop.id), &good).await;
+    assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.text);
+    assert!(recorded.location().starts_with(&format!("/b/{}/changes/", shop.id)), "{}", recorded.location());
+
+    let app = w.finish();
+    let expected = app.change_impact(&shop, trailmap_model::ChangeId(change), &trailmap_app::impact::ImpactRequest::default()).unwrap();
+    assert_eq!(impact, serde_json::to_value(expected).unwrap());
+    let today = Timestamp::from_millis(wall_clock()).date();
+    let expected = app.insights(&shop, &trailmap_app::insights::InsightsRequest { period: None, today }).unwrap();
+    assert_eq!(insights, serde_json::to_value(expected).unwrap());
+    let log = app.changes(&shop).unwrap();
+    assert_eq!(log.iter().filter(|c| c.title == "Cart banner").count(), 1, "the refused post wrote nothing");
+}
+
+/// The change log, a change's impact and the insights in headless Chromium, driven by
+/// `browser/act.mjs` over the demo in a store file. Screenshots go to SCREENSHOT_DIR (or
+/// `target/browser-screenshots`) as act-*.png.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_impact_and_insights_work_in_headless_chromium() {
+    if playwright_chromium().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("act.sqlite");
+    let mut app = App::open(&db).unwrap();
+    let now = Timestamp::from_millis(wall_clock());
+    let user = app.create_user("owner@example.com", "Priya Patel", PASSWORD, now).unwrap();
+    app.demo(&trailmap_app::DemoOptions { customers: 1_000, seed: 11 }).unwrap();
+    app.adopt_unowned_businesses(user.id).unwrap();
+    let shop = app.business(Some("Thread & Needle")).unwrap();
+    let (tracker, writer) = Writer::start(app);
+    let state = ServerState::new(tracker, db);
+    let env = vec![
+        ("TRAILMAP_EMAIL", "owner@example.com".to_string()),
+        ("TRAILMAP_PASSWORD", PASSWORD.to_string()),
+        ("BUSINESS_ID", shop.id.to_string()),
+    ];
+    let (stdout, shots) = run_browser_script(router(state), "act.mjs", env).await;
+    for step in [
+        "step: change log with 1 changes",
+        "step: impact verdict: checkout conversion rose",
+        "step: refused naming the field (metric",
+        "step: recorded, on its impact page",
+        "step: top insight:",
+        "step: followed the top insight to its customers",
+        "step: phone width",
+    ] {
+        assert!(stdout.contains(step), "missing step {step:?}:\n{stdout}");
+    }
+    assert!(stdout.lines().last() == Some("ok"), "{stdout}");
+    for name in ["1-changes", "2-impact", "3-refused", "4-insights", "5-phone-insights"] {
+        assert!(shots.join(format!("act-{name}.png")).metadata().unwrap().len() > 1000, "act-{name}.png is missing or empty");
+    }
+    drop(writer);
 }

@@ -1,5 +1,6 @@
 //! The change log as JSON: `GET /api/businesses/{id}/changes` lists the business's changes newest
-//! first (any member), `POST` records one (editors and owners). Both answer the app's
+//! first (any member), `POST` records one (editors and owners), and
+//! `GET .../changes/{change_id}/impact` measures one (any member). Both answer the app's
 //! `ChangeView`s, so the API, the CLI and the app agree; a bad field is a 400 `invalid_input`
 //! whose message starts with the field's name.
 
@@ -13,7 +14,8 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use trailmap_app::changes::{ChangeRequest, ChangeView};
-use trailmap_model::{BusinessId, CardRef, ChangeMetric};
+use trailmap_app::impact::{Impact, ImpactRequest};
+use trailmap_model::{BusinessId, CardRef, ChangeId, ChangeMetric};
 use utoipa::ToSchema;
 
 /// A change to record. Touchpoints, stages and names inside the metric are matched
@@ -107,4 +109,61 @@ pub async fn create(
         })
         .await?;
     Ok((StatusCode::CREATED, Json(change)))
+}
+
+/// How to measure a change's impact: `days` in each window (default: the longest matched length
+/// the data allows), `ramp_up` days after the change left out, `control` an untouched comparable
+/// in the metric's text form, `split` an event property naming A/B variants, `confidence` of the
+/// intervals (default 0.95). The web page's form reads the same fields.
+#[derive(Debug, Default, Clone, Deserialize, Serialize, utoipa::IntoParams)]
+pub struct ImpactQuery {
+    pub days: Option<String>,
+    pub ramp_up: Option<String>,
+    pub control: Option<String>,
+    pub split: Option<String>,
+    pub confidence: Option<String>,
+}
+
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+impl ImpactQuery {
+    /// The app's request; a field that does not read is a 400 naming it.
+    pub fn request(&self) -> ApiResult<ImpactRequest> {
+        let days = |field: &str, value: &Option<String>| -> ApiResult<Option<u32>> {
+            given(value)
+                .map(|text| text.parse::<u32>().map_err(|_| ApiError::invalid_input(format!("{field} {text:?}: expected a whole number of days"))))
+                .transpose()
+        };
+        let mut request = ImpactRequest { window_days: days("days", &self.days)?, ..ImpactRequest::default() };
+        request.ramp_up_days = days("ramp_up", &self.ramp_up)?.unwrap_or(0);
+        request.control = given(&self.control)
+            .map(|text| text.parse().map_err(|e: trailmap_model::MetricParseError| ApiError::invalid_input(format!("control {text:?}: {e}"))))
+            .transpose()?;
+        request.split = given(&self.split).map(str::to_string);
+        if let Some(text) = given(&self.confidence) {
+            request.confidence = text
+                .parse::<f64>()
+                .ok()
+                .filter(|c| *c > 0.5 && *c < 1.0)
+                .ok_or_else(|| ApiError::invalid_input(format!("confidence {text:?}: expected a level between 0.5 and 1, such as 0.95")))?;
+        }
+        Ok(request)
+    }
+}
+
+#[utoipa::path(get, path = "/api/businesses/{business_id}/changes/{change_id}/impact", tag = "changes",
+    params(("business_id" = i64, Path, description = "The business"), ("change_id" = i64, Path, description = "The change"), ImpactQuery),
+    responses((status = 200, description = "The impact: the metric before and after over matched windows (value, n, customers), the comparison (test, difference, interval, p-value), the verdict with its n, the difference-in-differences against an untouched comparable when there is one, the A/B split when asked, and the method", body = Object),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn impact(
+    caller: ApiUser,
+    State(state): State<ServerState>,
+    ApiPath((id, change)): ApiPath<(i64, i64)>,
+    axum::extract::Query(query): axum::extract::Query<ImpactQuery>,
+) -> ApiResult<Json<Impact>> {
+    let business = auth::membership(&state, caller.user.id, BusinessId(id)).await?.business;
+    let request = query.request()?;
+    Ok(Json(state.try_read(move |app| app.change_impact(&business, ChangeId(change), &request)).await?))
 }

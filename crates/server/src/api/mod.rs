@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod maps;
 pub mod catalogue;
 pub mod changes;
+pub mod insights;
 pub mod openapi;
 pub mod surveys;
 
@@ -65,6 +66,8 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/businesses/{business_id}/personas", get(catalogue::personas))
         .route("/api/businesses/{business_id}/touchpoints", get(catalogue::touchpoints))
         .route("/api/businesses/{business_id}/changes", get(changes::list).post(changes::create))
+        .route("/api/businesses/{business_id}/changes/{change_id}/impact", get(changes::impact))
+        .route("/api/businesses/{business_id}/insights", get(insights::list))
         .route("/api/businesses/{business_id}/surveys", get(surveys::list).post(surveys::create))
         .route("/api/businesses/{business_id}/surveys/{survey_id}/results", get(surveys::results))
         .route("/api/businesses/{business_id}/feedback/themes", get(surveys::themes))

@@ -72,6 +72,8 @@ pub struct ErrorDetail {
         super::catalogue::touchpoints,
         super::changes::list,
         super::changes::create,
+        super::changes::impact,
+        super::insights::list,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&Security),
@@ -82,7 +84,8 @@ pub struct ErrorDetail {
         (name = "dashboard", description = "The dashboard's numbers and the customers behind them"),
         (name = "surveys", description = "Surveys, their results, and feedback themes and sentiment"),
         (name = "maps", description = "Journey maps: edits, versions, exports, share links and live numbers"),
-        (name = "changes", description = "The change log: changes made, the KPI each one watches, the map card it answers"),
+        (name = "changes", description = "The change log: changes made, the KPI each one watches, the map card it answers, and each change's measured impact"),
+        (name = "insights", description = "Findings ranked by the value at stake, with their evidence and the customers behind them"),
     )
 )]
 pub struct ApiDoc;

@@ -82,6 +82,8 @@ pub fn page(nav: &Nav, title: &str, content: Markup) -> Markup {
                             a href={ "/b/" (m.business.id) "/maps" } { "Maps" }
                             a href={ "/b/" (m.business.id) "/personas" } { "Personas" }
                             a href={ "/b/" (m.business.id) "/touchpoints" } { "Touchpoints" }
+                            a href={ "/b/" (m.business.id) "/changes" } { "Changes" }
+                            a href={ "/b/" (m.business.id) "/insights" } { "Insights" }
                             a href={ "/b/" (m.business.id) "/settings/members" } { "Members" }
                         }
                     }

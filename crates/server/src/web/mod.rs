@@ -9,9 +9,11 @@
 pub mod analysis;
 pub mod assets;
 pub mod businesses;
+pub mod changes;
 pub mod dashboard;
 pub mod invite;
 pub mod keys;
+pub mod insights;
 pub mod layout;
 pub mod login;
 pub mod maps;
@@ -78,6 +80,9 @@ pub fn routes() -> Router<ServerState> {
         .route("/b/{business_id}/maps", get(maps::list).post(maps::create))
         .route("/b/{business_id}/personas", get(personas::show))
         .route("/b/{business_id}/touchpoints", get(touchpoints::show))
+        .route("/b/{business_id}/changes", get(changes::list).post(changes::create))
+        .route("/b/{business_id}/changes/{change_id}", get(changes::impact))
+        .route("/b/{business_id}/insights", get(insights::show))
         .route("/b/{business_id}/maps/{map_id}", get(maps::editor::show))
         .route("/b/{business_id}/maps/{map_id}/edit", post(maps::editor::edit))
         .route("/b/{business_id}/maps/{map_id}/versions", get(maps::pages::versions))
