@@ -14,6 +14,7 @@ pub mod insights;
 pub mod journeys_cache;
 mod maps;
 pub mod map_evidence;
+pub mod report;
 pub mod surveys;
 pub mod survey_links;
 pub mod touchpoints;

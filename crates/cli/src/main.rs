@@ -154,6 +154,10 @@ enum Command {
     Change(commands::change::ChangeCommand),
     /// Store every business's events in customer order (only --business's when given), so analyses start faster.
     Compact,
+    /// Findings ranked by value at stake: drop-off, channels, satisfaction, churn risk, stale maps (`insights [--period FROM..TO] [--limit N]`).
+    Insights(commands::insights::InsightsArgs),
+    /// The report of a business for a period as PDF or HTML (-o FILE.pdf|FILE.html), or its data with --format json.
+    Report(commands::report::ReportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -296,6 +300,8 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Map(command) => commands::map::run(&mut app, cli.business.as_deref(), command, format, map_file, out),
         Command::Change(command) => commands::change::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Compact => commands::compact::run(&mut app, cli.business.as_deref(), format, out),
+        Command::Insights(args) => commands::insights::run(&app, cli.business.as_deref(), args, format, out),
+        Command::Report(args) => commands::report::run(&app, cli.business.as_deref(), args, format, out),
     }
 }
 

@@ -4,6 +4,10 @@
 // Helpers outside #[test] functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
+#[path = "cli/report.rs"] mod report;
+#[path = "cli/impact.rs"] mod impact;
+#[path = "cli/insights.rs"] mod insights;
+
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -49,6 +49,7 @@ mod charts;
 mod export;
 mod format;
 mod map;
+pub mod report;
 mod style;
 mod svg;
 

@@ -586,3 +586,205 @@ fn journey_map_snapshot_validity_and_exports() {
     validate(&empty).expect("an empty map is valid");
     assert!(empty.as_str().contains("No data"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reports: the document laid out as A4 pages and as one HTML page
+
+mod report_layout {
+    use trailmap_render::report::{Block, Figure, ReportDocument, TEXT_COLUMN, Table, text_width, to_html, to_pages};
+    use trailmap_render::{to_pdf_pages, validate};
+
+    /// The texts of a page's `<text>` elements, unescaped, with their font size.
+    fn texts(page: &str) -> Vec<(String, f64)> {
+        let mut out = Vec::new();
+        let mut rest = page;
+        while let Some(start) = rest.find("<text ") {
+            let tag_end = start + rest[start..].find('>').expect("tag ends");
+            let tag = &rest[start..tag_end];
+            let size = tag
+                .split("font-size=\"")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(12.0);
+            let close = tag_end + rest[tag_end..].find("</text>").expect("text closes");
+            let raw = &rest[tag_end + 1..close];
+            let text = raw.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&");
+            out.push((text, size));
+            rest = &rest[close..];
+        }
+        out
+    }
+
+    fn long_document() -> ReportDocument {
+        let mut blocks = vec![Block::Heading("Key numbers".into())];
+        for i in 0..40 {
+            blocks.push(Block::Paragraph(format!(
+                "Paragraph {i}: referrals rose after the programme started, and repeat visits with them; \
+                 the words here only need to be long enough to wrap over several lines of the column. \
+                 Averyveryverylongwordwithoutanyspacesthatmustbesplitbetweencharactersratherthancutoffattheedge{i}"
+            )));
+        }
+        blocks.push(Block::Table(Table {
+            columns: vec!["Metric".into(), "This period".into(), "n".into()],
+            rows: (0..60).map(|i| vec![format!("Metric number {i} with a long name"), format!("{}.5%", i), format!("{} customers", 100 + i)]).collect(),
+            right_aligned: vec![false, true, true],
+        }));
+        ReportDocument { title: "Report".into(), subtitle: Some("Sub".into()), footer: "Footer".into(), blocks }
+    }
+
+    #[test]
+    fn a_long_document_takes_several_pages_and_loses_no_text() {
+        let doc = long_document();
+        let pages = to_pages(&doc);
+        assert!(pages.len() >= 3, "{} pages", pages.len());
+        // The body's texts in reading order; the footers (8 units) come between pages.
+        let all: String = pages.iter().flat_map(|p| texts(p.as_str())).filter(|(_, size)| *size > 8.0).map(|(t, _)| t).collect::<Vec<_>>().join(" ");
+        // Every paragraph's words are on some page (a word split over lines comes back joined).
+        let squashed: String = all.split_whitespace().collect();
+        for block in &doc.blocks {
+            if let Block::Paragraph(text) = block {
+                let wanted: String = text.split_whitespace().collect();
+                assert!(squashed.contains(&wanted), "lost: {text}");
+            }
+        }
+        // Every table row is there too, and the header is repeated on the pages the table spans.
+        for i in 0..60 {
+            assert!(all.contains(&format!("{} customers", 100 + i)), "row {i} lost");
+        }
+        // A row that fits on a page is never split over two.
+        for i in 0..60 {
+            let whole = pages.iter().any(|p| {
+                let t = texts(p.as_str());
+                t.iter().any(|(x, _)| x.starts_with(&format!("Metric number {i} "))) && t.iter().any(|(x, _)| x == &format!("{} customers", 100 + i))
+            });
+            assert!(whole, "row {i} split");
+        }
+        let headers = pages.iter().filter(|p| texts(p.as_str()).iter().any(|(t, _)| t == "This period")).count();
+        assert!(headers >= 2, "the header is repeated on each page of the table");
+        for (i, page) in pages.iter().enumerate() {
+            validate(page).expect("each page is valid SVG");
+            assert!(texts(page.as_str()).iter().any(|(t, _)| t == &format!("Page {} of {}", i + 1, pages.len())));
+            assert!(page.as_str().contains("viewBox=\"0 0 595 842\""), "A4 portrait");
+        }
+    }
+
+    #[test]
+    fn no_line_is_wider_than_the_text_column() {
+        let pages = to_pages(&long_document());
+        for page in &pages {
+            for (text, size) in texts(page.as_str()) {
+                let width = text_width(&text, size);
+                assert!(width <= TEXT_COLUMN + 0.01, "{width} > {TEXT_COLUMN}: {text:?}");
+            }
+        }
+        // Body lines are filled: some line of the paragraphs takes most of the column.
+        let widest = pages.iter().flat_map(|p| texts(p.as_str())).map(|(t, s)| text_width(&t, s)).fold(0.0, f64::max);
+        assert!(widest > 0.8 * TEXT_COLUMN, "{widest}");
+    }
+
+    #[test]
+    fn markup_in_titles_and_cells_is_escaped_in_html_and_pages() {
+        let hostile = "Bread <b>& \"Butter\"</b> <script>alert(1)</script>";
+        let doc = ReportDocument {
+            title: hostile.into(),
+            subtitle: Some("a < b & c > d".into()),
+            footer: "<footer>".into(),
+            blocks: vec![
+                Block::Heading(hostile.into()),
+                Block::Paragraph(hostile.into()),
+                Block::Note("impact not available: <none>".into()),
+                Block::Table(Table { columns: vec!["<th>".into()], rows: vec![vec!["<td>&".into()]], right_aligned: vec![] }),
+            ],
+        };
+        let html = to_html(&doc);
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert!(!html.contains("<script>") && !html.contains("<b>"));
+        assert!(html.contains("<th>&lt;th&gt;</th>") && html.contains("<td>&lt;td&gt;&amp;</td>"));
+        assert!(html.contains("Bread &lt;b&gt;&amp; &quot;Butter&quot;&lt;/b&gt;"));
+        assert!(html.contains("<title>Bread &lt;b&gt;"));
+        assert!(html.contains("impact not available: &lt;none&gt;"));
+        for page in to_pages(&doc) {
+            validate(&page).expect("valid SVG with hostile text");
+            assert!(!page.as_str().contains("<script>") && !page.as_str().contains("<b>"));
+            assert!(texts(page.as_str()).iter().any(|(t, _)| t.starts_with("Bread <b>&")));
+        }
+    }
+
+    #[test]
+    fn figures_are_scaled_into_the_column_with_their_n_in_the_footer() {
+        let chart = crate::bar_chart().render();
+        let wide = trailmap_render::JourneyMapChart {
+            title: "Map".into(),
+            lanes: vec!["Doing".into()],
+            stages: (0..8).map(|i| trailmap_render::MapColumn { name: format!("Stage {i}"), ..Default::default() }).collect(),
+            ..Default::default()
+        }
+        .render();
+        let doc = ReportDocument {
+            title: "Figures".into(),
+            subtitle: None,
+            footer: "F".into(),
+            blocks: vec![
+                Block::Figure(Figure { svg: chart.clone(), caption: "New customers".into(), n: "1,204 customers".into() }),
+                Block::Paragraph("Between the figures.".into()),
+                Block::Figure(Figure { svg: wide, caption: "The map".into(), n: "77 customers".into() }),
+                Block::Paragraph("After the map.".into()),
+            ],
+        };
+        let pages = to_pages(&doc);
+        assert_eq!(pages.len(), 3, "the wide map takes a page of its own");
+        let first = pages[0].as_str();
+        assert!(first.contains("width=\"499\""), "the chart is scaled to the column");
+        assert!(texts(first).iter().any(|(t, _)| t.contains("n = 1,204 customers")));
+        assert!(texts(first).iter().any(|(t, _)| t == "Figure on this page: n = 1,204 customers"));
+        let second = pages[1].as_str();
+        assert!(second.contains("rotate(-90)"));
+        assert!(texts(second).iter().any(|(t, _)| t == "Figure on this page: n = 77 customers"));
+        let third = pages[2].as_str();
+        assert!(!third.contains("Figure on this page"), "no figure, no n line");
+        for page in &pages {
+            validate(page).expect("valid");
+        }
+        let html = to_html(&doc);
+        assert!(html.contains("<figure>\n<svg") && html.contains("n = 1,204 customers"));
+    }
+
+    #[test]
+    fn the_pdf_has_as_many_pages_as_the_svg_list() {
+        let pages = to_pages(&long_document());
+        let pdf = to_pdf_pages(&pages).expect("pdf");
+        assert!(pdf.starts_with(b"%PDF-"));
+        let text = String::from_utf8_lossy(&pdf);
+        // The page objects' dictionaries are not compressed: count them, and the tree's count.
+        let page_objects = text.match_indices("/Type /Page").filter(|(i, _)| !text[i + 11..].starts_with('s')).count();
+        assert_eq!(page_objects, pages.len());
+        assert!(text.contains(&format!("/Count {}", pages.len())));
+    }
+
+    #[test]
+    fn a_table_row_taller_than_a_page_continues_on_the_next() {
+        let words: Vec<String> = (0..2_000).map(|i| format!("w{i}")).collect();
+        let doc = ReportDocument {
+            title: "Tall".into(),
+            blocks: vec![Block::Table(Table { columns: vec!["#".into(), "Text".into()], rows: vec![vec!["1".into(), words.join(" ")]], right_aligned: vec![true] })],
+            ..ReportDocument::default()
+        };
+        let pages = to_pages(&doc);
+        assert!(pages.len() >= 2, "{} pages", pages.len());
+        let shown: Vec<String> = pages.iter().flat_map(|p| texts(p.as_str())).filter(|(_, s)| *s > 8.0).flat_map(|(t, _)| t.split_whitespace().map(String::from).collect::<Vec<_>>()).filter(|w| w.starts_with('w')).collect();
+        assert_eq!(shown, words, "every word once, in order");
+        for page in &pages {
+            // Nothing is drawn below the body: the last text line ends above the footer rule.
+            let lowest = page.as_str().split("<text ").skip(1).filter(|t| !t.contains("font-size=\"8\"")).filter_map(|t| t.split("y=\"").nth(1)?.split('"').next()?.parse::<f64>().ok()).fold(0.0, f64::max);
+            assert!(lowest <= 842.0 - 70.0, "{lowest}");
+        }
+    }
+
+    #[test]
+    fn an_empty_document_is_one_page_with_its_title() {
+        let pages = to_pages(&ReportDocument { title: "Nothing yet".into(), ..ReportDocument::default() });
+        assert_eq!(pages.len(), 1);
+        assert!(texts(pages[0].as_str()).iter().any(|(t, _)| t == "Nothing yet"));
+    }
+}

@@ -16,6 +16,9 @@ pub enum ChangeCommand {
     Add(Box<AddArgs>),
     /// The change log, newest first.
     List,
+    /// The change's impact on its KPI: before and after over matched windows, the test, the
+    /// difference-in-differences and A/B split where asked, and a plain verdict with n.
+    Impact(crate::commands::change_impact::ImpactArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -111,5 +114,6 @@ pub fn run(app: &mut App, business: Option<&str>, command: ChangeCommand, format
             }
             output.print(format, out)
         }
+        ChangeCommand::Impact(args) => crate::commands::change_impact::run(app, &business, args, format, out),
     }
 }

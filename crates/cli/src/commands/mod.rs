@@ -2,13 +2,16 @@
 
 pub mod attribution;
 pub mod change;
+pub mod change_impact;
 pub mod clv;
 pub mod compact;
 pub mod feedback;
 pub mod funnel;
+pub mod insights;
 pub mod map;
 pub mod paths;
 pub mod personas;
+pub mod report;
 pub mod retention;
 pub mod segments;
 pub mod serve;

@@ -339,7 +339,7 @@ fn impact_body(id: i64, impact: &Impact) -> Markup {
         @if let Some(c) = &impact.comparison {
             table data-testid="comparison" {
                 tbody {
-                    tr { th { "Test" } td { (format!("{:?}", c.test).replace('_', " ")) } }
+                    tr { th { "Test" } td { (serde_json::to_value(c.test).ok().and_then(|v| v.as_str().map(|t| t.replace('_', " "))).unwrap_or_default()) } }
                     tr { th { "Difference" } td { (difference(impact.unit, &impact.currency, c.difference)) } }
                     tr { th { (format!("{:.0}% interval", c.confidence * 100.0)) } td { (difference(impact.unit, &impact.currency, c.ci.0)) " to " (difference(impact.unit, &impact.currency, c.ci.1)) } }
                     @if let Some(r) = &c.rate_ratio { tr { th { "Rate ratio" } td { (format!("{:.2} ({:.2} to {:.2})", r.ratio, r.ci.0, r.ci.1)) } } }

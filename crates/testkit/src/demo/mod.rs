@@ -258,9 +258,15 @@ impl Calendar {
         (day - self.first).num_days().clamp(0, self.days() as i64) as usize
     }
 
-    /// The UTC time of a local day index and milliseconds after local midnight.
+    /// The UTC time of a local day index and milliseconds after local midnight. A day past the
+    /// period lies past its end (whole days on), so whatever is planned for it is dropped with
+    /// the rest of the future; clamping it to the last day piled a year's overflow of newsletters
+    /// and cart reminders onto 31 October.
     fn at(&self, day: usize, ms_of_day: i64) -> i64 {
-        self.midnight[day.min(self.days() - 1)] + ms_of_day
+        match self.midnight.get(day) {
+            Some(midnight) => midnight + ms_of_day,
+            None => self.end() + (day - self.days()) as i64 * Timestamp::MS_PER_DAY + ms_of_day,
+        }
     }
 
     /// The local day index of a UTC time (clamped to the period).
