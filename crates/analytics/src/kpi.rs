@@ -111,6 +111,31 @@ pub struct Metric {
     pub sample: Vec<CustomerId>,
 }
 
+impl Metric {
+    /// The change against the previous period in words: points for rates, the difference for
+    /// scores, percent for counts and money; None when either value is missing or a percent of
+    /// nothing.
+    pub fn change_in_words(&self) -> Option<String> {
+        let (now, before) = (self.current.value?, self.previous.value?);
+        Some(match self.unit {
+            Unit::Rate => format!("{:+.1} pts", 100.0 * (now - before)),
+            Unit::Score => format!("{:+.0}", now - before),
+            Unit::Count | Unit::Money if before != 0.0 => format!("{:+.0}%", 100.0 * (now - before) / before.abs()),
+            Unit::Count | Unit::Money => return None,
+        })
+    }
+
+    /// What the sample size counts, as this module's definitions say: customers, orders or
+    /// answers.
+    pub fn n_means(&self) -> &'static str {
+        match self.key {
+            "new_customers" | "conversion_rate" | "repeat_rate" => "customers",
+            "average_order_value" | "revenue" => "orders",
+            _ => "answers",
+        }
+    }
+}
+
 /// New customers of one first channel, now and before.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChannelCount {

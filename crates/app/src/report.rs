@@ -178,8 +178,8 @@ fn key_number(metric: &Metric, currency: Currency) -> KeyNumber {
         metric: metric.clone(),
         current_text: shown(metric.unit, metric.current.value, currency),
         previous_text: shown(metric.unit, metric.previous.value, currency),
-        change_text: change(metric),
-        n_means: n_means(metric.key),
+        change_text: metric.change_in_words(),
+        n_means: metric.n_means(),
     }
 }
 
@@ -192,26 +192,6 @@ fn shown(unit: Unit, value: Option<f64>, currency: Currency) -> String {
         Unit::Rate => ValueFormat::Percent.format(value),
         Unit::Money => ValueFormat::Money(currency).format(value / currency.minor_per_major() as f64),
         Unit::Score => format!("{value:+.0}"),
-    }
-}
-
-/// The change against the previous period: points for shares and scores, percent for the rest.
-fn change(metric: &Metric) -> Option<String> {
-    let (now, before) = (metric.current.value?, metric.previous.value?);
-    Some(match metric.unit {
-        Unit::Rate => format!("{:+.1} pts", 100.0 * (now - before)),
-        Unit::Score => format!("{:+.0}", now - before),
-        Unit::Count | Unit::Money if before != 0.0 => format!("{:+.0}%", 100.0 * (now - before) / before.abs()),
-        Unit::Count | Unit::Money => return None,
-    })
-}
-
-/// What the sample size of a dashboard metric counts.
-fn n_means(key: &str) -> &'static str {
-    match key {
-        "new_customers" | "conversion_rate" | "repeat_rate" => "customers",
-        "average_order_value" | "revenue" => "orders",
-        _ => "answers",
     }
 }
 

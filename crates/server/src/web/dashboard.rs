@@ -79,26 +79,6 @@ fn minor_per_major(currency: &str) -> f64 {
     Currency::parse(currency).map_or(100.0, |c| c.minor_per_major() as f64)
 }
 
-/// The change against the previous period, in words: points for rates, percent for the rest.
-fn change(metric: &Metric) -> Option<String> {
-    let (now, before) = (metric.current.value?, metric.previous.value?);
-    Some(match metric.unit {
-        Unit::Rate => format!("{:+.1} pts", 100.0 * (now - before)),
-        Unit::Score => format!("{:+.0}", now - before),
-        Unit::Count | Unit::Money if before != 0.0 => format!("{:+.0}%", 100.0 * (now - before) / before.abs()),
-        Unit::Count | Unit::Money => return None,
-    })
-}
-
-/// What the sample size of a metric counts.
-fn n_of(metric: &Metric) -> &'static str {
-    match metric.key {
-        "new_customers" | "conversion_rate" | "repeat_rate" => "customers",
-        "average_order_value" | "revenue" => "orders",
-        _ => "answers",
-    }
-}
-
 fn period_query(period: DayRange) -> String {
     format!("from={}&to={}", period.from, period.to)
 }
@@ -129,8 +109,8 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
                     div class="label" { (metric.label) }
                     a class="value" href=(href) data-testid={ "metric-" (metric.key) } { (shown(metric, metric.current.value, &currency)) }
                     div class="sub" {
-                        "n = " (metric.current.n) " " (n_of(metric))
-                        @if let Some(c) = change(metric) { " · " span class="change" { (c) } }
+                        "n = " (metric.current.n) " " (metric.n_means())
+                        @if let Some(c) = metric.change_in_words() { " · " span class="change" { (c) } }
                     }
                     div class="sub muted" { "before: " (shown(metric, metric.previous.value, &currency)) " (n = " (metric.previous.n) ")" }
                     (PreEscaped(Sparkline {
