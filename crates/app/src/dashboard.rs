@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use trailmap_analytics::kpi::{KpiQuery, KpiReport, OrderFact, RatingFact, Scale, Window};
 use trailmap_analytics::{Journeys, kpis};
-use trailmap_model::{AnswerValue, Business, BusinessId, Customer, CustomerId, EventColumns, EventField, EventSelection, QuestionKind, Timestamp};
+use trailmap_model::{AnswerValue, Business, BusinessId, Customer, CustomerId, EventColumns, EventField, EventSelection, QuestionKind, Timestamp, TouchpointId};
 use trailmap_store::Store;
 
 use chrono::{Datelike, NaiveDate, TimeZone};
@@ -108,6 +108,16 @@ pub struct Dashboard {
     pub orders_other_currency: u64,
 }
 
+/// A business's orders as the engine reads them (see [`App::order_facts`]).
+pub(crate) struct OrderFacts {
+    /// The orders in the business's currency.
+    pub facts: Vec<OrderFact>,
+    /// Orders in another currency, left out of `facts`.
+    pub other_currency: u64,
+    /// The first and last order time, of any currency.
+    pub span: Option<(i64, i64)>,
+}
+
 /// One line of a customer's timeline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimelineEntry {
@@ -150,8 +160,8 @@ impl App {
         // The metrics read the customer, the time and the first event's channel only.
         let table = self.store().load_selected_events(business.id, EventSelection::NONE.with(&EventField::Channel))?;
         let journeys = Journeys::new(table);
-        let (orders, orders_other_currency) = self.order_facts(business, &journeys)?;
-        let ratings = self.rating_facts(business)?;
+        let OrderFacts { facts: orders, other_currency: orders_other_currency, .. } = self.order_facts(business, &journeys)?;
+        let ratings: Vec<RatingFact> = self.rating_facts(business)?.into_iter().map(|(fact, _)| fact).collect();
         let bucket = if period.days() > 92 { Bucket::Week } else { Bucket::Day };
         let zone = zone_of(business);
         let window = period.window(zone);
@@ -187,13 +197,14 @@ impl App {
 
     /// Orders in the business's currency as the engine reads them, each on the customer it
     /// belongs to now (an order written before its buyer was merged names the old customer).
-    fn order_facts(&self, business: &Business, journeys: &Journeys) -> Result<(Vec<OrderFact>, u64)> {
+    pub(crate) fn order_facts(&self, business: &Business, journeys: &Journeys) -> Result<OrderFacts> {
         let mut current: HashMap<CustomerId, CustomerId> = HashMap::new();
-        let mut facts = Vec::new();
-        let mut other_currency = 0;
+        let mut orders = OrderFacts { facts: Vec::new(), other_currency: 0, span: None };
         for order in self.store().orders(business.id)? {
+            let time = order.time.millis();
+            orders.span = Some(orders.span.map_or((time, time), |(a, b)| (a.min(time), b.max(time))));
             if order.total.currency != business.currency {
-                other_currency += 1;
+                orders.other_currency += 1;
                 continue;
             }
             let customer = match current.get(&order.customer) {
@@ -209,13 +220,14 @@ impl App {
                     now
                 }
             };
-            facts.push(OrderFact { customer, time: order.time.millis(), total_minor: order.total.minor });
+            orders.facts.push(OrderFact { customer, time, total_minor: order.total.minor });
         }
-        Ok((facts, other_currency))
+        Ok(orders)
     }
 
-    /// Every NPS and CSAT answer of the business's surveys.
-    fn rating_facts(&self, business: &Business) -> Result<Vec<RatingFact>> {
+    /// Every NPS and CSAT answer of the business's surveys, with the touchpoint its survey is
+    /// about.
+    pub(crate) fn rating_facts(&self, business: &Business) -> Result<Vec<(RatingFact, Option<TouchpointId>)>> {
         let mut facts = Vec::new();
         for survey in self.store().surveys(business.id)? {
             let scales: HashMap<_, _> = survey
@@ -233,12 +245,8 @@ impl App {
             for response in self.store().responses(survey.id)? {
                 for answer in &response.answers {
                     if let (Some(scale), AnswerValue::Number(score)) = (scales.get(&answer.question), &answer.value) {
-                        facts.push(RatingFact {
-                            customer: response.customer,
-                            time: response.submitted_at.millis(),
-                            scale: *scale,
-                            score: *score,
-                        });
+                        let fact = RatingFact { customer: response.customer, time: response.submitted_at.millis(), scale: *scale, score: *score };
+                        facts.push((fact, survey.touchpoint));
                     }
                 }
             }

@@ -7,7 +7,7 @@
 //! The types here are the contract the CLI, the API, the web pages and the report read.
 
 use crate::changes::ChangeView;
-use crate::dashboard::zone_of;
+use crate::dashboard::{OrderFacts, zone_of};
 use crate::engine::{list, touchpoint_named};
 use crate::{App, AppError, DayRange, Result};
 use chrono::{Duration, NaiveDate, TimeZone};
@@ -17,11 +17,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use trailmap_store::Store;
 use trailmap_analytics::Journeys;
+use trailmap_analytics::kpi::Scale;
 use trailmap_analytics::stats::{
     self, BootstrapInterval, Comparison, Design, DifferenceInDifferences, GroupPeriod, Statistic, StatsError, Test, Unit,
 };
 use trailmap_model::{
-    AnswerValue, Business, ChangeId, ChangeMetric, Channel, CustomerId, EventColumns, EventField, QuestionKind, Timestamp, TouchpointId,
+    Business, ChangeId, ChangeMetric, Channel, CustomerId, EventColumns, EventField, Timestamp, TouchpointId,
 };
 
 /// What to measure around a change.
@@ -856,29 +857,10 @@ impl App {
             let channel = table.string(table.channel[row]);
             first.insert(journey.customer, (table.time[row], if channel.is_empty() { "(none)".to_string() } else { channel.to_string() }));
         }
-        let mut current: HashMap<CustomerId, CustomerId> = HashMap::new();
-        let mut orders = Vec::new();
-        let mut other_currency = 0;
-        let mut order_span: Option<(i64, i64)> = None;
         let minor = business.currency.minor_per_major() as f64;
-        for order in self.store().orders(business.id)? {
-            let time = order.time.millis();
-            order_span = Some(order_span.map_or((time, time), |(a, b)| (a.min(time), b.max(time))));
-            if order.total.currency != business.currency {
-                other_currency += 1;
-                continue;
-            }
-            // An order written before its buyer was merged names the old customer.
-            let customer = match current.get(&order.customer) {
-                Some(c) => *c,
-                None => {
-                    let now = if journeys.get(order.customer).is_some() { order.customer } else { self.store().customer(order.customer)?.id };
-                    current.insert(order.customer, now);
-                    now
-                }
-            };
-            orders.push(OrderRow { customer, time, total: order.total.minor as f64 / minor });
-        }
+        let OrderFacts { facts: order_facts, other_currency, span: order_span } = self.order_facts(business, &journeys)?;
+        let mut orders: Vec<OrderRow> =
+            order_facts.iter().map(|o| OrderRow { customer: o.customer, time: o.time, total: o.total_minor as f64 / minor }).collect();
         orders.sort_by_key(|o| (o.time, o.customer));
         let mut order_times: HashMap<CustomerId, Vec<i64>> = HashMap::new();
         for o in &orders {
@@ -892,36 +874,12 @@ impl App {
             (e, o) => e.or(o),
         };
         let data_days = span.map(|(a, b)| (local_day(a, zone), local_day(b, zone)));
-        let mut ratings = Vec::new();
-        for survey in self.store().surveys(business.id)? {
-            let scales: HashMap<_, bool> = survey
-                .questions
-                .iter()
-                .filter_map(|q| match q.kind {
-                    QuestionKind::Nps => Some((q.id, true)),
-                    QuestionKind::Csat => Some((q.id, false)),
-                    _ => None,
-                })
-                .collect();
-            if scales.is_empty() {
-                continue;
-            }
-            for response in self.store().responses(survey.id)? {
-                for answer in &response.answers {
-                    if let (Some(nps), AnswerValue::Number(score)) = (scales.get(&answer.question), &answer.value)
-                        && score.is_finite()
-                    {
-                        ratings.push(RatingRow {
-                            customer: response.customer,
-                            time: response.submitted_at.millis(),
-                            nps: *nps,
-                            score: *score,
-                            touchpoint: survey.touchpoint,
-                        });
-                    }
-                }
-            }
-        }
+        let ratings = self
+            .rating_facts(business)?
+            .into_iter()
+            .filter(|(fact, _)| fact.score.is_finite())
+            .map(|(fact, touchpoint)| RatingRow { customer: fact.customer, time: fact.time, nps: fact.scale == Scale::Nps, score: fact.score, touchpoint })
+            .collect();
         Ok(Facts { zone, journeys, orders, ratings, first, order_times, data_days, other_currency })
     }
 
