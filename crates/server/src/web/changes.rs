@@ -10,6 +10,7 @@ use crate::api::changes::ImpactQuery;
 use crate::auth::{self, PageForm, SignedIn, require_edit};
 use crate::error::ApiError;
 use crate::state::ServerState;
+use crate::web::analysis::{MAX_GROUP_LINKED_CUSTOMERS, customers_href_up_to};
 use crate::web::layout::{Nav, csrf_field, page};
 use crate::web::{PageResult, html_response, parse_day, see_other};
 use axum::extract::{Path, Query, State};
@@ -23,9 +24,6 @@ use trailmap_app::{App, AppError};
 use trailmap_model::{Business, BusinessId, CardRef, ChangeId, Currency, CustomerId, Lane, METRIC_FORMS};
 use trailmap_render::{Bar, BarChart, ValueFormat};
 use trailmap_store::Store;
-
-/// The customer list links to at most this many customers, to keep the address short enough.
-const LINKED_CUSTOMERS: usize = 1_000;
 
 /// The form to record a change, as posted (and as shown again when refused).
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -242,8 +240,9 @@ fn difference(unit: ImpactUnit, currency: &str, value: f64) -> String {
 
 fn customers_link(id: i64, customers: &[CustomerId], n: u64) -> Markup {
     html! {
-        @if customers.is_empty() { (n) } @else {
-            a href={ "/b/" (id) "/customers?ids=" (customers.iter().take(LINKED_CUSTOMERS).map(|c| c.to_string()).collect::<Vec<_>>().join(",")) } { (n) }
+        @match customers_href_up_to(BusinessId(id), customers, MAX_GROUP_LINKED_CUSTOMERS) {
+            Some(href) => a href=(href) { (n) },
+            None => (n),
         }
     }
 }

@@ -5,15 +5,13 @@
 use crate::api::insights::InsightsQuery;
 use crate::auth::{self, SignedIn};
 use crate::state::ServerState;
+use crate::web::analysis::{MAX_GROUP_LINKED_CUSTOMERS, customers_href_up_to};
 use crate::web::layout::{Nav, page};
 use crate::web::{PageResult, html_response};
 use axum::extract::{Path, Query, State};
 use maud::html;
 use trailmap_model::{BusinessId, Currency};
 use trailmap_render::ValueFormat;
-
-/// The customer list links to at most this many customers, to keep the address short enough.
-const LINKED_CUSTOMERS: usize = 1_000;
 
 pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): Path<i64>, Query(query): Query<InsightsQuery>) -> PageResult {
     let membership = auth::membership(&state, signed.user.id, BusinessId(id)).await?;
@@ -52,8 +50,8 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
                         "n = " (f.n)
                         " · " a href={ "/b/" (id) "/" (f.evidence.page) } data-testid="evidence" { (f.evidence.label) }
                         " · " code { (f.evidence.command) }
-                        @if !f.customers.is_empty() {
-                            " · " a href={ "/b/" (id) "/customers?ids=" (f.customers.iter().take(LINKED_CUSTOMERS).map(|c| c.to_string()).collect::<Vec<_>>().join(",")) } data-testid="customers" {
+                        @if let Some(href) = customers_href_up_to(BusinessId(id), &f.customers, MAX_GROUP_LINKED_CUSTOMERS) {
+                            " · " a href=(href) data-testid="customers" {
                                 (f.customers.len()) " customers"
                             }
                         }

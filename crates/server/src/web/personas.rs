@@ -4,6 +4,7 @@
 
 use crate::auth::{self, SignedIn};
 use crate::state::ServerState;
+use crate::web::analysis::{MAX_GROUP_LINKED_CUSTOMERS, customers_href_up_to};
 use crate::web::layout::{Nav, page};
 use crate::web::{PageResult, html_response};
 use axum::extract::{Path, State};
@@ -11,9 +12,6 @@ use maud::{Markup, html};
 use trailmap_app::PersonaCoverage;
 use trailmap_app::touchpoints::customer_rule_in_words;
 use trailmap_model::{BusinessId, Persona};
-
-/// The customer list links to at most this many customers, to keep the address short enough.
-const LINKED_CUSTOMERS: usize = 1_000;
 
 /// Up to two letters from the name's words, for the avatar.
 pub fn initials(name: &str) -> String {
@@ -30,7 +28,7 @@ fn list(title: &str, items: &[String]) -> Markup {
 }
 
 fn card(business: BusinessId, persona: &Persona, coverage: Option<&PersonaCoverage>) -> Markup {
-    let ids: Vec<String> = coverage.map(|c| c.customers.iter().take(LINKED_CUSTOMERS).map(|c| c.to_string()).collect()).unwrap_or_default();
+    let href = coverage.and_then(|c| customers_href_up_to(business, &c.customers, MAX_GROUP_LINKED_CUSTOMERS));
     html! {
         article class="card persona" data-testid="persona" data-persona=(persona.id.0) {
             div class="persona-head" {
@@ -52,8 +50,8 @@ fn card(business: BusinessId, persona: &Persona, coverage: Option<&PersonaCovera
                 @match coverage {
                     Some(c) if c.n > 0 => {
                         "Covers "
-                        a href={ "/b/" (business) "/customers?ids=" (ids.join(",")) } { span data-testid="coverage-n" { (c.n) } " customers" }
-                        @if c.n > LINKED_CUSTOMERS { " (the link lists the first " (LINKED_CUSTOMERS) ")" }
+                        a href=[href.as_deref()] { span data-testid="coverage-n" { (c.n) } " customers" }
+                        @if c.n > MAX_GROUP_LINKED_CUSTOMERS { " (the link lists the first " (MAX_GROUP_LINKED_CUSTOMERS) ")" }
                     }
                     _ => { "Covers " span data-testid="coverage-n" { "0" } " customers" }
                 }

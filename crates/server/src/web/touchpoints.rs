@@ -4,6 +4,7 @@
 
 use crate::auth::{self, SignedIn};
 use crate::state::ServerState;
+use crate::web::analysis::{MAX_GROUP_LINKED_CUSTOMERS, customers_href_up_to};
 use crate::web::layout::{Nav, page};
 use crate::web::maps::NumbersQuery;
 use crate::web::{PageResult, html_response};
@@ -61,9 +62,10 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
                                 td { (t.rule) }
                                 td class="num" data-testid="events" { (t.events) }
                                 td class="num" data-testid="customers" {
-                                    @if t.customers.n > 0 {
-                                        a href={ "/b/" (id) "/customers?ids=" (t.customers.customers.iter().take(1_000).map(|c| c.to_string()).collect::<Vec<_>>().join(",")) } { (t.customers.n) }
-                                    } @else { "0" }
+                                    @match customers_href_up_to(BusinessId(id), &t.customers.customers, MAX_GROUP_LINKED_CUSTOMERS) {
+                                        Some(href) => a href=(href) { (t.customers.n) },
+                                        None => (t.customers.n),
+                                    }
                                 }
                                 td {
                                     @for (i, p) in t.placements.iter().enumerate() {

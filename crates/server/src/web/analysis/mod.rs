@@ -31,6 +31,10 @@ use trailmap_render::Svg;
 /// customer list page shows a first page anyway. The table's n always counts all of them.
 pub const MAX_LINKED_CUSTOMERS: usize = 200;
 
+/// Pages that link a whole group (a persona's coverage, a touchpoint's customers, a change's
+/// windows, an insight) carry at most this many ids.
+pub const MAX_GROUP_LINKED_CUSTOMERS: usize = 1_000;
+
 /// The query string's parameters, in order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Query(pub Vec<(String, String)>);
@@ -158,10 +162,15 @@ pub trait Analysis {
 /// A link to the customers behind a number, or `None` when there are none. The link lists ids in
 /// the URL (no POST needed), so only the first `MAX_LINKED_CUSTOMERS` are included.
 pub fn customers_href(business: BusinessId, ids: &[CustomerId]) -> Option<String> {
+    customers_href_up_to(business, ids, MAX_LINKED_CUSTOMERS)
+}
+
+/// [`customers_href`] with the first `limit` ids.
+pub fn customers_href_up_to(business: BusinessId, ids: &[CustomerId], limit: usize) -> Option<String> {
     if ids.is_empty() {
         return None;
     }
-    let list: Vec<String> = ids.iter().take(MAX_LINKED_CUSTOMERS).map(|id| id.to_string()).collect();
+    let list: Vec<String> = ids.iter().take(limit).map(|id| id.to_string()).collect();
     Some(format!("/b/{business}/customers?ids={}", list.join(",")))
 }
 
