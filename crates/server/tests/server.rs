@@ -2921,7 +2921,14 @@ async fn impact_and_insights_answer_what_the_app_computes_on_the_api_and_the_pag
     assert!(verdict.contains("n = "), "{verdict}");
     let asked = api(&w.router, Some(&w.viewer), "GET", &format!("{impact_path}?days=60&ramp_up=7"), None).await;
     assert_eq!(asked.status, StatusCode::OK, "{}", asked.text);
-    for (query, field) in [("days=many", "days"), ("ramp_up=-1", "ramp_up"), ("control=bogus", "control"), ("confidence=2", "confidence")] {
+    for (query, field) in [
+        ("days=many", "days"),
+        ("days=4000", "days \"4000\""),
+        ("ramp_up=-1", "ramp_up"),
+        ("ramp_up=4000", "ramp_up \"4000\""),
+        ("control=bogus", "control"),
+        ("confidence=2", "confidence"),
+    ] {
         let reply = api(&w.router, Some(&w.viewer), "GET", &format!("{impact_path}?{query}"), None).await;
         assert_eq!((reply.status, reply.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"), "{query}: {}", reply.text);
         assert!(reply.json()["error"]["message"].as_str().unwrap().starts_with(field), "{query}: {}", reply.text);

@@ -32,14 +32,14 @@ pub struct ImpactArgs {
     confidence: f64,
 }
 
-/// The app names the request's fields; the command line names its flags.
+/// The app names the request's fields; the command line's flags for two of them are shorter
+/// (`main` then writes every field as its flag, `--ramp-up` for `ramp_up`).
 fn with_flag_fields(error: AppError) -> AppError {
     match error {
         AppError::InvalidField { field, value, reason } => {
             let field = match field.as_str() {
-                "window_days" => "--days".to_string(),
-                "ramp_up_days" => "--ramp-up".to_string(),
-                "control" | "split" | "confidence" => format!("--{field}"),
+                "window_days" => "days".to_string(),
+                "ramp_up_days" => "ramp_up".to_string(),
                 _ => field,
             };
             AppError::InvalidField { field, value, reason }

@@ -72,9 +72,11 @@ fn change_impact_errors_name_the_change_or_the_flag() {
     let out = trailmap(&db, &["change", "impact", "1", "--days", "60"]);
     assert_eq!(out.status.code(), Some(1));
     let error = text(&out.stderr);
-    assert!(error.contains("--days \"60\"") && error.contains("28 day(s)"), "{error}");
+    assert!(error.starts_with("error: --days \"60\"") && error.contains("28 day(s)"), "{error}");
+    let out = trailmap(&db, &["change", "impact", "1", "--ramp-up", "60"]);
+    assert!(text(&out.stderr).starts_with("error: --ramp-up \"60\""), "{}", text(&out.stderr));
     let out = trailmap(&db, &["change", "impact", "1", "--control", "aov"]);
-    assert!(text(&out.stderr).contains("--control"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).starts_with("error: --control"), "{}", text(&out.stderr));
     let out = trailmap(&db, &["change", "impact", "1", "--split", "variant"]);
-    assert!(text(&out.stderr).contains("--split"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).starts_with("error: --split"), "{}", text(&out.stderr));
 }

@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use trailmap_app::changes::{ChangeRequest, ChangeView};
+use trailmap_app::AppError;
 use trailmap_app::impact::{Impact, ImpactRequest};
 use trailmap_model::{BusinessId, CardRef, ChangeId, ChangeMetric};
 use utoipa::ToSchema;
@@ -151,6 +152,22 @@ impl ImpactQuery {
         }
         Ok(request)
     }
+
+    /// The app names the request's fields; the query's names for two of them are shorter, and an
+    /// error names what the caller typed.
+    pub fn field_names(error: AppError) -> AppError {
+        match error {
+            AppError::InvalidField { field, value, reason } => {
+                let field = match field.as_str() {
+                    "window_days" => "days".to_string(),
+                    "ramp_up_days" => "ramp_up".to_string(),
+                    _ => field,
+                };
+                AppError::InvalidField { field, value, reason }
+            }
+            other => other,
+        }
+    }
 }
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/changes/{change_id}/impact", tag = "changes",
@@ -165,5 +182,5 @@ pub async fn impact(
 ) -> ApiResult<Json<Impact>> {
     let business = auth::membership(&state, caller.user.id, BusinessId(id)).await?.business;
     let request = query.request()?;
-    Ok(Json(state.try_read(move |app| app.change_impact(&business, ChangeId(change), &request)).await?))
+    Ok(Json(state.try_read(move |app| app.change_impact(&business, ChangeId(change), &request).map_err(ImpactQuery::field_names)).await?))
 }

@@ -276,7 +276,7 @@ pub async fn impact(
     let measured: Result<Impact, ApiError> = match query.request() {
         Ok(request) => {
             let b = membership.business.clone();
-            state.try_read(move |app| app.change_impact(&b, ChangeId(change), &request)).await
+            state.try_read(move |app| app.change_impact(&b, ChangeId(change), &request).map_err(ImpactQuery::field_names)).await
         }
         Err(error) => Err(error),
     };
