@@ -391,7 +391,7 @@ mod zone_tests {
         assert!(check_timezone("Europe/Paris").is_ok());
         let error = check_timezone("Mars/Olympus_Mons").unwrap_err().to_string();
         assert!(error.contains("timezone") && error.contains("Mars/Olympus_Mons"), "{error}");
-        let business = Business { id: BusinessId(1), name: "Old".into(), currency: trailmap_model::Currency::USD, timezone: "Nowhere".into() };
+        let business = Business { id: BusinessId(1), name: "Old".into(), currency: trailmap_model::Currency::USD, timezone: "Nowhere".into(), decimal_mark: None };
         assert_eq!(zone_of(&business), Tz::UTC);
     }
 }

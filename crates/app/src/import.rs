@@ -9,8 +9,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Instant;
-use trailmap_ingest::{FileFormat, ImportOptions, Record, RecordKind, RecordReader, RowError};
-use trailmap_model::Business;
+use trailmap_ingest::{FileEncoding, FileFormat, ImportOptions, Record, RecordAt, RecordKind, RecordReader, RowError};
+use trailmap_model::{Business, DecimalMark};
 use trailmap_store::{Store, StoreError, WriteSummary, Writer};
 
 /// How many invalid rows are shown before an import without `skip_invalid` gives up.
@@ -25,10 +25,36 @@ pub struct ImportRequest<'a> {
     /// Overrides of column matching: (our field, the file's column).
     pub column_map: Vec<(String, String)>,
     pub format: Option<FileFormat>,
+    /// The file's decimal mark; None: the layout's (Shopify, Stripe), else the business's, else
+    /// every number whose reading depends on it is refused.
+    pub decimal_mark: Option<DecimalMark>,
+    /// A CSV file's delimiter; None: tab for `.tsv`, comma otherwise.
+    pub delimiter: Option<u8>,
+    /// The file's encoding; None: UTF-8 (UTF-16 with a byte-order mark is read as such).
+    pub encoding: Option<FileEncoding>,
     /// Import the valid rows and write the rejected ones here.
     pub skip_invalid: Option<PathBuf>,
     /// Called with the bytes read so far and the file's size.
     pub progress: Option<&'a mut dyn FnMut(u64, u64)>,
+}
+
+impl<'a> ImportRequest<'a> {
+    /// A request with no overrides: format, layout and columns from the file, numbers read by
+    /// the business's decimal mark, bad rows refusing the import.
+    pub fn new(kind: RecordKind, path: &'a Path, business: &'a Business) -> ImportRequest<'a> {
+        ImportRequest {
+            kind,
+            path,
+            business,
+            column_map: Vec::new(),
+            format: None,
+            decimal_mark: None,
+            delimiter: None,
+            encoding: None,
+            skip_invalid: None,
+            progress: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for ImportRequest<'_> {
@@ -75,7 +101,7 @@ fn added_and_duplicates(kind: RecordKind, s: &WriteSummary) -> (u64, u64) {
 }
 
 enum Batch {
-    Records(Vec<Result<Record, RowError>>, u64),
+    Records(Vec<Result<RecordAt, RowError>>, u64),
 }
 
 fn write_record(w: &mut dyn Writer, business: &Business, record: &Record) -> Result<bool, StoreError> {
@@ -89,15 +115,18 @@ fn write_record(w: &mut dyn Writer, business: &Business, record: &Record) -> Res
     }
 }
 
-/// Where a record the store refused came from, as near as the reader can tell.
-fn refused(file: &str, record_number: u64, error: &StoreError) -> RowError {
-    RowError {
-        file: file.to_string(),
-        line: record_number,
-        column: None,
-        reason: format!("record {record_number}: {error}"),
-        raw: None,
-    }
+/// A record the store refused (an order number stored with other content, a record naming no
+/// one), at the line it starts on, with its text for the rejects file.
+fn refused(file: &str, at: RecordAt, error: &StoreError) -> RowError {
+    let column = match (&at.record, error) {
+        (Record::Order(_), StoreError::Conflict(_)) => Some("order_id".to_string()),
+        _ => None,
+    };
+    let reason = match error {
+        StoreError::Conflict(message) | StoreError::Invalid(message) => message.clone(),
+        other => other.to_string(),
+    };
+    RowError { file: file.to_string(), line: at.line, column, reason, raw: at.raw }
 }
 
 struct Rejects {
@@ -148,6 +177,10 @@ impl crate::App {
             format: request.format,
             column_map: request.column_map.clone(),
             default_currency: request.business.currency,
+            decimal_mark: request.decimal_mark,
+            default_decimal_mark: request.business.decimal_mark,
+            delimiter: request.delimiter,
+            encoding: request.encoding,
             file_name: file_name.clone(),
         };
         let reader = RecordReader::new(file, options)?;
@@ -187,9 +220,11 @@ impl crate::App {
                 for item in items {
                     records += 1;
                     let error = match item {
-                        Ok(record) => match write_record(w, &business, &record) {
+                        // A refused record has written nothing (the store checks before it
+                        // creates a customer), so skipping it leaves no trace of it.
+                        Ok(at) => match write_record(w, &business, &at.record) {
                             Ok(_) => continue,
-                            Err(StoreError::Invalid(reason)) => refused(&file_name, records, &StoreError::Invalid(reason)),
+                            Err(error @ (StoreError::Invalid(_) | StoreError::Conflict(_))) => refused(&file_name, at, &error),
                             Err(other) => return Err(other.into()),
                         },
                         Err(row_error) => row_error,

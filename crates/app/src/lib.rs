@@ -44,7 +44,7 @@ pub use trailmap_store::{BusinessSummary, WriteSummary};
 pub use trailmap_testkit::DemoOptions;
 
 use std::path::{Path, PathBuf};
-use trailmap_model::{Business, Currency};
+use trailmap_model::{Business, BusinessId, Currency, DecimalMark};
 use trailmap_store::{SqliteStore, Store, StoreError};
 
 /// The business every fresh store has, so a first import needs no setup.
@@ -176,6 +176,17 @@ impl App {
             Ok(())
         })?;
         created.ok_or_else(|| AppError::Invalid("the business was not created".into()))
+    }
+
+    /// Sets how the business's files write decimals (None: refuse every number whose reading
+    /// depends on it); imports that declare no mark of their own read numbers with it.
+    pub fn set_decimal_mark(&mut self, business: BusinessId, mark: Option<DecimalMark>) -> Result<Business> {
+        self.store.write::<StoreError>(&mut |w| w.set_decimal_mark(business, mark))?;
+        self.store
+            .businesses()?
+            .into_iter()
+            .find(|b| b.id == business)
+            .ok_or_else(|| AppError::NotFound(format!("business {business}")))
     }
 
     pub fn summary(&self, business: &Business) -> Result<BusinessSummary> {

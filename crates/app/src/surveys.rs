@@ -48,7 +48,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use trailmap_ingest::forms::{FormExport, FormLayout, read_form};
 use trailmap_ingest::notes::{json_array_to_ndjson, read_notes};
-use trailmap_ingest::{FileFormat, ImportOptions, Record, RecordReader, RowError};
+use trailmap_ingest::{FileFormat, ImportOptions, Record, RecordAt, RecordReader, RowError};
 use trailmap_model::{
     Answer, AnswerValue, Business, FeedbackKind, Identity, IncomingFeedback, IncomingResponse, Question,
     QuestionId, QuestionKind, SkipRule, Survey, SurveyId,
@@ -631,31 +631,23 @@ impl crate::App {
         let file = path.display().to_string();
         let bytes = read_file(path)?;
         let Some((ndjson, lines)) = json_array_to_ndjson(&bytes, &file)? else {
-            return self.import(crate::ImportRequest {
-                kind: RecordKind::Feedback,
-                path,
-                business,
-                column_map: Vec::new(),
-                format: None,
-                skip_invalid,
-                progress: None,
-            });
+            return self.import(crate::ImportRequest { skip_invalid, ..crate::ImportRequest::new(RecordKind::Feedback, path, business) });
         };
         let mut options = ImportOptions::new(RecordKind::Feedback, file.clone());
         options.format = Some(FileFormat::Ndjson);
         options.default_currency = business.currency;
+        options.default_decimal_mark = business.decimal_mark;
         let reader = RecordReader::new(std::io::Cursor::new(ndjson), options)?;
         let line_of = |n: u64| lines.get(n.saturating_sub(1) as usize).copied().unwrap_or(n);
-        // Each NDJSON line gives one item, so the n-th item is the n-th element of the array.
+        // The n-th NDJSON line is the n-th element of the array, which starts on line_of(n).
         let items = reader
-            .enumerate()
-            .map(|(n, item)| match item {
-                Ok(Record::Feedback(f)) => Ok((line_of(n as u64 + 1), f)),
+            .map(|item| match item {
+                Ok(RecordAt { record: Record::Feedback(f), line, .. }) => Ok((line_of(line), f)),
                 Ok(other) => Err(RowError {
                     file: file.clone(),
-                    line: 0,
+                    line: line_of(other.line),
                     column: None,
-                    reason: format!("not feedback: {:?}", other.kind()),
+                    reason: format!("not feedback: {:?}", other.record.kind()),
                     raw: None,
                 }),
                 Err(mut e) => {

@@ -7,6 +7,7 @@
 #[path = "app/report.rs"] mod report;
 #[path = "app/impact.rs"] mod impact;
 #[path = "app/insights.rs"] mod insights;
+#[path = "app/integrity.rs"] mod integrity;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};
@@ -21,15 +22,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 
 fn import(app: &mut App, kind: RecordKind, path: &Path, skip: Option<PathBuf>) -> Result<ImportReport, AppError> {
     let business = app.business(None).unwrap();
-    app.import(ImportRequest {
-        kind,
-        path,
-        business: &business,
-        column_map: vec![],
-        format: None,
-        skip_invalid: skip,
-        progress: None,
-    })
+    app.import(ImportRequest { skip_invalid: skip, ..ImportRequest::new(kind, path, &business) })
 }
 
 fn counts(app: &App) -> (u64, u64, u64) {
@@ -216,10 +209,14 @@ fn duplicate_ids_within_a_file_land_once() {
     let events = write(dir.path(), "e.ndjson", b"{\"messageId\":\"m1\",\"event\":\"signup\",\"userId\":\"C1\",\"timestamp\":\"2025-01-01T00:00:00Z\"}\n{\"messageId\":\"m1\",\"event\":\"signup\",\"userId\":\"C1\",\"timestamp\":\"2025-01-01T00:00:05Z\"}\n");
     let report = import(&mut app, RecordKind::Events, &events, None).unwrap();
     assert_eq!((report.details.events_added, report.details.events_duplicate), (1, 1), "the same message id is one event");
-    let orders = write(dir.path(), "o.csv", b"order_id,time,email,total\nA-1,2025-01-01T00:00:00Z,a@x.com,10\nA-2,2025-01-02T00:00:00Z,b@x.com,20\nA-1,2025-01-03T00:00:00Z,a@x.com,10\n");
+    let orders = write(dir.path(), "o.csv", b"order_id,time,email,total\nA-1,2025-01-01T00:00:00Z,a@x.com,10\nA-2,2025-01-02T00:00:00Z,b@x.com,20\nA-1,2025-01-01T00:00:00Z,a@x.com,10\n");
     let report = import(&mut app, RecordKind::Orders, &orders, None).unwrap();
     assert_eq!((report.details.orders_added, report.details.orders_duplicate), (2, 1));
     assert_eq!(counts(&app).2, 2);
+    // The same number with another date is not the same order: a conflict at its line.
+    let clash = write(dir.path(), "o2.csv", b"order_id,time,email,total\nA-1,2025-01-03T00:00:00Z,a@x.com,10\n");
+    let err = import(&mut app, RecordKind::Orders, &clash, None).unwrap_err().to_string();
+    assert!(err.contains("o2.csv:2: column `order_id`: order \"A-1\" is stored already with other content (time"), "{err}");
 }
 
 #[test]
@@ -578,7 +575,7 @@ max = 10
         let definition = write(dir.path(), "survey.toml", DEFINITION.as_bytes());
         app.create_survey_from_file(&business, &definition).unwrap();
         let orders = write(dir.path(), "orders.csv", b"order_id,created_at,email,total,currency\n5001,2026-05-01T10:00:00Z,olga@example.com,80.00,USD\n");
-        app.import(ImportRequest { kind: RecordKind::Orders, path: &orders, business: &business, column_map: vec![], format: None, skip_invalid: None, progress: None })
+        app.import(ImportRequest::new(RecordKind::Orders, &orders, &business))
             .unwrap();
         let data = format!(
             "{TYPEFORM_HEAD}r1,3,Shipping cost,5001,2026-05-02 10:00:00,2026-05-02 10:01:00,n1\n\

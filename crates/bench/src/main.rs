@@ -170,15 +170,7 @@ fn import_into(db: &Path, csv: &Path) -> anyhow::Result<(f64, u64)> {
     let mut app = App::open(db)?;
     let business = app.business(None)?;
     let started = Instant::now();
-    let report = app.import(ImportRequest {
-        kind: RecordKind::Events,
-        path: csv,
-        business: &business,
-        column_map: vec![],
-        format: None,
-        skip_invalid: None,
-        progress: None,
-    })?;
+    let report = app.import(ImportRequest::new(RecordKind::Events, csv, &business))?;
     Ok((started.elapsed().as_secs_f64(), report.details.events_added))
 }
 

@@ -15,7 +15,8 @@ use output::{Format, Output};
 use std::io::Write;
 use std::path::PathBuf;
 use trailmap_app::{App, DemoOptions, ImportRequest, MapExportFormat, RecordKind};
-use trailmap_ingest::FileFormat;
+use trailmap_ingest::{FileEncoding, FileFormat};
+use trailmap_model::DecimalMark;
 
 /// Self-hosted customer-journey mapping and analytics for small businesses.
 #[derive(Debug, Parser)]
@@ -96,6 +97,16 @@ enum Command {
         /// The file's format when its name does not tell (csv or ndjson).
         #[arg(long, value_parser = parse_file_format)]
         input_format: Option<FileFormat>,
+        /// The decimal mark of the file's numbers: point (1,234.56) or comma (1.234,56). Without
+        /// it (and without one set on the business) a number such as 12,50 is refused, not guessed.
+        #[arg(long, value_parser = parse_decimal_mark)]
+        decimal: Option<DecimalMark>,
+        /// A CSV file's delimiter: one character such as ; or |, or `tab`.
+        #[arg(long, value_parser = trailmap_ingest::parse_delimiter)]
+        delimiter: Option<u8>,
+        /// The file's text encoding when it is not UTF-8, e.g. windows-1252, latin1, utf-16le.
+        #[arg(long, value_parser = FileEncoding::parse)]
+        encoding: Option<FileEncoding>,
     },
     /// List the fields an import of KIND reads and the column names it recognises.
     Fields {
@@ -171,7 +182,25 @@ enum BusinessCommand {
         currency: String,
         #[arg(long, default_value = "UTC")]
         timezone: String,
+        /// How the business's files write decimals: point (1,234.56) or comma (1.234,56).
+        #[arg(long, value_parser = parse_decimal_mark)]
+        decimal: Option<DecimalMark>,
     },
+    /// Change a setting of the business (--business, or the default one).
+    Set {
+        /// How the business's files write decimals: point, comma, or none (refuse every number
+        /// whose reading depends on it).
+        #[arg(long, value_name = "point|comma|none")]
+        decimal: Option<String>,
+    },
+}
+
+fn parse_decimal_mark(text: &str) -> Result<DecimalMark, String> {
+    DecimalMark::parse(text).ok_or_else(|| format!("unknown decimal mark {text:?}: expected point or comma"))
+}
+
+fn parse_optional_decimal_mark(text: &str) -> Result<Option<DecimalMark>, String> {
+    if text.trim().eq_ignore_ascii_case("none") { Ok(None) } else { parse_decimal_mark(text).map(Some) }
 }
 
 fn parse_kind(text: &str) -> Result<RecordKind, String> {
@@ -222,7 +251,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             let banner = format!("Sign in as {} with the password {}", login.email, login.password);
             commands::serve::run_with_banner(app, serve, Some(banner))
         }
-        Command::Import { kind, file, column_map, skip_invalid, input_format } => {
+        Command::Import { kind, file, column_map, skip_invalid, input_format, decimal, delimiter, encoding } => {
             let business = app.business(cli.business.as_deref())?;
             let bar = progress_bar(&file);
             let mut progress = |done: u64, _total: u64| bar.set_position(done);
@@ -232,6 +261,9 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
                 business: &business,
                 column_map,
                 format: input_format,
+                decimal_mark: decimal,
+                delimiter,
+                encoding,
                 skip_invalid,
                 progress: Some(&mut progress),
             });
@@ -243,13 +275,17 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             let specs = trailmap_ingest::fields(kind);
             let rows = specs
                 .iter()
-                .map(|f| vec![f.name.to_string(), if f.required { "yes" } else { "" }.to_string(), f.aliases.join(", ")])
+                .map(|f| {
+                    vec![f.name.to_string(), if f.required { "yes" } else { "" }.to_string(), f.text.limit_text(), f.aliases.join(", ")]
+                })
                 .collect();
             let json: Vec<serde_json::Value> = specs
                 .iter()
-                .map(|f| serde_json::json!({ "field": f.name, "required": f.required, "columns": f.aliases }))
+                .map(|f| {
+                    serde_json::json!({ "field": f.name, "required": f.required, "max_bytes": f.text.max_bytes, "columns": f.aliases })
+                })
                 .collect();
-            Output::new(&["field", "required", "columns recognised"], rows, &json)?.print(format, out)
+            Output::new(&["field", "required", "longest", "columns recognised"], rows, &json)?.print(format, out)
         }
         Command::Business(BusinessCommand::List) => {
             let businesses = app.businesses()?;
@@ -259,9 +295,20 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
                 .collect();
             Output::new(&["id", "name", "currency", "timezone"], rows, &businesses)?.print(format, out)
         }
-        Command::Business(BusinessCommand::Create { name, currency, timezone }) => {
-            let business = app.create_business(&name, &currency, &timezone)?;
+        Command::Business(BusinessCommand::Create { name, currency, timezone, decimal }) => {
+            let mut business = app.create_business(&name, &currency, &timezone)?;
+            if decimal.is_some() {
+                business = app.set_decimal_mark(business.id, decimal)?;
+            }
             Output::key_values(&business)?.with_title("Created").print(format, out)
+        }
+        Command::Business(BusinessCommand::Set { decimal }) => {
+            let mut business = app.business(cli.business.as_deref())?;
+            if let Some(decimal) = decimal {
+                let mark = parse_optional_decimal_mark(&decimal).map_err(|e| anyhow::anyhow!("--decimal: {e}"))?;
+                business = app.set_decimal_mark(business.id, mark)?;
+            }
+            Output::key_values(&business)?.with_title("Updated").print(format, out)
         }
         Command::Summary { all } => {
             let businesses = if all { app.businesses()? } else { vec![app.business(cli.business.as_deref())?] };

@@ -182,16 +182,18 @@ pub(crate) fn feedback(row: &Row, ctx: &Ctx) -> Result<IncomingFeedback, Fail> {
     };
     let text = row.require(ctx, fb::TEXT)?.to_string();
     let number = |field: usize| -> Result<Option<f64>, Fail> {
-        row.get(field)
-            .map(|t| match t.parse::<f64>() {
-                Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-                _ => Err(row.fail(
-                    ctx,
-                    field,
-                    format!("not a rating (a number, 0 or more): {t:?}"),
-                )),
-            })
-            .transpose()
+        match row.number(ctx, field) {
+            Ok(Some(v)) if v < 0.0 => Err(row.fail(
+                ctx,
+                field,
+                format!("not a rating (a number, 0 or more): {:?}", row.get(field).unwrap_or("")),
+            )),
+            Ok(v) => Ok(v),
+            Err(fail) => Err(Fail {
+                reason: format!("not a rating: {}", fail.reason),
+                ..fail
+            }),
+        }
     };
     let rating = match (number(fb::RATING)?, number(fb::RATING_SCALE)?) {
         (None, _) => None,
@@ -296,8 +298,14 @@ pub(crate) fn order_head(row: &Row, ctx: &Ctx) -> Result<Built<IncomingOrder>, F
     for (key, value) in &row.extras {
         properties.insert(key.to_string(), value.clone());
     }
+    let origin = match ctx.layout {
+        Layout::ShopifyOrders => "shopify",
+        Layout::StripePayments => "stripe",
+        Layout::Generic => "",
+    };
     Ok(Built::Record(IncomingOrder {
         external_id,
+        origin: origin.to_string(),
         customer,
         time,
         total,
@@ -338,18 +346,14 @@ pub(crate) fn order_lines(
         return items
             .iter()
             .enumerate()
-            .map(|(i, item)| json_line(item, i, currency))
+            .map(|(i, item)| json_line(item, i, ctx, currency))
             .collect();
     }
     let (sku, name) = (row.owned(or::SKU), row.owned(or::LINE_NAME));
     if sku.is_none() && name.is_none() {
         return Ok(Vec::new());
     }
-    let quantity = match row.get(or::QUANTITY) {
-        None => 1,
-        Some(q) => parse_quantity(q)
-            .ok_or_else(|| row.fail(ctx, or::QUANTITY, format!("not a whole number: {q:?}")))?,
-    };
+    let quantity = row.whole(ctx, or::QUANTITY)?.unwrap_or(1);
     let unit_price = row.require_money(ctx, or::PRICE, currency)?;
     let name = name.or_else(|| sku.clone()).unwrap_or_default();
     Ok(vec![OrderLine {
@@ -360,37 +364,44 @@ pub(crate) fn order_lines(
     }])
 }
 
-fn parse_quantity(text: &str) -> Option<i64> {
-    text.parse::<i64>().ok().or_else(|| {
-        let f = text.parse::<f64>().ok()?;
-        (f.fract() == 0.0 && f.abs() < 1e15).then_some(f as i64)
-    })
-}
-
-fn json_line(item: &Value, index: usize, currency: Currency) -> Result<OrderLine, Fail> {
-    let field = |keys: &[&str]| -> Option<String> {
+/// One line item of an NDJSON order. Amounts and quantities written as JSON numbers are exact;
+/// written as strings they follow the file's decimal mark like any other number.
+fn json_line(item: &Value, index: usize, ctx: &Ctx, currency: Currency) -> Result<OrderLine, Fail> {
+    let fail = |reason: String| Fail {
+        column: Some(format!("lines[{index}]")),
+        reason,
+    };
+    let text = |keys: &[&str]| -> Option<String> {
         keys.iter().find_map(|k| match item.get(*k)? {
             Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
             Value::Number(n) => Some(n.to_string()),
             _ => None,
         })
     };
-    let fail = |reason: String| Fail {
-        column: Some(format!("lines[{index}]")),
-        reason,
+    let number = |keys: &[&str]| -> Option<(String, bool)> {
+        keys.iter().find_map(|k| match item.get(*k)? {
+            Value::String(s) if !s.trim().is_empty() => Some((s.trim().to_string(), false)),
+            Value::Number(n) => Some((n.to_string(), true)),
+            _ => None,
+        })
     };
-    let sku = field(&["sku", "product_id"]);
-    let name = field(&["name", "product", "title", "line_name"]).or_else(|| sku.clone());
+    let sku = text(&["sku", "product_id"]);
+    let name = text(&["name", "product", "title", "line_name"]).or_else(|| sku.clone());
     let name = name.ok_or_else(|| fail("a line needs a name or a sku".into()))?;
-    let quantity = match field(&["quantity", "qty"]) {
+    let quantity = match number(&["quantity", "qty"]) {
         None => 1,
-        Some(q) => parse_quantity(&q)
-            .ok_or_else(|| fail(format!("quantity is not a whole number: {q:?}")))?,
+        Some((q, exact)) => {
+            let mark = if exact { Some(trailmap_model::DecimalMark::Point) } else { ctx.decimal_mark };
+            crate::number::parse_whole(&q, mark).map_err(|e| fail(format!("quantity: {e}")))?
+        }
     };
-    let price =
-        field(&["price", "unit_price"]).ok_or_else(|| fail("a line needs a price".into()))?;
-    let unit_price = Money::parse_decimal(&price, currency)
-        .ok_or_else(|| fail(format!("price is not a number: {price:?}")))?;
+    let (price, exact) = number(&["price", "unit_price"]).ok_or_else(|| fail("a line needs a price".into()))?;
+    let unit_price = if exact {
+        crate::number::parse_json_amount(&price, currency)
+    } else {
+        crate::number::parse_amount(&price, ctx.decimal_mark, currency)
+    }
+    .map_err(|e| fail(format!("price: {e}")))?;
     Ok(OrderLine {
         sku,
         name,

@@ -1,6 +1,8 @@
 //! The two kinds of failure of an import: a whole-file problem found before any record is read
 //! ([`ImportError`]), and a problem with one row that rejects only that row ([`RowError`]). Both name
 //! the file, and the line where there is one, because the person reading them has the file open.
+//! Where a failure looks like a file read the wrong way (another delimiter, another encoding),
+//! the error carries a [`Hint`] naming the import option that reads it.
 
 use std::fmt;
 
@@ -30,6 +32,44 @@ impl fmt::Display for RowError {
 
 impl std::error::Error for RowError {}
 
+/// An import option that would read a file that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hint {
+    /// The file looks separated by this byte.
+    Delimiter(u8),
+    /// The file looks written in this encoding (a WHATWG label).
+    Encoding(&'static str),
+}
+
+impl Hint {
+    /// The delimiter as an option value: `;`, `tab`, `|`, `,`.
+    pub fn delimiter_name(delimiter: u8) -> String {
+        match delimiter {
+            b'\t' => "tab".to_string(),
+            other => char::from(other).to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Hint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Hint::Delimiter(d) => {
+                let name = Hint::delimiter_name(*d);
+                let shown = if *d == b'\t' { "tab".to_string() } else { format!("`{name}`") };
+                write!(
+                    f,
+                    "the header looks {shown}-separated: import it with the delimiter option set to {name:?} (--delimiter '{name}')"
+                )
+            }
+            Hint::Encoding(label) => write!(
+                f,
+                "if the file is not UTF-8, import it with the encoding option set to {label:?} (--encoding {label}), or save it as UTF-8"
+            ),
+        }
+    }
+}
+
 /// A problem with the file as a whole; nothing is read from it.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -41,11 +81,13 @@ pub enum ImportError {
     },
     #[error("{file}: the file is empty")]
     Empty { file: String },
-    #[error("{file}: header: no column for the required field `{field}` (tried: {})", .tried.join(", "))]
+    #[error("{file}: header: no column for the required field `{field}` (tried: {}){}", .tried.join(", "), .hint.map(|h| format!("; {h}")).unwrap_or_default())]
     MissingColumn {
         file: String,
         field: String,
         tried: Vec<String>,
+        /// What would read the file, when the header looks written another way.
+        hint: Option<Hint>,
     },
     #[error(
         "{file}: header: the override {field}={column} names a column that is not in the header (columns: {})",
@@ -69,6 +111,8 @@ pub enum ImportError {
         line: u64,
         reason: String,
     },
-    #[error("{file}:{line}: the header is not valid UTF-8")]
-    NotUtf8 { file: String, line: u64 },
+    #[error("{file}:{line}: the header is not valid UTF-8; {hint}")]
+    NotUtf8 { file: String, line: u64, hint: Hint },
+    #[error("{file}: {reason}")]
+    Options { file: String, reason: String },
 }

@@ -4,6 +4,7 @@
 //! the documentation show exactly what is accepted.
 
 use crate::RecordKind;
+use crate::text::TextRule;
 
 /// One of our fields and the column names that fill it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +16,8 @@ pub struct FieldSpec {
     /// Column names accepted, best first: when a file has two of them, the earlier alias wins.
     pub aliases: &'static [&'static str],
     pub description: &'static str,
+    /// What the field's text may hold (its length limit, and whether it may span lines).
+    pub text: TextRule,
 }
 
 /// The fields of a record kind, in a fixed order.
@@ -47,6 +50,14 @@ const fn field(
         required,
         aliases,
         description,
+        text: TextRule::LINE,
+    }
+}
+
+impl FieldSpec {
+    /// The field with another text rule than one line of 1 KiB.
+    const fn with_text(self, text: TextRule) -> FieldSpec {
+        FieldSpec { text, ..self }
     }
 }
 
@@ -67,7 +78,8 @@ const ID_EXTERNAL: FieldSpec = field(
         "customer_ref",
     ],
     "the business's own customer id (an external identity)",
-);
+)
+.with_text(TextRule::ID);
 const ID_EMAIL: FieldSpec = field(
     "email",
     false,
@@ -79,7 +91,8 @@ const ID_EMAIL: FieldSpec = field(
         "e_mail",
     ],
     "the customer's email (an email identity, compared lower-cased)",
-);
+)
+.with_text(TextRule::ID);
 const ID_ANONYMOUS: FieldSpec = field(
     "anonymous_id",
     false,
@@ -92,7 +105,8 @@ const ID_ANONYMOUS: FieldSpec = field(
         "client_id",
     ],
     "an anonymous visitor id (an anonymous identity)",
-);
+)
+.with_text(TextRule::ID);
 
 /// Indices into [`EVENT_FIELDS`].
 pub(crate) mod ev {
@@ -165,7 +179,8 @@ static EVENT_FIELDS: [FieldSpec; 16] = [
         false,
         &["referrer", "referer", "referring_url", "document_referrer"],
         "the referring URL",
-    ),
+    )
+    .with_text(TextRule::URL),
     field(
         "page",
         false,
@@ -179,7 +194,8 @@ static EVENT_FIELDS: [FieldSpec; 16] = [
             "location",
         ],
         "the page URL or path; the place for offline events",
-    ),
+    )
+    .with_text(TextRule::URL),
     field(
         "revenue",
         false,
@@ -197,19 +213,22 @@ static EVENT_FIELDS: [FieldSpec; 16] = [
         false,
         &["message_id", "event_id", "id"],
         "the source's id of the event, used to import it once",
-    ),
+    )
+    .with_text(TextRule::ID),
     field(
         "properties",
         false,
         &["properties", "props"],
         "a JSON object merged into the event's properties",
-    ),
+    )
+    .with_text(TextRule::TEXT),
     field(
         "user_agent",
         false,
         &["user_agent", "ua"],
         "the browser's user agent; used to drop bots, not stored",
-    ),
+    )
+    .with_text(TextRule::URL),
 ];
 
 /// Indices into [`CUSTOMER_FIELDS`].
@@ -262,7 +281,8 @@ static CUSTOMER_FIELDS: [FieldSpec; 8] = [
         false,
         &["properties", "traits", "props"],
         "a JSON object merged into the customer's properties",
-    ),
+    )
+    .with_text(TextRule::TEXT),
 ];
 
 /// Indices into [`ORDER_FIELDS`].
@@ -303,7 +323,8 @@ static ORDER_FIELDS: [FieldSpec; 20] = [
             "id",
         ],
         "the order number; consecutive rows with the same one are lines of one order",
-    ),
+    )
+    .with_text(TextRule::ID),
     field(
         "time",
         true,
@@ -572,7 +593,8 @@ static FEEDBACK_FIELDS: [FieldSpec; 14] = [
         false,
         &["external_id", "review_id", "feedback_id", "id"],
         "the source's id of it, used to import it once",
-    ),
+    )
+    .with_text(TextRule::ID),
     field(
         "author",
         false,
@@ -634,13 +656,15 @@ static FEEDBACK_FIELDS: [FieldSpec; 14] = [
             "review_text",
         ],
         "what they said; must not be empty",
-    ),
+    )
+    .with_text(TextRule::TEXT),
     field(
         "link",
         false,
         &["link", "url", "review_url", "permalink"],
         "where to read it",
-    ),
+    )
+    .with_text(TextRule::URL),
     field(
         "touchpoint",
         false,

@@ -224,6 +224,7 @@ fn column_roles(
         file: file.to_string(),
         field: field.to_string(),
         tried: tried.iter().map(|t| t.to_string()).collect(),
+        hint: None,
     };
     let mut roles: Vec<Role> = Vec::with_capacity(header.len());
     match layout {
@@ -572,6 +573,10 @@ fn read_row(
     if fields.len() != header.len() {
         return Err((None, format!("expected {} fields as in the header, found {}", header.len(), fields.len())));
     }
+    // Every cell is text first: a control character or an over-long cell refuses the row.
+    for (i, field) in fields.iter().enumerate() {
+        crate::text::check(field, crate::text::TextRule::TEXT).map_err(|problem| (Some(header[i].clone()), problem.to_string()))?;
+    }
     let cell = |i: usize| fields[i].trim();
     let mut submitted_at = None;
     let mut response_id = None;
@@ -663,6 +668,7 @@ fn check_choices(kind: &QuestionKind, chosen: Vec<String>) -> Result<AnswerValue
 
 /// Reads one answer cell as the question's kind says.
 pub fn answer_value(layout: FormLayout, kind: &QuestionKind, text: &str) -> Result<AnswerValue, String> {
+    crate::text::check(text, crate::text::TextRule::TEXT).map_err(|problem| problem.to_string())?;
     let scale = |lo: f64, hi: f64, what: &str| -> Result<AnswerValue, String> {
         match text.parse::<f64>() {
             Ok(v) if v.is_finite() && (lo..=hi).contains(&v) => Ok(AnswerValue::Number(v)),

@@ -3,28 +3,39 @@
 //! Stripe exports, and running the enrichment steps (UTM tags, referrers, channel grouping, bot
 //! filtering) on events. It does no database work, no HTTP and no printing: every problem comes back
 //! as a typed error that names the file, the line and the column, so the caller decides what to show.
+//!
+//! Every way in (files, the tracking API's messages, survey exports, public survey forms) checks
+//! values by the same rules: text by [`text`] (no control characters, a length limit per field),
+//! numbers by [`number`] (a decimal mark declared, never guessed), JSON by [`json`] (no key given
+//! twice).
 
 mod build;
+mod csv_file;
 pub mod enrich;
 mod error;
 mod fields;
 pub mod forms;
-mod reader;
+pub mod json;
+mod ndjson_file;
 pub mod notes;
+pub mod number;
+mod reader;
 mod row;
 pub mod segment;
+pub mod text;
 mod time;
 
 pub use enrich::DropReason;
-pub use error::{ImportError, RowError};
+pub use error::{Hint, ImportError, RowError};
 pub use fields::{FieldSpec, fields};
 pub use reader::RecordReader;
+pub use text::{MAX_RECORD_BYTES, TextProblem, TextRule};
 pub use time::{parse_period, parse_timestamp};
 
 use std::fmt;
 use std::str::FromStr;
 use trailmap_model::{
-    Currency, IncomingCustomer, IncomingEvent, IncomingFeedback, IncomingOrder, IncomingSpend,
+    Currency, DecimalMark, IncomingCustomer, IncomingEvent, IncomingFeedback, IncomingOrder, IncomingSpend,
 };
 
 /// What a file holds. One file holds one kind of record.
@@ -131,6 +142,14 @@ pub enum Layout {
 }
 
 impl Layout {
+    /// The decimal mark a known export always writes, whatever the shop's country.
+    pub fn decimal_mark(self) -> Option<DecimalMark> {
+        match self {
+            Layout::Generic => None,
+            Layout::ShopifyOrders | Layout::StripePayments => Some(DecimalMark::Point),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Layout::Generic => "generic",
@@ -158,11 +177,28 @@ pub struct ImportOptions {
     pub column_map: Vec<(String, String)>,
     /// The currency of amounts in rows that have no currency column or an empty one.
     pub default_currency: Currency,
+    /// The decimal mark the person declared for this file; it wins over everything.
+    pub decimal_mark: Option<DecimalMark>,
+    /// The business's decimal mark, used when the import declares none and the file's layout has
+    /// none of its own (Shopify's and Stripe's exports always write `1,234.56`). With neither, every
+    /// number whose reading depends on the mark is refused (see [`number`]).
+    pub default_decimal_mark: Option<DecimalMark>,
+    /// A CSV file's delimiter; None: tab for `.tsv`, comma otherwise.
+    pub delimiter: Option<u8>,
+    /// The file's text encoding; None: UTF-8, or UTF-16 when the file starts with its byte-order
+    /// mark.
+    pub encoding: Option<FileEncoding>,
     /// The file's name, used in every error message and to pick the format.
     pub file_name: String,
 }
 
 impl ImportOptions {
+    /// The decimal mark numbers of a file with `layout` are read with: the import's, else the
+    /// layout's, else the business's.
+    pub fn decimal_mark_for(&self, layout: Layout) -> Option<DecimalMark> {
+        self.decimal_mark.or(layout.decimal_mark()).or(self.default_decimal_mark)
+    }
+
     /// Options with no overrides, the format from the file name, and US dollars by default.
     pub fn new(kind: RecordKind, file_name: impl Into<String>) -> ImportOptions {
         ImportOptions {
@@ -170,9 +206,59 @@ impl ImportOptions {
             format: None,
             column_map: Vec::new(),
             default_currency: Currency::USD,
+            decimal_mark: None,
+            default_decimal_mark: None,
+            delimiter: None,
+            encoding: None,
             file_name: file_name.into(),
         }
     }
+}
+
+/// A text encoding a file may be in, by its WHATWG label (`utf-16le`, `windows-1252`, `latin1`,
+/// `shift_jis`...). Files are decoded to UTF-8 as they are read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct FileEncoding(pub(crate) &'static encoding_rs::Encoding);
+
+impl FileEncoding {
+    /// The encoding a label names; the error lists a few common labels.
+    pub fn parse(label: &str) -> Result<FileEncoding, String> {
+        encoding_rs::Encoding::for_label(label.trim().as_bytes()).map(FileEncoding).ok_or_else(|| {
+            format!("unknown encoding {label:?}: expected a label such as utf-8, utf-16le, utf-16be, windows-1252 or latin1")
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+}
+
+impl fmt::Debug for FileEncoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Reads a CSV delimiter as people write it: one ASCII character, or `tab`.
+pub fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        other if other.len() == 1 && other.is_ascii() && !matches!(other.as_bytes()[0], b'"' | b'\n' | b'\r') => {
+            Ok(other.as_bytes()[0])
+        }
+        other => Err(format!("the delimiter {other:?} is not one ASCII character (such as , ; | or tab)")),
+    }
+}
+
+/// A record and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordAt {
+    pub record: Record,
+    /// The line the record starts on (an order's first line).
+    pub line: u64,
+    /// The record's text as in the file, kept for orders (whose number the store may refuse as a
+    /// conflict, which then goes to the rejects file whole).
+    pub raw: Option<String>,
 }
 
 /// One record read from a file.

@@ -47,6 +47,18 @@ pub fn read_notes(text: &str, file: &str) -> Vec<Result<(u64, IncomingFeedback),
         reason,
         raw: Some(raw.to_string()),
     };
+    // A line with a control character or past the text limit refuses the file: where a quote
+    // begins and ends cannot be trusted around it, so no quote of it is kept.
+    let refused: Vec<_> = lines
+        .iter()
+        .enumerate()
+        .filter_map(|(n, line)| {
+            crate::text::check(line, crate::text::TextRule::TEXT).err().map(|problem| Err(fail(n, None, problem.to_string(), line)))
+        })
+        .collect();
+    if !refused.is_empty() {
+        return refused;
+    }
     if lines.first().map(|l| l.trim()) == Some("---") {
         let end = lines.iter().skip(1).position(|l| l.trim() == "---").map(|p| p + 1);
         let Some(end) = end else {

@@ -1,17 +1,22 @@
 //! One row of a file after its columns have been matched to our fields, whatever the file format:
-//! the builders read records from this, so CSV and NDJSON share every rule about values.
+//! the builders read records from this, so CSV and NDJSON share every rule about values (text in
+//! `text`, numbers in `number`, times in `time`).
 
 use crate::fields::FieldSpec;
+use crate::number;
+use crate::text::{self, TextRule};
 use crate::{Layout, RecordKind, parse_timestamp};
 use serde_json::Value;
 use std::borrow::Cow;
-use trailmap_model::{Currency, Money, Properties, Timestamp};
+use trailmap_model::{Currency, DecimalMark, Money, Properties, Timestamp};
 
 /// A field's value and the column (or JSON key) it came from.
 #[derive(Debug)]
 pub(crate) struct Val<'a> {
     pub text: Cow<'a, str>,
     pub column: &'a str,
+    /// Written as a JSON number, so never ambiguous whatever the decimal mark.
+    pub json_number: bool,
 }
 
 /// A row's values by field index, trimmed; blank cells are absent.
@@ -48,6 +53,8 @@ pub(crate) struct Ctx {
     pub kind: RecordKind,
     pub layout: Layout,
     pub currency: Currency,
+    /// The decimal mark declared for the file, if any (see [`crate::number`]).
+    pub decimal_mark: Option<DecimalMark>,
     pub specs: &'static [FieldSpec],
     /// For CSV, the header's name of the column matched to each field; used to name the column
     /// of an empty required cell.
@@ -150,20 +157,72 @@ impl<'a> Row<'a> {
         field: usize,
         currency: Currency,
     ) -> Result<Option<Money>, Fail> {
-        match self.get(field) {
-            None => Ok(None),
-            Some(text) => Money::parse_decimal(strip_currency_symbol(text), currency)
-                .map(Some)
-                .ok_or_else(|| {
-                    // A plain number that parse_decimal refused has more decimals than the currency.
-                    let reason = if text.trim().parse::<f64>().is_ok() {
-                        format!("more decimals than {currency} has: {text:?}")
-                    } else {
-                        format!("not a number: {text:?}")
-                    };
-                    self.fail(ctx, field, reason)
-                }),
+        let Some(val) = &self.values[field] else {
+            return Ok(None);
+        };
+        let parsed = if val.json_number {
+            number::parse_json_amount(&val.text, currency)
+        } else {
+            number::parse_amount(&val.text, ctx.decimal_mark, currency)
+        };
+        parsed.map(Some).map_err(|reason| self.fail(ctx, field, reason))
+    }
+
+    /// A number that is not money (a rating), by the same rules.
+    pub fn number(&self, ctx: &Ctx, field: usize) -> Result<Option<f64>, Fail> {
+        let Some(val) = &self.values[field] else {
+            return Ok(None);
+        };
+        let mark = if val.json_number { Some(DecimalMark::Point) } else { ctx.decimal_mark };
+        number::parse_number(&val.text, mark).map(Some).map_err(|reason| self.fail(ctx, field, reason))
+    }
+
+    /// A whole number (a quantity), by the same rules.
+    pub fn whole(&self, ctx: &Ctx, field: usize) -> Result<Option<i64>, Fail> {
+        let Some(val) = &self.values[field] else {
+            return Ok(None);
+        };
+        let mark = if val.json_number { Some(DecimalMark::Point) } else { ctx.decimal_mark };
+        number::parse_whole(&val.text, mark).map(Some).map_err(|reason| self.fail(ctx, field, reason))
+    }
+
+    /// Checks every value of the row against its field's text rule, the columns kept as
+    /// properties (names and values) and nested objects as free text, so no control character
+    /// or over-long value gets into a record.
+    pub fn check_text(&self, ctx: &Ctx) -> Result<(), Fail> {
+        for (field, val) in self.values.iter().enumerate() {
+            if let Some(val) = val {
+                text::check(&val.text, ctx.specs[field].text)
+                    .map_err(|problem| Fail { column: Some(val.column.to_string()), reason: problem.to_string() })?;
+            }
         }
+        for (key, value) in &self.extras {
+            text::check(key, TextRule::LINE)
+                .map_err(|problem| Fail { column: Some(key.to_string()), reason: format!("the column's name: {problem}") })?;
+            text::check_json(value).map_err(|(path, problem)| Fail {
+                column: Some(if path.is_empty() { key.to_string() } else { format!("{key}.{path}") }),
+                reason: problem.to_string(),
+            })?;
+        }
+        for nested in &self.nested {
+            for (key, value) in *nested {
+                text::check(key, TextRule::LINE)
+                    .map_err(|problem| Fail { column: Some(key.to_string()), reason: format!("the key: {problem}") })?;
+                text::check_json(value).map_err(|(path, problem)| Fail {
+                    column: Some(if path.is_empty() { key.to_string() } else { format!("{key}.{path}") }),
+                    reason: problem.to_string(),
+                })?;
+            }
+        }
+        if let Some(items) = self.items {
+            for (i, item) in items.iter().enumerate() {
+                text::check_json(item).map_err(|(path, problem)| Fail {
+                    column: Some(if path.is_empty() { format!("lines[{i}]") } else { format!("lines[{i}].{path}") }),
+                    reason: problem.to_string(),
+                })?;
+            }
+        }
+        Ok(())
     }
 
     pub fn require_money(
@@ -189,19 +248,20 @@ impl<'a> Row<'a> {
             }
         }
         if let Some(text) = self.get(json_field) {
-            match serde_json::from_str::<Value>(text) {
-                Ok(Value::Object(map)) => props.extend(map),
-                _ => {
+            match crate::json::parse_strict(text.as_bytes()) {
+                Ok(Value::Object(map)) => {
+                    text::check_object(&map)
+                        .map_err(|(path, problem)| self.fail(ctx, json_field, format!("{path}: {problem}")))?;
+                    props.extend(map)
+                }
+                Ok(_) => {
                     return Err(self.fail(ctx, json_field, format!("not a JSON object: {text:?}")));
+                }
+                Err(e) => {
+                    return Err(self.fail(ctx, json_field, format!("not a JSON object: {e}")));
                 }
             }
         }
         Ok(props)
     }
-}
-
-/// Drops one leading currency symbol, as spreadsheets often write amounts as `$12.50`.
-fn strip_currency_symbol(text: &str) -> &str {
-    let t = text.trim();
-    t.strip_prefix(['$', '€', '£', '¥']).unwrap_or(t)
 }

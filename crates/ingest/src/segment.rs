@@ -24,7 +24,7 @@ use crate::time::parse_timestamp;
 use serde_json::{Map, Value};
 use std::fmt;
 use trailmap_model::{
-    Currency, Event, EventKey, Identity, IncomingCustomer, IncomingEvent, Money, Properties,
+    Currency, Event, EventKey, Identity, IncomingCustomer, IncomingEvent, Properties,
     Timestamp,
 };
 
@@ -52,6 +52,10 @@ pub enum SegmentDrop {
     BadTimestamp,
     /// One message larger than Segment's 32 KB.
     TooLarge,
+    /// A key or string with a NUL or another control character, or past its length limit.
+    InvalidText,
+    /// A `revenue` that is not a number in the dot-decimal form JSON uses (`"12,50"`, `true`).
+    BadRevenue,
     /// An enrichment step dropped it (a bot).
     Enrichment(DropReason),
 }
@@ -68,6 +72,8 @@ impl SegmentDrop {
             SegmentDrop::MissingPreviousId => "missing previousId or userId",
             SegmentDrop::BadTimestamp => "bad timestamp",
             SegmentDrop::TooLarge => "message too large",
+            SegmentDrop::InvalidText => "invalid text",
+            SegmentDrop::BadRevenue => "bad revenue",
             SegmentDrop::Enrichment(reason) => reason.as_str(),
         }
     }
@@ -116,6 +122,9 @@ pub fn convert(
     enricher: &mut Enricher,
 ) -> Result<Converted, SegmentDrop> {
     let m = message.as_object().ok_or(SegmentDrop::NotAnObject)?;
+    // Control characters and over-long strings are refused anywhere in the message, keys too,
+    // so a `"sign\u0000up"` never becomes an event name or a property.
+    crate::text::check_object(m).map_err(|_| SegmentDrop::InvalidText)?;
     let kind = match forced_type {
         Some(t) => t,
         None => m.get("type").and_then(Value::as_str).ok_or(SegmentDrop::MissingType)?,
@@ -210,12 +219,17 @@ pub fn convert(
         && let Some(revenue) = properties.get("revenue")
     {
         let currency = text(properties, "currency").and_then(|c| Currency::parse(&c)).unwrap_or(context.currency);
+        // JSON writes numbers with a dot; a string is read by the same rule, never guessed, so
+        // "12,50" is refused rather than stored as 1,250.
         let amount = match revenue {
-            Value::Number(n) => Some(n.to_string()),
-            Value::String(s) => Some(s.clone()),
-            _ => None,
+            Value::Null => None,
+            Value::Number(n) => Some(crate::number::parse_json_amount(&n.to_string(), currency).map_err(|_| SegmentDrop::BadRevenue)?),
+            Value::String(s) => {
+                Some(crate::number::parse_amount(s, None, currency).map_err(|_| SegmentDrop::BadRevenue)?)
+            }
+            _ => return Err(SegmentDrop::BadRevenue),
         };
-        event.revenue = amount.and_then(|a| Money::parse_decimal(&a, currency));
+        event.revenue = amount;
     }
     event.properties = props;
     event.key = match id_field(m, "messageId").filter(|id| !id.trim().is_empty()) {
@@ -358,7 +372,7 @@ fn object<'m>(m: &'m Map<String, Value>, key: &str) -> &'m Map<String, Value> {
 mod tests {
     use super::*;
     use serde_json::json;
-    use trailmap_model::IdentityKind;
+    use trailmap_model::{IdentityKind, Money};
 
     fn ctx() -> MessageContext {
         MessageContext {
@@ -442,6 +456,24 @@ mod tests {
         let bot = run(json!({"type": "page", "userId": "u", "context": {"userAgent": "Googlebot/2.1"}}));
         assert_eq!(bot, Err(SegmentDrop::Enrichment(DropReason::Bot)));
         assert!(!SegmentDrop::Enrichment(DropReason::Bot).is_malformed());
+    }
+
+    #[test]
+    fn control_characters_and_ambiguous_revenue_are_refused_not_stored() {
+        let track = |extra: Value| {
+            let mut m = json!({"type": "track", "userId": "u", "event": "sign_up"});
+            m.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            run(m)
+        };
+        assert_eq!(run(json!({"type": "track", "userId": "u", "event": "sign\u{0}up"})), Err(SegmentDrop::InvalidText));
+        assert_eq!(track(json!({"properties": {"pl\u{1}an": "pro"}})), Err(SegmentDrop::InvalidText));
+        assert_eq!(track(json!({"properties": {"revenue": "12,50"}})), Err(SegmentDrop::BadRevenue));
+        assert_eq!(track(json!({"properties": {"revenue": true}})), Err(SegmentDrop::BadRevenue));
+        let read = |revenue: Value| track(json!({"properties": {"revenue": revenue}})).unwrap().event.event.revenue;
+        assert_eq!(read(json!("12.50")), Some(Money::new(1250, Currency::USD)));
+        assert_eq!(read(json!(12.5)), Some(Money::new(1250, Currency::USD)));
+        assert_eq!(read(json!(1234)), Some(Money::new(123400, Currency::USD)));
+        assert_eq!(read(Value::Null), None);
     }
 
     #[test]

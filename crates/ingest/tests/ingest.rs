@@ -34,7 +34,7 @@ fn read_with(
     let (mut records, mut errors) = (Vec::new(), Vec::new());
     for item in reader.by_ref() {
         match item {
-            Ok(r) => records.push(r),
+            Ok(r) => records.push(r.record),
             Err(e) => errors.push(e),
         }
     }
@@ -359,7 +359,7 @@ A2,b@x.com,2024-01-02,,Scarf,two,6.00
         vec![
             "orders.csv:2: column `total`: negative total: \"-5.00\"",
             "orders.csv:3: a row of order `A1`, which was rejected at line 2",
-            "orders.csv:5: column `quantity`: not a whole number: \"two\"",
+            "orders.csv:5: column `quantity`: \"two\" is not a number (it has 't')",
         ]
     );
     assert_eq!(
@@ -582,7 +582,7 @@ c-4,,,,,,,not json
         msgs,
         vec![
             "customers.csv:4: no identity: customer_id, email and anonymous_id are all empty",
-            "customers.csv:5: column `properties`: not a JSON object: \"not json\"",
+            "customers.csv:5: column `properties`: not a JSON object: expected ident at line 1 column 2",
         ]
     );
 }
@@ -757,7 +757,7 @@ fn non_utf8_bytes_reject_one_row() {
     assert_eq!(errors.len(), 1);
     assert_eq!(
         errors[0].to_string(),
-        "events.csv:3: column `city`: not valid UTF-8 (at byte 2 of the cell)"
+        "events.csv:3: column `city`: not valid UTF-8 (at byte 2 of the cell); if the file is not UTF-8, import it with the encoding option set to \"windows-1252\" (--encoding windows-1252), or save it as UTF-8"
     );
     assert_eq!(
         errors[0].raw.as_deref(),
@@ -772,7 +772,7 @@ fn non_utf8_bytes_reject_one_row() {
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "events.csv:1: the header is not valid UTF-8"
+        "events.csv:1: the header is not valid UTF-8; if the file is not UTF-8, import it with the encoding option set to \"windows-1252\" (--encoding windows-1252), or save it as UTF-8"
     );
 }
 
@@ -816,7 +816,7 @@ fn negative_amounts() {
         msgs,
         vec![
             "orders.csv:2: column `total`: negative total: \"-1.00\"",
-            "orders.csv:4: column `discount`: not a number: \"x\""
+            "orders.csv:4: column `discount`: \"x\" is not a number (it has 'x')"
         ]
     );
     let (_, errors, _) = read(
@@ -826,7 +826,7 @@ fn negative_amounts() {
     );
     assert_eq!(
         errors[0].to_string(),
-        "orders.csv:2: column `total`: not a number: \"12,x\""
+        "orders.csv:2: column `total`: \"12,x\" is not a number (it has 'x')"
     );
 }
 
@@ -912,7 +912,7 @@ fn default_currency_applies_when_the_row_has_none() {
     assert_eq!(o[0].total, Money::new(550, Currency::GBP));
     assert_eq!(
         errors[0].to_string(),
-        "orders.csv:3: column `total`: more decimals than JPY has: \"5.50\""
+        "orders.csv:3: column `total`: \"5.50\" has more decimals than JPY has"
     );
     assert_eq!(
         errors[1].to_string(),
@@ -1079,5 +1079,7 @@ fn garbage_input_never_panics_and_every_error_names_the_file() {
     }
 }
 
+#[path = "ingest/integrity.rs"]
+mod integrity;
 #[path = "ingest/forms.rs"]
 mod forms;

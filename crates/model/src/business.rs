@@ -1,7 +1,7 @@
 //! A business: the unit of ownership. Every other record belongs to exactly one, and nothing crosses
 //! from one business to another.
 
-use crate::{BusinessId, Currency};
+use crate::{BusinessId, Currency, DecimalMark};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -12,4 +12,8 @@ pub struct Business {
     pub currency: Currency,
     /// IANA time-zone name used to cut days and weeks for reports ("Europe/London").
     pub timezone: String,
+    /// The decimal mark of the business's files, when declared; imports refuse numbers whose
+    /// reading depends on it ("12,50", "1,234") until it is.
+    #[serde(default)]
+    pub decimal_mark: Option<DecimalMark>,
 }

@@ -27,6 +27,11 @@ pub struct IncomingCustomer {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncomingOrder {
     pub external_id: String,
+    /// Whose numbering `external_id` follows: `shopify` and `stripe` for their exports, empty for
+    /// the business's own (a generic file, the till, the demo). Order numbers are unique per
+    /// business and origin, so Shopify's `#1001` and the till's `#1001` are two orders.
+    #[serde(default)]
+    pub origin: String,
     pub customer: Vec<Identity>,
     pub time: Timestamp,
     pub total: Money,

@@ -34,7 +34,7 @@ pub use ids::*;
 pub use incoming::{IncomingCustomer, IncomingEvent, IncomingFeedback, IncomingOrder, IncomingResponse, IncomingSpend};
 pub use map::{Card, Evidence, JourneyMap, Lane, MapStage, MapVersionKind, PersonaEmotion};
 pub use map::CardAction;
-pub use money::{Currency, Money};
+pub use money::{Currency, DecimalMark, Money};
 pub use order::{Order, OrderLine};
 pub use persona::{CustomerCondition, CustomerField, CustomerRule, Persona};
 pub use spend::Spend;

@@ -62,6 +62,51 @@ impl<'de> Deserialize<'de> for Currency {
     }
 }
 
+/// Which character a business's files use as the decimal mark. Numbers with grouping separators or
+/// a decimal comma are read only when the business (or an import) declares one: "1,234" is 1234
+/// with [`DecimalMark::Point`] and 1.234 with [`DecimalMark::Comma`], and is refused when nothing
+/// says which, because guessing wrong is a silent 1,000× error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DecimalMark {
+    /// "1,234.56": `.` marks decimals; `,`, spaces and `'` group thousands.
+    Point,
+    /// "1.234,56": `,` marks decimals; `.`, spaces and `'` group thousands.
+    Comma,
+}
+
+impl DecimalMark {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecimalMark::Point => "point",
+            DecimalMark::Comma => "comma",
+        }
+    }
+
+    /// The character itself.
+    pub fn char(self) -> char {
+        match self {
+            DecimalMark::Point => '.',
+            DecimalMark::Comma => ',',
+        }
+    }
+
+    /// Reads "point" or "comma" (or the characters `.` and `,`), in any case.
+    pub fn parse(text: &str) -> Option<DecimalMark> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "point" | "." | "dot" | "period" => Some(DecimalMark::Point),
+            "comma" | "," => Some(DecimalMark::Comma),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for DecimalMark {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An amount of money in minor units.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
@@ -74,14 +119,16 @@ impl Money {
         Money { minor, currency }
     }
 
-    /// Converts a decimal amount as written in a file ("12.50", "-3", "1,299.00") to minor units,
-    /// exactly, without going through floating point. Returns None for anything that is not a
-    /// plain decimal number or has more decimals than the currency allows.
+    /// Converts a plain decimal amount ("12.50", "-3", ".5") to minor units, exactly, without going
+    /// through floating point: an optional sign, digits, and at most one `.` as the decimal point.
+    /// Returns None for anything else (thousands separators, a decimal comma, a currency symbol:
+    /// those need a declared [`DecimalMark`], which `trailmap-ingest` applies before calling this)
+    /// and for more decimals than the currency has (trailing zeros aside: "12.500" is 12.50).
     pub fn parse_decimal(text: &str, currency: Currency) -> Option<Money> {
-        let cleaned: String = text.trim().chars().filter(|c| *c != ',' && *c != '_').collect();
-        let (negative, digits) = match cleaned.strip_prefix('-') {
+        let text = text.trim();
+        let (negative, digits) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
-            None => (false, cleaned.strip_prefix('+').unwrap_or(&cleaned)),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
         };
         let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
         if whole.is_empty() && frac.is_empty() {
@@ -134,7 +181,10 @@ mod tests {
     fn parses_decimals_exactly() {
         let m = |t| Money::parse_decimal(t, Currency::USD).map(|m| m.minor);
         assert_eq!(m("12.50"), Some(1250));
-        assert_eq!(m("1,299.9"), Some(129990));
+        assert_eq!(m("1299.9"), Some(129990));
+        assert_eq!(m("1,299.9"), None, "grouping needs a declared decimal mark");
+        assert_eq!(m("12,50"), None, "a decimal comma needs a declared decimal mark");
+        assert_eq!(m("1_299"), None);
         assert_eq!(m("-3"), Some(-300));
         assert_eq!(m(".5"), Some(50));
         assert_eq!(m("0.123"), None);

@@ -10,6 +10,9 @@ pub struct Order {
     pub business: BusinessId,
     /// The order number in the business's own system (Shopify's `Name`, Stripe's charge id).
     pub external_id: String,
+    /// Whose numbering `external_id` follows (`shopify`, `stripe`; empty for the business's own).
+    #[serde(default)]
+    pub origin: String,
     pub customer: CustomerId,
     pub time: Timestamp,
     /// What the customer paid in total, shipping and tax included, discounts taken off.

@@ -41,6 +41,8 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     ErrorCode { code: "missing_group_id", status: 400, meaning: "A group message without \"groupId\" (tracking API)." },
     ErrorCode { code: "missing_previous_id", status: 400, meaning: "An alias message without \"previousId\" (tracking API)." },
     ErrorCode { code: "bad_timestamp", status: 400, meaning: "A message timestamp that cannot be read (tracking API)." },
+    ErrorCode { code: "invalid_text", status: 400, meaning: "A message key or string with a NUL or another control character, or over its length limit (tracking API)." },
+    ErrorCode { code: "bad_revenue", status: 400, meaning: "A revenue that is not a JSON number or a dot-decimal string such as \"12.50\" (tracking API)." },
     ErrorCode { code: "dropped", status: 400, meaning: "A single message dropped by enrichment (tracking API)." },
     ErrorCode { code: "invalid_write_key", status: 401, meaning: "No valid write key (tracking API)." },
     ErrorCode { code: "unauthenticated", status: 401, meaning: "No valid session cookie or API key." },

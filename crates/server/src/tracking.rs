@@ -217,6 +217,8 @@ fn drop_code(drop: SegmentDrop) -> &'static str {
         SegmentDrop::MissingPreviousId => "missing_previous_id",
         SegmentDrop::BadTimestamp => "bad_timestamp",
         SegmentDrop::TooLarge => "too_large",
+        SegmentDrop::InvalidText => "invalid_text",
+        SegmentDrop::BadRevenue => "bad_revenue",
         SegmentDrop::Enrichment(_) => "dropped",
     }
 }
@@ -234,7 +236,8 @@ fn request_key(headers: &HeaderMap, root: &serde_json::Map<String, Value>) -> Op
 /// Reads a body of at most `limit` bytes as a JSON object.
 async fn read_object(headers: &HeaderMap, body: Body, limit: usize) -> Result<(serde_json::Map<String, Value>, usize), ApiError> {
     let bytes = read_body(headers, body, limit).await?;
-    let value: Value = serde_json::from_slice(&bytes)
+    // Strict: an object that gives a key twice is refused rather than letting the last one win.
+    let value: Value = trailmap_ingest::json::parse_strict(&bytes)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}")))?;
     match value {
         Value::Object(root) => Ok((root, bytes.len())),

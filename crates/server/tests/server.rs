@@ -149,6 +149,11 @@ async fn malformed_requests_are_400s_with_stable_codes_never_500s() {
         ("/v1/group", raw("{\"userId\": \"u\"}"), "missing_group_id"),
         ("/v1/alias", raw("{\"userId\": \"u\"}"), "missing_previous_id"),
         ("/v1/track", raw("{\"userId\": \"u\", \"event\": \"x\", \"timestamp\": 5}"), "bad_timestamp"),
+        // Integrity: a key given twice, a NUL in a name, a revenue in a locale form.
+        ("/v1/track", raw("{\"userId\": \"u\", \"event\": \"x\", \"event\": \"y\"}"), "invalid_json"),
+        ("/v1/batch", raw("{\"batch\": [{\"type\": \"track\", \"userId\": \"u\", \"userId\": \"v\", \"event\": \"x\"}]}"), "invalid_json"),
+        ("/v1/track", raw("{\"userId\": \"u\", \"event\": \"sign\\u0000up\"}"), "invalid_text"),
+        ("/v1/track", raw("{\"userId\": \"u\", \"event\": \"x\", \"properties\": {\"revenue\": \"12,50\"}}"), "bad_revenue"),
     ] {
         let answer = h.send(path, &[("authorization", &auth)], body.clone()).await;
         assert_eq!(outcome(&answer), (StatusCode::BAD_REQUEST, Some(code)), "{path} {}", String::from_utf8_lossy(&body));

@@ -144,11 +144,11 @@ impl AccountStore for SqliteStore {
 
     fn memberships(&self, user: UserId) -> Result<Vec<Membership>> {
         let mut stmt = self.conn.prepare(
-            "SELECT b.id, b.name, b.currency, b.timezone, m.role FROM memberships m JOIN businesses b ON b.id = m.business
+            "SELECT b.id, b.name, b.currency, b.timezone, b.decimal_mark, m.role FROM memberships m JOIN businesses b ON b.id = m.business
              WHERE m.user = ?1 ORDER BY b.name COLLATE NOCASE, b.id",
         )?;
         let rows = stmt
-            .query_map([user.0], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?), r.get::<_, String>(4)?)))?
+            .query_map([user.0], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?), r.get::<_, String>(5)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter()
             .map(|(b, r)| Ok(Membership { business: crate::sqlite::to_business(b)?, role: role(&r)? }))

@@ -22,10 +22,13 @@ pub use maps::{MapStore, ShareLink};
 pub use surveys::SurveyLinkStore;
 pub use segment::SEGMENT_ROWS;
 pub use sqlite::SqliteStore;
+/// The schema's migrations, in order; a store at version N has run the first N. Public so tests can
+/// build a store as an older Trailmap left it and check the upgrade.
+pub use schema::MIGRATIONS;
 
 use serde::Serialize;
 use trailmap_model::{
-    Business, BusinessId, Change, ChangeId, Currency, Customer, CustomerId, EventColumns,
+    Business, BusinessId, Change, ChangeId, Currency, Customer, DecimalMark, CustomerId, EventColumns,
     EventTable, Feedback, IncomingCustomer, IncomingEvent, IncomingFeedback, IncomingOrder,
     IncomingResponse, IncomingSpend, JourneyMap, MapId, Order, Persona, PersonaId, Spend, Stage,
     Survey, SurveyResponse, SurveyId, Touchpoint, TouchpointId,
@@ -140,6 +143,8 @@ pub struct WriteKey {
 pub trait Writer {
     /// Creates a business with the default stages.
     fn create_business(&mut self, name: &str, currency: Currency, timezone: &str) -> Result<(Business, Vec<Stage>)>;
+    /// Declares (or, with None, undeclares) the decimal mark of the business's files.
+    fn set_decimal_mark(&mut self, business: BusinessId, mark: Option<DecimalMark>) -> Result<()>;
     fn create_touchpoint(&mut self, touchpoint: &Touchpoint) -> Result<TouchpointId>;
     fn create_persona(&mut self, persona: &Persona) -> Result<PersonaId>;
     /// Saves a map as a new version; a map with id 0 is created.
@@ -152,7 +157,11 @@ pub trait Writer {
     fn add_customer(&mut self, business: BusinessId, customer: &IncomingCustomer) -> Result<(CustomerId, bool)>;
     /// Adds an event unless one with the same key is there; returns whether it was added.
     fn add_event(&mut self, business: BusinessId, event: &IncomingEvent) -> Result<bool>;
-    /// Adds an order and its `purchase` event unless the order number is there.
+    /// Adds an order and its `purchase` event unless the order number is there (per business and
+    /// origin). An order number stored already with the same customer, total and time is a
+    /// duplicate (`Ok(false)`); with another customer, total or time it is a
+    /// [`StoreError::Conflict`] naming what differs. Either way nothing is written: no customer or
+    /// identity is created for an order that is not added.
     fn add_order(&mut self, business: BusinessId, order: &IncomingOrder) -> Result<bool>;
     fn add_spend(&mut self, business: BusinessId, spend: &IncomingSpend) -> Result<bool>;
     fn add_feedback(&mut self, business: BusinessId, feedback: &IncomingFeedback) -> Result<bool>;

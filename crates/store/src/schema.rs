@@ -314,4 +314,52 @@ CREATE UNIQUE INDEX surveys_public_token ON surveys(public_token);
 -- it answers (`{"map", "card"}` as JSON); both optional, so changes logged before stay as they were.
 ALTER TABLE changes ADD COLUMN metric TEXT;
 ALTER TABLE changes ADD COLUMN answers TEXT;
+"#, r#"
+-- v8: import integrity. A business may declare the decimal mark of its files ('point' or 'comma';
+-- NULL: not declared, and numbers whose reading depends on it are refused). Order numbers become
+-- unique per business and origin ('shopify', 'stripe', '' for the business's own numbering), so
+-- Shopify's #1001 and the till's #1001 are two orders. SQLite cannot change a table's UNIQUE
+-- constraint, so orders and their lines are copied into new tables (the lines' foreign key
+-- pointing at the new orders table, so dropping the old one deletes no referenced row) and the new
+-- tables take the old names; existing orders get the origin ''.
+ALTER TABLE businesses ADD COLUMN decimal_mark TEXT;
+
+CREATE TABLE orders_v8 (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    origin TEXT NOT NULL DEFAULT '',
+    external_id TEXT NOT NULL,
+    customer INTEGER NOT NULL REFERENCES customers(id),
+    time INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    subtotal INTEGER,
+    shipping INTEGER,
+    tax INTEGER,
+    discount INTEGER,
+    status TEXT,
+    channel TEXT,
+    source TEXT,
+    properties TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (business, origin, external_id)
+);
+INSERT INTO orders_v8 (id, business, origin, external_id, customer, time, currency, total, subtotal, shipping, tax, discount, status, channel, source, properties)
+    SELECT id, business, '', external_id, customer, time, currency, total, subtotal, shipping, tax, discount, status, channel, source, properties FROM orders;
+CREATE TABLE order_lines_v8 (
+    order_id INTEGER NOT NULL REFERENCES orders_v8(id),
+    position INTEGER NOT NULL,
+    sku TEXT,
+    name TEXT NOT NULL,
+    quantity INTEGER NOT NULL,
+    unit_price INTEGER NOT NULL,
+    PRIMARY KEY (order_id, position)
+) WITHOUT ROWID;
+INSERT INTO order_lines_v8 SELECT order_id, position, sku, name, quantity, unit_price FROM order_lines;
+DROP TABLE order_lines;
+DROP TABLE orders;
+ALTER TABLE orders_v8 RENAME TO orders;
+ALTER TABLE order_lines_v8 RENAME TO order_lines;
+CREATE INDEX orders_customer ON orders(customer);
+-- Orders of one number across origins, for the comparison with orders imported before v8.
+CREATE INDEX orders_number ON orders(business, external_id);
 "#];

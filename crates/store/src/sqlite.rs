@@ -131,12 +131,20 @@ pub(crate) fn date(text: &str) -> Result<chrono::NaiveDate> {
         .map_err(|_| StoreError::Corrupt(format!("bad date {text:?}")))
 }
 
-fn business_row(r: &Row<'_>) -> rusqlite::Result<(i64, String, String, String)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+/// The columns of a business, in the order [`business_row`] reads them.
+pub(crate) const BUSINESS_COLUMNS: &str = "id, name, currency, timezone, decimal_mark";
+
+pub(crate) type BusinessRow = (i64, String, String, String, Option<String>);
+
+fn business_row(r: &Row<'_>) -> rusqlite::Result<BusinessRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
-pub(crate) fn to_business((id, name, cur, timezone): (i64, String, String, String)) -> Result<Business> {
-    Ok(Business { id: BusinessId(id), name, currency: currency(&cur)?, timezone })
+pub(crate) fn to_business((id, name, cur, timezone, mark): BusinessRow) -> Result<Business> {
+    let decimal_mark = mark
+        .map(|m| DecimalMark::parse(&m).ok_or_else(|| StoreError::Corrupt(format!("bad decimal mark {m:?}"))))
+        .transpose()?;
+    Ok(Business { id: BusinessId(id), name, currency: currency(&cur)?, timezone, decimal_mark })
 }
 
 fn customer_row(r: &Row<'_>) -> rusqlite::Result<(i64, i64, Option<String>, Option<String>, Option<String>, i64, String)> {
@@ -198,7 +206,7 @@ impl Store for SqliteStore {
     }
 
     fn businesses(&self) -> Result<Vec<Business>> {
-        let mut stmt = self.conn.prepare_cached("SELECT id, name, currency, timezone FROM businesses ORDER BY id")?;
+        let mut stmt = self.conn.prepare_cached(&format!("SELECT {BUSINESS_COLUMNS} FROM businesses ORDER BY id"))?;
         let rows: Vec<_> = stmt.query_map([], business_row)?.collect::<rusqlite::Result<_>>()?;
         rows.into_iter().map(to_business).collect()
     }
@@ -207,7 +215,7 @@ impl Store for SqliteStore {
         let row = self
             .conn
             .query_row(
-                "SELECT id, name, currency, timezone FROM businesses WHERE name = ?1 COLLATE NOCASE",
+                &format!("SELECT {BUSINESS_COLUMNS} FROM businesses WHERE name = ?1 COLLATE NOCASE"),
                 [name],
                 business_row,
             )
@@ -226,7 +234,7 @@ impl Store for SqliteStore {
     fn business(&self, id: BusinessId) -> Result<Business> {
         let row = self
             .conn
-            .query_row("SELECT id, name, currency, timezone FROM businesses WHERE id = ?1", [id.0], business_row)
+            .query_row(&format!("SELECT {BUSINESS_COLUMNS} FROM businesses WHERE id = ?1"), [id.0], business_row)
             .optional()?
             .ok_or(StoreError::NotFound { what: "business", id: id.0 })?;
         to_business(row)
@@ -500,20 +508,20 @@ impl Store for SqliteStore {
 
     fn orders(&self, business: BusinessId) -> Result<Vec<Order>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, external_id, customer, time, currency, total, subtotal, shipping, tax, discount, status, channel, source, properties
+            "SELECT id, external_id, customer, time, currency, total, subtotal, shipping, tax, discount, status, channel, source, properties, origin
              FROM orders WHERE business = ?1 ORDER BY time, id",
         )?;
-        type OrderRow = (i64, String, i64, i64, String, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>, String);
+        type OrderRow = (i64, String, i64, i64, String, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>, String, String);
         let rows: Vec<OrderRow> = stmt
             .query_map([business.0], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?, r.get(12)?, r.get(13)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?, r.get(12)?, r.get(13)?, r.get(14)?))
             })?
             .collect::<rusqlite::Result<_>>()?;
         let mut lines_stmt = self.conn.prepare_cached(
             "SELECT sku, name, quantity, unit_price FROM order_lines WHERE order_id = ?1 ORDER BY position",
         )?;
         rows.into_iter()
-            .map(|(id, external_id, customer, time, cur, total, subtotal, shipping, tax, discount, status, channel, source, properties)| {
+            .map(|(id, external_id, customer, time, cur, total, subtotal, shipping, tax, discount, status, channel, source, properties, origin)| {
                 let cur = currency(&cur)?;
                 let money = |m: Option<i64>| m.map(|m| Money::new(m, cur));
                 let lines = lines_stmt
@@ -530,6 +538,7 @@ impl Store for SqliteStore {
                     id: OrderId(id),
                     business,
                     external_id,
+                    origin,
                     customer: self.customer(CustomerId(customer))?.id,
                     time: Timestamp(time),
                     total: Money::new(total, cur),

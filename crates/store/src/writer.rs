@@ -368,6 +368,54 @@ impl<'c> SqliteWriter<'c> {
         Ok(())
     }
 
+    /// The stored order of this number and origin: (customer, time, total, currency).
+    fn stored_order(&self, business: BusinessId, origin: &str, number: &str) -> Result<Option<StoredOrder>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT customer, time, total, currency FROM orders WHERE business = ?1 AND origin = ?2 AND external_id = ?3")?
+            .query_row(params![business.0, origin, number], |r| {
+                Ok(StoredOrder { customer: r.get(0)?, time: r.get(1)?, total: r.get(2)?, currency: r.get(3)? })
+            })
+            .optional()?)
+    }
+
+    /// What differs between a stored order and an incoming one of the same number: the customer
+    /// (none of the incoming identities belongs to the stored order's customer), the total, the
+    /// time. Looks identities up without creating any.
+    fn order_differences(
+        &mut self,
+        business: BusinessId,
+        stored: &StoredOrder,
+        o: &IncomingOrder,
+        identities: &[&Identity],
+    ) -> Result<Vec<String>> {
+        let mut differences = Vec::new();
+        let mut same_customer = false;
+        for identity in identities {
+            if self.lookup_identity(business, identity)?.is_some_and(|(_, customer)| customer == stored.customer) {
+                same_customer = true;
+                break;
+            }
+        }
+        if !same_customer {
+            let (email, external): (Option<String>, Option<String>) = self
+                .conn
+                .prepare_cached("SELECT email, external_id FROM customers WHERE id = ?1")?
+                .query_row([stored.customer], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let stored_name = email.or(external).unwrap_or_else(|| format!("customer {}", stored.customer));
+            let given: Vec<String> = identities.iter().map(|i| i.value.to_string()).collect();
+            differences.push(format!("customer {stored_name} before, {} now", given.join(" / ")));
+        }
+        if stored.total != o.total.minor || stored.currency != o.total.currency.as_str() {
+            let before = crate::sqlite::currency(&stored.currency).map(|c| Money::new(stored.total, c).to_string())?;
+            differences.push(format!("total {before} before, {} now", o.total));
+        }
+        if stored.time != o.time.0 {
+            differences.push(format!("time {} before, {} now", Timestamp(stored.time), o.time));
+        }
+        Ok(differences)
+    }
+
     fn check_business(&self, business: BusinessId) -> Result<Currency> {
         let currency: Option<String> = self
             .conn
@@ -392,6 +440,36 @@ pub(crate) fn insert_segment(conn: &Connection, business: BusinessId, builder: &
     conn.prepare_cached("INSERT INTO event_keys (segment, business, keys) VALUES (?1, ?2, ?3)")?
         .execute(params![segment, business.0, keys])?;
     Ok(segment)
+}
+
+/// An order as stored, for the comparison with an incoming order of the same number.
+#[derive(Debug)]
+struct StoredOrder {
+    customer: i64,
+    time: i64,
+    total: i64,
+    currency: String,
+}
+
+/// The message of an order number seen again with other content.
+fn conflict_message(o: &IncomingOrder, differences: &[String]) -> String {
+    let origin = if o.origin.is_empty() { String::new() } else { format!(" ({})", o.origin) };
+    format!(
+        "order {:?}{origin} is stored already with other content ({}); an order number must name one order",
+        o.external_id,
+        differences.join("; ")
+    )
+}
+
+/// The key of an order's `purchase` event. Orders of the business's own numbering keep the key
+/// they had before origins were kept; other origins are namespaced, so two origins' `#1001` are
+/// two events.
+fn order_event_key(origin: &str, number: &str) -> EventKey {
+    if origin.is_empty() {
+        EventKey::from_id("order", number)
+    } else {
+        EventKey::from_id(&format!("order:{origin}"), number)
+    }
 }
 
 fn identity_refs<'a>(primary: Option<&'a Identity>, others: &'a [Identity]) -> Vec<&'a Identity> {
@@ -436,7 +514,15 @@ impl Writer for SqliteWriter<'_> {
                 description: description.to_string(),
             });
         }
-        Ok((Business { id: business, name: name.to_string(), currency, timezone: timezone.to_string() }, stages))
+        Ok((Business { id: business, name: name.to_string(), currency, timezone: timezone.to_string(), decimal_mark: None }, stages))
+    }
+
+    fn set_decimal_mark(&mut self, business: BusinessId, mark: Option<DecimalMark>) -> Result<()> {
+        self.check_business(business)?;
+        self.conn
+            .prepare_cached("UPDATE businesses SET decimal_mark = ?2 WHERE id = ?1")?
+            .execute(params![business.0, mark.map(DecimalMark::as_str)])?;
+        Ok(())
     }
 
     fn create_touchpoint(&mut self, t: &Touchpoint) -> Result<TouchpointId> {
@@ -571,16 +657,39 @@ impl Writer for SqliteWriter<'_> {
         if o.external_id.trim().is_empty() {
             return Err(StoreError::Invalid("an order needs an order number".into()));
         }
+        self.check_business(business)?;
         let identities = identity_refs(None, &o.customer);
+        if identities.is_empty() {
+            return Err(StoreError::Invalid("a record names no customer (no id, email or anonymous id)".into()));
+        }
+        // The order number is looked at before any customer is resolved, so an order that is not
+        // added creates no customer and no identity.
+        if let Some(stored) = self.stored_order(business, &o.origin, &o.external_id)? {
+            let differences = self.order_differences(business, &stored, o, &identities)?;
+            if differences.is_empty() {
+                self.summary.orders_duplicate += 1;
+                return Ok(false);
+            }
+            return Err(StoreError::Conflict(conflict_message(o, &differences)));
+        }
+        // An order imported before origins were kept (v8) has the origin ''; the same order
+        // imported again from its export is recognised by its content.
+        if !o.origin.is_empty()
+            && let Some(stored) = self.stored_order(business, "", &o.external_id)?
+            && self.order_differences(business, &stored, o, &identities)?.is_empty()
+        {
+            self.summary.orders_duplicate += 1;
+            return Ok(false);
+        }
         let (customer, _, identity) = self.resolve(business, &identities, o.time.0)?;
-        let inserted = self
-            .conn
+        self.conn
             .prepare_cached(
-                "INSERT OR IGNORE INTO orders (business, external_id, customer, time, currency, total, subtotal, shipping, tax, discount, status, channel, source, properties)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                "INSERT INTO orders (business, origin, external_id, customer, time, currency, total, subtotal, shipping, tax, discount, status, channel, source, properties)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?
             .execute(params![
                 business.0,
+                o.origin,
                 o.external_id,
                 customer,
                 o.time.0,
@@ -595,10 +704,6 @@ impl Writer for SqliteWriter<'_> {
                 o.source,
                 json(&o.properties)?
             ])?;
-        if inserted == 0 {
-            self.summary.orders_duplicate += 1;
-            return Ok(false);
-        }
         let order = self.conn.last_insert_rowid();
         for (position, line) in o.lines.iter().enumerate() {
             self.conn
@@ -622,7 +727,7 @@ impl Writer for SqliteWriter<'_> {
             properties.insert("order_channel".into(), channel.clone().into());
         }
         let event = Event {
-            key: EventKey::from_id("order", &o.external_id),
+            key: order_event_key(&o.origin, &o.external_id),
             channel,
             source: o.source.clone(),
             medium,

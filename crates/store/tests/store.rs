@@ -45,6 +45,7 @@ fn email(v: &str) -> Identity {
 fn order(number: &str, who: Vec<Identity>, minute: i64, cents: i64) -> IncomingOrder {
     IncomingOrder {
         external_id: number.into(),
+        origin: String::new(),
         customer: who,
         time: Timestamp(1_700_000_000_000 + minute * 60_000),
         total: Money::new(cents, Currency::USD),
@@ -979,4 +980,54 @@ fn a_compaction_killed_before_its_commit_leaves_the_original_events() {
     // The store is whole: the compaction runs again and the events are all still unique.
     assert!(store.compact_events(b).unwrap().rewritten);
     assert_eq!(write_events(&mut store, b, &events).events_duplicate, 6_000);
+}
+
+#[test]
+fn a_version_7_store_upgrades_its_orders_to_numbers_per_origin_and_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v7.sqlite");
+    {
+        // The store as Trailmap left it before v8: one order with two lines.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for migration in &trailmap_store::MIGRATIONS[..7] {
+            conn.execute_batch(migration).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 7).unwrap();
+        conn.execute_batch(
+            "INSERT INTO businesses (id, name, currency, timezone, created_at) VALUES (1, 'Shop', 'USD', 'UTC', 0);
+             INSERT INTO customers (id, business, email, first_seen) VALUES (1, 1, 'ann@example.com', 1700000000000);
+             INSERT INTO identities (business, kind, value, customer) VALUES (1, 'email', 'ann@example.com', 1);
+             INSERT INTO orders (id, business, external_id, customer, time, currency, total) VALUES (5, 1, '1001', 1, 1700000000000, 'USD', 1200);
+             INSERT INTO order_lines (order_id, position, name, quantity, unit_price) VALUES (5, 0, 'Mug', 1, 700), (5, 1, 'Beans', 1, 500);",
+        )
+        .unwrap();
+    }
+    let mut store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), trailmap_store::MIGRATIONS.len() as i64);
+    let business = store.businesses().unwrap()[0].clone();
+    assert_eq!(business.decimal_mark, None, "no mark is declared by the upgrade");
+    let orders = store.orders(business.id).unwrap();
+    assert_eq!(orders.len(), 1);
+    assert_eq!((orders[0].external_id.as_str(), orders[0].origin.as_str(), orders[0].lines.len()), ("1001", "", 2));
+    // The same order imported again (now from a Shopify export of it) is recognised, not doubled.
+    let again = IncomingOrder {
+        origin: "shopify".into(),
+        time: Timestamp(1_700_000_000_000),
+        shipping: None,
+        ..order("1001", vec![email("ann@example.com")], 0, 1200)
+    };
+    let summary = store.write::<StoreError>(&mut |w| w.add_order(business.id, &again).map(|_| ())).unwrap();
+    assert_eq!((summary.orders_added, summary.orders_duplicate), (0, 1));
+    // Another customer's Shopify #1001 is another order than the business's own 1001 of before...
+    let bob = IncomingOrder { customer: vec![email("bob@example.com")], ..again.clone() };
+    let summary = store.write::<StoreError>(&mut |w| w.add_order(business.id, &bob).map(|_| ())).unwrap();
+    assert_eq!((summary.orders_added, summary.customers_added), (1, 1));
+    // ...and a third customer's Shopify #1001 clashes with Bob's: a conflict, and no customer.
+    let carol = IncomingOrder { customer: vec![email("carol@example.com")], ..again.clone() };
+    let err = store.write::<StoreError>(&mut |w| w.add_order(business.id, &carol).map(|_| ())).unwrap_err();
+    assert!(matches!(&err, StoreError::Conflict(m) if m.contains("\"1001\" (shopify)")), "{err}");
+    assert_eq!(store.summary(business.id).unwrap().customers, 2, "the refused order created no customer");
+    // The declared mark is kept.
+    store.write::<StoreError>(&mut |w| w.set_decimal_mark(business.id, Some(DecimalMark::Comma))).unwrap();
+    assert_eq!(store.businesses().unwrap()[0].decimal_mark, Some(DecimalMark::Comma));
 }

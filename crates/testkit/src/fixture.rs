@@ -468,6 +468,7 @@ fn parse_order(
     let currency = currency_of(&pairs)?;
     let mut order = IncomingOrder {
         external_id: format!("fixture-{number}"),
+        origin: String::new(),
         customer: owner.identities.clone(),
         time,
         total: Money::new(0, currency),

@@ -205,6 +205,7 @@ impl Sink for MemorySink {
             name: name.to_string(),
             currency,
             timezone: timezone.to_string(),
+            decimal_mark: None,
         });
         let mut stages = Vec::with_capacity(DEFAULT_STAGES.len());
         for (position, (stage_name, description)) in DEFAULT_STAGES.iter().enumerate() {

@@ -319,7 +319,7 @@ fn a_json_array_of_reviews_reads_through_the_feedback_reader_with_real_lines() {
     let records: Vec<_> = RecordReader::new(std::io::Cursor::new(ndjson), options).unwrap().map(Result::unwrap).collect();
     let feedback: Vec<_> = records
         .into_iter()
-        .map(|r| match r {
+        .map(|r| match r.record {
             Record::Feedback(f) => f,
             other => panic!("not feedback: {other:?}"),
         })

@@ -798,6 +798,7 @@ fn place_order<S: Sink>(
     let external_id = format!("#{}", 1000 + truth.orders.before + truth.orders.after);
     out.order(IncomingOrder {
         external_id: external_id.clone(),
+        origin: String::new(),
         customer: vec![shopper.account.clone(), shopper.email.clone()],
         time: Timestamp(time),
         total: usd(total),

@@ -621,6 +621,7 @@ fn order<S: Sink>(
     properties.insert("visit_number".into(), json!(visits));
     let incoming = IncomingOrder {
         external_id: external_id.clone(),
+        origin: String::new(),
         customer: vec![loyalty.clone()],
         time: Timestamp(time),
         total: usd(total),
