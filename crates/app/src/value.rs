@@ -741,6 +741,7 @@ impl App {
             id: PersonaId(0),
             business: business.id,
             name: suggestion.name.clone(),
+            initials: None,
             photo: None,
             demographics: Vec::new(),
             goals: Vec::new(),

@@ -768,6 +768,7 @@ mod maps {
                     id: PersonaId(0),
                     business: business.id,
                     name: "Instagram crowd".into(),
+                    initials: None,
                     photo: None,
                     demographics: vec![],
                     goals: vec![],
