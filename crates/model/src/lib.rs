@@ -38,7 +38,7 @@ pub use map::CardAction;
 pub use money::{Currency, Money};
 pub use order::{Order, OrderLine};
 pub use persona::{CustomerCondition, CustomerField, CustomerRule, Persona, initials_of};
-pub use persona_rule::{RULE_FIELDS, RULE_OPERATORS, RuleParseError};
+pub use persona_rule::{RULE_FIELDS, RULE_OPERATORS, RuleParseError, value_text};
 pub use spend::Spend;
 pub use stage::{Stage, DEFAULT_STAGES};
 pub use survey::{Answer, AnswerValue, Question, QuestionKind, SkipRule, Survey, SurveyResponse};

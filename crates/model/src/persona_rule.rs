@@ -135,6 +135,12 @@ fn is_bare_char(c: char) -> bool {
     !c.is_whitespace() && !matches!(c, '&' | '|' | '"' | '!' | '=' | '<' | '>' | '(' | ')')
 }
 
+/// A value as the rule's text writes it: bare when it can be, quoted otherwise (`Referral`,
+/// `"Paid Social"`). For front ends that build a rule's text from parts.
+pub fn value_text(value: &str) -> String {
+    item(value)
+}
+
 /// A value as written: bare when it can be, quoted otherwise.
 fn item(value: &str) -> String {
     if !value.is_empty() && value.chars().all(is_bare_char) { value.to_string() } else { quote(value) }
