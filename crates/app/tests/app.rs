@@ -7,6 +7,7 @@
 #[path = "app/report.rs"] mod report;
 #[path = "app/impact.rs"] mod impact;
 #[path = "app/insights.rs"] mod insights;
+#[path = "app/personas.rs"] mod personas;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};
