@@ -47,6 +47,14 @@ if (personaForm) {
   const fromRows = () => {
     text.value = rows.map(rowText).filter(Boolean).join(" & ");
   };
+  // Only a property needs a key; in text mode the rows stand aside.
+  const tidy = () => {
+    for (const row of rows) {
+      const property = row.querySelector("[name^=field_]").value === "property";
+      row.querySelector("[name^=key_]").classList.toggle("unused", !property);
+    }
+    personaForm.querySelector(".rule-rows").classList.toggle("inactive", radio("text").checked);
+  };
   const link = (n, ids, testid) => {
     const span = document.createElement("span");
     span.dataset.testid = testid;
@@ -104,6 +112,7 @@ if (personaForm) {
     const changed = () => {
       radio("rows").checked = true;
       fromRows();
+      tidy();
       refresh();
     };
     row.addEventListener("input", changed);
@@ -111,12 +120,18 @@ if (personaForm) {
   }
   text.addEventListener("input", () => {
     radio("text").checked = true;
+    tidy();
     refresh();
   });
   radio("rows").addEventListener("change", () => {
     fromRows();
+    tidy();
     refresh();
   });
-  radio("text").addEventListener("change", refresh);
+  radio("text").addEventListener("change", () => {
+    tidy();
+    refresh();
+  });
+  tidy();
   if (text.value.trim()) refresh();
 }

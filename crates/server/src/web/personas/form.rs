@@ -1,7 +1,7 @@
 //! Making and editing a persona card: `/b/{id}/personas/new` (empty, or started from a suggested
 //! cluster with `?suggestion=N&k=K&seed=S`) and `/b/{id}/personas/{persona}/edit`, posted as
-//! plain multipart forms (the photo is a file field) to `/b/{id}/personas` and
-//! `/b/{id}/personas/{persona}`; `/b/{id}/personas/{persona}/delete` deletes. Editors only.
+//! plain multipart forms (the photo is a file field; a urlencoded post without a photo is read
+//! too) to `/b/{id}/personas` and `/b/{id}/personas/{persona}`; `/b/{id}/personas/{persona}/delete` deletes. Editors only.
 //!
 //! The segment rule is built from rows (field, key for a property, operator, value), which the
 //! server turns into the rule's text form, or typed as that text; a radio says which one counts,
@@ -18,8 +18,8 @@ use crate::personas::customer_facts;
 use crate::state::ServerState;
 use crate::web::layout::{Nav, csrf_field, page};
 use crate::web::{PageResult, html_response, see_other};
-use axum::extract::{Multipart, Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -482,16 +482,32 @@ pub async fn edit(State(state): State<ServerState>, signed: SignedIn, Path((id, 
     render(&nav, view)
 }
 
-/// Reads the multipart form: its fields and the photo file's bytes (None when no file was
+/// Reads the posted form, multipart (as the page sends it, with the photo file) or urlencoded
+/// (a script's post without a photo): its fields and the photo's bytes (None when no file was
 /// chosen). A body over [`MAX_FORM_BYTES`] is a 413.
-async fn read_form(mut multipart: Multipart) -> Result<(Vec<(String, String)>, Option<Vec<u8>>), ApiError> {
-    let failed = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", format!("the form is larger than {} MiB; a photo may be up to {} KiB", MAX_FORM_BYTES / (1024 * 1024), MAX_PHOTO_BYTES / 1024))
-        } else {
-            ApiError::invalid_input(format!("the form could not be read: {}", e.body_text()))
-        }
+async fn read_form(state: &ServerState, request: Request) -> Result<(Vec<(String, String)>, Option<Vec<u8>>), ApiError> {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the form is larger than {} MiB; a photo may be up to {} KiB", MAX_FORM_BYTES / (1024 * 1024), MAX_PHOTO_BYTES / 1024),
+        )
     };
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let bytes = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES).await.map_err(|_| too_large())?;
+        return Ok((form_urlencoded::parse(&bytes).into_owned().collect(), None));
+    }
+    let failed = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { too_large() } else { ApiError::invalid_input(format!("the form could not be read: {}", e.body_text())) }
+    };
+    let mut multipart = Multipart::from_request(request, state)
+        .await
+        .map_err(|e| ApiError::invalid_input(format!("the form could not be read: {}", e.body_text())))?;
     let mut fields = Vec::new();
     let mut photo = None;
     while let Some(field) = multipart.next_field().await.map_err(failed)? {
@@ -510,9 +526,9 @@ async fn read_form(mut multipart: Multipart) -> Result<(Vec<(String, String)>, O
 }
 
 /// What a post does after reading the form: counts the rule, or saves and goes to the board.
-async fn submit(state: ServerState, signed: SignedIn, id: i64, persona: Option<PersonaId>, multipart: Multipart) -> PageResult {
+async fn submit(state: ServerState, signed: SignedIn, id: i64, persona: Option<PersonaId>, request: Request) -> PageResult {
     let (business, nav) = editor(&state, &signed, id).await?;
-    let (fields, photo) = read_form(multipart).await?;
+    let (fields, photo) = read_form(&state, request).await?;
     let csrf = fields.iter().find(|(k, _)| k == "csrf").map_or("", |(_, v)| v.as_str());
     if !same_secret(csrf, &signed.csrf) {
         return Err(ApiError::csrf_failed().into());
@@ -562,13 +578,13 @@ async fn submit(state: ServerState, signed: SignedIn, id: i64, persona: Option<P
 }
 
 /// POST `/b/{id}/personas`: creates the card (or counts its rule).
-pub async fn create(State(state): State<ServerState>, signed: SignedIn, Path(id): Path<i64>, multipart: Multipart) -> PageResult {
-    submit(state, signed, id, None, multipart).await
+pub async fn create(State(state): State<ServerState>, signed: SignedIn, Path(id): Path<i64>, request: Request) -> PageResult {
+    submit(state, signed, id, None, request).await
 }
 
 /// POST `/b/{id}/personas/{persona}`: saves the card's changes (or counts its rule).
-pub async fn update(State(state): State<ServerState>, signed: SignedIn, Path((id, persona)): Path<(i64, i64)>, multipart: Multipart) -> PageResult {
-    submit(state, signed, id, Some(PersonaId(persona)), multipart).await
+pub async fn update(State(state): State<ServerState>, signed: SignedIn, Path((id, persona)): Path<(i64, i64)>, request: Request) -> PageResult {
+    submit(state, signed, id, Some(PersonaId(persona)), request).await
 }
 
 /// The delete form's fields (only its CSRF token).

@@ -47,7 +47,8 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
                     @for c in &report.clusters {
                         li class="card" data-testid="suggestion" {
                             h2 { (c.name) }
-                            p { (customers_link(business, &CustomerCount { n: c.customers, customers: c.customer_ids.clone() }, "suggestion-n")) " · " (c.description) }
+                            p { (c.description) }
+                            p class="muted" { "The group: " (customers_link(business, &CustomerCount { n: c.customers, customers: c.customer_ids.clone() }, "suggestion-n")) "." }
                             p { "Rule: " code { (c.rule_text) } }
                             a class="button" data-testid="use-suggestion"
                                 href={ "/b/" (id) "/personas/new?suggestion=" (c.cluster) "&k=" (report.k) "&seed=" (report.seed) } { "Start a persona from this" }
