@@ -5,6 +5,7 @@
 mod accounts;
 mod attribution;
 pub mod changes;
+pub mod customer_facts;
 mod dashboard;
 mod demo;
 mod engine;
@@ -14,6 +15,7 @@ pub mod insights;
 pub mod journeys_cache;
 mod maps;
 pub mod map_evidence;
+pub mod personas;
 pub mod report;
 pub mod surveys;
 pub mod survey_links;

@@ -32,7 +32,7 @@ use trailmap_analytics::voice::{ScoreAnswer, ScoreKind, SentimentScorer};
 use trailmap_analytics::{Breakdown, FunnelMode, FunnelQuery, FunnelReport, FunnelStep, Journeys};
 use trailmap_model::{
     AnswerValue, QuestionKind, StageId, Business, Card, CardAction, CustomerId, EventColumns, EventRule, Evidence, JourneyMap, Lane, MapId, MapStage,
-    MapVersionKind, Persona, PersonaEmotion, PersonaId, Timestamp, TouchpointId,
+    MapVersionKind, PersonaEmotion, PersonaId, Timestamp, TouchpointId,
 };
 use trailmap_store::{MapStore, MapVersion, ShareLink, Store, StoreError};
 
@@ -1561,42 +1561,6 @@ impl App {
     pub fn revoke_share_link(&mut self, business: &Business, id: MapId, token: &str) -> Result<()> {
         self.journey_map(business, id)?;
         self.store_mut().delete_share_link(id, &token_hash(token)).map_err(store_error)
-    }
-
-    /// How many customers each persona covers.
-    pub fn persona_coverage(&self, business: &Business) -> Result<Vec<PersonaCoverage>> {
-        let labels = self.persona_labels(business)?;
-        let mut by_name: HashMap<&str, Vec<CustomerId>> = HashMap::new();
-        for (customer, name) in &labels {
-            by_name.entry(name.as_str()).or_default().push(*customer);
-        }
-        let personas = self.store().personas(business.id)?;
-        let mut claimed = BTreeSet::new();
-        Ok(personas
-            .into_iter()
-            .map(|p| {
-                // Two personas with one name share the label; the first one gets its customers.
-                let customers = if p.segment.is_some() && claimed.insert(p.name.clone()) {
-                    by_name.get(p.name.as_str()).cloned().unwrap_or_default()
-                } else {
-                    Vec::new()
-                };
-                let count = CustomerCount::of(customers);
-                PersonaCoverage { persona: p.id, name: p.name, has_rule: p.segment.is_some(), n: count.n, customers: count.customers }
-            })
-            .collect())
-    }
-
-    /// A business's personas with the customers each covers; for a business that cannot be
-    /// segmented yet (no data), the personas with no coverage and the reason, so the cards still
-    /// show. What the personas page and the personas API both list.
-    pub fn personas_with_coverage(&self, business: &Business) -> Result<(Vec<Persona>, Vec<PersonaCoverage>, Option<String>)> {
-        let personas = self.store().personas(business.id)?;
-        match self.persona_coverage(business) {
-            Ok(coverage) => Ok((personas, coverage, None)),
-            Err(AppError::Invalid(reason)) => Ok((personas, Vec::new(), Some(reason))),
-            Err(other) => Err(other),
-        }
     }
 
     /// The live numbers of a map's stages and touchpoints for a period and an optional persona.

@@ -68,6 +68,8 @@ fn op_in_words(op: &Op, negate: bool) -> String {
         Op::Exists => format!("is {not}present"),
         Op::GreaterThan(x) => format!("is {not}above {x}"),
         Op::LessThan(x) => format!("is {not}below {x}"),
+        Op::AtLeast(x) => format!("is {not}at least {x}"),
+        Op::AtMost(x) => format!("is {not}at most {x}"),
     }
 }
 

@@ -8,6 +8,7 @@
 #[path = "app/impact.rs"] mod impact;
 #[path = "app/insights.rs"] mod insights;
 #[path = "app/integrity.rs"] mod integrity;
+#[path = "app/personas.rs"] mod personas;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};
@@ -765,6 +766,7 @@ mod maps {
                     id: PersonaId(0),
                     business: business.id,
                     name: "Instagram crowd".into(),
+                    initials: None,
                     photo: None,
                     demographics: vec![],
                     goals: vec![],

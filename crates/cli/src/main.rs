@@ -136,9 +136,10 @@ enum Command {
     Clv(commands::clv::ClvArgs),
     /// RFM scores and segments (champions, loyal, promising, needs attention, at risk, hibernating, lost).
     Segments(commands::segments::SegmentsArgs),
-    /// Personas suggested from behaviour clusters.
-    #[command(subcommand)]
-    Personas(commands::personas::PersonasCommand),
+    /// Persona cards with segment rules over customers (list, show, add, edit, remove, preview a
+    /// rule's count) and personas suggested from behaviour clusters.
+    #[command(subcommand, alias = "personas")]
+    Persona(commands::personas::PersonaCommand),
     /// Survey scores: `survey results [ID] [--by touchpoint|stage|persona|period]` (NPS, CSAT, CES with 95% intervals).
     #[command(subcommand)]
     Survey(commands::survey::SurveyCommand),
@@ -336,7 +337,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         // dispatch: value (clv, segments, personas)
         Command::Clv(args) => commands::clv::run(&app, cli.business.as_deref(), args, format, out),
         Command::Segments(args) => commands::segments::run(&app, cli.business.as_deref(), args, format, out),
-        Command::Personas(command) => commands::personas::run(&mut app, cli.business.as_deref(), command, format, out),
+        Command::Persona(command) => commands::personas::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Survey(command) => commands::survey::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Feedback(command) => commands::feedback::run(&mut app, cli.business.as_deref(), command, format, out),
         // dispatch: tracking

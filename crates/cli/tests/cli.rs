@@ -8,6 +8,7 @@
 #[path = "cli/impact.rs"] mod impact;
 #[path = "cli/insights.rs"] mod insights;
 #[path = "cli/integrity.rs"] mod integrity;
+#[path = "cli/personas.rs"] mod personas;
 
 use std::path::Path;
 use std::process::{Command, Output};

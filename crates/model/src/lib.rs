@@ -15,6 +15,7 @@ mod map;
 mod money;
 mod order;
 mod persona;
+mod persona_rule;
 mod spend;
 mod stage;
 mod survey;
@@ -36,7 +37,8 @@ pub use map::{Card, Evidence, JourneyMap, Lane, MapStage, MapVersionKind, Person
 pub use map::CardAction;
 pub use money::{Currency, DecimalMark, Money};
 pub use order::{Order, OrderLine};
-pub use persona::{CustomerCondition, CustomerField, CustomerRule, Persona};
+pub use persona::{CustomerCondition, CustomerField, CustomerRule, Persona, initials_of};
+pub use persona_rule::{RULE_FIELDS, RULE_OPERATORS, RuleParseError, value_text};
 pub use spend::Spend;
 pub use stage::{Stage, DEFAULT_STAGES};
 pub use survey::{Answer, AnswerValue, Question, QuestionKind, SkipRule, Survey, SurveyResponse};

@@ -122,6 +122,10 @@ pub enum Op {
     Exists,
     GreaterThan(f64),
     LessThan(f64),
+    /// The field reads as a number at least this one (`>=`).
+    AtLeast(f64),
+    /// The field reads as a number at most this one (`<=`).
+    AtMost(f64),
 }
 
 impl Op {
@@ -140,6 +144,8 @@ impl Op {
             Op::Exists => true,
             Op::GreaterThan(limit) => value.parse::<f64>().is_ok_and(|v| v > *limit),
             Op::LessThan(limit) => value.parse::<f64>().is_ok_and(|v| v < *limit),
+            Op::AtLeast(limit) => value.parse::<f64>().is_ok_and(|v| v >= *limit),
+            Op::AtMost(limit) => value.parse::<f64>().is_ok_and(|v| v <= *limit),
         }
     }
 }

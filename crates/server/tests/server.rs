@@ -6,6 +6,9 @@
 // Helpers outside #[test] functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
+#[path = "server/personas.rs"]
+mod personas;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -432,6 +435,8 @@ struct World {
     bean: Business,
     thread: Business,
     owner_key: String,
+    /// Bean There's personas: "Regulars" (with a photo) and "Spare", for the persona routes.
+    personas: [i64; 2],
 }
 
 fn actor(app: &mut App, email: &str, name: &str, now: Timestamp) -> Actor {
@@ -451,9 +456,16 @@ fn world() -> World {
     app.create_business_owned(outsider.user.id, "Otto's Other", "USD", "UTC").unwrap();
     app.set_member(bean.id, viewer.user.id, Role::Viewer).unwrap();
     let (_, owner_key) = app.create_api_key(owner.user.id, "script", now).unwrap();
+    let personas = ["Regulars", "Spare"].map(|name| {
+        let photo = (name == "Regulars").then(|| personas::PNG.to_vec());
+        app.create_persona(&bean, trailmap_app::personas::PersonaInput { name: name.into(), photo, rule: Some("orders>=2".into()), ..Default::default() })
+            .unwrap()
+            .id
+            .0
+    });
     let (tracker, writer) = Writer::start(app);
     let state = ServerState::new(tracker.clone(), ":memory:".into());
-    World { router: router(state), tracker, writer, owner, viewer, outsider, bean, thread, owner_key }
+    World { router: router(state), tracker, writer, owner, viewer, outsider, bean, thread, owner_key, personas }
 }
 
 impl World {
@@ -782,6 +794,19 @@ const BUSINESS_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("api", "GET", "/api/businesses/{b}/feedback/sentiment", "", false),
     ("page", "GET", "/b/{b}/feedback/import", "", true),
     ("api", "POST", "/api/businesses/{b}/feedback/import", r#"[{"source":"google","id":"r-1","date":"2026-06-14","rating":5,"text":"Lovely coffee"}]"#, true),
+    // Personas: {p} is "Regulars" (with a photo), {q} "Spare"; the API's DELETE of {p} comes last.
+    ("page", "GET", "/b/{b}/personas/new", "", true),
+    ("page", "GET", "/b/{b}/personas/suggestions", "", true),
+    ("page", "GET", "/b/{b}/personas/{p}/edit", "", true),
+    ("page", "POST", "/b/{b}/personas", "name=Page+persona&rule_from=text&rule=orders%3E%3D1", true),
+    ("page", "POST", "/b/{b}/personas/{p}", "name=Regulars&rule_from=text&rule=orders%3E%3D3", true),
+    ("page", "POST", "/b/{b}/personas/{q}/delete", "", true),
+    ("api", "POST", "/api/businesses/{b}/personas", r#"{"name":"API persona","rule":"first_channel=Referral"}"#, true),
+    ("api", "GET", "/api/businesses/{b}/personas/{p}", "", false),
+    ("api", "GET", "/api/businesses/{b}/personas/{p}/photo", "", false),
+    ("api", "GET", "/api/businesses/{b}/personas/preview?rule=orders%3E%3D2", "", false),
+    ("api", "PATCH", "/api/businesses/{b}/personas/{p}", r#"{"goals":["A seat by the window"]}"#, true),
+    ("api", "DELETE", "/api/businesses/{b}/personas/{p}", "", true),
 ];
 
 /// The API routes about one customer of a business; their access rules are checked on the demo
@@ -819,7 +844,12 @@ async fn ask(w: &World, asker: Asker, kind: &str, method: &str, path: &str, body
 #[tokio::test]
 async fn every_business_route_hides_other_businesses_and_refuses_writes_to_viewers() {
     let w = world();
-    let fill = |path: &str, b: i64| path.replace("{b}", &b.to_string()).replace("{u}", &w.viewer.user.id.to_string());
+    let fill = |path: &str, b: i64| {
+        path.replace("{b}", &b.to_string())
+            .replace("{u}", &w.viewer.user.id.to_string())
+            .replace("{p}", &w.personas[0].to_string())
+            .replace("{q}", &w.personas[1].to_string())
+    };
     for &(kind, method, template, body, writes) in BUSINESS_ROUTES {
         let path = fill(template, w.bean.id.0);
         let label = format!("{method} {path}");
@@ -938,9 +968,12 @@ async fn the_openapi_document_lists_every_api_route_and_each_needs_auth() {
     known.push(("GET".into(), "/api/businesses/{business_id}/surveys/{survey_id}/results".into()));
     // Measured on the demo's changes (the access world has none): see the impact test.
     known.push(("GET".into(), "/api/businesses/{business_id}/changes/{change_id}/impact".into()));
+    // Clustering needs buyers (the access world has none): see the personas tests.
+    known.push(("GET".into(), "/api/businesses/{business_id}/personas/suggestions".into()));
     for &(kind, method, template, _, _) in BUSINESS_ROUTES {
         if kind == "api" {
-            known.push((method.to_string(), template.replace("{b}", "{business_id}").replace("{u}", "{user_id}")));
+            let path = template.split('?').next().unwrap_or(template);
+            known.push((method.to_string(), path.replace("{b}", "{business_id}").replace("{u}", "{user_id}").replace("{p}", "{persona_id}")));
         }
     }
     known.sort();
@@ -953,6 +986,7 @@ async fn the_openapi_document_lists_every_api_route_and_each_needs_auth() {
             .replace("{user_id}", "1")
             .replace("{key_id}", "1")
             .replace("{change_id}", "1")
+            .replace("{persona_id}", "1")
             .replace("{customer_id}", "1");
         let body = if method == "GET" || method == "DELETE" { None } else { Some(json!({})) };
         let reply = api(&w.router, None, method, &concrete, body).await;

@@ -146,7 +146,14 @@ pub trait Writer {
     /// Declares (or, with None, undeclares) the decimal mark of the business's files.
     fn set_decimal_mark(&mut self, business: BusinessId, mark: Option<DecimalMark>) -> Result<()>;
     fn create_touchpoint(&mut self, touchpoint: &Touchpoint) -> Result<TouchpointId>;
+    /// Creates a persona; `Conflict` when the business has one of the same name (ignoring case).
     fn create_persona(&mut self, persona: &Persona) -> Result<PersonaId>;
+    /// Replaces a persona's card (by its id, within its business); `NotFound` when the business
+    /// has no such persona, `Conflict` when another of its personas has the new name.
+    fn update_persona(&mut self, persona: &Persona) -> Result<()>;
+    /// Deletes a persona; `Conflict` naming the maps whose newest version shows it, which keep
+    /// it until it is taken off them, and `NotFound` when the business has no such persona.
+    fn delete_persona(&mut self, business: BusinessId, persona: PersonaId) -> Result<()>;
     /// Saves a map as a new version; a map with id 0 is created.
     fn save_map(&mut self, map: &JourneyMap, author: &str) -> Result<MapId>;
     /// Creates a survey, assigning ids to it and its questions; returns it as stored.

@@ -416,6 +416,26 @@ impl<'c> SqliteWriter<'c> {
         Ok(differences)
     }
 
+    /// Refuses a persona name another persona of the business has (ignoring ASCII case); `id` is
+    /// the persona being renamed, which may keep its own name.
+    fn check_persona_name(&self, business: BusinessId, id: Option<PersonaId>, name: &str) -> Result<()> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StoreError::Invalid("a persona needs a name".into()));
+        }
+        let taken: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM personas WHERE business = ?1 AND id != ?2 AND trim(json_extract(doc, '$.name')) = ?3 COLLATE NOCASE LIMIT 1",
+            )?
+            .query_row(params![business.0, id.map_or(0, |p| p.0), name], |r| r.get(0))
+            .optional()?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict(format!("a persona named {name:?} already exists")));
+        }
+        Ok(())
+    }
+
     fn check_business(&self, business: BusinessId) -> Result<Currency> {
         let currency: Option<String> = self
             .conn
@@ -543,10 +563,61 @@ impl Writer for SqliteWriter<'_> {
 
     fn create_persona(&mut self, p: &Persona) -> Result<PersonaId> {
         self.check_business(p.business)?;
+        self.check_persona_name(p.business, None, &p.name)?;
         self.conn
             .prepare_cached("INSERT INTO personas (business, doc) VALUES (?1, ?2)")?
             .execute(params![p.business.0, json(p)?])?;
         Ok(PersonaId(self.conn.last_insert_rowid()))
+    }
+
+    fn update_persona(&mut self, p: &Persona) -> Result<()> {
+        self.check_business(p.business)?;
+        let exists: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT id FROM personas WHERE id = ?1 AND business = ?2")?
+            .query_row(params![p.id.0, p.business.0], |r| r.get(0))
+            .optional()?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound { what: "persona", id: p.id.0 });
+        }
+        self.check_persona_name(p.business, Some(p.id), &p.name)?;
+        self.conn.prepare_cached("UPDATE personas SET doc = ?2 WHERE id = ?1")?.execute(params![p.id.0, json(p)?])?;
+        Ok(())
+    }
+
+    fn delete_persona(&mut self, business: BusinessId, persona: PersonaId) -> Result<()> {
+        self.check_business(business)?;
+        let name: Option<String> = self
+            .conn
+            .prepare_cached("SELECT json_extract(doc, '$.name') FROM personas WHERE id = ?1 AND business = ?2")?
+            .query_row(params![persona.0, business.0], |r| r.get(0))
+            .optional()?;
+        let Some(name) = name else {
+            return Err(StoreError::NotFound { what: "persona", id: persona.0 });
+        };
+        // Old versions of a map keep naming the persona's id; only the maps as they are now hold
+        // it back, and each of them would lose a persona it shows.
+        let maps: Vec<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT json_extract(v.doc, '$.name') FROM journey_maps m JOIN map_versions v ON v.map = m.id
+                 WHERE m.business = ?1 AND v.version = (SELECT max(version) FROM map_versions WHERE map = m.id)
+                   AND EXISTS (SELECT 1 FROM json_each(v.doc, '$.personas') WHERE value = ?2)
+                 ORDER BY m.id",
+            )?
+            .query_map(params![business.0, persona.0], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if !maps.is_empty() {
+            let names: Vec<String> = maps.iter().map(|m| format!("{m:?}")).collect();
+            return Err(StoreError::Conflict(format!(
+                "persona {name:?} is on the map{} {}: take it off {} first",
+                if maps.len() == 1 { "" } else { "s" },
+                names.join(", "),
+                if maps.len() == 1 { "it" } else { "them" }
+            )));
+        }
+        self.conn.prepare_cached("DELETE FROM personas WHERE id = ?1")?.execute([persona.0])?;
+        Ok(())
     }
 
     fn save_map(&mut self, map: &JourneyMap, author: &str) -> Result<MapId> {

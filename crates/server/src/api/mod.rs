@@ -14,6 +14,7 @@ pub mod catalogue;
 pub mod changes;
 pub mod insights;
 pub mod openapi;
+pub mod personas;
 pub mod surveys;
 
 use crate::auth::{self, ApiUser, require_manage};
@@ -63,7 +64,11 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/businesses/{business_id}/maps/{map_id}/share-links/{link}", axum::routing::delete(maps::revoke_share_link))
         .route("/api/businesses/{business_id}/maps/{map_id}/numbers", get(maps::numbers))
         .route("/api/businesses/{business_id}/maps/{map_id}/quotes", get(maps::quotes))
-        .route("/api/businesses/{business_id}/personas", get(catalogue::personas))
+        .route("/api/businesses/{business_id}/personas", get(personas::list).post(personas::create))
+        .route("/api/businesses/{business_id}/personas/preview", get(personas::preview))
+        .route("/api/businesses/{business_id}/personas/suggestions", get(personas::suggestions))
+        .route("/api/businesses/{business_id}/personas/{persona_id}", get(personas::get_persona).patch(personas::update).delete(personas::delete))
+        .route("/api/businesses/{business_id}/personas/{persona_id}/photo", get(personas::photo_of))
         .route("/api/businesses/{business_id}/touchpoints", get(catalogue::touchpoints))
         .route("/api/businesses/{business_id}/changes", get(changes::list).post(changes::create))
         .route("/api/businesses/{business_id}/changes/{change_id}/impact", get(changes::impact))

@@ -78,7 +78,18 @@ pub fn routes() -> Router<ServerState> {
         .route("/static/app.css", get(assets::css))
         .route("/static/app.js", get(assets::js))
         .route("/b/{business_id}/maps", get(maps::list).post(maps::create))
-        .route("/b/{business_id}/personas", get(personas::show))
+        .route(
+            "/b/{business_id}/personas",
+            get(personas::show).post(personas::form::create).layer(axum::extract::DefaultBodyLimit::max(personas::form::MAX_FORM_BYTES)),
+        )
+        .route("/b/{business_id}/personas/new", get(personas::form::new))
+        .route("/b/{business_id}/personas/suggestions", get(personas::suggestions::show))
+        .route(
+            "/b/{business_id}/personas/{persona_id}",
+            post(personas::form::update).layer(axum::extract::DefaultBodyLimit::max(personas::form::MAX_FORM_BYTES)),
+        )
+        .route("/b/{business_id}/personas/{persona_id}/edit", get(personas::form::edit))
+        .route("/b/{business_id}/personas/{persona_id}/delete", post(personas::form::delete))
         .route("/b/{business_id}/touchpoints", get(touchpoints::show))
         .route("/b/{business_id}/changes", get(changes::list).post(changes::create))
         .route("/b/{business_id}/changes/{change_id}", get(changes::impact))
