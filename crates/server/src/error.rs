@@ -16,6 +16,10 @@ pub struct ApiError {
     pub message: String,
     /// Seconds the client should wait before trying again (sent as `Retry-After`).
     pub retry_after: Option<u64>,
+    /// For a rule in the event rule language that does not read: the field that holds it and the
+    /// 0-based character offset where it stops making sense, sent as `field` and `offset` beside
+    /// the code and message.
+    pub rule_error: Option<(String, usize)>,
 }
 
 /// One stable error code: what it is, its HTTP status and what it means.
@@ -60,7 +64,7 @@ pub const ERROR_CODES: &[ErrorCode] = &[
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), retry_after: None }
+        ApiError { status, code, message: message.into(), retry_after: None, rule_error: None }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
@@ -122,6 +126,11 @@ impl From<AppError> for ApiError {
         match error {
             AppError::Invalid(message) => ApiError::invalid_input(message),
             e @ AppError::InvalidField { .. } => ApiError::invalid_input(e.to_string()),
+            AppError::InvalidRule { field, rule, error } => {
+                let mut e = ApiError::invalid_input(AppError::InvalidRule { field: field.clone(), rule, error: error.clone() }.to_string());
+                e.rule_error = Some((field, error.offset));
+                e
+            }
             AppError::NotFound(message) => ApiError::not_found(message),
             AppError::Forbidden(message) => ApiError::forbidden(message),
             AppError::Conflict(message) => ApiError::conflict(message),
@@ -133,7 +142,10 @@ impl From<AppError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        let body = match &self.rule_error {
+            None => json!({ "error": { "code": self.code, "message": self.message } }),
+            Some((field, offset)) => json!({ "error": { "code": self.code, "message": self.message, "field": field, "offset": offset } }),
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));

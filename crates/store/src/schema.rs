@@ -314,4 +314,17 @@ CREATE UNIQUE INDEX surveys_public_token ON surveys(public_token);
 -- it answers (`{"map", "card"}` as JSON); both optional, so changes logged before stay as they were.
 ALTER TABLE changes ADD COLUMN metric TEXT;
 ALTER TABLE changes ADD COLUMN answers TEXT;
+"#, r#"
+-- v8: the order of a business's touchpoints, as its people arrange them (the catalogue and new
+-- maps list them in this order), numbered from 0 in the order they were made; and the touchpoint
+-- suggestions a business dismissed, by their key, so they are not proposed again.
+ALTER TABLE touchpoints ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+UPDATE touchpoints SET position = (SELECT count(*) FROM touchpoints AS earlier
+    WHERE earlier.business = touchpoints.business AND earlier.id < touchpoints.id);
+CREATE TABLE dismissed_touchpoint_suggestions (
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    key TEXT NOT NULL,
+    dismissed_at INTEGER NOT NULL,
+    PRIMARY KEY (business, key)
+) WITHOUT ROWID;
 "#];

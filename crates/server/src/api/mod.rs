@@ -15,6 +15,7 @@ pub mod changes;
 pub mod insights;
 pub mod openapi;
 pub mod surveys;
+pub mod touchpoints;
 
 use crate::auth::{self, ApiUser, require_manage};
 use crate::error::ApiError;
@@ -64,7 +65,10 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/businesses/{business_id}/maps/{map_id}/numbers", get(maps::numbers))
         .route("/api/businesses/{business_id}/maps/{map_id}/quotes", get(maps::quotes))
         .route("/api/businesses/{business_id}/personas", get(catalogue::personas))
-        .route("/api/businesses/{business_id}/touchpoints", get(catalogue::touchpoints))
+        .route("/api/businesses/{business_id}/touchpoints", get(catalogue::touchpoints).post(touchpoints::create))
+        .route("/api/businesses/{business_id}/touchpoints/preview", get(touchpoints::preview))
+        .route("/api/businesses/{business_id}/touchpoints/suggestions", get(touchpoints::suggestions).post(touchpoints::choose))
+        .route("/api/businesses/{business_id}/touchpoints/{touchpoint_id}", patch(touchpoints::edit).delete(touchpoints::delete))
         .route("/api/businesses/{business_id}/changes", get(changes::list).post(changes::create))
         .route("/api/businesses/{business_id}/changes/{change_id}/impact", get(changes::impact))
         .route("/api/businesses/{business_id}/insights", get(insights::list))
