@@ -387,6 +387,26 @@ impl App {
         self.touchpoints(business)
     }
 
+    /// Puts the business's touchpoints in this order: `order` names each of them once (by id);
+    /// an error names field `order` and says what is missing or repeated.
+    pub fn reorder_touchpoints(&mut self, business: &Business, order: &[TouchpointId]) -> Result<Vec<TouchpointView>> {
+        let have: Vec<TouchpointId> = self.store().touchpoints(business.id)?.into_iter().map(|t| t.id).collect();
+        let shown = |ids: &[TouchpointId]| ids.iter().map(|t| t.0.to_string()).collect::<Vec<_>>().join(", ");
+        let order_text = shown(order);
+        if let Some(stranger) = order.iter().find(|t| !have.contains(t)) {
+            return Err(invalid("order", &order_text, format!("touchpoint {stranger} is not one of {}'s ({})", business.name, shown(&have))));
+        }
+        if let Some(twice) = order.iter().enumerate().find(|(k, t)| order[..*k].contains(t)).map(|(_, t)| t) {
+            return Err(invalid("order", &order_text, format!("names touchpoint {twice} twice")));
+        }
+        let missing: Vec<TouchpointId> = have.iter().copied().filter(|t| !order.contains(t)).collect();
+        if !missing.is_empty() {
+            return Err(invalid("order", &order_text, format!("leaves out touchpoint(s) {}; name each of them once", shown(&missing))));
+        }
+        self.store_mut().write::<StoreError>(&mut |w| w.reorder_touchpoints(business.id, order)).map_err(store_error)?;
+        self.touchpoints(business)
+    }
+
     /// Deletes a touchpoint: off every map (a new version of each map that held it), then gone;
     /// refused, naming them, while a change, a survey or feedback records what happened at it.
     pub fn delete_touchpoint(&mut self, business: &Business, id: TouchpointId, author: &str) -> Result<TouchpointDeleted> {

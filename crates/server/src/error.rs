@@ -34,6 +34,7 @@ pub struct ErrorCode {
 /// the code base appears here.
 pub const ERROR_CODES: &[ErrorCode] = &[
     ErrorCode { code: "invalid_input", status: 400, meaning: "A field or parameter is missing or wrong; the message names it." },
+    ErrorCode { code: "invalid_rule", status: 400, meaning: "A rule in the event rule language does not read; `field` and `offset` (0-based, in characters) say where, the message why." },
     ErrorCode { code: "invalid_json", status: 400, meaning: "The body is not the JSON expected." },
     ErrorCode { code: "bad_encoding", status: 400, meaning: "The body's Content-Encoding does not match its bytes (tracking API)." },
     ErrorCode { code: "missing_batch", status: 400, meaning: "A batch body without a \"batch\" array (tracking API)." },
@@ -127,7 +128,8 @@ impl From<AppError> for ApiError {
             AppError::Invalid(message) => ApiError::invalid_input(message),
             e @ AppError::InvalidField { .. } => ApiError::invalid_input(e.to_string()),
             AppError::InvalidRule { field, rule, error } => {
-                let mut e = ApiError::invalid_input(AppError::InvalidRule { field: field.clone(), rule, error: error.clone() }.to_string());
+                let message = AppError::InvalidRule { field: field.clone(), rule, error: error.clone() }.to_string();
+                let mut e = ApiError::bad_request("invalid_rule", message);
                 e.rule_error = Some((field, error.offset));
                 e
             }

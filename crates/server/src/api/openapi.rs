@@ -77,6 +77,8 @@ pub struct ErrorDetail {
         super::catalogue::personas,
         super::catalogue::touchpoints,
         super::touchpoints::create,
+        super::touchpoints::get_one,
+        super::touchpoints::reorder,
         super::touchpoints::edit,
         super::touchpoints::delete,
         super::touchpoints::preview,

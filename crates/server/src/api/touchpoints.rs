@@ -1,14 +1,15 @@
 //! Touchpoints a business makes itself, as JSON (the list with volumes is `catalogue::touchpoints`):
 //!
 //! - `POST /api/businesses/{id}/touchpoints` creates one (editors and owners);
-//! - `PATCH` and `DELETE .../touchpoints/{touchpoint_id}` edit (any field, and `position` to
-//!   reorder) and delete one;
+//! - `GET`, `PATCH` and `DELETE .../touchpoints/{touchpoint_id}` read, edit (any field, and
+//!   `position` to move it) and delete one;
+//! - `PUT .../touchpoints/order` puts them all in a new order (ids, each once);
 //! - `GET .../touchpoints/preview?rule=RULE` says what a rule matches over the 30 days up to the
 //!   business's last event, with examples (any member; the web form's live preview reads it);
 //! - `GET .../touchpoints/suggestions` proposes touchpoints from the data, each with its volume,
 //!   and `POST` to it accepts or dismisses them by key.
 //!
-//! A rule that does not read is a 400 `invalid_input` whose error also carries `field` and
+//! A rule that does not read is a 400 `invalid_rule` whose error also carries `field` and
 //! `offset` (the 0-based character offset where the rule stops making sense).
 
 use super::{ApiPath, ApiResult, JsonBody, openapi::ErrorBody};
@@ -83,6 +84,20 @@ impl From<TouchpointView> for TouchpointOut {
             description: t.description,
         }
     }
+}
+
+/// The business's touchpoints in their new order.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TouchpointOrder {
+    /// Every touchpoint's id, each once, in the order wanted.
+    pub order: Vec<i64>,
+}
+
+/// The business's touchpoints, in its order.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TouchpointListOut {
+    pub business_id: i64,
+    pub touchpoints: Vec<TouchpointOut>,
 }
 
 /// A touchpoint as saved, the maps that got a new version because it followed its stage, and
@@ -273,6 +288,31 @@ pub async fn create(
     let request = TouchpointRequest { name: body.name, channel: body.channel, rule: body.rule, stage: body.stage, description: body.description };
     let saved = state.try_write(move |app| app.create_touchpoint(&business, &request, &by)).await?;
     Ok((StatusCode::CREATED, Json(saved.into())))
+}
+
+#[utoipa::path(get, path = "/api/businesses/{business_id}/touchpoints/{touchpoint_id}", tag = "touchpoints",
+    params(("business_id" = i64, Path, description = "The business"), ("touchpoint_id" = i64, Path, description = "The touchpoint")),
+    responses((status = 200, body = TouchpointOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_one(caller: ApiUser, State(state): State<ServerState>, ApiPath((id, touchpoint)): ApiPath<(i64, i64)>) -> ApiResult<Json<TouchpointOut>> {
+    let business = auth::membership(&state, caller.user.id, BusinessId(id)).await?.business;
+    let view = state.try_read(move |app| app.touchpoint(&business, TouchpointId(touchpoint))).await?;
+    Ok(Json(view.into()))
+}
+
+#[utoipa::path(put, path = "/api/businesses/{business_id}/touchpoints/order", tag = "touchpoints", request_body = TouchpointOrder,
+    params(("business_id" = i64, Path, description = "The business")),
+    responses((status = 200, body = TouchpointListOut), (status = 400, body = ErrorBody, description = "`order` leaves one out, repeats one or names another business's"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn reorder(
+    caller: ApiUser,
+    State(state): State<ServerState>,
+    ApiPath(id): ApiPath<i64>,
+    JsonBody(body): JsonBody<TouchpointOrder>,
+) -> ApiResult<Json<TouchpointListOut>> {
+    let business = editable(&state, &caller, id).await?;
+    let order: Vec<TouchpointId> = body.order.into_iter().map(TouchpointId).collect();
+    let touchpoints = state.try_write(move |app| app.reorder_touchpoints(&business, &order)).await?;
+    Ok(Json(TouchpointListOut { business_id: id, touchpoints: touchpoints.into_iter().map(TouchpointOut::from).collect() }))
 }
 
 #[utoipa::path(patch, path = "/api/businesses/{business_id}/touchpoints/{touchpoint_id}", tag = "touchpoints", request_body = TouchpointChanges,
