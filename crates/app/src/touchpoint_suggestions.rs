@@ -71,6 +71,14 @@ pub struct TouchpointSuggestion {
     family: TouchpointChannel,
 }
 
+impl TouchpointSuggestion {
+    /// The volume with what it counts: "1 event", "12 events", "3 survey responses".
+    pub fn volume_in_words(&self) -> String {
+        let one = self.counts.strip_suffix('s').unwrap_or(&self.counts);
+        format!("{} {}", self.volume, if self.volume == 1 { one } else { &self.counts })
+    }
+}
+
 /// The suggestions for a business, most useful kinds first and the biggest first within a kind.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TouchpointSuggestions {

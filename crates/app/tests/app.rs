@@ -7,6 +7,7 @@
 #[path = "app/report.rs"] mod report;
 #[path = "app/impact.rs"] mod impact;
 #[path = "app/insights.rs"] mod insights;
+#[path = "app/touchpoints.rs"] mod touchpoints;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};

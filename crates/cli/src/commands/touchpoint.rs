@@ -93,8 +93,8 @@ fn author() -> String {
 fn shown(error: AppError, flag: &str) -> anyhow::Error {
     match error {
         AppError::InvalidRule { rule, error, .. } => {
-            let caret = " ".repeat(rule.chars().take(error.offset).count());
-            anyhow!("{flag} {rule:?}: at character {}: {}\n  {rule}\n  {caret}^", error.offset + 1, error.reason)
+            let caret = " ".repeat(error.offset);
+            anyhow!("{flag} {rule:?}: at offset {}: {}\n  {rule}\n  {caret}^", error.offset, error.reason)
         }
         other => other.into(),
     }
@@ -237,7 +237,7 @@ pub fn run(app: &mut App, business: Option<&str>, command: TouchpointCommand, fo
                         s.channel.clone(),
                         s.stage.clone().unwrap_or_default(),
                         s.rule.clone(),
-                        format!("{} {}", s.volume, s.counts),
+                        s.volume_in_words(),
                         s.customers.n.to_string(),
                     ]
                 })

@@ -76,7 +76,7 @@
         render(answer(body));
       } else if (body.error && body.error.code === "invalid_rule") {
         const offset = body.error.offset;
-        showError(`At character ${offset + 1}: ${body.error.message.replace(/^.*: at offset \d+: /, "")}`, text, offset);
+        showError(`At offset ${offset}: ${body.error.message.replace(/^.*: at offset \d+: /, "")}`, text, offset);
         render([el("p", { class: "muted", "data-testid": "preview-summary" }, "The rule does not read yet; see the note under it.")]);
       } else {
         render([el("p", { class: "error", "data-testid": "preview-summary" }, body.error ? body.error.message : `The preview failed (${response.status}).`)]);

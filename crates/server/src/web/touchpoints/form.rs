@@ -59,7 +59,7 @@ impl Refusal {
         match error {
             AppError::InvalidRule { field, rule, error } => Some(Refusal {
                 field: Some(field.clone()),
-                message: format!("At character {}: {}", error.offset + 1, error.reason),
+                message: format!("At offset {}: {}", error.offset, error.reason),
                 rule_at: Some((rule.clone(), error.offset)),
             }),
             AppError::InvalidField { field, .. } => Some(Refusal { field: Some(field.clone()), message: error.to_string(), rule_at: None }),

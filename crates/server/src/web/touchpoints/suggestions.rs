@@ -61,7 +61,7 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
                                 td { (s.channel) }
                                 td { (s.stage.as_deref().unwrap_or("–")) }
                                 td { @if s.rule.is_empty() { span class="muted" { "none (survey answers)" } } @else { code { (s.rule) } } }
-                                td class="num" data-testid="volume" { (s.volume) " " span class="muted" { (s.counts) } }
+                                td class="num" data-testid="volume" data-volume=(s.volume) { (s.volume_in_words()) }
                                 td class="num" {
                                     @match customers_href_up_to(BusinessId(id), &s.customers.customers, MAX_GROUP_LINKED_CUSTOMERS) {
                                         Some(href) => a href=(href) { (s.customers.n) },
