@@ -156,6 +156,11 @@ fn capitalised(text: &str) -> String {
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
+/// "1 event", "3 events".
+fn count(n: u64, one: &str) -> String {
+    format!("{n} {one}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Counts rows per string id of a column.
 fn counts(column: &[u32], strings: usize) -> Vec<u64> {
     let mut counts = vec![0u64; strings];
@@ -180,7 +185,7 @@ fn candidates(table: &EventTable) -> Vec<Candidate> {
             family,
             rule: EventRule::default().and(EventField::Channel, trailmap_model::Op::Equals(channel.clone())),
             stage,
-            why: format!("{n} events arrived from the {channel} channel"),
+            why: format!("{} arrived from the {channel} channel", count(n, "event")),
         });
     }
     // Key pages: the prefix with the most events, and the event name that carries the views.
@@ -230,7 +235,7 @@ fn candidates(table: &EventTable) -> Vec<Candidate> {
             family: TouchpointChannel::Email,
             rule: EventRule::named(event),
             stage: "Retention",
-            why: format!("{n} {event} events arrived"),
+            why: format!("{} arrived", count(n, &format!("{event} event"))),
         });
     }
     // Offline kinds and referral codes, from the properties.
@@ -260,7 +265,7 @@ fn candidates(table: &EventTable) -> Vec<Candidate> {
             family,
             rule: EventRule::default().and(kind_field.clone(), trailmap_model::Op::Equals(kind.clone())),
             stage,
-            why: format!("{n} offline touchpoints of kind {kind} were reported"),
+            why: format!("{} of kind {kind} reported", count(n, "offline touchpoint")),
         });
     }
     if codes > 0 {
@@ -271,7 +276,7 @@ fn candidates(table: &EventTable) -> Vec<Candidate> {
             family: TouchpointChannel::Referral,
             rule: EventRule::default().and(code_field, trailmap_model::Op::Exists),
             stage: "Advocacy",
-            why: format!("{codes} events came with a referral code"),
+            why: format!("{} with a referral code", count(codes, "event")),
         });
     }
     out
