@@ -7,6 +7,7 @@
 #[path = "cli/report.rs"] mod report;
 #[path = "cli/impact.rs"] mod impact;
 #[path = "cli/insights.rs"] mod insights;
+#[path = "cli/touchpoints.rs"] mod touchpoints;
 
 use std::path::Path;
 use std::process::{Command, Output};
