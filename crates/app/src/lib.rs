@@ -14,12 +14,16 @@ pub mod impact;
 pub mod insights;
 pub mod journeys_cache;
 mod maps;
+pub mod map_touchpoints;
 pub mod map_evidence;
 pub mod personas;
 pub mod report;
 pub mod surveys;
 pub mod survey_links;
 pub mod touchpoints;
+pub mod touchpoint_edits;
+pub mod touchpoint_preview;
+pub mod touchpoint_suggestions;
 mod tracking;
 mod value;
 pub mod voice;
@@ -72,6 +76,10 @@ pub enum AppError {
     /// end can show it its own way (the CLI as its flag, `--touchpoint`).
     #[error("{field}{}: {reason}", value.as_ref().map(|v| format!(" {v:?}")).unwrap_or_default())]
     InvalidField { field: String, value: Option<String>, reason: String },
+    /// A rule in the event rule language that does not read: the field that holds it, the text,
+    /// and where (a 0-based character offset into the text) and why it stops making sense.
+    #[error("{field} {rule:?}: {error}")]
+    InvalidRule { field: String, rule: String, error: trailmap_model::RuleError },
     /// Something named by the request does not exist (or is not the caller's to see).
     #[error("{0}")]
     NotFound(String),

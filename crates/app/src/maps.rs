@@ -255,6 +255,10 @@ pub struct MapDocument {
     pub as_is: Option<String>,
     pub personas: Vec<String>,
     pub stages: Vec<DocumentStage>,
+    /// The touchpoints the stages use (name, channel, rule, stage, description), so the import
+    /// into another business can create those it lacks.
+    #[serde(default)]
+    pub touchpoints: Vec<crate::map_touchpoints::DocumentTouchpoint>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -288,12 +292,16 @@ pub struct DocumentEmotion {
     pub score: f32,
 }
 
-/// What an import made: the new map and the names the business did not have (left out).
+/// What an import made: the new map, the names the business did not have (left out), the
+/// touchpoints it created from the document, and the touchpoints the business already had under
+/// a document's name but with another rule (kept as they were).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ImportedMap {
     pub id: MapId,
     pub map: JourneyMap,
     pub dropped: Vec<String>,
+    pub touchpoints_created: Vec<String>,
+    pub touchpoints_kept: Vec<String>,
 }
 
 /// How a map is exported.
@@ -1225,6 +1233,7 @@ impl App {
     /// The map as a document with names in place of ids, to import here or into another business.
     pub fn export_map_document(&self, business: &Business, id: MapId) -> Result<MapDocument> {
         let map = self.journey_map(business, id)?.map;
+        let document_touchpoints = self.document_touchpoints(business, &map)?;
         let stages: HashMap<_, _> = self.store().stages(business.id)?.into_iter().map(|s| (s.id, s.name)).collect();
         let touchpoints: HashMap<_, _> = self.store().touchpoints(business.id)?.into_iter().map(|t| (t.id, t.name)).collect();
         let personas = self.persona_names(business)?;
@@ -1264,11 +1273,13 @@ impl App {
                         .collect(),
                 })
                 .collect(),
+            touchpoints: document_touchpoints,
         })
     }
 
-    /// Reads an exported document (JSON text) into a new map of `business`; names the business
-    /// does not have are left out and listed in `dropped`.
+    /// Reads an exported document (JSON text) into a new map of `business`; the touchpoints it
+    /// carries that the business lacks are created (see `map_touchpoints`), and other names the
+    /// business does not have are left out and listed in `dropped`.
     pub fn import_map_json(&mut self, business: &Business, json: &str, author: &str) -> Result<ImportedMap> {
         let document: MapDocument =
             serde_json::from_str(json).map_err(|e| invalid(format!("map document: line {}, column {}: {e}", e.line(), e.column())))?;
@@ -1307,9 +1318,9 @@ impl App {
             names.iter().find(|(n, _)| n.eq_ignore_ascii_case(wanted.trim())).map(|(_, id)| *id)
         };
         let stages: Vec<(String, i64)> = self.store().stages(business.id)?.into_iter().map(|s| (s.name, s.id.0)).collect();
-        let touchpoints: Vec<(String, i64)> = self.store().touchpoints(business.id)?.into_iter().map(|t| (t.name, t.id.0)).collect();
+        let plan = self.plan_document_touchpoints(business, &document.touchpoints)?;
         let personas: Vec<(String, i64)> = self.store().personas(business.id)?.into_iter().map(|p| (p.name, p.id.0)).collect();
-        let mut dropped = Vec::new();
+        let mut dropped = plan.dropped.clone();
         let mut persona_ids = Vec::new();
         for name in &document.personas {
             match by_name(&personas, name) {
@@ -1331,8 +1342,8 @@ impl App {
             };
             let mut tps = Vec::new();
             for name in &stage.touchpoints {
-                match by_name(&touchpoints, name) {
-                    Some(id) => tps.push(TouchpointId(id)),
+                match plan.resolve(name) {
+                    Some(id) => tps.push(id),
                     None => dropped.push(format!("touchpoint {name:?} (stage {:?})", stage.name)),
                 }
             }
@@ -1372,7 +1383,7 @@ impl App {
             None => None,
         };
         dropped.dedup();
-        let map = JourneyMap {
+        let mut map = JourneyMap {
             id: MapId(0),
             business: business.id,
             name: clean_text(&document.name, "name")?,
@@ -1383,8 +1394,15 @@ impl App {
             stages: map_stages,
             as_is,
         };
-        let map = self.save_new_map(map, &author)?;
-        Ok(ImportedMap { id: map.id, map, dropped })
+        map.number_items();
+        // The touchpoints and the map land together, or neither does.
+        let mut others = self.store().maps(business.id)?;
+        self.store_mut().write::<StoreError>(&mut |w| {
+            plan.write(w, &mut map, &mut others, &author)?;
+            map.id = w.save_map(&map, &author)?;
+            Ok(())
+        })?;
+        Ok(ImportedMap { id: map.id, map, dropped, touchpoints_created: plan.created(), touchpoints_kept: plan.kept.clone() })
     }
 
     /// A persona of the business by name (ignoring ASCII case); the error lists the names.

@@ -161,6 +161,9 @@ enum Command {
     /// Journey maps: `map list|show|export|import|versions|diff|template`.
     #[command(subcommand)]
     Map(commands::map::MapCommand),
+    /// Touchpoints: `touchpoint list|add|edit|move|remove|preview|suggest [--accept [KEY]...]`.
+    #[command(subcommand)]
+    Touchpoint(commands::touchpoint::TouchpointCommand),
     /// The change log: `change add --title T --date YYYY-MM-DD [--metric FORM] ...`, `change list`.
     #[command(subcommand)]
     Change(commands::change::ChangeCommand),
@@ -346,6 +349,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Track(command) => commands::track::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::User(command) => commands::user::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Map(command) => commands::map::run(&mut app, cli.business.as_deref(), command, format, map_file, out),
+        Command::Touchpoint(command) => commands::touchpoint::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Change(command) => commands::change::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Compact => commands::compact::run(&mut app, cli.business.as_deref(), format, out),
         Command::Insights(args) => commands::insights::run(&app, cli.business.as_deref(), args, format, out),

@@ -9,6 +9,7 @@
 #[path = "cli/insights.rs"] mod insights;
 #[path = "cli/integrity.rs"] mod integrity;
 #[path = "cli/personas.rs"] mod personas;
+#[path = "cli/touchpoints.rs"] mod touchpoints;
 
 use std::path::Path;
 use std::process::{Command, Output};

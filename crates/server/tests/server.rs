@@ -21,6 +21,8 @@ use trailmap_model::{Business, EventColumns, Timestamp};
 use trailmap_server::{ServerState, Writer, generate_write_key, hash_write_key, router};
 use trailmap_store::Store;
 
+#[path = "server/touchpoints.rs"] mod touchpoints;
+
 struct Harness {
     router: Router,
     tracker: Writer,
@@ -965,6 +967,7 @@ async fn the_openapi_document_lists_every_api_route_and_each_needs_auth() {
     let mut known: Vec<(String, String)> = ACCOUNT_API_ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
     known.extend(CUSTOMER_API_ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())));
     known.extend(map_api_routes());
+    known.extend(touchpoints::api_routes());
     known.push(("GET".into(), "/api/businesses/{business_id}/surveys/{survey_id}/results".into()));
     // Measured on the demo's changes (the access world has none): see the impact test.
     known.push(("GET".into(), "/api/businesses/{business_id}/changes/{change_id}/impact".into()));
@@ -987,6 +990,7 @@ async fn the_openapi_document_lists_every_api_route_and_each_needs_auth() {
             .replace("{key_id}", "1")
             .replace("{change_id}", "1")
             .replace("{persona_id}", "1")
+            .replace("{touchpoint_id}", "1")
             .replace("{customer_id}", "1");
         let body = if method == "GET" || method == "DELETE" { None } else { Some(json!({})) };
         let reply = api(&w.router, None, method, &concrete, body).await;
@@ -2661,7 +2665,7 @@ async fn personas_touchpoints_and_map_sentiment_pages_show_the_apps_numbers() {
     }
     assert!(coverage.iter().any(|c| c.n > 0) && personas.text.contains(&format!("/b/{}/customers?ids=", w.shop.id)));
     assert!(personas.text.contains(&format!("href=\"/b/{}/personas\"", w.shop.id)), "the nav links the page");
-    // Touchpoints: grouped by channel, each row with the app's counts.
+    // Touchpoints: in the business's order, each row with the app's counts.
     let touchpoints = page(&w.router, Some(&w.viewer), "GET", &format!("/b/{}/touchpoints", w.shop.id), &[]).await;
     assert_eq!(touchpoints.status, StatusCode::OK, "{}", touchpoints.text);
     for t in &catalogue.touchpoints {

@@ -28,7 +28,7 @@ pub use schema::MIGRATIONS;
 
 use serde::Serialize;
 use trailmap_model::{
-    Business, BusinessId, Change, ChangeId, Currency, Customer, DecimalMark, CustomerId, EventColumns,
+    Business, BusinessId, Change, ChangeId, ChangeMetric, Currency, Customer, CustomerId, DecimalMark, EventColumns,
     EventTable, Feedback, IncomingCustomer, IncomingEvent, IncomingFeedback, IncomingOrder,
     IncomingResponse, IncomingSpend, JourneyMap, MapId, Order, Persona, PersonaId, Spend, Stage,
     Survey, SurveyResponse, SurveyId, Touchpoint, TouchpointId,
@@ -145,7 +145,22 @@ pub trait Writer {
     fn create_business(&mut self, name: &str, currency: Currency, timezone: &str) -> Result<(Business, Vec<Stage>)>;
     /// Declares (or, with None, undeclares) the decimal mark of the business's files.
     fn set_decimal_mark(&mut self, business: BusinessId, mark: Option<DecimalMark>) -> Result<()>;
+    /// Creates a touchpoint after the business's others (its position is the next one).
     fn create_touchpoint(&mut self, touchpoint: &Touchpoint) -> Result<TouchpointId>;
+    /// Saves a touchpoint's name, channel, stage, online flag, rule and description (by its id,
+    /// which must belong to its business); its position stays.
+    fn update_touchpoint(&mut self, touchpoint: &Touchpoint) -> Result<()>;
+    /// Deletes a touchpoint of `business`. The caller detaches it from maps first; what still
+    /// points at it (feedback) makes this a [`StoreError::Conflict`].
+    fn delete_touchpoint(&mut self, business: BusinessId, touchpoint: TouchpointId) -> Result<()>;
+    /// Puts the business's touchpoints in this order; `order` names each of them exactly once.
+    fn reorder_touchpoints(&mut self, business: BusinessId, order: &[TouchpointId]) -> Result<()>;
+    /// Records that a touchpoint suggestion (by its key) was dismissed, so it is not proposed again.
+    fn dismiss_touchpoint_suggestion(&mut self, business: BusinessId, key: &str) -> Result<()>;
+    /// Replaces the metric a change is measured by (a renamed touchpoint renames it there).
+    fn set_change_metric(&mut self, business: BusinessId, change: ChangeId, metric: Option<&ChangeMetric>) -> Result<()>;
+    /// Ties a survey to the touchpoint it is asked at (None: to none).
+    fn set_survey_touchpoint(&mut self, business: BusinessId, survey: SurveyId, touchpoint: Option<TouchpointId>) -> Result<()>;
     /// Creates a persona; `Conflict` when the business has one of the same name (ignoring case).
     fn create_persona(&mut self, persona: &Persona) -> Result<PersonaId>;
     /// Replaces a persona's card (by its id, within its business); `NotFound` when the business
@@ -212,7 +227,10 @@ pub trait Store {
     fn summary(&self, business: BusinessId) -> Result<BusinessSummary>;
 
     fn stages(&self, business: BusinessId) -> Result<Vec<Stage>>;
+    /// The business's touchpoints in the order its people arranged them.
     fn touchpoints(&self, business: BusinessId) -> Result<Vec<Touchpoint>>;
+    /// The keys of the touchpoint suggestions the business dismissed.
+    fn dismissed_touchpoint_suggestions(&self, business: BusinessId) -> Result<Vec<String>>;
     fn personas(&self, business: BusinessId) -> Result<Vec<Persona>>;
     /// The newest version of every map.
     fn maps(&self, business: BusinessId) -> Result<Vec<JourneyMap>>;

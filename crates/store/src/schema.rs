@@ -362,4 +362,17 @@ ALTER TABLE order_lines_v8 RENAME TO order_lines;
 CREATE INDEX orders_customer ON orders(customer);
 -- Orders of one number across origins, for the comparison with orders imported before v8.
 CREATE INDEX orders_number ON orders(business, external_id);
+"#, r#"
+-- v9: the order of a business's touchpoints, as its people arrange them (the catalogue and new
+-- maps list them in this order), numbered from 0 in the order they were made; and the touchpoint
+-- suggestions a business dismissed, by their key, so they are not proposed again.
+ALTER TABLE touchpoints ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+UPDATE touchpoints SET position = (SELECT count(*) FROM touchpoints AS earlier
+    WHERE earlier.business = touchpoints.business AND earlier.id < touchpoints.id);
+CREATE TABLE dismissed_touchpoint_suggestions (
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    key TEXT NOT NULL,
+    dismissed_at INTEGER NOT NULL,
+    PRIMARY KEY (business, key)
+) WITHOUT ROWID;
 "#];

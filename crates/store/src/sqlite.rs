@@ -302,7 +302,7 @@ impl Store for SqliteStore {
 
     fn touchpoints(&self, business: BusinessId) -> Result<Vec<Touchpoint>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, name, channel, stage, online, rule, description FROM touchpoints WHERE business = ?1 ORDER BY id",
+            "SELECT id, name, channel, stage, online, rule, description FROM touchpoints WHERE business = ?1 ORDER BY position, id",
         )?;
         let rows: Vec<(i64, String, String, Option<i64>, bool, String, String)> = stmt
             .query_map([business.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?
@@ -321,6 +321,12 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    fn dismissed_touchpoint_suggestions(&self, business: BusinessId) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached("SELECT key FROM dismissed_touchpoint_suggestions WHERE business = ?1 ORDER BY key")?;
+        let keys = stmt.query_map([business.0], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok(keys)
     }
 
     fn personas(&self, business: BusinessId) -> Result<Vec<Persona>> {

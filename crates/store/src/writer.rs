@@ -492,6 +492,16 @@ fn order_event_key(origin: &str, number: &str) -> EventKey {
     }
 }
 
+/// A unique-name failure of a touchpoint write as the conflict it is.
+fn taken_touchpoint_name(error: rusqlite::Error, name: &str) -> StoreError {
+    match error {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            StoreError::Conflict(format!("a touchpoint named {name:?} already exists"))
+        }
+        other => other.into(),
+    }
+}
+
 fn identity_refs<'a>(primary: Option<&'a Identity>, others: &'a [Identity]) -> Vec<&'a Identity> {
     let mut all: Vec<&Identity> = primary.into_iter().collect();
     for identity in others {
@@ -549,16 +559,111 @@ impl Writer for SqliteWriter<'_> {
         self.check_business(t.business)?;
         self.conn
             .prepare_cached(
-                "INSERT INTO touchpoints (business, name, channel, stage, online, rule, description) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO touchpoints (business, name, channel, stage, online, rule, description, position)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, (SELECT coalesce(max(position) + 1, 0) FROM touchpoints WHERE business = ?1))",
             )?
             .execute(params![t.business.0, t.name, t.channel.as_str(), t.stage.map(|s| s.0), t.online, json(&t.rule)?, t.description])
+            .map_err(|e| taken_touchpoint_name(e, &t.name))?;
+        Ok(TouchpointId(self.conn.last_insert_rowid()))
+    }
+
+    fn update_touchpoint(&mut self, t: &Touchpoint) -> Result<()> {
+        self.check_business(t.business)?;
+        let updated = self
+            .conn
+            .prepare_cached(
+                "UPDATE touchpoints SET name = ?3, channel = ?4, stage = ?5, online = ?6, rule = ?7, description = ?8
+                 WHERE id = ?1 AND business = ?2",
+            )?
+            .execute(params![t.id.0, t.business.0, t.name, t.channel.as_str(), t.stage.map(|s| s.0), t.online, json(&t.rule)?, t.description])
+            .map_err(|e| taken_touchpoint_name(e, &t.name))?;
+        if updated == 0 {
+            return Err(StoreError::NotFound { what: "touchpoint", id: t.id.0 });
+        }
+        Ok(())
+    }
+
+    fn delete_touchpoint(&mut self, business: BusinessId, touchpoint: TouchpointId) -> Result<()> {
+        self.check_business(business)?;
+        let deleted = self
+            .conn
+            .prepare_cached("DELETE FROM touchpoints WHERE id = ?1 AND business = ?2")?
+            .execute(params![touchpoint.0, business.0])
             .map_err(|e| match e {
                 rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                    StoreError::Invalid(format!("a touchpoint named {:?} already exists", t.name))
+                    StoreError::Conflict(format!("touchpoint {} is still named by feedback", touchpoint.0))
                 }
                 other => other.into(),
             })?;
-        Ok(TouchpointId(self.conn.last_insert_rowid()))
+        if deleted == 0 {
+            return Err(StoreError::NotFound { what: "touchpoint", id: touchpoint.0 });
+        }
+        Ok(())
+    }
+
+    fn reorder_touchpoints(&mut self, business: BusinessId, order: &[TouchpointId]) -> Result<()> {
+        self.check_business(business)?;
+        let mut ids: Vec<i64> = self
+            .conn
+            .prepare_cached("SELECT id FROM touchpoints WHERE business = ?1")?
+            .query_map([business.0], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        ids.sort_unstable();
+        let mut given: Vec<i64> = order.iter().map(|t| t.0).collect();
+        given.sort_unstable();
+        if given != ids {
+            return Err(StoreError::Invalid(format!(
+                "a new order names each of the business's {} touchpoints once; {} were given",
+                ids.len(),
+                order.len()
+            )));
+        }
+        let mut stmt = self.conn.prepare_cached("UPDATE touchpoints SET position = ?2 WHERE id = ?1")?;
+        for (position, touchpoint) in order.iter().enumerate() {
+            stmt.execute(params![touchpoint.0, position as i64])?;
+        }
+        Ok(())
+    }
+
+    fn dismiss_touchpoint_suggestion(&mut self, business: BusinessId, key: &str) -> Result<()> {
+        self.check_business(business)?;
+        self.conn
+            .prepare_cached("INSERT OR IGNORE INTO dismissed_touchpoint_suggestions (business, key, dismissed_at) VALUES (?1, ?2, ?3)")?
+            .execute(params![business.0, key, self.now])?;
+        Ok(())
+    }
+
+    fn set_change_metric(&mut self, business: BusinessId, change: ChangeId, metric: Option<&ChangeMetric>) -> Result<()> {
+        self.check_business(business)?;
+        let updated = self
+            .conn
+            .prepare_cached("UPDATE changes SET metric = ?3 WHERE id = ?1 AND business = ?2")?
+            .execute(params![change.0, business.0, metric.map(json).transpose()?])?;
+        if updated == 0 {
+            return Err(StoreError::NotFound { what: "change", id: change.0 });
+        }
+        Ok(())
+    }
+
+    fn set_survey_touchpoint(&mut self, business: BusinessId, survey: SurveyId, touchpoint: Option<TouchpointId>) -> Result<()> {
+        self.check_business(business)?;
+        let doc: Option<String> = self
+            .conn
+            .prepare_cached("SELECT doc FROM surveys WHERE id = ?1 AND business = ?2")?
+            .query_row(params![survey.0, business.0], |r| r.get(0))
+            .optional()?;
+        let doc = doc.ok_or(StoreError::NotFound { what: "survey", id: survey.0 })?;
+        if let Some(t) = touchpoint {
+            let owner: Option<i64> =
+                self.conn.prepare_cached("SELECT business FROM touchpoints WHERE id = ?1")?.query_row([t.0], |r| r.get(0)).optional()?;
+            if owner != Some(business.0) {
+                return Err(StoreError::NotFound { what: "touchpoint", id: t.0 });
+            }
+        }
+        let mut stored: Survey = crate::sqlite::parse_json(&doc, "survey")?;
+        stored.touchpoint = touchpoint;
+        self.conn.prepare_cached("UPDATE surveys SET doc = ?2 WHERE id = ?1")?.execute(params![survey.0, json(&stored)?])?;
+        Ok(())
     }
 
     fn create_persona(&mut self, p: &Persona) -> Result<PersonaId> {

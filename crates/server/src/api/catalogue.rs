@@ -23,8 +23,9 @@ fn json<T: Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
 pub struct TouchpointsOut {
     pub business_id: i64,
     /// The catalogue: business, period ([from, to) in ms, or null for all time), and touchpoints
-    /// (touchpoint, name, channel, description, rule, events, customers {n, customers},
-    /// placements), sorted by channel and name.
+    /// (touchpoint, name, channel, description, rule in words, rule_text in the event rule
+    /// language, stage, position, events, customers {n, customers}, placements), in the
+    /// business's order.
     #[schema(value_type = Object)]
     pub catalogue: serde_json::Value,
 }

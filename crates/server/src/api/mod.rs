@@ -16,6 +16,7 @@ pub mod insights;
 pub mod openapi;
 pub mod personas;
 pub mod surveys;
+pub mod touchpoints;
 
 use crate::auth::{self, ApiUser, require_manage};
 use crate::error::ApiError;
@@ -69,7 +70,11 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/businesses/{business_id}/personas/suggestions", get(personas::suggestions))
         .route("/api/businesses/{business_id}/personas/{persona_id}", get(personas::get_persona).patch(personas::update).delete(personas::delete))
         .route("/api/businesses/{business_id}/personas/{persona_id}/photo", get(personas::photo_of))
-        .route("/api/businesses/{business_id}/touchpoints", get(catalogue::touchpoints))
+        .route("/api/businesses/{business_id}/touchpoints", get(catalogue::touchpoints).post(touchpoints::create))
+        .route("/api/businesses/{business_id}/touchpoints/preview", get(touchpoints::preview))
+        .route("/api/businesses/{business_id}/touchpoints/suggestions", get(touchpoints::suggestions).post(touchpoints::choose))
+        .route("/api/businesses/{business_id}/touchpoints/order", put(touchpoints::reorder))
+        .route("/api/businesses/{business_id}/touchpoints/{touchpoint_id}", get(touchpoints::get_one).patch(touchpoints::edit).delete(touchpoints::delete))
         .route("/api/businesses/{business_id}/changes", get(changes::list).post(changes::create))
         .route("/api/businesses/{business_id}/changes/{change_id}/impact", get(changes::impact))
         .route("/api/businesses/{business_id}/insights", get(insights::list))

@@ -90,7 +90,12 @@ pub fn routes() -> Router<ServerState> {
         )
         .route("/b/{business_id}/personas/{persona_id}/edit", get(personas::form::edit))
         .route("/b/{business_id}/personas/{persona_id}/delete", post(personas::form::delete))
-        .route("/b/{business_id}/touchpoints", get(touchpoints::show))
+        .route("/b/{business_id}/touchpoints", get(touchpoints::show).post(touchpoints::form::create))
+        .route("/b/{business_id}/touchpoints/new", get(touchpoints::form::new))
+        .route("/b/{business_id}/touchpoints/suggestions", get(touchpoints::suggestions::show).post(touchpoints::suggestions::choose))
+        .route("/b/{business_id}/touchpoints/{touchpoint_id}/edit", get(touchpoints::form::edit).post(touchpoints::form::save))
+        .route("/b/{business_id}/touchpoints/{touchpoint_id}/move", post(touchpoints::move_one))
+        .route("/b/{business_id}/touchpoints/{touchpoint_id}/delete", post(touchpoints::delete))
         .route("/b/{business_id}/changes", get(changes::list).post(changes::create))
         .route("/b/{business_id}/changes/{change_id}", get(changes::impact))
         .route("/b/{business_id}/insights", get(insights::show))
@@ -104,6 +109,7 @@ pub fn routes() -> Router<ServerState> {
         .route("/b/{business_id}/maps/{map_id}/share/{link}/revoke", post(maps::pages::revoke_share))
         .route("/share/{token}", get(share::show).post(share::unlock))
         .route("/static/maps.js", get(assets::maps_js))
+        .route("/static/touchpoints.js", get(assets::touchpoints_js))
 }
 
 /// An error on a page: shown as a small HTML page with its status.

@@ -89,10 +89,7 @@ pub(crate) fn map_id(id: i64) -> MapId {
     MapId(id)
 }
 
-/// The name a version is saved under: the signed-in user's name.
-pub(crate) fn author(user: &trailmap_model::User) -> String {
-    if user.name.trim().is_empty() { user.email.clone() } else { user.name.clone() }
-}
+pub(crate) use crate::auth::author;
 
 pub(crate) fn kind_label(kind: MapVersionKind) -> &'static str {
     match kind {
