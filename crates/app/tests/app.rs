@@ -7,6 +7,8 @@
 #[path = "app/report.rs"] mod report;
 #[path = "app/impact.rs"] mod impact;
 #[path = "app/insights.rs"] mod insights;
+#[path = "app/onboarding.rs"] mod onboarding;
+#[path = "app/comments.rs"] mod comments;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};
