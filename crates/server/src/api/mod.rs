@@ -12,8 +12,10 @@ pub mod dashboard;
 pub mod maps;
 pub mod catalogue;
 pub mod changes;
+pub mod comments;
 pub mod insights;
 pub mod openapi;
+pub mod sources;
 pub mod surveys;
 
 use crate::auth::{self, ApiUser, require_manage};
@@ -63,6 +65,15 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/businesses/{business_id}/maps/{map_id}/share-links/{link}", axum::routing::delete(maps::revoke_share_link))
         .route("/api/businesses/{business_id}/maps/{map_id}/numbers", get(maps::numbers))
         .route("/api/businesses/{business_id}/maps/{map_id}/quotes", get(maps::quotes))
+        .route("/api/businesses/{business_id}/maps/{map_id}/comments", get(comments::of_map))
+        .route("/api/businesses/{business_id}/maps/{map_id}/cards/{card_id}/comments", get(comments::list).post(comments::create))
+        .route(
+            "/api/businesses/{business_id}/maps/{map_id}/cards/{card_id}/comments/{comment_id}",
+            patch(comments::edit).delete(comments::delete),
+        )
+        .route("/api/businesses/{business_id}/sources", get(sources::list).post(sources::create))
+        .route("/api/businesses/{business_id}/sources/{source_id}", axum::routing::delete(sources::revoke))
+        .route("/api/businesses/{business_id}/onboarding", get(sources::onboarding).put(sources::set_onboarding))
         .route("/api/businesses/{business_id}/personas", get(catalogue::personas))
         .route("/api/businesses/{business_id}/touchpoints", get(catalogue::touchpoints))
         .route("/api/businesses/{business_id}/changes", get(changes::list).post(changes::create))
