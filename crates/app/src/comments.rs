@@ -15,7 +15,7 @@
 
 use crate::{App, AppError, Result};
 use serde::Serialize;
-use trailmap_model::{Business, MapId, Role, Timestamp, UserId};
+use trailmap_model::{Business, CardRef, MapId, Role, Timestamp, UserId};
 use trailmap_store::{AccountStore, CommentStore, StoredComment};
 
 /// The longest comment, in characters.
@@ -84,14 +84,14 @@ impl App {
     }
 
     /// A comment of this card; NotFound when the id names a comment elsewhere.
-    fn card_comment(&self, business: &Business, map: MapId, card: u32, id: i64) -> Result<Comment> {
+    fn card_comment(&self, business: &Business, CardRef { map, card }: CardRef, id: i64) -> Result<Comment> {
         self.check_card(business, map, card)?;
         let found = self.store().comment(id)?.filter(|c| c.business == business.id && c.map == map && c.card == card);
         found.map(Comment::from).ok_or_else(|| AppError::NotFound(format!("card {card} of journey map {map} has no comment {id}")))
     }
 
     /// The comments of one card, oldest first.
-    pub fn card_comments(&self, business: &Business, map: MapId, card: u32) -> Result<Vec<Comment>> {
+    pub fn card_comments(&self, business: &Business, CardRef { map, card }: CardRef) -> Result<Vec<Comment>> {
         self.check_card(business, map, card)?;
         Ok(self.store().comments(map, Some(card))?.into_iter().map(Comment::from).collect())
     }
@@ -103,7 +103,7 @@ impl App {
     }
 
     /// `user` (a member of the business, any role) comments on a card at `now`.
-    pub fn add_comment(&mut self, business: &Business, map: MapId, card: u32, user: UserId, text: &str, now: Timestamp) -> Result<Comment> {
+    pub fn add_comment(&mut self, business: &Business, CardRef { map, card }: CardRef, user: UserId, text: &str, now: Timestamp) -> Result<Comment> {
         self.member_role(business, user)?;
         self.check_card(business, map, card)?;
         let text = comment_text(text)?;
@@ -111,9 +111,9 @@ impl App {
     }
 
     /// Changes the text of one of `user`'s own comments; Forbidden for someone else's.
-    pub fn edit_comment(&mut self, business: &Business, map: MapId, card: u32, id: i64, user: UserId, text: &str, now: Timestamp) -> Result<Comment> {
+    pub fn edit_comment(&mut self, business: &Business, card: CardRef, id: i64, user: UserId, text: &str, now: Timestamp) -> Result<Comment> {
         self.member_role(business, user)?;
-        let comment = self.card_comment(business, map, card, id)?;
+        let comment = self.card_comment(business, card, id)?;
         if !may_edit_comment(&comment, user) {
             return Err(AppError::Forbidden(format!("comment {id} is {}'s: only its author edits it", comment.author_name)));
         }
@@ -122,9 +122,9 @@ impl App {
     }
 
     /// Deletes a comment: the author's own, or any as an owner of the business; Forbidden else.
-    pub fn delete_comment(&mut self, business: &Business, map: MapId, card: u32, id: i64, user: UserId) -> Result<()> {
+    pub fn delete_comment(&mut self, business: &Business, card: CardRef, id: i64, user: UserId) -> Result<()> {
         let role = self.member_role(business, user)?;
-        let comment = self.card_comment(business, map, card, id)?;
+        let comment = self.card_comment(business, card, id)?;
         if !may_delete_comment(&comment, user, role) {
             return Err(AppError::Forbidden(format!(
                 "comment {id} is {}'s: only its author or an owner of the business deletes it",

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use trailmap_app::Comment;
 use trailmap_app::comments::{may_delete_comment, may_edit_comment};
-use trailmap_model::{BusinessId, MapId, Membership, Timestamp, UserId};
+use trailmap_model::{BusinessId, CardRef, MapId, Membership, Timestamp, UserId};
 use utoipa::ToSchema;
 
 /// A comment on a card.
@@ -78,7 +78,7 @@ pub async fn of_map(caller: ApiUser, State(state): State<ServerState>, ApiPath((
 pub async fn list(caller: ApiUser, State(state): State<ServerState>, ApiPath((id, map, card)): ApiPath<(i64, i64, u32)>) -> ApiResult<Json<Vec<CommentOut>>> {
     let member = auth::membership(&state, caller.user.id, BusinessId(id)).await?;
     let business = member.business.clone();
-    let comments = state.try_read(move |app| app.card_comments(&business, MapId(map), card)).await?;
+    let comments = state.try_read(move |app| app.card_comments(&business, CardRef { map: MapId(map), card })).await?;
     Ok(Json(comments.iter().map(|c| CommentOut::new(c, &member, caller.user.id)).collect()))
 }
 
@@ -94,7 +94,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let member = auth::membership(&state, caller.user.id, BusinessId(id)).await?;
     let (business, user, now) = (member.business.clone(), caller.user.id, auth::now());
-    let made = state.try_write(move |app| app.add_comment(&business, MapId(map), card, user, &body.text, now)).await?;
+    let made = state.try_write(move |app| app.add_comment(&business, CardRef { map: MapId(map), card }, user, &body.text, now)).await?;
     Ok((StatusCode::CREATED, Json(CommentOut::new(&made, &member, user))).into_response())
 }
 
@@ -112,7 +112,7 @@ pub async fn edit(
 ) -> ApiResult<Json<CommentOut>> {
     let member = auth::membership(&state, caller.user.id, BusinessId(id)).await?;
     let (business, user, now) = (member.business.clone(), caller.user.id, auth::now());
-    let edited = state.try_write(move |app| app.edit_comment(&business, MapId(map), card, comment, user, &body.text, now)).await?;
+    let edited = state.try_write(move |app| app.edit_comment(&business, CardRef { map: MapId(map), card }, comment, user, &body.text, now)).await?;
     Ok(Json(CommentOut::new(&edited, &member, user)))
 }
 
@@ -124,6 +124,6 @@ pub async fn edit(
 pub async fn delete(caller: ApiUser, State(state): State<ServerState>, ApiPath((id, map, card, comment)): ApiPath<(i64, i64, u32, i64)>) -> ApiResult<StatusCode> {
     let member = auth::membership(&state, caller.user.id, BusinessId(id)).await?;
     let (business, user) = (member.business, caller.user.id);
-    state.try_write(move |app| app.delete_comment(&business, MapId(map), card, comment, user)).await?;
+    state.try_write(move |app| app.delete_comment(&business, CardRef { map: MapId(map), card }, comment, user)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

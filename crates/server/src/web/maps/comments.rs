@@ -16,7 +16,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use trailmap_app::Comment;
 use trailmap_app::comments::{MAX_COMMENT_CHARS, may_delete_comment, may_edit_comment};
-use trailmap_model::{BusinessId, MapId, Role, UserId};
+use trailmap_model::{BusinessId, CardRef, MapId, Role, UserId};
 
 /// The comments of a map as the editor shows them, and who is looking.
 #[derive(Debug)]
@@ -109,7 +109,7 @@ fn back_to(id: i64, map: i64, card: u32) -> axum::response::Response {
 pub async fn add(State(state): State<ServerState>, Path((id, map, card)): Path<(i64, i64, u32)>, posted: PageForm<CommentForm>) -> PageResult {
     let member = auth::membership(&state, posted.user.user.id, BusinessId(id)).await?;
     let (business, user, now, text) = (member.business, posted.user.user.id, auth::now(), posted.form.text);
-    state.try_write(move |app| app.add_comment(&business, MapId(map), card, user, &text, now)).await?;
+    state.try_write(move |app| app.add_comment(&business, CardRef { map: MapId(map), card }, user, &text, now)).await?;
     Ok(back_to(id, map, card))
 }
 
@@ -121,7 +121,7 @@ pub async fn edit(
 ) -> PageResult {
     let member = auth::membership(&state, posted.user.user.id, BusinessId(id)).await?;
     let (business, user, now, text) = (member.business, posted.user.user.id, auth::now(), posted.form.text);
-    state.try_write(move |app| app.edit_comment(&business, MapId(map), card, comment, user, &text, now)).await?;
+    state.try_write(move |app| app.edit_comment(&business, CardRef { map: MapId(map), card }, comment, user, &text, now)).await?;
     Ok(back_to(id, map, card))
 }
 
@@ -129,6 +129,6 @@ pub async fn edit(
 pub async fn delete(State(state): State<ServerState>, Path((id, map, card, comment)): Path<(i64, i64, u32, i64)>, posted: PageForm<Empty>) -> PageResult {
     let member = auth::membership(&state, posted.user.user.id, BusinessId(id)).await?;
     let (business, user) = (member.business, posted.user.user.id);
-    state.try_write(move |app| app.delete_comment(&business, MapId(map), card, comment, user)).await?;
+    state.try_write(move |app| app.delete_comment(&business, CardRef { map: MapId(map), card }, comment, user)).await?;
     Ok(back_to(id, map, card))
 }
