@@ -283,6 +283,9 @@ pub struct DocumentStage {
     pub touchpoints: Vec<String>,
     #[serde(default)]
     pub emotions: Vec<DocumentEmotion>,
+    /// Touchpoints of the business stage taken off this column by hand, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed_touchpoints: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -716,15 +719,24 @@ pub fn apply_edit(map: &mut JourneyMap, edit: &MapEdit) -> Result<()> {
         }
         MapEdit::AddTouchpoint { stage, touchpoint } => {
             let i = stage_index(map, *stage)?;
+            map.stages[i].removed_touchpoints.retain(|t| t != touchpoint);
             if !map.stages[i].touchpoints.contains(touchpoint) {
                 map.stages[i].touchpoints.push(*touchpoint);
             }
         }
         MapEdit::RemoveTouchpoint { stage, touchpoint } => {
             let i = stage_index(map, *stage)?;
-            let before = map.stages[i].touchpoints.len();
-            map.stages[i].touchpoints.retain(|t| t != touchpoint);
-            if map.stages[i].touchpoints.len() == before {
+            let column = &mut map.stages[i];
+            let before = column.touchpoints.len();
+            column.touchpoints.retain(|t| t != touchpoint);
+            // A column showing a business stage would show the touchpoint again if the business
+            // places it there: it is remembered as taken off. (`App::edit_map` has checked that
+            // the column shows it.)
+            if column.stage.is_some() {
+                if !column.removed_touchpoints.contains(touchpoint) {
+                    column.removed_touchpoints.push(*touchpoint);
+                }
+            } else if column.touchpoints.len() == before {
                 return Err(invalid(format!("touchpoint: touchpoint {touchpoint} is not on stage {stage}")));
             }
         }
@@ -877,6 +889,13 @@ pub fn diff_maps(a: &JourneyMap, b: &JourneyMap) -> Vec<MapChange> {
         }
         for &touchpoint in old.touchpoints.iter().filter(|t| !stage.touchpoints.contains(t)) {
             changes.push(MapChange::TouchpointRemoved { stage: stage.name.clone(), touchpoint });
+        }
+        // A touchpoint the column showed only through its business stage, taken off (or put back).
+        for &touchpoint in stage.removed_touchpoints.iter().filter(|t| !old.removed_touchpoints.contains(t) && !old.touchpoints.contains(t)) {
+            changes.push(MapChange::TouchpointRemoved { stage: stage.name.clone(), touchpoint });
+        }
+        for &touchpoint in old.removed_touchpoints.iter().filter(|t| !stage.removed_touchpoints.contains(t) && !stage.touchpoints.contains(t)) {
+            changes.push(MapChange::TouchpointAdded { stage: stage.name.clone(), touchpoint });
         }
     }
     changes
@@ -1056,10 +1075,33 @@ impl App {
     /// A business's map, numbered, with its newest version's number, author and time; NotFound
     /// when the map does not exist or belongs to another business.
     pub fn journey_map(&self, business: &Business, id: MapId) -> Result<MapVersion> {
+        let mut version = self.stored_journey_map(business, id)?;
+        self.bind_touchpoints(&mut version.map)?;
+        Ok(version)
+    }
+
+    /// The map as stored (numbered), without the touchpoints its columns show through their
+    /// business stages: what edits apply to and what is saved.
+    pub(crate) fn stored_journey_map(&self, business: &Business, id: MapId) -> Result<MapVersion> {
         let found = self.store().map(id)?.filter(|v| v.map.business == business.id);
         let mut version = found.ok_or_else(|| AppError::NotFound(format!("journey map {id} does not exist in {}", business.name)))?;
         version.map.number_items();
         Ok(version)
+    }
+
+    /// Every column showing a business stage also shows the touchpoints the business places in
+    /// that stage now (but those taken off by hand): a map made from a template before the
+    /// business had touchpoints is measured as soon as they are added, and gets numbers as soon
+    /// as their events arrive.
+    fn bind_touchpoints(&self, map: &mut JourneyMap) -> Result<()> {
+        if map.stages.iter().all(|s| s.stage.is_none()) {
+            return Ok(());
+        }
+        let placed: Vec<(TouchpointId, Option<StageId>)> = self.store().touchpoints(map.business)?.into_iter().map(|t| (t.id, t.stage)).collect();
+        for stage in &mut map.stages {
+            stage.bind_touchpoints(&placed);
+        }
+        Ok(())
     }
 
     /// The business's maps, with `stale` set for those whose review date is before `today`.
@@ -1128,15 +1170,9 @@ impl App {
                 })
                 .collect()
         };
-        let mut map_stages = map_stages;
-        // Templates carry no touchpoints: each stage that shows one of the business's stages gets
-        // the business's touchpoints placed in that stage (in catalogue order), so it is measured.
-        let touchpoints = self.store().touchpoints(business.id)?;
-        for stage in &mut map_stages {
-            if let Some(id) = stage.stage {
-                stage.touchpoints = touchpoints.iter().filter(|t| t.stage == Some(id)).map(|t| t.id).collect();
-            }
-        }
+        // Templates carry no touchpoints: each stage that shows one of the business's stages
+        // shows the business's touchpoints placed in that stage, now and as they are added (see
+        // `bind_touchpoints`), so it is measured.
         let map = JourneyMap {
             id: MapId(0),
             business: business.id,
@@ -1148,17 +1184,19 @@ impl App {
             stages: map_stages,
             as_is: None,
         };
-        self.save_new_map(map, &author)
+        let saved = self.save_new_map(map, &author)?;
+        Ok(self.journey_map(business, saved.id)?.map)
     }
 
     /// Creates the "to be" map of an "as is" map: a copy linked to it, to edit into the target.
     pub fn create_to_be_map(&mut self, business: &Business, as_is: MapId, author: &str) -> Result<JourneyMap> {
-        let source = self.journey_map(business, as_is)?.map;
+        let source = self.stored_journey_map(business, as_is)?.map;
         if source.kind != MapVersionKind::AsIs {
             return Err(invalid(format!("map {as_is} is a \"to be\" map; start from an \"as is\" map")));
         }
         let map = JourneyMap { id: MapId(0), name: format!("{} (to be)", source.name), kind: MapVersionKind::ToBe, as_is: Some(as_is), ..source };
-        self.save_new_map(map, &clean_text(author, "author")?)
+        let saved = self.save_new_map(map, &clean_text(author, "author")?)?;
+        Ok(self.journey_map(business, saved.id)?.map)
     }
 
     fn save_new_map(&mut self, mut map: JourneyMap, author: &str) -> Result<JourneyMap> {
@@ -1175,8 +1213,16 @@ impl App {
     /// Applies one edit and saves the result as a new version by `author`; returns the new map.
     pub fn edit_map(&mut self, business: &Business, id: MapId, edit: &MapEdit, author: &str) -> Result<MapVersion> {
         let author = clean_text(author, "author")?;
-        let mut map = self.journey_map(business, id)?.map;
+        // Edits apply to the map as stored; the touchpoints its columns show through their
+        // business stages are bound again when it is read.
+        let mut map = self.stored_journey_map(business, id)?.map;
         match edit {
+            MapEdit::RemoveTouchpoint { stage, touchpoint } => {
+                let shown = self.journey_map(business, id)?.map;
+                if !shown.stage(*stage).is_some_and(|s| s.touchpoints.contains(touchpoint)) {
+                    return Err(invalid(format!("touchpoint: touchpoint {touchpoint} is not on stage {stage}")));
+                }
+            }
             MapEdit::AddTouchpoint { touchpoint, .. } if !self.store().touchpoints(business.id)?.iter().any(|t| t.id == *touchpoint) => {
                 return Err(invalid(format!("touchpoint: {} has no touchpoint {touchpoint}", business.name)));
             }
@@ -1190,8 +1236,19 @@ impl App {
             }
             _ => {}
         }
+        let cards_before: BTreeSet<u32> = map.cards().map(|(_, _, c)| c.id).collect();
         apply_edit(&mut map, edit)?;
-        self.store_mut().write::<StoreError>(&mut |w| w.save_map(&map, &author).map(|_| ()))?;
+        // Comments go with their card: a removed card's comments are deleted in the same
+        // transaction, so a card that later gets the freed id starts without them.
+        let cards_after: BTreeSet<u32> = map.cards().map(|(_, _, c)| c.id).collect();
+        let removed: Vec<u32> = cards_before.difference(&cards_after).copied().collect();
+        self.store_mut().write::<StoreError>(&mut |w| {
+            w.save_map(&map, &author)?;
+            if !removed.is_empty() {
+                w.delete_card_comments(id, &removed)?;
+            }
+            Ok(())
+        })?;
         self.journey_map(business, id)
     }
 
@@ -1263,6 +1320,7 @@ impl App {
                     pain_points: s.pain_points,
                     opportunities: s.opportunities,
                     touchpoints: s.touchpoints.iter().filter_map(|t| touchpoints.get(t).cloned()).collect(),
+                    removed_touchpoints: s.removed_touchpoints.iter().filter_map(|t| touchpoints.get(t).cloned()).collect(),
                     emotions: s
                         .emotions
                         .iter()
@@ -1347,6 +1405,9 @@ impl App {
                     None => dropped.push(format!("touchpoint {name:?} (stage {:?})", stage.name)),
                 }
             }
+            // A touchpoint taken off the column that the business lacks is simply not there (the
+            // plan's placeholders, negative, are touchpoints the import creates, on no column yet).
+            let removed = stage.removed_touchpoints.iter().filter_map(|name| plan.resolve(name)).filter(|id| id.0 >= 0).collect();
             let mut emotions = Vec::new();
             // An emotion of a persona the business lacks goes with it; the persona is reported once.
             for e in &stage.emotions {
@@ -1370,6 +1431,7 @@ impl App {
                 opportunities: stage.opportunities.clone(),
                 touchpoints: tps,
                 emotions,
+                removed_touchpoints: removed,
             });
         }
         let as_is = match &document.as_is {
@@ -1402,6 +1464,8 @@ impl App {
             map.id = w.save_map(&map, &author)?;
             Ok(())
         })?;
+        // Read back as pages show it: template stages bound to the business's touchpoints.
+        let map = self.journey_map(business, map.id)?.map;
         Ok(ImportedMap { id: map.id, map, dropped, touchpoints_created: plan.created(), touchpoints_kept: plan.kept.clone() })
     }
 
@@ -1566,6 +1630,7 @@ impl App {
         }
         let mut version = self.store().map(link.map).map_err(AppError::from)?.ok_or(ShareLinkError::Unknown)?;
         version.map.number_items();
+        self.bind_touchpoints(&mut version.map)?;
         Ok(SharedMap { map: version.map, version: version.version, expires_at: link.expires_at })
     }
 

@@ -10,6 +10,8 @@
 #[path = "app/integrity.rs"] mod integrity;
 #[path = "app/personas.rs"] mod personas;
 #[path = "app/touchpoints.rs"] mod touchpoints;
+#[path = "app/onboarding.rs"] mod onboarding;
+#[path = "app/comments.rs"] mod comments;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};

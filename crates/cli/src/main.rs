@@ -25,7 +25,7 @@ struct Cli {
     /// The store file. Default: $XDG_DATA_HOME/trailmap/trailmap.sqlite (~/.local/share/...).
     #[arg(long, global = true, env = "TRAILMAP_DB", value_name = "PATH")]
     db: Option<PathBuf>,
-    /// The business to work on, by name. Default: the store's first business.
+    /// The business to work on, by name. Default: the one chosen with `business use`, else the store's first.
     #[arg(long, global = true, env = "TRAILMAP_BUSINESS", value_name = "NAME")]
     business: Option<String>,
     /// How to print results: table, json or csv. `map export` also takes svg, png, pdf or mermaid
@@ -177,8 +177,10 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum BusinessCommand {
-    /// List the businesses.
+    /// List the businesses; `default` marks the one commands use when none is named.
     List,
+    /// Make NAME the business every command uses when --business (or TRAILMAP_BUSINESS) names none.
+    Use { name: String },
     /// Create a business.
     Create {
         name: String,
@@ -293,11 +295,25 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         }
         Command::Business(BusinessCommand::List) => {
             let businesses = app.businesses()?;
+            let default = app.business(None)?.id;
             let rows = businesses
                 .iter()
-                .map(|b| vec![b.id.to_string(), b.name.clone(), b.currency.to_string(), b.timezone.clone()])
+                .map(|b| {
+                    let mark = if b.id == default { "yes" } else { "" };
+                    vec![b.id.to_string(), b.name.clone(), b.currency.to_string(), b.timezone.clone(), mark.to_string()]
+                })
                 .collect();
-            Output::new(&["id", "name", "currency", "timezone"], rows, &businesses)?.print(format, out)
+            let json: Vec<serde_json::Value> = businesses
+                .iter()
+                .map(|b| serde_json::json!({"id": b.id, "name": b.name, "currency": b.currency, "timezone": b.timezone, "default": b.id == default}))
+                .collect();
+            Output::new(&["id", "name", "currency", "timezone", "default"], rows, &json)?.print(format, out)
+        }
+        Command::Business(BusinessCommand::Use { name }) => {
+            let business = app.use_business(&name)?;
+            Output::key_values(&business)?
+                .with_title(format!("{} is the default business from now on (--business or TRAILMAP_BUSINESS still pick another).", business.name))
+                .print(format, out)
         }
         Command::Business(BusinessCommand::Create { name, currency, timezone, decimal }) => {
             let mut business = app.create_business(&name, &currency, &timezone)?;
@@ -396,6 +412,8 @@ fn demo(app: &mut App, customers: u64, seed: u64, format: Format, out: &mut dyn 
     }
     let summaries = businesses.iter().map(|b| app.summary(b)).collect::<Result<Vec<_>, _>>()?;
     summaries_output(&summaries)?.with_title("The demo businesses").print(format, out)?;
+    let default = app.business(None)?;
+    eprintln!("Commands without --business are about {}; `trailmap business use NAME` picks another.", default.name);
     Ok(())
 }
 

@@ -22,6 +22,8 @@ use trailmap_server::{ServerState, Writer, generate_write_key, hash_write_key, r
 use trailmap_store::Store;
 
 #[path = "server/touchpoints.rs"] mod touchpoints;
+#[path = "server/comments.rs"] mod comments;
+#[path = "server/onboarding.rs"] mod onboarding;
 
 struct Harness {
     router: Router,
@@ -809,6 +811,15 @@ const BUSINESS_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("api", "GET", "/api/businesses/{b}/personas/preview?rule=orders%3E%3D2", "", false),
     ("api", "PATCH", "/api/businesses/{b}/personas/{p}", r#"{"goals":["A seat by the window"]}"#, true),
     ("api", "DELETE", "/api/businesses/{b}/personas/{p}", "", true),
+    ("page", "GET", "/b/{b}/settings/sources", "", false),
+    ("page", "POST", "/b/{b}/settings/sources", "name=website", true),
+    ("page", "POST", "/b/{b}/settings/sources/{k}/revoke", "", true),
+    ("page", "POST", "/b/{b}/onboarding", "hidden=yes", true),
+    ("api", "GET", "/api/businesses/{b}/sources", "", false),
+    ("api", "POST", "/api/businesses/{b}/sources", r#"{"name":"ios app"}"#, true),
+    ("api", "DELETE", "/api/businesses/{b}/sources/{k2}", "", true),
+    ("api", "GET", "/api/businesses/{b}/onboarding", "", false),
+    ("api", "PUT", "/api/businesses/{b}/onboarding", r#"{"hidden":false}"#, true),
 ];
 
 /// The API routes about one customer of a business; their access rules are checked on the demo
@@ -846,11 +857,15 @@ async fn ask(w: &World, asker: Asker, kind: &str, method: &str, path: &str, body
 #[tokio::test]
 async fn every_business_route_hides_other_businesses_and_refuses_writes_to_viewers() {
     let w = world();
+    // Two write keys to revoke, one by the page and one by the API.
+    let (k, k2) = (onboarding::new_source(&w, &w.owner, "till").await, onboarding::new_source(&w, &w.owner, "app").await);
     let fill = |path: &str, b: i64| {
         path.replace("{b}", &b.to_string())
             .replace("{u}", &w.viewer.user.id.to_string())
             .replace("{p}", &w.personas[0].to_string())
             .replace("{q}", &w.personas[1].to_string())
+            .replace("{k2}", &k2.to_string())
+            .replace("{k}", &k.to_string())
     };
     for &(kind, method, template, body, writes) in BUSINESS_ROUTES {
         let path = fill(template, w.bean.id.0);
@@ -976,7 +991,10 @@ async fn the_openapi_document_lists_every_api_route_and_each_needs_auth() {
     for &(kind, method, template, _, _) in BUSINESS_ROUTES {
         if kind == "api" {
             let path = template.split('?').next().unwrap_or(template);
-            known.push((method.to_string(), path.replace("{b}", "{business_id}").replace("{u}", "{user_id}").replace("{p}", "{persona_id}")));
+            known.push((
+                method.to_string(),
+                path.replace("{b}", "{business_id}").replace("{u}", "{user_id}").replace("{p}", "{persona_id}").replace("{k2}", "{source_id}"),
+            ));
         }
     }
     known.sort();
@@ -1835,6 +1853,16 @@ const MAP_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("api", "GET", "/api/businesses/{b}/maps/{m}/numbers", "", false),
     ("page", "POST", "/b/{b}/maps/{m}/edit", "op=rename_stage&stage=2&name=Looking+around", true),
     ("api", "GET", "/api/businesses/{b}/maps/{m}/quotes?stage=1&q=coffee", "", false),
+    // Comments: {c} is a card, {n} and {n2} comments the owner wrote on it. Viewers comment
+    // (so posting one is not a write they are refused), but edit and delete only their own.
+    ("api", "GET", "/api/businesses/{b}/maps/{m}/comments", "", false),
+    ("api", "GET", "/api/businesses/{b}/maps/{m}/cards/{c}/comments", "", false),
+    ("api", "POST", "/api/businesses/{b}/maps/{m}/cards/{c}/comments", r#"{"text":"Is this still true?"}"#, false),
+    ("page", "POST", "/b/{b}/maps/{m}/cards/{c}/comments", "text=From+a+form", false),
+    ("api", "PATCH", "/api/businesses/{b}/maps/{m}/cards/{c}/comments/{n}", r#"{"text":"Checked: it is"}"#, true),
+    ("page", "POST", "/b/{b}/maps/{m}/cards/{c}/comments/{n2}/edit", "text=Edited+in+a+form", true),
+    ("page", "POST", "/b/{b}/maps/{m}/cards/{c}/comments/{n2}/delete", "", true),
+    ("api", "DELETE", "/api/businesses/{b}/maps/{m}/cards/{c}/comments/{n}", "", true),
 ];
 
 /// The map API routes as the OpenAPI document names them.
@@ -1844,7 +1872,8 @@ fn map_api_routes() -> Vec<(String, String)> {
         .filter(|r| r.0 == "api")
         .map(|&(_, method, path, _, _)| {
             let path = path.split('?').next().unwrap();
-            (method.to_string(), path.replace("{b}", "{business_id}").replace("{m}", "{map_id}").replace("{h2}", "{link}"))
+            let path = path.replace("{b}", "{business_id}").replace("{m}", "{map_id}").replace("{h2}", "{link}");
+            (method.to_string(), path.replace("{c}", "{card_id}").replace("{n}", "{comment_id}"))
         })
         .collect();
     routes.sort();
@@ -1875,7 +1904,12 @@ async fn every_map_route_hides_other_businesses_and_refuses_writes_to_viewers() 
     let map = new_map(&w.router, &w.owner, w.bean.id, "coffee-shop").await;
     let (_, h) = new_link(&w.router, &w.owner, w.bean.id, map, json!({})).await;
     let (_, h2) = new_link(&w.router, &w.owner, w.bean.id, map, json!({"password": "long enough"})).await;
-    let fill = |path: &str, b: i64| path.replace("{b}", &b.to_string()).replace("{m}", &map.to_string()).replace("{h2}", &h2).replace("{h}", &h);
+    let card = comments::first_card(&w.router, &w.owner, w.bean.id, map).await;
+    let (n, n2) = (comments::new_comment(&w, &w.owner, map, card).await, comments::new_comment(&w, &w.owner, map, card).await);
+    let fill = |path: &str, b: i64| {
+        let path = path.replace("{b}", &b.to_string()).replace("{m}", &map.to_string()).replace("{h2}", &h2).replace("{h}", &h);
+        path.replace("{c}", &card.to_string()).replace("{n2}", &n2.to_string()).replace("{n}", &n.to_string())
+    };
     for &(kind, method, template, body, writes) in MAP_ROUTES {
         let path = fill(template, w.bean.id.0);
         let label = format!("{method} {path}");
@@ -1896,6 +1930,9 @@ async fn every_map_route_hides_other_businesses_and_refuses_writes_to_viewers() 
         let viewer = ask(&w, Asker::Viewer, kind, method, &path, body).await;
         if writes {
             assert_eq!((viewer.status, viewer.code().as_str()), (StatusCode::FORBIDDEN, "forbidden"), "{label}");
+        } else if method != "GET" {
+            // A comment: created (201), or a form's 303 back to the map.
+            assert!(viewer.status == StatusCode::CREATED || viewer.status == StatusCode::SEE_OTHER, "{label}: {} {}", viewer.status, viewer.text);
         } else {
             assert_eq!(viewer.status, StatusCode::OK, "{label}: {}", viewer.text);
             if kind == "page" && method == "GET" && !path.contains("export") {

@@ -8,19 +8,23 @@
 //! runs SQLite with `synchronous = FULL`.
 
 mod accounts;
+mod comments;
 mod compact;
 mod maps;
 mod schema;
 mod segment;
+mod settings;
 mod surveys;
 mod sqlite;
 mod writer;
 
 pub use accounts::{AccountStore, NewInvitation, StoredSession};
+pub use comments::{CommentStore, StoredComment};
 pub use compact::{COMPACT_CHUNK_ROWS, CompactSummary};
 pub use maps::{MapStore, ShareLink};
 pub use surveys::SurveyLinkStore;
 pub use segment::SEGMENT_ROWS;
+pub use settings::SettingsStore;
 pub use sqlite::SqliteStore;
 /// The schema's migrations, in order; a store at version N has run the first N. Public so tests can
 /// build a store as an older Trailmap left it and check the upgrade.
@@ -137,6 +141,16 @@ pub struct WriteKey {
     /// SHA-256 of the key, in lower-case hex.
     pub key_hash: String,
     pub created_at: trailmap_model::Timestamp,
+    /// When a tracking request last sent messages with the key (recorded once per group commit).
+    pub last_used: Option<trailmap_model::Timestamp>,
+    /// When the key was revoked; a revoked key is refused by the tracking API.
+    pub revoked_at: Option<trailmap_model::Timestamp>,
+}
+
+impl WriteKey {
+    pub fn is_live(&self) -> bool {
+        self.revoked_at.is_none()
+    }
 }
 
 /// Everything a write can do. Records for creation carry id 0; the writer assigns the ids.
@@ -191,6 +205,16 @@ pub trait Writer {
 
     /// Records a write key of the tracking API by the hash of the key; returns its id.
     fn create_write_key(&mut self, business: BusinessId, name: &str, key_hash: &str) -> Result<i64>;
+    /// Records that the key sent messages at `at`; returns false (and records nothing) when the
+    /// key was revoked or deleted since it was looked up. Not a change of the business's data: the
+    /// data version stays.
+    fn touch_write_key(&mut self, key: i64, at: trailmap_model::Timestamp) -> Result<bool>;
+    /// Revokes a key of `business`; `StoreError::NotFound` when the business has no such key, and
+    /// `StoreError::Conflict` when it is revoked already.
+    fn revoke_write_key(&mut self, business: BusinessId, key: i64, at: trailmap_model::Timestamp) -> Result<()>;
+    /// Deletes the comments on these cards of `map` (cards a map edit removed), in the edit's
+    /// transaction, so a later card that gets a freed id does not inherit them.
+    fn delete_card_comments(&mut self, map: MapId, cards: &[u32]) -> Result<u64>;
     /// Adds `count` to the messages the tracking API dropped for `reason`.
     fn count_tracking_drops(&mut self, business: BusinessId, reason: &str, count: u64) -> Result<()>;
 
@@ -246,7 +270,7 @@ pub trait Store {
     fn customer(&self, id: CustomerId) -> Result<Customer>;
     fn orders(&self, business: BusinessId) -> Result<Vec<Order>>;
 
-    /// The write key with this hash, if there is one.
+    /// The write key with this hash, if there is one (revoked or not: the caller decides).
     fn write_key_by_hash(&self, key_hash: &str) -> Result<Option<WriteKey>>;
     fn write_keys(&self, business: BusinessId) -> Result<Vec<WriteKey>>;
     /// Messages the tracking API dropped, by reason, most first.

@@ -1042,6 +1042,40 @@ impl Writer for SqliteWriter<'_> {
         Ok(self.conn.last_insert_rowid())
     }
 
+    fn touch_write_key(&mut self, key: i64, at: Timestamp) -> Result<bool> {
+        // max(): a group commit that started earlier never moves the time back.
+        let touched = self
+            .conn
+            .prepare_cached("UPDATE write_keys SET last_used = max(coalesce(last_used, 0), ?2) WHERE id = ?1 AND revoked_at IS NULL")?
+            .execute(params![key, at.0])?;
+        Ok(touched > 0)
+    }
+
+    fn revoke_write_key(&mut self, business: BusinessId, key: i64, at: Timestamp) -> Result<()> {
+        let found: Option<Option<i64>> = self
+            .conn
+            .prepare_cached("SELECT revoked_at FROM write_keys WHERE id = ?1 AND business = ?2")?
+            .query_row(params![key, business.0], |r| r.get(0))
+            .optional()?;
+        match found {
+            None => Err(StoreError::NotFound { what: "write key", id: key }),
+            Some(Some(_)) => Err(StoreError::Conflict(format!("write key {key} is revoked already"))),
+            Some(None) => {
+                self.conn.prepare_cached("UPDATE write_keys SET revoked_at = ?2 WHERE id = ?1")?.execute(params![key, at.0])?;
+                Ok(())
+            }
+        }
+    }
+
+    fn delete_card_comments(&mut self, map: MapId, cards: &[u32]) -> Result<u64> {
+        let mut stmt = self.conn.prepare_cached("DELETE FROM map_comments WHERE map = ?1 AND card = ?2")?;
+        let mut deleted = 0;
+        for card in cards {
+            deleted += stmt.execute(params![map.0, card])? as u64;
+        }
+        Ok(deleted)
+    }
+
     fn count_tracking_drops(&mut self, business: BusinessId, reason: &str, count: u64) -> Result<()> {
         if count == 0 {
             return Ok(());

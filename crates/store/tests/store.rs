@@ -330,6 +330,7 @@ fn touchpoints_maps_surveys_and_changes_round_trip() {
                     opportunities: vec![],
                     touchpoints: vec![tp],
                     emotions: vec![PersonaEmotion { persona: None, score: 1.0 }],
+                    removed_touchpoints: vec![],
                 }],
                 as_is: None,
             };

@@ -1066,6 +1066,7 @@ fn create_map<S: Sink>(
                 .zip(scores)
                 .map(|(persona, score)| PersonaEmotion { persona: Some(*persona), score })
                 .collect(),
+            removed_touchpoints: Vec::new(),
         })
         .collect();
     let mut map = JourneyMap {

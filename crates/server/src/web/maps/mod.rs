@@ -6,6 +6,7 @@
 //!
 //! Viewers get the same pages without any edit control; their posts are 403 all the same.
 
+pub mod comments;
 pub mod editor;
 pub mod pages;
 
@@ -183,7 +184,7 @@ pub async fn list(State(state): State<ServerState>, signed: SignedIn, Path(id): 
     Ok(html_response(page(&nav, "Journey maps", content)))
 }
 
-fn template_title(t: MapTemplate) -> &'static str {
+pub(crate) fn template_title(t: MapTemplate) -> &'static str {
     match t {
         MapTemplate::CoffeeShop => "Coffee shop",
         MapTemplate::WebShop => "Web shop",
