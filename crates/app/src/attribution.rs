@@ -203,7 +203,13 @@ impl App {
         };
         let needs_properties = matches!(&by, TouchKey::Touchpoint(rules)
             if rules.iter().any(|(_, r)| r.conditions.iter().any(|c| matches!(c.field, trailmap_model::EventField::Property(_)))));
-        let mut table = self.store().load_events(business.id, EventColumns { properties: needs_properties })?;
+        // A server's kept journeys serve unless the properties are needed; the channels are
+        // filled in on a copy.
+        let mut table = if needs_properties || !self.keeps_journeys() {
+            self.store().load_events(business.id, EventColumns { properties: needs_properties })?
+        } else {
+            self.business_data(business.id)?.journeys().table().clone()
+        };
         fill_missing_channels(&mut table);
         let spend: Vec<SpendRow> = self
             .store()
@@ -247,11 +253,10 @@ impl App {
                 let known: Vec<&str> = report.attribution.channels.iter().map(|c| c.channel.as_str()).collect();
                 invalid("customers", format!("no channel {channel:?}; the channels are: {}", known.join(", ")))
             })?;
-        facts
-            .converting_customers
-            .iter()
-            .map(|&id: &CustomerId| Ok(self.store().customer(id)?))
-            .collect()
+        // A business's customers, in one statement; the report's are all the business's.
+        let business = self.store().business_by_name(&report.business)?.ok_or_else(|| AppError::NotFound(format!("business {:?}", report.business)))?;
+        let ids: Vec<CustomerId> = facts.converting_customers.to_vec();
+        Ok(self.store().customers_by_ids(business.id, &ids)?)
     }
 }
 

@@ -222,9 +222,9 @@ impl crate::App {
         customer.extend(hidden.get("email").and_then(|v| Identity::email(v)));
         if customer.is_empty()
             && let Some(number) = hidden.get("order_id")
-            && let Some(order) = self.store.orders(business.id)?.into_iter().find(|o| o.external_id == *number)
+            && let Some(buyer) = self.store.order_customer(business.id, number)?
         {
-            let c = self.store.customer(order.customer)?;
+            let c = self.store.customer(buyer)?;
             customer.extend(c.external_id.as_deref().and_then(Identity::external).or_else(|| c.email.as_deref().and_then(Identity::email)));
         }
         let touchpoint = self.touchpoint_name(&business, survey.touchpoint)?;
