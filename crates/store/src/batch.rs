@@ -292,7 +292,7 @@ impl SqliteStore {
                 .prepare_cached("SELECT customer FROM orders WHERE business = ?1 AND external_id = ?2 ORDER BY time, id LIMIT 1")?
                 .query_row(params![business.0, number], |r| r.get(0))
                 .optional()?;
-            Ok(found.map(|c| store.merges(business).map(|m| m.current(CustomerId(c)))).transpose()?)
+            found.map(|c| store.merges(business).map(|m| m.current(CustomerId(c)))).transpose()
         })
     }
 

@@ -627,7 +627,7 @@ impl SqliteStore {
         }
         // Which names are kept, by string id.
         let kept_names: Option<Vec<bool>> = keep.map(|keep| table.strings.iter().enumerate().map(|(id, s)| id != 0 && keep(s)).collect());
-        let written = self.scan_segments(business, after_segment, selection, kept_names.as_deref(), &customers, &mut table, &mut customer_rows)?;
+        let written = self.scan_segments((business, after_segment), selection, kept_names.as_deref(), &customers, &mut table, &mut customer_rows)?;
         if kept_names.is_none() && written != total {
             return Err(StoreError::Corrupt(format!("the event segments hold {written} rows, not the {total} their counts add up to")));
         }
@@ -654,7 +654,8 @@ impl SqliteStore {
         Ok(table)
     }
 
-    /// Writes the selected columns of every event segment of `business` into `table`'s columns
+    /// Writes the selected columns of every event segment of `business` (those after segment
+    /// `after_segment`) into `table`'s columns
     /// (sized for every row, as `customer_rows` is) in segment order, and returns how many rows
     /// were kept. This thread reads each segment's blob from SQLite (the connection stays on its
     /// thread) while [`DECODERS`] threads decompress segments, keep the rows of the kept names,
@@ -665,8 +666,7 @@ impl SqliteStore {
     /// [`BLOBS_IN_FLIGHT`] blobs wait to be decoded, and their buffers go back to the reader.
     fn scan_segments(
         &self,
-        business: BusinessId,
-        after_segment: i64,
+        (business, after_segment): (BusinessId, i64),
         selection: EventSelection,
         kept_names: Option<&[bool]>,
         customers: &CustomerIndex,
