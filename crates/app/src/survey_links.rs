@@ -150,6 +150,22 @@ pub fn check_submission(survey: &Survey, submission: &Submission) -> std::result
     if problems.is_empty() { Ok(answers) } else { Err(problems) }
 }
 
+/// What a public form post gives: the values of the fields named `q{ID}` for the survey's
+/// questions (several for a multiple choice, in the order posted) and the hidden fields. Other
+/// fields (the honeypot, the signed start time, unknown names) are left out.
+pub fn form_submission(survey: &Survey, pairs: &[(String, String)]) -> Submission {
+    let hidden = hidden_fields(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let mut answers: BTreeMap<QuestionId, Vec<String>> = BTreeMap::new();
+    for (k, v) in pairs {
+        if let Some(id) = k.strip_prefix('q').and_then(|id| id.parse::<i64>().ok())
+            && survey.questions.iter().any(|q| q.id.0 == id)
+        {
+            answers.entry(QuestionId(id)).or_default().push(v.clone());
+        }
+    }
+    Submission { answers, hidden }
+}
+
 /// The hidden fields kept from a link's query string: the known names only, trimmed, non-empty and
 /// at most `MAX_ANSWER_CHARS` characters.
 pub fn hidden_fields<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> BTreeMap<String, String> {
