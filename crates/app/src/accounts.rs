@@ -81,7 +81,7 @@ fn check_password(password: &str) -> Result<()> {
 }
 
 /// Store errors with a meaning for the caller become the app's own kinds.
-fn classify(error: StoreError) -> AppError {
+pub(crate) fn classify(error: StoreError) -> AppError {
     match error {
         StoreError::Conflict(m) => AppError::Conflict(m),
         StoreError::NotFound { what, id } => AppError::NotFound(format!("{what} {id} does not exist")),

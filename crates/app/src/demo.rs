@@ -124,6 +124,11 @@ impl crate::App {
     pub fn demo(&mut self, options: &DemoOptions) -> Result<DemoReport> {
         let started = std::time::Instant::now();
         if self.has_demo()? {
+            // A store made by an older demo gets the default it would have had; a choice made
+            // since with `business use` stays.
+            if self.chosen_business()?.is_none() {
+                self.use_business(DEMO_BUSINESSES[0])?;
+            }
             return Ok(DemoReport { generated: false, summary: None, seconds: 0.0 });
         }
         for name in DEMO_BUSINESSES {
@@ -144,6 +149,8 @@ impl crate::App {
         });
         self.store().set_cache_mib(crate::DEFAULT_CACHE_MIB)?;
         written?;
+        // Commands after the demo are about the demo, not the empty "My Business" of a fresh store.
+        self.use_business(DEMO_BUSINESSES[0])?;
         Ok(DemoReport { generated: true, summary, seconds: started.elapsed().as_secs_f64() })
     }
 

@@ -3,11 +3,12 @@
 //! groups them by customer, turns the user's step items into event rules (resolving touchpoint and
 //! stage names through the store) and runs the pure engine in `trailmap-analytics`.
 //!
-//! A step item is one of: an event name (`purchase`); several names, any of which will do
-//! (`page_view|store_visit`); a name with conditions on its fields (`page_view[page^=/checkout]`,
-//! with `=`, `!=`, `^=` starts with, `*=` contains, `>` and `<` on numbers, and fields as
-//! `channel`, `source`, `medium`, `campaign`, `referrer`, `page` or a property key);
-//! `touchpoint:NAME` (the touchpoint's rule); or `stage:NAME` (any touchpoint on that stage).
+//! A step item is one of: a rule in the event rule language that `trailmap_model::rule_text`
+//! reads (an event name such as `purchase`; several, any of which will do, as
+//! `page_view|store_visit`; a name with conditions on its fields as `page_view[page^=/checkout]`;
+//! `*[channel=Paid Social]` for any event from a channel); `touchpoint:NAME` (the touchpoint's
+//! rule); or `stage:NAME` (any touchpoint on that stage). A rule that does not read is refused
+//! with the character offset where it stops making sense.
 
 use crate::{App, AppError, Result};
 use serde::Serialize;
@@ -15,7 +16,7 @@ use trailmap_analytics::{
     Breakdown, FunnelMode, FunnelQuery, FunnelReport, FunnelStep, Journeys, PathsOptions, PathsReport,
     RetentionPeriod, RetentionReport,
 };
-use trailmap_model::{Business, EventColumns, EventField, EventRule, EventSelection, EventTable, Op, Stage, Timestamp, Touchpoint};
+use trailmap_model::{Business, Condition, EventColumns, EventField, EventRule, EventSelection, EventTable, Op, Stage, Timestamp, Touchpoint};
 use trailmap_store::Store;
 
 /// What a funnel request asks; build it with [`App::funnel_request`] and set its fields.
@@ -178,12 +179,10 @@ impl App {
             }
             return Ok(FunnelStep { label: item.to_string(), any_of });
         }
-        let any_of = item
-            .split('|')
-            .map(|alternative| event_rule(alternative.trim()))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let any_of = trailmap_model::parse_alternatives(item).map_err(|e| e.to_string())?;
         for rule in &any_of {
-            if let Some(Op::Equals(name)) = rule.conditions.first().map(|c| &c.op) {
+            // A name the rule requires is checked against the business's events once loaded.
+            if let Some(Condition { field: EventField::Name, op: Op::Equals(name), negate: false }) = rule.conditions.first() {
                 named.push((place.to_string(), name.clone()));
             }
         }
@@ -227,53 +226,6 @@ pub(crate) fn stage_named<'a>(stages: &'a [Stage], name: &str) -> std::result::R
 
 fn unknown_event(name: &str, names: &[String]) -> String {
     format!("no event is named {name:?}; this business's events are: {}", list(names.iter().map(String::as_str)))
-}
-
-/// Reads `name[field OP value]...` into a rule.
-fn event_rule(text: &str) -> std::result::Result<EventRule, String> {
-    let (name, mut rest) = text.split_once('[').map_or((text, ""), |(name, rest)| (name, rest));
-    let name = name.trim();
-    if name.is_empty() {
-        return Err("an empty event name".into());
-    }
-    let mut rule = EventRule::named(name);
-    while !rest.is_empty() {
-        let Some((condition, after)) = rest.split_once(']') else {
-            return Err(format!("a condition in {text:?} lacks its closing ']'"));
-        };
-        rule = condition_into(rule, condition.trim())?;
-        rest = after.trim_start().strip_prefix('[').unwrap_or(after.trim());
-        if !rest.is_empty() && !after.trim_start().starts_with('[') {
-            return Err(format!("unexpected {after:?} after a condition in {text:?}"));
-        }
-    }
-    Ok(rule)
-}
-
-fn condition_into(rule: EventRule, condition: &str) -> std::result::Result<EventRule, String> {
-    // Two-character operators first, so `!=` is not read as `=`.
-    for (token, negate) in [("!=", true), ("^=", false), ("*=", false), ("=", false), (">", false), ("<", false)] {
-        let Some((field, value)) = condition.split_once(token) else { continue };
-        let field = field.trim();
-        let value = value.trim().to_string();
-        let field = match EventField::parse(field) {
-            Some(EventField::Name) | None => EventField::Property(field.to_string()),
-            Some(other) => other,
-        };
-        if matches!(&field, EventField::Property(key) if key.is_empty()) {
-            return Err(format!("condition {condition:?} names no field"));
-        }
-        let number = |v: &str| v.parse::<f64>().map_err(|_| format!("condition {condition:?}: {v:?} is not a number"));
-        let op = match token {
-            "^=" => Op::StartsWith(value),
-            "*=" => Op::Contains(value),
-            ">" => Op::GreaterThan(number(&value)?),
-            "<" => Op::LessThan(number(&value)?),
-            _ => Op::Equals(value),
-        };
-        return Ok(if negate { rule.and_not(field, op) } else { rule.and(field, op) });
-    }
-    Err(format!("condition {condition:?} has no operator: use =, !=, ^=, *=, > or <"))
 }
 
 fn parse_breakdown(text: &str) -> Result<Breakdown> {
@@ -387,20 +339,28 @@ mod tests {
     }
 
     #[test]
-    fn step_items_become_rules() {
-        let rule = event_rule("page_view[page^=/checkout][source!=google]").expect("a rule");
-        assert_eq!(
-            rule,
-            EventRule::named("page_view")
-                .and(EventField::Page, Op::StartsWith("/checkout".into()))
-                .and_not(EventField::Source, Op::Equals("google".into()))
+    fn step_items_become_rules_and_bad_ones_name_the_offset() {
+        let (app, business) = app_with(
+            "
+            customer ann
+              2026-01-10 10:00:00 page_view page=/checkout source=google
+              +1m purchase items=3
+            ",
         );
-        let rule = event_rule("purchase[items>2]").expect("a rule");
-        assert_eq!(rule, EventRule::named("purchase").and(EventField::Property("items".into()), Op::GreaterThan(2.0)));
+        let customers = |steps: &[&str]| {
+            let request = App::funnel_request(steps.iter().map(|s| s.to_string()).collect());
+            app.funnel(&business, &request).map(|a| a.report.overall.steps.iter().map(|s| s.customers.len()).collect::<Vec<_>>())
+        };
+        assert_eq!(customers(&["page_view[page^=/checkout][source!=bing]", "purchase[items>2]"]).expect("a funnel"), [1, 1]);
+        assert_eq!(customers(&["*[source=google]", "purchase[items>5]"]).expect("a funnel"), [1, 0]);
+        for (steps, expected) in [
+            (["page_view[page^=/x", "purchase"], "step 1 (\"page_view[page^=/x\"): at offset 18: the condition opened at offset 9 lacks its closing ']'"),
+            (["page_view", "purchase[items>lots]"], "step 2 (\"purchase[items>lots]\"): at offset 15: \"lots\" is not a number"),
+        ] {
+            let error = customers(&steps).expect_err("an error").to_string();
+            assert!(error.contains(expected), "{error}");
+        }
         assert!(unknown_event("pageview", &["page_view".into(), "purchase".into()]).contains("page_view, purchase"));
-        assert!(event_rule("page_view[page^=/x").is_err());
-        assert!(event_rule("page_view[items>lots]").is_err());
-        assert!(event_rule("page_view[page]").is_err());
         assert!(parse_breakdown("first-medium").is_ok() && parse_breakdown("colour").is_err());
     }
 }

@@ -5,6 +5,8 @@
 mod accounts;
 mod attribution;
 pub mod changes;
+pub mod customer_facts;
+pub mod comments;
 mod dashboard;
 mod demo;
 mod engine;
@@ -13,17 +15,24 @@ pub mod impact;
 pub mod insights;
 pub mod journeys_cache;
 mod maps;
+pub mod map_touchpoints;
 pub mod map_evidence;
+pub mod personas;
+pub mod onboarding;
 pub mod report;
 pub mod surveys;
 pub mod survey_links;
 pub mod touchpoints;
+pub mod touchpoint_edits;
+pub mod touchpoint_preview;
+pub mod touchpoint_suggestions;
 mod tracking;
 mod value;
 pub mod voice;
 
 pub use accounts::{MIN_PASSWORD_CHARS, NewSession, Session};
 pub use attribution::{AttributionReport, AttributionRequest};
+pub use comments::Comment;
 pub use dashboard::{Bucket, Dashboard, DayRange, Timeline, TimelineEntry};
 pub use demo::{DEMO_BUSINESSES, DEMO_EMAIL, DemoLogin, DemoReport};
 pub use engine::{FunnelAnswer, FunnelRequest};
@@ -38,17 +47,21 @@ pub use maps::{
     ShareLinkError, StageConversion, StageNumbers, TouchpointNumbers, VersionInfo, apply_edit, diff_maps, mermaid, mermaid_score,
 };
 pub use maps::{ScoreFigure, SentimentFigure};
-pub use tracking::{TrackingWrite, WriteKey};
+pub use onboarding::{Onboarding, OnboardingStep};
+pub use tracking::{TrackingCommit, TrackingWrite, WriteKey};
 pub use trailmap_ingest::RecordKind;
 pub use trailmap_store::{BusinessSummary, WriteSummary};
 pub use trailmap_testkit::DemoOptions;
 
 use std::path::{Path, PathBuf};
 use trailmap_model::{Business, BusinessId, Currency, DecimalMark};
-use trailmap_store::{SqliteStore, Store, StoreError};
+use trailmap_store::{SettingsStore, SqliteStore, Store, StoreError};
 
 /// The business every fresh store has, so a first import needs no setup.
 pub const DEFAULT_BUSINESS: &str = "My Business";
+
+/// The setting naming (by id) the business commands use when none is named.
+const DEFAULT_BUSINESS_SETTING: &str = "default_business";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -70,6 +83,10 @@ pub enum AppError {
     /// end can show it its own way (the CLI as its flag, `--touchpoint`).
     #[error("{field}{}: {reason}", value.as_ref().map(|v| format!(" {v:?}")).unwrap_or_default())]
     InvalidField { field: String, value: Option<String>, reason: String },
+    /// A rule in the event rule language that does not read: the field that holds it, the text,
+    /// and where (a 0-based character offset into the text) and why it stops making sense.
+    #[error("{field} {rule:?}: {error}")]
+    InvalidRule { field: String, rule: String, error: trailmap_model::RuleError },
     /// Something named by the request does not exist (or is not the caller's to see).
     #[error("{0}")]
     NotFound(String),
@@ -146,20 +163,36 @@ impl App {
         self.store.path()
     }
 
-    /// The business a command is about: the one named, or the default (the first created).
+    /// The business a command is about: the one named, or the default (the one chosen with
+    /// [`App::use_business`], else the first created).
     pub fn business(&self, name: Option<&str>) -> Result<Business> {
         match name {
             Some(name) => self.store.business_by_name(name)?.ok_or_else(|| AppError::UnknownBusiness {
                 name: name.to_string(),
                 known: self.store.businesses().map(|bs| bs.into_iter().map(|b| b.name).collect()).unwrap_or_default(),
             }),
-            None => self
-                .store
-                .businesses()?
-                .into_iter()
-                .next()
-                .ok_or_else(|| AppError::Invalid("the store has no business".into())),
+            None => {
+                let businesses = self.store.businesses()?;
+                let chosen = self.chosen_business()?;
+                let found = chosen.and_then(|id| businesses.iter().find(|b| b.id == id).cloned());
+                found.or_else(|| businesses.into_iter().next()).ok_or_else(|| AppError::Invalid("the store has no business".into()))
+            }
         }
+    }
+
+    /// The business chosen as the default, if one was and it still exists.
+    pub fn chosen_business(&self) -> Result<Option<BusinessId>> {
+        let Some(text) = self.store.setting(DEFAULT_BUSINESS_SETTING)? else { return Ok(None) };
+        // A value that does not read is as good as none: the first business is used.
+        Ok(text.parse::<i64>().ok().map(BusinessId))
+    }
+
+    /// Makes the business named `name` the default of commands that name none, from now on and
+    /// for every process using this store.
+    pub fn use_business(&mut self, name: &str) -> Result<Business> {
+        let business = self.business(Some(name))?;
+        self.store.set_setting(DEFAULT_BUSINESS_SETTING, &business.id.to_string())?;
+        Ok(business)
     }
 
     pub fn businesses(&self) -> Result<Vec<Business>> {

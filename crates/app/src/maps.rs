@@ -32,7 +32,7 @@ use trailmap_analytics::voice::{ScoreAnswer, ScoreKind, SentimentScorer};
 use trailmap_analytics::{Breakdown, FunnelMode, FunnelQuery, FunnelReport, FunnelStep, Journeys};
 use trailmap_model::{
     AnswerValue, QuestionKind, StageId, Business, Card, CardAction, CustomerId, EventColumns, EventRule, Evidence, JourneyMap, Lane, MapId, MapStage,
-    MapVersionKind, Persona, PersonaEmotion, PersonaId, Timestamp, TouchpointId,
+    MapVersionKind, PersonaEmotion, PersonaId, Timestamp, TouchpointId,
 };
 use trailmap_store::{MapStore, MapVersion, ShareLink, Store, StoreError};
 
@@ -255,6 +255,10 @@ pub struct MapDocument {
     pub as_is: Option<String>,
     pub personas: Vec<String>,
     pub stages: Vec<DocumentStage>,
+    /// The touchpoints the stages use (name, channel, rule, stage, description), so the import
+    /// into another business can create those it lacks.
+    #[serde(default)]
+    pub touchpoints: Vec<crate::map_touchpoints::DocumentTouchpoint>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -279,6 +283,9 @@ pub struct DocumentStage {
     pub touchpoints: Vec<String>,
     #[serde(default)]
     pub emotions: Vec<DocumentEmotion>,
+    /// Touchpoints of the business stage taken off this column by hand, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed_touchpoints: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -288,12 +295,16 @@ pub struct DocumentEmotion {
     pub score: f32,
 }
 
-/// What an import made: the new map and the names the business did not have (left out).
+/// What an import made: the new map, the names the business did not have (left out), the
+/// touchpoints it created from the document, and the touchpoints the business already had under
+/// a document's name but with another rule (kept as they were).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ImportedMap {
     pub id: MapId,
     pub map: JourneyMap,
     pub dropped: Vec<String>,
+    pub touchpoints_created: Vec<String>,
+    pub touchpoints_kept: Vec<String>,
 }
 
 /// How a map is exported.
@@ -708,15 +719,24 @@ pub fn apply_edit(map: &mut JourneyMap, edit: &MapEdit) -> Result<()> {
         }
         MapEdit::AddTouchpoint { stage, touchpoint } => {
             let i = stage_index(map, *stage)?;
+            map.stages[i].removed_touchpoints.retain(|t| t != touchpoint);
             if !map.stages[i].touchpoints.contains(touchpoint) {
                 map.stages[i].touchpoints.push(*touchpoint);
             }
         }
         MapEdit::RemoveTouchpoint { stage, touchpoint } => {
             let i = stage_index(map, *stage)?;
-            let before = map.stages[i].touchpoints.len();
-            map.stages[i].touchpoints.retain(|t| t != touchpoint);
-            if map.stages[i].touchpoints.len() == before {
+            let column = &mut map.stages[i];
+            let before = column.touchpoints.len();
+            column.touchpoints.retain(|t| t != touchpoint);
+            // A column showing a business stage would show the touchpoint again if the business
+            // places it there: it is remembered as taken off. (`App::edit_map` has checked that
+            // the column shows it.)
+            if column.stage.is_some() {
+                if !column.removed_touchpoints.contains(touchpoint) {
+                    column.removed_touchpoints.push(*touchpoint);
+                }
+            } else if column.touchpoints.len() == before {
                 return Err(invalid(format!("touchpoint: touchpoint {touchpoint} is not on stage {stage}")));
             }
         }
@@ -869,6 +889,13 @@ pub fn diff_maps(a: &JourneyMap, b: &JourneyMap) -> Vec<MapChange> {
         }
         for &touchpoint in old.touchpoints.iter().filter(|t| !stage.touchpoints.contains(t)) {
             changes.push(MapChange::TouchpointRemoved { stage: stage.name.clone(), touchpoint });
+        }
+        // A touchpoint the column showed only through its business stage, taken off (or put back).
+        for &touchpoint in stage.removed_touchpoints.iter().filter(|t| !old.removed_touchpoints.contains(t) && !old.touchpoints.contains(t)) {
+            changes.push(MapChange::TouchpointRemoved { stage: stage.name.clone(), touchpoint });
+        }
+        for &touchpoint in old.removed_touchpoints.iter().filter(|t| !stage.removed_touchpoints.contains(t) && !stage.touchpoints.contains(t)) {
+            changes.push(MapChange::TouchpointAdded { stage: stage.name.clone(), touchpoint });
         }
     }
     changes
@@ -1048,10 +1075,33 @@ impl App {
     /// A business's map, numbered, with its newest version's number, author and time; NotFound
     /// when the map does not exist or belongs to another business.
     pub fn journey_map(&self, business: &Business, id: MapId) -> Result<MapVersion> {
+        let mut version = self.stored_journey_map(business, id)?;
+        self.bind_touchpoints(&mut version.map)?;
+        Ok(version)
+    }
+
+    /// The map as stored (numbered), without the touchpoints its columns show through their
+    /// business stages: what edits apply to and what is saved.
+    pub(crate) fn stored_journey_map(&self, business: &Business, id: MapId) -> Result<MapVersion> {
         let found = self.store().map(id)?.filter(|v| v.map.business == business.id);
         let mut version = found.ok_or_else(|| AppError::NotFound(format!("journey map {id} does not exist in {}", business.name)))?;
         version.map.number_items();
         Ok(version)
+    }
+
+    /// Every column showing a business stage also shows the touchpoints the business places in
+    /// that stage now (but those taken off by hand): a map made from a template before the
+    /// business had touchpoints is measured as soon as they are added, and gets numbers as soon
+    /// as their events arrive.
+    fn bind_touchpoints(&self, map: &mut JourneyMap) -> Result<()> {
+        if map.stages.iter().all(|s| s.stage.is_none()) {
+            return Ok(());
+        }
+        let placed: Vec<(TouchpointId, Option<StageId>)> = self.store().touchpoints(map.business)?.into_iter().map(|t| (t.id, t.stage)).collect();
+        for stage in &mut map.stages {
+            stage.bind_touchpoints(&placed);
+        }
+        Ok(())
     }
 
     /// The business's maps, with `stale` set for those whose review date is before `today`.
@@ -1120,15 +1170,9 @@ impl App {
                 })
                 .collect()
         };
-        let mut map_stages = map_stages;
-        // Templates carry no touchpoints: each stage that shows one of the business's stages gets
-        // the business's touchpoints placed in that stage (in catalogue order), so it is measured.
-        let touchpoints = self.store().touchpoints(business.id)?;
-        for stage in &mut map_stages {
-            if let Some(id) = stage.stage {
-                stage.touchpoints = touchpoints.iter().filter(|t| t.stage == Some(id)).map(|t| t.id).collect();
-            }
-        }
+        // Templates carry no touchpoints: each stage that shows one of the business's stages
+        // shows the business's touchpoints placed in that stage, now and as they are added (see
+        // `bind_touchpoints`), so it is measured.
         let map = JourneyMap {
             id: MapId(0),
             business: business.id,
@@ -1140,17 +1184,19 @@ impl App {
             stages: map_stages,
             as_is: None,
         };
-        self.save_new_map(map, &author)
+        let saved = self.save_new_map(map, &author)?;
+        Ok(self.journey_map(business, saved.id)?.map)
     }
 
     /// Creates the "to be" map of an "as is" map: a copy linked to it, to edit into the target.
     pub fn create_to_be_map(&mut self, business: &Business, as_is: MapId, author: &str) -> Result<JourneyMap> {
-        let source = self.journey_map(business, as_is)?.map;
+        let source = self.stored_journey_map(business, as_is)?.map;
         if source.kind != MapVersionKind::AsIs {
             return Err(invalid(format!("map {as_is} is a \"to be\" map; start from an \"as is\" map")));
         }
         let map = JourneyMap { id: MapId(0), name: format!("{} (to be)", source.name), kind: MapVersionKind::ToBe, as_is: Some(as_is), ..source };
-        self.save_new_map(map, &clean_text(author, "author")?)
+        let saved = self.save_new_map(map, &clean_text(author, "author")?)?;
+        Ok(self.journey_map(business, saved.id)?.map)
     }
 
     fn save_new_map(&mut self, mut map: JourneyMap, author: &str) -> Result<JourneyMap> {
@@ -1167,8 +1213,16 @@ impl App {
     /// Applies one edit and saves the result as a new version by `author`; returns the new map.
     pub fn edit_map(&mut self, business: &Business, id: MapId, edit: &MapEdit, author: &str) -> Result<MapVersion> {
         let author = clean_text(author, "author")?;
-        let mut map = self.journey_map(business, id)?.map;
+        // Edits apply to the map as stored; the touchpoints its columns show through their
+        // business stages are bound again when it is read.
+        let mut map = self.stored_journey_map(business, id)?.map;
         match edit {
+            MapEdit::RemoveTouchpoint { stage, touchpoint } => {
+                let shown = self.journey_map(business, id)?.map;
+                if !shown.stage(*stage).is_some_and(|s| s.touchpoints.contains(touchpoint)) {
+                    return Err(invalid(format!("touchpoint: touchpoint {touchpoint} is not on stage {stage}")));
+                }
+            }
             MapEdit::AddTouchpoint { touchpoint, .. } if !self.store().touchpoints(business.id)?.iter().any(|t| t.id == *touchpoint) => {
                 return Err(invalid(format!("touchpoint: {} has no touchpoint {touchpoint}", business.name)));
             }
@@ -1182,8 +1236,19 @@ impl App {
             }
             _ => {}
         }
+        let cards_before: BTreeSet<u32> = map.cards().map(|(_, _, c)| c.id).collect();
         apply_edit(&mut map, edit)?;
-        self.store_mut().write::<StoreError>(&mut |w| w.save_map(&map, &author).map(|_| ()))?;
+        // Comments go with their card: a removed card's comments are deleted in the same
+        // transaction, so a card that later gets the freed id starts without them.
+        let cards_after: BTreeSet<u32> = map.cards().map(|(_, _, c)| c.id).collect();
+        let removed: Vec<u32> = cards_before.difference(&cards_after).copied().collect();
+        self.store_mut().write::<StoreError>(&mut |w| {
+            w.save_map(&map, &author)?;
+            if !removed.is_empty() {
+                w.delete_card_comments(id, &removed)?;
+            }
+            Ok(())
+        })?;
         self.journey_map(business, id)
     }
 
@@ -1225,6 +1290,7 @@ impl App {
     /// The map as a document with names in place of ids, to import here or into another business.
     pub fn export_map_document(&self, business: &Business, id: MapId) -> Result<MapDocument> {
         let map = self.journey_map(business, id)?.map;
+        let document_touchpoints = self.document_touchpoints(business, &map)?;
         let stages: HashMap<_, _> = self.store().stages(business.id)?.into_iter().map(|s| (s.id, s.name)).collect();
         let touchpoints: HashMap<_, _> = self.store().touchpoints(business.id)?.into_iter().map(|t| (t.id, t.name)).collect();
         let personas = self.persona_names(business)?;
@@ -1254,6 +1320,7 @@ impl App {
                     pain_points: s.pain_points,
                     opportunities: s.opportunities,
                     touchpoints: s.touchpoints.iter().filter_map(|t| touchpoints.get(t).cloned()).collect(),
+                    removed_touchpoints: s.removed_touchpoints.iter().filter_map(|t| touchpoints.get(t).cloned()).collect(),
                     emotions: s
                         .emotions
                         .iter()
@@ -1264,11 +1331,13 @@ impl App {
                         .collect(),
                 })
                 .collect(),
+            touchpoints: document_touchpoints,
         })
     }
 
-    /// Reads an exported document (JSON text) into a new map of `business`; names the business
-    /// does not have are left out and listed in `dropped`.
+    /// Reads an exported document (JSON text) into a new map of `business`; the touchpoints it
+    /// carries that the business lacks are created (see `map_touchpoints`), and other names the
+    /// business does not have are left out and listed in `dropped`.
     pub fn import_map_json(&mut self, business: &Business, json: &str, author: &str) -> Result<ImportedMap> {
         let document: MapDocument =
             serde_json::from_str(json).map_err(|e| invalid(format!("map document: line {}, column {}: {e}", e.line(), e.column())))?;
@@ -1307,9 +1376,9 @@ impl App {
             names.iter().find(|(n, _)| n.eq_ignore_ascii_case(wanted.trim())).map(|(_, id)| *id)
         };
         let stages: Vec<(String, i64)> = self.store().stages(business.id)?.into_iter().map(|s| (s.name, s.id.0)).collect();
-        let touchpoints: Vec<(String, i64)> = self.store().touchpoints(business.id)?.into_iter().map(|t| (t.name, t.id.0)).collect();
+        let plan = self.plan_document_touchpoints(business, &document.touchpoints)?;
         let personas: Vec<(String, i64)> = self.store().personas(business.id)?.into_iter().map(|p| (p.name, p.id.0)).collect();
-        let mut dropped = Vec::new();
+        let mut dropped = plan.dropped.clone();
         let mut persona_ids = Vec::new();
         for name in &document.personas {
             match by_name(&personas, name) {
@@ -1331,11 +1400,14 @@ impl App {
             };
             let mut tps = Vec::new();
             for name in &stage.touchpoints {
-                match by_name(&touchpoints, name) {
-                    Some(id) => tps.push(TouchpointId(id)),
+                match plan.resolve(name) {
+                    Some(id) => tps.push(id),
                     None => dropped.push(format!("touchpoint {name:?} (stage {:?})", stage.name)),
                 }
             }
+            // A touchpoint taken off the column that the business lacks is simply not there (the
+            // plan's placeholders, negative, are touchpoints the import creates, on no column yet).
+            let removed = stage.removed_touchpoints.iter().filter_map(|name| plan.resolve(name)).filter(|id| id.0 >= 0).collect();
             let mut emotions = Vec::new();
             // An emotion of a persona the business lacks goes with it; the persona is reported once.
             for e in &stage.emotions {
@@ -1359,6 +1431,7 @@ impl App {
                 opportunities: stage.opportunities.clone(),
                 touchpoints: tps,
                 emotions,
+                removed_touchpoints: removed,
             });
         }
         let as_is = match &document.as_is {
@@ -1372,7 +1445,7 @@ impl App {
             None => None,
         };
         dropped.dedup();
-        let map = JourneyMap {
+        let mut map = JourneyMap {
             id: MapId(0),
             business: business.id,
             name: clean_text(&document.name, "name")?,
@@ -1383,8 +1456,17 @@ impl App {
             stages: map_stages,
             as_is,
         };
-        let map = self.save_new_map(map, &author)?;
-        Ok(ImportedMap { id: map.id, map, dropped })
+        map.number_items();
+        // The touchpoints and the map land together, or neither does.
+        let mut others = self.store().maps(business.id)?;
+        self.store_mut().write::<StoreError>(&mut |w| {
+            plan.write(w, &mut map, &mut others, &author)?;
+            map.id = w.save_map(&map, &author)?;
+            Ok(())
+        })?;
+        // Read back as pages show it: template stages bound to the business's touchpoints.
+        let map = self.journey_map(business, map.id)?.map;
+        Ok(ImportedMap { id: map.id, map, dropped, touchpoints_created: plan.created(), touchpoints_kept: plan.kept.clone() })
     }
 
     /// A persona of the business by name (ignoring ASCII case); the error lists the names.
@@ -1548,6 +1630,7 @@ impl App {
         }
         let mut version = self.store().map(link.map).map_err(AppError::from)?.ok_or(ShareLinkError::Unknown)?;
         version.map.number_items();
+        self.bind_touchpoints(&mut version.map)?;
         Ok(SharedMap { map: version.map, version: version.version, expires_at: link.expires_at })
     }
 
@@ -1561,42 +1644,6 @@ impl App {
     pub fn revoke_share_link(&mut self, business: &Business, id: MapId, token: &str) -> Result<()> {
         self.journey_map(business, id)?;
         self.store_mut().delete_share_link(id, &token_hash(token)).map_err(store_error)
-    }
-
-    /// How many customers each persona covers.
-    pub fn persona_coverage(&self, business: &Business) -> Result<Vec<PersonaCoverage>> {
-        let labels = self.persona_labels(business)?;
-        let mut by_name: HashMap<&str, Vec<CustomerId>> = HashMap::new();
-        for (customer, name) in &labels {
-            by_name.entry(name.as_str()).or_default().push(*customer);
-        }
-        let personas = self.store().personas(business.id)?;
-        let mut claimed = BTreeSet::new();
-        Ok(personas
-            .into_iter()
-            .map(|p| {
-                // Two personas with one name share the label; the first one gets its customers.
-                let customers = if p.segment.is_some() && claimed.insert(p.name.clone()) {
-                    by_name.get(p.name.as_str()).cloned().unwrap_or_default()
-                } else {
-                    Vec::new()
-                };
-                let count = CustomerCount::of(customers);
-                PersonaCoverage { persona: p.id, name: p.name, has_rule: p.segment.is_some(), n: count.n, customers: count.customers }
-            })
-            .collect())
-    }
-
-    /// A business's personas with the customers each covers; for a business that cannot be
-    /// segmented yet (no data), the personas with no coverage and the reason, so the cards still
-    /// show. What the personas page and the personas API both list.
-    pub fn personas_with_coverage(&self, business: &Business) -> Result<(Vec<Persona>, Vec<PersonaCoverage>, Option<String>)> {
-        let personas = self.store().personas(business.id)?;
-        match self.persona_coverage(business) {
-            Ok(coverage) => Ok((personas, coverage, None)),
-            Err(AppError::Invalid(reason)) => Ok((personas, Vec::new(), Some(reason))),
-            Err(other) => Err(other),
-        }
     }
 
     /// The live numbers of a map's stages and touchpoints for a period and an optional persona.

@@ -27,6 +27,12 @@ pub struct TouchpointVolume {
     pub description: String,
     /// The rule over events, in words ("name is purchase").
     pub rule: String,
+    /// The rule in the event rule language (`purchase`, `page_view[page^=/checkout]`).
+    pub rule_text: String,
+    /// The business stage it sits on.
+    pub stage: Option<String>,
+    /// 1-based, in the business's order.
+    pub position: usize,
     /// Events matching the rule in the period.
     pub events: u64,
     /// The customers with at least one matching event in the period.
@@ -34,7 +40,7 @@ pub struct TouchpointVolume {
     pub placements: Vec<Placement>,
 }
 
-/// The business's touchpoints, sorted by channel and then name.
+/// The business's touchpoints, in the business's order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TouchpointCatalogue {
     pub business: String,
@@ -68,6 +74,8 @@ fn op_in_words(op: &Op, negate: bool) -> String {
         Op::Exists => format!("is {not}present"),
         Op::GreaterThan(x) => format!("is {not}above {x}"),
         Op::LessThan(x) => format!("is {not}below {x}"),
+        Op::AtLeast(x) => format!("is {not}at least {x}"),
+        Op::AtMost(x) => format!("is {not}at most {x}"),
     }
 }
 
@@ -112,8 +120,8 @@ impl App {
         {
             return Err(AppError::Invalid("period: the start must be before the end".into()));
         }
-        let mut touchpoints = self.store().touchpoints(business.id)?;
-        touchpoints.sort_by(|a, b| a.channel.as_str().cmp(b.channel.as_str()).then(a.name.cmp(&b.name)));
+        let touchpoints = self.store().touchpoints(business.id)?;
+        let stages = self.store().stages(business.id)?;
         let needs_properties =
             touchpoints.iter().any(|t| t.rule.conditions.iter().any(|c| matches!(c.field, EventField::Property(_))));
         let table = self.store().load_events(business.id, EventColumns { properties: needs_properties })?;
@@ -127,7 +135,7 @@ impl App {
             .map(|summary| self.journey_map(business, summary.id).map(|v| v.map))
             .collect::<Result<_>>()?;
         let mut out = Vec::new();
-        for t in touchpoints {
+        for (position, t) in touchpoints.into_iter().enumerate() {
             let compiled = CompiledRule::new(&t.rule, &table);
             let rows: Vec<usize> = in_period.iter().copied().filter(|&row| compiled.matches(&table, row)).collect();
             let customers = CustomerCount::of(rows.iter().filter_map(|&row| table.customer.get(row)).collect());
@@ -143,6 +151,9 @@ impl App {
             out.push(TouchpointVolume {
                 touchpoint: t.id,
                 rule: rule_in_words(&t.rule),
+                rule_text: t.rule.to_text(),
+                stage: t.stage.and_then(|id| stages.iter().find(|s| s.id == id)).map(|s| s.name.clone()),
+                position: position + 1,
                 name: t.name,
                 channel: t.channel.as_str().to_string(),
                 description: t.description,

@@ -16,7 +16,7 @@ use trailmap_clv::rfm::RfmInput;
 use trailmap_clv::summary::day_of;
 use trailmap_clv::*;
 use trailmap_model::*;
-use trailmap_store::{Store, StoreError};
+use trailmap_store::Store;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -131,7 +131,6 @@ struct ValueData {
     transactions: Vec<Transaction>,
     orders: Vec<Order>,
     first_channel: HashMap<CustomerId, String>,
-    first_source: HashMap<CustomerId, String>,
     first_touchpoint: HashMap<CustomerId, String>,
     channel_share: HashMap<CustomerId, HashMap<String, f64>>,
     now: Timestamp,
@@ -142,50 +141,7 @@ fn invalid(error: ClvError) -> AppError {
     AppError::Invalid(error.to_string())
 }
 
-/// Assigns customers to personas by the personas' segment rules.
-struct PersonaAssigner {
-    /// Personas with a segment rule, in creation order.
-    personas: Vec<(String, CustomerRule)>,
-    properties: HashMap<CustomerId, Properties>,
-}
-
-impl PersonaAssigner {
-    /// The persona of `customer`, whose purchase history is `value` (None: never bought).
-    fn persona_of(&self, customer: CustomerId, value: Option<&CustomerValue>, data: &ValueData) -> String {
-        let field = |field: &CustomerField| -> Option<std::borrow::Cow<'_, str>> {
-            Some(match field {
-                CustomerField::FirstChannel => data.first_channel.get(&customer)?.as_str().into(),
-                CustomerField::FirstSource => data.first_source.get(&customer)?.as_str().into(),
-                CustomerField::Orders => value.map_or(0, |v| v.orders).to_string().into(),
-                CustomerField::Revenue => value.map_or(0.0, |v| v.revenue).to_string().into(),
-                CustomerField::DaysSinceLastOrder => value?.days_since_last_purchase.to_string().into(),
-                CustomerField::Property(key) => match self.properties.get(&customer)?.get(key)? {
-                    serde_json::Value::String(s) => s.as_str().into(),
-                    other => other.to_string().into(),
-                },
-            })
-        };
-        self.personas
-            .iter()
-            .find(|(_, rule)| rule.matches_with(field))
-            .map_or_else(|| "(no persona)".to_string(), |(name, _)| name.clone())
-    }
-}
-
 impl App {
-    /// Each customer's persona (see [`GroupBy::Persona`]), for breakdowns.
-    pub(crate) fn persona_labels(&self, business: &Business) -> Result<std::collections::BTreeMap<CustomerId, String>> {
-        let data = self.value_data(business, None)?;
-        let values: HashMap<CustomerId, CustomerValue> =
-            customer_values(&data.transactions, data.now.0).into_iter().map(|v| (v.customer, v)).collect();
-        let personas = self.persona_assigner(business)?;
-        Ok(data
-            .first_channel
-            .keys()
-            .map(|&customer| (customer, personas.persona_of(customer, values.get(&customer), &data)))
-            .collect())
-    }
-
     /// Each customer's value of the customer property `key`, for breakdowns.
     pub(crate) fn customer_property_labels(&self, business: &Business, key: &str) -> Result<std::collections::BTreeMap<CustomerId, String>> {
         Ok(self
@@ -200,21 +156,6 @@ impl App {
                 Some((c.id, value))
             })
             .collect())
-    }
-
-    fn persona_assigner(&self, business: &Business) -> Result<PersonaAssigner> {
-        let personas: Vec<(String, CustomerRule)> = self
-            .store()
-            .personas(business.id)?
-            .into_iter()
-            .filter_map(|p| Some((p.name, p.segment?)))
-            .collect();
-        let properties = if personas.is_empty() {
-            HashMap::new()
-        } else {
-            self.store().customers(business.id, usize::MAX, 0)?.into_iter().map(|c| (c.id, c.properties)).collect()
-        };
-        Ok(PersonaAssigner { personas, properties })
     }
 
     fn value_data(&self, business: &Business, now: Option<Timestamp>) -> Result<ValueData> {
@@ -236,14 +177,12 @@ impl App {
         let compiled: Vec<(String, CompiledRule)> =
             touchpoints.iter().map(|t| (t.name.clone(), CompiledRule::new(&t.rule, table))).collect();
         let mut first_channel = HashMap::new();
-        let mut first_source = HashMap::new();
         let mut first_touchpoint = HashMap::new();
         let mut channel_share = HashMap::new();
         for journey in journeys.iter() {
             let first = journey.rows.start;
             let channel = table.string(table.channel[first]);
             first_channel.insert(journey.customer, if channel.is_empty() { "(none)".to_string() } else { channel.to_string() });
-            first_source.insert(journey.customer, table.string(table.source[first]).to_string());
             let touchpoint = journey
                 .rows
                 .clone()
@@ -262,7 +201,7 @@ impl App {
             .filter(|o| o.time.0 < now.0)
             .map(|o| Transaction { customer: o.customer, time_ms: o.time.0, value: o.total.major() })
             .collect();
-        Ok(ValueData { currency: business.currency, transactions, orders, first_channel, first_source, first_touchpoint, channel_share, now, now_rule })
+        Ok(ValueData { currency: business.currency, transactions, orders, first_channel, first_touchpoint, channel_share, now, now_rule })
     }
 
     /// Historical and predicted lifetime value per customer and per group.
@@ -320,7 +259,7 @@ impl App {
         };
         let history: HashMap<CustomerId, CustomerValue> =
             customer_values(&data.transactions, data.now.0).into_iter().map(|v| (v.customer, v)).collect();
-        let personas = self.persona_assigner(business)?;
+        let personas = self.persona_labels(business)?;
         let mut customers = Vec::new();
         for c in &summary {
             let Some(h) = history.get(&c.customer) else { continue };
@@ -340,7 +279,7 @@ impl App {
                 channel: data.first_channel.get(&c.customer).cloned().unwrap_or_else(|| "(none)".into()),
                 touchpoint: data.first_touchpoint.get(&c.customer).cloned().unwrap_or_else(|| "(none)".into()),
                 cohort: Timestamp(h.first_purchase_ms).date().format("%Y-%m").to_string(),
-                persona: personas.persona_of(c.customer, Some(h), &data),
+                persona: personas.get(&c.customer).cloned().unwrap_or_else(|| "(no persona)".to_string()),
                 history: h.clone(),
                 frequency: c.frequency,
                 recency: c.recency,
@@ -493,6 +432,8 @@ pub struct PersonaSuggestion {
     pub mean_tenure_days: f64,
     pub mean_items_per_order: f64,
     pub rule: CustomerRule,
+    /// The rule in its text form (`first_channel=Referral & orders>=2 & ...`).
+    pub rule_text: String,
     pub customer_ids: Vec<CustomerId>,
 }
 
@@ -689,13 +630,16 @@ impl App {
                 money(spend)
             );
             let cond = |field: CustomerField, op: Op| CustomerCondition { field, op, negate: false };
+            // Whole orders and whole cents, inclusive, so the rule reads as a person would write
+            // it: orders between the rounded 10th and 90th percentiles, revenue between the cents
+            // around them.
             let rule = CustomerRule {
                 conditions: vec![
                     cond(CustomerField::FirstChannel, Op::Equals(dominant.to_string())),
-                    cond(CustomerField::Orders, Op::GreaterThan(quantile(orders.clone(), 0.1) - 0.5)),
-                    cond(CustomerField::Orders, Op::LessThan(quantile(orders, 0.9) + 0.5)),
-                    cond(CustomerField::Revenue, Op::GreaterThan(quantile(revenue.clone(), 0.1) - 0.005)),
-                    cond(CustomerField::Revenue, Op::LessThan(quantile(revenue, 0.9) + 0.005)),
+                    cond(CustomerField::Orders, Op::AtLeast(quantile(orders.clone(), 0.1).round())),
+                    cond(CustomerField::Orders, Op::AtMost(quantile(orders, 0.9).round())),
+                    cond(CustomerField::Revenue, Op::AtLeast((quantile(revenue.clone(), 0.1) * 100.0).floor() / 100.0)),
+                    cond(CustomerField::Revenue, Op::AtMost((quantile(revenue, 0.9) * 100.0).ceil() / 100.0)),
                 ],
             };
             clusters.push(PersonaSuggestion {
@@ -712,6 +656,7 @@ impl App {
                 mean_days_since_last_purchase: recency,
                 mean_tenure_days: mean(members.iter().map(|v| v.tenure_days as f64)),
                 mean_items_per_order: mean(members.iter().map(|v| items_per_order(&v.customer))),
+                rule_text: rule.to_text(),
                 rule,
                 customer_ids: members.iter().map(|v| v.customer).collect(),
             });
@@ -732,29 +677,6 @@ impl App {
             silhouettes,
             clusters,
         })
-    }
-
-    /// Stores a suggested cluster as a persona whose segment rule approximates the cluster: its
-    /// dominant first channel and the 10th-90th percentile range of its orders and revenue.
-    pub fn create_persona_from_suggestion(&mut self, business: &Business, suggestion: &PersonaSuggestion) -> Result<PersonaId> {
-        let persona = Persona {
-            id: PersonaId(0),
-            business: business.id,
-            name: suggestion.name.clone(),
-            photo: None,
-            demographics: Vec::new(),
-            goals: Vec::new(),
-            frustrations: Vec::new(),
-            behaviours: vec![suggestion.description.clone()],
-            quote: None,
-            segment: Some(suggestion.rule.clone()),
-        };
-        let mut created = None;
-        self.store_mut().write::<StoreError>(&mut |w| {
-            created = Some(w.create_persona(&persona)?);
-            Ok(())
-        })?;
-        created.ok_or_else(|| AppError::Invalid("the persona was not created".into()))
     }
 }
 

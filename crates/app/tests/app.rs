@@ -8,6 +8,10 @@
 #[path = "app/impact.rs"] mod impact;
 #[path = "app/insights.rs"] mod insights;
 #[path = "app/integrity.rs"] mod integrity;
+#[path = "app/personas.rs"] mod personas;
+#[path = "app/touchpoints.rs"] mod touchpoints;
+#[path = "app/onboarding.rs"] mod onboarding;
+#[path = "app/comments.rs"] mod comments;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};
@@ -765,6 +769,7 @@ mod maps {
                     id: PersonaId(0),
                     business: business.id,
                     name: "Instagram crowd".into(),
+                    initials: None,
                     photo: None,
                     demographics: vec![],
                     goals: vec![],
@@ -1048,11 +1053,17 @@ mod maps {
         // Exporting the copy gives the same document.
         assert_eq!(String::from_utf8(app.export_map(&business, imported.id, MapExportFormat::Json, None).unwrap()).unwrap(), json);
 
-        // Another business has the stages but none of the touchpoints or personas.
+        // Another business has the stages but none of the touchpoints or personas: the touchpoints
+        // come with the map (created there, on the same columns), the persona is left out.
         let other = app.create_business("Other", "USD", "UTC").unwrap();
         let elsewhere = app.import_map_json(&other, &json, "b").unwrap();
         assert_eq!(elsewhere.map.business, other.id);
-        assert!(elsewhere.map.stages.iter().all(|s| s.touchpoints.is_empty() && s.stage.is_some()));
+        let names = |app: &App, b: &Business, m: &JourneyMap| -> Vec<Vec<String>> {
+            let all = app.store().touchpoints(b.id).unwrap();
+            m.stages.iter().map(|s| s.touchpoints.iter().map(|t| all.iter().find(|x| x.id == *t).unwrap().name.clone()).collect()).collect()
+        };
+        assert_eq!(names(&app, &other, &elsewhere.map), names(&app, &business, &original));
+        assert!(!elsewhere.touchpoints_created.is_empty() && elsewhere.map.stages.iter().all(|s| s.stage.is_some()));
         assert!(elsewhere.dropped.contains(&"persona \"Instagram crowd\"".to_string()), "{:?}", elsewhere.dropped);
         assert_eq!(elsewhere.map.stages[0].goals[0].text, "Find a gift: quickly");
 

@@ -25,7 +25,7 @@ struct Cli {
     /// The store file. Default: $XDG_DATA_HOME/trailmap/trailmap.sqlite (~/.local/share/...).
     #[arg(long, global = true, env = "TRAILMAP_DB", value_name = "PATH")]
     db: Option<PathBuf>,
-    /// The business to work on, by name. Default: the store's first business.
+    /// The business to work on, by name. Default: the one chosen with `business use`, else the store's first.
     #[arg(long, global = true, env = "TRAILMAP_BUSINESS", value_name = "NAME")]
     business: Option<String>,
     /// How to print results: table, json or csv. `map export` also takes svg, png, pdf or mermaid
@@ -136,9 +136,10 @@ enum Command {
     Clv(commands::clv::ClvArgs),
     /// RFM scores and segments (champions, loyal, promising, needs attention, at risk, hibernating, lost).
     Segments(commands::segments::SegmentsArgs),
-    /// Personas suggested from behaviour clusters.
-    #[command(subcommand)]
-    Personas(commands::personas::PersonasCommand),
+    /// Persona cards with segment rules over customers (list, show, add, edit, remove, preview a
+    /// rule's count) and personas suggested from behaviour clusters.
+    #[command(subcommand, alias = "personas")]
+    Persona(commands::personas::PersonaCommand),
     /// Survey scores: `survey results [ID] [--by touchpoint|stage|persona|period]` (NPS, CSAT, CES with 95% intervals).
     #[command(subcommand)]
     Survey(commands::survey::SurveyCommand),
@@ -160,6 +161,9 @@ enum Command {
     /// Journey maps: `map list|show|export|import|versions|diff|template`.
     #[command(subcommand)]
     Map(commands::map::MapCommand),
+    /// Touchpoints: `touchpoint list|add|edit|move|remove|preview|suggest [--accept [KEY]...]`.
+    #[command(subcommand)]
+    Touchpoint(commands::touchpoint::TouchpointCommand),
     /// The change log: `change add --title T --date YYYY-MM-DD [--metric FORM] ...`, `change list`.
     #[command(subcommand)]
     Change(commands::change::ChangeCommand),
@@ -173,8 +177,10 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum BusinessCommand {
-    /// List the businesses.
+    /// List the businesses; `default` marks the one commands use when none is named.
     List,
+    /// Make NAME the business every command uses when --business (or TRAILMAP_BUSINESS) names none.
+    Use { name: String },
     /// Create a business.
     Create {
         name: String,
@@ -289,11 +295,25 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         }
         Command::Business(BusinessCommand::List) => {
             let businesses = app.businesses()?;
+            let default = app.business(None)?.id;
             let rows = businesses
                 .iter()
-                .map(|b| vec![b.id.to_string(), b.name.clone(), b.currency.to_string(), b.timezone.clone()])
+                .map(|b| {
+                    let mark = if b.id == default { "yes" } else { "" };
+                    vec![b.id.to_string(), b.name.clone(), b.currency.to_string(), b.timezone.clone(), mark.to_string()]
+                })
                 .collect();
-            Output::new(&["id", "name", "currency", "timezone"], rows, &businesses)?.print(format, out)
+            let json: Vec<serde_json::Value> = businesses
+                .iter()
+                .map(|b| serde_json::json!({"id": b.id, "name": b.name, "currency": b.currency, "timezone": b.timezone, "default": b.id == default}))
+                .collect();
+            Output::new(&["id", "name", "currency", "timezone", "default"], rows, &json)?.print(format, out)
+        }
+        Command::Business(BusinessCommand::Use { name }) => {
+            let business = app.use_business(&name)?;
+            Output::key_values(&business)?
+                .with_title(format!("{} is the default business from now on (--business or TRAILMAP_BUSINESS still pick another).", business.name))
+                .print(format, out)
         }
         Command::Business(BusinessCommand::Create { name, currency, timezone, decimal }) => {
             let mut business = app.create_business(&name, &currency, &timezone)?;
@@ -336,7 +356,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         // dispatch: value (clv, segments, personas)
         Command::Clv(args) => commands::clv::run(&app, cli.business.as_deref(), args, format, out),
         Command::Segments(args) => commands::segments::run(&app, cli.business.as_deref(), args, format, out),
-        Command::Personas(command) => commands::personas::run(&mut app, cli.business.as_deref(), command, format, out),
+        Command::Persona(command) => commands::personas::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Survey(command) => commands::survey::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Feedback(command) => commands::feedback::run(&mut app, cli.business.as_deref(), command, format, out),
         // dispatch: tracking
@@ -345,6 +365,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Track(command) => commands::track::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::User(command) => commands::user::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Map(command) => commands::map::run(&mut app, cli.business.as_deref(), command, format, map_file, out),
+        Command::Touchpoint(command) => commands::touchpoint::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Change(command) => commands::change::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Compact => commands::compact::run(&mut app, cli.business.as_deref(), format, out),
         Command::Insights(args) => commands::insights::run(&app, cli.business.as_deref(), args, format, out),
@@ -391,6 +412,8 @@ fn demo(app: &mut App, customers: u64, seed: u64, format: Format, out: &mut dyn 
     }
     let summaries = businesses.iter().map(|b| app.summary(b)).collect::<Result<Vec<_>, _>>()?;
     summaries_output(&summaries)?.with_title("The demo businesses").print(format, out)?;
+    let default = app.business(None)?;
+    eprintln!("Commands without --business are about {}; `trailmap business use NAME` picks another.", default.name);
     Ok(())
 }
 

@@ -8,6 +8,9 @@
 #[path = "cli/impact.rs"] mod impact;
 #[path = "cli/insights.rs"] mod insights;
 #[path = "cli/integrity.rs"] mod integrity;
+#[path = "cli/personas.rs"] mod personas;
+#[path = "cli/touchpoints.rs"] mod touchpoints;
+#[path = "cli/sources.rs"] mod sources;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -39,7 +42,7 @@ fn the_demo_fills_the_store_and_reports_in_json() {
     assert!(json[1]["events"].as_u64().unwrap() > 200);
     let out = trailmap(&db, &["business", "list", "--format", "csv"]);
     let listing = text(&out.stdout);
-    assert!(listing.starts_with("id,name,currency,timezone\n"), "{listing}");
+    assert!(listing.starts_with("id,name,currency,timezone,default\n"), "{listing}");
     assert!(listing.contains("My Business") && listing.contains("Thread & Needle"), "{listing}");
     let out = trailmap(&db, &["summary", "--business", "thread & needle"]);
     assert!(out.status.success(), "{}", text(&out.stderr));

@@ -114,6 +114,45 @@ impl ChangeMetric {
     }
 }
 
+/// Whether a step item is `touchpoint:NAME` for this name (any ASCII case, spaces around ignored).
+fn step_names_touchpoint(step: &str, name: &str) -> bool {
+    step.trim().strip_prefix("touchpoint:").is_some_and(|t| t.trim().eq_ignore_ascii_case(name.trim()))
+}
+
+impl ChangeMetric {
+    /// Whether the metric names the touchpoint `name`: a `touchpoint:NAME` step of a conversion,
+    /// or CSAT at it (names compared in any ASCII case).
+    pub fn names_touchpoint(&self, name: &str) -> bool {
+        match self {
+            ChangeMetric::StepConversion { from, to, .. } => step_names_touchpoint(from, name) || step_names_touchpoint(to, name),
+            ChangeMetric::Csat { touchpoint: Some(t) } => t.trim().eq_ignore_ascii_case(name.trim()),
+            _ => false,
+        }
+    }
+
+    /// Renames the touchpoint `old` to `new` wherever the metric names it, so a renamed
+    /// touchpoint keeps its changes measurable; returns whether anything changed.
+    pub fn rename_touchpoint(&mut self, old: &str, new: &str) -> bool {
+        let mut changed = false;
+        match self {
+            ChangeMetric::StepConversion { from, to, .. } => {
+                for step in [from, to] {
+                    if step_names_touchpoint(step, old) {
+                        *step = format!("touchpoint:{new}");
+                        changed = true;
+                    }
+                }
+            }
+            ChangeMetric::Csat { touchpoint: Some(t) } if t.trim().eq_ignore_ascii_case(old.trim()) => {
+                *t = new.to_string();
+                changed = true;
+            }
+            _ => {}
+        }
+        changed
+    }
+}
+
 /// Splits `FROM>TO` at the first `>` outside a step's `[conditions]`, whose `>` compares numbers.
 fn split_steps(text: &str) -> Option<(&str, &str)> {
     let mut depth = 0usize;
@@ -218,6 +257,18 @@ mod tests {
 
     fn conversion(from: &str, to: &str, window_days: u32) -> ChangeMetric {
         ChangeMetric::StepConversion { from: from.into(), to: to.into(), window_days }
+    }
+
+    #[test]
+    fn a_renamed_touchpoint_is_renamed_in_the_metrics_that_name_it() {
+        let mut metric = conversion("touchpoint: checkout ", "purchase", 7);
+        assert!(metric.names_touchpoint("Checkout") && !metric.names_touchpoint("Cart"));
+        assert!(metric.rename_touchpoint("CHECKOUT", "Checkout page"));
+        assert_eq!(metric, conversion("touchpoint:Checkout page", "purchase", 7));
+        let mut csat = ChangeMetric::Csat { touchpoint: Some("Till".into()) };
+        assert!(csat.rename_touchpoint("till", "Counter") && csat == ChangeMetric::Csat { touchpoint: Some("Counter".into()) });
+        let mut nps = ChangeMetric::Nps;
+        assert!(!nps.rename_touchpoint("Till", "Counter") && !nps.names_touchpoint("Till"));
     }
 
     #[test]

@@ -112,6 +112,12 @@ pub struct MapStage {
     pub touchpoints: Vec<TouchpointId>,
     /// One emotion score per persona on the map, from -2 (very unhappy) to +2 (delighted).
     pub emotions: Vec<PersonaEmotion>,
+    /// Touchpoints of the business stage this column shows (`stage`) that were taken off this
+    /// column by hand. A column that shows a business stage also shows every touchpoint the
+    /// business places in that stage, as they are added (the app binds them when it reads the
+    /// map), except these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed_touchpoints: Vec<TouchpointId>,
 }
 
 impl MapStage {
@@ -128,6 +134,20 @@ impl MapStage {
             opportunities: Vec::new(),
             touchpoints: Vec::new(),
             emotions: Vec::new(),
+            removed_touchpoints: Vec::new(),
+        }
+    }
+
+    /// Shows the business's touchpoints placed in this column's business stage (`placed`: each
+    /// touchpoint with its business stage, in catalogue order): those not listed yet and not
+    /// taken off by hand are appended to `touchpoints`. A column showing no business stage keeps
+    /// its list as it is.
+    pub fn bind_touchpoints(&mut self, placed: &[(TouchpointId, Option<crate::StageId>)]) {
+        let Some(stage) = self.stage else { return };
+        for &(touchpoint, place) in placed {
+            if place == Some(stage) && !self.touchpoints.contains(&touchpoint) && !self.removed_touchpoints.contains(&touchpoint) {
+                self.touchpoints.push(touchpoint);
+            }
         }
     }
 

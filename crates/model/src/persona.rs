@@ -1,5 +1,5 @@
-//! Personas and the customer rules that tie each one to real customers. The rule is data here; the
-//! engine evaluates it against each customer's measured behaviour.
+//! Personas and the customer rules that tie each one to real customers. The rule is data here (its
+//! text form is in `persona_rule`); the app measures each customer and the rule compares.
 
 use crate::{BusinessId, PersonaId};
 use serde::{Deserialize, Serialize};
@@ -10,7 +10,12 @@ pub struct Persona {
     pub id: PersonaId,
     pub business: BusinessId,
     pub name: String,
-    /// A photo URL or data URI; the card shows initials when absent.
+    /// Up to three letters or digits the card shows when there is no photo; None: taken from the
+    /// name (see [`initials_of`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initials: Option<String>,
+    /// A small uploaded photo as a `data:image/png|jpeg|webp;base64,...` URI, checked by the app
+    /// (type by its first bytes, size limited) before it is stored; never a link elsewhere.
     pub photo: Option<String>,
     /// Age band, occupation, location... as label and value pairs, in the order shown.
     pub demographics: Vec<(String, String)>,
@@ -20,6 +25,19 @@ pub struct Persona {
     pub quote: Option<String>,
     /// Which customers this persona stands for; None for a persona not yet tied to data.
     pub segment: Option<CustomerRule>,
+}
+
+impl Persona {
+    /// The initials the card shows: the ones given, or those of the name.
+    pub fn shown_initials(&self) -> String {
+        self.initials.clone().filter(|i| !i.trim().is_empty()).unwrap_or_else(|| initials_of(&self.name))
+    }
+}
+
+/// The initials of a name: the first letter or digit of each of its first two words that has one,
+/// upper-cased ("Weekend brunch crowd" -> "WB", "ann" -> "A").
+pub fn initials_of(name: &str) -> String {
+    name.split_whitespace().filter_map(|w| w.chars().find(|c| c.is_alphanumeric())).take(2).flat_map(char::to_uppercase).collect()
 }
 
 /// A measured or recorded attribute of a customer a segment rule can test.
@@ -69,6 +87,20 @@ impl CustomerRule {
 mod tests {
     use super::*;
     use crate::Op;
+
+    #[test]
+    fn initials_come_from_the_first_two_words_unless_given() {
+        assert_eq!(initials_of("Weekend brunch crowd"), "WB");
+        assert_eq!(initials_of("  ann "), "A");
+        assert_eq!(initials_of("(the) éclair fans"), "TÉ");
+        assert_eq!(initials_of(""), "");
+        let json = r#"{"id":1,"business":1,"name":"Morning regulars","photo":null,"demographics":[],"goals":[],
+            "frustrations":[],"behaviours":[],"quote":null,"segment":null}"#;
+        let mut persona: Persona = serde_json::from_str(json).unwrap();
+        assert_eq!((persona.initials.as_deref(), persona.shown_initials().as_str()), (None, "MR"));
+        persona.initials = Some("Mo".into());
+        assert_eq!(persona.shown_initials(), "Mo");
+    }
 
     #[test]
     fn every_condition_must_hold_and_numbers_compare_as_numbers() {

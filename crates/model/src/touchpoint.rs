@@ -22,6 +22,30 @@ pub enum TouchpointChannel {
 }
 
 impl TouchpointChannel {
+    /// Every family, in the order forms list them.
+    pub const ALL: [TouchpointChannel; 8] = [
+        TouchpointChannel::Web,
+        TouchpointChannel::Ads,
+        TouchpointChannel::Social,
+        TouchpointChannel::Email,
+        TouchpointChannel::InStore,
+        TouchpointChannel::Phone,
+        TouchpointChannel::Referral,
+        TouchpointChannel::Other,
+    ];
+
+    /// Reads a family by its name in any case (`in-store`, `In store` and `instore` alike).
+    pub fn parse(text: &str) -> Option<TouchpointChannel> {
+        let wanted: String = text.trim().chars().filter(|c| !matches!(c, '-' | '_' | ' ')).flat_map(char::to_lowercase).collect();
+        TouchpointChannel::ALL.into_iter().find(|c| c.as_str().replace('-', "") == wanted)
+    }
+
+    /// Whether its touchpoints happen online (web, ads, social, email, referral, other) rather
+    /// than at the premises or on the phone.
+    pub fn is_online(self) -> bool {
+        !matches!(self, TouchpointChannel::InStore | TouchpointChannel::Phone)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             TouchpointChannel::Web => "web",
@@ -122,6 +146,10 @@ pub enum Op {
     Exists,
     GreaterThan(f64),
     LessThan(f64),
+    /// The field reads as a number at least this one (`>=`).
+    AtLeast(f64),
+    /// The field reads as a number at most this one (`<=`).
+    AtMost(f64),
 }
 
 impl Op {
@@ -140,6 +168,8 @@ impl Op {
             Op::Exists => true,
             Op::GreaterThan(limit) => value.parse::<f64>().is_ok_and(|v| v > *limit),
             Op::LessThan(limit) => value.parse::<f64>().is_ok_and(|v| v < *limit),
+            Op::AtLeast(limit) => value.parse::<f64>().is_ok_and(|v| v >= *limit),
+            Op::AtMost(limit) => value.parse::<f64>().is_ok_and(|v| v <= *limit),
         }
     }
 }
@@ -241,6 +271,17 @@ mod tests {
         assert!(!EventRule::default().and(EventField::Campaign, Op::Exists).matches(&e));
         assert!(EventRule::default().and_not(EventField::Campaign, Op::Exists).matches(&e));
         assert!(!EventRule::default().matches(&e), "an empty rule matches nothing");
+    }
+
+    #[test]
+    fn channels_read_in_any_spelling() {
+        for c in TouchpointChannel::ALL {
+            assert_eq!(TouchpointChannel::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(TouchpointChannel::parse(" In Store "), Some(TouchpointChannel::InStore));
+        assert_eq!(TouchpointChannel::parse("EMAIL"), Some(TouchpointChannel::Email));
+        assert_eq!(TouchpointChannel::parse("fax"), None);
+        assert!(!TouchpointChannel::Phone.is_online() && TouchpointChannel::Ads.is_online());
     }
 
     #[test]

@@ -370,6 +370,12 @@ pub fn require_edit(role: Role) -> Result<(), ApiError> {
     if role.can_edit() { Ok(()) } else { Err(ApiError::forbidden(format!("a {role} cannot change this business"))) }
 }
 
+/// The name a person's edits are signed with (map versions): their name, or their email when
+/// they gave none.
+pub fn author(user: &User) -> String {
+    if user.name.trim().is_empty() { user.email.clone() } else { user.name.clone() }
+}
+
 /// 403 unless `role` may manage the business (members, name).
 pub fn require_manage(role: Role) -> Result<(), ApiError> {
     if role.can_manage() { Ok(()) } else { Err(ApiError::forbidden(format!("only an owner can do this; you are a {role}"))) }

@@ -16,6 +16,10 @@ pub struct ApiError {
     pub message: String,
     /// Seconds the client should wait before trying again (sent as `Retry-After`).
     pub retry_after: Option<u64>,
+    /// For a rule in the event rule language that does not read: the field that holds it and the
+    /// 0-based character offset where it stops making sense, sent as `field` and `offset` beside
+    /// the code and message.
+    pub rule_error: Option<(String, usize)>,
 }
 
 /// One stable error code: what it is, its HTTP status and what it means.
@@ -30,6 +34,7 @@ pub struct ErrorCode {
 /// the code base appears here.
 pub const ERROR_CODES: &[ErrorCode] = &[
     ErrorCode { code: "invalid_input", status: 400, meaning: "A field or parameter is missing or wrong; the message names it." },
+    ErrorCode { code: "invalid_rule", status: 400, meaning: "A rule in the event rule language does not read; `field` and `offset` (0-based, in characters) say where, the message why." },
     ErrorCode { code: "invalid_json", status: 400, meaning: "The body is not the JSON expected." },
     ErrorCode { code: "bad_encoding", status: 400, meaning: "The body's Content-Encoding does not match its bytes (tracking API)." },
     ErrorCode { code: "missing_batch", status: 400, meaning: "A batch body without a \"batch\" array (tracking API)." },
@@ -62,7 +67,7 @@ pub const ERROR_CODES: &[ErrorCode] = &[
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), retry_after: None }
+        ApiError { status, code, message: message.into(), retry_after: None, rule_error: None }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
@@ -124,6 +129,12 @@ impl From<AppError> for ApiError {
         match error {
             AppError::Invalid(message) => ApiError::invalid_input(message),
             e @ AppError::InvalidField { .. } => ApiError::invalid_input(e.to_string()),
+            AppError::InvalidRule { field, rule, error } => {
+                let message = AppError::InvalidRule { field: field.clone(), rule, error: error.clone() }.to_string();
+                let mut e = ApiError::bad_request("invalid_rule", message);
+                e.rule_error = Some((field, error.offset));
+                e
+            }
             AppError::NotFound(message) => ApiError::not_found(message),
             AppError::Forbidden(message) => ApiError::forbidden(message),
             AppError::Conflict(message) => ApiError::conflict(message),
@@ -135,7 +146,10 @@ impl From<AppError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        let body = match &self.rule_error {
+            None => json!({ "error": { "code": self.code, "message": self.message } }),
+            Some((field, offset)) => json!({ "error": { "code": self.code, "message": self.message, "field": field, "offset": offset } }),
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));

@@ -11,6 +11,7 @@ mod cache;
 pub mod config;
 mod error;
 mod keys;
+mod personas;
 mod serve;
 mod state;
 mod tracking;

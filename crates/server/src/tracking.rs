@@ -119,21 +119,26 @@ async fn preflight() -> Response {
     cors(response)
 }
 
-/// The business of a write key, once the key is known to be valid and within its rate; otherwise
-/// the 401, 429 or 503 answer to send back.
-async fn authorize(state: &Tracking, key: Option<String>) -> Result<Business, Response> {
-    let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "invalid_write_key", m).into_response();
+/// The business of a write key and the key's id, once the key is known to be valid and within its
+/// rate; otherwise the 401, 429 or 503 answer to send back.
+async fn authorize(state: &Tracking, key: Option<String>) -> Result<(Business, i64), Response> {
+    let unauthorized = |m: &str| invalid_write_key(m);
     let key = key.ok_or_else(|| unauthorized("no write key: send Authorization: Basic base64(\"<writeKey>:\") or writeKey in the body"))?;
     let key_hash = hash_write_key(&key);
-    let business = state
+    let found = state
         .writer
         .business_for_key(&key_hash)
         .await
         .map_err(|e| ApiError::unavailable(e.to_string()).into_response())?
-        .ok_or_else(|| unauthorized("the write key is not valid"))?;
+        .ok_or_else(|| unauthorized("the write key is not valid (unknown or revoked)"))?;
     // Only valid keys get a bucket, so made-up keys cannot grow the table.
     state.limits.check(&key_hash, std::time::Instant::now()).map_err(limits::rate_limited)?;
-    Ok(business)
+    Ok(found)
+}
+
+/// The 401 of a missing, unknown or revoked write key.
+fn invalid_write_key(message: &str) -> Response {
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_write_key", message).into_response()
 }
 
 /// Writes one request's messages and drops; returns once they are on disk.
@@ -143,10 +148,10 @@ async fn commit(state: &Tracking, write: TrackingWrite) -> Result<(), Response> 
     }
     state.writer.write(write).await.map_err(|e| {
         match e {
-            WriteError::Stopped => ApiError::unavailable(e.to_string()),
-            WriteError::Store(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store_error", e.to_string()),
+            WriteError::Stopped => ApiError::unavailable(e.to_string()).into_response(),
+            WriteError::Store(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store_error", e.to_string()).into_response(),
+            WriteError::KeyRevoked => invalid_write_key("the write key was revoked; nothing was stored"),
         }
-        .into_response()
     })
 }
 
@@ -256,14 +261,14 @@ async fn handle(state: &Tracking, kind: Option<&'static str>, headers: &HeaderMa
         None => None,
     };
     let (mut root, body_len) = read_object(headers, body, limit).await.map_err(IntoResponse::into_response)?;
-    let business = match early {
-        Some(business) => business,
+    let (business, key) = match early {
+        Some(found) => found,
         None => authorize(state, request_key(headers, &root)).await?,
     };
 
     let mut context = MessageContext { received_at, batch_sent_at: None, currency: business.currency };
     let mut enricher = Enricher::new();
-    let mut write = TrackingWrite { business: Some(business.id), ..TrackingWrite::default() };
+    let mut write = TrackingWrite { business: Some(business.id), key: Some(key), ..TrackingWrite::default() };
     let mut drops: Vec<(&'static str, u64)> = Vec::new();
     let mut count_drop = |drop: SegmentDrop| match drops.iter_mut().find(|(r, _)| *r == drop.as_str()) {
         Some((_, n)) => *n += 1,

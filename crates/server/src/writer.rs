@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 use trailmap_app::{App, TrackingWrite};
-use trailmap_model::Business;
+use trailmap_model::{Business, Timestamp};
 
 /// Requests waiting at most; beyond it handlers wait to send, which slows clients down instead of
 /// growing memory.
@@ -19,11 +19,11 @@ const QUEUE: usize = 1024;
 const GROUP: usize = 256;
 
 enum Job {
-    /// Which business a write key (by hash) sends to.
-    Lookup { key_hash: String, reply: oneshot::Sender<Result<Option<Business>, String>> },
+    /// Which business a write key (by hash) sends to, and the key's id.
+    Lookup { key_hash: String, reply: oneshot::Sender<Result<Option<(Business, i64)>, String>> },
     /// Commit these messages; the reply comes after the commit. The handler keeps the other
     /// reference, so the messages are freed on its thread rather than on this busy one.
-    Write { write: Arc<TrackingWrite>, reply: oneshot::Sender<Result<(), String>> },
+    Write { write: Arc<TrackingWrite>, reply: oneshot::Sender<Result<(), Refusal>> },
     /// Any other write: the closure runs on the writer thread and sends its own reply.
     Run(Box<dyn FnOnce(&mut App) + Send>),
 }
@@ -35,6 +35,15 @@ pub enum WriteError {
     Stopped,
     #[error("the store refused the write: {0}")]
     Store(String),
+    /// The request's write key was revoked after it was looked up; nothing was written.
+    #[error("the write key was revoked")]
+    KeyRevoked,
+}
+
+/// Why one request of a group commit was not written.
+enum Refusal {
+    Store(String),
+    KeyRevoked,
 }
 
 /// The handlers' side of the writer; cheap to clone. The writer thread ends when every clone is
@@ -42,8 +51,11 @@ pub enum WriteError {
 #[derive(Debug, Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
-    /// Keys already looked up, so most requests need no round trip to the writer for auth.
-    keys: Arc<Mutex<HashMap<String, Business>>>,
+    /// Keys already looked up (hash -> business and key id), so most requests need no round
+    /// trip to the writer for auth. A key revoked in this process is forgotten at once
+    /// (`forget_keys`); one revoked by another process is caught by the commit, which checks
+    /// every key it writes for, and is forgotten then.
+    keys: Arc<Mutex<HashMap<String, (Business, i64)>>>,
 }
 
 impl std::fmt::Debug for Job {
@@ -68,8 +80,9 @@ impl Writer {
         (Writer { jobs, keys: Arc::new(Mutex::new(HashMap::new())) }, handle)
     }
 
-    /// The business of a write key given by its hash; None when no such key exists.
-    pub async fn business_for_key(&self, key_hash: &str) -> Result<Option<Business>, WriteError> {
+    /// The business of a live write key given by its hash, and the key's id; None when no such
+    /// key exists or it was revoked.
+    pub async fn business_for_key(&self, key_hash: &str) -> Result<Option<(Business, i64)>, WriteError> {
         if let Some(b) = self.keys.lock().map_err(|_| WriteError::Stopped)?.get(key_hash) {
             return Ok(Some(b.clone()));
         }
@@ -110,7 +123,14 @@ impl Writer {
         let (reply, answer) = oneshot::channel();
         let write = Arc::new(write);
         self.jobs.send(Job::Write { write: write.clone(), reply }).await.map_err(|_| WriteError::Stopped)?;
-        let answer = answer.await.map_err(|_| WriteError::Stopped)?.map_err(WriteError::Store);
+        let answer = answer.await.map_err(|_| WriteError::Stopped)?.map_err(|refusal| match refusal {
+            Refusal::Store(message) => WriteError::Store(message),
+            Refusal::KeyRevoked => {
+                // Revoked elsewhere (the CLI): no request may pass the cache with it again.
+                self.forget_keys();
+                WriteError::KeyRevoked
+            }
+        });
         drop(write);
         answer
     }
@@ -124,7 +144,8 @@ fn run(mut app: App, mut jobs: mpsc::Receiver<Job>) -> App {
         while let Some(job) = next.take() {
             match job {
                 Job::Lookup { key_hash, reply } => {
-                    let _ = reply.send(app.business_for_write_key(&key_hash).map_err(|e| e.to_string()));
+                    let found = app.live_write_key(&key_hash).map(|k| k.map(|(key, business)| (business, key.id)));
+                    let _ = reply.send(found.map_err(|e| e.to_string()));
                 }
                 Job::Write { write, reply } => {
                     writes.push(write);
@@ -141,20 +162,27 @@ fn run(mut app: App, mut jobs: mpsc::Receiver<Job>) -> App {
         if writes.is_empty() {
             continue;
         }
-        match app.write_tracking(&writes) {
-            Ok(_) => {
+        let now = now();
+        match app.write_tracking(&writes, now) {
+            Ok(commit) => {
                 // Let go of the messages before answering, so the handler holds the last
                 // reference and frees them.
+                let keys: Vec<Option<i64>> = writes.iter().map(|w| w.key).collect();
                 drop(writes);
-                for reply in replies {
-                    let _ = reply.send(Ok(()));
+                for (key, reply) in keys.into_iter().zip(replies) {
+                    let refused = key.is_some_and(|k| commit.refused_keys.contains(&k));
+                    let _ = reply.send(if refused { Err(Refusal::KeyRevoked) } else { Ok(()) });
                 }
             }
             Err(group_error) => {
                 // One request the store refuses must not fail the others: write them one by one.
                 eprintln!("trailmap serve: a group write of {} requests failed ({group_error}); retrying them one by one", writes.len());
                 for (write, reply) in writes.into_iter().zip(replies) {
-                    let result = app.write_tracking(std::slice::from_ref(&write)).map(|_| ()).map_err(|e| e.to_string());
+                    let result = match app.write_tracking(std::slice::from_ref(&write), now) {
+                        Ok(commit) if commit.refused_keys.is_empty() => Ok(()),
+                        Ok(_) => Err(Refusal::KeyRevoked),
+                        Err(e) => Err(Refusal::Store(e.to_string())),
+                    };
                     drop(write);
                     let _ = reply.send(result);
                 }
@@ -162,4 +190,13 @@ fn run(mut app: App, mut jobs: mpsc::Receiver<Job>) -> App {
         }
     }
     app
+}
+
+/// The wall clock in milliseconds: the time a group commit records as its keys' last use.
+fn now() -> Timestamp {
+    Timestamp::from_millis(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+    )
 }

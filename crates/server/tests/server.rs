@@ -6,6 +6,9 @@
 // Helpers outside #[test] functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
+#[path = "server/personas.rs"]
+mod personas;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -17,6 +20,10 @@ use trailmap_app::App;
 use trailmap_model::{Business, EventColumns, Timestamp};
 use trailmap_server::{ServerState, Writer, generate_write_key, hash_write_key, router};
 use trailmap_store::Store;
+
+#[path = "server/touchpoints.rs"] mod touchpoints;
+#[path = "server/comments.rs"] mod comments;
+#[path = "server/onboarding.rs"] mod onboarding;
 
 struct Harness {
     router: Router,
@@ -432,6 +439,8 @@ struct World {
     bean: Business,
     thread: Business,
     owner_key: String,
+    /// Bean There's personas: "Regulars" (with a photo) and "Spare", for the persona routes.
+    personas: [i64; 2],
 }
 
 fn actor(app: &mut App, email: &str, name: &str, now: Timestamp) -> Actor {
@@ -451,9 +460,16 @@ fn world() -> World {
     app.create_business_owned(outsider.user.id, "Otto's Other", "USD", "UTC").unwrap();
     app.set_member(bean.id, viewer.user.id, Role::Viewer).unwrap();
     let (_, owner_key) = app.create_api_key(owner.user.id, "script", now).unwrap();
+    let personas = ["Regulars", "Spare"].map(|name| {
+        let photo = (name == "Regulars").then(|| personas::PNG.to_vec());
+        app.create_persona(&bean, trailmap_app::personas::PersonaInput { name: name.into(), photo, rule: Some("orders>=2".into()), ..Default::default() })
+            .unwrap()
+            .id
+            .0
+    });
     let (tracker, writer) = Writer::start(app);
     let state = ServerState::new(tracker.clone(), ":memory:".into());
-    World { router: router(state), tracker, writer, owner, viewer, outsider, bean, thread, owner_key }
+    World { router: router(state), tracker, writer, owner, viewer, outsider, bean, thread, owner_key, personas }
 }
 
 impl World {
@@ -782,6 +798,28 @@ const BUSINESS_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("api", "GET", "/api/businesses/{b}/feedback/sentiment", "", false),
     ("page", "GET", "/b/{b}/feedback/import", "", true),
     ("api", "POST", "/api/businesses/{b}/feedback/import", r#"[{"source":"google","id":"r-1","date":"2026-06-14","rating":5,"text":"Lovely coffee"}]"#, true),
+    // Personas: {p} is "Regulars" (with a photo), {q} "Spare"; the API's DELETE of {p} comes last.
+    ("page", "GET", "/b/{b}/personas/new", "", true),
+    ("page", "GET", "/b/{b}/personas/suggestions", "", true),
+    ("page", "GET", "/b/{b}/personas/{p}/edit", "", true),
+    ("page", "POST", "/b/{b}/personas", "name=Page+persona&rule_from=text&rule=orders%3E%3D1", true),
+    ("page", "POST", "/b/{b}/personas/{p}", "name=Regulars&rule_from=text&rule=orders%3E%3D3", true),
+    ("page", "POST", "/b/{b}/personas/{q}/delete", "", true),
+    ("api", "POST", "/api/businesses/{b}/personas", r#"{"name":"API persona","rule":"first_channel=Referral"}"#, true),
+    ("api", "GET", "/api/businesses/{b}/personas/{p}", "", false),
+    ("api", "GET", "/api/businesses/{b}/personas/{p}/photo", "", false),
+    ("api", "GET", "/api/businesses/{b}/personas/preview?rule=orders%3E%3D2", "", false),
+    ("api", "PATCH", "/api/businesses/{b}/personas/{p}", r#"{"goals":["A seat by the window"]}"#, true),
+    ("api", "DELETE", "/api/businesses/{b}/personas/{p}", "", true),
+    ("page", "GET", "/b/{b}/settings/sources", "", false),
+    ("page", "POST", "/b/{b}/settings/sources", "name=website", true),
+    ("page", "POST", "/b/{b}/settings/sources/{k}/revoke", "", true),
+    ("page", "POST", "/b/{b}/onboarding", "hidden=yes", true),
+    ("api", "GET", "/api/businesses/{b}/sources", "", false),
+    ("api", "POST", "/api/businesses/{b}/sources", r#"{"name":"ios app"}"#, true),
+    ("api", "DELETE", "/api/businesses/{b}/sources/{k2}", "", true),
+    ("api", "GET", "/api/businesses/{b}/onboarding", "", false),
+    ("api", "PUT", "/api/businesses/{b}/onboarding", r#"{"hidden":false}"#, true),
 ];
 
 /// The API routes about one customer of a business; their access rules are checked on the demo
@@ -819,7 +857,16 @@ async fn ask(w: &World, asker: Asker, kind: &str, method: &str, path: &str, body
 #[tokio::test]
 async fn every_business_route_hides_other_businesses_and_refuses_writes_to_viewers() {
     let w = world();
-    let fill = |path: &str, b: i64| path.replace("{b}", &b.to_string()).replace("{u}", &w.viewer.user.id.to_string());
+    // Two write keys to revoke, one by the page and one by the API.
+    let (k, k2) = (onboarding::new_source(&w, &w.owner, "till").await, onboarding::new_source(&w, &w.owner, "app").await);
+    let fill = |path: &str, b: i64| {
+        path.replace("{b}", &b.to_string())
+            .replace("{u}", &w.viewer.user.id.to_string())
+            .replace("{p}", &w.personas[0].to_string())
+            .replace("{q}", &w.personas[1].to_string())
+            .replace("{k2}", &k2.to_string())
+            .replace("{k}", &k.to_string())
+    };
     for &(kind, method, template, body, writes) in BUSINESS_ROUTES {
         let path = fill(template, w.bean.id.0);
         let label = format!("{method} {path}");
@@ -935,12 +982,19 @@ async fn the_openapi_document_lists_every_api_route_and_each_needs_auth() {
     let mut known: Vec<(String, String)> = ACCOUNT_API_ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
     known.extend(CUSTOMER_API_ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())));
     known.extend(map_api_routes());
+    known.extend(touchpoints::api_routes());
     known.push(("GET".into(), "/api/businesses/{business_id}/surveys/{survey_id}/results".into()));
     // Measured on the demo's changes (the access world has none): see the impact test.
     known.push(("GET".into(), "/api/businesses/{business_id}/changes/{change_id}/impact".into()));
+    // Clustering needs buyers (the access world has none): see the personas tests.
+    known.push(("GET".into(), "/api/businesses/{business_id}/personas/suggestions".into()));
     for &(kind, method, template, _, _) in BUSINESS_ROUTES {
         if kind == "api" {
-            known.push((method.to_string(), template.replace("{b}", "{business_id}").replace("{u}", "{user_id}")));
+            let path = template.split('?').next().unwrap_or(template);
+            known.push((
+                method.to_string(),
+                path.replace("{b}", "{business_id}").replace("{u}", "{user_id}").replace("{p}", "{persona_id}").replace("{k2}", "{source_id}"),
+            ));
         }
     }
     known.sort();
@@ -953,6 +1007,8 @@ async fn the_openapi_document_lists_every_api_route_and_each_needs_auth() {
             .replace("{user_id}", "1")
             .replace("{key_id}", "1")
             .replace("{change_id}", "1")
+            .replace("{persona_id}", "1")
+            .replace("{touchpoint_id}", "1")
             .replace("{customer_id}", "1");
         let body = if method == "GET" || method == "DELETE" { None } else { Some(json!({})) };
         let reply = api(&w.router, None, method, &concrete, body).await;
@@ -1797,6 +1853,16 @@ const MAP_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("api", "GET", "/api/businesses/{b}/maps/{m}/numbers", "", false),
     ("page", "POST", "/b/{b}/maps/{m}/edit", "op=rename_stage&stage=2&name=Looking+around", true),
     ("api", "GET", "/api/businesses/{b}/maps/{m}/quotes?stage=1&q=coffee", "", false),
+    // Comments: {c} is a card, {n} and {n2} comments the owner wrote on it. Viewers comment
+    // (so posting one is not a write they are refused), but edit and delete only their own.
+    ("api", "GET", "/api/businesses/{b}/maps/{m}/comments", "", false),
+    ("api", "GET", "/api/businesses/{b}/maps/{m}/cards/{c}/comments", "", false),
+    ("api", "POST", "/api/businesses/{b}/maps/{m}/cards/{c}/comments", r#"{"text":"Is this still true?"}"#, false),
+    ("page", "POST", "/b/{b}/maps/{m}/cards/{c}/comments", "text=From+a+form", false),
+    ("api", "PATCH", "/api/businesses/{b}/maps/{m}/cards/{c}/comments/{n}", r#"{"text":"Checked: it is"}"#, true),
+    ("page", "POST", "/b/{b}/maps/{m}/cards/{c}/comments/{n2}/edit", "text=Edited+in+a+form", true),
+    ("page", "POST", "/b/{b}/maps/{m}/cards/{c}/comments/{n2}/delete", "", true),
+    ("api", "DELETE", "/api/businesses/{b}/maps/{m}/cards/{c}/comments/{n}", "", true),
 ];
 
 /// The map API routes as the OpenAPI document names them.
@@ -1806,7 +1872,8 @@ fn map_api_routes() -> Vec<(String, String)> {
         .filter(|r| r.0 == "api")
         .map(|&(_, method, path, _, _)| {
             let path = path.split('?').next().unwrap();
-            (method.to_string(), path.replace("{b}", "{business_id}").replace("{m}", "{map_id}").replace("{h2}", "{link}"))
+            let path = path.replace("{b}", "{business_id}").replace("{m}", "{map_id}").replace("{h2}", "{link}");
+            (method.to_string(), path.replace("{c}", "{card_id}").replace("{n}", "{comment_id}"))
         })
         .collect();
     routes.sort();
@@ -1837,7 +1904,12 @@ async fn every_map_route_hides_other_businesses_and_refuses_writes_to_viewers() 
     let map = new_map(&w.router, &w.owner, w.bean.id, "coffee-shop").await;
     let (_, h) = new_link(&w.router, &w.owner, w.bean.id, map, json!({})).await;
     let (_, h2) = new_link(&w.router, &w.owner, w.bean.id, map, json!({"password": "long enough"})).await;
-    let fill = |path: &str, b: i64| path.replace("{b}", &b.to_string()).replace("{m}", &map.to_string()).replace("{h2}", &h2).replace("{h}", &h);
+    let card = comments::first_card(&w.router, &w.owner, w.bean.id, map).await;
+    let (n, n2) = (comments::new_comment(&w, &w.owner, map, card).await, comments::new_comment(&w, &w.owner, map, card).await);
+    let fill = |path: &str, b: i64| {
+        let path = path.replace("{b}", &b.to_string()).replace("{m}", &map.to_string()).replace("{h2}", &h2).replace("{h}", &h);
+        path.replace("{c}", &card.to_string()).replace("{n2}", &n2.to_string()).replace("{n}", &n.to_string())
+    };
     for &(kind, method, template, body, writes) in MAP_ROUTES {
         let path = fill(template, w.bean.id.0);
         let label = format!("{method} {path}");
@@ -1858,6 +1930,9 @@ async fn every_map_route_hides_other_businesses_and_refuses_writes_to_viewers() 
         let viewer = ask(&w, Asker::Viewer, kind, method, &path, body).await;
         if writes {
             assert_eq!((viewer.status, viewer.code().as_str()), (StatusCode::FORBIDDEN, "forbidden"), "{label}");
+        } else if method != "GET" {
+            // A comment: created (201), or a form's 303 back to the map.
+            assert!(viewer.status == StatusCode::CREATED || viewer.status == StatusCode::SEE_OTHER, "{label}: {} {}", viewer.status, viewer.text);
         } else {
             assert_eq!(viewer.status, StatusCode::OK, "{label}: {}", viewer.text);
             if kind == "page" && method == "GET" && !path.contains("export") {
@@ -2627,7 +2702,7 @@ async fn personas_touchpoints_and_map_sentiment_pages_show_the_apps_numbers() {
     }
     assert!(coverage.iter().any(|c| c.n > 0) && personas.text.contains(&format!("/b/{}/customers?ids=", w.shop.id)));
     assert!(personas.text.contains(&format!("href=\"/b/{}/personas\"", w.shop.id)), "the nav links the page");
-    // Touchpoints: grouped by channel, each row with the app's counts.
+    // Touchpoints: in the business's order, each row with the app's counts.
     let touchpoints = page(&w.router, Some(&w.viewer), "GET", &format!("/b/{}/touchpoints", w.shop.id), &[]).await;
     assert_eq!(touchpoints.status, StatusCode::OK, "{}", touchpoints.text);
     for t in &catalogue.touchpoints {

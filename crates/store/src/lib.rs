@@ -8,19 +8,23 @@
 //! runs SQLite with `synchronous = FULL`.
 
 mod accounts;
+mod comments;
 mod compact;
 mod maps;
 mod schema;
 mod segment;
+mod settings;
 mod surveys;
 mod sqlite;
 mod writer;
 
 pub use accounts::{AccountStore, NewInvitation, StoredSession};
+pub use comments::{CommentStore, StoredComment};
 pub use compact::{COMPACT_CHUNK_ROWS, CompactSummary};
 pub use maps::{MapStore, ShareLink};
 pub use surveys::SurveyLinkStore;
 pub use segment::SEGMENT_ROWS;
+pub use settings::SettingsStore;
 pub use sqlite::SqliteStore;
 /// The schema's migrations, in order; a store at version N has run the first N. Public so tests can
 /// build a store as an older Trailmap left it and check the upgrade.
@@ -28,7 +32,7 @@ pub use schema::MIGRATIONS;
 
 use serde::Serialize;
 use trailmap_model::{
-    Business, BusinessId, Change, ChangeId, Currency, Customer, DecimalMark, CustomerId, EventColumns,
+    Business, BusinessId, Change, ChangeId, ChangeMetric, Currency, Customer, CustomerId, DecimalMark, EventColumns,
     EventTable, Feedback, IncomingCustomer, IncomingEvent, IncomingFeedback, IncomingOrder,
     IncomingResponse, IncomingSpend, JourneyMap, MapId, Order, Persona, PersonaId, Spend, Stage,
     Survey, SurveyResponse, SurveyId, Touchpoint, TouchpointId,
@@ -137,6 +141,16 @@ pub struct WriteKey {
     /// SHA-256 of the key, in lower-case hex.
     pub key_hash: String,
     pub created_at: trailmap_model::Timestamp,
+    /// When a tracking request last sent messages with the key (recorded once per group commit).
+    pub last_used: Option<trailmap_model::Timestamp>,
+    /// When the key was revoked; a revoked key is refused by the tracking API.
+    pub revoked_at: Option<trailmap_model::Timestamp>,
+}
+
+impl WriteKey {
+    pub fn is_live(&self) -> bool {
+        self.revoked_at.is_none()
+    }
 }
 
 /// Everything a write can do. Records for creation carry id 0; the writer assigns the ids.
@@ -145,8 +159,30 @@ pub trait Writer {
     fn create_business(&mut self, name: &str, currency: Currency, timezone: &str) -> Result<(Business, Vec<Stage>)>;
     /// Declares (or, with None, undeclares) the decimal mark of the business's files.
     fn set_decimal_mark(&mut self, business: BusinessId, mark: Option<DecimalMark>) -> Result<()>;
+    /// Creates a touchpoint after the business's others (its position is the next one).
     fn create_touchpoint(&mut self, touchpoint: &Touchpoint) -> Result<TouchpointId>;
+    /// Saves a touchpoint's name, channel, stage, online flag, rule and description (by its id,
+    /// which must belong to its business); its position stays.
+    fn update_touchpoint(&mut self, touchpoint: &Touchpoint) -> Result<()>;
+    /// Deletes a touchpoint of `business`. The caller detaches it from maps first; what still
+    /// points at it (feedback) makes this a [`StoreError::Conflict`].
+    fn delete_touchpoint(&mut self, business: BusinessId, touchpoint: TouchpointId) -> Result<()>;
+    /// Puts the business's touchpoints in this order; `order` names each of them exactly once.
+    fn reorder_touchpoints(&mut self, business: BusinessId, order: &[TouchpointId]) -> Result<()>;
+    /// Records that a touchpoint suggestion (by its key) was dismissed, so it is not proposed again.
+    fn dismiss_touchpoint_suggestion(&mut self, business: BusinessId, key: &str) -> Result<()>;
+    /// Replaces the metric a change is measured by (a renamed touchpoint renames it there).
+    fn set_change_metric(&mut self, business: BusinessId, change: ChangeId, metric: Option<&ChangeMetric>) -> Result<()>;
+    /// Ties a survey to the touchpoint it is asked at (None: to none).
+    fn set_survey_touchpoint(&mut self, business: BusinessId, survey: SurveyId, touchpoint: Option<TouchpointId>) -> Result<()>;
+    /// Creates a persona; `Conflict` when the business has one of the same name (ignoring case).
     fn create_persona(&mut self, persona: &Persona) -> Result<PersonaId>;
+    /// Replaces a persona's card (by its id, within its business); `NotFound` when the business
+    /// has no such persona, `Conflict` when another of its personas has the new name.
+    fn update_persona(&mut self, persona: &Persona) -> Result<()>;
+    /// Deletes a persona; `Conflict` naming the maps whose newest version shows it, which keep
+    /// it until it is taken off them, and `NotFound` when the business has no such persona.
+    fn delete_persona(&mut self, business: BusinessId, persona: PersonaId) -> Result<()>;
     /// Saves a map as a new version; a map with id 0 is created.
     fn save_map(&mut self, map: &JourneyMap, author: &str) -> Result<MapId>;
     /// Creates a survey, assigning ids to it and its questions; returns it as stored.
@@ -169,6 +205,16 @@ pub trait Writer {
 
     /// Records a write key of the tracking API by the hash of the key; returns its id.
     fn create_write_key(&mut self, business: BusinessId, name: &str, key_hash: &str) -> Result<i64>;
+    /// Records that the key sent messages at `at`; returns false (and records nothing) when the
+    /// key was revoked or deleted since it was looked up. Not a change of the business's data: the
+    /// data version stays.
+    fn touch_write_key(&mut self, key: i64, at: trailmap_model::Timestamp) -> Result<bool>;
+    /// Revokes a key of `business`; `StoreError::NotFound` when the business has no such key, and
+    /// `StoreError::Conflict` when it is revoked already.
+    fn revoke_write_key(&mut self, business: BusinessId, key: i64, at: trailmap_model::Timestamp) -> Result<()>;
+    /// Deletes the comments on these cards of `map` (cards a map edit removed), in the edit's
+    /// transaction, so a later card that gets a freed id does not inherit them.
+    fn delete_card_comments(&mut self, map: MapId, cards: &[u32]) -> Result<u64>;
     /// Adds `count` to the messages the tracking API dropped for `reason`.
     fn count_tracking_drops(&mut self, business: BusinessId, reason: &str, count: u64) -> Result<()>;
 
@@ -205,7 +251,10 @@ pub trait Store {
     fn summary(&self, business: BusinessId) -> Result<BusinessSummary>;
 
     fn stages(&self, business: BusinessId) -> Result<Vec<Stage>>;
+    /// The business's touchpoints in the order its people arranged them.
     fn touchpoints(&self, business: BusinessId) -> Result<Vec<Touchpoint>>;
+    /// The keys of the touchpoint suggestions the business dismissed.
+    fn dismissed_touchpoint_suggestions(&self, business: BusinessId) -> Result<Vec<String>>;
     fn personas(&self, business: BusinessId) -> Result<Vec<Persona>>;
     /// The newest version of every map.
     fn maps(&self, business: BusinessId) -> Result<Vec<JourneyMap>>;
@@ -221,7 +270,7 @@ pub trait Store {
     fn customer(&self, id: CustomerId) -> Result<Customer>;
     fn orders(&self, business: BusinessId) -> Result<Vec<Order>>;
 
-    /// The write key with this hash, if there is one.
+    /// The write key with this hash, if there is one (revoked or not: the caller decides).
     fn write_key_by_hash(&self, key_hash: &str) -> Result<Option<WriteKey>>;
     fn write_keys(&self, business: BusinessId) -> Result<Vec<WriteKey>>;
     /// Messages the tracking API dropped, by reason, most first.

@@ -32,7 +32,7 @@ pub trait MapStore {
     fn map(&self, id: MapId) -> Result<Option<MapVersion>>;
     /// One version of a map; None when the map or the version does not exist.
     fn map_version(&self, id: MapId, version: u32) -> Result<Option<MapVersion>>;
-    /// Deletes a map with all its versions and share links; `StoreError::NotFound` when there is
+    /// Deletes a map with all its versions, share links and comments; `StoreError::NotFound` when there is
     /// no such map.
     fn delete_map(&mut self, id: MapId) -> Result<()>;
 
@@ -106,6 +106,7 @@ impl MapStore for SqliteStore {
     fn delete_map(&mut self, id: MapId) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM map_share_links WHERE map = ?1", [id.0])?;
+        tx.execute("DELETE FROM map_comments WHERE map = ?1", [id.0])?;
         tx.execute("DELETE FROM map_versions WHERE map = ?1", [id.0])?;
         if tx.execute("DELETE FROM journey_maps WHERE id = ?1", [id.0])? == 0 {
             return Err(StoreError::NotFound { what: "journey map", id: id.0 });

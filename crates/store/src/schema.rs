@@ -362,4 +362,44 @@ ALTER TABLE order_lines_v8 RENAME TO order_lines;
 CREATE INDEX orders_customer ON orders(customer);
 -- Orders of one number across origins, for the comparison with orders imported before v8.
 CREATE INDEX orders_number ON orders(business, external_id);
+"#, r#"
+-- v9: the order of a business's touchpoints, as its people arrange them (the catalogue and new
+-- maps list them in this order), numbered from 0 in the order they were made; and the touchpoint
+-- suggestions a business dismissed, by their key, so they are not proposed again.
+ALTER TABLE touchpoints ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+UPDATE touchpoints SET position = (SELECT count(*) FROM touchpoints AS earlier
+    WHERE earlier.business = touchpoints.business AND earlier.id < touchpoints.id);
+CREATE TABLE dismissed_touchpoint_suggestions (
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    key TEXT NOT NULL,
+    dismissed_at INTEGER NOT NULL,
+    PRIMARY KEY (business, key)
+) WITHOUT ROWID;
+"#, r#"
+-- v10: from zero to a living map. Write keys record when they were last used (set once per group
+-- commit of the tracking API, not per message) and when they were revoked (a revoked key stays
+-- listed and sends nothing). `settings` holds store-wide choices by name (`default_business`, the
+-- business `trailmap business use` picked). A business's onboarding checklist can be hidden.
+-- Comments on map cards live apart from the map documents, keyed by map and card id, so
+-- commenting does not make a new map version.
+ALTER TABLE write_keys ADD COLUMN last_used INTEGER;
+ALTER TABLE write_keys ADD COLUMN revoked_at INTEGER;
+
+CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+ALTER TABLE businesses ADD COLUMN checklist_hidden_at INTEGER;
+
+CREATE TABLE map_comments (
+    id INTEGER PRIMARY KEY,
+    map INTEGER NOT NULL REFERENCES journey_maps(id),
+    card INTEGER NOT NULL,
+    author INTEGER NOT NULL REFERENCES users(id),
+    text TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    edited_at INTEGER
+);
+CREATE INDEX map_comments_card ON map_comments(map, card, id);
 "#];

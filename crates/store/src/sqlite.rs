@@ -172,8 +172,12 @@ fn write_key_row(r: &Row<'_>) -> rusqlite::Result<crate::WriteKey> {
         name: r.get(2)?,
         key_hash: r.get(3)?,
         created_at: Timestamp(r.get(4)?),
+        last_used: r.get::<_, Option<i64>>(5)?.map(Timestamp),
+        revoked_at: r.get::<_, Option<i64>>(6)?.map(Timestamp),
     })
 }
+
+const WRITE_KEY_COLUMNS: &str = "id, business, name, key_hash, created_at, last_used, revoked_at";
 
 const CUSTOMER_COLUMNS: &str = "id, business, external_id, email, name, first_seen, properties";
 
@@ -302,7 +306,7 @@ impl Store for SqliteStore {
 
     fn touchpoints(&self, business: BusinessId) -> Result<Vec<Touchpoint>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, name, channel, stage, online, rule, description FROM touchpoints WHERE business = ?1 ORDER BY id",
+            "SELECT id, name, channel, stage, online, rule, description FROM touchpoints WHERE business = ?1 ORDER BY position, id",
         )?;
         let rows: Vec<(i64, String, String, Option<i64>, bool, String, String)> = stmt
             .query_map([business.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?
@@ -321,6 +325,12 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    fn dismissed_touchpoint_suggestions(&self, business: BusinessId) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached("SELECT key FROM dismissed_touchpoint_suggestions WHERE business = ?1 ORDER BY key")?;
+        let keys = stmt.query_map([business.0], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        Ok(keys)
     }
 
     fn personas(&self, business: BusinessId) -> Result<Vec<Persona>> {
@@ -559,7 +569,7 @@ impl Store for SqliteStore {
     fn write_key_by_hash(&self, key_hash: &str) -> Result<Option<crate::WriteKey>> {
         Ok(self
             .conn
-            .prepare_cached("SELECT id, business, name, key_hash, created_at FROM write_keys WHERE key_hash = ?1")?
+            .prepare_cached(&format!("SELECT {WRITE_KEY_COLUMNS} FROM write_keys WHERE key_hash = ?1"))?
             .query_row([key_hash], write_key_row)
             .optional()?)
     }
@@ -567,7 +577,7 @@ impl Store for SqliteStore {
     fn write_keys(&self, business: BusinessId) -> Result<Vec<crate::WriteKey>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT id, business, name, key_hash, created_at FROM write_keys WHERE business = ?1 ORDER BY id")?;
+            .prepare_cached(&format!("SELECT {WRITE_KEY_COLUMNS} FROM write_keys WHERE business = ?1 ORDER BY id"))?;
         let rows = stmt.query_map([business.0], write_key_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

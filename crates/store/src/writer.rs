@@ -416,6 +416,26 @@ impl<'c> SqliteWriter<'c> {
         Ok(differences)
     }
 
+    /// Refuses a persona name another persona of the business has (ignoring ASCII case); `id` is
+    /// the persona being renamed, which may keep its own name.
+    fn check_persona_name(&self, business: BusinessId, id: Option<PersonaId>, name: &str) -> Result<()> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StoreError::Invalid("a persona needs a name".into()));
+        }
+        let taken: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM personas WHERE business = ?1 AND id != ?2 AND trim(json_extract(doc, '$.name')) = ?3 COLLATE NOCASE LIMIT 1",
+            )?
+            .query_row(params![business.0, id.map_or(0, |p| p.0), name], |r| r.get(0))
+            .optional()?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict(format!("a persona named {name:?} already exists")));
+        }
+        Ok(())
+    }
+
     fn check_business(&self, business: BusinessId) -> Result<Currency> {
         let currency: Option<String> = self
             .conn
@@ -469,6 +489,16 @@ fn order_event_key(origin: &str, number: &str) -> EventKey {
         EventKey::from_id("order", number)
     } else {
         EventKey::from_id(&format!("order:{origin}"), number)
+    }
+}
+
+/// A unique-name failure of a touchpoint write as the conflict it is.
+fn taken_touchpoint_name(error: rusqlite::Error, name: &str) -> StoreError {
+    match error {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            StoreError::Conflict(format!("a touchpoint named {name:?} already exists"))
+        }
+        other => other.into(),
     }
 }
 
@@ -529,24 +559,170 @@ impl Writer for SqliteWriter<'_> {
         self.check_business(t.business)?;
         self.conn
             .prepare_cached(
-                "INSERT INTO touchpoints (business, name, channel, stage, online, rule, description) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO touchpoints (business, name, channel, stage, online, rule, description, position)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, (SELECT coalesce(max(position) + 1, 0) FROM touchpoints WHERE business = ?1))",
             )?
             .execute(params![t.business.0, t.name, t.channel.as_str(), t.stage.map(|s| s.0), t.online, json(&t.rule)?, t.description])
+            .map_err(|e| taken_touchpoint_name(e, &t.name))?;
+        Ok(TouchpointId(self.conn.last_insert_rowid()))
+    }
+
+    fn update_touchpoint(&mut self, t: &Touchpoint) -> Result<()> {
+        self.check_business(t.business)?;
+        let updated = self
+            .conn
+            .prepare_cached(
+                "UPDATE touchpoints SET name = ?3, channel = ?4, stage = ?5, online = ?6, rule = ?7, description = ?8
+                 WHERE id = ?1 AND business = ?2",
+            )?
+            .execute(params![t.id.0, t.business.0, t.name, t.channel.as_str(), t.stage.map(|s| s.0), t.online, json(&t.rule)?, t.description])
+            .map_err(|e| taken_touchpoint_name(e, &t.name))?;
+        if updated == 0 {
+            return Err(StoreError::NotFound { what: "touchpoint", id: t.id.0 });
+        }
+        Ok(())
+    }
+
+    fn delete_touchpoint(&mut self, business: BusinessId, touchpoint: TouchpointId) -> Result<()> {
+        self.check_business(business)?;
+        let deleted = self
+            .conn
+            .prepare_cached("DELETE FROM touchpoints WHERE id = ?1 AND business = ?2")?
+            .execute(params![touchpoint.0, business.0])
             .map_err(|e| match e {
                 rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
-                    StoreError::Invalid(format!("a touchpoint named {:?} already exists", t.name))
+                    StoreError::Conflict(format!("touchpoint {} is still named by feedback", touchpoint.0))
                 }
                 other => other.into(),
             })?;
-        Ok(TouchpointId(self.conn.last_insert_rowid()))
+        if deleted == 0 {
+            return Err(StoreError::NotFound { what: "touchpoint", id: touchpoint.0 });
+        }
+        Ok(())
+    }
+
+    fn reorder_touchpoints(&mut self, business: BusinessId, order: &[TouchpointId]) -> Result<()> {
+        self.check_business(business)?;
+        let mut ids: Vec<i64> = self
+            .conn
+            .prepare_cached("SELECT id FROM touchpoints WHERE business = ?1")?
+            .query_map([business.0], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        ids.sort_unstable();
+        let mut given: Vec<i64> = order.iter().map(|t| t.0).collect();
+        given.sort_unstable();
+        if given != ids {
+            return Err(StoreError::Invalid(format!(
+                "a new order names each of the business's {} touchpoints once; {} were given",
+                ids.len(),
+                order.len()
+            )));
+        }
+        let mut stmt = self.conn.prepare_cached("UPDATE touchpoints SET position = ?2 WHERE id = ?1")?;
+        for (position, touchpoint) in order.iter().enumerate() {
+            stmt.execute(params![touchpoint.0, position as i64])?;
+        }
+        Ok(())
+    }
+
+    fn dismiss_touchpoint_suggestion(&mut self, business: BusinessId, key: &str) -> Result<()> {
+        self.check_business(business)?;
+        self.conn
+            .prepare_cached("INSERT OR IGNORE INTO dismissed_touchpoint_suggestions (business, key, dismissed_at) VALUES (?1, ?2, ?3)")?
+            .execute(params![business.0, key, self.now])?;
+        Ok(())
+    }
+
+    fn set_change_metric(&mut self, business: BusinessId, change: ChangeId, metric: Option<&ChangeMetric>) -> Result<()> {
+        self.check_business(business)?;
+        let updated = self
+            .conn
+            .prepare_cached("UPDATE changes SET metric = ?3 WHERE id = ?1 AND business = ?2")?
+            .execute(params![change.0, business.0, metric.map(json).transpose()?])?;
+        if updated == 0 {
+            return Err(StoreError::NotFound { what: "change", id: change.0 });
+        }
+        Ok(())
+    }
+
+    fn set_survey_touchpoint(&mut self, business: BusinessId, survey: SurveyId, touchpoint: Option<TouchpointId>) -> Result<()> {
+        self.check_business(business)?;
+        let doc: Option<String> = self
+            .conn
+            .prepare_cached("SELECT doc FROM surveys WHERE id = ?1 AND business = ?2")?
+            .query_row(params![survey.0, business.0], |r| r.get(0))
+            .optional()?;
+        let doc = doc.ok_or(StoreError::NotFound { what: "survey", id: survey.0 })?;
+        if let Some(t) = touchpoint {
+            let owner: Option<i64> =
+                self.conn.prepare_cached("SELECT business FROM touchpoints WHERE id = ?1")?.query_row([t.0], |r| r.get(0)).optional()?;
+            if owner != Some(business.0) {
+                return Err(StoreError::NotFound { what: "touchpoint", id: t.0 });
+            }
+        }
+        let mut stored: Survey = crate::sqlite::parse_json(&doc, "survey")?;
+        stored.touchpoint = touchpoint;
+        self.conn.prepare_cached("UPDATE surveys SET doc = ?2 WHERE id = ?1")?.execute(params![survey.0, json(&stored)?])?;
+        Ok(())
     }
 
     fn create_persona(&mut self, p: &Persona) -> Result<PersonaId> {
         self.check_business(p.business)?;
+        self.check_persona_name(p.business, None, &p.name)?;
         self.conn
             .prepare_cached("INSERT INTO personas (business, doc) VALUES (?1, ?2)")?
             .execute(params![p.business.0, json(p)?])?;
         Ok(PersonaId(self.conn.last_insert_rowid()))
+    }
+
+    fn update_persona(&mut self, p: &Persona) -> Result<()> {
+        self.check_business(p.business)?;
+        let exists: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT id FROM personas WHERE id = ?1 AND business = ?2")?
+            .query_row(params![p.id.0, p.business.0], |r| r.get(0))
+            .optional()?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound { what: "persona", id: p.id.0 });
+        }
+        self.check_persona_name(p.business, Some(p.id), &p.name)?;
+        self.conn.prepare_cached("UPDATE personas SET doc = ?2 WHERE id = ?1")?.execute(params![p.id.0, json(p)?])?;
+        Ok(())
+    }
+
+    fn delete_persona(&mut self, business: BusinessId, persona: PersonaId) -> Result<()> {
+        self.check_business(business)?;
+        let name: Option<String> = self
+            .conn
+            .prepare_cached("SELECT json_extract(doc, '$.name') FROM personas WHERE id = ?1 AND business = ?2")?
+            .query_row(params![persona.0, business.0], |r| r.get(0))
+            .optional()?;
+        let Some(name) = name else {
+            return Err(StoreError::NotFound { what: "persona", id: persona.0 });
+        };
+        // Old versions of a map keep naming the persona's id; only the maps as they are now hold
+        // it back, and each of them would lose a persona it shows.
+        let maps: Vec<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT json_extract(v.doc, '$.name') FROM journey_maps m JOIN map_versions v ON v.map = m.id
+                 WHERE m.business = ?1 AND v.version = (SELECT max(version) FROM map_versions WHERE map = m.id)
+                   AND EXISTS (SELECT 1 FROM json_each(v.doc, '$.personas') WHERE value = ?2)
+                 ORDER BY m.id",
+            )?
+            .query_map(params![business.0, persona.0], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if !maps.is_empty() {
+            let names: Vec<String> = maps.iter().map(|m| format!("{m:?}")).collect();
+            return Err(StoreError::Conflict(format!(
+                "persona {name:?} is on the map{} {}: take it off {} first",
+                if maps.len() == 1 { "" } else { "s" },
+                names.join(", "),
+                if maps.len() == 1 { "it" } else { "them" }
+            )));
+        }
+        self.conn.prepare_cached("DELETE FROM personas WHERE id = ?1")?.execute([persona.0])?;
+        Ok(())
     }
 
     fn save_map(&mut self, map: &JourneyMap, author: &str) -> Result<MapId> {
@@ -864,6 +1040,40 @@ impl Writer for SqliteWriter<'_> {
                 other => other.into(),
             })?;
         Ok(self.conn.last_insert_rowid())
+    }
+
+    fn touch_write_key(&mut self, key: i64, at: Timestamp) -> Result<bool> {
+        // max(): a group commit that started earlier never moves the time back.
+        let touched = self
+            .conn
+            .prepare_cached("UPDATE write_keys SET last_used = max(coalesce(last_used, 0), ?2) WHERE id = ?1 AND revoked_at IS NULL")?
+            .execute(params![key, at.0])?;
+        Ok(touched > 0)
+    }
+
+    fn revoke_write_key(&mut self, business: BusinessId, key: i64, at: Timestamp) -> Result<()> {
+        let found: Option<Option<i64>> = self
+            .conn
+            .prepare_cached("SELECT revoked_at FROM write_keys WHERE id = ?1 AND business = ?2")?
+            .query_row(params![key, business.0], |r| r.get(0))
+            .optional()?;
+        match found {
+            None => Err(StoreError::NotFound { what: "write key", id: key }),
+            Some(Some(_)) => Err(StoreError::Conflict(format!("write key {key} is revoked already"))),
+            Some(None) => {
+                self.conn.prepare_cached("UPDATE write_keys SET revoked_at = ?2 WHERE id = ?1")?.execute(params![key, at.0])?;
+                Ok(())
+            }
+        }
+    }
+
+    fn delete_card_comments(&mut self, map: MapId, cards: &[u32]) -> Result<u64> {
+        let mut stmt = self.conn.prepare_cached("DELETE FROM map_comments WHERE map = ?1 AND card = ?2")?;
+        let mut deleted = 0;
+        for card in cards {
+            deleted += stmt.execute(params![map.0, card])? as u64;
+        }
+        Ok(deleted)
     }
 
     fn count_tracking_drops(&mut self, business: BusinessId, reason: &str, count: u64) -> Result<()> {

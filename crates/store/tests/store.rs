@@ -5,6 +5,9 @@
 // Helpers outside #[test] functions unwrap too: a failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
+#[path = "store/personas.rs"]
+mod personas;
+
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -327,6 +330,7 @@ fn touchpoints_maps_surveys_and_changes_round_trip() {
                     opportunities: vec![],
                     touchpoints: vec![tp],
                     emotions: vec![PersonaEmotion { persona: None, score: 1.0 }],
+                    removed_touchpoints: vec![],
                 }],
                 as_is: None,
             };

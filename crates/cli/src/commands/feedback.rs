@@ -142,11 +142,19 @@ pub fn run(app: &mut App, business: Option<&str>, command: FeedbackCommand, form
 /// the command line shows it as its flag (`--touchpoint "X": no such touchpoint`), keeping any
 /// context around it. Other errors pass unchanged.
 pub fn with_flag_names(error: anyhow::Error) -> anyhow::Error {
-    let Some(AppError::InvalidField { field, value, reason }) = error.downcast_ref::<AppError>() else {
-        return error;
-    };
+    // A field inside a file (`touchpoints[0].rule` of a map document) is no flag.
+    let flag_like = |field: &str| field.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+    let flagged = match error.downcast_ref::<AppError>() {
+        Some(AppError::InvalidField { field, .. } | AppError::InvalidRule { field, .. }) if !flag_like(field) => return error,
+        Some(AppError::InvalidField { field, value, reason }) => {
+            AppError::InvalidField { field: format!("--{}", field.replace('_', "-")), value: value.clone(), reason: reason.clone() }
+        }
+        Some(AppError::InvalidRule { field, rule, error }) => {
+            AppError::InvalidRule { field: format!("--{}", field.replace('_', "-")), rule: rule.clone(), error: error.clone() }
+        }
+        _ => return error,
+    }
+    .to_string();
     let neutral = error.downcast_ref::<AppError>().map(ToString::to_string).unwrap_or_default();
-    let flag = format!("--{}", field.replace('_', "-"));
-    let flagged = AppError::InvalidField { field: flag, value: value.clone(), reason: reason.clone() }.to_string();
     anyhow::anyhow!(format!("{error:#}").replacen(&neutral, &flagged, 1))
 }

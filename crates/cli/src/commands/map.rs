@@ -197,11 +197,15 @@ pub fn run(
             for name in &imported.dropped {
                 eprintln!("warning: {} has no {name}; it was left out", business.name);
             }
+            for note in &imported.touchpoints_kept {
+                eprintln!("note: {note}");
+            }
             let rows = vec![
                 vec!["id".into(), imported.id.to_string()],
                 vec!["name".into(), imported.map.name.clone()],
                 vec!["stages".into(), imported.map.stages.len().to_string()],
                 vec!["cards".into(), imported.map.cards().count().to_string()],
+                vec!["touchpoints created".into(), imported.touchpoints_created.join(", ")],
                 vec!["left out".into(), imported.dropped.join(", ")],
             ];
             let mut output = Output::new(&["what", "value"], rows, &imported.map)?;

@@ -17,6 +17,7 @@ pub mod segments;
 pub mod serve;
 pub mod source;
 pub mod survey;
+pub mod touchpoint;
 pub mod track;
 pub mod user;
 pub mod voice_import;

@@ -1,9 +1,11 @@
 //! `trailmap source`: the write keys that let a website or app send events to the tracking API.
-//! A new key is printed once, on the last line, and only its hash is stored.
+//! A new key is printed once, on the last line, and only its hash is stored. Keys are listed with
+//! their last use and revoked by id or name; a revoked key is refused by a running server at once
+//! (its next request finds it revoked when its messages are committed).
 
 use crate::output::{Format, Output};
 use std::io::Write;
-use trailmap_app::App;
+use trailmap_app::{App, WriteKey};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum SourceCommand {
@@ -13,8 +15,13 @@ pub enum SourceCommand {
         #[arg(default_value = "website")]
         name: String,
     },
-    /// List the business's write keys (names and dates; the keys themselves are not kept).
+    /// List the business's write keys: name, created, last used, revoked (the keys themselves are not kept).
     List,
+    /// Revoke a write key by its id or name: the tracking API refuses it from then on.
+    Revoke {
+        /// The key's id (from `source list`) or its name.
+        key: String,
+    },
     /// Messages the tracking API left out, by reason (bots, malformed messages), most first.
     Drops,
 }
@@ -42,11 +49,16 @@ pub fn run(app: &mut App, business: Option<&str>, command: SourceCommand, format
         }
         SourceCommand::List => {
             let keys = app.write_keys(&business)?;
-            let rows = keys
-                .iter()
-                .map(|k| vec![k.id.to_string(), k.name.clone(), k.created_at.to_rfc3339()])
-                .collect();
-            Output::new(&["id", "name", "created"], rows, &keys)?.with_title(format!("Write keys of {}", business.name)).print(format, out)
+            let rows = keys.iter().map(key_row).collect();
+            let json: Vec<KeyOut> = keys.iter().map(KeyOut::from).collect();
+            Output::new(&KEY_COLUMNS, rows, &json)?.with_title(format!("Write keys of {}", business.name)).print(format, out)
+        }
+        SourceCommand::Revoke { key } => {
+            let found = app.write_key(&business, &key)?;
+            let revoked = app.revoke_write_key(&business, found.id, crate::commands::user::now())?;
+            Output::new(&KEY_COLUMNS, vec![key_row(&revoked)], &KeyOut::from(&revoked))?
+                .with_title(format!("Revoked the write key {:?} of {}: the tracking API refuses it from now on.", revoked.name, business.name))
+                .print(format, out)
         }
         SourceCommand::Drops => {
             let drops = app.tracking_drops(&business)?;
@@ -56,6 +68,40 @@ pub fn run(app: &mut App, business: Option<&str>, command: SourceCommand, format
             Output::new(&["reason", "count"], rows, &json)?
                 .with_title(format!("Messages left out by the tracking API for {} (n = {total})", business.name))
                 .print(format, out)
+        }
+    }
+}
+
+const KEY_COLUMNS: [&str; 5] = ["id", "name", "created", "last used", "revoked"];
+
+fn key_row(k: &WriteKey) -> Vec<String> {
+    vec![
+        k.id.to_string(),
+        k.name.clone(),
+        k.created_at.to_rfc3339(),
+        k.last_used.map_or_else(|| "never".to_string(), |t| t.to_rfc3339()),
+        k.revoked_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+    ]
+}
+
+/// A write key as `--format json` prints it: never its hash.
+#[derive(Debug, serde::Serialize)]
+struct KeyOut {
+    id: i64,
+    name: String,
+    created: String,
+    last_used: Option<String>,
+    revoked: Option<String>,
+}
+
+impl From<&WriteKey> for KeyOut {
+    fn from(k: &WriteKey) -> KeyOut {
+        KeyOut {
+            id: k.id,
+            name: k.name.clone(),
+            created: k.created_at.to_rfc3339(),
+            last_used: k.last_used.map(|t| t.to_rfc3339()),
+            revoked: k.revoked_at.map(|t| t.to_rfc3339()),
         }
     }
 }

@@ -79,9 +79,9 @@ pub fn run(app: &mut App, business: Option<&str>, command: TrackCommand, format:
         .map_err(|drop| anyhow::anyhow!("the touchpoint was not recorded: {drop}"))?;
     let event = converted.event.event.clone();
     let summary = app
-        .write_tracking(&[TrackingWrite { business: Some(business.id), messages: vec![converted], drops: Vec::new() }])
+        .write_tracking(&[TrackingWrite { business: Some(business.id), key: None, messages: vec![converted], drops: Vec::new() }], now())
         .context("recording the touchpoint")?;
-    let stored = summary.events_added > 0;
+    let stored = summary.summary.events_added > 0;
     let who = offline.email.clone().or(offline.user_id.clone()).unwrap_or_default();
     let row = vec![
         event.name.clone(),

@@ -232,7 +232,7 @@ pub async fn export(caller: ApiUser, State(state): State<ServerState>, ApiPath((
 
 #[utoipa::path(post, path = "/api/businesses/{business_id}/maps/import", tag = "maps", request_body = AnyJson,
     params(("business_id" = i64, Path, description = "The business")),
-    responses((status = 201, body = AnyJson, description = "The new map (id, map) and the names the business lacks (dropped)"), (status = 400, body = ErrorBody),
+    responses((status = 201, body = AnyJson, description = "The new map (id, map), the touchpoints created from the document (touchpoints_created), those the business had under the same name with another rule (touchpoints_kept) and the names the business lacks (dropped)"), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn import(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, JsonBody(document): JsonBody<serde_json::Value>) -> ApiResult<Response> {
     let business = editor(&state, &caller, id).await?;

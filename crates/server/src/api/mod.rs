@@ -12,9 +12,13 @@ pub mod dashboard;
 pub mod maps;
 pub mod catalogue;
 pub mod changes;
+pub mod comments;
 pub mod insights;
 pub mod openapi;
+pub mod personas;
+pub mod sources;
 pub mod surveys;
+pub mod touchpoints;
 
 use crate::auth::{self, ApiUser, require_manage};
 use crate::error::ApiError;
@@ -63,8 +67,25 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/businesses/{business_id}/maps/{map_id}/share-links/{link}", axum::routing::delete(maps::revoke_share_link))
         .route("/api/businesses/{business_id}/maps/{map_id}/numbers", get(maps::numbers))
         .route("/api/businesses/{business_id}/maps/{map_id}/quotes", get(maps::quotes))
-        .route("/api/businesses/{business_id}/personas", get(catalogue::personas))
-        .route("/api/businesses/{business_id}/touchpoints", get(catalogue::touchpoints))
+        .route("/api/businesses/{business_id}/personas", get(personas::list).post(personas::create))
+        .route("/api/businesses/{business_id}/personas/preview", get(personas::preview))
+        .route("/api/businesses/{business_id}/personas/suggestions", get(personas::suggestions))
+        .route("/api/businesses/{business_id}/personas/{persona_id}", get(personas::get_persona).patch(personas::update).delete(personas::delete))
+        .route("/api/businesses/{business_id}/personas/{persona_id}/photo", get(personas::photo_of))
+        .route("/api/businesses/{business_id}/touchpoints", get(catalogue::touchpoints).post(touchpoints::create))
+        .route("/api/businesses/{business_id}/touchpoints/preview", get(touchpoints::preview))
+        .route("/api/businesses/{business_id}/touchpoints/suggestions", get(touchpoints::suggestions).post(touchpoints::choose))
+        .route("/api/businesses/{business_id}/touchpoints/order", put(touchpoints::reorder))
+        .route("/api/businesses/{business_id}/touchpoints/{touchpoint_id}", get(touchpoints::get_one).patch(touchpoints::edit).delete(touchpoints::delete))
+        .route("/api/businesses/{business_id}/maps/{map_id}/comments", get(comments::of_map))
+        .route("/api/businesses/{business_id}/maps/{map_id}/cards/{card_id}/comments", get(comments::list).post(comments::create))
+        .route(
+            "/api/businesses/{business_id}/maps/{map_id}/cards/{card_id}/comments/{comment_id}",
+            patch(comments::edit).delete(comments::delete),
+        )
+        .route("/api/businesses/{business_id}/sources", get(sources::list).post(sources::create))
+        .route("/api/businesses/{business_id}/sources/{source_id}", axum::routing::delete(sources::revoke))
+        .route("/api/businesses/{business_id}/onboarding", get(sources::onboarding).put(sources::set_onboarding))
         .route("/api/businesses/{business_id}/changes", get(changes::list).post(changes::create))
         .route("/api/businesses/{business_id}/changes/{change_id}/impact", get(changes::impact))
         .route("/api/businesses/{business_id}/insights", get(insights::list))

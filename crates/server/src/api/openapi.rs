@@ -22,6 +22,12 @@ pub struct ErrorDetail {
     pub code: String,
     /// For people; may change.
     pub message: String,
+    /// With a rule in the event rule language that does not read: the field holding it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// With a rule that does not read: the 0-based character offset where it stops making sense.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<usize>,
 }
 
 #[derive(Debug, OpenApi)]
@@ -68,8 +74,33 @@ pub struct ErrorDetail {
         super::maps::revoke_share_link,
         super::maps::numbers,
         super::maps::quotes,
-        super::catalogue::personas,
+        super::personas::list,
+        super::personas::create,
+        super::personas::get_persona,
+        super::personas::update,
+        super::personas::delete,
+        super::personas::photo_of,
+        super::personas::preview,
+        super::personas::suggestions,
+        super::comments::of_map,
+        super::comments::list,
+        super::comments::create,
+        super::comments::edit,
+        super::comments::delete,
+        super::sources::list,
+        super::sources::create,
+        super::sources::revoke,
+        super::sources::onboarding,
+        super::sources::set_onboarding,
         super::catalogue::touchpoints,
+        super::touchpoints::create,
+        super::touchpoints::get_one,
+        super::touchpoints::reorder,
+        super::touchpoints::edit,
+        super::touchpoints::delete,
+        super::touchpoints::preview,
+        super::touchpoints::suggestions,
+        super::touchpoints::choose,
         super::changes::list,
         super::changes::create,
         super::changes::impact,
@@ -83,7 +114,10 @@ pub struct ErrorDetail {
         (name = "members", description = "Members, roles and invitations of a business"),
         (name = "dashboard", description = "The dashboard's numbers and the customers behind them"),
         (name = "surveys", description = "Surveys, their results, and feedback themes and sentiment"),
-        (name = "maps", description = "Journey maps: edits, versions, exports, share links and live numbers"),
+        (name = "maps", description = "Journey maps: edits, versions, exports, share links, live numbers and comments on cards"),
+        (name = "personas", description = "Persona cards, their segment rules over customers (text form: `orders>=2 & first_channel=Referral`), the customers each covers, the live count of a rule, photos, and personas suggested from data"),
+        (name = "touchpoints", description = "Touchpoints: the catalogue with volumes, making, editing, reordering and deleting them, the live preview of a rule, and suggestions from the data"),
+        (name = "sources", description = "Write keys of the tracking API (with their last use; revocable) and the onboarding checklist"),
         (name = "changes", description = "The change log: changes made, the KPI each one watches, the map card it answers, and each change's measured impact"),
         (name = "insights", description = "Findings ranked by the value at stake, with their evidence and the customers behind them"),
     )

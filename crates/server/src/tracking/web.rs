@@ -100,8 +100,8 @@ pub(super) async fn pixel(State(state): State<Tracking>, uri: Uri) -> Response {
             _ => _ = properties.insert(name, value.into()),
         }
     }
-    let business = match authorize(&state, key).await {
-        Ok(b) => b,
+    let (business, key) = match authorize(&state, key).await {
+        Ok(found) => found,
         Err(refused) => return refused,
     };
     let mut context = Map::new();
@@ -118,7 +118,7 @@ pub(super) async fn pixel(State(state): State<Tracking>, uri: Uri) -> Response {
             );
         }
     };
-    let write = TrackingWrite { business: Some(business.id), messages: vec![converted], drops: Vec::new() };
+    let write = TrackingWrite { business: Some(business.id), key: Some(key), messages: vec![converted], drops: Vec::new() };
     if let Err(refused) = commit(&state, write).await {
         return refused;
     }
@@ -143,7 +143,7 @@ pub(super) async fn offline(State(state): State<Tracking>, headers: HeaderMap, b
 async fn offline_request(state: &Tracking, headers: &HeaderMap, body: Body) -> Result<(), Response> {
     let received_at = now();
     let (root, _) = read_object(headers, body, MAX_MESSAGE_BYTES).await.map_err(IntoResponse::into_response)?;
-    let business = authorize(state, request_key(headers, &root)).await?;
+    let (business, key) = authorize(state, request_key(headers, &root)).await?;
     let offline = offline_touchpoint(&root).map_err(IntoResponse::into_response)?;
     let context = MessageContext { received_at, batch_sent_at: None, currency: business.currency };
     let converted = segment::convert_offline(&offline, &context, &mut Enricher::new()).map_err(|drop| {
@@ -153,7 +153,7 @@ async fn offline_request(state: &Tracking, headers: &HeaderMap, body: Body) -> R
         };
         ApiError::bad_request(drop_code(drop), message).into_response()
     })?;
-    commit(state, TrackingWrite { business: Some(business.id), messages: vec![converted], drops: Vec::new() }).await
+    commit(state, TrackingWrite { business: Some(business.id), key: Some(key), messages: vec![converted], drops: Vec::new() }).await
 }
 
 /// The fields of an offline touchpoint's body, checked one by one.

@@ -16,3 +16,122 @@ document.addEventListener("submit", (event) => {
   const message = event.target.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
 });
+
+// The persona form: the rule's rows write its text form, and the live count follows the rule
+// through the API's preview (the same count the form's "Count customers" button asks for).
+const personaForm = document.querySelector("form[data-preview]");
+if (personaForm) {
+  const text = personaForm.querySelector("input[name=rule]");
+  const count = personaForm.querySelector("[data-testid=live-count]");
+  const rows = [...personaForm.querySelectorAll("[data-testid=rule-row]")];
+  const radio = (value) => personaForm.querySelector(`input[name=rule_from][value=${value}]`);
+  // As the rule's text writes values and keys (see the model's persona_rule).
+  const quoted = (v) => `"${v.replace(/[\\"]/g, (c) => "\\" + c)}"`;
+  const value = (v) => (/^[^\s&|"!=<>()]+$/.test(v) ? v : quoted(v));
+  const key = (k) => (/^[\p{L}\p{N}_.-]+$/u.test(k) ? k : quoted(k));
+  const rowText = (row) => {
+    const get = (name) => row.querySelector(`[name^=${name}_]`).value.trim();
+    const [field, op, v] = [get("field"), get("op"), get("value")];
+    if (!field || !op) return null;
+    let name = field;
+    if (field === "property") {
+      if (!get("key")) return null;
+      name = `property:${key(get("key"))}`;
+    }
+    if (op.endsWith("exists")) return `${name} ${op}`;
+    if (!v) return null;
+    if (op === "=" || op === "!=") return name + op + v.split("|").map((x) => value(x.trim())).join("|");
+    if (op.includes("contains") || op.includes("starts_with")) return `${name} ${op} ${value(v)}`;
+    return name + op + value(v);
+  };
+  const fromRows = () => {
+    text.value = rows.map(rowText).filter(Boolean).join(" & ");
+  };
+  // Only a property needs a key; in text mode the rows stand aside.
+  const tidy = () => {
+    for (const row of rows) {
+      const property = row.querySelector("[name^=field_]").value === "property";
+      row.querySelector("[name^=key_]").classList.toggle("unused", !property);
+    }
+    personaForm.querySelector(".rule-rows").classList.toggle("inactive", radio("text").checked);
+  };
+  const link = (n, ids, testid) => {
+    const span = document.createElement("span");
+    span.dataset.testid = testid;
+    span.textContent = n;
+    const words = document.createElement(n > 0 ? "a" : "span");
+    if (n > 0) words.href = `${personaForm.dataset.customers}${ids.slice(0, 1000).join(",")}`;
+    words.append(span, n === 1 ? " customer" : " customers");
+    const strong = document.createElement("strong");
+    strong.append(words);
+    return strong;
+  };
+  const show = (preview) => {
+    count.replaceChildren("Matches ", link(preview.matches.n, preview.matches.customers, "live-matches"),
+      ` of ${preview.customers}; would cover `, link(preview.covers.n, preview.covers.customers, "live-covers"), ".");
+    for (const o of preview.counted_earlier) count.append(` ${o.n} count for ${o.name}, which comes first.`);
+    const words = document.createElement("span");
+    words.className = "muted";
+    words.dataset.testid = "live-rule";
+    words.textContent = preview.rule_in_words;
+    count.append(document.createElement("br"), words);
+  };
+  const fail = (message) => {
+    const span = document.createElement("span");
+    span.className = "error";
+    span.dataset.testid = "rule-error";
+    span.textContent = message;
+    count.replaceChildren(span);
+  };
+  let asked = 0;
+  let timer = null;
+  const refresh = () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const rule = text.value.trim();
+      const mine = ++asked;
+      if (!rule) {
+        count.replaceChildren("Add a condition to count its customers.");
+        return;
+      }
+      const url = new URL(personaForm.dataset.preview, location.href);
+      url.searchParams.set("rule", rule);
+      if (personaForm.dataset.persona) url.searchParams.set("persona", personaForm.dataset.persona);
+      try {
+        const reply = await fetch(url, { credentials: "same-origin", headers: { accept: "application/json" } });
+        const body = await reply.json();
+        if (mine !== asked) return;
+        if (reply.ok) show(body);
+        else fail(body.error ? body.error.message : `The count failed (${reply.status}).`);
+      } catch (error) {
+        if (mine === asked) fail(`The count failed: ${error.message}`);
+      }
+    }, 250);
+  };
+  for (const row of rows) {
+    const changed = () => {
+      radio("rows").checked = true;
+      fromRows();
+      tidy();
+      refresh();
+    };
+    row.addEventListener("input", changed);
+    row.addEventListener("change", changed);
+  }
+  text.addEventListener("input", () => {
+    radio("text").checked = true;
+    tidy();
+    refresh();
+  });
+  radio("rows").addEventListener("change", () => {
+    fromRows();
+    tidy();
+    refresh();
+  });
+  radio("text").addEventListener("change", () => {
+    tidy();
+    refresh();
+  });
+  tidy();
+  if (text.value.trim()) refresh();
+}

@@ -7,6 +7,8 @@ use axum::response::IntoResponse;
 const CSS: &str = include_str!("app.css");
 const JS: &str = include_str!("app.js");
 const MAPS_JS: &str = include_str!("maps.js");
+const TOUCHPOINTS_JS: &str = include_str!("touchpoints.js");
+const ONBOARDING_JS: &str = include_str!("onboarding.js");
 
 /// An hour: long enough to spare requests, short enough that an upgrade shows within it.
 const CACHE: &str = "public, max-age=3600";
@@ -22,4 +24,14 @@ pub async fn js() -> impl IntoResponse {
 /// The map editor's script, loaded by the editor page only.
 pub async fn maps_js() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, CACHE)], MAPS_JS)
+}
+
+/// The touchpoint form's live preview, loaded by that form only.
+pub async fn touchpoints_js() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, CACHE)], TOUCHPOINTS_JS)
+}
+
+/// The onboarding checklist's and write keys page's script: keeps them current.
+pub async fn onboarding_js() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, CACHE)], ONBOARDING_JS)
 }

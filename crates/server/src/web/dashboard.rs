@@ -7,6 +7,7 @@ use crate::auth::{self, LAST_BUSINESS_COOKIE, SignedIn};
 use crate::error::ApiError;
 use crate::state::ServerState;
 use crate::web::layout::{Nav, page, when};
+use crate::web::onboarding;
 use crate::web::{PageResult, html_response, parse_day, see_other};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -87,6 +88,19 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
     let membership = auth::membership(&state, signed.user.id, BusinessId(id)).await?;
     let nav = Nav::load(&state, &signed, Some(membership.business.id)).await?;
     let business = membership.business.clone();
+    let onboarding = {
+        let b = business.clone();
+        state.try_read(move |app| app.onboarding(&b)).await?
+    };
+    // A business with no data yet gets the checklist alone: empty numbers tell nobody anything.
+    if onboarding.empty && onboarding.shown {
+        let content = html! {
+            div class="page-head" { h1 data-testid="business-name" { (membership.business.name) } }
+            (onboarding::checklist(&membership, &onboarding, &signed.csrf, auth::now()))
+            script src="/static/onboarding.js" defer {}
+        };
+        return Ok(with_last_business(&state, html_response(page(&nav, &membership.business.name, content)), membership.business.id));
+    }
     let period = period(&state, &business, &query).await?;
     let board = load_dashboard(&state, &business, period).await?;
     let base = format!("/b/{id}");
@@ -96,6 +110,12 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
         div class="page-head" {
             h1 data-testid="business-name" { (membership.business.name) }
             (period_form(&base, period))
+        }
+        @if onboarding.shown {
+            (onboarding::checklist(&membership, &onboarding, &signed.csrf, auth::now()))
+            script src="/static/onboarding.js" defer {}
+        } @else if onboarding.hidden_at.is_some() && onboarding.done < onboarding.total && membership.role.can_edit() {
+            (onboarding::show_again(&membership, &onboarding, &signed.csrf))
         }
         p class="muted" data-testid="period" {
             (period.from) " to " (period.to) " (" (period.days()) " days), against " (board.previous.from) " to " (board.previous.to) "."
@@ -141,10 +161,14 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
             div class="chart" data-testid="channels" { (PreEscaped(chart.render().into_string())) }
         }
     };
-    let mut response = html_response(page(&nav, &membership.business.name, content));
-    let cookie = state.auth.cookie(LAST_BUSINESS_COOKIE, &membership.business.id.to_string(), 365 * 24 * 3600);
+    Ok(with_last_business(&state, html_response(page(&nav, &membership.business.name, content)), membership.business.id))
+}
+
+/// The response with the cookie that makes `/` open this business next time.
+fn with_last_business(state: &ServerState, mut response: axum::response::Response, business: BusinessId) -> axum::response::Response {
+    let cookie = state.auth.cookie(LAST_BUSINESS_COOKIE, &business.to_string(), 365 * 24 * 3600);
     response.headers_mut().append(header::SET_COOKIE, cookie);
-    Ok(response)
+    response
 }
 
 /// Which customers a customer list shows, and its title: explicit ids (links from analysis

@@ -18,6 +18,7 @@ pub mod layout;
 pub mod login;
 pub mod maps;
 pub mod members;
+pub mod onboarding;
 pub mod personas;
 pub mod public_survey;
 pub mod setup;
@@ -48,6 +49,9 @@ pub fn routes() -> Router<ServerState> {
         .route("/b/{business_id}/customers", get(dashboard::customers))
         .route("/b/{business_id}/customers/{customer_id}", get(dashboard::customer))
         .route("/b/{business_id}/settings/members", get(members::show))
+        .route("/b/{business_id}/onboarding", post(onboarding::hide))
+        .route("/b/{business_id}/settings/sources", get(onboarding::sources).post(onboarding::create))
+        .route("/b/{business_id}/settings/sources/{key_id}/revoke", post(onboarding::revoke))
         .route("/b/{business_id}/analysis", get(analysis::index_without_slash))
         .route("/b/{business_id}/analysis/", get(analysis::index))
         .route("/b/{business_id}/analysis/funnel", get(analysis::show::<analysis::funnel::Funnel>))
@@ -78,13 +82,32 @@ pub fn routes() -> Router<ServerState> {
         .route("/static/app.css", get(assets::css))
         .route("/static/app.js", get(assets::js))
         .route("/b/{business_id}/maps", get(maps::list).post(maps::create))
-        .route("/b/{business_id}/personas", get(personas::show))
-        .route("/b/{business_id}/touchpoints", get(touchpoints::show))
+        .route(
+            "/b/{business_id}/personas",
+            get(personas::show).post(personas::form::create).layer(axum::extract::DefaultBodyLimit::max(personas::form::MAX_FORM_BYTES)),
+        )
+        .route("/b/{business_id}/personas/new", get(personas::form::new))
+        .route("/b/{business_id}/personas/suggestions", get(personas::suggestions::show))
+        .route(
+            "/b/{business_id}/personas/{persona_id}",
+            post(personas::form::update).layer(axum::extract::DefaultBodyLimit::max(personas::form::MAX_FORM_BYTES)),
+        )
+        .route("/b/{business_id}/personas/{persona_id}/edit", get(personas::form::edit))
+        .route("/b/{business_id}/personas/{persona_id}/delete", post(personas::form::delete))
+        .route("/b/{business_id}/touchpoints", get(touchpoints::show).post(touchpoints::form::create))
+        .route("/b/{business_id}/touchpoints/new", get(touchpoints::form::new))
+        .route("/b/{business_id}/touchpoints/suggestions", get(touchpoints::suggestions::show).post(touchpoints::suggestions::choose))
+        .route("/b/{business_id}/touchpoints/{touchpoint_id}/edit", get(touchpoints::form::edit).post(touchpoints::form::save))
+        .route("/b/{business_id}/touchpoints/{touchpoint_id}/move", post(touchpoints::move_one))
+        .route("/b/{business_id}/touchpoints/{touchpoint_id}/delete", post(touchpoints::delete))
         .route("/b/{business_id}/changes", get(changes::list).post(changes::create))
         .route("/b/{business_id}/changes/{change_id}", get(changes::impact))
         .route("/b/{business_id}/insights", get(insights::show))
         .route("/b/{business_id}/maps/{map_id}", get(maps::editor::show))
         .route("/b/{business_id}/maps/{map_id}/edit", post(maps::editor::edit))
+        .route("/b/{business_id}/maps/{map_id}/cards/{card_id}/comments", post(maps::comments::add))
+        .route("/b/{business_id}/maps/{map_id}/cards/{card_id}/comments/{comment_id}/edit", post(maps::comments::edit))
+        .route("/b/{business_id}/maps/{map_id}/cards/{card_id}/comments/{comment_id}/delete", post(maps::comments::delete))
         .route("/b/{business_id}/maps/{map_id}/versions", get(maps::pages::versions))
         .route("/b/{business_id}/maps/{map_id}/compare", get(maps::pages::compare))
         .route("/b/{business_id}/maps/{map_id}/to-be", post(maps::pages::create_to_be))
@@ -93,6 +116,8 @@ pub fn routes() -> Router<ServerState> {
         .route("/b/{business_id}/maps/{map_id}/share/{link}/revoke", post(maps::pages::revoke_share))
         .route("/share/{token}", get(share::show).post(share::unlock))
         .route("/static/maps.js", get(assets::maps_js))
+        .route("/static/touchpoints.js", get(assets::touchpoints_js))
+        .route("/static/onboarding.js", get(assets::onboarding_js))
 }
 
 /// An error on a page: shown as a small HTML page with its status.

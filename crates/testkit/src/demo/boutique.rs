@@ -1206,6 +1206,7 @@ fn create_personas<S: Sink>(out: &mut Out<'_, S>) -> Result<Vec<PersonaId>, S::E
             id: PersonaId(0),
             business,
             name: "Style-Conscious Professional".into(),
+            initials: None,
             photo: None,
             demographics: vec![
                 ("Age".into(), "30-45".into()),
@@ -1224,6 +1225,7 @@ fn create_personas<S: Sink>(out: &mut Out<'_, S>) -> Result<Vec<PersonaId>, S::E
             id: PersonaId(0),
             business,
             name: "Bargain Hunter".into(),
+            initials: None,
             photo: None,
             demographics: vec![
                 ("Age".into(), "20-35".into()),
@@ -1240,6 +1242,7 @@ fn create_personas<S: Sink>(out: &mut Out<'_, S>) -> Result<Vec<PersonaId>, S::E
             id: PersonaId(0),
             business,
             name: "Gift Buyer".into(),
+            initials: None,
             photo: None,
             demographics: vec![
                 ("Age".into(), "35-60".into()),
@@ -1336,6 +1339,7 @@ fn create_map<S: Sink>(
                 .zip(scores)
                 .map(|(persona, score)| PersonaEmotion { persona: Some(*persona), score })
                 .collect(),
+            removed_touchpoints: Vec::new(),
         })
         .collect();
     let mut map = JourneyMap {

@@ -926,6 +926,7 @@ fn create_personas<S: Sink>(out: &mut Out<'_, S>) -> Result<Vec<PersonaId>, S::E
             id: PersonaId(0),
             business,
             name: "Morning Regular".into(),
+            initials: None,
             photo: None,
             demographics: vec![
                 ("Age".into(), "28-45".into()),
@@ -947,6 +948,7 @@ fn create_personas<S: Sink>(out: &mut Out<'_, S>) -> Result<Vec<PersonaId>, S::E
             id: PersonaId(0),
             business,
             name: "Weekend Treat-Seeker".into(),
+            initials: None,
             photo: None,
             demographics: vec![
                 ("Age".into(), "25-60".into()),
@@ -963,6 +965,7 @@ fn create_personas<S: Sink>(out: &mut Out<'_, S>) -> Result<Vec<PersonaId>, S::E
             id: PersonaId(0),
             business,
             name: "Remote Worker".into(),
+            initials: None,
             photo: None,
             demographics: vec![
                 ("Age".into(), "24-40".into()),
@@ -1063,6 +1066,7 @@ fn create_map<S: Sink>(
                 .zip(scores)
                 .map(|(persona, score)| PersonaEmotion { persona: Some(*persona), score })
                 .collect(),
+            removed_touchpoints: Vec::new(),
         })
         .collect();
     let mut map = JourneyMap {

@@ -11,6 +11,7 @@
 //! the page in place. The same grid, without controls, is the read-only view of viewers, of the
 //! "as is"/"to be" comparison and of share links.
 
+use super::comments::CardComments;
 use super::{NamesOf, NumbersQuery, author, kind_label, map_id};
 use crate::auth::{self, PageForm, SignedIn, require_edit};
 use crate::error::ApiError;
@@ -37,6 +38,9 @@ pub(crate) struct GridContext<'a> {
     pub csrf: Option<&'a str>,
     /// Customer links point into the business; a share link's visitor gets none.
     pub link_customers: bool,
+    /// The cards' comments for a member in the editor; None leaves them out (share links, the
+    /// comparison).
+    pub comments: Option<&'a CardComments>,
 }
 
 /// What only the editor shows: the quote picker of every stage, the words of the quotes cards
@@ -163,6 +167,7 @@ fn card_markup(ctx: &GridContext, data: &EditorData, map: &JourneyMap, stage: u3
                 }))
                 (card_tools(ctx, data, map, stage, lane, card))
             }
+            @if let Some(comments) = ctx.comments { (comments.thread(card.id)) }
         }
     }
 }
@@ -398,6 +403,8 @@ fn figure(ctx: &GridContext, count: &CustomerCount, text: String) -> Markup {
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct QuoteSearch {
     pub quotes: Option<String>,
+    /// `?comments=CARD`: that card's comment thread opens (where a comment form sends back to).
+    pub comments: Option<u32>,
 }
 
 pub async fn show(
@@ -413,7 +420,7 @@ pub async fn show(
     let asked = query.clone();
     let can_edit = membership.role.can_edit();
     let searched = search.quotes.clone().unwrap_or_default();
-    let (version, touchpoints, personas, numbers, data) = state
+    let (version, touchpoints, personas, numbers, data, comments) = state
         .try_read(move |app| {
             let version = app.journey_map(&business, map_id(map))?;
             let catalogue = app.store_touchpoints(business.id)?;
@@ -427,9 +434,11 @@ pub async fn show(
                 data.quotes = app.map_quotes(&business, &version.map, &searched, PICKER_QUOTES)?;
                 data.catalogue = catalogue;
             }
-            Ok((version, touchpoints, personas, numbers, data))
+            let comments = app.map_comments(&business, map_id(map))?;
+            Ok((version, touchpoints, personas, numbers, data, comments))
         })
         .await?;
+    let comments = CardComments::new(BusinessId(id), map_id(map), comments, signed.user.id, membership.role, signed.csrf.clone(), search.comments);
     let persona_names: HashMap<_, _> = personas.iter().cloned().collect();
     let m = &version.map;
     let ctx = GridContext {
@@ -439,6 +448,7 @@ pub async fn show(
         numbers: Some(&numbers),
         csrf: can_edit.then_some(signed.csrf.as_str()),
         link_customers: true,
+        comments: Some(&comments),
     };
     let base = format!("/b/{id}/maps/{map}");
     let chosen = query.persona.clone().unwrap_or_default();

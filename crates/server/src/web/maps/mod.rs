@@ -6,6 +6,7 @@
 //!
 //! Viewers get the same pages without any edit control; their posts are 403 all the same.
 
+pub mod comments;
 pub mod editor;
 pub mod pages;
 
@@ -89,10 +90,7 @@ pub(crate) fn map_id(id: i64) -> MapId {
     MapId(id)
 }
 
-/// The name a version is saved under: the signed-in user's name.
-pub(crate) fn author(user: &trailmap_model::User) -> String {
-    if user.name.trim().is_empty() { user.email.clone() } else { user.name.clone() }
-}
+pub(crate) use crate::auth::author;
 
 pub(crate) fn kind_label(kind: MapVersionKind) -> &'static str {
     match kind {
@@ -186,7 +184,7 @@ pub async fn list(State(state): State<ServerState>, signed: SignedIn, Path(id): 
     Ok(html_response(page(&nav, "Journey maps", content)))
 }
 
-fn template_title(t: MapTemplate) -> &'static str {
+pub(crate) fn template_title(t: MapTemplate) -> &'static str {
     match t {
         MapTemplate::CoffeeShop => "Coffee shop",
         MapTemplate::WebShop => "Web shop",
