@@ -106,6 +106,12 @@ pub fn check_submission(survey: &Survey, submission: &Submission) -> std::result
             )));
             continue;
         }
+        // The text rules every way in keeps (a bell or a NUL in a form post is never an answer);
+        // free text may span lines, as a text area sends them.
+        if let Some(refused) = given.iter().find_map(|v| trailmap_ingest::text::check(v, trailmap_ingest::TextRule::TEXT).err()) {
+            problems.push(problem(format!("the answer holds {refused}")));
+            continue;
+        }
         if given.is_empty() {
             if q.required {
                 problems.push(problem("this question needs an answer".into()));
@@ -166,12 +172,18 @@ pub fn form_submission(survey: &Survey, pairs: &[(String, String)]) -> Submissio
     Submission { answers, hidden }
 }
 
-/// The hidden fields kept from a link's query string: the known names only, trimmed, non-empty and
-/// at most `MAX_ANSWER_CHARS` characters.
+/// The hidden fields kept from a link's query string: the known names only, trimmed, non-empty, at
+/// most `MAX_ANSWER_CHARS` characters and within the text rules of one line (no control
+/// character), like every other text that comes in.
 pub fn hidden_fields<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> BTreeMap<String, String> {
     pairs
         .into_iter()
-        .filter(|(k, v)| HIDDEN_FIELDS.contains(k) && !v.trim().is_empty() && v.chars().count() <= MAX_ANSWER_CHARS)
+        .filter(|(k, v)| {
+            HIDDEN_FIELDS.contains(k)
+                && !v.trim().is_empty()
+                && v.chars().count() <= MAX_ANSWER_CHARS
+                && trailmap_ingest::text::check(v.trim(), trailmap_ingest::TextRule::LINE).is_ok()
+        })
         .map(|(k, v)| (k.to_string(), v.trim().to_string()))
         .collect()
 }

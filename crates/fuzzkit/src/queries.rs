@@ -3,15 +3,17 @@
 //! `App::funnel` over the demo's coffee shop (a few customers, in memory, journeys kept between
 //! runs).
 //!
-//! What must hold: a refused request is an `Invalid` error with a message; an answer has one
-//! result per step, each step reached by no more customers than the one before, and conversion
-//! rates between 0 and 1.
+//! What must hold: a refused request is an error of its checks naming the field (and a rule's
+//! offset inside the rule); an answer has one result per step, each step reached by no more
+//! customers than the one before, and conversion rates between 0 and 1.
 
 use std::cell::RefCell;
 use std::sync::Arc;
 use trailmap_analytics::FunnelMode;
 use trailmap_app::journeys_cache::JourneysCache;
-use trailmap_app::{App, AppError, DemoOptions};
+use crate::Outcome;
+use crate::maps::assert_refused_by_checks;
+use trailmap_app::{App, DemoOptions};
 use trailmap_model::Business;
 
 thread_local! {
@@ -20,8 +22,8 @@ thread_local! {
 
 /// A funnel request, one item a line: a step; `!ITEM` an exclusion; `@TEXT` the breakdown;
 /// `#strict` or `#unordered` the mode.
-pub fn funnel_steps(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+pub fn funnel_steps(data: &[u8]) -> Outcome {
+    let Ok(text) = std::str::from_utf8(data) else { return Outcome::Skipped };
     let mut request = App::funnel_request(Vec::new());
     for line in text.lines() {
         if let Some(item) = line.strip_prefix('!') {
@@ -49,11 +51,10 @@ pub fn funnel_steps(data: &[u8]) {
         });
         let answer = match app.funnel(business, &request) {
             Ok(answer) => answer,
-            Err(AppError::Invalid(message)) => {
-                assert!(!message.is_empty(), "an empty error");
-                return;
+            Err(refused) => {
+                assert_refused_by_checks(&refused, "a funnel request");
+                return Outcome::Refused;
             }
-            Err(other) => panic!("a funnel request was refused by something other than its checks: {other}"),
         };
         let steps = &answer.report.overall.steps;
         assert_eq!(steps.len(), request.steps.len(), "an answer with another number of steps than asked");
@@ -65,5 +66,6 @@ pub fn funnel_steps(data: &[u8]) {
                 assert!((0.0..=1.0).contains(&rate), "a conversion rate of {rate}");
             }
         }
-    });
+        Outcome::Accepted
+    })
 }

@@ -8,7 +8,7 @@
 //! by their number. An answer cell read as a scale is a finite number on it. An export's row
 //! errors name the file and a line inside it.
 
-use crate::{assert_clean_text, line_count};
+use crate::{Outcome, assert_clean_text, json_of, line_count};
 use std::cell::RefCell;
 use trailmap_app::App;
 use trailmap_app::survey_links::{MAX_ANSWER_CHARS, check_submission, form_submission, is_skipped, scale};
@@ -18,6 +18,7 @@ use trailmap_model::{AnswerValue, QuestionKind, Survey, Timestamp};
 /// A survey with a question of every kind and a skip rule, as a definition file writes it.
 const DEFINITION: &str = r#"
 name = "Fuzzed survey"
+stage = "Purchase"
 
 [[questions]]
 text = "How likely are you to recommend us to a friend?"
@@ -83,7 +84,7 @@ fn survey_app() -> SurveyApp {
 
 /// The body of a public survey form post (`application/x-www-form-urlencoded`): answers in
 /// `q{ID}` fields, hidden fields, anything else.
-pub fn survey_post(data: &[u8]) {
+pub fn survey_post(data: &[u8]) -> Outcome {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(data).into_owned().collect();
     SURVEY.with(|cell| {
         let mut slot = cell.borrow_mut();
@@ -122,7 +123,7 @@ pub fn survey_post(data: &[u8]) {
                         }
                         (kind, value) => panic!("a {kind:?} question answered with {value:?}"),
                     }
-                    let value = serde_json::to_value(&answer.value).expect("an answer serialises");
+                    let value = json_of(&answer.value);
                     assert_clean_text(&value, "a public survey answer");
                 }
                 for (key, value) in &submission.hidden {
@@ -133,6 +134,7 @@ pub fn survey_post(data: &[u8]) {
                     panic!("an accepted post was not stored: {e}");
                 }
                 s.stored += 1;
+                Outcome::Accepted
             }
             Err(problems) => {
                 assert!(!problems.is_empty(), "refused without a problem");
@@ -141,9 +143,10 @@ pub fn survey_post(data: &[u8]) {
                     assert_eq!(q.id, p.question, "a problem naming question {} by another's id", p.number);
                     assert!(!p.reason.is_empty(), "a problem without a reason");
                 }
+                Outcome::Refused
             }
         }
-    });
+    })
 }
 
 /// The question kinds an export's answer cell is read as.
@@ -162,9 +165,9 @@ fn answer_kinds() -> [QuestionKind; 7] {
 
 /// One answer cell of a form export. The first byte picks the layout (bit 0) and the question's
 /// kind (the rest, mod 7); the rest is the cell, read when it is UTF-8 (as the export is).
-pub fn form_answer(data: &[u8]) {
-    let Some((&selector, rest)) = data.split_first() else { return };
-    let Ok(text) = std::str::from_utf8(rest) else { return };
+pub fn form_answer(data: &[u8]) -> Outcome {
+    let Some((&selector, rest)) = data.split_first() else { return Outcome::Skipped };
+    let Ok(text) = std::str::from_utf8(rest) else { return Outcome::Skipped };
     let layout = if selector & 1 == 0 { FormLayout::GoogleForms } else { FormLayout::Typeform };
     let kinds = answer_kinds();
     let kind = &kinds[usize::from(selector >> 1) % kinds.len()];
@@ -172,19 +175,27 @@ pub fn form_answer(data: &[u8]) {
         Ok(AnswerValue::Number(x)) => {
             let (lo, hi) = scale(kind).unwrap_or_else(|| panic!("a number answering a {kind:?} question"));
             assert!(x.is_finite() && (f64::from(lo)..=f64::from(hi)).contains(&x), "{x} read on a {lo}-{hi} scale");
+            Outcome::Accepted
         }
-        Ok(value) => assert_clean_text(&serde_json::to_value(&value).expect("an answer serialises"), "an answer cell"),
-        Err(reason) => assert!(!reason.is_empty(), "a refused answer without a reason"),
+        Ok(value) => {
+            assert_clean_text(&json_of(&value), "an answer cell");
+            Outcome::Accepted
+        }
+        Err(reason) => {
+            assert!(!reason.is_empty(), "a refused answer without a reason");
+            Outcome::Refused
+        }
     }
 }
 
 /// A whole Google Forms (first byte even) or Typeform (odd) export, its questions inferred.
-pub fn form_export(data: &[u8]) {
-    let Some((&selector, rest)) = data.split_first() else { return };
+pub fn form_export(data: &[u8]) -> Outcome {
+    let Some((&selector, rest)) = data.split_first() else { return Outcome::Skipped };
     let layout = if selector & 1 == 0 { FormLayout::GoogleForms } else { FormLayout::Typeform };
     let lines = line_count(rest);
     match read_form(rest, layout, "fuzz.csv", None) {
         Ok(export) => {
+            let mut refused = false;
             for row in &export.rows {
                 match row {
                     Ok(response) => {
@@ -197,12 +208,17 @@ pub fn form_export(data: &[u8]) {
                         }
                     }
                     Err(e) => {
+                        refused = true;
                         assert_eq!(e.file, "fuzz.csv", "a row error naming another file");
                         assert!((1..=lines).contains(&e.line), "a row error at line {} of {lines}: {e}", e.line);
                     }
                 }
             }
+            Outcome::of(!refused && !export.rows.is_empty())
         }
-        Err(e) => assert!(e.to_string().starts_with("fuzz.csv"), "an error that does not name the file: {e}"),
+        Err(e) => {
+            assert!(e.to_string().starts_with("fuzz.csv"), "an error that does not name the file: {e}");
+            Outcome::Refused
+        }
     }
 }

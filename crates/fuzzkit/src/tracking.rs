@@ -6,7 +6,7 @@
 //! single-line text rule, and every string of the event and of an identify's customer keeps the
 //! text rules.
 
-use crate::assert_clean_text;
+use crate::{Outcome, assert_clean_text, json_of};
 use serde_json::Value;
 use trailmap_ingest::enrich::Enricher;
 use trailmap_ingest::segment::{self, MessageContext};
@@ -21,13 +21,13 @@ const RECEIVED_AT: Timestamp = Timestamp(1_796_558_400_000);
 
 /// A tracking API body. A body with a `batch` array is a batch (each message's own `type`
 /// counts); any other object is one message of the type its length picks among the paths'.
-pub fn segment_batch(data: &[u8]) {
+pub fn segment_batch(data: &[u8]) -> Outcome {
     let root = match trailmap_ingest::json::parse_strict(data) {
         Ok(Value::Object(root)) => root,
-        Ok(_) => return,
+        Ok(_) => return Outcome::Refused,
         Err(e) => {
             assert!(e.line() >= 1, "a JSON error without its line: {e}");
-            return;
+            return Outcome::Refused;
         }
     };
     let mut context = MessageContext { received_at: RECEIVED_AT, batch_sent_at: None, currency: Currency::USD };
@@ -36,31 +36,36 @@ pub fn segment_batch(data: &[u8]) {
         Some(Value::Array(batch)) => {
             context.batch_sent_at =
                 root.get("sentAt").and_then(Value::as_str).and_then(|s| trailmap_ingest::parse_timestamp(s).ok());
+            // Accepted when every message converts, as a client whose events all land sees it.
+            let mut converted = 0;
             for message in batch {
-                check_converted(segment::convert(message, None, &context, &mut enricher));
+                converted += usize::from(check_converted(segment::convert(message, None, &context, &mut enricher)));
             }
+            Outcome::of(!batch.is_empty() && converted == batch.len())
         }
         _ => {
             let forced = PATH_TYPES[data.len() % PATH_TYPES.len()];
-            check_converted(segment::convert(&Value::Object(root), Some(forced), &context, &mut enricher));
+            Outcome::of(check_converted(segment::convert(&Value::Object(root), Some(forced), &context, &mut enricher)))
         }
     }
 }
 
-fn check_converted(converted: Result<segment::Converted, segment::SegmentDrop>) {
+/// Checks a converted message; true when it converted, false when it was dropped.
+fn check_converted(converted: Result<segment::Converted, segment::SegmentDrop>) -> bool {
     let converted = match converted {
         Ok(converted) => converted,
         Err(drop) => {
             assert!(!drop.as_str().is_empty(), "a drop without a name");
-            return;
+            return false;
         }
     };
     let name = &converted.event.event.name;
     if let Err(problem) = check(name, TextRule::LINE) {
         panic!("the event name {name:?} got through the text rules: {problem}");
     }
-    assert_clean_text(&serde_json::to_value(&converted.event).expect("an event serialises"), "a tracked event");
+    assert_clean_text(&json_of(&converted.event), "a tracked event");
     if let Some(customer) = &converted.customer {
-        assert_clean_text(&serde_json::to_value(customer).expect("a customer serialises"), "an identify's customer");
+        assert_clean_text(&json_of(customer), "an identify's customer");
     }
+    true
 }

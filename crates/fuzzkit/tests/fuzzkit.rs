@@ -1,13 +1,14 @@
 //! The CI smoke of every fuzz target: each runs over its committed seed corpus
-//! (`fuzz/corpus/NAME/`), the crash inputs found so far (`fuzz/regressions/NAME/`, each a
-//! regression test), and a fixed number of mutations of the seeds made by a seeded generator, so
-//! the run is the same every time, needs no nightly toolchain, and takes seconds. The long
-//! campaigns are libFuzzer's (`fuzz/`, results in `bench/results/fuzz-*.md`).
+//! (`fuzz/corpus/NAME/`, where a seed named `ok-*` must be read whole and one named `bad-*`
+//! refused) and a fixed number of mutations of the seeds made by a seeded generator, so the run is
+//! the same every time, needs no nightly toolchain, and takes seconds. The targets themselves
+//! check what must hold of any input (errors naming their place, round trips); the long campaigns
+//! are libFuzzer's (`fuzz/`, results in `bench/results/fuzz-*.md`).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::{Path, PathBuf};
-use trailmap_fuzzkit::TARGETS;
+use trailmap_fuzzkit::{Outcome, TARGETS};
 
 /// Mutated inputs run per target.
 const MUTATIONS: usize = 2_000;
@@ -84,30 +85,56 @@ fn mutate(rng: &mut ChaCha8Rng, input: &[u8], other: &[u8]) -> Vec<u8> {
 }
 
 #[test]
-fn every_target_has_a_seed_corpus() {
+fn every_target_has_a_cargo_fuzz_runner_and_a_seed_corpus_of_valid_and_invalid_inputs() {
     for (name, _) in TARGETS {
         let seeds = files(&repo_root().join("fuzz/corpus").join(name));
-        assert!(!seeds.is_empty(), "fuzz/corpus/{name}/ holds no seed");
+        assert!(seeds.iter().any(|(path, _)| file_name(path).starts_with("ok-")), "fuzz/corpus/{name}/ holds no valid (ok-*) seed");
         let target = repo_root().join("fuzz/fuzz_targets").join(format!("{name}.rs"));
-        assert!(target.is_file(), "no cargo-fuzz target {}", target.display());
+        let runner = std::fs::read_to_string(&target).unwrap_or_else(|e| panic!("no cargo-fuzz target {}: {e}", target.display()));
+        assert!(runner.contains(&format!("trailmap_fuzzkit::{name}(data)")), "{} does not call trailmap_fuzzkit::{name}", target.display());
+        let manifest = std::fs::read_to_string(repo_root().join("fuzz/Cargo.toml")).expect("fuzz/Cargo.toml");
+        assert!(manifest.contains(&format!("name = \"{name}\"")), "fuzz/Cargo.toml has no [[bin]] {name}");
     }
 }
 
+/// The seeds say what the parser must make of them: `ok-*` is read whole (and, inside the
+/// target, round-trips where the format prints back), `bad-*` is refused with an error.
 #[test]
-fn every_target_survives_its_seeds_its_regressions_and_seeded_mutations() {
+fn the_seed_corpus_is_read_as_its_names_say() {
+    let mut checked = 0;
+    for (name, target) in TARGETS {
+        for (path, bytes) in files(&repo_root().join("fuzz/corpus").join(name)) {
+            let want = match file_name(&path) {
+                n if n.starts_with("ok-") => Outcome::Accepted,
+                n if n.starts_with("bad-") => Outcome::Refused,
+                other => panic!("{path}: a seed's name starts with ok- or bad-, not {other:?}"),
+            };
+            assert_eq!(target(&bytes), want, "{name}: {path}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2 * TARGETS.len(), "only {checked} seeds");
+}
+
+#[test]
+fn every_target_survives_seeded_mutations_of_its_seeds() {
     for (index, (name, target)) in TARGETS.iter().enumerate() {
         let seeds = files(&repo_root().join("fuzz/corpus").join(name));
-        let regressions = files(&repo_root().join("fuzz/regressions").join(name));
-        for (path, bytes) in seeds.iter().chain(&regressions) {
-            eprintln!("{name}: {path}");
-            target(bytes);
-        }
         let mut rng = ChaCha8Rng::seed_from_u64(0x7261_696c + index as u64);
+        let mut outcomes = [0usize; 3];
         for _ in 0..MUTATIONS {
             let (_, input) = &seeds[rng.random_range(0..seeds.len())];
             let (_, other) = &seeds[rng.random_range(0..seeds.len())];
             let mutated = mutate(&mut rng, input, other);
-            target(&mutated);
+            outcomes[target(&mutated) as usize] += 1;
         }
+        eprintln!("{name}: {MUTATIONS} mutations, accepted {}, refused {}, skipped {}", outcomes[0], outcomes[1], outcomes[2]);
+        // Mutations that the parser never refuses, or never accepts, test nothing of its errors
+        // or of its reading: both must happen.
+        assert!(outcomes[0] > 0 && outcomes[1] > 0, "{name}: accepted {} and refused {} of {MUTATIONS} mutations", outcomes[0], outcomes[1]);
     }
+}
+
+fn file_name(path: &str) -> &str {
+    Path::new(path).file_name().and_then(|n| n.to_str()).unwrap_or(path)
 }
