@@ -13,6 +13,7 @@
 #[path = "app/onboarding.rs"] mod onboarding;
 #[path = "app/comments.rs"] mod comments;
 #[path = "app/live.rs"] mod live;
+#[path = "app/fuzz_regressions.rs"] mod fuzz_regressions;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};
