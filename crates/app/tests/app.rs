@@ -13,6 +13,7 @@
 #[path = "app/onboarding.rs"] mod onboarding;
 #[path = "app/comments.rs"] mod comments;
 #[path = "app/clv.rs"] mod clv;
+#[path = "app/attribution.rs"] mod attribution;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};

@@ -50,3 +50,30 @@ async fn every_page_starts_with_the_doctype() {
     }
     w.finish();
 }
+
+/// The coffee shop's repeat purchases at the till have no recorded touch: the attribution page
+/// says so in a line of its own, with its n and a link to those customers, and no channel of the
+/// table or chart stands for them; asked for first purchases, referrals lead under every model.
+#[tokio::test]
+async fn the_attribution_page_counts_conversions_without_a_touch_apart() {
+    let w = analysed();
+    let cafe = w.cafe.id;
+    let reply = page(&w.router, Some(&w.owner), "GET", &format!("/b/{cafe}/analysis/attribution"), &[]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let aside = reply.text.split("data-testid=\"analysis-aside\">").nth(1).expect("the no-touch line").split("</p>").next().unwrap();
+    assert!(aside.contains(&format!("href=\"/b/{cafe}/customers?ids=")) && aside.contains("No recorded touch: "), "{aside}");
+    assert!(!reply.text.contains("(none)"), "no channel called (none)");
+    let first = api(&w.router, Some(&w.owner), "GET", &format!("/api/businesses/{cafe}/analysis/attribution?count=first"), None).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let a = &first.json()["report"]["attribution"];
+    assert_eq!(a["conversions_without_touch"], 0, "every new customer arrived through a touch");
+    for model in a["models"].as_array().unwrap().iter().filter(|m| ["first", "last", "linear", "markov"].contains(&m["model"].as_str().unwrap())) {
+        let credits = model["credits"].as_array().unwrap();
+        let top = credits.iter().max_by(|x, y| x["conversions"].as_f64().unwrap().total_cmp(&y["conversions"].as_f64().unwrap())).unwrap();
+        assert_eq!(top["channel"], "Referral", "{}: {credits:?}", model["model"]);
+        assert!(top["share"].as_f64().unwrap() > 0.4, "{}: {}", model["model"], top["share"]);
+    }
+    let bad = page(&w.router, Some(&w.owner), "GET", &format!("/b/{cafe}/analysis/attribution?count=some"), &[]).await;
+    assert_eq!((bad.status, bad.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+    w.finish();
+}
