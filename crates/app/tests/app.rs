@@ -14,6 +14,8 @@
 #[path = "app/comments.rs"] mod comments;
 #[path = "app/live.rs"] mod live;
 #[path = "app/fuzz_regressions.rs"] mod fuzz_regressions;
+#[path = "app/clv.rs"] mod clv;
+#[path = "app/attribution.rs"] mod attribution;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};

@@ -24,6 +24,7 @@ use trailmap_store::Store;
 #[path = "server/touchpoints.rs"] mod touchpoints;
 #[path = "server/comments.rs"] mod comments;
 #[path = "server/onboarding.rs"] mod onboarding;
+#[path = "server/numbers.rs"] mod numbers;
 
 struct Harness {
     router: Router,
