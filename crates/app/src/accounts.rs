@@ -37,11 +37,11 @@ pub(crate) fn random_token(len: usize) -> String {
 }
 
 /// SHA-256 in lower-case hex: how tokens are stored and looked up.
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     Sha256::digest(token.trim().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn hash_password(password: &str) -> Result<String> {
+pub(crate) fn hash_password(password: &str) -> Result<String> {
     // 16 bytes from rand's thread generator (a CSPRNG seeded by the operating system).
     let salt_bytes: [u8; 16] = rand::rng().random();
     let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| AppError::Invalid(format!("the password cannot be salted: {e}")))?;
@@ -51,7 +51,7 @@ fn hash_password(password: &str) -> Result<String> {
         .map_err(|e| AppError::Invalid(format!("the password cannot be hashed: {e}")))
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
+pub(crate) fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
@@ -70,7 +70,7 @@ fn normalise_email(email: &str) -> Result<String> {
     Ok(email)
 }
 
-fn check_password(password: &str) -> Result<()> {
+pub(crate) fn check_password(password: &str) -> Result<()> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AppError::Invalid(format!("password: at least {MIN_PASSWORD_CHARS} characters are needed")));
     }

@@ -3,6 +3,7 @@
 //! nothing of terminals or HTTP: progress is a callback, results are plain data.
 
 mod accounts;
+pub mod account_security;
 mod attribution;
 pub mod business_data;
 pub mod changes;

@@ -69,10 +69,13 @@ async fn log_request(request: Request, next: Next) -> Response {
 }
 
 fn loggable_path(path: &str) -> String {
-    match path.strip_prefix("/invite/") {
-        Some(_) => "/invite/…".to_string(),
-        None => path.to_string(),
+    // Invitation and password-reset tokens live in their paths.
+    for secret in ["/invite/", "/reset/"] {
+        if path.starts_with(secret) {
+            return format!("{secret}…");
+        }
     }
+    path.to_string()
 }
 
 /// Sends `tracing` events (one line each, INFO and above) to stderr; for the `trailmap` binary.

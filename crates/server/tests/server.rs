@@ -12,6 +12,8 @@ mod personas;
 mod security;
 #[path = "server/privacy.rs"]
 mod privacy;
+#[path = "server/accounts.rs"]
+mod accounts;
 
 use axum::Router;
 use axum::body::Body;
@@ -774,6 +776,7 @@ const BUSINESS_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("api", "GET", "/api/businesses/{b}/summary", "", false),
     ("api", "GET", "/api/businesses/{b}/members", "", false),
     ("api", "PATCH", "/api/businesses/{b}", r#"{"name":"Renamed"}"#, true),
+    ("api", "POST", "/api/businesses/{b}/members/{u}/password-reset", "", true),
     ("api", "PUT", "/api/businesses/{b}/members/{u}", r#"{"role":"editor"}"#, true),
     ("api", "DELETE", "/api/businesses/{b}/members/{u}", "", true),
     ("api", "POST", "/api/businesses/{b}/invitations", r#"{"role":"viewer"}"#, true),
@@ -845,7 +848,17 @@ const CUSTOMER_API_ROUTES: &[(&str, &str)] = &[("GET", "/api/businesses/{busines
 
 /// The API routes that are not about one business.
 const ACCOUNT_API_ROUTES: &[(&str, &str)] =
-    &[("GET", "/api/me"), ("GET", "/api/businesses"), ("POST", "/api/businesses"), ("GET", "/api/keys"), ("POST", "/api/keys"), ("DELETE", "/api/keys/{key_id}")];
+    &[
+        ("GET", "/api/me"),
+        ("GET", "/api/me/sessions"),
+        ("DELETE", "/api/me/sessions/{session_id}"),
+        ("POST", "/api/me/password"),
+        ("GET", "/api/businesses"),
+        ("POST", "/api/businesses"),
+        ("GET", "/api/keys"),
+        ("POST", "/api/keys"),
+        ("DELETE", "/api/keys/{key_id}"),
+    ];
 
 async fn ask(w: &World, asker: Asker, kind: &str, method: &str, path: &str, body: &str) -> Reply {
     let who = match asker {

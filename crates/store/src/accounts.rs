@@ -1,4 +1,4 @@
-//! Accounts: users, memberships, sessions, invitations and API keys. They live in the same file as
+//! Accounts: users, memberships, sessions, invitations, API keys and password resets. They live in the same file as
 //! the business data but outside its write transactions: each call here is one small transaction
 //! of its own. Secrets (passwords, session tokens, invitation tokens, API keys) are stored only as
 //! hashes made by the caller; this module never sees a password.
@@ -14,6 +14,18 @@ pub struct StoredSession {
     pub csrf: String,
     pub expires: Timestamp,
 }
+
+/// One of a user's sessions as they see it listed: never the token, only a short id made from the
+/// first characters of its hash (enough to tell sessions apart and to end one).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// How many hex characters of a session's token hash make its listed id.
+pub const SESSION_ID_CHARS: usize = 12;
 
 /// What a new invitation records besides its token's hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +81,20 @@ pub trait AccountStore {
     /// Revokes one of `user`'s keys; `StoreError::NotFound` when they have no such key.
     fn revoke_api_key(&mut self, user: UserId, id: i64, now: Timestamp) -> Result<()>;
     fn touch_api_key(&mut self, key_hash: &str, now: Timestamp) -> Result<()>;
+
+    /// The user's sessions that have not expired at `now`, newest first.
+    fn sessions_of(&self, user: UserId, now: Timestamp) -> Result<Vec<SessionInfo>>;
+    /// Ends the user's session with this listed id; false when they have none such.
+    fn delete_session_by_id(&mut self, user: UserId, id: &str) -> Result<bool>;
+    /// Ends every session of the user but the one with `keep` as its token's hash (none: all).
+    fn delete_sessions_except(&mut self, user: UserId, keep: Option<&str>) -> Result<u64>;
+    /// Records a one-time password reset for `user`, by its token's hash.
+    fn insert_password_reset(&mut self, token_hash: &str, user: UserId, now: Timestamp, expires: Timestamp) -> Result<()>;
+    /// The user of an unused, unexpired password reset.
+    fn password_reset(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>>;
+    /// Uses the reset: sets the password hash, marks the reset used and ends every session of the
+    /// user, in one transaction. `NotFound` when the reset is unknown, used or expired.
+    fn use_password_reset(&mut self, token_hash: &str, password_hash: &str, now: Timestamp) -> Result<User>;
 }
 
 const USER_COLUMNS: &str = "users.id, users.email, users.name, users.created_at";
@@ -382,6 +408,74 @@ impl AccountStore for SqliteStore {
     fn touch_api_key(&mut self, key_hash: &str, now: Timestamp) -> Result<()> {
         self.conn.execute("UPDATE api_keys SET last_used = ?2 WHERE key_hash = ?1", params![key_hash, now.0])?;
         Ok(())
+    }
+
+    fn sessions_of(&self, user: UserId, now: Timestamp) -> Result<Vec<SessionInfo>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT substr(token_hash, 1, ?3), created_at, expires_at FROM sessions WHERE user = ?1 AND expires_at > ?2 ORDER BY created_at DESC",
+        )?;
+        let rows = stmt.query_map(params![user.0, now.0, SESSION_ID_CHARS as i64], |r| {
+            Ok(SessionInfo { id: r.get(0)?, created_at: Timestamp(r.get(1)?), expires_at: Timestamp(r.get(2)?) })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn delete_session_by_id(&mut self, user: UserId, id: &str) -> Result<bool> {
+        if id.len() != SESSION_ID_CHARS || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(false);
+        }
+        let deleted = self
+            .conn
+            .execute("DELETE FROM sessions WHERE user = ?1 AND substr(token_hash, 1, ?3) = ?2", params![user.0, id, SESSION_ID_CHARS as i64])?;
+        Ok(deleted > 0)
+    }
+
+    fn delete_sessions_except(&mut self, user: UserId, keep: Option<&str>) -> Result<u64> {
+        Ok(self.conn.execute("DELETE FROM sessions WHERE user = ?1 AND token_hash != coalesce(?2, '')", params![user.0, keep])? as u64)
+    }
+
+    fn insert_password_reset(&mut self, token_hash: &str, user: UserId, now: Timestamp, expires: Timestamp) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO password_resets (token_hash, user, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![token_hash, user.0, now.0, expires.0],
+            )
+            .map_err(|e| if is_constraint(&e) { StoreError::NotFound { what: "user", id: user.0 } } else { e.into() })?;
+        Ok(())
+    }
+
+    fn password_reset(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM password_resets p JOIN users ON users.id = p.user
+                     WHERE p.token_hash = ?1 AND p.used_at IS NULL AND p.expires_at > ?2"
+                ),
+                params![token_hash, now.0],
+                user_row,
+            )
+            .optional()?)
+    }
+
+    fn use_password_reset(&mut self, token_hash: &str, password_hash: &str, now: Timestamp) -> Result<User> {
+        let tx = self.conn.transaction()?;
+        let user = tx
+            .query_row(
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM password_resets p JOIN users ON users.id = p.user
+                     WHERE p.token_hash = ?1 AND p.used_at IS NULL AND p.expires_at > ?2"
+                ),
+                params![token_hash, now.0],
+                user_row,
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound { what: "password reset", id: 0 })?;
+        tx.execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", params![user.id.0, password_hash])?;
+        tx.execute("UPDATE password_resets SET used_at = ?2 WHERE token_hash = ?1", params![token_hash, now.0])?;
+        tx.execute("DELETE FROM sessions WHERE user = ?1", [user.id.0])?;
+        tx.commit()?;
+        Ok(user)
     }
 }
 

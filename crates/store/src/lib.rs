@@ -21,7 +21,7 @@ mod surveys;
 mod sqlite;
 mod writer;
 
-pub use accounts::{AccountStore, NewInvitation, StoredSession};
+pub use accounts::{AccountStore, NewInvitation, SESSION_ID_CHARS, SessionInfo, StoredSession};
 pub use batch::{DataMark, EventsAfter, Merges, StatementCounter};
 pub use comments::{CommentStore, StoredComment};
 pub use compact::{COMPACT_CHUNK_ROWS, CompactSummary};

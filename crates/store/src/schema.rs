@@ -406,6 +406,16 @@ CREATE INDEX map_comments_card ON map_comments(map, card, id);
 -- v11: privacy. How many days a business keeps its raw events (NULL: for ever; see retention.rs).
 ALTER TABLE businesses ADD COLUMN event_retention_days INTEGER;
 
+-- Password resets: one-time links an owner or `trailmap user reset-password` issues, by their
+-- token's SHA-256; used once, then kept with used_at.
+CREATE TABLE password_resets (
+    token_hash TEXT PRIMARY KEY,
+    user INTEGER NOT NULL REFERENCES users(id),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+) WITHOUT ROWID;
+
 -- Erasures on request. What an erasure removed, by kind (never whose), and a tombstone per
 -- erased identity: SHA-256 of its kind and value, so a record naming it again is refused.
 CREATE TABLE erasures (

@@ -26,6 +26,13 @@ pub enum UserCommand {
     },
     /// List the accounts with their businesses and roles.
     List,
+    /// Issue a one-time link (valid a day) that sets a new password for EMAIL; using it ends their sessions.
+    ResetPassword {
+        email: String,
+        /// The server's address the link starts with, such as https://stats.example.com.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base_url: String,
+    },
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
@@ -98,6 +105,20 @@ pub fn run(app: &mut App, business: Option<&str>, command: UserCommand, format: 
                 writeln!(out, "Not a member of any business yet: add one with --business NAME --role ROLE, or invite them from the web app.")?;
             }
             Ok(())
+        }
+        UserCommand::ResetPassword { email, base_url } => {
+            let user = app.user_by_email(&email)?.ok_or_else(|| anyhow::anyhow!("no account has the email {email:?}; `trailmap user list` shows them"))?;
+            let reset = app.issue_password_reset(None, user.id, now())?;
+            let link = format!("{}{}", base_url.trim_end_matches('/'), reset.path());
+            let json = serde_json::json!({ "email": reset.user.email, "link": link, "expires": reset.expires.to_rfc3339() });
+            match format {
+                Format::Table => {
+                    writeln!(out, "A one-time link that sets a new password for {} (it works until {}; using it signs them out everywhere):", reset.user.email, reset.expires.to_rfc3339())?;
+                    writeln!(out, "{link}")?;
+                    Ok(())
+                }
+                _ => Output::new(&["email", "link", "expires"], vec![vec![reset.user.email.clone(), link.clone(), reset.expires.to_rfc3339()]], &json)?.print(format, out),
+            }
         }
         UserCommand::List => {
             let mut rows = Vec::new();

@@ -53,3 +53,28 @@ fn a_retention_is_set_in_days_or_weeks_and_expire_removes_the_older_events() {
     assert_eq!(json(&db, &["summary"])[0]["events"], 1);
     assert_eq!(json(&db, &["business", "set", "--retention", "off"])["event_retention_days"], serde_json::Value::Null);
 }
+
+#[test]
+fn the_operator_issues_a_password_reset_link_for_an_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.sqlite");
+    let created = std::process::Command::new(env!("CARGO_BIN_EXE_trailmap"))
+        .args(["--db", db.to_str().unwrap(), "user", "create", "--email", "pat@example.com", "--name", "Pat", "--password-stdin"])
+        .env_remove("TRAILMAP_DB")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"a long enough password\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let issued = json(&db, &["user", "reset-password", "PAT@example.com", "--base-url", "https://stats.example.com/"]);
+    let link = issued["link"].as_str().unwrap();
+    assert!(link.starts_with("https://stats.example.com/reset/") && link.len() > 40, "{link}");
+    let unknown = trailmap(&db, &["user", "reset-password", "nobody@example.com"]);
+    assert!(!unknown.status.success() && text(&unknown.stderr).contains("no account has the email \"nobody@example.com\""), "{}", text(&unknown.stderr));
+}

@@ -7,6 +7,7 @@
 //! To add a route: a handler with `#[utoipa::path]`, its line in `routes`, its name in
 //! `openapi::ApiDoc`'s paths, and its row in the access test's table.
 
+pub mod account;
 pub mod analysis;
 pub mod dashboard;
 pub mod maps;
@@ -42,6 +43,10 @@ pub fn routes() -> Router<ServerState> {
     Router::new()
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/me", get(me))
+        .route("/api/me/sessions", get(account::sessions))
+        .route("/api/me/sessions/{session_id}", axum::routing::delete(account::end_session))
+        .route("/api/me/password", axum::routing::post(account::change_password))
+        .route("/api/businesses/{business_id}/members/{user_id}/password-reset", axum::routing::post(account::issue_reset))
         .route("/api/businesses", get(list_businesses).post(create_business))
         .route("/api/businesses/{business_id}", patch(rename_business))
         .route("/api/businesses/{business_id}/summary", get(summary))

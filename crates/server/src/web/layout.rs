@@ -93,6 +93,7 @@ pub fn page(nav: &Nav, title: &str, content: Markup) -> Markup {
                         nav class="dropdown right" {
                             span class="muted" { (nav.user.email) }
                             a href="/businesses" { "Businesses" }
+                            a href="/account/security" { "Account security" }
                             a href="/account/keys" { "API keys" }
                             form method="post" action="/logout" {
                                 (csrf_field(&nav.csrf))

@@ -19,7 +19,8 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
     render(&state, &signed, BusinessId(id), None).await
 }
 
-async fn render(state: &ServerState, signed: &SignedIn, business: BusinessId, new_link: Option<String>) -> PageResult {
+/// The page, with a link to copy shown once above the table when one was just made: its words and the link.
+async fn render(state: &ServerState, signed: &SignedIn, business: BusinessId, new_link: Option<(String, String)>) -> PageResult {
     let membership = auth::membership(state, signed.user.id, business).await?;
     let nav = Nav::load(state, signed, Some(business)).await?;
     let members = state.try_read(move |app| app.members(business)).await?;
@@ -27,7 +28,7 @@ async fn render(state: &ServerState, signed: &SignedIn, business: BusinessId, ne
     let base = format!("/b/{business}/settings/members");
     let content = html! {
         h1 { "Members of " (membership.business.name) }
-        @if let Some(link) = &new_link { (secret_box("Invitation link: send it to the person you invite.", link)) }
+        @if let Some((words, link)) = &new_link { (secret_box(words, link)) }
         div class="table-wrap" {
             table data-testid="members" {
                 thead { tr { th { "Name" } th { "Email" } th { "Role" } @if manage { th {} } } }
@@ -47,6 +48,10 @@ async fn render(state: &ServerState, signed: &SignedIn, business: BusinessId, ne
                             }
                             @if manage {
                                 td {
+                                    form class="inline" method="post" action={ (base) "/" (user.id) "/reset" } data-testid="reset-link" {
+                                        (csrf_field(&signed.csrf))
+                                        button type="submit" class="secondary" title="A one-time link, valid a day, that sets a new password" { "Password reset link" }
+                                    }
                                     form class="inline" method="post" action={ (base) "/" (user.id) "/remove" }
                                         data-confirm={ "Remove " (user.name) " from " (membership.business.name) "?" } {
                                         (csrf_field(&signed.csrf))
@@ -115,7 +120,22 @@ pub async fn invite(State(state): State<ServerState>, headers: HeaderMap, Path(i
         .try_write(move |app| app.create_invitation(business, role, email.as_deref(), user, at, INVITATION_TTL_MS))
         .await?;
     let link = format!("{}/invite/{token}", base_url(&state, &headers));
-    render(&state, &posted.user, business, Some(link)).await
+    render(&state, &posted.user, business, Some(("Invitation link: send it to the person you invite.".into(), link))).await
+}
+
+/// POST `.../members/{user}/reset`: an owner issues a member's one-time password reset link,
+/// shown once to pass on; using it sets a new password and ends the member's sessions.
+pub async fn reset(State(state): State<ServerState>, headers: HeaderMap, Path((id, member)): Path<(i64, i64)>, posted: PageForm<Empty>) -> PageResult {
+    let business = BusinessId(id);
+    let owner = posted.user.user.id;
+    managed(&state, owner, business).await?;
+    let member = UserId(member);
+    auth::membership(&state, member, business).await?;
+    let at = auth::now();
+    let reset = state.try_write(move |app| app.issue_password_reset(Some(owner), member, at)).await?;
+    let link = format!("{}{}", base_url(&state, &headers), reset.path());
+    let words = format!("Password reset link for {}: it works once, for a day; using it signs them out everywhere.", reset.user.name);
+    render(&state, &posted.user, business, Some((words, link))).await
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,6 +6,7 @@
 //! for a form post, which checks CSRF), call `auth::membership` for a business route, render with
 //! `layout::page`, and add its route line below.
 
+pub mod account;
 pub mod analysis;
 pub mod assets;
 pub mod businesses;
@@ -77,10 +78,16 @@ pub fn routes() -> Router<ServerState> {
         .route("/b/{business_id}/settings/members/invite", post(members::invite))
         .route("/b/{business_id}/settings/members/{user_id}/role", post(members::set_role))
         .route("/b/{business_id}/settings/members/{user_id}/remove", post(members::remove))
+        .route("/b/{business_id}/settings/members/{user_id}/reset", post(members::reset))
         .route("/invite/{token}", get(invite::show).post(invite::accept))
         .route("/s/{token}", get(public_survey::show).post(public_survey::submit))
         .route("/s/{token}/thanks", get(public_survey::thanks))
         .route("/account/keys", get(keys::show).post(keys::create))
+        .route("/account/security", get(account::show))
+        .route("/account/password", post(account::change_password))
+        .route("/account/sessions/end-others", post(account::end_others))
+        .route("/account/sessions/{session_id}/end", post(account::end_session))
+        .route("/reset/{token}", get(account::reset_form).post(account::reset))
         .route("/account/keys/{key_id}/revoke", post(keys::revoke))
         .route("/static/app.css", get(assets::css))
         .route("/static/app.js", get(assets::js))
