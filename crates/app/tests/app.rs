@@ -12,6 +12,7 @@
 #[path = "app/touchpoints.rs"] mod touchpoints;
 #[path = "app/onboarding.rs"] mod onboarding;
 #[path = "app/comments.rs"] mod comments;
+#[path = "app/imports.rs"] mod imports;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};

@@ -79,7 +79,13 @@ pub(crate) fn match_columns(
 
     let mut field_col: Vec<Option<usize>> = vec![None; specs.len()];
     let mut claimed = vec![false; headers.len()];
+    // An override with an empty column takes the field from no column at all.
+    let mut unmapped = vec![false; specs.len()];
     for (field, column) in overrides {
+        if column.is_empty() {
+            unmapped[*field] = true;
+            continue;
+        }
         let found = headers
             .iter()
             .position(|h| h == column)
@@ -96,7 +102,7 @@ pub(crate) fn match_columns(
         claimed[i] = true;
     }
     let mut claim = |field: usize, names: &[&str], field_col: &mut Vec<Option<usize>>| {
-        if field_col[field].is_some() {
+        if field_col[field].is_some() || unmapped[field] {
             return;
         }
         for name in names {

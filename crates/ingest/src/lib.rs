@@ -213,7 +213,7 @@ pub struct ImportOptions {
     /// from the first non-blank byte (`{` means NDJSON, anything else CSV).
     pub format: Option<FileFormat>,
     /// Overrides of the column matching: (our field name, the file's column name). They win over
-    /// the aliases and over a detected layout.
+    /// the aliases and over a detected layout. An empty column name leaves the field unfilled.
     pub column_map: Vec<(String, String)>,
     /// The currency of amounts in rows that have no currency column or an empty one.
     pub default_currency: Currency,

@@ -7,6 +7,7 @@ pub mod clv;
 pub mod compact;
 pub mod feedback;
 pub mod funnel;
+pub mod import;
 pub mod insights;
 pub mod map;
 pub mod paths;
