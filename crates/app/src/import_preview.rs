@@ -139,6 +139,8 @@ pub struct PreviewRow {
     /// The record's values, aligned with [`ImportPreview::row_fields`] (None: absent).
     pub values: Vec<Option<String>>,
     pub error: Option<PreviewError>,
+    /// A bad row's text as in the file (a Parquet row as JSON), so the person sees what failed.
+    pub raw: Option<String>,
 }
 
 /// What an import of a file would read, without writing anything.
@@ -195,11 +197,12 @@ impl App {
         let mut rows: Vec<PreviewRow> = items
             .into_iter()
             .map(|item| match item {
-                Ok(at) => PreviewRow { line: at.line, values: record_values(&at.record), error: None },
+                Ok(at) => PreviewRow { line: at.line, values: record_values(&at.record), error: None, raw: None },
                 Err(e) => PreviewRow {
                     line: e.line,
                     values: vec![None; row_fields_all.len()],
                     error: Some(PreviewError { column: e.column, reason: e.reason }),
+                    raw: e.raw,
                 },
             })
             .collect();
