@@ -2,9 +2,10 @@
 // playwright-core): from the onboarding checklist's link, upload an orders CSV through the form
 // (sent by imports.js with XHR for its progress), see the preview with the column it lacks named,
 // pick that column in the mapping's select, preview again, import, and read the counts.
-// Env: BASE_URL, TRAILMAP_EMAIL, TRAILMAP_PASSWORD, BUSINESS_ID, ORDERS_CSV (a file path),
-// SCREENSHOT_DIR. Prints one "step: ..." line per step and "ok" at the end; exits 1 on the first
-// failure.
+// A file over the server's limit is refused by the page before it is sent.
+// Env: BASE_URL, TRAILMAP_EMAIL, TRAILMAP_PASSWORD, BUSINESS_ID, ORDERS_CSV and BIG_CSV (file
+// paths; BIG_CSV over the server's limit), SCREENSHOT_DIR.
+// Prints one "step: ..." line per step and "ok" at the end; exits 1 on the first failure.
 import { need, runSteps } from "./common.mjs";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -14,6 +15,7 @@ const email = need("TRAILMAP_EMAIL");
 const password = need("TRAILMAP_PASSWORD");
 const business = need("BUSINESS_ID");
 const orders = need("ORDERS_CSV");
+const big = need("BIG_CSV");
 const shots = need("SCREENSHOT_DIR");
 mkdirSync(shots, { recursive: true });
 
@@ -35,6 +37,12 @@ await runSteps(async (browser) => {
   await Promise.all([page.waitForURL(/\/import\?kind=orders$/), page.click("[data-testid=import-link]")]);
   console.log("step: the checklist links the Import page");
   if ((await page.inputValue("[data-testid=kind]")) !== "orders") throw new Error("the kind is not preselected");
+  await page.setInputFiles("[data-testid=file]", big);
+  await page.click("#upload-form button[type=submit]");
+  await page.waitForFunction(() => /over the .* this server imports/.test(document.querySelector("[data-testid=upload-progress]").textContent));
+  if (xhrPosts.length) throw new Error(`a file over the limit was sent: ${xhrPosts}`);
+  await shot("0-too-big");
+  console.log("step: a file over the limit is refused before it is sent");
   await page.setInputFiles("[data-testid=file]", orders);
   await shot("1-form");
 

@@ -113,7 +113,7 @@ pub(crate) fn open(
     let units = fields
         .iter()
         .map(|f| match f.get_basic_info().logical_type_ref() {
-            Some(LogicalType::Timestamp(t)) if f.is_primitive() => Some(t.unit.clone()),
+            Some(LogicalType::Timestamp(t)) if f.is_primitive() => Some(t.unit),
             _ => None,
         })
         .collect();

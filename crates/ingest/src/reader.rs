@@ -357,9 +357,8 @@ impl RecordReader {
                         Ok(row) => sink.process(ctx, file, number, &row, raw),
                         Err(fail) => sink.reject(file, number, fail, Some(raw())),
                     }
-                    if parquet.total_rows > 0 {
-                        let size = parquet.file_size;
-                        bytes.store(size.saturating_mul(parquet.rows_read()) / parquet.total_rows, Ordering::Relaxed);
+                    if let Some(share) = parquet.file_size.saturating_mul(parquet.rows_read()).checked_div(parquet.total_rows) {
+                        bytes.store(share, Ordering::Relaxed);
                     }
                 }
             },

@@ -20,8 +20,9 @@ pub struct ApiError {
     /// 0-based character offset where it stops making sense, sent as `field` and `offset` beside
     /// the code and message.
     pub rule_error: Option<(String, usize)>,
-    /// More fields of the error object beside code and message (an import's refused rows).
-    pub details: Option<serde_json::Map<String, serde_json::Value>>,
+    /// More fields of the error object beside code and message (an import's refused rows),
+    /// boxed so the error stays small on the paths that do not carry them.
+    pub details: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 /// One stable error code: what it is, its HTTP status and what it means.
@@ -160,7 +161,7 @@ impl From<AppError> for ApiError {
                 let mut details = serde_json::Map::new();
                 details.insert("count".into(), json!(count));
                 details.insert("rows".into(), json!(rows));
-                error.details = Some(details);
+                error.details = Some(Box::new(details));
                 error
             }
             other => ApiError::internal(other.to_string()),
@@ -175,7 +176,7 @@ impl IntoResponse for ApiError {
             Some((field, offset)) => json!({ "error": { "code": self.code, "message": self.message, "field": field, "offset": offset } }),
         };
         if let (Some(details), Some(error)) = (self.details, body.get_mut("error").and_then(|e| e.as_object_mut())) {
-            error.extend(details);
+            error.extend(*details);
         }
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after {

@@ -187,11 +187,16 @@ fn prune(root: &Path) {
     }
 }
 
+/// A size as people read it: whole MiB, or KiB below one MiB.
+pub fn size_text(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 { format!("{} MiB", bytes / (1024 * 1024)) } else { format!("{} KiB", bytes.div_ceil(1024)) }
+}
+
 pub fn too_large(limit: u64) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "too_large",
-        format!("the file is larger than {} MiB, the most this server imports over HTTP; use `trailmap import` for bigger files", limit / (1024 * 1024)),
+        format!("the file is larger than {}, the most this server imports over HTTP; use `trailmap import` for bigger files", size_text(limit)),
     )
 }
 

@@ -11,8 +11,20 @@
       var bar = box.querySelector("progress");
       var text = box.querySelector("span");
       var button = upload.querySelector("button[type=submit]");
-      var mb = function (n) { return (n / 1048576).toFixed(1) + " MB"; };
+      var mb = function (n) { return n < 1048576 ? Math.ceil(n / 1024) + " KiB" : (n / 1048576).toFixed(1) + " MiB"; };
       box.hidden = false;
+      // A file over the server's limit is refused here, before it is sent.
+      var file = upload.querySelector("input[type=file]").files[0];
+      var max = Number(upload.dataset.maxBytes || 0);
+      if (file && max && file.size > max) {
+        bar.hidden = true;
+        text.textContent = "This file is " + mb(file.size) + ", over the " + mb(max) +
+          " this server imports over the web: import it with the trailmap import command.";
+        text.className = "error";
+        return;
+      }
+      bar.hidden = false;
+      text.className = "muted";
       button.disabled = true;
       var xhr = new XMLHttpRequest();
       xhr.open("POST", upload.action);

@@ -23,7 +23,7 @@ use crate::state::ServerState;
 use crate::web::layout::{Nav, csrf_field, page};
 use crate::web::{PageResult, html_response, see_other};
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -69,7 +69,7 @@ fn intro(business: BusinessId, limit: u64) -> Markup {
     html! {
         h1 { "Import data" }
         p class="muted" {
-            "CSV, NDJSON or Parquet, up to " (limit / (1024 * 1024)) " MiB. You see how the file will be read before anything is imported; "
+            "CSV, NDJSON or Parquet, up to " (crate::imports::size_text(limit)) ". You see how the file will be read before anything is imported; "
             "an import lands whole or not at all, and importing the same file twice adds nothing. "
             "Survey answers and reviews go through " a href={ "/b/" (business) "/feedback/import" } { "Import feedback" } "."
         }
@@ -104,10 +104,11 @@ fn reading_options(fields: &ImportFields, open: bool) -> Markup {
     }
 }
 
-fn upload_form(business: BusinessId, csrf: &str, fields: &ImportFields) -> Markup {
+fn upload_form(business: BusinessId, csrf: &str, fields: &ImportFields, limit: u64) -> Markup {
     let kind = if fields.kind.is_empty() { "orders" } else { fields.kind.as_str() };
     html! {
-        form method="post" action={ "/b/" (business) "/import" } enctype="multipart/form-data" class="stack card" data-testid="upload-form" id="upload-form" {
+        form method="post" action={ "/b/" (business) "/import" } enctype="multipart/form-data" class="stack card" data-testid="upload-form" id="upload-form"
+            data-max-bytes=(limit) {
             (csrf_field(csrf))
             label { "What the file holds"
                 select name="kind" data-testid="kind" { @for (value, label) in KINDS { (option(value, label, kind)) } }
@@ -144,7 +145,7 @@ fn upload_page(nav: &Nav, business: &Business, csrf: &str, fields: &ImportFields
             p class="error" data-code=(e.code) data-testid="import-error" style="white-space:pre-line" { (e.message) }
             p class="muted" { "Nothing was imported." }
         }
-        (upload_form(business.id, csrf, fields))
+        (upload_form(business.id, csrf, fields, limit))
         h2 { "Exports that are recognised as they come" }
         (export_steps(business.id, &business.name))
         p class="muted" { "Any other file works too: columns are matched by name (" code { "trailmap fields orders" } " lists the names recognised), and the preview lets you pick a column for any field." }
@@ -155,10 +156,16 @@ fn upload_page(nav: &Nav, business: &Business, csrf: &str, fields: &ImportFields
 
 /// POST `/b/{id}/import`: receives the file and sends to its preview; a file refused on arrival
 /// (too large, empty, a forged form) shows the form again under the error.
-pub async fn upload(State(state): State<ServerState>, signed: SignedIn, Path(id): Path<i64>, multipart: Multipart) -> PageResult {
+pub async fn upload(State(state): State<ServerState>, signed: SignedIn, Path(id): Path<i64>, headers: HeaderMap, multipart: Multipart) -> PageResult {
     let business = BusinessId(id);
     let (b, nav) = editor(&state, &signed, business).await?;
-    match receive_multipart(&state, business, multipart, ImportFields::default(), Some(&signed.csrf)).await {
+    // A body declared larger than the limit (the file and a few small fields) is refused unread.
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let received = match declared {
+        Some(n) if n > state.import_limit + crate::imports::MAX_FIELD_BYTES as u64 => Err(crate::imports::too_large(state.import_limit)),
+        _ => receive_multipart(&state, business, multipart, ImportFields::default(), Some(&signed.csrf)).await,
+    };
+    match received {
         Ok(upload) => Ok(see_other(&format!("/b/{id}/import/{}", upload.id))),
         Err(e) if e.code == "csrf_failed" => Err(e.into()),
         Err(e) => {

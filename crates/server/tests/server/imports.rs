@@ -279,7 +279,10 @@ async fn the_import_page_works_in_headless_chromium() {
     let user = app.create_user("ivy@example.com", "Ivy Importer", PASSWORD, now).unwrap();
     let shop = app.create_business_owned(user.id, "Corner Shop", "EUR", "Europe/Paris").unwrap();
     let (tracker, writer) = Writer::start(app);
-    let state = ServerState::new(tracker, db.clone()).with_upload_dir(dir.path().to_path_buf());
+    // A small limit, so the page's own check of a file's size can be seen.
+    let state = ServerState::new(tracker, db.clone()).with_upload_dir(dir.path().to_path_buf()).with_import_limit(4096);
+    let big = dir.path().join("big.csv");
+    std::fs::write(&big, format!("order_id,email,Placed,total\n{}", "B-1,big@example.com,2026-03-01 10:00,1.00\n".repeat(200))).unwrap();
     let csv = dir.path().join("shop orders.csv");
     // `Placed` is no name the importer knows for the order's time: the page asks for it.
     std::fs::write(
@@ -295,10 +298,12 @@ O-3,ann@example.com,2026-03-05 09:15,36.75,EUR,Mug,3,12.25\n",
         ("TRAILMAP_PASSWORD", PASSWORD.to_string()),
         ("BUSINESS_ID", shop.id.to_string()),
         ("ORDERS_CSV", csv.display().to_string()),
+        ("BIG_CSV", big.display().to_string()),
     ];
     let (stdout, shots) = run_browser_script(router(state), "imports.mjs", env).await;
     for step in [
         "step: the checklist links the Import page",
+        "step: a file over the limit is refused before it is sent",
         "step: uploaded with progress, preview of 3 rows",
         "step: the time column is missing and named",
         "step: picked Placed for time, 3 rows read",
@@ -306,7 +311,7 @@ O-3,ann@example.com,2026-03-05 09:15,36.75,EUR,Mug,3,12.25\n",
     ] {
         assert!(stdout.contains(step), "{step}: {stdout}");
     }
-    for name in ["imports-1-form", "imports-2-preview", "imports-3-mapped", "imports-4-done"] {
+    for name in ["imports-0-too-big", "imports-1-form", "imports-2-preview", "imports-3-mapped", "imports-4-done"] {
         assert!(shots.join(format!("{name}.png")).metadata().unwrap().len() > 1000, "{name}.png is missing or empty");
     }
     drop(writer);
