@@ -1,25 +1,44 @@
 //! Multi-touch attribution: which channels deserve the credit for a business's conversions and
 //! revenue, under eight models, with spend, cost per acquisition and return on ad spend.
 //!
-//! # Touches, conversions and paths
+//! # Sessions, touches, conversions and paths
 //!
-//! A **touch** is an event carrying a value in the column chosen by [`TouchKey`] (the GA4 channel
-//! by default; or source, campaign, or the first of the business's touchpoints whose rule the event
-//! matches). Events that are conversions are never touches: a purchase is the outcome, not a
-//! marketing contact. A **conversion** is an event matching the conversion rule (by default the
-//! `purchase` event); its `revenue_minor` is its value.
+//! A **touch** is a session's source, as GA4 attributes sessions. Each customer's events are read
+//! in time order (ties keep their recorded order) and cut into **sessions**: a new session starts
+//! after [`SESSION_GAP_MS`] (30 minutes) without an event. A session's source is that of its first
+//! event carrying one (a campaign, a referrer, a referral code, or the "Direct" an import gives a
+//! web page view with none of them; a till visit from a friend's referral), read in the column
+//! chosen by [`TouchKey`] (the GA4 channel by default; or source or campaign); the later events of
+//! the session (the page views after the landing page, the add to cart, the checkout) carry no
+//! source of their own and make no touch: they inherit the session's. A session whose source
+//! event has no value in the chosen column (no campaign, when attributing by campaign) makes no
+//! touch. So a session is Direct only when it starts with no campaign, referrer or referral code.
+//! By touchpoint, an event is a touch of the first touchpoint whose rule it matches, and a
+//! touchpoint is one touch per session however many of its events the session holds. Events that
+//! are conversions are never touches (a purchase is the outcome, not a marketing contact), nor do
+//! they give a session its source; they do belong to the session.
 //!
-//! Each customer's events are read in time order (ties keep their recorded order). A conversion is
-//! credited from the touches **since that customer's previous conversion** (any earlier touches
-//! already earned their credit) that fall within the lookback window before it
-//! (`conversion time - lookback <= touch time <= conversion time`). Events at the same
-//! millisecond keep their recorded order, so a touch recorded before a conversion at the same
-//! time counts for it and one recorded after waits for the next. Only conversions inside the analysed period count,
-//! but conversions before it still close their own windows. With `new_customers_only`, only each
-//! customer's first conversion ever is a conversion; later ones are ignored. A conversion with no
-//! touch in its window goes to the [`NO_TOUCH`] row under every model, so totals still add up.
-//! The touches a customer made after their last conversion (inside the period) form a
-//! non-converting path; the Markov model learns from them, the other models do not need them.
+//! GA4 also gives a Direct session the source of the customer's last non-direct session within the
+//! lookback. Trailmap does not: a customer who comes back by typing the address made a Direct
+//! visit, and crediting the earlier campaign again for it would count that campaign twice in the
+//! multi-touch models and make last touch the same as last non-direct. The "last non-direct"
+//! model is GA4's view of the same paths.
+//!
+//! A **conversion** is an event matching the conversion rule (by default the `purchase` event);
+//! its `revenue_minor` is its value. A conversion is credited from the touches **since that
+//! customer's previous conversion** (any earlier touches already earned their credit) that fall
+//! within the lookback window before it (`conversion time - lookback <= touch time <= conversion
+//! time`), and always from the source of the session it happens in, as GA4 credits every
+//! conversion of a session to its source: a second purchase in the same visit is that visit's too.
+//! Events at the same millisecond keep their recorded order, so a touch recorded before a
+//! conversion at the same time counts for it and one recorded after waits for the next. Only
+//! conversions inside the analysed period count, but conversions before it still close their own
+//! windows. With `new_customers_only`, only each customer's first conversion ever is a
+//! conversion; later ones are ignored. A conversion with no touch in its window has **no recorded
+//! touch**: it is counted apart ([`Attribution::without_touch`], with its customers), never as a
+//! channel, and the models share out only the conversions with a touch. The touches a customer
+//! made after their last conversion (inside the period) form a non-converting path; the Markov
+//! model learns from them, the other models do not need them.
 //!
 //! # Models
 //!
@@ -66,8 +85,8 @@ use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use trailmap_model::{CustomerId, EventRule, EventTable};
 
-/// The row that collects conversions with no touch in their window.
-pub const NO_TOUCH: &str = "(none)";
+/// Inactivity that ends a session: GA4's (and PostHog's) 30 minutes.
+pub const SESSION_GAP_MS: i64 = 30 * 60 * 1000;
 /// Up to this many channels the Shapley values are exact over all coalitions.
 pub const SHAPLEY_EXACT_LIMIT: usize = 15;
 /// Random permutations used for Shapley values above [`SHAPLEY_EXACT_LIMIT`] channels.
@@ -206,12 +225,21 @@ pub struct ChannelFacts {
     pub spend_minor: f64,
 }
 
+/// The conversions with no recorded touch in their window: counted apart from the channels.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct WithoutTouch {
+    pub conversions: u64,
+    pub revenue_minor: i64,
+    /// The customers who made them.
+    pub customers: Vec<CustomerId>,
+}
+
 /// One channel's credit under one model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Credit {
     pub channel: String,
     pub conversions: f64,
-    /// Of all conversions, including those with no touch.
+    /// Of the conversions with a touch (those without one are counted apart).
     pub share: f64,
     pub revenue_minor: f64,
     pub spend_minor: f64,
@@ -235,13 +263,15 @@ pub struct ModelCredit {
 pub struct Attribution {
     pub conversions: u64,
     pub conversions_without_touch: u64,
+    /// The conversions with no recorded touch, their revenue and their customers.
+    pub without_touch: WithoutTouch,
     pub revenue_minor: i64,
     pub converting_customers: u64,
     /// Customers with at least one analysed path (converting or not).
     pub customers: u64,
     pub converting_paths: u64,
     pub non_converting_paths: u64,
-    /// The channels, most touched customers first, then [`NO_TOUCH`] last.
+    /// The channels, most touched customers first.
     pub channels: Vec<ChannelFacts>,
     pub models: Vec<ModelCredit>,
     pub notes: Vec<String>,
@@ -338,20 +368,39 @@ pub fn build_paths(journeys: &Journeys, options: &AttributionOptions) -> Result<
     let blank: Vec<bool> = table.strings.iter().enumerate().map(|(id, s)| id == 0 || s.trim().is_empty()).collect();
     let mut channel_of_string: Vec<usize> = vec![0; table.strings.len()];
     let direct = table.find_string("Direct");
+    let has_source = |row: usize| !blank[table.channel[row] as usize] || !blank[table.source[row] as usize] || !blank[table.campaign[row] as usize];
     let mut paths = Vec::new();
     let mut pending: Vec<Touch> = Vec::new();
+    // The touches of the current session: a conversion is always credited from its session's.
+    let mut session: Vec<Touch> = Vec::new();
+    // The touchpoints touched in the current session, by touchpoint rules.
+    let mut session_touchpoints: Vec<usize> = Vec::new();
     for journey in journeys.iter() {
         pending.clear();
         let mut converted = false;
+        let mut previous: Option<i64> = None;
+        let mut sourced = false;
         for row in journey.rows.clone() {
             let time = table.time[row];
+            if previous.is_none_or(|p| time - p > SESSION_GAP_MS) {
+                session.clear();
+                session_touchpoints.clear();
+                sourced = false;
+            }
+            previous = Some(time);
             if is_conversion(row) {
                 if options.new_customers_only && converted {
                     continue;
                 }
                 converted = true;
                 if options.period.is_none_or(|p| p.contains(time)) {
-                    let touches: Vec<Touch> = pending.iter().filter(|t| t.time >= time - options.lookback_ms).copied().collect();
+                    let mut touches: Vec<Touch> = pending.iter().filter(|t| t.time >= time - options.lookback_ms).copied().collect();
+                    for t in &session {
+                        if !touches.contains(t) {
+                            touches.push(*t);
+                        }
+                    }
+                    touches.sort_by_key(|t| t.time);
                     paths.push(Path { customer: journey.customer, touches, conversion: Some((time, table.revenue_minor[row])) });
                 }
                 pending.clear();
@@ -359,6 +408,11 @@ pub fn build_paths(journeys: &Journeys, options: &AttributionOptions) -> Result<
             }
             let channel = match &reader {
                 KeyReader::Column(get) => {
+                    // The session's first event with a source decides it; the rest inherit it.
+                    if sourced || !has_source(row) {
+                        continue;
+                    }
+                    sourced = true;
                     let id = get(table, row) as usize;
                     if blank.get(id).is_none_or(|&b| b) {
                         continue;
@@ -370,13 +424,18 @@ pub fn build_paths(journeys: &Journeys, options: &AttributionOptions) -> Result<
                     channel_of_string[id] - 1
                 }
                 KeyReader::Rules(rules) => match rules.iter().position(|r| r.matches(table, row)) {
-                    Some(index) => index,
-                    None => continue,
+                    Some(index) if !session_touchpoints.contains(&index) => {
+                        session_touchpoints.push(index);
+                        index
+                    }
+                    _ => continue,
                 },
             };
             let is_direct = direct.is_some_and(|d| table.channel[row] == d);
             // Channels are string ids or touchpoint rules, both far fewer than 2^32.
-            pending.push(Touch { channel: channel as u32, time, direct: is_direct });
+            let touch = Touch { channel: channel as u32, time, direct: is_direct };
+            pending.push(touch);
+            session.push(touch);
         }
         pending.retain(|t| options.period.is_none_or(|p| p.contains(t.time)));
         if !pending.is_empty() {
@@ -668,9 +727,9 @@ pub fn attribute(journeys: &Journeys, options: &AttributionOptions, spend: &[Spe
 /// [`attribute`] on paths already built.
 pub fn attribute_paths(names: &[String], paths: &[Path], options: &AttributionOptions, spend: &[SpendRow]) -> Attribution {
     let channels = names.len();
-    let none = channels;
-    let mut touched: Vec<Vec<CustomerId>> = vec![Vec::new(); channels + 1];
-    let mut converting: Vec<Vec<CustomerId>> = vec![Vec::new(); channels + 1];
+    let mut touched: Vec<Vec<CustomerId>> = vec![Vec::new(); channels];
+    let mut converting: Vec<Vec<CustomerId>> = vec![Vec::new(); channels];
+    let mut without = WithoutTouch::default();
     let mut all_customers = Vec::new();
     let mut converting_customers = Vec::new();
     let (mut conversions, mut without_touch, mut revenue, mut touched_revenue) = (0u64, 0u64, 0i64, 0i64);
@@ -685,8 +744,8 @@ pub fn attribute_paths(names: &[String], paths: &[Path], options: &AttributionOp
             converting_customers.push(path.customer);
             if path.touches.is_empty() {
                 without_touch += 1;
-                touched[none].push(path.customer);
-                converting[none].push(path.customer);
+                without.revenue_minor += value;
+                without.customers.push(path.customer);
             } else {
                 touched_revenue += value;
                 for t in &path.touches {
@@ -704,18 +763,18 @@ pub fn attribute_paths(names: &[String], paths: &[Path], options: &AttributionOp
     converting.iter_mut().for_each(|l| {
         distinct(l);
     });
+    without.conversions = without_touch;
+    distinct(&mut without.customers);
+    let touched_conversions = conversions - without_touch;
     let spend_totals = spend_by_channel(spend, options.period);
-    let mut labels: Vec<String> = names.to_vec();
-    labels.push(NO_TOUCH.to_string());
+    let labels: Vec<String> = names.to_vec();
     let spend_of: Vec<f64> = labels.iter().map(|l| spend_totals.get(&l.to_lowercase()).copied().unwrap_or(0.0)).collect();
 
     let mut models = Vec::new();
     for &model in &options.models {
-        let mut conv = vec![0.0; channels + 1];
-        let mut value = vec![0.0; channels + 1];
+        let mut conv = vec![0.0; channels];
+        let mut value = vec![0.0; channels];
         let mut notes = Vec::new();
-        conv[none] = without_touch as f64;
-        value[none] = paths.iter().filter(|p| p.touches.is_empty()).filter_map(|p| p.conversion).map(|c| c.1 as f64).sum();
         let converted_touches = || paths.iter().filter(|p| !p.touches.is_empty()).filter_map(|p| p.conversion.map(|c| (p, c)));
         match model {
             Model::Markov => {
@@ -727,7 +786,7 @@ pub fn attribute_paths(names: &[String], paths: &[Path], options: &AttributionOp
                 );
                 let (converting, not) = touched.fold((0, 0), |(c, n), p| if p.conversion.is_some() { (c + 1, n) } else { (c, n + 1) });
                 let total: f64 = chain.removal_effects.iter().sum();
-                let to_share = (conversions - without_touch) as f64;
+                let to_share = touched_conversions as f64;
                 if total > 0.0 {
                     for (c, effect) in chain.removal_effects.iter().enumerate() {
                         conv[c] = effect / total * to_share;
@@ -784,11 +843,11 @@ pub fn attribute_paths(names: &[String], paths: &[Path], options: &AttributionOp
                 }
             }
         }
-        let credits = (0..=channels)
+        let credits = (0..channels)
             .map(|c| Credit {
                 channel: labels[c].clone(),
                 conversions: conv[c],
-                share: if conversions == 0 { 0.0 } else { conv[c] / conversions as f64 },
+                share: if touched_conversions == 0 { 0.0 } else { conv[c] / touched_conversions as f64 },
                 revenue_minor: value[c],
                 spend_minor: spend_of[c],
                 cpa_minor: (conv[c] > 0.0 && spend_of[c] > 0.0).then(|| spend_of[c] / conv[c]),
@@ -799,7 +858,7 @@ pub fn attribute_paths(names: &[String], paths: &[Path], options: &AttributionOp
         models.push(ModelCredit { model, credits, notes });
     }
 
-    let mut facts: Vec<ChannelFacts> = (0..=channels)
+    let mut facts: Vec<ChannelFacts> = (0..channels)
         .map(|c| ChannelFacts {
             channel: labels[c].clone(),
             customers: customer_counts[c],
@@ -807,17 +866,23 @@ pub fn attribute_paths(names: &[String], paths: &[Path], options: &AttributionOp
             spend_minor: spend_of[c],
         })
         .collect();
-    // Most touched first, (none) last; every model's credits follow the same order.
+    // Most touched first; every model's credits follow the same order.
     let mut order: Vec<usize> = (0..channels).collect();
     order.sort_by(|&a, &b| customer_counts[b].cmp(&customer_counts[a]).then_with(|| labels[a].cmp(&labels[b])));
-    order.push(none);
     facts = order.iter().map(|&i| facts[i].clone()).collect();
     for model in &mut models {
         model.credits = order.iter().map(|&i| model.credits[i].clone()).collect();
     }
     let mut notes = vec![
-        format!("A conversion is credited from the touches since the customer's previous conversion within {} before it.", describe_ms(options.lookback_ms)),
-        format!("{without_touch} conversion(s) had no touch in their window and are shown as {NO_TOUCH}, so every model's credits add up to the {conversions} conversions."),
+        format!(
+            "A touch is a session's source (a new session after {} without an event); a conversion is credited from its session's source and the touches since the customer's previous conversion within {} before it.",
+            describe_ms(SESSION_GAP_MS),
+            describe_ms(options.lookback_ms)
+        ),
+        format!(
+            "{without_touch} of the {conversions} conversions (by {} customers) had no recorded touch in their window; they are counted apart, and every model shares out the {touched_conversions} with a touch.",
+            without.customers.len()
+        ),
         "Heuristic models split each conversion's value with the weights of its count; Markov and Shapley split the revenue of touched conversions in proportion to conversion credit.".to_string(),
     ];
     if options.period.is_some() {
@@ -829,6 +894,7 @@ pub fn attribute_paths(names: &[String], paths: &[Path], options: &AttributionOp
     Attribution {
         conversions,
         conversions_without_touch: without_touch,
+        without_touch: without,
         revenue_minor: revenue,
         converting_customers: distinct(&mut converting_customers),
         customers: distinct(&mut all_customers),
@@ -843,6 +909,8 @@ pub fn attribute_paths(names: &[String], paths: &[Path], options: &AttributionOp
 fn describe_ms(ms: i64) -> String {
     if ms % MS_PER_DAY == 0 {
         format!("{} day(s)", ms / MS_PER_DAY)
+    } else if ms % 60_000 == 0 && ms < 3_600_000 {
+        format!("{} minutes", ms / 60_000)
     } else {
         format!("{:.1} hour(s)", ms as f64 / 3_600_000.0)
     }

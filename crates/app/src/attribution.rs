@@ -17,6 +17,10 @@ use trailmap_store::Store;
 
 const MS_PER_DAY: i64 = 86_400_000;
 
+/// What [`App::attribution_customers`] takes for the customers whose conversions have no
+/// recorded touch (they are no channel).
+pub const NO_TOUCH_CUSTOMERS: &str = "no-touch";
+
 /// What to attribute, as text; [`App::attribution_request`] gives the defaults.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AttributionRequest {
@@ -203,7 +207,13 @@ impl App {
         };
         let needs_properties = matches!(&by, TouchKey::Touchpoint(rules)
             if rules.iter().any(|(_, r)| r.conditions.iter().any(|c| matches!(c.field, trailmap_model::EventField::Property(_)))));
-        let mut table = self.store().load_events(business.id, EventColumns { properties: needs_properties })?;
+        // A server's kept journeys serve unless the properties are needed; the channels are
+        // filled in on a copy.
+        let mut table = if needs_properties || !self.keeps_journeys() {
+            self.store().load_events(business.id, EventColumns { properties: needs_properties })?
+        } else {
+            self.business_data(business.id)?.journeys().table().clone()
+        };
         fill_missing_channels(&mut table);
         let spend: Vec<SpendRow> = self
             .store()
@@ -235,23 +245,26 @@ impl App {
         })
     }
 
-    /// The converting customers whose credited touches include `channel` (or who converted with
-    /// no touch, for "(none)"), as stored.
+    /// The converting customers whose credited touches include `channel`, or, for
+    /// [`NO_TOUCH_CUSTOMERS`], those with a conversion that has no recorded touch; as stored.
     pub fn attribution_customers(&self, report: &AttributionReport, channel: &str) -> Result<Vec<Customer>> {
-        let facts = report
-            .attribution
-            .channels
-            .iter()
-            .find(|c| c.channel.eq_ignore_ascii_case(channel.trim()))
-            .ok_or_else(|| {
-                let known: Vec<&str> = report.attribution.channels.iter().map(|c| c.channel.as_str()).collect();
-                invalid("customers", format!("no channel {channel:?}; the channels are: {}", known.join(", ")))
-            })?;
-        facts
-            .converting_customers
-            .iter()
-            .map(|&id: &CustomerId| Ok(self.store().customer(id)?))
-            .collect()
+        let ids: &[CustomerId] = if channel.trim().eq_ignore_ascii_case(NO_TOUCH_CUSTOMERS) {
+            &report.attribution.without_touch.customers
+        } else {
+            &report
+                .attribution
+                .channels
+                .iter()
+                .find(|c| c.channel.eq_ignore_ascii_case(channel.trim()))
+                .ok_or_else(|| {
+                    let known: Vec<&str> = report.attribution.channels.iter().map(|c| c.channel.as_str()).collect();
+                    invalid("customers", format!("no channel {channel:?}; the channels are: {} (or {NO_TOUCH_CUSTOMERS})", known.join(", ")))
+                })?
+                .converting_customers
+        };
+        // A business's customers, in one statement; the report's are all the business's.
+        let business = self.store().business_by_name(&report.business)?.ok_or_else(|| AppError::NotFound(format!("business {:?}", report.business)))?;
+        Ok(self.store().customers_by_ids(business.id, ids)?)
     }
 }
 

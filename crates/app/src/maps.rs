@@ -1016,6 +1016,7 @@ impl App {
     fn voice_data(
         &self,
         business: &Business,
+        data: &crate::business_data::BusinessData,
         period: Option<(Timestamp, Timestamp)>,
         persona: Option<(&BTreeMap<CustomerId, String>, &str)>,
     ) -> Result<VoiceData> {
@@ -1038,11 +1039,13 @@ impl App {
             if kinds.is_empty() {
                 continue;
             }
-            let responses = self.store().responses(survey.id)?;
+            // The kept answers of this survey, in id order as the survey lists them.
+            let responses: Vec<&trailmap_model::SurveyResponse> = data.responses().iter().filter(|r| r.survey == survey.id).collect();
             for (question, kind) in kinds {
                 let answers = responses
                     .iter()
                     .filter(|r| within(r.submitted_at) && kept(r.customer))
+                    .copied()
                     .flat_map(|r| r.answers.iter().filter(|a| a.question == question).map(move |a| (r, a)))
                     .map(|(r, a)| ScoreAnswer {
                         response: r.id,
@@ -1062,10 +1065,9 @@ impl App {
             }
         }
         let scorer = SentimentScorer::new();
-        let feedback = self
-            .store()
-            .feedback(business.id)?
-            .into_iter()
+        let feedback = data
+            .feedback()
+            .iter()
             .filter(|f| f.touchpoint.is_some() && within(f.time) && kept(f.customer))
             .map(|f| (f.touchpoint, f.customer, scorer.score(&f.text).compound))
             .collect();
@@ -1674,15 +1676,18 @@ impl App {
         };
         let breakdown = labels.clone().map(Breakdown::Customer);
         let persona_name = persona.as_ref().map(|p| p.name.clone());
-        let voice = self.voice_data(business, request.period, labels.as_ref().zip(persona_name.as_deref()))?;
+        let data = self.business_data(business.id)?;
+        let voice = self.voice_data(business, &data, request.period, labels.as_ref().zip(persona_name.as_deref()))?;
         let stage_rules: Vec<Vec<EventRule>> = map
             .stages
             .iter()
             .map(|s| touchpoints.iter().filter(|t| s.touchpoints.contains(&t.id)).map(|t| t.rule.clone()).collect())
             .collect();
         let needs_properties = stage_rules.iter().flatten().any(|r| r.conditions.iter().any(|c| matches!(c.field, trailmap_model::EventField::Property(_))));
-        let table = self.store().load_events(business.id, EventColumns { properties: needs_properties })?;
-        let journeys = Journeys::new(table);
+        let journeys = match needs_properties {
+            true => std::sync::Arc::new(Journeys::new(self.store().load_events(business.id, EventColumns { properties: true })?)),
+            false => data.journeys().clone(),
+        };
         let period = request.period.map(|(f, t)| (f.millis(), t.millis()));
         let run = |steps: Vec<FunnelStep>| -> Result<Option<trailmap_analytics::funnel::FunnelResult>> {
             let query = FunnelQuery {
@@ -1696,16 +1701,12 @@ impl App {
             let report = trailmap_analytics::funnel(&journeys, &query).map_err(|e| invalid(format!("map numbers: {e}")))?;
             Ok(funnel_result(&report, persona_name.as_deref()))
         };
-        let mut orders = Vec::new();
-        for order in self.store().orders(business.id)? {
-            if order.total.currency != business.currency {
-                continue;
-            }
-            // An order written before its buyer was merged names the old customer; count it on
-            // the customer it belongs to now, as the events are.
-            let customer = if journeys.get(order.customer).is_some() { order.customer } else { self.store().customer(order.customer)?.id };
-            orders.push((customer, order.time.millis(), order.total.minor));
-        }
+        // The kept orders, each on the customer it belongs to now, as the events are.
+        let table = data.orders();
+        let orders: Vec<(CustomerId, i64, i64)> = (0..table.len())
+            .filter(|&row| table.currency[row] == business.currency)
+            .map(|row| (table.customer[row], table.time[row], table.total_minor[row]))
+            .collect();
         let mut stages = Vec::new();
         for (k, stage) in map.stages.iter().enumerate() {
             let rules = &stage_rules[k];

@@ -2,12 +2,14 @@
 //! for purchases, Gamma-Gamma for spend) per customer and by acquisition channel, first
 //! touchpoint or cohort; the calibration/holdout check; RFM segments; and personas suggested from
 //! behaviour clusters. Orders are the transactions; events give each customer's first channel and
-//! first touchpoint. "Now" is an argument: by default the day after the business's last event.
+//! first touchpoint. "Now" is the end of the data the models read: by default the end of the day
+//! of the business's last order (events do not move it: an offline event dated later, a page
+//! view today, say nothing about purchases), or the last day of the calibration period when one
+//! is given (`until`, included, as `lifetimes`' `calibration_period_end`).
 
 use crate::{App, AppError, Result};
 use serde::Serialize;
 use std::collections::HashMap;
-use trailmap_analytics::Journeys;
 use trailmap_analytics::rules::CompiledRule;
 use trailmap_clv::historical::{CustomerValue, customer_values};
 use trailmap_clv::holdout::holdout_purchases;
@@ -57,11 +59,54 @@ pub struct ClvRequest {
     /// Discount rate per period.
     pub discount: f64,
     pub by: GroupBy,
-    /// End of the data; None = the day after the last event.
+    /// End of the data (exclusive); None = the end of the day of the business's last order.
     pub now: Option<Timestamp>,
-    /// Start of a holdout period: fit on the days before it, compare predictions with what
-    /// happened from it up to now.
-    pub holdout_from: Option<Timestamp>,
+    /// The last day of the calibration period, included (as `lifetimes`' `calibration_period_end`):
+    /// the models read the orders up to the end of that day and every value is as of then; the
+    /// orders after it, up to the end of the data, are the holdout the predictions are checked
+    /// against. None: the calibration period is all the data.
+    pub until: Option<chrono::NaiveDate>,
+}
+
+/// One fitted model as the report states it: its parameters named as in its paper and its own
+/// log-likelihood, or why it could not be fitted.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelFit {
+    /// "BG/NBD", "Pareto/NBD" or "Gamma-Gamma".
+    pub model: &'static str,
+    pub parameters: Option<serde_json::Value>,
+    /// The log-likelihood of this model at its parameters, over its `fitted_customers`.
+    pub log_likelihood: Option<f64>,
+    pub fitted_customers: Option<usize>,
+    /// When the data cannot support the model (found before fitting): why, as data.
+    pub cannot_fit: Option<CannotFit>,
+    /// When there is no fit: why, in plain words.
+    pub error: Option<String>,
+}
+
+impl ModelFit {
+    fn failed(model: &'static str, error: &ClvError) -> ModelFit {
+        ModelFit {
+            model,
+            parameters: None,
+            log_likelihood: None,
+            fitted_customers: None,
+            cannot_fit: error.cannot_fit().cloned(),
+            error: Some(plain_error(error)),
+        }
+    }
+}
+
+/// A model's failure as a sentence for an owner: the reason found before fitting as it reads, a
+/// failed search as what it means.
+fn plain_error(error: &ClvError) -> String {
+    match error {
+        ClvError::CannotFit { model, because } => format!("{model} cannot be fitted: {because}"),
+        ClvError::NotConverged { model, .. } | ClvError::Degenerate { model, .. } => {
+            format!("{model} found no stable fit in these data ({error})")
+        }
+        other => other.to_string(),
+    }
 }
 
 /// One customer's historical and predicted value.
@@ -101,8 +146,11 @@ pub struct GroupClv {
 pub struct ClvReport {
     pub business: String,
     pub currency: String,
+    /// The end of the calibration data: every value is as of then.
     pub now: String,
     pub now_rule: String,
+    /// The last day of the calibration period (included).
+    pub calibration_last_day: String,
     pub unit: TimeUnit,
     pub horizon: u32,
     pub discount_per_period: f64,
@@ -114,11 +162,18 @@ pub struct ClvReport {
     pub parameters: Option<serde_json::Value>,
     /// The purchase model's parameters (BG/NBD's for `gamma-gamma`, else the same as `parameters`).
     pub purchase_parameters: Option<serde_json::Value>,
+    /// `model`'s own log-likelihood (Gamma-Gamma's for `gamma-gamma`, over its repeat buyers).
     pub log_likelihood: Option<f64>,
+    /// The customers `model` was fitted on.
     pub fitted_customers: Option<usize>,
-    /// Why there are no predictions (too few customers, no convergence), if so.
+    /// Why there are no predictions, in plain words (the purchase model could not be fitted).
     pub prediction_error: Option<String>,
-    pub spend_model: serde_json::Value,
+    /// The purchase model (BG/NBD or Pareto/NBD) with its own log-likelihood, or why it could not
+    /// be fitted.
+    pub purchase_model: ModelFit,
+    /// The spend model (Gamma-Gamma) with its own log-likelihood, or why it could not be fitted;
+    /// then spend per purchase is each customer's historical average order value.
+    pub spend_model: ModelFit,
     pub grouped_by: GroupBy,
     pub groups: Vec<GroupClv>,
     pub customers: Vec<CustomerClv>,
@@ -129,7 +184,6 @@ pub struct ClvReport {
 struct ValueData {
     currency: Currency,
     transactions: Vec<Transaction>,
-    orders: Vec<Order>,
     first_channel: HashMap<CustomerId, String>,
     first_touchpoint: HashMap<CustomerId, String>,
     channel_share: HashMap<CustomerId, HashMap<String, f64>>,
@@ -159,20 +213,21 @@ impl App {
     }
 
     fn value_data(&self, business: &Business, now: Option<Timestamp>) -> Result<ValueData> {
-        let orders = self.store().orders(business.id)?;
-        let table = self.store().load_events(business.id, EventColumns::default())?;
-        let last_event = table.time.iter().copied().max();
+        // The kept journeys and orders, brought up to date with what was written since.
+        let data = self.business_data(business.id)?;
+        let orders = data.orders();
+        // Orders alone decide the end of the data: a later event of any other kind (an offline
+        // visit, today's page view) would age every customer without a purchase to show for it.
         let (now, now_rule) = match now {
             Some(now) => (now, "given".to_string()),
             None => {
-                let last = last_event.or(orders.iter().map(|o| o.time.0).max()).ok_or_else(|| {
-                    AppError::Invalid(format!("{} has no events or orders to value", business.name))
-                })?;
-                (Timestamp((day_of(last) + 1) * DAY_MS), "the day after the business's last event".to_string())
+                let last = orders.span().map(|(_, last)| last).ok_or_else(|| AppError::Invalid(format!("{} has no orders to value", business.name)))?;
+                let day = Timestamp(day_of(last) * DAY_MS).date();
+                (Timestamp((day_of(last) + 1) * DAY_MS), format!("the end of {day}, the day of the business's last order"))
             }
         };
         let touchpoints = self.store().touchpoints(business.id)?;
-        let journeys = Journeys::new(table);
+        let journeys = data.journeys();
         let table = journeys.table();
         let compiled: Vec<(String, CompiledRule)> =
             touchpoints.iter().map(|t| (t.name.clone(), CompiledRule::new(&t.rule, table))).collect();
@@ -196,12 +251,11 @@ impl App {
             }
             channel_share.insert(journey.customer, shares);
         }
-        let transactions = orders
-            .iter()
-            .filter(|o| o.time.0 < now.0)
-            .map(|o| Transaction { customer: o.customer, time_ms: o.time.0, value: o.total.major() })
+        let transactions = (0..orders.len())
+            .filter(|&row| orders.time[row] < now.0)
+            .map(|row| Transaction { customer: orders.customer[row], time_ms: orders.time[row], value: orders.total(row).major() })
             .collect();
-        Ok(ValueData { currency: business.currency, transactions, orders, first_channel, first_touchpoint, channel_share, now, now_rule })
+        Ok(ValueData { currency: business.currency, transactions, first_channel, first_touchpoint, channel_share, now, now_rule })
     }
 
     /// Historical and predicted lifetime value per customer and per group.
@@ -210,55 +264,78 @@ impl App {
         let data = self.value_data(business, request.now)?;
         let unit = request.unit;
         let last_day = day_of(data.now.0) - 1;
-        let calibration_last_day = match request.holdout_from {
-            Some(from) if day_of(from.0) > last_day => {
-                return Err(AppError::Invalid(format!("--until {} is after the end of the data ({})", from.date(), data.now.date())));
+        let calibration_last_day = match request.until {
+            Some(until) => {
+                let day = day_of(Timestamp::from_date(until).0);
+                if day > last_day {
+                    return Err(AppError::Invalid(format!(
+                        "until: {until} is after the end of the data ({})",
+                        Timestamp(last_day * DAY_MS).date()
+                    )));
+                }
+                day
             }
-            Some(from) => day_of(from.0) - 1,
             None => last_day,
+        };
+        // Every value is as of the end of the calibration period: its orders, its customers' ages.
+        let calibration_end = Timestamp((calibration_last_day + 1) * DAY_MS);
+        let now_rule = match request.until {
+            Some(until) => format!("the end of {until}, the last day of the calibration period (until, included)"),
+            None => data.now_rule.clone(),
         };
         let summary = summarise(&data.transactions, calibration_last_day, unit).map_err(invalid)?;
         let spend = GammaGamma::fit(&summary, unit);
         type Predictor = Box<dyn Fn(f64, f64, f64, f64) -> trailmap_clv::Result<f64>>;
-        let fitted: trailmap_clv::Result<(serde_json::Value, f64, usize, Predictor)> = match request.model {
+        let purchase_name = match request.model {
+            PurchaseModel::ParetoNbd => "Pareto/NBD",
+            PurchaseModel::Bgnbd | PurchaseModel::GammaGamma => "BG/NBD",
+        };
+        let fitted: trailmap_clv::Result<(ModelFit, Predictor)> = match request.model {
             PurchaseModel::Bgnbd | PurchaseModel::GammaGamma => BgNbd::fit(&summary, unit).map(|m| {
                 let p = serde_json::json!({ "r": m.r, "alpha": m.alpha, "a": m.a, "b": m.b });
-                let (ll, n) = (m.fit.log_likelihood, m.fit.customers);
-                (p, ll, n, Box::new(move |t, x, tx, age| m.expected_purchases(t, x, tx, age)) as Predictor)
+                let fit = ModelFit { model: purchase_name, parameters: Some(p), log_likelihood: Some(m.fit.log_likelihood), fitted_customers: Some(m.fit.customers), cannot_fit: None, error: None };
+                (fit, Box::new(move |t, x, tx, age| m.expected_purchases(t, x, tx, age)) as Predictor)
             }),
             PurchaseModel::ParetoNbd => ParetoNbd::fit(&summary, unit).map(|m| {
                 let p = serde_json::json!({ "r": m.r, "alpha": m.alpha, "s": m.s, "beta": m.beta });
-                let (ll, n) = (m.fit.log_likelihood, m.fit.customers);
-                (p, ll, n, Box::new(move |t, x, tx, age| m.expected_purchases(t, x, tx, age)) as Predictor)
+                let fit = ModelFit { model: purchase_name, parameters: Some(p), log_likelihood: Some(m.fit.log_likelihood), fitted_customers: Some(m.fit.customers), cannot_fit: None, error: None };
+                (fit, Box::new(move |t, x, tx, age| m.expected_purchases(t, x, tx, age)) as Predictor)
             }),
         };
-        let (parameters, log_likelihood, fitted, predictor, prediction_error) = match fitted {
-            Ok((p, ll, n, f)) => (Some(p), Some(ll), Some(n), Some(f), None),
+        let (purchase_model, predictor) = match fitted {
+            Ok((fit, predictor)) => (fit, Some(predictor)),
             // A holdout check is nothing without the model; otherwise the history still stands.
-            Err(e) if request.holdout_from.is_some() => return Err(invalid(e)),
-            Err(e) => (None, None, None, None, Some(e.to_string())),
+            Err(e) if request.until.is_some() && calibration_last_day < last_day => {
+                return Err(AppError::Invalid(format!("until: no holdout check: {}", plain_error(&e))));
+            }
+            Err(e) => (ModelFit::failed(purchase_name, &e), None),
         };
-        let holdout = match request.holdout_from {
-            Some(_) => {
+        let parameters = purchase_model.parameters.clone();
+        let holdout = match (&predictor, calibration_last_day < last_day) {
+            (Some(predictor), true) => {
                 let actual = holdout_purchases(&data.transactions, calibration_last_day, last_day);
                 let length = (last_day - calibration_last_day) as f64 / unit.days();
-                let predictor = predictor.as_ref().ok_or_else(|| AppError::Invalid("no model for the holdout check".into()))?;
                 Some(holdout_check(&summary, &actual, length, &**predictor).map_err(invalid)?)
             }
-            None => None,
+            _ => None,
         };
-        let (spend_model, value_rule_spend) = match &spend {
-            Ok(g) => (
-                serde_json::json!({ "model": "gamma-gamma", "p": g.p, "q": g.q, "gamma": g.gamma, "fitted_customers": g.fit.customers }),
-                "expected spend per purchase from Gamma-Gamma".to_string(),
-            ),
-            Err(e) => (
-                serde_json::json!({ "model": "historical average order value", "reason": e.to_string() }),
-                format!("expected spend per purchase = the customer's historical average order value (Gamma-Gamma not fitted: {e})"),
-            ),
+        let spend_model = match &spend {
+            Ok(g) => ModelFit {
+                model: "Gamma-Gamma",
+                parameters: Some(serde_json::json!({ "p": g.p, "q": g.q, "gamma": g.gamma })),
+                log_likelihood: Some(g.fit.log_likelihood),
+                fitted_customers: Some(g.fit.customers),
+                cannot_fit: None,
+                error: None,
+            },
+            Err(e) => ModelFit::failed("Gamma-Gamma", e),
+        };
+        let value_rule_spend = match &spend {
+            Ok(_) => "expected spend per purchase from Gamma-Gamma".to_string(),
+            Err(e) => format!("expected spend per purchase = the customer's historical average order value ({})", plain_error(e)),
         };
         let history: HashMap<CustomerId, CustomerValue> =
-            customer_values(&data.transactions, data.now.0).into_iter().map(|v| (v.customer, v)).collect();
+            customer_values(&data.transactions, calibration_end.0).into_iter().map(|v| (v.customer, v)).collect();
         let personas = self.persona_labels(business)?;
         let mut customers = Vec::new();
         for c in &summary {
@@ -307,34 +384,37 @@ impl App {
             .into_iter()
             .map(|h| GroupClv { group: h.group.clone(), customers: h.customers, predicted: predicted.get(&h.group).cloned(), historical: h })
             .collect();
+        // The named model's own figures: Gamma-Gamma's for `gamma-gamma`, else the purchase model's.
+        let named = match request.model {
+            // When Gamma-Gamma cannot be fitted, `spend_model` says why and the predictions use
+            // each customer's average order value, as for the other models.
+            PurchaseModel::GammaGamma => &spend_model,
+            _ => &purchase_model,
+        };
         Ok(ClvReport {
             business: business.name.clone(),
             currency: data.currency.to_string(),
-            now: data.now.to_rfc3339(),
-            now_rule: data.now_rule,
+            now: calibration_end.to_rfc3339(),
+            now_rule,
+            calibration_last_day: Timestamp(calibration_last_day * DAY_MS).date().to_string(),
             unit,
             horizon: request.horizon,
             discount_per_period: request.discount,
             summarising_rule: SUMMARY_RULE,
             value_rule: format!(
-                "predicted value = sum over {} k = 1..{} of (expected purchases in period k) x spend per purchase / (1 + {})^k; {value_rule_spend}; historical value = revenue of all orders before now",
+                "predicted value = sum over {} k = 1..{} of (expected purchases in period k) x spend per purchase / (1 + {})^k; {value_rule_spend}; historical value = revenue of all orders up to now",
                 unit.name(),
                 request.horizon,
                 request.discount
             ),
             interval_rule: "95% interval of the group mean by the normal approximation: mean +/- 1.96 x sd / sqrt(n)",
             model: request.model,
-            parameters: match request.model {
-                PurchaseModel::GammaGamma => match &spend {
-                    Ok(g) => Some(serde_json::json!({ "p": g.p, "q": g.q, "gamma": g.gamma })),
-                    Err(e) => return Err(AppError::Invalid(format!("--model gamma-gamma: the spend model could not be fitted: {e}"))),
-                },
-                _ => parameters.clone(),
-            },
+            parameters: named.parameters.clone(),
+            log_likelihood: named.log_likelihood,
+            fitted_customers: named.fitted_customers,
             purchase_parameters: parameters,
-            log_likelihood,
-            fitted_customers: fitted,
-            prediction_error,
+            prediction_error: purchase_model.error.clone(),
+            purchase_model,
             spend_model,
             grouped_by: request.by,
             groups,
@@ -527,7 +607,8 @@ impl App {
             )));
         }
         let mut items: HashMap<CustomerId, (f64, f64)> = HashMap::new();
-        for o in data.orders.iter().filter(|o| o.time.0 < data.now.0) {
+        // Items per order need the orders' lines: the whole orders, in one pass.
+        for o in self.store().orders(business.id)?.iter().filter(|o| o.time.0 < data.now.0) {
             let entry = items.entry(o.customer).or_default();
             entry.0 += o.lines.iter().map(|l| l.quantity as f64).sum::<f64>();
             entry.1 += 1.0;
@@ -707,7 +788,7 @@ impl std::str::FromStr for GroupBy {
 
 impl App {
     /// The default CLV request (BG/NBD, weeks, 52 periods, 1% discount per period, by channel,
-    /// now = the day after the last event); callers change its fields.
+    /// all the data up to the end of the day of the last order); callers change its fields.
     pub fn clv_request(&self) -> ClvRequest {
         ClvRequest {
             model: PurchaseModel::Bgnbd,
@@ -716,7 +797,7 @@ impl App {
             discount: 0.01,
             by: GroupBy::Channel,
             now: None,
-            holdout_from: None,
+            until: None,
         }
     }
 
@@ -771,7 +852,7 @@ mod tests {
         assert!(report.prediction_error.is_none() && report.parameters.is_some());
         assert!(referral.predicted.as_ref().unwrap().mean > social.predicted.as_ref().unwrap().mean);
         assert!(report.customers.iter().all(|c| c.predicted_value.is_some_and(|v| v >= 0.0)));
-        assert_eq!(report.now_rule, "the day after the business's last event");
+        assert_eq!(report.now_rule, "the end of 2025-04-09, the day of the business's last order");
         assert_eq!(report.customers.len(), 12);
     }
 
@@ -783,11 +864,13 @@ mod tests {
         app.write_fixture(&fixture, &business).unwrap();
         let report = app.clv(&business, &app.clv_request()).unwrap();
         let e = report.prediction_error.unwrap();
-        assert!(e.contains("at least 10 customers"), "{e}");
+        assert_eq!(e, "BG/NBD cannot be fitted: only 1 customer(s) have bought so far, and it needs at least 10");
+        assert_eq!(report.purchase_model.cannot_fit, Some(CannotFit::TooFewCustomers { needed: 10, found: 1 }));
         assert_eq!(report.groups[0].historical.mean, 7.0);
         let mut holdout = app.clv_request();
-        holdout.holdout_from = Some(Timestamp::parse_rfc3339("2025-01-02T00:00:00Z").unwrap());
-        assert!(app.clv(&business, &holdout).unwrap_err().to_string().contains("at least 10 customers"));
+        holdout.until = Some("2025-01-01".parse().unwrap());
+        let e = app.clv(&business, &holdout).unwrap_err().to_string();
+        assert!(e.starts_with("until: no holdout check: BG/NBD cannot be fitted: only 1 customer(s)"), "{e}");
         let mut bad = app.clv_request();
         bad.horizon = 0;
         assert!(app.clv(&business, &bad).unwrap_err().to_string().contains("horizon"));

@@ -13,6 +13,10 @@
 #[path = "app/onboarding.rs"] mod onboarding;
 #[path = "app/comments.rs"] mod comments;
 #[path = "app/imports.rs"] mod imports;
+#[path = "app/live.rs"] mod live;
+#[path = "app/fuzz_regressions.rs"] mod fuzz_regressions;
+#[path = "app/clv.rs"] mod clv;
+#[path = "app/attribution.rs"] mod attribution;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};

@@ -5,11 +5,14 @@
 
 use crate::optimize::{bfgs, nelder_mead};
 use crate::special::{digamma, hyp2f1, ln_gamma, log_add_exp};
-use crate::{ClvError, CustomerSummary, FitInfo, Result, TimeUnit};
+use crate::{CannotFit, ClvError, CustomerSummary, FitInfo, Result, TimeUnit};
 use serde::{Deserialize, Serialize};
 
 /// Fewer customers than this cannot pin four parameters down.
 pub const MIN_CUSTOMERS: usize = 10;
+/// Fewer customers who came back than this cannot tell how often customers return and when they
+/// stop: the fit wanders to the edge of the parameter space (or takes long to fail).
+pub const MIN_REPEAT_BUYERS: usize = 5;
 
 /// A fitted BG/NBD model, its parameters named as in the paper.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,14 +39,9 @@ pub(crate) fn compress(data: &[CustomerSummary]) -> Vec<(f64, f64, f64, f64)> {
     out
 }
 
+/// Checks that the data can support a repeat-purchase model before any fit: enough customers,
+/// enough of them who came back, and summaries that make sense.
 pub(crate) fn check_data(model: &'static str, data: &[CustomerSummary]) -> Result<()> {
-    if data.len() < MIN_CUSTOMERS {
-        return Err(ClvError::TooFewCustomers { model, needed: MIN_CUSTOMERS, found: data.len(), what: "a purchase" });
-    }
-    let repeaters = data.iter().filter(|c| c.frequency > 0.0).count();
-    if repeaters == 0 {
-        return Err(ClvError::TooFewCustomers { model, needed: 1, found: 0, what: "a repeat purchase" });
-    }
     if let Some(c) = data.iter().find(|c| {
         !(c.frequency >= 0.0 && c.recency >= 0.0 && c.age >= c.recency && c.age.is_finite())
     }) {
@@ -51,6 +49,13 @@ pub(crate) fn check_data(model: &'static str, data: &[CustomerSummary]) -> Resul
             argument: "summary",
             reason: format!("customer {} has frequency {}, recency {}, age {}: needs 0 <= recency <= age", c.customer, c.frequency, c.recency, c.age),
         });
+    }
+    if data.len() < MIN_CUSTOMERS {
+        return Err(ClvError::CannotFit { model, because: CannotFit::TooFewCustomers { needed: MIN_CUSTOMERS, found: data.len() } });
+    }
+    let repeaters = data.iter().filter(|c| c.frequency > 0.0).count();
+    if repeaters < MIN_REPEAT_BUYERS {
+        return Err(ClvError::CannotFit { model, because: CannotFit::TooFewRepeatBuyers { needed: MIN_REPEAT_BUYERS, found: repeaters } });
     }
     Ok(())
 }

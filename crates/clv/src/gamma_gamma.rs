@@ -5,7 +5,7 @@
 
 use crate::optimize::nelder_mead;
 use crate::special::ln_gamma;
-use crate::{ClvError, CustomerSummary, FitInfo, Result, TimeUnit};
+use crate::{CannotFit, ClvError, CustomerSummary, FitInfo, Result, TimeUnit};
 use serde::{Deserialize, Serialize};
 
 /// Fewer repeat buyers than this cannot pin three parameters down.
@@ -27,21 +27,44 @@ impl GammaGamma {
             - (p * x + q) * (x * m + gamma).ln()
     }
 
-    /// Fits on the customers with at least one repeat purchase and a positive mean repeat spend.
-    pub fn fit(data: &[CustomerSummary], unit: TimeUnit) -> Result<GammaGamma> {
-        let rows: Vec<(f64, f64)> =
-            data.iter().filter(|c| c.frequency > 0.0 && c.monetary > 0.0).map(|c| (c.frequency, c.monetary)).collect();
-        if rows.len() < MIN_REPEAT_BUYERS {
-            return Err(ClvError::TooFewCustomers {
+    /// Checks, before any fit, that the repeat buyers' spend can support the model: at least
+    /// [`MIN_REPEAT_BUYERS`] of them, and not all with the same mean spend (then the likelihood
+    /// has no maximum: it grows as the spread of spend shrinks to nothing).
+    pub fn check(data: &[CustomerSummary]) -> Result<()> {
+        let spends: Vec<f64> = data.iter().filter(|c| c.frequency > 0.0 && c.monetary > 0.0).map(|c| c.monetary).collect();
+        if spends.len() < MIN_REPEAT_BUYERS {
+            return Err(ClvError::CannotFit {
                 model: "Gamma-Gamma",
-                needed: MIN_REPEAT_BUYERS,
-                found: rows.len(),
-                what: "a repeat purchase of positive value",
+                because: CannotFit::TooFewRepeatBuyers { needed: MIN_REPEAT_BUYERS, found: spends.len() },
             });
+        }
+        let (low, high) = spends.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &m| (l.min(m), h.max(m)));
+        // Spends equal to a millionth of the amount are the same amount written twice.
+        if high - low <= 1e-6 * high {
+            return Err(ClvError::CannotFit { model: "Gamma-Gamma", because: CannotFit::SameSpend { value: high, repeat_buyers: spends.len() } });
+        }
+        Ok(())
+    }
+
+    /// Fits on the customers with at least one repeat purchase and a positive mean repeat spend,
+    /// after [`GammaGamma::check`]. Customers with the same (frequency, mean spend) are one
+    /// weighted row of the likelihood, as in the purchase models.
+    pub fn fit(data: &[CustomerSummary], unit: TimeUnit) -> Result<GammaGamma> {
+        Self::check(data)?;
+        let mut pairs: Vec<(f64, f64)> =
+            data.iter().filter(|c| c.frequency > 0.0 && c.monetary > 0.0).map(|c| (c.frequency, c.monetary)).collect();
+        let customers = pairs.len();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let mut rows: Vec<(f64, f64, f64)> = Vec::new();
+        for (x, m) in pairs {
+            match rows.last_mut() {
+                Some(last) if last.0 == x && last.1 == m => last.2 += 1.0,
+                _ => rows.push((x, m, 1.0)),
+            }
         }
         let mut objective = |v: &[f64]| -> f64 {
             let (p, q, g) = (v[0].exp(), v[1].exp(), v[2].exp());
-            -rows.iter().map(|&(x, m)| Self::customer_log_likelihood(p, q, g, x, m)).sum::<f64>()
+            -rows.iter().map(|&(x, m, w)| w * Self::customer_log_likelihood(p, q, g, x, m)).sum::<f64>()
         };
         let found = nelder_mead(&mut objective, &[0.0; 3], 20_000)
             .ok_or(ClvError::NotConverged { model: "Gamma-Gamma", iterations: 20_000 })?;
@@ -56,7 +79,7 @@ impl GammaGamma {
             p: v[0],
             q: v[1],
             gamma: v[2],
-            fit: FitInfo { log_likelihood: -found.value, customers: rows.len(), evaluations: found.evaluations, unit },
+            fit: FitInfo { log_likelihood: -found.value, customers, evaluations: found.evaluations, unit },
         })
     }
 

@@ -51,7 +51,7 @@ pub fn kmeans(rows: &[Vec<f64>], options: KMeansOptions) -> Result<Clustering> {
         return Err(ClvError::InvalidArgument { argument: "k", reason: "must be at least 1".into() });
     }
     if rows.len() < k {
-        return Err(ClvError::TooFewCustomers { model: "k-means", needed: k, found: rows.len(), what: "a purchase" });
+        return Err(ClvError::CannotFit { model: "k-means", because: crate::CannotFit::TooFewCustomers { needed: k, found: rows.len() } });
     }
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let mut centers = vec![rows[rng.random_range(0..rows.len())].clone()];

@@ -26,17 +26,64 @@ pub use summary::{CustomerSummary, TimeUnit, Transaction, summarise};
 
 use serde::{Deserialize, Serialize};
 
+/// Why a model cannot be fitted to the data, found by looking at the data before any fit, so a
+/// business with too little data gets this answer at once rather than after a long search that
+/// fails. The text (its `Display`) is written for an owner, in plain words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CannotFit {
+    /// Fewer customers with a purchase than the model's parameters need.
+    TooFewCustomers { needed: usize, found: usize },
+    /// Fewer customers who came back (bought on a second day) than the model needs to learn how
+    /// often customers return and when they stop.
+    TooFewRepeatBuyers { needed: usize, found: usize },
+    /// Every customer who came back spent the same on average per visit: with no spread in spend
+    /// the Gamma-Gamma likelihood grows without bound, so there is nothing to fit; that amount is
+    /// the expected spend per purchase.
+    SameSpend { value: f64, repeat_buyers: usize },
+}
+
+impl std::fmt::Display for CannotFit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CannotFit::TooFewCustomers { needed, found } => {
+                write!(f, "only {found} customer(s) have bought so far, and it needs at least {needed}")
+            }
+            CannotFit::TooFewRepeatBuyers { needed, found } => write!(
+                f,
+                "only {found} customer(s) have come back to buy on another day, and it needs at least {needed}"
+            ),
+            CannotFit::SameSpend { value, repeat_buyers } => write!(
+                f,
+                "all {repeat_buyers} customers who came back spent the same on average ({value:.2} per purchase day), so spend has no spread to learn from; expect {value:.2} per purchase"
+            ),
+        }
+    }
+}
+
 /// Why a model could not give numbers.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ClvError {
-    #[error("{model} needs at least {needed} customers with {what}; the data have {found}")]
-    TooFewCustomers { model: &'static str, needed: usize, found: usize, what: &'static str },
+    /// The data cannot support the model (too few customers or repeat buyers, spend that never
+    /// varies); found before fitting.
+    #[error("{model} cannot be fitted: {because}")]
+    CannotFit { model: &'static str, because: CannotFit },
     #[error("{model}: the maximum-likelihood fit did not converge after {iterations} iterations")]
     NotConverged { model: &'static str, iterations: usize },
     #[error("{model}: the fitted parameters are not usable ({reason})")]
     Degenerate { model: &'static str, reason: String },
     #[error("invalid argument {argument}: {reason}")]
     InvalidArgument { argument: &'static str, reason: String },
+}
+
+impl ClvError {
+    /// The reason found before fitting, when that is why.
+    pub fn cannot_fit(&self) -> Option<&CannotFit> {
+        match self {
+            ClvError::CannotFit { because, .. } => Some(because),
+            _ => None,
+        }
+    }
 }
 
 pub type Result<T, E = ClvError> = std::result::Result<T, E>;

@@ -25,6 +25,7 @@ use trailmap_store::Store;
 #[path = "server/comments.rs"] mod comments;
 #[path = "server/onboarding.rs"] mod onboarding;
 #[path = "server/imports.rs"] mod imports;
+#[path = "server/numbers.rs"] mod numbers;
 
 struct Harness {
     router: Router,

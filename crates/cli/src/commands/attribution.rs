@@ -38,7 +38,8 @@ pub struct AttributionArgs {
     /// Count only each customer's first conversion, so CPA is cost per new customer.
     #[arg(long)]
     new_customers: bool,
-    /// List the converting customers touched by this channel instead of the credits.
+    /// List the converting customers touched by this channel instead of the credits; `no-touch`
+    /// lists those whose conversions have no recorded touch.
     #[arg(long, value_name = "CHANNEL")]
     customers: Option<String>,
 }
@@ -77,7 +78,11 @@ pub fn run(app: &App, business: &Business, args: AttributionArgs, format: Format
             })
             .collect();
         return Output::new(&["customer", "name", "email", "external id"], rows, &customers)?
-            .with_title(format!("{} converting customers touched by {channel} (n = {})", report.business, customers.len()))
+            .with_title(if channel.trim().eq_ignore_ascii_case(trailmap_app::NO_TOUCH_CUSTOMERS) {
+                format!("{} converting customers with no recorded touch (n = {})", report.business, customers.len())
+            } else {
+                format!("{} converting customers touched by {channel} (n = {})", report.business, customers.len())
+            })
             .print(format, out);
     }
 
@@ -93,6 +98,17 @@ pub fn run(app: &App, business: &Business, args: AttributionArgs, format: Format
             (None, None) => String::new(),
             (from, to) => format!(", {} to {}", from.as_deref().unwrap_or("start"), to.as_deref().unwrap_or("end")),
         }
+    );
+    // The conversions without a touch are no channel: a line of their own, with their n.
+    let title = format!(
+        "{title}\nNo recorded touch: {} of the {} conversions ({:.1}%) by {} customers, worth {} {}; the credits below share out the other {}",
+        a.without_touch.conversions,
+        a.conversions,
+        if a.conversions == 0 { 0.0 } else { 100.0 * a.without_touch.conversions as f64 / a.conversions as f64 },
+        a.without_touch.customers.len(),
+        money(a.without_touch.revenue_minor as f64),
+        report.currency,
+        a.conversions - a.without_touch.conversions
     );
     match format {
         Format::Json => Output { title: None, columns: Vec::new(), rows: Vec::new(), json: serde_json::to_value(&report)? }.print(format, out),

@@ -25,11 +25,14 @@ pub struct ClvArgs {
     /// Group by channel (of the first event), touchpoint (first matched) or cohort (first purchase month).
     #[arg(long, default_value = "channel")]
     by: String,
-    /// End of the calibration period: fit on the days before DATE (YYYY-MM-DD) and compare the
-    /// predictions with what happened from it (the holdout).
+    /// The last day of the calibration period (YYYY-MM-DD), included, as lifetimes'
+    /// calibration_period_end: the models read the orders up to the end of DATE, every value is
+    /// as of then, and the predictions are checked against the orders after it (the holdout).
+    /// Default: all the data, up to the day of the last order.
     #[arg(long, value_name = "DATE", visible_alias = "holdout")]
     until: Option<String>,
-    /// End of the data (YYYY-MM-DD, exclusive). Default: the day after the last event.
+    /// End of the data (YYYY-MM-DD, exclusive). Default: the end of the day of the last order
+    /// (other events do not move it).
     #[arg(long, value_name = "DATE")]
     now: Option<String>,
 }
@@ -48,7 +51,7 @@ pub fn run(app: &App, business: Option<&str>, args: ClvArgs, format: Format, out
     request.by = args.by.parse().map_err(|e: String| anyhow::anyhow!("--by: {e}"))?;
     request.horizon = args.horizon;
     request.discount = args.discount;
-    request.holdout_from = args.until.as_deref().map(|d| parse_date("--until", d)).transpose()?;
+    request.until = args.until.as_deref().map(|d| parse_date("--until", d).map(|t| t.date())).transpose()?;
     request.now = args.now.as_deref().map(|d| parse_date("--now", d)).transpose()?;
     let report = app.clv(&business, &request).with_context(|| format!("customer lifetime value of {}", business.name))?;
     let rows = report
@@ -91,6 +94,13 @@ pub fn run(app: &App, business: Option<&str>, args: ClvArgs, format: Format, out
         output.print(format, out)?;
         if let Some(e) = &report.prediction_error {
             writeln!(out, "No predictions: {e}.")?;
+        }
+        for fit in [&report.purchase_model, &report.spend_model] {
+            match (&fit.log_likelihood, &fit.error) {
+                (Some(ll), _) => writeln!(out, "{}: log-likelihood {ll:.2} over {} customers.", fit.model, fit.fitted_customers.unwrap_or(0))?,
+                (None, Some(e)) if fit.model == "Gamma-Gamma" => writeln!(out, "Spend per purchase: {e}; each customer's average order value is used.")?,
+                _ => {}
+            }
         }
         writeln!(out, "Summary: {}.", report.summarising_rule)?;
         writeln!(out, "Value: {}.", report.value_rule)?;

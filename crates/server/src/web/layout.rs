@@ -36,7 +36,6 @@ pub fn csrf_field(csrf: &str) -> Markup {
 
 fn head(title: &str) -> Markup {
     html! {
-        (DOCTYPE)
         head {
             meta charset="utf-8";
             meta name="viewport" content="width=device-width, initial-scale=1";
@@ -51,6 +50,7 @@ fn head(title: &str) -> Markup {
 pub fn page(nav: &Nav, title: &str, content: Markup) -> Markup {
     let current = nav.current_membership();
     html! {
+        (DOCTYPE)
         html lang="en" {
             (head(title))
             body {
@@ -111,6 +111,7 @@ pub fn page(nav: &Nav, title: &str, content: Markup) -> Markup {
 /// A page without the top bar: sign-in, setup, errors.
 pub fn bare(title: &str, content: Markup) -> Markup {
     html! {
+        (DOCTYPE)
         html lang="en" {
             (head(title))
             body class="bare" {

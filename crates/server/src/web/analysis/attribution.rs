@@ -23,6 +23,7 @@ const MODELS: [(&str, &str); 9] = [
     ("markov", "Markov (data-driven)"),
     ("shapley", "Shapley (data-driven)"),
 ];
+const COUNTS: [(&str, &str); 2] = [("all", "Every conversion"), ("first", "Each customer's first (new customers)")];
 const BY: [(&str, &str); 4] = [("channel", "Channel"), ("source", "Source"), ("campaign", "Campaign"), ("touchpoint", "Touchpoint")];
 
 impl Analysis for Attribution {
@@ -44,6 +45,7 @@ impl Analysis for Attribution {
         if let Some(conversion) = query.get("conversion") {
             request.conversion = conversion.to_string();
         }
+        request.new_customers = parse_choice("count", query.get("count"), "all", &["all", "first"])? == "first";
         app.attribution(business, &request).map_err(ApiError::from)
     }
 
@@ -95,16 +97,37 @@ impl Analysis for Attribution {
             }
         }
         let summary = format!(
-            "{} conversions worth {} {} from {} converting customers (n = {} customers with a path); amounts in {}.",
+            "{} conversions worth {} {} from {} converting customers (n = {} customers with a path); amounts in {}; shares are of the {} conversions with a recorded touch.",
             a.conversions,
             money(a.revenue_minor as f64),
             report.currency,
             a.converting_customers,
             a.customers,
-            report.currency
+            report.currency,
+            a.conversions - a.without_touch.conversions
         );
         let notes = a.notes.iter().chain(a.models.iter().flat_map(|m| &m.notes)).cloned().collect();
         View { summary, svg: chart.render(), table, notes }
+    }
+
+    /// The conversions with no recorded touch: no channel of the table, so a line of their own.
+    fn aside(report: &AttributionReport, business: &Business) -> Option<Cell> {
+        let a = &report.attribution;
+        let none = &a.without_touch;
+        (none.conversions > 0).then(|| {
+            Cell::linked(
+                format!(
+                    "No recorded touch: {} of the {} conversions ({}) by n = {} customers, worth {:.2} {}: no visit, campaign, referral or other touch was recorded in their window, so no channel is credited with them.",
+                    none.conversions,
+                    a.conversions,
+                    percent(none.conversions as f64 / a.conversions.max(1) as f64),
+                    none.customers.len(),
+                    none.revenue_minor as f64 / report.minor_per_major.max(1) as f64,
+                    report.currency
+                ),
+                customers_href(business.id, &none.customers),
+            )
+        })
     }
 
     fn fields(query: &Query, _answer: Option<&AttributionReport>) -> Vec<Field> {
@@ -113,6 +136,7 @@ impl Analysis for Attribution {
             Field::select("by", "Credit to", query.get("by").unwrap_or("channel"), &BY),
             Field::text("lookback", "Lookback", query.get("lookback").unwrap_or("30d"), "30d"),
             Field::text("conversion", "Conversion event", query.get("conversion").unwrap_or("purchase"), "purchase"),
+            Field::select("count", "Conversions", query.get("count").unwrap_or("all"), &COUNTS),
         ]
     }
 }

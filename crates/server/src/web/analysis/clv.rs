@@ -104,9 +104,21 @@ impl Analysis for Clv {
             unit(report),
             report.now
         );
-        let mut notes = vec![format!("Summary: {}.", report.summarising_rule), format!("Value: {}.", report.value_rule)];
+        let mut notes = vec![
+            format!("Values as of {}: {}.", report.now, report.now_rule),
+            format!("Summary: {}.", report.summarising_rule),
+            format!("Value: {}.", report.value_rule),
+        ];
         if let Some(e) = &report.prediction_error {
             notes.insert(0, format!("No predictions: {e}."));
+        }
+        if let Some(e) = &report.spend_model.error {
+            notes.insert(0, format!("Spend per purchase: {e}; each customer's average order value is used instead."));
+        }
+        for fit in [&report.purchase_model, &report.spend_model] {
+            if let (Some(ll), Some(n)) = (fit.log_likelihood, fit.fitted_customers) {
+                notes.push(format!("{}: log-likelihood {ll:.2} over n = {n} customers.", fit.model));
+            }
         }
         View { summary, svg: chart.render(), table, notes }
     }

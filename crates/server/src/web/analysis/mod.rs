@@ -157,6 +157,11 @@ pub trait Analysis {
     fn view(answer: &Self::Answer, business: &Business) -> View;
     /// The form's fields, filled from the query or, once answered, the values the answer used.
     fn fields(query: &Query, answer: Option<&Self::Answer>) -> Vec<Field>;
+    /// A figure shown apart under the summary, with a link to its customers: what belongs to no
+    /// row of the table (the conversions with no recorded touch, on the attribution page).
+    fn aside(_answer: &Self::Answer, _business: &Business) -> Option<Cell> {
+        None
+    }
 }
 
 /// A link to the customers behind a number, or `None` when there are none. The link lists ids in
@@ -284,6 +289,7 @@ pub async fn show<A: Analysis>(State(state): State<ServerState>, signed: SignedI
         Err(error) => return Err(PageError(error)),
     };
     let view = answer.as_ref().map(|a| A::view(a, &membership.business));
+    let aside = answer.as_ref().and_then(|a| A::aside(a, &membership.business));
     let fields = A::fields(&query, answer.as_ref());
     let base = format!("/b/{id}/analysis/{}", A::SLUG);
     let content = html! {
@@ -312,6 +318,11 @@ pub async fn show<A: Analysis>(State(state): State<ServerState>, signed: SignedI
         }
         @if let Some(view) = &view {
             p data-testid="analysis-summary" { (view.summary) }
+            @if let Some(aside) = &aside {
+                p data-testid="analysis-aside" {
+                    @match &aside.href { Some(href) => a href=(href) { (aside.text) }, None => (aside.text) }
+                }
+            }
             p class="exports" {
                 "Export: "
                 a href={ (base) "?" (query.with_format(Some("svg"))) } download { "SVG" } " · "
