@@ -26,6 +26,7 @@ use trailmap_store::Store;
 #[path = "server/onboarding.rs"] mod onboarding;
 #[path = "server/imports.rs"] mod imports;
 #[path = "server/numbers.rs"] mod numbers;
+#[path = "server/from_zero.rs"] mod from_zero;
 
 struct Harness {
     router: Router,

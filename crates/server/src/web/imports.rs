@@ -243,7 +243,7 @@ fn preview_body(business: BusinessId, csrf: &str, upload: &Upload, p: &ImportPre
             p {
                 strong { (p.format.to_uppercase()) } " file of " strong { (p.kind) } ", layout "
                 strong data-testid="layout" { (layout_name(&p.layout)) } @if p.layout_detected { " (detected)" } @else { " (chosen)" }
-                @if let Some(d) = &p.delimiter { "; delimiter " code { (d) } }
+                @if let Some(d) = &p.delimiter { "; delimiter " (delimiter_name(d)) }
                 "; " (p.encoding)
                 "; decimals: "
                 @match &p.decimal_mark {
@@ -286,6 +286,22 @@ fn preview_body(business: BusinessId, csrf: &str, upload: &Upload, p: &ImportPre
             }
         }
         (settings_form(business, csrf, upload, Some(p)))
+    }
+}
+
+/// A delimiter in words, so a lone comma in the summary's sentence reads as what it is.
+fn delimiter_name(d: &str) -> Markup {
+    let name = match d {
+        "," => Some("comma"),
+        ";" => Some("semicolon"),
+        "|" => Some("bar"),
+        _ => None,
+    };
+    html! {
+        @match name {
+            Some(name) => { (name) " " code { (d) } }
+            None => { code { (d) } }
+        }
     }
 }
 
