@@ -50,6 +50,7 @@ pub use maps::{
     ShareLinkError, StageConversion, StageNumbers, TouchpointNumbers, VersionInfo, apply_edit, diff_maps, mermaid, mermaid_score,
 };
 pub use maps::{ScoreFigure, SentimentFigure};
+pub use maps::MAX_STAGES;
 pub use onboarding::{Onboarding, OnboardingStep};
 pub use tracking::{TrackingCommit, TrackingWrite, WriteKey};
 pub use trailmap_ingest::RecordKind;

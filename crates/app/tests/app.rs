@@ -17,6 +17,7 @@
 #[path = "app/fuzz_regressions.rs"] mod fuzz_regressions;
 #[path = "app/clv.rs"] mod clv;
 #[path = "app/attribution.rs"] mod attribution;
+#[path = "app/map_limits.rs"] mod map_limits;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};

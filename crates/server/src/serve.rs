@@ -37,7 +37,7 @@ pub fn serve_with(app: App, config: ServerConfig, on_ready: impl FnOnce(SocketAd
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.map_err(|source| ServerError::Listen { addr: listen, source })?;
         on_ready(listener.local_addr()?);
-        // The client's address reaches handlers (the login limiter counts failures per address).
+        // The client's address reaches handlers (the throttle of password guesses counts failures per address).
         let service = crate::router(state).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;
         Ok::<(), ServerError>(())

@@ -8,6 +8,8 @@
 
 #[path = "server/personas.rs"]
 mod personas;
+#[path = "server/security.rs"]
+mod security;
 
 use axum::Router;
 use axum::body::Body;
@@ -518,10 +520,19 @@ impl Reply {
     }
 }
 
+/// The pseudo header that gives a request a client address, as a listening server does (tests of
+/// the throttles send it; it is not sent to the router as a header).
+const PEER: &str = "x-test-peer";
+
 async fn call(router: &Router, method: &str, path: &str, headers: &[(&str, String)], body: Vec<u8>) -> Reply {
     let mut request = Request::builder().method(method).uri(path);
     for (k, v) in headers {
-        request = request.header(*k, v.as_str());
+        if *k == PEER {
+            let address: std::net::SocketAddr = format!("{v}:40000").parse().unwrap();
+            request = request.extension(axum::extract::ConnectInfo(address));
+        } else {
+            request = request.header(*k, v.as_str());
+        }
     }
     let response = router.clone().oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
     let status = response.status();

@@ -142,7 +142,7 @@ fn upload_page(nav: &Nav, business: &Business, csrf: &str, fields: &ImportFields
     let content = html! {
         (intro(business.id, limit))
         @if let Some(e) = error {
-            p class="error" data-code=(e.code) data-testid="import-error" style="white-space:pre-line" { (e.message) }
+            p class="error lines" data-code=(e.code) data-testid="import-error" { (e.message) }
             p class="muted" { "Nothing was imported." }
         }
         (upload_form(business.id, csrf, fields, limit))
@@ -199,7 +199,7 @@ async fn preview_response(state: &ServerState, nav: &Nav, b: Business, csrf: &st
         @match &previewed {
             Ok(p) => { (preview_body(business, csrf, upload, p)) }
             Err(e) => {
-                p class="error" data-code=(e.code) data-testid="import-error" style="white-space:pre-line" { (e.message) }
+                p class="error lines" data-code=(e.code) data-testid="import-error" { (e.message) }
                 p class="muted" { "Change the settings below (the kind, the delimiter, the encoding) to read it, or upload another file." }
                 (settings_form(business, csrf, upload, None))
             }
@@ -214,7 +214,7 @@ fn refusal(e: &ApiError) -> Markup {
     html! {
         div class="card refused" data-testid="import-refused" data-code=(e.code) {
             @if rows.is_empty() {
-                p class="error" style="white-space:pre-line" { (e.message) }
+                p class="error lines" { (e.message) }
             } @else {
                 p class="error" { strong { "Nothing was imported: " } (e.details.as_ref().and_then(|d| d.get("count")).and_then(|c| c.as_u64()).unwrap_or(rows.len() as u64)) " row(s) cannot be read." }
                 ul {
@@ -328,8 +328,8 @@ fn settings_form(business: BusinessId, csrf: &str, upload: &Upload, p: Option<&I
             (reading_options(f, !(f.decimal.is_empty() && f.delimiter.is_empty() && f.encoding.is_empty())))
             @if let Some(p) = p {
                 div {
-                    h2 style="margin-bottom:.25rem" { "Columns" }
-                    p class="muted" style="margin:0" { "Each field is filled from the column shown; pick another, or none." }
+                    h2 class="columns-head" { "Columns" }
+                    p class="muted columns-note" { "Each field is filled from the column shown; pick another, or none." }
                 }
                 @let shown = |m: &&trailmap_app::FieldMapping| m.required || m.column.is_some() || override_of(&m.field).is_some();
                 (mapping_table(p.mapping.iter().filter(shown), &p.columns, &override_of, "mapping"))
