@@ -299,7 +299,7 @@ fn delimiter_name(d: &str) -> Markup {
     };
     html! {
         @match name {
-            Some(name) => { (name) " " code { (d) } }
+            Some(name) => { (name) }
             None => { code { (d) } }
         }
     }
