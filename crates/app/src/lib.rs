@@ -20,6 +20,7 @@ mod maps;
 pub mod map_touchpoints;
 pub mod map_evidence;
 pub mod personas;
+pub mod privacy;
 pub mod onboarding;
 pub mod report;
 pub mod surveys;
@@ -54,7 +55,7 @@ pub use maps::MAX_STAGES;
 pub use onboarding::{Onboarding, OnboardingStep};
 pub use tracking::{TrackingCommit, TrackingWrite, WriteKey};
 pub use trailmap_ingest::RecordKind;
-pub use trailmap_store::{BusinessSummary, WriteSummary};
+pub use trailmap_store::{BusinessSummary, ErasureSummary, WriteSummary};
 pub use trailmap_testkit::DemoOptions;
 
 use std::path::{Path, PathBuf};

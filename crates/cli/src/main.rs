@@ -131,6 +131,9 @@ enum Command {
     /// Record touchpoints by hand: `track offline --email E --touchpoint phone [--at TIME]`.
     #[command(subcommand)]
     Track(commands::track::TrackCommand),
+    /// One customer's data on their request: `customer export EMAIL|ID [-o FILE]`, `customer erase EMAIL|ID --yes`, `customer erasures`.
+    #[command(subcommand)]
+    Customer(commands::customer::CustomerCommand),
     /// Accounts of the web app: `user create --email E --name N --password-stdin`, `user list`.
     #[command(subcommand)]
     User(commands::user::UserCommand),
@@ -302,6 +305,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Source(command) => commands::source::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Track(command) => commands::track::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::User(command) => commands::user::run(&mut app, cli.business.as_deref(), command, format, out),
+        Command::Customer(command) => commands::customer::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Map(command) => commands::map::run(&mut app, cli.business.as_deref(), command, format, map_file, out),
         Command::Touchpoint(command) => commands::touchpoint::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Change(command) => commands::change::run(&mut app, cli.business.as_deref(), command, format, out),

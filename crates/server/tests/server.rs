@@ -10,6 +10,8 @@
 mod personas;
 #[path = "server/security.rs"]
 mod security;
+#[path = "server/privacy.rs"]
+mod privacy;
 
 use axum::Router;
 use axum::body::Body;
@@ -829,6 +831,7 @@ const BUSINESS_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("page", "POST", "/b/{b}/settings/sources", "name=website", true),
     ("page", "POST", "/b/{b}/settings/sources/{k}/revoke", "", true),
     ("page", "POST", "/b/{b}/onboarding", "hidden=yes", true),
+    ("api", "GET", "/api/businesses/{b}/erasures", "", true),
     ("api", "GET", "/api/businesses/{b}/sources", "", false),
     ("api", "POST", "/api/businesses/{b}/sources", r#"{"name":"ios app"}"#, true),
     ("api", "DELETE", "/api/businesses/{b}/sources/{k2}", "", true),
@@ -1003,6 +1006,10 @@ async fn the_openapi_document_lists_every_api_route_and_each_needs_auth() {
     known.push(("GET".into(), "/api/businesses/{business_id}/surveys/{survey_id}/results".into()));
     // Measured on the demo's changes (the access world has none): see the impact test.
     known.push(("GET".into(), "/api/businesses/{business_id}/changes/{change_id}/impact".into()));
+    // A customer's export and erasure need a customer (the access world has none): see
+    // security::privacy tests, which hold them to the same access rules.
+    known.push(("GET".into(), "/api/businesses/{business_id}/customers/{customer_id}/export".into()));
+    known.push(("DELETE".into(), "/api/businesses/{business_id}/customers/{customer_id}".into()));
     // Clustering needs buyers (the access world has none): see the personas tests.
     known.push(("GET".into(), "/api/businesses/{business_id}/personas/suggestions".into()));
     // Downloads what an import refused (none exists in the access world): see the imports tests.

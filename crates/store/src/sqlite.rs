@@ -14,7 +14,7 @@ pub struct SqliteStore {
     pub(crate) conn: Connection,
     path: PathBuf,
     /// Committed event keys per business, kept between writes (see writer.rs).
-    keys: KeyCache,
+    pub(crate) keys: KeyCache,
     /// `PRAGMA data_version` when `keys` was last known to match the file; another connection's
     /// commit changes it, and the cache is dropped.
     keys_version: Option<i64>,

@@ -17,6 +17,7 @@ pub mod imports;
 pub mod insights;
 pub mod openapi;
 pub mod personas;
+pub mod privacy;
 pub mod sources;
 pub mod surveys;
 pub mod touchpoints;
@@ -48,7 +49,7 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/businesses/{business_id}/members", get(members))
         .route("/api/businesses/{business_id}/dashboard", get(dashboard::dashboard))
         .route("/api/businesses/{business_id}/customers", get(dashboard::customers))
-        .route("/api/businesses/{business_id}/customers/{customer_id}", get(dashboard::customer))
+        .route("/api/businesses/{business_id}/customers/{customer_id}", get(dashboard::customer).delete(privacy::erase))
         .route("/api/businesses/{business_id}/analysis/funnel", get(analysis::funnel))
         .route("/api/businesses/{business_id}/analysis/flows", get(analysis::flows))
         .route("/api/businesses/{business_id}/analysis/attribution", get(analysis::attribution))
@@ -84,6 +85,8 @@ pub fn routes() -> Router<ServerState> {
             "/api/businesses/{business_id}/maps/{map_id}/cards/{card_id}/comments/{comment_id}",
             patch(comments::edit).delete(comments::delete),
         )
+        .route("/api/businesses/{business_id}/customers/{customer_id}/export", get(privacy::export))
+        .route("/api/businesses/{business_id}/erasures", get(privacy::erasures))
         .route("/api/businesses/{business_id}/sources", get(sources::list).post(sources::create))
         .route("/api/businesses/{business_id}/sources/{source_id}", axum::routing::delete(sources::revoke))
         .route("/api/businesses/{business_id}/onboarding", get(sources::onboarding).put(sources::set_onboarding))
