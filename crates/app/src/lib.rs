@@ -55,7 +55,7 @@ pub use maps::MAX_STAGES;
 pub use onboarding::{Onboarding, OnboardingStep};
 pub use tracking::{TrackingCommit, TrackingWrite, WriteKey};
 pub use trailmap_ingest::RecordKind;
-pub use trailmap_store::{BusinessSummary, ErasureSummary, WriteSummary};
+pub use trailmap_store::{BusinessSummary, ErasureSummary, ExpirySummary, MAX_RETENTION_DAYS, WriteSummary};
 pub use trailmap_testkit::DemoOptions;
 
 use std::path::{Path, PathBuf};

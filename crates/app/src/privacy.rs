@@ -3,6 +3,10 @@
 //! held about them; or erased everywhere (see `trailmap_store`'s `erase.rs` for what that removes
 //! and the tombstones that keep an old file or a retry from bringing them back).
 //!
+//! Retention of raw events too: a business keeps its events for a number of days, and the events
+//! older than that are removed (the server does it every hour; `trailmap business retention`
+//! runs it at once).
+//!
 //! The CLI (`trailmap customer export|erase`), the API and the customer page call these, so the
 //! three find the same person and say the same things.
 
@@ -10,7 +14,7 @@ use crate::{App, AppError, Result};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use trailmap_model::{Business, Customer, CustomerId, EventColumns, Feedback, IdentityKind, Order, SurveyResponse, Timestamp};
-use trailmap_store::{ErasureSummary, Person, Store};
+use trailmap_store::{ErasureSummary, ExpirySummary, MAX_RETENTION_DAYS, Person, Store};
 
 /// The `format` of a customer export document.
 pub const CUSTOMER_EXPORT_FORMAT: &str = "trailmap.customer-export";
@@ -160,5 +164,47 @@ impl App {
     /// The erasures of a business: when, and how much of each kind (never whose).
     pub fn erasures(&self, business: &Business) -> Result<Vec<ErasureSummary>> {
         Ok(self.store().erasures(business.id)?)
+    }
+}
+
+impl App {
+    /// How many days `business` keeps its raw events; none: for ever.
+    pub fn event_retention(&self, business: &Business) -> Result<Option<u32>> {
+        Ok(self.store().event_retention(business.id)?)
+    }
+
+    /// Sets how many days `business` keeps its raw events (1 to ten years; none: for ever). The
+    /// events past it are removed at the next expiry.
+    pub fn set_event_retention(&mut self, business: &Business, days: Option<u32>) -> Result<()> {
+        if let Some(d) = days
+            && !(1..=MAX_RETENTION_DAYS).contains(&d)
+        {
+            return Err(AppError::InvalidField {
+                field: "retention".into(),
+                value: Some(d.to_string()),
+                reason: format!("a retention is 1 to {MAX_RETENTION_DAYS} days (or none, to keep events for ever)"),
+            });
+        }
+        Ok(self.store_mut().set_event_retention(business.id, days)?)
+    }
+
+    /// Removes the raw events of `business` older than its retention at `now` (the cut-off is the
+    /// start of the day `days` days before); none when it keeps them for ever.
+    pub fn expire_events(&mut self, business: &Business, now: Timestamp) -> Result<Option<ExpirySummary>> {
+        let Some(days) = self.event_retention(business)? else { return Ok(None) };
+        let day = Timestamp::MS_PER_DAY;
+        let before = Timestamp((now.0 - i64::from(days) * day).div_euclid(day) * day);
+        Ok(Some(self.store_mut().expire_events(business.id, before)?))
+    }
+
+    /// [`App::expire_events`] for every business that keeps events for a limited time.
+    pub fn expire_all_events(&mut self, now: Timestamp) -> Result<Vec<(Business, ExpirySummary)>> {
+        let mut done = Vec::new();
+        for business in self.store().businesses()? {
+            if let Some(summary) = self.expire_events(&business, now)? {
+                done.push((business, summary));
+            }
+        }
+        Ok(done)
     }
 }

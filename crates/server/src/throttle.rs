@@ -93,6 +93,23 @@ impl Throttle {
     }
 }
 
+/// A client address as logs may show it: the last byte of an IPv4 address and all but the first
+/// 48 bits of an IPv6 address zeroed, as analytics tools anonymise IPs; enough to see a flood
+/// from one network, never one person's address. Client addresses are not stored anywhere.
+pub fn masked(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(v4)) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0")
+        }
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            std::net::Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0).to_string()
+        }
+        Err(_) => "unknown".to_string(),
+    }
+}
+
 /// The keys a sign-in for `email` from `address` is counted under.
 pub fn sign_in_keys(email: &str, address: &str) -> [(String, Rule); 2] {
     [(sign_in_key(email, address), SIGN_IN_PER_EMAIL_AND_ADDRESS), (format!("sign-in-from:{address}"), SIGN_IN_PER_ADDRESS)]
@@ -118,6 +135,13 @@ mod tests {
     use super::*;
 
     const SEC: i64 = 1000;
+
+    #[test]
+    fn logged_addresses_are_masked() {
+        assert_eq!(masked("203.0.113.77"), "203.0.113.0");
+        assert_eq!(masked("2001:db8:85a3:8d3:1319:8a2e:370:7348"), "2001:db8:85a3::");
+        assert_eq!(masked("unknown"), "unknown");
+    }
 
     #[test]
     fn delays_double_past_the_free_failures_up_to_the_cap() {

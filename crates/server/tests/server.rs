@@ -832,6 +832,8 @@ const BUSINESS_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("page", "POST", "/b/{b}/settings/sources/{k}/revoke", "", true),
     ("page", "POST", "/b/{b}/onboarding", "hidden=yes", true),
     ("api", "GET", "/api/businesses/{b}/erasures", "", true),
+    ("api", "GET", "/api/businesses/{b}/retention", "", false),
+    ("api", "PUT", "/api/businesses/{b}/retention", r#"{"days":400}"#, true),
     ("api", "GET", "/api/businesses/{b}/sources", "", false),
     ("api", "POST", "/api/businesses/{b}/sources", r#"{"name":"ios app"}"#, true),
     ("api", "DELETE", "/api/businesses/{b}/sources/{k2}", "", true),
@@ -1466,7 +1468,16 @@ async fn the_snippet_in_a_browser_records_utm_tags_the_referral_code_and_joins_t
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
     let (app, business) = h.finish();
-    let rows = stored(&app, &business);
+    let all = stored(&app, &business);
+    // The consent-mode visitor: their page view and track, sent only after consent(true), with
+    // the referral code remembered from the landing address; the visitor who refused left nothing.
+    let consented: Vec<&_> = all.iter().filter(|r| r.page == "/menu" || r.name == "Viewed Menu").collect();
+    assert_eq!(consented.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["page_view", "Viewed Menu"], "{all:?}");
+    assert_eq!(consented[0].properties["referral_code"], json!("BEN-7"));
+    assert_eq!((consented[0].source.as_str(), consented[0].channel.as_str()), ("newsletter", "Email"));
+    assert_eq!(consented[0].customer, consented[1].customer);
+    assert!(!all.iter().any(|r| r.name.starts_with("Never Sent")), "{all:?}");
+    let rows: Vec<_> = all.iter().filter(|r| r.customer != consented[0].customer).cloned().collect();
     // identify and track come in the same millisecond; the order between them is not the point.
     let mut names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
     names[2..].sort_unstable();
@@ -1487,7 +1498,7 @@ async fn the_snippet_in_a_browser_records_utm_tags_the_referral_code_and_joins_t
     assert_eq!(signed_up.properties["plan"], json!("weekly beans"));
     // One customer: the anonymous page views joined the email given at sign-up.
     assert!(rows.iter().all(|r| r.customer == landing.customer), "{rows:?}");
-    assert_eq!(app.store().summary(business.id).unwrap().customers, 1);
+    assert_eq!(app.store().summary(business.id).unwrap().customers, 2, "Kim and the consenting visitor");
     let customer = app.store().customer(trailmap_model::CustomerId(landing.customer)).unwrap();
     assert_eq!(customer.email.as_deref(), Some("kim@example.com"));
     assert_eq!(customer.name.as_deref(), Some("Kim Park"));

@@ -403,7 +403,10 @@ CREATE TABLE map_comments (
 );
 CREATE INDEX map_comments_card ON map_comments(map, card, id);
 "#, r#"
--- v11: erasures on request. What an erasure removed, by kind (never whose), and a tombstone per
+-- v11: privacy. How many days a business keeps its raw events (NULL: for ever; see retention.rs).
+ALTER TABLE businesses ADD COLUMN event_retention_days INTEGER;
+
+-- Erasures on request. What an erasure removed, by kind (never whose), and a tombstone per
 -- erased identity: SHA-256 of its kind and value, so a record naming it again is refused.
 CREATE TABLE erasures (
     id INTEGER PRIMARY KEY,

@@ -156,3 +156,64 @@ fn erasing_removes_the_rows_from_compacted_segments_and_merged_customers_too() {
     app.store_mut().compact_events(business.id).unwrap();
     assert_eq!(counts(&app).0, events_after);
 }
+
+#[test]
+fn retention_removes_exactly_the_events_before_its_cut_off_keeps_orders_and_gives_space_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::open(&dir.path().join("t.sqlite")).unwrap();
+    let business = app.business(None).unwrap();
+    // A year of page views, one every two hours, each with a note of 200 pseudo-random hex
+    // digits (which does not compress), so the store has size.
+    let mut csv = String::from("timestamp,event,anonymous_id,page,properties\n");
+    let start = at("2025-01-01T00:00:00Z").0;
+    let mut seed: u64 = 7;
+    for i in 0..4380i64 {
+        let time = Timestamp(start + i * 2 * Timestamp::MS_PER_HOUR).to_rfc3339();
+        let note: String = (0..25)
+            .map(|_| {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                format!("{:08x}", seed >> 32)
+            })
+            .collect();
+        csv.push_str(&format!("{time},page_view,v{},/p/{},\"{{\"\"note\"\":\"\"{note}\"\"}}\"\n", i % 50, i % 7));
+    }
+    let events = write(dir.path(), "events.csv", csv.as_bytes());
+    import(&mut app, RecordKind::Events, &events, None).unwrap();
+    let orders = write(dir.path(), "orders.csv", b"order_id,anonymous_id,time,total\nO1,v1,2025-01-10T10:00:00Z,5.00\n");
+    import(&mut app, RecordKind::Orders, &orders, None).unwrap();
+    assert_eq!(app.expire_events(&business, at("2026-01-01T12:00:00Z")).unwrap(), None, "no retention: nothing removed");
+    let before = app.store().load_events(business.id, EventColumns { properties: false }).unwrap();
+    // The store's size with everything checkpointed into the file.
+    let checkpointed_size = |app: &App| {
+        let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+        drop(conn);
+        std::fs::metadata(app.db_path()).unwrap().len()
+    };
+    let size_before = checkpointed_size(&app);
+
+    // 90 days on 2026-01-01: the cut-off is the start of 2025-10-03.
+    app.set_event_retention(&business, Some(90)).unwrap();
+    assert_eq!(app.event_retention(&business).unwrap(), Some(90));
+    assert!(app.set_event_retention(&business, Some(0)).unwrap_err().to_string().contains("retention"));
+    let now = at("2026-01-01T12:00:00Z");
+    let summary = app.expire_events(&business, now).unwrap().unwrap();
+    let cut = at("2025-10-03T00:00:00Z").0;
+    assert_eq!(summary.before.0, cut);
+    let expected: Vec<i64> = (0..before.len()).map(|r| before.time[r]).filter(|&t| t >= cut).collect();
+    let after = app.store().load_events(business.id, EventColumns { properties: false }).unwrap();
+    let mut kept: Vec<i64> = (0..after.len()).map(|r| after.time[r]).collect();
+    kept.sort_unstable();
+    let mut expected_sorted = expected.clone();
+    expected_sorted.sort_unstable();
+    assert_eq!(kept, expected_sorted, "exactly the events from the cut-off on");
+    assert_eq!(summary.events as usize, before.len() - expected.len());
+    assert_eq!(counts(&app).2, 1, "orders are records, not raw events: kept");
+    let size_after = checkpointed_size(&app);
+    assert!(size_after < size_before, "space given back: {size_before} -> {size_after} bytes ({summary:?})");
+    assert!(summary.bytes_freed > 0);
+    // Running again removes nothing more; every business is visited by the hourly run.
+    assert_eq!(app.expire_events(&business, now).unwrap().unwrap().events, 0);
+    let all = app.expire_all_events(now).unwrap();
+    assert_eq!(all.len(), 1);
+}

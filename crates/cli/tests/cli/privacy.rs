@@ -36,3 +36,20 @@ fn a_customer_is_exported_erased_and_refused_when_their_old_file_comes_back() {
     assert_eq!(json(&db, &["summary"])[0]["customers"], 1, "nothing landed");
     assert_eq!(json(&db, &["customer", "erasures"]).as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn a_retention_is_set_in_days_or_weeks_and_expire_removes_the_older_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.sqlite");
+    let events = dir.path().join("events.csv");
+    std::fs::write(&events, "timestamp,event,anonymous_id\n2020-01-01T10:00:00Z,page_view,v1\n2099-01-01T10:00:00Z,page_view,v2\n").unwrap();
+    assert!(trailmap(&db, &["import", "events", events.to_str().unwrap()]).status.success());
+    let set = json(&db, &["business", "set", "--retention", "57w"]);
+    assert_eq!(set["event_retention_days"], 399);
+    let refused = trailmap(&db, &["business", "set", "--retention", "36h"]);
+    assert!(text(&refused.stderr).contains("--retention: \"36h\": a retention is whole days"), "{}", text(&refused.stderr));
+    let expired = json(&db, &["business", "expire"]);
+    assert_eq!(expired[0]["expiry"]["events"], 1, "the 2020 event; the one dated 2099 stays");
+    assert_eq!(json(&db, &["summary"])[0]["events"], 1);
+    assert_eq!(json(&db, &["business", "set", "--retention", "off"])["event_retention_days"], serde_json::Value::Null);
+}

@@ -87,6 +87,7 @@ pub fn routes() -> Router<ServerState> {
         )
         .route("/api/businesses/{business_id}/customers/{customer_id}/export", get(privacy::export))
         .route("/api/businesses/{business_id}/erasures", get(privacy::erasures))
+        .route("/api/businesses/{business_id}/retention", get(privacy::retention).put(privacy::set_retention))
         .route("/api/businesses/{business_id}/sources", get(sources::list).post(sources::create))
         .route("/api/businesses/{business_id}/sources/{source_id}", axum::routing::delete(sources::revoke))
         .route("/api/businesses/{business_id}/onboarding", get(sources::onboarding).put(sources::set_onboarding))

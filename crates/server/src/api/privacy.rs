@@ -2,10 +2,11 @@
 //! everything held about the person as one JSON document (`trailmap.customer-export`),
 //! `DELETE .../customers/{customer_id}` erases them everywhere and answers what was removed, and
 //! `GET .../erasures` lists the business's erasures (when, how many of each kind; never whose).
-//! `{customer_id}` is a customer id, an email or the business's own customer id. Editors and viewers get
+//! `{customer_id}` is a customer id, an email or the business's own customer id. And the
+//! retention of raw events: `GET .../retention` (any member) and `PUT .../retention` (owners). Editors and viewers get
 //! 403 `forbidden`: handing over or deleting a person's data is the owner's decision.
 
-use super::{ApiPath, ApiResult, openapi::ErrorBody};
+use super::{ApiPath, ApiResult, JsonBody, openapi::ErrorBody};
 use crate::auth::{self, ApiUser, require_manage};
 use crate::state::ServerState;
 use axum::Json;
@@ -86,4 +87,44 @@ pub async fn erasures(caller: ApiUser, State(state): State<ServerState>, ApiPath
     let business = membership.business;
     let found = state.try_read(move |app| app.erasures(&business)).await?;
     Ok(Json(found.iter().map(ErasureOut::from).collect()))
+}
+
+/// How long a business keeps its raw events.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RetentionOut {
+    /// Days raw events are kept (1 to 3650); none: for ever. Orders, survey answers and feedback
+    /// are kept regardless.
+    #[schema(minimum = 1, maximum = 3650)]
+    pub days: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/businesses/{business_id}/retention", tag = "privacy",
+    params(("business_id" = i64, Path, description = "The business")),
+    responses((status = 200, body = RetentionOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn retention(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<RetentionOut>> {
+    let business = auth::membership(&state, caller.user.id, BusinessId(id)).await?.business;
+    let days = state.try_read(move |app| app.event_retention(&business)).await?;
+    Ok(Json(RetentionOut { days }))
+}
+
+#[utoipa::path(put, path = "/api/businesses/{business_id}/retention", tag = "privacy", request_body = RetentionOut,
+    params(("business_id" = i64, Path, description = "The business")),
+    responses((status = 200, body = RetentionOut, description = "The retention set; older events are removed within the hour"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn set_retention(
+    caller: ApiUser,
+    State(state): State<ServerState>,
+    ApiPath(id): ApiPath<i64>,
+    JsonBody(body): JsonBody<RetentionOut>,
+) -> ApiResult<Json<RetentionOut>> {
+    let membership = auth::membership(&state, caller.user.id, BusinessId(id)).await?;
+    require_manage(membership.role)?;
+    let business = membership.business;
+    let days = state
+        .try_write(move |app| {
+            app.set_event_retention(&business, body.days)?;
+            app.event_retention(&business)
+        })
+        .await?;
+    Ok(Json(RetentionOut { days }))
 }

@@ -70,7 +70,7 @@ pub async fn submit(State(state): State<ServerState>, headers: HeaderMap, posted
     let at = auth::now();
     let keys = throttle::sign_in_keys(&email, &posted.address);
     if let Err(wait) = state.auth.throttle.check(&keys, at) {
-        tracing::warn!(address = %posted.address, "sign-in refused: too many failures");
+        tracing::warn!(network = %throttle::masked(&posted.address), "sign-in refused: too many failures");
         return Err(ApiError::rate_limited(wait).into());
     }
     let lookup = email.clone();

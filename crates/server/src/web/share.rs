@@ -132,7 +132,7 @@ pub async fn unlock(State(state): State<ServerState>, headers: HeaderMap, Path(t
     let at = auth::now();
     let keys = throttle::share_keys(&token, &posted.address);
     if let Err(wait) = state.auth.throttle.check(&keys, at) {
-        tracing::warn!(address = %posted.address, "share-link password refused: too many wrong tries");
+        tracing::warn!(network = %throttle::masked(&posted.address), "share-link password refused: too many wrong tries");
         return Err(ApiError::too_many("wrong passwords for this link", wait).into());
     }
     let opened = open(&state, token.clone(), Some(posted.form.password)).await?;

@@ -75,3 +75,20 @@ async fn owners_export_and_erase_a_customer_and_a_retry_does_not_bring_them_back
     let business = app.business(Some("Corner Cafe")).unwrap();
     assert!(app.tracking_drops(&business).unwrap().contains(&("erased".to_string(), 1)));
 }
+
+#[tokio::test]
+async fn owners_set_the_retention_and_members_read_it() {
+    let c = cafe(false).await;
+    let path = format!("/api/businesses/{}/retention", c.business.id);
+    let read = api(&c.router, Some(&c.viewer), "GET", &path, None).await;
+    assert_eq!((read.status, read.json()["days"].clone()), (StatusCode::OK, serde_json::Value::Null));
+    let viewer = api(&c.router, Some(&c.viewer), "PUT", &path, Some(json!({"days": 30}))).await;
+    assert_eq!(viewer.status, StatusCode::FORBIDDEN);
+    let zero = api(&c.router, Some(&c.owner), "PUT", &path, Some(json!({"days": 0}))).await;
+    assert_eq!((zero.status, zero.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+    assert!(zero.text.contains("retention"), "{}", zero.text);
+    let set = api(&c.router, Some(&c.owner), "PUT", &path, Some(json!({"days": 30}))).await;
+    assert_eq!((set.status, set.json()["days"].as_u64()), (StatusCode::OK, Some(30)));
+    assert_eq!(api(&c.router, Some(&c.viewer), "GET", &path, None).await.json()["days"], 30);
+    c.finish();
+}
