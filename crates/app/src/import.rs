@@ -9,7 +9,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Instant;
-use trailmap_ingest::{FileEncoding, FileFormat, ImportOptions, Record, RecordAt, RecordKind, RecordReader, RowError};
+use trailmap_ingest::{FileEncoding, FileFormat, ImportOptions, Layout, Record, RecordAt, RecordKind, RecordReader, RowError};
 use trailmap_model::{Business, DecimalMark};
 use trailmap_store::{Store, StoreError, WriteSummary, Writer};
 
@@ -32,6 +32,11 @@ pub struct ImportRequest<'a> {
     pub delimiter: Option<u8>,
     /// The file's encoding; None: UTF-8 (UTF-16 with a byte-order mark is read as such).
     pub encoding: Option<FileEncoding>,
+    /// The file's layout; None: detected from its columns (Shopify's and Stripe's exports).
+    pub layout: Option<Layout>,
+    /// The file's name as its owner knows it, used in every message and to pick the format by
+    /// its extension; None: the path (an upload copied to a temporary file names the upload).
+    pub display_name: Option<String>,
     /// Import the valid rows and write the rejected ones here.
     pub skip_invalid: Option<PathBuf>,
     /// Called with the bytes read so far and the file's size.
@@ -51,9 +56,55 @@ impl<'a> ImportRequest<'a> {
             decimal_mark: None,
             delimiter: None,
             encoding: None,
+            layout: None,
+            display_name: None,
             skip_invalid: None,
             progress: None,
         }
+    }
+
+    /// The request with the settings of `settings` (kind, format, layout, decimal mark, delimiter,
+    /// encoding, column overrides), as a front end parsed them with [`crate::ImportForm`].
+    pub fn with_settings(settings: crate::ImportSettings, path: &'a Path, business: &'a Business) -> ImportRequest<'a> {
+        ImportRequest {
+            column_map: settings.column_map,
+            format: settings.format,
+            layout: settings.layout,
+            decimal_mark: settings.decimal_mark,
+            delimiter: settings.delimiter,
+            encoding: settings.encoding,
+            ..ImportRequest::new(settings.kind, path, business)
+        }
+    }
+
+    /// The name errors give the file.
+    pub(crate) fn file_name(&self) -> String {
+        self.display_name.clone().unwrap_or_else(|| self.path.display().to_string())
+    }
+
+    /// How ingest reads the file.
+    pub(crate) fn reader_options(&self) -> ImportOptions {
+        ImportOptions {
+            kind: self.kind,
+            format: self.format,
+            column_map: self.column_map.clone(),
+            default_currency: self.business.currency,
+            decimal_mark: self.decimal_mark,
+            default_decimal_mark: self.business.decimal_mark,
+            delimiter: self.delimiter,
+            encoding: self.encoding,
+            layout: self.layout,
+            file_name: self.file_name(),
+        }
+    }
+
+    /// Opens the file for reading; `inspect` opens it leniently, for a preview.
+    pub(crate) fn open_reader(&self, inspect: bool) -> Result<(RecordReader, u64)> {
+        let file = File::open(self.path).map_err(|e| AppError::File { path: self.file_name(), reason: e.to_string() })?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let options = self.reader_options();
+        let reader = if inspect { RecordReader::inspect(file, options)? } else { RecordReader::open(file, options)? };
+        Ok((reader, size))
     }
 }
 
@@ -168,22 +219,8 @@ impl Drop for Rejects {
 impl crate::App {
     pub fn import(&mut self, mut request: ImportRequest<'_>) -> Result<ImportReport> {
         let started = Instant::now();
-        let path = request.path;
-        let file_name = path.display().to_string();
-        let file = File::open(path).map_err(|e| AppError::File { path: file_name.clone(), reason: e.to_string() })?;
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let options = ImportOptions {
-            kind: request.kind,
-            format: request.format,
-            column_map: request.column_map.clone(),
-            default_currency: request.business.currency,
-            decimal_mark: request.decimal_mark,
-            default_decimal_mark: request.business.decimal_mark,
-            delimiter: request.delimiter,
-            encoding: request.encoding,
-            file_name: file_name.clone(),
-        };
-        let reader = RecordReader::new(file, options)?;
+        let file_name = request.file_name();
+        let (reader, size) = request.open_reader(false)?;
         let layout = reader.layout().to_string();
         let mut rejects = request.skip_invalid.as_deref().map(Rejects::create).transpose()?;
 

@@ -13,6 +13,7 @@ mod dashboard;
 mod demo;
 mod engine;
 mod import;
+pub mod import_preview;
 pub mod impact;
 pub mod insights;
 pub mod journeys_cache;
@@ -44,6 +45,7 @@ pub use value::{
     SegmentsReport,
 };
 pub use import::{ImportReport, ImportRequest};
+pub use import_preview::{FieldMapping, ImportForm, ImportPreview, ImportSettings, MissingField, PreviewError, PreviewRow};
 pub use maps::{
     CustomerCount, DocumentEmotion, DocumentStage, ImportedMap, MAP_DOCUMENT_FORMAT, MAP_DOCUMENT_VERSION, MapChange, MapDiff, MapDocument, MapEdit,
     MapExportFormat, MapNumbers, MapNumbersRequest, MapSummary, MapTemplate, NewShareLink, PersonaCoverage, Revenue, SharedMap,

@@ -14,8 +14,7 @@ use clap::{Parser, Subcommand};
 use output::{Format, Output};
 use std::io::Write;
 use std::path::PathBuf;
-use trailmap_app::{App, DemoOptions, ImportRequest, MapExportFormat, RecordKind};
-use trailmap_ingest::{FileEncoding, FileFormat};
+use trailmap_app::{App, DemoOptions, MapExportFormat, RecordKind};
 use trailmap_model::DecimalMark;
 
 /// Self-hosted customer-journey mapping and analytics for small businesses.
@@ -82,32 +81,9 @@ enum Command {
         #[command(flatten)]
         serve: commands::serve::ServeArgs,
     },
-    /// Import events, customers, orders, spend or feedback from a CSV or NDJSON file.
-    Import {
-        /// What the file holds.
-        #[arg(value_parser = parse_kind)]
-        kind: RecordKind,
-        file: PathBuf,
-        /// Take a field from a differently named column, e.g. --map email=Customer_Mail.
-        #[arg(long = "map", value_name = "FIELD=COLUMN", value_parser = parse_mapping)]
-        column_map: Vec<(String, String)>,
-        /// Import the valid rows and write the rejected ones, with reasons, to this CSV file.
-        #[arg(long, value_name = "REJECTS")]
-        skip_invalid: Option<PathBuf>,
-        /// The file's format when its name does not tell (csv or ndjson).
-        #[arg(long, value_parser = parse_file_format)]
-        input_format: Option<FileFormat>,
-        /// The decimal mark of the file's numbers: point (1,234.56) or comma (1.234,56). Without
-        /// it (and without one set on the business) a number such as 12,50 is refused, not guessed.
-        #[arg(long, value_parser = parse_decimal_mark)]
-        decimal: Option<DecimalMark>,
-        /// A CSV file's delimiter: one character such as ; or |, or `tab`.
-        #[arg(long, value_parser = trailmap_ingest::parse_delimiter)]
-        delimiter: Option<u8>,
-        /// The file's text encoding when it is not UTF-8, e.g. windows-1252, latin1, utf-16le.
-        #[arg(long, value_parser = FileEncoding::parse)]
-        encoding: Option<FileEncoding>,
-    },
+    /// Import events, customers, orders, spend or feedback from a CSV, NDJSON or Parquet file
+    /// (--dry-run: show how it would be read, import nothing).
+    Import(commands::import::ImportArgs),
     /// List the fields an import of KIND reads and the column names it recognises.
     Fields {
         #[arg(value_parser = parse_kind)]
@@ -210,9 +186,7 @@ enum BusinessCommand {
     Expire,
 }
 
-fn parse_decimal_mark(text: &str) -> Result<DecimalMark, String> {
-    DecimalMark::parse(text).ok_or_else(|| format!("unknown decimal mark {text:?}: expected point or comma"))
-}
+use commands::import::{parse_decimal_mark, parse_kind};
 
 fn parse_optional_decimal_mark(text: &str) -> Result<Option<DecimalMark>, String> {
     if text.trim().eq_ignore_ascii_case("none") { Ok(None) } else { parse_decimal_mark(text).map(Some) }
@@ -231,23 +205,6 @@ fn parse_retention(text: &str) -> Result<Option<u32>, String> {
         return Err(format!("{text:?}: a retention is whole days (400d) or weeks (57w), or off"));
     }
     u32::try_from(ms / day).map(Some).map_err(|_| format!("{text:?} is too long"))
-}
-
-fn parse_kind(text: &str) -> Result<RecordKind, String> {
-    text.parse()
-}
-
-fn parse_file_format(text: &str) -> Result<FileFormat, String> {
-    text.parse()
-}
-
-fn parse_mapping(text: &str) -> Result<(String, String), String> {
-    match text.split_once('=') {
-        Some((field, column)) if !field.trim().is_empty() && !column.trim().is_empty() => {
-            Ok((field.trim().to_string(), column.trim().to_string()))
-        }
-        _ => Err(format!("expected FIELD=COLUMN, got {text:?}")),
-    }
 }
 
 fn main() {
@@ -281,26 +238,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             let banner = format!("Sign in as {} with the password {}", login.email, login.password);
             commands::serve::run_with_banner(app, serve, Some(banner))
         }
-        Command::Import { kind, file, column_map, skip_invalid, input_format, decimal, delimiter, encoding } => {
-            let business = app.business(cli.business.as_deref())?;
-            let bar = progress_bar(&file);
-            let mut progress = |done: u64, _total: u64| bar.set_position(done);
-            let report = app.import(ImportRequest {
-                kind,
-                path: &file,
-                business: &business,
-                column_map,
-                format: input_format,
-                decimal_mark: decimal,
-                delimiter,
-                encoding,
-                skip_invalid,
-                progress: Some(&mut progress),
-            });
-            bar.finish_and_clear();
-            let report = report?;
-            Output::key_values(&report)?.with_title(format!("Imported {} into {}", report.file, report.business)).print(format, out)
-        }
+        Command::Import(args) => commands::import::run(&mut app, cli.business.as_deref(), args, format, out),
         Command::Fields { kind } => {
             let specs = trailmap_ingest::fields(kind);
             let rows = specs
@@ -457,19 +395,4 @@ fn demo(app: &mut App, customers: u64, seed: u64, format: Format, out: &mut dyn 
     let default = app.business(None)?;
     eprintln!("Commands without --business are about {}; `trailmap business use NAME` picks another.", default.name);
     Ok(())
-}
-
-fn progress_bar(file: &std::path::Path) -> indicatif::ProgressBar {
-    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
-    // Small files finish before a bar is worth drawing.
-    if size < 8 * 1024 * 1024 {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(size);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} {bytes}/{total_bytes} {wide_bar} {bytes_per_sec} eta {eta}",
-    ) {
-        bar.set_style(style);
-    }
-    bar
 }

@@ -11,6 +11,7 @@
 #[path = "cli/personas.rs"] mod personas;
 #[path = "cli/touchpoints.rs"] mod touchpoints;
 #[path = "cli/sources.rs"] mod sources;
+#[path = "cli/imports.rs"] mod imports;
 #[path = "cli/privacy.rs"] mod privacy;
 
 use std::path::Path;

@@ -1,13 +1,14 @@
 //! The file importers' targets: CSV (every record kind, with the generic, Shopify and Stripe
-//! headers put in front so the fuzzer spends its time on rows under each layout) and NDJSON (every
-//! kind), both through `RecordReader`, the one reader the CLI, the web upload and the API use.
+//! headers put in front so the fuzzer spends its time on rows under each layout), NDJSON and
+//! Parquet (every kind), all through `RecordReader`, the one reader the CLI, the web upload and
+//! the API use.
 //!
 //! What must hold for any bytes: opening fails with an error that names the file, or the reader
 //! yields a bounded number of items, each a record of the kind asked for whose every string keeps
 //! the text rules, or a row error naming the file and a line inside it.
 
 use crate::{Outcome, assert_clean_text, json_of, line_count};
-use std::io::Cursor;
+use std::io::{Cursor, Seek, SeekFrom, Write};
 use trailmap_ingest::{FileEncoding, FileFormat, ImportOptions, Record, RecordKind, RecordReader};
 use trailmap_model::DecimalMark;
 
@@ -54,6 +55,47 @@ pub fn import_ndjson(data: &[u8]) -> Outcome {
     let [kind, chosen, rest @ ..] = data else { return Outcome::Skipped };
     let kind = RecordKind::ALL[usize::from(kind % 5)];
     read_all(rest.to_vec(), options(kind, FileFormat::Ndjson, "fuzz.ndjson", *chosen))
+}
+
+/// Parquet import. The first byte picks the kind (its value mod 5); the rest is the file, written
+/// to an anonymous temporary file since Parquet is read with random access (`RecordReader::open`,
+/// as the CLI and the server read an upload). The `parquet` crate panics on some corrupt files;
+/// the reader catches those and reports them as errors, which is what this target holds it to.
+pub fn import_parquet(data: &[u8]) -> Outcome {
+    let [kind, rest @ ..] = data else { return Outcome::Skipped };
+    let kind = RecordKind::ALL[usize::from(kind % 5)];
+    let mut file = tempfile::tempfile().expect("a temporary file");
+    file.write_all(rest).and_then(|()| file.seek(SeekFrom::Start(0))).expect("the file written");
+    let mut options = ImportOptions::new(kind, "fuzz.parquet");
+    options.format = Some(FileFormat::Parquet);
+    let reader = match RecordReader::open(file, options) {
+        Ok(reader) => reader,
+        Err(e) => {
+            let message = e.to_string();
+            assert!(message.starts_with("fuzz.parquet"), "an error that does not name the file: {message}");
+            return Outcome::Refused;
+        }
+    };
+    let mut yielded = 0u64;
+    let mut refused = false;
+    // A few bytes of Parquet can declare millions of rows (a run of nulls); the first ones are
+    // what the target looks at.
+    for item in reader.take(100_000) {
+        yielded += 1;
+        match item {
+            Ok(at) => {
+                assert!(at.line >= 1, "a record at row {}", at.line);
+                assert_eq!(at.record.kind(), kind, "a record of another kind than asked");
+                check_record(&at.record);
+            }
+            Err(row) => {
+                refused = true;
+                assert_eq!(row.file, "fuzz.parquet", "a row error naming another file");
+                assert!(!row.reason.is_empty(), "a row error without a reason at row {}", row.line);
+            }
+        }
+    }
+    Outcome::of(!refused && yielded > 0)
 }
 
 /// The options one byte picks, as a person gives them on the command line or the upload form:
@@ -109,19 +151,7 @@ fn read_all(file: Vec<u8>, options: ImportOptions) -> Outcome {
             Ok(at) => {
                 assert!((1..=lines).contains(&at.line), "a record at line {} of a {lines}-line file", at.line);
                 assert_eq!(at.record.kind(), kind, "a record of another kind than asked");
-                let (value, what) = match &at.record {
-                    Record::Event(e) => {
-                        if let Err(problem) = trailmap_ingest::text::check(&e.event.name, trailmap_ingest::TextRule::LINE) {
-                            panic!("the event name {:?} got through the text rules: {problem}", e.event.name);
-                        }
-                        (json_of(e), "an event")
-                    }
-                    Record::Customer(c) => (json_of(c), "a customer"),
-                    Record::Order(o) => (json_of(o), "an order"),
-                    Record::Spend(s) => (json_of(s), "a spend row"),
-                    Record::Feedback(f) => (json_of(f), "a feedback"),
-                };
-                assert_clean_text(&value, what);
+                check_record(&at.record);
             }
             Err(row) => {
                 refused = true;
@@ -132,4 +162,22 @@ fn read_all(file: Vec<u8>, options: ImportOptions) -> Outcome {
         }
     }
     Outcome::of(!refused && yielded > 0)
+}
+
+/// What must hold of any record a reader yields: its event name keeps the one-line rule, and every
+/// string in it the text rules.
+fn check_record(record: &Record) {
+    let (value, what) = match record {
+        Record::Event(e) => {
+            if let Err(problem) = trailmap_ingest::text::check(&e.event.name, trailmap_ingest::TextRule::LINE) {
+                panic!("the event name {:?} got through the text rules: {problem}", e.event.name);
+            }
+            (json_of(e), "an event")
+        }
+        Record::Customer(c) => (json_of(c), "a customer"),
+        Record::Order(o) => (json_of(o), "an order"),
+        Record::Spend(s) => (json_of(s), "a spend row"),
+        Record::Feedback(f) => (json_of(f), "a feedback"),
+    };
+    assert_clean_text(&value, what);
 }

@@ -1,5 +1,5 @@
 //! The fuzz targets of Trailmap: one plain function per parser that reads what people and machines
-//! send us (CSV and NDJSON imports of every kind and layout, the Segment tracking API's batches,
+//! send us (CSV, NDJSON and Parquet imports of every kind and layout, the Segment tracking API's batches,
 //! journey map JSON, public survey form posts, survey export answers, funnel steps, event rules
 //! and persona rules). Each takes the fuzzer's bytes, drives the real parser the product uses, and
 //! asserts what must hold for any input: no panic, errors that name their file and line (or field,
@@ -24,7 +24,7 @@ mod rules;
 mod surveys;
 mod tracking;
 
-pub use imports::{import_csv, import_ndjson};
+pub use imports::{import_csv, import_ndjson, import_parquet};
 pub use maps::map_import;
 pub use queries::funnel_steps;
 pub use rules::{event_rule, persona_rule};
@@ -57,6 +57,7 @@ pub type Target = (&'static str, fn(&[u8]) -> Outcome);
 pub const TARGETS: &[Target] = &[
     ("import_csv", import_csv),
     ("import_ndjson", import_ndjson),
+    ("import_parquet", import_parquet),
     ("segment_batch", segment_batch),
     ("map_import", map_import),
     ("survey_post", survey_post),

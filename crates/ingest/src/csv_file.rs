@@ -1,5 +1,5 @@
-//! CSV files: records read in bounded memory, the header matched to our fields, and the layouts
-//! of Shopify's and Stripe's exports recognised.
+//! CSV files: records read in bounded memory and the header matched to our fields (by `columns`,
+//! which also recognises the layouts of Shopify's and Stripe's exports).
 //!
 //! Records are parsed with `csv_core`'s push parser rather than the `csv` crate's reader, because
 //! that reader holds a whole record in memory however long it is: a 50 MB line becomes one 50 MB
@@ -7,13 +7,13 @@
 //! skips to its end, keeping nothing of it. Line numbers count physical lines from 1, a quoted
 //! line break included, so they match what an editor shows.
 
+use crate::columns::{self, Matched, MissingColumn, Use};
 use crate::error::{Hint, ImportError};
-use crate::fields::{ANONYMOUS_ID, CUSTOMER_ID, EMAIL, FieldSpec, normalise, or, sp};
+use crate::fields::FieldSpec;
 use crate::row::{Ctx, Fail, Row, Val};
 use crate::text::MAX_RECORD_BYTES;
-use crate::{ImportOptions, Layout, RecordKind};
+use crate::ImportOptions;
 use csv_core::ReadRecordResult;
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::io::{self, BufRead};
@@ -162,17 +162,6 @@ fn newlines(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
-/// What a CSV column is used for.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Use {
-    Skip,
-    Field(usize),
-    /// Kept as a property under the column's own name.
-    Extra,
-    /// Kept as a property under this name (the few useful columns of Shopify and Stripe exports).
-    Prop(&'static str),
-}
-
 /// A CSV file after its header: the records and what each column is for.
 pub(crate) struct CsvSource<R> {
     pub records: CsvRecords<R>,
@@ -181,16 +170,16 @@ pub(crate) struct CsvSource<R> {
 }
 
 /// Reads the header (the first non-blank record), detects the layout and matches columns to
-/// fields. A header that fails says what would read it, when the file looks `;`- or
-/// tab-separated or not UTF-8.
+/// fields (see `columns`). A header that lacks a required column says what would read it, when
+/// the file looks `;`- or tab-separated or not UTF-8: the hint comes back beside the match.
 pub(crate) fn open<R: BufRead>(
     input: R,
     options: &ImportOptions,
     specs: &'static [FieldSpec],
     overrides: &[(usize, String)],
-) -> Result<(CsvSource<R>, Ctx), ImportError> {
+) -> Result<(CsvSource<R>, Ctx, Vec<MissingColumn>, Option<Hint>), ImportError> {
     let file = &options.file_name;
-    let delimiter = options.delimiter.unwrap_or(if file.to_ascii_lowercase().ends_with(".tsv") { b'\t' } else { b',' });
+    let delimiter = delimiter_of(options);
     let mut records = CsvRecords::new(input, delimiter);
     let header_line = loop {
         match records.read() {
@@ -223,109 +212,19 @@ pub(crate) fn open<R: BufRead>(
         }
         headers.push(name.trim().to_string());
     }
-    let mut seen = HashMap::default();
-    for (i, name) in headers.iter().enumerate() {
-        if name.is_empty() {
-            continue;
-        }
-        if let Some(first) = seen.insert(name.as_str(), i) {
-            return Err(ImportError::BadHeader {
-                file: file.clone(),
-                line: header_line,
-                reason: format!("column `{name}` appears twice (columns {} and {})", first + 1, i + 1),
-            });
-        }
+    if let Some(reason) = columns::duplicate(&headers) {
+        return Err(ImportError::BadHeader { file: file.clone(), line: header_line, reason });
     }
-    let normalised: Vec<String> = headers.iter().map(|h| normalise(h)).collect();
-    let layout = detect_layout(options.kind, &normalised);
-    let (implicit, layout_props): (Implicit, &[(&str, &str)]) = match layout {
-        Layout::Generic => (&[], &[]),
-        Layout::ShopifyOrders => (SHOPIFY_COLUMNS, SHOPIFY_PROPERTIES),
-        Layout::StripePayments => (STRIPE_COLUMNS, STRIPE_PROPERTIES),
-    };
     // When the file has one column whose name holds another delimiter, that delimiter is what
     // would read it.
     let hint = delimiter_hint(&headers, delimiter);
+    let Matched { plan, ctx, missing } = columns::match_columns(&headers, options, specs, overrides)?;
+    Ok((CsvSource { records, headers, plan }, ctx, missing, hint))
+}
 
-    let mut field_col: Vec<Option<usize>> = vec![None; specs.len()];
-    let mut claimed = vec![false; headers.len()];
-    for (field, column) in overrides {
-        let found = headers
-            .iter()
-            .position(|h| h == column)
-            .or_else(|| normalised.iter().position(|n| *n == normalise(column)));
-        let Some(i) = found else {
-            return Err(ImportError::UnknownOverrideColumn {
-                file: file.clone(),
-                field: specs[*field].name.to_string(),
-                column: column.clone(),
-                available: headers.clone(),
-            });
-        };
-        field_col[*field] = Some(i);
-        claimed[i] = true;
-    }
-    let mut claim = |field: usize, names: &[&str], field_col: &mut Vec<Option<usize>>| {
-        if field_col[field].is_some() {
-            return;
-        }
-        for name in names {
-            let wanted = normalise(name);
-            if let Some(i) = (0..headers.len()).find(|&i| !claimed[i] && normalised[i] == wanted) {
-                field_col[field] = Some(i);
-                claimed[i] = true;
-                return;
-            }
-        }
-    };
-    for (field, names) in implicit {
-        claim(*field, names, &mut field_col);
-    }
-    for (field, spec) in specs.iter().enumerate() {
-        claim(field, spec.aliases, &mut field_col);
-    }
-
-    for (field, spec) in specs.iter().enumerate() {
-        if spec.required && field_col[field].is_none() {
-            return Err(missing(file, spec.name, &[spec], hint));
-        }
-    }
-    let needs_identity = matches!(options.kind, RecordKind::Events | RecordKind::Customers | RecordKind::Orders);
-    if needs_identity && [CUSTOMER_ID, EMAIL, ANONYMOUS_ID].iter().all(|&f| field_col[f].is_none()) {
-        let tried = [&specs[CUSTOMER_ID], &specs[EMAIL], &specs[ANONYMOUS_ID]];
-        return Err(missing(file, "customer_id, email or anonymous_id", &tried, hint));
-    }
-    if options.kind == RecordKind::Spend && [sp::START, sp::DATE, sp::MONTH].iter().all(|&f| field_col[f].is_none()) {
-        let tried = [&specs[sp::START], &specs[sp::DATE], &specs[sp::MONTH]];
-        return Err(missing(file, "start, date or month", &tried, hint));
-    }
-
-    let keeps_extras = matches!(options.kind, RecordKind::Events | RecordKind::Customers);
-    let mut plan = vec![Use::Skip; headers.len()];
-    for (field, col) in field_col.iter().enumerate() {
-        if let Some(i) = col {
-            plan[*i] = Use::Field(field);
-        }
-    }
-    for (i, name) in headers.iter().enumerate() {
-        if !matches!(plan[i], Use::Skip) || name.is_empty() {
-            continue;
-        }
-        if let Some((_, prop)) = layout_props.iter().find(|(col, _)| normalise(col) == normalised[i]) {
-            plan[i] = Use::Prop(prop);
-        } else if keeps_extras {
-            plan[i] = Use::Extra;
-        }
-    }
-    let ctx = Ctx {
-        kind: options.kind,
-        layout,
-        currency: options.default_currency,
-        decimal_mark: options.decimal_mark_for(layout),
-        specs,
-        columns: field_col.iter().map(|c| c.map(|i| headers[i].clone())).collect(),
-    };
-    Ok((CsvSource { records, headers, plan }, ctx))
+/// The delimiter a CSV file is read with: the import's, else tab for `.tsv`, else comma.
+pub(crate) fn delimiter_of(options: &ImportOptions) -> u8 {
+    options.delimiter.unwrap_or(if options.file_name.to_ascii_lowercase().ends_with(".tsv") { b'\t' } else { b',' })
 }
 
 /// The delimiter a one-column header seems to be written with, when it is not the one used.
@@ -336,15 +235,6 @@ fn delimiter_hint(headers: &[String], delimiter: u8) -> Option<Hint> {
         .filter(|&d| d != delimiter)
         .find(|&d| only.as_bytes().contains(&d))
         .map(Hint::Delimiter)
-}
-
-fn missing(file: &str, field: &str, specs: &[&FieldSpec], hint: Option<Hint>) -> ImportError {
-    ImportError::MissingColumn {
-        file: file.to_string(),
-        field: field.to_string(),
-        tried: specs.iter().flat_map(|s| s.aliases.iter().map(|a| a.to_string())).collect(),
-        hint,
-    }
 }
 
 /// Matches the current record's cells to fields. Only the cells that are used are decoded and
@@ -377,79 +267,6 @@ pub(crate) fn row<'a, R: BufRead>(source: &'a CsvSource<R>, fields: usize) -> Re
         }
     }
     Ok(row)
-}
-
-/// The columns a layout fills before the aliases are tried: (field, the export's column names).
-type Implicit = &'static [(usize, &'static [&'static str])];
-
-const SHOPIFY_COLUMNS: Implicit = &[
-    (or::ORDER_ID, &["Name"]),
-    (EMAIL, &["Email"]),
-    (or::TIME, &["Created at"]),
-    (or::TOTAL, &["Total"]),
-    (or::SUBTOTAL, &["Subtotal"]),
-    (or::SHIPPING, &["Shipping"]),
-    (or::TAX, &["Taxes"]),
-    (or::DISCOUNT, &["Discount Amount"]),
-    (or::CURRENCY, &["Currency"]),
-    (or::STATUS, &["Financial Status"]),
-    (or::SOURCE, &["Source"]),
-    (or::QUANTITY, &["Lineitem quantity"]),
-    (or::LINE_NAME, &["Lineitem name"]),
-    (or::PRICE, &["Lineitem price"]),
-    (or::SKU, &["Lineitem sku"]),
-    (or::REFUNDED, &["Refunded Amount"]),
-];
-
-const SHOPIFY_PROPERTIES: &[(&str, &str)] = &[
-    ("Id", "shopify_id"),
-    ("Discount Code", "discount_code"),
-    ("Fulfillment Status", "fulfillment_status"),
-    ("Payment Method", "payment_method"),
-    ("Shipping Method", "shipping_method"),
-    ("Tags", "tags"),
-    ("Location", "location"),
-    ("Billing Country", "billing_country"),
-    ("Cancelled at", "cancelled_at"),
-];
-
-const STRIPE_COLUMNS: Implicit = &[
-    (or::ORDER_ID, &["id"]),
-    (or::TIME, &["Created (UTC)", "Created date (UTC)"]),
-    (or::TOTAL, &["Amount"]),
-    (or::CURRENCY, &["Currency"]),
-    (EMAIL, &["Customer Email"]),
-    (CUSTOMER_ID, &["Customer ID"]),
-    (or::STATUS, &["Status"]),
-    (or::CAPTURED, &["Captured"]),
-    (or::REFUNDED, &["Amount Refunded"]),
-    (or::TAX, &["Tax"]),
-];
-
-const STRIPE_PROPERTIES: &[(&str, &str)] = &[
-    ("Description", "description"),
-    ("Customer Description", "customer_description"),
-    ("Card Brand", "card_brand"),
-];
-
-fn detect_layout(kind: RecordKind, normalised: &[String]) -> Layout {
-    if kind != RecordKind::Orders {
-        return Layout::Generic;
-    }
-    let has: HashSet<&str> = normalised.iter().map(String::as_str).collect();
-    let all = |names: &[&str]| names.iter().all(|n| has.contains(n));
-    let any = |names: &[&str]| names.iter().any(|n| has.contains(n));
-    if all(&["name", "email", "financialstatus", "lineitemname"]) {
-        Layout::ShopifyOrders
-    } else if all(&["id", "amount"])
-        && any(&["createdutc", "createddateutc"])
-        && any(&["status", "captured"])
-        && any(&["customeremail", "customerid"])
-    {
-        Layout::StripePayments
-    } else {
-        Layout::Generic
-    }
 }
 
 #[cfg(test)]

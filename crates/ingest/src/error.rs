@@ -115,4 +115,12 @@ pub enum ImportError {
     NotUtf8 { file: String, line: u64, hint: Hint },
     #[error("{file}: {reason}")]
     Options { file: String, reason: String },
+    /// The file is not in the format the import says it is (or its name says): a "Parquet" file
+    /// without Parquet's magic bytes, a CSV that is a Parquet file or a ZIP archive.
+    #[error("{file}: {claimed} was expected, but the file is {found}")]
+    WrongFormat { file: String, claimed: String, found: String },
+    /// A Parquet file whose footer or schema cannot be read, or that uses what this build does not
+    /// read (a codec, two columns of one name).
+    #[error("{file}: {reason}")]
+    Parquet { file: String, reason: String },
 }

@@ -1,5 +1,5 @@
-//! Trailmap's import pipeline: it reads CSV and NDJSON files of events, customers, orders, spend and
-//! feedback into the model's "incoming" records, matching columns by name, recognising Shopify and
+//! Trailmap's import pipeline: it reads CSV, NDJSON and Parquet files of events, customers, orders,
+//! spend and feedback into the model's "incoming" records, matching columns by name, recognising Shopify and
 //! Stripe exports, and running the enrichment steps (UTM tags, referrers, channel grouping, bot
 //! filtering) on events. It does no database work, no HTTP and no printing: every problem comes back
 //! as a typed error that names the file, the line and the column, so the caller decides what to show.
@@ -10,6 +10,7 @@
 //! twice).
 
 mod build;
+mod columns;
 mod csv_file;
 pub mod enrich;
 mod error;
@@ -19,6 +20,7 @@ pub mod json;
 mod ndjson_file;
 pub mod notes;
 pub mod number;
+mod parquet_file;
 mod reader;
 mod row;
 pub mod segment;
@@ -28,6 +30,7 @@ mod time;
 pub use enrich::DropReason;
 pub use error::{Hint, ImportError, RowError};
 pub use fields::{FieldSpec, fields};
+pub use columns::MissingColumn;
 pub use reader::RecordReader;
 pub use text::{MAX_RECORD_BYTES, TextProblem, TextRule};
 pub use time::{parse_period, parse_timestamp};
@@ -100,7 +103,13 @@ pub enum FileFormat {
     Csv,
     /// One JSON object per line.
     Ndjson,
+    /// Apache Parquet: typed columns, read from a file (it needs random access), its top-level
+    /// columns matched to our fields like a CSV header.
+    Parquet,
 }
+
+/// The four bytes every Parquet file starts (and ends) with.
+pub const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
 
 impl FileFormat {
     /// The format a file name's extension implies, if it implies one.
@@ -110,8 +119,23 @@ impl FileFormat {
         match ext {
             "csv" | "tsv" | "txt" => Some(FileFormat::Csv),
             "ndjson" | "jsonl" | "json" => Some(FileFormat::Ndjson),
+            "parquet" | "pq" => Some(FileFormat::Parquet),
             _ => None,
         }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileFormat::Csv => "csv",
+            FileFormat::Ndjson => "ndjson",
+            FileFormat::Parquet => "parquet",
+        }
+    }
+}
+
+impl fmt::Display for FileFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -122,15 +146,17 @@ impl FromStr for FileFormat {
         match text.trim().to_ascii_lowercase().as_str() {
             "csv" | "tsv" => Ok(FileFormat::Csv),
             "ndjson" | "jsonl" | "json" => Ok(FileFormat::Ndjson),
+            "parquet" => Ok(FileFormat::Parquet),
             _ => Err(format!(
-                "unknown file format {text:?}: expected csv or ndjson"
+                "unknown file format {text:?}: expected csv, ndjson or parquet"
             )),
         }
     }
 }
 
-/// The shape of a CSV file, detected from its header. Only orders have special layouts; every other
-/// kind (and every NDJSON file) is [`Layout::Generic`].
+/// The shape of a file, detected from its CSV header or Parquet columns (or given by the import).
+/// Only orders have special layouts; every other kind (and every NDJSON file) is
+/// [`Layout::Generic`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Layout {
     /// Our own column names and their aliases.
@@ -159,6 +185,20 @@ impl Layout {
     }
 }
 
+impl FromStr for Layout {
+    type Err = String;
+
+    /// Accepts `generic`, `shopify` or `shopify-orders`, `stripe` or `stripe-payments`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "generic" => Ok(Layout::Generic),
+            "shopify" | "shopify-orders" => Ok(Layout::ShopifyOrders),
+            "stripe" | "stripe-payments" => Ok(Layout::StripePayments),
+            _ => Err(format!("unknown layout {text:?}: expected generic, shopify or stripe")),
+        }
+    }
+}
+
 impl fmt::Display for Layout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -173,7 +213,7 @@ pub struct ImportOptions {
     /// from the first non-blank byte (`{` means NDJSON, anything else CSV).
     pub format: Option<FileFormat>,
     /// Overrides of the column matching: (our field name, the file's column name). They win over
-    /// the aliases and over a detected layout.
+    /// the aliases and over a detected layout. An empty column name leaves the field unfilled.
     pub column_map: Vec<(String, String)>,
     /// The currency of amounts in rows that have no currency column or an empty one.
     pub default_currency: Currency,
@@ -188,6 +228,9 @@ pub struct ImportOptions {
     /// The file's text encoding; None: UTF-8, or UTF-16 when the file starts with its byte-order
     /// mark.
     pub encoding: Option<FileEncoding>,
+    /// The file's layout; None: detected from its columns (Shopify's and Stripe's exports are
+    /// recognised). Only orders have layouts other than generic.
+    pub layout: Option<Layout>,
     /// The file's name, used in every error message and to pick the format.
     pub file_name: String,
 }
@@ -210,6 +253,7 @@ impl ImportOptions {
             default_decimal_mark: None,
             delimiter: None,
             encoding: None,
+            layout: None,
             file_name: file_name.into(),
         }
     }

@@ -107,7 +107,7 @@ impl KeyMap {
                 aliases.entry(normalise(alias)).or_insert((field, rank + 1));
             }
         }
-        let overrides = overrides.iter().map(|(f, key)| (key.clone(), *f)).collect();
+        let overrides = overrides.iter().filter(|(_, key)| !key.is_empty()).map(|(f, key)| (key.clone(), *f)).collect();
         KeyMap { kind, aliases, overrides, cache: HashMap::default() }
     }
 

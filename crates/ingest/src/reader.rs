@@ -1,22 +1,26 @@
 //! The record reader: it opens a file (sniffing its format, skipping a UTF-8 byte-order mark,
 //! decoding UTF-16 or a declared encoding), matches the header to our fields, and then yields one
 //! record or one row error at a time, so an import of any size runs in bounded memory and one bad
-//! row never stops the rest. The formats themselves are in `csv_file` and `ndjson_file`; the
-//! rules about values in `row`, `build`, `text` and `number`.
+//! row never stops the rest. The formats themselves are in `csv_file`, `ndjson_file` and
+//! `parquet_file` (whose columns are matched by `columns`, as a CSV header's are); the rules about
+//! values in `row`, `build`, `text` and `number`.
 
 use crate::build::{self, Built};
 use crate::csv_file::{self, CsvRead, CsvSource};
 use crate::enrich::{DropReason, Enricher};
 use crate::error::{Hint, ImportError, RowError};
 use crate::fields::{self, FieldSpec, normalise, or};
+use crate::columns::MissingColumn;
 use crate::ndjson_file::{LineRead, NdjsonSource};
+use crate::parquet_file::{self, ParquetRead, ParquetSource};
 use crate::row::{Ctx, Fail, Row};
 use crate::text::MAX_RECORD_BYTES;
 use crate::{FileFormat, ImportOptions, Layout, Record, RecordAt, RecordKind};
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::fmt;
-use std::io::{self, BufReader, Cursor, Read};
+use std::fs::File;
+use std::io::{self, BufReader, Cursor, Read, Seek, SeekFrom};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use trailmap_model::IncomingOrder;
@@ -60,7 +64,25 @@ pub struct RecordReader {
     sink: Sink,
     bytes: Arc<AtomicU64>,
     done: bool,
+    /// The encoding the text is read in (Parquet's strings are UTF-8).
+    encoding: &'static str,
+    /// A CSV file's delimiter.
+    delimiter: Option<u8>,
+    /// What the file lacks (only a lenient reader, see [`RecordReader::inspect`], opens such a file).
+    missing: Vec<MissingColumn>,
+    /// For a lenient reader of NDJSON: the keys seen so far and the key that filled each field.
+    observed: Option<Observed>,
 }
+
+/// What an inspecting reader has seen of an NDJSON file's keys.
+#[derive(Debug, Default)]
+struct Observed {
+    keys: Vec<String>,
+    fields: Vec<Option<String>>,
+}
+
+/// Keys of an NDJSON file an inspecting reader lists at most.
+const OBSERVED_KEYS: usize = 256;
 
 impl fmt::Debug for RecordReader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -77,6 +99,7 @@ impl fmt::Debug for RecordReader {
 enum Source {
     Csv(Box<CsvSource<Input>>),
     Ndjson(NdjsonSource<Input>),
+    Parquet(Box<ParquetSource>),
 }
 
 /// An order being assembled from consecutive rows.
@@ -97,15 +120,94 @@ struct Sink {
     rejected: Option<(String, u64)>,
 }
 
+/// Whether a file that lacks a required column is refused (an import) or opened anyway, each row
+/// then failing on what it lacks (a preview, which shows the mapping to fix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Strictness {
+    Strict,
+    Lenient,
+}
+
 impl RecordReader {
-    /// Opens a file: sniffs the format when the options do not say it, reads and matches the CSV
-    /// header, and checks the column overrides. Problems with the file as a whole are errors here;
-    /// problems with rows come out of the iterator.
+    /// Opens a stream of CSV or NDJSON: sniffs the format when the options do not say it, reads
+    /// and matches the CSV header, and checks the column overrides. Problems with the file as a
+    /// whole are errors here; problems with rows come out of the iterator. A Parquet file needs
+    /// random access: open it with [`RecordReader::open`].
     pub fn new<R: Read + Send + 'static>(input: R, options: ImportOptions) -> Result<RecordReader, ImportError> {
+        RecordReader::from_stream(input, options, Strictness::Strict)
+    }
+
+    /// Opens a file of any format: Parquet when it starts with Parquet's magic bytes (or the
+    /// options or its name say Parquet, which it must then be), else CSV or NDJSON as
+    /// [`RecordReader::new`] reads them. A file that is not the format the options say is an
+    /// [`ImportError::WrongFormat`].
+    pub fn open(file: File, options: ImportOptions) -> Result<RecordReader, ImportError> {
+        RecordReader::open_file(file, options, Strictness::Strict)
+    }
+
+    /// Opens a file as [`RecordReader::open`] does, for a preview: a file lacking a required
+    /// column is opened anyway (its rows then fail on what they lack, and
+    /// [`RecordReader::missing_columns`] lists it), and for NDJSON the keys of the rows read are
+    /// noted so [`RecordReader::columns`] and [`RecordReader::mapping`] can show them.
+    pub fn inspect(file: File, options: ImportOptions) -> Result<RecordReader, ImportError> {
+        RecordReader::open_file(file, options, Strictness::Lenient)
+    }
+
+    fn open_file(mut file: File, options: ImportOptions, strictness: Strictness) -> Result<RecordReader, ImportError> {
+        let name = options.file_name.clone();
+        let io = |source: io::Error| ImportError::Io { file: name.clone(), source };
+        let mut prefix = Vec::with_capacity(8);
+        (&mut file).take(8).read_to_end(&mut prefix).map_err(io)?;
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        let parquet = prefix.starts_with(crate::PARQUET_MAGIC);
+        let by_name = FileFormat::from_file_name(&name);
+        match (options.format, parquet) {
+            (Some(claimed @ (FileFormat::Csv | FileFormat::Ndjson)), true) => {
+                return Err(ImportError::WrongFormat { file: name, claimed: claimed.as_str().to_uppercase(), found: "a Parquet file".into() });
+            }
+            (Some(FileFormat::Parquet), false) => return Err(not_parquet(&name, &prefix)),
+            (None, false) if by_name == Some(FileFormat::Parquet) => return Err(not_parquet(&name, &prefix)),
+            (Some(claimed @ (FileFormat::Csv | FileFormat::Ndjson)), false) => {
+                if let Some(found) = binary_kind(&prefix) {
+                    return Err(ImportError::WrongFormat { file: name, claimed: claimed.as_str().to_uppercase(), found: found.into() });
+                }
+            }
+            _ => {}
+        }
+        if !parquet {
+            return RecordReader::from_stream(file, options, strictness);
+        }
+        let specs = fields::fields(options.kind);
+        let overrides = check_override_fields(&options, specs)?;
+        let (source, ctx, missing) = parquet_file::open(file, &options, specs, &overrides)?;
+        if strictness == Strictness::Strict
+            && let Some(first) = missing.first()
+        {
+            return Err(first.error(&name, None));
+        }
+        Ok(RecordReader {
+            file: name,
+            format: FileFormat::Parquet,
+            ctx,
+            source: Source::Parquet(Box::new(source)),
+            sink: Sink::default(),
+            bytes: Arc::new(AtomicU64::new(0)),
+            done: false,
+            encoding: "UTF-8",
+            delimiter: None,
+            missing,
+            observed: None,
+        })
+    }
+
+    fn from_stream<R: Read + Send + 'static>(input: R, options: ImportOptions, strictness: Strictness) -> Result<RecordReader, ImportError> {
         let file = options.file_name.clone();
         let bytes = Arc::new(AtomicU64::new(0));
         let mut counting = Counting { inner: Box::new(input), count: Arc::clone(&bytes) };
         let sniffed = sniff(&mut counting, &file)?;
+        if sniffed.prefix.starts_with(crate::PARQUET_MAGIC) {
+            return Err(ImportError::Options { file, reason: "this is a Parquet file, which is read from a file, not a stream".into() });
+        }
         let rest: Box<dyn Read + Send> = Box::new(Cursor::new(sniffed.prefix).chain(counting));
         // A declared encoding wins; else a UTF-16 byte-order mark says the encoding itself.
         let encoding = options.encoding.map(|e| e.0).or(sniffed.utf16);
@@ -121,19 +223,30 @@ impl RecordReader {
             Some(_) => first_byte(&mut input, &file)?.ok_or_else(|| ImportError::Empty { file: file.clone() })?,
             None => return Err(ImportError::Empty { file }),
         };
-        let format = options.format.or_else(|| FileFormat::from_file_name(&file)).unwrap_or(if first == b'{' {
-            FileFormat::Ndjson
-        } else {
-            FileFormat::Csv
-        });
+        let format = match options.format.or_else(|| FileFormat::from_file_name(&file)) {
+            Some(FileFormat::Parquet) => return Err(not_parquet(&file, &[])),
+            Some(format) => format,
+            None if first == b'{' => FileFormat::Ndjson,
+            None => FileFormat::Csv,
+        };
         let specs = fields::fields(options.kind);
         let overrides = check_override_fields(&options, specs)?;
+        let mut missing = Vec::new();
+        let mut delimiter = None;
+        let mut observed = None;
         let (source, ctx) = match format {
             FileFormat::Csv => {
-                let (source, ctx) = csv_file::open(input, &options, specs, &overrides)?;
+                let (source, ctx, lacking, hint) = csv_file::open(input, &options, specs, &overrides)?;
+                if strictness == Strictness::Strict
+                    && let Some(first) = lacking.first()
+                {
+                    return Err(first.error(&file, hint));
+                }
+                missing = lacking;
+                delimiter = Some(source.records.delimiter);
                 (Source::Csv(Box::new(source)), ctx)
             }
-            FileFormat::Ndjson => {
+            FileFormat::Ndjson | FileFormat::Parquet => {
                 let ctx = Ctx {
                     kind: options.kind,
                     layout: Layout::Generic,
@@ -142,14 +255,18 @@ impl RecordReader {
                     specs,
                     columns: vec![None; specs.len()],
                 };
+                if strictness == Strictness::Lenient {
+                    observed = Some(Observed { keys: Vec::new(), fields: vec![None; specs.len()] });
+                }
                 (Source::Ndjson(NdjsonSource::new(input, options.kind, specs, &overrides)), ctx)
             }
         };
-        Ok(RecordReader { file, format, ctx, source, sink: Sink::default(), bytes, done: false })
+        let encoding = encoding.unwrap_or(encoding_rs::UTF_8).name();
+        Ok(RecordReader { file, format, ctx, source, sink: Sink::default(), bytes, done: false, encoding, delimiter, missing, observed })
     }
 
-    /// The file's layout, detected from its CSV header (always generic for NDJSON and for kinds
-    /// other than orders).
+    /// The file's layout, detected from its CSV header or Parquet columns, or given by the
+    /// import (always generic for NDJSON and for kinds other than orders).
     pub fn layout(&self) -> Layout {
         self.ctx.layout
     }
@@ -162,7 +279,24 @@ impl RecordReader {
         self.ctx.kind
     }
 
+    /// The text encoding the file is read in (its WHATWG name, `UTF-8` for Parquet).
+    pub fn encoding(&self) -> &'static str {
+        self.encoding
+    }
+
+    /// A CSV file's delimiter (None for NDJSON and Parquet).
+    pub fn delimiter(&self) -> Option<u8> {
+        self.delimiter
+    }
+
+    /// The decimal mark numbers written as text are read with: the import's, else the layout's,
+    /// else the business's; None when none says it (a number that depends on it is refused).
+    pub fn decimal_mark(&self) -> Option<trailmap_model::DecimalMark> {
+        self.ctx.decimal_mark
+    }
+
     /// Bytes read from the input so far (ahead of the records yielded by up to a buffer's worth).
+    /// For Parquet, the share of the file's size that the rows read so far make.
     pub fn bytes_read(&self) -> u64 {
         self.bytes.load(Ordering::Relaxed)
     }
@@ -172,29 +306,62 @@ impl RecordReader {
         &self.sink.dropped
     }
 
-    /// For a CSV file, which of its columns fills each of our fields: (field, column). Empty for
-    /// NDJSON, whose keys are matched per record.
-    pub fn matched_columns(&self) -> Vec<(&'static str, String)> {
-        self.ctx
-            .specs
-            .iter()
-            .zip(&self.ctx.columns)
-            .filter_map(|(spec, column)| Some((spec.name, column.clone()?)))
-            .collect()
+    /// What the file lacks: required fields (or groups of fields) no column fills. Always empty
+    /// for a strict reader, which refuses such a file.
+    pub fn missing_columns(&self) -> &[MissingColumn] {
+        &self.missing
     }
 
-    /// For a CSV file, its header's columns in order (empty for NDJSON).
+    /// For CSV and Parquet files, which of its columns fills each of our fields: (field, column).
+    /// For NDJSON, what an inspecting reader has seen so far (keys are matched per record).
+    pub fn matched_columns(&self) -> Vec<(&'static str, String)> {
+        self.mapping().into_iter().filter_map(|(field, column)| Some((field, column?))).collect()
+    }
+
+    /// Every field of the kind, in order, with the column (or NDJSON key) that fills it.
+    pub fn mapping(&self) -> Vec<(&'static str, Option<String>)> {
+        let columns = match &self.observed {
+            Some(observed) => &observed.fields,
+            None => &self.ctx.columns,
+        };
+        self.ctx.specs.iter().zip(columns).map(|(spec, column)| (spec.name, column.clone())).collect()
+    }
+
+    /// The file's columns in order: a CSV header, a Parquet schema's top-level columns, or the
+    /// keys an inspecting reader has seen in an NDJSON file so far (empty for a strict one).
     pub fn columns(&self) -> &[String] {
-        match &self.source {
-            Source::Csv(csv) => &csv.headers,
-            Source::Ndjson(_) => &[],
+        match (&self.source, &self.observed) {
+            (Source::Csv(csv), _) => &csv.headers,
+            (Source::Parquet(parquet), _) => &parquet.headers,
+            (Source::Ndjson(_), Some(observed)) => &observed.keys,
+            (Source::Ndjson(_), None) => &[],
         }
     }
 
     /// Reads one row (or the end of the file) and queues what it gives.
     fn step(&mut self) {
-        let RecordReader { file, ctx, source, sink, done, .. } = self;
+        let RecordReader { file, ctx, source, sink, done, observed, bytes, .. } = self;
         match source {
+            Source::Parquet(parquet) => match parquet.read() {
+                ParquetRead::End => {
+                    sink.flush_order();
+                    *done = true;
+                }
+                ParquetRead::Failed(row, reason) => {
+                    sink.fatal(file, row, &reason);
+                    *done = true;
+                }
+                ParquetRead::Row(number) => {
+                    let raw = || parquet.raw();
+                    match parquet.row(ctx.specs.len()) {
+                        Ok(row) => sink.process(ctx, file, number, &row, raw),
+                        Err(fail) => sink.reject(file, number, fail, Some(raw())),
+                    }
+                    if let Some(share) = parquet.file_size.saturating_mul(parquet.rows_read()).checked_div(parquet.total_rows) {
+                        bytes.store(share, Ordering::Relaxed);
+                    }
+                }
+            },
             Source::Csv(csv) => match csv.records.read() {
                 Ok(CsvRead::End) => {
                     sink.flush_order();
@@ -271,6 +438,9 @@ impl RecordReader {
                         }
                     };
                     let row = nd.keys.row(&map, ctx.specs.len());
+                    if let Some(observed) = observed.as_mut() {
+                        observed.note(&map, &row);
+                    }
                     sink.process(ctx, file, line, &row, raw);
                 }
                 Err(e) => {
@@ -464,6 +634,46 @@ fn first_byte(input: &mut Input, file: &str) -> Result<Option<u8>, ImportError> 
             }
         }
     }
+}
+
+impl Observed {
+    /// Notes an NDJSON record's keys and the key that filled each field, first seen first.
+    fn note(&mut self, map: &serde_json::Map<String, Value>, row: &Row) {
+        for key in map.keys() {
+            if self.keys.len() < OBSERVED_KEYS && !self.keys.contains(key) {
+                self.keys.push(key.clone());
+            }
+        }
+        for (field, value) in row.values.iter().enumerate() {
+            if let (Some(value), Some(slot)) = (value, self.fields.get_mut(field))
+                && slot.is_none()
+            {
+                *slot = Some(value.column.to_string());
+            }
+        }
+    }
+}
+
+/// What a file that should be Parquet is instead, as an error.
+fn not_parquet(file: &str, prefix: &[u8]) -> ImportError {
+    let found = match binary_kind(prefix) {
+        Some(kind) => kind.to_string(),
+        None if prefix.is_empty() => "empty or not a Parquet file (no Parquet magic bytes `PAR1` at its start)".to_string(),
+        None => "not a Parquet file (no Parquet magic bytes `PAR1` at its start; CSV or NDJSON?)".to_string(),
+    };
+    ImportError::WrongFormat { file: file.to_string(), claimed: "Parquet".into(), found }
+}
+
+/// What a binary file is, by its first bytes, when it is a kind people upload by mistake.
+fn binary_kind(prefix: &[u8]) -> Option<&'static str> {
+    const KINDS: [(&[u8], &str); 5] = [
+        (b"PAR1", "a Parquet file"),
+        (b"PK\x03\x04", "a ZIP archive (an Excel workbook? save it as CSV)"),
+        (b"\xD0\xCF\x11\xE0", "an old Excel or Office file (save it as CSV)"),
+        (b"\x1F\x8B", "gzip-compressed (uncompress it first)"),
+        (b"%PDF", "a PDF document"),
+    ];
+    KINDS.iter().find(|(magic, _)| prefix.starts_with(magic)).map(|(_, kind)| *kind)
 }
 
 /// Checks that every override names one of our fields; returns them as (field index, column).

@@ -1083,3 +1083,5 @@ fn garbage_input_never_panics_and_every_error_names_the_file() {
 mod integrity;
 #[path = "ingest/forms.rs"]
 mod forms;
+#[path = "ingest/parquet.rs"]
+mod parquet;

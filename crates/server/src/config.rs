@@ -9,6 +9,12 @@ use std::path::{Path, PathBuf};
 /// The port when nothing says otherwise.
 pub const DEFAULT_PORT: u16 = 8080;
 
+/// The largest data import (events, customers, orders, spend) accepted over HTTP, in MiB, when
+/// nothing says otherwise: about five seconds of the one writer at the measured import speed
+/// (`bench/results/import.md`), during which the tracking API's writes wait. Bigger files go
+/// through `trailmap import` or a larger `max-import-mib`.
+pub const DEFAULT_MAX_IMPORT_MIB: u64 = 256;
+
 /// The settings a config file may hold; the same keys as the flags.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -16,6 +22,7 @@ pub struct FileConfig {
     pub port: Option<u16>,
     pub bind: Option<IpAddr>,
     pub secure_cookies: Option<bool>,
+    pub max_import_mib: Option<u64>,
 }
 
 /// What the flags and environment said (None: not given).
@@ -24,6 +31,7 @@ pub struct GivenConfig {
     pub port: Option<u16>,
     pub bind: Option<IpAddr>,
     pub secure_cookies: Option<bool>,
+    pub max_import_mib: Option<u64>,
 }
 
 /// The settings the server runs with.
@@ -33,11 +41,17 @@ pub struct ServerConfig {
     /// Cookies carry `Secure` (sent only over HTTPS). On by default unless bound to loopback,
     /// where a plain-HTTP browser on the same machine must still be able to sign in.
     pub secure_cookies: bool,
+    /// The largest file a data import over HTTP takes, in bytes (413 `too_large` above it).
+    pub max_import_bytes: u64,
 }
 
 impl Default for ServerConfig {
     fn default() -> ServerConfig {
-        ServerConfig { addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT), secure_cookies: false }
+        ServerConfig {
+            addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT),
+            secure_cookies: false,
+            max_import_bytes: DEFAULT_MAX_IMPORT_MIB * 1024 * 1024,
+        }
     }
 }
 
@@ -78,7 +92,8 @@ impl ServerConfig {
         let bind = given.bind.or(file.bind).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
         let port = given.port.or(file.port).unwrap_or(DEFAULT_PORT);
         let secure_cookies = given.secure_cookies.or(file.secure_cookies).unwrap_or(!bind.is_loopback());
-        ServerConfig { addr: SocketAddr::new(bind, port), secure_cookies }
+        let max_import_mib = given.max_import_mib.or(file.max_import_mib).unwrap_or(DEFAULT_MAX_IMPORT_MIB);
+        ServerConfig { addr: SocketAddr::new(bind, port), secure_cookies, max_import_bytes: max_import_mib.saturating_mul(1024 * 1024) }
     }
 }
 
@@ -93,10 +108,13 @@ mod tests {
         let from_file = ServerConfig::resolve(&none, &file);
         assert_eq!(from_file.addr, "0.0.0.0:9000".parse().unwrap());
         assert!(from_file.secure_cookies, "not loopback: secure by default");
-        let given = GivenConfig { port: Some(7000), bind: None, secure_cookies: Some(false) };
+        let given = GivenConfig { port: Some(7000), bind: None, secure_cookies: Some(false), max_import_mib: Some(2) };
         let flags = ServerConfig::resolve(&given, &file);
         assert_eq!(flags.addr, "0.0.0.0:7000".parse().unwrap());
         assert!(!flags.secure_cookies);
+        assert_eq!(flags.max_import_bytes, 2 * 1024 * 1024);
+        let limited = FileConfig::parse("max-import-mib = 64\n").unwrap();
+        assert_eq!(ServerConfig::resolve(&none, &limited).max_import_bytes, 64 * 1024 * 1024);
         let defaults = ServerConfig::resolve(&none, &FileConfig::default());
         assert_eq!(defaults, ServerConfig::default());
     }

@@ -21,6 +21,9 @@ pub struct ApiError {
     /// 0-based character offset where it stops making sense, sent as `field` and `offset` beside
     /// the code and message.
     pub rule_error: Option<(String, usize)>,
+    /// More fields of the error object beside code and message (an import's refused rows),
+    /// boxed so the error stays small on the paths that do not carry them.
+    pub details: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 /// One stable error code: what it is, its HTTP status and what it means.
@@ -62,6 +65,9 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     ErrorCode { code: "too_large", status: 413, meaning: "The body is larger than the endpoint accepts." },
     ErrorCode { code: "unsupported_encoding", status: 415, meaning: "The body's Content-Encoding is not identity or gzip." },
     ErrorCode { code: "unsupported_media_type", status: 415, meaning: "The body's Content-Type is not one the endpoint reads (JSON endpoints need application/json)." },
+    ErrorCode { code: "wrong_format", status: 415, meaning: "An import's body is not the format its Content-Type or file name claims (a Parquet body without Parquet's magic bytes, a CSV that is a ZIP archive), or its Content-Type is not one imports read; the message says what it is." },
+    ErrorCode { code: "invalid_file", status: 422, meaning: "An import's file cannot be read as a whole (a required column is missing, an override names a column it lacks, its header does not read); nothing was imported, and the message says what would read it." },
+    ErrorCode { code: "invalid_rows", status: 422, meaning: "Rows of an import were refused, so nothing was imported; `rows` lists each one's line (a Parquet file's row number), column and reason, `count` how many there were." },
     ErrorCode { code: "rate_limited", status: 429, meaning: "Too many failed sign-ins or share-link passwords, too many survey answers, or a write key over its request rate; Retry-After says when to try again." },
     ErrorCode { code: "internal", status: 500, meaning: "The store failed on a request that was fine." },
     ErrorCode { code: "store_error", status: 500, meaning: "The store refused a tracking write (tracking API)." },
@@ -70,7 +76,7 @@ pub const ERROR_CODES: &[ErrorCode] = &[
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), retry_after: None, rule_error: None }
+        ApiError { status, code, message: message.into(), retry_after: None, rule_error: None, details: None }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
@@ -147,6 +153,25 @@ impl From<AppError> for ApiError {
             AppError::Forbidden(message) => ApiError::forbidden(message),
             AppError::Conflict(message) => ApiError::conflict(message),
             e @ AppError::UnknownBusiness { .. } => ApiError::not_found(e.to_string()),
+            AppError::Import(e @ trailmap_ingest::ImportError::WrongFormat { .. }) => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "wrong_format", e.to_string())
+            }
+            AppError::Import(e @ trailmap_ingest::ImportError::Io { .. }) => ApiError::internal(e.to_string()),
+            AppError::Import(e) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_file", e.to_string()),
+            AppError::InvalidRows { file, count, shown } => {
+                let message = format!(
+                    "{file}: {count} invalid row(s), nothing was imported; the first: {}",
+                    shown.first().map(|e| e.to_string()).unwrap_or_default()
+                );
+                let rows: Vec<serde_json::Value> =
+                    shown.iter().map(|e| json!({ "line": e.line, "column": e.column, "reason": e.reason })).collect();
+                let mut error = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_rows", message);
+                let mut details = serde_json::Map::new();
+                details.insert("count".into(), json!(count));
+                details.insert("rows".into(), json!(rows));
+                error.details = Some(Box::new(details));
+                error
+            }
             other => ApiError::internal(other.to_string()),
         }
     }
@@ -154,10 +179,13 @@ impl From<AppError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = match &self.rule_error {
+        let mut body = match &self.rule_error {
             None => json!({ "error": { "code": self.code, "message": self.message } }),
             Some((field, offset)) => json!({ "error": { "code": self.code, "message": self.message, "field": field, "offset": offset } }),
         };
+        if let (Some(details), Some(error)) = (&self.details, body.get_mut("error").and_then(|e| e.as_object_mut())) {
+            error.extend(details.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));

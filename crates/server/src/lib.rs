@@ -10,6 +10,7 @@ pub mod auth;
 mod cache;
 pub mod config;
 mod error;
+pub mod imports;
 mod headers;
 mod keys;
 mod personas;

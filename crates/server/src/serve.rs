@@ -24,7 +24,7 @@ pub enum ServerError {
 /// with port 0). Blocks the calling thread; runs its own tokio runtime.
 pub fn serve_blocking(app: App, listen: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -> Result<App, ServerError> {
     let secure_cookies = !listen.ip().is_loopback();
-    serve_with(app, ServerConfig { addr: listen, secure_cookies }, on_ready)
+    serve_with(app, ServerConfig { addr: listen, secure_cookies, ..ServerConfig::default() }, on_ready)
 }
 
 /// `serve_blocking` with every setting of `config`.
@@ -32,7 +32,7 @@ pub fn serve_with(app: App, config: ServerConfig, on_ready: impl FnOnce(SocketAd
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let db = app.db_path().to_path_buf();
     let (writer, writer_thread) = Writer::start(app);
-    let state = ServerState::new(writer, db).with_secure_cookies(config.secure_cookies);
+    let state = ServerState::new(writer, db).with_secure_cookies(config.secure_cookies).with_import_limit(config.max_import_bytes);
     let listen = config.addr;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.map_err(|source| ServerError::Listen { addr: listen, source })?;

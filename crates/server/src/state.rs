@@ -26,6 +26,8 @@ pub struct ServerState {
     cache: Arc<AnswerCache>,
     /// Where uploaded files are copied while they are imported: the system's temporary folder.
     pub upload_dir: PathBuf,
+    /// The largest data import over HTTP, in bytes (`max-import-mib`).
+    pub import_limit: u64,
 }
 
 #[derive(Debug)]
@@ -52,7 +54,14 @@ impl ServerState {
             auth: Arc::new(AuthState::new(false)),
             cache: Arc::new(AnswerCache::default()),
             upload_dir: std::env::temp_dir(),
+            import_limit: crate::config::DEFAULT_MAX_IMPORT_MIB * 1024 * 1024,
         }
+    }
+
+    /// The same state taking data imports of at most `bytes` over HTTP.
+    pub fn with_import_limit(mut self, bytes: u64) -> ServerState {
+        self.import_limit = bytes;
+        self
     }
 
     /// The same state copying uploads under `dir` instead of the system's temporary folder.

@@ -30,7 +30,9 @@ use trailmap_store::Store;
 #[path = "server/touchpoints.rs"] mod touchpoints;
 #[path = "server/comments.rs"] mod comments;
 #[path = "server/onboarding.rs"] mod onboarding;
+#[path = "server/imports.rs"] mod imports;
 #[path = "server/numbers.rs"] mod numbers;
+#[path = "server/from_zero.rs"] mod from_zero;
 
 struct Harness {
     router: Router,
@@ -840,6 +842,9 @@ const BUSINESS_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("api", "DELETE", "/api/businesses/{b}/sources/{k2}", "", true),
     ("api", "GET", "/api/businesses/{b}/onboarding", "", false),
     ("api", "PUT", "/api/businesses/{b}/onboarding", r#"{"hidden":false}"#, true),
+    // Imports: editors and owners only, the page and the API (a JSON body is read as NDJSON).
+    ("page", "GET", "/b/{b}/import", "", true),
+    ("api", "POST", "/api/businesses/{b}/imports?kind=customers", r#"{"email":"ana@example.com","name":"Ana"}"#, true),
 ];
 
 /// The API routes about one customer of a business; their access rules are checked on the demo
@@ -1022,6 +1027,8 @@ async fn the_openapi_document_lists_every_api_route_and_each_needs_auth() {
     known.push(("DELETE".into(), "/api/businesses/{business_id}/customers/{customer_id}".into()));
     // Clustering needs buyers (the access world has none): see the personas tests.
     known.push(("GET".into(), "/api/businesses/{business_id}/personas/suggestions".into()));
+    // Downloads what an import refused (none exists in the access world): see the imports tests.
+    known.push(("GET".into(), "/api/businesses/{business_id}/imports/rejects/{rejects_id}".into()));
     for &(kind, method, template, _, _) in BUSINESS_ROUTES {
         if kind == "api" {
             let path = template.split('?').next().unwrap_or(template);

@@ -1,10 +1,12 @@
 //! Trailmap's test kit: the [`Sink`] generators write into and the in-memory [`MemorySink`], the
 //! seeded demo generator ([`generate_demo`]) that fills a coffee shop and an online boutique with a
 //! year of journeys carrying two planted stories, the journey fixture language ([`journeys`]) for
-//! exact test cases, and a fast generic events CSV writer ([`write_events_csv`]) for benchmarks.
+//! exact test cases, a fast generic events CSV writer ([`write_events_csv`]) for benchmarks, and
+//! small Parquet files for import tests ([`write_parquet`]).
 
 mod demo;
 mod fixture;
+mod parquet;
 mod sink;
 mod volume;
 
@@ -13,5 +15,6 @@ pub use demo::{
     DemoTruth, PeriodCounts,
 };
 pub use fixture::{journeys, Fixture, FixtureCustomer, FixtureError, FixtureRecord};
+pub use parquet::{ParquetCodec, ParquetColumn, write_parquet};
 pub use sink::{MemorySink, Sink};
 pub use volume::write_events_csv;

@@ -8,6 +8,7 @@ pub mod compact;
 pub mod customer;
 pub mod feedback;
 pub mod funnel;
+pub mod import;
 pub mod insights;
 pub mod map;
 pub mod paths;

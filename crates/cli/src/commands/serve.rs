@@ -1,6 +1,6 @@
 //! `trailmap serve`: runs the web app, the JSON API under /api and the Segment-compatible tracking
 //! API until Ctrl-C or SIGTERM. Settings come from flags, then `TRAILMAP_*` environment variables,
-//! then the optional `--config FILE` (TOML with the same keys: port, bind, secure-cookies), then
+//! then the optional `--config FILE` (TOML with the same keys: port, bind, secure-cookies, max-import-mib), then
 //! defaults. Logs go to stderr, one line per request.
 
 use anyhow::Context;
@@ -20,13 +20,17 @@ pub struct ServeArgs {
     /// The address and port together (older form of --bind and --port).
     #[arg(long, value_name = "ADDR:PORT", conflicts_with_all = ["port", "bind"])]
     listen: Option<SocketAddr>,
-    /// A TOML file with port, bind and secure-cookies; flags and environment variables win over it.
+    /// A TOML file with port, bind, secure-cookies and max-import-mib; flags and environment variables win over it.
     #[arg(long, env = "TRAILMAP_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     /// Mark cookies Secure (sent only over HTTPS): on by default unless listening on loopback.
     /// `--secure-cookies=false` turns it off, e.g. on a private network without HTTPS.
     #[arg(long, env = "TRAILMAP_SECURE_COOKIES", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     secure_cookies: Option<bool>,
+    /// The largest file a data import over HTTP (the web app's Import page, POST .../imports)
+    /// takes, in MiB. Default 256; bigger files go through `trailmap import`.
+    #[arg(long, env = "TRAILMAP_MAX_IMPORT_MIB", value_name = "MIB")]
+    max_import_mib: Option<u64>,
 }
 
 impl ServeArgs {
@@ -40,6 +44,7 @@ impl ServeArgs {
             port: self.port.or(self.listen.map(|l| l.port())),
             bind: self.bind.or(self.listen.map(|l| l.ip())),
             secure_cookies: self.secure_cookies,
+            max_import_mib: self.max_import_mib,
         };
         Ok(ServerConfig::resolve(&given, &file))
     }

@@ -14,6 +14,7 @@ pub mod maps;
 pub mod catalogue;
 pub mod changes;
 pub mod comments;
+pub mod imports;
 pub mod insights;
 pub mod openapi;
 pub mod personas;
@@ -103,6 +104,11 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/businesses/{business_id}/feedback/themes", get(surveys::themes))
         .route("/api/businesses/{business_id}/feedback/sentiment", get(surveys::sentiment))
         .route("/api/businesses/{business_id}/feedback/import", axum::routing::post(surveys::import))
+        .route(
+            "/api/businesses/{business_id}/imports",
+            axum::routing::post(imports::create).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/api/businesses/{business_id}/imports/rejects/{rejects_id}", get(imports::rejects))
         .route("/api/keys", get(list_keys).post(create_key))
         .route("/api/keys/{key_id}", axum::routing::delete(revoke_key))
 }

@@ -3,6 +3,7 @@
 //! error codes (`ERROR_CODES`) in its description.
 
 use crate::error::ERROR_CODES;
+use crate::imports::RowErrorOut;
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Serialize;
@@ -28,6 +29,12 @@ pub struct ErrorDetail {
     /// With a rule that does not read: the 0-based character offset where it stops making sense.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<usize>,
+    /// With `invalid_rows`: how many rows were refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// With `invalid_rows`: the first refused rows (at most 20).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<Vec<RowErrorOut>>,
 }
 
 #[derive(Debug, OpenApi)]
@@ -114,8 +121,10 @@ pub struct ErrorDetail {
         super::changes::create,
         super::changes::impact,
         super::insights::list,
+        super::imports::create,
+        super::imports::rejects,
     ),
-    components(schemas(ErrorBody, ErrorDetail)),
+    components(schemas(ErrorBody, ErrorDetail, RowErrorOut)),
     modifiers(&Security),
     tags(
         (name = "account", description = "The caller and their API keys"),
@@ -129,6 +138,7 @@ pub struct ErrorDetail {
         (name = "privacy", description = "One customer's data on request (export, erasure) and the retention of raw events"),
         (name = "sources", description = "Write keys of the tracking API (with their last use; revocable) and the onboarding checklist"),
         (name = "changes", description = "The change log: changes made, the KPI each one watches, the map card it answers, and each change's measured impact"),
+        (name = "imports", description = "Imports of events, customers, orders and spend from CSV, NDJSON or Parquet files (Shopify's and Stripe's exports recognised): the preview of how a file is read, the import in one transaction, and the rejected rows to download"),
         (name = "insights", description = "Findings ranked by the value at stake, with their evidence and the customers behind them"),
     )
 )]

@@ -9,6 +9,7 @@ const JS: &str = include_str!("app.js");
 const MAPS_JS: &str = include_str!("maps.js");
 const TOUCHPOINTS_JS: &str = include_str!("touchpoints.js");
 const ONBOARDING_JS: &str = include_str!("onboarding.js");
+const IMPORTS_JS: &str = include_str!("imports.js");
 
 /// An hour: long enough to spare requests, short enough that an upgrade shows within it.
 const CACHE: &str = "public, max-age=3600";
@@ -34,4 +35,9 @@ pub async fn touchpoints_js() -> impl IntoResponse {
 /// The onboarding checklist's and write keys page's script: keeps them current.
 pub async fn onboarding_js() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, CACHE)], ONBOARDING_JS)
+}
+
+/// The Import page's upload progress.
+pub async fn imports_js() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, CACHE)], IMPORTS_JS)
 }

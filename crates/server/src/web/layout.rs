@@ -83,6 +83,7 @@ pub fn page(nav: &Nav, title: &str, content: Markup) -> Markup {
                             a href={ "/b/" (m.business.id) "/personas" } { "Personas" }
                             a href={ "/b/" (m.business.id) "/touchpoints" } { "Touchpoints" }
                             a href={ "/b/" (m.business.id) "/changes" } { "Changes" }
+                            @if m.role.can_edit() { a href={ "/b/" (m.business.id) "/import" } { "Import" } }
                             a href={ "/b/" (m.business.id) "/insights" } { "Insights" }
                             a href={ "/b/" (m.business.id) "/settings/members" } { "Members" }
                         }

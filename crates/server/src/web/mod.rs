@@ -12,6 +12,7 @@ pub mod assets;
 pub mod businesses;
 pub mod changes;
 pub mod dashboard;
+pub mod imports;
 pub mod invite;
 pub mod keys;
 pub mod insights;
@@ -128,6 +129,12 @@ pub fn routes() -> Router<ServerState> {
         .route("/static/maps.js", get(assets::maps_js))
         .route("/static/touchpoints.js", get(assets::touchpoints_js))
         .route("/static/onboarding.js", get(assets::onboarding_js))
+        .route("/static/imports.js", get(assets::imports_js))
+        .route(
+            "/b/{business_id}/import",
+            get(imports::show).post(imports::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/b/{business_id}/import/{upload_id}", get(imports::preview).post(imports::submit))
 }
 
 /// An error on a page: shown as a small HTML page with its status.

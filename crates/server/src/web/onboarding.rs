@@ -105,22 +105,11 @@ fn step_detail(key: &str, id: BusinessId, name: &str, can_edit: bool, csrf: &str
             }
         },
         "import" => html! {
-            details class="howto" {
-                summary { "From Shopify" }
-                ol {
-                    li { "In Shopify admin, open " strong { "Orders" } " and click " strong { "Export" } "." }
-                    li { "Choose " strong { "All orders" } " and " strong { "CSV for Excel, Numbers, or other spreadsheet programs" } ", then " strong { "Export orders" } "; Shopify emails the file." }
-                    li { "Import it as it comes: " code { "trailmap import orders orders_export.csv --business \"" (name) "\"" } }
-                }
+            @if can_edit {
+                p { a href={ "/b/" (id) "/import?kind=orders" } data-testid="import-link" { "Upload orders or customers" }
+                    " (CSV, NDJSON or Parquet): you see how the file will be read before anything is imported." }
             }
-            details class="howto" {
-                summary { "From Stripe" }
-                ol {
-                    li { "In the Stripe Dashboard, open " strong { "Payments" } " and click " strong { "Export" } "." }
-                    li { "Pick the date range and the " strong { "Default" } " columns (id, Created date (UTC), Amount, Currency, Customer Email, Status), then " strong { "Export" } "." }
-                    li { "Import it as it comes: " code { "trailmap import orders unified_payments.csv --business \"" (name) "\"" } }
-                }
-            }
+            (crate::web::imports::export_steps(id, name))
             p class="muted" { "Any other CSV works too; " code { "trailmap fields orders" } " and " code { "trailmap fields customers" } " list the column names recognised." }
         },
         "touchpoints" => html! {

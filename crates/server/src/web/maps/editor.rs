@@ -277,15 +277,15 @@ pub(crate) fn grid_with(map: &JourneyMap, ctx: &GridContext, data: &EditorData) 
                                     dd class="muted" { "Not measured: no touchpoint with a rule." }
                                 } @else {
                                     dt { "Reach" }
-                                    dd { (figure(ctx, &numbers.reach, format!("{} customers", numbers.reach.n))) }
+                                    dd data-testid="stage-reach" data-n=(numbers.reach.n) { (figure(ctx, &numbers.reach, customers_text(numbers.reach.n))) }
                                     @if let Some(next) = &numbers.to_next {
                                         dt { "To next stage" }
-                                        dd { (figure(ctx, &next.converted, format!("{:.0}% (n={})", next.rate * 100.0, next.n))) }
+                                        dd data-testid="stage-to-next" data-converted=(next.converted.n) data-n=(next.n) { (figure(ctx, &next.converted, format!("{:.0}% (n={})", next.rate * 100.0, next.n))) }
                                         dt { "Drop-off" }
-                                        dd { (figure(ctx, &next.dropped, format!("{} customers (n={})", next.dropped.n, next.n))) }
+                                        dd data-testid="stage-drop-off" { (figure(ctx, &next.dropped, format!("{} (n={})", customers_text(next.dropped.n), next.n))) }
                                     }
                                     dt { "Revenue" }
-                                    dd { (figure(ctx, &numbers.revenue.buyers, format!("{:.0} {} (n={} orders)", numbers.revenue.amount, numbers.revenue.currency, numbers.revenue.orders))) }
+                                    dd data-testid="stage-revenue" { (figure(ctx, &numbers.revenue.buyers, format!("{} (n={} orders)", money_text(numbers.revenue.amount, &numbers.revenue.currency), numbers.revenue.orders))) }
                                 }
                                 // Satisfaction and sentiment come from surveys and feedback, so they show even on an unmeasured stage.
                                 @if let Some(score) = numbers.satisfaction.as_ref().filter(|s| s.n > 0) {
@@ -386,6 +386,20 @@ fn satisfaction_text(score: &ScoreFigure) -> String {
         ScoreKind::Nps => format!("NPS {:+.0} (n={})", score.value, score.n),
         _ => format!("CSAT {:.0}% satisfied (n={})", score.value * 100.0, score.n),
     }
+}
+
+/// An amount in major units with its currency's decimals (`24.50 USD`, `1200 JPY`): a small
+/// business's revenue is a few orders, so its cents count.
+fn money_text(amount: f64, currency: &str) -> String {
+    match trailmap_model::Currency::parse(currency) {
+        Some(c) => trailmap_model::Money::new((amount * c.minor_per_major() as f64).round() as i64, c).to_string(),
+        None => format!("{amount:.2} {currency}"),
+    }
+}
+
+/// "1 customer", "4 customers".
+fn customers_text(n: usize) -> String {
+    format!("{n} customer{}", if n == 1 { "" } else { "s" })
 }
 
 fn figure(ctx: &GridContext, count: &CustomerCount, text: String) -> Markup {
