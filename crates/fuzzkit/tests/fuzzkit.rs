@@ -122,13 +122,20 @@ fn every_target_survives_seeded_mutations_of_its_seeds() {
         let seeds = files(&repo_root().join("fuzz/corpus").join(name));
         let mut rng = ChaCha8Rng::seed_from_u64(0x7261_696c + index as u64);
         let mut outcomes = [0usize; 3];
+        let started = std::time::Instant::now();
         for _ in 0..MUTATIONS {
             let (_, input) = &seeds[rng.random_range(0..seeds.len())];
             let (_, other) = &seeds[rng.random_range(0..seeds.len())];
             let mutated = mutate(&mut rng, input, other);
             outcomes[target(&mutated) as usize] += 1;
         }
-        eprintln!("{name}: {MUTATIONS} mutations, accepted {}, refused {}, skipped {}", outcomes[0], outcomes[1], outcomes[2]);
+        eprintln!(
+            "{name}: {MUTATIONS} mutations in {:?}, accepted {}, refused {}, skipped {}",
+            started.elapsed(),
+            outcomes[0],
+            outcomes[1],
+            outcomes[2]
+        );
         // Mutations that the parser never refuses, or never accepts, test nothing of its errors
         // or of its reading: both must happen.
         assert!(outcomes[0] > 0 && outcomes[1] > 0, "{name}: accepted {} and refused {} of {MUTATIONS} mutations", outcomes[0], outcomes[1]);

@@ -162,7 +162,8 @@ fn quoted(text: &str) -> String {
 }
 
 fn name_text(name: &str) -> String {
-    if name == "*" || needs_quotes(name, &['[', ']', '|', '"']) { quoted(name) } else { name.to_string() }
+    // A bare name that starts with `*` reads as "any event" followed by junk.
+    if name.starts_with('*') || needs_quotes(name, &['[', ']', '|', '"']) { quoted(name) } else { name.to_string() }
 }
 
 fn value_text(value: &str) -> String {
@@ -528,14 +529,20 @@ mod tests {
         }
     }
 
-    /// Found by the event_rule fuzz target: a quoted property key holding NULs was printed bare,
-    /// and the printed rule did not read back. Every key the bare reader refuses is quoted now.
+    /// Found by the event_rule fuzz target: a quoted property key holding NULs, and a quoted event
+    /// name starting with `*`, were printed bare, and the printed rule did not read back. Every
+    /// key the bare reader refuses, and every name starting with `*`, is quoted now.
     #[test]
-    fn a_property_key_the_bare_reader_refuses_is_printed_quoted() {
+    fn keys_and_names_the_bare_reader_would_misread_are_printed_quoted() {
         let text = "\"Order|Done\"[page!*=\"a]b\"][\"so\0\0\0urce\"=x][propertyKpage=y]";
         let read = rule(text);
         assert_eq!(read.to_text(), "\"Order|Done\"[page!*=\"a]b\"][\"so\0\0\0urce\"=x][propertyKpage=y]");
         assert_eq!(rule(&read.to_text()), read);
+        // And a name that starts with `*` (bare, it would read as "any event").
+        let starred = rule("\"*\u{11}\u{11}\"");
+        assert_eq!(starred, EventRule::named("*\u{11}\u{11}"));
+        assert_eq!(starred.to_text(), "\"*\u{11}\u{11}\"");
+        assert_eq!(rule(&EventRule::named("*x").to_text()), EventRule::named("*x"));
         for key in ["a/b", "x(y)", "tab\there", "emoji\u{1F600}", "comma,key", "semi;colon", "back\\slash"] {
             let original = EventRule::named("e").and(EventField::Property(key.into()), Op::Equals("v".into()));
             assert_eq!(rule(&original.to_text()), original, "{key:?} printed as {}", original.to_text());
