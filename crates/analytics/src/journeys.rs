@@ -106,6 +106,67 @@ impl Journeys {
         Journeys { table, ends }
     }
 
+    /// These journeys with the rows of `more` added, recorded after every row here (events
+    /// appended to the store since these were loaded): the journeys [`Journeys::new`] gives for
+    /// the table these came from with `more`'s rows after it, without loading anything again.
+    /// `more.strings` holds the dictionary's entries after this table's (ids from
+    /// `self.table().strings.len()` on), and `more`'s string ids index the whole dictionary. A
+    /// column loaded in one table and not in the other ends empty. The rows here are already in
+    /// customer and time order, so grouping moves each row once (a tail merge) when `more` is
+    /// small, and each customer's new rows land after their old ones of the same time, as
+    /// recorded order wants.
+    pub fn appended(self, more: EventTable) -> Journeys {
+        let Journeys { mut table, ends } = self;
+        table.strings.extend(more.strings.iter().cloned());
+        if more.is_empty() {
+            return Journeys { table, ends };
+        }
+        let (old_rows, more_rows) = (table.len(), more.len());
+        let (mut ids, mut index) = std::mem::take(&mut table.customer).into_parts();
+        // The new rows' customers among the old ones (ascending, so searched), the rest added
+        // after them; the counting sort ranks the ids itself.
+        let (more_ids, more_index) = more.customer.clone().into_parts();
+        let known = ids.len();
+        let place: Vec<u32> = more_ids
+            .iter()
+            .map(|id| match ids[..known].binary_search(id) {
+                Ok(k) => k as u32,
+                Err(_) => {
+                    ids.push(*id);
+                    (ids.len() - 1) as u32
+                }
+            })
+            .collect();
+        index.extend(more_index.iter().map(|&k| place[k as usize]));
+        fn extend<T: Clone>(column: &mut Vec<T>, added: &[T], old_rows: usize, more_rows: usize) {
+            if column.len() == old_rows && added.len() == more_rows {
+                column.extend_from_slice(added);
+            } else {
+                column.clear();
+            }
+        }
+        let mut more = more;
+        let added = more.columns_mut();
+        let columns = table.columns_mut();
+        for (column, new) in columns.numbers.into_iter().zip(added.numbers) {
+            extend(column, new, old_rows, more_rows);
+        }
+        for (column, new) in columns.texts.into_iter().zip(added.texts) {
+            extend(column, new, old_rows, more_rows);
+        }
+        match (table.properties.as_mut(), more.properties.as_ref()) {
+            (Some(column), Some(new)) if column.len() == old_rows && new.len() == more_rows => column.extend_from_slice(new),
+            (None, Some(new)) if old_rows == 0 && new.len() == more_rows => table.properties = Some(new.clone()),
+            _ => table.properties = None,
+        }
+        match CustomerColumn::from_parts(ids, index) {
+            Some(customer) => table.customer = customer,
+            // Not reachable: every index points into `ids` by construction.
+            None => return Journeys::by_comparison_sort(table),
+        }
+        Journeys::new(table)
+    }
+
     /// For tables whose customer column is missing or too long for the counting sort: the
     /// table's own full sort.
     fn by_comparison_sort(mut table: EventTable) -> Journeys {
@@ -550,6 +611,35 @@ mod tests {
             let mut moved = table.clone();
             assert_eq!(move_rows(&mut moved, &mut index), expected, "{body} + {tail}");
             assert_eq!(Journeys::new(table).table(), &expected_table, "{body} + {tail}");
+        }
+    }
+
+    #[test]
+    fn journeys_with_rows_appended_equal_the_journeys_of_the_whole_table() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        for (body, tail) in [(0, 10), (10, 0), (3000, 1), (3000, 200), (500, 2000)] {
+            let first = random_table(&mut rng, body, 200, 1);
+            let mut more = random_table(&mut rng, tail, 300, 1);
+            // Times after and before the old ones, and new strings.
+            more.time.iter_mut().for_each(|t| *t += rng.random_range(-20..40));
+            let mut whole = first.clone();
+            whole.strings.extend(["x".into(), "y".into()]);
+            more.strings = vec!["x".into(), "y".into()];
+            more.channel.iter_mut().for_each(|c| *c = 1 + *c % 2);
+            whole.time.extend(&more.time);
+            for (column, added) in whole.columns_mut().texts.into_iter().zip(more.clone().columns_mut().texts) {
+                column.extend(added.iter());
+            }
+            whole.revenue_minor.extend(&more.revenue_minor);
+            whole.properties.get_or_insert_with(Vec::new).extend(more.properties.clone().unwrap_or_default());
+            for c in more.customer.iter() {
+                whole.customer.push(*c);
+            }
+            let appended = Journeys::new(first).appended(more);
+            let fresh = Journeys::new(whole);
+            assert_eq!(appended.table(), fresh.table(), "{body} + {tail}");
+            assert_eq!(appended.ends(), fresh.ends(), "{body} + {tail}");
+            assert_eq!(appended.ids(), fresh.ids(), "{body} + {tail}");
         }
     }
 

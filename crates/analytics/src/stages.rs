@@ -21,10 +21,11 @@
 //!   recommends the shop after one purchase reaches Advocacy, and Retention when they buy again);
 //!   later events assigned to a stage are activity there;
 //! - a touchpoint marked [`Credit::Referrer`] on a stage counts, there, the customer who referred:
-//!   its events that carry a `referral_code` property naming another customer (the code the
-//!   caller maps to its owner) are events of that customer too, at the same time, matching only
-//!   the stages where the touchpoint credits the referrer. So a friend's visit with a code is the
-//!   friend's Awareness and the referrer's Advocacy.
+//!   its events that name a referrer other than their own customer ([`StagesQuery::referrers`],
+//!   which [`referrers`] reads from the events' `referral_code` property) are events of that
+//!   customer too, at the same time, matching only the stages where the touchpoint credits the
+//!   referrer. So a friend's visit with a code is the friend's Awareness and the referrer's
+//!   Advocacy.
 //!
 //! # The numbers of a stage
 //!
@@ -58,7 +59,7 @@
 use crate::{CompiledRule, Journeys};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
-use trailmap_model::{CustomerId, EventField, EventRule};
+use trailmap_model::{CustomerId, EventField, EventRule, EventTable};
 
 /// The most stages a map's numbers handle: stages are bits of a `u64`.
 pub const MAX_STAGES: usize = 63;
@@ -93,8 +94,10 @@ pub struct StagesQuery {
     pub window_ms: i64,
     /// Stages reached, events and orders counted in `[from, to)` (milliseconds); None: all time.
     pub period: Option<(i64, i64)>,
-    /// The owner of each referral code, for [`Credit::Referrer`] touchpoints.
-    pub referral_codes: HashMap<String, CustomerId>,
+    /// Who referred each referred event, by (its customer, its time): what a [`Credit::Referrer`]
+    /// touchpoint credits. The events' properties are not needed otherwise, so the caller reads
+    /// them for those events alone (see [`referrers`]).
+    pub referrers: HashMap<(CustomerId, i64), CustomerId>,
     /// Only these customers are counted (a persona's); None: everyone.
     pub only: Option<BTreeSet<CustomerId>>,
     /// The orders: customer, time (milliseconds) and value (minor units of one currency).
@@ -219,7 +222,6 @@ pub fn stages(journeys: &Journeys, query: &StagesQuery) -> Result<StagesReport, 
         (0..tp.rules.len()).filter(|&i| tp.credits[i] == credit && tp.rules[i].matches(table, row)).fold(0, |m, i| m | 1 << i)
     };
     let any_referrer = tp.credits.contains(&Credit::Referrer);
-    let code_field = EventField::Property("referral_code".into());
 
     // Every customer's own steps, and the steps credited to referrers.
     let mut own: HashMap<CustomerId, Vec<Step>> = HashMap::new();
@@ -237,7 +239,7 @@ pub fn stages(journeys: &Journeys, query: &StagesQuery) -> Result<StagesReport, 
                 if referred == 0 {
                     continue;
                 }
-                let owner = table.field(row, &code_field).and_then(|code| query.referral_codes.get(code.trim()).copied());
+                let owner = query.referrers.get(&(journey.customer, time)).copied();
                 if let Some(owner) = owner.filter(|o| *o != journey.customer) {
                     credited.entry(owner).or_default().push(Step { time, matched: referred, credited: true });
                 }
@@ -320,6 +322,27 @@ pub fn stages(journeys: &Journeys, query: &StagesQuery) -> Result<StagesReport, 
     }
     tidy(&mut report.unplaced.buyers);
     Ok(report)
+}
+
+/// Who referred each event of `table` that matches one of `rules` and carries a `referral_code`
+/// property naming a customer in `codes` (code -> its owner; the code's spaces around it
+/// ignored): (the event's customer, its time) -> the owner. A customer citing their own code
+/// referred nobody. The table needs its properties column; without it nothing is found.
+pub fn referrers(table: &EventTable, rules: &[EventRule], codes: &HashMap<String, CustomerId>) -> HashMap<(CustomerId, i64), CustomerId> {
+    let compiled: Vec<CompiledRule> = rules.iter().map(|r| CompiledRule::new(r, table)).collect();
+    let code_field = EventField::Property("referral_code".into());
+    let mut out = HashMap::new();
+    for row in 0..table.len() {
+        let Some(customer) = table.customer.get(row) else { continue };
+        if !compiled.iter().any(|r| r.matches(table, row)) {
+            continue;
+        }
+        let owner = table.field(row, &code_field).and_then(|code| codes.get(code.trim()).copied());
+        if let Some(owner) = owner.filter(|o| *o != customer) {
+            out.insert((customer, table.time[row]), owner);
+        }
+    }
+    out
 }
 
 /// Assigns a customer's steps to stages (see the module documentation).

@@ -207,7 +207,13 @@ impl App {
         };
         let needs_properties = matches!(&by, TouchKey::Touchpoint(rules)
             if rules.iter().any(|(_, r)| r.conditions.iter().any(|c| matches!(c.field, trailmap_model::EventField::Property(_)))));
-        let mut table = self.store().load_events(business.id, EventColumns { properties: needs_properties })?;
+        // A server's kept journeys serve unless the properties are needed; the channels are
+        // filled in on a copy.
+        let mut table = if needs_properties || !self.keeps_journeys() {
+            self.store().load_events(business.id, EventColumns { properties: needs_properties })?
+        } else {
+            self.business_data(business.id)?.journeys().table().clone()
+        };
         fill_missing_channels(&mut table);
         let spend: Vec<SpendRow> = self
             .store()
@@ -256,7 +262,9 @@ impl App {
                 })?
                 .converting_customers
         };
-        ids.iter().map(|&id| Ok(self.store().customer(id)?)).collect()
+        // A business's customers, in one statement; the report's are all the business's.
+        let business = self.store().business_by_name(&report.business)?.ok_or_else(|| AppError::NotFound(format!("business {:?}", report.business)))?;
+        Ok(self.store().customers_by_ids(business.id, ids)?)
     }
 }
 

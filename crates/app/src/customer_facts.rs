@@ -124,29 +124,22 @@ impl App {
             fact.first_channel = Some(if channel.is_empty() { "(none)".to_string() } else { channel.to_string() });
             fact.first_source = (!source.is_empty()).then(|| source.to_string());
         }
-        let orders = self.store().orders(business.id)?;
+        // The kept orders, each on the customer it belongs to now.
+        let data = self.business_data(business.id)?;
+        let orders = data.orders();
         let last_event = table.time.iter().copied().max();
-        let last_order = orders.iter().map(|o| o.time.millis()).max();
+        let last_order = orders.span().map(|(_, last)| last);
         let now = last_event.max(last_order).map(|last| Timestamp((last.div_euclid(DAY_MS) + 1) * DAY_MS));
         let mut last_orders: HashMap<CustomerId, i64> = HashMap::new();
-        let mut current: HashMap<CustomerId, CustomerId> = HashMap::new();
-        for order in &orders {
-            let customer = match current.get(&order.customer) {
-                Some(&c) => c,
-                None if facts.contains_key(&order.customer) => order.customer,
-                None => {
-                    let now_known = self.store().customer(order.customer)?.id;
-                    current.insert(order.customer, now_known);
-                    now_known
-                }
-            };
+        for row in 0..orders.len() {
+            let (customer, time) = (orders.customer[row], orders.time[row]);
             let fact = facts.entry(customer).or_insert_with(|| blank(customer));
             fact.orders += 1;
-            if order.total.currency == business.currency {
-                fact.revenue += order.total.major();
+            if orders.currency[row] == business.currency {
+                fact.revenue += orders.total(row).major();
             }
-            let last = last_orders.entry(customer).or_insert(order.time.millis());
-            *last = (*last).max(order.time.millis());
+            let last = last_orders.entry(customer).or_insert(time);
+            *last = (*last).max(time);
         }
         if let Some(now) = now {
             let today = now.millis().div_euclid(DAY_MS);

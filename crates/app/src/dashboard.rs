@@ -10,8 +10,9 @@ use crate::{App, AppError, Result};
 use serde::Serialize;
 use std::collections::HashMap;
 use trailmap_analytics::kpi::{KpiQuery, KpiReport, OrderFact, RatingFact, Scale, Window};
-use trailmap_analytics::{Journeys, kpis};
-use trailmap_model::{AnswerValue, Business, BusinessId, Customer, CustomerId, EventColumns, EventField, EventSelection, QuestionKind, Timestamp, TouchpointId};
+use crate::business_data::BusinessData;
+use trailmap_analytics::kpis;
+use trailmap_model::{AnswerValue, Business, BusinessId, Customer, CustomerId, EventColumns, QuestionKind, SurveyId, SurveyResponse, Timestamp, TouchpointId};
 use trailmap_store::Store;
 
 use chrono::{Datelike, NaiveDate, TimeZone};
@@ -118,6 +119,21 @@ pub(crate) struct OrderFacts {
     pub span: Option<(i64, i64)>,
 }
 
+/// Orders in the business's currency as the engine reads them, each on the customer it belongs
+/// to now (the kept orders are).
+pub(crate) fn order_facts(business: &Business, data: &BusinessData) -> OrderFacts {
+    let orders = data.orders();
+    let mut facts = OrderFacts { facts: Vec::with_capacity(orders.len()), other_currency: 0, span: orders.span() };
+    for row in 0..orders.len() {
+        if orders.currency[row] != business.currency {
+            facts.other_currency += 1;
+            continue;
+        }
+        facts.facts.push(OrderFact { customer: orders.customer[row], time: orders.time[row], total_minor: orders.total_minor[row] });
+    }
+    facts
+}
+
 /// One line of a customer's timeline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimelineEntry {
@@ -146,10 +162,9 @@ impl App {
     /// The last 30 days that have data (ending on the day of the latest event or order), or the
     /// last 30 days before `today` when the business has none.
     pub fn default_period(&self, business: &Business, today: NaiveDate) -> Result<DayRange> {
-        // Only the times are read: the customer and time columns, not every text column.
-        let table = self.store().load_selected_events(business.id, EventSelection::NONE)?;
-        let last_event = table.time.iter().copied().max();
-        let last_order = self.store().orders(business.id)?.iter().map(|o| o.time.millis()).max();
+        let data = self.business_data(business.id)?;
+        let last_event = data.journeys().table().time.iter().copied().max();
+        let last_order = data.orders().span().map(|(_, last)| last);
         let last = last_event.max(last_order).map(|t| local_day(t, zone_of(business))).unwrap_or(today);
         DayRange::new(last - chrono::Duration::days(29), last)
     }
@@ -157,11 +172,11 @@ impl App {
     /// The key numbers of `business` over `period` against the period before it.
     pub fn dashboard(&self, business: &Business, period: DayRange) -> Result<Dashboard> {
         let previous = period.previous();
-        // The metrics read the customer, the time and the first event's channel only.
-        let table = self.store().load_selected_events(business.id, EventSelection::NONE.with(&EventField::Channel))?;
-        let journeys = Journeys::new(table);
-        let OrderFacts { facts: orders, other_currency: orders_other_currency, .. } = self.order_facts(business, &journeys)?;
-        let ratings: Vec<RatingFact> = self.rating_facts(business)?.into_iter().map(|(fact, _)| fact).collect();
+        // The kept journeys, orders and answers, brought up to date with what was written since.
+        let data = self.business_data(business.id)?;
+        let journeys = data.journeys();
+        let OrderFacts { facts: orders, other_currency: orders_other_currency, .. } = order_facts(business, &data);
+        let ratings: Vec<RatingFact> = self.rating_facts(business, &data)?.into_iter().map(|(fact, _)| fact).collect();
         let bucket = if period.days() > 92 { Bucket::Week } else { Bucket::Day };
         let zone = zone_of(business);
         let window = period.window(zone);
@@ -182,7 +197,7 @@ impl App {
             day = next;
         }
         let query = KpiQuery { current: window, previous: previous.window(zone), buckets: windows };
-        let report = kpis(&journeys, &orders, &ratings, &query);
+        let report = kpis(journeys, &orders, &ratings, &query);
         Ok(Dashboard {
             business: business.name.clone(),
             currency: business.currency.to_string(),
@@ -195,40 +210,15 @@ impl App {
         })
     }
 
-    /// Orders in the business's currency as the engine reads them, each on the customer it
-    /// belongs to now (an order written before its buyer was merged names the old customer).
-    pub(crate) fn order_facts(&self, business: &Business, journeys: &Journeys) -> Result<OrderFacts> {
-        let mut current: HashMap<CustomerId, CustomerId> = HashMap::new();
-        let mut orders = OrderFacts { facts: Vec::new(), other_currency: 0, span: None };
-        for order in self.store().orders(business.id)? {
-            let time = order.time.millis();
-            orders.span = Some(orders.span.map_or((time, time), |(a, b)| (a.min(time), b.max(time))));
-            if order.total.currency != business.currency {
-                orders.other_currency += 1;
-                continue;
-            }
-            let customer = match current.get(&order.customer) {
-                Some(c) => *c,
-                None => {
-                    // Customers with events are current by construction; look up only the others.
-                    let now = if journeys.get(order.customer).is_some() {
-                        order.customer
-                    } else {
-                        self.store().customer(order.customer)?.id
-                    };
-                    current.insert(order.customer, now);
-                    now
-                }
-            };
-            orders.facts.push(OrderFact { customer, time, total_minor: order.total.minor });
-        }
-        Ok(orders)
-    }
-
     /// Every NPS and CSAT answer of the business's surveys, with the touchpoint its survey is
     /// about.
-    pub(crate) fn rating_facts(&self, business: &Business) -> Result<Vec<(RatingFact, Option<TouchpointId>)>> {
+    pub(crate) fn rating_facts(&self, business: &Business, data: &BusinessData) -> Result<Vec<(RatingFact, Option<TouchpointId>)>> {
         let mut facts = Vec::new();
+        // The answers of every survey in one pass, by survey then id as each survey lists them.
+        let mut by_survey: HashMap<SurveyId, Vec<&SurveyResponse>> = HashMap::new();
+        for response in data.responses() {
+            by_survey.entry(response.survey).or_default().push(response);
+        }
         for survey in self.store().surveys(business.id)? {
             let scales: HashMap<_, _> = survey
                 .questions
@@ -242,7 +232,7 @@ impl App {
             if scales.is_empty() {
                 continue;
             }
-            for response in self.store().responses(survey.id)? {
+            for response in by_survey.remove(&survey.id).unwrap_or_default() {
                 for answer in &response.answers {
                     if let (Some(scale), AnswerValue::Number(score)) = (scales.get(&answer.question), &answer.value) {
                         let fact = RatingFact { customer: response.customer, time: response.submitted_at.millis(), scale: *scale, score: *score };
@@ -254,13 +244,10 @@ impl App {
         Ok(facts)
     }
 
-    /// Customers by id, in the order given, skipping ids of another business; at most `limit`.
+    /// Customers by id, in the order given, skipping ids of another business; at most `limit`:
+    /// one statement for them all.
     pub fn customers_by_id(&self, business: &Business, ids: &[CustomerId], limit: usize) -> Result<Vec<Customer>> {
-        let mut out = Vec::new();
-        for id in ids.iter().take(limit) {
-            out.extend(self.customer_of(business, *id)?);
-        }
-        Ok(out)
+        Ok(self.store().customers_by_ids(business.id, &ids[..ids.len().min(limit)])?)
     }
 
     /// The customer with this id (or the one it was merged into), if they belong to `business`.

@@ -858,7 +858,8 @@ impl App {
             first.insert(journey.customer, (table.time[row], if channel.is_empty() { "(none)".to_string() } else { channel.to_string() }));
         }
         let minor = business.currency.minor_per_major() as f64;
-        let OrderFacts { facts: order_facts, other_currency, span: order_span } = self.order_facts(business, &journeys)?;
+        let data = self.business_data(business.id)?;
+        let OrderFacts { facts: order_facts, other_currency, span: order_span } = crate::dashboard::order_facts(business, &data);
         let mut orders: Vec<OrderRow> =
             order_facts.iter().map(|o| OrderRow { customer: o.customer, time: o.time, total: o.total_minor as f64 / minor }).collect();
         orders.sort_by_key(|o| (o.time, o.customer));
@@ -875,7 +876,7 @@ impl App {
         };
         let data_days = span.map(|(a, b)| (local_day(a, zone), local_day(b, zone)));
         let ratings = self
-            .rating_facts(business)?
+            .rating_facts(business, &data)?
             .into_iter()
             .filter(|(fact, _)| fact.score.is_finite())
             .map(|(fact, touchpoint)| RatingRow { customer: fact.customer, time: fact.time, nps: fact.scale == Scale::Nps, score: fact.score, touchpoint })

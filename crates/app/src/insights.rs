@@ -278,23 +278,13 @@ impl App {
         let summary = self.summary(business)?;
         let has_data = summary.events > 0 || summary.orders > 0;
         if has_data {
-            let mut orders = Vec::new();
-            let mut current: HashMap<CustomerId, CustomerId> = HashMap::new();
-            for order in self.store().orders(business.id)? {
-                if order.total.currency != business.currency || order.time.0 < start.0 || order.time.0 >= end.0 {
-                    continue;
-                }
-                // An order written before its buyer was merged names the old customer.
-                let customer = match current.get(&order.customer) {
-                    Some(&c) => c,
-                    None => {
-                        let c = self.store().customer(order.customer)?.id;
-                        current.insert(order.customer, c);
-                        c
-                    }
-                };
-                orders.push((customer, order.total.minor));
-            }
+            // The kept orders, each on the customer it belongs to now.
+            let data = self.business_data(business.id)?;
+            let table = data.orders();
+            let orders: Vec<(CustomerId, i64)> = (0..table.len())
+                .filter(|&row| table.currency[row] == business.currency && table.time[row] >= start.0 && table.time[row] < end.0)
+                .map(|row| (table.customer[row], table.total_minor[row]))
+                .collect();
             let buyers = orders.iter().map(|o| o.0).collect();
             let cx = Context { business, period, start, end, orders, buyers };
             let notes = &mut insights.notes;

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod attribution;
+pub mod business_data;
 pub mod changes;
 pub mod customer_facts;
 pub mod comments;
@@ -127,21 +128,24 @@ pub fn default_db_path() -> PathBuf {
 #[derive(Debug)]
 pub struct App {
     store: SqliteStore,
-    /// Journeys shared with the other apps of the process, when the caller set a cache.
+    /// Businesses' data shared with the other apps of the process, when the caller set a cache.
     journeys: Option<std::sync::Arc<journeys_cache::JourneysCache>>,
+    /// This app's own, used when it shares none: within one command, the dashboard, insights
+    /// and customer value read the business's data once.
+    own: journeys_cache::JourneysCache,
 }
 
 impl App {
     /// Opens (or creates) the store at `db`; a fresh store gets the default business.
     pub fn open(db: &Path) -> Result<App> {
-        let mut app = App { store: SqliteStore::open(db)?, journeys: None };
+        let mut app = App { store: SqliteStore::open(db)?, journeys: None, own: Default::default() };
         app.ensure_default_business()?;
         Ok(app)
     }
 
     /// An app on an in-memory store, for tests.
     pub fn in_memory() -> Result<App> {
-        let mut app = App { store: SqliteStore::in_memory()?, journeys: None };
+        let mut app = App { store: SqliteStore::in_memory()?, journeys: None, own: Default::default() };
         app.ensure_default_business()?;
         Ok(app)
     }

@@ -18,13 +18,14 @@
 //! its first stage it counts the friend, as any touchpoint counts the customer whose event it is.
 
 use crate::maps::CustomerCount;
+use crate::business_data::BusinessData;
 use crate::{App, AppError, Result};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use trailmap_analytics::voice::{ScoreAnswer, ScoreKind, SentimentScorer};
-use trailmap_analytics::{Credit, Journeys, StageTouchpoint, StagesQuery};
+use trailmap_analytics::{Credit, StageTouchpoint, StagesQuery};
 use trailmap_model::{
-    AnswerValue, Business, Currency, CustomerId, EventColumns, EventField, MapId, PersonaId, QuestionKind, StageId, Timestamp, TouchpointChannel,
+    AnswerValue, Business, Currency, CustomerId, EventColumns, EventField, EventRule, MapId, PersonaId, QuestionKind, StageId, Timestamp, TouchpointChannel,
     TouchpointId,
 };
 use trailmap_render::ValueFormat;
@@ -251,10 +252,12 @@ fn invalid(message: impl Into<String>) -> AppError {
 
 impl App {
     /// The NPS and CSAT answers and the feedback sentiment of the business within `period`
-    /// (submitted or written in `[from, to)`), only of one persona's customers when `persona` is given.
+    /// (submitted or written in `[from, to)`), only of one persona's customers when `persona` is
+    /// given: the kept answers and feedback of `data`, each on the customer it belongs to now.
     fn voice_data(
         &self,
         business: &Business,
+        data: &BusinessData,
         period: Option<(Timestamp, Timestamp)>,
         persona: Option<(&BTreeMap<CustomerId, String>, &str)>,
     ) -> Result<VoiceData> {
@@ -277,11 +280,13 @@ impl App {
             if kinds.is_empty() {
                 continue;
             }
-            let responses = self.store().responses(survey.id)?;
+            // The kept answers of this survey, in id order as the survey lists them.
+            let responses: Vec<&trailmap_model::SurveyResponse> = data.responses().iter().filter(|r| r.survey == survey.id).collect();
             for (question, kind) in kinds {
                 let answers = responses
                     .iter()
                     .filter(|r| within(r.submitted_at) && kept(r.customer))
+                    .copied()
                     .flat_map(|r| r.answers.iter().filter(|a| a.question == question).map(move |a| (r, a)))
                     .map(|(r, a)| ScoreAnswer {
                         response: r.id,
@@ -301,16 +306,35 @@ impl App {
             }
         }
         let scorer = SentimentScorer::new();
-        let feedback = self
-            .store()
-            .feedback(business.id)?
-            .into_iter()
+        let feedback = data
+            .feedback()
+            .iter()
             .filter(|f| f.touchpoint.is_some() && within(f.time) && kept(f.customer))
             .map(|f| (f.touchpoint, f.customer, scorer.score(&f.text).compound))
             .collect();
         Ok(VoiceData { questions, feedback })
     }
 
+    /// Who referred each referred event of the referral touchpoints' `rules`: only those events
+    /// are read with their properties (the kept journeys have none), and the customers'
+    /// `referral_code` property names each code's owner.
+    fn referrers(&self, business: &Business, rules: &[EventRule]) -> Result<HashMap<(CustomerId, i64), CustomerId>> {
+        let mut codes = HashMap::new();
+        for customer in self.store().customers(business.id, usize::MAX, 0)? {
+            if let Some(serde_json::Value::String(code)) = customer.properties.get("referral_code") {
+                codes.insert(code.trim().to_string(), customer.id);
+            }
+        }
+        // An event whose name could match a rule: each rule's name conditions alone (a rule
+        // without one lets every name through); the whole rule is checked on the rows read.
+        let keep = |name: &str| {
+            rules.iter().any(|r| {
+                !r.conditions.is_empty() && r.conditions.iter().filter(|c| c.field == EventField::Name).all(|c| c.op.test(Some(name)) != c.negate)
+            })
+        };
+        let table = self.store().load_named_events(business.id, EventColumns { properties: true }.into(), &keep)?;
+        Ok(trailmap_analytics::stages::referrers(&table, rules, &codes))
+    }
 
     /// The live numbers of a map's stages and touchpoints for a period and an optional persona.
     pub fn map_numbers(&self, business: &Business, id: MapId, request: &MapNumbersRequest) -> Result<MapNumbers> {
@@ -340,7 +364,8 @@ impl App {
             None => None,
         };
         let persona_name = persona.as_ref().map(|p| p.name.clone());
-        let voice = self.voice_data(business, request.period, labels.as_ref().zip(persona_name.as_deref()))?;
+        let data = self.business_data(business.id)?;
+        let voice = self.voice_data(business, &data, request.period, labels.as_ref().zip(persona_name.as_deref()))?;
         // Each stage's touchpoints in the stage's order; a referral touchpoint already on an
         // earlier stage credits the referrer on the later ones.
         let mut seen: Vec<TouchpointId> = Vec::new();
@@ -361,29 +386,18 @@ impl App {
                 list
             })
             .collect();
-        let referrals = stage_touchpoints.iter().flatten().any(|(_, c)| *c == Credit::Referrer);
-        let needs_properties = referrals
-            || stage_touchpoints.iter().flatten().any(|(t, _)| t.rule.conditions.iter().any(|c| matches!(c.field, EventField::Property(_))));
-        let table = self.store().load_events(business.id, EventColumns { properties: needs_properties })?;
-        let journeys = Journeys::new(table);
-        let mut orders = Vec::new();
-        for order in self.store().orders(business.id)? {
-            if order.total.currency != business.currency {
-                continue;
-            }
-            // An order written before its buyer was merged names the old customer; count it on
-            // the customer it belongs to now, as the events are.
-            let customer = if journeys.get(order.customer).is_some() { order.customer } else { self.store().customer(order.customer)?.id };
-            orders.push((customer, order.time.millis(), order.total.minor));
-        }
-        let mut referral_codes = HashMap::new();
-        if referrals {
-            for customer in self.store().customers(business.id, usize::MAX, 0)? {
-                if let Some(serde_json::Value::String(code)) = customer.properties.get("referral_code") {
-                    referral_codes.insert(code.trim().to_string(), customer.id);
-                }
-            }
-        }
+        let referral_rules: Vec<EventRule> =
+            stage_touchpoints.iter().flatten().filter(|(_, c)| *c == Credit::Referrer).map(|(t, _)| t.rule.clone()).collect();
+        let referrers = if referral_rules.is_empty() { HashMap::new() } else { self.referrers(business, &referral_rules)? };
+        // The kept journeys, unless a touchpoint's rule reads an event property (they have none).
+        let needs_properties = stage_touchpoints.iter().flatten().any(|(t, _)| t.rule.conditions.iter().any(|c| matches!(c.field, EventField::Property(_))));
+        let journeys = self.journeys(business.id, EventColumns { properties: needs_properties })?;
+        // The kept orders, each on the customer it belongs to now, as the events are.
+        let table = data.orders();
+        let orders: Vec<(CustomerId, i64, i64)> = (0..table.len())
+            .filter(|&row| table.currency[row] == business.currency)
+            .map(|row| (table.customer[row], table.time[row], table.total_minor[row]))
+            .collect();
         let only: Option<BTreeSet<CustomerId>> = labels
             .as_ref()
             .zip(persona_name.as_deref())
@@ -395,7 +409,7 @@ impl App {
                 .collect(),
             window_ms: request.window_ms,
             period: request.period.map(|(f, t)| (f.millis(), t.millis())),
-            referral_codes,
+            referrers,
             only,
             orders,
         };

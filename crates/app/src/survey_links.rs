@@ -106,6 +106,12 @@ pub fn check_submission(survey: &Survey, submission: &Submission) -> std::result
             )));
             continue;
         }
+        // The text rules every way in keeps (a bell or a NUL in a form post is never an answer);
+        // free text may span lines, as a text area sends them.
+        if let Some(refused) = given.iter().find_map(|v| trailmap_ingest::text::check(v, trailmap_ingest::TextRule::TEXT).err()) {
+            problems.push(problem(format!("the answer holds {refused}")));
+            continue;
+        }
         if given.is_empty() {
             if q.required {
                 problems.push(problem("this question needs an answer".into()));
@@ -150,12 +156,34 @@ pub fn check_submission(survey: &Survey, submission: &Submission) -> std::result
     if problems.is_empty() { Ok(answers) } else { Err(problems) }
 }
 
-/// The hidden fields kept from a link's query string: the known names only, trimmed, non-empty and
-/// at most `MAX_ANSWER_CHARS` characters.
+/// What a public form post gives: the values of the fields named `q{ID}` for the survey's
+/// questions (several for a multiple choice, in the order posted) and the hidden fields. Other
+/// fields (the honeypot, the signed start time, unknown names) are left out.
+pub fn form_submission(survey: &Survey, pairs: &[(String, String)]) -> Submission {
+    let hidden = hidden_fields(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let mut answers: BTreeMap<QuestionId, Vec<String>> = BTreeMap::new();
+    for (k, v) in pairs {
+        if let Some(id) = k.strip_prefix('q').and_then(|id| id.parse::<i64>().ok())
+            && survey.questions.iter().any(|q| q.id.0 == id)
+        {
+            answers.entry(QuestionId(id)).or_default().push(v.clone());
+        }
+    }
+    Submission { answers, hidden }
+}
+
+/// The hidden fields kept from a link's query string: the known names only, trimmed, non-empty, at
+/// most `MAX_ANSWER_CHARS` characters and within the text rules of one line (no control
+/// character), like every other text that comes in.
 pub fn hidden_fields<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> BTreeMap<String, String> {
     pairs
         .into_iter()
-        .filter(|(k, v)| HIDDEN_FIELDS.contains(k) && !v.trim().is_empty() && v.chars().count() <= MAX_ANSWER_CHARS)
+        .filter(|(k, v)| {
+            HIDDEN_FIELDS.contains(k)
+                && !v.trim().is_empty()
+                && v.chars().count() <= MAX_ANSWER_CHARS
+                && trailmap_ingest::text::check(v.trim(), trailmap_ingest::TextRule::LINE).is_ok()
+        })
         .map(|(k, v)| (k.to_string(), v.trim().to_string()))
         .collect()
 }
@@ -222,9 +250,9 @@ impl crate::App {
         customer.extend(hidden.get("email").and_then(|v| Identity::email(v)));
         if customer.is_empty()
             && let Some(number) = hidden.get("order_id")
-            && let Some(order) = self.store.orders(business.id)?.into_iter().find(|o| o.external_id == *number)
+            && let Some(buyer) = self.store.order_customer(business.id, number)?
         {
-            let c = self.store.customer(order.customer)?;
+            let c = self.store.customer(buyer)?;
             customer.extend(c.external_id.as_deref().and_then(Identity::external).or_else(|| c.email.as_deref().and_then(Identity::email)));
         }
         let touchpoint = self.touchpoint_name(&business, survey.touchpoint)?;

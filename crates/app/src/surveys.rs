@@ -524,16 +524,24 @@ impl crate::App {
 
         // Respondents named only by an order number are found through the stored order.
         let by_order = if responses.iter().any(|r| r.customer.is_empty() && r.hidden.contains_key("order_id")) {
+            // Each order's customer, then those customers, each in one statement.
+            let orders = self.store.order_customers(business.id)?;
+            let mut ids: Vec<trailmap_model::CustomerId> = orders.iter().map(|(_, c)| *c).collect();
+            ids.sort();
+            ids.dedup();
+            let customers: HashMap<trailmap_model::CustomerId, trailmap_model::Customer> =
+                self.store.customers_by_ids(business.id, &ids)?.into_iter().map(|c| (c.id, c)).collect();
             let mut map: HashMap<String, Identity> = HashMap::new();
-            for order in self.store.orders(business.id)? {
-                let customer = self.store.customer(order.customer)?;
+            for (number, customer) in orders {
+                let Some(customer) = customers.get(&customer) else { continue };
                 let identity = customer
                     .external_id
                     .as_deref()
                     .and_then(Identity::external)
                     .or_else(|| customer.email.as_deref().and_then(Identity::email));
                 if let Some(identity) = identity {
-                    map.insert(order.external_id, identity);
+                    // Of a number in several origins, the last order in time is the one kept.
+                    map.insert(number, identity);
                 }
             }
             map

@@ -10,7 +10,6 @@
 use crate::{App, AppError, Result};
 use serde::Serialize;
 use std::collections::HashMap;
-use trailmap_analytics::Journeys;
 use trailmap_analytics::rules::CompiledRule;
 use trailmap_clv::historical::{CustomerValue, customer_values};
 use trailmap_clv::holdout::holdout_purchases;
@@ -185,7 +184,6 @@ pub struct ClvReport {
 struct ValueData {
     currency: Currency,
     transactions: Vec<Transaction>,
-    orders: Vec<Order>,
     first_channel: HashMap<CustomerId, String>,
     first_touchpoint: HashMap<CustomerId, String>,
     channel_share: HashMap<CustomerId, HashMap<String, f64>>,
@@ -215,20 +213,21 @@ impl App {
     }
 
     fn value_data(&self, business: &Business, now: Option<Timestamp>) -> Result<ValueData> {
-        let orders = self.store().orders(business.id)?;
-        let table = self.store().load_events(business.id, EventColumns::default())?;
+        // The kept journeys and orders, brought up to date with what was written since.
+        let data = self.business_data(business.id)?;
+        let orders = data.orders();
         // Orders alone decide the end of the data: a later event of any other kind (an offline
         // visit, today's page view) would age every customer without a purchase to show for it.
         let (now, now_rule) = match now {
             Some(now) => (now, "given".to_string()),
             None => {
-                let last = orders.iter().map(|o| o.time.0).max().ok_or_else(|| AppError::Invalid(format!("{} has no orders to value", business.name)))?;
+                let last = orders.span().map(|(_, last)| last).ok_or_else(|| AppError::Invalid(format!("{} has no orders to value", business.name)))?;
                 let day = Timestamp(day_of(last) * DAY_MS).date();
                 (Timestamp((day_of(last) + 1) * DAY_MS), format!("the end of {day}, the day of the business's last order"))
             }
         };
         let touchpoints = self.store().touchpoints(business.id)?;
-        let journeys = Journeys::new(table);
+        let journeys = data.journeys();
         let table = journeys.table();
         let compiled: Vec<(String, CompiledRule)> =
             touchpoints.iter().map(|t| (t.name.clone(), CompiledRule::new(&t.rule, table))).collect();
@@ -252,12 +251,11 @@ impl App {
             }
             channel_share.insert(journey.customer, shares);
         }
-        let transactions = orders
-            .iter()
-            .filter(|o| o.time.0 < now.0)
-            .map(|o| Transaction { customer: o.customer, time_ms: o.time.0, value: o.total.major() })
+        let transactions = (0..orders.len())
+            .filter(|&row| orders.time[row] < now.0)
+            .map(|row| Transaction { customer: orders.customer[row], time_ms: orders.time[row], value: orders.total(row).major() })
             .collect();
-        Ok(ValueData { currency: business.currency, transactions, orders, first_channel, first_touchpoint, channel_share, now, now_rule })
+        Ok(ValueData { currency: business.currency, transactions, first_channel, first_touchpoint, channel_share, now, now_rule })
     }
 
     /// Historical and predicted lifetime value per customer and per group.
@@ -609,7 +607,8 @@ impl App {
             )));
         }
         let mut items: HashMap<CustomerId, (f64, f64)> = HashMap::new();
-        for o in data.orders.iter().filter(|o| o.time.0 < data.now.0) {
+        // Items per order need the orders' lines: the whole orders, in one pass.
+        for o in self.store().orders(business.id)?.iter().filter(|o| o.time.0 < data.now.0) {
             let entry = items.entry(o.customer).or_default();
             entry.0 += o.lines.iter().map(|l| l.quantity as f64).sum::<f64>();
             entry.1 += 1.0;

@@ -159,6 +159,12 @@ impl App {
         let start = request.from.map(|d| Timestamp::from_date(d).millis());
         let end = request.to.map(|d| Timestamp::from_date(d).millis() + Timestamp::MS_PER_DAY);
         let labels = self.score_labels(business, request.by)?;
+        // Every survey's answers in one pass (kept between requests), by id within each survey.
+        let data = self.business_data(business.id)?;
+        let mut by_survey: HashMap<trailmap_model::SurveyId, Vec<&trailmap_model::SurveyResponse>> = HashMap::new();
+        for response in data.responses() {
+            by_survey.entry(response.survey).or_default().push(response);
+        }
         let mut questions = Vec::new();
         for survey in &surveys {
             let scored: Vec<(&trailmap_model::Question, ScoreKind)> =
@@ -167,7 +173,7 @@ impl App {
                 continue;
             }
             let mut answers: HashMap<QuestionId, Vec<ScoreAnswer>> = HashMap::new();
-            for response in self.store().responses(survey.id)? {
+            for response in by_survey.remove(&survey.id).unwrap_or_default() {
                 let t = response.submitted_at.millis();
                 if start.is_some_and(|s| t < s) || end.is_some_and(|e| t >= e) {
                     continue;

@@ -12,6 +12,8 @@
 #[path = "app/touchpoints.rs"] mod touchpoints;
 #[path = "app/onboarding.rs"] mod onboarding;
 #[path = "app/comments.rs"] mod comments;
+#[path = "app/live.rs"] mod live;
+#[path = "app/fuzz_regressions.rs"] mod fuzz_regressions;
 #[path = "app/clv.rs"] mod clv;
 #[path = "app/attribution.rs"] mod attribution;
 

@@ -7,11 +7,13 @@
 //!   the parse-and-enrich stage alone for comparison.
 //! - `load`: a store with N events, then `load_events` timed in a fresh process (cold caches of
 //!   our own, warm OS page cache), with and without the sort by customer and time.
+//! - `live`: answers right after a tracking write (`live.rs`).
 //! - `clv`: the BG/NBD fit on CDNOW here and in lifetimes (same run), and on synthetic customers.
 
 mod clv;
 mod engines;
 mod funnel;
+mod live;
 
 // Imports hand records from a reading thread to a writing one; glibc's allocator is slow to free
 // memory on another thread than the one that allocated it, mimalloc is not.
@@ -75,6 +77,16 @@ enum Bench {
         window: String,
         #[arg(long, default_value_t = 3)]
         runs: u32,
+    },
+    /// Answers right after a write: dashboard, insights, map numbers, customer value and a funnel
+    /// after one tracking event, with the kept data brought up to date and read afresh.
+    Live {
+        #[arg(long, default_value_t = 20_000)]
+        customers: u64,
+        #[arg(long, default_value_t = 20)]
+        rounds: u32,
+        #[arg(long, default_value = "Bean There Coffee")]
+        business: String,
     },
     /// Internal: time one load of the store at DB in this process and print JSON.
     LoadOnce { db: PathBuf },
@@ -379,6 +391,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Bench::Import { events, runs } => bench_import(&cli.out, &scratch, events, runs.max(1)),
         Bench::Load { events, runs } => bench_load(&cli.out, &scratch, events, runs.max(1)),
+        Bench::Live { customers, rounds, business } => live::bench_live(&cli.out, &scratch, customers, rounds.max(1), &business),
         Bench::Clv { runs, customers } => clv::bench_clv(&cli.out, runs.max(1), customers),
         Bench::Funnel { events, steps, window, runs } => funnel::bench_funnel(&cli.out, &scratch, events, steps, &window, runs.max(1)),
         Bench::EnginesPrepare { events } => engines::prepare(&scratch, events),

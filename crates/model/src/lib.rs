@@ -37,7 +37,7 @@ pub use incoming::{IncomingCustomer, IncomingEvent, IncomingFeedback, IncomingOr
 pub use map::{Card, Evidence, JourneyMap, Lane, MapStage, MapVersionKind, PersonaEmotion};
 pub use map::CardAction;
 pub use money::{Currency, DecimalMark, Money};
-pub use order::{Order, OrderLine};
+pub use order::{Order, OrderLine, OrderTable};
 pub use persona::{CustomerCondition, CustomerField, CustomerRule, Persona, initials_of};
 pub use persona_rule::{RULE_FIELDS as CUSTOMER_RULE_FIELDS, RULE_OPERATORS, RuleParseError, value_text};
 pub use spend::Spend;

@@ -180,11 +180,17 @@ fn field_text(field: &EventField) -> String {
         EventField::Page => "page".into(),
         EventField::Property(key) if key == OFFLINE_KIND_PROPERTY => "offline_kind".into(),
         EventField::Property(key) if FIELD_WORDS.contains(&key.as_str()) => format!("property:{key}"),
-        EventField::Property(key) if needs_quotes(key, &['!', '=', '^', '*', '>', '<', '[', ']', '|', '"']) || key.starts_with("property:") => {
+        // Quoted unless the reader takes it as a bare word (see `Parser::condition`).
+        EventField::Property(key) if needs_quotes(key, &[]) || !key.chars().all(is_bare_key_char) || key.starts_with("property:") => {
             quoted(key)
         }
         EventField::Property(key) => key.clone(),
     }
+}
+
+/// A character a condition's field may hold unquoted.
+fn is_bare_key_char(c: char) -> bool {
+    c.is_alphanumeric() || c.is_whitespace() || matches!(c, '_' | '-' | '.' | ':' | '$' | '@')
 }
 
 fn condition_text(c: &Condition) -> String {
@@ -350,7 +356,7 @@ impl Parser {
         } else {
             let mut word = String::new();
             while let Some(c) = self.peek().filter(|c| !OPERATOR_CHARS.contains(c) && *c != ']') {
-                if !(c.is_alphanumeric() || c.is_whitespace() || matches!(c, '_' | '-' | '.' | ':' | '$' | '@')) {
+                if !is_bare_key_char(c) {
                     return error(
                         self.at,
                         format!(
@@ -519,6 +525,20 @@ mod tests {
             assert_eq!(e.offset, offset, "{text:?}: {e}");
             assert!(e.reason.contains(reason), "{text:?}: {e}");
             assert_eq!(e.to_string(), format!("at offset {offset}: {}", e.reason));
+        }
+    }
+
+    /// Found by the event_rule fuzz target: a quoted property key holding NULs was printed bare,
+    /// and the printed rule did not read back. Every key the bare reader refuses is quoted now.
+    #[test]
+    fn a_property_key_the_bare_reader_refuses_is_printed_quoted() {
+        let text = "\"Order|Done\"[page!*=\"a]b\"][\"so\0\0\0urce\"=x][propertyKpage=y]";
+        let read = rule(text);
+        assert_eq!(read.to_text(), "\"Order|Done\"[page!*=\"a]b\"][\"so\0\0\0urce\"=x][propertyKpage=y]");
+        assert_eq!(rule(&read.to_text()), read);
+        for key in ["a/b", "x(y)", "tab\there", "emoji\u{1F600}", "comma,key", "semi;colon", "back\\slash"] {
+            let original = EventRule::named("e").and(EventField::Property(key.into()), Op::Equals("v".into()));
+            assert_eq!(rule(&original.to_text()), original, "{key:?} printed as {}", original.to_text());
         }
     }
 

@@ -8,6 +8,7 @@
 //! runs SQLite with `synchronous = FULL`.
 
 mod accounts;
+mod batch;
 mod comments;
 mod compact;
 mod maps;
@@ -19,6 +20,7 @@ mod sqlite;
 mod writer;
 
 pub use accounts::{AccountStore, NewInvitation, StoredSession};
+pub use batch::{DataMark, EventsAfter, Merges, StatementCounter};
 pub use comments::{CommentStore, StoredComment};
 pub use compact::{COMPACT_CHUNK_ROWS, CompactSummary};
 pub use maps::{MapStore, ShareLink};

@@ -4,7 +4,7 @@
 use crate::schema::MIGRATIONS;
 use crate::segment;
 use crate::writer::{KeyCache, SqliteWriter};
-use crate::{BusinessSummary, MapVersion, Result, Store, StoreError, WriteFn, WriteSummary};
+use crate::{BusinessSummary, EventsAfter, MapVersion, Result, Store, StoreError, WriteFn, WriteSummary};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use std::path::{Path, PathBuf};
 use trailmap_model::*;
@@ -147,13 +147,13 @@ pub(crate) fn to_business((id, name, cur, timezone, mark): BusinessRow) -> Resul
     Ok(Business { id: BusinessId(id), name, currency: currency(&cur)?, timezone, decimal_mark })
 }
 
-fn customer_row(r: &Row<'_>) -> rusqlite::Result<(i64, i64, Option<String>, Option<String>, Option<String>, i64, String)> {
+pub(crate) fn customer_row(r: &Row<'_>) -> rusqlite::Result<(i64, i64, Option<String>, Option<String>, Option<String>, i64, String)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
 }
 
-type CustomerRow = (i64, i64, Option<String>, Option<String>, Option<String>, i64, String);
+pub(crate) type CustomerRow = (i64, i64, Option<String>, Option<String>, Option<String>, i64, String);
 
-fn to_customer((id, business, external_id, email, name, first_seen, properties): CustomerRow) -> Result<Customer> {
+pub(crate) fn to_customer((id, business, external_id, email, name, first_seen, properties): CustomerRow) -> Result<Customer> {
     Ok(Customer {
         id: CustomerId(id),
         business: BusinessId(business),
@@ -179,7 +179,7 @@ fn write_key_row(r: &Row<'_>) -> rusqlite::Result<crate::WriteKey> {
 
 const WRITE_KEY_COLUMNS: &str = "id, business, name, key_hash, created_at, last_used, revoked_at";
 
-const CUSTOMER_COLUMNS: &str = "id, business, external_id, email, name, first_seen, properties";
+pub(crate) const CUSTOMER_COLUMNS: &str = "id, business, external_id, email, name, first_seen, properties";
 
 impl Store for SqliteStore {
     fn write<E: From<StoreError>>(&mut self, f: &mut WriteFn<'_, E>) -> std::result::Result<WriteSummary, E> {
@@ -399,35 +399,7 @@ impl Store for SqliteStore {
     }
 
     fn feedback(&self, business: BusinessId) -> Result<Vec<Feedback>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, kind, source, external_id, customer, author, time, rating, text, link, touchpoint, tags
-             FROM feedback WHERE business = ?1 ORDER BY time, id",
-        )?;
-        type FeedbackRow = (i64, String, String, Option<String>, Option<i64>, Option<String>, i64, Option<f64>, String, Option<String>, Option<i64>, String);
-        let rows: Vec<FeedbackRow> = stmt
-            .query_map([business.0], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        rows.into_iter()
-            .map(|(id, kind, source, external_id, customer, author, time, rating, text, link, touchpoint, tags)| {
-                Ok(Feedback {
-                    id: FeedbackId(id),
-                    business,
-                    kind: FeedbackKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("feedback {id}: kind {kind:?}")))?,
-                    source,
-                    external_id,
-                    customer: customer.map(CustomerId),
-                    author,
-                    time: Timestamp(time),
-                    rating: rating.map(|r| r as f32),
-                    text,
-                    link,
-                    touchpoint: touchpoint.map(TouchpointId),
-                    tags: parse_json(&tags, "feedback tags")?,
-                })
-            })
-            .collect()
+        self.feedback_after(business, 0)
     }
 
     fn changes(&self, business: BusinessId) -> Result<Vec<Change>> {
@@ -517,53 +489,7 @@ impl Store for SqliteStore {
     }
 
     fn orders(&self, business: BusinessId) -> Result<Vec<Order>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, external_id, customer, time, currency, total, subtotal, shipping, tax, discount, status, channel, source, properties, origin
-             FROM orders WHERE business = ?1 ORDER BY time, id",
-        )?;
-        type OrderRow = (i64, String, i64, i64, String, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>, String, String);
-        let rows: Vec<OrderRow> = stmt
-            .query_map([business.0], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?, r.get(12)?, r.get(13)?, r.get(14)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut lines_stmt = self.conn.prepare_cached(
-            "SELECT sku, name, quantity, unit_price FROM order_lines WHERE order_id = ?1 ORDER BY position",
-        )?;
-        rows.into_iter()
-            .map(|(id, external_id, customer, time, cur, total, subtotal, shipping, tax, discount, status, channel, source, properties, origin)| {
-                let cur = currency(&cur)?;
-                let money = |m: Option<i64>| m.map(|m| Money::new(m, cur));
-                let lines = lines_stmt
-                    .query_map([id], |r| {
-                        Ok(OrderLine {
-                            sku: r.get(0)?,
-                            name: r.get(1)?,
-                            quantity: r.get(2)?,
-                            unit_price: Money::new(r.get(3)?, cur),
-                        })
-                    })?
-                    .collect::<rusqlite::Result<_>>()?;
-                Ok(Order {
-                    id: OrderId(id),
-                    business,
-                    external_id,
-                    origin,
-                    customer: self.customer(CustomerId(customer))?.id,
-                    time: Timestamp(time),
-                    total: Money::new(total, cur),
-                    subtotal: money(subtotal),
-                    shipping: money(shipping),
-                    tax: money(tax),
-                    discount: money(discount),
-                    status,
-                    channel,
-                    source,
-                    lines,
-                    properties: parse_json(&properties, "order properties")?,
-                })
-            })
-            .collect()
+        self.orders_after(business, 0)
     }
 
     fn write_key_by_hash(&self, key_hash: &str) -> Result<Option<crate::WriteKey>> {
@@ -610,8 +536,23 @@ impl SqliteStore {
         self.load(business, EventSelection { name: true, ..selection }, Some(keep))
     }
 
+    /// The events appended to `business` since a reader read up to `after` (segments with a
+    /// larger id), each row resolved to its customer through `after.customer_of`, which must
+    /// hold every identity the new segments name (a reader extends it with
+    /// [`SqliteStore::identities_after`] in the same snapshot). The table's `strings` are the
+    /// dictionary's entries from id `after.strings` on (the reader has the ones before); its
+    /// rows' string ids index the whole dictionary. Run it inside [`SqliteStore::snapshot`]
+    /// with the reads it must agree with.
+    pub fn load_events_after(&self, business: BusinessId, selection: EventSelection, after: &EventsAfter<'_>) -> Result<EventTable> {
+        self.load_in(business, selection, None, Some(after))
+    }
+
     /// The load behind both: in one read transaction, with a small page cache.
     fn load(&self, business: BusinessId, selection: EventSelection, keep: Option<&dyn Fn(&str) -> bool>) -> Result<EventTable> {
+        self.load_in(business, selection, keep, None)
+    }
+
+    fn load_in(&self, business: BusinessId, selection: EventSelection, keep: Option<&dyn Fn(&str) -> bool>, after: Option<&EventsAfter<'_>>) -> Result<EventTable> {
         // The page cache (256 MiB for writes) would otherwise keep every page read here, the
         // identities and the segments' unselected columns included: about as many bytes again as
         // the loaded columns. The load reads each page once, so it runs with a small cache and
@@ -621,32 +562,49 @@ impl SqliteStore {
         // One read transaction, so the strings, identities and segments all come from the same
         // snapshot: without it, a write committed between reading the identities and reading the
         // segments (a tracking batch naming a new visitor) shows a segment whose identity was not
-        // loaded. Dropping it ends the read; nothing was written.
-        let loaded =
-            self.conn.unchecked_transaction().map_err(StoreError::from).and_then(|_snapshot| self.load_with_small_cache(business, selection, keep));
+        // loaded. Dropping it ends the read; nothing was written. Inside a snapshot the caller
+        // opened, that one serves.
+        let loaded = self.snapshot(|store| store.load_with_small_cache(business, selection, keep, after));
         self.conn.execute_batch(&format!("PRAGMA cache_size = {cache_size}"))?;
         loaded
     }
 
-    fn load_with_small_cache(&self, business: BusinessId, selection: EventSelection, keep: Option<&dyn Fn(&str) -> bool>) -> Result<EventTable> {
-        let mut table = EventTable { strings: vec!["".into()], ..EventTable::default() };
+    fn load_with_small_cache(
+        &self,
+        business: BusinessId,
+        selection: EventSelection,
+        keep: Option<&dyn Fn(&str) -> bool>,
+        after: Option<&EventsAfter<'_>>,
+    ) -> Result<EventTable> {
+        let after_segment = after.map_or(0, |a| a.segment);
+        let strings_known = after.map_or(0, |a| a.strings);
+        // Without a mark, the whole dictionary from "" (id 0); after one, the entries from the
+        // first the reader lacks.
+        let mut table = EventTable::default();
+        let first = if after.is_some() { strings_known } else { 0 };
+        if first == 0 {
+            table.strings.push("".into());
+        }
         {
-            let mut stmt = self.conn.prepare("SELECT id, value FROM strings ORDER BY id")?;
-            let mut rows = stmt.query([])?;
+            let mut stmt = self.conn.prepare_cached("SELECT id, value FROM strings WHERE id >= ?1 ORDER BY id")?;
+            let mut rows = stmt.query([i64::try_from(first.max(1)).unwrap_or(i64::MAX)])?;
             while let Some(row) = rows.next()? {
                 let id: i64 = row.get(0)?;
                 let value: String = row.get(1)?;
                 // Ids are dense from 1 in practice; fill any hole so indexing stays direct.
-                while (table.strings.len() as i64) < id {
+                while ((first + table.strings.len()) as i64) < id {
                     table.strings.push("".into());
                 }
                 table.strings.push(value.into_boxed_str());
             }
         }
-        let customer_of = customers_of_identities(&self.conn, business)?;
+        let customer_of = match after {
+            Some(after) => after.customer_of.to_vec(),
+            None => customers_of_identities(&self.conn, business)?,
+        };
         let total: i64 = self.conn.query_row(
-            "SELECT coalesce(sum(rows), 0) FROM event_segments WHERE business = ?1",
-            [business.0],
+            "SELECT coalesce(sum(rows), 0) FROM event_segments WHERE business = ?1 AND id > ?2",
+            [business.0, after_segment],
             |r| r.get(0),
         )?;
         let total = usize::try_from(total).map_err(|_| StoreError::Corrupt(format!("{total} events")))?;
@@ -669,7 +627,7 @@ impl SqliteStore {
         }
         // Which names are kept, by string id.
         let kept_names: Option<Vec<bool>> = keep.map(|keep| table.strings.iter().enumerate().map(|(id, s)| id != 0 && keep(s)).collect());
-        let written = self.scan_segments(business, selection, kept_names.as_deref(), &customers, &mut table, &mut customer_rows)?;
+        let written = self.scan_segments((business, after_segment), selection, kept_names.as_deref(), &customers, &mut table, &mut customer_rows)?;
         if kept_names.is_none() && written != total {
             return Err(StoreError::Corrupt(format!("the event segments hold {written} rows, not the {total} their counts add up to")));
         }
@@ -687,7 +645,7 @@ impl SqliteStore {
             properties.truncate(written);
         }
         table.customer = customers.column(customer_rows)?;
-        let strings = table.strings.len() as u32;
+        let strings = (strings_known + table.strings.len()) as u32;
         for column in table.columns_mut().texts {
             if column.iter().any(|&s| s >= strings) {
                 return Err(StoreError::Corrupt("an event refers to a missing string".into()));
@@ -696,7 +654,8 @@ impl SqliteStore {
         Ok(table)
     }
 
-    /// Writes the selected columns of every event segment of `business` into `table`'s columns
+    /// Writes the selected columns of every event segment of `business` (those after segment
+    /// `after_segment`) into `table`'s columns
     /// (sized for every row, as `customer_rows` is) in segment order, and returns how many rows
     /// were kept. This thread reads each segment's blob from SQLite (the connection stays on its
     /// thread) while [`DECODERS`] threads decompress segments, keep the rows of the kept names,
@@ -707,7 +666,7 @@ impl SqliteStore {
     /// [`BLOBS_IN_FLIGHT`] blobs wait to be decoded, and their buffers go back to the reader.
     fn scan_segments(
         &self,
-        business: BusinessId,
+        (business, after_segment): (BusinessId, i64),
         selection: EventSelection,
         kept_names: Option<&[bool]>,
         customers: &CustomerIndex,
@@ -753,8 +712,8 @@ impl SqliteStore {
                 .collect();
             drop(give_back);
             let read = (|| -> Result<()> {
-                let mut stmt = self.conn.prepare("SELECT id, columns FROM event_segments WHERE business = ?1 ORDER BY id")?;
-                let mut rows = stmt.query([business.0])?;
+                let mut stmt = self.conn.prepare_cached("SELECT id, columns FROM event_segments WHERE business = ?1 AND id > ?2 ORDER BY id")?;
+                let mut rows = stmt.query([business.0, after_segment])?;
                 let mut turn = 0;
                 while let Some(row) = rows.next()? {
                     let id: i64 = row.get(0)?;

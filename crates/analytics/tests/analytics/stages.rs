@@ -7,7 +7,8 @@
 use super::fixture;
 use std::collections::{BTreeSet, HashMap};
 use trailmap_analytics::stages::{StageFigures, StageRevenue};
-use trailmap_analytics::{Credit, StageTouchpoint, StagesQuery, stages};
+use trailmap_analytics::stages::referrers;
+use trailmap_analytics::{Credit, Journeys, StageTouchpoint, StagesQuery, stages};
 use trailmap_model::{CustomerId, EventField, EventRule, Op, Timestamp};
 
 const DAY: i64 = 86_400_000;
@@ -55,7 +56,7 @@ fn own(touchpoint: i64, rule: EventRule) -> StageTouchpoint {
     StageTouchpoint { touchpoint, rule, credit: Credit::Own }
 }
 
-fn query(ids: &dyn Fn(&[&str]) -> Vec<CustomerId>) -> StagesQuery {
+fn query(journeys: &Journeys, ids: &dyn Fn(&[&str]) -> Vec<CustomerId>) -> StagesQuery {
     let instagram = EventRule::named("page_view").and(EventField::Source, Op::Equals("instagram".into()));
     let referral = EventRule::named("store_visit").and(EventField::Medium, Op::Equals("referral".into()));
     let id = |label: &str| ids(&[label])[0];
@@ -65,11 +66,15 @@ fn query(ids: &dyn Fn(&[&str]) -> Vec<CustomerId>) -> StagesQuery {
             vec![own(3, EventRule::named("product_view"))],
             vec![own(4, EventRule::named("purchase"))],
             vec![own(4, EventRule::named("purchase")), own(5, EventRule::named("email_open"))],
-            vec![StageTouchpoint { touchpoint: 2, rule: referral, credit: Credit::Referrer }, own(6, EventRule::named("review"))],
+            vec![StageTouchpoint { touchpoint: 2, rule: referral.clone(), credit: Credit::Referrer }, own(6, EventRule::named("review"))],
         ],
         window_ms: 30 * DAY,
         period: None,
-        referral_codes: HashMap::from([("ANN".to_string(), id("ann")), ("CAT".to_string(), id("cat"))]),
+        referrers: referrers(
+            journeys.table(),
+            &[referral.clone()],
+            &HashMap::from([("ANN".to_string(), id("ann")), ("CAT".to_string(), id("cat"))]),
+        ),
         only: None,
         orders: vec![
             (id("ann"), at("2025-01-02T10:05:00Z"), 1_000),
@@ -104,7 +109,7 @@ fn revenue(minor: i64, orders: usize, buyers: Vec<CustomerId>) -> StageRevenue {
 #[test]
 fn reach_entry_and_going_on_by_hand() {
     let (journeys, ids) = fixture(JOURNEYS);
-    let r = stages(&journeys, &query(&ids)).expect("numbers");
+    let r = stages(&journeys, &query(&journeys, &ids)).expect("numbers");
     let s = &r.stages;
     let none: Vec<CustomerId> = Vec::new();
     // Awareness: all four who arrived; cat reached it after Purchase, yet no earlier stage than
@@ -124,6 +129,9 @@ fn reach_entry_and_going_on_by_hand() {
     assert_eq!(who(&s[3]), (ids(&["ann"]), none.clone(), ids(&["ann"])));
     assert_eq!(onward(&s[3]), [none.clone(), none.clone(), none.clone(), none.clone()]);
     assert_eq!(already_past(&s[3]), ids(&["ann"]));
+    // Only bob's visit names a referrer: cat's code is her own.
+    let q = query(&journeys, &ids);
+    assert_eq!(q.referrers, HashMap::from([((ids(&["bob"])[0], at("2025-01-05T12:00:00Z")), ids(&["ann"])[0])]));
     // Advocacy: ann, by bob's visit with her code; not bob, not cat (her own code).
     assert_eq!(who(&s[4]), (ids(&["ann"]), none.clone(), ids(&["ann"])));
     assert!(s[4].onward.is_none(), "the last stage has no next one");
@@ -138,7 +146,7 @@ fn reach_entry_and_going_on_by_hand() {
 #[test]
 fn touchpoints_and_revenue_where_it_happened() {
     let (journeys, ids) = fixture(JOURNEYS);
-    let r = stages(&journeys, &query(&ids)).expect("numbers");
+    let r = stages(&journeys, &query(&journeys, &ids)).expect("numbers");
     let s = &r.stages;
     let reach = |stage: usize, t: usize| s[stage].touchpoints[t].reach.clone();
     assert_eq!((reach(0, 0), reach(0, 1)), (ids(&["ann", "dan", "fay"]), ids(&["bob", "cat"])));
@@ -166,7 +174,7 @@ fn touchpoints_and_revenue_where_it_happened() {
 #[test]
 fn a_period_counts_what_happened_in_it_and_a_persona_its_customers() {
     let (journeys, ids) = fixture(JOURNEYS);
-    let mut q = query(&ids);
+    let mut q = query(&journeys, &ids);
     q.period = Some((at("2025-01-03T00:00:00Z"), at("2025-02-01T00:00:00Z")));
     let r = stages(&journeys, &q).expect("numbers");
     let s = &r.stages;

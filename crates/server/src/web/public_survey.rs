@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, OnceLock, RwLock};
 use std::time::Instant;
-use trailmap_app::survey_links::{AnswerProblem, HIDDEN_FIELDS, PublicSurvey, Submission, check_submission, hidden_fields, scale};
+use trailmap_app::survey_links::{AnswerProblem, PublicSurvey, check_submission, form_submission, hidden_fields, scale};
 use trailmap_model::{Question, QuestionId, QuestionKind, Timestamp};
 
 /// The largest body a survey post may have.
@@ -200,22 +200,14 @@ pub async fn submit(State(state): State<ServerState>, Path(token): Path<String>,
     let public = state.try_read(move |app| app.survey_by_token(&lookup)).await?;
 
     let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let hidden = hidden_fields(pairs.iter().filter(|(k, _)| HIDDEN_FIELDS.contains(&k.as_str())).map(|(k, v)| (k.as_str(), v.as_str())));
-    let mut given: BTreeMap<QuestionId, Vec<String>> = BTreeMap::new();
-    for (k, v) in &pairs {
-        if let Some(id) = k.strip_prefix('q').and_then(|id| id.parse::<i64>().ok())
-            && public.survey.questions.iter().any(|q| q.id.0 == id)
-        {
-            given.entry(QuestionId(id)).or_default().push(v.clone());
-        }
-    }
+    let submission = form_submission(&public.survey, &pairs);
     let thanks = format!("/s/{token}/thanks");
     // A filled honeypot is a bot's: thanked like a person, so it learns nothing, and not stored.
     if field(HONEYPOT_FIELD).is_some_and(|v| !v.trim().is_empty()) {
         tracing::info!("a public survey post filled the honeypot and was discarded");
         return Ok(see_other(&thanks));
     }
-    let mut form = FormState { hidden: hidden.clone(), given: given.clone(), ..FormState::default() };
+    let mut form = FormState { hidden: submission.hidden.clone(), given: submission.answers.clone(), ..FormState::default() };
     match check_started(secret(), &token, field(STARTED_FIELD).unwrap_or(""), now(), options().min_fill_ms) {
         Ok(()) => {}
         Err(StartedError::NotOurs) => {
@@ -227,7 +219,6 @@ pub async fn submit(State(state): State<ServerState>, Path(token): Path<String>,
             return Ok(refused(&public, &token, &form, "started"));
         }
     }
-    let submission = Submission { answers: given, hidden };
     if let Err(problems) = check_submission(&public.survey, &submission) {
         form.problems = problems;
         return Ok(refused(&public, &token, &form, "answers"));

@@ -1,0 +1,214 @@
+//! One business's data as the analyses read it, kept up to date by what was written since rather
+//! than read again: its events grouped into journeys (every column but the properties), its
+//! orders (columnar, [`OrderTable`]), its survey answers and its feedback, each row on the
+//! customer it belongs to now, with the [`DataMark`] they were read at.
+//!
+//! [`BusinessData::refreshed`] brings a copy up to date in one read snapshot of the store:
+//! - same data version: nothing to do;
+//! - events appended: the new segments' rows are loaded (with the identities and dictionary
+//!   entries added since) and merged into the journeys ([`Journeys::appended`]), each row moving
+//!   once;
+//! - orders, answers and feedback added: the rows after the mark's ids, merged in their order;
+//! - customers merged (the count of merged customers rose): the orders, answers and feedback kept
+//!   are put on the customers they became, and the events are loaded again whole, because a
+//!   merged customer's journey interleaves two customers' rows in recorded order, which the
+//!   grouped journeys no longer hold (merges are rare next to events: a visitor who signs in);
+//! - segments rewritten by a compaction: the events are loaded again whole, as they are when
+//!   nothing was kept.
+//!
+//! A refreshed copy equals a fresh [`BusinessData::load`] at the same mark (a property test
+//! holds it to that). Customers' own columns (properties, name, email) change in place without a
+//! trace of which rows changed, so they are not kept here: what needs them reads them whole, in
+//! one statement.
+
+use crate::Result;
+use std::sync::Arc;
+use trailmap_analytics::Journeys;
+use trailmap_model::{BusinessId, CustomerId, EventSelection, Feedback, OrderTable, SurveyResponse};
+use trailmap_store::{DataMark, EventsAfter, Merges, SqliteStore};
+
+/// See the module.
+#[derive(Debug, Clone)]
+pub struct BusinessData {
+    business: BusinessId,
+    mark: DataMark,
+    journeys: Arc<Journeys>,
+    /// Identity id -> customer id (0: not the business's), to resolve appended events.
+    customer_of: Vec<i64>,
+    merges: Merges,
+    orders: OrderTable,
+    /// By id.
+    responses: Vec<SurveyResponse>,
+    /// By time, then id.
+    feedback: Vec<Feedback>,
+}
+
+/// What a refresh did, for the cache's counts and the tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Refresh {
+    /// The events were loaded again whole (a merge or a compaction).
+    pub events_reloaded: bool,
+    pub events_added: usize,
+    pub orders_added: usize,
+    pub responses_added: usize,
+    pub feedback_added: usize,
+}
+
+impl BusinessData {
+    /// Everything read afresh, in one snapshot.
+    pub fn load(store: &SqliteStore, business: BusinessId) -> Result<BusinessData> {
+        Ok(store.snapshot(|store| {
+            let mark = store.data_mark(business)?;
+            let merges = store.merges(business)?;
+            let mut customer_of = Vec::new();
+            extend_identities(&mut customer_of, store.identities_after(business, 0)?);
+            let table = store.load_events_after(business, EventSelection::ALL_BUT_PROPERTIES, &EventsAfter { segment: 0, strings: 0, customer_of: &customer_of })?;
+            let current = |c: CustomerId| merges.current(c);
+            Ok(BusinessData {
+                business,
+                mark,
+                journeys: Arc::new(Journeys::new(table)),
+                customer_of,
+                orders: store.order_table(business, 0, &merges)?,
+                responses: on_current_customers(store.responses_after(business, 0)?, &current),
+                feedback: feedback_on_current_customers(store.feedback_after(business, 0)?, &current),
+                merges,
+            })
+        })?)
+    }
+
+    /// This copy brought up to date with what was written since its mark (see the module).
+    pub fn refreshed(self, store: &SqliteStore) -> Result<(BusinessData, Refresh)> {
+        let business = self.business;
+        Ok(store.snapshot(move |store| {
+            let mark = store.data_mark(business)?;
+            let mut refresh = Refresh::default();
+            if mark.version == self.mark.version {
+                return Ok((self, refresh));
+            }
+            let BusinessData { mark: old, journeys, mut customer_of, mut merges, mut orders, mut responses, mut feedback, .. } = self;
+            let merged = mark.merged != old.merged;
+            if merged {
+                merges = store.merges(business)?;
+                let current = |c: CustomerId| merges.current(c);
+                orders.remap_customers(&current);
+                responses = on_current_customers(responses, &current);
+                feedback = feedback_on_current_customers(feedback, &current);
+            }
+            let journeys = if merged || !store.segments_unchanged(business, &old)? {
+                refresh.events_reloaded = true;
+                customer_of.clear();
+                extend_identities(&mut customer_of, store.identities_after(business, 0)?);
+                let table = store.load_events_after(business, EventSelection::ALL_BUT_PROPERTIES, &EventsAfter { segment: 0, strings: 0, customer_of: &customer_of })?;
+                refresh.events_added = table.len();
+                Arc::new(Journeys::new(table))
+            } else {
+                extend_identities(&mut customer_of, store.identities_after(business, old.identity)?);
+                let strings = journeys.table().strings.len();
+                let more = store.load_events_after(business, EventSelection::ALL_BUT_PROPERTIES, &EventsAfter { segment: old.segment, strings, customer_of: &customer_of })?;
+                refresh.events_added = more.len();
+                if more.is_empty() && more.strings.is_empty() {
+                    journeys
+                } else {
+                    // Moved out when no answer still reads these journeys; copied otherwise.
+                    let kept = Arc::try_unwrap(journeys).unwrap_or_else(|shared| (*shared).clone());
+                    Arc::new(kept.appended(more))
+                }
+            };
+            let current = |c: CustomerId| merges.current(c);
+            let new_orders = store.order_table(business, old.order, &merges)?;
+            refresh.orders_added = new_orders.len();
+            let orders = orders.merged_with(new_orders);
+            let new_responses = on_current_customers(store.responses_after(business, old.response)?, &current);
+            refresh.responses_added = new_responses.len();
+            responses.extend(new_responses);
+            let new_feedback = feedback_on_current_customers(store.feedback_after(business, old.feedback)?, &current);
+            refresh.feedback_added = new_feedback.len();
+            if !new_feedback.is_empty() {
+                feedback.extend(new_feedback);
+                // Both runs are in (time, id) order; a stable sort merges them.
+                feedback.sort_by_key(|f| (f.time, f.id));
+            }
+            Ok((BusinessData { business, mark, journeys, customer_of, merges, orders, responses, feedback }, refresh))
+        })?)
+    }
+
+    pub fn business(&self) -> BusinessId {
+        self.business
+    }
+
+    /// The store's state these were read at.
+    pub fn mark(&self) -> &DataMark {
+        &self.mark
+    }
+
+    /// The business's events grouped by customer, every column but the properties.
+    pub fn journeys(&self) -> &Arc<Journeys> {
+        &self.journeys
+    }
+
+    /// The business's orders in (time, id) order, each on its customer as they are now.
+    pub fn orders(&self) -> &OrderTable {
+        &self.orders
+    }
+
+    /// The business's survey answers, by id, each on its customer as they are now.
+    pub fn responses(&self) -> &[SurveyResponse] {
+        &self.responses
+    }
+
+    /// The business's feedback, by time then id, each on its customer as they are now.
+    pub fn feedback(&self) -> &[Feedback] {
+        &self.feedback
+    }
+
+    /// The customer `id` is now (the one it was merged into, if it was).
+    pub fn current_customer(&self, id: CustomerId) -> CustomerId {
+        self.merges.current(id)
+    }
+
+    /// Whether this holds exactly what `other` holds (the journeys row by row) at the same data
+    /// version. The rest of the marks may differ with the same data: a compaction moves the
+    /// segments without changing the version, and other businesses' writes move the last ids.
+    pub fn same_as(&self, other: &BusinessData) -> bool {
+        self.business == other.business
+            && self.mark.version == other.mark.version
+            && self.journeys.table() == other.journeys.table()
+            && self.journeys.ends() == other.journeys.ends()
+            && self.customer_of == other.customer_of
+            && self.merges == other.merges
+            && self.orders == other.orders
+            && self.responses == other.responses
+            && self.feedback == other.feedback
+    }
+
+    /// Rows kept, for the cache's memory bound.
+    pub(crate) fn rows(&self) -> usize {
+        self.journeys.table().len() + self.orders.len() + self.responses.len() + self.feedback.len()
+    }
+}
+
+/// Records each (identity, customer) in the dense identity -> customer vector.
+fn extend_identities(customer_of: &mut Vec<i64>, identities: Vec<(i64, i64)>) {
+    for (identity, customer) in identities {
+        let Ok(slot) = usize::try_from(identity) else { continue };
+        if customer_of.len() <= slot {
+            customer_of.resize(slot + 1, 0);
+        }
+        customer_of[slot] = customer;
+    }
+}
+
+fn on_current_customers(mut responses: Vec<SurveyResponse>, current: &dyn Fn(CustomerId) -> CustomerId) -> Vec<SurveyResponse> {
+    for response in &mut responses {
+        response.customer = response.customer.map(current);
+    }
+    responses
+}
+
+fn feedback_on_current_customers(mut feedback: Vec<Feedback>, current: &dyn Fn(CustomerId) -> CustomerId) -> Vec<Feedback> {
+    for f in &mut feedback {
+        f.customer = f.customer.map(current);
+    }
+    feedback
+}

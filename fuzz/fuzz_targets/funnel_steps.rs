@@ -1,0 +1,6 @@
+//! libFuzzer's runner of `trailmap_fuzzkit::funnel_steps` (what it reads and checks is documented there).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    trailmap_fuzzkit::funnel_steps(data);
+});
