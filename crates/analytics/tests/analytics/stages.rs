@@ -56,25 +56,30 @@ fn own(touchpoint: i64, rule: EventRule) -> StageTouchpoint {
     StageTouchpoint { touchpoint, rule, credit: Credit::Own }
 }
 
-fn query(journeys: &Journeys, ids: &dyn Fn(&[&str]) -> Vec<CustomerId>) -> StagesQuery {
+fn referral() -> EventRule {
+    EventRule::named("store_visit").and(EventField::Medium, Op::Equals("referral".into()))
+}
+
+/// The map's stages: the referral touchpoint (2) is its friend's Awareness and its referrer's
+/// Advocacy, the purchase (4) is Purchase's and Retention's.
+fn map_stages() -> Vec<Vec<StageTouchpoint>> {
     let instagram = EventRule::named("page_view").and(EventField::Source, Op::Equals("instagram".into()));
-    let referral = EventRule::named("store_visit").and(EventField::Medium, Op::Equals("referral".into()));
+    vec![
+        vec![own(1, instagram), own(2, referral())],
+        vec![own(3, EventRule::named("product_view"))],
+        vec![own(4, EventRule::named("purchase"))],
+        vec![own(4, EventRule::named("purchase")), own(5, EventRule::named("email_open"))],
+        vec![StageTouchpoint { touchpoint: 2, rule: referral(), credit: Credit::Referrer }, own(6, EventRule::named("review"))],
+    ]
+}
+
+fn query(journeys: &Journeys, ids: &dyn Fn(&[&str]) -> Vec<CustomerId>) -> StagesQuery {
     let id = |label: &str| ids(&[label])[0];
     StagesQuery {
-        stages: vec![
-            vec![own(1, instagram), own(2, referral.clone())],
-            vec![own(3, EventRule::named("product_view"))],
-            vec![own(4, EventRule::named("purchase"))],
-            vec![own(4, EventRule::named("purchase")), own(5, EventRule::named("email_open"))],
-            vec![StageTouchpoint { touchpoint: 2, rule: referral.clone(), credit: Credit::Referrer }, own(6, EventRule::named("review"))],
-        ],
+        stages: map_stages(),
         window_ms: 30 * DAY,
         period: None,
-        referrers: referrers(
-            journeys.table(),
-            &[referral.clone()],
-            &HashMap::from([("ANN".to_string(), id("ann")), ("CAT".to_string(), id("cat"))]),
-        ),
+        referrers: referrers(journeys.table(), &[referral()], &HashMap::from([("ANN".to_string(), id("ann")), ("CAT".to_string(), id("cat"))])),
         only: None,
         orders: vec![
             (id("ann"), at("2025-01-02T10:05:00Z"), 1_000),
@@ -237,4 +242,238 @@ customer hal
     // gus reached Retention by the newsletter, hal by his second purchase.
     assert_eq!((retention.touchpoints[0].reach.clone(), retention.touchpoints[1].reach.clone()), (ids(&["gus"]), ids(&["gus", "hal"])));
     assert_eq!(onward(purchase)[1], ids(&["gus", "hal"]));
+}
+
+/// One event of a generated journey, as the brute force reads it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Instagram,
+    /// A store visit by referral citing customer `Some(i)`'s code (None: an unknown code).
+    Visit(Option<usize>),
+    Product,
+    Purchase,
+    Email,
+    Review,
+    /// Credited to this customer: a friend's visit citing their code.
+    Credited,
+}
+
+/// The stage and the position of its touchpoint on the stage of an event, by the definitions
+/// alone: a purchase is Purchase's the first time and Retention's after.
+fn naive_stage(kind: Kind, purchases: &mut usize) -> (usize, usize) {
+    match kind {
+        Kind::Instagram => (0, 0),
+        Kind::Visit(_) => (0, 1),
+        Kind::Product => (1, 0),
+        Kind::Purchase => {
+            *purchases += 1;
+            if *purchases == 1 { (2, 0) } else { (3, 0) }
+        }
+        Kind::Email => (3, 1),
+        Kind::Credited => (4, 0),
+        Kind::Review => (4, 1),
+    }
+}
+
+/// Random journeys (hours with ties, referrals citing others, themselves or no one known, repeat
+/// purchases, orders before any event and of customers with none), random periods, windows and
+/// persona filters: every figure of every stage and touchpoint equals a naive count written from
+/// the definitions.
+#[test]
+fn stages_agree_with_a_brute_force_count_on_random_journeys() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2025_0101);
+    let base = at("2025-01-01T00:00:00Z");
+    const HOUR: i64 = 3_600_000;
+    let mut checked_went_on = 0;
+    for round in 0..40 {
+        let customers = 40;
+        // Per customer, their own events (hour, kind) in written order, sorted by hour.
+        let mut own: Vec<Vec<(i64, Kind)>> = Vec::new();
+        let mut text = String::new();
+        for c in 0..customers {
+            let mut events: Vec<(i64, Kind)> = (0..rng.random_range(0..8))
+                .map(|_| {
+                    let hour = rng.random_range(0..120);
+                    let kind = match rng.random_range(0..9) {
+                        0 | 1 => Kind::Instagram,
+                        2 => Kind::Visit(match rng.random_range(0..4) {
+                            0 => None,
+                            _ => Some(rng.random_range(0..customers)),
+                        }),
+                        3 => Kind::Product,
+                        4..=6 => Kind::Purchase,
+                        7 => Kind::Email,
+                        _ => Kind::Review,
+                    };
+                    (hour, kind)
+                })
+                .collect();
+            events.sort_by_key(|e| e.0);
+            text.push_str(&format!("customer c{c}\n"));
+            for (hour, kind) in &events {
+                let time = trailmap_model::Timestamp(base + hour * HOUR).to_rfc3339();
+                let event = match kind {
+                    Kind::Instagram => "page_view source=instagram".to_string(),
+                    Kind::Visit(Some(j)) => format!("store_visit medium=referral referral_code=C{j}"),
+                    Kind::Visit(None) => "store_visit medium=referral referral_code=NOBODY".to_string(),
+                    Kind::Product => "product_view".to_string(),
+                    Kind::Purchase => "purchase".to_string(),
+                    Kind::Email => "email_open".to_string(),
+                    Kind::Review => "review".to_string(),
+                    Kind::Credited => unreachable!("not generated"),
+                };
+                text.push_str(&format!("  {time} {event}\n"));
+            }
+            own.push(events);
+        }
+        let (journeys, ids) = fixture(&text);
+        let id = |c: usize| ids(&[&format!("c{c}")])[0];
+        // Orders: one at most purchases, now and then one at a random hour, and some of a
+        // customer with no event at all (id past the fixture's).
+        let mut orders: Vec<(usize, i64, i64)> = Vec::new();
+        for (c, events) in own.iter().enumerate() {
+            for (hour, kind) in events {
+                if *kind == Kind::Purchase && rng.random_bool(0.8) {
+                    orders.push((c, *hour, rng.random_range(100..5_000)));
+                }
+            }
+            if rng.random_bool(0.2) {
+                orders.push((c, rng.random_range(0..120), rng.random_range(100..5_000)));
+            }
+        }
+        orders.push((customers, rng.random_range(0..120), 999));
+        let period = rng.random_bool(0.7).then(|| {
+            let from = rng.random_range(0..80);
+            (from, from + rng.random_range(1..60))
+        });
+        let window = rng.random_range(1..48);
+        let only: Option<BTreeSet<usize>> = (round % 3 == 0).then(|| (0..=customers).filter(|_| rng.random_bool(0.6)).collect());
+
+        let q = StagesQuery {
+            stages: map_stages(),
+            referrers: referrers(journeys.table(), &[referral()], &(0..customers).map(|c| (format!("C{c}"), id(c))).collect()),
+            window_ms: window * HOUR,
+            period: period.map(|(f, t)| (base + f * HOUR, base + t * HOUR)),
+            only: only.as_ref().map(|o| o.iter().map(|&c| CustomerId(c as i64 + 1)).collect()),
+            orders: orders.iter().map(|&(c, hour, minor)| (CustomerId(c as i64 + 1), base + hour * HOUR, minor)).collect(),
+        };
+        let report = stages(&journeys, &q).expect("numbers");
+
+        // The brute force.
+        let in_period = |hour: i64| period.is_none_or(|(f, t)| hour >= f && hour < t);
+        let wanted = |c: usize| only.as_ref().is_none_or(|o| o.contains(&c));
+        let mut expected = vec![StageFigures::default(); 5];
+        let mut unplaced = StageRevenue::default();
+        for (k, e) in expected.iter_mut().enumerate() {
+            e.measured = true;
+            e.touchpoints = vec![Default::default(); if k == 1 || k == 2 { 1 } else { 2 }];
+            if k < 4 {
+                e.onward = Some(trailmap_analytics::stages::Onward { next_stage: k + 1, ..Default::default() });
+            }
+        }
+        let sorted = |list: &mut Vec<CustomerId>| list.sort();
+        for c in 0..=customers {
+            if !wanted(c) {
+                continue;
+            }
+            let who = CustomerId(c as i64 + 1);
+            // Own events first at a tie (in written order), then the visits crediting them.
+            let mut steps: Vec<(i64, u8, usize, Kind)> =
+                own.get(c).map(|e| e.iter().enumerate().map(|(i, &(h, k))| (h, 0, i, k)).collect()).unwrap_or_default();
+            for (friend, events) in own.iter().enumerate() {
+                for &(hour, kind) in events {
+                    if kind == Kind::Visit(Some(c)) && friend != c {
+                        steps.push((hour, 1, 0, Kind::Credited));
+                    }
+                }
+            }
+            steps.sort_by_key(|s| (s.0, s.1, s.2));
+            let mut purchases = 0;
+            // Per step: (hour, stage, touchpoint position); per stage its first step's index.
+            let assigned: Vec<(i64, usize, usize)> = steps
+                .iter()
+                .map(|s| {
+                    let (stage, position) = naive_stage(s.3, &mut purchases);
+                    (s.0, stage, position)
+                })
+                .collect();
+            let first: Vec<Option<usize>> = (0..5).map(|k| assigned.iter().position(|a| a.1 == k)).collect();
+            for k in 0..5 {
+                let Some(i) = first[k] else { continue };
+                let hour = assigned[i].0;
+                if !in_period(hour) {
+                    continue;
+                }
+                let e = &mut expected[k];
+                e.reach.push(who);
+                if (0..k).any(|j| first[j].is_some_and(|f| f < i)) {
+                    e.from_earlier.push(who);
+                } else {
+                    e.entered_here.push(who);
+                }
+                let Some(onward) = e.onward.as_mut() else { continue };
+                let later_within = |j: usize| first[j].is_some_and(|f| f > i && assigned[f].0 - hour <= window);
+                if (k + 1..5).any(|j| first[j].is_some_and(|f| f < i)) {
+                    onward.already_past.push(who);
+                } else if later_within(k + 1) {
+                    onward.went_on.push(who);
+                    onward.to_next.push(who);
+                } else if (k + 2..5).any(later_within) {
+                    onward.went_on.push(who);
+                    onward.skipped.push(who);
+                } else {
+                    onward.dropped.push(who);
+                }
+            }
+            for &(hour, stage, position) in &assigned {
+                if in_period(hour) && !expected[stage].touchpoints[position].reach.contains(&who) {
+                    expected[stage].touchpoints[position].reach.push(who);
+                }
+            }
+            let mut mine: Vec<&(usize, i64, i64)> = orders.iter().filter(|o| o.0 == c && in_period(o.1)).collect();
+            mine.sort_by_key(|o| (o.1, o.2));
+            for &&(_, hour, minor) in &mine {
+                let place = assigned.iter().rev().find(|a| a.0 <= hour);
+                let revenues: Vec<&mut StageRevenue> = match place {
+                    Some(&(_, stage, position)) => {
+                        let e = &mut expected[stage];
+                        vec![&mut e.revenue, &mut e.touchpoints[position].revenue]
+                    }
+                    None => vec![&mut unplaced],
+                };
+                for r in revenues {
+                    r.minor += minor;
+                    r.orders += 1;
+                    if !r.buyers.contains(&who) {
+                        r.buyers.push(who);
+                    }
+                }
+            }
+        }
+        for e in &mut expected {
+            for list in [&mut e.reach, &mut e.entered_here, &mut e.from_earlier, &mut e.revenue.buyers] {
+                sorted(list);
+            }
+            if let Some(o) = &mut e.onward {
+                checked_went_on += o.went_on.len();
+                for list in [&mut o.already_past, &mut o.went_on, &mut o.to_next, &mut o.skipped, &mut o.dropped] {
+                    sorted(list);
+                }
+            }
+            for t in &mut e.touchpoints {
+                sorted(&mut t.reach);
+                sorted(&mut t.revenue.buyers);
+            }
+        }
+        sorted(&mut unplaced.buyers);
+        for k in 0..5 {
+            assert_eq!(report.stages[k], expected[k], "round {round}, stage {k}, period {period:?}, window {window} h");
+        }
+        assert_eq!(report.unplaced, unplaced, "round {round}");
+        // Each order of the period once: the stages and the unplaced add up to it.
+        let total: i64 = orders.iter().filter(|o| in_period(o.1) && wanted(o.0)).map(|o| o.2).sum();
+        assert_eq!(report.stages.iter().map(|s| s.revenue.minor).sum::<i64>() + report.unplaced.minor, total);
+    }
+    assert!(checked_went_on > 200, "the random journeys go on often enough to test it: {checked_went_on}");
 }
