@@ -165,17 +165,17 @@ pub fn number_definitions(window_days: i64, currency: &str) -> Vec<NumberDefinit
         NumberDefinition {
             key: "to_next",
             label: "To next stage",
-            text: format!("Of the reach, the share who reached a later stage within {days} of reaching this one: the next stage, or a stage past it when they skipped it. It is never above 100 %. Customers who had already reached a later stage before this one (a regular who calls the shop) come back rather than pass through, and are left out of it (n is the reach without them)."),
+            text: format!("Of the customers who reached this stage, the share who reached a later stage afterwards, within {days}: the next stage, or a stage past it when they skipped it. It is never above 100 %. Customers who had reached a later stage before this one (a regular who calls the shop after buying) came back from a later stage rather than passing through, so they are left out: n is the reach without them."),
         },
         NumberDefinition {
             key: "drop_off",
             label: "Drop-off",
-            text: format!("Of the reach, the customers who reached no later stage within {days} (those already past the stage left out). Reach = already past + went on + drop-off."),
+            text: format!("Of the customers who reached this stage (those who came back from a later stage left out), those who reached no later stage within {days}. Reach = came back + went on + drop-off, so drop-off = n - went on."),
         },
         NumberDefinition {
             key: "revenue",
             label: "Revenue",
-            text: format!("The orders placed in the period, in {currency}, each counted once: at the stage of the customer's latest event before it (a first purchase at Purchase, a repeat at Retention). Orders placed before their customer reached any stage are counted apart, so the stages and those add up to the period's revenue."),
+            text: format!("The orders placed in the period, in {currency}, each counted once: at the stage of the customer's latest event at or before it, the stage where it happened (a first purchase at Purchase, a repeat at Retention), so the stages' revenues differ and never count an order twice. Orders placed before their customer reached any stage are counted apart, so the stages and those add up to the period's revenue."),
         },
     ]
 }

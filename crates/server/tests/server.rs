@@ -2494,6 +2494,7 @@ async fn the_map_editor_works_in_headless_chromium() {
         "renamed a stage and added the touchpoint",
         "evidence, opportunity, action, stage name and touchpoint persisted",
         "live numbers",
+        "a definition opens on a click",
         "(%PDF)",
         "the grid scrolls",
     ] {

@@ -263,8 +263,8 @@ fn show(map: &trailmap_model::JourneyMap, numbers: &MapNumbers, format: Format, 
                 cell(
                     n.and_then(|s| s.to_next.as_ref())
                         .map(|c| {
-                            let back = if c.already_past.n > 0 { format!("; {} already past it", c.already_past.n) } else { String::new() };
-                            format!("{:.1}% of {} ({} to the next, {} past it{back})", c.rate * 100.0, c.n, c.to_next_stage.n, c.skipped.n)
+                            let back = if c.already_past.n > 0 { format!("; {} came back from a later stage, not in n", c.already_past.n) } else { String::new() };
+                            format!("{:.1}% of {} ({} to the next, {} skipped it{back})", c.rate * 100.0, c.n, c.to_next_stage.n, c.skipped.n)
                         })
                         .unwrap_or_default(),
                 ),

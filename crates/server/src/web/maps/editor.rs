@@ -483,7 +483,7 @@ pub async fn show(
             ", going on within " (numbers.window_ms / trailmap_model::Timestamp::MS_PER_DAY) " days; the ? beside a number says what it counts."
             @if numbers.unplaced_revenue.orders > 0 {
                 " Orders placed before their customer reached any stage: "
-                (figure(&ctx, &numbers.unplaced_revenue.buyers, format!("{} (n={} orders)", numbers.unplaced_revenue.shown, numbers.unplaced_revenue.orders)))
+                (figure(&ctx, &numbers.unplaced_revenue.buyers, super::numbers::revenue_text(&numbers.unplaced_revenue)))
                 "."
             }
         }

@@ -6,11 +6,20 @@
 
 use super::editor::{GridContext, figure, satisfaction_text};
 use maud::{Markup, html};
-use trailmap_app::{MapNumbers, StageNumbers};
+use trailmap_app::{MapNumbers, Revenue, StageNumbers};
 use trailmap_render::ValueFormat;
 
 fn count(n: usize) -> String {
     ValueFormat::Count.format(n as f64)
+}
+
+/// Money with what it counts: "$42,169 (n=5,528 orders by 930 customers)".
+pub(crate) fn revenue_text(revenue: &Revenue) -> String {
+    let buyers = if revenue.buyers.n == 1 { "1 customer".to_string() } else { format!("{} customers", count(revenue.buyers.n)) };
+    match revenue.orders {
+        0 => format!("{} (n=0 orders)", revenue.shown),
+        orders => format!("{} (n={} orders by {buyers})", revenue.shown, count(orders)),
+    }
 }
 
 /// The "?" beside a number's label: its definition from the app, opened on a click.
@@ -44,10 +53,10 @@ pub(crate) fn stage_numbers(ctx: &GridContext, all: &MapNumbers, numbers: &Stage
                         span class="split" {
                             (figure(ctx, &next.to_next_stage, format!("{} to {}", count(next.to_next_stage.n), next_name.unwrap_or("the next stage"))))
                             @if next.skipped.n > 0 {
-                                ", " (figure(ctx, &next.skipped, format!("{} past it", count(next.skipped.n))))
+                                ", " (figure(ctx, &next.skipped, format!("{} skipped it", count(next.skipped.n))))
                             }
                             @if next.already_past.n > 0 {
-                                "; " (figure(ctx, &next.already_past, format!("{} already past this stage", count(next.already_past.n))))
+                                "; " (figure(ctx, &next.already_past, format!("{} came back from a later stage (not in n)", count(next.already_past.n))))
                             }
                         }
                     }
@@ -56,7 +65,7 @@ pub(crate) fn stage_numbers(ctx: &GridContext, all: &MapNumbers, numbers: &Stage
                 }
                 dt { "Revenue" (definition(all, "revenue")) }
                 dd data-testid="stage-revenue" {
-                    (figure(ctx, &numbers.revenue.buyers, format!("{} (n={} orders)", numbers.revenue.shown, count(numbers.revenue.orders))))
+                    (figure(ctx, &numbers.revenue.buyers, revenue_text(&numbers.revenue)))
                 }
             }
             // Satisfaction and sentiment come from surveys and feedback, so they show even on an unmeasured stage.
