@@ -467,8 +467,8 @@ fn stages_agree_with_a_brute_force_count_on_random_journeys() {
             }
         }
         sorted(&mut unplaced.buyers);
-        for k in 0..5 {
-            assert_eq!(report.stages[k], expected[k], "round {round}, stage {k}, period {period:?}, window {window} h");
+        for (k, (got, want)) in report.stages.iter().zip(&expected).enumerate() {
+            assert_eq!(got, want, "round {round}, stage {k}, period {period:?}, window {window} h");
         }
         assert_eq!(report.unplaced, unplaced, "round {round}");
         // Each order of the period once: the stages and the unplaced add up to it.
