@@ -164,7 +164,7 @@ pub fn number_definitions(window_days: i64, currency: &str) -> Vec<NumberDefinit
         },
         NumberDefinition {
             key: "to_next",
-            label: "To next stage",
+            label: "Went on",
             text: format!("Of the customers who reached this stage, the share who reached a later stage afterwards, within {days}: the next stage, or a stage past it when they skipped it. It is never above 100 %. Customers who had reached a later stage before this one (a regular who calls the shop after buying) came back from a later stage rather than passing through, so they are left out: n is the reach without them."),
         },
         NumberDefinition {

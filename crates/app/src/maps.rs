@@ -1293,7 +1293,7 @@ impl App {
                     figures.push(MapFigure { label: "New here".into(), value: format!("{} customers", count(numbers.entered_here.n)), href: Some(ids(&numbers.entered_here)) });
                     if let Some(next) = &numbers.to_next {
                         figures.push(MapFigure {
-                            label: "To next stage".into(),
+                            label: "Went on".into(),
                             value: format!("{:.0}% (n={})", next.rate * 100.0, count(next.n)),
                             href: Some(ids(&next.converted)),
                         });

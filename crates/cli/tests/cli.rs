@@ -11,6 +11,7 @@
 #[path = "cli/personas.rs"] mod personas;
 #[path = "cli/touchpoints.rs"] mod touchpoints;
 #[path = "cli/sources.rs"] mod sources;
+#[path = "cli/map_numbers.rs"] mod map_numbers;
 
 use std::path::Path;
 use std::process::{Command, Output};

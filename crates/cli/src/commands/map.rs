@@ -274,7 +274,7 @@ fn show(map: &trailmap_model::JourneyMap, numbers: &MapNumbers, format: Format, 
         })
         .collect();
     let json = serde_json::json!({ "map": map, "numbers": numbers });
-    let columns = ["stage", "name", "cards", "emotions", "reach (n)", "new here", "to next stage", "dropped", "revenue"];
+    let columns = ["stage", "name", "cards", "emotions", "reach (n)", "new here", "went on (to a later stage)", "dropped", "revenue"];
     let mut output = Output::new(&columns, rows, &json)?;
     if format == Format::Table {
         let persona = numbers.persona.as_deref().map(|p| format!(", persona {p}")).unwrap_or_default();

@@ -46,7 +46,7 @@ pub(crate) fn stage_numbers(ctx: &GridContext, all: &MapNumbers, numbers: &Stage
                 dt { "New here" (definition(all, "entered_here")) }
                 dd data-testid="stage-new" { (figure(ctx, &numbers.entered_here, format!("{} of {}", count(numbers.entered_here.n), count(numbers.reach.n)))) }
                 @if let Some(next) = &numbers.to_next {
-                    dt { "To next stage" (definition(all, "to_next")) }
+                    dt { "Went on" (definition(all, "to_next")) }
                     dd data-testid="stage-to-next" {
                         (figure(ctx, &next.converted, format!("{:.0}% (n={})", next.rate * 100.0, count(next.n))))
                         br;
