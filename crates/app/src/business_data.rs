@@ -80,11 +80,15 @@ impl BusinessData {
     /// This copy brought up to date with what was written since its mark (see the module).
     pub fn refreshed(self, store: &SqliteStore) -> Result<(BusinessData, Refresh)> {
         let business = self.business;
-        Ok(store.snapshot(move |store| {
+        let refreshed = store.snapshot(move |store| {
             let mark = store.data_mark(business)?;
             let mut refresh = Refresh::default();
             if mark.version == self.mark.version {
-                return Ok((self, refresh));
+                return Ok(Some((self, refresh)));
+            }
+            if mark.erasures != self.mark.erasures {
+                // Someone's data was erased: rows are gone, not appended; read it all again.
+                return Ok(None);
             }
             let BusinessData { mark: old, journeys, mut customer_of, mut merges, mut orders, mut responses, mut feedback, .. } = self;
             let merged = mark.merged != old.merged;
@@ -129,8 +133,16 @@ impl BusinessData {
                 // Both runs are in (time, id) order; a stable sort merges them.
                 feedback.sort_by_key(|f| (f.time, f.id));
             }
-            Ok((BusinessData { business, mark, journeys, customer_of, merges, orders, responses, feedback }, refresh))
-        })?)
+            Ok(Some((BusinessData { business, mark, journeys, customer_of, merges, orders, responses, feedback }, refresh)))
+        })?;
+        match refreshed {
+            Some(done) => Ok(done),
+            None => {
+                let data = BusinessData::load(store, business)?;
+                let refresh = Refresh { events_reloaded: true, events_added: data.journeys.table().len(), ..Refresh::default() };
+                Ok((data, refresh))
+            }
+        }
     }
 
     pub fn business(&self) -> BusinessId {

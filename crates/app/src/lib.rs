@@ -20,6 +20,7 @@ mod map_numbers;
 pub mod map_touchpoints;
 pub mod map_evidence;
 pub mod personas;
+pub mod privacy;
 pub mod onboarding;
 pub mod report;
 pub mod surveys;
@@ -52,10 +53,11 @@ pub use maps::{
     MapExportFormat, MapSummary, MapTemplate, NewShareLink, PersonaCoverage, SharedMap, ShareLinkError, VersionInfo, apply_edit, diff_maps,
     mermaid, mermaid_score,
 };
+pub use maps::MAX_STAGES;
 pub use onboarding::{Onboarding, OnboardingStep};
 pub use tracking::{TrackingCommit, TrackingWrite, WriteKey};
 pub use trailmap_ingest::RecordKind;
-pub use trailmap_store::{BusinessSummary, WriteSummary};
+pub use trailmap_store::{BusinessSummary, ErasureSummary, ExpirySummary, MAX_RETENTION_DAYS, WriteSummary};
 pub use trailmap_testkit::DemoOptions;
 
 use std::path::{Path, PathBuf};

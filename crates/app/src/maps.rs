@@ -106,6 +106,10 @@ const SERVICES: &[TemplateStage] = &[
     ("Advocacy", &["Recommend someone good"], &["Tells friends", "Leaves a review"], &["You should go there"], &["No easy way to refer a friend"], &["A thank-you for referrals"], 1.5),
 ];
 
+/// The most stages a map holds: a journey has a handful, and the map's page lays out at most this
+/// many columns.
+pub const MAX_STAGES: usize = 30;
+
 /// One edit of a map: each is a single call of [`App::edit_map`] and a new version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -464,6 +468,9 @@ pub fn apply_edit(map: &mut JourneyMap, edit: &MapEdit) -> Result<()> {
             }
         }
         MapEdit::AddStage { name, position } => {
+            if map.stages.len() >= MAX_STAGES {
+                return Err(invalid(format!("a map holds at most {MAX_STAGES} stages")));
+            }
             let position = position.unwrap_or(map.stages.len());
             if position > map.stages.len() {
                 return Err(invalid(format!("position: {position} is beyond the map's {} stages", map.stages.len())));
@@ -1131,6 +1138,9 @@ impl App {
             )));
         }
         let author = clean_text(author, "author")?;
+        if document.stages.len() > MAX_STAGES {
+            return Err(invalid(format!("stages: {} stages, where a map holds at most {MAX_STAGES}", document.stages.len())));
+        }
         let mut seen_stages = BTreeSet::new();
         let mut seen_cards = BTreeSet::new();
         for (k, stage) in document.stages.iter().enumerate() {

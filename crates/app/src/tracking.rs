@@ -20,6 +20,9 @@ pub use trailmap_store::WriteKey;
 /// The longest name a write key may have, in characters.
 const MAX_KEY_NAME_CHARS: usize = 200;
 
+/// The drop reason of a tracking message that names a customer erased at their request.
+pub const ERASED_DROP: &str = "erased";
+
 /// The messages of one tracking request, converted, for one business.
 #[derive(Debug, Clone, Default)]
 pub struct TrackingWrite {
@@ -147,7 +150,24 @@ impl App {
                 if write.key.is_some_and(|k| refused.contains(&k)) {
                     continue;
                 }
+                let mut erased = 0u64;
                 for message in &write.messages {
+                    // A message naming someone erased at their request is dropped with its reason
+                    // (counted below), not stored and not an error for the rest of the commit.
+                    let named = std::iter::once(&message.event.event.identity)
+                        .chain(&message.event.also_known_as)
+                        .chain(message.customer.iter().flat_map(|c| &c.identities));
+                    let mut is_erased = false;
+                    for identity in named {
+                        if w.erased(business, identity)?.is_some() {
+                            is_erased = true;
+                            break;
+                        }
+                    }
+                    if is_erased {
+                        erased += 1;
+                        continue;
+                    }
                     w.add_event(business, &message.event)?;
                     if let Some(customer) = &message.customer {
                         w.add_customer(business, customer)?;
@@ -155,6 +175,9 @@ impl App {
                 }
                 for &(reason, count) in &write.drops {
                     w.count_tracking_drops(business, reason, count)?;
+                }
+                if erased > 0 {
+                    w.count_tracking_drops(business, ERASED_DROP, erased)?;
                 }
             }
             Ok(())

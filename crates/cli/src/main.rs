@@ -155,6 +155,9 @@ enum Command {
     /// Record touchpoints by hand: `track offline --email E --touchpoint phone [--at TIME]`.
     #[command(subcommand)]
     Track(commands::track::TrackCommand),
+    /// One customer's data on their request: `customer export EMAIL|ID [-o FILE]`, `customer erase EMAIL|ID --yes`, `customer erasures`.
+    #[command(subcommand)]
+    Customer(commands::customer::CustomerCommand),
     /// Accounts of the web app: `user create --email E --name N --password-stdin`, `user list`.
     #[command(subcommand)]
     User(commands::user::UserCommand),
@@ -198,7 +201,13 @@ enum BusinessCommand {
         /// whose reading depends on it).
         #[arg(long, value_name = "point|comma|none")]
         decimal: Option<String>,
+        /// How long raw events are kept, in whole days or weeks (400d, 57w), or off to keep them
+        /// for ever. Older events are removed every hour by the server, or now by `business expire`.
+        #[arg(long, value_name = "DAYS|off")]
+        retention: Option<String>,
     },
+    /// Remove the raw events older than each business's retention now (orders, answers and feedback stay).
+    Expire,
 }
 
 fn parse_decimal_mark(text: &str) -> Result<DecimalMark, String> {
@@ -207,6 +216,21 @@ fn parse_decimal_mark(text: &str) -> Result<DecimalMark, String> {
 
 fn parse_optional_decimal_mark(text: &str) -> Result<Option<DecimalMark>, String> {
     if text.trim().eq_ignore_ascii_case("none") { Ok(None) } else { parse_decimal_mark(text).map(Some) }
+}
+
+/// A retention: `off` (keep for ever) or whole days (`400`, `400d`, `57w`).
+fn parse_retention(text: &str) -> Result<Option<u32>, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let with_unit = if text.bytes().all(|b| b.is_ascii_digit()) { format!("{text}d") } else { text.to_string() };
+    let ms = commands::funnel::parse_duration(&with_unit)?;
+    let day = trailmap_model::Timestamp::MS_PER_DAY;
+    if ms % day != 0 {
+        return Err(format!("{text:?}: a retention is whole days (400d) or weeks (57w), or off"));
+    }
+    u32::try_from(ms / day).map(Some).map_err(|_| format!("{text:?} is too long"))
 }
 
 fn parse_kind(text: &str) -> Result<RecordKind, String> {
@@ -322,13 +346,30 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             }
             Output::key_values(&business)?.with_title("Created").print(format, out)
         }
-        Command::Business(BusinessCommand::Set { decimal }) => {
+        Command::Business(BusinessCommand::Set { decimal, retention }) => {
             let mut business = app.business(cli.business.as_deref())?;
             if let Some(decimal) = decimal {
                 let mark = parse_optional_decimal_mark(&decimal).map_err(|e| anyhow::anyhow!("--decimal: {e}"))?;
                 business = app.set_decimal_mark(business.id, mark)?;
             }
-            Output::key_values(&business)?.with_title("Updated").print(format, out)
+            if let Some(retention) = retention {
+                let days = parse_retention(&retention).map_err(|e| anyhow::anyhow!("--retention: {e}"))?;
+                app.set_event_retention(&business, days)?;
+            }
+            let mut shown = serde_json::to_value(&business)?;
+            shown["event_retention_days"] = serde_json::json!(app.event_retention(&business)?);
+            Output::key_values(&shown)?.with_title("Updated").print(format, out)
+        }
+        Command::Business(BusinessCommand::Expire) => {
+            let done = app.expire_all_events(commands::user::now())?;
+            let rows = done
+                .iter()
+                .map(|(b, e)| vec![b.name.clone(), e.before.to_rfc3339(), e.events.to_string(), e.segments_deleted.to_string(), e.segments_rewritten.to_string(), e.bytes_freed.to_string()])
+                .collect();
+            let json: Vec<_> = done.iter().map(|(b, e)| serde_json::json!({ "business": b.name, "expiry": e })).collect();
+            Output::new(&["business", "before", "events removed", "segments deleted", "segments rewritten", "bytes freed"], rows, &json)?
+                .with_title(format!("Expired raw events of {} business(es) with a retention", done.len()))
+                .print(format, out)
         }
         Command::Summary { all } => {
             let businesses = if all { app.businesses()? } else { vec![app.business(cli.business.as_deref())?] };
@@ -364,6 +405,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Source(command) => commands::source::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Track(command) => commands::track::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::User(command) => commands::user::run(&mut app, cli.business.as_deref(), command, format, out),
+        Command::Customer(command) => commands::customer::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Map(command) => commands::map::run(&mut app, cli.business.as_deref(), command, format, map_file, out),
         Command::Touchpoint(command) => commands::touchpoint::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Change(command) => commands::change::run(&mut app, cli.business.as_deref(), command, format, out),

@@ -1,5 +1,5 @@
 //! Who is asking and what they may do: the session cookie, the extractors for a signed-in user
-//! (`SignedIn` for pages, `ApiUser` for the JSON API), CSRF checks, the login rate limiter, and the
+//! (`SignedIn` for pages, `ApiUser` for the JSON API), CSRF checks, the throttle of password guesses, and the
 //! access rule of every business route (a non-member gets 404, so ids do not leak; a member whose
 //! role does not allow the action gets 403).
 //!
@@ -20,7 +20,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use rand::RngCore;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, VecDeque};
+use crate::throttle::Throttle;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 use trailmap_app::Session;
@@ -37,10 +38,6 @@ pub const SESSION_TTL_MS: i64 = 14 * Timestamp::MS_PER_DAY;
 /// The header a cookie-authenticated API call carries its CSRF token in.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// Failed sign-ins allowed per email, and per client address, within `LOGIN_WINDOW_MS`.
-pub const LOGIN_FAILURES_PER_EMAIL: usize = 5;
-pub const LOGIN_FAILURES_PER_ADDRESS: usize = 20;
-pub const LOGIN_WINDOW_MS: i64 = 15 * Timestamp::MS_PER_MINUTE;
 /// An API key's last use is written at most this often.
 const KEY_TOUCH_EVERY_MS: i64 = Timestamp::MS_PER_MINUTE;
 
@@ -57,14 +54,15 @@ pub fn now() -> Timestamp {
 #[derive(Debug)]
 pub struct AuthState {
     pub secure_cookies: bool,
-    pub limiter: LoginLimiter,
+    /// Failed sign-ins and share-link passwords (`throttle`).
+    pub throttle: Throttle,
     /// When each API key (by hash) was last written as used.
     key_touches: Mutex<HashMap<String, i64>>,
 }
 
 impl AuthState {
     pub fn new(secure_cookies: bool) -> AuthState {
-        AuthState { secure_cookies, limiter: LoginLimiter::default(), key_touches: Mutex::new(HashMap::new()) }
+        AuthState { secure_cookies, throttle: Throttle::default(), key_touches: Mutex::new(HashMap::new()) }
     }
 
     /// A `Set-Cookie` value with the attributes every cookie of ours has.
@@ -80,60 +78,6 @@ impl AuthState {
 
     pub fn clear_cookie(&self, name: &str) -> HeaderValue {
         self.cookie(name, "", 0)
-    }
-}
-
-/// Failed sign-ins per key (an email, a client address) in a sliding window: at most `limit`
-/// failures within `LOGIN_WINDOW_MS`. In memory: a restart forgets it, which only gives an attacker
-/// a fresh window per restart.
-#[derive(Debug, Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, VecDeque<i64>>>,
-}
-
-impl LoginLimiter {
-    fn keys(email: &str, address: &str) -> [(String, usize); 2] {
-        [
-            (format!("email:{}", email.trim().to_lowercase()), LOGIN_FAILURES_PER_EMAIL),
-            (format!("address:{address}"), LOGIN_FAILURES_PER_ADDRESS),
-        ]
-    }
-
-    /// Ok when a sign-in for `email` from `address` may be tried at `now`; otherwise the seconds
-    /// until it may.
-    pub fn check(&self, email: &str, address: &str, now: Timestamp) -> Result<(), u64> {
-        let Ok(mut failures) = self.failures.lock() else { return Ok(()) };
-        let mut wait_ms = 0;
-        for (key, limit) in Self::keys(email, address) {
-            if let Some(times) = failures.get_mut(&key) {
-                while times.front().is_some_and(|t| *t <= now.0 - LOGIN_WINDOW_MS) {
-                    times.pop_front();
-                }
-                if times.len() >= limit {
-                    // The oldest failure in the window must leave it before one more is allowed.
-                    let oldest = times[times.len() - limit];
-                    wait_ms = wait_ms.max(oldest + LOGIN_WINDOW_MS - now.0);
-                }
-            }
-        }
-        if wait_ms > 0 { Err(u64::try_from(wait_ms).unwrap_or(0).div_ceil(1000)) } else { Ok(()) }
-    }
-
-    pub fn record_failure(&self, email: &str, address: &str, now: Timestamp) {
-        if let Ok(mut failures) = self.failures.lock() {
-            // Keys whose failures all left the window are dropped, so the map stays small.
-            failures.retain(|_, times| times.back().is_some_and(|t| *t > now.0 - LOGIN_WINDOW_MS));
-            for (key, _) in Self::keys(email, address) {
-                failures.entry(key).or_default().push_back(now.0);
-            }
-        }
-    }
-
-    /// A successful sign-in forgets the email's failures (not the address's).
-    pub fn record_success(&self, email: &str) {
-        if let Ok(mut failures) = self.failures.lock() {
-            failures.remove(&format!("email:{}", email.trim().to_lowercase()));
-        }
     }
 }
 
@@ -255,7 +199,7 @@ impl<T: DeserializeOwned + Send> FromRequest<ServerState> for PageForm<T> {
 #[derive(Debug)]
 pub struct AnonymousForm<T> {
     pub form: T,
-    /// The client's address, for the login limiter.
+    /// The client's address, for the throttle of password guesses.
     pub address: String,
     /// The session, when the visitor is in fact signed in.
     pub signed_in: Option<SignedIn>,
@@ -384,40 +328,6 @@ pub fn require_manage(role: Role) -> Result<(), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const MIN: i64 = Timestamp::MS_PER_MINUTE;
-
-    #[test]
-    fn five_failures_per_email_then_wait_for_the_oldest_to_leave_the_window() {
-        let limiter = LoginLimiter::default();
-        let t0 = 1_000_000_000;
-        for i in 0..5 {
-            assert_eq!(limiter.check("A@x.example", "1.2.3.4", Timestamp(t0 + i * MIN)), Ok(()));
-            limiter.record_failure("a@x.example", "1.2.3.4", Timestamp(t0 + i * MIN));
-        }
-        // The sixth try at minute 5 waits until the first failure (minute 0) is 15 minutes old.
-        assert_eq!(limiter.check("a@x.example", "1.2.3.4", Timestamp(t0 + 5 * MIN)), Err(10 * 60));
-        // Another email from another address is not affected.
-        assert_eq!(limiter.check("b@x.example", "5.6.7.8", Timestamp(t0 + 5 * MIN)), Ok(()));
-        // At minute 15 the first failure has left the window.
-        assert_eq!(limiter.check("a@x.example", "1.2.3.4", Timestamp(t0 + 15 * MIN)), Ok(()));
-        limiter.record_success("a@x.example");
-        assert_eq!(limiter.check("a@x.example", "1.2.3.4", Timestamp(t0 + 6 * MIN)), Ok(()));
-    }
-
-    #[test]
-    fn twenty_failures_per_address_across_emails() {
-        let limiter = LoginLimiter::default();
-        let t0 = 5_000_000_000;
-        for i in 0..20 {
-            let email = format!("user{}@x.example", i % 10);
-            assert_eq!(limiter.check(&email, "9.9.9.9", Timestamp(t0 + i)), Ok(()), "try {i}");
-            limiter.record_failure(&email, "9.9.9.9", Timestamp(t0 + i));
-        }
-        let wait = limiter.check("new@x.example", "9.9.9.9", Timestamp(t0 + 20)).unwrap_err();
-        assert_eq!(wait, u64::try_from((LOGIN_WINDOW_MS - 20).div_euclid(1000) + 1).unwrap());
-        assert_eq!(limiter.check("new@x.example", "1.1.1.1", Timestamp(t0 + 20)), Ok(()));
-    }
 
     #[test]
     fn cookies_and_secrets() {

@@ -1,7 +1,8 @@
 //! The one error type of every HTTP answer that is not a success: a status and a stable code,
 //! turned into `{"error": {"code", "message"}}`. Codes are part of the API: clients match on them,
 //! so a code, once shipped, keeps its meaning. Every code the server answers with is listed once,
-//! in `ERROR_CODES`, which the OpenAPI document and ARCHITECTURE.md repeat.
+//! in `ERROR_CODES`, which the OpenAPI document and ARCHITECTURE.md repeat. The framework's own
+//! rejections are given the same shape by `rejections`.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -55,11 +56,13 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     ErrorCode { code: "wrong_password", status: 403, meaning: "The password of a shared map's link is wrong." },
     ErrorCode { code: "csrf_failed", status: 403, meaning: "A form or a cookie-authenticated API call without the session's CSRF token." },
     ErrorCode { code: "not_found", status: 404, meaning: "No such thing, or it belongs to a business the caller is not a member of." },
+    ErrorCode { code: "method_not_allowed", status: 405, meaning: "The address exists but does not take this HTTP method." },
     ErrorCode { code: "conflict", status: 409, meaning: "The change clashes with what is stored (a duplicate name, the last owner)." },
     ErrorCode { code: "expired", status: 410, meaning: "The share link has expired." },
     ErrorCode { code: "too_large", status: 413, meaning: "The body is larger than the endpoint accepts." },
     ErrorCode { code: "unsupported_encoding", status: 415, meaning: "The body's Content-Encoding is not identity or gzip." },
-    ErrorCode { code: "rate_limited", status: 429, meaning: "Too many failed sign-ins, or a write key over its request rate; Retry-After says when to try again." },
+    ErrorCode { code: "unsupported_media_type", status: 415, meaning: "The body's Content-Type is not one the endpoint reads (JSON endpoints need application/json)." },
+    ErrorCode { code: "rate_limited", status: 429, meaning: "Too many failed sign-ins or share-link passwords, too many survey answers, or a write key over its request rate; Retry-After says when to try again." },
     ErrorCode { code: "internal", status: 500, meaning: "The store failed on a request that was fine." },
     ErrorCode { code: "store_error", status: 500, meaning: "The store refused a tracking write (tracking API)." },
     ErrorCode { code: "unavailable", status: 503, meaning: "The server is shutting down or its writer stopped." },
@@ -103,13 +106,18 @@ impl ApiError {
         ApiError::new(StatusCode::CONFLICT, "conflict", message)
     }
 
+    /// Too many failed sign-ins from this address: wait `retry_after_secs`.
     pub fn rate_limited(retry_after_secs: u64) -> ApiError {
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("too many failed sign-ins; try again in {} minute(s)", retry_after_secs.div_ceil(60).max(1)),
-        );
-        e.retry_after = Some(retry_after_secs.max(1));
+        ApiError::too_many("failed sign-ins", retry_after_secs)
+    }
+
+    /// Too many of `what` ("failed sign-ins", "wrong passwords for this link"): 429 with
+    /// Retry-After and a message that says how long to wait in words.
+    pub fn too_many(what: &str, retry_after_secs: u64) -> ApiError {
+        let secs = retry_after_secs.max(1);
+        let wait = if secs < 120 { format!("{secs} second{}", if secs == 1 { "" } else { "s" }) } else { format!("{} minutes", secs.div_ceil(60)) };
+        let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("too many {what}; try again in {wait}"));
+        e.retry_after = Some(secs);
         e
     }
 
@@ -154,6 +162,8 @@ impl IntoResponse for ApiError {
         if let Some(secs) = self.retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
+        // Kept on the response so the layer that shapes errors (`rejections`) knows it is ours.
+        response.extensions_mut().insert(self);
         response
     }
 }

@@ -10,16 +10,20 @@ pub mod auth;
 mod cache;
 pub mod config;
 mod error;
+mod headers;
 mod keys;
 mod personas;
+mod rejections;
 mod serve;
 mod state;
+mod throttle;
 mod tracking;
 pub mod web;
 mod writer;
 
 pub use config::{ConfigError, FileConfig, GivenConfig, ServerConfig};
 pub use error::{ApiError, ERROR_CODES, ErrorCode};
+pub use headers::CONTENT_SECURITY_POLICY;
 pub use keys::{from_basic_auth, generate as generate_write_key, hash as hash_write_key};
 pub use serve::{ServerError, serve_blocking, serve_with};
 pub use state::ServerState;
@@ -34,10 +38,15 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 
 /// The whole server's router: the tracking API, the web app and the JSON API over one state, with
-/// one log line per request.
+/// errors in one shape (`rejections`), the security headers (`headers`) and one log line per
+/// request.
 pub fn router(state: ServerState) -> Router {
     let app = Router::new().merge(web::routes()).merge(api::routes()).fallback(fallback).with_state(state.clone());
-    tracking_router(state.writer.clone()).merge(app).layer(middleware::from_fn(log_request))
+    tracking_router(state.writer.clone())
+        .merge(app)
+        .layer(middleware::from_fn(rejections::uniform_errors))
+        .layer(middleware::from_fn_with_state(state, headers::security_headers))
+        .layer(middleware::from_fn(log_request))
 }
 
 /// An unknown address: a page for a browser (it asks for HTML), JSON for everything else.

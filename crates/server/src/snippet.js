@@ -6,12 +6,17 @@
  * ?referral=). trailmap.identify(userIdOrEmail, traits) on sign-up or checkout joins this
  * visitor's earlier anonymous visits to the customer; trailmap.track(name, props) records anything
  * else. Messages go to /v1/batch with the write key in the body, by navigator.sendBeacon (or fetch
- * with keepalive), as text/plain so the browser sends them without a CORS preflight. */
+ * with keepalive), as text/plain so the browser sends them without a CORS preflight.
+ *
+ * Consent mode: trailmap.init(KEY, { host, consent: 'pending' }) stores and sends nothing (no
+ * cookie, no localStorage, no id) until the site's consent banner calls trailmap.consent(true);
+ * what was tracked meanwhile is held in the page's memory and sent then. trailmap.consent(false)
+ * drops it and removes anything stored; nothing is sent until consent(true). */
 (function (window, document) {
   'use strict';
   var KEY = 'trailmap_aid';
   var REF = 'trailmap_ref';
-  var state = { writeKey: null, host: '', anonymousId: null, userId: null, referral: null, queue: [], timer: null };
+  var state = { writeKey: null, host: '', anonymousId: null, userId: null, referral: null, queue: [], timer: null, consent: 'granted', pendingReferral: null };
 
   function uuid() {
     if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
@@ -40,6 +45,25 @@
       window.localStorage.setItem(name, value);
     } catch (e) { /* storage blocked: the cookie below keeps it */ }
     document.cookie = name + '=' + encodeURIComponent(value) + '; path=/; max-age=31536000; SameSite=Lax';
+  }
+
+  function forget(name) {
+    try {
+      window.localStorage.removeItem(name);
+    } catch (e) { /* storage blocked: nothing was kept there */ }
+    document.cookie = name + '=; path=/; max-age=0; SameSite=Lax';
+  }
+
+  // The visitor's id and referral code, read or made and kept: only once consent allows it.
+  function remember() {
+    state.anonymousId = load(KEY);
+    if (!state.anonymousId) {
+      state.anonymousId = uuid();
+      save(KEY, state.anonymousId);
+    }
+    if (state.pendingReferral) save(REF, state.pendingReferral);
+    state.referral = state.pendingReferral || load(REF);
+    state.pendingReferral = null;
   }
 
   function params() {
@@ -76,7 +100,7 @@
 
   function send() {
     state.timer = null;
-    if (!state.queue.length || !state.writeKey) return;
+    if (!state.queue.length || !state.writeKey || state.consent !== 'granted') return;
     var body = JSON.stringify({ writeKey: state.writeKey, sentAt: new Date().toISOString(), batch: state.queue.splice(0, 100) });
     var url = state.host + '/v1/batch';
     var sent = false;
@@ -100,9 +124,11 @@
     };
     if (state.userId) message.userId = state.userId;
     for (var k in fields) message[k] = fields[k];
+    if (state.consent === 'denied') return null;
     state.queue.push(message);
-    // Messages of the same moment go together; a page being left sends at once.
-    if (!state.timer) state.timer = window.setTimeout(send, 50);
+    // Messages of the same moment go together; a page being left sends at once. Before consent
+    // they wait in memory.
+    if (!state.timer && state.consent === 'granted') state.timer = window.setTimeout(send, 50);
     return message.messageId;
   }
 
@@ -118,17 +144,42 @@
       options = options || {};
       state.writeKey = writeKey;
       state.host = (options.host || '').replace(/\/$/, '');
-      state.anonymousId = load(KEY);
-      if (!state.anonymousId) {
-        state.anonymousId = uuid();
-        save(KEY, state.anonymousId);
-      }
+      state.consent = options.consent === 'pending' ? 'pending' : 'granted';
       var p = params();
-      var code = p.ref || p.referral;
-      if (code) save(REF, code);
-      state.referral = code || load(REF);
+      state.pendingReferral = p.ref || p.referral || null;
+      if (state.consent === 'granted') remember();
+      else state.referral = state.pendingReferral;
       if (options.page !== false) trailmap.page();
       return trailmap;
+    },
+    // consent(true) from the site's consent banner: the visitor's id is made and kept, and what
+    // was tracked while waiting is sent. consent(false): nothing is kept or sent.
+    consent: function (granted) {
+      if (granted) {
+        var waiting = state.consent !== 'granted';
+        state.consent = 'granted';
+        if (waiting) {
+          remember();
+          for (var i = 0; i < state.queue.length; i++) {
+            state.queue[i].anonymousId = state.anonymousId;
+            var props = state.queue[i].properties;
+            if (props && state.referral && !props.referral_code) props.referral_code = state.referral;
+          }
+        }
+        send();
+      } else {
+        state.consent = 'denied';
+        state.queue = [];
+        state.anonymousId = null;
+        state.referral = null;
+        forget(KEY);
+        forget(REF);
+      }
+      return trailmap;
+    },
+    // Messages held until consent (0 once sent or dropped).
+    pending: function () {
+      return state.consent === 'granted' ? 0 : state.queue.length;
     },
     page: function (name, props) {
       var page = pageContext();

@@ -3,7 +3,7 @@
 //! parallel beside the writer without waiting for it. SQLite's WAL mode lets readers see every
 //! committed write while the writer works. An in-memory store (tests) cannot be opened twice, so
 //! there reads go through the writer thread too. It also carries the web app's settings and the
-//! in-memory login limiter (`auth`).
+//! in-memory throttle of password guesses (`auth`, `throttle`).
 
 use crate::auth::AuthState;
 use crate::cache::AnswerCache;
@@ -20,7 +20,7 @@ use trailmap_model::BusinessId;
 pub struct ServerState {
     pub writer: Writer,
     readers: Arc<Readers>,
-    /// Cookie settings, the login limiter and API-key bookkeeping.
+    /// Cookie settings, the password-guess throttle and API-key bookkeeping.
     pub auth: Arc<AuthState>,
     /// Answers kept while their business's data is unchanged (`cached_read`).
     cache: Arc<AnswerCache>,

@@ -8,6 +8,10 @@
 
 #[path = "server/personas.rs"]
 mod personas;
+#[path = "server/security.rs"]
+mod security;
+#[path = "server/privacy.rs"]
+mod privacy;
 
 use axum::Router;
 use axum::body::Body;
@@ -516,10 +520,19 @@ impl Reply {
     }
 }
 
+/// The pseudo header that gives a request a client address, as a listening server does (tests of
+/// the throttles send it; it is not sent to the router as a header).
+const PEER: &str = "x-test-peer";
+
 async fn call(router: &Router, method: &str, path: &str, headers: &[(&str, String)], body: Vec<u8>) -> Reply {
     let mut request = Request::builder().method(method).uri(path);
     for (k, v) in headers {
-        request = request.header(*k, v.as_str());
+        if *k == PEER {
+            let address: std::net::SocketAddr = format!("{v}:40000").parse().unwrap();
+            request = request.extension(axum::extract::ConnectInfo(address));
+        } else {
+            request = request.header(*k, v.as_str());
+        }
     }
     let response = router.clone().oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
     let status = response.status();
@@ -816,6 +829,9 @@ const BUSINESS_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("page", "POST", "/b/{b}/settings/sources", "name=website", true),
     ("page", "POST", "/b/{b}/settings/sources/{k}/revoke", "", true),
     ("page", "POST", "/b/{b}/onboarding", "hidden=yes", true),
+    ("api", "GET", "/api/businesses/{b}/erasures", "", true),
+    ("api", "GET", "/api/businesses/{b}/retention", "", false),
+    ("api", "PUT", "/api/businesses/{b}/retention", r#"{"days":400}"#, true),
     ("api", "GET", "/api/businesses/{b}/sources", "", false),
     ("api", "POST", "/api/businesses/{b}/sources", r#"{"name":"ios app"}"#, true),
     ("api", "DELETE", "/api/businesses/{b}/sources/{k2}", "", true),
@@ -987,6 +1003,10 @@ async fn the_openapi_document_lists_every_api_route_and_each_needs_auth() {
     known.push(("GET".into(), "/api/businesses/{business_id}/surveys/{survey_id}/results".into()));
     // Measured on the demo's changes (the access world has none): see the impact test.
     known.push(("GET".into(), "/api/businesses/{business_id}/changes/{change_id}/impact".into()));
+    // A customer's export and erasure need a customer (the access world has none): see
+    // security::privacy tests, which hold them to the same access rules.
+    known.push(("GET".into(), "/api/businesses/{business_id}/customers/{customer_id}/export".into()));
+    known.push(("DELETE".into(), "/api/businesses/{business_id}/customers/{customer_id}".into()));
     // Clustering needs buyers (the access world has none): see the personas tests.
     known.push(("GET".into(), "/api/businesses/{business_id}/personas/suggestions".into()));
     for &(kind, method, template, _, _) in BUSINESS_ROUTES {
@@ -1441,7 +1461,16 @@ async fn the_snippet_in_a_browser_records_utm_tags_the_referral_code_and_joins_t
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
     let (app, business) = h.finish();
-    let rows = stored(&app, &business);
+    let all = stored(&app, &business);
+    // The consent-mode visitor: their page view and track, sent only after consent(true), with
+    // the referral code remembered from the landing address; the visitor who refused left nothing.
+    let consented: Vec<&_> = all.iter().filter(|r| r.page == "/menu" || r.name == "Viewed Menu").collect();
+    assert_eq!(consented.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["page_view", "Viewed Menu"], "{all:?}");
+    assert_eq!(consented[0].properties["referral_code"], json!("BEN-7"));
+    assert_eq!((consented[0].source.as_str(), consented[0].channel.as_str()), ("newsletter", "Email"));
+    assert_eq!(consented[0].customer, consented[1].customer);
+    assert!(!all.iter().any(|r| r.name.starts_with("Never Sent")), "{all:?}");
+    let rows: Vec<_> = all.iter().filter(|r| r.customer != consented[0].customer).cloned().collect();
     // identify and track come in the same millisecond; the order between them is not the point.
     let mut names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
     names[2..].sort_unstable();
@@ -1462,7 +1491,7 @@ async fn the_snippet_in_a_browser_records_utm_tags_the_referral_code_and_joins_t
     assert_eq!(signed_up.properties["plan"], json!("weekly beans"));
     // One customer: the anonymous page views joined the email given at sign-up.
     assert!(rows.iter().all(|r| r.customer == landing.customer), "{rows:?}");
-    assert_eq!(app.store().summary(business.id).unwrap().customers, 1);
+    assert_eq!(app.store().summary(business.id).unwrap().customers, 2, "Kim and the consenting visitor");
     let customer = app.store().customer(trailmap_model::CustomerId(landing.customer)).unwrap();
     assert_eq!(customer.email.as_deref(), Some("kim@example.com"));
     assert_eq!(customer.name.as_deref(), Some("Kim Park"));

@@ -9,8 +9,10 @@
 //! rows with ids above its mark's are what was appended, [`SqliteStore::segments_unchanged`]
 //! says whether the segments it read are all still there (a compaction rewrites them under new
 //! ids), and a larger [`DataMark::merged`] says customers were merged (their identities, orders,
-//! answers and feedback now name the customer they became). Rows are never deleted; the
-//! customers' own columns (properties, name, email) change in place and are read whole.
+//! answers and feedback now name the customer they became). Rows are deleted only by an erasure
+//! of a customer, which a larger [`DataMark::erasures`] announces: the reader then reads
+//! everything afresh. The customers' own columns (properties, name, email) change in place and
+//! are read whole.
 
 use crate::sqlite::{currency, parse_json};
 use crate::{Result, SqliteStore, StoreError};
@@ -41,6 +43,9 @@ pub struct DataMark {
     pub order: i64,
     pub response: i64,
     pub feedback: i64,
+    /// Erasures of the business's customers (`erase.rs`): the one write that deletes rows, so a
+    /// reader whose count differs reads everything afresh.
+    pub erasures: i64,
 }
 
 /// Where to start a load of appended events: after the reader's mark, with its identities.
@@ -152,6 +157,7 @@ impl SqliteStore {
             order: max("SELECT coalesce(max(id), 0) FROM orders")?,
             response: max("SELECT coalesce(max(id), 0) FROM survey_responses")?,
             feedback: max("SELECT coalesce(max(id), 0) FROM feedback")?,
+            erasures: self.conn.prepare_cached("SELECT count(*) FROM erasures WHERE business = ?1")?.query_row([business.0], |r| r.get(0))?,
         })
     }
 

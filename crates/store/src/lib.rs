@@ -11,7 +11,9 @@ mod accounts;
 mod batch;
 mod comments;
 mod compact;
+mod erase;
 mod maps;
+mod retention;
 mod schema;
 mod segment;
 mod settings;
@@ -23,6 +25,8 @@ pub use accounts::{AccountStore, NewInvitation, StoredSession};
 pub use batch::{DataMark, EventsAfter, Merges, StatementCounter};
 pub use comments::{CommentStore, StoredComment};
 pub use compact::{COMPACT_CHUNK_ROWS, CompactSummary};
+pub use erase::{ErasureSummary, Person, identity_hash};
+pub use retention::{ExpirySummary, MAX_RETENTION_DAYS};
 pub use maps::{MapStore, ShareLink};
 pub use surveys::SurveyLinkStore;
 pub use segment::SEGMENT_ROWS;
@@ -204,6 +208,10 @@ pub trait Writer {
     fn add_spend(&mut self, business: BusinessId, spend: &IncomingSpend) -> Result<bool>;
     fn add_feedback(&mut self, business: BusinessId, feedback: &IncomingFeedback) -> Result<bool>;
     fn add_response(&mut self, business: BusinessId, response: &IncomingResponse) -> Result<bool>;
+    /// When `identity` was erased at its person's request, if it was: a record naming it is
+    /// refused by every `add_*` (as `StoreError::Invalid`); the tracking API asks first, to drop
+    /// such a message with its reason instead of failing the whole commit.
+    fn erased(&mut self, business: BusinessId, identity: &trailmap_model::Identity) -> Result<Option<trailmap_model::Timestamp>>;
 
     /// Records a write key of the tracking API by the hash of the key; returns its id.
     fn create_write_key(&mut self, business: BusinessId, name: &str, key_hash: &str) -> Result<i64>;

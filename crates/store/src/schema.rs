@@ -402,4 +402,27 @@ CREATE TABLE map_comments (
     edited_at INTEGER
 );
 CREATE INDEX map_comments_card ON map_comments(map, card, id);
+"#, r#"
+-- v11: privacy. How many days a business keeps its raw events (NULL: for ever; see retention.rs).
+ALTER TABLE businesses ADD COLUMN event_retention_days INTEGER;
+
+-- Erasures on request. What an erasure removed, by kind (never whose), and a tombstone per
+-- erased identity: SHA-256 of its kind and value, so a record naming it again is refused.
+CREATE TABLE erasures (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    erased_at INTEGER NOT NULL,
+    customers INTEGER NOT NULL,
+    identities INTEGER NOT NULL,
+    events INTEGER NOT NULL,
+    orders INTEGER NOT NULL,
+    survey_responses INTEGER NOT NULL,
+    feedback INTEGER NOT NULL
+);
+CREATE TABLE erased_identities (
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    hash TEXT NOT NULL,
+    erasure INTEGER NOT NULL REFERENCES erasures(id),
+    PRIMARY KEY (business, hash)
+) WITHOUT ROWID;
 "#];

@@ -14,7 +14,7 @@ pub struct SqliteStore {
     pub(crate) conn: Connection,
     path: PathBuf,
     /// Committed event keys per business, kept between writes (see writer.rs).
-    keys: KeyCache,
+    pub(crate) keys: KeyCache,
     /// `PRAGMA data_version` when `keys` was last known to match the file; another connection's
     /// commit changes it, and the cache is dropped.
     keys_version: Option<i64>,
@@ -56,6 +56,12 @@ impl SqliteStore {
         // The busy timeout comes first: switching to WAL and every later statement may meet a
         // lock held by the writer (another connection), and must wait for it, not fail.
         self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // A new file gives freed pages back as they are freed (retention, erasures, compaction);
+        // the mode can only be chosen before the first table (see retention.rs for older files).
+        let pages: i64 = self.conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        if pages == 0 {
+            self.conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")?;
+        }
         // WAL lets readers run beside the one writer; FULL makes every commit durable before it
         // returns, which is what "acknowledged" means for us.
         let mode: String = self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;

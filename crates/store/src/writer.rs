@@ -42,6 +42,9 @@ pub(crate) struct SqliteWriter<'c> {
     /// Businesses whose identities are all in the cache.
     preloaded: FxHashSet<BusinessId>,
     too_many_to_preload: FxHashSet<BusinessId>,
+    /// Whether each business has had an erasure, looked up once a write: only then are new
+    /// identities checked against the tombstones.
+    has_erasures: FxHashMap<BusinessId, bool>,
     summary: WriteSummary,
     /// Businesses whose data this write changes; their `data_version` goes up at flush. A cell,
     /// because the check every write method starts with (`check_business`) only reads.
@@ -78,6 +81,7 @@ impl<'c> SqliteWriter<'c> {
             first_seen: FxHashMap::default(),
             preloaded: FxHashSet::default(),
             too_many_to_preload: FxHashSet::default(),
+            has_erasures: FxHashMap::default(),
             summary: WriteSummary::default(),
             touched: std::cell::RefCell::new(FxHashSet::default()),
         }
@@ -199,6 +203,19 @@ impl<'c> SqliteWriter<'c> {
         for identity in identities {
             found.push(self.lookup_identity(business, identity)?);
         }
+        // Before anything is written: a new identity that was erased is refused, so the person
+        // does not come back without anyone noticing.
+        for (identity, found) in identities.iter().zip(&found) {
+            if found.is_none()
+                && let Some(at) = self.erased_identity(business, identity)?
+            {
+                return Err(StoreError::Invalid(format!(
+                    "this record names a customer whose data was erased on {} at their request ({} identity); it is not stored",
+                    at.date(),
+                    identity.kind.as_str()
+                )));
+            }
+        }
         let mut customers: Vec<i64> = found.iter().flatten().map(|&(_, c)| c).collect();
         customers.sort_unstable();
         customers.dedup();
@@ -229,6 +246,25 @@ impl<'c> SqliteWriter<'c> {
         }
         self.note_time(target, time);
         Ok((target, created, first_id.unwrap_or_default()))
+    }
+
+    /// When `identity` of `business` was erased, if it was (see `erase.rs`).
+    fn erased_identity(&mut self, business: BusinessId, identity: &Identity) -> Result<Option<Timestamp>> {
+        let has = match self.has_erasures.get(&business) {
+            Some(&has) => has,
+            None => {
+                let has: bool = self
+                    .conn
+                    .prepare_cached("SELECT EXISTS (SELECT 1 FROM erasures WHERE business = ?1)")?
+                    .query_row([business.0], |r| r.get(0))?;
+                self.has_erasures.insert(business, has);
+                has
+            }
+        };
+        if !has {
+            return Ok(None);
+        }
+        crate::erase::erased_at(self.conn, business, &crate::erase::identity_hash(identity.kind, &identity.value))
     }
 
     fn create_customer(&mut self, business: BusinessId, identities: &[&Identity], time: i64) -> Result<i64> {
@@ -993,6 +1029,10 @@ impl Writer for SqliteWriter<'_> {
             self.summary.feedback_added += 1;
         }
         Ok(inserted > 0)
+    }
+
+    fn erased(&mut self, business: BusinessId, identity: &Identity) -> Result<Option<Timestamp>> {
+        self.erased_identity(business, identity)
     }
 
     fn add_response(&mut self, business: BusinessId, r: &IncomingResponse) -> Result<bool> {

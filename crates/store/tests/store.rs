@@ -7,6 +7,8 @@
 
 #[path = "store/personas.rs"]
 mod personas;
+#[path = "store/erase.rs"]
+mod erase;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader};

@@ -5,6 +5,7 @@ pub mod change;
 pub mod change_impact;
 pub mod clv;
 pub mod compact;
+pub mod customer;
 pub mod feedback;
 pub mod funnel;
 pub mod insights;

@@ -16,6 +16,7 @@ pub mod comments;
 pub mod insights;
 pub mod openapi;
 pub mod personas;
+pub mod privacy;
 pub mod sources;
 pub mod surveys;
 pub mod touchpoints;
@@ -47,7 +48,7 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/businesses/{business_id}/members", get(members))
         .route("/api/businesses/{business_id}/dashboard", get(dashboard::dashboard))
         .route("/api/businesses/{business_id}/customers", get(dashboard::customers))
-        .route("/api/businesses/{business_id}/customers/{customer_id}", get(dashboard::customer))
+        .route("/api/businesses/{business_id}/customers/{customer_id}", get(dashboard::customer).delete(privacy::erase))
         .route("/api/businesses/{business_id}/analysis/funnel", get(analysis::funnel))
         .route("/api/businesses/{business_id}/analysis/flows", get(analysis::flows))
         .route("/api/businesses/{business_id}/analysis/attribution", get(analysis::attribution))
@@ -83,6 +84,9 @@ pub fn routes() -> Router<ServerState> {
             "/api/businesses/{business_id}/maps/{map_id}/cards/{card_id}/comments/{comment_id}",
             patch(comments::edit).delete(comments::delete),
         )
+        .route("/api/businesses/{business_id}/customers/{customer_id}/export", get(privacy::export))
+        .route("/api/businesses/{business_id}/erasures", get(privacy::erasures))
+        .route("/api/businesses/{business_id}/retention", get(privacy::retention).put(privacy::set_retention))
         .route("/api/businesses/{business_id}/sources", get(sources::list).post(sources::create))
         .route("/api/businesses/{business_id}/sources/{source_id}", axum::routing::delete(sources::revoke))
         .route("/api/businesses/{business_id}/onboarding", get(sources::onboarding).put(sources::set_onboarding))

@@ -358,6 +358,7 @@ pub async fn customer(State(state): State<ServerState>, signed: SignedIn, Path((
                 }
             }
         }
+        (super::privacy::section(BusinessId(id), c.id, membership.role, &signed.csrf))
     };
     Ok(html_response(page(&nav, &name, content)))
 }

@@ -84,12 +84,13 @@ pub async fn accept(State(state): State<ServerState>, Path(token): Path<String>,
         ("join", Some(signed)) => (signed.user.id, false),
         ("join", None) => return Ok(auth::login_redirect(&format!("/invite/{token}"))),
         ("signin", _) => {
-            if let Err(wait) = state.auth.limiter.check(&email, &posted.address, at) {
+            let keys = crate::throttle::sign_in_keys(&email, &posted.address);
+            if let Err(wait) = state.auth.throttle.check(&keys, at) {
                 return Err(ApiError::rate_limited(wait).into());
             }
             let lookup = email.clone();
             let Some(user) = state.try_read(move |app| app.authenticate(&lookup, &password)).await? else {
-                state.auth.limiter.record_failure(&email, &posted.address, at);
+                state.auth.throttle.record_failure(&keys, at);
                 return Err(ApiError::unauthenticated("wrong email or password; go back and try again").into());
             };
             (user.id, true)

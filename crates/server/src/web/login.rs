@@ -1,10 +1,12 @@
-//! Signing in and out. Sign-in failures are counted per email and per client address
-//! (`auth::LoginLimiter`); past the limit the page answers 429 with Retry-After. Passwords are never
-//! logged or echoed back.
+//! Signing in and out. Sign-in failures are counted per email together with the client's address,
+//! and per address (`throttle`); past the free tries each further one waits a growing delay (429
+//! with Retry-After), so a guesser is slowed down without locking the real owner out. Passwords are
+//! never logged or echoed back.
 
 use crate::auth::{self, AnonymousForm, PageForm, SESSION_COOKIE, SESSION_TTL_MS, SignedIn, safe_next};
 use crate::error::ApiError;
 use crate::state::ServerState;
+use crate::throttle;
 use crate::web::{PageResult, html_response, layout, see_other};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -66,17 +68,18 @@ fn form(state: &ServerState, headers: &HeaderMap, next: Option<&str>, email: &st
 pub async fn submit(State(state): State<ServerState>, headers: HeaderMap, posted: AnonymousForm<LoginForm>) -> PageResult {
     let LoginForm { email, password, next } = posted.form;
     let at = auth::now();
-    if let Err(wait) = state.auth.limiter.check(&email, &posted.address, at) {
-        tracing::warn!(address = %posted.address, "sign-in refused: too many failures");
+    let keys = throttle::sign_in_keys(&email, &posted.address);
+    if let Err(wait) = state.auth.throttle.check(&keys, at) {
+        tracing::warn!(network = %throttle::masked(&posted.address), "sign-in refused: too many failures");
         return Err(ApiError::rate_limited(wait).into());
     }
     let lookup = email.clone();
     let user = state.try_read(move |app| app.authenticate(&lookup, &password)).await?;
     let Some(user) = user else {
-        state.auth.limiter.record_failure(&email, &posted.address, at);
+        state.auth.throttle.record_failure(&keys, at);
         return Ok(form(&state, &headers, next.as_deref(), &email, Some("Wrong email or password."), StatusCode::UNAUTHORIZED));
     };
-    state.auth.limiter.record_success(&email);
+    state.auth.throttle.forget(&throttle::sign_in_key(&email, &posted.address));
     start_session(&state, user.id, &safe_next(next.as_deref())).await
 }
 

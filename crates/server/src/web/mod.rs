@@ -20,6 +20,7 @@ pub mod maps;
 pub mod members;
 pub mod onboarding;
 pub mod personas;
+pub mod privacy;
 pub mod public_survey;
 pub mod setup;
 pub mod surveys;
@@ -48,6 +49,8 @@ pub fn routes() -> Router<ServerState> {
         .route("/b/{business_id}/dashboard.csv", get(dashboard::csv))
         .route("/b/{business_id}/customers", get(dashboard::customers))
         .route("/b/{business_id}/customers/{customer_id}", get(dashboard::customer))
+        .route("/b/{business_id}/customers/{customer_id}/export", get(privacy::export))
+        .route("/b/{business_id}/customers/{customer_id}/erase", post(privacy::erase))
         .route("/b/{business_id}/settings/members", get(members::show))
         .route("/b/{business_id}/onboarding", post(onboarding::hide))
         .route("/b/{business_id}/settings/sources", get(onboarding::sources).post(onboarding::create))

@@ -157,7 +157,7 @@ pub fn show_again(member: &Membership, onboarding: &Onboarding, csrf: &str) -> M
             (csrf_field(csrf))
             input type="hidden" name="hidden" value="no";
             span class="muted" { "Getting started: " (onboarding.done) " of " (onboarding.total) " steps done." }
-            button type="submit" class="link" style="width:auto" { "Show the checklist" }
+            button type="submit" class="link inline" { "Show the checklist" }
         }
     }
 }

@@ -12,8 +12,8 @@
 //! Spam protection, none of which needs JavaScript or a third party: a honeypot field that people
 //! do not see (a filled one is thanked and discarded, so a bot learns nothing), a minimum time
 //! between showing the form and sending it, proven by a timestamp signed with HMAC-SHA256 under a
-//! secret made when the server starts, a token bucket per client address and survey (429
-//! `rate_limited`), answers of at most 2,000 characters and bodies of at most 64 KiB (413
+//! secret made when the server starts, a token bucket per client address and survey and
+//! one twenty times as large per survey (429 `rate_limited` with Retry-After), answers of at most 2,000 characters and bodies of at most 64 KiB (413
 //! `too_large`). Whatever a respondent writes is stored as text and escaped wherever it is shown.
 
 use crate::auth::{client_address, now};
@@ -23,7 +23,7 @@ use crate::web::{PageResult, html_response, see_other};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, html};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, OnceLock, RwLock};
@@ -131,30 +131,46 @@ struct Bucket {
     at: Instant,
 }
 
-/// Takes one post from the bucket of (address, survey token); when it is empty, the seconds until
-/// it holds one again.
+/// How many times the per-address bucket the bucket of a whole link holds: a link handed out on
+/// receipts is answered from many addresses, but a flood from many addresses is still bounded.
+const LINK_BUCKET_TIMES: f64 = 20.0;
+
+/// Takes one post from the bucket of (address, survey token) and from the link's own bucket; when
+/// either is empty, the seconds until it holds one again.
 fn take_post(address: &str, token: &str) -> Result<(), u64> {
     static BUCKETS: OnceLock<Mutex<HashMap<(String, String), Bucket>>> = OnceLock::new();
     let o = options();
     if o.per_minute <= 0.0 {
         return Ok(());
     }
-    let per_second = o.per_minute / 60.0;
     let now = Instant::now();
     let Ok(mut buckets) = BUCKETS.get_or_init(|| Mutex::new(HashMap::new())).lock() else { return Ok(()) };
     // Forget full buckets now and then, so the map stays as small as the clients of the moment.
     if buckets.len() > 10_000 {
+        let per_second = o.per_minute / 60.0;
         buckets.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * per_second < o.burst);
     }
-    let bucket = buckets.entry((address.to_string(), token.to_string())).or_insert(Bucket { tokens: o.burst, at: now });
-    bucket.tokens = (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * per_second).min(o.burst);
-    bucket.at = now;
-    if bucket.tokens >= 1.0 {
-        bucket.tokens -= 1.0;
-        Ok(())
-    } else {
-        Err(((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64)
+    // The link's bucket is keyed with an empty address, which no client has.
+    let keys = [((address.to_string(), token.to_string()), 1.0), ((String::new(), token.to_string()), LINK_BUCKET_TIMES)];
+    let mut wait: u64 = 0;
+    for (key, times) in &keys {
+        let (burst, per_second) = (o.burst * times, o.per_minute * times / 60.0);
+        let bucket = buckets.entry(key.clone()).or_insert(Bucket { tokens: burst, at: now });
+        bucket.tokens = (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * per_second).min(burst);
+        bucket.at = now;
+        if bucket.tokens < 1.0 {
+            wait = wait.max(((1.0 - bucket.tokens) / per_second).ceil().max(1.0) as u64);
+        }
     }
+    if wait > 0 {
+        return Err(wait);
+    }
+    for (key, _) in &keys {
+        if let Some(bucket) = buckets.get_mut(key) {
+            bucket.tokens -= 1.0;
+        }
+    }
+    Ok(())
 }
 
 fn rate_limited(retry_after: u64) -> ApiError {
@@ -254,29 +270,6 @@ fn respond(status: StatusCode, markup: Markup) -> Response {
     response
 }
 
-/// The styles of the public page only, kept here so the page stands alone for respondents.
-const STYLE: &str = r#"
-body.survey { background: #f7f8fa; }
-.survey-card { max-width: 36rem; margin: 0 auto; padding: 1.25rem 1rem 3rem; }
-.survey-card h1 { font-size: 1.4rem; }
-fieldset.question { border: 1px solid #e4e7eb; border-radius: 8px; background: #fff; margin: 0 0 1rem; padding: .9rem 1rem 1rem; min-width: 0; }
-fieldset.question.invalid { border-color: #b42318; }
-fieldset.question legend { font-weight: 600; padding: 0 .3rem; }
-.scale { display: flex; flex-wrap: wrap; gap: .35rem; margin-top: .5rem; }
-.scale label { flex-direction: row; align-items: center; justify-content: center; min-width: 2.6rem; min-height: 2.6rem; border: 1px solid #cbd2d9; border-radius: 6px; background: #fff; font-weight: 500; cursor: pointer; }
-.scale input { position: absolute; opacity: 0; width: 1px; height: 1px; }
-.scale input:checked + span { font-weight: 700; }
-.scale label:has(input:checked) { background: #2f6f5e; color: #fff; border-color: #2f6f5e; }
-.scale input:focus-visible + span { outline: 2px solid #9cc9bb; outline-offset: 4px; }
-.ends { display: flex; justify-content: space-between; color: #616e7c; font-size: .85rem; margin-top: .3rem; }
-.options label { flex-direction: row; align-items: center; gap: .5rem; font-weight: 400; padding: .35rem 0; }
-.options input { width: 1.2rem; height: 1.2rem; }
-textarea { font: inherit; width: 100%; min-height: 6rem; padding: .5rem .65rem; border: 1px solid #cbd2d9; border-radius: 6px; }
-.field-error { color: #b42318; margin: .5rem 0 0; font-weight: 500; }
-.hint { color: #616e7c; font-size: .85rem; margin: .2rem 0 0; }
-.trap { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
-button.send { width: 100%; padding: .8rem; font-size: 1.05rem; }
-"#;
 
 fn frame(business: &str, content: Markup) -> Markup {
     html! {
@@ -288,7 +281,6 @@ fn frame(business: &str, content: Markup) -> Markup {
                 meta name="robots" content="noindex";
                 title { (business) }
                 link rel="stylesheet" href="/static/app.css";
-                style { (PreEscaped(STYLE)) }
             }
             body class="survey" { main { (content) } }
         }

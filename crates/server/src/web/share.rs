@@ -2,11 +2,13 @@
 //! newest version as a grid with its emotion curve, no numbers and no customers. A link with a
 //! password asks for it first (a form with the double-submit token of pages shown before signing
 //! in); a wrong password is a 403 `wrong_password`, an expired link a 410 `expired`, and an
-//! unknown or revoked token a 404 `not_found`, all as HTML pages with their code.
+//! unknown or revoked token a 404 `not_found`, all as HTML pages with their code. Wrong passwords
+//! are throttled per link and address and per link (429 `rate_limited` with Retry-After).
 
 use crate::auth::{self, AnonymousForm};
 use crate::error::ApiError;
 use crate::state::ServerState;
+use crate::throttle;
 use crate::web::layout::bare;
 use crate::web::maps::NamesOf;
 use crate::web::maps::editor::{EditorData, GridContext, emotion_svg, grid_with};
@@ -124,7 +126,20 @@ pub struct PasswordForm {
     pub password: String,
 }
 
+/// POST `/share/{token}`: the password of a link. Wrong tries are throttled per link and address
+/// and per link (`throttle`): past the free ones, 429 with Retry-After, however right the password.
 pub async fn unlock(State(state): State<ServerState>, headers: HeaderMap, Path(token): Path<String>, posted: AnonymousForm<PasswordForm>) -> PageResult {
+    let at = auth::now();
+    let keys = throttle::share_keys(&token, &posted.address);
+    if let Err(wait) = state.auth.throttle.check(&keys, at) {
+        tracing::warn!(network = %throttle::masked(&posted.address), "share-link password refused: too many wrong tries");
+        return Err(ApiError::too_many("wrong passwords for this link", wait).into());
+    }
     let opened = open(&state, token.clone(), Some(posted.form.password)).await?;
+    match &opened {
+        Err(ShareLinkError::WrongPassword) => state.auth.throttle.record_failure(&keys, at),
+        Ok(_) => state.auth.throttle.forget(&throttle::share_key(&token, &posted.address)),
+        Err(_) => {}
+    }
     Ok(answer(&state, &headers, &token, opened))
 }

@@ -54,19 +54,21 @@ pub fn avatar_png(size: u32) -> Vec<u8> {
     out
 }
 
-struct Cafe {
-    router: Router,
-    state: ServerState,
+pub(super) struct Cafe {
+    pub(super) router: Router,
+    pub(super) state: ServerState,
     tracker: Writer,
     writer: std::thread::JoinHandle<App>,
-    owner: Actor,
-    viewer: Actor,
-    business: Business,
+    pub(super) owner: Actor,
+    pub(super) viewer: Actor,
+    pub(super) business: Business,
     dir: tempfile::TempDir,
+    /// The write key its visits were sent with.
+    pub(super) key: String,
 }
 
 impl Cafe {
-    fn finish(self) -> App {
+    pub(super) fn finish(self) -> App {
         drop(self.router);
         drop(self.state);
         drop(self.tracker);
@@ -103,7 +105,7 @@ E-4,2026-02-08T10:00:00Z,eve,5
 /// "Corner Cafe" made from zero: an owner and a viewer, visits and traits through the tracking
 /// API, orders through the app's import. With `more_buyers`, twelve more customers with orders
 /// (six one-off email buyers, six referral regulars), enough to cluster for suggestions.
-async fn cafe(more_buyers: bool) -> Cafe {
+pub(super) async fn cafe(more_buyers: bool) -> Cafe {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cafe.sqlite");
     let mut app = App::open(&db).unwrap();
@@ -152,7 +154,7 @@ async fn cafe(more_buyers: bool) -> Cafe {
         })
         .await
         .unwrap();
-    Cafe { router, state, tracker, writer, owner, viewer, business, dir }
+    Cafe { router, state, tracker, writer, owner, viewer, business, dir, key }
 }
 
 /// The customer ids of the named visitors, sorted, as the API lists them.

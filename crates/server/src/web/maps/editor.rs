@@ -127,15 +127,15 @@ fn card_markup(ctx: &GridContext, data: &EditorData, map: &JourneyMap, stage: u3
                 p class="text" data-testid="card-text" { (card.text) }
             }
             @if let Some(text) = &pain_point {
-                p class="muted from-pain" data-testid="from-pain-point" style="margin:0 0 .25rem;font-size:.75rem" { "Answers the pain point: " (text) }
+                p class="muted from-pain" data-testid="from-pain-point" { "Answers the pain point: " (text) }
             }
             @if card.is_assumption() {
                 span class="badge assumption" { "assumption" }
             } @else {
-                ul class="evidence-list" data-testid="evidence" style="list-style:none;margin:0;padding:0" {
+                ul class="evidence-list" data-testid="evidence" {
                     @for (i, e) in card.evidence.iter().enumerate() {
                         li data-kind=(e.kind()) {
-                            span class="badge evidence" style="white-space:normal" { "✓ " (evidence_label(e, data)) }
+                            span class="badge evidence" { "✓ " (evidence_label(e, data)) }
                             @if ctx.csrf.is_some() {
                                 (edit_form(ctx, map, "inline remove-card remove-evidence", &[("op", "remove_evidence".into()), card_field.clone(), ("index", i.to_string())], html! {
                                     button type="submit" class="link danger" aria-label={ "Remove evidence " (i + 1) " of " (card.text) } { "×" }
@@ -146,7 +146,7 @@ fn card_markup(ctx: &GridContext, data: &EditorData, map: &JourneyMap, stage: u3
                 }
             }
             @if let Some(action) = &card.action {
-                div class="badge action" data-testid="action" style="display:block;white-space:normal" {
+                div class="badge action" data-testid="action" {
                     "Action: " (action.owner)
                     @if let Some(due) = action.due { " by " (due) }
                     @if let Some(change) = action.change { " · change " a href={ "/b/" (ctx.business) "/changes" } { (change) } }
@@ -176,10 +176,9 @@ fn card_markup(ctx: &GridContext, data: &EditorData, map: &JourneyMap, stage: u3
 fn card_tools(ctx: &GridContext, data: &EditorData, map: &JourneyMap, stage: u32, lane: Lane, card: &Card) -> Markup {
     let card_field = ("card", card.id.to_string());
     let quotes = data.quotes.get(&stage);
-    let small = "font-size:.8rem;display:block;margin:.25rem 0";
     html! {
-        details class="card-tools" data-testid="card-tools" style="font-size:.8rem" {
-            summary style="color:var(--muted);cursor:pointer" { "Evidence & actions" }
+        details class="card-tools" data-testid="card-tools" {
+            summary { "Evidence & actions" }
             (edit_form(ctx, map, "add-evidence", &[("op", "add_evidence".into()), card_field.clone()], html! {
                 select name="kind" aria-label="Kind of evidence" {
                     option value="metric" { "Metric" }
@@ -189,12 +188,12 @@ fn card_tools(ctx: &GridContext, data: &EditorData, map: &JourneyMap, stage: u32
                 button type="submit" class="secondary" { "Add evidence" }
             }))
             (edit_form(ctx, map, "quote-picker", &[("op", "add_evidence".into()), card_field.clone(), ("kind", "quote".into())], html! {
-                label style=(small) {
+                label class="small" {
                     "Quote from feedback on this stage"
                     @if let Some(q) = quotes { " (" span data-testid="quote-count" { (q.n) } " texts, most negative first)" }
                 }
                 input type="search" hidden data-quote-search data-stage=(stage) placeholder="Search quotes" aria-label="Search quotes";
-                select name="feedback" data-testid="quote-select" aria-label={ "Quote for " (card.text) } style="max-width:100%" {
+                select name="feedback" data-testid="quote-select" aria-label={ "Quote for " (card.text) } {
                     @for q in quotes.map(|q| q.quotes.as_slice()).unwrap_or_default() {
                         option value=(q.feedback) { (format!("{:+.2} ", q.compound)) (short(&q.text, 110)) }
                     }
@@ -210,11 +209,11 @@ fn card_tools(ctx: &GridContext, data: &EditorData, map: &JourneyMap, stage: u32
             @if lane == Lane::Opportunities {
                 @let action = card.action.clone();
                 (edit_form(ctx, map, "set-action", &[("op", "set_action".into()), card_field.clone()], html! {
-                    label style=(small) { "Owner " input type="text" name="owner" required maxlength="200" value=(action.as_ref().map(|a| a.owner.clone()).unwrap_or_default()); }
-                    label style=(small) { "Due " input type="date" name="due" value=(action.as_ref().and_then(|a| a.due).map(|d| d.to_string()).unwrap_or_default()); }
-                    label style=(small) { "Change id " input type="number" name="change" min="1" value=(action.as_ref().and_then(|a| a.change).map(|c| c.to_string()).unwrap_or_default()); }
-                    label style=(small) { "KPI " input type="text" name="kpi" maxlength="200" value=(action.as_ref().and_then(|a| a.kpi.clone()).unwrap_or_default()); }
-                    label style=(small) { input type="checkbox" name="done" value="on" checked[action.as_ref().is_some_and(|a| a.done)]; " Done" }
+                    label class="small" { "Owner " input type="text" name="owner" required maxlength="200" value=(action.as_ref().map(|a| a.owner.clone()).unwrap_or_default()); }
+                    label class="small" { "Due " input type="date" name="due" value=(action.as_ref().and_then(|a| a.due).map(|d| d.to_string()).unwrap_or_default()); }
+                    label class="small" { "Change id " input type="number" name="change" min="1" value=(action.as_ref().and_then(|a| a.change).map(|c| c.to_string()).unwrap_or_default()); }
+                    label class="small" { "KPI " input type="text" name="kpi" maxlength="200" value=(action.as_ref().and_then(|a| a.kpi.clone()).unwrap_or_default()); }
+                    label class="small" { input type="checkbox" name="done" value="on" checked[action.as_ref().is_some_and(|a| a.done)]; " Done" }
                     button type="submit" class="secondary" { @if action.is_some() { "Save action" } @else { "Make an action" } }
                 }))
                 @if action.is_some() {
@@ -237,18 +236,19 @@ pub(crate) fn grid(map: &JourneyMap, ctx: &GridContext) -> Markup {
 pub(crate) fn grid_with(map: &JourneyMap, ctx: &GridContext, data: &EditorData) -> Markup {
     let curves: Vec<Option<PersonaId>> = if map.personas.is_empty() { vec![None] } else { map.personas.iter().map(|p| Some(*p)).collect() };
     let k = map.stages.len();
-    let style = format!("--stages: {0}; grid-template-columns: 8.5rem repeat({0}, minmax(14rem, 1fr));", k.max(1));
+    // The number of stage columns is a class (the Content-Security-Policy allows no style
+    // attribute); cells are written row by row, so the grid places each in its stage's column.
+    let columns = format!("map-grid stages-{}", k.clamp(1, trailmap_app::MAX_STAGES));
     html! {
         div class="map-scroll" {
-            div class="map-grid" style=(style) data-testid="map-grid" {
-                div class="lane-label corner" style="grid-column:1;grid-row:1" { "Stages" }
+            div class=(columns) data-testid="map-grid" {
+                div class="lane-label corner" { "Stages" }
                 @for (i, stage) in map.stages.iter().enumerate() {
-                    @let col = format!("grid-column:{};grid-row:1", i + 2);
-                    div class="stage-head" style=(col) data-stage=(stage.id) data-index=(i) draggable=[ctx.csrf.map(|_| "true")] {
+                    div class="stage-head" data-stage=(stage.id) data-index=(i) draggable=[ctx.csrf.map(|_| "true")] {
                         h3 data-testid="stage-name" { (stage.name) }
                         @if ctx.csrf.is_some() {
-                            details class="stage-edit" data-testid="stage-edit" style="font-size:.8rem" {
-                                summary style="color:inherit;opacity:.85;cursor:pointer" { "Rename or remove" }
+                            details class="stage-edit" data-testid="stage-edit" {
+                                summary { "Rename or remove" }
                                 (edit_form(ctx, map, "rename-stage", &[("op", "rename_stage".into()), ("stage", stage.id.to_string())], html! {
                                     input type="text" name="name" required maxlength="200" value=(stage.name) aria-label={ "New name of " (stage.name) };
                                     button type="submit" class="secondary" { "Rename" }
@@ -277,10 +277,10 @@ pub(crate) fn grid_with(map: &JourneyMap, ctx: &GridContext, data: &EditorData) 
                         }
                     }
                 }
-                @for (row, lane) in Lane::ALL.iter().enumerate() {
-                    div class="lane-label" style={ "grid-column:1;grid-row:" (row + 2) } { (lane.title()) }
-                    @for (i, stage) in map.stages.iter().enumerate() {
-                        div class="lane-cell" style={ "grid-column:" (i + 2) ";grid-row:" (row + 2) } data-stage=(stage.id) data-lane=(lane.as_str()) {
+                @for lane in &Lane::ALL {
+                    div class="lane-label" { (lane.title()) }
+                    @for stage in &map.stages {
+                        div class="lane-cell" data-stage=(stage.id) data-lane=(lane.as_str()) {
                             @for card in stage.lane(*lane) { (card_markup(ctx, data, map, stage.id, *lane, card)) }
                             @if ctx.csrf.is_some() {
                                 (edit_form(ctx, map, "add-card", &[("op", "add_card".into()), ("stage", stage.id.to_string()), ("lane", lane.as_str().into())], html! {
@@ -291,10 +291,9 @@ pub(crate) fn grid_with(map: &JourneyMap, ctx: &GridContext, data: &EditorData) 
                         }
                     }
                 }
-                @let emotion_row = Lane::ALL.len() + 2;
-                div class="lane-label" style={ "grid-column:1;grid-row:" (emotion_row) } { "Emotions" }
-                @for (i, stage) in map.stages.iter().enumerate() {
-                    div class="lane-cell emotions" style={ "grid-column:" (i + 2) ";grid-row:" (emotion_row) } data-stage=(stage.id) {
+                div class="lane-label" { "Emotions" }
+                @for stage in &map.stages {
+                    div class="lane-cell emotions" data-stage=(stage.id) {
                         @for persona in &curves {
                             @let score = stage.emotion(*persona);
                             @let who = persona.and_then(|p| ctx.personas.get(&p).cloned()).unwrap_or_else(|| "Emotion".into());
@@ -317,9 +316,9 @@ pub(crate) fn grid_with(map: &JourneyMap, ctx: &GridContext, data: &EditorData) 
                         }
                     }
                 }
-                div class="lane-label" style={ "grid-column:1;grid-row:" (emotion_row + 1) } { "Touchpoints" }
-                @for (i, stage) in map.stages.iter().enumerate() {
-                    div class="lane-cell touchpoints" style={ "grid-column:" (i + 2) ";grid-row:" (emotion_row + 1) } data-stage=(stage.id) {
+                div class="lane-label" { "Touchpoints" }
+                @for stage in &map.stages {
+                    div class="lane-cell touchpoints" data-stage=(stage.id) {
                         @for t in &stage.touchpoints {
                             @let name = ctx.touchpoints.get(t).cloned().unwrap_or_else(|| format!("touchpoint {t}"));
                             span class="chip" data-touchpoint=(t) {

@@ -260,7 +260,7 @@ fn form(business: BusinessId, csrf: &str, surveys: &[String]) -> Markup {
                     @for s in surveys { option value=(s) { (s) } }
                 }
             }
-            label class="check" style="flex-direction:row;align-items:center;gap:.5rem" {
+            label class="check" {
                 input type="checkbox" name="skip_invalid" value="on"; "Skip invalid rows (import the valid ones and list the others)"
             }
             button type="submit" { "Import" }
@@ -366,7 +366,7 @@ pub async fn upload(State(state): State<ServerState>, signed: SignedIn, Path(id)
         Err(e) if e.status == StatusCode::BAD_REQUEST => {
             let content = html! {
                 (intro(business))
-                p class="error" data-code=(e.code) style="white-space:pre-line" { (e.message) }
+                p class="error lines" data-code=(e.code) { (e.message) }
                 p class="muted" { "Nothing was imported." }
                 (form(business, &signed.csrf, &surveys))
             };

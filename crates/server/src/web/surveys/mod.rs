@@ -118,12 +118,12 @@ fn builder(base: &str, csrf: &str, touchpoints: &[String], stages: &[String]) ->
             p class="muted" { "Fill one row per question; empty rows are left out. Options are separated by |. \
                 Skip if: the number of an earlier question and the answers that skip this one, as 1: 9 | 10." }
             @for row in 1..=BUILDER_ROWS {
-                fieldset class="question-row" style="display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:.6rem;align-items:end;border:1px solid #e4e7eb;border-radius:8px" {
+                fieldset class="question-row" {
                     legend { "Question " (row) }
                     label { "Text" input type="text" name={ "text_" (row) }; }
                     label { "Kind" select name={ "kind_" (row) } { @for (value, label) in KINDS { option value=(value) { (label) } } } }
                     label { "Options" input type="text" name={ "options_" (row) } placeholder="Price | Shipping | Other"; }
-                    label class="check" style="flex-direction:row;align-items:center;gap:.5rem" { input type="checkbox" name={ "required_" (row) } value="on"; "Required" }
+                    label class="check" { input type="checkbox" name={ "required_" (row) } value="on"; "Required" }
                     label { "Skip if" input type="text" name={ "skip_" (row) } placeholder="1: 9 | 10"; }
                 }
             }

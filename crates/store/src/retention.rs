@@ -1,0 +1,148 @@
+//! Retention of raw events: a business may keep its events for a number of days
+//! (`businesses.event_retention_days`; none keeps them for ever). Expiring removes the events older
+//! than the cut-off in one write transaction: segments entirely older are deleted with their keys,
+//! a segment that straddles the cut-off is rewritten with its newer rows only (keys kept). Orders,
+//! survey answers and feedback are business records, not raw events, and stay.
+//!
+//! Space is given back to the file system afterwards (`give_back_space`): stores are created with
+//! incremental auto-vacuum, so freed pages are returned at once; a store made before that is
+//! converted by one `VACUUM` the first time (a one-off cost proportional to the store's size).
+
+use crate::segment::{self, ColumnSelection, DecodedSegment, RawProperties, SegmentBuilder, TEXT_COLUMNS, decode_keys};
+use crate::writer::insert_segment;
+use crate::{Result, SqliteStore, StoreError};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+use trailmap_model::{BusinessId, Timestamp};
+
+/// The longest retention a business may set: ten years.
+pub const MAX_RETENTION_DAYS: u32 = 3650;
+
+/// What an expiry removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ExpirySummary {
+    pub business: BusinessId,
+    /// Events older than this were removed.
+    pub before: Timestamp,
+    pub events: u64,
+    pub segments_deleted: u64,
+    pub segments_rewritten: u64,
+    /// Bytes the store's file shrank by when the space was given back.
+    pub bytes_freed: u64,
+}
+
+impl SqliteStore {
+    /// How many days the business keeps its events; none: for ever.
+    pub fn event_retention(&self, business: BusinessId) -> Result<Option<u32>> {
+        let found: Option<Option<i64>> = self
+            .conn
+            .prepare_cached("SELECT event_retention_days FROM businesses WHERE id = ?1")?
+            .query_row([business.0], |r| r.get(0))
+            .optional()?;
+        match found {
+            None => Err(StoreError::NotFound { what: "business", id: business.0 }),
+            Some(days) => Ok(days.and_then(|d| u32::try_from(d).ok())),
+        }
+    }
+
+    /// Sets how many days the business keeps its events (1 to [`MAX_RETENTION_DAYS`]; none: for
+    /// ever). Nothing is removed until [`SqliteStore::expire_events`] runs.
+    pub fn set_event_retention(&mut self, business: BusinessId, days: Option<u32>) -> Result<()> {
+        if let Some(d) = days
+            && !(1..=MAX_RETENTION_DAYS).contains(&d)
+        {
+            return Err(StoreError::Invalid(format!("a retention of {d} days: give 1 to {MAX_RETENTION_DAYS} days")));
+        }
+        let changed = self.conn.execute("UPDATE businesses SET event_retention_days = ?2 WHERE id = ?1", params![business.0, days])?;
+        if changed == 0 {
+            return Err(StoreError::NotFound { what: "business", id: business.0 });
+        }
+        Ok(())
+    }
+
+    /// Removes the business's events older than `before` (see the module's comment) and gives the
+    /// space back.
+    pub fn expire_events(&mut self, business: BusinessId, before: Timestamp) -> Result<ExpirySummary> {
+        let mut summary = ExpirySummary { business, before, events: 0, segments_deleted: 0, segments_rewritten: 0, bytes_freed: 0 };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let old: Vec<(i64, i64, i64)> = tx
+            .prepare("SELECT id, rows, max_time FROM event_segments WHERE business = ?1 AND min_time < ?2 ORDER BY id")?
+            .query_map(params![business.0, before.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        if old.is_empty() {
+            return Ok(summary);
+        }
+        let all = ColumnSelection { text: [true; TEXT_COLUMNS], revenue: true, properties: true };
+        let mut scratch = Vec::new();
+        for (id, rows, max_time) in old {
+            if max_time < before.0 {
+                summary.events += u64::try_from(rows).unwrap_or(0);
+                summary.segments_deleted += 1;
+            } else {
+                let (columns, key_blob): (Vec<u8>, Option<Vec<u8>>) = tx.query_row(
+                    "SELECT s.columns, k.keys FROM event_segments s LEFT JOIN event_keys k ON k.segment = s.id WHERE s.id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                let mut decoded = DecodedSegment { raw_properties: Some(RawProperties::default()), ..DecodedSegment::default() };
+                let count = segment::decode_into(id, &columns, &all, &mut decoded, &mut scratch)?;
+                let key_blob = key_blob.ok_or_else(|| StoreError::Corrupt(format!("event segment {id} has no keys")))?;
+                let keys: Vec<u128> = decode_keys(id, &key_blob)?.collect();
+                if keys.len() != count {
+                    return Err(StoreError::Corrupt(format!("event segment {id}: {} keys for {count} rows", keys.len())));
+                }
+                let raw = decoded.raw_properties.as_ref().ok_or_else(|| StoreError::Corrupt("properties not decoded".into()))?;
+                let mut builder = SegmentBuilder::default();
+                let mut offset = 0usize;
+                for (r, &key) in keys.iter().enumerate() {
+                    let length = raw.lengths[r] as usize;
+                    if decoded.time[r] < before.0 {
+                        summary.events += 1;
+                    } else {
+                        let text: [u32; TEXT_COLUMNS] = std::array::from_fn(|c| decoded.text[c][r]);
+                        builder.push_parts(key, decoded.time[r], decoded.identity[r], text, decoded.revenue[r], &raw.bytes[offset..offset + length]);
+                    }
+                    offset += length;
+                }
+                if !builder.is_empty() {
+                    insert_segment(&tx, business, &mut builder)?;
+                }
+                summary.segments_rewritten += 1;
+            }
+            tx.execute("DELETE FROM event_keys WHERE segment = ?1", [id])?;
+            tx.execute("DELETE FROM event_segments WHERE id = ?1", [id])?;
+        }
+        tx.execute("UPDATE businesses SET data_version = data_version + 1 WHERE id = ?1", [business.0])?;
+        tx.commit()?;
+        // The removed rows' keys are gone; the writer's cache of keys must forget them.
+        self.keys.clear();
+        // The events are gone either way; a vacuum that cannot run now (a reader in the way of the
+        // one-off conversion) leaves the space for the next expiry.
+        summary.bytes_freed = self.give_back_space().unwrap_or(0);
+        Ok(summary)
+    }
+
+    /// Returns the file's free pages to the file system; answers the bytes the file shrank by.
+    pub fn give_back_space(&mut self) -> Result<u64> {
+        let size = |conn: &rusqlite::Connection| -> Result<i64> {
+            let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+            Ok(pages * page)
+        };
+        let before = size(&self.conn)?;
+        let mode: i64 = self.conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
+        // 2 is INCREMENTAL. A store from before it is converted by one VACUUM, once.
+        if mode != 2 {
+            self.conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL; VACUUM;")?;
+        } else {
+            // The pragma frees one page per step: it must be stepped to the end.
+            let mut stmt = self.conn.prepare("PRAGMA incremental_vacuum")?;
+            let mut rows = stmt.query([])?;
+            while rows.next()?.is_some() {}
+        }
+        // The log holds the pages the vacuum moved; a reader in the way leaves it for later.
+        let _ = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        let after = size(&self.conn)?;
+        Ok(u64::try_from(before - after).unwrap_or(0))
+    }
+}
