@@ -170,6 +170,16 @@ await runSteps(async (browser) => {
   await shot("4-numbers");
   console.log(`step: live numbers (first: ${reachText})`);
 
+  // Each number's definition is one click away, and money reads as the dashboard writes it.
+  const define = page.locator("[data-testid=define-to_next]").first();
+  await define.locator("summary").click();
+  const definition = (await define.locator("p").textContent()).trim();
+  if (!(await define.locator("p").isVisible()) || !/never above 100/.test(definition)) throw new Error(`definition: ${definition}`);
+  const revenue = (await page.locator("[data-testid=stage-revenue]").allTextContents()).join(" | ");
+  if (!/\$\d/.test(revenue) || /USD/.test(revenue)) throw new Error(`revenue: ${revenue}`);
+  await shot("4b-definition");
+  console.log(`step: a definition opens on a click (revenue: ${revenue})`);
+
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=export-pdf]")]);
   const file = await download.path();
   const magic = readFileSync(file).subarray(0, 4).toString("latin1");

@@ -1,4 +1,4 @@
-//! The journey analytics engine: funnels, paths, attribution and retention over a business's
+//! The journey analytics engine: funnels, paths, attribution, retention and a map's stages over a business's
 //! events. Pure computation on the store's columnar [`trailmap_model::EventTable`]: no I/O, no
 //! clock, no async. Every answer keeps the customers behind its numbers, so a figure can be opened
 //! to the people it counts.
@@ -10,6 +10,7 @@ pub mod kpi;
 pub mod paths;
 pub mod retention;
 pub mod rules;
+pub mod stages;
 pub mod stats;
 pub mod voice;
 
@@ -20,3 +21,4 @@ pub use kpi::{KpiQuery, KpiReport, OrderFact, RatingFact, Scale, kpis};
 pub use paths::{PathItem, PathsOptions, PathsReport, paths};
 pub use retention::{RetentionPeriod, RetentionReport, retention};
 pub use rules::CompiledRule;
+pub use stages::{Credit, StageTouchpoint, StagesQuery, StagesReport, stages};

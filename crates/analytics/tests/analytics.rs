@@ -7,6 +7,11 @@
 #[path = "analytics/attribution.rs"]
 mod attribution;
 
+// ---- a map's stage numbers: tests/analytics/stages.rs ----
+
+#[path = "analytics/stages.rs"]
+mod stages;
+
 // ---- the dashboard's metrics: tests/analytics/kpi.rs ----
 
 #[path = "analytics/kpi.rs"]

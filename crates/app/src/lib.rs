@@ -18,6 +18,7 @@ pub mod impact;
 pub mod insights;
 pub mod journeys_cache;
 mod maps;
+mod map_numbers;
 pub mod map_touchpoints;
 pub mod map_evidence;
 pub mod personas;
@@ -46,12 +47,15 @@ pub use value::{
 };
 pub use import::{ImportReport, ImportRequest};
 pub use import_preview::{FieldMapping, ImportForm, ImportPreview, ImportSettings, MissingField, PreviewError, PreviewRow};
+pub use map_numbers::{
+    MapNumbers, MapNumbersRequest, NumberDefinition, Revenue, ScoreFigure, SentimentFigure, StageConversion, StageNumbers, TouchpointNumbers,
+    number_definitions,
+};
 pub use maps::{
     CustomerCount, DocumentEmotion, DocumentStage, ImportedMap, MAP_DOCUMENT_FORMAT, MAP_DOCUMENT_VERSION, MapChange, MapDiff, MapDocument, MapEdit,
-    MapExportFormat, MapNumbers, MapNumbersRequest, MapSummary, MapTemplate, NewShareLink, PersonaCoverage, Revenue, SharedMap,
-    ShareLinkError, StageConversion, StageNumbers, TouchpointNumbers, VersionInfo, apply_edit, diff_maps, mermaid, mermaid_score,
+    MapExportFormat, MapSummary, MapTemplate, NewShareLink, PersonaCoverage, SharedMap, ShareLinkError, VersionInfo, apply_edit, diff_maps,
+    mermaid, mermaid_score,
 };
-pub use maps::{ScoreFigure, SentimentFigure};
 pub use maps::MAX_STAGES;
 pub use onboarding::{Onboarding, OnboardingStep};
 pub use tracking::{TrackingCommit, TrackingWrite, WriteKey};

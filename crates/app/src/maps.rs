@@ -1,8 +1,8 @@
 //! Journey maps as the CLI and the web pages use them: templates, create, rename, delete, the
 //! single edits an editor makes (each one call, each saved as a new version with its author),
 //! versions and the diff between any two, JSON export and import, Mermaid `journey` text, SVG,
-//! PNG and PDF through the chart renderer, read-only share links, stale maps, persona coverage and
-//! the live numbers of every stage and touchpoint.
+//! PNG and PDF through the chart renderer (with the live numbers of `map_numbers`), read-only
+//! share links, stale maps and persona coverage.
 //!
 //! Decisions a caller should know:
 //! - Stages and cards have ids stable within their map; maps saved before ids existed are numbered
@@ -10,10 +10,7 @@
 //! - A customer belongs to the first persona (in creation order) whose segment rule they match,
 //!   as in the funnel's persona breakdown; coverage and the persona filter of the live numbers use
 //!   that one assignment, so the personas' counts add up to at most the customers.
-//! - Live numbers are funnels of the engine: a stage's "step" is any event matching a touchpoint
-//!   rule of the stage; reach is the customers with such an event in the period; conversion to the
-//!   next stage is a two-step ordered funnel within the window; revenue is the orders (in the
-//!   business's currency) those customers placed in the period.
+//! - Live numbers are computed in `map_numbers` (its documentation defines them).
 //! - The JSON export names touchpoints, stages and personas instead of giving their ids, so it
 //!   imports into another business; names that business lacks are dropped and reported. Evidence
 //!   keeps its ids (survey answers, quotes), which only mean something in the business they came
@@ -28,10 +25,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
-use trailmap_analytics::voice::{ScoreAnswer, ScoreKind, SentimentScorer};
-use trailmap_analytics::{Breakdown, FunnelMode, FunnelQuery, FunnelReport, FunnelStep, Journeys};
+use crate::map_numbers::MapNumbers;
 use trailmap_model::{
-    AnswerValue, QuestionKind, StageId, Business, Card, CardAction, CustomerId, EventColumns, EventRule, Evidence, JourneyMap, Lane, MapId, MapStage,
+    StageId, Business, Card, CardAction, CustomerId, Evidence, JourneyMap, Lane, MapId, MapStage,
     MapVersionKind, PersonaEmotion, PersonaId, Timestamp, TouchpointId,
 };
 use trailmap_store::{MapStore, MapVersion, ShareLink, Store, StoreError};
@@ -400,23 +396,6 @@ pub struct PersonaCoverage {
     pub customers: Vec<CustomerId>,
 }
 
-/// What the live numbers of a map are computed over.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MapNumbersRequest {
-    /// Customers with a stage's event in `[from, to)`; None: all time.
-    pub period: Option<(Timestamp, Timestamp)>,
-    /// Only the customers of this persona.
-    pub persona: Option<PersonaId>,
-    /// How long after a stage's event the next stage still counts as conversion.
-    pub window_ms: i64,
-}
-
-impl Default for MapNumbersRequest {
-    fn default() -> Self {
-        MapNumbersRequest { period: None, persona: None, window_ms: 30 * Timestamp::MS_PER_DAY }
-    }
-}
-
 /// A count of customers, with who they are.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct CustomerCount {
@@ -430,119 +409,6 @@ impl CustomerCount {
         customers.dedup();
         CustomerCount { n: customers.len(), customers }
     }
-}
-
-/// Conversion from a stage to the next: `converted` over `n` (the stage's reach).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StageConversion {
-    pub next_stage: u32,
-    pub n: usize,
-    pub rate: f64,
-    pub converted: CustomerCount,
-    pub dropped: CustomerCount,
-}
-
-/// Revenue of orders placed in the period by a set of customers.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Revenue {
-    /// In major units of `currency`.
-    pub amount: f64,
-    pub currency: String,
-    pub orders: usize,
-    /// The customers who placed those orders.
-    pub buyers: CustomerCount,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StageNumbers {
-    pub stage: u32,
-    pub name: String,
-    /// The touchpoints whose rules define the stage's events; none: the stage is not measured.
-    pub touchpoints: Vec<TouchpointId>,
-    pub measured: bool,
-    pub reach: CustomerCount,
-    pub to_next: Option<StageConversion>,
-    pub revenue: Revenue,
-    /// CSAT (or NPS when the stage's surveys ask NPS) of the answers given in the period.
-    pub satisfaction: Option<ScoreFigure>,
-    /// The average sentiment of the feedback texts tied to the stage's touchpoints in the period.
-    pub sentiment: Option<SentimentFigure>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TouchpointNumbers {
-    pub stage: u32,
-    pub touchpoint: TouchpointId,
-    pub name: String,
-    pub channel: String,
-    pub reach: CustomerCount,
-    pub revenue: Revenue,
-    /// CSAT (or NPS) of the touchpoint's surveys in the period.
-    pub satisfaction: Option<ScoreFigure>,
-    /// The average sentiment of the touchpoint's feedback texts in the period.
-    pub sentiment: Option<SentimentFigure>,
-}
-
-/// A satisfaction score shown on a map: a CSAT share (0..1) or an NPS (-100..100), never empty.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ScoreFigure {
-    pub kind: ScoreKind,
-    pub value: f64,
-    /// The answers counted.
-    pub n: u64,
-    /// The customers who answered (those known).
-    pub respondents: CustomerCount,
-}
-
-/// The average VADER compound score (-1..1) of feedback texts, never over zero texts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SentimentFigure {
-    pub average: f64,
-    /// The texts scored.
-    pub n: usize,
-    /// The customers who wrote them (those known).
-    pub authors: CustomerCount,
-}
-
-/// The survey answers and feedback texts of a business, read once for all of a map's figures.
-struct VoiceData {
-    /// Per NPS or CSAT question: its kind, the survey's stage and touchpoint, and the answers.
-    questions: Vec<(ScoreKind, Option<StageId>, Option<TouchpointId>, Vec<ScoreAnswer>)>,
-    /// Per feedback text: its touchpoint, author and compound sentiment.
-    feedback: Vec<(Option<TouchpointId>, Option<CustomerId>, f64)>,
-}
-
-impl VoiceData {
-    /// The satisfaction of the questions `belongs` picks: NPS when any of them asks NPS, else CSAT.
-    fn satisfaction(&self, belongs: impl Fn(Option<StageId>, Option<TouchpointId>) -> bool) -> Option<ScoreFigure> {
-        let chosen: Vec<_> = self.questions.iter().filter(|(_, s, t, _)| belongs(*s, *t)).collect();
-        let kind = if chosen.iter().any(|q| q.0 == ScoreKind::Nps) { ScoreKind::Nps } else { ScoreKind::Csat };
-        let answers: Vec<&ScoreAnswer> = chosen.iter().filter(|q| q.0 == kind).flat_map(|q| q.3.iter()).collect();
-        let result = trailmap_analytics::voice::score(kind, &answers);
-        let value = result.value.filter(|_| result.n > 0)?;
-        Some(ScoreFigure { kind, value, n: result.n, respondents: CustomerCount::of(result.customers) })
-    }
-
-    /// The average sentiment of the texts tied to one of `touchpoints`.
-    fn sentiment(&self, touchpoints: &[TouchpointId]) -> Option<SentimentFigure> {
-        let chosen: Vec<_> = self.feedback.iter().filter(|f| f.0.is_some_and(|t| touchpoints.contains(&t))).collect();
-        if chosen.is_empty() {
-            return None;
-        }
-        let average = chosen.iter().map(|f| f.2).sum::<f64>() / chosen.len() as f64;
-        Some(SentimentFigure { average, n: chosen.len(), authors: CustomerCount::of(chosen.iter().filter_map(|f| f.1).collect()) })
-    }
-}
-
-/// The live numbers of a map.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MapNumbers {
-    pub map: MapId,
-    pub period: Option<(Timestamp, Timestamp)>,
-    pub persona: Option<String>,
-    pub window_ms: i64,
-    pub stages: Vec<StageNumbers>,
-    pub touchpoints: Vec<TouchpointNumbers>,
 }
 
 fn invalid(message: impl Into<String>) -> AppError {
@@ -988,99 +854,7 @@ fn store_error(error: StoreError) -> AppError {
     }
 }
 
-/// Counts the orders placed in the period by `customers`.
-fn revenue_of(orders: &[(CustomerId, i64, i64)], customers: &[CustomerId], period: Option<(i64, i64)>, business: &Business) -> Revenue {
-    let set: BTreeSet<CustomerId> = customers.iter().copied().collect();
-    let mut minor = 0i64;
-    let mut count = 0;
-    let mut buyers = Vec::new();
-    for &(customer, time, total) in orders {
-        if set.contains(&customer) && period.is_none_or(|(from, to)| time >= from && time < to) {
-            minor += total;
-            count += 1;
-            buyers.push(customer);
-        }
-    }
-    Revenue {
-        amount: minor as f64 / business.currency.minor_per_major() as f64,
-        currency: business.currency.as_str().to_string(),
-        orders: count,
-        buyers: CustomerCount::of(buyers),
-    }
-}
-
-/// The overall result of a funnel, or the persona's group when a persona filter is on.
-fn funnel_result(report: &FunnelReport, persona: Option<&str>) -> Option<trailmap_analytics::funnel::FunnelResult> {
-    match persona {
-        None => Some(report.overall.clone()),
-        Some(name) => report.breakdown.iter().find(|g| g.value == name).map(|g| g.result.clone()),
-    }
-}
-
 impl App {
-    /// The NPS and CSAT answers and the feedback sentiment of the business within `period`
-    /// (submitted or written in `[from, to)`), only of one persona's customers when `persona` is given.
-    fn voice_data(
-        &self,
-        business: &Business,
-        data: &crate::business_data::BusinessData,
-        period: Option<(Timestamp, Timestamp)>,
-        persona: Option<(&BTreeMap<CustomerId, String>, &str)>,
-    ) -> Result<VoiceData> {
-        let within = |time: Timestamp| period.is_none_or(|(from, to)| from <= time && time < to);
-        let kept = |customer: Option<CustomerId>| match persona {
-            None => true,
-            Some((labels, name)) => customer.and_then(|c| labels.get(&c)).is_some_and(|label| label == name),
-        };
-        let mut questions = Vec::new();
-        for survey in self.store().surveys(business.id)? {
-            let kinds: Vec<(trailmap_model::QuestionId, ScoreKind)> = survey
-                .questions
-                .iter()
-                .filter_map(|q| match q.kind {
-                    QuestionKind::Nps => Some((q.id, ScoreKind::Nps)),
-                    QuestionKind::Csat => Some((q.id, ScoreKind::Csat)),
-                    _ => None,
-                })
-                .collect();
-            if kinds.is_empty() {
-                continue;
-            }
-            // The kept answers of this survey, in id order as the survey lists them.
-            let responses: Vec<&trailmap_model::SurveyResponse> = data.responses().iter().filter(|r| r.survey == survey.id).collect();
-            for (question, kind) in kinds {
-                let answers = responses
-                    .iter()
-                    .filter(|r| within(r.submitted_at) && kept(r.customer))
-                    .copied()
-                    .flat_map(|r| r.answers.iter().filter(|a| a.question == question).map(move |a| (r, a)))
-                    .map(|(r, a)| ScoreAnswer {
-                        response: r.id,
-                        customer: r.customer,
-                        time: r.submitted_at,
-                        // A number typed as text still counts; anything else is off the scale.
-                        value: match &a.value {
-                            AnswerValue::Number(v) => *v,
-                            AnswerValue::Text(text) => text.trim().parse().unwrap_or(f64::NAN),
-                            AnswerValue::Choices(_) => f64::NAN,
-                        },
-                        touchpoint: survey.touchpoint,
-                        stage: survey.stage,
-                    })
-                    .collect();
-                questions.push((kind, survey.stage, survey.touchpoint, answers));
-            }
-        }
-        let scorer = SentimentScorer::new();
-        let feedback = data
-            .feedback()
-            .iter()
-            .filter(|f| f.touchpoint.is_some() && within(f.time) && kept(f.customer))
-            .map(|f| (f.touchpoint, f.customer, scorer.score(&f.text).compound))
-            .collect();
-        Ok(VoiceData { questions, feedback })
-    }
-
     /// A business's map, numbered, with its newest version's number, author and time; NotFound
     /// when the map does not exist or belongs to another business.
     pub fn journey_map(&self, business: &Business, id: MapId) -> Result<MapVersion> {
@@ -1524,18 +1298,20 @@ impl App {
                 let mut figures = Vec::new();
                 if let Some(numbers) = numbers.and_then(|n| n.stages.iter().find(|s| s.stage == stage.id)).filter(|s| s.measured) {
                     let ids = |c: &CustomerCount| format!("/customers?ids={}", c.customers.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(","));
-                    figures.push(MapFigure { label: "Reach".into(), value: format!("{} customers", numbers.reach.n), href: Some(ids(&numbers.reach)) });
+                    let count = |n: usize| trailmap_render::ValueFormat::Count.format(n as f64);
+                    figures.push(MapFigure { label: "Reach".into(), value: format!("{} customers", count(numbers.reach.n)), href: Some(ids(&numbers.reach)) });
+                    figures.push(MapFigure { label: "New here".into(), value: format!("{} customers", count(numbers.entered_here.n)), href: Some(ids(&numbers.entered_here)) });
                     if let Some(next) = &numbers.to_next {
                         figures.push(MapFigure {
-                            label: "To next stage".into(),
-                            value: format!("{:.0}% (n={})", next.rate * 100.0, next.n),
+                            label: "Went on".into(),
+                            value: format!("{:.0}% (n={})", next.rate * 100.0, count(next.n)),
                             href: Some(ids(&next.converted)),
                         });
-                        figures.push(MapFigure { label: "Drop-off".into(), value: format!("{} customers", next.dropped.n), href: Some(ids(&next.dropped)) });
+                        figures.push(MapFigure { label: "Drop-off".into(), value: format!("{} customers", count(next.dropped.n)), href: Some(ids(&next.dropped)) });
                     }
                     figures.push(MapFigure {
                         label: "Revenue".into(),
-                        value: format!("{:.0} {}, n={}", numbers.revenue.amount, numbers.revenue.currency, numbers.revenue.orders),
+                        value: format!("{}, n={} orders", numbers.revenue.shown, count(numbers.revenue.orders)),
                         href: Some(ids(&numbers.revenue.buyers)),
                     });
                 }
@@ -1657,131 +1433,4 @@ impl App {
         self.journey_map(business, id)?;
         self.store_mut().delete_share_link(id, &token_hash(token)).map_err(store_error)
     }
-
-    /// The live numbers of a map's stages and touchpoints for a period and an optional persona.
-    pub fn map_numbers(&self, business: &Business, id: MapId, request: &MapNumbersRequest) -> Result<MapNumbers> {
-        let map = self.journey_map(business, id)?.map;
-        if request.window_ms <= 0 {
-            return Err(invalid("window: must be positive"));
-        }
-        if let Some((from, to)) = request.period
-            && from >= to
-        {
-            return Err(invalid("period: the start must be before the end"));
-        }
-        let touchpoints = self.store().touchpoints(business.id)?;
-        let persona = match request.persona {
-            Some(p) => Some(
-                self.store()
-                    .personas(business.id)?
-                    .into_iter()
-                    .find(|x| x.id == p)
-                    .ok_or_else(|| invalid(format!("persona: {} has no persona {p}", business.name)))?,
-            ),
-            None => None,
-        };
-        let labels = match &persona {
-            Some(_) => Some(self.persona_labels(business)?),
-            None => None,
-        };
-        let breakdown = labels.clone().map(Breakdown::Customer);
-        let persona_name = persona.as_ref().map(|p| p.name.clone());
-        let data = self.business_data(business.id)?;
-        let voice = self.voice_data(business, &data, request.period, labels.as_ref().zip(persona_name.as_deref()))?;
-        let stage_rules: Vec<Vec<EventRule>> = map
-            .stages
-            .iter()
-            .map(|s| touchpoints.iter().filter(|t| s.touchpoints.contains(&t.id)).map(|t| t.rule.clone()).collect())
-            .collect();
-        let needs_properties = stage_rules.iter().flatten().any(|r| r.conditions.iter().any(|c| matches!(c.field, trailmap_model::EventField::Property(_))));
-        let journeys = match needs_properties {
-            true => std::sync::Arc::new(Journeys::new(self.store().load_events(business.id, EventColumns { properties: true })?)),
-            false => data.journeys().clone(),
-        };
-        let period = request.period.map(|(f, t)| (f.millis(), t.millis()));
-        let run = |steps: Vec<FunnelStep>| -> Result<Option<trailmap_analytics::funnel::FunnelResult>> {
-            let query = FunnelQuery {
-                steps,
-                window_ms: request.window_ms,
-                mode: FunnelMode::Ordered,
-                exclusions: Vec::new(),
-                breakdown: breakdown.clone(),
-                period,
-            };
-            let report = trailmap_analytics::funnel(&journeys, &query).map_err(|e| invalid(format!("map numbers: {e}")))?;
-            Ok(funnel_result(&report, persona_name.as_deref()))
-        };
-        // The kept orders, each on the customer it belongs to now, as the events are.
-        let table = data.orders();
-        let orders: Vec<(CustomerId, i64, i64)> = (0..table.len())
-            .filter(|&row| table.currency[row] == business.currency)
-            .map(|row| (table.customer[row], table.time[row], table.total_minor[row]))
-            .collect();
-        let mut stages = Vec::new();
-        for (k, stage) in map.stages.iter().enumerate() {
-            let rules = &stage_rules[k];
-            let step = |label: &str, rules: &[EventRule]| FunnelStep { label: label.to_string(), any_of: rules.to_vec() };
-            let next = map.stages.get(k + 1).filter(|_| !stage_rules[k + 1].is_empty());
-            let (reach, to_next) = if rules.is_empty() {
-                (CustomerCount::default(), None)
-            } else {
-                let mut steps = vec![step(&stage.name, rules)];
-                if let Some(next) = next {
-                    steps.push(step(&next.name, &stage_rules[k + 1]));
-                }
-                match run(steps)? {
-                    None => (CustomerCount::default(), None),
-                    Some(result) => {
-                        let reach = CustomerCount::of(result.steps[0].customers.clone());
-                        let to_next = next.map(|next| StageConversion {
-                            next_stage: next.id,
-                            n: result.entered,
-                            rate: result.steps[1].conversion_from_previous,
-                            converted: CustomerCount::of(result.steps[1].customers.clone()),
-                            dropped: CustomerCount::of(result.steps[1].dropped_customers.clone()),
-                        });
-                        (reach, to_next)
-                    }
-                }
-            };
-            let revenue = revenue_of(&orders, &reach.customers, period, business);
-            // A survey counts on the stage it names, or on the stage holding its touchpoint.
-            let satisfaction = voice.satisfaction(|s, t| (s.is_some() && s == stage.stage) || t.is_some_and(|t| stage.touchpoints.contains(&t)));
-            let sentiment = voice.sentiment(&stage.touchpoints);
-            stages.push(StageNumbers {
-                stage: stage.id,
-                name: stage.name.clone(),
-                touchpoints: stage.touchpoints.clone(),
-                measured: !rules.is_empty(),
-                reach,
-                to_next,
-                revenue,
-                satisfaction,
-                sentiment,
-            });
-        }
-        let mut touchpoint_numbers = Vec::new();
-        for stage in &map.stages {
-            for t in touchpoints.iter().filter(|t| stage.touchpoints.contains(&t.id)) {
-                let reach = run(vec![step_of(&t.name, &t.rule)])?
-                    .map_or_else(CustomerCount::default, |r| CustomerCount::of(r.steps[0].customers.clone()));
-                let revenue = revenue_of(&orders, &reach.customers, period, business);
-                touchpoint_numbers.push(TouchpointNumbers {
-                    stage: stage.id,
-                    touchpoint: t.id,
-                    name: t.name.clone(),
-                    channel: t.channel.as_str().to_string(),
-                    reach,
-                    revenue,
-                    satisfaction: voice.satisfaction(|_, tp| tp == Some(t.id)),
-                    sentiment: voice.sentiment(&[t.id]),
-                });
-            }
-        }
-        Ok(MapNumbers { map: id, period: request.period, persona: persona_name, window_ms: request.window_ms, stages, touchpoints: touchpoint_numbers })
-    }
-}
-
-fn step_of(label: &str, rule: &EventRule) -> FunnelStep {
-    FunnelStep { label: label.to_string(), any_of: vec![rule.clone()] }
 }

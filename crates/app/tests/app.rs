@@ -846,17 +846,23 @@ mod maps {
         assert_eq!(s.len(), 5);
         // Awareness: ann and bob saw the ad in January (dan in February); both reached the cart.
         assert_eq!(s[0].reach.customers, ids(&app, &business, &["ann", "bob"]));
+        assert_eq!(s[0].entered_here.customers, ids(&app, &business, &["ann", "bob"]));
         let next = s[0].to_next.as_ref().unwrap();
         assert_eq!((next.n, next.converted.n, next.dropped.n, next.rate), (2, 2, 0, 1.0));
-        assert_eq!((s[0].revenue.amount, s[0].revenue.orders), (50.0, 1));
-        // Consideration: three carts, two went on to buy; bob dropped.
+        // ann's order came after her purchase: it is Purchase's, not Awareness's.
+        assert_eq!((s[0].revenue.amount, s[0].revenue.orders), (0.0, 0));
+        // Consideration: three carts, two went on to buy; bob dropped. cat came by Google (no
+        // touchpoint of the map), so her journey starts here.
         assert_eq!(s[1].reach.n, 3);
+        assert_eq!((s[1].entered_here.customers.clone(), s[1].from_earlier.n), (ids(&app, &business, &["cat"]), 2));
         let next = s[1].to_next.as_ref().unwrap();
         assert_eq!((next.converted.n, next.dropped.customers.clone()), (2, ids(&app, &business, &["bob"])));
         assert!((next.rate - 2.0 / 3.0).abs() < 1e-12);
-        // Purchase: ann and cat, 70 dollars in two January orders; no measured stage after it.
+        // Purchase: ann and cat, $70.00 in two January orders; no measured stage after it.
         assert_eq!((s[2].reach.n, s[2].revenue.amount, s[2].revenue.orders), (2, 70.0, 2));
+        assert_eq!(s[2].revenue.shown, "$70");
         assert!(s[2].to_next.is_none());
+        assert_eq!(numbers.unplaced_revenue.orders, 0);
         assert!(!s[3].measured && s[3].reach.n == 0);
         assert_eq!(numbers.touchpoints.iter().map(|t| (t.name.as_str(), t.reach.n)).collect::<Vec<_>>(), vec![("Instagram ad", 2), ("Cart", 3), ("Checkout", 2)]);
 
@@ -867,9 +873,14 @@ mod maps {
         assert_eq!(numbers.persona.as_deref(), Some("Instagram crowd"));
         assert_eq!(numbers.stages[1].reach.customers, ids(&app, &business, &["ann", "bob"]), "cat is not in the persona");
         assert_eq!(numbers.stages[1].to_next.as_ref().unwrap().converted.n, 1);
-        // All time: dan's February ad view and order count too.
+        // All time: dan's February ad view counts too, and his order (recorded with its purchase
+        // event) a minute after it is Purchase's, where he skipped Consideration; every order
+        // once, at one stage.
         let all = app.map_numbers(&business, map.id, &MapNumbersRequest::default()).unwrap();
-        assert_eq!((all.stages[0].reach.n, all.stages[0].revenue.amount), (3, 149.0));
+        assert_eq!((all.stages[0].reach.n, all.stages[0].revenue.amount, all.stages[2].revenue.amount), (3, 0.0, 169.0));
+        let next = all.stages[0].to_next.as_ref().unwrap();
+        assert_eq!((next.to_next_stage.n, next.skipped.customers.clone()), (2, ids(&app, &business, &["dan"])));
+        assert_eq!(all.stages.iter().map(|s| s.revenue.orders).sum::<usize>(), 3);
         let error = app.map_numbers(&business, map.id, &MapNumbersRequest { persona: Some(PersonaId(999)), ..request }).unwrap_err();
         assert!(error.to_string().contains("persona"), "{error}");
     }
@@ -904,24 +915,30 @@ mod maps {
             ..MapNumbersRequest::default()
         };
         let numbers = app.map_numbers(&business, map.id, &request).unwrap();
-        // Stage k's events: kind 0 (instagram view), 2 (cart), 3 (purchase).
+        // Stage k's events: kind 0 (instagram view), 2 (cart), 3 (purchase); each touchpoint is
+        // on one stage, so a customer reaches stage k at their first event of its kind.
         let stage_kind = [0, 2, 3];
         assert!(numbers.stages[..3].iter().all(|s| s.reach.n > 5), "the random data reach every stage");
+        let first = |j: &[(i64, usize)], k: usize| j.iter().find(|e| e.1 == stage_kind[k]).map(|e| e.0);
         for k in 0..3 {
-            let in_period = |(m, kind): &(i64, usize)| *kind == stage_kind[k] && *m >= from && *m < to;
-            let reach = journeys.iter().filter(|j| j.iter().any(in_period)).count();
-            assert_eq!(numbers.stages[k].reach.n, reach, "stage {k}");
+            let reached: Vec<&Vec<(i64, usize)>> = journeys.iter().filter(|j| first(j, k).is_some_and(|m| m >= from && m < to)).collect();
+            assert_eq!(numbers.stages[k].reach.n, reached.len(), "stage {k}");
             if k < 2 {
-                let converted = journeys
+                // Back at the stage after a later one: neither going on nor dropping off.
+                let past = reached.iter().filter(|j| (k + 1..3).any(|l| first(j, l) < first(j, k) && first(j, l).is_some())).count();
+                let went_on = reached
                     .iter()
                     .filter(|j| {
-                        j.iter().any(|a| {
-                            in_period(a) && j.iter().any(|b| b.1 == stage_kind[k + 1] && b.0 > a.0 && b.0 - a.0 <= window)
-                        })
+                        let at = first(j, k).unwrap();
+                        !(k + 1..3).any(|l| first(j, l).is_some_and(|m| m < at)) && (k + 1..3).any(|l| first(j, l).is_some_and(|m| m > at && m - at <= window))
                     })
                     .count();
                 let next = numbers.stages[k].to_next.as_ref().unwrap();
-                assert_eq!((next.n, next.converted.n, next.dropped.n), (reach, converted, reach - converted), "stage {k}");
+                assert_eq!(
+                    (next.already_past.n, next.n, next.converted.n, next.dropped.n),
+                    (past, reached.len() - past, went_on, reached.len() - past - went_on),
+                    "stage {k}"
+                );
             }
         }
     }

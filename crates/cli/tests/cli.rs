@@ -12,6 +12,7 @@
 #[path = "cli/touchpoints.rs"] mod touchpoints;
 #[path = "cli/sources.rs"] mod sources;
 #[path = "cli/imports.rs"] mod imports;
+#[path = "cli/map_numbers.rs"] mod map_numbers;
 #[path = "cli/privacy.rs"] mod privacy;
 
 use std::path::Path;

@@ -2149,6 +2149,12 @@ async fn the_editor_works_through_plain_forms_and_shows_live_numbers_with_their_
     assert_eq!((bad.status, bad.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
     let persona = api(&w.router, Some(&w.owner), "GET", &format!("/api/businesses/{shop}/maps/{map}/numbers?persona=Nobody+Like+This"), None).await;
     assert_eq!((persona.status, persona.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+    let window = api(&w.router, Some(&w.owner), "GET", &format!("/api/businesses/{shop}/maps/{map}/numbers?window=0"), None).await;
+    assert_eq!((window.status, window.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+    assert!(window.text.contains("window:"), "{}", window.text);
+    // Each number's definition sits beside it, and money is written as the dashboard writes it.
+    assert!(shown.text.contains("data-testid=\"define-reach\"") && shown.text.contains("never above 100"));
+    assert!(shown.text.contains(&format!("{} (n=", measured.revenue.shown)) && measured.revenue.shown.starts_with('$'), "{}", measured.revenue.shown);
     // Exports: the PDF is a PDF, Mermaid is text, an unknown format is a 400.
     let pdf = page(&w.router, Some(&w.viewer), "GET", &format!("{path}/export?format=pdf"), &[]).await;
     assert_eq!(pdf.status, StatusCode::OK);
@@ -2543,6 +2549,7 @@ async fn the_map_editor_works_in_headless_chromium() {
         "renamed a stage and added the touchpoint",
         "evidence, opportunity, action, stage name and touchpoint persisted",
         "live numbers",
+        "a definition opens on a click",
         "(%PDF)",
         "the grid scrolls",
     ] {

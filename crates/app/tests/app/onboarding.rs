@@ -218,7 +218,10 @@ fn a_template_map_shows_the_touchpoints_added_later_and_their_numbers_as_events_
     let purchase = numbers.stages.iter().find(|s| s.name == "Purchase").unwrap();
     assert_eq!((awareness.measured, awareness.reach.n, purchase.reach.n), (true, 3, 2));
     let consideration = numbers.stages.iter().find(|s| s.name == "Consideration").unwrap();
-    assert!(!consideration.measured && awareness.to_next.is_none(), "Consideration has no touchpoint yet");
+    assert!(!consideration.measured, "Consideration has no touchpoint yet");
+    // So Awareness goes on to Purchase, the next stage measured: a and b bought, c did not.
+    let next = awareness.to_next.as_ref().expect("a measured stage after Awareness");
+    assert_eq!((next.next_stage, next.n, next.to_next_stage.n, next.dropped.n), (purchase.stage, 3, 2, 1));
 
     // Taken off by hand, a bound touchpoint stays off (and the diff says so); put back, it shows.
     let awareness_id = stage("Awareness").id;

@@ -259,19 +259,37 @@ fn show(map: &trailmap_model::JourneyMap, numbers: &MapNumbers, format: Format, 
                 trailmap_model::Lane::ALL.iter().map(|l| stage.lane(*l).len()).sum::<usize>().to_string(),
                 stage.emotions.iter().map(|e| format!("{:+.1}", e.score)).collect::<Vec<_>>().join(" "),
                 cell(n.map(|s| s.reach.n.to_string()).unwrap_or_default()),
-                cell(n.and_then(|s| s.to_next.as_ref()).map(|c| format!("{:.1}% of {}", c.rate * 100.0, c.n)).unwrap_or_default()),
+                cell(n.map(|s| s.entered_here.n.to_string()).unwrap_or_default()),
+                cell(
+                    n.and_then(|s| s.to_next.as_ref())
+                        .map(|c| {
+                            let back = if c.already_past.n > 0 { format!("; {} came back from a later stage, not in n", c.already_past.n) } else { String::new() };
+                            format!("{:.1}% of {} ({} to the next, {} skipped it{back})", c.rate * 100.0, c.n, c.to_next_stage.n, c.skipped.n)
+                        })
+                        .unwrap_or_default(),
+                ),
                 cell(n.and_then(|s| s.to_next.as_ref()).map(|c| c.dropped.n.to_string()).unwrap_or_default()),
-                cell(n.map(|s| format!("{:.2} {} ({} orders)", s.revenue.amount, s.revenue.currency, s.revenue.orders)).unwrap_or_default()),
+                cell(n.map(|s| format!("{} ({} orders)", s.revenue.shown, s.revenue.orders)).unwrap_or_default()),
             ]
         })
         .collect();
     let json = serde_json::json!({ "map": map, "numbers": numbers });
-    let columns = ["stage", "name", "cards", "emotions", "reach (n)", "to next stage", "dropped", "revenue"];
+    let columns = ["stage", "name", "cards", "emotions", "reach (n)", "new here", "went on (to a later stage)", "dropped", "revenue"];
     let mut output = Output::new(&columns, rows, &json)?;
     if format == Format::Table {
         let persona = numbers.persona.as_deref().map(|p| format!(", persona {p}")).unwrap_or_default();
         let period = numbers.period.map(|(f, t)| format!("{} to {}", f.date(), t.date())).unwrap_or_else(|| "all time".into());
         output = output.with_title(format!("{} ({period}{persona})", map.name));
     }
-    output.print(format, out)
+    output.print(format, out)?;
+    if format == Format::Table {
+        let unplaced = &numbers.unplaced_revenue;
+        if unplaced.orders > 0 {
+            writeln!(out, "Before any stage: {} ({} orders by {} customers placed before they reached a stage).", unplaced.shown, unplaced.orders, unplaced.buyers.n)?;
+        }
+        for d in &numbers.definitions {
+            writeln!(out, "{}: {}", d.label, d.text)?;
+        }
+    }
+    Ok(())
 }

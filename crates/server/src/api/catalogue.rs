@@ -40,7 +40,7 @@ pub async fn touchpoints(caller: ApiUser, State(state): State<ServerState>, ApiP
     let catalogue = state
         .try_read(move |app| {
             // The page reads its dates the same way, so page and API agree.
-            let period = NumbersQuery { from: query.from, to: query.to, persona: None }.request(app, &b)?.period;
+            let period = NumbersQuery { from: query.from, to: query.to, persona: None, window: None }.request(app, &b)?.period;
             app.touchpoint_catalogue(&b, period)
         })
         .await?;

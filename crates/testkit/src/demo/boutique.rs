@@ -1293,7 +1293,9 @@ fn create_map<S: Sink>(
             &["Will it fit?", "Is it worth the price?"],
             &["Size guide hard to find"],
             &["Fit notes on every product page"],
-            vec![tp.product, tp.cart],
+            // Reading Trustpilot reviews before buying is considering the shop; writing one
+            // (feedback on Review sites) is advocacy.
+            vec![tp.product, tp.cart, tp.reviews],
         ),
         (
             &["Pay a fair price, quickly"],

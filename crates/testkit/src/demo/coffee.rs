@@ -523,9 +523,9 @@ fn first_touch_events<S: Sink>(
     properties.insert("city".into(), json!(*rng.pick(&catalog::COFFEE_CITIES)));
     properties.insert("age_band".into(), json!(*rng.pick(&catalog::AGE_BANDS)));
     properties.insert("visit_pattern".into(), json!(habit.pattern()));
-    if launched {
-        properties.insert("referral_code".into(), json!(referral_code(number)));
-    }
+    // Every loyalty member has a referral code: those who joined before the programme got theirs
+    // at its launch, so a friend may cite any earlier customer's code.
+    properties.insert("referral_code".into(), json!(referral_code(number)));
     out.customer(IncomingCustomer {
         identities,
         name: Some(name.full.clone()),
@@ -1020,7 +1020,9 @@ fn create_map<S: Sink>(
             &["Do they have oat milk?", "Will there be a seat?"],
             &["Opening hours on Google were out of date"],
             &["Keep Google Maps hours and menu current"],
-            vec![tp.search, tp.phone],
+            // Reading reviews on Yelp before a first visit is considering the café; writing
+            // one (feedback on Review sites) is advocacy.
+            vec![tp.search, tp.phone, tp.reviews],
         ),
         (
             &["Get the order quickly and right"],

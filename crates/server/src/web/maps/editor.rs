@@ -271,32 +271,9 @@ pub(crate) fn grid_with(map: &JourneyMap, ctx: &GridContext, data: &EditorData) 
                                 }
                             }
                         }
-                        @if let Some(numbers) = ctx.numbers.and_then(|n| n.stages.iter().find(|s| s.stage == stage.id)) {
-                            dl class="stage-numbers" data-testid="stage-numbers" {
-                                @if !numbers.measured {
-                                    dd class="muted" { "Not measured: no touchpoint with a rule." }
-                                } @else {
-                                    dt { "Reach" }
-                                    dd data-testid="stage-reach" data-n=(numbers.reach.n) { (figure(ctx, &numbers.reach, customers_text(numbers.reach.n))) }
-                                    @if let Some(next) = &numbers.to_next {
-                                        dt { "To next stage" }
-                                        dd data-testid="stage-to-next" data-converted=(next.converted.n) data-n=(next.n) { (figure(ctx, &next.converted, format!("{:.0}% (n={})", next.rate * 100.0, next.n))) }
-                                        dt { "Drop-off" }
-                                        dd data-testid="stage-drop-off" { (figure(ctx, &next.dropped, format!("{} (n={})", customers_text(next.dropped.n), next.n))) }
-                                    }
-                                    dt { "Revenue" }
-                                    dd data-testid="stage-revenue" { (figure(ctx, &numbers.revenue.buyers, format!("{} (n={} orders)", money_text(numbers.revenue.amount, &numbers.revenue.currency), numbers.revenue.orders))) }
-                                }
-                                // Satisfaction and sentiment come from surveys and feedback, so they show even on an unmeasured stage.
-                                @if let Some(score) = numbers.satisfaction.as_ref().filter(|s| s.n > 0) {
-                                    dt { "Satisfaction" }
-                                    dd data-testid="stage-satisfaction" { (figure(ctx, &score.respondents, satisfaction_text(score))) }
-                                }
-                                @if let Some(sentiment) = numbers.sentiment.as_ref().filter(|s| s.n > 0) {
-                                    dt { "Sentiment" }
-                                    dd data-testid="stage-sentiment" { (figure(ctx, &sentiment.authors, format!("{:+.2} average of {} texts (n={})", sentiment.average, sentiment.n, sentiment.n))) }
-                                }
-                            }
+                        @if let Some(all) = ctx.numbers && let Some(numbers) = all.stages.iter().find(|s| s.stage == stage.id) {
+                            @let next_name = numbers.to_next.as_ref().and_then(|n| map.stages.iter().find(|s| s.id == n.next_stage)).map(|s| s.name.as_str());
+                            (super::numbers::stage_numbers(ctx, all, numbers, next_name))
                         }
                     }
                 }
@@ -381,28 +358,14 @@ fn emotion_fields(stage: u32, persona: Option<PersonaId>) -> Vec<(&'static str, 
 
 /// A live number: a link to the customers behind it inside the business, plain text elsewhere.
 /// A satisfaction score in words: CSAT as the share satisfied, NPS on its -100..100 scale.
-fn satisfaction_text(score: &ScoreFigure) -> String {
+pub(crate) fn satisfaction_text(score: &ScoreFigure) -> String {
     match score.kind {
         ScoreKind::Nps => format!("NPS {:+.0} (n={})", score.value, score.n),
         _ => format!("CSAT {:.0}% satisfied (n={})", score.value * 100.0, score.n),
     }
 }
 
-/// An amount in major units with its currency's decimals (`24.50 USD`, `1200 JPY`): a small
-/// business's revenue is a few orders, so its cents count.
-fn money_text(amount: f64, currency: &str) -> String {
-    match trailmap_model::Currency::parse(currency) {
-        Some(c) => trailmap_model::Money::new((amount * c.minor_per_major() as f64).round() as i64, c).to_string(),
-        None => format!("{amount:.2} {currency}"),
-    }
-}
-
-/// "1 customer", "4 customers".
-fn customers_text(n: usize) -> String {
-    format!("{n} customer{}", if n == 1 { "" } else { "s" })
-}
-
-fn figure(ctx: &GridContext, count: &CustomerCount, text: String) -> Markup {
+pub(crate) fn figure(ctx: &GridContext, count: &CustomerCount, text: String) -> Markup {
     html! {
         @if ctx.link_customers {
             a href=(customers_link(ctx.business, count)) { (text) }
@@ -503,6 +466,7 @@ pub async fn show(
                     }
                 }
             }
+            label { "Within " input type="number" name="window" min="1" max="3650" value=(query.window.clone().unwrap_or_default()) placeholder="30" aria-label="Days within which going on to a later stage counts" data-testid="numbers-window"; " days" }
             @if can_edit {
                 label { "Quotes containing " input type="search" name="quotes" value=(search.quotes.clone().unwrap_or_default()) data-testid="quote-search-page"; }
             }
@@ -515,8 +479,12 @@ pub async fn show(
                 None => { "all time" }
             }
             @if let Some(p) = &numbers.persona { ", persona " (p) }
-            ": reach is the customers with a stage's touchpoint event; conversion counts the next stage within "
-            (numbers.window_ms / trailmap_model::Timestamp::MS_PER_DAY) " days."
+            ", going on within " (numbers.window_ms / trailmap_model::Timestamp::MS_PER_DAY) " days; the ? beside a number says what it counts."
+            @if numbers.unplaced_revenue.orders > 0 {
+                " Orders placed before their customer reached any stage: "
+                (figure(&ctx, &numbers.unplaced_revenue.buyers, super::numbers::revenue_text(&numbers.unplaced_revenue)))
+                "."
+            }
         }
         div id="map-root" data-map-root data-business=(id) data-map=(map) data-csrf=[can_edit.then_some(signed.csrf.as_str())] {
             (grid_with(m, &ctx, &data))

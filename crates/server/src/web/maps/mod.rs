@@ -8,6 +8,7 @@
 
 pub mod comments;
 pub mod editor;
+pub mod numbers;
 pub mod pages;
 
 use crate::auth::{self, PageForm, SignedIn, require_edit};
@@ -23,12 +24,14 @@ use trailmap_model::{Business, BusinessId, MapId, MapVersionKind, PersonaId, Tim
 
 /// The period and persona of the live numbers, as the editor's GET form and the API's query give
 /// them: `from` and `to` are whole days (YYYY-MM-DD, both or neither, `to` included); `persona`
-/// is a persona's id or name (empty: everyone).
+/// is a persona's id or name (empty: everyone); `window` the days within which going on counts.
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct NumbersQuery {
     pub from: Option<String>,
     pub to: Option<String>,
     pub persona: Option<String>,
+    /// Days after reaching a stage within which a later stage counts as going on (default 30).
+    pub window: Option<String>,
 }
 
 impl NumbersQuery {
@@ -63,7 +66,14 @@ impl NumbersQuery {
                 Err(_) => Some(app.persona_by_name(business, text)?),
             },
         };
-        Ok(MapNumbersRequest { period, persona, ..MapNumbersRequest::default() })
+        let window_ms = match Self::given(&self.window) {
+            None => MapNumbersRequest::default().window_ms,
+            Some(text) => match text.parse::<i64>() {
+                Ok(days) if (1..=3650).contains(&days) => days * Timestamp::MS_PER_DAY,
+                _ => return Err(AppError::Invalid(format!("window: {text:?} is not a number of days from 1 to 3650"))),
+            },
+        };
+        Ok(MapNumbersRequest { period, persona, window_ms })
     }
 }
 

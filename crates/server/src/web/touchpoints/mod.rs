@@ -46,7 +46,7 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
     let catalogue = state
         .try_read(move |app| {
             // The maps' numbers form reads dates the same way; reuse it so both pages agree.
-            let period = NumbersQuery { from: asked.from, to: asked.to, persona: None }.request(app, &b)?.period;
+            let period = NumbersQuery { from: asked.from, to: asked.to, persona: None, window: None }.request(app, &b)?.period;
             app.touchpoint_catalogue(&b, period)
         })
         .await?;
