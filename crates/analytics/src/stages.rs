@@ -14,7 +14,9 @@
 //!   it, at its next stage the next time, and so on, then at its last stage every time after
 //!   (the first till purchase is Purchase's, the second and later ones Retention's; a loyalty
 //!   sign-up is Purchase's and the newsletter read after it Retention's). An event at several
-//!   touchpoints goes to the earliest of the stages they give;
+//!   touchpoints goes to the stage of the most specific of them, the one that matches the fewest
+//!   of the business's events (a checkout page view is also a "Direct" visit, and it is the
+//!   checkout's: Purchase, not Consideration); among equally specific ones, the earliest stage;
 //! - the first event assigned to a stage **reaches** it. A customer may skip stages (a walk-in
 //!   buys at once: Awareness, then Purchase), may start anywhere (a customer whose first event is
 //!   a purchase **entered at** Purchase), and may reach a skipped stage later (a customer who
@@ -48,10 +50,11 @@
 //!   Retention); an order placed before the customer reached any stage is counted apart
 //!   ([`StagesReport::unplaced`]). The stages' revenue and the unplaced add up to the period's.
 //!
-//! A touchpoint's figures on a stage are those of the events assigned to that stage that match it
-//! (the first of the stage's touchpoints that matches, in the stage's order): its reach is the
-//! customers with such an event in the period, its revenue the orders placed at it, so a stage's
-//! revenue is the sum of its touchpoints'.
+//! A touchpoint's figures on a stage are those of the events assigned to that stage that match it:
+//! its reach is the customers with such an event in the period (an event at two of the stage's
+//! touchpoints counts for both), its revenue the orders placed at it, each order at one
+//! touchpoint only (the most specific of those the event is at, then the first in the stage's
+//! order), so a stage's revenue is the sum of its touchpoints'.
 //!
 //! A stage with no touchpoint is not measured: no customer reaches it, and "next stage" means the
 //! next measured one.
@@ -182,13 +185,24 @@ struct Touchpoints {
 }
 
 /// Where a customer went: for each stage, when they reached it; the stages in the order reached;
-/// and their events assigned to a stage, in time order, as (time, stage, touchpoint position).
+/// and their events assigned to a stage, in time order.
 #[derive(Debug, Default)]
 struct Walk {
     reached: Vec<Option<i64>>,
     /// The stages in the order reached, each once.
     order: Vec<usize>,
-    assigned: Vec<(i64, usize, usize)>,
+    assigned: Vec<Assigned>,
+}
+
+/// One event assigned to a stage.
+#[derive(Debug, Clone, Copy)]
+struct Assigned {
+    time: i64,
+    stage: usize,
+    /// The position on the stage of the touchpoint an order after it is placed at.
+    position: usize,
+    /// The positions on the stage of every touchpoint the event is at (a bit each).
+    positions: u128,
 }
 
 /// Computes the stages' numbers for the customers of `journeys`. See the module documentation.
@@ -222,6 +236,8 @@ pub fn stages(journeys: &Journeys, query: &StagesQuery) -> Result<StagesReport, 
         (0..tp.rules.len()).filter(|&i| tp.credits[i] == credit && tp.rules[i].matches(table, row)).fold(0, |m, i| m | 1 << i)
     };
     let any_referrer = tp.credits.contains(&Credit::Referrer);
+    // How many events each touchpoint matches in all: the fewer, the more specific it is.
+    let mut volume = vec![0u64; tp.rules.len()];
 
     // Every customer's own steps, and the steps credited to referrers.
     let mut own: HashMap<CustomerId, Vec<Step>> = HashMap::new();
@@ -231,6 +247,9 @@ pub fn stages(journeys: &Journeys, query: &StagesQuery) -> Result<StagesReport, 
         for row in journey.rows.clone() {
             let time = table.time[row];
             let mine = matched(row, Credit::Own);
+            for (i, v) in volume.iter_mut().enumerate() {
+                *v += u64::from(mine & (1 << i) != 0);
+            }
             if mine != 0 {
                 steps.push(Step { time, matched: mine, credited: false });
             }
@@ -283,15 +302,15 @@ pub fn stages(journeys: &Journeys, query: &StagesQuery) -> Result<StagesReport, 
         let mut steps: Vec<Step> = own.get(customer).unwrap_or(&empty).clone();
         steps.extend(credited.get(customer).unwrap_or(&empty).iter().copied());
         steps.sort_by_key(|s| (s.time, s.credited));
-        let walk = walk(&steps, &tp);
+        let walk = walk(&steps, &tp, &volume);
         count(&mut report, *customer, &walk, query, &in_period);
         let mut mine = orders.remove(customer).unwrap_or_default();
         mine.sort_unstable();
         for (time, minor) in mine {
             // The stage of the latest event at or before the order.
-            let at = walk.assigned.partition_point(|a| a.0 <= time);
+            let at = walk.assigned.partition_point(|a| a.time <= time);
             let revenue = match at.checked_sub(1).map(|i| walk.assigned[i]) {
-                Some((_, stage, touchpoint)) => {
+                Some(Assigned { stage, position: touchpoint, .. }) => {
                     add(&mut report.stages[stage].touchpoints[touchpoint].revenue, *customer, minor);
                     &mut report.stages[stage].revenue
                 }
@@ -346,14 +365,18 @@ pub fn referrers(table: &EventTable, rules: &[EventRule], codes: &HashMap<String
 }
 
 /// Assigns a customer's steps to stages (see the module documentation).
-fn walk(steps: &[Step], tp: &Touchpoints) -> Walk {
+fn walk(steps: &[Step], tp: &Touchpoints, volume: &[u64]) -> Walk {
     let mut w = Walk { reached: vec![None; tp.of_stage.len()], ..Walk::default() };
     // Per touchpoint, the stages it has counted at for this customer.
     let mut used = vec![0u64; tp.stages.len()];
     for step in steps {
         let touchpoints = || (0..tp.stages.len()).filter(|&i| step.matched & (1 << i) != 0);
-        // Each touchpoint's next stage (its last once all are used); the earliest of them.
-        let Some(stage) = touchpoints()
+        // The most specific of the step's touchpoints decide (credited steps count their own
+        // touchpoints, whose volume is of the friends' events: specific too).
+        let fewest = touchpoints().map(|i| volume.get(i).copied().unwrap_or(0)).min().unwrap_or(0);
+        let deciding = || touchpoints().filter(|&i| volume.get(i).copied().unwrap_or(0) == fewest);
+        // Each deciding touchpoint's next stage (its last once all are used); the earliest of them.
+        let Some(stage) = deciding()
             .map(|i| {
                 let unused = tp.stages[i] & !used[i];
                 if unused != 0 { unused.trailing_zeros() as usize } else { 63 - tp.stages[i].leading_zeros() as usize }
@@ -371,9 +394,12 @@ fn walk(steps: &[Step], tp: &Touchpoints) -> Walk {
             w.reached[stage] = Some(step.time);
             w.order.push(stage);
         }
-        // The first of the stage's touchpoints (in its order) that the step is at.
-        let position = tp.of_stage[stage].iter().position(|&i| step.matched & (1 << i) != 0).unwrap_or(0);
-        w.assigned.push((step.time, stage, position));
+        // The stage's touchpoints the step is at (by their position on the stage), and the one
+        // its order's revenue goes to: the most specific, then the first in the stage's order.
+        let on_stage = tp.of_stage[stage].iter().enumerate().filter(|&(_, &i)| step.matched & (1 << i) != 0);
+        let positions = on_stage.clone().fold(0u128, |m, (p, _)| m | 1 << p);
+        let position = on_stage.min_by_key(|&(p, &i)| (volume.get(i).copied().unwrap_or(0), p)).map_or(0, |(p, _)| p);
+        w.assigned.push(Assigned { time: step.time, stage, position, positions });
     }
     w
 }
@@ -411,9 +437,13 @@ fn count(report: &mut StagesReport, customer: CustomerId, walk: &Walk, query: &S
             }
         }
     }
-    for &(time, stage, touchpoint) in &walk.assigned {
-        if in_period(time) {
-            report.stages[stage].touchpoints[touchpoint].reach.push(customer);
+    for a in &walk.assigned {
+        if in_period(a.time) {
+            for (p, figures) in report.stages[a.stage].touchpoints.iter_mut().enumerate() {
+                if a.positions & (1u128 << p) != 0 {
+                    figures.reach.push(customer);
+                }
+            }
         }
     }
 }

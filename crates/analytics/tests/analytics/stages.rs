@@ -244,6 +244,45 @@ customer hal
     assert_eq!(onward(purchase)[1], ids(&["gus", "hal"]));
 }
 
+#[test]
+fn an_event_at_several_touchpoints_counts_at_the_most_specific_ones_stage() {
+    // Every page view without a source is "Direct" (Consideration); the checkout view is one of
+    // them, and also the checkout (Purchase), which matches fewer events: it is Purchase's.
+    let (journeys, ids) = fixture(
+        r#"
+customer ann
+  2025-01-01 10:00:00 page_view source=instagram
+  +1m page_view page=/products/mug
+  +1m page_view page=/checkout
+customer bob
+  2025-01-02 10:00:00 page_view page=/
+  +1m page_view page=/about
+"#,
+    );
+    let direct = EventRule::named("page_view").and_not(EventField::Source, Op::Equals("instagram".into()));
+    let product = EventRule::named("page_view").and(EventField::Page, Op::StartsWith("/products".into()));
+    let checkout = EventRule::named("page_view").and(EventField::Page, Op::StartsWith("/checkout".into()));
+    let q = StagesQuery {
+        stages: vec![
+            vec![own(1, EventRule::named("page_view").and(EventField::Source, Op::Equals("instagram".into())))],
+            vec![own(2, direct), own(4, product)],
+            vec![own(3, checkout)],
+        ],
+        window_ms: 30 * DAY,
+        // An order a minute after ann's product view, before her checkout view.
+        orders: vec![(ids(&["ann"])[0], at("2025-01-01T10:01:30Z"), 900)],
+        ..StagesQuery::default()
+    };
+    let r = stages(&journeys, &q).expect("numbers");
+    assert_eq!(r.stages[1].reach, ids(&["ann", "bob"]), "her product view and bob's visits are Consideration's");
+    assert_eq!(r.stages[2].reach, ids(&["ann"]), "her checkout view is the checkout's, not Direct's");
+    // Her product view is at both of Consideration's touchpoints: it counts for the reach of both,
+    // and the order after it goes to the more specific one only.
+    let consideration = &r.stages[1];
+    assert_eq!((consideration.touchpoints[0].reach.clone(), consideration.touchpoints[1].reach.clone()), (ids(&["ann", "bob"]), ids(&["ann"])));
+    assert_eq!((consideration.touchpoints[0].revenue.minor, consideration.touchpoints[1].revenue.minor, consideration.revenue.minor), (0, 900, 900));
+}
+
 /// One event of a generated journey, as the brute force reads it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {

@@ -23,6 +23,7 @@ pub(crate) fn revenue_text(revenue: &Revenue) -> String {
     let buyers = customers(revenue.buyers.n);
     match revenue.orders {
         0 => format!("{} (n=0 orders)", revenue.shown),
+        1 => format!("{} (n=1 order by {buyers})", revenue.shown),
         orders => format!("{} (n={} orders by {buyers})", revenue.shown, count(orders)),
     }
 }
