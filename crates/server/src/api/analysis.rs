@@ -3,6 +3,7 @@
 //! the app's report, with the n of every figure and the customer ids behind it. Any member may
 //! read; a bad parameter is a 400 `invalid_input` naming it.
 
+use super::params::{AttributionBy, AttributionModel, ClvBy, ClvModel, ClvUnit, FlowsBy, FunnelMode, RetentionPeriod};
 use super::{ApiPath, ApiResult, openapi::ErrorBody};
 use crate::auth::ApiUser;
 use crate::state::ServerState;
@@ -33,7 +34,7 @@ async fn run<A: Analysis>(caller: ApiUser, state: ServerState, id: i64, raw: Opt
     params(("business_id" = i64, Path, description = "The business"),
         ("steps" = Option<String>, Query, description = "Steps, comma-separated (event names, a|b, touchpoint:NAME, stage:NAME); default: the business's shop or store funnel"),
         ("window" = Option<String>, Query, description = "Conversion window from step 1: 30m, 24h, 7d, 2w; default 7d"),
-        ("mode" = Option<String>, Query, description = "ordered (default), strict or unordered"),
+        ("mode" = Option<FunnelMode>, Query, description = "ordered (default), strict or unordered"),
         ("breakdown" = Option<String>, Query, description = "first-channel, first-source, channel, source, medium, campaign, page, property:KEY, persona or customer:KEY")),
     responses((status = 200, body = AnalysisOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn funnel(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut>> {
@@ -42,12 +43,12 @@ pub async fn funnel(caller: ApiUser, State(state): State<ServerState>, ApiPath(i
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/analysis/flows", tag = "analysis",
     params(("business_id" = i64, Path, description = "The business"),
-        ("by" = Option<String>, Query, description = "event (default) or page"),
+        ("by" = Option<FlowsBy>, Query, description = "event (default) or page"),
         ("from" = Option<String>, Query, description = "Paths starting at this event"),
         ("to" = Option<String>, Query, description = "Paths leading to this event"),
         ("session_gap" = Option<String>, Query, description = "Idle time ending a session; default 30m"),
-        ("top" = Option<usize>, Query, description = "Busiest edges kept, 1 to 500; default 50"),
-        ("max_steps" = Option<usize>, Query, description = "Steps per path, 2 to 50; default 6")),
+        ("top" = Option<usize>, Query, minimum = 1, maximum = 500, description = "Busiest edges kept, 1 to 500; default 50"),
+        ("max_steps" = Option<usize>, Query, minimum = 2, maximum = 50, description = "Steps per path, 2 to 50; default 6")),
     responses((status = 200, body = AnalysisOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn flows(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut>> {
     run::<analysis::flows::Flows>(caller, state, id, raw).await
@@ -55,8 +56,8 @@ pub async fn flows(caller: ApiUser, State(state): State<ServerState>, ApiPath(id
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/analysis/attribution", tag = "analysis",
     params(("business_id" = i64, Path, description = "The business"),
-        ("model" = Option<String>, Query, description = "all (default), first, last, last-non-direct, linear, time-decay, position, markov or shapley"),
-        ("by" = Option<String>, Query, description = "channel (default), source, campaign or touchpoint"),
+        ("model" = Option<AttributionModel>, Query, description = "all (default), first, last, last-non-direct, linear, time-decay, position, markov or shapley"),
+        ("by" = Option<AttributionBy>, Query, description = "channel (default), source, campaign or touchpoint"),
         ("lookback" = Option<String>, Query, description = "How long before a conversion a touch counts; default 30d"),
         ("conversion" = Option<String>, Query, description = "The conversion event; default purchase")),
     responses((status = 200, body = AnalysisOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -66,7 +67,7 @@ pub async fn attribution(caller: ApiUser, State(state): State<ServerState>, ApiP
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/analysis/retention", tag = "analysis",
     params(("business_id" = i64, Path, description = "The business"),
-        ("period" = Option<String>, Query, description = "month (default) or week")),
+        ("period" = Option<RetentionPeriod>, Query, description = "month (default) or week")),
     responses((status = 200, body = AnalysisOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn retention(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut>> {
     run::<analysis::retention::Retention>(caller, state, id, raw).await
@@ -74,10 +75,10 @@ pub async fn retention(caller: ApiUser, State(state): State<ServerState>, ApiPat
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/analysis/clv", tag = "analysis",
     params(("business_id" = i64, Path, description = "The business"),
-        ("by" = Option<String>, Query, description = "channel (default), touchpoint, cohort or persona"),
-        ("model" = Option<String>, Query, description = "bgnbd (default), pareto-nbd or gamma-gamma"),
-        ("unit" = Option<String>, Query, description = "week (default) or day"),
-        ("horizon" = Option<u32>, Query, description = "Periods predicted, 1 to 520; default 52")),
+        ("by" = Option<ClvBy>, Query, description = "channel (default), touchpoint, cohort or persona"),
+        ("model" = Option<ClvModel>, Query, description = "bgnbd (default), pareto-nbd or gamma-gamma"),
+        ("unit" = Option<ClvUnit>, Query, description = "week (default) or day"),
+        ("horizon" = Option<u32>, Query, minimum = 1, maximum = 520, description = "Periods predicted, 1 to 520; default 52")),
     responses((status = 200, body = AnalysisOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn clv(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut>> {
     run::<analysis::clv::Clv>(caller, state, id, raw).await

@@ -170,7 +170,7 @@ pub struct QuotesOut {
     params(("business_id" = i64, Path, description = "The business"), ("map_id" = i64, Path, description = "The map"),
         ("stage" = u32, Query, description = "The map stage whose touchpoints' feedback is offered"),
         ("q" = Option<String>, Query, description = "Keep texts containing these words (any case)"),
-        ("limit" = Option<usize>, Query, description = "At most this many quotes (default 40, at most 500)")),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 500, description = "At most this many quotes (default 40, at most 500)")),
     responses((status = 200, body = QuotesOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn quotes(caller: ApiUser, State(state): State<ServerState>, ApiPath((id, map)): ApiPath<(i64, i64)>, Query(q): Query<QuotesQuery>) -> ApiResult<Json<QuotesOut>> {
     let business = member(&state, &caller, id).await?.business;
@@ -187,11 +187,20 @@ pub async fn quotes(caller: ApiUser, State(state): State<ServerState>, ApiPath((
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/maps/{map_id}/versions", tag = "maps",
     params(("business_id" = i64, Path, description = "The business"), ("map_id" = i64, Path, description = "The map")),
-    responses((status = 200, body = AnyJson, description = "The versions: version, author, created_at"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn versions(caller: ApiUser, State(state): State<ServerState>, ApiPath((id, map)): ApiPath<(i64, i64)>) -> ApiResult<Json<serde_json::Value>> {
+    responses((status = 200, body = [VersionOut], description = "The versions, oldest first"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn versions(caller: ApiUser, State(state): State<ServerState>, ApiPath((id, map)): ApiPath<(i64, i64)>) -> ApiResult<Json<Vec<VersionOut>>> {
     let business = member(&state, &caller, id).await?.business;
     let list = state.try_read(move |app| app.map_versions(&business, map_id(map))).await?;
-    Ok(Json(json(&list)?))
+    Ok(Json(list.into_iter().map(|v| VersionOut { version: v.version, author: v.author, created_at: v.created_at.0 }).collect()))
+}
+
+/// One saved version of a map.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct VersionOut {
+    pub version: u32,
+    pub author: String,
+    /// Milliseconds since the epoch.
+    pub created_at: i64,
 }
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/maps/{map_id}/diff", tag = "maps",
@@ -216,7 +225,7 @@ pub async fn diff(caller: ApiUser, State(state): State<ServerState>, ApiPath((id
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/maps/{map_id}/export", tag = "maps",
     params(("business_id" = i64, Path, description = "The business"), ("map_id" = i64, Path, description = "The map"),
-        ("format" = Option<String>, Query, description = "json (default), mermaid, svg, png or pdf")),
+        ("format" = Option<super::params::MapExportFormat>, Query, description = "json (default), mermaid, svg, png or pdf")),
     responses((status = 200, description = "The map as a file in the format asked for"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn export(caller: ApiUser, State(state): State<ServerState>, ApiPath((id, map)): ApiPath<(i64, i64)>, Query(q): Query<FormatQuery>) -> ApiResult<Response> {
     let business = member(&state, &caller, id).await?.business;

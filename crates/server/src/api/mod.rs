@@ -17,6 +17,7 @@ pub mod comments;
 pub mod imports;
 pub mod insights;
 pub mod openapi;
+pub mod params;
 pub mod personas;
 pub mod privacy;
 pub mod sources;
@@ -226,12 +227,14 @@ pub struct MemberOut {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SetRole {
     /// owner, editor or viewer.
+    #[schema(value_type = params::RoleName)]
     pub role: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CreateInvitation {
     /// owner, editor or viewer.
+    #[schema(value_type = params::RoleName)]
     pub role: String,
     /// When set, only this address may accept.
     pub email: Option<String>,

@@ -124,8 +124,22 @@ pub struct ErrorDetail {
         super::imports::create,
         super::imports::rejects,
     ),
-    components(schemas(ErrorBody, ErrorDetail, RowErrorOut)),
-    modifiers(&Security),
+    components(schemas(
+        ErrorBody,
+        ErrorDetail,
+        RowErrorOut,
+        super::params::AttributionModel,
+        super::params::AttributionBy,
+        super::params::FunnelMode,
+        super::params::FlowsBy,
+        super::params::RetentionPeriod,
+        super::params::ClvBy,
+        super::params::ClvModel,
+        super::params::ClvUnit,
+        super::params::RoleName,
+        super::params::MapExportFormat
+    )),
+    modifiers(&Security, &EveryOperationErrors),
     tags(
         (name = "account", description = "The caller and their API keys"),
         (name = "businesses", description = "Businesses the caller belongs to"),
@@ -173,6 +187,33 @@ impl Modify for Security {
             description.push_str(&format!("| `{}` | {} | {} |\n", c.code, c.status, c.meaning));
         }
         openapi.info.description = Some(description);
+    }
+}
+
+/// The answers every operation can give whatever its own: 400 `invalid_input` when a path or
+/// query parameter does not read (a business id that is not a number), 401 without credentials.
+/// Declared here once, so no operation's list can forget them.
+struct EveryOperationErrors;
+
+impl Modify for EveryOperationErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let error = |description: &str| -> RefOr<utoipa::openapi::Response> {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+                    .build(),
+            )
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                responses.entry("400".into()).or_insert_with(|| error("A parameter does not read (invalid_input) or the body is not the JSON expected (invalid_json)"));
+                responses.entry("401".into()).or_insert_with(|| error("No valid session cookie or API key (unauthenticated)"));
+            }
+        }
     }
 }
 
