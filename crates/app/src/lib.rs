@@ -56,7 +56,7 @@ pub use maps::{
     MapExportFormat, MapSummary, MapTemplate, NewShareLink, PersonaCoverage, SharedMap, ShareLinkError, VersionInfo, apply_edit, diff_maps,
     mermaid, mermaid_score,
 };
-pub use maps::MAX_STAGES;
+pub use maps::{MAX_STAGES, check_embed_origins};
 pub use onboarding::{Onboarding, OnboardingStep};
 pub use tracking::{TrackingCommit, TrackingWrite, WriteKey};
 pub use trailmap_ingest::RecordKind;

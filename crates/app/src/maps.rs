@@ -383,6 +383,8 @@ pub struct SharedMap {
     pub map: JourneyMap,
     pub version: u32,
     pub expires_at: Option<Timestamp>,
+    /// The origins whose pages may embed the shared map; none: no site may frame it.
+    pub frame_ancestors: Vec<String>,
 }
 
 /// A persona and the customers it covers (see the module's note on assignment).
@@ -1398,6 +1400,7 @@ impl App {
                 expires_at,
                 created_by: clean_text(author, "author")?,
                 created_at: now,
+                frame_ancestors: Vec::new(),
             })
             .map_err(store_error)?;
         Ok(NewShareLink { map: id, path: format!("/share/{token}"), token, has_password: password.is_some(), expires_at })
@@ -1419,7 +1422,7 @@ impl App {
         let mut version = self.store().map(link.map).map_err(AppError::from)?.ok_or(ShareLinkError::Unknown)?;
         version.map.number_items();
         self.bind_touchpoints(&mut version.map)?;
-        Ok(SharedMap { map: version.map, version: version.version, expires_at: link.expires_at })
+        Ok(SharedMap { map: version.map, version: version.version, expires_at: link.expires_at, frame_ancestors: link.frame_ancestors })
     }
 
     /// The map's share links as stored (hashes only; the tokens were shown once).
@@ -1428,9 +1431,43 @@ impl App {
         Ok(self.store().share_links(id)?)
     }
 
+    /// Lets the pages of `origins` (`https://intranet.example`, at most 10; empty: none) embed
+    /// the share link `token` of map `id` in a frame; every other site still may not.
+    pub fn set_share_link_embedding(&mut self, business: &Business, id: MapId, token: &str, origins: &[String]) -> Result<()> {
+        self.journey_map(business, id)?;
+        let clean = check_embed_origins(origins)?;
+        self.store_mut().set_share_link_frame_ancestors(id, &token_hash(token), &clean).map_err(store_error)
+    }
+
     /// Revokes a share link by its token.
     pub fn revoke_share_link(&mut self, business: &Business, id: MapId, token: &str) -> Result<()> {
         self.journey_map(business, id)?;
         self.store_mut().delete_share_link(id, &token_hash(token)).map_err(store_error)
     }
+}
+
+/// The origins a share link may be embedded in, checked (at most 10, each `http(s)://host[:port]`)
+/// and lower-cased; errors name the field `embed_on`.
+pub fn check_embed_origins(origins: &[String]) -> Result<Vec<String>> {
+    if origins.len() > 10 {
+        return Err(invalid("embed_on: at most 10 origins"));
+    }
+    origins
+        .iter()
+        .map(|origin| check_origin(origin.trim()).map_err(|why| invalid(format!("embed_on: {origin:?} {why}"))))
+        .collect()
+}
+
+/// An origin a page may be embedded in: `https://host[:port]` (or `http://` for a local one),
+/// with nothing after the host; answered lower-cased, or why not.
+fn check_origin(text: &str) -> std::result::Result<String, &'static str> {
+    let rest = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://")).ok_or("is not an http(s):// origin")?;
+    let (host, port) = rest.split_once(':').map_or((rest, None), |(h, p)| (h, Some(p)));
+    if host.is_empty() || !host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
+        return Err("is not an origin: give the scheme and host only, as in https://intranet.example");
+    }
+    if port.is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 5) {
+        return Err("has a port that is not a number");
+    }
+    Ok(text.to_ascii_lowercase())
 }

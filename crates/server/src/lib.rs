@@ -11,7 +11,7 @@ mod cache;
 pub mod config;
 mod error;
 pub mod imports;
-mod headers;
+pub(crate) mod headers;
 mod keys;
 mod personas;
 mod rejections;

@@ -24,6 +24,8 @@ pub struct ShareLink {
     pub expires_at: Option<Timestamp>,
     pub created_by: String,
     pub created_at: Timestamp,
+    /// The origins whose pages may embed the shared map (`https://example.com`); none: no site.
+    pub frame_ancestors: Vec<String>,
 }
 
 /// Map queries behind a trait, as the rest of the store is, so another backend can provide them.
@@ -45,6 +47,8 @@ pub trait MapStore {
     fn share_links(&self, map: MapId) -> Result<Vec<ShareLink>>;
     /// Revokes a link of `map`; `StoreError::NotFound` when the map has no such link.
     fn delete_share_link(&mut self, map: MapId, token_hash: &str) -> Result<()>;
+    /// Sets the origins whose pages may embed a link of `map` (none: no site may).
+    fn set_share_link_frame_ancestors(&mut self, map: MapId, token_hash: &str, origins: &[String]) -> Result<()>;
 }
 
 const VERSION_COLUMNS: &str = "v.version, v.author, v.created_at, v.doc, m.business, m.id";
@@ -64,7 +68,7 @@ fn to_version((version, author, at, doc, business, id): (u32, String, i64, Strin
     })
 }
 
-const LINK_COLUMNS: &str = "l.token_hash, l.map, m.business, l.password_hash, l.expires_at, l.created_by, l.created_at";
+const LINK_COLUMNS: &str = "l.token_hash, l.map, m.business, l.password_hash, l.expires_at, l.created_by, l.created_at, l.frame_ancestors";
 
 fn link_row(r: &Row<'_>) -> rusqlite::Result<ShareLink> {
     Ok(ShareLink {
@@ -75,6 +79,7 @@ fn link_row(r: &Row<'_>) -> rusqlite::Result<ShareLink> {
         expires_at: r.get::<_, Option<i64>>(4)?.map(Timestamp),
         created_by: r.get(5)?,
         created_at: Timestamp(r.get(6)?),
+        frame_ancestors: r.get::<_, Option<String>>(7)?.map(|s| s.split_whitespace().map(str::to_string).collect()).unwrap_or_default(),
     })
 }
 
@@ -123,15 +128,16 @@ impl MapStore for SqliteStore {
         }
         self.conn
             .execute(
-                "INSERT INTO map_share_links (token_hash, map, password_hash, expires_at, created_by, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO map_share_links (token_hash, map, password_hash, expires_at, created_by, created_at, frame_ancestors)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     link.token_hash,
                     link.map.0,
                     link.password_hash,
                     link.expires_at.map(|t| t.0),
                     link.created_by,
-                    link.created_at.0
+                    link.created_at.0,
+                    (!link.frame_ancestors.is_empty()).then(|| link.frame_ancestors.join(" "))
                 ],
             )
             .map_err(|e| match e {
@@ -170,4 +176,16 @@ impl MapStore for SqliteStore {
         }
         Ok(())
     }
+    fn set_share_link_frame_ancestors(&mut self, map: MapId, token_hash: &str, origins: &[String]) -> Result<()> {
+        let value = (!origins.is_empty()).then(|| origins.join(" "));
+        let changed = self.conn.execute(
+            "UPDATE map_share_links SET frame_ancestors = ?3 WHERE map = ?1 AND token_hash = ?2",
+            params![map.0, token_hash, value],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NotFound { what: "share link", id: map.0 });
+        }
+        Ok(())
+    }
+
 }

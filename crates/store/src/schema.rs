@@ -406,6 +406,9 @@ CREATE INDEX map_comments_card ON map_comments(map, card, id);
 -- v11: privacy. How many days a business keeps its raw events (NULL: for ever; see retention.rs).
 ALTER TABLE businesses ADD COLUMN event_retention_days INTEGER;
 
+-- A share link may be embedded in the pages of these origins (space-separated, NULL: none).
+ALTER TABLE map_share_links ADD COLUMN frame_ancestors TEXT;
+
 -- Password resets: one-time links an owner or `trailmap user reset-password` issues, by their
 -- token's SHA-256; used once, then kept with used_at.
 CREATE TABLE password_resets (

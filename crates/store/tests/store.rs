@@ -693,6 +693,7 @@ fn one_map_its_versions_and_deleting_it() {
         expires_at: Some(Timestamp(5_000)),
         created_by: "ann".into(),
         created_at: Timestamp(1_000),
+        frame_ancestors: vec!["https://intranet.example".into()],
     };
     store.insert_share_link(&link).unwrap();
     assert!(matches!(store.insert_share_link(&link), Err(StoreError::Conflict(_))));

@@ -73,6 +73,10 @@ pub struct CreateShareLink {
     pub password: Option<String>,
     /// The last day the link works (YYYY-MM-DD, UTC); none: until revoked.
     pub expires: Option<String>,
+    /// Origins whose pages may embed the map in a frame (`https://intranet.example`, at most
+    /// 10); none: no site may.
+    #[serde(default)]
+    pub embed_on: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -311,7 +315,16 @@ pub async fn create_share_link(
     let business = editor(&state, &caller, id).await?;
     let expires = expiry_of("expires", body.expires.as_deref().unwrap_or(""))?;
     let (by, now) = (author(&caller.user), auth::now());
-    let made = state.try_write(move |app| app.create_share_link(&business, map_id(map), body.password.as_deref(), expires, &by, now)).await?;
+    let embed_on = trailmap_app::check_embed_origins(&body.embed_on)?;
+    let made = state
+        .try_write(move |app| {
+            let made = app.create_share_link(&business, map_id(map), body.password.as_deref(), expires, &by, now)?;
+            if !embed_on.is_empty() {
+                app.set_share_link_embedding(&business, map_id(map), &made.token, &embed_on)?;
+            }
+            Ok(made)
+        })
+        .await?;
     Ok((StatusCode::CREATED, Json(json(&made)?)).into_response())
 }
 

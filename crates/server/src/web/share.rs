@@ -76,6 +76,11 @@ fn shown(shared: &SharedMap, touchpoints: &HashMap<TouchpointId, String>, person
     let mut response = html_response(bare(&map.name, body));
     // A shared map is for the people given the link, not for search engines.
     response.headers_mut().insert("x-robots-tag", axum::http::HeaderValue::from_static("noindex"));
+    if !shared.frame_ancestors.is_empty()
+        && let Ok(policy) = axum::http::HeaderValue::from_str(&crate::headers::policy_embeddable_in(&shared.frame_ancestors))
+    {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
+    }
     response
 }
 

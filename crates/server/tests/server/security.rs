@@ -254,3 +254,30 @@ async fn segments_and_rudderstacks_python_clients_report_a_wrong_key_as_such() {
     drop(h.tracker);
     h.writer.join().unwrap();
 }
+
+#[tokio::test]
+async fn a_share_link_may_name_the_sites_that_embed_it_and_only_those() {
+    let w = world();
+    let bean = w.bean.id;
+    let map = new_map(&w.router, &w.owner, bean, "web-shop").await;
+    let (plain, _) = new_link(&w.router, &w.owner, bean, map, json!({})).await;
+    let (embeddable, _) = new_link(&w.router, &w.owner, bean, map, json!({"embed_on": ["https://Intranet.example", "http://localhost:8000"]})).await;
+    let html = [("accept", "text/html".to_string())];
+    // A plain link: framed by no one.
+    let shown = call(&w.router, "GET", &format!("/share/{plain}"), &html, vec![]).await;
+    assert_security_headers(&shown, "a plain share link");
+    // The embeddable one: its own policy lists the two origins, and no X-Frame-Options contradicts it.
+    let shown = call(&w.router, "GET", &format!("/share/{embeddable}"), &html, vec![]).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let policy = shown.headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("frame-ancestors 'self' https://intranet.example http://localhost:8000"), "{policy}");
+    assert!(policy.contains("script-src 'self'") && !policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(shown.headers.get("x-frame-options").is_none());
+    // Not an origin: refused, naming the field, and no link is made.
+    let bad = api(&w.router, Some(&w.owner), "POST", &format!("/api/businesses/{bean}/maps/{map}/share-links"), Some(json!({"embed_on": ["https://x.example/path"]}))).await;
+    assert_eq!((bad.status, bad.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"));
+    assert!(bad.text.contains("embed_on"), "{}", bad.text);
+    let listed = api(&w.router, Some(&w.owner), "GET", &format!("/api/businesses/{bean}/maps/{map}/share-links"), None).await.json();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    w.finish();
+}

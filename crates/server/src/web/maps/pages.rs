@@ -244,6 +244,7 @@ async fn share_page(state: &ServerState, signed: &SignedIn, id: i64, map: i64, m
                 (csrf_field(&signed.csrf))
                 label { "Password (optional, at least 8 characters) " input type="password" name="password" autocomplete="new-password"; }
                 label { "Works until the end of (optional) " input type="date" name="expires"; }
+                label { "May be embedded in the pages of (optional, e.g. https://intranet.example) " input type="text" name="embed_on" placeholder="https://intranet.example"; }
                 button type="submit" { "Create link" }
             }
         }
@@ -257,6 +258,9 @@ pub struct ShareForm {
     pub password: String,
     #[serde(default)]
     pub expires: String,
+    /// Origins whose pages may embed the map, separated by spaces or commas.
+    #[serde(default)]
+    pub embed_on: String,
 }
 
 /// The expiry of a link that works through `day`: the start of the next day (UTC).
@@ -275,7 +279,17 @@ pub async fn create_share(State(state): State<ServerState>, Path((id, map)): Pat
     let expires = expiry_of("expires", &posted.form.expires)?;
     let password = Some(posted.form.password.clone()).filter(|p| !p.is_empty());
     let (business, by, now) = (membership.business, author(&posted.user.user), auth::now());
-    let made = state.try_write(move |app| app.create_share_link(&business, map_id(map), password.as_deref(), expires, &by, now)).await?;
+    let origins: Vec<String> = posted.form.embed_on.split([' ', ',']).filter(|o| !o.trim().is_empty()).map(str::to_string).collect();
+    let embed_on = trailmap_app::check_embed_origins(&origins)?;
+    let made = state
+        .try_write(move |app| {
+            let made = app.create_share_link(&business, map_id(map), password.as_deref(), expires, &by, now)?;
+            if !embed_on.is_empty() {
+                app.set_share_link_embedding(&business, map_id(map), &made.token, &embed_on)?;
+            }
+            Ok(made)
+        })
+        .await?;
     share_page(&state, &posted.user, id, map, Some(made)).await
 }
 
