@@ -960,12 +960,13 @@ impl Matcher {
                 excluded: excluded.get(name).copied().unwrap_or(false),
             };
         }
+        let mut properties = crate::rules::RowProperties::default();
         Mark {
             time: table.time[row],
             steps: self.steps.iter().enumerate().fold(0u64, |mask, (k, rules)| {
-                if rules.iter().any(|r| r.matches(table, row)) { mask | 1 << k } else { mask }
+                if rules.iter().any(|r| r.matches_row(table, row, &mut properties)) { mask | 1 << k } else { mask }
             }),
-            excluded: self.exclusions.iter().any(|r| r.matches(table, row)),
+            excluded: self.exclusions.iter().any(|r| r.matches_row(table, row, &mut properties)),
         }
     }
 
