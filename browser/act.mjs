@@ -73,5 +73,6 @@ await runSteps(async (browser) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${base}/b/${business}/insights`);
   await shot("5-phone-insights");
+  await checkAccessibility(page, "insights on a phone");
   console.log("step: phone width");
 });

@@ -130,5 +130,6 @@ await runSteps(async (browser) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${base}/b/${business}/personas`);
   await shot("9-phone");
+  await checkAccessibility(page, "personas board on a phone");
   console.log("step: phone width");
 });

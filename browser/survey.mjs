@@ -83,5 +83,7 @@ await runSteps(async (browser) => {
   await page.waitForSelector("[data-testid=themes]");
   await page.screenshot({ path: join(shots, "survey-7-feedback.png"), fullPage: true });
   await checkAccessibility(page, "feedback");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await checkAccessibility(page, "feedback on a phone");
   console.log("step: the surveys list and the feedback page");
 });

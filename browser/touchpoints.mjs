@@ -99,5 +99,6 @@ await runSteps(async (browser) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${base}/b/${business}/touchpoints/new`);
   await shot("7-phone-form");
+  await checkAccessibility(page, "new touchpoint on a phone");
   console.log("step: phone width");
 });
