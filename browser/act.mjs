@@ -5,7 +5,7 @@
 // open the insights and follow the first finding to the customers behind it.
 // Env: BASE_URL, TRAILMAP_EMAIL, TRAILMAP_PASSWORD, BUSINESS_ID, SCREENSHOT_DIR.
 // Prints one "step: ..." line per step and "ok" at the end; exits 1 on the first failure.
-import { need, runSteps } from "./common.mjs";
+import { checkAccessibility, need, runSteps } from "./common.mjs";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -29,6 +29,7 @@ await runSteps(async (browser) => {
   await Promise.all([page.waitForSelector("[data-testid=changes]"), page.click(".sections a:has-text('Changes')")]);
   const rows = await page.locator("[data-testid=changes] tbody tr").count();
   await shot("1-changes");
+  await checkAccessibility(page, "change log");
   console.log(`step: change log with ${rows} changes`);
 
   await Promise.all([page.waitForSelector("[data-testid=verdict]"), page.click("[data-testid=impact-link] >> nth=0")]);
@@ -37,6 +38,7 @@ await runSteps(async (browser) => {
   if ((await page.locator("[data-testid=windows] tbody tr").count()) !== 2) throw new Error("no before and after rows");
   if ((await page.locator("figure.chart svg").count()) !== 1) throw new Error("no chart");
   await shot("2-impact");
+  await checkAccessibility(page, "change impact");
   console.log(`step: impact verdict: ${verdict}`);
 
   await page.goto(`${base}/b/${business}/changes`);
@@ -49,6 +51,7 @@ await runSteps(async (browser) => {
   if (!refused.startsWith("metric")) throw new Error(`the refusal does not name the metric: ${refused}`);
   if ((await page.inputValue("[data-testid=change-form] input[name=title]")) !== "Shipping cost shown in the cart") throw new Error("the title typed was lost");
   await shot("3-refused");
+  await checkAccessibility(page, "change log with a refused change");
   console.log(`step: refused naming the field (${refused.slice(0, 60)})`);
 
   await page.fill("[data-testid=change-form] input[name=metric]", "conversion:checkout_started>purchase:7d");
@@ -61,6 +64,7 @@ await runSteps(async (browser) => {
   const first = (await page.textContent("[data-testid=insights] li:first-child h3")).trim();
   const value = (await page.textContent("[data-testid=insights] li:first-child [data-testid=value]")).trim();
   await shot("4-insights");
+  await checkAccessibility(page, "insights");
   console.log(`step: top insight: ${first} (${value})`);
   await Promise.all([page.waitForSelector("[data-testid=customers]"), page.click("[data-testid=insights] li:first-child a[data-testid=customers]")]);
   const count = (await page.textContent("[data-testid=customer-count]")).trim();
@@ -69,5 +73,6 @@ await runSteps(async (browser) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${base}/b/${business}/insights`);
   await shot("5-phone-insights");
+  await checkAccessibility(page, "insights on a phone");
   console.log("step: phone width");
 });

@@ -8,7 +8,7 @@
 // Env: BASE_URL, ORDERS_CSV and EVENTS_CSV (file paths), SCREENSHOT_DIR.
 // Prints one "step: ..." line per step (the Rust test checks the figures in them) and "ok" at the
 // end; exits 1 on the first failure.
-import { need, runSteps } from "./common.mjs";
+import { checkAccessibility, need, runSteps } from "./common.mjs";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -27,6 +27,7 @@ await runSteps(async (browser) => {
   // A fresh store sends its first visitor to the setup page.
   await page.goto(`${base}/`);
   await page.waitForURL(`${base}/setup`);
+  await checkAccessibility(page, "setup page");
   await page.fill("input[name=name]", "Cora Cole");
   await page.fill("input[name=email]", "cora@example.com");
   await page.fill("input[name=password]", "a long enough password");
@@ -48,13 +49,16 @@ await runSteps(async (browser) => {
     const bad = await page.locator("[data-testid=preview-rows] tr.row-error").count();
     const layout = await text("[data-testid=layout]");
     await shot(`${kind === "orders" ? 2 : 4}-${kind}-preview`);
+    await checkAccessibility(page, `${kind} import preview`);
     await Promise.all([page.waitForSelector("[data-testid=import-report]"), page.click("[data-testid=import]")]);
     const read = await text("[data-testid=rows-read]");
     const landed = await text("[data-testid=landed]");
     await shot(`${kind === "orders" ? 3 : 5}-${kind}-imported`);
+    await checkAccessibility(page, `${kind} import report`);
     console.log(`step: ${kind}: preview of ${rows} rows (${bad} bad, layout ${layout}), imported ${read} read, ${landed} landed`);
   };
   await Promise.all([page.waitForURL(/\/import\?kind=orders$/), page.click("[data-testid=import-link]")]);
+  await checkAccessibility(page, "import page");
   await upload("orders", orders);
   await Promise.all([page.waitForURL(/\/import$/), page.click("a:has-text('Import another file')")]);
   await upload("events", events);
@@ -63,6 +67,7 @@ await runSteps(async (browser) => {
   await Promise.all([page.waitForURL(`${base}/b/${business}/`), page.click("a:has-text('See the dashboard')")]);
   if ((await page.getAttribute("[data-step=import]", "data-done")) !== "true") throw new Error("the import step is not done");
   await shot("6-dashboard");
+  await checkAccessibility(page, "dashboard after the first imports");
   console.log(`step: the dashboard ticked the import, ${await text("[data-done-count]")} done`);
   await Promise.all([page.waitForURL(/\/touchpoints$/), page.click("[data-testid=touchpoints-link]")]);
   await Promise.all([page.waitForSelector("[data-testid=suggestions]"), page.click("[data-testid=suggestions-link]")]);
@@ -111,6 +116,7 @@ await runSteps(async (browser) => {
       };
     }));
   await shot("11-map");
+  await checkAccessibility(page, "map with live numbers");
   // The map scrolls sideways; the last stages, scrolled into view.
   await page.$eval(".map-scroll", (el) => { el.scrollLeft = el.scrollWidth; });
   await shot("11b-map-last-stages");

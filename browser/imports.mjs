@@ -6,7 +6,7 @@
 // Env: BASE_URL, TRAILMAP_EMAIL, TRAILMAP_PASSWORD, BUSINESS_ID, ORDERS_CSV and BIG_CSV (file
 // paths; BIG_CSV over the server's limit), SCREENSHOT_DIR.
 // Prints one "step: ..." line per step and "ok" at the end; exits 1 on the first failure.
-import { need, runSteps } from "./common.mjs";
+import { checkAccessibility, need, runSteps } from "./common.mjs";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -45,6 +45,7 @@ await runSteps(async (browser) => {
   console.log("step: a file over the limit is refused before it is sent");
   await page.setInputFiles("[data-testid=file]", orders);
   await shot("1-form");
+  await checkAccessibility(page, "import page with a file chosen");
 
   await Promise.all([page.waitForURL(/\/import\/[0-9a-f]{32}$/), page.click("#upload-form button[type=submit]")]);
   if (!xhrPosts.some((u) => u.endsWith(`/b/${business}/import`))) throw new Error(`the upload was not sent by imports.js: ${xhrPosts}`);
@@ -68,6 +69,7 @@ await runSteps(async (browser) => {
   const cells = await page.$$eval("[data-testid=preview-rows] tbody tr:first-child td", (tds) => tds.map((td) => td.textContent.trim()));
   if (!cells.includes("2026-03-01T10:00:00.000Z") || !cells.includes("24.50 EUR")) throw new Error(`the first row: ${cells}`);
   await shot("3-mapped");
+  await checkAccessibility(page, "import preview with a column picked");
   console.log(`step: picked Placed for time, ${good.length} rows read`);
 
   await Promise.all([page.waitForSelector("[data-testid=import-report]"), page.click("[data-testid=import]")]);

@@ -3,10 +3,11 @@
 // navigation; the text survives a reload), move a stage with the keyboard and by dragging, add a
 // quote from the quote picker, turn a pain point into an opportunity and an action, rename a
 // stage and add a touchpoint (all kept after a reload; /tmp/editor6.png shows the editor), show a
-// demo map's live numbers for a period, download the PDF export, and look at it on a phone.
+// demo map's live numbers for a period, download the PDF export, open a share link of it signed
+// out, and look at it on a phone. Every page is checked with axe-core (see checkAccessibility).
 // Env: BASE_URL, TRAILMAP_EMAIL, TRAILMAP_PASSWORD, BUSINESS_ID, SCREENSHOT_DIR.
 // Prints one "step: ..." line per step and "ok" at the end; exits 1 on the first failure.
-import { need, runSteps } from "./common.mjs";
+import { checkAccessibility, need, runSteps } from "./common.mjs";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -32,6 +33,7 @@ await runSteps(async (browser) => {
   console.log("step: signed in");
 
   await page.goto(`${base}/b/${business}/maps`);
+  await checkAccessibility(page, "maps list");
   await page.fill("input[name=name]", "Web shop journey");
   await page.check("input[name=template][value=web-shop]");
   await Promise.all([page.waitForURL(/\/maps\/\d+$/), page.click("[data-testid=new-map] button[type=submit]")]);
@@ -39,6 +41,7 @@ await runSteps(async (browser) => {
   const before = await stageNames();
   if (before.join(",") !== "Awareness,Consideration,Purchase,Retention,Advocacy") throw new Error(`template stages: ${before}`);
   await shot("1-editor");
+  await checkAccessibility(page, "map editor");
   console.log(`step: created a map from the web-shop template at ${new URL(mapUrl).pathname}`);
 
   // Inline edit: click, type, Enter; the page must not navigate.
@@ -142,6 +145,7 @@ await runSteps(async (browser) => {
   await page.locator(`.map-card[data-card="${painId}"]`).scrollIntoViewIfNeeded();
   await page.screenshot({ path: "/tmp/editor6.png", fullPage: true });
   await shot("6-controls");
+  await checkAccessibility(page, "map editor with its card tools open");
   console.log(`step: renamed a stage and added the touchpoint ${added} without navigating`);
 
   await page.reload();
@@ -178,6 +182,7 @@ await runSteps(async (browser) => {
   const revenue = (await page.locator("[data-testid=stage-revenue]").allTextContents()).join(" | ");
   if (!/\$\d/.test(revenue) || /USD/.test(revenue)) throw new Error(`revenue: ${revenue}`);
   await shot("4b-definition");
+  await checkAccessibility(page, "map with its live numbers");
   console.log(`step: a definition opens on a click (revenue: ${revenue})`);
 
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=export-pdf]")]);
@@ -186,6 +191,19 @@ await runSteps(async (browser) => {
   if (magic !== "%PDF") throw new Error(`the PDF export starts with ${magic}`);
   console.log(`step: downloaded ${download.suggestedFilename()} (%PDF)`);
 
+  // A share link, and the read-only page it opens for someone signed out.
+  const demoUrl = page.url().split("?")[0];
+  await page.goto(`${demoUrl}/share`);
+  await Promise.all([page.waitForSelector("[data-testid=new-share-link]"), page.click("[data-testid=share-form] button[type=submit]")]);
+  await checkAccessibility(page, "share links");
+  const shared = await page.getAttribute("[data-testid=new-share-link]", "href");
+  const outsider = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await outsider.goto(new URL(shared, base).href);
+  if (!(await outsider.locator("[data-testid=map-grid]").count())) throw new Error(`the share link shows no map: ${outsider.url()}`);
+  await checkAccessibility(outsider, "shared map");
+  await outsider.close();
+  console.log("step: a share link opens the map read-only");
+
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(mapUrl);
   const widths = await page.evaluate(() => {
@@ -193,6 +211,7 @@ await runSteps(async (browser) => {
     return { page: document.documentElement.scrollWidth, inner: scroll.scrollWidth, box: scroll.clientWidth };
   });
   await shot("5-phone");
+  await checkAccessibility(page, "map editor on a phone");
   if (widths.page > 400) {
     const wide = await page.evaluate(() => [...document.querySelectorAll("body *")]
       .filter((e) => e.getBoundingClientRect().right > 400 && !e.closest(".map-scroll"))

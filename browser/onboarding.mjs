@@ -6,7 +6,7 @@
 // template from the checklist, and comment on one of its cards (the count goes to 1).
 // Env: BASE_URL, TRAILMAP_EMAIL, TRAILMAP_PASSWORD, BUSINESS_ID, SCREENSHOT_DIR.
 // Prints one "step: ..." line per step and "ok" at the end; exits 1 on the first failure.
-import { need, runSteps } from "./common.mjs";
+import { checkAccessibility, need, runSteps } from "./common.mjs";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -35,6 +35,7 @@ await runSteps(async (browser) => {
   const touchpoints = await page.getAttribute("[data-testid=touchpoints-link]", "href");
   if (touchpoints !== `/b/${business}/touchpoints`) throw new Error(`touchpoints link: ${touchpoints}`);
   await shot("1-empty");
+  await checkAccessibility(page, "onboarding checklist");
   console.log("step: empty dashboard is the checklist, 0 of 5 done");
 
   await Promise.all([page.waitForURL(`${base}/b/${business}/settings/sources`), page.click("[data-testid=create-key] button[type=submit]")]);
@@ -63,6 +64,7 @@ await runSteps(async (browser) => {
   const events = (await page.textContent("[data-events]")).trim();
   if (events !== "1") throw new Error(`events received: ${events}`);
   await shot("3-received");
+  await checkAccessibility(page, "write keys with a key just made");
   console.log("step: the page saw the event arrive");
 
   await page.goto(`${base}/b/${business}/`);
@@ -91,5 +93,6 @@ await runSteps(async (browser) => {
   if (text !== "Do we have numbers for this?" || author !== "Bea Baker") throw new Error(`the comment: ${author}: ${text}`);
   await open.scrollIntoViewIfNeeded();
   await shot("5-comment");
+  await checkAccessibility(page, "map with a comment thread open");
   console.log(`step: commented on a card, count ${after}`);
 });

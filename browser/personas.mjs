@@ -6,7 +6,7 @@
 // read each card's coverage and follow it to the customers.
 // Env: BASE_URL, TRAILMAP_EMAIL, TRAILMAP_PASSWORD, BUSINESS_ID, PHOTO (a PNG file), SCREENSHOT_DIR.
 // Prints one "step: ..." line per step and "ok" at the end; exits 1 on the first failure.
-import { need, runSteps } from "./common.mjs";
+import { checkAccessibility, need, runSteps } from "./common.mjs";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -43,6 +43,7 @@ await runSteps(async (browser) => {
   await Promise.all([page.waitForURL(/\/personas$/), page.click(".sections a:has-text('Personas')")]);
   await page.waitForSelector("[data-testid=no-personas]");
   await shot("1-empty");
+  await checkAccessibility(page, "personas board, empty");
   console.log("step: no personas yet");
 
   // A rule built from rows: the text and the count follow every change.
@@ -66,6 +67,7 @@ await runSteps(async (browser) => {
   await page.fill("input[name=quote]", "The barista knows my order.");
   await page.setInputFiles("input[name=photo]", photo);
   await shot("2-counting");
+  await checkAccessibility(page, "new persona with its live count");
   console.log(`step: live count follows the rule (${buyers} with an order, ${repeat} with two, ${referrals} of them by referral)`);
 
   await Promise.all([page.waitForURL(/\/personas#persona-\d+$/), page.click("[data-testid=save]")]);
@@ -85,6 +87,7 @@ await runSteps(async (browser) => {
   const error = (await page.textContent("[data-testid=rule-error]")).trim();
   if (!/at character 46/.test(error)) throw new Error(`the error does not give the character: ${error}`);
   await shot("4-bad-rule");
+  await checkAccessibility(page, "persona edit with a rule error");
   console.log(`step: a rule that does not read names its character (${error.slice(0, 70)})`);
   await page.fill("[data-testid=rule-text]", "orders>=2 & first_channel=Referral & revenue>30");
   const richer = await changed("live-matches", referrals);
@@ -101,6 +104,7 @@ await runSteps(async (browser) => {
   const suggestions = await page.locator("[data-testid=suggestion]").count();
   if (suggestions < 2) throw new Error(`${suggestions} suggestions`);
   await shot("6-suggestions");
+  await checkAccessibility(page, "persona suggestions");
   const suggested = (await page.textContent("[data-testid=suggestion] h2")).trim();
   await Promise.all([page.waitForURL(/\/personas\/new\?suggestion=1/), page.click("[data-testid=use-suggestion] >> nth=0")]);
   if ((await page.inputValue("input[name=name]")) !== suggested) throw new Error("the suggestion's name is not in the form");
@@ -118,6 +122,7 @@ await runSteps(async (browser) => {
   const overlaps = await second.locator("[data-testid=overlap]").count();
   const summary = (await page.textContent("[data-testid=board-summary]")).replace(/\s+/g, " ").trim();
   await shot("8-coverage");
+  await checkAccessibility(page, "personas board");
   await Promise.all([page.waitForURL(/\/customers\?ids=/), page.locator("[data-testid=persona] [data-testid=coverage]").first().locator("a").click()]);
   const listed = (await page.textContent("[data-testid=customer-count]")).trim();
   console.log(`step: coverage (${summary}; the suggestion covers ${secondCovers} of ${matched}${overlaps ? ", the rest counted for the first" : ""}; the first card's link lists ${listed})`);
@@ -125,5 +130,6 @@ await runSteps(async (browser) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${base}/b/${business}/personas`);
   await shot("9-phone");
+  await checkAccessibility(page, "personas board on a phone");
   console.log("step: phone width");
 });

@@ -6,7 +6,7 @@
 // its QR links, and the feedback page. Screenshots of each step go to SCREENSHOT_DIR as survey-*.png.
 // Env: BASE_URL, SURVEY_PATH (/s/{token}?customer_id=...), RESULTS_PATH, TRAILMAP_EMAIL,
 // TRAILMAP_PASSWORD, SCREENSHOT_DIR. Prints one "step: ..." line per step and "ok" at the end.
-import { need, runSteps } from "./common.mjs";
+import { checkAccessibility, need, runSteps } from "./common.mjs";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -29,6 +29,7 @@ await runSteps(async (browser) => {
   page.setDefaultTimeout(15000);
   await page.goto(`${base}${surveyPath}`);
   await page.screenshot({ path: join(shots, "survey-1-form-phone.png"), fullPage: true });
+  await checkAccessibility(page, "public survey");
   const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
   if (scroll > 390) throw new Error(`the page is wider than the phone: ${scroll}px`);
   console.log("step: the form on a phone");
@@ -38,12 +39,14 @@ await runSteps(async (browser) => {
   const problem = await question(page, 1).locator(".field-error").textContent();
   if (!problem.includes("needs an answer")) throw new Error(`no message by the comment question: ${problem}`);
   await page.screenshot({ path: join(shots, "survey-2-missing-answer.png"), fullPage: true });
+  await checkAccessibility(page, "public survey with a missing answer");
   console.log("step: a missing required answer is named by its question");
 
   await question(page, 1).locator("textarea").fill(COMMENT);
   await pick(page, 2, "Shipping cost");
   await Promise.all([page.waitForURL(/\/thanks$/), page.click("button.send")]);
   await page.screenshot({ path: join(shots, "survey-3-thanks.png"), fullPage: true });
+  await checkAccessibility(page, "survey thanks");
   console.log("step: answered with JavaScript, thanked");
 
   // 2. The same page with JavaScript disabled, as a promoter: the comment is skipped.
@@ -69,13 +72,18 @@ await runSteps(async (browser) => {
   const scores = await page.textContent("[data-testid=scores]");
   if (!scores.includes("All")) throw new Error(`no scores: ${scores}`);
   await page.screenshot({ path: join(shots, "survey-5-results.png"), fullPage: true });
+  await checkAccessibility(page, "survey results");
   console.log("step: a member sees both answers in the results");
 
   await page.click("nav.sections a:has-text('Surveys')");
   await page.waitForSelector("[data-testid=surveys]");
   await page.screenshot({ path: join(shots, "survey-6-list.png"), fullPage: true });
+  await checkAccessibility(page, "surveys list");
   await page.click("nav.sections a:has-text('Feedback')");
   await page.waitForSelector("[data-testid=themes]");
   await page.screenshot({ path: join(shots, "survey-7-feedback.png"), fullPage: true });
+  await checkAccessibility(page, "feedback");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await checkAccessibility(page, "feedback on a phone");
   console.log("step: the surveys list and the feedback page");
 });

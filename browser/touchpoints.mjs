@@ -6,7 +6,7 @@
 // stage), and preview a rule with JavaScript off (the Preview button answers through a page load).
 // Env: BASE_URL, TRAILMAP_EMAIL, TRAILMAP_PASSWORD, BUSINESS_ID, SCREENSHOT_DIR.
 // Prints one "step: ..." line per step and "ok" at the end; exits 1 on the first failure.
-import { need, runSteps } from "./common.mjs";
+import { checkAccessibility, need, runSteps } from "./common.mjs";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -44,6 +44,7 @@ await runSteps(async (browser) => {
   const error = (await page.textContent("[data-testid=rule-error]")).trim();
   if ((await page.locator("[data-testid=rule-error] mark").count()) !== 1) throw new Error("the place of the error is not marked");
   await shot("1-rule-error");
+  await checkAccessibility(page, "new touchpoint with a rule error");
   console.log(`step: the rule error shows live: ${error.split("page_view")[0].trim()}`);
 
   await page.locator("input[name=rule]").press("End");
@@ -55,6 +56,7 @@ await runSteps(async (browser) => {
   const customers = await page.getAttribute("[data-testid=preview-customers]", "href");
   if (!customers || !customers.includes("/customers?ids=")) throw new Error(`the customers are not linked: ${customers}`);
   await shot("2-preview");
+  await checkAccessibility(page, "new touchpoint with its preview");
   console.log(`step: live preview: ${await summary()}`);
 
   await page.fill("input[name=rule]", "page_view[page^=/nowhere]");
@@ -67,10 +69,12 @@ await runSteps(async (browser) => {
   const row = page.locator("tr[data-name='Checkout page']");
   const events = (await row.locator("[data-testid=events]").textContent()).trim();
   await shot("3-list");
+  await checkAccessibility(page, "touchpoints list");
   console.log(`step: saved, listed with ${events} events`);
 
   await Promise.all([page.waitForSelector("[data-testid=suggestions]"), page.click("[data-testid=suggestions-link]")]);
   await shot("4-suggestions");
+  await checkAccessibility(page, "touchpoint suggestions");
   const social = page.locator("tr[data-key='channel:Paid Social']");
   await Promise.all([page.waitForSelector("[data-testid=accepted]"), social.locator("[data-testid=accept]").click()]);
   const accepted = (await page.textContent("[data-testid=accepted]")).trim();
@@ -95,5 +99,6 @@ await runSteps(async (browser) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${base}/b/${business}/touchpoints/new`);
   await shot("7-phone-form");
+  await checkAccessibility(page, "new touchpoint on a phone");
   console.log("step: phone width");
 });

@@ -19,7 +19,8 @@
 //! schemes (`javascript:`) are dropped. Every mark has a `<title>` tooltip with its value.
 //!
 //! # What every SVG has
-//! A fixed `viewBox` with matching `width`/`height`, `role="img"`, an `aria-label` and `<title>`
+//! A fixed `viewBox` with matching `width`/`height`, `role="img"` (`role="group"` when a mark is a
+//! link, so the links stay reachable controls rather than parts of an image), an `aria-label` and `<title>`
 //! from the chart's title (also drawn as a visible heading, so exports stand alone), colours from
 //! the Okabe-Ito palette, a white background, the system-ui font stack. All text and attributes
 //! are escaped, so the markup can be inlined into HTML. Degenerate input is drawn, not refused:

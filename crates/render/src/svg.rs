@@ -217,6 +217,10 @@ pub struct Doc {
     buf: String,
     pub width: f64,
     pub height: f64,
+    /// Whether a mark is a link: the frame is then a `group`, not an `img`, since an image's
+    /// content is presentational and links inside it would be controls nested in an image
+    /// (axe-core's `nested-interactive`), hidden from a screen reader.
+    has_links: bool,
 }
 
 impl Doc {
@@ -225,7 +229,7 @@ impl Doc {
     pub fn new(width: f64, height: f64, title: &str) -> Doc {
         let width = sane_size(width);
         let height = sane_size(height);
-        let mut doc = Doc { buf: String::with_capacity(4096), width, height };
+        let mut doc = Doc { buf: String::with_capacity(4096), width, height, has_links: false };
         let t = escape(title);
         let _ = write!(
             doc.buf,
@@ -275,6 +279,7 @@ impl Doc {
             None => self.open("g", &[]),
         }
         self.title(tooltip);
+        self.has_links |= link.is_some();
         link.is_some()
     }
 
@@ -353,6 +358,10 @@ impl Doc {
 
     /// Ends the document.
     pub fn finish(mut self) -> Svg {
+        if self.has_links {
+            // The frame is the first tag, written by `new` with `role="img"`.
+            self.buf = self.buf.replacen(r#" role="img" "#, r#" role="group" "#, 1);
+        }
         self.buf.push_str("</svg>\n");
         Svg::from_markup(self.buf)
     }

@@ -1412,10 +1412,11 @@ fn node_with(package: &str) -> Option<std::path::PathBuf> {
     Some(browser)
 }
 
-/// `browser/` when node, playwright-core and Chromium (/usr/bin/chromium, or CHROMIUM=path, as
-/// the scripts read it) are all there for a browser test; None (the test is skipped) otherwise,
-/// which fails on CI, where .ci/run installs all three.
+/// `browser/` when node, playwright-core, axe-core (every script's accessibility check) and
+/// Chromium (/usr/bin/chromium, or CHROMIUM=path, as the scripts read it) are all there for a
+/// browser test; None (the test is skipped) otherwise, which fails on CI, where .ci/run installs them.
 fn playwright_chromium() -> Option<std::path::PathBuf> {
+    node_with("axe-core")?;
     let browser = node_with("playwright-core")?;
     if !std::path::Path::new("/usr/bin/chromium").exists() && std::env::var_os("CHROMIUM").is_none() {
         assert!(std::env::var_os("CI").is_none(), "CI must install chromium (see .ci/run)");

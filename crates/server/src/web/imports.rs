@@ -265,7 +265,9 @@ fn preview_body(business: BusinessId, csrf: &str, upload: &Upload, p: &ImportPre
             (p.rows.len()) " shown" @if p.more { " (the file has more)" } "; "
             @if bad == 0 { "all read." } @else { strong class="error" { (bad) " with an error" } ", highlighted." }
         }
-        div class="table-wrap" {
+        // A file's many columns scroll sideways: the box takes the keyboard's focus so arrow keys
+        // scroll it, and is a region named for a screen reader.
+        div class="table-wrap" tabindex="0" role="region" aria-label="The first rows (scrolls sideways)" {
             table class="preview-rows" data-testid="preview-rows" {
                 thead { tr { th { (p.position) } @for f in &p.row_fields { th { (f) } } @if bad > 0 { th { "as in the file" } } th { "error" } } }
                 tbody {
@@ -362,7 +364,7 @@ fn mapping_table<'a>(
     testid: &str,
 ) -> Markup {
     html! {
-        div class="table-wrap" {
+        div class="table-wrap" tabindex="0" role="region" aria-label="Each field's column (scrolls sideways)" {
             table class="mapping" data-testid=(testid) {
                 thead { tr { th { "Field" } th { "Column in the file" } th { "What it is" } } }
                 tbody {

@@ -11,12 +11,12 @@ use crate::state::ServerState;
 use crate::throttle;
 use crate::web::layout::bare;
 use crate::web::maps::NamesOf;
-use crate::web::maps::editor::{EditorData, GridContext, emotion_svg, grid_with};
+use crate::web::maps::editor::{EditorData, GridContext, emotion_curve, grid_with};
 use crate::web::{PageResult, error_page, html_response};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use maud::{PreEscaped, html};
+use maud::html;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 use trailmap_app::{SharedMap, ShareLinkError};
@@ -70,7 +70,7 @@ fn shown(shared: &SharedMap, touchpoints: &HashMap<TouchpointId, String>, person
                 @if let Some(t) = shared.expires_at { " This link works until " (crate::web::layout::when(t)) "." }
             }
             (grid_with(map, &ctx, quotes))
-            div class="emotion-curve chart" { (PreEscaped(emotion_svg(map, personas))) }
+            (emotion_curve(map, personas))
         }
     };
     let mut response = html_response(bare(&map.name, body));

@@ -62,9 +62,20 @@ fn short(text: &str, chars: usize) -> String {
     if text.chars().count() <= chars { text } else { format!("{}…", text.chars().take(chars).collect::<String>()) }
 }
 
+/// The emotion curves in their box, which scrolls sideways when the map is wider than the window:
+/// the box can take the keyboard's focus (so arrow keys scroll it) and is a region named for a
+/// screen reader, as a scrollable area must be.
+pub(crate) fn emotion_curve(map: &JourneyMap, personas: &HashMap<PersonaId, String>) -> Markup {
+    html! {
+        div class="emotion-curve chart" tabindex="0" role="region" aria-label="Emotion curve (scrolls sideways)" data-testid="emotion-curve" {
+            (PreEscaped(emotion_svg(map, personas)))
+        }
+    }
+}
+
 /// The emotion curves (one per persona, or the map's single one) as the renderer draws them:
 /// the map chart with its stage headers and emotion lane only.
-pub(crate) fn emotion_svg(map: &JourneyMap, personas: &HashMap<PersonaId, String>) -> String {
+fn emotion_svg(map: &JourneyMap, personas: &HashMap<PersonaId, String>) -> String {
     let curves: Vec<Option<PersonaId>> = if map.personas.is_empty() { vec![None] } else { map.personas.iter().map(|p| Some(*p)).collect() };
     JourneyMapChart {
         title: "Emotions".into(),
@@ -240,7 +251,7 @@ pub(crate) fn grid_with(map: &JourneyMap, ctx: &GridContext, data: &EditorData) 
     // attribute); cells are written row by row, so the grid places each in its stage's column.
     let columns = format!("map-grid stages-{}", k.clamp(1, trailmap_app::MAX_STAGES));
     html! {
-        div class="map-scroll" {
+        div class="map-scroll" tabindex="0" role="region" aria-label="Journey map (scrolls sideways)" {
             div class=(columns) data-testid="map-grid" {
                 div class="lane-label corner" { "Stages" }
                 @for (i, stage) in map.stages.iter().enumerate() {
@@ -488,7 +499,7 @@ pub async fn show(
         }
         div id="map-root" data-map-root data-business=(id) data-map=(map) data-csrf=[can_edit.then_some(signed.csrf.as_str())] {
             (grid_with(m, &ctx, &data))
-            div class="emotion-curve chart" data-testid="emotion-curve" { (PreEscaped(emotion_svg(m, &persona_names))) }
+            (emotion_curve(m, &persona_names))
         }
         @if can_edit {
             h2 { "Add a stage" }

@@ -45,7 +45,9 @@ pub(crate) fn stage_numbers(ctx: &GridContext, all: &MapNumbers, numbers: &Stage
     html! {
         dl class="stage-numbers" data-testid="stage-numbers" {
             @if !numbers.measured {
-                dd class="muted" { "Not measured: no touchpoint with a rule." }
+                // A term for the sentence, since a `dd` needs its `dt` (screen readers read them as pairs).
+                dt { "Not measured" }
+                dd class="muted" { "No touchpoint of this stage has a rule." }
             } @else {
                 dt { "Reach" (definition(all, "reach")) }
                 dd data-testid="stage-reach" data-n=(numbers.reach.n) { (figure(ctx, &numbers.reach, customers(numbers.reach.n))) }

@@ -2,7 +2,7 @@
 //! maps side by side (and making the "to be" from an "as is"), the export downloads, and the
 //! share links (create with an optional password and expiry, list, revoke).
 
-use super::editor::{GridContext, emotion_svg, grid};
+use super::editor::{GridContext, emotion_curve, grid};
 use super::{NamesOf, author, kind_label, map_id, summaries};
 use crate::auth::{self, PageForm, SignedIn, require_edit};
 use crate::state::ServerState;
@@ -11,7 +11,7 @@ use crate::web::{PageResult, html_response, see_other};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
-use maud::{PreEscaped, html};
+use maud::html;
 use serde::Deserialize;
 use std::collections::HashMap;
 use trailmap_app::{AppError, MapExportFormat, NewShareLink};
@@ -108,7 +108,7 @@ pub async fn compare(State(state): State<ServerState>, signed: SignedIn, Path((i
                         Some(m) => {
                             p { a href={ "/b/" (id) "/maps/" (m.id) } { (m.name) } " (" (kind_label(m.kind)) ")" }
                             (grid(m, &ctx))
-                            div class="emotion-curve chart" { (PreEscaped(emotion_svg(m, &personas))) }
+                            (emotion_curve(m, &personas))
                         }
                         None => {
                             @if this.kind == MapVersionKind::AsIs && membership.role.can_edit() {

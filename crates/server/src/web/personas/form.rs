@@ -308,9 +308,9 @@ fn live_count(business: BusinessId, preview: Option<&Result<SegmentPreview, Stri
     }
 }
 
-fn select(name: &str, options: &[(&str, &str)], chosen: &str, blank: &str) -> Markup {
+fn select(name: &str, label: &str, options: &[(&str, &str)], chosen: &str, blank: &str) -> Markup {
     html! {
-        select name=(name) {
+        select name=(name) aria-label=(label) {
             option value="" { (blank) }
             @for (value, label) in options { option value=(value) selected[*value == chosen] { (label) } }
         }
@@ -386,9 +386,9 @@ fn render(nav: &Nav, view: FormView<'_>) -> PageResult {
                         @let row = form.rows.get(k).unwrap_or(&blank);
                         @let n = k + 1;
                         div class="rule-row" data-testid="rule-row" {
-                            (select(&format!("field_{n}"), &ROW_FIELDS, &row.field, "— field —"))
+                            (select(&format!("field_{n}"), &format!("Condition {n}: field"), &ROW_FIELDS, &row.field, "— field —"))
                             input name={ "key_" (n) } value=(row.key) placeholder="property key" aria-label="Property key";
-                            (select(&format!("op_{n}"), &ROW_OPERATORS, &row.op, "— is —"))
+                            (select(&format!("op_{n}"), &format!("Condition {n}: operator"), &ROW_OPERATORS, &row.op, "— is —"))
                             input name={ "value_" (n) } value=(row.value) placeholder="value" aria-label="Value";
                         }
                     }

@@ -435,7 +435,9 @@ pub async fn feedback(State(state): State<ServerState>, signed: SignedIn, Path(i
         h2 { "Themes in " (themes.scope) }
         p class="muted" { (themes.texts) " texts read (n); a theme needs " (themes.min_count) " or more. The most negative first. "
             "Words such as \"order\", \"product\" or \"item\" (and those you add) never make a theme alone." }
-        div class="table-wrap" {
+        // Long texts make these tables wider than a phone: the box scrolls sideways, so it takes
+        // the keyboard's focus (arrow keys scroll it) and is a region named for a screen reader.
+        div class="table-wrap" tabindex="0" role="region" aria-label="Themes (scrolls sideways)" {
             table data-testid="themes" {
                 thead { tr { th { "Theme" } th class="num" { "Texts (n)" } th class="num" { "Negative" } th class="num" { "Average sentiment" } th { "Examples" } } }
                 tbody {
@@ -457,7 +459,7 @@ pub async fn feedback(State(state): State<ServerState>, signed: SignedIn, Path(i
             @if let Some(avg) = sentiment.average_compound { "; average " (format!("{avg:+.2}")) }
             ". The most negative first."
         }
-        div class="table-wrap" {
+        div class="table-wrap" tabindex="0" role="region" aria-label="Texts by sentiment (scrolls sideways)" {
             table data-testid="sentiment" {
                 thead { tr { th { "When" } th { "Source" } th { "Touchpoint" } th { "Text" } th class="num" { "Sentiment" } } }
                 tbody {
