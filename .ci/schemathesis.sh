@@ -7,7 +7,7 @@
 # Excluded: the caller's own password, sessions and keys (a run that changes them locks itself out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="${1:-target/debug/trailmap}"
+bin="$(realpath "${1:-target/debug/trailmap}")"
 work="$(mktemp -d)"
 trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 export TRAILMAP_DB="$work/st.sqlite"
@@ -25,6 +25,8 @@ curl -fsS -b "$jar" -c "$jar" -o /dev/null --data-urlencode "csrf=$form" --data-
 csrf=$(curl -fsS -b "$jar" "$base/account/keys" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
 key=$(curl -fsS -b "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' -d '{"name":"schemathesis"}' "$base/api/keys" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+# Schemathesis keeps a cache where it runs: in the scratch folder, not the repository.
+cd "$work"
 st run "$base/api/openapi.json" \
   --header "Authorization: Bearer $key" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
