@@ -93,6 +93,26 @@ pub enum Bucket {
     Week,
 }
 
+/// The period a page opens on, and why it was chosen, in words an owner reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PeriodChoice {
+    pub period: DayRange,
+    /// "the 30 days up to the latest event or order, 2026-10-31 (5,120 events and orders)".
+    pub why: String,
+    /// Events and orders in the period.
+    pub records: u64,
+    /// When the period holds less than a tenth of the 30 days with data before it (and those hold
+    /// at least 20 records): those 30 days, to offer in one click.
+    pub fuller: Option<FullerPeriod>,
+}
+
+/// A period with more data than the one shown, and how many events and orders it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FullerPeriod {
+    pub period: DayRange,
+    pub records: u64,
+}
+
 /// The dashboard of a business for a period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Dashboard {
@@ -167,6 +187,34 @@ impl App {
         let last_order = data.orders().span().map(|(_, last)| last);
         let last = last_event.max(last_order).map(|t| local_day(t, zone_of(business))).unwrap_or(today);
         DayRange::new(last - chrono::Duration::days(29), last)
+    }
+
+    /// The period a dashboard opens on and why (see [`PeriodChoice`]): the last 30 days with
+    /// data; and, when those hold far less than the 30 days with data before them (a stray event
+    /// today after a year of imported history), those fuller 30 days to offer instead.
+    pub fn default_period_explained(&self, business: &Business, today: NaiveDate) -> Result<PeriodChoice> {
+        let period = self.default_period(business, today)?;
+        let data = self.business_data(business.id)?;
+        let zone = zone_of(business);
+        // Every event and order by its local day, sorted: counting a period is two searches.
+        let mut days: Vec<NaiveDate> = data.journeys().table().time.iter().chain(data.orders().time.iter()).map(|&t| local_day(t, zone)).collect();
+        days.sort_unstable();
+        let count = |r: DayRange| (days.partition_point(|d| *d <= r.to) - days.partition_point(|d| *d < r.from)) as u64;
+        let records = count(period);
+        let why = if days.is_empty() {
+            format!("the last 30 days ({} to {}): there is no data yet", period.from, period.to)
+        } else {
+            format!("the 30 days up to the latest event or order, {} ({records} events and orders)", period.to)
+        };
+        // The 30 days up to the last day with data before this period.
+        let fuller = days
+            .partition_point(|d| *d < period.from)
+            .checked_sub(1)
+            .and_then(|i| days.get(i).copied())
+            .and_then(|last| DayRange::new(last - chrono::Duration::days(29), last).ok())
+            .map(|r| (r, count(r)))
+            .filter(|&(_, n)| n >= 20 && records * 10 < n);
+        Ok(PeriodChoice { period, why, records, fuller: fuller.map(|(range, n)| FullerPeriod { period: range, records: n }) })
     }
 
     /// The key numbers of `business` over `period` against the period before it.

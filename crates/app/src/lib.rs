@@ -38,7 +38,7 @@ pub mod voice;
 pub use accounts::{MIN_PASSWORD_CHARS, NewSession, Session};
 pub use attribution::{AttributionReport, AttributionRequest, NO_TOUCH_CUSTOMERS};
 pub use comments::Comment;
-pub use dashboard::{Bucket, Dashboard, DayRange, Timeline, TimelineEntry};
+pub use dashboard::{Bucket, Dashboard, DayRange, FullerPeriod, PeriodChoice, Timeline, TimelineEntry};
 pub use demo::{DEMO_BUSINESSES, DEMO_EMAIL, DemoLogin, DemoReport};
 pub use engine::{FunnelAnswer, FunnelRequest};
 pub use value::{

@@ -19,6 +19,7 @@
 #[path = "app/attribution.rs"] mod attribution;
 #[path = "app/map_limits.rs"] mod map_limits;
 #[path = "app/privacy.rs"] mod privacy;
+#[path = "app/periods.rs"] mod periods;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};

@@ -14,6 +14,8 @@ mod security;
 mod privacy;
 #[path = "server/accounts.rs"]
 mod accounts;
+#[path = "server/periods.rs"]
+mod periods;
 
 use axum::Router;
 use axum::body::Body;

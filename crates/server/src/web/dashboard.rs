@@ -61,6 +61,22 @@ pub(crate) async fn period(state: &ServerState, business: &trailmap_model::Busin
     }
 }
 
+/// The period asked for, or the default one with why it was chosen (and a fuller period to offer
+/// when it holds far less data than the 30 days before it).
+async fn explained_period(
+    state: &ServerState,
+    business: &trailmap_model::Business,
+    query: &PeriodQuery,
+) -> Result<(DayRange, Option<Arc<trailmap_app::PeriodChoice>>), ApiError> {
+    if query.from.as_deref().is_some_and(|s| !s.is_empty()) || query.to.as_deref().is_some_and(|s| !s.is_empty()) {
+        return Ok((period(state, business, query).await?, None));
+    }
+    let b = business.clone();
+    let today = auth::now().date();
+    let choice = state.cached_read(business.id, format!("default_period_explained:{today}"), move |app| app.default_period_explained(&b, today)).await?;
+    Ok((choice.period, Some(choice)))
+}
+
 fn money_format(currency: &str) -> ValueFormat {
     Currency::parse(currency).map_or(ValueFormat::Number, ValueFormat::Money)
 }
@@ -101,7 +117,7 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
         };
         return Ok(with_last_business(&state, html_response(page(&nav, &membership.business.name, content)), membership.business.id));
     }
-    let period = period(&state, &business, &query).await?;
+    let (period, choice) = explained_period(&state, &business, &query).await?;
     let board = load_dashboard(&state, &business, period).await?;
     let base = format!("/b/{id}");
     let q = period_query(period);
@@ -116,6 +132,16 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
             script src="/static/onboarding.js" defer {}
         } @else if onboarding.hidden_at.is_some() && onboarding.done < onboarding.total && membership.role.can_edit() {
             (onboarding::show_again(&membership, &onboarding, &signed.csrf))
+        }
+        @if let Some(choice) = &choice {
+            p class="muted" data-testid="period-why" { "Showing " (choice.why) "; pick other dates above." }
+            @if let Some(fuller) = &choice.fuller {
+                p class="notice" role="status" data-testid="sparse-period" {
+                    "These 30 days hold far less data (n = " (choice.records) " events and orders) than the 30 days to "
+                    (fuller.period.to) " (n = " (fuller.records) "): a late or stray event may have moved the period. "
+                    a href={ (base) "/?" (period_query(fuller.period)) } data-testid="fuller-period" { "Show " (fuller.period.from) " to " (fuller.period.to) }
+                }
+            }
         }
         p class="muted" data-testid="period" {
             (period.from) " to " (period.to) " (" (period.days()) " days), against " (board.previous.from) " to " (board.previous.to) "."
