@@ -15,8 +15,8 @@
 //! zeros, and truncates the write-ahead log afterwards: the data is gone from the file, not only
 //! unlinked. A crash before the commit leaves the whole person; after it, nothing of them.
 
-use crate::segment::{self, ColumnSelection, DecodedSegment, RawProperties, SegmentBuilder, TEXT_COLUMNS, decode_keys};
-use crate::writer::insert_segment;
+use crate::segment::{self, ColumnSelection, DecodedSegment, TEXT_COLUMNS};
+use crate::writer::{rewrite_segment, segment_blobs};
 use crate::{Result, SqliteStore, StoreError};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
@@ -247,46 +247,22 @@ fn remove_events(conn: &Connection, business: BusinessId, identities: &HashSet<i
     let segments: Vec<i64> =
         conn.prepare("SELECT id FROM event_segments WHERE business = ?1 ORDER BY id")?.query_map([business.0], |r| r.get(0))?.collect::<Result<_, _>>()?;
     let only_identity = ColumnSelection { text: [false; TEXT_COLUMNS], revenue: false, properties: false };
-    let all = ColumnSelection { text: [true; TEXT_COLUMNS], revenue: true, properties: true };
     let mut scratch = Vec::new();
     for id in segments {
-        let (columns, key_blob): (Vec<u8>, Option<Vec<u8>>) = conn.query_row(
-            "SELECT s.columns, k.keys FROM event_segments s LEFT JOIN event_keys k ON k.segment = s.id WHERE s.id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (columns, keys) = segment_blobs(conn, id)?;
         // A first look at the identity column alone: most segments hold none of the person's rows.
         let mut probe = DecodedSegment::default();
         segment::decode_into(id, &columns, &only_identity, &mut probe, &mut scratch)?;
         if !probe.identity.iter().any(|i| identities.contains(i)) {
             continue;
         }
-        let mut decoded = DecodedSegment { raw_properties: Some(RawProperties::default()), ..DecodedSegment::default() };
-        let count = segment::decode_into(id, &columns, &all, &mut decoded, &mut scratch)?;
-        let key_blob = key_blob.ok_or_else(|| StoreError::Corrupt(format!("event segment {id} has no keys")))?;
-        let keys: Vec<u128> = decode_keys(id, &key_blob)?.collect();
-        if keys.len() != count {
-            return Err(StoreError::Corrupt(format!("event segment {id}: {} keys for {count} rows", keys.len())));
-        }
-        let raw = decoded.raw_properties.as_ref().ok_or_else(|| StoreError::Corrupt("properties not decoded".into()))?;
-        let mut builder = SegmentBuilder::default();
-        let mut offset = 0usize;
-        for (r, &key) in keys.iter().enumerate() {
-            let length = raw.lengths[r] as usize;
-            let text: [u32; TEXT_COLUMNS] = std::array::from_fn(|c| decoded.text[c][r]);
-            if identities.contains(&decoded.identity[r]) {
-                removed += 1;
+        removed += rewrite_segment(conn, business, id, (&columns, keys.as_deref()), &mut |_, identity, text| {
+            let theirs = identities.contains(&identity);
+            if theirs {
                 strings.extend(text.iter().copied().filter(|&s| s != 0));
-            } else {
-                builder.push_parts(key, decoded.time[r], decoded.identity[r], text, decoded.revenue[r], &raw.bytes[offset..offset + length]);
             }
-            offset += length;
-        }
-        conn.execute("DELETE FROM event_keys WHERE segment = ?1", [id])?;
-        conn.execute("DELETE FROM event_segments WHERE id = ?1", [id])?;
-        if !builder.is_empty() {
-            insert_segment(conn, business, &mut builder)?;
-        }
+            !theirs
+        })?;
         rewritten += 1;
     }
     Ok((removed, rewritten, strings))

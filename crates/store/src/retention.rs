@@ -8,8 +8,7 @@
 //! incremental auto-vacuum, so freed pages are returned at once; a store made before that is
 //! converted by one `VACUUM` the first time (a one-off cost proportional to the store's size).
 
-use crate::segment::{self, ColumnSelection, DecodedSegment, RawProperties, SegmentBuilder, TEXT_COLUMNS, decode_keys};
-use crate::writer::insert_segment;
+use crate::writer::{rewrite_segment, segment_blobs};
 use crate::{Result, SqliteStore, StoreError};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
@@ -72,45 +71,17 @@ impl SqliteStore {
         if old.is_empty() {
             return Ok(summary);
         }
-        let all = ColumnSelection { text: [true; TEXT_COLUMNS], revenue: true, properties: true };
-        let mut scratch = Vec::new();
         for (id, rows, max_time) in old {
             if max_time < before.0 {
                 summary.events += u64::try_from(rows).unwrap_or(0);
                 summary.segments_deleted += 1;
+                tx.execute("DELETE FROM event_keys WHERE segment = ?1", [id])?;
+                tx.execute("DELETE FROM event_segments WHERE id = ?1", [id])?;
             } else {
-                let (columns, key_blob): (Vec<u8>, Option<Vec<u8>>) = tx.query_row(
-                    "SELECT s.columns, k.keys FROM event_segments s LEFT JOIN event_keys k ON k.segment = s.id WHERE s.id = ?1",
-                    [id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
-                let mut decoded = DecodedSegment { raw_properties: Some(RawProperties::default()), ..DecodedSegment::default() };
-                let count = segment::decode_into(id, &columns, &all, &mut decoded, &mut scratch)?;
-                let key_blob = key_blob.ok_or_else(|| StoreError::Corrupt(format!("event segment {id} has no keys")))?;
-                let keys: Vec<u128> = decode_keys(id, &key_blob)?.collect();
-                if keys.len() != count {
-                    return Err(StoreError::Corrupt(format!("event segment {id}: {} keys for {count} rows", keys.len())));
-                }
-                let raw = decoded.raw_properties.as_ref().ok_or_else(|| StoreError::Corrupt("properties not decoded".into()))?;
-                let mut builder = SegmentBuilder::default();
-                let mut offset = 0usize;
-                for (r, &key) in keys.iter().enumerate() {
-                    let length = raw.lengths[r] as usize;
-                    if decoded.time[r] < before.0 {
-                        summary.events += 1;
-                    } else {
-                        let text: [u32; TEXT_COLUMNS] = std::array::from_fn(|c| decoded.text[c][r]);
-                        builder.push_parts(key, decoded.time[r], decoded.identity[r], text, decoded.revenue[r], &raw.bytes[offset..offset + length]);
-                    }
-                    offset += length;
-                }
-                if !builder.is_empty() {
-                    insert_segment(&tx, business, &mut builder)?;
-                }
+                let (columns, keys) = segment_blobs(&tx, id)?;
+                summary.events += rewrite_segment(&tx, business, id, (&columns, keys.as_deref()), &mut |time, _, _| time >= before.0)?;
                 summary.segments_rewritten += 1;
             }
-            tx.execute("DELETE FROM event_keys WHERE segment = ?1", [id])?;
-            tx.execute("DELETE FROM event_segments WHERE id = ?1", [id])?;
         }
         tx.execute("UPDATE businesses SET data_version = data_version + 1 WHERE id = ?1", [business.0])?;
         tx.commit()?;

@@ -3,7 +3,7 @@
 //! record names its customer by identities, and the writer finds, creates or merges customers so
 //! that one person has one history.
 
-use crate::segment::{SEGMENT_ROWS, SegmentBuilder, SegmentRow, decode_keys};
+use crate::segment::{ColumnSelection, DecodedSegment, RawProperties, SEGMENT_ROWS, SegmentBuilder, SegmentRow, TEXT_COLUMNS, decode_keys};
 use crate::{Result, StoreError, WriteSummary, Writer};
 use rusqlite::{Connection, OptionalExtension, params};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -496,6 +496,56 @@ pub(crate) fn insert_segment(conn: &Connection, business: BusinessId, builder: &
     conn.prepare_cached("INSERT INTO event_keys (segment, business, keys) VALUES (?1, ?2, ?3)")?
         .execute(params![segment, business.0, keys])?;
     Ok(segment)
+}
+
+/// Segment `id`'s columns and its keys, as stored.
+pub(crate) fn segment_blobs(conn: &Connection, id: i64) -> Result<(Vec<u8>, Option<Vec<u8>>)> {
+    Ok(conn.query_row(
+        "SELECT s.columns, k.keys FROM event_segments s LEFT JOIN event_keys k ON k.segment = s.id WHERE s.id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
+}
+
+/// Rewrites segment `id` of `business` (its `columns` and `keys` as [`segment_blobs`] read them)
+/// keeping only the rows `keep` accepts, given each row's time, identity and text ids; every
+/// column of a kept row and its key are copied as stored. The old segment and its keys are
+/// deleted; a new one is written when a row is left. Answers how many rows were left out.
+pub(crate) fn rewrite_segment(
+    conn: &Connection,
+    business: BusinessId,
+    id: i64,
+    (columns, keys): (&[u8], Option<&[u8]>),
+    keep: &mut dyn FnMut(i64, i64, &[u32; TEXT_COLUMNS]) -> bool,
+) -> Result<u64> {
+    let all = ColumnSelection { text: [true; TEXT_COLUMNS], revenue: true, properties: true };
+    let mut decoded = DecodedSegment { raw_properties: Some(RawProperties::default()), ..DecodedSegment::default() };
+    let count = crate::segment::decode_into(id, columns, &all, &mut decoded, &mut Vec::new())?;
+    let keys = keys.ok_or_else(|| StoreError::Corrupt(format!("event segment {id} has no keys")))?;
+    let keys: Vec<u128> = decode_keys(id, keys)?.collect();
+    if keys.len() != count {
+        return Err(StoreError::Corrupt(format!("event segment {id}: {} keys for {count} rows", keys.len())));
+    }
+    let raw = decoded.raw_properties.as_ref().ok_or_else(|| StoreError::Corrupt("properties not decoded".into()))?;
+    let mut builder = SegmentBuilder::default();
+    let mut removed = 0u64;
+    let mut offset = 0usize;
+    for (r, &key) in keys.iter().enumerate() {
+        let length = raw.lengths[r] as usize;
+        let text: [u32; TEXT_COLUMNS] = std::array::from_fn(|c| decoded.text[c][r]);
+        if keep(decoded.time[r], decoded.identity[r], &text) {
+            builder.push_parts(key, decoded.time[r], decoded.identity[r], text, decoded.revenue[r], &raw.bytes[offset..offset + length]);
+        } else {
+            removed += 1;
+        }
+        offset += length;
+    }
+    conn.execute("DELETE FROM event_keys WHERE segment = ?1", [id])?;
+    conn.execute("DELETE FROM event_segments WHERE id = ?1", [id])?;
+    if !builder.is_empty() {
+        insert_segment(conn, business, &mut builder)?;
+    }
+    Ok(removed)
 }
 
 /// An order as stored, for the comparison with an incoming order of the same number.
