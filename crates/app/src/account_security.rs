@@ -5,7 +5,7 @@
 //! [`RESET_TTL_MS`]; using it ends every session of the user. Tokens are random and stored as their
 //! SHA-256, like every other secret.
 
-use crate::accounts::{check_password, classify, hash_password, random_token, token_hash, verify_password};
+use crate::accounts::{check_password, classify, hash_password, random_token, token_hash};
 use crate::{App, AppError, Result};
 use trailmap_model::{BusinessId, Timestamp, User, UserId};
 use trailmap_store::{AccountStore, SessionInfo};
@@ -57,11 +57,7 @@ impl App {
     /// Changes the user's password after checking the current one, and ends every other session
     /// (the one with token `keep` goes on).
     pub fn change_password(&mut self, user: &User, current: &str, new: &str, keep: Option<&str>) -> Result<u64> {
-        let stored = self.store().user_with_hash(&user.email).map_err(classify)?;
-        let Some((_, hash)) = stored.filter(|(u, _)| u.id == user.id) else {
-            return Err(AppError::NotFound(format!("user {} does not exist", user.id.0)));
-        };
-        if !verify_password(current, &hash) {
+        if self.authenticate(&user.email, current)?.is_none_or(|u| u.id != user.id) {
             return Err(AppError::InvalidField { field: "current_password".into(), value: None, reason: "is not your current password".into() });
         }
         check_password(new)?;

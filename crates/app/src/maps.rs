@@ -18,7 +18,7 @@
 
 use crate::{App, AppError, Result};
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHasher, SaltString};
 use chrono::NaiveDate;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -844,10 +844,6 @@ fn hash_password(password: &str) -> Result<String> {
         .map_err(|e| invalid(format!("password: cannot be hashed: {e}")))
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-}
-
 fn store_error(error: StoreError) -> AppError {
     match error {
         StoreError::NotFound { what, id } => AppError::NotFound(format!("{what} {id} does not exist")),
@@ -1415,7 +1411,7 @@ impl App {
         if let Some(hash) = &link.password_hash {
             match password {
                 None => return Err(ShareLinkError::PasswordNeeded),
-                Some(p) if !verify_password(p, hash) => return Err(ShareLinkError::WrongPassword),
+                Some(p) if !crate::accounts::verify_password(p, hash) => return Err(ShareLinkError::WrongPassword),
                 Some(_) => {}
             }
         }
