@@ -38,7 +38,7 @@ pub mod voice;
 pub use accounts::{MIN_PASSWORD_CHARS, NewSession, Session};
 pub use attribution::{AttributionReport, AttributionRequest, NO_TOUCH_CUSTOMERS};
 pub use comments::Comment;
-pub use dashboard::{Bucket, Dashboard, DayRange, FullerPeriod, PeriodChoice, Timeline, TimelineEntry};
+pub use dashboard::{Bucket, Dashboard, DayRange, FullerPeriod, PeriodChoice, Timeline, TimelineEntry, property_rows};
 pub use demo::{DEMO_BUSINESSES, DEMO_EMAIL, DemoLogin, DemoReport};
 pub use engine::{FunnelAnswer, FunnelRequest};
 pub use value::{
@@ -59,7 +59,7 @@ pub use maps::{
 pub use maps::{MAX_STAGES, check_embed_origins};
 pub use onboarding::{Onboarding, OnboardingStep};
 pub use tracking::{TrackingCommit, TrackingWrite, WriteKey};
-pub use trailmap_ingest::RecordKind;
+pub use trailmap_ingest::{FieldSpec, RecordKind, fields as import_fields};
 pub use trailmap_store::{BusinessSummary, ErasureSummary, ExpirySummary, MAX_RETENTION_DAYS, WriteSummary};
 pub use trailmap_testkit::DemoOptions;
 

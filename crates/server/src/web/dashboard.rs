@@ -370,6 +370,16 @@ pub async fn customer(State(state): State<ServerState>, signed: SignedIn, Path((
             @if let Some(email) = &c.email { (email) " · " }
             "first seen " (when(c.first_seen)) " · " (timeline.entries.len()) " entries"
         }
+        @let traits = trailmap_app::property_rows(&c.properties);
+        @if !traits.is_empty() || c.external_id.is_some() {
+            h2 { "About" }
+            table class="properties" data-testid="customer-properties" {
+                tbody {
+                    @if let Some(external) = &c.external_id { tr { th scope="row" { "Customer id in your systems" } td { (external) } } }
+                    @for (key, value) in &traits { tr { th scope="row" { (key) } td { (value) } } }
+                }
+            }
+        }
         div class="chart" data-testid="timeline" { (PreEscaped(chart.render().into_string())) }
         table data-testid="entries" {
             thead { tr { th { "When" } th { "What" } th { "Channel" } th { "Details" } } }
@@ -379,7 +389,14 @@ pub async fn customer(State(state): State<ServerState>, signed: SignedIn, Path((
                         td { (when(e.time)) }
                         td { (e.title) }
                         td { (e.channel.clone().unwrap_or_default()) }
-                        td class="detail" { (e.detail) }
+                        td class="detail" {
+                            (e.detail)
+                            @if !e.properties.is_empty() {
+                                dl class="event-properties" {
+                                    @for (key, value) in &e.properties { dt { (key) } dd { (value) } }
+                                }
+                            }
+                        }
                     }
                 }
             }

@@ -1,6 +1,6 @@
 //! The insights page: the business's findings ranked by the value at stake, each with the
 //! numbers behind it and their n, how the value was estimated, a link to its evidence (the page
-//! that shows the same numbers, and the command that prints them) and to the customers behind it.
+//! that shows the same numbers) and to the customers behind it.
 
 use crate::api::insights::InsightsQuery;
 use crate::auth::{self, SignedIn};
@@ -49,7 +49,6 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
                     p class="muted" {
                         "n = " (f.n)
                         " · " a href={ "/b/" (id) "/" (f.evidence.page) } data-testid="evidence" { (f.evidence.label) }
-                        " · " code { (f.evidence.command) }
                         @if let Some(href) = customers_href_up_to(BusinessId(id), &f.customers, MAX_GROUP_LINKED_CUSTOMERS) {
                             " · " a href=(href) data-testid="customers" {
                                 (f.customers.len()) " customers"

@@ -16,7 +16,7 @@ use super::{NamesOf, NumbersQuery, author, kind_label, map_id};
 use crate::auth::{self, PageForm, SignedIn, require_edit};
 use crate::error::ApiError;
 use crate::state::ServerState;
-use crate::web::layout::{Nav, csrf_field, page};
+use crate::web::layout::{Nav, csrf_field, wide_page};
 use crate::web::{PageResult, html_response, parse_day, see_other};
 use axum::extract::{Path, Query, State};
 use maud::{Markup, PreEscaped, html};
@@ -510,7 +510,7 @@ pub async fn show(
         }
         script src="/static/maps.js" defer {}
     };
-    Ok(html_response(page(&nav, &m.name, content)))
+    Ok(html_response(wide_page(&nav, &m.name, content)))
 }
 
 /// The fields of an edit form; which ones count depends on `op` (the `MapEdit`'s tag).

@@ -126,7 +126,7 @@ pub async fn compare(State(state): State<ServerState>, signed: SignedIn, Path((i
             }
         }
     };
-    Ok(html_response(page(&nav, "As is and to be", content)))
+    Ok(html_response(crate::web::layout::wide_page(&nav, "As is and to be", content)))
 }
 
 #[derive(Debug, Deserialize)]
