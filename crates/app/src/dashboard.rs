@@ -106,6 +106,14 @@ pub struct PeriodChoice {
     pub fuller: Option<FullerPeriod>,
 }
 
+/// The days from a business's first recorded event or order to its last, and how many there are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RecordedSpan {
+    pub period: DayRange,
+    /// Events and orders recorded.
+    pub records: u64,
+}
+
 /// A period with more data than the one shown, and how many events and orders it holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct FullerPeriod {
@@ -238,6 +246,17 @@ impl App {
             .map(|r| (r, count(r)))
             .filter(|&(_, n)| n >= 20 && records * 10 < n);
         Ok(PeriodChoice { period, why, records, fuller: fuller.map(|(range, n)| FullerPeriod { period: range, records: n }) })
+    }
+
+    /// The days the business's events and orders span, in its time zone, and how many there
+    /// are: the period an analysis over all recorded data covers, as a page names it. `None`
+    /// when nothing is recorded yet.
+    pub fn recorded_span(&self, business: &Business) -> Result<Option<RecordedSpan>> {
+        let data = self.business_data(business.id)?;
+        let times = data.journeys().table().time.iter().chain(data.orders().time.iter());
+        let (first, last, records) = times.fold((i64::MAX, i64::MIN, 0u64), |(lo, hi, n), &t| (lo.min(t), hi.max(t), n + 1));
+        let zone = zone_of(business);
+        Ok((records > 0).then(|| RecordedSpan { period: DayRange { from: local_day(first, zone), to: local_day(last, zone) }, records }))
     }
 
     /// The key numbers of `business` over `period` against the period before it.

@@ -12,6 +12,7 @@ pub mod comments;
 mod dashboard;
 mod demo;
 mod engine;
+mod funnel_steps;
 mod import;
 pub mod import_preview;
 pub mod impact;
@@ -38,11 +39,11 @@ pub mod voice;
 pub use accounts::{MIN_PASSWORD_CHARS, NewSession, Session};
 pub use attribution::{AttributionReport, AttributionRequest, NO_TOUCH_CUSTOMERS};
 pub use comments::Comment;
-pub use dashboard::{Bucket, Dashboard, DayRange, FullerPeriod, PeriodChoice, Timeline, TimelineEntry, property_rows};
+pub use dashboard::{Bucket, Dashboard, DayRange, FullerPeriod, PeriodChoice, RecordedSpan, Timeline, TimelineEntry, property_rows};
 pub use demo::{DEMO_BUSINESSES, DEMO_EMAIL, DemoLogin, DemoReport};
 pub use engine::{FunnelAnswer, FunnelRequest};
 pub use value::{
-    ClvReport, ClvRequest, GroupBy, PersonaRequest, PersonaSuggestion, PersonaSuggestions, PurchaseModel,
+    ClvReport, ClvRequest, GroupBy, GroupClv, PersonaRequest, PersonaSuggestion, PersonaSuggestions, PurchaseModel,
     SegmentsReport,
 };
 pub use import::{ImportReport, ImportRequest};
@@ -57,6 +58,7 @@ pub use maps::{
     mermaid, mermaid_score,
 };
 pub use maps::{MAX_STAGES, check_embed_origins};
+pub use funnel_steps::{StepChoice, StepChoices};
 pub use onboarding::{Onboarding, OnboardingStep};
 pub use tracking::{TrackingCommit, TrackingWrite, WriteKey};
 pub use trailmap_ingest::{FieldSpec, RecordKind, fields as import_fields};

@@ -3,7 +3,7 @@
 //! (`trailmap paths`: by event, 30-minute sessions, top 50 edges) except the number of steps:
 //! 6 rather than 10, because a Sankey of ten columns leaves each label a few letters.
 
-use super::{Analysis, Cell, Field, Query, Table, View, customers_href, parse_choice, parse_count, parse_duration, percent};
+use super::{count, Analysis, Cell, Field, Query, Table, View, customers_href, parse_choice, parse_count, parse_duration, percent};
 use crate::error::ApiError;
 use trailmap_analytics::PathsReport;
 use trailmap_app::App;
@@ -87,13 +87,16 @@ impl Analysis for Flows {
                 Cell::linked(edge.customers.len().to_string(), customers_href(business.id, &edge.customers)),
             ]);
         }
-        let summary = format!(
-            "n = {} paths (sessions) from {} customers; the {} busiest edges are drawn.",
-            report.paths,
-            report.customers,
-            report.edges.len()
-        );
-        View { summary, svg: chart.render(), table, notes: Vec::new() }
+        let summary = flows_sentence(report);
+        let notes = vec![
+            "A session is a customer's events with no pause longer than the session gap (30 minutes unless chosen); its path is the sequence of its steps, the same step twice in a row counted once.".to_string(),
+            format!(
+                "The diagram and the table keep the {} busiest moves from one step to the next; each band's width is the number of sessions that made that move, and “of from” is that number over the sessions at its first step.",
+                report.edges.len()
+            ),
+            format!("“Conversion” for the most common whole paths is {}.", report.conversion),
+        ];
+        View { summary, svg: chart.render(), table, notes }
     }
 
     fn fields(query: &Query, _answer: Option<&PathsReport>) -> Vec<Field> {
@@ -105,5 +108,37 @@ impl Analysis for Flows {
             Field::text("top", "Edges", query.get("top").unwrap_or("50"), "50"),
             Field::text("max_steps", "Steps", query.get("max_steps").unwrap_or("6"), "6"),
         ]
+    }
+}
+
+/// The flows' answer in a sentence: the most common whole path that ends in the conversion, else
+/// the busiest move from one step to the next, with the sessions and customers behind it.
+fn flows_sentence(report: &PathsReport) -> String {
+    if report.paths == 0 {
+        return "There is no session to follow yet (n = 0 sessions).".to_string();
+    }
+    let total = format!("{} sessions of {} customers", count(report.paths as u64), count(report.customers as u64));
+    // A path of the conversion alone (a purchase at the till) says nothing about the way to it.
+    if let Some(path) = report.to_conversion.iter().find(|p| p.items.len() >= 2) {
+        return format!(
+            "The most common way to {}: {}, in {} of the {total} ({} customers).",
+            report.conversion,
+            path.items.join(" → "),
+            count(path.paths as u64),
+            count(path.customers.len() as u64)
+        );
+    }
+    match report.edges.iter().max_by_key(|e| e.paths) {
+        Some(edge) => {
+            let name = |i: usize| report.nodes.get(i).map_or("?", |n| n.item.as_str());
+            format!(
+                "The most common move is from {} to {}: {} of the {total} ({} customers).",
+                name(edge.from),
+                name(edge.to),
+                count(edge.paths as u64),
+                count(edge.customers.len() as u64)
+            )
+        }
+        None => format!("Every one of the {total} is a single step: nobody moved on within a session."),
     }
 }

@@ -3,7 +3,7 @@
 //! sensible funnel: the online shop's page_view → … → purchase when it has those events, else
 //! store_visit → purchase, else its first two event names.
 
-use super::{Analysis, Cell, Field, Query, Table, View, customers_href, parse_choice, parse_duration, percent};
+use super::{Analysis, Cell, Field, Picker, Query, Table, View, count, customers_href, parse_choice, parse_duration, percent};
 use crate::error::ApiError;
 use trailmap_analytics::FunnelReport;
 use trailmap_app::{App, FunnelAnswer};
@@ -71,6 +71,11 @@ impl Analysis for Funnel {
             }
             None => default_steps(app, business)?,
         };
+        // A step picked from the page's list joins the end of the funnel.
+        let mut steps = steps;
+        if let Some(added) = query.get("add_step") {
+            steps.push(added.to_string());
+        }
         let mut request = App::funnel_request(steps);
         if let Some(window) = query.get("window") {
             request.window_ms = parse_duration("window", window)?;
@@ -98,7 +103,7 @@ impl Analysis for Funnel {
                 .steps
                 .iter()
                 .map(|s| FunnelStep {
-                    label: s.label.clone(),
+                    label: chart_label(&s.label),
                     count: s.reached as u64,
                     href: customers_href(business.id, &s.customers),
                     dropped_href: customers_href(business.id, &s.dropped_customers),
@@ -122,17 +127,35 @@ impl Analysis for Funnel {
                 ]);
             }
         }
-        let last = overall.steps.last().map_or(0, |s| s.reached);
-        let rate = if overall.entered == 0 { 0.0 } else { last as f64 / overall.entered as f64 };
-        let summary = format!(
-            "n = {} customers entered; {} completed every step ({}); {} mode, {} window.",
-            overall.entered,
-            last,
-            percent(rate),
-            answer.report.mode.as_str(),
-            human_duration(answer.report.window_ms)
-        );
-        View { summary, svg: chart.render(), table, notes: Vec::new() }
+        let summary = funnel_sentence(answer);
+        let mode = match answer.report.mode.as_str() {
+            "strict" => "one right after the other, with no other event between",
+            "unordered" => "in any order",
+            _ => "in this order, other events allowed between",
+        };
+        let notes = vec![
+            format!(
+                "A customer enters the funnel on their first {}; they reach a later step by doing it after the step before ({mode}) and within {} of entering.",
+                overall.steps.first().map_or_else(|| "step".to_string(), |s| format!("“{}”", s.label)),
+                plain_duration(answer.report.window_ms)
+            ),
+            "“Of step 1” is the customers who reached a step divided by those who entered; “of previous” divides by those who reached the step before; “dropped” counts who reached the step before but not this one. None is ever above 100 %.".to_string(),
+            "A step may be an event name, several names joined by | (any of them), touchpoint:NAME (any event the touchpoint matches) or stage:NAME (any touchpoint of the stage); the median time is between a customer's previous step and this one.".to_string(),
+        ];
+        View { summary, svg: chart.render(), table, notes }
+    }
+
+    fn picker(app: &App, business: &Business) -> Result<Option<Picker>, ApiError> {
+        let choices = app.funnel_step_choices(business)?;
+        let shown = |list: &[trailmap_app::StepChoice]| -> Vec<(String, String)> {
+            list.iter().map(|c| (c.step.clone(), format!("{} ({} customers)", c.label, count(c.customers as u64)))).collect()
+        };
+        let groups: Vec<(String, Vec<(String, String)>)> = [("Stages", shown(&choices.stages)), ("Touchpoints", shown(&choices.touchpoints)), ("Events", shown(&choices.events))]
+            .into_iter()
+            .filter(|(_, list)| !list.is_empty())
+            .map(|(name, list)| (name.to_string(), list))
+            .collect();
+        Ok((!groups.is_empty()).then_some(Picker { name: "add_step", label: "Add a step", groups }))
     }
 
     fn fields(query: &Query, answer: Option<&FunnelAnswer>) -> Vec<Field> {
@@ -146,6 +169,68 @@ impl Analysis for Funnel {
     }
 }
 
+/// The funnel's answer in a sentence: how many of those who entered reached the last step, and
+/// where most are lost; with a breakdown, the group that converts best.
+fn funnel_sentence(answer: &FunnelAnswer) -> String {
+    let overall = &answer.report.overall;
+    let (Some(first), Some(last)) = (overall.steps.first(), overall.steps.last()) else {
+        return "There is nothing to follow yet: this business has no events (n = 0 customers).".to_string();
+    };
+    if overall.entered == 0 {
+        return format!("No customer has reached {} yet (n = 0).", step_name(&first.label));
+    }
+    let rate = last.reached as f64 / overall.entered as f64;
+    let mut sentence = format!(
+        "{} of the {} customers who started at {} went on to {} within {}",
+        percent(rate),
+        count(overall.entered as u64),
+        step_name(&first.label),
+        step_name(&last.label),
+        plain_duration(answer.report.window_ms)
+    );
+    let worst = overall.steps.iter().enumerate().skip(1).filter(|(_, s)| s.dropped > 0).max_by_key(|(_, s)| s.dropped);
+    if let Some((k, step)) = worst {
+        let before = &overall.steps[k - 1];
+        sentence.push_str(&format!(
+            "; most are lost between {} and {}: {} customers, {} of those who got that far",
+            step_name(&before.label),
+            step_name(&step.label),
+            count(step.dropped as u64),
+            percent(step.dropped as f64 / before.reached.max(1) as f64)
+        ));
+    }
+    sentence.push('.');
+    let best = answer
+        .report
+        .breakdown
+        .iter()
+        .filter(|g| g.result.entered >= 10)
+        .map(|g| (g, g.result.steps.last().map_or(0.0, |s| s.reached as f64 / g.result.entered as f64)))
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    if let Some((group, group_rate)) = best {
+        sentence.push_str(&format!(" Best group: {}, {} of {} (groups of at least 10 customers).", group.value, percent(group_rate), count(group.result.entered as u64)));
+    }
+    sentence
+}
+
+/// A step as the chart names it: "Awareness (stage)", "Newsletter", "add_to_cart".
+fn chart_label(label: &str) -> String {
+    match (label.strip_prefix("stage:"), label.strip_prefix("touchpoint:")) {
+        (Some(stage), _) => format!("{} (stage)", stage.trim()),
+        (_, Some(touchpoint)) => touchpoint.trim().to_string(),
+        _ => label.to_string(),
+    }
+}
+
+/// A step as a sentence names it: "the Purchase stage", "“Newsletter”", "“add_to_cart”".
+fn step_name(label: &str) -> String {
+    match (label.strip_prefix("stage:"), label.strip_prefix("touchpoint:")) {
+        (Some(stage), _) => format!("the {} stage", stage.trim()),
+        (_, Some(touchpoint)) => format!("“{}”", touchpoint.trim()),
+        _ => format!("“{label}”"),
+    }
+}
+
 /// The funnel of a business without events: nobody entered.
 fn empty_answer(business: &Business, request: &trailmap_app::FunnelRequest) -> FunnelAnswer {
     FunnelAnswer {
@@ -154,6 +239,19 @@ fn empty_answer(business: &Business, request: &trailmap_app::FunnelRequest) -> F
         breakdown: request.breakdown.clone(),
         report: FunnelReport::empty(request.mode, request.window_ms),
         compare: None,
+    }
+}
+
+/// A window in words: "7 days", "24 hours", "30 minutes", "2 weeks" (whole units when it is one).
+pub fn plain_duration(ms: i64) -> String {
+    let unit = |n: i64, one: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") };
+    const MINUTE: i64 = 60_000;
+    match ms {
+        ms if ms % (7 * 86_400_000) == 0 && ms >= 14 * 86_400_000 => unit(ms / (7 * 86_400_000), "week"),
+        ms if ms % 86_400_000 == 0 => unit(ms / 86_400_000, "day"),
+        ms if ms % 3_600_000 == 0 => unit(ms / 3_600_000, "hour"),
+        ms if ms % MINUTE == 0 => unit(ms / MINUTE, "minute"),
+        ms => human_duration(ms),
     }
 }
 

@@ -23,9 +23,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use maud::{Markup, PreEscaped, html};
-use trailmap_app::App;
+use trailmap_app::{App, RecordedSpan};
 use trailmap_model::{Business, BusinessId, CustomerId};
-use trailmap_render::Svg;
+use trailmap_render::{Svg, ValueFormat};
 
 /// Customer links carry at most this many ids: a GET link must stay a reasonable length, and the
 /// customer list page shows a first page anyway. The table's n always counts all of them.
@@ -108,11 +108,13 @@ impl Table {
 /// What a page shows for one answer.
 #[derive(Debug, Clone)]
 pub struct View {
-    /// One sentence with the answer's sample size, shown above the chart.
+    /// One sentence in an owner's words that answers the page's question, with its n, shown
+    /// above the chart ("Referral brings the most conversions: 24 % of 5,123 ...").
     pub summary: String,
     pub svg: Svg,
     pub table: Table,
-    /// Caveats from the engine, shown under the table.
+    /// How the numbers are computed: the models' names and formulas, the definitions of the
+    /// rates and the engine's caveats, folded under the table as "How this is computed".
     pub notes: Vec<String>,
 }
 
@@ -136,6 +138,15 @@ impl Field {
     pub fn select(name: &'static str, label: &'static str, value: impl Into<String>, options: &[(&'static str, &'static str)]) -> Field {
         Field { name, label, value: value.into(), options: Some(options.to_vec()), hint: "" }
     }
+}
+
+/// A select of choices in groups, each choice a value and what a person reads.
+#[derive(Debug, Clone, Default)]
+pub struct Picker {
+    /// The parameter the choice is sent as.
+    pub name: &'static str,
+    pub label: &'static str,
+    pub groups: Vec<(String, Vec<(String, String)>)>,
 }
 
 /// One analysis question, as a page, its exports and its JSON route.
@@ -162,6 +173,41 @@ pub trait Analysis {
     fn aside(_answer: &Self::Answer, _business: &Business) -> Option<Cell> {
         None
     }
+    /// A list to pick a value from that depends on the business, added to the form: the funnel's
+    /// stages, touchpoints and events with their customers. Picking one and showing the answer
+    /// adds it (the form's `add_step` parameter), so it works without JavaScript.
+    fn picker(_app: &App, _business: &Business) -> Result<Option<Picker>, ApiError> {
+        Ok(None)
+    }
+    /// The period the answer covers and why, when it is not every recorded day (the customer
+    /// value page values customers as of its calibration end).
+    fn period(_answer: &Self::Answer) -> Option<String> {
+        None
+    }
+}
+
+/// The period an analysis over every recorded day covers, and why: no period is chosen on the
+/// analysis pages, so they read the whole record.
+pub fn whole_record(span: Option<&RecordedSpan>) -> String {
+    match span {
+        Some(span) => format!(
+            "Period: every recorded day, {} to {} ({} events and orders), since this page looks at the whole record.",
+            span.period.from,
+            span.period.to,
+            count(span.records)
+        ),
+        None => "Period: nothing is recorded yet.".to_string(),
+    }
+}
+
+/// A whole number with thousands separators, as every page writes counts: 12,345.
+pub fn count(n: u64) -> String {
+    ValueFormat::Count.format(n as f64)
+}
+
+/// An amount in minor units (cents) in the business's currency, as the dashboard writes money.
+pub fn money_minor(business: &Business, minor: f64) -> String {
+    ValueFormat::Money(business.currency).format(minor / business.currency.minor_per_major() as f64)
 }
 
 /// A link to the customers behind a number, or `None` when there are none. The link lists ids in
@@ -283,6 +329,10 @@ pub async fn show<A: Analysis>(State(state): State<ServerState>, signed: SignedI
         });
     }
     let nav = Nav::load(&state, &signed, Some(membership.business.id)).await?;
+    let spanned = membership.business.clone();
+    let (span, picker) = state
+        .read(move |app| -> Result<_, ApiError> { Ok((app.recorded_span(&spanned).map_err(ApiError::from)?, A::picker(app, &spanned)?)) })
+        .await??;
     let (answer, error) = match result {
         Ok(answer) => (Some(answer), None),
         Err(error) if error.status.is_client_error() => (None, Some(error)),
@@ -311,13 +361,29 @@ pub async fn show<A: Analysis>(State(state): State<ServerState>, signed: SignedI
                     }
                 }
             }
+            @if let Some(picker) = &picker {
+                label {
+                    span { (picker.label) }
+                    select name=(picker.name) data-testid={ "picker-" (picker.name) } {
+                        option value="" { "—" }
+                        @for (group, choices) in &picker.groups {
+                            optgroup label=(group) {
+                                @for (value, shown) in choices { option value=(value) { (shown) } }
+                            }
+                        }
+                    }
+                }
+            }
             button type="submit" { "Show" }
         }
         @if let Some(error) = &error {
             p class="error" data-code=(error.code) { (error.message) }
         }
         @if let Some(view) = &view {
-            p data-testid="analysis-summary" { (view.summary) }
+            p class="answer" data-testid="analysis-summary" { (view.summary) }
+            p class="muted" data-testid="analysis-period" {
+                (answer.as_ref().and_then(A::period).unwrap_or_else(|| whole_record(span.as_ref())))
+            }
             @if let Some(aside) = &aside {
                 p data-testid="analysis-aside" {
                     @match &aside.href { Some(href) => a href=(href) { (aside.text) }, None => (aside.text) }
@@ -331,8 +397,13 @@ pub async fn show<A: Analysis>(State(state): State<ServerState>, signed: SignedI
             }
             div class="chart" { (PreEscaped(view.svg.as_str())) }
             (table(&view.table))
-            @for note in &view.notes {
-                p class="muted" { (note) }
+            @if !view.notes.is_empty() {
+                details class="how" data-testid="analysis-how" {
+                    summary { "How this is computed" }
+                    @for note in &view.notes {
+                        p { (note) }
+                    }
+                }
             }
         }
     };
