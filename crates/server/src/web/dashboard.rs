@@ -63,7 +63,7 @@ pub(crate) async fn period(state: &ServerState, business: &trailmap_model::Busin
 
 /// The period asked for, or the default one with why it was chosen (and a fuller period to offer
 /// when it holds far less data than the 30 days before it).
-async fn explained_period(
+pub(crate) async fn explained_period(
     state: &ServerState,
     business: &trailmap_model::Business,
     query: &PeriodQuery,
@@ -94,6 +94,21 @@ fn shown(metric: &Metric, value: Option<f64>, currency: &str) -> String {
 
 fn minor_per_major(currency: &str) -> f64 {
     Currency::parse(currency).map_or(100.0, |c| c.minor_per_major() as f64)
+}
+
+/// Why a default period was chosen and, when it holds far less data than the 30 days before it,
+/// a notice offering those in one click (`page` plus `?from&to`): the dashboard and insights.
+pub(crate) fn period_explanation(choice: &trailmap_app::PeriodChoice, page: &str) -> Markup {
+    html! {
+        p class="muted" data-testid="period-why" { "Showing " (choice.why) "; pick other dates above." }
+        @if let Some(fuller) = &choice.fuller {
+            p class="notice" role="status" data-testid="sparse-period" {
+                "These 30 days hold far less data (n = " (choice.records) " events and orders) than the 30 days to "
+                (fuller.period.to) " (n = " (fuller.records) "): a late or stray event may have moved the period. "
+                a href={ (page) "?" (period_query(fuller.period)) } data-testid="fuller-period" { "Show " (fuller.period.from) " to " (fuller.period.to) }
+            }
+        }
+    }
 }
 
 fn period_query(period: DayRange) -> String {
@@ -134,14 +149,7 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
             (onboarding::show_again(&membership, &onboarding, &signed.csrf))
         }
         @if let Some(choice) = &choice {
-            p class="muted" data-testid="period-why" { "Showing " (choice.why) "; pick other dates above." }
-            @if let Some(fuller) = &choice.fuller {
-                p class="notice" role="status" data-testid="sparse-period" {
-                    "These 30 days hold far less data (n = " (choice.records) " events and orders) than the 30 days to "
-                    (fuller.period.to) " (n = " (fuller.records) "): a late or stray event may have moved the period. "
-                    a href={ (base) "/?" (period_query(fuller.period)) } data-testid="fuller-period" { "Show " (fuller.period.from) " to " (fuller.period.to) }
-                }
-            }
+            (period_explanation(choice, &format!("{base}/")))
         }
         p class="muted" data-testid="period" {
             (period.from) " to " (period.to) " (" (period.days()) " days), against " (board.previous.from) " to " (board.previous.to) "."

@@ -16,7 +16,16 @@ use trailmap_render::ValueFormat;
 pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): Path<i64>, Query(query): Query<InsightsQuery>) -> PageResult {
     let membership = auth::membership(&state, signed.user.id, BusinessId(id)).await?;
     let nav = Nav::load(&state, &signed, Some(membership.business.id)).await?;
-    let request = query.request(auth::now().date())?;
+    let mut request = query.request(auth::now().date())?;
+    // Without dates, the dashboard's period, with why it was chosen and a fuller one to offer.
+    let choice = if request.period.is_none() {
+        let asked = crate::web::dashboard::PeriodQuery::default();
+        let (period, choice) = crate::web::dashboard::explained_period(&state, &membership.business, &asked).await?;
+        request.period = Some(period);
+        choice
+    } else {
+        None
+    };
     let b = membership.business.clone();
     let insights = state.try_read(move |app| app.insights(&b, &request)).await?;
     let currency = Currency::parse(&insights.currency);
@@ -30,6 +39,9 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
             label { "From " input type="date" name="from" value=(query.from.clone().unwrap_or_default()); }
             label { "To " input type="date" name="to" value=(query.to.clone().unwrap_or_default()); }
             button type="submit" class="secondary" { "Look" }
+        }
+        @if let Some(choice) = &choice {
+            (crate::web::dashboard::period_explanation(choice, &format!("/b/{id}/insights")))
         }
         p class="muted" data-testid="period" { "Findings for " (insights.period.from) " to " (insights.period.to) ", the largest value at stake first." }
         @if insights.findings.is_empty() {

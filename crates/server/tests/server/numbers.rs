@@ -113,3 +113,20 @@ async fn the_funnel_page_picks_steps_and_answers_in_a_sentence() {
     assert_eq!((bad.status, bad.code().as_str()), (StatusCode::BAD_REQUEST, "invalid_input"), "{}", bad.text);
     w.finish();
 }
+
+/// Insights opened without dates look at the dashboard's period and say why it was chosen; dates
+/// asked for are shown as asked, without the explanation.
+#[tokio::test]
+async fn the_insights_page_names_its_period_and_why() {
+    let w = analysed();
+    let cafe = w.cafe.id;
+    let opened = page(&w.router, Some(&w.owner), "GET", &format!("/b/{cafe}/insights"), &[]).await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.text);
+    let why = opened.text.split("data-testid=\"period-why\">").nth(1).expect("why this period").split("</p>").next().unwrap();
+    assert!(why.starts_with("Showing the 30 days up to the latest event or order, "), "{why}");
+    assert!(!opened.text.contains("trailmap "), "no CLI command on the page");
+    let asked = page(&w.router, Some(&w.owner), "GET", &format!("/b/{cafe}/insights?from=2026-01-01&to=2026-01-31"), &[]).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.text);
+    assert!(!asked.text.contains("data-testid=\"period-why\"") && asked.text.contains("Findings for 2026-01-01 to 2026-01-31"));
+    w.finish();
+}
