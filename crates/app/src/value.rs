@@ -595,7 +595,7 @@ impl App {
         if let Some(k) = request.k
             && !(1..=20).contains(&k)
         {
-            return Err(AppError::Invalid(format!("--k must be between 1 and 20, got {k}")));
+            return Err(AppError::Invalid(format!("k (groups): must be between 1 and 20, got {k}")));
         }
         let data = self.value_data(business, request.now)?;
         let values = customer_values(&data.transactions, data.now.0);

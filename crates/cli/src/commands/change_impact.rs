@@ -121,7 +121,8 @@ fn table_rows(impact: &Impact) -> Vec<Vec<String>> {
             ));
             rows.push(row("comparison group", control.verdict.clone()));
         }
-        (None, Some(note)) => rows.push(row("difference in differences", note.clone())),
+        // The app's note says "choose a control metric" to every reader; here that is a flag.
+        (None, Some(note)) => rows.push(row("difference in differences", note.replace("choose a control metric", "name one with --control"))),
         (None, None) => {}
     }
     if let Some(split) = &impact.split {
