@@ -16,6 +16,8 @@ mod privacy;
 mod accounts;
 #[path = "server/periods.rs"]
 mod periods;
+#[path = "server/tidy.rs"]
+mod tidy;
 
 use axum::Router;
 use axum::body::Body;

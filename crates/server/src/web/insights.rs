@@ -2,7 +2,7 @@
 //! numbers behind it and their n, how the value was estimated, a link to its evidence (the page
 //! that shows the same numbers, and the command that prints them) and to the customers behind it.
 
-use crate::api::insights::InsightsQuery;
+use trailmap_app::query::InsightsQuery;
 use crate::auth::{self, SignedIn};
 use crate::state::ServerState;
 use crate::web::analysis::{MAX_GROUP_LINKED_CUSTOMERS, customers_href_up_to};
