@@ -24,6 +24,7 @@ pub mod map_touchpoints;
 pub mod map_evidence;
 pub mod personas;
 pub mod privacy;
+pub mod query;
 pub mod onboarding;
 pub mod report;
 pub mod surveys;
@@ -42,8 +43,9 @@ pub use comments::Comment;
 pub use dashboard::{Bucket, Dashboard, DayRange, FullerPeriod, PeriodChoice, RecordedSpan, Timeline, TimelineEntry, property_rows};
 pub use demo::{DEMO_BUSINESSES, DEMO_EMAIL, DemoLogin, DemoReport};
 pub use engine::{FunnelAnswer, FunnelRequest};
+pub use query::{ClvAnswer, FromParams, Params, RetentionRequest};
 pub use value::{
-    ClvReport, ClvRequest, GroupBy, GroupClv, PersonaRequest, PersonaSuggestion, PersonaSuggestions, PurchaseModel,
+    ClvReport, ClvRequest, GroupBy, GroupClv, ModelFit, PersonaRequest, PersonaSuggestion, PersonaSuggestions, PurchaseModel,
     SegmentsReport,
 };
 pub use import::{ImportReport, ImportRequest};

@@ -28,6 +28,7 @@ pub const SUMMARY_RULE: &str = "orders as transactions; one purchase per custome
 /// The repeat-purchase model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PurchaseModel {
     Bgnbd,
     ParetoNbd,
@@ -39,6 +40,7 @@ pub enum PurchaseModel {
 /// What to group customer value by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum GroupBy {
     /// The GA4 channel of the customer's first event.
     Channel,
@@ -50,7 +52,7 @@ pub enum GroupBy {
     Persona,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClvRequest {
     pub model: PurchaseModel,
     pub unit: TimeUnit,
@@ -68,12 +70,29 @@ pub struct ClvRequest {
     pub until: Option<chrono::NaiveDate>,
 }
 
+impl Default for ClvRequest {
+    /// BG/NBD in weeks, 52 weeks ahead, 1% discount per period, by first channel, all the data.
+    fn default() -> Self {
+        ClvRequest {
+            model: PurchaseModel::Bgnbd,
+            unit: TimeUnit::Week,
+            horizon: 52,
+            discount: 0.01,
+            by: GroupBy::Channel,
+            now: None,
+            until: None,
+        }
+    }
+}
+
 /// One fitted model as the report states it: its parameters named as in its paper and its own
 /// log-likelihood, or why it could not be fitted.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelFit {
     /// "BG/NBD", "Pareto/NBD" or "Gamma-Gamma".
     pub model: &'static str,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub parameters: Option<serde_json::Value>,
     /// The log-likelihood of this model at its parameters, over its `fitted_customers`.
     pub log_likelihood: Option<f64>,
@@ -134,6 +153,7 @@ pub struct CustomerClv {
 
 /// Value of one group: historical (revenue so far) and predicted (over the horizon).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupClv {
     pub group: String,
     pub customers: usize,
@@ -790,15 +810,7 @@ impl App {
     /// The default CLV request (BG/NBD, weeks, 52 periods, 1% discount per period, by channel,
     /// all the data up to the end of the day of the last order); callers change its fields.
     pub fn clv_request(&self) -> ClvRequest {
-        ClvRequest {
-            model: PurchaseModel::Bgnbd,
-            unit: TimeUnit::Week,
-            horizon: 52,
-            discount: 0.01,
-            by: GroupBy::Channel,
-            now: None,
-            until: None,
-        }
+        ClvRequest::default()
     }
 
     /// The default persona request: k by silhouette, seed 42.

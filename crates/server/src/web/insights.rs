@@ -2,7 +2,7 @@
 //! numbers behind it and their n, how the value was estimated, a link to its evidence (the page
 //! that shows the same numbers) and to the customers behind it.
 
-use crate::api::insights::InsightsQuery;
+use trailmap_app::query::InsightsQuery;
 use crate::auth::{self, SignedIn};
 use crate::state::ServerState;
 use crate::web::analysis::{MAX_GROUP_LINKED_CUSTOMERS, customers_href_up_to};
@@ -19,7 +19,7 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
     let mut request = query.request(auth::now().date())?;
     // Without dates, the dashboard's period, with why it was chosen and a fuller one to offer.
     let choice = if request.period.is_none() {
-        let asked = crate::web::dashboard::PeriodQuery::default();
+        let asked = trailmap_app::query::CustomersQuery::default();
         let (period, choice) = crate::web::dashboard::explained_period(&state, &membership.business, &asked).await?;
         request.period = Some(period);
         choice

@@ -3,9 +3,9 @@
 //! (`trailmap attribution`): all models, `purchase` conversions, 30-day lookback, by channel. With
 //! all models the chart compares the simple linear model with the data-driven Markov one.
 
-use super::{Analysis, Cell, Field, Query, Table, View, count, customers_href, money_minor, parse_choice, parse_duration, percent};
+use super::{Analysis, Cell, Field, Query, Table, View, count, customers_href, money_minor, percent};
 use crate::error::ApiError;
-use trailmap_app::{App, AttributionReport};
+use trailmap_app::{App, AttributionReport, AttributionRequest, FromParams};
 use trailmap_model::Business;
 use trailmap_render::{Bar, BarChart, ValueFormat};
 
@@ -38,27 +38,13 @@ impl Analysis for Attribution {
     type Answer = AttributionReport;
     const SLUG: &'static str = "attribution";
     const TITLE: &'static str = "Attribution";
-    const ABOUT: &'static str = "Which channels earn the conversions and revenue, by attribution model, with spend and ROAS.";
+    const ABOUT: &'static str = "Which channels bring new customers and earn the revenue, with spend and its return.";
+    /// The page asks where customers come from: each one's first purchase. The API and the CLI
+    /// count every conversion unless asked (`count=first`, `--new-customers`).
+    const PAGE_DEFAULTS: &'static [(&'static str, &'static str)] = &[("count", "first")];
 
     fn compute(app: &App, business: &Business, query: &Query) -> Result<AttributionReport, ApiError> {
-        let mut request = App::attribution_request();
-        let models: Vec<&str> = MODELS.iter().map(|(v, _)| *v).collect();
-        request.model = parse_choice("model", query.get("model"), "all", &models)?.to_string();
-        request.by = parse_choice("by", query.get("by"), "channel", &["channel", "source", "campaign", "touchpoint"])?.to_string();
-        if let Some(lookback) = query.get("lookback") {
-            // Checked here so the error names this parameter; the app reads the same text.
-            parse_duration("lookback", lookback)?;
-            request.lookback = lookback.to_string();
-        }
-        if let Some(conversion) = query.get("conversion") {
-            request.conversion = conversion.to_string();
-        }
-        request.new_customers = parse_choice("count", query.get("count"), "first", &["first", "all"])? == "first";
-        app.attribution(business, &request).map_err(ApiError::from)
-    }
-
-    fn json(report: &AttributionReport) -> Result<serde_json::Value, ApiError> {
-        serde_json::to_value(report).map_err(|e| ApiError::internal(e.to_string()))
+        Ok(app.attribution(business, &AttributionRequest::from_params(query)?)?)
     }
 
     fn view(report: &AttributionReport, business: &Business) -> View {

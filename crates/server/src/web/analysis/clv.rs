@@ -2,22 +2,15 @@
 //! channel of the first event by default), each mean with its 95% interval and its n. Defaults are
 //! the CLI's (`trailmap clv`): BG/NBD, weeks, 52 periods ahead, 1% discount per period.
 
-use super::{count, Analysis, Cell, Field, Query, Table, View, customers_href, parse_choice, parse_count};
+use super::{Analysis, Cell, Field, Query, Table, View, count, customers_href};
 use crate::error::ApiError;
-use trailmap_app::{App, ClvReport};
+pub use trailmap_app::ClvAnswer;
+use trailmap_app::{App, ClvReport, ClvRequest, FromParams};
 use trailmap_model::Business;
 use trailmap_render::{Bar, BarChart, ValueFormat};
 
 #[derive(Debug)]
 pub struct Clv;
-
-/// The value report, or why there is none: a business without events or orders has nothing to
-/// value, which is an empty page, not a bad request.
-#[derive(Debug)]
-pub enum ClvAnswer {
-    Report(Box<ClvReport>),
-    NoData(String),
-}
 
 const BY: [(&str, &str); 4] = [("channel", "First channel"), ("touchpoint", "First touchpoint"), ("cohort", "First-purchase month"), ("persona", "Persona")];
 /// The models in an owner's words; "How this is computed" names each one.
@@ -31,32 +24,7 @@ impl Analysis for Clv {
     const ABOUT: &'static str = "Historical and predicted customer lifetime value by channel, touchpoint, cohort or persona.";
 
     fn compute(app: &App, business: &Business, query: &Query) -> Result<ClvAnswer, ApiError> {
-        let mut request = app.clv_request();
-        let by = parse_choice("by", query.get("by"), "channel", &["channel", "touchpoint", "cohort", "persona"])?;
-        request.by = by.parse().map_err(|e: String| ApiError::invalid_input(format!("by: {e}")))?;
-        let model = parse_choice("model", query.get("model"), "bgnbd", &["bgnbd", "pareto-nbd", "gamma-gamma"])?;
-        request.model = model.parse().map_err(|e: String| ApiError::invalid_input(format!("model: {e}")))?;
-        let unit = parse_choice("unit", query.get("unit"), "week", &["week", "day"])?;
-        request.unit = unit.parse().map_err(|e: String| ApiError::invalid_input(format!("unit: {e}")))?;
-        request.horizon = parse_count("horizon", query.get("horizon"), request.horizon as usize, 1, 520)? as u32;
-        let summary = app.summary(business).map_err(ApiError::from)?;
-        if summary.events == 0 && summary.orders == 0 {
-            return Ok(ClvAnswer::NoData(format!("{} has no events or orders to value yet", business.name)));
-        }
-        app.clv(business, &request).map(|r| ClvAnswer::Report(Box::new(r))).map_err(ApiError::from)
-    }
-
-    fn json(answer: &ClvAnswer) -> Result<serde_json::Value, ApiError> {
-        let report = match answer {
-            ClvAnswer::Report(report) => report,
-            ClvAnswer::NoData(why) => return Ok(serde_json::json!({ "customers": 0, "groups": [], "prediction_error": why })),
-        };
-        let mut json = serde_json::to_value(report).map_err(|e| ApiError::internal(e.to_string()))?;
-        // One row per customer is bulky; the groups keep their customer ids and n.
-        if let Some(object) = json.as_object_mut() {
-            object.insert("customers".into(), report.customers.len().into());
-        }
-        Ok(json)
+        Ok(app.clv_answer(business, &ClvRequest::from_params(query)?)?)
     }
 
     fn view(answer: &ClvAnswer, business: &Business) -> View {

@@ -1,20 +1,18 @@
 //! The flows page: what customers do step by step within a session, as a Sankey of the busiest
 //! edges, optionally starting at (`from`) or leading to (`to`) an event. Defaults are the CLI's
 //! (`trailmap paths`: by event, 30-minute sessions, top 50 edges) except the number of steps:
-//! 6 rather than 10, because a Sankey of ten columns leaves each label a few letters.
+//! `trailmap_app::query::SANKEY_STEPS` rather than 10, because a Sankey of ten columns leaves each
+//! label a few letters.
 
-use super::{count, Analysis, Cell, Field, Query, Table, View, customers_href, parse_choice, parse_count, parse_duration, percent};
+use super::{Analysis, Cell, Field, Query, Table, View, count, customers_href, percent};
 use crate::error::ApiError;
-use trailmap_analytics::PathsReport;
-use trailmap_app::App;
+use trailmap_analytics::{PathsOptions, PathsReport};
+use trailmap_app::{App, FromParams};
 use trailmap_model::Business;
 use trailmap_render::{Sankey, SankeyLink, SankeyNode, Size, ValueFormat};
 
 #[derive(Debug)]
 pub struct Flows;
-
-/// Steps per path unless asked: as many columns as a readable Sankey holds.
-pub const DEFAULT_STEPS: usize = 6;
 
 impl Analysis for Flows {
     type Answer = PathsReport;
@@ -23,27 +21,7 @@ impl Analysis for Flows {
     const ABOUT: &'static str = "What customers do step by step in a session, as a Sankey diagram.";
 
     fn compute(app: &App, business: &Business, query: &Query) -> Result<PathsReport, ApiError> {
-        let mut options = App::paths_options();
-        let by = parse_choice("by", query.get("by"), "event", &["event", "page"])?;
-        options.by = by.parse().map_err(|e: String| ApiError::invalid_input(format!("by: {e}")))?;
-        if let Some(gap) = query.get("session_gap") {
-            options.session_gap_ms = parse_duration("session_gap", gap)?;
-        }
-        if query.get("from").is_some() && query.get("to").is_some() {
-            return Err(ApiError::invalid_input("to: give either from or to, not both"));
-        }
-        options.start = query.get("from").map(str::to_string);
-        options.end = query.get("to").map(str::to_string);
-        if let Some(end) = &options.end {
-            options.conversion = end.clone();
-        }
-        options.top_edges = parse_count("top", query.get("top"), options.top_edges, 1, 500)?;
-        options.max_steps = parse_count("max_steps", query.get("max_steps"), DEFAULT_STEPS, 2, 50)?;
-        app.paths(business, &options).map_err(ApiError::from)
-    }
-
-    fn json(report: &PathsReport) -> Result<serde_json::Value, ApiError> {
-        serde_json::to_value(report).map_err(|e| ApiError::internal(e.to_string()))
+        Ok(app.paths(business, &PathsOptions::from_params(query)?)?)
     }
 
     fn view(report: &PathsReport, business: &Business) -> View {

@@ -1,22 +1,15 @@
 //! The funnel page: how many customers go through a sequence of steps and where they drop off,
-//! optionally one funnel per breakdown value. Without `steps`, the business's own events pick a
-//! sensible funnel: the online shop's page_view → … → purchase when it has those events, else
-//! store_visit → purchase, else its first two event names.
+//! optionally one funnel per breakdown value. Without `steps`, the app picks the business's
+//! default funnel from its own events (`trailmap_app::query::default_funnel_steps`).
 
-use super::{Analysis, Cell, Field, Picker, Query, Table, View, count, customers_href, parse_choice, parse_duration, percent};
+use super::{Analysis, Cell, Field, Picker, Query, Table, View, count, customers_href, percent};
 use crate::error::ApiError;
-use trailmap_analytics::FunnelReport;
-use trailmap_app::{App, FunnelAnswer};
-use trailmap_model::{Business, EventColumns};
+use trailmap_app::{App, FromParams, FunnelAnswer, FunnelRequest};
+use trailmap_model::Business;
 use trailmap_render::{FunnelChart, FunnelStep};
-use trailmap_store::Store;
 
 #[derive(Debug)]
 pub struct Funnel;
-
-/// The shop funnel of the demo and of most online stores, in order.
-const SHOP_STEPS: [&str; 5] = ["page_view", "product_view", "add_to_cart", "checkout_started", "purchase"];
-const STORE_STEPS: [&str; 2] = ["store_visit", "purchase"];
 
 const MODES: [(&str, &str); 3] = [("ordered", "Ordered"), ("strict", "Strict (nothing between)"), ("unordered", "Any order")];
 const BREAKDOWNS: [(&str, &str); 8] = [
@@ -30,30 +23,6 @@ const BREAKDOWNS: [(&str, &str); 8] = [
     ("persona", "Persona"),
 ];
 
-/// The steps used when none are asked: the first of the known funnels whose events the business
-/// has (at least two of them), else its first two event names.
-fn default_steps(app: &App, business: &Business) -> Result<Vec<String>, ApiError> {
-    let table = app.store().load_events(business.id, EventColumns { properties: false }).map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut seen = vec![false; table.strings.len()];
-    for &name in &table.name {
-        if let Some(s) = seen.get_mut(name as usize) {
-            *s = true;
-        }
-    }
-    let names: Vec<String> =
-        seen.iter().enumerate().filter(|(id, s)| **s && *id != 0).map(|(id, _)| table.string(id as u32).to_string()).collect();
-    for known in [&SHOP_STEPS[..], &STORE_STEPS[..]] {
-        let present: Vec<String> = known.iter().filter(|s| names.iter().any(|n| n == *s)).map(|s| s.to_string()).collect();
-        if present.len() >= 2 {
-            return Ok(present);
-        }
-    }
-    let mut names = names;
-    names.sort();
-    names.truncate(2);
-    Ok(names)
-}
-
 impl Analysis for Funnel {
     type Answer = FunnelAnswer;
     const SLUG: &'static str = "funnel";
@@ -61,38 +30,16 @@ impl Analysis for Funnel {
     const ABOUT: &'static str = "How many customers go through a sequence of steps, and where they drop off.";
 
     fn compute(app: &App, business: &Business, query: &Query) -> Result<FunnelAnswer, ApiError> {
-        let steps: Vec<String> = match query.get("steps") {
-            Some(text) => {
-                let steps: Vec<String> = text.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
-                if steps.is_empty() {
-                    return Err(ApiError::invalid_input(format!("steps: {text:?} names no step; write event names, comma-separated")));
-                }
-                steps
-            }
-            None => default_steps(app, business)?,
-        };
-        // A step picked from the page's list joins the end of the funnel.
-        let mut steps = steps;
+        let mut request = FunnelRequest::from_params(query)?;
+        // A step picked from the page's list joins the end of the funnel (of the default one
+        // when no steps were asked).
         if let Some(added) = query.get("add_step") {
-            steps.push(added.to_string());
+            if request.steps.is_empty() {
+                request.steps = trailmap_app::query::default_funnel_steps(app, business)?;
+            }
+            request.steps.push(added.to_string());
         }
-        let mut request = App::funnel_request(steps);
-        if let Some(window) = query.get("window") {
-            request.window_ms = parse_duration("window", window)?;
-        }
-        let mode = parse_choice("mode", query.get("mode"), "ordered", &["ordered", "strict", "unordered"])?;
-        request.mode = mode.parse().map_err(|e: String| ApiError::invalid_input(format!("mode: {e}")))?;
-        request.breakdown = query.get("breakdown").map(str::to_string);
-        if request.steps.is_empty() {
-            // Only a business without events gets here (asked steps are never empty): its
-            // funnel is empty, not an error, so a new business's page opens.
-            return Ok(empty_answer(business, &request));
-        }
-        app.funnel(business, &request).map_err(ApiError::from)
-    }
-
-    fn json(answer: &FunnelAnswer) -> Result<serde_json::Value, ApiError> {
-        serde_json::to_value(answer).map_err(|e| ApiError::internal(e.to_string()))
+        Ok(app.funnel(business, &request)?)
     }
 
     fn view(answer: &FunnelAnswer, business: &Business) -> View {
@@ -228,17 +175,6 @@ fn step_name(label: &str) -> String {
         (Some(stage), _) => format!("the {} stage", stage.trim()),
         (_, Some(touchpoint)) => format!("“{}”", touchpoint.trim()),
         _ => format!("“{label}”"),
-    }
-}
-
-/// The funnel of a business without events: nobody entered.
-fn empty_answer(business: &Business, request: &trailmap_app::FunnelRequest) -> FunnelAnswer {
-    FunnelAnswer {
-        business: business.name.clone(),
-        steps: Vec::new(),
-        breakdown: request.breakdown.clone(),
-        report: FunnelReport::empty(request.mode, request.window_ms),
-        compare: None,
     }
 }
 

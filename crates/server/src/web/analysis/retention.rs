@@ -2,10 +2,10 @@
 //! of each cohort buying again in each later period, as a heatmap. The default period is the
 //! CLI's (`trailmap retention`): month.
 
-use super::{count, Analysis, Cell, Field, Query, Table, View, customers_href, parse_choice, percent};
+use super::{Analysis, Cell, Field, Query, Table, View, count, customers_href, percent};
 use crate::error::ApiError;
 use trailmap_analytics::RetentionReport;
-use trailmap_app::App;
+use trailmap_app::{App, FromParams, RetentionRequest};
 use trailmap_model::Business;
 use trailmap_render::{CohortRow, HeatCell, Heatmap};
 
@@ -22,22 +22,7 @@ impl Analysis for Retention {
     const ABOUT: &'static str = "Do buyers come back? Cohorts by first purchase and the share buying again later, as a heatmap.";
 
     fn compute(app: &App, business: &Business, query: &Query) -> Result<RetentionReport, ApiError> {
-        let period = parse_choice("period", query.get("period"), "month", &["week", "month"])?;
-        let period = period.parse().map_err(|e: String| ApiError::invalid_input(format!("period: {e}")))?;
-        app.retention(business, period).map_err(ApiError::from)
-    }
-
-    fn json(report: &RetentionReport) -> Result<serde_json::Value, ApiError> {
-        let mut json = serde_json::to_value(report).map_err(|e| ApiError::internal(e.to_string()))?;
-        // The n of every rate, beside the customer lists it counts.
-        if let Some(cohorts) = json.get_mut("cohorts").and_then(|c| c.as_array_mut()) {
-            for (value, cohort) in cohorts.iter_mut().zip(&report.cohorts) {
-                if let Some(object) = value.as_object_mut() {
-                    object.insert("n".into(), cohort.customers.len().into());
-                }
-            }
-        }
-        Ok(json)
+        Ok(app.retention(business, RetentionRequest::from_params(query)?.period)?)
     }
 
     fn view(report: &RetentionReport, business: &Business) -> View {

@@ -53,8 +53,7 @@ pub(crate) struct EditorData {
     pub catalogue: Vec<(TouchpointId, String)>,
 }
 
-/// The quote picker lists at most this many quotes per stage; the search narrows them.
-pub(crate) const PICKER_QUOTES: usize = 40;
+use trailmap_app::map_evidence::PICKER_QUOTES;
 
 /// A quote cut to a length that fits a select option.
 fn short(text: &str, chars: usize) -> String {
