@@ -15,9 +15,11 @@ pub const ATTRIBUTION_KEYS: [&str; 4] = ["channel", "source", "campaign", "touch
 
 impl FromParams for AttributionRequest {
     fn from_params(params: &Params) -> Result<AttributionRequest> {
-        let mut request = AttributionRequest::default();
-        request.model = choice("model", params.get("model"), "all", &ATTRIBUTION_MODELS)?.to_string();
-        request.by = choice("by", params.get("by"), "channel", &ATTRIBUTION_KEYS)?.to_string();
+        let mut request = AttributionRequest {
+            model: choice("model", params.get("model"), "all", &ATTRIBUTION_MODELS)?.to_string(),
+            by: choice("by", params.get("by"), "channel", &ATTRIBUTION_KEYS)?.to_string(),
+            ..AttributionRequest::default()
+        };
         for (field, value) in [("lookback", &mut request.lookback), ("half_life", &mut request.half_life)] {
             if let Some(text) = params.get(field) {
                 duration(field, text)?;
