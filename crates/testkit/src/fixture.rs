@@ -354,8 +354,14 @@ fn parse_time(words: &[Word], previous: Option<Timestamp>) -> Result<(Timestamp,
 }
 
 /// Reads `1h30m`, `45s`, `250ms`, `2d` by the model's one duration reader.
+/// A fixture may also write a zero offset (`+0s`: at the same moment as the line before), which
+/// a window or a lookback may not be.
 fn parse_duration(text: &str) -> Result<i64, String> {
-    trailmap_model::parse_duration(text).map_err(|reason| format!("bad relative time \"+{text}\": {reason}"))
+    match trailmap_model::parse_duration(text) {
+        Ok(ms) => Ok(ms),
+        Err(_) if text.chars().any(|c| c.is_ascii_digit()) && text.chars().filter(|c| c.is_ascii_digit()).all(|c| c == '0') && trailmap_model::parse_duration(&text.replacen('0', "1", 1)).is_ok() => Ok(0),
+        Err(reason) => Err(format!("bad relative time \"+{text}\": {reason}")),
+    }
 }
 
 /// Unquoted numbers and booleans become JSON numbers and booleans; everything else is text.

@@ -86,21 +86,28 @@ pub struct ClvOverview {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ClvSummary {
     Report(Box<ClvOverview>),
-    NoData {
-        /// Zero.
-        customers: usize,
-        /// Empty.
-        groups: Vec<GroupClv>,
-        /// Why there is nothing to value.
-        prediction_error: String,
-    },
+    NoData(ClvNoData),
+}
+
+/// Customer value of a business with nothing to value. Its fields are all it has (the schema
+/// says so), so an overview never also reads as this shape.
+#[derive(Debug, Clone, Serialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClvNoData {
+    /// Zero.
+    pub customers: usize,
+    /// Empty.
+    pub groups: Vec<GroupClv>,
+    /// Why there is nothing to value.
+    pub prediction_error: String,
 }
 
 impl ClvAnswer {
     /// The answer as the JSON API gives it.
     pub fn summary(&self) -> ClvSummary {
         match self {
-            ClvAnswer::NoData(why) => ClvSummary::NoData { customers: 0, groups: Vec::new(), prediction_error: why.clone() },
+            ClvAnswer::NoData(why) => ClvSummary::NoData(ClvNoData { customers: 0, groups: Vec::new(), prediction_error: why.clone() }),
             ClvAnswer::Report(r) => ClvSummary::Report(Box::new(ClvOverview {
                 business: r.business.clone(),
                 currency: r.currency.clone(),

@@ -124,7 +124,7 @@ pub fn period(from: Option<&str>, to: Option<&str>) -> Result<Option<DayRange>> 
             DayRange::new(from, to).map(Some)
         }
         (None, None) => Ok(None),
-        _ => Err(field_error("from", "give both from and to, or neither")),
+        _ => Err(field_error("from and to", "give both dates or neither")),
     }
 }
 
@@ -151,7 +151,7 @@ mod tests {
         assert_eq!(day("from", "2026-02-03").ok(), NaiveDate::from_ymd_opt(2026, 2, 3));
         assert!(message(day("to", "2026-02-30")).starts_with("to: "));
         assert_eq!(period(None, Some(" ")).ok(), Some(None));
-        assert!(message(period(Some("2026-01-01"), None)).starts_with("from: "));
+        assert!(message(period(Some("2026-01-01"), None)).starts_with("from and to: "));
         assert!(message(period(Some("2026-01-05"), Some("2026-01-01"))).starts_with("to: "));
         let p = period(Some("2026-01-01"), Some("2026-01-31")).ok().flatten().map(DayRange::days);
         assert_eq!(p, Some(31));

@@ -28,7 +28,7 @@ pub fn day_span(from: Option<&str>, to: Option<&str>) -> Result<Option<(Timestam
             Ok(Some((Timestamp::from_date(from), Timestamp::from_date(to).add_millis(Timestamp::MS_PER_DAY))))
         }
         (None, None) => Ok(None),
-        _ => Err(field_error("from", "give both from and to, or neither")),
+        _ => Err(field_error("from and to", "give both dates or neither")),
     }
 }
 

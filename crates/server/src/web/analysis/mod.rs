@@ -240,8 +240,10 @@ pub async fn answer<A: Analysis>(state: &ServerState, user: trailmap_model::User
 /// The page of analysis `A`: the form, the chart, the table and export links; or, with `format`,
 /// the export itself. Bad parameters show the form again with the error, as a 400.
 pub async fn show<A: Analysis>(State(state): State<ServerState>, signed: SignedIn, Path(id): Path<i64>, RawQuery(raw): RawQuery) -> PageResult {
-    let mut query = Query::parse(raw.as_deref());
-    // The page's own opening choices, where they differ from the API's and the CLI's defaults.
+    // As asked (the export links repeat it), and with the page's own opening choices where they
+    // differ from the API's and the CLI's defaults (what is computed and shown in the form).
+    let asked_query = Query::parse(raw.as_deref());
+    let mut query = asked_query.clone();
     for (name, value) in A::PAGE_DEFAULTS {
         if query.get(name).is_none() {
             query.0.push((name.to_string(), value.to_string()));
@@ -328,9 +330,9 @@ pub async fn show<A: Analysis>(State(state): State<ServerState>, signed: SignedI
             }
             p class="exports" {
                 "Export: "
-                a href={ (base) "?" (query.with_format(Some("svg"))) } download { "SVG" } " · "
-                a href={ (base) "?" (query.with_format(Some("png"))) } download { "PNG" } " · "
-                a href={ (base) "?" (query.with_format(Some("csv"))) } download { "CSV" }
+                a href={ (base) "?" (asked_query.with_format(Some("svg"))) } download { "SVG" } " · "
+                a href={ (base) "?" (asked_query.with_format(Some("png"))) } download { "PNG" } " · "
+                a href={ (base) "?" (asked_query.with_format(Some("csv"))) } download { "CSV" }
             }
             div class="chart" { (PreEscaped(view.svg.as_str())) }
             (table(&view.table))
