@@ -20,6 +20,7 @@ use chrono_tz::Tz;
 
 /// A period of whole days, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DayRange {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -87,6 +88,7 @@ fn local_day(millis: i64, zone: Tz) -> NaiveDate {
 /// How the trend is cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Bucket {
     Day,
     /// Weeks starting on Monday.
@@ -123,6 +125,7 @@ pub struct FullerPeriod {
 
 /// The dashboard of a business for a period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Dashboard {
     pub business: String,
     pub currency: String,
@@ -164,6 +167,7 @@ pub(crate) fn order_facts(business: &Business, data: &BusinessData) -> OrderFact
 
 /// One line of a customer's timeline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimelineEntry {
     pub time: Timestamp,
     /// `event`, `order`, `survey` or `feedback`.
@@ -198,6 +202,7 @@ pub fn property_rows(properties: &trailmap_model::Properties) -> Vec<(String, St
 
 /// One customer's whole journey, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Timeline {
     pub customer: Customer,
     pub entries: Vec<TimelineEntry>,

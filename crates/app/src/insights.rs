@@ -51,6 +51,7 @@ pub struct InsightsRequest {
 /// What a finding is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum InsightKind {
     DropOff,
     Channel,
@@ -85,6 +86,7 @@ impl InsightKind {
 
 /// Where the evidence is: a page of the web app and the command that shows the same numbers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Evidence {
     /// What the evidence is ("funnel checkout_started → purchase").
     pub label: String,
@@ -97,6 +99,7 @@ pub struct Evidence {
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Insight {
     pub kind: InsightKind,
     /// The finding in one sentence.
@@ -117,6 +120,7 @@ pub struct Insight {
 
 /// A business's findings, the largest value at stake first.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Insights {
     pub business: String,
     pub currency: String,

@@ -400,6 +400,7 @@ pub struct PersonaCoverage {
 
 /// A count of customers, with who they are.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerCount {
     pub n: usize,
     pub customers: Vec<CustomerId>,

@@ -13,7 +13,7 @@ use trailmap_model::BusinessId;
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/insights", tag = "insights",
     params(("business_id" = i64, Path, description = "The business"), InsightsQuery),
-    responses((status = 200, description = "The findings, the largest value at stake first: kind, title, detail (with n), value_at_stake_minor and how it was estimated, n, evidence (page and command) and the customers behind it", body = Object),
+    responses((status = 200, description = "The findings, the largest value at stake first: kind, title, detail (with n), value_at_stake_minor and how it was estimated, n, evidence (page and command) and the customers behind it", body = Insights),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, Query(query): Query<InsightsQuery>) -> ApiResult<Json<Insights>> {
     let business = auth::membership(&state, caller.user.id, BusinessId(id)).await?.business;

@@ -357,9 +357,9 @@ pub async fn revoke_share_link(caller: ApiUser, State(state): State<ServerState>
         ("to" = Option<String>, Query, description = "Last day, included (YYYY-MM-DD)"),
         ("persona" = Option<String>, Query, description = "Only this persona's customers: its id or name"),
         ("window" = Option<i64>, Query, description = "Days after reaching a stage within which a later stage counts as going on (1 to 3650, default 30)")),
-    responses((status = 200, body = AnyJson, description = "Per stage: reach, the customers new at the stage, conversion to the next stage (with those who skipped it and those already past it), drop-off and revenue (each order once, at the stage where it happened), each with n and customers; per touchpoint: reach and revenue; orders before any stage; and the definition of each number"),
+    responses((status = 200, body = trailmap_app::MapNumbers, description = "Per stage: reach, the customers new at the stage, conversion to the next stage (with those who skipped it and those already past it), drop-off and revenue (each order once, at the stage where it happened), each with n and customers; per touchpoint: reach and revenue; orders before any stage; and the definition of each number"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn numbers(caller: ApiUser, State(state): State<ServerState>, ApiPath((id, map)): ApiPath<(i64, i64)>, Query(q): Query<NumbersQuery>) -> ApiResult<Json<serde_json::Value>> {
+pub async fn numbers(caller: ApiUser, State(state): State<ServerState>, ApiPath((id, map)): ApiPath<(i64, i64)>, Query(q): Query<NumbersQuery>) -> ApiResult<Json<trailmap_app::MapNumbers>> {
     let business = member(&state, &caller, id).await?.business;
     let numbers = state
         .try_read(move |app| {
@@ -367,5 +367,5 @@ pub async fn numbers(caller: ApiUser, State(state): State<ServerState>, ApiPath(
             app.map_numbers(&business, map_id(map), &request)
         })
         .await?;
-    Ok(Json(json(&numbers)?))
+    Ok(Json(numbers))
 }
