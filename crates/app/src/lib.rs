@@ -35,6 +35,7 @@ pub mod touchpoint_preview;
 pub mod touchpoint_suggestions;
 mod tracking;
 mod value;
+mod value_model;
 pub mod voice;
 
 pub use accounts::{MIN_PASSWORD_CHARS, NewSession, Session};

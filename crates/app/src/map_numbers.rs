@@ -22,7 +22,7 @@ use crate::business_data::BusinessData;
 use crate::{App, AppError, Result};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use trailmap_analytics::voice::{ScoreAnswer, ScoreKind, SentimentScorer};
+use trailmap_analytics::voice::{ScoreAnswer, ScoreKind};
 use trailmap_analytics::{Credit, StageTouchpoint, StagesQuery};
 use trailmap_model::{
     AnswerValue, Business, Currency, CustomerId, EventColumns, EventField, EventRule, MapId, PersonaId, QuestionKind, StageId, Timestamp, TouchpointChannel,
@@ -313,12 +313,13 @@ impl App {
                 questions.push((kind, survey.stage, survey.touchpoint, answers));
             }
         }
-        let scorer = SentimentScorer::new();
+        // Each text's sentiment as scored once when it was read.
         let feedback = data
             .feedback()
             .iter()
-            .filter(|f| f.touchpoint.is_some() && within(f.time) && kept(f.customer))
-            .map(|f| (f.touchpoint, f.customer, scorer.score(&f.text).compound))
+            .zip(data.sentiment())
+            .filter(|(f, _)| f.touchpoint.is_some() && within(f.time) && kept(f.customer))
+            .map(|(f, compound)| (f.touchpoint, f.customer, *compound))
             .collect();
         Ok(VoiceData { questions, feedback })
     }
