@@ -37,6 +37,15 @@ impl App {
         if summary.events == 0 && summary.orders == 0 {
             return Ok(ClvAnswer::NoData(format!("{} has no events or orders to value yet", business.name)));
         }
+        // A business whose purchases so far arrive only as tracked events (a web shop's
+        // "purchase" with its revenue) has nothing this page can value yet: a plain answer, not
+        // a bad request.
+        if summary.orders == 0 {
+            return Ok(ClvAnswer::NoData(format!(
+                "{} has no orders yet: customer value is computed from orders (imported from a shop, a till or a payment provider); purchases sent to the tracking API count in funnels and attribution but are not orders",
+                business.name
+            )));
+        }
         self.clv(business, request).map(|r| ClvAnswer::Report(Box::new(r)))
     }
 }

@@ -185,6 +185,11 @@ pub fn count(n: u64) -> String {
     ValueFormat::Count.format(n as f64)
 }
 
+/// A count and its noun, singular for one: "1 customer", "2,000 customers".
+pub fn counted(n: u64, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{} {noun}s", count(n)) }
+}
+
 /// An amount in minor units (cents) in the business's currency, as the dashboard writes money.
 pub fn money_minor(business: &Business, minor: f64) -> String {
     ValueFormat::Money(business.currency).format(minor / business.currency.minor_per_major() as f64)

@@ -2,7 +2,7 @@
 //! of each cohort buying again in each later period, as a heatmap. The default period is the
 //! CLI's (`trailmap retention`): month.
 
-use super::{Analysis, Cell, Field, Query, Table, View, count, customers_href, percent};
+use super::{Analysis, Cell, Field, Query, Table, View, count, counted, customers_href, percent};
 use crate::error::ApiError;
 use trailmap_analytics::RetentionReport;
 use trailmap_app::{App, FromParams, RetentionRequest};
@@ -63,16 +63,16 @@ impl Analysis for Retention {
             table.rows.push(row);
         }
         let mut summary = format!(
-            "{} of the {} customers who bought once came back to buy again ({} customers)",
+            "{} of the {} who bought once came back to buy again ({})",
             percent(report.repeat_rate),
-            count(report.purchasers as u64),
-            count(report.repeat_customers.len() as u64)
+            counted(report.purchasers as u64, "customer"),
+            counted(report.repeat_customers.len() as u64, "customer")
         );
         match report.time_between_purchases {
             Some(gaps) => summary.push_str(&format!(
-                "; half of the returns come within {} days of the purchase before (n = {} returns).",
+                "; half of the returns come within {} days of the purchase before (n = {}).",
                 format_days(gaps.median_days),
-                count(gaps.n as u64)
+                counted(gaps.n as u64, "return")
             )),
             None => summary.push('.'),
         }
