@@ -92,7 +92,7 @@ impl Analysis for Funnel {
         View { summary, svg: chart.render(), table, notes }
     }
 
-    fn picker(app: &App, business: &Business) -> Result<Option<Picker>, ApiError> {
+    fn picker(app: &App, business: &Business) -> Result<Option<Picker>, trailmap_app::AppError> {
         let choices = app.funnel_step_choices(business)?;
         let shown = |list: &[trailmap_app::StepChoice]| -> Vec<(String, String)> {
             list.iter().map(|c| (c.step.clone(), format!("{} ({} customers)", c.label, count(c.customers as u64)))).collect()

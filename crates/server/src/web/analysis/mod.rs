@@ -156,7 +156,7 @@ pub trait Analysis {
     /// A list to pick a value from that depends on the business, added to the form: the funnel's
     /// stages, touchpoints and events with their customers. Picking one and showing the answer
     /// adds it (the form's `add_step` parameter), so it works without JavaScript.
-    fn picker(_app: &App, _business: &Business) -> Result<Option<Picker>, ApiError> {
+    fn picker(_app: &App, _business: &Business) -> Result<Option<Picker>, trailmap_app::AppError> {
         Ok(None)
     }
     /// The period the answer covers and why, when it is not every recorded day (the customer
@@ -274,9 +274,12 @@ pub async fn show<A: Analysis>(State(state): State<ServerState>, signed: SignedI
     }
     let nav = Nav::load(&state, &signed, Some(membership.business.id)).await?;
     let spanned = membership.business.clone();
-    let (span, picker) = state
-        .read(move |app| -> Result<_, ApiError> { Ok((app.recorded_span(&spanned).map_err(ApiError::from)?, A::picker(app, &spanned)?)) })
-        .await??;
+    let span = state.try_read(move |app| app.recorded_span(&spanned)).await?;
+    // The picker reads every event of the business (a touchpoint's customers): kept per data
+    // version, which touchpoint edits (that also place them on stages) raise too, so a page view
+    // after no write reuses it.
+    let listed = membership.business.clone();
+    let picker = state.cached_read(listed.id, format!("picker:{}", A::SLUG), move |app| A::picker(app, &listed)).await?;
     let (answer, error) = match result {
         Ok(answer) => (Some(answer), None),
         Err(error) if error.status.is_client_error() => (None, Some(error)),
@@ -305,7 +308,7 @@ pub async fn show<A: Analysis>(State(state): State<ServerState>, signed: SignedI
                     }
                 }
             }
-            @if let Some(picker) = &picker {
+            @if let Some(picker) = picker.as_ref().as_ref() {
                 label {
                     span { (picker.label) }
                     select name=(picker.name) data-testid={ "picker-" (picker.name) } {
