@@ -36,7 +36,7 @@ pub use event::{Event, EventKey, Properties};
 pub use feedback::{Feedback, FeedbackKind};
 pub use ids::*;
 pub use incoming::{IncomingCustomer, IncomingEvent, IncomingFeedback, IncomingOrder, IncomingResponse, IncomingSpend};
-pub use map::{Card, Evidence, JourneyMap, Lane, MapStage, MapVersionKind, PersonaEmotion};
+pub use map::{Card, EVIDENCE_FORMS, Evidence, JourneyMap, Lane, MapStage, MapVersionKind, PersonaEmotion, SurveyScore};
 pub use map::CardAction;
 pub use money::{Currency, DecimalMark, Money};
 pub use order::{Order, OrderLine, OrderTable};

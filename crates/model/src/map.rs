@@ -270,24 +270,132 @@ impl Card {
 }
 
 /// What a card cites.
+///
+/// Quotes and answers are cited by reference, so the card shows the words with their source and
+/// date as they are stored; a survey score and a metric are computed live for the map's period
+/// and persona when the map is shown, never copied onto the card.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Evidence {
-    /// A named metric of the engine ("checkout conversion").
+    /// A metric in the text form changes use (`conversion:checkout_started>purchase:7d`,
+    /// `reach:Purchase`, `repeat-rate`, `aov`, `nps`, `csat:Checkout`, `new-customers:Referral`;
+    /// see [`crate::METRIC_FORMS`]). Maps written before metrics were computed hold free labels
+    /// here ("checkout conversion"); those are shown with the reason they cannot be computed.
     Metric { name: String },
     SurveyAnswer { response: ResponseId, question: QuestionId },
+    /// A quote: a note from an interview or focus group, a review, a mention or a survey's
+    /// free-text answer (every one is a feedback record).
     Quote { feedback: FeedbackId },
+    /// A survey score of a touchpoint or a business stage (neither: the whole business).
+    Score {
+        score: SurveyScore,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        touchpoint: Option<TouchpointId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stage: Option<StageId>,
+    },
     Note { text: String },
 }
 
+/// The survey scores a card can cite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SurveyScore {
+    /// Net Promoter Score, -100..100, from 0-10 answers.
+    Nps,
+    /// Share of satisfied answers (4 or 5 of 5).
+    Csat,
+    /// Customer effort, the mean of 1-7 answers.
+    Ces,
+}
+
+impl SurveyScore {
+    pub const ALL: [SurveyScore; 3] = [SurveyScore::Nps, SurveyScore::Csat, SurveyScore::Ces];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SurveyScore::Nps => "nps",
+            SurveyScore::Csat => "csat",
+            SurveyScore::Ces => "ces",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SurveyScore> {
+        SurveyScore::ALL.into_iter().find(|s| s.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+/// The text forms of [`Evidence::parse`], for help texts and error messages.
+pub const EVIDENCE_FORMS: &str = "quote:FEEDBACK_ID, answer:RESPONSE_ID:QUESTION_ID, \
+     score:nps|csat|ces[:touchpoint:ID|:stage:ID], metric:METRIC (e.g. metric:conversion:checkout_started>purchase:7d), note:TEXT";
+
 impl Evidence {
-    /// The kind of evidence, as its serialised tag: `metric`, `survey_answer`, `quote` or `note`.
+    /// The kind of evidence, as its serialised tag: `metric`, `survey_answer`, `quote`, `score`
+    /// or `note`.
     pub fn kind(&self) -> &'static str {
         match self {
             Evidence::Metric { .. } => "metric",
             Evidence::SurveyAnswer { .. } => "survey_answer",
             Evidence::Quote { .. } => "quote",
+            Evidence::Score { .. } => "score",
             Evidence::Note { .. } => "note",
+        }
+    }
+
+    /// Reads the one-line form of a piece of evidence (see [`EVIDENCE_FORMS`]); a metric must be
+    /// one the engine computes ([`crate::ChangeMetric`]). The error says what was expected.
+    pub fn parse(text: &str) -> Result<Evidence, String> {
+        let text = text.trim();
+        let (kind, rest) = text.split_once(':').unwrap_or((text, ""));
+        let rest = rest.trim();
+        let id = |what: &str, value: &str| -> Result<i64, String> {
+            value.trim().parse::<i64>().ok().filter(|v| *v > 0).ok_or_else(|| format!("{what} must be a positive number, not {value:?}"))
+        };
+        match kind.trim().to_ascii_lowercase().as_str() {
+            "quote" => Ok(Evidence::Quote { feedback: FeedbackId(id("the quote's feedback id", rest)?) }),
+            "answer" | "survey_answer" => {
+                let (response, question) =
+                    rest.split_once(':').ok_or_else(|| format!("an answer is answer:RESPONSE_ID:QUESTION_ID, not {text:?}"))?;
+                Ok(Evidence::SurveyAnswer {
+                    response: ResponseId(id("the response id", response)?),
+                    question: QuestionId(id("the question id", question)?),
+                })
+            }
+            "score" => {
+                let mut parts = rest.splitn(3, ':');
+                let name = parts.next().unwrap_or("");
+                let score = SurveyScore::parse(name).ok_or_else(|| format!("a score is nps, csat or ces, not {name:?}"))?;
+                let (mut touchpoint, mut stage) = (None, None);
+                match (parts.next().map(str::trim), parts.next()) {
+                    (None, _) => {}
+                    (Some("touchpoint"), Some(value)) => touchpoint = Some(TouchpointId(id("the touchpoint id", value)?)),
+                    (Some("stage"), Some(value)) => stage = Some(StageId(id("the stage id", value)?)),
+                    _ => return Err(format!("a score is score:{name}, score:{name}:touchpoint:ID or score:{name}:stage:ID, not {text:?}")),
+                }
+                Ok(Evidence::Score { score, touchpoint, stage })
+            }
+            "metric" => {
+                rest.parse::<crate::ChangeMetric>().map_err(|e| e.to_string())?;
+                Ok(Evidence::Metric { name: rest.to_string() })
+            }
+            "note" if !rest.is_empty() => Ok(Evidence::Note { text: rest.to_string() }),
+            "note" => Err("a note needs its text: note:TEXT".to_string()),
+            _ => Err(format!("evidence is one of {EVIDENCE_FORMS}, not {text:?}")),
+        }
+    }
+}
+
+impl std::fmt::Display for Evidence {
+    /// The form [`Evidence::parse`] reads back.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Evidence::Quote { feedback } => write!(f, "quote:{}", feedback.0),
+            Evidence::SurveyAnswer { response, question } => write!(f, "answer:{}:{}", response.0, question.0),
+            Evidence::Score { score, touchpoint: Some(t), .. } => write!(f, "score:{}:touchpoint:{}", score.as_str(), t.0),
+            Evidence::Score { score, stage: Some(s), .. } => write!(f, "score:{}:stage:{}", score.as_str(), s.0),
+            Evidence::Score { score, .. } => write!(f, "score:{}", score.as_str()),
+            Evidence::Metric { name } => write!(f, "metric:{name}"),
+            Evidence::Note { text } => write!(f, "note:{text}"),
         }
     }
 }
@@ -336,5 +444,38 @@ mod tests {
         assert_eq!(m.stages[0].emotion(None), Some(-1.5));
         assert_eq!(Lane::parse("pain-points"), Some(Lane::PainPoints));
         assert_eq!(Evidence::Note { text: "n".into() }.kind(), "note");
+    }
+
+    #[test]
+    fn evidence_reads_its_text_form_and_writes_it_back() {
+        for text in [
+            "quote:12",
+            "answer:5:3",
+            "score:nps",
+            "score:csat:touchpoint:4",
+            "score:ces:stage:2",
+            "metric:conversion:checkout_started>purchase:7d",
+            "metric:new-customers:Referral",
+            "note:Heard at the till",
+        ] {
+            let evidence = Evidence::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(evidence.to_string(), text);
+        }
+        assert_eq!(Evidence::parse("score:csat:touchpoint:4"), Ok(Evidence::Score { score: SurveyScore::Csat, touchpoint: Some(TouchpointId(4)), stage: None }));
+        for (text, expected) in [
+            ("quote:x", "positive number"),
+            ("quote:-1", "positive number"),
+            ("answer:5", "answer:RESPONSE_ID:QUESTION_ID"),
+            ("score:wow", "nps, csat or ces"),
+            ("score:nps:persona:1", "score:nps:touchpoint:ID"),
+            ("metric:checkout conversion", "conversion:FROM>TO"),
+            ("note:", "needs its text"),
+            ("hunch", "evidence is one of"),
+        ] {
+            let error = Evidence::parse(text).expect_err(text);
+            assert!(error.contains(expected), "{text}: {error}");
+        }
+        let old = r#"{"kind":"score","score":"nps"}"#;
+        assert_eq!(serde_json::from_str::<Evidence>(old).ok(), Some(Evidence::Score { score: SurveyScore::Nps, touchpoint: None, stage: None }));
     }
 }

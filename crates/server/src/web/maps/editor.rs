@@ -111,6 +111,7 @@ fn evidence_label(e: &Evidence, data: &EditorData) -> String {
             None => format!("quote {feedback}"),
         },
         Evidence::Note { text } => format!("note: {text}"),
+        Evidence::Score { .. } => e.to_string(),
     }
 }
 
