@@ -5,12 +5,21 @@
 //! (`# Interview with Anna, 2024-03-05`: the heading is the source, the first `YYYY-MM-DD` in it
 //! the date, the name after "with" up to a comma the author) or, at the very top of the file, with
 //! front matter between two `---` lines (`date:`, `source:`, `author:`, `email:`, `customer_id:`,
-//! `touchpoint:`, `tags:`), which also applies to the sessions below it unless a heading says
-//! otherwise. A quote is a run of lines starting with `>`; `#tags` at the end of its lines (or on
-//! the line right after it) are its tags, lower-cased without the `#`. Surrounding quotation marks
-//! are dropped. Every quote becomes one feedback record of kind note, dated at midnight UTC of the
-//! session's date. Other lines are ignored. A quote before any date, and a quote with no text, are
-//! errors naming the file and the quote's first line.
+//! `touchpoint:`, `tags:`, `kind:`, `participants:`), which also applies to the sessions below it
+//! unless a heading says otherwise. A quote is a run of lines starting with `>`; `#tags` at the end
+//! of its last line (or on the line right after it) are its tags, lower-cased without the `#`, and
+//! a line ending in tags ends its quote: the next `>` line starts a new quote with its own tags.
+//! Surrounding quotation marks are dropped. Every quote becomes one feedback record of kind note,
+//! dated at midnight UTC of the session's date. Other lines are ignored. A quote before any date,
+//! and a quote with no text, are errors naming the file and the quote's first line.
+//!
+//! Focus groups: a session whose heading starts with "Focus group", or under front matter with
+//! `kind: focus group`, or that lists two or more `participants:` (in the front matter or on a line
+//! of its own under the heading), is a focus group. Each of its quotes names its speaker first
+//! (`> Anna: I never know the delivery date`, `> **Anna:** ...`): a `>` line with a speaker starts
+//! a new quote, and the quote becomes a record of kind focus group with the speaker as its author.
+//! A quote that names no speaker, or a speaker not among the listed participants, is an error
+//! naming its line.
 //!
 //! JSON reviews: a file whose first non-blank byte is `[` is an array of objects with the fields
 //! of a feedback import (`source`, `date`, `rating`, `rating_scale`, `text`, `link`, `author`,
@@ -31,6 +40,35 @@ struct Session {
     customer: Vec<Identity>,
     touchpoint: Option<String>,
     tags: Vec<String>,
+    focus_group: bool,
+    /// The listed participants of a focus group (none: any named speaker counts).
+    participants: Vec<String>,
+}
+
+/// `kind: focus group` and its spellings.
+fn is_focus_group_kind(value: &str) -> bool {
+    matches!(value.trim().to_ascii_lowercase().replace(['-', '_'], " ").as_str(), "focus group" | "focusgroup")
+}
+
+/// Participants written as a list: `Anna, Ben and Carla`.
+fn participant_list(value: &str) -> Vec<String> {
+    value
+        .split([',', ';'])
+        .flat_map(|part| part.split(" and "))
+        .map(|name| name.trim().trim_matches(['"', '\'', '*']).trim().to_string())
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+/// The speaker a focus-group line names first (`Anna: ...`, `**Anna:** ...`), with the rest of the
+/// line: a name of at most four words before the first colon.
+fn speaker_in(line: &str) -> Option<(String, &str)> {
+    let (name, rest) = line.split_once(':')?;
+    let name = name.trim().trim_matches('*').trim();
+    let rest = rest.trim_start().trim_start_matches('*').trim_start();
+    let words = name.split_whitespace().count();
+    let plain = name.chars().all(|c| c.is_alphanumeric() || c == ' ' || c == '.' || c == '-' || c == '\'');
+    ((1..=4).contains(&words) && plain).then(|| (name.to_string(), rest))
 }
 
 /// Reads a notes file: one item per quote, in file order, with the line the quote starts on.
@@ -85,6 +123,11 @@ pub fn read_notes(text: &str, file: &str) -> Vec<Result<(u64, IncomingFeedback),
                 "customer_id" => base.customer.extend(Identity::external(value)),
                 "touchpoint" => base.touchpoint = Some(value.to_string()).filter(|v| !v.is_empty()),
                 "tags" => base.tags = tags_in_list(value),
+                "kind" => base.focus_group = is_focus_group_kind(value),
+                "participants" => {
+                    base.participants = participant_list(value);
+                    base.focus_group |= base.participants.len() >= 2;
+                }
                 _ => {}
             }
         }
@@ -101,27 +144,50 @@ pub fn read_notes(text: &str, file: &str) -> Vec<Result<(u64, IncomingFeedback),
             if let Some(date) = date_in(heading) {
                 session.date = Some(date);
             }
-            if let Some(author) = author_in(heading) {
+            if heading.to_ascii_lowercase().starts_with("focus group") {
+                session.focus_group = true;
+                session.author = None;
+            } else if let Some(author) = author_in(heading) {
                 session.author = Some(author);
             }
             i += 1;
             continue;
         }
         if !trimmed.starts_with('>') {
+            if let Some((key, value)) = trimmed.split_once(':')
+                && key.trim().eq_ignore_ascii_case("participants")
+            {
+                session.participants = participant_list(value);
+                session.focus_group |= session.participants.len() >= 2;
+            }
             i += 1;
             continue;
         }
         let start = i;
         let mut parts: Vec<String> = Vec::new();
         let mut tags: Vec<String> = Vec::new();
+        let mut speaker: Option<String> = None;
         while i < lines.len() && lines[i].trim_start().starts_with('>') {
-            let body = lines[i].trim_start().trim_start_matches('>').trim();
+            let mut body = lines[i].trim_start().trim_start_matches('>').trim();
+            if session.focus_group && let Some((name, rest)) = speaker_in(body) {
+                // In a focus group a new speaker starts a new quote.
+                if i > start {
+                    break;
+                }
+                speaker = Some(name);
+                body = rest;
+            }
             let (text, found) = split_tags(body);
+            let closed = !found.is_empty();
             tags.extend(found);
             if !text.is_empty() {
                 parts.push(text.to_string());
             }
             i += 1;
+            // Tags end their quote: the next `>` line is another quote with its own tags.
+            if closed {
+                break;
+            }
         }
         // A line of tags alone right after the quote belongs to it.
         if i < lines.len() {
@@ -147,6 +213,27 @@ pub fn read_notes(text: &str, file: &str) -> Vec<Result<(u64, IncomingFeedback),
             )));
             continue;
         };
+        let author = if session.focus_group {
+            let known = |name: &str| session.participants.is_empty() || session.participants.iter().any(|p| p.eq_ignore_ascii_case(name));
+            match speaker {
+                Some(name) if known(&name) => {
+                    // The participant's name as the session lists it.
+                    Some(session.participants.iter().find(|p| p.eq_ignore_ascii_case(&name)).cloned().unwrap_or(name))
+                }
+                Some(name) => {
+                    let reason = format!("{name:?} is not among the focus group's participants ({})", session.participants.join(", "));
+                    out.push(Err(fail(start, Some("author"), reason, &raw)));
+                    continue;
+                }
+                None => {
+                    let reason = "a focus-group quote names its speaker first, as `> Anna: ...`".to_string();
+                    out.push(Err(fail(start, Some("author"), reason, &raw)));
+                    continue;
+                }
+            }
+        } else {
+            session.author.clone()
+        };
         let mut all_tags = session.tags.clone();
         for tag in tags {
             if !all_tags.contains(&tag) {
@@ -154,11 +241,13 @@ pub fn read_notes(text: &str, file: &str) -> Vec<Result<(u64, IncomingFeedback),
             }
         }
         out.push(Ok((start as u64 + 1, IncomingFeedback {
-            kind: FeedbackKind::Note,
+            kind: if session.focus_group { FeedbackKind::FocusGroup } else { FeedbackKind::Note },
             source: session.source.clone().unwrap_or_else(|| file_stem(file)),
             external_id: None,
-            customer: session.customer.clone(),
-            author: session.author.clone(),
+            // A focus group's quotes are its participants', not the customer the front matter
+            // may name for a one-to-one interview.
+            customer: if session.focus_group { Vec::new() } else { session.customer.clone() },
+            author,
             time: date,
             rating: None,
             text,

@@ -9,7 +9,11 @@ use serde::{Deserialize, Serialize};
 pub enum FeedbackKind {
     Review,
     Mention,
+    /// A quote from an interview's notes (one participant).
     Note,
+    /// A quote from a focus group's notes: a session with several participants, the quote
+    /// attributed to one of them (its author).
+    FocusGroup,
     /// A free-text survey answer copied here so themes see all text in one place.
     SurveyText,
 }
@@ -20,6 +24,7 @@ impl FeedbackKind {
             FeedbackKind::Review => "review",
             FeedbackKind::Mention => "mention",
             FeedbackKind::Note => "note",
+            FeedbackKind::FocusGroup => "focus_group",
             FeedbackKind::SurveyText => "survey_text",
         }
     }
@@ -28,7 +33,8 @@ impl FeedbackKind {
         match text.trim().to_ascii_lowercase().as_str() {
             "review" | "reviews" => Some(FeedbackKind::Review),
             "mention" | "mentions" | "social" => Some(FeedbackKind::Mention),
-            "note" | "notes" | "interview" | "focus_group" => Some(FeedbackKind::Note),
+            "note" | "notes" | "interview" => Some(FeedbackKind::Note),
+            "focus_group" | "focus-group" | "focus group" => Some(FeedbackKind::FocusGroup),
             "survey_text" | "survey" => Some(FeedbackKind::SurveyText),
             _ => None,
         }

@@ -38,7 +38,7 @@ pub use schema::MIGRATIONS;
 
 use serde::Serialize;
 use trailmap_model::{
-    Business, BusinessId, Change, ChangeId, ChangeMetric, Currency, Customer, CustomerId, DecimalMark, EventColumns,
+    Business, BusinessId, Change, ChangeId, ChangeMetric, Currency, Customer, CustomerId, DecimalMark, EventColumns, FeedbackId,
     EventTable, Feedback, IncomingCustomer, IncomingEvent, IncomingFeedback, IncomingOrder,
     IncomingResponse, IncomingSpend, JourneyMap, MapId, Order, Persona, PersonaId, Spend, Stage,
     Survey, SurveyResponse, SurveyId, Touchpoint, TouchpointId,
@@ -179,6 +179,8 @@ pub trait Writer {
     fn dismiss_touchpoint_suggestion(&mut self, business: BusinessId, key: &str) -> Result<()>;
     /// Replaces the metric a change is measured by (a renamed touchpoint renames it there).
     fn set_change_metric(&mut self, business: BusinessId, change: ChangeId, metric: Option<&ChangeMetric>) -> Result<()>;
+    /// Replaces the tags of a feedback record of `business`; `NotFound` when it has no such record.
+    fn set_feedback_tags(&mut self, business: BusinessId, feedback: FeedbackId, tags: &[String]) -> Result<()>;
     /// Ties a survey to the touchpoint it is asked at (None: to none).
     fn set_survey_touchpoint(&mut self, business: BusinessId, survey: SurveyId, touchpoint: Option<TouchpointId>) -> Result<()>;
     /// Creates a persona; `Conflict` when the business has one of the same name (ignoring case).

@@ -731,6 +731,18 @@ impl Writer for SqliteWriter<'_> {
         Ok(())
     }
 
+    fn set_feedback_tags(&mut self, business: BusinessId, feedback: FeedbackId, tags: &[String]) -> Result<()> {
+        self.check_business(business)?;
+        let updated = self
+            .conn
+            .prepare_cached("UPDATE feedback SET tags = ?3 WHERE id = ?1 AND business = ?2")?
+            .execute(params![feedback.0, business.0, json(&tags)?])?;
+        if updated == 0 {
+            return Err(StoreError::NotFound { what: "feedback", id: feedback.0 });
+        }
+        Ok(())
+    }
+
     fn set_survey_touchpoint(&mut self, business: BusinessId, survey: SurveyId, touchpoint: Option<TouchpointId>) -> Result<()> {
         self.check_business(business)?;
         let doc: Option<String> = self

@@ -268,10 +268,11 @@ fn seeded_google_forms_files_read_back_to_the_answers_written() {
 #[test]
 fn notes_become_one_tagged_note_per_quote() {
     let read: Vec<_> = read_notes(NOTES, "notes/interview_notes.md").into_iter().map(Result::unwrap).collect();
-    assert_eq!(read.iter().map(|(line, _)| *line).collect::<Vec<_>>(), vec![10, 12, 20]);
+    assert_eq!(read.iter().map(|(line, _)| *line).collect::<Vec<_>>(), vec![10, 12, 21, 22, 24]);
     let notes: Vec<_> = read.into_iter().map(|(_, note)| note).collect();
-    assert_eq!(notes.len(), 3);
-    assert!(notes.iter().all(|n| n.kind == FeedbackKind::Note && n.touchpoint.as_deref() == Some("Checkout")));
+    assert_eq!(notes.len(), 5);
+    assert!(notes.iter().all(|n| n.touchpoint.as_deref() == Some("Checkout")));
+    assert_eq!(notes.iter().map(|n| n.kind).collect::<Vec<_>>(), [[FeedbackKind::Note; 2].as_slice(), &[FeedbackKind::FocusGroup; 3]].concat());
     assert_eq!(notes[0].text, "I filled the basket, then the shipping was almost as much as the scarf.");
     assert_eq!(notes[0].tags, strings(&["shipping", "checkout"]));
     assert_eq!(notes[0].source, "Interview with Anna, 2024-03-05");
@@ -283,6 +284,74 @@ fn notes_become_one_tagged_note_per_quote() {
     assert_eq!(notes[2].tags, strings(&["size-guide"]));
     assert_eq!(notes[2].time, ts("2024-03-12T00:00:00Z"));
     assert_eq!(notes[2].source, "Focus group with regulars, 2024-03-12");
+    // Each focus-group quote is its speaker's, with its own tags; a quote may run over lines.
+    let said: Vec<_> = notes[2..].iter().map(|n| (n.author.as_deref(), n.text.as_str(), n.tags.clone())).collect();
+    assert_eq!(
+        said,
+        [
+            (Some("Bea"), "The size guide is great.", strings(&["size-guide"])),
+            (Some("Carl"), "Delivery took a week, nobody told me why.", strings(&["delivery"])),
+            (Some("Dana"), "Same for me.", strings(&[])),
+        ]
+    );
+}
+
+#[test]
+fn tags_in_every_position_stay_with_their_own_quote() {
+    let text = "---\ndate: 2024-05-01\ntags: [interview]\n---\n\
+        > First, tagged at the end #price\n\
+        > Second, right below with its own #delivery #slow\n\
+        > Third, tags on the next line\n\
+        #returns\n\
+        > Fourth, mixed #size\n\
+        #fit\n\
+        > Fifth runs on\n\
+        > over two lines\n\
+        > and ends with a tag #long\n\
+        > Sixth, no tags\n";
+    let notes: Vec<_> = read_notes(text, "mixed.md").into_iter().map(Result::unwrap).collect();
+    let got: Vec<_> = notes.iter().map(|(line, n)| (*line, n.text.as_str(), n.tags.clone())).collect();
+    assert_eq!(
+        got,
+        [
+            (5, "First, tagged at the end", strings(&["interview", "price"])),
+            (6, "Second, right below with its own", strings(&["interview", "delivery", "slow"])),
+            (7, "Third, tags on the next line", strings(&["interview", "returns"])),
+            (9, "Fourth, mixed", strings(&["interview", "size", "fit"])),
+            (11, "Fifth runs on over two lines and ends with a tag", strings(&["interview", "long"])),
+            (14, "Sixth, no tags", strings(&["interview"])),
+        ]
+    );
+}
+
+#[test]
+fn a_focus_group_attributes_each_quote_to_a_listed_participant() {
+    let text = "---\nkind: focus group\nparticipants: Ann, Bo\n---\n# Evening session, 2024-06-01\n\
+        > Ann: Parking is hard #parking\n\
+        > Bo: I come by bike\n\
+        > Cy: Who invited me?\n\n\
+        > Nobody says who is talking\n";
+    let items = read_notes(text, "group.md");
+    let ok: Vec<_> = items.iter().filter_map(|i| i.as_ref().ok()).map(|(_, n)| (n.kind, n.author.clone(), n.text.clone())).collect();
+    assert_eq!(
+        ok,
+        [
+            (FeedbackKind::FocusGroup, Some("Ann".to_string()), "Parking is hard".to_string()),
+            (FeedbackKind::FocusGroup, Some("Bo".to_string()), "I come by bike".to_string()),
+        ]
+    );
+    let errors: Vec<String> = items.iter().filter_map(|i| i.as_ref().err()).map(ToString::to_string).collect();
+    assert_eq!(
+        errors,
+        [
+            "group.md:8: column `author`: \"Cy\" is not among the focus group's participants (Ann, Bo)",
+            "group.md:10: column `author`: a focus-group quote names its speaker first, as `> Anna: ...`",
+        ]
+    );
+    // A heading "Focus group ..." makes one without front matter; any named speaker counts then.
+    let heading = read_notes("# Focus group at the market, 2024-07-02\n> Eve: Too pricey\n", "m.md");
+    let note = &heading[0].as_ref().unwrap().1;
+    assert_eq!((note.kind, note.author.as_deref(), note.text.as_str()), (FeedbackKind::FocusGroup, Some("Eve"), "Too pricey"));
 }
 
 #[test]
