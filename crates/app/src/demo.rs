@@ -149,6 +149,7 @@ impl crate::App {
         });
         self.store().set_cache_mib(crate::DEFAULT_CACHE_MIB)?;
         written?;
+        self.cite_demo_stories()?;
         // Commands after the demo are about the demo, not the empty "My Business" of a fresh store.
         self.use_business(DEMO_BUSINESSES[0])?;
         Ok(DemoReport { generated: true, summary, seconds: started.elapsed().as_secs_f64() })
@@ -175,6 +176,58 @@ impl crate::App {
             }
         }
         Ok(DemoLogin { email: DEMO_EMAIL.to_string(), password })
+    }
+
+    /// The demo's planted stories as evidence on its maps, as an owner would cite them from the
+    /// research library: the boutique's checkout pain points cite the shipping quotes and the
+    /// checkout conversion, the café's ad-spend pain point its channel numbers and its queue pain
+    /// point the queue complaints. A card the generator did not make is left alone.
+    fn cite_demo_stories(&mut self) -> Result<()> {
+        // (business, card text, metrics, words a quote contains, only survey answers)
+        type Story = (&'static str, &'static str, &'static [&'static str], &'static [&'static str], bool);
+        const STORIES: [Story; 4] = [
+            (
+                "Thread & Needle",
+                "Most shoppers who start checkout leave at the shipping step",
+                &["conversion:checkout_started>purchase:7d"],
+                &["shipping"],
+                false,
+            ),
+            ("Thread & Needle", "Shipping cost is the top exit-survey reason", &[], &["shipping"], true),
+            (
+                "Bean There Coffee",
+                "Most ad money goes to Instagram, which brings few lasting customers",
+                &["new-customers:Paid Social", "new-customers:Referral"],
+                &[],
+                false,
+            ),
+            ("Bean There Coffee", "Morning queues of 10+ minutes", &[], &["queue", "line", "wait"], false),
+        ];
+        for (name, card_text, metrics, words, survey_only) in STORIES {
+            let Some(business) = self.store().business_by_name(name)? else { continue };
+            let data = self.business_data(business.id)?;
+            // The three most negative texts telling the story.
+            let mut quotes: Vec<(f64, FeedbackId)> = data
+                .feedback()
+                .iter()
+                .zip(data.sentiment())
+                .filter(|(f, _)| !survey_only || f.kind == FeedbackKind::SurveyText)
+                .filter(|(f, _)| {
+                    let text = f.text.to_lowercase();
+                    words.iter().any(|w| text.contains(w))
+                })
+                .map(|(f, s)| (*s, f.id))
+                .collect();
+            quotes.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let mut evidence: Vec<Evidence> = metrics.iter().map(|m| Evidence::Metric { name: (*m).to_string() }).collect();
+            evidence.extend(quotes.iter().take(3).map(|(_, id)| Evidence::Quote { feedback: *id }));
+            for map in self.store().maps(business.id)? {
+                let Some((_, _, card)) = map.cards().find(|(_, _, c)| c.text == card_text) else { continue };
+                let edit = crate::MapEdit::EditCard { card: card.id, text: card.text.clone(), evidence: evidence.clone() };
+                self.edit_map(&business, map.id, &edit, "Trailmap demo")?;
+            }
+        }
+        Ok(())
     }
 
     /// Writes a journey fixture into a business, in one transaction: how tests put precise

@@ -136,6 +136,44 @@ pub struct Impact {
     pub bootstrap: Option<Comparison>,
 }
 
+/// A metric over a period, as a map card shows it: the value with its n, and its recent trend.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricOver {
+    pub metric: ChangeMetric,
+    pub label: String,
+    pub unit: ImpactUnit,
+    /// What n counts.
+    pub n_means: String,
+    /// Over the whole period.
+    pub value: WindowValue,
+    /// The value as written for a person ("14.8%", "$42.10", "3.2 per day"); None without data.
+    pub shown: Option<String>,
+    pub trend: MetricTrend,
+}
+
+/// The last [`TREND_DAYS`] days of a period against as many days before them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricTrend {
+    pub recent: WindowValue,
+    pub before: WindowValue,
+    pub comparison: Option<Comparison>,
+    /// The verdict in words, with n.
+    pub verdict: String,
+}
+
+/// The days a card's metric trend compares (the period's last days against as many before).
+pub const TREND_DAYS: i64 = 30;
+
+/// A metric's value as written for a person.
+pub fn shown_value(unit: ImpactUnit, value: f64, currency: &str) -> String {
+    match unit {
+        ImpactUnit::Proportion => format!("{:.1}%", value * 100.0),
+        ImpactUnit::Money => format!("{}{value:.2}", currency_symbol(currency)),
+        ImpactUnit::PerDay => format!("{value:.1} per day"),
+        ImpactUnit::Score => format!("{value:.0}"),
+    }
+}
+
 /// Resamples of the bootstrap beside Welch's t for means.
 pub const BOOTSTRAP_RESAMPLES: u32 = 10_000;
 
@@ -962,6 +1000,73 @@ impl App {
                 let channel = self.channel_name(channel).map_err(wrong)?;
                 arrivals(facts, span, |first| !first.eq_ignore_ascii_case(channel))
             }
+        })
+    }
+
+    /// A metric for a map card's live evidence: its value over whole days `days` (None: every
+    /// recorded day), and its trend: the last `TREND_DAYS` days of that period against as many days
+    /// just before them, judged by the test a change's impact uses. Only the customers in `only`
+    /// count when it is given (a persona's); answers without a customer then drop out.
+    pub fn metric_over(
+        &self,
+        business: &Business,
+        metric: &ChangeMetric,
+        days: Option<DayRange>,
+        only: Option<&HashSet<CustomerId>>,
+    ) -> Result<MetricOver> {
+        let facts = self.impact_facts(business, false)?;
+        let zone = facts.zone;
+        let period = match days {
+            Some(d) => d,
+            None => {
+                let (from, to) = facts.data_days.ok_or_else(|| AppError::Invalid(format!("{} has no events or orders yet", business.name)))?;
+                DayRange { from, to }
+            }
+        };
+        let measure = Measure::Metric(metric.clone());
+        let sample = |span: Span| -> Result<Sample> {
+            let sample = self.measure(business, &facts, &measure, span, "metric")?;
+            Ok(match only {
+                Some(keep) => sample.restricted(keep),
+                None => sample,
+            })
+        };
+        let whole = Span::new(period.from, period.to, zone);
+        let value = sample(whole)?.window_value(whole);
+        let unit = unit_of(metric);
+        let recent_days = TREND_DAYS.min(period.days());
+        let recent = Span::new(period.to - Duration::days(recent_days - 1), period.to, zone);
+        let before = Span::new(recent.days.from - Duration::days(recent_days), recent.days.from - Duration::days(1), zone);
+        let (recent_sample, before_sample) = (sample(recent)?, sample(before)?);
+        let label = metric.label();
+        let compared = compare(&before_sample, &recent_sample, 0.95);
+        let currency = business.currency.to_string();
+        let (comparison, verdict) = judged(&label, &verdict_unit(unit, &currency), &compared.main, Design::BeforeAfter);
+        let (recent_value, before_value) = (recent_sample.window_value(recent), before_sample.window_value(before));
+        // The trend in the card's words (last days against the days before), not a change's
+        // "before/after"; without a test the verdict says why (too few data).
+        let verdict = match (&comparison, before_value.value, recent_value.value) {
+            (Some(c), Some(b), Some(r)) => {
+                let (b, r_text) = (shown_value(unit, b, &currency), shown_value(unit, r, &currency));
+                let n = c.n_before + c.n_after;
+                if c.is_clear() {
+                    let way = if c.difference > 0.0 { "up" } else { "down" };
+                    format!("{way} to {r_text} from {b} in the {recent_days} days before ({}, n = {n})", p_text(c.p_value))
+                } else {
+                    format!("no clear change: {r_text}, against {b} in the {recent_days} days before (n = {n})")
+                }
+            }
+            _ => verdict,
+        };
+        let trend = MetricTrend { recent: recent_value, before: before_value, comparison, verdict };
+        Ok(MetricOver {
+            metric: metric.clone(),
+            label,
+            unit,
+            n_means: n_means(metric),
+            shown: value.value.map(|v| shown_value(unit, v, &business.currency.to_string())),
+            value,
+            trend,
         })
     }
 

@@ -114,26 +114,55 @@ impl App {
         Ok(self.store().feedback(business.id)?.into_iter().map(|f| (f.id, f.text)).collect())
     }
 
-    /// Checks that the quotes an edit cites are the business's own feedback: a card must not
-    /// point at another business's texts. Other edits and other evidence pass unchanged.
+    /// Checks the evidence an edit cites: quotes and answers must be the business's own, a
+    /// score's touchpoint or stage the business's, a metric one the engine computes. Evidence the
+    /// card already cites passes unchanged, so a card keeping an old free-text metric label can
+    /// still be edited. Other edits pass.
     pub fn check_map_evidence(&self, business: &Business, edit: &MapEdit) -> Result<()> {
+        self.check_new_evidence(business, edit, &[])
+    }
+
+    /// [`App::check_map_evidence`] with the evidence the card cites already (`cited`) let through.
+    pub(crate) fn check_new_evidence(&self, business: &Business, edit: &MapEdit, cited: &[Evidence]) -> Result<()> {
         let MapEdit::EditCard { evidence, .. } = edit else { return Ok(()) };
-        let quotes: Vec<(usize, FeedbackId)> = evidence
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| match e {
-                Evidence::Quote { feedback } => Some((i, *feedback)),
-                _ => None,
-            })
-            .collect();
-        if quotes.is_empty() {
+        let new: Vec<(usize, &Evidence)> = evidence.iter().enumerate().filter(|(_, e)| !cited.contains(e)).collect();
+        if new.is_empty() {
             return Ok(());
         }
-        let known = self.quote_texts(business)?;
-        match quotes.iter().find(|(_, f)| !known.contains_key(f)) {
-            Some((i, f)) => Err(AppError::Invalid(format!("evidence {}: {} has no feedback {f}", i + 1, business.name))),
-            None => Ok(()),
+        let wrong = |i: usize, reason: String| AppError::InvalidField { field: format!("evidence {}", i + 1), value: None, reason };
+        let data = self.business_data(business.id)?;
+        for (i, e) in new {
+            match e {
+                Evidence::Quote { feedback } => {
+                    if !data.feedback().iter().any(|f| f.id == *feedback) {
+                        return Err(wrong(i, format!("{} has no feedback {feedback}", business.name)));
+                    }
+                }
+                Evidence::SurveyAnswer { response, question } => {
+                    let answered = data.responses().iter().any(|r| r.id == *response && r.answers.iter().any(|a| a.question == *question));
+                    if !answered {
+                        return Err(wrong(i, format!("{} has no answer to question {question} in response {response}", business.name)));
+                    }
+                }
+                Evidence::Score { touchpoint, stage, .. } => {
+                    if let Some(t) = touchpoint
+                        && !self.store().touchpoints(business.id)?.iter().any(|x| x.id == *t)
+                    {
+                        return Err(wrong(i, format!("{} has no touchpoint {t}", business.name)));
+                    }
+                    if let Some(s) = stage
+                        && !self.store().stages(business.id)?.iter().any(|x| x.id == *s)
+                    {
+                        return Err(wrong(i, format!("{} has no stage {s}", business.name)));
+                    }
+                }
+                Evidence::Metric { name } => {
+                    name.parse::<trailmap_model::ChangeMetric>().map_err(|e| wrong(i, e.to_string()))?;
+                }
+                Evidence::Note { .. } => {}
+            }
         }
+        Ok(())
     }
 }
 

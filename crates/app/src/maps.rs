@@ -1018,6 +1018,10 @@ impl App {
             }
             _ => {}
         }
+        if let MapEdit::EditCard { card, .. } = edit {
+            let cited = map.card(*card).map(|(_, _, c)| c.evidence.clone()).unwrap_or_default();
+            self.check_new_evidence(business, edit, &cited)?;
+        }
         let cards_before: BTreeSet<u32> = map.cards().map(|(_, _, c)| c.id).collect();
         apply_edit(&mut map, edit)?;
         // Comments go with their card: a removed card's comments are deleted in the same

@@ -150,6 +150,9 @@ enum Command {
     Compact,
     /// Findings ranked by value at stake: drop-off, channels, satisfaction, churn risk, stale maps (`insights [--period FROM..TO] [--limit N]`).
     Insights(commands::insights::InsightsArgs),
+    /// The research library: `research list [--tag T] [--kind K] [--persona P] ...`, `research tag ID --add T`, `research cite MAP CARD ID...`.
+    #[command(subcommand)]
+    Research(commands::research::ResearchCommand),
     /// The report of a business for a period as PDF or HTML (-o FILE.pdf|FILE.html), or its data with --format json.
     Report(commands::report::ReportArgs),
 }
@@ -349,6 +352,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Change(command) => commands::change::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Compact => commands::compact::run(&mut app, cli.business.as_deref(), format, out),
         Command::Insights(args) => commands::insights::run(&app, cli.business.as_deref(), args, format, out),
+        Command::Research(command) => commands::research::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Report(args) => commands::report::run(&app, cli.business.as_deref(), args, format, out),
     }
 }

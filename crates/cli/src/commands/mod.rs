@@ -14,6 +14,7 @@ pub mod map;
 pub mod paths;
 pub mod personas;
 pub mod report;
+pub mod research;
 pub mod retention;
 pub mod segments;
 pub mod serve;

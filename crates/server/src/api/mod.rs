@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod params;
 pub mod personas;
 pub mod privacy;
+pub mod research;
 pub mod sources;
 pub mod surveys;
 pub mod touchpoints;
@@ -100,6 +101,10 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/businesses/{business_id}/changes", get(changes::list).post(changes::create))
         .route("/api/businesses/{business_id}/changes/{change_id}/impact", get(changes::impact))
         .route("/api/businesses/{business_id}/insights", get(insights::list))
+        .route("/api/businesses/{business_id}/research", get(research::list))
+        .route("/api/businesses/{business_id}/research/{feedback_id}/tags", axum::routing::post(research::tags))
+        .route("/api/businesses/{business_id}/maps/{map_id}/cards/{card_id}/quotes", axum::routing::post(research::cite))
+        .route("/api/businesses/{business_id}/maps/{map_id}/evidence", get(research::evidence))
         .route("/api/businesses/{business_id}/surveys", get(surveys::list).post(surveys::create))
         .route("/api/businesses/{business_id}/surveys/{survey_id}/results", get(surveys::results))
         .route("/api/businesses/{business_id}/feedback/themes", get(surveys::themes))

@@ -121,6 +121,10 @@ pub struct ErrorDetail {
         super::changes::create,
         super::changes::impact,
         super::insights::list,
+        super::research::list,
+        super::research::tags,
+        super::research::cite,
+        super::research::evidence,
         super::imports::create,
         super::imports::rejects,
     ),
@@ -153,6 +157,7 @@ pub struct ErrorDetail {
         (name = "changes", description = "The change log: changes made, the KPI each one watches, the map card it answers, and each change's measured impact"),
         (name = "imports", description = "Imports of events, customers, orders and spend from CSV, NDJSON or Parquet files (Shopify's and Stripe's exports recognised): the preview of how a file is read, the import in one transaction, and the rejected rows to download"),
         (name = "insights", description = "Findings ranked by the value at stake, with their evidence and the customers behind them"),
+        (name = "research", description = "The research library (every quote, survey free-text answer, review and mention, filtered and tagged), quotes attached to map cards, and every card's evidence computed live"),
     )
 )]
 pub struct ApiDoc;

@@ -24,6 +24,7 @@ pub mod onboarding;
 pub mod personas;
 pub mod privacy;
 pub mod public_survey;
+pub mod research;
 pub mod setup;
 pub mod surveys;
 pub mod share;
@@ -70,6 +71,9 @@ pub fn routes() -> Router<ServerState> {
         .route("/b/{business_id}/surveys/{survey_id}/qr.svg", get(surveys::qr_svg))
         .route("/b/{business_id}/surveys/{survey_id}/qr.png", get(surveys::qr_png))
         .route("/b/{business_id}/feedback", get(surveys::feedback))
+        .route("/b/{business_id}/research", get(research::show))
+        .route("/b/{business_id}/research/cite", post(research::cite))
+        .route("/b/{business_id}/research/{feedback_id}/tags", post(research::tags))
         .route(
             "/b/{business_id}/feedback/import",
             get(surveys::import::show)

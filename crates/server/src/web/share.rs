@@ -61,7 +61,7 @@ async fn open(state: &ServerState, token: String, password: Option<String>) -> R
 
 fn shown(shared: &SharedMap, touchpoints: &HashMap<TouchpointId, String>, personas: &HashMap<PersonaId, String>, quotes: &EditorData) -> Response {
     let map = &shared.map;
-    let ctx = GridContext { business: map.business, touchpoints, personas, numbers: None, csrf: None, link_customers: false, comments: None };
+    let ctx = GridContext { business: map.business, touchpoints, personas, numbers: None, csrf: None, link_customers: false, comments: None, evidence: None };
     let body = html! {
         main class="shared" {
             h1 data-testid="map-name" { (map.name) }

@@ -22,10 +22,11 @@ use axum::extract::{Path, Query, State};
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
+use trailmap_app::card_evidence::{CardEvidence, EvidenceView, MapEvidence};
 use trailmap_app::map_evidence::StageQuotes;
 use trailmap_app::{CustomerCount, MapEdit, MapNumbers, ScoreFigure};
 use trailmap_analytics::voice::ScoreKind;
-use trailmap_model::{BusinessId, Card, CardAction, ChangeId, Evidence, FeedbackId, JourneyMap, Lane, PersonaId, TouchpointId};
+use trailmap_model::{BusinessId, Card, CardAction, ChangeId, Evidence, FeedbackId, JourneyMap, Lane, PersonaId, SurveyScore, TouchpointId};
 use trailmap_render::{JourneyMapChart, MapColumn};
 
 /// Everything the grid shows besides the map itself.
@@ -41,6 +42,9 @@ pub(crate) struct GridContext<'a> {
     /// The cards' comments for a member in the editor; None leaves them out (share links, the
     /// comparison).
     pub comments: Option<&'a CardComments>,
+    /// Every card's evidence computed live for the numbers' period and persona; None shows the
+    /// evidence by its kind only (share links, the comparison).
+    pub evidence: Option<&'a MapEvidence>,
 }
 
 /// What only the editor shows: the quote picker of every stage, the words of the quotes cards
@@ -131,7 +135,7 @@ fn card_markup(ctx: &GridContext, data: &EditorData, map: &JourneyMap, stage: u3
     let pain_point = card.from.and_then(|from| map.card(from)).map(|(_, _, c)| c.text.clone());
     let card_field = ("card", card.id.to_string());
     html! {
-        div class={ "map-card" @if card.is_assumption() { " assumption" } } data-card=(card.id) data-evidence=(evidence) {
+        div class={ "map-card" @if card.is_assumption() { " assumption" } } id={ "card-" (card.id) } data-card=(card.id) data-evidence=(evidence) {
             @if ctx.csrf.is_some() {
                 p class="text editable" tabindex="0" role="button" title="Click to edit; Enter saves" data-testid="card-text" { (card.text) }
             } @else {
@@ -142,17 +146,22 @@ fn card_markup(ctx: &GridContext, data: &EditorData, map: &JourneyMap, stage: u3
             }
             @if card.is_assumption() {
                 span class="badge assumption" { "assumption" }
+            } @else if let Some(found) = ctx.evidence.and_then(|e| e.cards.get(&card.id)) {
+                (live_evidence(ctx, map, card, found))
             } @else {
                 ul class="evidence-list" data-testid="evidence" {
                     @for (i, e) in card.evidence.iter().enumerate() {
                         li data-kind=(e.kind()) {
                             span class="badge evidence" { "✓ " (evidence_label(e, data)) }
-                            @if ctx.csrf.is_some() {
-                                (edit_form(ctx, map, "inline remove-card remove-evidence", &[("op", "remove_evidence".into()), card_field.clone(), ("index", i.to_string())], html! {
-                                    button type="submit" class="link danger" aria-label={ "Remove evidence " (i + 1) " of " (card.text) } { "×" }
-                                }))
-                            }
+                            @if ctx.csrf.is_some() { (remove_evidence(ctx, map, card, i)) }
                         }
+                    }
+                }
+            }
+            @if let Some(found) = ctx.evidence.and_then(|e| e.cards.get(&card.id)) {
+                @for change in &found.changes {
+                    p class="small change-verdict" data-testid="card-change" {
+                        "Change " a href={ "/b/" (ctx.business) "/changes/" (change.change) } { "“" (change.title) "”" } " (" (change.date) "): " (change.verdict)
                     }
                 }
             }
@@ -183,6 +192,77 @@ fn card_markup(ctx: &GridContext, data: &EditorData, map: &JourneyMap, stage: u3
     }
 }
 
+/// The button that takes the `index`-th piece of evidence off a card.
+fn remove_evidence(ctx: &GridContext, map: &JourneyMap, card: &Card, index: usize) -> Markup {
+    edit_form(ctx, map, "inline remove-card remove-evidence", &[("op", "remove_evidence".into()), ("card", card.id.to_string()), ("index", index.to_string())], html! {
+        button type="submit" class="link danger" aria-label={ "Remove evidence " (index + 1) " of " (card.text) } { "×" }
+    })
+}
+
+/// How many of a card's quotes it shows before "more".
+const SHOWN_QUOTES: usize = 2;
+
+/// A card's evidence as computed live: its two strongest quotes with their source and date (the
+/// rest folded under their count), answers, scores and metrics with their n, notes.
+fn live_evidence(ctx: &GridContext, map: &JourneyMap, card: &Card, found: &CardEvidence) -> Markup {
+    let remove = |index: usize| if ctx.csrf.is_some() { Some(remove_evidence(ctx, map, card, index)) } else { None };
+    let item = |cited: &trailmap_app::card_evidence::CitedEvidence| -> Markup {
+        html! {
+            li data-kind=(cited.view.kind()) {
+                (evidence_view(&cited.view))
+                @if let Some(button) = remove(cited.index) { (button) }
+            }
+        }
+    };
+    let (quotes, others) = found.items.split_at(found.quotes);
+    html! {
+        ul class="evidence-list live" data-testid="evidence" {
+            @for cited in quotes.iter().take(SHOWN_QUOTES) { (item(cited)) }
+            @if quotes.len() > SHOWN_QUOTES {
+                li {
+                    details class="more-quotes" {
+                        summary data-testid="more-quotes" { (quotes.len() - SHOWN_QUOTES) " more " @if quotes.len() - SHOWN_QUOTES == 1 { "quote" } @else { "quotes" } " (" (quotes.len()) " in all)" }
+                        ul class="evidence-list" { @for cited in &quotes[SHOWN_QUOTES..] { (item(cited)) } }
+                    }
+                }
+            }
+            @for cited in others { (item(cited)) }
+        }
+    }
+}
+
+fn evidence_view(view: &EvidenceView) -> Markup {
+    match view {
+        EvidenceView::Quote { text, source_kind, source, author, date, .. } => html! {
+            q class="quote" data-testid="card-quote" { (short(text, 220)) }
+            span class="muted small" { " — " @if let Some(a) = author { (a) ", " } (source_kind.label()) ", " (source) ", " (date) }
+        },
+        EvidenceView::SurveyAnswer { survey, question_text, answer, date, .. } => html! {
+            span { "“" (short(answer, 200)) "”" }
+            span class="muted small" { " — " (survey) ": " (question_text) ", " (date) }
+        },
+        EvidenceView::Score { shown, scope, n, interval, .. } => html! {
+            span class="badge evidence" data-testid="card-score" {
+                "✓ " (shown) " at " (scope) " (n = " (crate::web::analysis::count(*n)) ")"
+            }
+            @if let Some((low, high)) = interval { span class="muted small" { " 95% interval " (format!("{low:.2}")) " to " (format!("{high:.2}")) } }
+        },
+        EvidenceView::Metric { form, figure: Some(figure), .. } => html! {
+            span class="badge evidence" data-testid="card-metric" {
+                "✓ " (figure.label) ": " (figure.shown.clone().unwrap_or_else(|| "no data".into()))
+                " (n = " (crate::web::analysis::count(figure.value.n)) " " (figure.n_means) ")"
+            }
+            span class="muted small" data-testid="card-metric-trend" title=(form) { " Last " (figure.trend.recent.window.days()) " days: " (figure.trend.verdict) "." }
+        },
+        EvidenceView::Metric { form, reason, .. } => html! {
+            span class="badge warning" data-testid="card-metric" { "metric " (form) } " "
+            span class="muted small" { "cannot be computed: " (reason.clone().unwrap_or_default()) }
+        },
+        EvidenceView::Note { text } => html! { span class="badge evidence" { "✓ note: " (text) } },
+        EvidenceView::Missing { evidence, reason } => html! { span class="badge warning" { (evidence) } " " span class="muted small" { (reason) } },
+    }
+}
+
 /// The evidence, quote picker, opportunity and action controls of an editable card.
 fn card_tools(ctx: &GridContext, data: &EditorData, map: &JourneyMap, stage: u32, lane: Lane, card: &Card) -> Markup {
     let card_field = ("card", card.id.to_string());
@@ -192,10 +272,11 @@ fn card_tools(ctx: &GridContext, data: &EditorData, map: &JourneyMap, stage: u32
             summary { "Evidence & actions" }
             (edit_form(ctx, map, "add-evidence", &[("op", "add_evidence".into()), card_field.clone()], html! {
                 select name="kind" aria-label="Kind of evidence" {
-                    option value="metric" { "Metric" }
+                    option value="metric" { "Metric (computed live)" }
+                    option value="score" { "Survey score: nps, csat or ces" }
                     option value="note" { "Note" }
                 }
-                input type="text" name="text" maxlength="2000" placeholder="Metric name or note" aria-label={ "Evidence for " (card.text) };
+                input type="text" name="text" maxlength="2000" placeholder="conversion:checkout_started>purchase:7d, repeat-rate, nps…" aria-label={ "Evidence for " (card.text) };
                 button type="submit" class="secondary" { "Add evidence" }
             }))
             (edit_form(ctx, map, "quote-picker", &[("op", "add_evidence".into()), card_field.clone(), ("kind", "quote".into())], html! {
@@ -407,7 +488,7 @@ pub async fn show(
     let asked = query.clone();
     let can_edit = membership.role.can_edit();
     let searched = search.quotes.clone().unwrap_or_default();
-    let (version, touchpoints, personas, numbers, data, comments) = state
+    let (version, touchpoints, personas, numbers, data, comments, evidence) = state
         .try_read(move |app| {
             let version = app.journey_map(&business, map_id(map))?;
             let catalogue = app.store_touchpoints(business.id)?;
@@ -422,7 +503,8 @@ pub async fn show(
                 data.catalogue = catalogue;
             }
             let comments = app.map_comments(&business, map_id(map))?;
-            Ok((version, touchpoints, personas, numbers, data, comments))
+            let evidence = app.map_evidence(&business, &version.map, &request)?;
+            Ok((version, touchpoints, personas, numbers, data, comments, evidence))
         })
         .await?;
     let comments = CardComments::new(BusinessId(id), map_id(map), comments, signed.user.id, membership.role, signed.csrf.clone(), search.comments);
@@ -436,6 +518,7 @@ pub async fn show(
         csrf: can_edit.then_some(signed.csrf.as_str()),
         link_customers: true,
         comments: Some(&comments),
+        evidence: Some(&evidence),
     };
     let base = format!("/b/{id}/maps/{map}");
     let chosen = query.persona.clone().unwrap_or_default();
@@ -451,6 +534,12 @@ pub async fn show(
                 " Review by " (date) "."
                 @if date < auth::now().date() { " " span class="badge stale" { "STALE" } }
             }
+        }
+        p data-testid="evidence-summary" {
+            strong { (evidence.summary()) }
+            "; the others are assumptions. Evidence is computed for " (evidence.period.from) " to " (evidence.period.to)
+            @if let Some(p) = &evidence.persona { " and the persona " (p) }
+            ". " a href={ "/b/" (id) "/research" } { "Find quotes in the research library" }
         }
         nav class="map-links" {
             a href={ "/b/" (id) "/maps" } { "All maps" }
@@ -591,9 +680,17 @@ impl EditForm {
                 if self.op == "add_evidence" {
                     evidence.push(match self.kind.trim() {
                         "metric" => Evidence::Metric { name: self.text.trim().to_string() },
+                        // A score on a card is the score of its column's business stage, or of
+                        // the whole business when the column shows none.
+                        "score" => Evidence::Score {
+                            score: SurveyScore::parse(&self.text)
+                                .ok_or_else(|| ApiError::invalid_input(format!("text: {:?} is not nps, csat or ces", self.text.trim())))?,
+                            touchpoint: None,
+                            stage: current.card(card).and_then(|(stage, _, _)| stage.stage),
+                        },
                         "note" => Evidence::Note { text: self.text.trim().to_string() },
                         "quote" => Evidence::Quote { feedback: FeedbackId(number("feedback", &self.feedback)?) },
-                        other => return Err(ApiError::invalid_input(format!("kind: {other:?} is not metric, note or quote"))),
+                        other => return Err(ApiError::invalid_input(format!("kind: {other:?} is not metric, score, note or quote"))),
                     });
                 } else {
                     let index: usize = number("index", &self.index)?;
@@ -649,7 +746,6 @@ pub async fn edit(State(state): State<ServerState>, Path((id, map)): Path<(i64, 
         .try_write(move |app| {
             let current = app.journey_map(&business, map_id(map))?.map;
             let edit = form.edit(&current).map_err(|e| trailmap_app::AppError::Invalid(e.message))?;
-            app.check_map_evidence(&business, &edit)?;
             app.edit_map(&business, map_id(map), &edit, &by)
         })
         .await?;

@@ -94,7 +94,7 @@ pub async fn compare(State(state): State<ServerState>, signed: SignedIn, Path((i
         MapVersionKind::AsIs => (Some(&this), other.as_ref()),
         MapVersionKind::ToBe => (other.as_ref(), Some(&this)),
     };
-    let ctx = GridContext { business: BusinessId(id), touchpoints: &touchpoints, personas: &personas, numbers: None, csrf: None, link_customers: true, comments: None };
+    let ctx = GridContext { business: BusinessId(id), touchpoints: &touchpoints, personas: &personas, numbers: None, csrf: None, link_customers: true, comments: None, evidence: None };
     let content = html! {
         div class="page-head" { h1 { "As is and to be" } }
         p { a href={ "/b/" (id) "/maps/" (map) } { "Back to the map" } }
