@@ -9,6 +9,8 @@
 //!   entries added since) and merged into the journeys ([`Journeys::appended`]), each row moving
 //!   once;
 //! - orders, answers and feedback added: the rows after the mark's ids, merged in their order;
+//! - feedback tags edited in place (the mark's `feedback_edits` moved): the kept texts' tags read
+//!   again;
 //! - customers merged (the count of merged customers rose): the orders, answers and feedback kept
 //!   are put on the customers they became, and the events are loaded again whole, because a
 //!   merged customer's journey interleaves two customers' rows in recorded order, which the
@@ -132,6 +134,17 @@ impl BusinessData {
             let new_responses = on_current_customers(store.responses_after(business, old.response)?, &current);
             refresh.responses_added = new_responses.len();
             responses.extend(new_responses);
+            if mark.feedback_edits != old.feedback_edits {
+                // Tags were edited in place: the kept texts take their tags as stored now (texts
+                // never change, so each keeps its score).
+                let mut tags: std::collections::HashMap<trailmap_model::FeedbackId, Vec<String>> =
+                    store.feedback_after(business, 0)?.into_iter().filter(|f| f.id.0 <= old.feedback).map(|f| (f.id, f.tags)).collect();
+                for kept in &mut feedback {
+                    if let Some(now) = tags.remove(&kept.id) {
+                        kept.tags = now;
+                    }
+                }
+            }
             let new_feedback = feedback_on_current_customers(store.feedback_after(business, old.feedback)?, &current);
             refresh.feedback_added = new_feedback.len();
             if !new_feedback.is_empty() {

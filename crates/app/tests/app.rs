@@ -21,6 +21,7 @@
 #[path = "app/map_limits.rs"] mod map_limits;
 #[path = "app/privacy.rs"] mod privacy;
 #[path = "app/periods.rs"] mod periods;
+#[path = "app/research.rs"] mod research;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};
@@ -632,7 +633,7 @@ max = 10
         let notes = write(dir.path(), "interview.md", NOTES.as_bytes());
         // The notes name a touchpoint the business does not have yet: every quote says so.
         let error = app.import_notes(&business, &notes, None).unwrap_err().to_string();
-        assert!(error.contains("3 invalid row(s), nothing was imported"), "{error}");
+        assert!(error.contains("5 invalid row(s), nothing was imported"), "{error}");
         assert!(error.contains("interview.md:10: column `touchpoint`: no touchpoint named \"Checkout\" (touchpoints: )"), "{error}");
         app.store_mut()
             .write::<trailmap_store::StoreError>(&mut |w| {
@@ -650,9 +651,9 @@ max = 10
             })
             .unwrap();
         let report = app.import_notes(&business, &notes, None).unwrap();
-        assert_eq!((report.records, report.added, report.layout.as_str()), (3, 3, "notes"));
+        assert_eq!((report.records, report.added, report.layout.as_str()), (5, 5, "notes"));
         let again = app.import_notes(&business, &notes, None).unwrap();
-        assert_eq!((again.added, again.duplicates), (0, 3));
+        assert_eq!((again.added, again.duplicates), (0, 5));
         let stored = app.store().feedback(business.id).unwrap();
         assert!(stored.iter().any(|f| f.kind == FeedbackKind::Note && f.tags == vec!["shipping".to_string(), "checkout".to_string()]));
 
@@ -956,7 +957,7 @@ mod maps {
         let edits = [
             MapEdit::Rename { name: "Bean There".into() },
             MapEdit::AddCard { stage: purchase, lane: Lane::Thoughts, text: "Smells great".into(), position: Some(0) },
-            MapEdit::EditCard { card: pain, text: "Queues of 10+ minutes".into(), evidence: vec![Evidence::Metric { name: "wait time".into() }] },
+            MapEdit::EditCard { card: pain, text: "Queues of 10+ minutes".into(), evidence: vec![Evidence::Metric { name: "repeat-rate".into() }] },
             MapEdit::PainPointToOpportunity { card: pain, text: "Second till".into() },
             MapEdit::MoveStage { stage: map.stages[4].id, position: 0 },
             MapEdit::SetEmotion { stage: purchase, persona: None, score: -2.0 },

@@ -46,6 +46,9 @@ pub struct DataMark {
     /// Erasures of the business's customers (`erase.rs`): the one write that deletes rows, so a
     /// reader whose count differs reads everything afresh.
     pub erasures: i64,
+    /// In-place edits of the business's feedback (tags): a reader whose count differs reads its
+    /// feedback again.
+    pub feedback_edits: i64,
 }
 
 /// Where to start a load of appended events: after the reader's mark, with its identities.
@@ -158,6 +161,7 @@ impl SqliteStore {
             response: max("SELECT coalesce(max(id), 0) FROM survey_responses")?,
             feedback: max("SELECT coalesce(max(id), 0) FROM feedback")?,
             erasures: self.conn.prepare_cached("SELECT count(*) FROM erasures WHERE business = ?1")?.query_row([business.0], |r| r.get(0))?,
+            feedback_edits: self.conn.prepare_cached("SELECT feedback_edits FROM businesses WHERE id = ?1")?.query_row([business.0], |r| r.get(0))?,
         })
     }
 

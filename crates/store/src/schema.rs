@@ -438,4 +438,9 @@ CREATE TABLE erased_identities (
     erasure INTEGER NOT NULL REFERENCES erasures(id),
     PRIMARY KEY (business, hash)
 ) WITHOUT ROWID;
+"#, r#"
+-- Edits of feedback records in place (their tags, in the research library): the readers that keep
+-- a business's feedback read it again when this count moved, since in-place edits leave no
+-- higher id behind.
+ALTER TABLE businesses ADD COLUMN feedback_edits INTEGER NOT NULL DEFAULT 0;
 "#];

@@ -740,6 +740,7 @@ impl Writer for SqliteWriter<'_> {
         if updated == 0 {
             return Err(StoreError::NotFound { what: "feedback", id: feedback.0 });
         }
+        self.conn.prepare_cached("UPDATE businesses SET feedback_edits = feedback_edits + 1 WHERE id = ?1")?.execute([business.0])?;
         Ok(())
     }
 

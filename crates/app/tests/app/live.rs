@@ -92,6 +92,9 @@ enum Write {
     Order { who: u8, minute: u16, cents: u16, number: u8, other_currency: bool },
     Answer { who: u8, score: u8, minute: u16 },
     Feedback { who: u8, minute: u16, good: bool },
+    /// A tag put on the `nth` stored feedback record (of those there are), as the research
+    /// library does: an edit in place, not a new row.
+    Tag { nth: u8, tag: u8 },
     /// The store's events rewritten in customer order under new segment ids.
     Compact,
 }
@@ -104,6 +107,7 @@ fn write_strategy() -> impl Strategy<Value = Write> {
             .prop_map(|(who, minute, cents, number, other_currency)| Write::Order { who, minute, cents, number, other_currency: other_currency && cents % 5 == 0 }),
         1 => (0u8..8, 0u8..11, 0u16..3000).prop_map(|(who, score, minute)| Write::Answer { who, score, minute }),
         1 => (0u8..8, 0u16..3000, any::<bool>()).prop_map(|(who, minute, good)| Write::Feedback { who, minute, good }),
+        1 => (0u8..8, 0u8..3).prop_map(|(nth, tag)| Write::Tag { nth, tag }),
         1 => Just(Write::Compact),
     ]
 }
@@ -126,6 +130,13 @@ fn apply(app: &mut App, business: BusinessId, survey: &Survey, step: usize, writ
     let channels = ["Direct", "Organic Search", "Email", "Paid Social"];
     if let Write::Compact = write {
         app.store_mut().compact_events(business).unwrap();
+        return;
+    }
+    if let Write::Tag { nth, tag } = write {
+        let stored: Vec<FeedbackId> = app.store().feedback(business).unwrap().into_iter().map(|f| f.id).collect();
+        if let Some(id) = stored.get(usize::from(*nth) % stored.len().max(1)) {
+            app.store_mut().write::<StoreError>(&mut |w| w.set_feedback_tags(business, *id, &[format!("tag{tag}")])).unwrap();
+        }
         return;
     }
     app.store_mut()
@@ -187,7 +198,7 @@ fn apply(app: &mut App, business: BusinessId, survey: &Survey, step: usize, writ
                         },
                     )?;
                 }
-                Write::Compact => {}
+                Write::Tag { .. } | Write::Compact => {}
             }
             Ok(())
         })
