@@ -37,6 +37,7 @@ use trailmap_store::Store;
 #[path = "server/imports.rs"] mod imports;
 #[path = "server/numbers.rs"] mod numbers;
 #[path = "server/from_zero.rs"] mod from_zero;
+#[path = "server/research.rs"] mod research;
 
 struct Harness {
     router: Router,
@@ -809,6 +810,9 @@ const BUSINESS_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("page", "POST", "/b/{b}/changes", "title=Loyalty+card&date=2026-05-01&stages=purchase", true),
     ("page", "GET", "/b/{b}/insights", "", false),
     ("api", "GET", "/api/businesses/{b}/insights", "", false),
+    ("page", "GET", "/b/{b}/research", "", false),
+    ("page", "GET", "/b/{b}/research?kind=review&sentiment=negative", "", false),
+    ("api", "GET", "/api/businesses/{b}/research", "", false),
     ("api", "POST", "/api/businesses/{b}/changes", r#"{"title":"Loyalty card","date":"2026-05-01","stages":["purchase"],"metric":"nps"}"#, true),
     ("api", "POST", "/api/businesses/{b}/maps", r#"{"name":"API map","template":"coffee-shop"}"#, true),
     ("api", "POST", "/api/businesses/{b}/maps/import", MINIMAL_MAP_DOCUMENT, true),
@@ -1031,6 +1035,10 @@ async fn the_openapi_document_lists_every_api_route_and_each_needs_auth() {
     known.push(("DELETE".into(), "/api/businesses/{business_id}/customers/{customer_id}".into()));
     // Clustering needs buyers (the access world has none): see the personas tests.
     known.push(("GET".into(), "/api/businesses/{business_id}/personas/suggestions".into()));
+    // Tagging and citing need quotes (the access world has none): see the research tests, which
+    // hold them to the same access rules.
+    known.push(("POST".into(), "/api/businesses/{business_id}/research/{feedback_id}/tags".into()));
+    known.push(("POST".into(), "/api/businesses/{business_id}/maps/{map_id}/cards/{card_id}/quotes".into()));
     // Downloads what an import refused (none exists in the access world): see the imports tests.
     known.push(("GET".into(), "/api/businesses/{business_id}/imports/rejects/{rejects_id}".into()));
     for &(kind, method, template, _, _) in BUSINESS_ROUTES {
@@ -1908,6 +1916,7 @@ const MAP_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("api", "POST", "/api/businesses/{b}/maps/{m}/share-links", "{}", true),
     ("api", "DELETE", "/api/businesses/{b}/maps/{m}/share-links/{h2}", "", true),
     ("api", "GET", "/api/businesses/{b}/maps/{m}/numbers", "", false),
+    ("api", "GET", "/api/businesses/{b}/maps/{m}/evidence", "", false),
     ("page", "POST", "/b/{b}/maps/{m}/edit", "op=rename_stage&stage=2&name=Looking+around", true),
     ("api", "GET", "/api/businesses/{b}/maps/{m}/quotes?stage=1&q=coffee", "", false),
     // Comments: {c} is a card, {n} and {n2} comments the owner wrote on it. Viewers comment
@@ -2022,7 +2031,7 @@ async fn a_map_exported_as_json_imports_back_identical_apart_from_its_id() {
     let shop = w.shop.id;
     let map = new_map(&w.router, &w.owner, shop, "web-shop").await;
     // An edit with evidence, so the round trip carries more than the template.
-    let edit = json!({"op": "edit_card", "card": 1, "text": "Find a dress for a wedding", "evidence": [{"kind": "metric", "name": "checkout conversion"}]});
+    let edit = json!({"op": "edit_card", "card": 1, "text": "Find a dress for a wedding", "evidence": [{"kind": "metric", "name": "conversion:checkout_started>purchase:7d"}]});
     let edited = api(&w.router, Some(&w.owner), "POST", &format!("/api/businesses/{shop}/maps/{map}/edits"), Some(edit)).await;
     assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
     let export = api(&w.router, Some(&w.owner), "GET", &format!("/api/businesses/{shop}/maps/{map}/export?format=json"), None).await;

@@ -78,6 +78,9 @@
         return { op, stage: number("stage"), persona: data.get("persona") ? number("persona") : null, score: number("score") };
       case "add_evidence":
       case "remove_evidence": {
+        // A survey score takes the stage of the card's column, which the server knows: that
+        // form posts as it would without a script.
+        if (op === "add_evidence" && data.get("kind") === "score") return null;
         const card = form.closest("[data-card]");
         const evidence = JSON.parse((card && card.dataset.evidence) || "[]");
         const text = card.querySelector(".text").textContent;
