@@ -190,10 +190,7 @@ impl App {
         let zone = crate::dashboard::zone_of(business);
         let local = |t: Timestamp| chrono::DateTime::from_timestamp_millis(t.millis()).map_or_else(|| t.date(), |d| d.with_timezone(&zone).date_naive());
         // The numbers' period is whole days written as UTC instants (see `query::day_span`).
-        let period = match request.period {
-            Some((from, to)) => Some(DayRange { from: from.date(), to: to.add_millis(-1).date() }),
-            None => None,
-        };
+        let period = request.period.map(|(from, to)| DayRange { from: from.date(), to: to.add_millis(-1).date() });
         let persona_name = match request.persona {
             Some(p) => self.store().personas(business.id)?.into_iter().find(|x| x.id == p).map(|x| x.name),
             None => None,
