@@ -2841,7 +2841,7 @@ async fn every_editor_control_works_as_a_plain_form_each_a_version_viewers_403_b
     let (pain_s, goal_s, stage_s) = (pain.to_string(), goal.to_string(), purchase.id.to_string());
     let (quote_s, next_s, ret_s, adv_s, extra_s) = (quote.feedback.to_string(), next_card.to_string(), retention.to_string(), advocacy.to_string(), extra.to_string());
     let forms: Vec<Vec<(&str, &str)>> = vec![
-        vec![("op", "add_evidence"), ("card", &pain_s), ("kind", "metric"), ("text", "checkout conversion")],
+        vec![("op", "add_evidence"), ("card", &pain_s), ("kind", "metric"), ("text", "conversion:checkout_started>purchase:7d")],
         vec![("op", "add_evidence"), ("card", &pain_s), ("kind", "quote"), ("feedback", &quote_s)],
         vec![("op", "add_evidence"), ("card", &pain_s), ("kind", "note"), ("text", "Heard at the till")],
         vec![("op", "remove_evidence"), ("card", &pain_s), ("index", "0")],
@@ -2910,14 +2910,14 @@ async fn every_editor_control_works_as_a_plain_form_each_a_version_viewers_403_b
     assert_eq!(shown.status, StatusCode::OK);
     let escaped = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     let first_words: String = quote.text.split_whitespace().take(4).collect::<Vec<_>>().join(" ");
-    assert!(shown.text.contains(&format!("quote: “{}", escaped(&first_words))), "the quote's text is not on its card");
+    assert!(shown.text.contains(&format!("data-testid=\"card-quote\">{}", escaped(&first_words))), "the quote's text is not on its card");
     assert!(shown.text.contains(&format!("<option value=\"{}\">", quote.feedback)));
     assert!(shown.text.contains("Answers the pain point: ") && shown.text.contains("Action: Ann by 2026-06-01") && shown.text.contains("KPI: checkout conversion"));
     assert!(shown.text.contains("name=\"confirm\"") && shown.text.contains("op\" value=\"add_touchpoint"));
     let narrowed = page(&w.router, Some(&w.owner), "GET", &format!("{path}?quotes=zzzz-no-such-words"), &[]).await;
     assert!(!narrowed.text.contains(&format!("<option value=\"{}\">", quote.feedback)));
     let viewer = page(&w.router, Some(&w.viewer), "GET", &path, &[]).await;
-    assert!(viewer.text.contains(&format!("quote: “{}", escaped(&first_words))) && !viewer.text.contains("data-edit"));
+    assert!(viewer.text.contains(&format!("data-testid=\"card-quote\">{}", escaped(&first_words))) && !viewer.text.contains("data-edit"));
     // A share link shows the cited quote's words too, and no other feedback.
     let (token, _) = new_link(&w.router, &w.owner, shop, map, json!({})).await;
     let shared = call(&w.router, "GET", &format!("/share/{token}"), &[("accept", "text/html".to_string())], vec![]).await;
