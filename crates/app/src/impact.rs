@@ -1049,11 +1049,12 @@ impl App {
             (Some(c), Some(b), Some(r)) => {
                 let (b, r_text) = (shown_value(unit, b, &currency), shown_value(unit, r, &currency));
                 let n = c.n_before + c.n_after;
+                let recent_days = if recent_days == 1 { "day".to_string() } else { format!("{recent_days} days") };
                 if c.is_clear() {
                     let way = if c.difference > 0.0 { "up" } else { "down" };
-                    format!("{way} to {r_text} from {b} in the {recent_days} days before ({}, n = {n})", p_text(c.p_value))
+                    format!("{way} to {r_text} from {b} in the {recent_days} before ({}, n = {n})", p_text(c.p_value))
                 } else {
-                    format!("no clear change: {r_text}, against {b} in the {recent_days} days before (n = {n})")
+                    format!("no clear change: {r_text}, against {b} in the {recent_days} before (n = {n})")
                 }
             }
             _ => verdict,

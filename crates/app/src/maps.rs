@@ -534,9 +534,16 @@ pub fn apply_edit(map: &mut JourneyMap, edit: &MapEdit) -> Result<()> {
                     return Err(invalid(format!("evidence {}: a {} needs its text", k + 1, e.kind())));
                 }
             }
+            // The same piece of evidence cited twice counts once: the first stays in its place.
+            let mut kept: Vec<Evidence> = Vec::with_capacity(evidence.len());
+            for e in evidence {
+                if !kept.contains(e) {
+                    kept.push(e.clone());
+                }
+            }
             let target = &mut map.stages[s].lane_mut(lane)[i];
             target.text = text;
-            target.evidence = evidence.clone();
+            target.evidence = kept;
         }
         MapEdit::MoveCard { card, stage, lane, position } => {
             let to = stage_index(map, *stage)?;

@@ -256,11 +256,14 @@ fn evidence_is_checked_when_cited_and_an_old_label_says_why_it_is_not_computed()
     let place = old.stages[2].pain_points.iter_mut().find(|c| c.id == card.id).unwrap();
     place.evidence = vec![Evidence::Metric { name: "checkout conversion".into() }];
     app.store_mut().write::<StoreError>(&mut |w| w.save_map(&old, "before").map(|_| ())).unwrap();
-    let kept = vec![Evidence::Metric { name: "checkout conversion".into() }, Evidence::parse(&format!("score:csat:touchpoint:{}", checkout.0)).unwrap()];
+    let score = Evidence::parse(&format!("score:csat:touchpoint:{}", checkout.0)).unwrap();
+    // Cited twice, the score counts once.
+    let kept = vec![Evidence::Metric { name: "checkout conversion".into() }, score.clone(), score];
     app.edit_map(&business, map.id, &edit(kept), "owner").unwrap();
     let shown = app.journey_map(&business, map.id).unwrap().map;
     let evidence = app.map_evidence(&business, &shown, &MapNumbersRequest::default()).unwrap();
     let items: Vec<&EvidenceView> = evidence.cards[&card.id].items.iter().map(|c| &c.view).collect();
+    assert_eq!(items.len(), 2);
     match items[0] {
         EvidenceView::Metric { figure: None, reason: Some(reason), .. } => assert!(reason.contains("not a metric Trailmap computes"), "{reason}"),
         other => panic!("{other:?}"),

@@ -231,19 +231,34 @@ fn live_evidence(ctx: &GridContext, map: &JourneyMap, card: &Card, found: &CardE
     }
 }
 
+/// Who said a quote and where: "Eli, Focus group with regulars, 2026-12-03", the kind and the date
+/// left out when the source already says them.
+fn quote_origin(author: Option<&str>, kind: &str, source: &str, date: &str) -> String {
+    let mut parts: Vec<&str> = author.into_iter().collect();
+    if !source.to_lowercase().contains(&kind.to_lowercase()) {
+        parts.push(kind);
+    }
+    parts.push(source);
+    if !source.contains(date) {
+        parts.push(date);
+    }
+    parts.join(", ")
+}
+
 fn evidence_view(view: &EvidenceView) -> Markup {
     match view {
         EvidenceView::Quote { text, source_kind, source, author, date, .. } => html! {
             q class="quote" data-testid="card-quote" { (short(text, 220)) }
-            span class="muted small" { " — " @if let Some(a) = author { (a) ", " } (source_kind.label()) ", " (source) ", " (date) }
+            span class="muted small" { " — " (quote_origin(author.as_deref(), source_kind.label(), source, &date.to_string())) }
         },
         EvidenceView::SurveyAnswer { survey, question_text, answer, date, .. } => html! {
             span { "“" (short(answer, 200)) "”" }
             span class="muted small" { " — " (survey) ": " (question_text) ", " (date) }
         },
         EvidenceView::Score { shown, scope, n, interval, .. } => html! {
-            span class="badge evidence" data-testid="card-score" {
-                "✓ " (shown) " at " (scope) " (n = " (crate::web::analysis::count(*n)) ")"
+            // A score without answers is cited but backs nothing yet: no tick.
+            span class={ "badge " @if *n == 0 { "warning" } @else { "evidence" } } data-testid="card-score" {
+                @if *n > 0 { "✓ " } (shown) " at " (scope) " (n = " (crate::web::analysis::count(*n)) ")"
             }
             @if let Some((low, high)) = interval { span class="muted small" { " 95% interval " (format!("{low:.2}")) " to " (format!("{high:.2}")) } }
         },
@@ -252,7 +267,7 @@ fn evidence_view(view: &EvidenceView) -> Markup {
                 "✓ " (figure.label) ": " (figure.shown.clone().unwrap_or_else(|| "no data".into()))
                 " (n = " (crate::web::analysis::count(figure.value.n)) " " (figure.n_means) ")"
             }
-            span class="muted small" data-testid="card-metric-trend" title=(form) { " Last " (figure.trend.recent.window.days()) " days: " (figure.trend.verdict) "." }
+            span class="muted small" data-testid="card-metric-trend" title=(form) { " " (if figure.trend.recent.window.days() == 1 { "Last day".to_string() } else { format!("Last {} days", figure.trend.recent.window.days()) }) ": " (figure.trend.verdict) "." }
         },
         EvidenceView::Metric { form, reason, .. } => html! {
             span class="badge warning" data-testid="card-metric" { "metric " (form) } " "
