@@ -7,7 +7,8 @@
 //!
 //! Decisions a caller should know:
 //! - The period: the map's (the live numbers' `from`/`to`), or every recorded day when none is
-//!   chosen. A metric's trend compares the period's last 30 days with the 30 before them.
+//!   chosen. A metric's trend compares the period with as many days just before it; over every
+//!   recorded day, its last 30 days with the 30 before them.
 //! - A persona keeps only its customers: answers and orders without a known customer drop out.
 //! - A card rests on evidence when it cites anything; the map counts those cards. A card's
 //!   quotes are shown strongest first (the largest absolute sentiment), so the card can show its

@@ -151,7 +151,7 @@ pub struct MetricOver {
     pub trend: MetricTrend,
 }
 
-/// The last [`TREND_DAYS`] days of a period against as many days before them.
+/// A period (or the last [`TREND_DAYS`] days of every recorded day) against as many days before.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MetricTrend {
     pub recent: WindowValue,
@@ -1004,8 +1004,9 @@ impl App {
     }
 
     /// A metric for a map card's live evidence: its value over whole days `days` (None: every
-    /// recorded day), and its trend: the last `TREND_DAYS` days of that period against as many days
-    /// just before them, judged by the test a change's impact uses. Only the customers in `only`
+    /// recorded day), and its trend: the period against as many days just before it (for every
+    /// recorded day, its last `TREND_DAYS` days against as many before them), judged by the test a
+    /// change's impact uses. Only the customers in `only`
     /// count when it is given (a persona's); answers without a customer then drop out.
     pub fn metric_over(
         &self,
@@ -1034,7 +1035,9 @@ impl App {
         let whole = Span::new(period.from, period.to, zone);
         let value = sample(whole)?.window_value(whole);
         let unit = unit_of(metric);
-        let recent_days = TREND_DAYS.min(period.days());
+        // A chosen period is compared with the same number of days just before it; every
+        // recorded day has no "before", so its last days are.
+        let recent_days = if days.is_some() { period.days() } else { TREND_DAYS.min(period.days()) };
         let recent = Span::new(period.to - Duration::days(recent_days - 1), period.to, zone);
         let before = Span::new(recent.days.from - Duration::days(recent_days), recent.days.from - Duration::days(1), zone);
         let (recent_sample, before_sample) = (sample(recent)?, sample(before)?);

@@ -209,6 +209,9 @@ fn a_cards_metric_is_the_funnels_answer_for_the_same_period_and_persona() {
     assert_eq!(figure.value.value, Some(converted as f64 / entered as f64));
     assert_eq!(figure.shown.as_deref(), Some("50.0%"));
     assert!(figure.trend.verdict.contains("n = "), "{}", figure.trend.verdict);
+    // The trend sets March against the 31 days before it.
+    assert_eq!(figure.trend.recent.window, figure.value.window);
+    assert_eq!((figure.trend.before.window.from.to_string(), figure.trend.before.window.to.to_string()), ("2026-01-29".into(), "2026-02-28".into()));
 
     // A persona keeps its customers only: the Instagram crowd is ann and cat, one of whom bought in time.
     let customers: HashSet<CustomerId> = steps[0].customers.iter().copied().collect();

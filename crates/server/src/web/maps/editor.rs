@@ -231,6 +231,19 @@ fn live_evidence(ctx: &GridContext, map: &JourneyMap, card: &Card, found: &CardE
     }
 }
 
+/// What a metric's trend compares: the period itself against the days before it, or, over every
+/// recorded day, its last days.
+fn trend_label(figure: &trailmap_app::impact::MetricOver) -> String {
+    let days = figure.trend.recent.window.days();
+    if figure.trend.recent.window == figure.value.window {
+        "Trend".to_string()
+    } else if days == 1 {
+        "Last day".to_string()
+    } else {
+        format!("Last {days} days")
+    }
+}
+
 /// Who said a quote and where: "Eli, Focus group with regulars, 2026-12-03", the kind and the date
 /// left out when the source already says them.
 fn quote_origin(author: Option<&str>, kind: &str, source: &str, date: &str) -> String {
@@ -267,7 +280,7 @@ fn evidence_view(view: &EvidenceView) -> Markup {
                 "✓ " (figure.label) ": " (figure.shown.clone().unwrap_or_else(|| "no data".into()))
                 " (n = " (crate::web::analysis::count(figure.value.n)) " " (figure.n_means) ")"
             }
-            span class="muted small" data-testid="card-metric-trend" title=(form) { " " (if figure.trend.recent.window.days() == 1 { "Last day".to_string() } else { format!("Last {} days", figure.trend.recent.window.days()) }) ": " (figure.trend.verdict) "." }
+            span class="muted small" data-testid="card-metric-trend" title=(form) { " " (trend_label(figure)) ": " (figure.trend.verdict) "." }
         },
         EvidenceView::Metric { form, reason, .. } => html! {
             span class="badge warning" data-testid="card-metric" { "metric " (form) } " "
