@@ -32,6 +32,7 @@ pub mod touchpoint_edits;
 pub mod touchpoint_preview;
 pub mod touchpoint_suggestions;
 mod tracking;
+mod upkeep;
 mod value;
 pub mod voice;
 

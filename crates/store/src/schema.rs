@@ -438,4 +438,20 @@ CREATE TABLE erased_identities (
     erasure INTEGER NOT NULL REFERENCES erasures(id),
     PRIMARY KEY (business, hash)
 ) WITHOUT ROWID;
+"#, r#"
+-- v12: deduplication without holding every key in memory. Each business's event keys, sorted, in
+-- one index the writer looks a key up in (see dedup.rs); the per-segment key blobs stay, as the
+-- row-aligned record compaction, erasure and retention copy. A store from before is indexed by
+-- the first write of each business that needs it (keys_indexed goes to 1 in that transaction), so
+-- the upgrade itself reads no key.
+CREATE TABLE event_key_index (
+    business INTEGER NOT NULL,
+    key BLOB NOT NULL,
+    PRIMARY KEY (business, key)
+) WITHOUT ROWID;
+ALTER TABLE businesses ADD COLUMN keys_indexed INTEGER NOT NULL DEFAULT 0;
+-- Rewrites of a business's events that reorder or remove rows (a compaction, retention, an
+-- erasure), counted so a reader that keeps events knows its rows are no longer a prefix of the
+-- stored ones. A merge of small segments keeps every row in its place and does not count.
+ALTER TABLE businesses ADD COLUMN event_rewrites INTEGER NOT NULL DEFAULT 0;
 "#];
