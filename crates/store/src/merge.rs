@@ -19,7 +19,11 @@
 //!
 //! Who merges: the server's writer thread, one merge after a group commit whenever its writes have
 //! left [`MERGE_AFTER`] small segments or more not merged yet, so merges interleave with
-//! tracking writes; and the server's hourly upkeep, which merges every business to the end.
+//! tracking writes; and the server's hourly upkeep, which merges every business to the end. The
+//! segments a merge took count as merged, so the last, growing segment is rewritten once per
+//! [`MERGE_AFTER`] small writes, not after each: a row is rewritten at most
+//! `SEGMENT_ROWS / (MERGE_AFTER × rows a write)` times on its way into a full segment (11 at 355
+//! rows a write; `bench/results/segments.md` measures the cost).
 
 use crate::segment::SEGMENT_ROWS;
 use crate::writer::{copy_rows, delete_segment, insert_segment_as, segment_blobs};
@@ -137,6 +141,15 @@ impl SqliteStore {
         businesses.sort();
         for business in businesses {
             if let Some(summary) = self.merge_small_segments(business)? {
+                // The merged segments count as merged, so the next merge waits for MERGE_AFTER new
+                // ones: merging after every write would rewrite the growing last segment each
+                // time (the run takes it in), a full segment's rows per small write.
+                if let Some(count) = self.unmerged.get_mut(&business) {
+                    *count = count.saturating_sub(summary.segments);
+                    if *count == 0 {
+                        self.unmerged.remove(&business);
+                    }
+                }
                 return Ok(Some(summary));
             }
             self.unmerged.remove(&business);
