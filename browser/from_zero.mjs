@@ -145,4 +145,31 @@ await runSteps(async (browser) => {
   await open.scrollIntoViewIfNeeded();
   await shot("13-comment");
   console.log(`step: ${author} commented "${said}", count ${count}`);
+
+  // The analysis pages of the new business: each answers in a sentence with its n and names its
+  // period; the funnel's steps are picked from the business's own touchpoints and events.
+  for (const slug of ["funnel", "flows", "attribution", "retention", "clv"]) {
+    await page.goto(`${base}/b/${business}/analysis/${slug}`);
+    const body = await page.textContent("main");
+    if (/\btrailmap [a-z]|--[a-z]/.test(body)) throw new Error(`${slug}: a CLI command or flag on the page: ${body.match(/\btrailmap [a-z].{0,40}|--[a-z].{0,40}/)[0]}`);
+    const answer = page.locator("[data-testid=analysis-summary]");
+    if (await answer.count()) {
+      const period = (await text("[data-testid=analysis-period]")).trim();
+      if (!/^(Period|Values as of)/.test(period)) throw new Error(`${slug}: no period named: ${period}`);
+      console.log(`step: ${slug}: ${(await answer.textContent()).trim()}`);
+    } else {
+      console.log(`step: ${slug}: ${(await text("p.error")).trim()}`);
+    }
+    await checkAccessibility(page, `${slug} page`);
+  }
+  await page.goto(`${base}/b/${business}/analysis/funnel`);
+  const choices = await page.$$eval("[data-testid=picker-add_step] option", (os) => os.map((o) => o.value).filter(Boolean));
+  const picked = choices.find((c) => c.startsWith("touchpoint:")) ?? choices[0];
+  if (!picked) throw new Error("the funnel's step picker is empty");
+  await page.selectOption("[data-testid=picker-add_step]", picked);
+  await Promise.all([page.waitForURL(/add_step=/), page.click("form.analysis-form button[type=submit]")]);
+  const steps = await page.inputValue("input[name=steps]");
+  if (!steps.endsWith(picked)) throw new Error(`the picked step ${picked} is not in the steps: ${steps}`);
+  await shot("14-funnel-picked");
+  console.log(`step: picked ${picked} from ${choices.length} choices: ${(await text("[data-testid=analysis-summary]")).trim()}`);
 });

@@ -185,6 +185,23 @@ await runSteps(async (browser) => {
   await checkAccessibility(page, "map with its live numbers");
   console.log(`step: a definition opens on a click (revenue: ${revenue})`);
 
+  // The demo's five stages fit a 1280 px window: the map opens zoomed to fit (every stage in
+  // view, no sideways scroll), and 100 % brings back a map that scrolls.
+  const fits = () => page.evaluate(() => {
+    const scroll = document.querySelector(".map-scroll");
+    return { inner: scroll.scrollWidth, box: scroll.clientWidth, zoom: getComputedStyle(document.documentElement).getPropertyValue("--map-zoom") };
+  });
+  const opened = await fits();
+  const level = (await page.locator("[data-testid=map-zoom-level]").textContent()).trim();
+  if (opened.inner > opened.box + 1 || !/^\d+ %$/.test(level)) throw new Error(`the map does not fit 1280 px: ${JSON.stringify(opened)}, zoom ${level}`);
+  await page.click("[data-testid=map-zoom-reset]");
+  const actual = await fits();
+  if (actual.zoom.trim() !== "1" || actual.inner <= actual.box) throw new Error(`at 100 % the map should scroll: ${JSON.stringify(actual)}`);
+  await page.click("[data-testid=map-zoom-fit]");
+  const refit = await fits();
+  if (refit.inner > refit.box + 1) throw new Error(`Fit leaves the map wider than its box: ${JSON.stringify(refit)}`);
+  console.log(`step: the map opens fitted to the window (${level}), 100 % scrolls, Fit fits again`);
+
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=export-pdf]")]);
   const file = await download.path();
   const magic = readFileSync(file).subarray(0, 4).toString("latin1");

@@ -98,6 +98,7 @@ const MS_PER_DAY: i64 = 86_400_000;
 /// An attribution model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Model {
     First,
     Last,
@@ -215,6 +216,7 @@ pub enum AttributionError {
 
 /// What the data says about one channel, independent of the model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelFacts {
     pub channel: String,
     /// Customers whose analysed paths (converting or not) touch the channel.
@@ -227,6 +229,7 @@ pub struct ChannelFacts {
 
 /// The conversions with no recorded touch in their window: counted apart from the channels.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WithoutTouch {
     pub conversions: u64,
     pub revenue_minor: i64,
@@ -236,6 +239,7 @@ pub struct WithoutTouch {
 
 /// One channel's credit under one model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Credit {
     pub channel: String,
     pub conversions: f64,
@@ -252,6 +256,7 @@ pub struct Credit {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelCredit {
     pub model: Model,
     /// One entry per channel, in the order of [`Attribution::channels`].
@@ -260,6 +265,7 @@ pub struct ModelCredit {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attribution {
     pub conversions: u64,
     pub conversions_without_touch: u64,

@@ -42,6 +42,7 @@ pub const MAX_STEPS: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum FunnelMode {
     #[default]
     Ordered,
@@ -522,6 +523,7 @@ pub struct CustomerOutcome {
 /// A time summary over `n` customers, by nearest rank: the median is the smallest value with at
 /// least half of the values at or below it, p90 the smallest with at least 90%.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimeSummary {
     pub n: usize,
     pub median_ms: i64,
@@ -554,6 +556,7 @@ fn rank_index(n: usize, p: f64) -> usize {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StepResult {
     pub label: String,
     /// Customers reaching this step.
@@ -571,6 +574,7 @@ pub struct StepResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FunnelResult {
     /// Customers who entered the funnel (did step 1), excluded ones left out: the n of step 1.
     pub entered: usize,
@@ -582,15 +586,19 @@ pub struct FunnelResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BreakdownGroup {
     pub value: String,
     pub result: FunnelResult,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FunnelReport {
     pub mode: FunnelMode,
     pub window_ms: i64,
+    /// `[from, to)` in ms since the epoch, when the funnel was limited to a period.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<i64>>))]
     pub period: Option<(i64, i64)>,
     pub overall: FunnelResult,
     /// One funnel per breakdown value, largest first; empty without a breakdown.

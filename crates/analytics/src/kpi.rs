@@ -73,6 +73,7 @@ pub struct KpiQuery {
 /// What a metric counts in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Unit {
     Count,
     /// A share, 0..1.
@@ -85,6 +86,7 @@ pub enum Unit {
 
 /// A metric's value over one window: None when its sample is empty (a rate of nobody).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Measure {
     pub value: Option<f64>,
     /// The sample size: customers, orders or answers, as the metric's definition says.
@@ -93,6 +95,7 @@ pub struct Measure {
 
 /// One metric: current and previous values, its trend, and the customers behind the current one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Metric {
     /// Stable key: `new_customers`, `conversion_rate`, `repeat_rate`, `average_order_value`,
     /// `revenue`, `nps`, `csat`.
@@ -138,6 +141,7 @@ impl Metric {
 
 /// New customers of one first channel, now and before.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelCount {
     pub channel: String,
     pub current: u64,
@@ -146,6 +150,7 @@ pub struct ChannelCount {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KpiReport {
     pub metrics: Vec<Metric>,
     /// New customers by first channel, most in the current window first.

@@ -76,6 +76,7 @@ pub enum PathsError {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PathNode {
     /// 1-based position in the path.
     pub step: usize,
@@ -86,6 +87,7 @@ pub struct PathNode {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PathEdge {
     /// Indices into [`PathsReport::nodes`].
     pub from: usize,
@@ -97,6 +99,7 @@ pub struct PathEdge {
 
 /// A whole path and how many sessions followed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WholePath {
     /// The items; a path longer than `max_steps` keeps its last steps after a leading "…".
     pub items: Vec<String>,
@@ -105,6 +108,7 @@ pub struct WholePath {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PathsReport {
     /// Paths counted (sessions left after the start and end cuts).
     pub paths: usize,

@@ -16,6 +16,7 @@ const MS_PER_DAY: i64 = 86_400_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RetentionPeriod {
     #[default]
     Week,
@@ -67,16 +68,20 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 /// One cohort's row of the triangle.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Cohort {
     /// The cohort's first day, `YYYY-MM-DD`.
     pub period: String,
-    /// Customers whose first purchase fell in the period: the n of every rate in the row.
+    /// How many customers the cohort has: the n of every rate in the row.
+    pub n: usize,
+    /// Customers whose first purchase fell in the period.
     pub customers: Vec<CustomerId>,
     /// Cell `k - 1` is period `k` after the first purchase.
     pub later: Vec<RetentionCell>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RetentionCell {
     /// Periods after the cohort's period.
     pub offset: usize,
@@ -87,6 +92,7 @@ pub struct RetentionCell {
 
 /// Days between one purchase and the customer's next, over `n` gaps from `customers` customers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GapSummary {
     pub n: usize,
     pub customers: usize,
@@ -95,6 +101,7 @@ pub struct GapSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RetentionReport {
     pub period: RetentionPeriod,
     pub purchase_event: String,
@@ -148,7 +155,7 @@ pub fn retention(journeys: &Journeys, period: RetentionPeriod, purchase_event: &
                     RetentionCell { offset, rate: members.len() as f64 / customers.len() as f64, customers: members }
                 })
                 .collect();
-            Cohort { period: period.label(index), customers, later }
+            Cohort { period: period.label(index), n: customers.len(), customers, later }
         })
         .collect();
     gaps.sort_unstable();

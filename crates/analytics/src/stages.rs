@@ -73,6 +73,9 @@ pub const MAX_TOUCHPOINTS: usize = 128;
 /// Whom a touchpoint's event counts for on a stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Named apart in the OpenAPI document: attribution's `Credit` is another type.
+#[cfg_attr(feature = "openapi", schema(as = StageCredit))]
 pub enum Credit {
     /// The customer whose event it is.
     Own,

@@ -23,6 +23,7 @@ pub const NO_TOUCH_CUSTOMERS: &str = "no-touch";
 
 /// What to attribute, as text; [`App::attribution_request`] gives the defaults.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttributionRequest {
     /// A model name (first, last, last-non-direct, linear, time-decay, position, markov, shapley)
     /// or "all".
@@ -62,6 +63,7 @@ impl Default for AttributionRequest {
 
 /// The engine's answer with what it was asked.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttributionReport {
     pub business: String,
     /// The currency of every amount (all in minor units).
@@ -71,38 +73,13 @@ pub struct AttributionReport {
     pub attribution: Attribution,
 }
 
-fn invalid(argument: &str, reason: String) -> AppError {
-    AppError::Invalid(format!("--{argument}: {reason}"))
+fn invalid(field: &str, reason: String) -> AppError {
+    crate::query::field_error(field, reason)
 }
 
-/// Parses `30d`, `12h`, `2w` or `45m` (a bare number is days) into milliseconds.
-pub(crate) fn parse_duration(argument: &str, text: &str) -> Result<i64> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        Some(split) => text.split_at(split),
-        None => (text, "d"),
-    };
-    let unit_ms = match unit {
-        "w" => 7 * MS_PER_DAY,
-        "d" => MS_PER_DAY,
-        "h" => 3_600_000,
-        "m" => 60_000,
-        _ => return Err(invalid(argument, format!("{text:?} is not a duration; write e.g. 30d, 12h or 2w"))),
-    };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| invalid(argument, format!("{text:?} is not a duration; write e.g. 30d, 12h or 2w")))?;
-    if value <= 0.0 || !value.is_finite() {
-        return Err(invalid(argument, format!("{text:?} must be longer than zero")));
-    }
-    Ok((value * unit_ms as f64).round() as i64)
-}
-
-/// Days since 1970-01-01 of a `YYYY-MM-DD` date, by the model's calendar.
-pub(crate) fn parse_day(argument: &str, text: &str) -> Result<i64> {
-    let midnight = Timestamp::parse_rfc3339(&format!("{}T00:00:00Z", text.trim()))
-        .map_err(|_| invalid(argument, format!("{text:?} is not a date; write YYYY-MM-DD")))?;
-    Ok(midnight.millis().div_euclid(Timestamp::MS_PER_DAY))
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date, by the one day reader of `query`.
+pub(crate) fn parse_day(field: &str, text: &str) -> Result<i64> {
+    Ok(Timestamp::from_date(crate::query::day(field, text)?).millis().div_euclid(Timestamp::MS_PER_DAY))
 }
 
 /// Gives events stored without a channel the GA4 channel their source, medium and campaign imply,
@@ -177,7 +154,7 @@ impl App {
             other => return Err(invalid("by", format!("{other:?} is not one of channel, source, campaign, touchpoint"))),
         };
         if !(1..=3).contains(&request.markov_order) {
-            return Err(invalid("markov-order", format!("must be 1, 2 or 3, not {}", request.markov_order)));
+            return Err(invalid("markov_order", format!("must be 1, 2 or 3, not {}", request.markov_order)));
         }
         if request.conversion.trim().is_empty() {
             return Err(invalid("conversion", "the event name is empty".into()));
@@ -190,15 +167,15 @@ impl App {
                 let start = from.unwrap_or(-1_000_000);
                 let end = to.unwrap_or(1_000_000) + 1;
                 if end <= start {
-                    return Err(invalid("to", "must not be before --from".into()));
+                    return Err(invalid("to", "must not be before from".into()));
                 }
                 Some(Period { start_ms: start * MS_PER_DAY, end_ms: end * MS_PER_DAY })
             }
         };
         let options = AttributionOptions {
             conversion: EventRule::named(request.conversion.trim()),
-            lookback_ms: parse_duration("lookback", &request.lookback)?,
-            half_life_ms: parse_duration("half-life", &request.half_life)?,
+            lookback_ms: crate::query::duration("lookback", &request.lookback)?,
+            half_life_ms: crate::query::duration("half_life", &request.half_life)?,
             markov_order: request.markov_order,
             by: by.clone(),
             period,
@@ -235,7 +212,9 @@ impl App {
             })
             .collect();
         let attribution = trailmap_analytics::attribution::attribute(&Journeys::new(table), &options, &spend)
-            .map_err(|e| AppError::Invalid(format!("--{e}")))?;
+            .map_err(|e| match e {
+                trailmap_analytics::attribution::AttributionError::InvalidOption { option, reason } => invalid(&option.replace('-', "_"), reason),
+            })?;
         Ok(AttributionReport {
             business: business.name.clone(),
             currency: business.currency.to_string(),
@@ -273,19 +252,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_and_days_parse_or_name_the_argument() {
-        assert_eq!(parse_duration("lookback", "30d").ok(), Some(30 * MS_PER_DAY));
-        assert_eq!(parse_duration("lookback", "2w").ok(), Some(14 * MS_PER_DAY));
-        assert_eq!(parse_duration("lookback", "12h").ok(), Some(12 * 3_600_000));
-        assert_eq!(parse_duration("lookback", "7").ok(), Some(7 * MS_PER_DAY));
-        let error = parse_duration("half-life", "soon").expect_err("refused").to_string();
-        assert!(error.starts_with("--half-life"), "{error}");
-        assert!(parse_duration("lookback", "0d").is_err());
+    fn days_parse_or_name_the_field() {
         assert_eq!(parse_day("from", "1970-01-01").ok(), Some(0));
         assert_eq!(parse_day("from", "2025-01-01").ok(), Some(20_089));
         assert_eq!(parse_day("from", "2024-03-01").ok(), Some(19_783));
         assert!(parse_day("to", "2025-02-29").is_err());
-        assert!(parse_day("to", "yesterday").expect_err("refused").to_string().starts_with("--to"));
+        assert!(parse_day("to", "yesterday").expect_err("refused").to_string().starts_with("to: "));
     }
 
     #[test]
@@ -318,8 +290,8 @@ customer ben email=ben@example.com
         let customers = app.attribution_customers(&report, "referral").expect("customers");
         assert_eq!(customers.iter().map(|c| c.email.as_deref()).collect::<Vec<_>>(), vec![Some("ben@example.com")]);
         let error = app.attribution_customers(&report, "Email").expect_err("unknown").to_string();
-        assert!(error.starts_with("--customers"), "{error}");
+        assert!(error.starts_with("customers: "), "{error}");
         let bad = AttributionRequest { model: "magic".into(), ..App::attribution_request() };
-        assert!(app.attribution(&business, &bad).expect_err("refused").to_string().starts_with("--model"));
+        assert!(app.attribution(&business, &bad).expect_err("refused").to_string().starts_with("model: "));
     }
 }

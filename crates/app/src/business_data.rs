@@ -24,6 +24,7 @@
 use crate::Result;
 use std::sync::Arc;
 use trailmap_analytics::Journeys;
+use trailmap_analytics::voice::SentimentScorer;
 use trailmap_model::{BusinessId, CustomerId, EventSelection, Feedback, OrderTable, SurveyResponse};
 use trailmap_store::{DataMark, EventsAfter, Merges, SqliteStore};
 
@@ -41,6 +42,9 @@ pub struct BusinessData {
     responses: Vec<SurveyResponse>,
     /// By time, then id.
     feedback: Vec<Feedback>,
+    /// The VADER compound score of each feedback text, in `feedback`'s order: scored once when
+    /// the text is read, not on every answer.
+    sentiment: Vec<f64>,
 }
 
 /// What a refresh did, for the cache's counts and the tests.
@@ -64,6 +68,7 @@ impl BusinessData {
             extend_identities(&mut customer_of, store.identities_after(business, 0)?);
             let table = store.load_events_after(business, EventSelection::ALL_BUT_PROPERTIES, &EventsAfter { segment: 0, rows: 0, strings: 0, customer_of: &customer_of })?;
             let current = |c: CustomerId| merges.current(c);
+            let feedback = feedback_on_current_customers(store.feedback_after(business, 0)?, &current);
             Ok(BusinessData {
                 business,
                 mark,
@@ -71,7 +76,8 @@ impl BusinessData {
                 customer_of,
                 orders: store.order_table(business, 0, &merges)?,
                 responses: on_current_customers(store.responses_after(business, 0)?, &current),
-                feedback: feedback_on_current_customers(store.feedback_after(business, 0)?, &current),
+                sentiment: scores(&feedback),
+                feedback,
                 merges,
             })
         })?)
@@ -90,7 +96,7 @@ impl BusinessData {
                 // Someone's data was erased: rows are gone, not appended; read it all again.
                 return Ok(None);
             }
-            let BusinessData { mark: old, journeys, mut customer_of, mut merges, mut orders, mut responses, mut feedback, .. } = self;
+            let BusinessData { mark: old, journeys, mut customer_of, mut merges, mut orders, mut responses, mut feedback, mut sentiment, .. } = self;
             let merged = mark.merged != old.merged;
             if merged {
                 merges = store.merges(business)?;
@@ -129,11 +135,15 @@ impl BusinessData {
             let new_feedback = feedback_on_current_customers(store.feedback_after(business, old.feedback)?, &current);
             refresh.feedback_added = new_feedback.len();
             if !new_feedback.is_empty() {
+                sentiment.extend(scores(&new_feedback));
                 feedback.extend(new_feedback);
-                // Both runs are in (time, id) order; a stable sort merges them.
-                feedback.sort_by_key(|f| (f.time, f.id));
+                // Both runs are in (time, id) order; a stable sort merges them, each score moving
+                // with its text.
+                let mut both: Vec<(Feedback, f64)> = feedback.into_iter().zip(sentiment).collect();
+                both.sort_by_key(|(f, _)| (f.time, f.id));
+                (feedback, sentiment) = both.into_iter().unzip();
             }
-            Ok(Some((BusinessData { business, mark, journeys, customer_of, merges, orders, responses, feedback }, refresh)))
+            Ok(Some((BusinessData { business, mark, journeys, customer_of, merges, orders, responses, feedback, sentiment }, refresh)))
         })?;
         match refreshed {
             Some(done) => Ok(done),
@@ -174,6 +184,11 @@ impl BusinessData {
         &self.feedback
     }
 
+    /// The VADER compound score of each feedback text, in [`BusinessData::feedback`]'s order.
+    pub fn sentiment(&self) -> &[f64] {
+        &self.sentiment
+    }
+
     /// The customer `id` is now (the one it was merged into, if it was).
     pub fn current_customer(&self, id: CustomerId) -> CustomerId {
         self.merges.current(id)
@@ -192,6 +207,7 @@ impl BusinessData {
             && self.orders == other.orders
             && self.responses == other.responses
             && self.feedback == other.feedback
+            && self.sentiment.iter().map(|s| s.to_bits()).eq(other.sentiment.iter().map(|s| s.to_bits()))
     }
 
     /// Rows kept, for the cache's memory bound.
@@ -216,6 +232,15 @@ fn on_current_customers(mut responses: Vec<SurveyResponse>, current: &dyn Fn(Cus
         response.customer = response.customer.map(current);
     }
     responses
+}
+
+/// The compound sentiment of each text.
+fn scores(feedback: &[Feedback]) -> Vec<f64> {
+    if feedback.is_empty() {
+        return Vec::new();
+    }
+    let scorer = SentimentScorer::new();
+    feedback.iter().map(|f| scorer.score(&f.text).compound).collect()
 }
 
 fn feedback_on_current_customers(mut feedback: Vec<Feedback>, current: &dyn Fn(CustomerId) -> CustomerId) -> Vec<Feedback> {

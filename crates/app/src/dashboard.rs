@@ -20,6 +20,7 @@ use chrono_tz::Tz;
 
 /// A period of whole days, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DayRange {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -87,6 +88,7 @@ fn local_day(millis: i64, zone: Tz) -> NaiveDate {
 /// How the trend is cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Bucket {
     Day,
     /// Weeks starting on Monday.
@@ -106,6 +108,14 @@ pub struct PeriodChoice {
     pub fuller: Option<FullerPeriod>,
 }
 
+/// The days from a business's first recorded event or order to its last, and how many there are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RecordedSpan {
+    pub period: DayRange,
+    /// Events and orders recorded.
+    pub records: u64,
+}
+
 /// A period with more data than the one shown, and how many events and orders it holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct FullerPeriod {
@@ -115,6 +125,7 @@ pub struct FullerPeriod {
 
 /// The dashboard of a business for a period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Dashboard {
     pub business: String,
     pub currency: String,
@@ -156,6 +167,7 @@ pub(crate) fn order_facts(business: &Business, data: &BusinessData) -> OrderFact
 
 /// One line of a customer's timeline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimelineEntry {
     pub time: Timestamp,
     /// `event`, `order`, `survey` or `feedback`.
@@ -163,10 +175,34 @@ pub struct TimelineEntry {
     pub title: String,
     pub detail: String,
     pub channel: Option<String>,
+    /// An event's own properties as (key, value) rows, nested objects flattened to dotted keys
+    /// (`order.channel`), so a page shows them as a table rather than as JSON.
+    pub properties: Vec<(String, String)>,
+}
+
+/// A JSON object's properties as (key, text) rows in key order: nested objects become dotted keys,
+/// strings lose their quotes, arrays and numbers are written as JSON writes them.
+pub fn property_rows(properties: &trailmap_model::Properties) -> Vec<(String, String)> {
+    fn walk(prefix: &str, object: &trailmap_model::Properties, rows: &mut Vec<(String, String)>) {
+        for (key, value) in object {
+            let key = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+            match value {
+                serde_json::Value::Object(inner) if !inner.is_empty() => walk(&key, inner, rows),
+                serde_json::Value::String(text) => rows.push((key, text.clone())),
+                serde_json::Value::Null => rows.push((key, String::new())),
+                other => rows.push((key, other.to_string())),
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    walk("", properties, &mut rows);
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows
 }
 
 /// One customer's whole journey, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Timeline {
     pub customer: Customer,
     pub entries: Vec<TimelineEntry>,
@@ -215,6 +251,17 @@ impl App {
             .map(|r| (r, count(r)))
             .filter(|&(_, n)| n >= 20 && records * 10 < n);
         Ok(PeriodChoice { period, why, records, fuller: fuller.map(|(range, n)| FullerPeriod { period: range, records: n }) })
+    }
+
+    /// The days the business's events and orders span, in its time zone, and how many there
+    /// are: the period an analysis over all recorded data covers, as a page names it. `None`
+    /// when nothing is recorded yet.
+    pub fn recorded_span(&self, business: &Business) -> Result<Option<RecordedSpan>> {
+        let data = self.business_data(business.id)?;
+        let times = data.journeys().table().time.iter().chain(data.orders().time.iter());
+        let (first, last, records) = times.fold((i64::MAX, i64::MIN, 0u64), |(lo, hi, n), &t| (lo.min(t), hi.max(t), n + 1));
+        let zone = zone_of(business);
+        Ok((records > 0).then(|| RecordedSpan { period: DayRange { from: local_day(first, zone), to: local_day(last, zone) }, records }))
     }
 
     /// The key numbers of `business` over `period` against the period before it.
@@ -314,6 +361,10 @@ impl App {
             .customer_of(business, id)?
             .ok_or_else(|| AppError::NotFound(format!("customer {id} does not exist in {}", business.name)))?;
         let mut entries = Vec::new();
+        // Money as every page writes it: "$7.70", in the business's currency.
+        let money = |minor: i64| {
+            trailmap_render::ValueFormat::Money(business.currency).format(minor as f64 / business.currency.minor_per_major() as f64)
+        };
         let table = self.store().load_events(business.id, EventColumns { properties: true })?;
         for row in (0..table.len()).filter(|r| table.customer[*r] == customer.id) {
             let text = |column: &[trailmap_model::StringId]| {
@@ -327,17 +378,23 @@ impl App {
                 }
             }
             if table.revenue_minor[row] != 0 {
-                detail.push(format!("revenue {:.2}", table.revenue_minor[row] as f64 / 100.0));
+                detail.push(format!("revenue {}", money(table.revenue_minor[row])));
             }
-            if let Some(Some(properties)) = table.properties.as_ref().map(|p| &p[row]) {
-                detail.push(properties.to_string());
-            }
+            // Stored as the JSON text of an object; text that is not one is shown as it is.
+            let properties = match table.properties.as_ref().and_then(|p| p[row].as_deref()) {
+                Some(text) => match serde_json::from_str::<trailmap_model::Properties>(text) {
+                    Ok(object) => property_rows(&object),
+                    Err(_) => vec![("properties".to_string(), text.to_string())],
+                },
+                None => Vec::new(),
+            };
             entries.push(TimelineEntry {
                 time: Timestamp(table.time[row]),
                 kind: "event",
                 title: table.string(table.name[row]).to_string(),
                 detail: detail.join(" · "),
                 channel: text(&table.channel),
+                properties,
             });
         }
         for order in self.store().orders(business.id)?.into_iter().filter(|o| o.customer == customer.id) {
@@ -345,9 +402,14 @@ impl App {
             entries.push(TimelineEntry {
                 time: order.time,
                 kind: "order",
-                title: format!("Order {} · {} {:.2}", order.external_id, order.total.currency, order.total.minor as f64 / order.total.currency.minor_per_major() as f64),
+                title: format!(
+                    "Order {} · {}",
+                    order.external_id,
+                    trailmap_render::ValueFormat::Money(order.total.currency).format(order.total.minor as f64 / order.total.currency.minor_per_major() as f64)
+                ),
                 detail: lines.join(", "),
                 channel: order.channel.clone(),
+                properties: Vec::new(),
             });
         }
         for survey in self.store().surveys(business.id)? {
@@ -371,6 +433,7 @@ impl App {
                     title: format!("Answered {}", survey.name),
                     detail: answers.join(" · "),
                     channel: None,
+                    properties: Vec::new(),
                 });
             }
         }
@@ -382,6 +445,7 @@ impl App {
                 title: format!("{} on {}{rating}", feedback.kind.as_str(), feedback.source),
                 detail: feedback.text.clone(),
                 channel: None,
+                properties: Vec::new(),
             });
         }
         entries.sort_by_key(|e| e.time);
@@ -428,5 +492,16 @@ mod zone_tests {
         assert!(error.contains("timezone") && error.contains("Mars/Olympus_Mons"), "{error}");
         let business = Business { id: BusinessId(1), name: "Old".into(), currency: trailmap_model::Currency::USD, timezone: "Nowhere".into(), decimal_mark: None };
         assert_eq!(zone_of(&business), Tz::UTC);
+    }
+
+    #[test]
+    fn properties_read_as_rows_with_dotted_keys_and_unquoted_text() {
+        let json: serde_json::Value = serde_json::json!({"via": "app", "order": {"channel": "in-store", "items": 2}, "tags": ["a", "b"], "gift": null, "empty": {}});
+        let rows = property_rows(json.as_object().expect("an object"));
+        let expected: Vec<(String, String)> = [("empty", "{}"), ("gift", ""), ("order.channel", "in-store"), ("order.items", "2"), ("tags", "[\"a\",\"b\"]"), ("via", "app")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(rows, expected);
     }
 }

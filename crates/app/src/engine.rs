@@ -39,6 +39,7 @@ pub struct FunnelRequest {
 
 /// A funnel, and the same funnel over the comparison period when one was asked for.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FunnelAnswer {
     pub business: String,
     pub steps: Vec<String>,
@@ -71,7 +72,23 @@ impl App {
         PathsOptions::default()
     }
 
+    /// The funnel asked for; without steps, the business's default funnel
+    /// ([`crate::query::default_funnel_steps`]), which for a business without events is empty:
+    /// nobody entered, an answer rather than an error, so a new business's page opens.
     pub fn funnel(&self, business: &Business, request: &FunnelRequest) -> Result<FunnelAnswer> {
+        if request.steps.is_empty() {
+            let steps = crate::query::default_funnel_steps(self, business)?;
+            if steps.is_empty() {
+                return Ok(FunnelAnswer {
+                    business: business.name.clone(),
+                    steps,
+                    breakdown: request.breakdown.clone(),
+                    report: FunnelReport::empty(request.mode, request.window_ms),
+                    compare: None,
+                });
+            }
+            return self.funnel(business, &FunnelRequest { steps, ..request.clone() });
+        }
         // Event names are checked once the events are loaded, so a typo is an error, not a zero.
         let mut named: Vec<(String, String)> = Vec::new();
         let mut steps = Vec::with_capacity(request.steps.len());
@@ -89,7 +106,7 @@ impl App {
             Some(text) if text.starts_with("customer:") => {
                 let key = text.trim_start_matches("customer:");
                 if key.is_empty() {
-                    return Err(invalid("--breakdown \"customer:\": name a customer property, e.g. customer:city".to_string()));
+                    return Err(crate::query::field_error("breakdown", "\"customer:\" names no customer property; write e.g. customer:city"));
                 }
                 Some(Breakdown::Customer(self.customer_property_labels(business, key)?))
             }
@@ -238,9 +255,10 @@ fn parse_breakdown(text: &str) -> Result<Breakdown> {
         other => other.strip_prefix("property:").filter(|k| !k.is_empty()).map(|k| EventField::Property(k.to_string())),
     }
     .ok_or_else(|| {
-        invalid(format!(
-            "--breakdown {text:?}: expected first-channel, first-source, channel, source, medium, campaign, page, property:KEY, persona or customer:KEY"
-        ))
+        crate::query::field_error(
+            "breakdown",
+            format!("{text:?} is not one of first-channel, first-source, channel, source, medium, campaign, page, property:KEY, persona or customer:KEY"),
+        )
     })?;
     Ok(if first { Breakdown::FirstTouch(field) } else { Breakdown::StepOne(field) })
 }

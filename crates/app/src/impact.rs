@@ -1031,7 +1031,7 @@ fn no_control_reason(metric: &ChangeMetric) -> String {
         ChangeMetric::Csat { .. } => ("CSAT over every touchpoint", "csat:TOUCHPOINT"),
         ChangeMetric::NewCustomers { .. } => ("new customers of every channel", "new-customers:CHANNEL"),
     };
-    format!("no untouched comparable is known for {what}; name one with --control, e.g. {example}")
+    format!("no untouched comparable is known for {what}; choose a control metric, e.g. {example}")
 }
 
 /// "p = 0.0123", or "p < 0.0001" for the smallest.

@@ -51,6 +51,7 @@ pub struct InsightsRequest {
 /// What a finding is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum InsightKind {
     DropOff,
     Channel,
@@ -85,6 +86,7 @@ impl InsightKind {
 
 /// Where the evidence is: a page of the web app and the command that shows the same numbers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Evidence {
     /// What the evidence is ("funnel checkout_started → purchase").
     pub label: String,
@@ -97,6 +99,7 @@ pub struct Evidence {
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Insight {
     pub kind: InsightKind,
     /// The finding in one sentence.
@@ -117,6 +120,7 @@ pub struct Insight {
 
 /// A business's findings, the largest value at stake first.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Insights {
     pub business: String,
     pub currency: String,
@@ -750,21 +754,20 @@ fn churn_risk(cx: &Context<'_>, clv: &crate::ClvReport, notes: &mut Vec<String>)
             cx.money(yearly)
         ),
         detail: format!(
-            "Of {valued} customers with purchases (n = {valued}), {count} have P(alive) under 0.5 and revenue to date above the median ({}); together they spent {} so far. Model {:?} as of {}.",
+            "Of {valued} customers who bought (n = {valued}), {count} spent more than the median customer ({}) but have less than an even chance of still being customers, judged by their purchases up to {}; together they spent {} so far.",
             cx.money(median * scale),
-            cx.money(revenue),
-            clv.model,
-            clv.now
+            clv.now_rule,
+            cx.money(revenue)
         ),
         value_at_stake_minor: Some(value.round() as i64),
         value_basis: format!(
-            "sum over the at-risk customers (P(alive) < 0.5, revenue to date above the median) of their predicted value over the next {} {}s (the model's expected value, which weighs each by its P(alive): what retaining those still there is worth), × {days:.0} / {horizon_days:.0} to put it on the period's length like the other findings.",
+            "what these customers are expected to spend over the next {} {}s, each weighed by the chance they are still a customer (P(alive) of the customer-value model, under 0.5 for each of them): what keeping those still there is worth; × {days:.0} / {horizon_days:.0} to put it on the period's length like the other findings.",
             clv.horizon,
             clv.unit.name()
         ),
         n: valued,
         evidence: Evidence {
-            label: "customer value and P(alive)".into(),
+            label: "customer value".into(),
             page: "analysis/clv?by=channel".into(),
             command: "trailmap clv --by channel".into(),
         },

@@ -12,8 +12,12 @@
 //! businesses are kept, least recently used first to go, within a bound on the rows kept (about
 //! 50 bytes an event): [`KEPT_BUSINESSES`], [`KEPT_ROWS`]. Journeys with the properties column,
 //! which is large and only some queries read, are not kept.
+//!
+//! Beside the data, the last few customer value models are kept with the exact inputs they were
+//! computed from (`value_model`): an answer whose inputs equal a kept model's reuses it.
 
 use crate::business_data::{BusinessData, Refresh};
+use crate::value_model::{ClvModel, KEPT_MODELS, KEPT_MODEL_ROWS, ModelInputs};
 use crate::{App, Result};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -40,6 +44,8 @@ pub struct JourneysCache {
     refreshes: AtomicU64,
     /// Whether every answer reads the store afresh instead (the benchmark's "before").
     disabled: AtomicBool,
+    /// Customer value models, the one used last first (see `value_model`).
+    models: Mutex<Vec<Arc<ClvModel>>>,
 }
 
 #[derive(Debug, Default)]
@@ -66,6 +72,38 @@ impl JourneysCache {
         self.disabled.store(disabled, Ordering::Relaxed);
         if disabled && let Ok(mut slots) = self.slots.lock() {
             slots.by_business.clear();
+        }
+        if disabled && let Ok(mut models) = self.models.lock() {
+            models.clear();
+        }
+    }
+
+    /// The kept customer value model computed from exactly `inputs`, if there is one.
+    pub(crate) fn kept_model(&self, inputs: &ModelInputs) -> Option<Arc<ClvModel>> {
+        let mut models = self.models.lock().ok()?;
+        let at = models.iter().position(|m| m.inputs == *inputs)?;
+        let model = models.remove(at);
+        models.insert(0, model.clone());
+        Some(model)
+    }
+
+    /// Keeps a customer value model, the oldest beyond [`KEPT_MODELS`] going.
+    pub(crate) fn keep_model(&self, model: Arc<ClvModel>) {
+        if self.disabled.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Ok(mut models) = self.models.lock() {
+            models.insert(0, model);
+            // The newest always stays; older ones within the bounds.
+            let mut rows = 0;
+            let keep = models
+                .iter()
+                .position(|m| {
+                    rows += m.inputs.transactions.len();
+                    rows > KEPT_MODEL_ROWS
+                })
+                .map_or(models.len(), |at| at.max(1));
+            models.truncate(keep.min(KEPT_MODELS));
         }
     }
 

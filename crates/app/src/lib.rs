@@ -12,6 +12,7 @@ pub mod comments;
 mod dashboard;
 mod demo;
 mod engine;
+mod funnel_steps;
 mod import;
 pub mod import_preview;
 pub mod impact;
@@ -23,6 +24,7 @@ pub mod map_touchpoints;
 pub mod map_evidence;
 pub mod personas;
 pub mod privacy;
+pub mod query;
 pub mod onboarding;
 pub mod report;
 pub mod surveys;
@@ -34,16 +36,18 @@ pub mod touchpoint_suggestions;
 mod tracking;
 mod upkeep;
 mod value;
+mod value_model;
 pub mod voice;
 
 pub use accounts::{MIN_PASSWORD_CHARS, NewSession, Session};
 pub use attribution::{AttributionReport, AttributionRequest, NO_TOUCH_CUSTOMERS};
 pub use comments::Comment;
-pub use dashboard::{Bucket, Dashboard, DayRange, FullerPeriod, PeriodChoice, Timeline, TimelineEntry};
+pub use dashboard::{Bucket, Dashboard, DayRange, FullerPeriod, PeriodChoice, RecordedSpan, Timeline, TimelineEntry, property_rows};
 pub use demo::{DEMO_BUSINESSES, DEMO_EMAIL, DemoLogin, DemoReport};
 pub use engine::{FunnelAnswer, FunnelRequest};
+pub use query::{ClvAnswer, FromParams, Params, RetentionRequest};
 pub use value::{
-    ClvReport, ClvRequest, GroupBy, PersonaRequest, PersonaSuggestion, PersonaSuggestions, PurchaseModel,
+    ClvReport, ClvRequest, GroupBy, GroupClv, ModelFit, PersonaRequest, PersonaSuggestion, PersonaSuggestions, PurchaseModel,
     SegmentsReport,
 };
 pub use import::{ImportReport, ImportRequest};
@@ -58,9 +62,10 @@ pub use maps::{
     mermaid, mermaid_score,
 };
 pub use maps::{MAX_STAGES, check_embed_origins};
+pub use funnel_steps::{StepChoice, StepChoices};
 pub use onboarding::{Onboarding, OnboardingStep};
 pub use tracking::{TrackingCommit, TrackingWrite, WriteKey};
-pub use trailmap_ingest::RecordKind;
+pub use trailmap_ingest::{FieldSpec, RecordKind, fields as import_fields};
 pub use trailmap_store::{BusinessSummary, ErasureSummary, ExpirySummary, MAX_RETENTION_DAYS, WriteSummary};
 pub use trailmap_testkit::DemoOptions;
 

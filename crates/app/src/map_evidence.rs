@@ -63,6 +63,10 @@ fn quotes_by_stage(map: &JourneyMap, scored: &[QuoteCandidate], search: &str, li
         .collect()
 }
 
+/// The quote picker lists at most this many quotes per stage unless asked; the search narrows
+/// them.
+pub const PICKER_QUOTES: usize = 40;
+
 impl App {
     /// The business's feedback texts tied to a touchpoint, each with its sentiment.
     fn scored_feedback(&self, business: &Business) -> Result<Vec<QuoteCandidate>> {

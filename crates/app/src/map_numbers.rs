@@ -22,7 +22,7 @@ use crate::business_data::BusinessData;
 use crate::{App, AppError, Result};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use trailmap_analytics::voice::{ScoreAnswer, ScoreKind, SentimentScorer};
+use trailmap_analytics::voice::{ScoreAnswer, ScoreKind};
 use trailmap_analytics::{Credit, StageTouchpoint, StagesQuery};
 use trailmap_model::{
     AnswerValue, Business, Currency, CustomerId, EventColumns, EventField, EventRule, MapId, PersonaId, QuestionKind, StageId, Timestamp, TouchpointChannel,
@@ -52,6 +52,7 @@ impl Default for MapNumbersRequest {
 /// `converted` splits into those who reached the next stage and those who skipped it, and
 /// `dropped` is the rest of `n`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StageConversion {
     /// The next measured stage (its id on the map).
     pub next_stage: u32,
@@ -73,6 +74,7 @@ pub struct StageConversion {
 
 /// Orders counted once each, in the business's currency.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Revenue {
     /// In major units of `currency`.
     pub amount: f64,
@@ -98,6 +100,7 @@ impl Revenue {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StageNumbers {
     pub stage: u32,
     pub name: String,
@@ -121,6 +124,7 @@ pub struct StageNumbers {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TouchpointNumbers {
     pub stage: u32,
     pub touchpoint: TouchpointId,
@@ -141,6 +145,7 @@ pub struct TouchpointNumbers {
 
 /// What one number of the map means, in words, for the popover beside it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NumberDefinition {
     /// reach, entered_here, to_next, drop_off, revenue.
     pub key: &'static str,
@@ -182,6 +187,7 @@ pub fn number_definitions(window_days: i64, currency: &str) -> Vec<NumberDefinit
 
 /// A satisfaction score shown on a map: a CSAT share (0..1) or an NPS (-100..100), never empty.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScoreFigure {
     pub kind: ScoreKind,
     pub value: f64,
@@ -193,6 +199,7 @@ pub struct ScoreFigure {
 
 /// The average VADER compound score (-1..1) of feedback texts, never over zero texts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SentimentFigure {
     pub average: f64,
     /// The texts scored.
@@ -233,6 +240,7 @@ impl VoiceData {
 
 /// The live numbers of a map.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MapNumbers {
     pub map: MapId,
     pub period: Option<(Timestamp, Timestamp)>,
@@ -305,12 +313,13 @@ impl App {
                 questions.push((kind, survey.stage, survey.touchpoint, answers));
             }
         }
-        let scorer = SentimentScorer::new();
+        // Each text's sentiment as scored once when it was read.
         let feedback = data
             .feedback()
             .iter()
-            .filter(|f| f.touchpoint.is_some() && within(f.time) && kept(f.customer))
-            .map(|f| (f.touchpoint, f.customer, scorer.score(&f.text).compound))
+            .zip(data.sentiment())
+            .filter(|(f, _)| f.touchpoint.is_some() && within(f.time) && kept(f.customer))
+            .map(|(f, compound)| (f.touchpoint, f.customer, *compound))
             .collect();
         Ok(VoiceData { questions, feedback })
     }

@@ -400,6 +400,7 @@ pub struct PersonaCoverage {
 
 /// A count of customers, with who they are.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerCount {
     pub n: usize,
     pub customers: Vec<CustomerId>,
@@ -1439,6 +1440,16 @@ impl App {
     pub fn revoke_share_link(&mut self, business: &Business, id: MapId, token: &str) -> Result<()> {
         self.journey_map(business, id)?;
         self.store_mut().delete_share_link(id, &token_hash(token)).map_err(store_error)
+    }
+
+    /// Revokes a share link by its stored hash (the lists show no tokens), after checking the map
+    /// is the business's and has that link.
+    pub fn revoke_share_link_by_hash(&mut self, business: &Business, id: MapId, hash: &str) -> Result<()> {
+        self.journey_map(business, id)?;
+        if !self.share_links(business, id)?.iter().any(|l| l.token_hash == hash) {
+            return Err(AppError::NotFound(format!("journey map {} has no such share link", id.0)));
+        }
+        self.store_mut().delete_share_link(id, hash).map_err(store_error)
     }
 }
 

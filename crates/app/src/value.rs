@@ -7,12 +7,12 @@
 //! view today, say nothing about purchases), or the last day of the calibration period when one
 //! is given (`until`, included, as `lifetimes`' `calibration_period_end`).
 
+use crate::value_model::{ClvModel, ModelInputs};
 use crate::{App, AppError, Result};
 use serde::Serialize;
 use std::collections::HashMap;
 use trailmap_analytics::rules::CompiledRule;
 use trailmap_clv::historical::{CustomerValue, customer_values};
-use trailmap_clv::holdout::holdout_purchases;
 use trailmap_clv::kmeans::standardise;
 use trailmap_clv::rfm::RfmInput;
 use trailmap_clv::summary::day_of;
@@ -28,6 +28,7 @@ pub const SUMMARY_RULE: &str = "orders as transactions; one purchase per custome
 /// The repeat-purchase model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PurchaseModel {
     Bgnbd,
     ParetoNbd,
@@ -39,6 +40,7 @@ pub enum PurchaseModel {
 /// What to group customer value by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum GroupBy {
     /// The GA4 channel of the customer's first event.
     Channel,
@@ -50,7 +52,7 @@ pub enum GroupBy {
     Persona,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClvRequest {
     pub model: PurchaseModel,
     pub unit: TimeUnit,
@@ -68,12 +70,29 @@ pub struct ClvRequest {
     pub until: Option<chrono::NaiveDate>,
 }
 
+impl Default for ClvRequest {
+    /// BG/NBD in weeks, 52 weeks ahead, 1% discount per period, by first channel, all the data.
+    fn default() -> Self {
+        ClvRequest {
+            model: PurchaseModel::Bgnbd,
+            unit: TimeUnit::Week,
+            horizon: 52,
+            discount: 0.01,
+            by: GroupBy::Channel,
+            now: None,
+            until: None,
+        }
+    }
+}
+
 /// One fitted model as the report states it: its parameters named as in its paper and its own
 /// log-likelihood, or why it could not be fitted.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelFit {
     /// "BG/NBD", "Pareto/NBD" or "Gamma-Gamma".
     pub model: &'static str,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub parameters: Option<serde_json::Value>,
     /// The log-likelihood of this model at its parameters, over its `fitted_customers`.
     pub log_likelihood: Option<f64>,
@@ -85,7 +104,7 @@ pub struct ModelFit {
 }
 
 impl ModelFit {
-    fn failed(model: &'static str, error: &ClvError) -> ModelFit {
+    pub(crate) fn failed(model: &'static str, error: &ClvError) -> ModelFit {
         ModelFit {
             model,
             parameters: None,
@@ -99,7 +118,7 @@ impl ModelFit {
 
 /// A model's failure as a sentence for an owner: the reason found before fitting as it reads, a
 /// failed search as what it means.
-fn plain_error(error: &ClvError) -> String {
+pub(crate) fn plain_error(error: &ClvError) -> String {
     match error {
         ClvError::CannotFit { model, because } => format!("{model} cannot be fitted: {because}"),
         ClvError::NotConverged { model, .. } | ClvError::Degenerate { model, .. } => {
@@ -134,6 +153,7 @@ pub struct CustomerClv {
 
 /// Value of one group: historical (revenue so far) and predicted (over the horizon).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupClv {
     pub group: String,
     pub customers: usize,
@@ -283,43 +303,12 @@ impl App {
             Some(until) => format!("the end of {until}, the last day of the calibration period (until, included)"),
             None => data.now_rule.clone(),
         };
-        let summary = summarise(&data.transactions, calibration_last_day, unit).map_err(invalid)?;
-        let spend = GammaGamma::fit(&summary, unit);
-        type Predictor = Box<dyn Fn(f64, f64, f64, f64) -> trailmap_clv::Result<f64>>;
-        let purchase_name = match request.model {
-            PurchaseModel::ParetoNbd => "Pareto/NBD",
-            PurchaseModel::Bgnbd | PurchaseModel::GammaGamma => "BG/NBD",
-        };
-        let fitted: trailmap_clv::Result<(ModelFit, Predictor)> = match request.model {
-            PurchaseModel::Bgnbd | PurchaseModel::GammaGamma => BgNbd::fit(&summary, unit).map(|m| {
-                let p = serde_json::json!({ "r": m.r, "alpha": m.alpha, "a": m.a, "b": m.b });
-                let fit = ModelFit { model: purchase_name, parameters: Some(p), log_likelihood: Some(m.fit.log_likelihood), fitted_customers: Some(m.fit.customers), cannot_fit: None, error: None };
-                (fit, Box::new(move |t, x, tx, age| m.expected_purchases(t, x, tx, age)) as Predictor)
-            }),
-            PurchaseModel::ParetoNbd => ParetoNbd::fit(&summary, unit).map(|m| {
-                let p = serde_json::json!({ "r": m.r, "alpha": m.alpha, "s": m.s, "beta": m.beta });
-                let fit = ModelFit { model: purchase_name, parameters: Some(p), log_likelihood: Some(m.fit.log_likelihood), fitted_customers: Some(m.fit.customers), cannot_fit: None, error: None };
-                (fit, Box::new(move |t, x, tx, age| m.expected_purchases(t, x, tx, age)) as Predictor)
-            }),
-        };
-        let (purchase_model, predictor) = match fitted {
-            Ok((fit, predictor)) => (fit, Some(predictor)),
-            // A holdout check is nothing without the model; otherwise the history still stands.
-            Err(e) if request.until.is_some() && calibration_last_day < last_day => {
-                return Err(AppError::Invalid(format!("until: no holdout check: {}", plain_error(&e))));
-            }
-            Err(e) => (ModelFit::failed(purchase_name, &e), None),
-        };
+        // The model part, kept when its inputs (the transactions first) are those of a kept one.
+        let inputs = ModelInputs::of(business.id, &data.transactions, calibration_last_day, last_day, request);
+        let model = ClvModel::get(self.journeys.as_deref().unwrap_or(&self.own), inputs)?;
+        let purchase_model = model.purchase_model.clone();
         let parameters = purchase_model.parameters.clone();
-        let holdout = match (&predictor, calibration_last_day < last_day) {
-            (Some(predictor), true) => {
-                let actual = holdout_purchases(&data.transactions, calibration_last_day, last_day);
-                let length = (last_day - calibration_last_day) as f64 / unit.days();
-                Some(holdout_check(&summary, &actual, length, &**predictor).map_err(invalid)?)
-            }
-            _ => None,
-        };
-        let spend_model = match &spend {
+        let spend_model = match &model.spend {
             Ok(g) => ModelFit {
                 model: "Gamma-Gamma",
                 parameters: Some(serde_json::json!({ "p": g.p, "q": g.q, "gamma": g.gamma })),
@@ -330,27 +319,14 @@ impl App {
             },
             Err(e) => ModelFit::failed("Gamma-Gamma", e),
         };
-        let value_rule_spend = match &spend {
+        let value_rule_spend = match &model.spend {
             Ok(_) => "expected spend per purchase from Gamma-Gamma".to_string(),
             Err(e) => format!("expected spend per purchase = the customer's historical average order value ({})", plain_error(e)),
         };
-        let history: HashMap<CustomerId, CustomerValue> =
-            customer_values(&data.transactions, calibration_end.0).into_iter().map(|v| (v.customer, v)).collect();
         let personas = self.persona_labels(business)?;
         let mut customers = Vec::new();
-        for c in &summary {
-            let Some(h) = history.get(&c.customer) else { continue };
-            let spend_per_purchase = match &spend {
-                Ok(g) => g.expected_spend(c.frequency, c.monetary),
-                Err(_) => h.average_order_value,
-            };
-            let (mut expected, mut value, mut alive, mut spend_used) = (None, None, None, None);
-            if let (Some(predictor), Some(parameters)) = (&predictor, &parameters) {
-                expected = Some(predictor(f64::from(request.horizon), c.frequency, c.recency, c.age).map_err(invalid)?);
-                value = Some(discounted_series(&**predictor, c, spend_per_purchase, request.horizon, request.discount)?);
-                alive = Some(probability_alive(parameters, request.model, c).map_err(invalid)?);
-                spend_used = Some(spend_per_purchase);
-            }
+        for (c, prediction) in model.summary.iter().zip(&model.predictions) {
+            let (Some(h), Some(prediction)) = (model.history.get(&c.customer), prediction) else { continue };
             customers.push(CustomerClv {
                 customer: c.customer,
                 channel: data.first_channel.get(&c.customer).cloned().unwrap_or_else(|| "(none)".into()),
@@ -361,10 +337,10 @@ impl App {
                 frequency: c.frequency,
                 recency: c.recency,
                 age: c.age,
-                probability_alive: alive,
-                expected_purchases: expected,
-                expected_spend_per_purchase: spend_used,
-                predicted_value: value,
+                probability_alive: prediction.probability_alive,
+                expected_purchases: prediction.expected_purchases,
+                expected_spend_per_purchase: prediction.expected_spend_per_purchase,
+                predicted_value: prediction.predicted_value,
             });
         }
         let key = |c: &CustomerClv| match request.by {
@@ -419,45 +395,8 @@ impl App {
             grouped_by: request.by,
             groups,
             customers,
-            holdout,
+            holdout: model.holdout.clone(),
         })
-    }
-}
-
-fn discounted_series(
-    predictor: &dyn Fn(f64, f64, f64, f64) -> trailmap_clv::Result<f64>,
-    c: &CustomerSummary,
-    spend: f64,
-    horizon: u32,
-    discount: f64,
-) -> Result<f64> {
-    let mut failure = None;
-    let value = discounted_value(
-        |t| match predictor(t, c.frequency, c.recency, c.age) {
-            Ok(v) => v,
-            Err(e) => {
-                failure = Some(e);
-                0.0
-            }
-        },
-        spend,
-        horizon,
-        discount,
-    );
-    match failure {
-        Some(e) => Err(invalid(e)),
-        None => Ok(value),
-    }
-}
-
-fn probability_alive(parameters: &serde_json::Value, model: PurchaseModel, c: &CustomerSummary) -> trailmap_clv::Result<f64> {
-    let get = |k: &str| parameters[k].as_f64().unwrap_or(f64::NAN);
-    let fit = FitInfo { log_likelihood: 0.0, customers: 0, evaluations: 0, unit: TimeUnit::Day };
-    match model {
-        PurchaseModel::Bgnbd | PurchaseModel::GammaGamma => Ok(BgNbd { r: get("r"), alpha: get("alpha"), a: get("a"), b: get("b"), fit }
-            .probability_alive(c.frequency, c.recency, c.age)),
-        PurchaseModel::ParetoNbd => ParetoNbd { r: get("r"), alpha: get("alpha"), s: get("s"), beta: get("beta"), fit }
-            .probability_alive(c.frequency, c.recency, c.age),
     }
 }
 
@@ -595,7 +534,7 @@ impl App {
         if let Some(k) = request.k
             && !(1..=20).contains(&k)
         {
-            return Err(AppError::Invalid(format!("--k must be between 1 and 20, got {k}")));
+            return Err(AppError::Invalid(format!("k (groups): must be between 1 and 20, got {k}")));
         }
         let data = self.value_data(business, request.now)?;
         let values = customer_values(&data.transactions, data.now.0);
@@ -790,15 +729,7 @@ impl App {
     /// The default CLV request (BG/NBD, weeks, 52 periods, 1% discount per period, by channel,
     /// all the data up to the end of the day of the last order); callers change its fields.
     pub fn clv_request(&self) -> ClvRequest {
-        ClvRequest {
-            model: PurchaseModel::Bgnbd,
-            unit: TimeUnit::Week,
-            horizon: 52,
-            discount: 0.01,
-            by: GroupBy::Channel,
-            now: None,
-            until: None,
-        }
+        ClvRequest::default()
     }
 
     /// The default persona request: k by silhouette, seed 42.

@@ -14,6 +14,7 @@
 #[path = "app/comments.rs"] mod comments;
 #[path = "app/imports.rs"] mod imports;
 #[path = "app/live.rs"] mod live;
+#[path = "app/kept_answers.rs"] mod kept_answers;
 #[path = "app/fuzz_regressions.rs"] mod fuzz_regressions;
 #[path = "app/clv.rs"] mod clv;
 #[path = "app/attribution.rs"] mod attribution;

@@ -1,6 +1,8 @@
 //! `trailmap-bench clv`: the BG/NBD fit on CDNOW in this process and lifetimes' BetaGeoFitter on
 //! the same file (bench/clv_lifetimes.py) in the same run, and a fit on synthetic customers drawn
-//! from a known BG/NBD process, so the speed claims are measured side by side.
+//! from a known BG/NBD process, so the speed claims are measured side by side; and the whole
+//! `trailmap clv` process on 100,000 synthetic customers' orders against lifetimes doing the same
+//! from the same CSV (issue 19).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -56,6 +58,132 @@ fn synthetic(customers: u64, seed: u64) -> anyhow::Result<Vec<CustomerSummary>> 
         .collect())
 }
 
+/// A transactions CSV (customer_id, order_id, time, total) of `customers` customers from the same
+/// BG/NBD process, one order per purchase day, each order's value drawn from the Gamma-Gamma
+/// process with CDNOW's spend parameters (p 6.25, q 3.74, gamma 15.44); the observation ends on
+/// 2026-06-30. Returns the orders written.
+fn synthetic_orders(path: &Path, customers: u64, seed: u64) -> anyhow::Result<u64> {
+    use std::io::Write;
+    let (r, alpha, a, b) = (0.243, 4.414, 0.793, 2.426);
+    let (p, q, gamma) = (6.25, 3.74, 15.44);
+    let (gamma_r, gamma_a, gamma_b) = (Gamma::new(r, 1.0)?, Gamma::new(a, 1.0)?, Gamma::new(b, 1.0)?);
+    let gamma_nu = Gamma::new(q, 1.0 / gamma)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let unit = |rng: &mut ChaCha8Rng| 1.0 - rng.random::<f64>();
+    let end = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).context("date")?;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(out, "customer_id,order_id,time,total")?;
+    let mut orders = 0u64;
+    for i in 0..customers {
+        let rate = gamma_r.sample(&mut rng) / alpha;
+        let (ga, gb) = (gamma_a.sample(&mut rng), gamma_b.sample(&mut rng));
+        let drop = ga / (ga + gb);
+        let nu = gamma_nu.sample(&mut rng);
+        let spend = Gamma::new(p, 1.0 / nu)?;
+        let age_days = 7 + rng.random_range(0..358i64);
+        let first = end - chrono::Duration::days(age_days);
+        let mut days = vec![0i64];
+        let mut t = 0.0;
+        loop {
+            t += -unit(&mut rng).ln() / rate;
+            let day = (t * 7.0).floor() as i64;
+            if day > age_days {
+                break;
+            }
+            if day > *days.last().unwrap_or(&0) {
+                days.push(day);
+            }
+            if rng.random::<f64>() < drop {
+                break;
+            }
+        }
+        for day in days {
+            let drawn: f64 = spend.sample(&mut rng);
+            let value = drawn.max(0.01);
+            let minute = rng.random_range(8 * 60..20 * 60);
+            let date = first + chrono::Duration::days(day);
+            writeln!(out, "c{i},o{orders},{date}T{:02}:{:02}:00Z,{value:.2}", minute / 60, minute % 60)?;
+            orders += 1;
+        }
+    }
+    out.flush()?;
+    Ok(orders)
+}
+
+/// Whole processes, timed from outside: `trailmap clv --model bgnbd --format json` on a store
+/// holding the orders (imported once, untimed), and `bench/clv_lifetimes_whole.py` doing the same
+/// from the CSV in Python (read, summarise, fit BG/NBD and Gamma-Gamma, predict every customer).
+#[derive(Debug, Serialize)]
+struct WholeProcess {
+    customers: u64,
+    orders: u64,
+    runs: u32,
+    trailmap_seconds: Vec<f64>,
+    trailmap_median_seconds: f64,
+    trailmap_purchase_parameters: serde_json::Value,
+    lifetimes_seconds: Vec<f64>,
+    lifetimes_median_seconds: f64,
+    lifetimes_parameters: serde_json::Value,
+    speedup: f64,
+}
+
+fn whole_process(scratch: &Path, customers: u64, runs: u32) -> anyhow::Result<WholeProcess> {
+    let csv = scratch.join(format!("clv-orders-{customers}.csv"));
+    let db = scratch.join(format!("clv-{customers}.sqlite"));
+    let trailmap = std::env::current_exe()?.with_file_name("trailmap");
+    if !trailmap.exists() {
+        bail!("{} is missing: build it with cargo build --release -p trailmap", trailmap.display());
+    }
+    // The same seed writes the same file, so a store imported from it before is reused.
+    let orders = synthetic_orders(&csv, customers, 11)?;
+    if !db.exists() {
+        eprintln!("importing {orders} orders of {customers} customers into {} ...", db.display());
+        let import = Command::new(&trailmap).arg("--db").arg(&db).args(["import", "orders"]).arg(&csv).output()?;
+        if !import.status.success() {
+            let _ = std::fs::remove_file(&db);
+            bail!("trailmap import orders failed: {}", String::from_utf8_lossy(&import.stderr));
+        }
+    }
+    let mut trailmap_seconds = Vec::new();
+    let mut report = Vec::new();
+    for _ in 0..runs {
+        let started = Instant::now();
+        let output = Command::new(&trailmap).arg("--db").arg(&db).args(["clv", "--model", "bgnbd", "--format", "json"]).output()?;
+        trailmap_seconds.push(started.elapsed().as_secs_f64());
+        if !output.status.success() {
+            bail!("trailmap clv failed: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        report = output.stdout;
+    }
+    let report: serde_json::Value = serde_json::from_slice(&report).context("trailmap clv's JSON")?;
+    let values = scratch.join(format!("clv-lifetimes-{customers}.csv"));
+    let mut lifetimes_seconds = Vec::new();
+    let mut lifetimes = serde_json::Value::Null;
+    for _ in 0..runs {
+        let started = Instant::now();
+        let output = Command::new("python3").arg("bench/clv_lifetimes_whole.py").arg(&csv).arg(&values).output()?;
+        lifetimes_seconds.push(started.elapsed().as_secs_f64());
+        if !output.status.success() {
+            bail!("bench/clv_lifetimes_whole.py failed (is lifetimes installed? pip install lifetimes): {}", String::from_utf8_lossy(&output.stderr));
+        }
+        lifetimes = serde_json::from_slice(&output.stdout)?;
+    }
+    let trailmap_median_seconds = median(trailmap_seconds.clone());
+    let lifetimes_median_seconds = median(lifetimes_seconds.clone());
+    Ok(WholeProcess {
+        customers,
+        orders,
+        runs,
+        trailmap_seconds,
+        trailmap_median_seconds,
+        trailmap_purchase_parameters: report["purchase_parameters"].clone(),
+        lifetimes_seconds,
+        lifetimes_median_seconds,
+        lifetimes_parameters: lifetimes["params"].clone(),
+        speedup: lifetimes_median_seconds / trailmap_median_seconds,
+    })
+}
+
 fn read_cdnow(path: &Path) -> anyhow::Result<Vec<CustomerSummary>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     text.lines()
@@ -91,9 +219,13 @@ struct ClvResults {
     synthetic_distinct_rows: usize,
     synthetic_fit_seconds: f64,
     synthetic_params: [f64; 4],
+    whole_process: WholeProcess,
+    load_average_before: String,
+    load_average_after: String,
 }
 
-pub fn bench_clv(out: &Path, runs: u32, customers: u64) -> anyhow::Result<()> {
+pub fn bench_clv(out: &Path, scratch: &Path, runs: u32, customers: u64, whole_customers: u64) -> anyhow::Result<()> {
+    let load_average_before = crate::live::load_average();
     let data = read_cdnow(Path::new(CDNOW))?;
     let mut trailmap_runs = Vec::new();
     let mut fitted = None;
@@ -126,6 +258,7 @@ pub fn bench_clv(out: &Path, runs: u32, customers: u64) -> anyhow::Result<()> {
     let started = Instant::now();
     let s = BgNbd::fit(&synthetic, TimeUnit::Week)?;
     let synthetic_seconds = started.elapsed().as_secs_f64();
+    let whole = whole_process(scratch, whole_customers, runs)?;
     let results = ClvResults {
         machine: machine(),
         cdnow_customers: data.len(),
@@ -140,7 +273,12 @@ pub fn bench_clv(out: &Path, runs: u32, customers: u64) -> anyhow::Result<()> {
         synthetic_distinct_rows: distinct,
         synthetic_fit_seconds: synthetic_seconds,
         synthetic_params: [s.r, s.alpha, s.a, s.b],
+        whole_process: whole,
+        load_average_before,
+        load_average_after: crate::live::load_average(),
     };
+    let w = &results.whole_process;
+    let parameter = |v: &serde_json::Value, k: &str| v[k].as_f64().map_or("?".to_string(), |x| format!("{x:.4}"));
     let markdown = format!(
         "# CLV benchmark: BG/NBD fit, Trailmap against lifetimes\n\n{}\n\
          `trailmap-bench clv --runs {runs} --customers {customers}`: the BG/NBD model fitted by maximum \
@@ -154,7 +292,19 @@ pub fn bench_clv(out: &Path, runs: u32, customers: u64) -> anyhow::Result<()> {
          Synthetic: {customers} customers drawn from a BG/NBD process with the CDNOW parameters, \
          observed 1 to 52 weeks, counted in whole days ({} distinct (x, t_x, T) rows; identical rows \
          are merged with weights, as lifetimes also does): fit in **{:.2} s** (target: under 2 s), \
-         estimates r {:.3}, alpha {:.3}, a {:.3}, b {:.3}.\n",
+         estimates r {:.3}, alpha {:.3}, a {:.3}, b {:.3}.\n\n\
+         Whole process, {} customers ({} orders from the same process, one per purchase day, values \
+         from a Gamma-Gamma process with CDNOW's spend parameters; `--whole-customers`): \
+         `trailmap clv --model bgnbd --format json` on a store holding the orders (imported once, \
+         not timed), against `bench/clv_lifetimes_whole.py` doing the same from the CSV in Python \
+         (read, summarise by day in weeks, fit BG/NBD and Gamma-Gamma, predict every customer's \
+         purchases, P(alive) and 52-week discounted value, write them), each a fresh process timed \
+         from outside, median of {}.\n\n\
+         | whole process | median seconds | r | alpha | a | b |\n|---|---|---|---|---|---|\n\
+         | `trailmap clv` | **{:.3}** | {} | {} | {} | {} |\n\
+         | lifetimes | {:.3} | {} | {} | {} | {} |\n\n\
+         Trailmap is **{:.1}x** faster (targets: at most 0.5 s, at least 5x lifetimes). Load average \
+         {} before, {} after: the machine is shared with other builders.\n",
         machine_lines(&results.machine),
         data.len(),
         results.lifetimes["lifetimes"].as_str().unwrap_or("?"),
@@ -176,6 +326,22 @@ pub fn bench_clv(out: &Path, runs: u32, customers: u64) -> anyhow::Result<()> {
         s.alpha,
         s.a,
         s.b,
+        w.customers,
+        w.orders,
+        w.runs,
+        w.trailmap_median_seconds,
+        parameter(&w.trailmap_purchase_parameters, "r"),
+        parameter(&w.trailmap_purchase_parameters, "alpha"),
+        parameter(&w.trailmap_purchase_parameters, "a"),
+        parameter(&w.trailmap_purchase_parameters, "b"),
+        w.lifetimes_median_seconds,
+        parameter(&w.lifetimes_parameters, "r"),
+        parameter(&w.lifetimes_parameters, "alpha"),
+        parameter(&w.lifetimes_parameters, "a"),
+        parameter(&w.lifetimes_parameters, "b"),
+        w.speedup,
+        results.load_average_before,
+        results.load_average_after,
     );
     print!("{markdown}");
     write_results(out, "clv", &markdown, &results)

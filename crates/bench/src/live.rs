@@ -66,7 +66,7 @@ fn percentile(mut xs: Vec<f64>, q: f64) -> f64 {
     xs[rank.clamp(1, xs.len()) - 1]
 }
 
-fn load_average() -> String {
+pub(crate) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg").map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default()
 }
 

@@ -8,7 +8,8 @@
 //! - `load`: a store with N events, then `load_events` timed in a fresh process (cold caches of
 //!   our own, warm OS page cache), with and without the sort by customer and time.
 //! - `live`: answers right after a tracking write (`live.rs`).
-//! - `clv`: the BG/NBD fit on CDNOW here and in lifetimes (same run), and on synthetic customers.
+//! - `clv`: the BG/NBD fit on CDNOW here and in lifetimes (same run), on synthetic customers, and
+//!   the whole `trailmap clv` process against lifetimes from the same orders.
 
 mod clv;
 mod engines;
@@ -66,6 +67,9 @@ enum Bench {
         runs: u32,
         #[arg(long, default_value_t = 1_000_000)]
         customers: u64,
+        /// Customers of the whole-process comparison (`trailmap clv` against lifetimes).
+        #[arg(long, default_value_t = 100_000)]
+        whole_customers: u64,
     },
     /// An ordered funnel here, in ClickHouse (windowFunnel) and in DuckDB, same run, same counts.
     Funnel {
@@ -392,7 +396,7 @@ fn main() -> anyhow::Result<()> {
         Bench::Import { events, runs } => bench_import(&cli.out, &scratch, events, runs.max(1)),
         Bench::Load { events, runs } => bench_load(&cli.out, &scratch, events, runs.max(1)),
         Bench::Live { customers, rounds, business } => live::bench_live(&cli.out, &scratch, customers, rounds.max(1), &business),
-        Bench::Clv { runs, customers } => clv::bench_clv(&cli.out, runs.max(1), customers),
+        Bench::Clv { runs, customers, whole_customers } => clv::bench_clv(&cli.out, &scratch, runs.max(1), customers, whole_customers),
         Bench::Funnel { events, steps, window, runs } => funnel::bench_funnel(&cli.out, &scratch, events, steps, &window, runs.max(1)),
         Bench::EnginesPrepare { events } => engines::prepare(&scratch, events),
         Bench::EnginesRun { db, runs } => engines::run(&db, runs.max(1)),

@@ -199,7 +199,7 @@ fn parse_retention(text: &str) -> Result<Option<u32>, String> {
         return Ok(None);
     }
     let with_unit = if text.bytes().all(|b| b.is_ascii_digit()) { format!("{text}d") } else { text.to_string() };
-    let ms = commands::funnel::parse_duration(&with_unit)?;
+    let ms = trailmap_app::query::parse_duration(&with_unit)?;
     let day = trailmap_model::Timestamp::MS_PER_DAY;
     if ms % day != 0 {
         return Err(format!("{text:?}: a retention is whole days (400d) or weeks (57w), or off"));

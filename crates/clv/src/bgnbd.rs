@@ -114,19 +114,32 @@ impl BgNbd {
     }
 
     /// Expected purchases in the next `horizon` units by a customer with this history (equation
-    /// 10 of the paper).
+    /// 10 of the paper): [`BgNbd::expected_purchases_while_alive`] over
+    /// [`BgNbd::alive_odds_denominator`].
     pub fn expected_purchases(&self, horizon: f64, x: f64, tx: f64, t: f64) -> Result<f64> {
+        Ok(self.expected_purchases_while_alive(horizon, x, t)? / self.alive_odds_denominator(x, tx, t))
+    }
+
+    /// The numerator of equation 10, which depends on the history through x and T only (not
+    /// t_x), so customers who share them share it:
+    /// (a + b + x - 1) / (a - 1) × [1 - ((α + T) / (α + T + t))^(r + x) 2F1(r + x, b + x; a + b + x - 1; z)]
+    /// with z = t / (α + T + t).
+    pub fn expected_purchases_while_alive(&self, horizon: f64, x: f64, t: f64) -> Result<f64> {
         let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
         let z = horizon / (alpha + t + horizon);
         let hyp = hyp2f1(r + x, b + x, a + b + x - 1.0, z)?;
         let bracket = 1.0 - ((alpha + t) / (alpha + t + horizon)).powf(r + x) * hyp;
-        let numerator = (a + b + x - 1.0) / (a - 1.0) * bracket;
-        let denominator = if x > 0.0 {
+        Ok((a + b + x - 1.0) / (a - 1.0) * bracket)
+    }
+
+    /// The denominator of equation 10: 1 + the odds that the customer is no longer alive.
+    pub fn alive_odds_denominator(&self, x: f64, tx: f64, t: f64) -> f64 {
+        let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
+        if x > 0.0 {
             1.0 + a / (b + x - 1.0) * ((alpha + t) / (alpha + tx)).powf(r + x)
         } else {
             1.0
-        };
-        Ok(numerator / denominator)
+        }
     }
 
     /// Expected purchases in the first `horizon` units of a new customer (equation 9).

@@ -20,6 +20,48 @@ pub struct GammaGamma {
     pub fit: FitInfo,
 }
 
+/// The weighted rows (x, m, w) of the likelihood with what does not change between evaluations
+/// worked out once: each row's ln m and ln x, and the rows of one x found together (rows are
+/// sorted by x), so the log-gammas, which depend on x and the parameters only, are computed once
+/// per distinct x. Each row's log-likelihood is then the same sum, term by term in the same
+/// order, as [`GammaGamma::customer_log_likelihood`] (Rust never reorders or fuses floating-point
+/// operations), so the objective, the search and the fitted parameters are exactly those of the
+/// row-by-row sum; only the repeated work is gone.
+struct LikelihoodTerms {
+    /// (x, ln x, the rows with this x as a range of `rows`).
+    runs: Vec<(f64, f64, std::ops::Range<usize>)>,
+    /// (x m, ln m, w).
+    rows: Vec<(f64, f64, f64)>,
+}
+
+impl LikelihoodTerms {
+    fn new(rows: &[(f64, f64, f64)]) -> LikelihoodTerms {
+        let mut runs: Vec<(f64, f64, std::ops::Range<usize>)> = Vec::new();
+        for (i, &(x, _, _)) in rows.iter().enumerate() {
+            match runs.last_mut() {
+                Some(run) if run.0 == x => run.2.end = i + 1,
+                _ => runs.push((x, x.ln(), i..i + 1)),
+            }
+        }
+        LikelihoodTerms { runs, rows: rows.iter().map(|&(x, m, w)| (x * m, m.ln(), w)).collect() }
+    }
+
+    /// The log-likelihood summed over the rows, each weighted.
+    fn sum(&self, p: f64, q: f64, gamma: f64) -> f64 {
+        let (lg_q, q_ln_gamma) = (ln_gamma(q), q * gamma.ln());
+        self.runs
+            .iter()
+            .flat_map(|(x, ln_x, range)| {
+                let px = p * x;
+                let shared = ln_gamma(px + q) - ln_gamma(px) - lg_q + q_ln_gamma;
+                self.rows[range.clone()].iter().map(move |&(xm, ln_m, w)| {
+                    w * (shared + (px - 1.0) * ln_m + px * ln_x - (px + q) * (xm + gamma).ln())
+                })
+            })
+            .sum::<f64>()
+    }
+}
+
 impl GammaGamma {
     pub fn customer_log_likelihood(p: f64, q: f64, gamma: f64, x: f64, m: f64) -> f64 {
         ln_gamma(p * x + q) - ln_gamma(p * x) - ln_gamma(q) + q * gamma.ln() + (p * x - 1.0) * m.ln()
@@ -62,10 +104,8 @@ impl GammaGamma {
                 _ => rows.push((x, m, 1.0)),
             }
         }
-        let mut objective = |v: &[f64]| -> f64 {
-            let (p, q, g) = (v[0].exp(), v[1].exp(), v[2].exp());
-            -rows.iter().map(|&(x, m, w)| w * Self::customer_log_likelihood(p, q, g, x, m)).sum::<f64>()
-        };
+        let terms = LikelihoodTerms::new(&rows);
+        let mut objective = |v: &[f64]| -> f64 { -terms.sum(v[0].exp(), v[1].exp(), v[2].exp()) };
         let found = nelder_mead(&mut objective, &[0.0; 3], 20_000)
             .ok_or(ClvError::NotConverged { model: "Gamma-Gamma", iterations: 20_000 })?;
         let v: Vec<f64> = found.point.iter().map(|v| v.exp()).collect();
@@ -90,5 +130,21 @@ impl GammaGamma {
         let population = p * g / (q - 1.0);
         let weight = p * x / (p * x + q - 1.0);
         (1.0 - weight) * population + weight * m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_terms_give_the_row_by_row_sum_bit_for_bit() {
+        // Sorted by x then m, with repeated x and a weighted row, as `fit` builds them.
+        let rows = [(1.0, 3.25, 2.0), (1.0, 11.5, 1.0), (2.0, 4.0, 1.0), (2.0, 4.75, 3.0), (5.0, 20.125, 1.0), (13.0, 7.0, 1.0)];
+        let terms = LikelihoodTerms::new(&rows);
+        for (p, q, gamma) in [(6.25, 3.74, 15.44), (0.3, 1.2, 0.01), (40.0, 90.0, 2000.0)] {
+            let direct = rows.iter().map(|&(x, m, w)| w * GammaGamma::customer_log_likelihood(p, q, gamma, x, m)).sum::<f64>();
+            assert_eq!(terms.sum(p, q, gamma).to_bits(), direct.to_bits(), "p={p} q={q} gamma={gamma}");
+        }
     }
 }

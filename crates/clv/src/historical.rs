@@ -62,6 +62,7 @@ pub fn customer_values(transactions: &[Transaction], now_ms: i64) -> Vec<Custome
 
 /// The mean of a value per group with its normal-approximation 95% interval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupValue {
     pub group: String,
     pub customers: usize,

@@ -10,6 +10,7 @@ use trailmap_model::CustomerId;
 
 /// Predicted against actual purchases of the customers with a given calibration frequency.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HoldoutBucket {
     /// Repeat purchases in calibration: "0", "1", ... "6+".
     pub frequency: String,
@@ -19,6 +20,7 @@ pub struct HoldoutBucket {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HoldoutReport {
     pub customers: usize,
     /// Holdout length in the model's unit.

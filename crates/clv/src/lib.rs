@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 /// fails. The text (its `Display`) is written for an owner, in plain words.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CannotFit {
     /// Fewer customers with a purchase than the model's parameters need.
     TooFewCustomers { needed: usize, found: usize },

@@ -22,6 +22,7 @@ pub struct Transaction {
 /// The unit in which frequency-model times are counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TimeUnit {
     Day,
     Week,

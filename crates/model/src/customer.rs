@@ -82,6 +82,7 @@ impl fmt::Display for Identity {
 
 /// A customer as the business knows them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Customer {
     pub id: CustomerId,
     pub business: BusinessId,
@@ -91,5 +92,6 @@ pub struct Customer {
     /// When the customer was first seen (first event, first order or the import that created them).
     pub first_seen: Timestamp,
     /// Free-form traits: city, age band, loyalty tier, anything the business imports.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub properties: Properties,
 }

@@ -790,3 +790,36 @@ mod report_layout {
         assert!(texts(pages[0].as_str()).iter().any(|(t, _)| t == "Nothing yet"));
     }
 }
+
+/// The demo's flows had many small nodes stacked in a column, and their labels were drawn on top
+/// of each other: in every column, label baselines are now at least a line apart.
+#[test]
+fn sankey_labels_never_overlap_however_small_the_nodes() {
+    let mut nodes = vec![SankeyNode { id: "big".into(), label: "purchase".into(), column: 0, value: 35_000.0, href: None }];
+    let mut links = Vec::new();
+    for k in 0..40 {
+        let id = format!("small{k}");
+        nodes.push(SankeyNode { id: id.clone(), label: format!("event_{k}"), column: 0, value: 3.0 + k as f64, href: None });
+        nodes.push(SankeyNode { id: format!("next{k}"), label: format!("then_{k}"), column: 1, value: 2.0, href: None });
+        links.push(SankeyLink { from: id, to: format!("next{k}"), value: 2.0, href: None });
+    }
+    links.push(SankeyLink { from: "big".into(), to: "next0".into(), value: 1_900.0, href: None });
+    let svg = Sankey { title: "Crowded".into(), nodes, links, ..Sankey::default() }.render();
+    validate(&svg).expect("valid SVG");
+    let text = svg.as_str();
+    let mut by_x: std::collections::BTreeMap<String, Vec<f64>> = std::collections::BTreeMap::new();
+    for element in text.split("<text ").skip(1).filter(|e| e.contains(r#"font-size="11""#)) {
+        let attr = |name: &str| element.split(&format!(r#"{name}=""#)).nth(1).and_then(|r| r.split('"').next()).unwrap_or_default().to_string();
+        by_x.entry(attr("x")).or_default().push(attr("y").parse().expect("a number"));
+    }
+    assert!(by_x.len() >= 2, "labels in both columns: {by_x:?}");
+    let labelled: usize = by_x.values().map(Vec::len).sum();
+    assert!(labelled >= 30, "most nodes keep their label: {labelled}");
+    for (x, mut ys) in by_x {
+        ys.sort_by(f64::total_cmp);
+        for pair in ys.windows(2) {
+            assert!(pair[1] - pair[0] >= 12.99, "labels at x={x} overlap: {pair:?}");
+        }
+    }
+    assert!(text.contains("purchase (35,000)"), "the biggest node keeps its label");
+}

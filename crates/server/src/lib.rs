@@ -8,11 +8,15 @@
 pub mod api;
 pub mod auth;
 mod cache;
+mod dashboard_data;
+mod downloads;
+mod feedback_uploads;
 pub mod config;
 mod error;
 pub mod imports;
 pub(crate) mod headers;
 mod keys;
+mod links;
 mod personas;
 mod rejections;
 mod serve;

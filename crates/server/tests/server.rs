@@ -16,6 +16,8 @@ mod privacy;
 mod accounts;
 #[path = "server/periods.rs"]
 mod periods;
+#[path = "server/tidy.rs"]
+mod tidy;
 
 use axum::Router;
 use axum::body::Body;
@@ -1584,7 +1586,9 @@ async fn analysis_pages_draw_their_chart_and_table_and_export_svg_png_and_csv() 
             assert!(reply.text.contains(&format!("<h1>{title}</h1>")), "{base}");
             assert!(reply.text.contains("<svg"), "{base}");
             assert!(reply.text.contains("data-testid=\"analysis-table\""), "{base}");
-            assert!(reply.text.contains("n = "), "{base}: every page states its n");
+            // The page's answer is a sentence with the count it rests on ("of the 3,227 customers").
+            let answer = reply.text.split("data-testid=\"analysis-summary\">").nth(1).and_then(|r| r.split("</p>").next()).unwrap_or_default();
+            assert!(answer.chars().any(|c| c.is_ascii_digit()), "{base}: every page states its n: {answer}");
             assert!(reply.text.contains(&format!("{base}?format=png")), "{base}: export links");
             // Numbers open the customers behind them, by id.
             assert!(reply.text.contains(&format!("/b/{}/customers?ids=", business.id)), "{base}");

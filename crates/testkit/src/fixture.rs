@@ -353,34 +353,15 @@ fn parse_time(words: &[Word], previous: Option<Timestamp>) -> Result<(Timestamp,
     ))
 }
 
-/// Reads `1h30m`, `45s`, `250ms`, `2d`: numbers each followed by a unit.
+/// Reads `1h30m`, `45s`, `250ms`, `2d` by the model's one duration reader.
+/// A fixture may also write a zero offset (`+0s`: at the same moment as the line before), which
+/// a window or a lookback may not be.
 fn parse_duration(text: &str) -> Result<i64, String> {
-    let bad = || format!("bad relative time \"+{text}\": expected numbers with units ms, s, m, h or d, as in +1h30m");
-    if text.is_empty() {
-        return Err(bad());
+    match trailmap_model::parse_duration(text) {
+        Ok(ms) => Ok(ms),
+        Err(_) if text.chars().any(|c| c.is_ascii_digit()) && text.chars().filter(|c| c.is_ascii_digit()).all(|c| c == '0') && trailmap_model::parse_duration(&text.replacen('0', "1", 1)).is_ok() => Ok(0),
+        Err(reason) => Err(format!("bad relative time \"+{text}\": {reason}")),
     }
-    let mut total: i64 = 0;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return Err(bad());
-        }
-        let number: i64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let letters = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let unit = match &rest[..letters] {
-            "ms" => 1,
-            "s" => Timestamp::MS_PER_SECOND,
-            "m" => Timestamp::MS_PER_MINUTE,
-            "h" => Timestamp::MS_PER_HOUR,
-            "d" => Timestamp::MS_PER_DAY,
-            _ => return Err(bad()),
-        };
-        rest = &rest[letters..];
-        total = number.checked_mul(unit).and_then(|ms| total.checked_add(ms)).ok_or_else(bad)?;
-    }
-    Ok(total)
 }
 
 /// Unquoted numbers and booleans become JSON numbers and booleans; everything else is text.

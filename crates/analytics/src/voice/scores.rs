@@ -24,6 +24,7 @@ const Z95: f64 = 1.959_963_984_540_054;
 /// Which standard score a question asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ScoreKind {
     Nps,
     Csat,

@@ -119,7 +119,7 @@ fn a_step_conversion_before_and_after_matches_the_hand_count_and_the_two_proport
     assert!(found.verdict.starts_with("too few data"), "{}", found.verdict);
     assert!(found.verdict.contains("n = 8"), "{}", found.verdict);
     assert!(found.control.is_none());
-    assert!(found.control_note.as_deref().unwrap().contains("--control"), "{:?}", found.control_note);
+    assert!(found.control_note.as_deref().unwrap().contains("choose a control metric"), "{:?}", found.control_note);
     // The before side limits the windows here, so the 7 days to convert cost nothing.
     assert!(!found.method.iter().any(|m| m.contains("shortened")), "{:?}", found.method);
     assert!(found.method.iter().any(|m| m.contains("may have converted after the change")), "{:?}", found.method);

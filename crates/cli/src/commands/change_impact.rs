@@ -7,7 +7,7 @@
 use crate::output::{Format, Output};
 use std::io::Write;
 use trailmap_app::impact::{Impact, ImpactRequest, ImpactUnit, WindowValue};
-use trailmap_app::{App, AppError};
+use trailmap_app::App;
 use trailmap_model::{Business, ChangeId, ChangeMetric};
 
 #[derive(Debug, clap::Args)]
@@ -30,22 +30,6 @@ pub struct ImpactArgs {
     /// The confidence of the intervals, between 0 and 1.
     #[arg(long, default_value_t = 0.95)]
     confidence: f64,
-}
-
-/// The app names the request's fields; the command line's flags for two of them are shorter
-/// (`main` then writes every field as its flag, `--ramp-up` for `ramp_up`).
-fn with_flag_fields(error: AppError) -> AppError {
-    match error {
-        AppError::InvalidField { field, value, reason } => {
-            let field = match field.as_str() {
-                "window_days" => "days".to_string(),
-                "ramp_up_days" => "ramp_up".to_string(),
-                _ => field,
-            };
-            AppError::InvalidField { field, value, reason }
-        }
-        other => other,
-    }
 }
 
 fn value_text(unit: ImpactUnit, currency: &str, value: Option<f64>) -> String {
@@ -121,7 +105,8 @@ fn table_rows(impact: &Impact) -> Vec<Vec<String>> {
             ));
             rows.push(row("comparison group", control.verdict.clone()));
         }
-        (None, Some(note)) => rows.push(row("difference in differences", note.clone())),
+        // The app's note says "choose a control metric" to every reader; here that is a flag.
+        (None, Some(note)) => rows.push(row("difference in differences", note.replace("choose a control metric", "name one with --control"))),
         (None, None) => {}
     }
     if let Some(split) = &impact.split {
@@ -173,7 +158,8 @@ pub fn run(app: &App, business: &Business, args: ImpactArgs, format: Format, out
         split: args.split,
         confidence: args.confidence,
     };
-    let impact = app.change_impact(business, ChangeId(args.id), &request).map_err(with_flag_fields)?;
+    // The query's short names (`days`, `ramp_up`) are the flags' too; `main` writes them as flags.
+    let impact = app.change_impact(business, ChangeId(args.id), &request).map_err(trailmap_app::query::ImpactQuery::field_names)?;
     let output = match format {
         Format::Csv => Output::new(&CSV_COLUMNS, csv_rows(&impact), &impact)?,
         _ => Output::new(&["what", "value"], table_rows(&impact), &impact)?.with_title(impact.verdict.clone()),

@@ -5,6 +5,7 @@
 use crate::output::Output;
 use anyhow::{Context, bail};
 use trailmap_app::App;
+use trailmap_app::query::parse_duration;
 use trailmap_model::{Business, Timestamp};
 
 #[derive(Debug, clap::Args)]
@@ -47,39 +48,6 @@ pub struct FunnelArgs {
     /// With --customers: the customers who reached the step before STEP but not STEP.
     #[arg(long, requires = "customers")]
     dropped: bool,
-}
-
-/// Reads `30m`, `24h`, `7d`, `1h30m`, `90s`, `250ms` into milliseconds.
-pub fn parse_duration(text: &str) -> Result<i64, String> {
-    let bad = || format!("{text:?} is not a duration: write a number and a unit (ms, s, m, h, d, w), as in 30m, 24h or 7d");
-    let mut total: i64 = 0;
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let letters = rest[digits..].bytes().take_while(u8::is_ascii_alphabetic).count();
-        if digits == 0 || letters == 0 {
-            return Err(bad());
-        }
-        let number: i64 = rest[..digits].parse().map_err(|_| bad())?;
-        let unit = match &rest[digits..digits + letters] {
-            "ms" => 1,
-            "s" => Timestamp::MS_PER_SECOND,
-            "m" | "min" => Timestamp::MS_PER_MINUTE,
-            "h" => Timestamp::MS_PER_HOUR,
-            "d" => Timestamp::MS_PER_DAY,
-            "w" => 7 * Timestamp::MS_PER_DAY,
-            _ => return Err(bad()),
-        };
-        total = number.checked_mul(unit).and_then(|ms| total.checked_add(ms)).ok_or_else(bad)?;
-        rest = &rest[digits + letters..];
-    }
-    if total <= 0 {
-        return Err(format!("{text:?}: the duration must be more than zero"));
-    }
-    Ok(total)
 }
 
 /// Reads a date (`2026-01-01`, midnight UTC) or an RFC 3339 time.
@@ -267,13 +235,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_and_dates() {
-        assert_eq!(parse_duration("30m"), Ok(30 * 60_000));
-        assert_eq!(parse_duration("1h30m"), Ok(90 * 60_000));
-        assert_eq!(parse_duration("7d"), Ok(7 * 86_400_000));
-        for bad in ["", "7", "d", "7x", "0m", "-3d", "99999999999999999d"] {
-            assert!(parse_duration(bad).is_err(), "{bad:?}");
-        }
+    fn dates_and_durations_as_people_read_them() {
         assert_eq!(parse_time("1970-01-02").map(|t| t.millis()), Ok(86_400_000));
         assert!(parse_time("2026-13-01").is_err());
         assert_eq!(human_duration(90_000), "2m");

@@ -2,7 +2,8 @@
 //! from, to, paths), or with `--whole` the most common whole paths to a purchase and before a
 //! drop-off.
 
-use crate::commands::funnel::{parse_duration, strip};
+use crate::commands::funnel::strip;
+use trailmap_app::query::parse_duration;
 use crate::output::Output;
 use anyhow::Context;
 use trailmap_app::App;

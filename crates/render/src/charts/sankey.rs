@@ -43,6 +43,39 @@ pub struct Sankey {
 
 const NODE_WIDTH: f64 = 12.0;
 const NODE_PAD: f64 = 10.0;
+/// The least distance between two labels' baselines in a column: a line of small text.
+const LABEL_LINE: f64 = SMALL_SIZE + 2.0;
+
+/// Baselines for a column's labels, wanted at `wanted` (top to bottom), at least `line` apart and
+/// within `top..=bottom`: each label as near its wish as its neighbours allow. When the column
+/// holds more labels than lines, the labels of the lightest nodes (by `weights`) are left out
+/// (`None`) until the rest fit.
+pub(crate) fn spread_labels(wanted: &[f64], weights: &[f64], line: f64, top: f64, bottom: f64) -> Vec<Option<f64>> {
+    let lines = (((bottom - top) / line).floor() as usize + 1).max(1);
+    let mut kept: Vec<usize> = (0..wanted.len()).collect();
+    if kept.len() > lines {
+        kept.sort_by(|&a, &b| weights[b].total_cmp(&weights[a]).then(a.cmp(&b)));
+        kept.truncate(lines);
+        kept.sort_unstable();
+    }
+    let mut ys: Vec<f64> = kept.iter().map(|&k| wanted[k].clamp(top, bottom)).collect();
+    // Down from the top, then up from the bottom: after both, neighbours are a line apart, and
+    // they fit between top and bottom since there are at most `lines` of them.
+    for j in 1..ys.len() {
+        ys[j] = ys[j].max(ys[j - 1] + line);
+    }
+    if let Some(last) = ys.last_mut() {
+        *last = last.min(bottom);
+    }
+    for j in (0..ys.len().saturating_sub(1)).rev() {
+        ys[j] = ys[j].min(ys[j + 1] - line);
+    }
+    let mut out = vec![None; wanted.len()];
+    for (j, &k) in kept.iter().enumerate() {
+        out[k] = Some(ys[j]);
+    }
+    out
+}
 
 struct Placed {
     x: f64,
@@ -162,23 +195,60 @@ impl Sankey {
         }
         let last_x = placed.values().map(|p| p.x).fold(f64::NEG_INFINITY, f64::max);
         let label_room = if columns.len() > 1 { step - NODE_WIDTH - 12.0 } else { (right - left) / 2.0 - NODE_WIDTH };
-        for &i in &drawn {
-            let Some(p) = placed.get(&i) else { continue };
-            let node = &self.nodes[i];
-            let text = format!("{} ({})", node.label, self.format.format(weight[i]));
-            let open = doc.open_link(node.href.as_deref(), &text);
-            let color = style::color(node.column as usize);
-            doc.rect(p.x, p.y, NODE_WIDTH, p.height, &[("fill", color.into())]);
-            let cy = p.y + p.height / 2.0 + 4.0;
-            // Labels go right of nodes, except in the last column where they go left.
-            let label = if columns.len() > 1 && p.x >= last_x {
-                Label::new(p.x - 6.0, cy, &text).anchor(Anchor::End)
-            } else {
-                Label::new(p.x + NODE_WIDTH + 6.0, cy, &text)
-            };
-            doc.label(label.size(SMALL_SIZE).max_width(label_room.max(30.0)));
-            doc.close_link(open);
+        // The last column's labels go left of its nodes, into the gap where the column before
+        // writes its labels rightwards: with two or more columns, those two share the gap.
+        let shared_room = if columns.len() > 1 { label_room / 2.0 - 4.0 } else { label_room };
+        let room_of = |c: usize| if columns.len() > 1 && c + 2 >= columns.len() { shared_room } else { label_room };
+        // Labels of one column never overlap: each sits at its node's middle when there is room,
+        // else is moved apart from its neighbours; where a column has more nodes than lines, the
+        // smallest nodes go without a label (their tooltip still names them).
+        let mut label_y: HashMap<usize, f64> = HashMap::new();
+        for column in &columns {
+            let wanted: Vec<f64> = column.iter().map(|i| placed.get(i).map_or(top, |p| p.y + p.height / 2.0 + 4.0)).collect();
+            let weights: Vec<f64> = column.iter().map(|i| weight[*i]).collect();
+            for (k, y) in spread_labels(&wanted, &weights, LABEL_LINE, top + SMALL_SIZE, bottom).into_iter().enumerate() {
+                if let Some(y) = y {
+                    label_y.insert(column[k], y);
+                }
+            }
+        }
+        for (c, column) in columns.iter().enumerate() {
+            for &i in column {
+                let Some(p) = placed.get(&i) else { continue };
+                let node = &self.nodes[i];
+                let text = format!("{} ({})", node.label, self.format.format(weight[i]));
+                let open = doc.open_link(node.href.as_deref(), &text);
+                let color = style::color(node.column as usize);
+                doc.rect(p.x, p.y, NODE_WIDTH, p.height, &[("fill", color.into())]);
+                if let Some(&cy) = label_y.get(&i) {
+                    // Labels go right of nodes, except in the last column where they go left.
+                    let label = if columns.len() > 1 && p.x >= last_x {
+                        Label::new(p.x - 6.0, cy, &text).anchor(Anchor::End)
+                    } else {
+                        Label::new(p.x + NODE_WIDTH + 6.0, cy, &text)
+                    };
+                    doc.label(label.size(SMALL_SIZE).max_width(room_of(c).max(30.0)));
+                }
+                doc.close_link(open);
+            }
         }
         doc.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spread_labels;
+
+    #[test]
+    fn labels_keep_their_place_when_there_is_room_and_move_apart_when_not() {
+        assert_eq!(spread_labels(&[20.0, 60.0, 100.0], &[1.0, 1.0, 1.0], 13.0, 10.0, 200.0), vec![Some(20.0), Some(60.0), Some(100.0)]);
+        // Three tiny nodes close together: pushed down a line apart from the first.
+        assert_eq!(spread_labels(&[50.0, 52.0, 54.0], &[5.0, 1.0, 1.0], 13.0, 10.0, 200.0), vec![Some(50.0), Some(63.0), Some(76.0)]);
+        // At the bottom: pushed up instead, still inside.
+        assert_eq!(spread_labels(&[198.0, 199.0, 200.0], &[1.0, 1.0, 1.0], 13.0, 10.0, 200.0), vec![Some(174.0), Some(187.0), Some(200.0)]);
+        // Room for three lines only: the two lightest of five lose their label.
+        let out = spread_labels(&[10.0, 11.0, 12.0, 13.0, 14.0], &[9.0, 1.0, 8.0, 2.0, 7.0], 13.0, 10.0, 36.0);
+        assert_eq!(out, vec![Some(10.0), None, Some(23.0), None, Some(36.0)]);
     }
 }

@@ -111,7 +111,7 @@ pub async fn issue_reset(
     auth::membership(&state, member, BusinessId(id)).await?;
     let (owner, at) = (caller.user.id, auth::now());
     let reset = state.try_write(move |app| app.issue_password_reset(Some(owner), member, at)).await?;
-    let link = format!("{}{}", crate::web::members::base_url(&state, &headers), reset.path());
+    let link = format!("{}{}", crate::links::base_url(&state, &headers), reset.path());
     let out = PasswordResetOut { email: reset.user.email, link, expires: Timestamp::to_rfc3339(reset.expires) };
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }

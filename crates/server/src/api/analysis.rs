@@ -1,33 +1,43 @@
 //! The analysis questions as JSON: `GET /api/businesses/{id}/analysis/{funnel,flows,attribution,
-//! retention,clv}` take the same query parameters as the web pages (`web::analysis`) and answer
-//! the app's report, with the n of every figure and the customer ids behind it. Any member may
-//! read; a bad parameter is a 400 `invalid_input` naming it.
+//! retention,clv}` take the same query parameters as the web pages, read by the same typed
+//! requests of the app (`trailmap_app::query`), and answer the app's report, typed, with the n of
+//! every figure and the customer ids behind it. Any member may read; a bad parameter is a 400
+//! `invalid_input` naming it.
 
-use super::params::{AttributionBy, AttributionModel, ClvBy, ClvModel, ClvUnit, FlowsBy, FunnelMode, RetentionPeriod};
+use super::params::{AttributionBy, AttributionCount, AttributionModel, ClvBy, ClvModel, ClvUnit, FlowsBy};
 use super::{ApiPath, ApiResult, openapi::ErrorBody};
-use crate::auth::ApiUser;
+use crate::auth::{self, ApiUser};
 use crate::state::ServerState;
-use crate::web::analysis::{self, Analysis, Query};
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use trailmap_analytics::{FunnelMode, PathsOptions, PathsReport, RetentionPeriod, RetentionReport};
+use trailmap_app::query::ClvSummary;
+use trailmap_app::{App, AttributionReport, AttributionRequest, ClvRequest, FromParams, FunnelAnswer, FunnelRequest, Params, RetentionRequest};
+use trailmap_model::{Business, BusinessId};
 use utoipa::ToSchema;
 
-/// An analysis answer: the app's report for the business.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AnalysisOut {
+/// An analysis answer: which analysis, for which business, and the app's report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnalysisOut<R> {
     pub business_id: i64,
     /// Which analysis: funnel, flows, attribution, retention or clv.
     pub analysis: String,
     /// The report, as the CLI's `--format json` gives it; every figure carries its n.
-    #[schema(value_type = Object)]
-    pub report: serde_json::Value,
+    pub report: R,
 }
 
-async fn run<A: Analysis>(caller: ApiUser, state: ServerState, id: i64, raw: Option<String>) -> ApiResult<Json<AnalysisOut>> {
-    let query = Query::parse(raw.as_deref());
-    let (_, answer) = analysis::answer::<A>(&state, caller.user.id, id, &query).await?;
-    Ok(Json(AnalysisOut { business_id: id, analysis: A::SLUG.to_string(), report: A::json(&answer)? }))
+/// Checks the membership, reads the typed request from the query string, and asks the app on a
+/// read connection.
+async fn answer<Q, R>(caller: ApiUser, state: ServerState, id: i64, slug: &str, raw: Option<String>, ask: fn(&App, &Business, &Q) -> trailmap_app::Result<R>) -> ApiResult<Json<AnalysisOut<R>>>
+where
+    Q: FromParams + Send + 'static,
+    R: Send + 'static,
+{
+    let business = auth::membership(&state, caller.user.id, BusinessId(id)).await?.business;
+    let request = Q::from_params(&Params::parse(raw.as_deref()))?;
+    let report = state.try_read(move |app| ask(app, &business, &request)).await?;
+    Ok(Json(AnalysisOut { business_id: id, analysis: slug.to_string(), report }))
 }
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/analysis/funnel", tag = "analysis",
@@ -36,9 +46,9 @@ async fn run<A: Analysis>(caller: ApiUser, state: ServerState, id: i64, raw: Opt
         ("window" = Option<String>, Query, description = "Conversion window from step 1: 30m, 24h, 7d, 2w; default 7d"),
         ("mode" = Option<FunnelMode>, Query, description = "ordered (default), strict or unordered"),
         ("breakdown" = Option<String>, Query, description = "first-channel, first-source, channel, source, medium, campaign, page, property:KEY, persona or customer:KEY")),
-    responses((status = 200, body = AnalysisOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn funnel(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut>> {
-    run::<analysis::funnel::Funnel>(caller, state, id, raw).await
+    responses((status = 200, body = AnalysisOut<FunnelAnswer>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn funnel(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut<FunnelAnswer>>> {
+    answer::<FunnelRequest, FunnelAnswer>(caller, state, id, "funnel", raw, |app, b, r| app.funnel(b, r)).await
 }
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/analysis/flows", tag = "analysis",
@@ -49,28 +59,32 @@ pub async fn funnel(caller: ApiUser, State(state): State<ServerState>, ApiPath(i
         ("session_gap" = Option<String>, Query, description = "Idle time ending a session; default 30m"),
         ("top" = Option<usize>, Query, minimum = 1, maximum = 500, description = "Busiest edges kept, 1 to 500; default 50"),
         ("max_steps" = Option<usize>, Query, minimum = 2, maximum = 50, description = "Steps per path, 2 to 50; default 6")),
-    responses((status = 200, body = AnalysisOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn flows(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut>> {
-    run::<analysis::flows::Flows>(caller, state, id, raw).await
+    responses((status = 200, body = AnalysisOut<PathsReport>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn flows(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut<PathsReport>>> {
+    answer::<PathsOptions, PathsReport>(caller, state, id, "flows", raw, |app, b, r| app.paths(b, r)).await
 }
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/analysis/attribution", tag = "analysis",
     params(("business_id" = i64, Path, description = "The business"),
         ("model" = Option<AttributionModel>, Query, description = "all (default), first, last, last-non-direct, linear, time-decay, position, markov or shapley"),
         ("by" = Option<AttributionBy>, Query, description = "channel (default), source, campaign or touchpoint"),
-        ("lookback" = Option<String>, Query, description = "How long before a conversion a touch counts; default 30d"),
+        ("lookback" = Option<String>, Query, description = "How long before a conversion a touch counts: 30m, 24h, 30d, 2w; default 30d"),
+        ("half_life" = Option<String>, Query, description = "Half-life of the time-decay model, written like lookback; default 7d"),
+        ("count" = Option<AttributionCount>, Query, description = "all (default): every conversion; first: each customer's first (new customers)"),
+        ("from" = Option<String>, Query, description = "First day of conversions counted, YYYY-MM-DD"),
+        ("to" = Option<String>, Query, description = "Last day of conversions counted, YYYY-MM-DD, included"),
         ("conversion" = Option<String>, Query, description = "The conversion event; default purchase")),
-    responses((status = 200, body = AnalysisOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn attribution(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut>> {
-    run::<analysis::attribution::Attribution>(caller, state, id, raw).await
+    responses((status = 200, body = AnalysisOut<AttributionReport>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn attribution(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut<AttributionReport>>> {
+    answer::<AttributionRequest, AttributionReport>(caller, state, id, "attribution", raw, |app, b, r| app.attribution(b, r)).await
 }
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/analysis/retention", tag = "analysis",
     params(("business_id" = i64, Path, description = "The business"),
         ("period" = Option<RetentionPeriod>, Query, description = "month (default) or week")),
-    responses((status = 200, body = AnalysisOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn retention(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut>> {
-    run::<analysis::retention::Retention>(caller, state, id, raw).await
+    responses((status = 200, body = AnalysisOut<RetentionReport>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn retention(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut<RetentionReport>>> {
+    answer::<RetentionRequest, RetentionReport>(caller, state, id, "retention", raw, |app, b, r| app.retention(b, r.period)).await
 }
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/analysis/clv", tag = "analysis",
@@ -79,7 +93,7 @@ pub async fn retention(caller: ApiUser, State(state): State<ServerState>, ApiPat
         ("model" = Option<ClvModel>, Query, description = "bgnbd (default), pareto-nbd or gamma-gamma"),
         ("unit" = Option<ClvUnit>, Query, description = "week (default) or day"),
         ("horizon" = Option<u32>, Query, minimum = 1, maximum = 520, description = "Periods predicted, 1 to 520; default 52")),
-    responses((status = 200, body = AnalysisOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn clv(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut>> {
-    run::<analysis::clv::Clv>(caller, state, id, raw).await
+    responses((status = 200, body = AnalysisOut<ClvSummary>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn clv(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut<ClvSummary>>> {
+    answer::<ClvRequest, ClvSummary>(caller, state, id, "clv", raw, |app, b, r| app.clv_answer(b, r).map(|a| a.summary())).await
 }

@@ -7,8 +7,7 @@ use super::{ApiPath, ApiResult, openapi::ErrorBody};
 use crate::auth::{self, ApiUser};
 use crate::error::ApiError;
 use crate::state::ServerState;
-use crate::web::maps::NumbersQuery;
-use crate::web::touchpoints::PeriodQuery;
+use trailmap_app::query::CustomersQuery;
 use axum::Json;
 use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
@@ -35,12 +34,12 @@ pub struct TouchpointsOut {
         ("from" = Option<String>, Query, description = "First day (YYYY-MM-DD), with `to`"),
         ("to" = Option<String>, Query, description = "Last day, included (YYYY-MM-DD), with `from`")),
     responses((status = 200, body = TouchpointsOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn touchpoints(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, Query(query): Query<PeriodQuery>) -> ApiResult<Json<TouchpointsOut>> {
+pub async fn touchpoints(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, Query(query): Query<CustomersQuery>) -> ApiResult<Json<TouchpointsOut>> {
     let b = auth::membership(&state, caller.user.id, BusinessId(id)).await?.business;
     let catalogue = state
         .try_read(move |app| {
             // The page reads its dates the same way, so page and API agree.
-            let period = NumbersQuery { from: query.from, to: query.to, persona: None, window: None }.request(app, &b)?.period;
+            let period = query.span()?;
             app.touchpoint_catalogue(&b, period)
         })
         .await?;

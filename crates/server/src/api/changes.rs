@@ -14,8 +14,7 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use trailmap_app::changes::{ChangeRequest, ChangeView};
-use trailmap_app::AppError;
-use trailmap_app::impact::{Impact, ImpactRequest};
+use trailmap_app::impact::Impact;
 use trailmap_model::{BusinessId, CardRef, ChangeId, ChangeMetric};
 use utoipa::ToSchema;
 
@@ -112,63 +111,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(change)))
 }
 
-/// How to measure a change's impact: `days` in each window (default: the longest matched length
-/// the data allows), `ramp_up` days after the change left out, `control` an untouched comparable
-/// in the metric's text form, `split` an event property naming A/B variants, `confidence` of the
-/// intervals (default 0.95). The web page's form reads the same fields.
-#[derive(Debug, Default, Clone, Deserialize, Serialize, utoipa::IntoParams)]
-pub struct ImpactQuery {
-    pub days: Option<String>,
-    pub ramp_up: Option<String>,
-    pub control: Option<String>,
-    pub split: Option<String>,
-    pub confidence: Option<String>,
-}
-
-fn given(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
-impl ImpactQuery {
-    /// The app's request; a field that does not read is a 400 naming it.
-    pub fn request(&self) -> ApiResult<ImpactRequest> {
-        let days = |field: &str, value: &Option<String>| -> ApiResult<Option<u32>> {
-            given(value)
-                .map(|text| text.parse::<u32>().map_err(|_| ApiError::invalid_input(format!("{field} {text:?}: expected a whole number of days"))))
-                .transpose()
-        };
-        let mut request = ImpactRequest { window_days: days("days", &self.days)?, ..ImpactRequest::default() };
-        request.ramp_up_days = days("ramp_up", &self.ramp_up)?.unwrap_or(0);
-        request.control = given(&self.control)
-            .map(|text| text.parse().map_err(|e: trailmap_model::MetricParseError| ApiError::invalid_input(format!("control {text:?}: {e}"))))
-            .transpose()?;
-        request.split = given(&self.split).map(str::to_string);
-        if let Some(text) = given(&self.confidence) {
-            request.confidence = text
-                .parse::<f64>()
-                .ok()
-                .filter(|c| *c > 0.5 && *c < 1.0)
-                .ok_or_else(|| ApiError::invalid_input(format!("confidence {text:?}: expected a level between 0.5 and 1, such as 0.95")))?;
-        }
-        Ok(request)
-    }
-
-    /// The app names the request's fields; the query's names for two of them are shorter, and an
-    /// error names what the caller typed.
-    pub fn field_names(error: AppError) -> AppError {
-        match error {
-            AppError::InvalidField { field, value, reason } => {
-                let field = match field.as_str() {
-                    "window_days" => "days".to_string(),
-                    "ramp_up_days" => "ramp_up".to_string(),
-                    _ => field,
-                };
-                AppError::InvalidField { field, value, reason }
-            }
-            other => other,
-        }
-    }
-}
+pub use trailmap_app::query::ImpactQuery;
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/changes/{change_id}/impact", tag = "changes",
     params(("business_id" = i64, Path, description = "The business"), ("change_id" = i64, Path, description = "The change"), ImpactQuery),

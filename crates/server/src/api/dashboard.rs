@@ -7,7 +7,8 @@ use super::{ApiPath, ApiResult, openapi::ErrorBody};
 use crate::auth::{self, ApiUser};
 use crate::error::ApiError;
 use crate::state::ServerState;
-use crate::web::dashboard::{PeriodQuery, customers_behind, load_dashboard, period};
+use crate::dashboard_data::{customers_behind, load_dashboard, period};
+use trailmap_app::query::CustomersQuery as PeriodQuery;
 use axum::Json;
 use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
@@ -17,13 +18,12 @@ use utoipa::ToSchema;
 /// Customers listed by one call at most; `total` says how many there are in all.
 const LIST_LIMIT: usize = 1000;
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DashboardOut {
     pub business_id: i64,
     /// Periods, metrics with current and previous values, n, trend and customer ids, and new
     /// customers by first channel. Money is in minor units (cents).
-    #[schema(value_type = Object)]
-    pub dashboard: serde_json::Value,
+    pub dashboard: trailmap_app::Dashboard,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -37,13 +37,12 @@ pub struct CustomerListOut {
     pub customers: Vec<serde_json::Value>,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TimelineOut {
     pub business_id: i64,
     /// The customer and every entry of their journey (events, orders, survey answers, feedback) in
     /// time order.
-    #[schema(value_type = Object)]
-    pub timeline: serde_json::Value,
+    pub timeline: trailmap_app::Timeline,
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
@@ -59,7 +58,7 @@ pub async fn dashboard(caller: ApiUser, State(state): State<ServerState>, ApiPat
     let membership = auth::membership(&state, caller.user.id, BusinessId(id)).await?;
     let period = period(&state, &membership.business, &query).await?;
     let board = load_dashboard(&state, &membership.business, period).await?;
-    Ok(Json(DashboardOut { business_id: id, dashboard: to_json(&*board)? }))
+    Ok(Json(DashboardOut { business_id: id, dashboard: (*board).clone() }))
 }
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/customers", tag = "dashboard",
@@ -88,5 +87,5 @@ pub async fn customer(caller: ApiUser, State(state): State<ServerState>, ApiPath
     let membership = auth::membership(&state, caller.user.id, BusinessId(id)).await?;
     let business = membership.business.clone();
     let timeline = state.try_read(move |app| app.customer_timeline(&business, CustomerId(customer))).await?;
-    Ok(Json(TimelineOut { business_id: id, timeline: to_json(&timeline)? }))
+    Ok(Json(TimelineOut { business_id: id, timeline }))
 }

@@ -4,39 +4,16 @@
 
 use super::{ApiPath, ApiResult, openapi::ErrorBody};
 use crate::auth::{self, ApiUser};
-use crate::error::ApiError;
 use crate::state::ServerState;
-use crate::web::parse_day;
 use axum::Json;
 use axum::extract::{Query, State};
-use serde::Deserialize;
-use trailmap_app::DayRange;
-use trailmap_app::insights::{Insights, InsightsRequest};
+use trailmap_app::insights::Insights;
+use trailmap_app::query::InsightsQuery;
 use trailmap_model::BusinessId;
-
-/// The period: `from` and `to` as YYYY-MM-DD, both or neither.
-#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
-pub struct InsightsQuery {
-    pub from: Option<String>,
-    pub to: Option<String>,
-}
-
-impl InsightsQuery {
-    /// The app's request for today; a bad day or a lone end is a 400 naming the field.
-    pub fn request(&self, today: chrono::NaiveDate) -> ApiResult<InsightsRequest> {
-        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-        let period = match (given(&self.from), given(&self.to)) {
-            (Some(from), Some(to)) => Some(DayRange::new(parse_day("from", &from)?, parse_day("to", &to)?)?),
-            (None, None) => None,
-            _ => return Err(ApiError::invalid_input("from and to: give both dates or neither")),
-        };
-        Ok(InsightsRequest { period, today })
-    }
-}
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/insights", tag = "insights",
     params(("business_id" = i64, Path, description = "The business"), InsightsQuery),
-    responses((status = 200, description = "The findings, the largest value at stake first: kind, title, detail (with n), value_at_stake_minor and how it was estimated, n, evidence (page and command) and the customers behind it", body = Object),
+    responses((status = 200, description = "The findings, the largest value at stake first: kind, title, detail (with n), value_at_stake_minor and how it was estimated, n, evidence (page and command) and the customers behind it", body = Insights),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, Query(query): Query<InsightsQuery>) -> ApiResult<Json<Insights>> {
     let business = auth::membership(&state, caller.user.id, BusinessId(id)).await?.business;

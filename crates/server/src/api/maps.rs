@@ -5,19 +5,23 @@
 //! period and persona, and the quote picker of a stage. Any member reads; editors and owners write (else 403 `forbidden`).
 
 use super::{ApiPath, ApiResult, JsonBody, openapi::ErrorBody};
-use crate::auth::{self, ApiUser, require_edit};
+use crate::auth::{self, ApiUser, author, require_edit};
 use crate::error::ApiError;
 use crate::state::ServerState;
-use crate::web::maps::pages::{download, expiry_of, revoke_by_hash};
-use crate::web::maps::{NumbersQuery, author, map_id};
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use trailmap_app::{MapEdit, MapExportFormat, MapTemplate};
-use trailmap_model::{Business, BusinessId, Membership};
+use trailmap_app::map_evidence::PICKER_QUOTES;
+use trailmap_app::query::{NumbersQuery, link_expiry as expiry_of};
+use trailmap_model::{Business, BusinessId, MapId, Membership};
 use utoipa::ToSchema;
+
+fn map_id(id: i64) -> MapId {
+    MapId(id)
+}
 
 async fn member(state: &ServerState, caller: &ApiUser, id: i64) -> Result<Membership, ApiError> {
     auth::membership(state, caller.user.id, BusinessId(id)).await
@@ -106,7 +110,8 @@ fn map_out(v: &trailmap_store::MapVersion) -> Result<MapOut, ApiError> {
     responses((status = 200, body = MapListOut), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<MapListOut>> {
     let m = member(&state, &caller, id).await?;
-    let maps = crate::web::maps::summaries(&state, &m.business).await?;
+    let (business, today) = (m.business.clone(), auth::now().date());
+    let maps = state.try_read(move |app| app.journey_maps(&business, today)).await?;
     Ok(Json(MapListOut { business_id: id, maps: maps.iter().map(json).collect::<Result<_, _>>()? }))
 }
 
@@ -181,7 +186,7 @@ pub async fn quotes(caller: ApiUser, State(state): State<ServerState>, ApiPath((
     let stage_text = q.stage.unwrap_or_default();
     let stage: u32 = stage_text.trim().parse().map_err(|_| ApiError::invalid_input(format!("stage: {stage_text:?} is not a stage id")))?;
     let limit = match q.limit.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        None => crate::web::maps::editor::PICKER_QUOTES,
+        None => PICKER_QUOTES,
         Some(t) => t.parse::<usize>().ok().filter(|n| (1..=500).contains(n)).ok_or_else(|| ApiError::invalid_input(format!("limit: {t:?} is not a number from 1 to 500")))?,
     };
     let search = q.q.unwrap_or_default();
@@ -240,7 +245,7 @@ pub async fn export(caller: ApiUser, State(state): State<ServerState>, ApiPath((
             Ok((name, app.export_map(&business, map_id(map), format, None)?))
         })
         .await?;
-    Ok(download(bytes, format, &name))
+    Ok(crate::downloads::map_download(bytes, format, &name))
 }
 
 #[utoipa::path(post, path = "/api/businesses/{business_id}/maps/import", tag = "maps", request_body = AnyJson,
@@ -339,7 +344,7 @@ pub async fn revoke_share_link(caller: ApiUser, State(state): State<ServerState>
             if link.starts_with("tms_") {
                 app.revoke_share_link(&business, map_id(map), &link)
             } else {
-                revoke_by_hash(app, &business, map, &link)
+                app.revoke_share_link_by_hash(&business, map_id(map), &link)
             }
         })
         .await?;
@@ -352,9 +357,9 @@ pub async fn revoke_share_link(caller: ApiUser, State(state): State<ServerState>
         ("to" = Option<String>, Query, description = "Last day, included (YYYY-MM-DD)"),
         ("persona" = Option<String>, Query, description = "Only this persona's customers: its id or name"),
         ("window" = Option<i64>, Query, description = "Days after reaching a stage within which a later stage counts as going on (1 to 3650, default 30)")),
-    responses((status = 200, body = AnyJson, description = "Per stage: reach, the customers new at the stage, conversion to the next stage (with those who skipped it and those already past it), drop-off and revenue (each order once, at the stage where it happened), each with n and customers; per touchpoint: reach and revenue; orders before any stage; and the definition of each number"),
+    responses((status = 200, body = trailmap_app::MapNumbers, description = "Per stage: reach, the customers new at the stage, conversion to the next stage (with those who skipped it and those already past it), drop-off and revenue (each order once, at the stage where it happened), each with n and customers; per touchpoint: reach and revenue; orders before any stage; and the definition of each number"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn numbers(caller: ApiUser, State(state): State<ServerState>, ApiPath((id, map)): ApiPath<(i64, i64)>, Query(q): Query<NumbersQuery>) -> ApiResult<Json<serde_json::Value>> {
+pub async fn numbers(caller: ApiUser, State(state): State<ServerState>, ApiPath((id, map)): ApiPath<(i64, i64)>, Query(q): Query<NumbersQuery>) -> ApiResult<Json<trailmap_app::MapNumbers>> {
     let business = member(&state, &caller, id).await?.business;
     let numbers = state
         .try_read(move |app| {
@@ -362,5 +367,5 @@ pub async fn numbers(caller: ApiUser, State(state): State<ServerState>, ApiPath(
             app.map_numbers(&business, map_id(map), &request)
         })
         .await?;
-    Ok(Json(json(&numbers)?))
+    Ok(Json(numbers))
 }

@@ -27,7 +27,7 @@ pub mod touchpoints;
 use crate::auth::{self, ApiUser, require_manage};
 use crate::error::ApiError;
 use crate::state::ServerState;
-use crate::web::members::INVITATION_TTL_MS;
+use crate::links::INVITATION_TTL_MS;
 use axum::Router;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request, State};

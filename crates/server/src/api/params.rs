@@ -31,29 +31,12 @@ pub enum AttributionBy {
     Touchpoint,
 }
 
-/// How a funnel's steps must follow each other.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum FunnelMode {
-    Ordered,
-    Strict,
-    Unordered,
-}
-
 /// What the flows follow.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum FlowsBy {
     Event,
     Page,
-}
-
-/// The cohorts' period of a retention table.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum RetentionPeriod {
-    Month,
-    Week,
 }
 
 /// What customer value is broken down by.
@@ -103,6 +86,16 @@ pub enum MapExportFormat {
     Pdf,
 }
 
+/// Which conversions attribution counts.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttributionCount {
+    /// Every conversion.
+    All,
+    /// Each customer's first conversion (new customers).
+    First,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +111,9 @@ mod tests {
         let known: Vec<&str> = trailmap_analytics::Model::ALL.iter().map(|m| m.as_str()).collect();
         assert_eq!(models[0], "all");
         assert_eq!(models[1..], known[..]);
+        assert_eq!(models, trailmap_app::query::ATTRIBUTION_MODELS);
+        assert_eq!(names(&[AttributionBy::Channel, AttributionBy::Source, AttributionBy::Campaign, AttributionBy::Touchpoint]), trailmap_app::query::ATTRIBUTION_KEYS);
+        assert_eq!(names(&[AttributionCount::All, AttributionCount::First]), ["all", "first"]);
         assert_eq!(names(&[ClvModel::Bgnbd, ClvModel::ParetoNbd, ClvModel::GammaGamma]), ["bgnbd", "pareto-nbd", "gamma-gamma"]);
         for r in names(&[RoleName::Owner, RoleName::Editor, RoleName::Viewer]) {
             assert!(trailmap_model::Role::parse(&r).is_some(), "{r}");

@@ -7,7 +7,7 @@
 use super::{ApiPath, ApiResult, JsonBody, openapi::ErrorBody};
 use crate::auth::{self, ApiUser, require_edit};
 use crate::state::ServerState;
-use crate::web::surveys::grouping;
+use trailmap_app::query::score_grouping as grouping;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -135,7 +135,7 @@ pub async fn themes(caller: ApiUser, State(state): State<ServerState>, ApiPath(i
         persona: query.persona.filter(|p| !p.trim().is_empty()),
         ..ThemesRequest::default()
     };
-    request.options.stop_words = crate::web::surveys::stop_word_list(query.stop_words.as_deref());
+    request.options.stop_words = trailmap_app::query::stop_word_list(query.stop_words.as_deref());
     let report = state.try_read(move |app| app.feedback_themes(&business, &request)).await?;
     Ok(Json(serde_json::to_value(report).map_err(|e| crate::error::ApiError::internal(e.to_string()))?))
 }
@@ -174,7 +174,7 @@ pub struct ImportQuery {
         ("file" = Option<String>, Query, description = "The file's name, used in error messages and as a new survey's name"),
         ("skip_invalid" = Option<bool>, Query, description = "Import the valid rows and list the rejected ones, instead of refusing the whole file")),
     request_body(content = String, description = "The file's bytes, at most 20 MiB (text/csv, application/json, text/markdown)"),
-    responses((status = 200, body = crate::web::surveys::import::UploadReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 200, body = crate::feedback_uploads::UploadReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn import(
     caller: ApiUser,
@@ -183,8 +183,8 @@ pub async fn import(
     Query(query): Query<ImportQuery>,
     headers: axum::http::HeaderMap,
     body: axum::body::Body,
-) -> ApiResult<Json<crate::web::surveys::import::UploadReport>> {
-    use crate::web::surveys::import::{MAX_UPLOAD_BYTES, Upload, UploadLayout, import_upload, too_large};
+) -> ApiResult<Json<crate::feedback_uploads::UploadReport>> {
+    use crate::feedback_uploads::{MAX_UPLOAD_BYTES, Upload, UploadLayout, import_upload, too_large};
     let membership = auth::membership(&state, caller.user.id, BusinessId(id)).await?;
     require_edit(membership.role)?;
     let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();

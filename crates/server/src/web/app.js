@@ -135,3 +135,57 @@ if (personaForm) {
   tidy();
   if (text.value.trim()) refresh();
 }
+
+// The journey map's zoom: a map wider than the window is shrunk to fit it when the page opens,
+// unless that takes it below 60 % (as on a phone: the box then scrolls sideways, with the arrow
+// keys once focused); the buttons fit it again (down to half size), step by 10 % or go back to
+// 100 %. The zoom is one CSS variable on the document, so a grid the editor fetches again keeps it.
+const mapScroll = document.querySelector(".map-scroll");
+if (mapScroll && mapScroll.querySelector(".map-grid")) {
+  const MIN = 0.5;
+  const MAX = 1.5;
+  let zoom = 1;
+  const controls = document.createElement("div");
+  controls.className = "map-zoom";
+  controls.setAttribute("role", "group");
+  controls.setAttribute("aria-label", "Map zoom");
+  const shown = document.createElement("span");
+  shown.setAttribute("aria-live", "polite");
+  shown.dataset.testid = "map-zoom-level";
+  const set = (value) => {
+    zoom = Math.min(MAX, Math.max(MIN, Math.round(value * 100) / 100));
+    document.documentElement.style.setProperty("--map-zoom", String(zoom));
+    shown.textContent = `${Math.round(zoom * 100)} %`;
+  };
+  // The zoom at which the grid's natural width (its width at zoom 1, its stages at their
+  // narrowest when they do not fit) fills the box.
+  const fitting = () => {
+    const grid = document.querySelector(".map-scroll .map-grid");
+    if (!grid) return zoom;
+    set(1);
+    const natural = grid.getBoundingClientRect().width;
+    const room = document.querySelector(".map-scroll").clientWidth;
+    return natural > room ? room / natural : 1;
+  };
+  const fit = () => set(fitting());
+  const button = (label, title, action, testid) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "secondary";
+    b.textContent = label;
+    b.title = title;
+    b.dataset.testid = testid;
+    b.addEventListener("click", action);
+    controls.append(b);
+  };
+  controls.append("Zoom ");
+  button("Fit", "Fit the map to the window", fit, "map-zoom-fit");
+  button("Smaller", "Zoom out by 10 %", () => set(zoom - 0.1), "map-zoom-out");
+  button("Larger", "Zoom in by 10 %", () => set(zoom + 0.1), "map-zoom-in");
+  button("100 %", "Actual size", () => set(1), "map-zoom-reset");
+  controls.append(shown);
+  (mapScroll.closest("[data-map-root]") ?? mapScroll).before(controls);
+  // On opening, shrink only while cards stay readable: a phone scrolls the map at full size.
+  const opening = fitting();
+  set(opening >= 0.6 ? opening : 1);
+}

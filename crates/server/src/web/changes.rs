@@ -6,7 +6,7 @@
 //! A form the app refuses comes back with the reason beside the form and the values kept, so the
 //! person fixes one field instead of starting again.
 
-use crate::api::changes::ImpactQuery;
+use trailmap_app::query::ImpactQuery;
 use crate::auth::{self, PageForm, SignedIn, require_edit};
 use crate::error::ApiError;
 use crate::state::ServerState;
@@ -278,7 +278,7 @@ pub async fn impact(
             let b = membership.business.clone();
             state.try_read(move |app| app.change_impact(&b, ChangeId(change), &request).map_err(ImpactQuery::field_names)).await
         }
-        Err(error) => Err(error),
+        Err(error) => Err(error.into()),
     };
     let refused = match &measured {
         Err(error) if error.status.is_client_error() => Some(error.message.clone()),

@@ -8,12 +8,13 @@ use crate::error::ApiError;
 use crate::state::ServerState;
 use crate::web::layout::{Nav, page, when};
 use crate::web::onboarding;
-use crate::web::{PageResult, html_response, parse_day, see_other};
+use crate::dashboard_data::{customers_behind, load_dashboard, period};
+use crate::web::{PageResult, html_response, see_other};
+use trailmap_app::query::CustomersQuery as PeriodQuery;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use chrono::NaiveDate;
 use maud::{Markup, PreEscaped, html};
-use serde::Deserialize;
 use std::sync::Arc;
 use trailmap_analytics::kpi::{Metric, Unit};
 use trailmap_app::{Dashboard, DayRange};
@@ -23,52 +24,14 @@ use trailmap_render::{Bar, BarChart, EventKind, Size, Sparkline, Timeline, Timel
 /// Customers listed on one page at most; the page says how many there are in all.
 const LIST_LIMIT: usize = 200;
 
-/// The period in the query string: `from` and `to` as YYYY-MM-DD, both or neither.
-#[derive(Debug, Default, Deserialize)]
-pub struct PeriodQuery {
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// For the customer list: which metric's customers (`new_customers`, `conversion_rate`...).
-    pub metric: Option<String>,
-    /// For the customer list: `sample` for a rate's denominator instead of its numerator.
-    pub of: Option<String>,
-    /// For the customer list: new customers of one first channel.
-    pub channel: Option<String>,
-    /// For the customer list: explicit ids, comma-separated (links from analysis pages).
-    pub ids: Option<String>,
-}
-
-/// The dashboard of `business` for `period`, from the answer cache while its data is unchanged.
-pub(crate) async fn load_dashboard(state: &ServerState, business: &trailmap_model::Business, period: DayRange) -> Result<Arc<Dashboard>, ApiError> {
-    let b = business.clone();
-    state.cached_read(business.id, format!("dashboard:{}:{}", period.from, period.to), move |app| app.dashboard(&b, period)).await
-}
-
-/// The period asked for, or the last 30 days with data.
-pub(crate) async fn period(state: &ServerState, business: &trailmap_model::Business, query: &PeriodQuery) -> Result<DayRange, ApiError> {
-    match (query.from.as_deref().filter(|s| !s.is_empty()), query.to.as_deref().filter(|s| !s.is_empty())) {
-        (Some(from), Some(to)) => {
-            Ok(DayRange::new(parse_day("from", from)?, parse_day("to", to)?).map_err(|e| ApiError::bad_request("invalid_input", e.to_string()))?)
-        }
-        (None, None) => {
-            let b = business.clone();
-            let today = auth::now().date();
-            // Finding the last day with data reads every event's time: worth keeping too.
-            let found = state.cached_read(business.id, format!("default_period:{today}"), move |app| app.default_period(&b, today)).await?;
-            Ok(*found)
-        }
-        _ => Err(ApiError::bad_request("invalid_input", "from and to: give both dates or neither")),
-    }
-}
-
 /// The period asked for, or the default one with why it was chosen (and a fuller period to offer
 /// when it holds far less data than the 30 days before it).
-async fn explained_period(
+pub(crate) async fn explained_period(
     state: &ServerState,
     business: &trailmap_model::Business,
     query: &PeriodQuery,
 ) -> Result<(DayRange, Option<Arc<trailmap_app::PeriodChoice>>), ApiError> {
-    if query.from.as_deref().is_some_and(|s| !s.is_empty()) || query.to.as_deref().is_some_and(|s| !s.is_empty()) {
+    if query.asks_period() {
         return Ok((period(state, business, query).await?, None));
     }
     let b = business.clone();
@@ -94,6 +57,21 @@ fn shown(metric: &Metric, value: Option<f64>, currency: &str) -> String {
 
 fn minor_per_major(currency: &str) -> f64 {
     Currency::parse(currency).map_or(100.0, |c| c.minor_per_major() as f64)
+}
+
+/// Why a default period was chosen and, when it holds far less data than the 30 days before it,
+/// a notice offering those in one click (`page` plus `?from&to`): the dashboard and insights.
+pub(crate) fn period_explanation(choice: &trailmap_app::PeriodChoice, page: &str) -> Markup {
+    html! {
+        p class="muted" data-testid="period-why" { "Showing " (choice.why) "; pick other dates above." }
+        @if let Some(fuller) = &choice.fuller {
+            p class="notice" role="status" data-testid="sparse-period" {
+                "These 30 days hold far less data (n = " (choice.records) " events and orders) than the 30 days to "
+                (fuller.period.to) " (n = " (fuller.records) "): a late or stray event may have moved the period. "
+                a href={ (page) "?" (period_query(fuller.period)) } data-testid="fuller-period" { "Show " (fuller.period.from) " to " (fuller.period.to) }
+            }
+        }
+    }
 }
 
 fn period_query(period: DayRange) -> String {
@@ -134,14 +112,7 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
             (onboarding::show_again(&membership, &onboarding, &signed.csrf))
         }
         @if let Some(choice) = &choice {
-            p class="muted" data-testid="period-why" { "Showing " (choice.why) "; pick other dates above." }
-            @if let Some(fuller) = &choice.fuller {
-                p class="notice" role="status" data-testid="sparse-period" {
-                    "These 30 days hold far less data (n = " (choice.records) " events and orders) than the 30 days to "
-                    (fuller.period.to) " (n = " (fuller.records) "): a late or stray event may have moved the period. "
-                    a href={ (base) "/?" (period_query(fuller.period)) } data-testid="fuller-period" { "Show " (fuller.period.from) " to " (fuller.period.to) }
-                }
-            }
+            (period_explanation(choice, &format!("{base}/")))
         }
         p class="muted" data-testid="period" {
             (period.from) " to " (period.to) " (" (period.days()) " days), against " (board.previous.from) " to " (board.previous.to) "."
@@ -197,41 +168,6 @@ fn with_last_business(state: &ServerState, mut response: axum::response::Respons
     response
 }
 
-/// Which customers a customer list shows, and its title: explicit ids (links from analysis
-/// pages), or the customers behind a dashboard metric (its numerator, or its whole sample with
-/// `of=sample`), or the new customers of one first channel. Shared by the page and the API.
-pub(crate) async fn customers_behind(
-    state: &ServerState,
-    business: &trailmap_model::Business,
-    query: &PeriodQuery,
-) -> Result<(String, Vec<CustomerId>), ApiError> {
-    Ok(if let Some(ids) = &query.ids {
-        let ids = ids
-            .split(',')
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| s.trim().parse::<i64>().map(CustomerId))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| ApiError::bad_request("invalid_input", "ids: a comma-separated list of customer ids"))?;
-        ("Customers".to_string(), ids)
-    } else {
-        let key = query.metric.clone().unwrap_or_else(|| "new_customers".to_string());
-        let period = period(state, business, query).await?;
-        let board = load_dashboard(state, business, period).await?;
-        let metric = board
-            .report
-            .metric(&key)
-            .ok_or_else(|| ApiError::bad_request("invalid_input", format!("metric: {key:?} is not a dashboard metric")))?;
-        match (&query.channel, query.of.as_deref()) {
-            (Some(channel), _) => {
-                let row = board.report.new_by_channel.iter().find(|c| &c.channel == channel);
-                (format!("New customers from {channel}, {} to {}", period.from, period.to), row.map(|r| r.customers.clone()).unwrap_or_default())
-            }
-            (None, Some("sample")) => (format!("{}: everyone counted, {} to {}", metric.label, period.from, period.to), metric.sample.clone()),
-            (None, _) => (format!("{}, {} to {}", metric.label, period.from, period.to), metric.customers.clone()),
-        }
-    })
-}
-
 /// The dashboard's numbers as CSV, one line per metric and span: the period, the previous
 /// period, then each trend bucket; every value with its n.
 pub async fn csv(State(state): State<ServerState>, signed: SignedIn, Path(id): Path<i64>, Query(query): Query<PeriodQuery>) -> PageResult {
@@ -239,7 +175,7 @@ pub async fn csv(State(state): State<ServerState>, signed: SignedIn, Path(id): P
     let business = membership.business.clone();
     let period = period(&state, &business, &query).await?;
     let board = load_dashboard(&state, &business, period).await?;
-    Ok(crate::web::analysis::download(
+    Ok(crate::downloads::download(
         "text/csv; charset=utf-8",
         format!("dashboard-{}-{}-{}.csv", id, period.from, period.to),
         dashboard_csv(&board).into_bytes(),
@@ -370,6 +306,16 @@ pub async fn customer(State(state): State<ServerState>, signed: SignedIn, Path((
             @if let Some(email) = &c.email { (email) " · " }
             "first seen " (when(c.first_seen)) " · " (timeline.entries.len()) " entries"
         }
+        @let traits = trailmap_app::property_rows(&c.properties);
+        @if !traits.is_empty() || c.external_id.is_some() {
+            h2 { "About" }
+            table class="properties" data-testid="customer-properties" {
+                tbody {
+                    @if let Some(external) = &c.external_id { tr { th scope="row" { "Customer id in your systems" } td { (external) } } }
+                    @for (key, value) in &traits { tr { th scope="row" { (key) } td { (value) } } }
+                }
+            }
+        }
         div class="chart" data-testid="timeline" { (PreEscaped(chart.render().into_string())) }
         table data-testid="entries" {
             thead { tr { th { "When" } th { "What" } th { "Channel" } th { "Details" } } }
@@ -379,7 +325,14 @@ pub async fn customer(State(state): State<ServerState>, signed: SignedIn, Path((
                         td { (when(e.time)) }
                         td { (e.title) }
                         td { (e.channel.clone().unwrap_or_default()) }
-                        td class="detail" { (e.detail) }
+                        td class="detail" {
+                            (e.detail)
+                            @if !e.properties.is_empty() {
+                                dl class="event-properties" {
+                                    @for (key, value) in &e.properties { dt { (key) } dd { (value) } }
+                                }
+                            }
+                        }
                     }
                 }
             }

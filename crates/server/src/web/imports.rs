@@ -27,7 +27,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use maud::{Markup, html};
 use serde::Deserialize;
-use trailmap_app::ImportPreview;
+use trailmap_app::{ImportPreview, RecordKind};
 use trailmap_model::{Business, BusinessId};
 
 /// The kinds the page imports, with what people see.
@@ -35,15 +35,14 @@ const KINDS: [(&str, &str); 4] =
     [("orders", "Orders"), ("customers", "Customers"), ("events", "Events (visits, sign-ups, purchases...)"), ("spend", "Marketing spend")];
 
 /// The Shopify and Stripe export steps, for the page and the onboarding checklist.
-pub fn export_steps(business: BusinessId, name: &str) -> Markup {
+pub fn export_steps(business: BusinessId) -> Markup {
     html! {
         details class="howto" {
             summary { "From Shopify" }
             ol {
                 li { "In Shopify admin, open " strong { "Orders" } " and click " strong { "Export" } "." }
                 li { "Choose " strong { "All orders" } " and " strong { "CSV for Excel, Numbers, or other spreadsheet programs" } ", then " strong { "Export orders" } "; Shopify emails the file." }
-                li { "Upload it as it comes on the " a href={ "/b/" (business) "/import?kind=orders" } { "Import page" } " (the layout is recognised), or run "
-                    code { "trailmap import orders orders_export.csv --business \"" (name) "\"" } }
+                li { "Upload it as it comes on the " a href={ "/b/" (business) "/import?kind=orders" } { "Import page" } " (the layout is recognised)." }
             }
         }
         details class="howto" {
@@ -51,8 +50,31 @@ pub fn export_steps(business: BusinessId, name: &str) -> Markup {
             ol {
                 li { "In the Stripe Dashboard, open " strong { "Payments" } " and click " strong { "Export" } "." }
                 li { "Pick the date range and the " strong { "Default" } " columns (id, Created date (UTC), Amount, Currency, Customer Email, Status), then " strong { "Export" } "." }
-                li { "Upload it as it comes on the " a href={ "/b/" (business) "/import?kind=orders" } { "Import page" } ", or run "
-                    code { "trailmap import orders unified_payments.csv --business \"" (name) "\"" } }
+                li { "Upload it as it comes on the " a href={ "/b/" (business) "/import?kind=orders" } { "Import page" } "." }
+            }
+        }
+    }
+}
+
+/// The column names an import recognises for each field, per kind of file: what a file's header
+/// may say for the preview to match it without help.
+pub fn recognised_columns() -> Markup {
+    html! {
+        @for kind in [RecordKind::Orders, RecordKind::Customers, RecordKind::Events, RecordKind::Spend] {
+            details class="howto" data-testid={ "columns-" (kind.as_str()) } {
+                summary { "Column names recognised in " (kind.as_str()) " files" }
+                table {
+                    thead { tr { th { "Field" } th { "Required" } th { "Column names recognised, best first" } } }
+                    tbody {
+                        @for spec in trailmap_app::import_fields(kind) {
+                            tr {
+                                td { (spec.name) }
+                                td { @if spec.required { "yes" } }
+                                td { (spec.aliases.join(", ")) }
+                            }
+                        }
+                    }
+                }
             }
         }
     }
@@ -147,8 +169,9 @@ fn upload_page(nav: &Nav, business: &Business, csrf: &str, fields: &ImportFields
         }
         (upload_form(business.id, csrf, fields, limit))
         h2 { "Exports that are recognised as they come" }
-        (export_steps(business.id, &business.name))
-        p class="muted" { "Any other file works too: columns are matched by name (" code { "trailmap fields orders" } " lists the names recognised), and the preview lets you pick a column for any field." }
+        (export_steps(business.id))
+        p class="muted" { "Any other file works too: columns are matched by name (the names recognised are below), and the preview lets you pick a column for any field." }
+        (recognised_columns())
         script src="/static/imports.js" defer {}
     };
     page(nav, "Import data", content)

@@ -1,8 +1,8 @@
 //! The insights page: the business's findings ranked by the value at stake, each with the
 //! numbers behind it and their n, how the value was estimated, a link to its evidence (the page
-//! that shows the same numbers, and the command that prints them) and to the customers behind it.
+//! that shows the same numbers) and to the customers behind it.
 
-use crate::api::insights::InsightsQuery;
+use trailmap_app::query::InsightsQuery;
 use crate::auth::{self, SignedIn};
 use crate::state::ServerState;
 use crate::web::analysis::{MAX_GROUP_LINKED_CUSTOMERS, customers_href_up_to};
@@ -16,7 +16,16 @@ use trailmap_render::ValueFormat;
 pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): Path<i64>, Query(query): Query<InsightsQuery>) -> PageResult {
     let membership = auth::membership(&state, signed.user.id, BusinessId(id)).await?;
     let nav = Nav::load(&state, &signed, Some(membership.business.id)).await?;
-    let request = query.request(auth::now().date())?;
+    let mut request = query.request(auth::now().date())?;
+    // Without dates, the dashboard's period, with why it was chosen and a fuller one to offer.
+    let choice = if request.period.is_none() {
+        let asked = trailmap_app::query::CustomersQuery::default();
+        let (period, choice) = crate::web::dashboard::explained_period(&state, &membership.business, &asked).await?;
+        request.period = Some(period);
+        choice
+    } else {
+        None
+    };
     let b = membership.business.clone();
     let insights = state.try_read(move |app| app.insights(&b, &request)).await?;
     let currency = Currency::parse(&insights.currency);
@@ -30,6 +39,9 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
             label { "From " input type="date" name="from" value=(query.from.clone().unwrap_or_default()); }
             label { "To " input type="date" name="to" value=(query.to.clone().unwrap_or_default()); }
             button type="submit" class="secondary" { "Look" }
+        }
+        @if let Some(choice) = &choice {
+            (crate::web::dashboard::period_explanation(choice, &format!("/b/{id}/insights")))
         }
         p class="muted" data-testid="period" { "Findings for " (insights.period.from) " to " (insights.period.to) ", the largest value at stake first." }
         @if insights.findings.is_empty() {
@@ -49,7 +61,6 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
                     p class="muted" {
                         "n = " (f.n)
                         " · " a href={ "/b/" (id) "/" (f.evidence.page) } data-testid="evidence" { (f.evidence.label) }
-                        " · " code { (f.evidence.command) }
                         @if let Some(href) = customers_href_up_to(BusinessId(id), &f.customers, MAX_GROUP_LINKED_CUSTOMERS) {
                             " · " a href=(href) data-testid="customers" {
                                 (f.customers.len()) " customers"

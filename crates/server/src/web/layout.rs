@@ -46,8 +46,18 @@ fn head(title: &str) -> Markup {
     }
 }
 
-/// A signed-in page: the top bar, then `content`.
+/// A signed-in page: the top bar, then `content` in a column a comfortable reading width.
 pub fn page(nav: &Nav, title: &str, content: Markup) -> Markup {
+    page_in(nav, title, content, None)
+}
+
+/// A signed-in page whose content takes the window's whole width: the journey map, whose stages
+/// sit side by side and would otherwise be cut off after two or three of them.
+pub fn wide_page(nav: &Nav, title: &str, content: Markup) -> Markup {
+    page_in(nav, title, content, Some("wide"))
+}
+
+fn page_in(nav: &Nav, title: &str, content: Markup, main_class: Option<&str>) -> Markup {
     let current = nav.current_membership();
     html! {
         (DOCTYPE)
@@ -103,7 +113,7 @@ pub fn page(nav: &Nav, title: &str, content: Markup) -> Markup {
                         }
                     }
                 }
-                main { (content) }
+                main class=[main_class] { (content) }
             }
         }
     }

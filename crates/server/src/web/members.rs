@@ -3,17 +3,15 @@
 //! last owner.
 
 use crate::auth::{self, PageForm, SignedIn, require_manage};
+use crate::links::{INVITATION_TTL_MS, base_url};
 use crate::state::ServerState;
 use crate::web::layout::{Nav, csrf_field, page, secret_box};
 use crate::web::{PageResult, html_response, see_other};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use maud::{Markup, html};
 use serde::Deserialize;
-use trailmap_model::{BusinessId, Membership, Role, Timestamp, UserId};
-
-/// How long an invitation link works: 7 days.
-pub const INVITATION_TTL_MS: i64 = 7 * Timestamp::MS_PER_DAY;
+use trailmap_model::{BusinessId, Membership, Role, UserId};
 
 pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): Path<i64>) -> PageResult {
     render(&state, &signed, BusinessId(id), None).await
@@ -100,13 +98,6 @@ async fn managed(state: &ServerState, user: UserId, business: BusinessId) -> Res
 pub struct InviteForm {
     pub email: Option<String>,
     pub role: String,
-}
-
-/// The address of this server as the browser used it, for links shown to copy.
-pub fn base_url(state: &ServerState, headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let scheme = if state.auth.secure_cookies { "https" } else { "http" };
-    format!("{scheme}://{host}")
 }
 
 pub async fn invite(State(state): State<ServerState>, headers: HeaderMap, Path(id): Path<i64>, posted: PageForm<InviteForm>) -> PageResult {

@@ -74,7 +74,7 @@ pub fn routes() -> Router<ServerState> {
             "/b/{business_id}/feedback/import",
             get(surveys::import::show)
                 .post(surveys::import::upload)
-                .layer(axum::extract::DefaultBodyLimit::max(surveys::import::MAX_UPLOAD_BYTES + surveys::import::MULTIPART_SLACK_BYTES)),
+                .layer(axum::extract::DefaultBodyLimit::max(crate::feedback_uploads::MAX_UPLOAD_BYTES + crate::feedback_uploads::MULTIPART_SLACK_BYTES)),
         )
         .route("/b/{business_id}/settings/members/invite", post(members::invite))
         .route("/b/{business_id}/settings/members/{user_id}/role", post(members::set_role))
@@ -188,12 +188,10 @@ pub fn error_page(error: ApiError) -> Response {
     response
 }
 
-/// A page as a response, never cached: pages show private data.
 /// A day given as YYYY-MM-DD in the query or form field `field`; the error names the field.
-pub(crate) fn parse_day(field: &str, text: &str) -> Result<chrono::NaiveDate, trailmap_app::AppError> {
-    text.trim().parse().map_err(|_| trailmap_app::AppError::Invalid(format!("{field}: {text:?} is not a date (YYYY-MM-DD)")))
-}
+pub(crate) use trailmap_app::query::day as parse_day;
 
+/// A page as a response, never cached: pages show private data.
 pub fn html_response(markup: Markup) -> Response {
     let mut response = axum::response::Html(markup.into_string()).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

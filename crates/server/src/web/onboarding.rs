@@ -72,7 +72,7 @@ pub fn checklist(member: &Membership, onboarding: &Onboarding, csrf: &str, now: 
                         div class="step-body" {
                             h3 { (step.title) @if step.optional { span class="muted" { " (optional)" } } }
                             p class="muted" data-step-status { (step.status) }
-                            (step_detail(step.key, id, name, can_edit, csrf, onboarding, now))
+                            (step_detail(step.key, id, can_edit, csrf, onboarding, now))
                         }
                     }
                 }
@@ -89,7 +89,7 @@ pub fn checklist(member: &Membership, onboarding: &Onboarding, csrf: &str, now: 
 }
 
 /// What a step says to do, with its form or link.
-fn step_detail(key: &str, id: BusinessId, name: &str, can_edit: bool, csrf: &str, onboarding: &Onboarding, now: Timestamp) -> Markup {
+fn step_detail(key: &str, id: BusinessId, can_edit: bool, csrf: &str, onboarding: &Onboarding, now: Timestamp) -> Markup {
     match key {
         "website" => html! {
             (last_event_line(onboarding, now))
@@ -109,8 +109,8 @@ fn step_detail(key: &str, id: BusinessId, name: &str, can_edit: bool, csrf: &str
                 p { a href={ "/b/" (id) "/import?kind=orders" } data-testid="import-link" { "Upload orders or customers" }
                     " (CSV, NDJSON or Parquet): you see how the file will be read before anything is imported." }
             }
-            (crate::web::imports::export_steps(id, name))
-            p class="muted" { "Any other CSV works too; " code { "trailmap fields orders" } " and " code { "trailmap fields customers" } " list the column names recognised." }
+            (crate::web::imports::export_steps(id))
+            p class="muted" { "Any other CSV works too: the Import page lists the column names recognised, and its preview lets you pick a column for any field." }
         },
         "touchpoints" => html! {
             p { a href={ "/b/" (id) "/touchpoints" } data-testid="touchpoints-link" { "Review the suggested touchpoints" } " and accept the ones your customers meet." }

@@ -6,7 +6,7 @@
 use crate::auth::{self, PageForm, SignedIn, require_manage};
 use crate::error::ApiError;
 use crate::state::ServerState;
-use crate::web::analysis::download;
+use crate::downloads::download;
 use crate::web::layout::{Nav, page};
 use crate::web::{PageResult, html_response};
 use axum::extract::{Path, State};

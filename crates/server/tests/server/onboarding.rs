@@ -50,7 +50,8 @@ async fn a_business_from_zero_ticks_its_checklist_as_data_arrives() {
     assert!(dashboard.text.contains("data-testid=\"checklist\"") && dashboard.text.contains("data-testid=\"create-key\""), "{}", dashboard.text);
     assert!(!dashboard.text.contains("data-testid=\"metrics\""), "no empty numbers on an empty business");
     assert!(dashboard.text.contains(&format!("href=\"/b/{id}/touchpoints\"")), "the touchpoints step links the touchpoints page");
-    assert!(dashboard.text.contains("trailmap import orders orders_export.csv --business &quot;Corner Bakery&quot;"), "the Shopify steps are written out");
+    assert!(dashboard.text.contains("In Shopify admin, open") && dashboard.text.contains(&format!("href=\"/b/{id}/import?kind=orders\"")), "the Shopify steps are written out, ending on the Import page");
+    assert!(!dashboard.text.contains("trailmap import"), "no CLI command in the web app");
 
     // A key: the website step waits for its first event.
     let key = api(&w.router, Some(&w.owner), "POST", &format!("/api/businesses/{id}/sources"), Some(json!({"name": "website"}))).await;

@@ -2,25 +2,20 @@
 //! channel of the first event by default), each mean with its 95% interval and its n. Defaults are
 //! the CLI's (`trailmap clv`): BG/NBD, weeks, 52 periods ahead, 1% discount per period.
 
-use super::{Analysis, Cell, Field, Query, Table, View, customers_href, parse_choice, parse_count};
+use super::{Analysis, Cell, Field, Query, Table, View, count, customers_href};
 use crate::error::ApiError;
-use trailmap_app::{App, ClvReport};
+pub use trailmap_app::ClvAnswer;
+use trailmap_app::{App, ClvReport, ClvRequest, FromParams};
 use trailmap_model::Business;
 use trailmap_render::{Bar, BarChart, ValueFormat};
 
 #[derive(Debug)]
 pub struct Clv;
 
-/// The value report, or why there is none: a business without events or orders has nothing to
-/// value, which is an empty page, not a bad request.
-#[derive(Debug)]
-pub enum ClvAnswer {
-    Report(Box<ClvReport>),
-    NoData(String),
-}
-
 const BY: [(&str, &str); 4] = [("channel", "First channel"), ("touchpoint", "First touchpoint"), ("cohort", "First-purchase month"), ("persona", "Persona")];
-const MODELS: [(&str, &str); 3] = [("bgnbd", "BG/NBD"), ("pareto-nbd", "Pareto/NBD"), ("gamma-gamma", "Gamma-Gamma spend")];
+/// The models in an owner's words; "How this is computed" names each one.
+const MODELS: [(&str, &str); 3] =
+    [("bgnbd", "Buyers may stop after any purchase"), ("pareto-nbd", "Buyers may stop at any time"), ("gamma-gamma", "Spend per purchase only")];
 
 impl Analysis for Clv {
     type Answer = ClvAnswer;
@@ -29,32 +24,7 @@ impl Analysis for Clv {
     const ABOUT: &'static str = "Historical and predicted customer lifetime value by channel, touchpoint, cohort or persona.";
 
     fn compute(app: &App, business: &Business, query: &Query) -> Result<ClvAnswer, ApiError> {
-        let mut request = app.clv_request();
-        let by = parse_choice("by", query.get("by"), "channel", &["channel", "touchpoint", "cohort", "persona"])?;
-        request.by = by.parse().map_err(|e: String| ApiError::invalid_input(format!("by: {e}")))?;
-        let model = parse_choice("model", query.get("model"), "bgnbd", &["bgnbd", "pareto-nbd", "gamma-gamma"])?;
-        request.model = model.parse().map_err(|e: String| ApiError::invalid_input(format!("model: {e}")))?;
-        let unit = parse_choice("unit", query.get("unit"), "week", &["week", "day"])?;
-        request.unit = unit.parse().map_err(|e: String| ApiError::invalid_input(format!("unit: {e}")))?;
-        request.horizon = parse_count("horizon", query.get("horizon"), request.horizon as usize, 1, 520)? as u32;
-        let summary = app.summary(business).map_err(ApiError::from)?;
-        if summary.events == 0 && summary.orders == 0 {
-            return Ok(ClvAnswer::NoData(format!("{} has no events or orders to value yet", business.name)));
-        }
-        app.clv(business, &request).map(|r| ClvAnswer::Report(Box::new(r))).map_err(ApiError::from)
-    }
-
-    fn json(answer: &ClvAnswer) -> Result<serde_json::Value, ApiError> {
-        let report = match answer {
-            ClvAnswer::Report(report) => report,
-            ClvAnswer::NoData(why) => return Ok(serde_json::json!({ "customers": 0, "groups": [], "prediction_error": why })),
-        };
-        let mut json = serde_json::to_value(report).map_err(|e| ApiError::internal(e.to_string()))?;
-        // One row per customer is bulky; the groups keep their customer ids and n.
-        if let Some(object) = json.as_object_mut() {
-            object.insert("customers".into(), report.customers.len().into());
-        }
-        Ok(json)
+        Ok(app.clv_answer(business, &ClvRequest::from_params(query)?)?)
     }
 
     fn view(answer: &ClvAnswer, business: &Business) -> View {
@@ -63,7 +33,7 @@ impl Analysis for Clv {
             ClvAnswer::NoData(why) => {
                 let chart = BarChart { title: format!("Customer value · {}", business.name), ..BarChart::default() };
                 let table = Table::new(&["group", "n", "historical mean", "95% CI", "predicted mean", "95% CI"]);
-                return View { summary: format!("n = 0 customers: {why}."), svg: chart.render(), table, notes: Vec::new() };
+                return View { summary: format!("Nothing to value yet: {why} (n = 0 customers)."), svg: chart.render(), table, notes: Vec::new() };
             }
         };
         let chart = BarChart {
@@ -80,34 +50,31 @@ impl Analysis for Clv {
                     href: customers_href(business.id, &g.historical.customer_ids),
                 })
                 .collect(),
-            value_name: "historical mean".into(),
-            comparison_name: format!("predicted mean, next {} {}s", report.horizon, unit(report)),
+            value_name: "spent so far, mean".into(),
+            comparison_name: format!("expected in the next {} {}s, mean", report.horizon, unit(report)),
             width: Some(760.0),
         };
-        let mut table = Table::new(&["group", "n", "historical mean", "95% CI", "predicted mean", "95% CI"]);
+        let money = |v: f64| ValueFormat::Money(business.currency).format(v);
+        let range = |low: Option<f64>, high: Option<f64>| match (low, high) {
+            (Some(l), Some(h)) => format!("{} to {}", money(l), money(h)),
+            _ => "n < 2".to_string(),
+        };
+        let mut table = Table::new(&["group", "n", "spent so far, mean", "95% interval", "expected next, mean", "95% interval"]);
         for g in &report.groups {
             table.rows.push(vec![
                 Cell::text(g.group.clone()),
-                Cell::linked(g.customers.to_string(), customers_href(business.id, &g.historical.customer_ids)),
-                Cell::text(format!("{:.2}", g.historical.mean)),
-                Cell::text(interval(g.historical.ci95_low, g.historical.ci95_high)),
-                Cell::text(g.predicted.as_ref().map_or("-".to_string(), |p| format!("{:.2}", p.mean))),
-                Cell::text(g.predicted.as_ref().map_or("-".to_string(), |p| interval(p.ci95_low, p.ci95_high))),
+                Cell::linked(count(g.customers as u64), customers_href(business.id, &g.historical.customer_ids)),
+                Cell::text(money(g.historical.mean)),
+                Cell::text(range(g.historical.ci95_low, g.historical.ci95_high)),
+                Cell::text(g.predicted.as_ref().map_or("-".to_string(), |p| money(p.mean))),
+                Cell::text(g.predicted.as_ref().map_or("-".to_string(), |p| range(p.ci95_low, p.ci95_high))),
             ]);
         }
-        let summary = format!(
-            "n = {} customers in {} groups; amounts in {}; predictions {} {}s ahead; data up to {}.",
-            report.customers.len(),
-            report.groups.len(),
-            report.currency,
-            report.horizon,
-            unit(report),
-            report.now
-        );
+        let summary = clv_sentence(report, business);
         let mut notes = vec![
-            format!("Values as of {}: {}.", report.now, report.now_rule),
-            format!("Summary: {}.", report.summarising_rule),
-            format!("Value: {}.", report.value_rule),
+            format!("Spent so far: {}.", report.value_rule),
+            format!("Each customer is summarised by {}.", report.summarising_rule),
+            "“Buyers may stop after any purchase” is the BG/NBD model (Fader, Hardie and Lee, 2005); “at any time” is the Pareto/NBD model (Schmittlein, Morrison and Colombo, 1987): each is fitted by maximum likelihood to every customer's repeat purchases, the time of their last purchase and their time as a customer, and predicts their purchases ahead. Spend per purchase is the Gamma-Gamma model (Fader, Hardie and Lee, 2005); the expected value is expected purchases times expected spend, discounted 1 % per period. Each mean carries its 95 % interval and its n.".to_string(),
         ];
         if let Some(e) = &report.prediction_error {
             notes.insert(0, format!("No predictions: {e}."));
@@ -121,6 +88,15 @@ impl Analysis for Clv {
             }
         }
         View { summary, svg: chart.render(), table, notes }
+    }
+
+    /// Customers are valued as of the end of the data the models learn from.
+    fn period(answer: &ClvAnswer) -> Option<String> {
+        match answer {
+            ClvAnswer::Report(report) if report.now_rule == "given" => Some(format!("Values as of {}.", report.now)),
+            ClvAnswer::Report(report) => Some(format!("Values as of {}.", report.now_rule)),
+            ClvAnswer::NoData(_) => None,
+        }
     }
 
     fn fields(query: &Query, _answer: Option<&ClvAnswer>) -> Vec<Field> {
@@ -141,9 +117,38 @@ fn unit(report: &ClvReport) -> String {
     serde_json::to_value(report.unit).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
-fn interval(low: Option<f64>, high: Option<f64>) -> String {
-    match (low, high) {
-        (Some(l), Some(h)) => format!("{l:.2} .. {h:.2}"),
-        _ => "n < 2".to_string(),
+/// The value's answer in a sentence: the group whose customers are worth the most (expected ahead
+/// when predicted, else spent so far) among groups of at least 10, against the least.
+fn clv_sentence(report: &ClvReport, business: &Business) -> String {
+    let money = |v: f64| ValueFormat::Money(business.currency).format(v);
+    let worth = |g: &trailmap_app::GroupClv| g.predicted.as_ref().map_or(g.historical.mean, |p| p.mean);
+    let mut groups: Vec<_> = report.groups.iter().filter(|g| g.customers >= 10).collect();
+    groups.sort_by(|a, b| worth(b).total_cmp(&worth(a)));
+    let by = match grouped_by(report).as_str() {
+        "touchpoint" => "first touchpoint",
+        "cohort" => "first-purchase month",
+        "persona" => "persona",
+        _ => "first channel",
+    };
+    let Some(best) = groups.first() else {
+        return format!("Too few customers per {by} to compare yet: no group has 10 (n = {} customers).", count(report.customers.len() as u64));
+    };
+    let mut sentence = match &best.predicted {
+        Some(p) => format!(
+            "Customers whose {by} is {} are worth the most: {} each so far and {} more expected over the next {} {}s (n = {})",
+            best.group,
+            money(best.historical.mean),
+            money(p.mean),
+            report.horizon,
+            unit(report),
+            count(best.customers as u64)
+        ),
+        None => format!("Customers whose {by} is {} have spent the most: {} each (n = {})", best.group, money(best.historical.mean), count(best.customers as u64)),
+    };
+    if let Some(least) = groups.last().filter(|g| g.group != best.group) {
+        let expected = if least.predicted.is_some() { " expected" } else { "" };
+        sentence.push_str(&format!("; {} the least, {}{expected} (n = {})", least.group, money(worth(least)), count(least.customers as u64)));
     }
+    sentence.push('.');
+    sentence
 }

@@ -1,20 +1,18 @@
 //! The flows page: what customers do step by step within a session, as a Sankey of the busiest
 //! edges, optionally starting at (`from`) or leading to (`to`) an event. Defaults are the CLI's
 //! (`trailmap paths`: by event, 30-minute sessions, top 50 edges) except the number of steps:
-//! 6 rather than 10, because a Sankey of ten columns leaves each label a few letters.
+//! `trailmap_app::query::SANKEY_STEPS` rather than 10, because a Sankey of ten columns leaves each
+//! label a few letters.
 
-use super::{Analysis, Cell, Field, Query, Table, View, customers_href, parse_choice, parse_count, parse_duration, percent};
+use super::{Analysis, Cell, Field, Query, Table, View, count, customers_href, percent};
 use crate::error::ApiError;
-use trailmap_analytics::PathsReport;
-use trailmap_app::App;
+use trailmap_analytics::{PathsOptions, PathsReport};
+use trailmap_app::{App, FromParams};
 use trailmap_model::Business;
 use trailmap_render::{Sankey, SankeyLink, SankeyNode, Size, ValueFormat};
 
 #[derive(Debug)]
 pub struct Flows;
-
-/// Steps per path unless asked: as many columns as a readable Sankey holds.
-pub const DEFAULT_STEPS: usize = 6;
 
 impl Analysis for Flows {
     type Answer = PathsReport;
@@ -23,27 +21,7 @@ impl Analysis for Flows {
     const ABOUT: &'static str = "What customers do step by step in a session, as a Sankey diagram.";
 
     fn compute(app: &App, business: &Business, query: &Query) -> Result<PathsReport, ApiError> {
-        let mut options = App::paths_options();
-        let by = parse_choice("by", query.get("by"), "event", &["event", "page"])?;
-        options.by = by.parse().map_err(|e: String| ApiError::invalid_input(format!("by: {e}")))?;
-        if let Some(gap) = query.get("session_gap") {
-            options.session_gap_ms = parse_duration("session_gap", gap)?;
-        }
-        if query.get("from").is_some() && query.get("to").is_some() {
-            return Err(ApiError::invalid_input("to: give either from or to, not both"));
-        }
-        options.start = query.get("from").map(str::to_string);
-        options.end = query.get("to").map(str::to_string);
-        if let Some(end) = &options.end {
-            options.conversion = end.clone();
-        }
-        options.top_edges = parse_count("top", query.get("top"), options.top_edges, 1, 500)?;
-        options.max_steps = parse_count("max_steps", query.get("max_steps"), DEFAULT_STEPS, 2, 50)?;
-        app.paths(business, &options).map_err(ApiError::from)
-    }
-
-    fn json(report: &PathsReport) -> Result<serde_json::Value, ApiError> {
-        serde_json::to_value(report).map_err(|e| ApiError::internal(e.to_string()))
+        Ok(app.paths(business, &PathsOptions::from_params(query)?)?)
     }
 
     fn view(report: &PathsReport, business: &Business) -> View {
@@ -87,13 +65,16 @@ impl Analysis for Flows {
                 Cell::linked(edge.customers.len().to_string(), customers_href(business.id, &edge.customers)),
             ]);
         }
-        let summary = format!(
-            "n = {} paths (sessions) from {} customers; the {} busiest edges are drawn.",
-            report.paths,
-            report.customers,
-            report.edges.len()
-        );
-        View { summary, svg: chart.render(), table, notes: Vec::new() }
+        let summary = flows_sentence(report);
+        let notes = vec![
+            "A session is a customer's events with no pause longer than the session gap (30 minutes unless chosen); its path is the sequence of its steps, the same step twice in a row counted once.".to_string(),
+            format!(
+                "The diagram and the table keep the {} busiest moves from one step to the next; each band's width is the number of sessions that made that move, and “of from” is that number over the sessions at its first step.",
+                report.edges.len()
+            ),
+            format!("“Conversion” for the most common whole paths is {}.", report.conversion),
+        ];
+        View { summary, svg: chart.render(), table, notes }
     }
 
     fn fields(query: &Query, _answer: Option<&PathsReport>) -> Vec<Field> {
@@ -105,5 +86,37 @@ impl Analysis for Flows {
             Field::text("top", "Edges", query.get("top").unwrap_or("50"), "50"),
             Field::text("max_steps", "Steps", query.get("max_steps").unwrap_or("6"), "6"),
         ]
+    }
+}
+
+/// The flows' answer in a sentence: the most common whole path that ends in the conversion, else
+/// the busiest move from one step to the next, with the sessions and customers behind it.
+fn flows_sentence(report: &PathsReport) -> String {
+    if report.paths == 0 {
+        return "There is no session to follow yet (n = 0 sessions).".to_string();
+    }
+    let total = format!("{} sessions of {} customers", count(report.paths as u64), count(report.customers as u64));
+    // A path of the conversion alone (a purchase at the till) says nothing about the way to it.
+    if let Some(path) = report.to_conversion.iter().find(|p| p.items.len() >= 2) {
+        return format!(
+            "The most common way to {}: {}, in {} of the {total} ({} customers).",
+            report.conversion,
+            path.items.join(" → "),
+            count(path.paths as u64),
+            count(path.customers.len() as u64)
+        );
+    }
+    match report.edges.iter().max_by_key(|e| e.paths) {
+        Some(edge) => {
+            let name = |i: usize| report.nodes.get(i).map_or("?", |n| n.item.as_str());
+            format!(
+                "The most common move is from {} to {}: {} of the {total} ({} customers).",
+                name(edge.from),
+                name(edge.to),
+                count(edge.paths as u64),
+                count(edge.customers.len() as u64)
+            )
+        }
+        None => format!("Every one of the {total} is a single step: nobody moved on within a session."),
     }
 }

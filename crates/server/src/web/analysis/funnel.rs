@@ -1,22 +1,15 @@
 //! The funnel page: how many customers go through a sequence of steps and where they drop off,
-//! optionally one funnel per breakdown value. Without `steps`, the business's own events pick a
-//! sensible funnel: the online shop's page_view → … → purchase when it has those events, else
-//! store_visit → purchase, else its first two event names.
+//! optionally one funnel per breakdown value. Without `steps`, the app picks the business's
+//! default funnel from its own events (`trailmap_app::query::default_funnel_steps`).
 
-use super::{Analysis, Cell, Field, Query, Table, View, customers_href, parse_choice, parse_duration, percent};
+use super::{Analysis, Cell, Field, Picker, Query, Table, View, count, customers_href, percent};
 use crate::error::ApiError;
-use trailmap_analytics::FunnelReport;
-use trailmap_app::{App, FunnelAnswer};
-use trailmap_model::{Business, EventColumns};
+use trailmap_app::{App, FromParams, FunnelAnswer, FunnelRequest};
+use trailmap_model::Business;
 use trailmap_render::{FunnelChart, FunnelStep};
-use trailmap_store::Store;
 
 #[derive(Debug)]
 pub struct Funnel;
-
-/// The shop funnel of the demo and of most online stores, in order.
-const SHOP_STEPS: [&str; 5] = ["page_view", "product_view", "add_to_cart", "checkout_started", "purchase"];
-const STORE_STEPS: [&str; 2] = ["store_visit", "purchase"];
 
 const MODES: [(&str, &str); 3] = [("ordered", "Ordered"), ("strict", "Strict (nothing between)"), ("unordered", "Any order")];
 const BREAKDOWNS: [(&str, &str); 8] = [
@@ -30,30 +23,6 @@ const BREAKDOWNS: [(&str, &str); 8] = [
     ("persona", "Persona"),
 ];
 
-/// The steps used when none are asked: the first of the known funnels whose events the business
-/// has (at least two of them), else its first two event names.
-fn default_steps(app: &App, business: &Business) -> Result<Vec<String>, ApiError> {
-    let table = app.store().load_events(business.id, EventColumns { properties: false }).map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut seen = vec![false; table.strings.len()];
-    for &name in &table.name {
-        if let Some(s) = seen.get_mut(name as usize) {
-            *s = true;
-        }
-    }
-    let names: Vec<String> =
-        seen.iter().enumerate().filter(|(id, s)| **s && *id != 0).map(|(id, _)| table.string(id as u32).to_string()).collect();
-    for known in [&SHOP_STEPS[..], &STORE_STEPS[..]] {
-        let present: Vec<String> = known.iter().filter(|s| names.iter().any(|n| n == *s)).map(|s| s.to_string()).collect();
-        if present.len() >= 2 {
-            return Ok(present);
-        }
-    }
-    let mut names = names;
-    names.sort();
-    names.truncate(2);
-    Ok(names)
-}
-
 impl Analysis for Funnel {
     type Answer = FunnelAnswer;
     const SLUG: &'static str = "funnel";
@@ -61,33 +30,16 @@ impl Analysis for Funnel {
     const ABOUT: &'static str = "How many customers go through a sequence of steps, and where they drop off.";
 
     fn compute(app: &App, business: &Business, query: &Query) -> Result<FunnelAnswer, ApiError> {
-        let steps: Vec<String> = match query.get("steps") {
-            Some(text) => {
-                let steps: Vec<String> = text.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
-                if steps.is_empty() {
-                    return Err(ApiError::invalid_input(format!("steps: {text:?} names no step; write event names, comma-separated")));
-                }
-                steps
+        let mut request = FunnelRequest::from_params(query)?;
+        // A step picked from the page's list joins the end of the funnel (of the default one
+        // when no steps were asked).
+        if let Some(added) = query.get("add_step") {
+            if request.steps.is_empty() {
+                request.steps = trailmap_app::query::default_funnel_steps(app, business)?;
             }
-            None => default_steps(app, business)?,
-        };
-        let mut request = App::funnel_request(steps);
-        if let Some(window) = query.get("window") {
-            request.window_ms = parse_duration("window", window)?;
+            request.steps.push(added.to_string());
         }
-        let mode = parse_choice("mode", query.get("mode"), "ordered", &["ordered", "strict", "unordered"])?;
-        request.mode = mode.parse().map_err(|e: String| ApiError::invalid_input(format!("mode: {e}")))?;
-        request.breakdown = query.get("breakdown").map(str::to_string);
-        if request.steps.is_empty() {
-            // Only a business without events gets here (asked steps are never empty): its
-            // funnel is empty, not an error, so a new business's page opens.
-            return Ok(empty_answer(business, &request));
-        }
-        app.funnel(business, &request).map_err(ApiError::from)
-    }
-
-    fn json(answer: &FunnelAnswer) -> Result<serde_json::Value, ApiError> {
-        serde_json::to_value(answer).map_err(|e| ApiError::internal(e.to_string()))
+        Ok(app.funnel(business, &request)?)
     }
 
     fn view(answer: &FunnelAnswer, business: &Business) -> View {
@@ -98,7 +50,7 @@ impl Analysis for Funnel {
                 .steps
                 .iter()
                 .map(|s| FunnelStep {
-                    label: s.label.clone(),
+                    label: chart_label(&s.label),
                     count: s.reached as u64,
                     href: customers_href(business.id, &s.customers),
                     dropped_href: customers_href(business.id, &s.dropped_customers),
@@ -122,17 +74,35 @@ impl Analysis for Funnel {
                 ]);
             }
         }
-        let last = overall.steps.last().map_or(0, |s| s.reached);
-        let rate = if overall.entered == 0 { 0.0 } else { last as f64 / overall.entered as f64 };
-        let summary = format!(
-            "n = {} customers entered; {} completed every step ({}); {} mode, {} window.",
-            overall.entered,
-            last,
-            percent(rate),
-            answer.report.mode.as_str(),
-            human_duration(answer.report.window_ms)
-        );
-        View { summary, svg: chart.render(), table, notes: Vec::new() }
+        let summary = funnel_sentence(answer);
+        let mode = match answer.report.mode.as_str() {
+            "strict" => "one right after the other, with no other event between",
+            "unordered" => "in any order",
+            _ => "in this order, other events allowed between",
+        };
+        let notes = vec![
+            format!(
+                "A customer enters the funnel on their first {}; they reach a later step by doing it after the step before ({mode}) and within {} of entering.",
+                overall.steps.first().map_or_else(|| "step".to_string(), |s| format!("“{}”", s.label)),
+                plain_duration(answer.report.window_ms)
+            ),
+            "“Of step 1” is the customers who reached a step divided by those who entered; “of previous” divides by those who reached the step before; “dropped” counts who reached the step before but not this one. None is ever above 100 %.".to_string(),
+            "A step may be an event name, several names joined by | (any of them), touchpoint:NAME (any event the touchpoint matches) or stage:NAME (any touchpoint of the stage); the median time is between a customer's previous step and this one.".to_string(),
+        ];
+        View { summary, svg: chart.render(), table, notes }
+    }
+
+    fn picker(app: &App, business: &Business) -> Result<Option<Picker>, trailmap_app::AppError> {
+        let choices = app.funnel_step_choices(business)?;
+        let shown = |list: &[trailmap_app::StepChoice]| -> Vec<(String, String)> {
+            list.iter().map(|c| (c.step.clone(), format!("{} ({} customers)", c.label, count(c.customers as u64)))).collect()
+        };
+        let groups: Vec<(String, Vec<(String, String)>)> = [("Stages", shown(&choices.stages)), ("Touchpoints", shown(&choices.touchpoints)), ("Events", shown(&choices.events))]
+            .into_iter()
+            .filter(|(_, list)| !list.is_empty())
+            .map(|(name, list)| (name.to_string(), list))
+            .collect();
+        Ok((!groups.is_empty()).then_some(Picker { name: "add_step", label: "Add a step", groups }))
     }
 
     fn fields(query: &Query, answer: Option<&FunnelAnswer>) -> Vec<Field> {
@@ -146,14 +116,78 @@ impl Analysis for Funnel {
     }
 }
 
-/// The funnel of a business without events: nobody entered.
-fn empty_answer(business: &Business, request: &trailmap_app::FunnelRequest) -> FunnelAnswer {
-    FunnelAnswer {
-        business: business.name.clone(),
-        steps: Vec::new(),
-        breakdown: request.breakdown.clone(),
-        report: FunnelReport::empty(request.mode, request.window_ms),
-        compare: None,
+/// The funnel's answer in a sentence: how many of those who entered reached the last step, and
+/// where most are lost; with a breakdown, the group that converts best.
+fn funnel_sentence(answer: &FunnelAnswer) -> String {
+    let overall = &answer.report.overall;
+    let (Some(first), Some(last)) = (overall.steps.first(), overall.steps.last()) else {
+        return "There is nothing to follow yet: this business has no events (n = 0 customers).".to_string();
+    };
+    if overall.entered == 0 {
+        return format!("No customer has reached {} yet (n = 0).", step_name(&first.label));
+    }
+    let rate = last.reached as f64 / overall.entered as f64;
+    let mut sentence = format!(
+        "{} of the {} customers who started at {} went on to {} within {}",
+        percent(rate),
+        count(overall.entered as u64),
+        step_name(&first.label),
+        step_name(&last.label),
+        plain_duration(answer.report.window_ms)
+    );
+    let worst = overall.steps.iter().enumerate().skip(1).filter(|(_, s)| s.dropped > 0).max_by_key(|(_, s)| s.dropped);
+    if let Some((k, step)) = worst {
+        let before = &overall.steps[k - 1];
+        sentence.push_str(&format!(
+            "; most are lost between {} and {}: {} customers, {} of those who got that far",
+            step_name(&before.label),
+            step_name(&step.label),
+            count(step.dropped as u64),
+            percent(step.dropped as f64 / before.reached.max(1) as f64)
+        ));
+    }
+    sentence.push('.');
+    let best = answer
+        .report
+        .breakdown
+        .iter()
+        .filter(|g| g.result.entered >= 10)
+        .map(|g| (g, g.result.steps.last().map_or(0.0, |s| s.reached as f64 / g.result.entered as f64)))
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    if let Some((group, group_rate)) = best {
+        sentence.push_str(&format!(" Best group: {}, {} of {} (groups of at least 10 customers).", group.value, percent(group_rate), count(group.result.entered as u64)));
+    }
+    sentence
+}
+
+/// A step as the chart names it: "Awareness (stage)", "Newsletter", "add_to_cart".
+fn chart_label(label: &str) -> String {
+    match (label.strip_prefix("stage:"), label.strip_prefix("touchpoint:")) {
+        (Some(stage), _) => format!("{} (stage)", stage.trim()),
+        (_, Some(touchpoint)) => touchpoint.trim().to_string(),
+        _ => label.to_string(),
+    }
+}
+
+/// A step as a sentence names it: "the Purchase stage", "“Newsletter”", "“add_to_cart”".
+fn step_name(label: &str) -> String {
+    match (label.strip_prefix("stage:"), label.strip_prefix("touchpoint:")) {
+        (Some(stage), _) => format!("the {} stage", stage.trim()),
+        (_, Some(touchpoint)) => format!("“{}”", touchpoint.trim()),
+        _ => format!("“{label}”"),
+    }
+}
+
+/// A window in words: "7 days", "24 hours", "30 minutes", "2 weeks" (whole units when it is one).
+pub fn plain_duration(ms: i64) -> String {
+    let unit = |n: i64, one: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") };
+    const MINUTE: i64 = 60_000;
+    match ms {
+        ms if ms % (7 * 86_400_000) == 0 && ms >= 14 * 86_400_000 => unit(ms / (7 * 86_400_000), "week"),
+        ms if ms % 86_400_000 == 0 => unit(ms / 86_400_000, "day"),
+        ms if ms % 3_600_000 == 0 => unit(ms / 3_600_000, "hour"),
+        ms if ms % MINUTE == 0 => unit(ms / MINUTE, "minute"),
+        ms => human_duration(ms),
     }
 }
 

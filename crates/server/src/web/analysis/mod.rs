@@ -3,10 +3,12 @@
 //! how to read its parameters from the query string, how to ask the app, how to show the answer
 //! as a chart (drawn by `trailmap-render`) and a table. This module holds what they share: the
 //! generic page handler (a GET form, the chart inline, the table under it), the exports (the same
-//! URL with `format=svg|png|csv`), the index page, and the JSON answer used by `api::analysis`.
+//! URL with `format=svg|png|csv`) and the index page. The JSON API (`api::analysis`) asks the app
+//! the same typed requests.
 //!
-//! Parameters are read leniently from the raw query (an empty field means "the default"), so a
-//! bad value is never an extractor rejection but an `invalid_input` error naming the parameter.
+//! Parameters are read by the app's typed requests (`trailmap_app::query`) from the raw query (an
+//! empty field means "the default"), so a bad value is never an extractor rejection but an
+//! `invalid_input` error naming the parameter.
 
 pub mod attribution;
 pub mod clv;
@@ -15,17 +17,18 @@ pub mod funnel;
 pub mod retention;
 
 use crate::auth::{self, SignedIn};
+use crate::downloads::download;
 use crate::error::ApiError;
 use crate::state::ServerState;
 use crate::web::layout::{Nav, page};
 use crate::web::{PageError, PageResult, html_response};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use maud::{Markup, PreEscaped, html};
-use trailmap_app::App;
+use trailmap_app::{App, RecordedSpan};
 use trailmap_model::{Business, BusinessId, CustomerId};
-use trailmap_render::Svg;
+use trailmap_render::{Svg, ValueFormat};
 
 /// Customer links carry at most this many ids: a GET link must stay a reasonable length, and the
 /// customer list page shows a first page anyway. The table's n always counts all of them.
@@ -35,32 +38,8 @@ pub const MAX_LINKED_CUSTOMERS: usize = 200;
 /// windows, an insight) carry at most this many ids.
 pub const MAX_GROUP_LINKED_CUSTOMERS: usize = 1_000;
 
-/// The query string's parameters, in order.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Query(pub Vec<(String, String)>);
-
-impl Query {
-    pub fn parse(raw: Option<&str>) -> Query {
-        Query(raw.map(|r| form_urlencoded::parse(r.as_bytes()).into_owned().collect()).unwrap_or_default())
-    }
-
-    /// The parameter's trimmed value; an absent or empty parameter is `None` (the default).
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
-    }
-
-    /// The same query with `format` set to `format` (or removed with `None`), encoded.
-    pub fn with_format(&self, format: Option<&str>) -> String {
-        let mut encoder = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in self.0.iter().filter(|(k, v)| k != "format" && !v.trim().is_empty()) {
-            encoder.append_pair(k, v);
-        }
-        if let Some(f) = format {
-            encoder.append_pair("format", f);
-        }
-        encoder.finish()
-    }
-}
+/// The query string's parameters, read by the app's typed requests.
+pub use trailmap_app::Params as Query;
 
 /// One cell of a table: its text and, when there are customers behind it, a link to them.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,11 +87,13 @@ impl Table {
 /// What a page shows for one answer.
 #[derive(Debug, Clone)]
 pub struct View {
-    /// One sentence with the answer's sample size, shown above the chart.
+    /// One sentence in an owner's words that answers the page's question, with its n, shown
+    /// above the chart ("Referral brings the most conversions: 24 % of 5,123 ...").
     pub summary: String,
     pub svg: Svg,
     pub table: Table,
-    /// Caveats from the engine, shown under the table.
+    /// How the numbers are computed: the models' names and formulas, the definitions of the
+    /// rates and the engine's caveats, folded under the table as "How this is computed".
     pub notes: Vec<String>,
 }
 
@@ -138,6 +119,15 @@ impl Field {
     }
 }
 
+/// A select of choices in groups, each choice a value and what a person reads.
+#[derive(Debug, Clone, Default)]
+pub struct Picker {
+    /// The parameter the choice is sent as.
+    pub name: &'static str,
+    pub label: &'static str,
+    pub groups: Vec<(String, Vec<(String, String)>)>,
+}
+
 /// One analysis question, as a page, its exports and its JSON route.
 pub trait Analysis {
     /// The app's answer, as computed on a read thread.
@@ -147,12 +137,13 @@ pub trait Analysis {
     const TITLE: &'static str;
     /// One sentence for the index page.
     const ABOUT: &'static str;
+    /// Parameters the page opens with when the address does not give them, where the page's
+    /// question differs from the request's default (attribution opens on new customers).
+    const PAGE_DEFAULTS: &'static [(&'static str, &'static str)] = &[];
 
-    /// Reads the parameters (defaults for absent ones) and asks the app. Bad parameters are
-    /// `invalid_input` errors naming the parameter.
+    /// Reads the parameters into the app's typed request (`trailmap_app::query`: defaults for
+    /// absent ones, bad ones `invalid_input` errors naming the parameter) and asks the app.
     fn compute(app: &App, business: &Business, query: &Query) -> Result<Self::Answer, ApiError>;
-    /// The answer as the JSON API gives it: the app's report, with n.
-    fn json(answer: &Self::Answer) -> Result<serde_json::Value, ApiError>;
     /// The chart and the table.
     fn view(answer: &Self::Answer, business: &Business) -> View;
     /// The form's fields, filled from the query or, once answered, the values the answer used.
@@ -162,6 +153,46 @@ pub trait Analysis {
     fn aside(_answer: &Self::Answer, _business: &Business) -> Option<Cell> {
         None
     }
+    /// A list to pick a value from that depends on the business, added to the form: the funnel's
+    /// stages, touchpoints and events with their customers. Picking one and showing the answer
+    /// adds it (the form's `add_step` parameter), so it works without JavaScript.
+    fn picker(_app: &App, _business: &Business) -> Result<Option<Picker>, trailmap_app::AppError> {
+        Ok(None)
+    }
+    /// The period the answer covers and why, when it is not every recorded day (the customer
+    /// value page values customers as of its calibration end).
+    fn period(_answer: &Self::Answer) -> Option<String> {
+        None
+    }
+}
+
+/// The period an analysis over every recorded day covers, and why: no period is chosen on the
+/// analysis pages, so they read the whole record.
+pub fn whole_record(span: Option<&RecordedSpan>) -> String {
+    match span {
+        Some(span) => format!(
+            "Period: every recorded day, {} to {} ({} events and orders), since this page looks at the whole record.",
+            span.period.from,
+            span.period.to,
+            count(span.records)
+        ),
+        None => "Period: nothing is recorded yet.".to_string(),
+    }
+}
+
+/// A whole number with thousands separators, as every page writes counts: 12,345.
+pub fn count(n: u64) -> String {
+    ValueFormat::Count.format(n as f64)
+}
+
+/// A count and its noun, singular for one: "1 customer", "2,000 customers".
+pub fn counted(n: u64, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{} {noun}s", count(n)) }
+}
+
+/// An amount in minor units (cents) in the business's currency, as the dashboard writes money.
+pub fn money_minor(business: &Business, minor: f64) -> String {
+    ValueFormat::Money(business.currency).format(minor / business.currency.minor_per_major() as f64)
 }
 
 /// A link to the customers behind a number, or `None` when there are none. The link lists ids in
@@ -182,44 +213,6 @@ pub fn customers_href_up_to(business: BusinessId, ids: &[CustomerId], limit: usi
 /// A rate as a percentage with one decimal.
 pub fn percent(rate: f64) -> String {
     format!("{:.1}%", rate * 100.0)
-}
-
-/// Reads `30m`, `24h`, `7d` or `2w` (a bare number is days) into milliseconds, naming `parameter`
-/// when it cannot.
-pub fn parse_duration(parameter: &str, text: &str) -> Result<i64, ApiError> {
-    let bad = || ApiError::invalid_input(format!("{parameter}: {text:?} is not a duration; write a number and m, h, d or w, as in 7d"));
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
-    let number: i64 = text[..split].parse().map_err(|_| bad())?;
-    let unit = match &text[split..] {
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "" | "d" => 86_400_000,
-        "w" => 7 * 86_400_000,
-        _ => return Err(bad()),
-    };
-    if number <= 0 || number > 3650 * 86_400_000 / unit {
-        return Err(ApiError::invalid_input(format!("{parameter}: {text:?} must be more than zero and at most ten years")));
-    }
-    Ok(number * unit)
-}
-
-/// Reads a choice among `allowed`, naming `parameter` when it is not one of them.
-pub fn parse_choice<'a>(parameter: &str, value: Option<&'a str>, default: &'a str, allowed: &[&str]) -> Result<&'a str, ApiError> {
-    let value = value.unwrap_or(default);
-    if allowed.contains(&value) {
-        Ok(value)
-    } else {
-        Err(ApiError::invalid_input(format!("{parameter}: {value:?} is not one of {}", allowed.join(", "))))
-    }
-}
-
-/// Reads a whole number in `min..=max`, naming `parameter` when it is not.
-pub fn parse_count(parameter: &str, value: Option<&str>, default: usize, min: usize, max: usize) -> Result<usize, ApiError> {
-    let Some(text) = value else { return Ok(default) };
-    match text.parse::<usize>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(ApiError::invalid_input(format!("{parameter}: {text:?} is not a whole number from {min} to {max}"))),
-    }
 }
 
 /// Which export a request asks for, from its `format` parameter.
@@ -249,21 +242,18 @@ pub async fn answer<A: Analysis>(state: &ServerState, user: trailmap_model::User
     Ok((membership, answer))
 }
 
-pub(crate) fn download(content_type: &'static str, filename: String, body: Vec<u8>) -> axum::response::Response {
-    let mut response = (StatusCode::OK, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
-}
-
 /// The page of analysis `A`: the form, the chart, the table and export links; or, with `format`,
 /// the export itself. Bad parameters show the form again with the error, as a 400.
 pub async fn show<A: Analysis>(State(state): State<ServerState>, signed: SignedIn, Path(id): Path<i64>, RawQuery(raw): RawQuery) -> PageResult {
-    let query = Query::parse(raw.as_deref());
+    // As asked (the export links repeat it), and with the page's own opening choices where they
+    // differ from the API's and the CLI's defaults (what is computed and shown in the form).
+    let asked_query = Query::parse(raw.as_deref());
+    let mut query = asked_query.clone();
+    for (name, value) in A::PAGE_DEFAULTS {
+        if query.get(name).is_none() {
+            query.0.push((name.to_string(), value.to_string()));
+        }
+    }
     let membership = auth::membership(&state, signed.user.id, BusinessId(id)).await?;
     let export = export_of(&query)?;
     let business = membership.business.clone();
@@ -283,6 +273,13 @@ pub async fn show<A: Analysis>(State(state): State<ServerState>, signed: SignedI
         });
     }
     let nav = Nav::load(&state, &signed, Some(membership.business.id)).await?;
+    let spanned = membership.business.clone();
+    let span = state.try_read(move |app| app.recorded_span(&spanned)).await?;
+    // The picker reads every event of the business (a touchpoint's customers): kept per data
+    // version, which touchpoint edits (that also place them on stages) raise too, so a page view
+    // after no write reuses it.
+    let listed = membership.business.clone();
+    let picker = state.cached_read(listed.id, format!("picker:{}", A::SLUG), move |app| A::picker(app, &listed)).await?;
     let (answer, error) = match result {
         Ok(answer) => (Some(answer), None),
         Err(error) if error.status.is_client_error() => (None, Some(error)),
@@ -311,13 +308,29 @@ pub async fn show<A: Analysis>(State(state): State<ServerState>, signed: SignedI
                     }
                 }
             }
+            @if let Some(picker) = picker.as_ref().as_ref() {
+                label {
+                    span { (picker.label) }
+                    select name=(picker.name) data-testid={ "picker-" (picker.name) } {
+                        option value="" { "—" }
+                        @for (group, choices) in &picker.groups {
+                            optgroup label=(group) {
+                                @for (value, shown) in choices { option value=(value) { (shown) } }
+                            }
+                        }
+                    }
+                }
+            }
             button type="submit" { "Show" }
         }
         @if let Some(error) = &error {
             p class="error" data-code=(error.code) { (error.message) }
         }
         @if let Some(view) = &view {
-            p data-testid="analysis-summary" { (view.summary) }
+            p class="answer" data-testid="analysis-summary" { (view.summary) }
+            p class="muted" data-testid="analysis-period" {
+                (answer.as_ref().and_then(A::period).unwrap_or_else(|| whole_record(span.as_ref())))
+            }
             @if let Some(aside) = &aside {
                 p data-testid="analysis-aside" {
                     @match &aside.href { Some(href) => a href=(href) { (aside.text) }, None => (aside.text) }
@@ -325,14 +338,19 @@ pub async fn show<A: Analysis>(State(state): State<ServerState>, signed: SignedI
             }
             p class="exports" {
                 "Export: "
-                a href={ (base) "?" (query.with_format(Some("svg"))) } download { "SVG" } " · "
-                a href={ (base) "?" (query.with_format(Some("png"))) } download { "PNG" } " · "
-                a href={ (base) "?" (query.with_format(Some("csv"))) } download { "CSV" }
+                a href={ (base) "?" (asked_query.with_format(Some("svg"))) } download { "SVG" } " · "
+                a href={ (base) "?" (asked_query.with_format(Some("png"))) } download { "PNG" } " · "
+                a href={ (base) "?" (asked_query.with_format(Some("csv"))) } download { "CSV" }
             }
             div class="chart" { (PreEscaped(view.svg.as_str())) }
             (table(&view.table))
-            @for note in &view.notes {
-                p class="muted" { (note) }
+            @if !view.notes.is_empty() {
+                details class="how" data-testid="analysis-how" {
+                    summary { "How this is computed" }
+                    @for note in &view.notes {
+                        p { (note) }
+                    }
+                }
             }
         }
     };
@@ -395,21 +413,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_quotes_what_needs_it_and_durations_name_the_parameter() {
+    fn csv_quotes_what_needs_it_and_links_carry_at_most_their_limit() {
         let mut t = Table::new(&["a", "b"]);
         t.rows.push(vec![Cell::text("x,y"), Cell::text("say \"hi\"")]);
         assert_eq!(t.csv(), "a,b\r\n\"x,y\",\"say \"\"hi\"\"\"\r\n");
-        assert_eq!(parse_duration("window", "7d").ok(), Some(7 * 86_400_000));
-        assert_eq!(parse_duration("window", "30m").ok(), Some(30 * 60_000));
-        assert_eq!(parse_duration("window", "2w").ok(), Some(14 * 86_400_000));
-        for bad in ["", "d", "7x", "0d", "-1d", "99999999999w"] {
-            let e = parse_duration("window", bad).err().map(|e| (e.code, e.message.starts_with("window:")));
-            assert_eq!(e, Some(("invalid_input", true)), "{bad:?}");
-        }
-        let q = Query::parse(Some("steps=a%2Cb&format=png&window="));
-        assert_eq!(q.get("steps"), Some("a,b"));
-        assert_eq!(q.get("window"), None);
-        assert_eq!(q.with_format(Some("csv")), "steps=a%2Cb&format=csv");
         let ids: Vec<CustomerId> = (1..=300).map(CustomerId).collect();
         let href = customers_href(BusinessId(3), &ids).unwrap_or_default();
         assert!(href.starts_with("/b/3/customers?ids=1,2,"), "{href}");

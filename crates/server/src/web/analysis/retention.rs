@@ -2,10 +2,10 @@
 //! of each cohort buying again in each later period, as a heatmap. The default period is the
 //! CLI's (`trailmap retention`): month.
 
-use super::{Analysis, Cell, Field, Query, Table, View, customers_href, parse_choice, percent};
+use super::{Analysis, Cell, Field, Query, Table, View, count, counted, customers_href, percent};
 use crate::error::ApiError;
 use trailmap_analytics::RetentionReport;
-use trailmap_app::App;
+use trailmap_app::{App, FromParams, RetentionRequest};
 use trailmap_model::Business;
 use trailmap_render::{CohortRow, HeatCell, Heatmap};
 
@@ -22,22 +22,7 @@ impl Analysis for Retention {
     const ABOUT: &'static str = "Do buyers come back? Cohorts by first purchase and the share buying again later, as a heatmap.";
 
     fn compute(app: &App, business: &Business, query: &Query) -> Result<RetentionReport, ApiError> {
-        let period = parse_choice("period", query.get("period"), "month", &["week", "month"])?;
-        let period = period.parse().map_err(|e: String| ApiError::invalid_input(format!("period: {e}")))?;
-        app.retention(business, period).map_err(ApiError::from)
-    }
-
-    fn json(report: &RetentionReport) -> Result<serde_json::Value, ApiError> {
-        let mut json = serde_json::to_value(report).map_err(|e| ApiError::internal(e.to_string()))?;
-        // The n of every rate, beside the customer lists it counts.
-        if let Some(cohorts) = json.get_mut("cohorts").and_then(|c| c.as_array_mut()) {
-            for (value, cohort) in cohorts.iter_mut().zip(&report.cohorts) {
-                if let Some(object) = value.as_object_mut() {
-                    object.insert("n".into(), cohort.customers.len().into());
-                }
-            }
-        }
-        Ok(json)
+        Ok(app.retention(business, RetentionRequest::from_params(query)?.period)?)
     }
 
     fn view(report: &RetentionReport, business: &Business) -> View {
@@ -78,21 +63,37 @@ impl Analysis for Retention {
             table.rows.push(row);
         }
         let mut summary = format!(
-            "Repeat-purchase rate {} ({} of n = {} buyers).",
+            "{} of the {} who bought once came back to buy again ({})",
             percent(report.repeat_rate),
-            report.repeat_customers.len(),
-            report.purchasers
+            counted(report.purchasers as u64, "customer"),
+            counted(report.repeat_customers.len() as u64, "customer")
         );
-        if let Some(gaps) = report.time_between_purchases {
-            summary.push_str(&format!(
-                " Days between purchases: median {:.1}, p90 {:.1} (n = {} gaps from {} customers).",
-                gaps.median_days, gaps.p90_days, gaps.n, gaps.customers
-            ));
+        match report.time_between_purchases {
+            Some(gaps) => summary.push_str(&format!(
+                "; half of the returns come within {} days of the purchase before (n = {}).",
+                format_days(gaps.median_days),
+                counted(gaps.n as u64, "return")
+            )),
+            None => summary.push('.'),
         }
-        View { summary, svg: chart.render(), table, notes: Vec::new() }
+        let period = period_name.to_lowercase();
+        let notes = vec![
+            format!("Customers are grouped by the {period} of their first “{}” (their cohort); each later column is the share of the cohort who bought again in that {period} after it, with the customers behind it.", report.purchase_event),
+            "The share who came back is customers with two purchases or more over customers with at least one; the time to return is measured between a customer's consecutive purchases (median and 90th percentile).".to_string(),
+        ];
+        let mut notes = notes;
+        if let Some(gaps) = report.time_between_purchases {
+            notes.push(format!("Days between purchases: median {:.1}, 90th percentile {:.1}, over {} gaps from {} customers.", gaps.median_days, gaps.p90_days, count(gaps.n as u64), count(gaps.customers as u64)));
+        }
+        View { summary, svg: chart.render(), table, notes }
     }
 
     fn fields(query: &Query, _answer: Option<&RetentionReport>) -> Vec<Field> {
         vec![Field::select("period", "Cohorts by", query.get("period").unwrap_or("month"), &[("month", "Month"), ("week", "Week")])]
     }
+}
+
+/// Days as a person says them: "3", "12", "0.5".
+fn format_days(days: f64) -> String {
+    if days >= 10.0 || (days - days.round()).abs() < 0.05 { format!("{days:.0}") } else { format!("{days:.1}") }
 }

@@ -16,7 +16,7 @@ use super::{NamesOf, NumbersQuery, author, kind_label, map_id};
 use crate::auth::{self, PageForm, SignedIn, require_edit};
 use crate::error::ApiError;
 use crate::state::ServerState;
-use crate::web::layout::{Nav, csrf_field, page};
+use crate::web::layout::{Nav, csrf_field, wide_page};
 use crate::web::{PageResult, html_response, parse_day, see_other};
 use axum::extract::{Path, Query, State};
 use maud::{Markup, PreEscaped, html};
@@ -53,8 +53,7 @@ pub(crate) struct EditorData {
     pub catalogue: Vec<(TouchpointId, String)>,
 }
 
-/// The quote picker lists at most this many quotes per stage; the search narrows them.
-pub(crate) const PICKER_QUOTES: usize = 40;
+use trailmap_app::map_evidence::PICKER_QUOTES;
 
 /// A quote cut to a length that fits a select option.
 fn short(text: &str, chars: usize) -> String {
@@ -510,7 +509,7 @@ pub async fn show(
         }
         script src="/static/maps.js" defer {}
     };
-    Ok(html_response(page(&nav, &m.name, content)))
+    Ok(html_response(wide_page(&nav, &m.name, content)))
 }
 
 /// The fields of an edit form; which ones count depends on `op` (the `MapEdit`'s tag).

@@ -15,67 +15,14 @@ use crate::auth::{self, PageForm, SignedIn, require_edit};
 use crate::error::ApiError;
 use crate::state::ServerState;
 use crate::web::layout::{Nav, csrf_field, page};
-use crate::web::{PageResult, html_response, parse_day, see_other};
+use crate::web::{PageResult, html_response, see_other};
 use axum::extract::{Path, State};
 use maud::{Markup, html};
 use serde::Deserialize;
-use trailmap_app::{App, AppError, MapNumbersRequest, MapSummary, MapTemplate};
-use trailmap_model::{Business, BusinessId, MapId, MapVersionKind, PersonaId, Timestamp};
+use trailmap_app::{App, AppError, MapSummary, MapTemplate};
+use trailmap_model::{Business, BusinessId, MapId, MapVersionKind, PersonaId};
 
-/// The period and persona of the live numbers, as the editor's GET form and the API's query give
-/// them: `from` and `to` are whole days (YYYY-MM-DD, both or neither, `to` included); `persona`
-/// is a persona's id or name (empty: everyone); `window` the days within which going on counts.
-#[derive(Debug, Default, Clone, Deserialize)]
-pub struct NumbersQuery {
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub persona: Option<String>,
-    /// Days after reaching a stage within which a later stage counts as going on (default 30).
-    pub window: Option<String>,
-}
-
-impl NumbersQuery {
-    fn given(value: &Option<String>) -> Option<&str> {
-        value.as_deref().map(str::trim).filter(|s| !s.is_empty())
-    }
-
-    /// The request the app computes, with the persona looked up in `business`.
-    pub fn request(&self, app: &App, business: &Business) -> Result<MapNumbersRequest, AppError> {
-        let period = match (Self::given(&self.from), Self::given(&self.to)) {
-            (Some(from), Some(to)) => {
-                let (from, to) = (parse_day("from", from)?, parse_day("to", to)?);
-                if to < from {
-                    return Err(AppError::Invalid("to: the last day is before the first (from)".into()));
-                }
-                // The last day is included: the period ends at the start of the day after it.
-                Some((Timestamp::from_date(from), Timestamp::from_date(to).add_millis(Timestamp::MS_PER_DAY)))
-            }
-            (None, None) => None,
-            _ => return Err(AppError::Invalid("from and to: give both dates or neither".into())),
-        };
-        let persona = match Self::given(&self.persona) {
-            None => None,
-            Some(text) => match text.parse::<i64>() {
-                Ok(id) => {
-                    let known = app.store_personas(business)?.iter().any(|(p, _)| p.0 == id);
-                    if !known {
-                        return Err(AppError::Invalid(format!("persona: {} has no persona {id}", business.name)));
-                    }
-                    Some(PersonaId(id))
-                }
-                Err(_) => Some(app.persona_by_name(business, text)?),
-            },
-        };
-        let window_ms = match Self::given(&self.window) {
-            None => MapNumbersRequest::default().window_ms,
-            Some(text) => match text.parse::<i64>() {
-                Ok(days) if (1..=3650).contains(&days) => days * Timestamp::MS_PER_DAY,
-                _ => return Err(AppError::Invalid(format!("window: {text:?} is not a number of days from 1 to 3650"))),
-            },
-        };
-        Ok(MapNumbersRequest { period, persona, window_ms })
-    }
-}
+pub use trailmap_app::query::NumbersQuery;
 
 /// Reading the business's personas and touchpoints by name, for the pages.
 pub trait NamesOf {

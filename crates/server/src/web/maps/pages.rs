@@ -9,13 +9,11 @@ use crate::state::ServerState;
 use crate::web::layout::{Nav, csrf_field, page, secret_box, when};
 use crate::web::{PageResult, html_response, see_other};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::IntoResponse;
 use maud::html;
 use serde::Deserialize;
 use std::collections::HashMap;
-use trailmap_app::{AppError, MapExportFormat, NewShareLink};
-use trailmap_model::{BusinessId, MapVersionKind, Timestamp};
+use trailmap_app::{MapExportFormat, NewShareLink};
+use trailmap_model::{BusinessId, MapVersionKind};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct VersionsQuery {
@@ -126,7 +124,7 @@ pub async fn compare(State(state): State<ServerState>, signed: SignedIn, Path((i
             }
         }
     };
-    Ok(html_response(page(&nav, "As is and to be", content)))
+    Ok(html_response(crate::web::layout::wide_page(&nav, "As is and to be", content)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -145,32 +143,6 @@ pub struct ExportQuery {
     pub format: Option<String>,
 }
 
-/// A file name from a map's name: letters, digits and dashes.
-pub(crate) fn file_name(name: &str, extension: &str) -> String {
-    let slug: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
-    let slug = slug.split('-').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("-");
-    format!("{}.{extension}", if slug.is_empty() { "journey-map".to_string() } else { slug })
-}
-
-/// The export as a download: its media type and an attachment file name.
-pub(crate) fn download(bytes: Vec<u8>, format: MapExportFormat, name: &str) -> axum::response::Response {
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    let media = if format == MapExportFormat::Svg || format == MapExportFormat::Mermaid || format == MapExportFormat::Json {
-        format!("{}; charset=utf-8", format.media_type())
-    } else {
-        format.media_type().to_string()
-    };
-    if let Ok(v) = HeaderValue::from_str(&media) {
-        headers.insert(header::CONTENT_TYPE, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", file_name(name, format.extension()))) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
 pub async fn export(State(state): State<ServerState>, signed: SignedIn, Path((id, map)): Path<(i64, i64)>, Query(query): Query<ExportQuery>) -> PageResult {
     let membership = auth::membership(&state, signed.user.id, BusinessId(id)).await?;
     let format = MapExportFormat::parse(query.format.as_deref().unwrap_or("svg"))?;
@@ -181,7 +153,7 @@ pub async fn export(State(state): State<ServerState>, signed: SignedIn, Path((id
             Ok((name, app.export_map(&business, map_id(map), format, None)?))
         })
         .await?;
-    Ok(download(bytes, format, &name))
+    Ok(crate::downloads::map_download(bytes, format, &name))
 }
 
 pub async fn share(State(state): State<ServerState>, signed: SignedIn, Path((id, map)): Path<(i64, i64)>) -> PageResult {
@@ -263,15 +235,7 @@ pub struct ShareForm {
     pub embed_on: String,
 }
 
-/// The expiry of a link that works through `day`: the start of the next day (UTC).
-pub(crate) fn expiry_of(field: &str, text: &str) -> Result<Option<Timestamp>, AppError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    let day = crate::web::parse_day(field, text)?;
-    Ok(Some(Timestamp::from_date(day).add_millis(Timestamp::MS_PER_DAY)))
-}
+use trailmap_app::query::link_expiry as expiry_of;
 
 pub async fn create_share(State(state): State<ServerState>, Path((id, map)): Path<(i64, i64)>, posted: PageForm<ShareForm>) -> PageResult {
     let membership = auth::membership(&state, posted.user.user.id, BusinessId(id)).await?;
@@ -293,21 +257,10 @@ pub async fn create_share(State(state): State<ServerState>, Path((id, map)): Pat
     share_page(&state, &posted.user, id, map, Some(made)).await
 }
 
-/// Revokes a link by its stored hash (the list shows no tokens), after checking the map is the
-/// business's.
-pub(crate) fn revoke_by_hash(app: &mut trailmap_app::App, business: &trailmap_model::Business, map: i64, hash: &str) -> Result<(), AppError> {
-    use trailmap_store::MapStore;
-    app.journey_map(business, map_id(map))?;
-    if !app.share_links(business, map_id(map))?.iter().any(|l| l.token_hash == hash) {
-        return Err(AppError::NotFound(format!("journey map {map} has no such share link")));
-    }
-    app.store_mut().delete_share_link(map_id(map), hash).map_err(AppError::from)
-}
-
 pub async fn revoke_share(State(state): State<ServerState>, Path((id, map, hash)): Path<(i64, i64, String)>, posted: PageForm<Empty>) -> PageResult {
     let membership = auth::membership(&state, posted.user.user.id, BusinessId(id)).await?;
     require_edit(membership.role)?;
     let business = membership.business;
-    state.try_write(move |app| revoke_by_hash(app, &business, map, &hash)).await?;
+    state.try_write(move |app| app.revoke_share_link_by_hash(&business, map_id(map), &hash)).await?;
     Ok(see_other(&format!("/b/{id}/maps/{map}/share")))
 }

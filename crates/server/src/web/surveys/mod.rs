@@ -14,7 +14,7 @@ use crate::auth::{self, PageForm, SignedIn, require_edit};
 use crate::error::ApiError;
 use crate::state::ServerState;
 use crate::web::layout::{Nav, csrf_field, page, when};
-use crate::web::members::base_url;
+use crate::links::base_url;
 use crate::web::{PageError, PageResult, html_response, see_other};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 use trailmap_app::surveys::{QuestionDefinition, Scalar, SkipDefinition, SurveyDefinition, kind_label};
-use trailmap_app::voice::{QuestionScore, ScoreGrouping, ScoreKind, ScoreResult, SurveyResultsRequest, ThemesRequest};
+use trailmap_app::voice::{QuestionScore, ScoreKind, ScoreResult, SurveyResultsRequest, ThemesRequest};
 use trailmap_render::{Bar, BarChart, ValueFormat};
 use crate::web::analysis::customers_href;
 use trailmap_model::{AnswerValue, BusinessId, SurveyId};
@@ -231,17 +231,7 @@ pub struct ResultsQuery {
     pub by: Option<String>,
 }
 
-/// Reads `by` (touchpoint, stage, persona or month); an error names the parameter.
-pub fn grouping(by: Option<&str>) -> Result<Option<ScoreGrouping>, ApiError> {
-    match by.map(str::trim).filter(|b| !b.is_empty()) {
-        None => Ok(None),
-        Some("touchpoint") => Ok(Some(ScoreGrouping::Touchpoint)),
-        Some("stage") => Ok(Some(ScoreGrouping::Stage)),
-        Some("persona") => Ok(Some(ScoreGrouping::Persona)),
-        Some("month") => Ok(Some(ScoreGrouping::Month)),
-        Some(other) => Err(ApiError::invalid_input(format!("`by`: {other:?} is not touchpoint, stage, persona or month"))),
-    }
-}
+pub use trailmap_app::query::score_grouping as grouping;
 
 /// A score as people read it: NPS as a whole number, CSAT as a percentage, CES with one decimal.
 fn score_text(r: &ScoreResult) -> String {
@@ -387,11 +377,7 @@ pub struct FeedbackQuery {
     pub stop_words: Option<String>,
 }
 
-/// The extra stop words of a request, given as one text separated by commas or spaces
-/// ("dress, tee").
-pub fn stop_word_list(text: Option<&str>) -> Vec<String> {
-    text.unwrap_or("").split(|c: char| c == ',' || c.is_whitespace()).filter(|w| !w.is_empty()).map(str::to_string).collect()
-}
+pub use trailmap_app::query::stop_word_list;
 
 /// GET `/b/{id}/feedback`: themes (the most negative first) and the sentiment list.
 pub async fn feedback(State(state): State<ServerState>, signed: SignedIn, Path(id): Path<i64>, Query(query): Query<FeedbackQuery>) -> PageResult {

@@ -12,7 +12,6 @@ use crate::state::ServerState;
 use crate::web::analysis::{MAX_GROUP_LINKED_CUSTOMERS, customers_href_up_to};
 use crate::web::layout::{Nav, csrf_field, page};
 use crate::web::keys::Empty;
-use crate::web::maps::NumbersQuery;
 use crate::web::{PageResult, html_response, see_other};
 use axum::extract::{Path, Query, State};
 use maud::html;
@@ -20,11 +19,7 @@ use serde::Deserialize;
 use trailmap_model::{BusinessId, TouchpointId};
 
 /// `?from=YYYY-MM-DD&to=YYYY-MM-DD`, both days included; neither: all time.
-#[derive(Debug, Default, Clone, Deserialize)]
-pub struct PeriodQuery {
-    pub from: Option<String>,
-    pub to: Option<String>,
-}
+use trailmap_app::query::CustomersQuery as PeriodQuery;
 
 /// The links a touchpoints page shows under its title.
 fn subnav(id: i64, can_edit: bool) -> maud::Markup {
@@ -45,8 +40,8 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
     let asked = query.clone();
     let catalogue = state
         .try_read(move |app| {
-            // The maps' numbers form reads dates the same way; reuse it so both pages agree.
-            let period = NumbersQuery { from: asked.from, to: asked.to, persona: None, window: None }.request(app, &b)?.period;
+            // The maps' numbers form reads dates the same way (`day_span`), so both pages agree.
+            let period = asked.span()?;
             app.touchpoint_catalogue(&b, period)
         })
         .await?;

@@ -1,0 +1,83 @@
+//! The funnel's request from parameters (`steps`, `window`, `mode`, `breakdown`) and its default
+//! steps: without `steps`, the business's own events pick a sensible funnel, the online shop's
+//! page_view → … → purchase when it has those events, else store_visit → purchase, else its first
+//! two event names.
+
+use super::{FromParams, Params, choice, duration, field_error};
+use crate::{App, FunnelRequest, Result};
+use trailmap_model::{Business, EventField, EventSelection};
+
+/// The shop funnel of the demo and of most online stores, in order.
+const SHOP_STEPS: [&str; 5] = ["page_view", "product_view", "add_to_cart", "checkout_started", "purchase"];
+const STORE_STEPS: [&str; 2] = ["store_visit", "purchase"];
+
+impl Default for FunnelRequest {
+    /// The business's default steps (see [`default_funnel_steps`]), a 7-day window, ordered.
+    fn default() -> Self {
+        App::funnel_request(Vec::new())
+    }
+}
+
+impl FromParams for FunnelRequest {
+    fn from_params(params: &Params) -> Result<FunnelRequest> {
+        let mut request = FunnelRequest::default();
+        if let Some(text) = params.get("steps") {
+            request.steps = text.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            if request.steps.is_empty() {
+                return Err(field_error("steps", format!("{text:?} names no step; write event names, comma-separated")));
+            }
+        }
+        if let Some(window) = params.get("window") {
+            request.window_ms = duration("window", window)?;
+        }
+        let mode = choice("mode", params.get("mode"), "ordered", &["ordered", "strict", "unordered"])?;
+        request.mode = mode.parse().map_err(|e: String| field_error("mode", e))?;
+        request.breakdown = params.get("breakdown").map(str::to_string);
+        Ok(request)
+    }
+}
+
+/// The steps used when none are asked: the first of the known funnels whose events the business
+/// has (at least two of them), else its first two event names; none for a business without
+/// events.
+pub fn default_funnel_steps(app: &App, business: &Business) -> Result<Vec<String>> {
+    let table = app.store().load_selected_events(business.id, EventSelection::NONE.with(&EventField::Name))?;
+    let mut seen = vec![false; table.strings.len()];
+    for &name in &table.name {
+        if let Some(s) = seen.get_mut(name as usize) {
+            *s = true;
+        }
+    }
+    let names: Vec<String> =
+        seen.iter().enumerate().filter(|(id, s)| **s && *id != 0).map(|(id, _)| table.string(id as u32).to_string()).collect();
+    for known in [&SHOP_STEPS[..], &STORE_STEPS[..]] {
+        let present: Vec<String> = known.iter().filter(|s| names.iter().any(|n| n == *s)).map(|s| s.to_string()).collect();
+        if present.len() >= 2 {
+            return Ok(present);
+        }
+    }
+    let mut names = names;
+    names.sort();
+    names.truncate(2);
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_funnel_request_reads_its_parameters_and_names_the_bad_one() {
+        let request = FunnelRequest::from_params(&Params::parse(Some("steps=a,%20b,&window=3d&mode=strict&breakdown=channel"))).ok();
+        let request = request.expect("read");
+        assert_eq!(request.steps, ["a", "b"]);
+        assert_eq!(request.window_ms, 3 * 86_400_000);
+        assert_eq!(request.mode.as_str(), "strict");
+        assert_eq!(request.breakdown.as_deref(), Some("channel"));
+        assert_eq!(FunnelRequest::from_params(&Params::default()).ok(), Some(FunnelRequest::default()));
+        for (query, field) in [("steps=,", "steps: "), ("window=soon", "window: "), ("mode=sideways", "mode: ")] {
+            let error = FunnelRequest::from_params(&Params::parse(Some(query))).expect_err(query).to_string();
+            assert!(error.starts_with(field), "{query}: {error}");
+        }
+    }
+}

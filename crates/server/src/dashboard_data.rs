@@ -1,0 +1,58 @@
+//! The dashboard's answers as the pages and the JSON API share them: the dashboard of a period
+//! from the answer cache, the period asked for or the default one, and the customers behind a
+//! number. The query's fields are read by the app (`trailmap_app::query::CustomersQuery`).
+
+use crate::auth;
+use crate::error::ApiError;
+use crate::state::ServerState;
+use std::sync::Arc;
+use trailmap_app::query::CustomersQuery;
+use trailmap_app::{Dashboard, DayRange};
+use trailmap_model::{Business, CustomerId};
+
+/// The dashboard of `business` for `period`, from the answer cache while its data is unchanged.
+pub(crate) async fn load_dashboard(state: &ServerState, business: &Business, period: DayRange) -> Result<Arc<Dashboard>, ApiError> {
+    let b = business.clone();
+    state.cached_read(business.id, format!("dashboard:{}:{}", period.from, period.to), move |app| app.dashboard(&b, period)).await
+}
+
+/// The period asked for, or the last 30 days with data.
+pub(crate) async fn period(state: &ServerState, business: &Business, query: &CustomersQuery) -> Result<DayRange, ApiError> {
+    if let Some(asked) = query.period()? {
+        return Ok(asked);
+    }
+    let b = business.clone();
+    let today = auth::now().date();
+    // Finding the last day with data reads every event's time: worth keeping too.
+    let found = state.cached_read(business.id, format!("default_period:{today}"), move |app| app.default_period(&b, today)).await?;
+    Ok(*found)
+}
+
+/// Which customers a customer list shows, and its title: explicit ids (links from analysis
+/// pages), or the customers behind a dashboard metric (its numerator, or its whole sample with
+/// `of=sample`), or the new customers of one first channel. Shared by the page and the API.
+pub(crate) async fn customers_behind(
+    state: &ServerState,
+    business: &Business,
+    query: &CustomersQuery,
+) -> Result<(String, Vec<CustomerId>), ApiError> {
+    Ok(if let Some(ids) = query.ids()? {
+        ("Customers".to_string(), ids)
+    } else {
+        let key = query.metric().to_string();
+        let period = period(state, business, query).await?;
+        let board = load_dashboard(state, business, period).await?;
+        let metric = board
+            .report
+            .metric(&key)
+            .ok_or_else(|| ApiError::bad_request("invalid_input", format!("metric: {key:?} is not a dashboard metric")))?;
+        match (&query.channel, query.of_sample()) {
+            (Some(channel), _) => {
+                let row = board.report.new_by_channel.iter().find(|c| &c.channel == channel);
+                (format!("New customers from {channel}, {} to {}", period.from, period.to), row.map(|r| r.customers.clone()).unwrap_or_default())
+            }
+            (None, true) => (format!("{}: everyone counted, {} to {}", metric.label, period.from, period.to), metric.sample.clone()),
+            (None, false) => (format!("{}, {} to {}", metric.label, period.from, period.to), metric.customers.clone()),
+        }
+    })
+}
