@@ -454,4 +454,22 @@ ALTER TABLE businesses ADD COLUMN keys_indexed INTEGER NOT NULL DEFAULT 0;
 -- erasure), counted so a reader that keeps events knows its rows are no longer a prefix of the
 -- stored ones. A merge of small segments keeps every row in its place and does not count.
 ALTER TABLE businesses ADD COLUMN event_rewrites INTEGER NOT NULL DEFAULT 0;
+"#, r#"
+-- v13: big writes index their keys as sorted runs instead of inserting them into the B-tree of
+-- v12, which small writes keep (see dedup.rs). A run is a business's keys in chunks of 56, each
+-- chunk a row keyed by its first key (keys big-endian, so byte order is numeric order); the run's
+-- row counts its keys. A store indexed by v12 keeps its B-tree and starts with no run.
+CREATE TABLE event_key_runs (
+    business INTEGER NOT NULL,
+    run INTEGER NOT NULL,
+    keys INTEGER NOT NULL,
+    PRIMARY KEY (business, run)
+) WITHOUT ROWID;
+CREATE TABLE event_key_chunks (
+    business INTEGER NOT NULL,
+    run INTEGER NOT NULL,
+    first_key BLOB NOT NULL,
+    keys BLOB NOT NULL,
+    PRIMARY KEY (business, run, first_key)
+) WITHOUT ROWID;
 "#];

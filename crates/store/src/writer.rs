@@ -3,6 +3,8 @@
 //! identities: every record names its customer by identities, and the writer finds, creates or
 //! merges customers so that one person has one history. Stored event keys are looked up in the
 //! store's key index (`dedup.rs`), never held: the writer's memory does not grow with the store.
+//! A big write (an import) puts its new keys in sorted runs and checks keys against a Bloom filter
+//! of the stored ones first, so it pays for deduplication about as much as a fresh store does.
 
 use crate::segment::{ColumnSelection, DecodedSegment, RawProperties, SEGMENT_ROWS, SegmentBuilder, SegmentRow, TEXT_COLUMNS, decode_keys};
 use crate::{Result, StoreError, WriteSummary, Writer};
@@ -40,11 +42,21 @@ pub(crate) struct SqliteWriter<'c> {
     identities: FxHashMap<(BusinessId, IdentityKind), FxHashMap<Box<str>, (i64, i64)>>,
     /// Customers merged during this write, pointing at the customer they became.
     merged: FxHashMap<i64, i64>,
-    /// The keys this write adds that are not in the key index yet; they go there in order at
-    /// flush (or when [`HELD_KEYS`] are held), in this write's transaction.
-    event_keys: FxHashMap<BusinessId, Vec<u128>>,
-    /// The same keys as a set, for the check of a key against this write's own events.
-    held_keys: FxHashSet<(BusinessId, u128)>,
+    /// The keys this write adds that are not in the key index yet, per business; they go there at
+    /// flush (or as a run when [`HELD_KEYS`] are held), in this write's transaction.
+    held_keys: FxHashMap<BusinessId, FxHashSet<u128>>,
+    /// How many keys `held_keys` holds over all businesses.
+    held_count: usize,
+    /// Each business's key runs (see dedup.rs), read on its first key of this write and kept up to
+    /// date by the runs this write adds.
+    runs: FxHashMap<BusinessId, Vec<i64>>,
+    /// Businesses this write added a run to: their remaining keys go into a run too at flush, and
+    /// their runs are settled (merged) then.
+    wrote_runs: FxHashSet<BusinessId>,
+    /// Lookups in the store this write made per business, and the Bloom filter built once they
+    /// pass [`crate::dedup::FILTER_AFTER`].
+    lookups: FxHashMap<BusinessId, u64>,
+    filters: FxHashMap<BusinessId, crate::dedup::KeyFilter>,
     segments: FxHashMap<BusinessId, SegmentBuilder>,
     /// Segments of fewer than [`SEGMENT_ROWS`] rows written, per business.
     small_segments: FxHashMap<BusinessId, u64>,
@@ -83,13 +95,17 @@ impl<'c> SqliteWriter<'c> {
             conn,
             indexed,
             indexed_now: FxHashSet::default(),
-            held_keys: FxHashSet::default(),
+            held_keys: FxHashMap::default(),
+            held_count: 0,
+            runs: FxHashMap::default(),
+            wrote_runs: FxHashSet::default(),
+            lookups: FxHashMap::default(),
+            filters: FxHashMap::default(),
             bulk: false,
             now: chrono::Utc::now().timestamp_millis(),
             strings: FxHashMap::default(),
             identities: FxHashMap::default(),
             merged: FxHashMap::default(),
-            event_keys: FxHashMap::default(),
             segments: FxHashMap::default(),
             first_seen: FxHashMap::default(),
             small_segments: FxHashMap::default(),
@@ -331,38 +347,86 @@ impl<'c> SqliteWriter<'c> {
     }
 
     /// Whether `key` is new to the business, counting this write's own events; records it if so.
-    /// A key is looked up in the store's key index (built first for a store from before it).
+    /// A key is looked up in the store's key index (built first for a store from before it),
+    /// unless this write's Bloom filter of the stored keys says it is surely not there.
     fn claim_key(&mut self, business: BusinessId, key: u128) -> Result<bool> {
-        if self.held_keys.contains(&(business, key)) {
+        if self.held_keys.get(&business).is_some_and(|held| held.contains(&key)) {
             return Ok(false);
         }
-        if !self.indexed.contains(&business) && !self.indexed_now.contains(&business) {
-            crate::dedup::ensure_indexed(self.conn, business)?;
-            self.indexed_now.insert(business);
+        if !self.runs.contains_key(&business) {
+            if !self.indexed.contains(&business) && !self.indexed_now.contains(&business) {
+                crate::dedup::ensure_indexed(self.conn, business)?;
+                self.indexed_now.insert(business);
+            }
+            let runs = crate::dedup::runs(self.conn, business)?.into_iter().map(|(run, _)| run).collect();
+            self.runs.insert(business, runs);
         }
-        if crate::dedup::is_stored(self.conn, business, key)? {
-            return Ok(false);
+        let filter = self.filters.get(&business);
+        if filter.is_none_or(|f| f.may_contain(key)) {
+            let runs = self.runs.get(&business).map_or(&[][..], Vec::as_slice);
+            if crate::dedup::is_stored(self.conn, business, runs, key)? {
+                return Ok(false);
+            }
+            *self.lookups.entry(business).or_default() += 1;
         }
-        self.held_keys.insert((business, key));
-        self.event_keys.entry(business).or_default().push(key);
-        if self.held_keys.len() >= HELD_KEYS {
-            self.index_new_keys()?;
+        self.held_keys.entry(business).or_default().insert(key);
+        self.held_count += 1;
+        match self.filters.get_mut(&business) {
+            Some(filter) if !filter.is_full() => filter.insert(key),
+            // A filter built, or outgrown, now holds the index's keys and this write's.
+            _ if self.lookups.get(&business).copied().unwrap_or(0) >= crate::dedup::FILTER_AFTER => {
+                let held = self.held_keys.get(&business).map(|h| h.iter().copied().collect::<Vec<_>>()).unwrap_or_default();
+                let filter = crate::dedup::KeyFilter::of_index(self.conn, business, held.into_iter())?;
+                self.filters.insert(business, filter);
+            }
+            _ => {}
+        }
+        if self.held_count >= HELD_KEYS {
+            let businesses: Vec<BusinessId> = self.held_keys.keys().copied().collect();
+            for business in businesses {
+                self.write_held_run(business)?;
+            }
         }
         Ok(true)
     }
 
-    /// Puts the keys this write holds into the key index, in order, and lets go of them: lookups
-    /// of this write then find them there.
+    /// Writes the keys this write holds for `business` as a new run of its index, and lets go of
+    /// them (lookups then find them in the run; the filter keeps them).
+    fn write_held_run(&mut self, business: BusinessId) -> Result<()> {
+        let Some(held) = self.held_keys.remove(&business) else {
+            return Ok(());
+        };
+        self.held_count -= held.len();
+        let mut keys: Vec<u128> = held.into_iter().collect();
+        crate::dedup::write_run(self.conn, business, &mut keys)?;
+        let runs = crate::dedup::runs(self.conn, business)?.into_iter().map(|(run, _)| run).collect();
+        self.runs.insert(business, runs);
+        self.wrote_runs.insert(business);
+        Ok(())
+    }
+
+    /// Puts the keys this write holds into the key index: a business's few new keys into its
+    /// B-tree, many (or the rest of a write that wrote a run) as a run, then its runs settled
+    /// (merged while they are many or small; see dedup.rs).
     fn index_new_keys(&mut self) -> Result<()> {
-        let mut businesses: Vec<BusinessId> = self.event_keys.keys().copied().collect();
+        let mut businesses: Vec<BusinessId> = self.held_keys.keys().chain(self.wrote_runs.iter()).copied().collect();
         businesses.sort();
+        businesses.dedup();
         for business in businesses {
-            if let Some(keys) = self.event_keys.get_mut(&business) {
-                crate::dedup::insert_keys(self.conn, business, keys, false)?;
+            let held = self.held_keys.get(&business).map_or(0, FxHashSet::len);
+            if held >= crate::dedup::RUN_MIN_KEYS || self.wrote_runs.contains(&business) {
+                self.write_held_run(business)?;
+                let runs = crate::dedup::settle_runs(self.conn, business)?;
+                self.runs.insert(business, runs);
+            } else if let Some(held) = self.held_keys.remove(&business) {
+                self.held_count -= held.len();
+                let mut keys: Vec<u128> = held.into_iter().collect();
+                crate::dedup::insert_keys(self.conn, business, &mut keys)?;
             }
         }
-        self.event_keys.clear();
-        self.held_keys = FxHashSet::default();
+        self.wrote_runs.clear();
+        self.filters.clear();
+        self.lookups.clear();
         Ok(())
     }
 

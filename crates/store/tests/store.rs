@@ -11,6 +11,8 @@ mod personas;
 mod erase;
 #[path = "store/segments.rs"]
 mod segments;
+#[path = "store/key_runs.rs"]
+mod key_runs;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader};
