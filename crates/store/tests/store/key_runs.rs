@@ -166,7 +166,7 @@ fn a_process_killed_after_a_big_write_loses_and_duplicates_nothing() {
     let events = seeded_events(37, 500, 20_000);
     let on_disk = loaded(&store, b);
     let acked = 12_000 + (acknowledged as usize + 1) * 100;
-    assert!(on_disk >= acked && (on_disk - 12_000) % 100 == 0, "{on_disk} events on disk, {acked} acknowledged");
+    assert!(on_disk >= acked && (on_disk - 12_000).is_multiple_of(100), "{on_disk} events on disk, {acked} acknowledged");
     assert_eq!(store.indexed_keys(b).unwrap(), on_disk as u64);
     // Everything sent again as one import: exactly what is not on disk is added, once.
     let again = write_events(&mut store, b, &events);
