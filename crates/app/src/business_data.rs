@@ -68,7 +68,7 @@ impl BusinessData {
             let merges = store.merges(business)?;
             let mut customer_of = Vec::new();
             extend_identities(&mut customer_of, store.identities_after(business, 0)?);
-            let table = store.load_events_after(business, EventSelection::ALL_BUT_PROPERTIES, &EventsAfter { segment: 0, strings: 0, customer_of: &customer_of })?;
+            let table = store.load_events_after(business, EventSelection::ALL_BUT_PROPERTIES, &EventsAfter { segment: 0, rows: 0, strings: 0, customer_of: &customer_of })?;
             let current = |c: CustomerId| merges.current(c);
             let feedback = feedback_on_current_customers(store.feedback_after(business, 0)?, &current);
             Ok(BusinessData {
@@ -111,13 +111,13 @@ impl BusinessData {
                 refresh.events_reloaded = true;
                 customer_of.clear();
                 extend_identities(&mut customer_of, store.identities_after(business, 0)?);
-                let table = store.load_events_after(business, EventSelection::ALL_BUT_PROPERTIES, &EventsAfter { segment: 0, strings: 0, customer_of: &customer_of })?;
+                let table = store.load_events_after(business, EventSelection::ALL_BUT_PROPERTIES, &EventsAfter { segment: 0, rows: 0, strings: 0, customer_of: &customer_of })?;
                 refresh.events_added = table.len();
                 Arc::new(Journeys::new(table))
             } else {
                 extend_identities(&mut customer_of, store.identities_after(business, old.identity)?);
                 let strings = journeys.table().strings.len();
-                let more = store.load_events_after(business, EventSelection::ALL_BUT_PROPERTIES, &EventsAfter { segment: old.segment, strings, customer_of: &customer_of })?;
+                let more = store.load_events_after(business, EventSelection::ALL_BUT_PROPERTIES, &EventsAfter { segment: old.segment, rows: old.rows, strings, customer_of: &customer_of })?;
                 refresh.events_added = more.len();
                 if more.is_empty() && more.strings.is_empty() {
                     journeys

@@ -36,6 +36,7 @@ pub mod touchpoint_edits;
 pub mod touchpoint_preview;
 pub mod touchpoint_suggestions;
 mod tracking;
+mod upkeep;
 mod value;
 mod value_model;
 pub mod voice;

@@ -37,9 +37,9 @@ pub fn serve_with(app: App, config: ServerConfig, on_ready: impl FnOnce(SocketAd
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.map_err(|source| ServerError::Listen { addr: listen, source })?;
         on_ready(listener.local_addr()?);
-        // Raw events past each business's retention are removed now and every hour; the task
-        // ends with the runtime.
-        tokio::spawn(expire_events_hourly(state.writer.clone()));
+        // Raw events past each business's retention are removed now and every hour, and the
+        // small segments of every business merged; the task ends with the runtime.
+        tokio::spawn(upkeep_hourly(state.writer.clone()));
         // The client's address reaches handlers (the throttle of password guesses counts failures per address).
         let service = crate::router(state).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;
@@ -49,27 +49,61 @@ pub fn serve_with(app: App, config: ServerConfig, on_ready: impl FnOnce(SocketAd
     writer_thread.join().map_err(|_| ServerError::WriterPanicked)
 }
 
-/// How often the server removes raw events past their business's retention.
-const EXPIRE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+/// How often the server removes raw events past their business's retention and merges small
+/// segments everywhere.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Removes the raw events past each business's retention, at once and then every hour, on the
-/// writer thread like every other write; stops when the writer does.
-async fn expire_events_hourly(writer: crate::Writer) {
-    let mut every = tokio::time::interval(EXPIRE_EVERY);
+/// At once and then every hour, on the writer thread like every other write: removes the raw
+/// events past each business's retention, then merges the small segments of every business (those
+/// other processes wrote too), one merge a job so tracking writes go in between. Stops when the
+/// writer does.
+async fn upkeep_hourly(writer: crate::Writer) {
+    let mut every = tokio::time::interval(UPKEEP_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        let now = crate::auth::now();
-        match writer.run(move |app| app.expire_all_events(now)).await {
-            Ok(Ok(done)) => {
-                for (business, expiry) in done.iter().filter(|(_, e)| e.events > 0) {
-                    tracing::info!(business = %business.name, events = expiry.events, bytes_freed = expiry.bytes_freed, "removed raw events past the retention");
-                }
-            }
-            Ok(Err(e)) => tracing::error!(error = %e, "removing raw events past the retention failed; trying again in an hour"),
-            Err(_) => return,
+        if !expire_events(&writer).await || !merge_everywhere(&writer).await {
+            return;
         }
     }
+}
+
+/// Merges small segments in every business until none is left; false when the writer stopped.
+async fn merge_everywhere(writer: &crate::Writer) -> bool {
+    let (mut merges, mut segments) = (0u64, 0u64);
+    loop {
+        match writer.run(|app| app.merge_small_segments(true)).await {
+            Ok(Ok(Some(merged))) => {
+                merges += 1;
+                segments += merged.segments;
+            }
+            Ok(Ok(None)) => break,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "merging small segments failed; trying again in an hour");
+                break;
+            }
+            Err(_) => return false,
+        }
+    }
+    if merges > 0 {
+        tracing::info!(merges, segments, "merged small event segments");
+    }
+    true
+}
+
+/// Removes the raw events past each business's retention; false when the writer stopped.
+async fn expire_events(writer: &crate::Writer) -> bool {
+    let now = crate::auth::now();
+    match writer.run(move |app| app.expire_all_events(now)).await {
+        Ok(Ok(done)) => {
+            for (business, expiry) in done.iter().filter(|(_, e)| e.events > 0) {
+                tracing::info!(business = %business.name, events = expiry.events, bytes_freed = expiry.bytes_freed, "removed raw events past the retention");
+            }
+        }
+        Ok(Err(e)) => tracing::error!(error = %e, "removing raw events past the retention failed; trying again in an hour"),
+        Err(_) => return false,
+    }
+    true
 }
 
 async fn shutdown_signal() {

@@ -173,8 +173,10 @@ fn run(mut app: App, mut jobs: mpsc::Receiver<Job>) -> App {
                     let refused = key.is_some_and(|k| commit.refused_keys.contains(&k));
                     let _ = reply.send(if refused { Err(Refusal::KeyRevoked) } else { Ok(()) });
                 }
+                merge_if_due(&mut app);
             }
             Err(group_error) => {
+                // (No merge after a failed group: the next good one catches up.)
                 // One request the store refuses must not fail the others: write them one by one.
                 eprintln!("trailmap serve: a group write of {} requests failed ({group_error}); retrying them one by one", writes.len());
                 for (write, reply) in writes.into_iter().zip(replies) {
@@ -190,6 +192,20 @@ fn run(mut app: App, mut jobs: mpsc::Receiver<Job>) -> App {
         }
     }
     app
+}
+
+/// One merge of small segments when the writes have left enough of them, after a group was
+/// answered. A failed merge changes nothing (it is one transaction) and is tried again after the
+/// next group.
+fn merge_if_due(app: &mut App) {
+    if !app.merge_due() {
+        return;
+    }
+    match app.merge_small_segments(false) {
+        Ok(Some(merged)) => tracing::debug!(business = merged.business.0, segments = merged.segments, rows = merged.rows, "merged small segments"),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "merging small segments failed; trying again after the next write"),
+    }
 }
 
 /// The wall clock in milliseconds: the time a group commit records as its keys' last use.

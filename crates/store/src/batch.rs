@@ -30,9 +30,15 @@ pub struct DataMark {
     pub version: i64,
     /// The business's last event segment (0: none).
     pub segment: i64,
-    /// How many of the business's segments there are up to `segment`: fewer later means a
-    /// compaction rewrote them.
-    pub segments: i64,
+    /// How many event rows the business has (all in segments up to `segment`). Merging small
+    /// segments (merge.rs) keeps every row in its place in the business's order, so these rows
+    /// stay the first ones; a merge across the mark only moves some of them into a segment after
+    /// `segment`, whose first rows a load after the mark then skips.
+    pub rows: i64,
+    /// Rewrites that reordered or removed the business's rows (`businesses.event_rewrites`: a
+    /// compaction, retention, an erasure): when it differs, the reader's rows are not a prefix of
+    /// the stored ones any more.
+    pub rewrites: i64,
     /// Entries of the string dictionary (ids below this, "" included).
     pub strings: usize,
     /// The last identity of any business (ids are shared, rows of other businesses are skipped).
@@ -56,6 +62,9 @@ pub struct DataMark {
 pub struct EventsAfter<'a> {
     /// Segments with a larger id are loaded.
     pub segment: i64,
+    /// The rows the reader holds ([`DataMark::rows`]; 0 with no mark): rows of the first
+    /// segments after `segment` that a merge moved there from up to it are left out.
+    pub rows: i64,
     /// Dictionary entries the reader has (see [`DataMark::strings`]).
     pub strings: usize,
     /// Identity id -> customer id (0 where not the business's), covering every identity the new
@@ -101,6 +110,16 @@ impl StatementCounter {
     }
 }
 
+/// The text of the statements a connection has run, in order (each execution counts).
+#[derive(Debug, Clone, Default)]
+pub struct StatementLog(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl StatementLog {
+    pub fn statements(&self) -> Vec<String> {
+        self.0.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
 fn rowid(id: i64) -> i64 {
     id.max(0)
 }
@@ -136,13 +155,32 @@ impl SqliteStore {
         Ok(counter)
     }
 
+    /// Records the text of every statement this connection runs from now on (in place of a
+    /// [`StatementCounter`]): tests check what a path reads, such as no key table after a restart.
+    pub fn log_statements(&mut self) -> Result<StatementLog> {
+        let log = StatementLog::default();
+        let texts = log.0.clone();
+        self.conn.trace_v2(
+            rusqlite::trace::TraceEventCodes::SQLITE_TRACE_STMT,
+            Some(move |event: rusqlite::trace::TraceEvent<'_>| {
+                if let rusqlite::trace::TraceEvent::Stmt(_, sql) = event
+                    && !sql.starts_with("--")
+                    && let Ok(mut texts) = texts.lock()
+                {
+                    texts.push(sql.to_string());
+                }
+            }),
+        )?;
+        Ok(log)
+    }
+
     /// Where the business's data stands now (see [`DataMark`]); call it in the snapshot of the
     /// reads it marks.
     pub fn data_mark(&self, business: BusinessId) -> Result<DataMark> {
         let version = crate::Store::data_version(self, business)?;
-        let (segment, segments): (i64, i64) = self
+        let (segment, rows): (i64, i64) = self
             .conn
-            .prepare_cached("SELECT coalesce(max(id), 0), count(*) FROM event_segments WHERE business = ?1")?
+            .prepare_cached("SELECT coalesce(max(id), 0), coalesce(sum(rows), 0) FROM event_segments WHERE business = ?1")?
             .query_row([business.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
         let max = |sql: &str| -> Result<i64> { Ok(self.conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?) };
         let strings = max("SELECT coalesce(max(id), 0) FROM strings")?;
@@ -150,10 +188,13 @@ impl SqliteStore {
             .conn
             .prepare_cached("SELECT count(*) FROM customers WHERE business = ?1 AND merged_into IS NOT NULL")?
             .query_row([business.0], |r| r.get(0))?;
+        let rewrites: i64 =
+            self.conn.prepare_cached("SELECT event_rewrites FROM businesses WHERE id = ?1")?.query_row([business.0], |r| r.get(0))?;
         Ok(DataMark {
             version,
             segment,
-            segments,
+            rows,
+            rewrites,
             strings: usize::try_from(strings + 1).map_err(|_| StoreError::Corrupt(format!("string id {strings}")))?,
             identity: max("SELECT coalesce(max(id), 0) FROM identities")?,
             merged,
@@ -165,14 +206,18 @@ impl SqliteStore {
         })
     }
 
-    /// Whether the business's segments up to `mark.segment` are the ones the reader read: a
-    /// compaction deletes them all and writes the rows again under new ids.
+    /// Whether the rows the reader read are still the business's first rows, in the same order,
+    /// so a load after the mark gives exactly the rest: no compaction, retention or erasure
+    /// reordered or removed rows since (a merge of small segments keeps them in place, see
+    /// merge.rs), and the segments up to the mark hold no more rows than the reader has.
     pub fn segments_unchanged(&self, business: BusinessId, mark: &DataMark) -> Result<bool> {
-        let count: i64 = self
+        let (rows, rewrites): (i64, i64) = self
             .conn
-            .prepare_cached("SELECT count(*) FROM event_segments WHERE business = ?1 AND id <= ?2")?
-            .query_row([business.0, mark.segment], |r| r.get(0))?;
-        Ok(count == mark.segments)
+            .prepare_cached(
+                "SELECT (SELECT coalesce(sum(rows), 0) FROM event_segments WHERE business = ?1 AND id <= ?2), event_rewrites FROM businesses WHERE id = ?1",
+            )?
+            .query_row([business.0, mark.segment], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rewrites == mark.rewrites && rows <= mark.rows)
     }
 
     /// The business's identities with an id above `after`: (identity id, customer id), by id.

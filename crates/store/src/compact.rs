@@ -40,6 +40,10 @@ pub struct CompactSummary {
     pub rewritten: bool,
     /// Passes over the old segments the rewrite made after the first (one per chunk of customers).
     pub passes: u64,
+    /// The store file's size before and after, free pages given back to the file system (the
+    /// old segments' pages, and any left free before), so a compaction never leaves it larger.
+    pub file_bytes_before: u64,
+    pub file_bytes_after: u64,
 }
 
 impl SqliteStore {
@@ -62,6 +66,24 @@ impl SqliteStore {
         chunk_rows: usize,
         before_commit: &mut dyn FnMut(&CompactSummary) -> Result<()>,
     ) -> Result<CompactSummary> {
+        let file_bytes_before = self.file_bytes()?;
+        let mut summary = self.compact_in_transaction(business, chunk_rows, file_bytes_before, before_commit)?;
+        // The transaction wrote a copy of the events into the write-ahead log and, at the
+        // checkpoint, into new pages of the file, while the old segments' pages went free: give
+        // them back now. A reader in the way of the checkpoint or of the one-off conversion of an
+        // old store (see retention.rs) leaves the space for the next compaction, which is no error.
+        let _ = self.give_back_space();
+        summary.file_bytes_after = self.file_bytes()?;
+        Ok(summary)
+    }
+
+    fn compact_in_transaction(
+        &mut self,
+        business: BusinessId,
+        chunk_rows: usize,
+        file_bytes_before: u64,
+        before_commit: &mut dyn FnMut(&CompactSummary) -> Result<()>,
+    ) -> Result<CompactSummary> {
         // Immediate: the check pass must see the segments the rewrite replaces, with no write of
         // another connection in between.
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -79,6 +101,8 @@ impl SqliteStore {
             segments_after: survey.segments.len() as u64,
             rewritten: false,
             passes: 0,
+            file_bytes_before,
+            file_bytes_after: file_bytes_before,
         };
         if survey.ordered {
             // Nothing was written; dropping the transaction ends it.
@@ -131,12 +155,9 @@ impl SqliteStore {
         }
         summary.segments_after = segments_after;
         summary.rewritten = true;
+        crate::writer::note_event_rewrite(&tx, business)?;
         before_commit(&summary)?;
         tx.commit()?;
-        // The transaction wrote a copy of the events into the write-ahead log; give that space
-        // back now instead of when the last connection closes. A reader in the way only leaves the
-        // log as it is (the checkpoint reports busy, which is no error).
-        let _ = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         Ok(summary)
     }
 }

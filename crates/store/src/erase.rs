@@ -74,9 +74,6 @@ impl SqliteStore {
         let result = self.erase_in_transaction(business, customer, at, before_commit);
         let _ = self.conn.execute_batch("PRAGMA secure_delete = OFF;");
         let summary = result?;
-        // The erased rows' keys are gone from the store; the writer's cache of keys must forget
-        // them as well.
-        self.keys.clear();
         // The log still holds pages written before the erasure; checkpoint it into the (now
         // zeroed) file and truncate it. A reader in the way leaves it for later, which is no error.
         let _ = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));

@@ -8,7 +8,7 @@
 //! incremental auto-vacuum, so freed pages are returned at once; a store made before that is
 //! converted by one `VACUUM` the first time (a one-off cost proportional to the store's size).
 
-use crate::writer::{rewrite_segment, segment_blobs};
+use crate::writer::{delete_segment, rewrite_segment, segment_blobs};
 use crate::{Result, SqliteStore, StoreError};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
@@ -75,8 +75,12 @@ impl SqliteStore {
             if max_time < before.0 {
                 summary.events += u64::try_from(rows).unwrap_or(0);
                 summary.segments_deleted += 1;
-                tx.execute("DELETE FROM event_keys WHERE segment = ?1", [id])?;
-                tx.execute("DELETE FROM event_segments WHERE id = ?1", [id])?;
+                // The rows' keys leave the key index, so the events could be sent again.
+                let (_, keys) = segment_blobs(&tx, id)?;
+                let keys = keys.ok_or_else(|| StoreError::Corrupt(format!("event segment {id} has no keys")))?;
+                crate::dedup::forget_keys(&tx, business, crate::segment::decode_keys(id, &keys)?)?;
+                delete_segment(&tx, id)?;
+                crate::writer::note_event_rewrite(&tx, business)?;
             } else {
                 let (columns, keys) = segment_blobs(&tx, id)?;
                 summary.events += rewrite_segment(&tx, business, id, (&columns, keys.as_deref()), &mut |time, _, _| time >= before.0)?;
@@ -85,8 +89,6 @@ impl SqliteStore {
         }
         tx.execute("UPDATE businesses SET data_version = data_version + 1 WHERE id = ?1", [business.0])?;
         tx.commit()?;
-        // The removed rows' keys are gone; the writer's cache of keys must forget them.
-        self.keys.clear();
         // The events are gone either way; a vacuum that cannot run now (a reader in the way of the
         // one-off conversion) leaves the space for the next expiry.
         summary.bytes_freed = self.give_back_space().unwrap_or(0);

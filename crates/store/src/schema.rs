@@ -439,7 +439,41 @@ CREATE TABLE erased_identities (
     PRIMARY KEY (business, hash)
 ) WITHOUT ROWID;
 "#, r#"
--- Edits of feedback records in place (their tags, in the research library): the readers that keep
+-- v12: deduplication without holding every key in memory. Each business's event keys, sorted, in
+-- one index the writer looks a key up in (see dedup.rs); the per-segment key blobs stay, as the
+-- row-aligned record compaction, erasure and retention copy. A store from before is indexed by
+-- the first write of each business that needs it (keys_indexed goes to 1 in that transaction), so
+-- the upgrade itself reads no key.
+CREATE TABLE event_key_index (
+    business INTEGER NOT NULL,
+    key BLOB NOT NULL,
+    PRIMARY KEY (business, key)
+) WITHOUT ROWID;
+ALTER TABLE businesses ADD COLUMN keys_indexed INTEGER NOT NULL DEFAULT 0;
+-- Rewrites of a business's events that reorder or remove rows (a compaction, retention, an
+-- erasure), counted so a reader that keeps events knows its rows are no longer a prefix of the
+-- stored ones. A merge of small segments keeps every row in its place and does not count.
+ALTER TABLE businesses ADD COLUMN event_rewrites INTEGER NOT NULL DEFAULT 0;
+"#, r#"
+-- v13: big writes index their keys as sorted runs instead of inserting them into the B-tree of
+-- v12, which small writes keep (see dedup.rs). A run is a business's keys in chunks of 56, each
+-- chunk a row keyed by its first key (keys big-endian, so byte order is numeric order); the run's
+-- row counts its keys. A store indexed by v12 keeps its B-tree and starts with no run.
+CREATE TABLE event_key_runs (
+    business INTEGER NOT NULL,
+    run INTEGER NOT NULL,
+    keys INTEGER NOT NULL,
+    PRIMARY KEY (business, run)
+) WITHOUT ROWID;
+CREATE TABLE event_key_chunks (
+    business INTEGER NOT NULL,
+    run INTEGER NOT NULL,
+    first_key BLOB NOT NULL,
+    keys BLOB NOT NULL,
+    PRIMARY KEY (business, run, first_key)
+) WITHOUT ROWID;
+"#, r#"
+-- v14: edits of feedback records in place (their tags, in the research library): the readers that keep
 -- a business's feedback read it again when this count moved, since in-place edits leave no
 -- higher id behind.
 ALTER TABLE businesses ADD COLUMN feedback_edits INTEGER NOT NULL DEFAULT 0;

@@ -3,7 +3,7 @@
 
 use crate::schema::MIGRATIONS;
 use crate::segment;
-use crate::writer::{KeyCache, SqliteWriter};
+use crate::writer::{IndexedBusinesses, SqliteWriter};
 use crate::{BusinessSummary, EventsAfter, MapVersion, Result, Store, StoreError, WriteFn, WriteSummary};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use std::path::{Path, PathBuf};
@@ -13,11 +13,11 @@ use trailmap_model::*;
 pub struct SqliteStore {
     pub(crate) conn: Connection,
     path: PathBuf,
-    /// Committed event keys per business, kept between writes (see writer.rs).
-    pub(crate) keys: KeyCache,
-    /// `PRAGMA data_version` when `keys` was last known to match the file; another connection's
-    /// commit changes it, and the cache is dropped.
-    keys_version: Option<i64>,
+    /// Businesses whose event key index is built (see dedup.rs); no key itself is held.
+    pub(crate) indexed: IndexedBusinesses,
+    /// Small segments (under `SEGMENT_ROWS` rows) this connection's writes made per business since
+    /// merging last found nothing to merge there (see merge.rs).
+    pub(crate) unmerged: rustc_hash::FxHashMap<BusinessId, u64>,
 }
 
 impl SqliteStore {
@@ -33,7 +33,7 @@ impl SqliteStore {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| open_error(e.to_string()))?;
-        let mut store = SqliteStore { conn, path: path.to_path_buf(), keys: KeyCache::default(), keys_version: None };
+        let mut store = SqliteStore { conn, path: path.to_path_buf(), indexed: IndexedBusinesses::default(), unmerged: Default::default() };
         store.configure().map_err(|e| open_error(e.to_string()))?;
         store.migrate()?;
         Ok(store)
@@ -42,7 +42,7 @@ impl SqliteStore {
     /// A store in memory, for tests.
     pub fn in_memory() -> Result<SqliteStore> {
         let conn = Connection::open_in_memory()?;
-        let mut store = SqliteStore { conn, path: PathBuf::from(":memory:"), keys: KeyCache::default(), keys_version: None };
+        let mut store = SqliteStore { conn, path: PathBuf::from(":memory:"), indexed: IndexedBusinesses::default(), unmerged: Default::default() };
         store.configure()?;
         store.migrate()?;
         Ok(store)
@@ -189,28 +189,19 @@ pub(crate) const CUSTOMER_COLUMNS: &str = "id, business, external_id, email, nam
 
 impl Store for SqliteStore {
     fn write<E: From<StoreError>>(&mut self, f: &mut WriteFn<'_, E>) -> std::result::Result<WriteSummary, E> {
-        let SqliteStore { conn, keys, keys_version, .. } = self;
+        let SqliteStore { conn, indexed, unmerged, .. } = self;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::from)?;
-        // Read inside the transaction, so no other commit can slip in between the check and the
-        // use of the cache.
-        let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(StoreError::from)?;
-        if *keys_version != Some(version) {
-            keys.clear();
-            *keys_version = Some(version);
-        }
-        let (summary, new_keys) = {
-            let mut writer = SqliteWriter::new(&tx, keys);
+        let (summary, indexed_now, small) = {
+            let mut writer = SqliteWriter::new(&tx, indexed);
             f(&mut writer)?;
             writer.flush()?;
-            (writer.summary_now(), writer.take_new_keys())
+            (writer.summary_now(), writer.take_indexed_now(), writer.take_small_segments())
         };
         tx.commit().map_err(StoreError::from)?;
-        for (business, added) in new_keys {
-            // Only businesses whose committed keys are cached take the new ones; the others load
-            // everything from the file on their next write.
-            if let Some(cached) = keys.get_mut(&business) {
-                cached.extend(added);
-            }
+        // Only now are the indexes this write built known to be there (a rollback undoes them).
+        indexed.extend(indexed_now);
+        for (business, n) in small {
+            *unmerged.entry(business).or_default() += n;
         }
         Ok(summary)
     }
@@ -650,6 +641,9 @@ impl SqliteStore {
         if let Some(properties) = columns.properties {
             properties.truncate(written);
         }
+        if let Some(after) = after {
+            self.skip_rows_merged_across(business, after, keep.is_some(), &mut table, &mut customer_rows)?;
+        }
         table.customer = customers.column(customer_rows)?;
         let strings = (strings_known + table.strings.len()) as u32;
         for column in table.columns_mut().texts {
@@ -658,6 +652,46 @@ impl SqliteStore {
             }
         }
         Ok(table)
+    }
+
+    /// Leaves out the first rows of a load after `after.segment` that the reader holds already: a
+    /// merge of small segments across its mark moved them into the first segment after it (see
+    /// merge.rs), still in their place in the business's order.
+    fn skip_rows_merged_across(
+        &self,
+        business: BusinessId,
+        after: &EventsAfter<'_>,
+        filtered: bool,
+        table: &mut EventTable,
+        customer_rows: &mut Vec<u32>,
+    ) -> Result<()> {
+        let up_to: i64 = self
+            .conn
+            .prepare_cached("SELECT coalesce(sum(rows), 0) FROM event_segments WHERE business = ?1 AND id <= ?2")?
+            .query_row([business.0, after.segment], |r| r.get(0))?;
+        let skip = usize::try_from(after.rows - up_to).unwrap_or(0);
+        if skip == 0 {
+            return Ok(());
+        }
+        if filtered || skip > table.len() {
+            return Err(StoreError::Corrupt(format!(
+                "a load after segment {} would skip {skip} rows of {} merged across it",
+                after.segment,
+                table.len()
+            )));
+        }
+        customer_rows.drain(..skip);
+        let columns = table.columns_mut();
+        for column in columns.numbers {
+            column.drain(..skip.min(column.len()));
+        }
+        for column in columns.texts {
+            column.drain(..skip.min(column.len()));
+        }
+        if let Some(properties) = columns.properties {
+            properties.drain(..skip);
+        }
+        Ok(())
     }
 
     /// Writes the selected columns of every event segment of `business` (those after segment

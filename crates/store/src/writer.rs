@@ -1,7 +1,10 @@
-//! The writer of one transaction. It keeps caches (strings, identities, event keys) so that bulk
-//! imports run at hundreds of thousands of events a second, and it resolves identities: every
-//! record names its customer by identities, and the writer finds, creates or merges customers so
-//! that one person has one history.
+//! The writer of one transaction. It keeps caches (strings, identities, this write's event keys)
+//! so that bulk imports run at hundreds of thousands of events a second, and it resolves
+//! identities: every record names its customer by identities, and the writer finds, creates or
+//! merges customers so that one person has one history. Stored event keys are looked up in the
+//! store's key index (`dedup.rs`), never held: the writer's memory does not grow with the store.
+//! A big write (an import) puts its new keys in sorted runs and checks keys against a Bloom filter
+//! of the stored ones first, so it pays for deduplication about as much as a fresh store does.
 
 use crate::segment::{ColumnSelection, DecodedSegment, RawProperties, SEGMENT_ROWS, SegmentBuilder, SegmentRow, TEXT_COLUMNS, decode_keys};
 use crate::{Result, StoreError, WriteSummary, Writer};
@@ -14,15 +17,20 @@ use xxhash_rust::xxh3::xxh3_128;
 /// Up to this many identities of a business are cached whole (about 100 bytes each).
 const PRELOAD_IDENTITIES: i64 = 5_000_000;
 
-/// The committed event keys of each business, kept by the store between writes so that a small
-/// write (a tracking batch) does not reload millions of keys. Dropped when another connection
-/// changes the file.
-pub(crate) type KeyCache = FxHashMap<BusinessId, FxHashSet<u128>>;
+/// This write's new keys held at most, over all businesses; beyond it they go into the key index
+/// (in this transaction) and memory is freed, so even a huge import holds a bounded set.
+const HELD_KEYS: usize = 1 << 20;
+
+/// Businesses whose key index is known to be built (the flag only goes from 0 to 1, and only in a
+/// committed write, so the knowledge stays true).
+pub(crate) type IndexedBusinesses = FxHashSet<BusinessId>;
 
 pub(crate) struct SqliteWriter<'c> {
     conn: &'c Connection,
-    /// Keys already committed; only loaded into here, never added to by this write.
-    committed_keys: &'c mut KeyCache,
+    /// Businesses whose key index was built before this write.
+    indexed: &'c IndexedBusinesses,
+    /// Businesses whose index this write built (known built only once it commits).
+    indexed_now: FxHashSet<BusinessId>,
     /// Whether identities are loaded whole on first use (see [`Writer::bulk`]).
     bulk: bool,
     now: i64,
@@ -34,9 +42,24 @@ pub(crate) struct SqliteWriter<'c> {
     identities: FxHashMap<(BusinessId, IdentityKind), FxHashMap<Box<str>, (i64, i64)>>,
     /// Customers merged during this write, pointing at the customer they became.
     merged: FxHashMap<i64, i64>,
-    /// The keys this write adds; they join `committed_keys` only when the write commits.
-    event_keys: KeyCache,
+    /// The keys this write adds that are not in the key index yet, per business; they go there at
+    /// flush (or as a run when [`HELD_KEYS`] are held), in this write's transaction.
+    held_keys: FxHashMap<BusinessId, FxHashSet<u128>>,
+    /// How many keys `held_keys` holds over all businesses.
+    held_count: usize,
+    /// Each business's key runs (see dedup.rs), read on its first key of this write and kept up to
+    /// date by the runs this write adds.
+    runs: FxHashMap<BusinessId, Vec<i64>>,
+    /// Businesses this write added a run to: their remaining keys go into a run too at flush, and
+    /// their runs are settled (merged) then.
+    wrote_runs: FxHashSet<BusinessId>,
+    /// Lookups in the store this write made per business, and the Bloom filter built once they
+    /// pass [`crate::dedup::FILTER_AFTER`].
+    lookups: FxHashMap<BusinessId, u64>,
+    filters: FxHashMap<BusinessId, crate::dedup::KeyFilter>,
     segments: FxHashMap<BusinessId, SegmentBuilder>,
+    /// Segments of fewer than [`SEGMENT_ROWS`] rows written, per business.
+    small_segments: FxHashMap<BusinessId, u64>,
     /// The earliest time seen per customer in this write, applied to first_seen at flush.
     first_seen: FxHashMap<i64, i64>,
     /// Businesses whose identities are all in the cache.
@@ -67,18 +90,25 @@ fn hash_key(parts: &[&str]) -> String {
 }
 
 impl<'c> SqliteWriter<'c> {
-    pub(crate) fn new(conn: &'c Connection, committed_keys: &'c mut KeyCache) -> Self {
+    pub(crate) fn new(conn: &'c Connection, indexed: &'c IndexedBusinesses) -> Self {
         SqliteWriter {
             conn,
-            committed_keys,
+            indexed,
+            indexed_now: FxHashSet::default(),
+            held_keys: FxHashMap::default(),
+            held_count: 0,
+            runs: FxHashMap::default(),
+            wrote_runs: FxHashSet::default(),
+            lookups: FxHashMap::default(),
+            filters: FxHashMap::default(),
             bulk: false,
             now: chrono::Utc::now().timestamp_millis(),
             strings: FxHashMap::default(),
             identities: FxHashMap::default(),
             merged: FxHashMap::default(),
-            event_keys: FxHashMap::default(),
             segments: FxHashMap::default(),
             first_seen: FxHashMap::default(),
+            small_segments: FxHashMap::default(),
             preloaded: FxHashSet::default(),
             too_many_to_preload: FxHashSet::default(),
             has_erasures: FxHashMap::default(),
@@ -317,26 +347,92 @@ impl<'c> SqliteWriter<'c> {
     }
 
     /// Whether `key` is new to the business, counting this write's own events; records it if so.
+    /// A key is looked up in the store's key index (built first for a store from before it),
+    /// unless this write's Bloom filter of the stored keys says it is surely not there.
     fn claim_key(&mut self, business: BusinessId, key: u128) -> Result<bool> {
-        if !self.committed_keys.contains_key(&business) {
-            let mut keys = FxHashSet::default();
-            let mut stmt = self.conn.prepare_cached("SELECT segment, keys FROM event_keys WHERE business = ?1")?;
-            let mut rows = stmt.query([business.0])?;
-            while let Some(row) = rows.next()? {
-                let segment: i64 = row.get(0)?;
-                keys.extend(decode_keys(segment, row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?)?);
-            }
-            self.committed_keys.insert(business, keys);
-        }
-        if self.committed_keys.get(&business).is_some_and(|keys| keys.contains(&key)) {
+        if self.held_keys.get(&business).is_some_and(|held| held.contains(&key)) {
             return Ok(false);
         }
-        Ok(self.event_keys.entry(business).or_default().insert(key))
+        if !self.runs.contains_key(&business) {
+            if !self.indexed.contains(&business) && !self.indexed_now.contains(&business) {
+                crate::dedup::ensure_indexed(self.conn, business)?;
+                self.indexed_now.insert(business);
+            }
+            let runs = crate::dedup::runs(self.conn, business)?.into_iter().map(|(run, _)| run).collect();
+            self.runs.insert(business, runs);
+        }
+        let filter = self.filters.get(&business);
+        if filter.is_none_or(|f| f.may_contain(key)) {
+            let runs = self.runs.get(&business).map_or(&[][..], Vec::as_slice);
+            if crate::dedup::is_stored(self.conn, business, runs, key)? {
+                return Ok(false);
+            }
+            *self.lookups.entry(business).or_default() += 1;
+        }
+        self.held_keys.entry(business).or_default().insert(key);
+        self.held_count += 1;
+        match self.filters.get_mut(&business) {
+            Some(filter) if !filter.is_full() => filter.insert(key),
+            // A filter built, or outgrown, now holds the index's keys and this write's.
+            _ if self.lookups.get(&business).copied().unwrap_or(0) >= crate::dedup::FILTER_AFTER => {
+                let held = self.held_keys.get(&business).map(|h| h.iter().copied().collect::<Vec<_>>()).unwrap_or_default();
+                let filter = crate::dedup::KeyFilter::of_index(self.conn, business, held.into_iter())?;
+                self.filters.insert(business, filter);
+            }
+            _ => {}
+        }
+        if self.held_count >= HELD_KEYS {
+            let businesses: Vec<BusinessId> = self.held_keys.keys().copied().collect();
+            for business in businesses {
+                self.write_held_run(business)?;
+            }
+        }
+        Ok(true)
     }
 
-    /// The keys this write added, to be merged into the cache once the write has committed.
-    pub(crate) fn take_new_keys(&mut self) -> KeyCache {
-        std::mem::take(&mut self.event_keys)
+    /// Writes the keys this write holds for `business` as a new run of its index, and lets go of
+    /// them (lookups then find them in the run; the filter keeps them).
+    fn write_held_run(&mut self, business: BusinessId) -> Result<()> {
+        let Some(held) = self.held_keys.remove(&business) else {
+            return Ok(());
+        };
+        self.held_count -= held.len();
+        let mut keys: Vec<u128> = held.into_iter().collect();
+        crate::dedup::write_run(self.conn, business, &mut keys)?;
+        let runs = crate::dedup::runs(self.conn, business)?.into_iter().map(|(run, _)| run).collect();
+        self.runs.insert(business, runs);
+        self.wrote_runs.insert(business);
+        Ok(())
+    }
+
+    /// Puts the keys this write holds into the key index: a business's few new keys into its
+    /// B-tree, many (or the rest of a write that wrote a run) as a run, then its runs settled
+    /// (merged while they are many or small; see dedup.rs).
+    fn index_new_keys(&mut self) -> Result<()> {
+        let mut businesses: Vec<BusinessId> = self.held_keys.keys().chain(self.wrote_runs.iter()).copied().collect();
+        businesses.sort();
+        businesses.dedup();
+        for business in businesses {
+            let held = self.held_keys.get(&business).map_or(0, FxHashSet::len);
+            if held >= crate::dedup::RUN_MIN_KEYS || self.wrote_runs.contains(&business) {
+                self.write_held_run(business)?;
+                let runs = crate::dedup::settle_runs(self.conn, business)?;
+                self.runs.insert(business, runs);
+            } else if let Some(held) = self.held_keys.remove(&business) {
+                self.held_count -= held.len();
+                let mut keys: Vec<u128> = held.into_iter().collect();
+                crate::dedup::insert_keys(self.conn, business, &mut keys)?;
+            }
+        }
+        self.wrote_runs.clear();
+        self.filters.clear();
+        self.lookups.clear();
+        Ok(())
+    }
+
+    /// The businesses whose key index this write built; the store knows them built once it commits.
+    pub(crate) fn take_indexed_now(&mut self) -> FxHashSet<BusinessId> {
+        std::mem::take(&mut self.indexed_now)
     }
 
     fn push_event(&mut self, business: BusinessId, key: EventKey, identity: i64, event: &Event) -> Result<bool> {
@@ -378,8 +474,17 @@ impl<'c> SqliteWriter<'c> {
         let Some(builder) = self.segments.get_mut(&business).filter(|b| !b.is_empty()) else {
             return Ok(());
         };
+        if builder.len() < SEGMENT_ROWS {
+            *self.small_segments.entry(business).or_default() += 1;
+        }
         insert_segment(self.conn, business, builder)?;
         Ok(())
+    }
+
+    /// The segments of fewer than [`SEGMENT_ROWS`] rows this write made, per business: what the
+    /// store's background merging has to come back for (see merge.rs).
+    pub(crate) fn take_small_segments(&mut self) -> FxHashMap<BusinessId, u64> {
+        std::mem::take(&mut self.small_segments)
     }
 
     /// Writes what the caches still hold: partial segments and first-seen times.
@@ -389,6 +494,7 @@ impl<'c> SqliteWriter<'c> {
         for business in businesses {
             self.flush_segment(business)?;
         }
+        self.index_new_keys()?;
         let mut first_seen: Vec<(i64, i64)> = self.first_seen.drain().collect();
         first_seen.sort_unstable();
         let mut stmt = self.conn.prepare_cached("UPDATE customers SET first_seen = min(first_seen, ?2) WHERE id = ?1")?;
@@ -487,15 +593,29 @@ impl<'c> SqliteWriter<'c> {
 /// Encodes what `builder` holds as one segment of `business` with its keys, empties the builder,
 /// and returns the new segment's id. The writer's flush and compaction both write segments here.
 pub(crate) fn insert_segment(conn: &Connection, business: BusinessId, builder: &mut SegmentBuilder) -> Result<i64> {
+    insert_segment_as(conn, business, None, builder)
+}
+
+/// [`insert_segment`] under a chosen id (one free in the table), or the next one when `None`:
+/// merging puts the merged rows under the id of the last segment they come from, so the
+/// business's rows keep their order and place.
+pub(crate) fn insert_segment_as(conn: &Connection, business: BusinessId, id: Option<i64>, builder: &mut SegmentBuilder) -> Result<i64> {
     let rows = builder.len() as i64;
     let (min, max) = builder.min_max_time();
     let (columns, keys) = builder.finish();
-    conn.prepare_cached("INSERT INTO event_segments (business, rows, min_time, max_time, columns) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![business.0, rows, min, max, columns])?;
+    conn.prepare_cached("INSERT INTO event_segments (id, business, rows, min_time, max_time, columns) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+        .execute(params![id, business.0, rows, min, max, columns])?;
     let segment = conn.last_insert_rowid();
     conn.prepare_cached("INSERT INTO event_keys (segment, business, keys) VALUES (?1, ?2, ?3)")?
         .execute(params![segment, business.0, keys])?;
     Ok(segment)
+}
+
+/// Counts a rewrite that reorders or removes rows of the business's events (see
+/// `DataMark::rewrites`), in the caller's transaction.
+pub(crate) fn note_event_rewrite(conn: &Connection, business: BusinessId) -> Result<()> {
+    conn.prepare_cached("UPDATE businesses SET event_rewrites = event_rewrites + 1 WHERE id = ?1")?.execute([business.0])?;
+    Ok(())
 }
 
 /// Segment `id`'s columns and its keys, as stored.
@@ -507,17 +627,22 @@ pub(crate) fn segment_blobs(conn: &Connection, id: i64) -> Result<(Vec<u8>, Opti
     )?)
 }
 
-/// Rewrites segment `id` of `business` (its `columns` and `keys` as [`segment_blobs`] read them)
-/// keeping only the rows `keep` accepts, given each row's time, identity and text ids; every
-/// column of a kept row and its key are copied as stored. The old segment and its keys are
-/// deleted; a new one is written when a row is left. Answers how many rows were left out.
-pub(crate) fn rewrite_segment(
-    conn: &Connection,
-    business: BusinessId,
+/// Deletes segment `id` and its key row (keys first: they reference their segment).
+pub(crate) fn delete_segment(conn: &Connection, id: i64) -> Result<()> {
+    conn.prepare_cached("DELETE FROM event_keys WHERE segment = ?1")?.execute([id])?;
+    conn.prepare_cached("DELETE FROM event_segments WHERE id = ?1")?.execute([id])?;
+    Ok(())
+}
+
+/// Appends the rows of segment `id` (its `columns` and `keys` as [`segment_blobs`] read them) that
+/// `keep` accepts, given each row's time, identity and text ids, to `builder`, every column and
+/// the key copied as stored; answers the keys of the rows left out.
+pub(crate) fn copy_rows(
     id: i64,
     (columns, keys): (&[u8], Option<&[u8]>),
+    builder: &mut SegmentBuilder,
     keep: &mut dyn FnMut(i64, i64, &[u32; TEXT_COLUMNS]) -> bool,
-) -> Result<u64> {
+) -> Result<Vec<u128>> {
     let all = ColumnSelection { text: [true; TEXT_COLUMNS], revenue: true, properties: true };
     let mut decoded = DecodedSegment { raw_properties: Some(RawProperties::default()), ..DecodedSegment::default() };
     let count = crate::segment::decode_into(id, columns, &all, &mut decoded, &mut Vec::new())?;
@@ -527,8 +652,7 @@ pub(crate) fn rewrite_segment(
         return Err(StoreError::Corrupt(format!("event segment {id}: {} keys for {count} rows", keys.len())));
     }
     let raw = decoded.raw_properties.as_ref().ok_or_else(|| StoreError::Corrupt("properties not decoded".into()))?;
-    let mut builder = SegmentBuilder::default();
-    let mut removed = 0u64;
+    let mut removed = Vec::new();
     let mut offset = 0usize;
     for (r, &key) in keys.iter().enumerate() {
         let length = raw.lengths[r] as usize;
@@ -536,16 +660,34 @@ pub(crate) fn rewrite_segment(
         if keep(decoded.time[r], decoded.identity[r], &text) {
             builder.push_parts(key, decoded.time[r], decoded.identity[r], text, decoded.revenue[r], &raw.bytes[offset..offset + length]);
         } else {
-            removed += 1;
+            removed.push(key);
         }
         offset += length;
     }
-    conn.execute("DELETE FROM event_keys WHERE segment = ?1", [id])?;
-    conn.execute("DELETE FROM event_segments WHERE id = ?1", [id])?;
+    Ok(removed)
+}
+
+/// Rewrites segment `id` of `business` (its `columns` and `keys` as [`segment_blobs`] read them)
+/// keeping only the rows `keep` accepts, given each row's time, identity and text ids; every
+/// column of a kept row and its key are copied as stored. The old segment and its keys are
+/// deleted, and the removed rows' keys leave the key index; a new segment is written when a row
+/// is left. Answers how many rows were left out.
+pub(crate) fn rewrite_segment(
+    conn: &Connection,
+    business: BusinessId,
+    id: i64,
+    blobs: (&[u8], Option<&[u8]>),
+    keep: &mut dyn FnMut(i64, i64, &[u32; TEXT_COLUMNS]) -> bool,
+) -> Result<u64> {
+    let mut builder = SegmentBuilder::default();
+    let removed = copy_rows(id, blobs, &mut builder, keep)?;
+    crate::dedup::forget_keys(conn, business, removed.iter().copied())?;
+    note_event_rewrite(conn, business)?;
+    delete_segment(conn, id)?;
     if !builder.is_empty() {
         insert_segment(conn, business, &mut builder)?;
     }
-    Ok(removed)
+    Ok(removed.len() as u64)
 }
 
 /// An order as stored, for the comparison with an incoming order of the same number.

@@ -9,6 +9,10 @@
 mod personas;
 #[path = "store/erase.rs"]
 mod erase;
+#[path = "store/segments.rs"]
+mod segments;
+#[path = "store/key_runs.rs"]
+mod key_runs;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader};
@@ -544,7 +548,7 @@ fn acknowledged_writes_survive_sigkill() {
 }
 
 #[test]
-fn the_key_cache_survives_writes_forgets_rollbacks_and_notices_other_connections() {
+fn deduplication_sees_committed_keys_forgets_rollbacks_and_sees_other_connections() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("keys.sqlite");
     let mut store = SqliteStore::open(&path).unwrap();
@@ -566,7 +570,7 @@ fn the_key_cache_survives_writes_forgets_rollbacks_and_notices_other_connections
     // Another connection writes an event; this store must see it as a duplicate.
     let mut other = SqliteStore::open(&path).unwrap();
     assert_eq!(add(&mut other, 3).events_added, 1);
-    assert_eq!(add(&mut store, 3).events_duplicate, 1, "a commit by another connection invalidates the cache");
+    assert_eq!(add(&mut store, 3).events_duplicate, 1, "a commit by another connection is seen");
     assert_eq!(store.load_events(b, EventColumns::default()).unwrap().len(), 3);
 }
 
@@ -882,8 +886,8 @@ fn compaction_orders_rows_by_customer_and_keeps_every_journey_key_and_column() {
     let again = store.compact_events(b).unwrap();
     assert_eq!((again.rewritten, again.segments_before, again.segments_after, again.passes, again.events), (false, 1, 1, 0, 9_000));
 
-    // Every key is still there: the same events again add nothing, through this connection's
-    // key cache and through a fresh one.
+    // Every key is still there: the same events again add nothing, through this connection and
+    // through a fresh one.
     assert_eq!(write_events(&mut store, b, &events).events_duplicate, 9_000);
     let mut fresh = SqliteStore::open(&path).unwrap();
     let written = write_events(&mut fresh, b, &events);

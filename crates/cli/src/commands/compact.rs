@@ -1,6 +1,8 @@
 //! `trailmap compact`: rewrites each business's stored events in customer order, so a fresh
 //! process loading them for analysis need not regroup them (see the store's compaction). Nothing
 //! else changes: the same events, keys and answers. A business already in order is only checked.
+//! The file's free pages go back to the file system after each business, so the file never ends
+//! larger than it began.
 
 use crate::output::{Format, Output};
 use std::io::Write;
@@ -30,6 +32,7 @@ pub fn run(app: &mut App, business: Option<&str>, format: Format, out: &mut dyn 
                 (false, _) => "already in order",
             }
             .to_string(),
+            format!("{:.1}", summary.file_bytes_after as f64 / 1_048_576.0),
             format!("{seconds:.2}"),
         ]);
         json.push(serde_json::json!({
@@ -39,10 +42,12 @@ pub fn run(app: &mut App, business: Option<&str>, format: Format, out: &mut dyn 
             "segments_after": summary.segments_after,
             "rewritten": summary.rewritten,
             "passes": summary.passes,
+            "file_bytes_before": summary.file_bytes_before,
+            "file_bytes_after": summary.file_bytes_after,
             "seconds": seconds,
         }));
     }
-    Output::new(&["business", "events", "segments before", "segments after", "result", "seconds"], rows, &json)?
+    Output::new(&["business", "events", "segments before", "segments after", "result", "file MiB after", "seconds"], rows, &json)?
         .with_title("Events stored in customer order")
         .print(format, out)
 }
