@@ -818,6 +818,8 @@ const BUSINESS_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("api", "GET", "/api/businesses/{b}/surveys", "", false),
     ("api", "POST", "/api/businesses/{b}/surveys", r#"{"name":"API survey","stage":"Purchase","questions":[{"text":"How likely?","kind":"nps"}]}"#, true),
     ("api", "GET", "/api/businesses/{b}/feedback/themes", "", false),
+    ("api", "GET", "/api/businesses/{b}/actions", "", false),
+    ("page", "GET", "/b/{b}/actions", "", false),
     ("api", "GET", "/api/businesses/{b}/feedback/sentiment", "", false),
     ("page", "GET", "/b/{b}/feedback/import", "", true),
     ("api", "POST", "/api/businesses/{b}/feedback/import", r#"[{"source":"google","id":"r-1","date":"2026-06-14","rating":5,"text":"Lovely coffee"}]"#, true),

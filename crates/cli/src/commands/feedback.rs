@@ -84,7 +84,7 @@ pub fn run(app: &mut App, business: Option<&str>, command: FeedbackCommand, form
                         t.count.to_string(),
                         t.negative.to_string(),
                         format!("{:+.3}", t.average_compound),
-                        t.phrases.iter().map(|(p, n)| format!("{p} ({n})")).collect::<Vec<_>>().join(", "),
+                        t.phrases.iter().map(|p| format!("{} ({})", p.phrase, p.texts)).collect::<Vec<_>>().join(", "),
                         t.examples.first().map_or_else(String::new, |q| format!("\"{}\" ({:+.3})", q.text, q.compound)),
                     ]
                 })

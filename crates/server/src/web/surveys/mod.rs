@@ -429,7 +429,7 @@ pub async fn feedback(State(state): State<ServerState>, signed: SignedIn, Path(i
                 tbody {
                     @for t in &themes.themes {
                         tr {
-                            td { strong { (t.label) } br; span class="muted" { @for (p, c) in t.phrases.iter().take(4) { (p) " (" (c) ") " } } }
+                            td { strong { (t.label) } br; span class="muted" { @for p in t.phrases.iter().take(4) { (p.phrase) " (" (p.texts) ") " } } }
                             td class="num" { (t.count) }
                             td class="num" { (t.negative) }
                             td class="num" { (format!("{:+.2}", t.average_compound)) }
