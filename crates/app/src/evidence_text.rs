@@ -12,6 +12,12 @@ fn invalid(field: &str, value: &str, reason: impl Into<String>) -> AppError {
     AppError::InvalidField { field: field.to_string(), value: Some(value.to_string()), reason: reason.into() }
 }
 
+/// Names for an error message, or "none".
+fn names<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let list: Vec<&str> = names.collect();
+    if list.is_empty() { "none".to_string() } else { list.join(", ") }
+}
+
 impl App {
     /// Reads one piece of evidence in its text form; a score's touchpoint or stage may be a name
     /// (ignoring case). Errors name the field `evidence` and say the forms.
@@ -29,7 +35,7 @@ impl App {
                         invalid(
                             "evidence",
                             trimmed,
-                            format!("{} has no touchpoint {name:?}; it has: {}", business.name, all.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")),
+                            format!("{} has no touchpoint {name:?}; it has: {}", business.name, names(all.iter().map(|t| t.name.as_str()))),
                         )
                     })?
                 } else {
@@ -38,7 +44,7 @@ impl App {
                         invalid(
                             "evidence",
                             trimmed,
-                            format!("{} has no stage {name:?}; it has: {}", business.name, all.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")),
+                            format!("{} has no stage {name:?}; it has: {}", business.name, names(all.iter().map(|s| s.name.as_str()))),
                         )
                     })?
                 };

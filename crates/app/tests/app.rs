@@ -21,6 +21,7 @@
 #[path = "app/map_limits.rs"] mod map_limits;
 #[path = "app/privacy.rs"] mod privacy;
 #[path = "app/periods.rs"] mod periods;
+#[path = "app/actions.rs"] mod actions;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};
@@ -713,7 +714,7 @@ fn voice_of_the_customer_on_the_demo_boutique() {
     assert!(by_count.themes.windows(2).all(|w| w[0].negative >= w[1].negative));
     let biggest = by_count.themes.iter().max_by_key(|t| t.count).expect("themes");
     assert_eq!(biggest.label, "shipping");
-    assert!(biggest.phrases.iter().any(|(p, _)| p == "shipping cost"), "{:?}", biggest.phrases);
+    assert!(biggest.phrases.iter().any(|p| p.phrase == "shipping cost"), "{:?}", biggest.phrases);
     assert!(biggest.examples.windows(2).all(|w| w[0].compound <= w[1].compound));
     assert!(by_count.themes.iter().all(|t| t.count >= 3 && t.count as usize == t.documents.len()));
     let by_average = themes(ThemeOrder::AverageSentiment);

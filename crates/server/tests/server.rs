@@ -37,6 +37,7 @@ use trailmap_store::Store;
 #[path = "server/imports.rs"] mod imports;
 #[path = "server/numbers.rs"] mod numbers;
 #[path = "server/from_zero.rs"] mod from_zero;
+#[path = "server/actions.rs"] mod actions;
 
 struct Harness {
     router: Router,

@@ -93,7 +93,7 @@ pub fn run(app: &mut App, business: Option<&str>, command: FeedbackCommand, form
             let mut output = Output::new(&columns, rows, &report)?;
             if format == Format::Table {
                 output = output.with_title(format!(
-                    "Themes in {} of {} ({} texts; phrases in at least {} texts; most negative first)",
+                    "Themes in {} of {} ({} texts; a theme held by fewer than {} texts is not shown; key phrases by RAKE, grouped by stem; most negative first)",
                     report.scope, report.business, report.texts, report.min_count
                 ));
             }

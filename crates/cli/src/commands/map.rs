@@ -55,7 +55,7 @@ pub enum MapCommand {
     /// Every version of a map, with its author and time.
     Versions { id: i64 },
     /// Cards: `map card add MAP --stage S --lane L --text T`, `edit MAP CARD --text T`,
-    /// `move MAP CARD [--stage S] [--lane L] [--position N]`, `remove MAP CARD`.
+    /// `move MAP CARD [--stage S] [--lane L] [--position N]`, `action MAP CARD --owner O [--due D] [--done]`, `remove MAP CARD`.
     #[command(subcommand)]
     Card(crate::commands::map_cards::CardCommand),
     /// The evidence a card cites: `map evidence add|remove MAP CARD EVIDENCE`.

@@ -55,6 +55,25 @@ pub enum CardCommand {
         #[arg(long)]
         author: Option<String>,
     },
+    /// Make an opportunity an action (owner, due day, KPI, done), or clear it with --clear.
+    Action {
+        map: String,
+        card: u32,
+        #[arg(long, required_unless_present = "clear")]
+        owner: Option<String>,
+        /// The due day (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        due: Option<String>,
+        #[arg(long)]
+        kpi: Option<String>,
+        #[arg(long)]
+        done: bool,
+        /// Turn the action back into a plain opportunity.
+        #[arg(long, conflicts_with_all = ["owner", "due", "kpi", "done"])]
+        clear: bool,
+        #[arg(long)]
+        author: Option<String>,
+    },
     /// Remove a card.
     Remove {
         map: String,
@@ -132,6 +151,9 @@ fn stage(map: &JourneyMap, wanted: &str) -> anyhow::Result<u32> {
 fn card_output(map: &JourneyMap, version: u32, card: u32, title: &str) -> anyhow::Result<Output> {
     let (stage, lane, found) = map.card(card).with_context(|| format!("map {} has no card {card}", map.name))?;
     let evidence: Vec<String> = found.evidence.iter().map(ToString::to_string).collect();
+    let action = found.action.as_ref().map(|a| {
+        format!("{}{}{}", a.owner, a.due.map(|d| format!(", due {d}")).unwrap_or_default(), if a.done { ", done" } else { "" })
+    });
     let rows = vec![vec![
         map.id.0.to_string(),
         version.to_string(),
@@ -140,12 +162,13 @@ fn card_output(map: &JourneyMap, version: u32, card: u32, title: &str) -> anyhow
         lane.as_str().replace('_', "-"),
         found.text.clone(),
         if evidence.is_empty() { "(assumption)".to_string() } else { evidence.join("; ") },
+        action.unwrap_or_default(),
     ]];
     let json = serde_json::json!({
         "map": map.id, "version": version, "card": found.id, "stage": stage.name, "stage_id": stage.id,
-        "lane": lane, "text": found.text, "evidence": evidence, "assumption": found.is_assumption(),
+        "lane": lane, "text": found.text, "evidence": evidence, "assumption": found.is_assumption(), "action": found.action,
     });
-    Ok(Output::new(&["map", "version", "card", "stage", "lane", "text", "evidence"], rows, &json)?.with_title(title.to_string()))
+    Ok(Output::new(&["map", "version", "card", "stage", "lane", "text", "evidence", "action"], rows, &json)?.with_title(title.to_string()))
 }
 
 fn edit(app: &mut App, business: &Business, map: MapId, edit: &MapEdit, who: Option<String>) -> anyhow::Result<(JourneyMap, u32)> {
@@ -188,6 +211,21 @@ pub fn run_card(app: &mut App, business: Option<&str>, command: CardCommand, for
             };
             let (saved, version) = edit(app, &business, id, &MapEdit::MoveCard { card, stage, lane, position }, who)?;
             card_output(&saved, version, card, "Card moved")?
+        }
+        CardCommand::Action { map, card, owner, due, kpi, done, clear, author: who } => {
+            let id = app.map_by_id_or_name(&business, &map)?;
+            let current = app.journey_map(&business, id)?.map;
+            let (_, _, found) = current.card(card).with_context(|| format!("map {} has no card {card}", current.name))?;
+            let action = if clear {
+                None
+            } else {
+                let due = due.map(|d| trailmap_app::query::day("due", &d)).transpose()?;
+                // The change an action led to is kept: `change add --answers` records it.
+                let change = found.action.as_ref().and_then(|a| a.change);
+                Some(trailmap_model::CardAction { owner: owner.unwrap_or_default(), due, change, kpi, done })
+            };
+            let (saved, version) = edit(app, &business, id, &MapEdit::SetAction { card, action }, who)?;
+            card_output(&saved, version, card, "Action set")?
         }
         CardCommand::Remove { map, card, author: who } => {
             let id = app.map_by_id_or_name(&business, &map)?;
