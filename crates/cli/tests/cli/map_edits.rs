@@ -61,7 +61,7 @@ fn cards_evidence_and_share_links_from_the_command_line() {
     let csv = text(&csv.stdout);
     assert!(csv.lines().nth(1).is_some_and(|l| l.contains("OVERDUE") && l.contains("Sam")), "{csv}");
     let late = trailmap(&db, &["actions", "list", "--status", "late"]);
-    assert!(text(&late.stderr).contains("--status \"late\" is not one of open, done, overdue"), "{}", text(&late.stderr));
+    assert!(text(&late.stderr).contains("--status: \"late\" is not one of open, done, overdue"), "{}", text(&late.stderr));
     let gone = json(&db, &["map", "card", "remove", "Morning", &idea_card]);
     assert_eq!(gone["text"], "A second till at rush hour");
     assert_eq!(json(&db, &["actions", "list"])["total"], 0);
