@@ -1,5 +1,5 @@
 // Drives the "act and review" pages in headless Chromium (Debian's /usr/bin/chromium, through
-// playwright-core): sign in, open the boutique's change log from the menu, open the planted
+// playwright-core): sign in, open the boutique's change log and action board from the menu, open the planted
 // change's impact (verdict with its n, the windows, the chart), record a change with a metric
 // that does not exist (refused, with what was typed kept), fix it (lands on its impact page), then
 // open the insights and follow the first finding to the customers behind it.
@@ -31,6 +31,16 @@ await runSteps(async (browser) => {
   await shot("1-changes");
   await checkAccessibility(page, "change log");
   console.log(`step: change log with ${rows} changes`);
+
+  // The action board, from the menu: the planted action with its pain point and its change's
+  // verdict with n.
+  await Promise.all([page.waitForSelector("[data-testid=actions]"), page.click(".sections a:has-text('Actions')")]);
+  const action = (await page.textContent("[data-testid=actions] tbody tr:first-child")).replace(/\s+/g, " ");
+  if (!/n = [\d,]+ before, [\d,]+ after/.test(action)) throw new Error(`the action's change gives no n: ${action}`);
+  await shot("1b-actions");
+  await checkAccessibility(page, "action board");
+  await page.goto(`${base}/b/${business}/changes`);
+  console.log(`step: action board (${action.slice(0, 80)})`);
 
   await Promise.all([page.waitForSelector("[data-testid=verdict]"), page.click("[data-testid=impact-link] >> nth=0")]);
   const verdict = (await page.textContent("[data-testid=verdict]")).trim();

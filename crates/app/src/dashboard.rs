@@ -81,7 +81,7 @@ fn start_of(day: NaiveDate, zone: Tz) -> i64 {
 }
 
 /// The day an instant falls on in `zone`.
-fn local_day(millis: i64, zone: Tz) -> NaiveDate {
+pub(crate) fn local_day(millis: i64, zone: Tz) -> NaiveDate {
     chrono::DateTime::from_timestamp_millis(millis).map_or_else(|| Timestamp(millis).date(), |t| t.with_timezone(&zone).date_naive())
 }
 

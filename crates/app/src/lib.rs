@@ -4,10 +4,12 @@
 
 mod accounts;
 pub mod account_security;
+pub mod actions;
 mod attribution;
 pub mod business_data;
 pub mod card_evidence;
 pub mod changes;
+mod evidence_text;
 pub mod customer_facts;
 pub mod comments;
 mod dashboard;

@@ -24,7 +24,7 @@ use trailmap_store::Store;
 // The engine's types that requests and answers carry, so callers need not depend on the engine.
 pub use trailmap_analytics::voice::{
     Interval, Quote, ScoreGroup, ScoreGrouping, ScoreKind, ScoreResult, Sentiment, Theme, ThemeOptions, ThemeOrder,
-    Tone,
+    ThemePhrase, Tone,
 };
 
 /// What `survey results` asks.

@@ -137,7 +137,10 @@ enum Command {
     /// Accounts of the web app: `user create --email E --name N --password-stdin`, `user list`.
     #[command(subcommand)]
     User(commands::user::UserCommand),
-    /// Journey maps: `map list|show|export|import|versions|diff|template`.
+    /// The action board: `actions list [--status open|done|overdue] [--owner O] [--map M] [--sort due|status|owner|map]`.
+    #[command(subcommand)]
+    Actions(commands::actions::ActionsCommand),
+    /// Journey maps: `map list|show|export|import|versions|diff|template`, `map card|evidence|share ...`.
     #[command(subcommand)]
     Map(commands::map::MapCommand),
     /// Touchpoints: `touchpoint list|add|edit|move|remove|preview|suggest [--accept [KEY]...]`.
@@ -347,6 +350,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Track(command) => commands::track::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::User(command) => commands::user::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Customer(command) => commands::customer::run(&mut app, cli.business.as_deref(), command, format, out),
+        Command::Actions(command) => commands::actions::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Map(command) => commands::map::run(&mut app, cli.business.as_deref(), command, format, map_file, out),
         Command::Touchpoint(command) => commands::touchpoint::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Change(command) => commands::change::run(&mut app, cli.business.as_deref(), command, format, out),

@@ -15,6 +15,7 @@
 #[path = "cli/map_numbers.rs"] mod map_numbers;
 #[path = "cli/privacy.rs"] mod privacy;
 #[path = "cli/research.rs"] mod research;
+#[path = "cli/map_edits.rs"] mod map_edits;
 #[path = "cli/schemathesis.rs"] mod schemathesis;
 
 use std::path::Path;
@@ -412,7 +413,7 @@ fn the_voice_commands_answer_on_the_demo() {
     assert_eq!(theirs["scope"], "touchpoint Checkout, persona Bargain Hunter");
     assert_eq!(theirs["stop_words"], serde_json::json!(["Dresses", "size"]));
     assert!(theirs["texts"].as_u64().unwrap() < themes["texts"].as_u64().unwrap(), "{theirs}");
-    let listed = theirs["themes"].as_array().unwrap().iter().flat_map(|t| t["phrases"].as_array().unwrap().iter().map(|p| p[0].clone()));
+    let listed = theirs["themes"].as_array().unwrap().iter().flat_map(|t| t["phrases"].as_array().unwrap().iter().map(|p| p["phrase"].clone()));
     assert!(listed.clone().all(|p| p != "dress" && p != "size"), "{theirs}");
     let nobody = trailmap(&db, &[&business[..], &["feedback", "themes", "--persona", "Nobody"]].concat());
     assert!(text(&nobody.stderr).contains("--persona \"Nobody\": no such persona"), "{}", text(&nobody.stderr));

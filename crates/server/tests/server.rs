@@ -38,6 +38,7 @@ use trailmap_store::Store;
 #[path = "server/numbers.rs"] mod numbers;
 #[path = "server/from_zero.rs"] mod from_zero;
 #[path = "server/research.rs"] mod research;
+#[path = "server/actions.rs"] mod actions;
 
 struct Harness {
     router: Router,
@@ -822,6 +823,8 @@ const BUSINESS_ROUTES: &[(&str, &str, &str, &str, bool)] = &[
     ("api", "GET", "/api/businesses/{b}/surveys", "", false),
     ("api", "POST", "/api/businesses/{b}/surveys", r#"{"name":"API survey","stage":"Purchase","questions":[{"text":"How likely?","kind":"nps"}]}"#, true),
     ("api", "GET", "/api/businesses/{b}/feedback/themes", "", false),
+    ("api", "GET", "/api/businesses/{b}/actions", "", false),
+    ("page", "GET", "/b/{b}/actions", "", false),
     ("api", "GET", "/api/businesses/{b}/feedback/sentiment", "", false),
     ("page", "GET", "/b/{b}/feedback/import", "", true),
     ("api", "POST", "/api/businesses/{b}/feedback/import", r#"[{"source":"google","id":"r-1","date":"2026-06-14","rating":5,"text":"Lovely coffee"}]"#, true),

@@ -9,4 +9,4 @@ pub mod themes;
 
 pub use scores::{Interval, ScoreAnswer, ScoreGroup, ScoreGrouping, ScoreKind, ScoreLabels, ScoreResult, score, score_groups};
 pub use sentiment::{Sentiment, SentimentScorer, Tone};
-pub use themes::{Quote, Theme, ThemeDocument, ThemeOptions, ThemeOrder, themes};
+pub use themes::{Quote, Theme, ThemeDocument, ThemeOptions, ThemeOrder, ThemePhrase, themes};

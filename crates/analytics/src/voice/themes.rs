@@ -1,69 +1,70 @@
-//! Recurring themes in free text: key phrases found in many texts, grouped, each theme with how
-//! many texts mention it, their average sentiment and example quotes, the most negative first.
+//! Recurring themes in free text: key phrases scored by RAKE, grouped by their Snowball stems,
+//! each theme with how many texts hold it, their average sentiment and quotes, the most negative
+//! first. Pure computation: the stop-word list and the stemmer are data compiled in.
 //!
-//! How a theme is found:
-//! 1. Each text is cut into words (lower case, letters and digits, inner apostrophes kept);
-//!    numbers and prices are dropped, plurals are made singular by simple suffix rules
-//!    ("costs" → "cost", "dresses" → "dress"), and a few words customers use interchangeably
-//!    are read as one (`SYNONYMS`: "delivery" → "shipping", "fee"/"charge" → "cost").
-//! 2. Stop words ("the", "was", "my", ...) split the text into runs; every 1-, 2- and 3-word
-//!    sequence inside a run is a candidate phrase. A phrase counts once per text. Domain stop
-//!    words (`DOMAIN_STOP_WORDS`: "order", "product", "item", "thing", "really", ...) and the
-//!    request's extra stop words ([`ThemeOptions::stop_words`]) never make a phrase alone, but
-//!    stay inside longer phrases ("order status").
-//! 3. Phrases in at least `min_count` texts are taken, most frequent first (longer first on a
-//!    tie). Each joins the first cluster holding a phrase that shares its last word (its head:
-//!    "shipping cost" and "cost") or contains it or is contained in it ("shipping" and "shipping
-//!    cost"), or starts one; a cluster's texts are those of its phrases.
-//! 4. Clusters become themes, the biggest first (more texts; on a tie, more phrases). A cluster
-//!    whose texts are at least [`FOLD_SHARE_PERCENT`] (80%) inside a theme already made folds
-//!    into the one holding the most of them instead: a phrase that (nearly) only ever comes with
-//!    a theme, such as the product a shipping complaint names ("dress" in "loved the dress but
-//!    the shipping cost killed it"), is part of that theme rather than a theme of its own, and
-//!    never names it. A folded cluster does not widen the theme: its few texts outside it stay
-//!    out (free to be in other themes), so the theme counts each text once. The 80% lets one
-//!    text in five go elsewhere ("no size chart for this dress") without splitting the product
-//!    word off as a theme that only repeats the shipping complaints. So does a cluster whose
-//!    every text is already in some theme (it adds no text of its own), into the theme holding
-//!    the most of them.
-//! 5. A theme is named after its first phrase; its texts are those containing any of its joined
-//!    (not folded) phrases; themes with fewer than `min_count` texts are dropped. Each phrase is
-//!    listed with the number of the theme's texts it is found in.
+//! Key phrases are RAKE's (Rapid Automatic Keyword Extraction: S. Rose, D. Engel, N. Cramer and
+//! W. Cowley, "Automatic keyword extraction from individual documents", in *Text Mining:
+//! Applications and Theory*, Wiley, 2010, pp. 1–20):
+//! 1. A text is cut into candidate phrases at punctuation, numbers and stop words: each run of
+//!    content words between them is one candidate ("Loved the dress but the shipping cost killed
+//!    it" gives "loved", "dress", "shipping cost killed").
+//! 2. Each word is scored deg(w)/freq(w): freq is how often it occurs in candidates, deg the sum
+//!    of the lengths of the candidates it occurs in (its co-occurrences, itself included), so a
+//!    word that lives in longer phrases scores higher than one standing alone.
+//! 3. A candidate's score is the sum of its words' scores. [`rake`] is the method as the paper
+//!    states it, checked against the paper's worked example (its Figures 1.1 to 1.6).
+//!
+//! Here the whole set of texts is RAKE's document, and words are compared by their stems
+//! (Snowball's English stemmer through `rust-stemmers`: "costs" and "cost", "sizing" and
+//! "sizes"), after a few words customers use for the same thing are read as one (`SYNONYMS`:
+//! "delivery" as "shipping", "fee" and "charge" as "cost"). The stop words are the Stopwords ISO
+//! English list (the `stop-words` crate, 1,298 words) less the words of it that name what a
+//! customer talks about (`TOPIC_WORDS`: "line", "free", "website", ...).
+//!
+//! Themes from key phrases:
+//! 1. A stem is a key stem when at least `min_count` texts hold it; shop words that name no topic
+//!    alone (`DOMAIN_STOP_WORDS`: "product", "item", ...) and the request's extra stop words
+//!    ([`ThemeOptions::stop_words`]) never are, though they stay inside phrases.
+//! 2. Key stems sharing a key phrase held by at least `min_count` texts are one group ("shipping
+//!    cost" joins "shipping" and "cost"): phrases sharing stems make one theme. A group's texts
+//!    are those holding any of its stems.
+//! 3. Groups become themes, the biggest first. A group whose texts are at least
+//!    [`FOLD_SHARE_PERCENT`] (80%) inside a theme already made folds into it instead (the
+//!    product a shipping complaint names, "dress" in "loved the dress but the shipping cost
+//!    killed it", is part of that theme, not one of its own), and so does a group whose every
+//!    text is already in some theme; a folded group does not widen the theme.
+//! 4. A theme held by fewer than `min_count` texts is not shown: the threshold is stated with
+//!    every answer. Its phrases are the key phrases holding its stems, each with the number of
+//!    the theme's texts holding it (inside a longer candidate too) and its RAKE score; the most
+//!    held phrase names the theme (on a tie, the higher RAKE score).
 
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::OnceLock;
 use trailmap_model::CustomerId;
 
-/// Words that carry no topic. The usual English list, with the contractions split the way the
-/// tokeniser leaves them.
-const STOP_WORDS: &[&str] = &[
-    "a", "about", "above", "after", "again", "against", "all", "already", "also", "am", "an", "and", "any", "are",
-    "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can",
-    "could", "did", "do", "does", "doing", "don't", "down", "during", "each", "even", "ever", "every", "few",
-    "for", "from", "further", "get", "got", "had", "has", "have", "having", "he", "her", "here", "hers",
-    "herself", "him", "himself", "his", "how", "i", "i'd", "i'll", "i'm", "i've", "if", "in", "into", "is",
-    "isn't", "it", "it's", "its", "itself", "just", "let", "me", "more", "most", "much", "my", "myself", "no",
-    "nor", "not", "now", "of", "off", "on", "once", "one", "only", "or", "other", "our", "ours", "ourselves",
-    "out", "over", "own", "same", "she", "should", "so", "some", "still", "such", "than", "that", "the",
-    "their", "theirs", "them", "themselves", "then", "there", "these", "they", "this", "those", "through",
-    "to", "too", "under", "until", "up", "us", "very", "was", "wasn't", "way", "we", "were", "what", "when",
-    "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours",
-    "yourself", "yourselves",
-];
-
-/// Words of a shop's feedback that name no topic by themselves: the purchase in general and
-/// fillers. They never make a phrase alone (a theme called "order" says nothing) but stay inside
-/// longer phrases ("order status", "wrong item").
+/// Words of a shop's feedback that name no topic by themselves. They never found a theme or
+/// make a phrase alone (a theme called "product" says nothing) but stay inside longer phrases
+/// ("product page").
 pub const DOMAIN_STOP_WORDS: &[&str] = &[
     "order", "product", "item", "thing", "stuff", "purchase", "buy", "bought", "really", "actually",
     "bit", "lot", "quite", "pretty", "maybe", "today", "time",
 ];
 
-/// The least share of a phrase's texts, in percent, that a theme must already hold for the phrase
+/// Words of the Stopwords ISO English list that name what a customer talks about, so they are
+/// read as content words: the list is made for documents in general, where "line", "free",
+/// "website" or "problem" carry little, while in feedback they are the complaint ("the line is
+/// too long", "free shipping", "the website kept logging me out").
+pub const TOPIC_WORDS: &[&str] = &[
+    "bill", "computer", "free", "help", "home", "information", "line", "page", "pages", "problem", "problems",
+    "room", "rooms", "site", "system", "value", "web", "webpage", "website", "work", "working", "world",
+];
+
+/// The least share of a group's texts, in percent, that a theme must already hold for the group
 /// to fold into it (see the module documentation).
 pub const FOLD_SHARE_PERCENT: usize = 80;
 
-/// Words customers use for the same thing, read as the word on the right.
+/// Words customers use for the same thing, read as the word on the right (compared as stems).
 const SYNONYMS: &[(&str, &str)] = &[
     ("delivery", "shipping"),
     ("postage", "shipping"),
@@ -96,15 +97,17 @@ pub enum ThemeOrder {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThemeOptions {
-    /// The fewest texts a phrase, and a theme, must be found in.
+    /// The fewest texts a key stem, a linking phrase and a theme must be found in: the threshold
+    /// under which a theme is not shown.
     pub min_count: usize,
     /// Example quotes per theme.
     pub examples: usize,
-    /// Phrases kept per theme (the most frequent).
+    /// Phrases kept per theme (the most held).
     pub phrases: usize,
     pub order: ThemeOrder,
-    /// Extra words that never make a phrase alone, on top of [`DOMAIN_STOP_WORDS`] (a business's
-    /// own product words, say). Read as texts are: any case, plurals and synonyms match.
+    /// Extra words that never found a theme or make a phrase alone, on top of
+    /// [`DOMAIN_STOP_WORDS`] (a business's own product words, say). Compared by stem, so
+    /// "Dresses" matches "dress".
     pub stop_words: Vec<String>,
 }
 
@@ -122,13 +125,24 @@ pub struct Quote {
     pub compound: f64,
 }
 
+/// A key phrase of a theme.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThemePhrase {
+    /// As customers most often write it, in lower case.
+    pub phrase: String,
+    /// The theme's texts holding it (alone or inside a longer candidate).
+    pub texts: u64,
+    /// Its RAKE score over all the texts read (the sum of its words' deg/freq).
+    pub score: f64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Theme {
-    /// The theme's most frequent phrase.
+    /// The theme's most held key phrase.
     pub label: String,
-    /// The phrases grouped in it with the number of texts each is found in, most first.
-    pub phrases: Vec<(String, u64)>,
-    /// Texts mentioning the theme: the n of its figures.
+    /// Its key phrases, the most held first (the higher RAKE score on a tie).
+    pub phrases: Vec<ThemePhrase>,
+    /// Texts holding the theme: the n of its figures.
     pub count: u64,
     /// Their average compound score.
     pub average_compound: f64,
@@ -142,8 +156,37 @@ pub struct Theme {
     pub customers: Vec<CustomerId>,
 }
 
-/// The words of a text as themes read them: lower case, numbers dropped, singular, synonyms
-/// replaced, stop words kept (they cut phrases).
+/// The stop words: Stopwords ISO's English list less [`TOPIC_WORDS`].
+fn stop_list() -> &'static HashSet<&'static str> {
+    static LIST: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    LIST.get_or_init(|| stop_words::get("en").iter().copied().filter(|w| !TOPIC_WORDS.contains(w)).collect())
+}
+
+/// Whether themes read `word` (lower case) as a stop word; "i'm" is looked up as "im" too, as the
+/// list writes some contractions without their apostrophe.
+pub fn is_stop_word(word: &str) -> bool {
+    let list = stop_list();
+    list.contains(word) || (word.contains('\'') && list.contains(word.replace('\'', "").as_str()))
+}
+
+fn stemmer() -> &'static rust_stemmers::Stemmer {
+    static STEMMER: OnceLock<rust_stemmers::Stemmer> = OnceLock::new();
+    STEMMER.get_or_init(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English))
+}
+
+/// A word as themes compare it: its Snowball stem, a synonym's stem read as its word's.
+pub fn stem(word: &str) -> String {
+    static SYNONYM_STEMS: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    let synonyms = SYNONYM_STEMS.get_or_init(|| {
+        SYNONYMS.iter().map(|(from, to)| (stemmer().stem(from).into_owned(), stemmer().stem(to).into_owned())).collect()
+    });
+    let stemmed = stemmer().stem(word).into_owned();
+    synonyms.iter().find(|(from, _)| *from == stemmed).map_or(stemmed, |(_, to)| to.clone())
+}
+
+/// The words of a text: lower case, letters and digits with inner apostrophes ("’" read as
+/// "'"), a possessive "'s" dropped; "," marks each break (punctuation, or a word holding a digit:
+/// prices, sizes and dates cut phrases but are no topic).
 pub fn words(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
@@ -156,7 +199,6 @@ pub fn words(text: &str) -> Vec<String> {
             current.extend(c.to_lowercase().map(|l| if l == '’' { '\'' } else { l }));
         } else {
             flush(&mut current, &mut out);
-            // Punctuation ends a phrase as a stop word does.
             if !c.is_whitespace() {
                 push_break(&mut out);
             }
@@ -179,147 +221,177 @@ fn flush(current: &mut String, out: &mut Vec<String>) {
     }
     let word = std::mem::take(current);
     if word.chars().any(|c| c.is_ascii_digit()) {
-        // Prices, sizes and dates split phrases but are no topic of their own.
         push_break(out);
         return;
     }
-    let word = word.strip_suffix("'s").map(str::to_string).unwrap_or(word);
-    let word = singular(&word);
-    let word = SYNONYMS.iter().find(|(from, _)| *from == word).map_or(word.clone(), |(_, to)| to.to_string());
-    out.push(word);
+    out.push(word.strip_suffix("'s").map(str::to_string).unwrap_or(word));
 }
 
-/// A plural made singular by suffix rules good enough for grouping ("costs", "sizes", "dresses",
-/// "categories"); words of three letters or fewer, and those ending in -ss, -us, -is, are kept.
-fn singular(word: &str) -> String {
-    if word.len() <= 3 || STOP_WORDS.contains(&word) {
-        return word.to_string();
-    }
-    if let Some(stem) = word.strip_suffix("ies") {
-        return format!("{stem}y");
-    }
-    for ending in ["sses", "shes", "ches", "xes"] {
-        if word.ends_with(ending) {
-            return word[..word.len() - 2].to_string();
+/// RAKE's candidate phrases of a text (step 1): the runs of words between breaks and stop words,
+/// each a list of its words as written (lower case). Words of one letter break runs too.
+pub fn candidates(text: &str) -> Vec<Vec<String>> {
+    words(text)
+        .split(|w| w == "," || w.chars().count() < 2 || is_stop_word(w))
+        .filter(|run| !run.is_empty())
+        .map(<[String]>::to_vec)
+        .collect()
+}
+
+/// RAKE's word scores (step 2) over a document's candidates: deg(w)/freq(w) for each word.
+pub fn rake_word_scores<S: AsRef<str>>(candidates: &[Vec<S>]) -> HashMap<String, f64> {
+    let mut degree: HashMap<&str, usize> = HashMap::new();
+    let mut frequency: HashMap<&str, usize> = HashMap::new();
+    for candidate in candidates {
+        for word in candidate {
+            *degree.entry(word.as_ref()).or_default() += candidate.len();
+            *frequency.entry(word.as_ref()).or_default() += 1;
         }
     }
-    if word.ends_with("ss") || word.ends_with("us") || word.ends_with("is") {
-        return word.to_string();
+    degree.into_iter().map(|(w, d)| (w.to_string(), d as f64 / frequency[w] as f64)).collect()
+}
+
+/// RAKE over one document as the paper states it: candidates cut at punctuation and the given
+/// stop words (lower case, no stemming), each distinct candidate with its score (the sum of its
+/// words' deg/freq), the highest first (then alphabetical).
+pub fn rake(text: &str, stop_words: &HashSet<&str>) -> Vec<(String, f64)> {
+    let candidates: Vec<Vec<String>> = words(text)
+        .split(|w| w == "," || stop_words.contains(w.as_str()))
+        .filter(|run| !run.is_empty())
+        .map(<[String]>::to_vec)
+        .collect();
+    let scores = rake_word_scores(&candidates);
+    let distinct: BTreeMap<String, f64> =
+        candidates.iter().map(|c| (c.join(" "), c.iter().map(|w| scores[w.as_str()]).sum())).collect();
+    let mut out: Vec<(String, f64)> = distinct.into_iter().collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+/// Union-find over key stems, by index.
+fn find(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
     }
-    word.strip_suffix('s').unwrap_or(word).to_string()
+    i
 }
 
-/// The candidate phrases of a text (1 to 3 words within runs of non-stop words), once each;
-/// a domain stop word is no phrase alone.
-pub fn phrases(text: &str) -> BTreeSet<String> {
-    phrases_without(text, &[])
-}
-
-/// [`phrases`], with `extra` (words as [`words`] reads them) also no phrase alone.
-fn phrases_without(text: &str, extra: &[String]) -> BTreeSet<String> {
-    let words = words(text);
-    let mut found = BTreeSet::new();
-    for run in words.split(|w| w == "," || STOP_WORDS.contains(&w.as_str()) || w.chars().count() < 2) {
-        for length in 1..=3 {
-            for window in run.windows(length) {
-                if let [only] = window
-                    && (DOMAIN_STOP_WORDS.contains(&only.as_str()) || extra.contains(only))
-                {
-                    continue;
-                }
-                found.insert(window.join(" "));
-            }
-        }
-    }
-    found
-}
-
-/// A request's extra stop words read as texts are (lower case, singular, synonyms), so
-/// "Dresses" matches "dress".
-fn normalised_stop_words(stop_words: &[String]) -> Vec<String> {
-    stop_words.iter().flat_map(|w| words(w)).filter(|w| w != ",").collect()
-}
-
-/// Whether two phrases belong in one theme: the same head word, or one inside the other.
-fn related(a: &str, b: &str) -> bool {
-    let head = |p: &str| p.rsplit(' ').next().map(str::to_string);
-    let inside = |small: &str, big: &str| format!(" {big} ").contains(&format!(" {small} "));
-    head(a) == head(b) || inside(a, b) || inside(b, a)
-}
-
-/// A phrase in a theme, with the texts it is found in (for a folded phrase, some may be outside
-/// the theme).
-struct Member<'a> {
-    phrase: &'a str,
-    texts: BTreeSet<usize>,
-}
-
-/// A theme being built: its phrases, the first naming it, and the texts it covers so far.
-struct Group<'a> {
-    members: Vec<Member<'a>>,
+/// A group of key stems on its way to a theme: the stems joined by phrases, those folded in,
+/// and the texts it covers.
+struct Group {
+    joined: BTreeSet<String>,
+    folded: BTreeSet<String>,
     covered: BTreeSet<usize>,
 }
 
 /// The themes of `documents`, ranked as `options.order` says.
 pub fn themes(documents: &[ThemeDocument], options: &ThemeOptions) -> Vec<Theme> {
     let min_count = options.min_count.max(1);
-    let extra = normalised_stop_words(&options.stop_words);
-    let per_document: Vec<BTreeSet<String>> = documents.iter().map(|d| phrases_without(&d.text, &extra)).collect();
-    let mut frequency: HashMap<&str, u64> = HashMap::new();
-    for found in &per_document {
-        for phrase in found {
-            *frequency.entry(phrase.as_str()).or_default() += 1;
-        }
+    let no_topic: BTreeSet<String> = DOMAIN_STOP_WORDS
+        .iter()
+        .map(|w| stem(w))
+        .chain(options.stop_words.iter().flat_map(|w| words(w)).filter(|w| w != ",").map(|w| stem(&w)))
+        .collect();
+    // Each text's candidates as stems, with the way each was written.
+    let per_document: Vec<Vec<(Vec<String>, String)>> = documents
+        .iter()
+        .map(|d| candidates(&d.text).into_iter().map(|c| (c.iter().map(|w| stem(w)).collect(), c.join(" "))).collect())
+        .collect();
+    let all: Vec<Vec<String>> = per_document.iter().flatten().map(|(stems, _)| stems.clone()).collect();
+    let word_scores = rake_word_scores(&all);
+    let score = |phrase: &[String]| phrase.iter().map(|w| word_scores.get(w).copied().unwrap_or(0.0)).sum::<f64>();
+    // The distinct candidates (RAKE's key phrases), how each is most often written, and the texts
+    // holding each, alone or inside a longer candidate.
+    // Per key phrase, each way it is written: how often, and where first (the earlier wins a tie).
+    let mut written: BTreeMap<&[String], BTreeMap<&str, (usize, usize)>> = BTreeMap::new();
+    for (at, (stems, surface)) in per_document.iter().flatten().enumerate() {
+        written.entry(stems.as_slice()).or_default().entry(surface.as_str()).or_insert((0, at)).0 += 1;
     }
-    let mut frequent: Vec<(&str, u64)> = frequency.into_iter().filter(|&(_, n)| n >= min_count as u64).collect();
-    frequent.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.split(' ').count().cmp(&a.0.split(' ').count())).then(a.0.cmp(b.0)));
-    // First, related phrases make clusters, each with the texts of all its phrases.
-    let mut clusters: Vec<Group> = Vec::new();
-    for (phrase, _) in frequent {
-        let texts: BTreeSet<usize> = (0..documents.len()).filter(|&i| per_document[i].contains(phrase)).collect();
-        match clusters.iter().position(|g| g.members.iter().any(|m| related(m.phrase, phrase))) {
-            Some(at) => {
-                clusters[at].covered.extend(texts.iter().copied());
-                clusters[at].members.push(Member { phrase, texts });
+    let mut held: BTreeMap<&[String], BTreeSet<usize>> = BTreeMap::new();
+    let mut stem_texts: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
+    for (i, found) in per_document.iter().enumerate() {
+        for (stems, _) in found {
+            for w in stems {
+                if !no_topic.contains(w) {
+                    stem_texts.entry(w.as_str()).or_default().insert(i);
+                }
             }
-            None => clusters.push(Group { covered: texts.clone(), members: vec![Member { phrase, texts }] }),
+            for start in 0..stems.len() {
+                for end in start + 1..=stems.len() {
+                    if let Some((key, _)) = written.get_key_value(&stems[start..end]) {
+                        held.entry(*key).or_default().insert(i);
+                    }
+                }
+            }
         }
     }
-    // Then the biggest clusters become themes first (on a tie, the one with more phrases: a topic
-    // customers word in several ways, "shipping", "shipping cost", "cost", leads a lone product
-    // word that comes with it), and a cluster whose texts a theme already (nearly) holds folds
-    // into the theme holding the most of them. The sort is stable: frequency order on a full tie.
-    clusters.sort_by(|a, b| b.covered.len().cmp(&a.covered.len()).then(b.members.len().cmp(&a.members.len())));
+    let key_stems: Vec<&str> = stem_texts.iter().filter(|(_, t)| t.len() >= min_count).map(|(w, _)| *w).collect();
+    let index: HashMap<&str, usize> = key_stems.iter().enumerate().map(|(i, w)| (*w, i)).collect();
+    let mut parent: Vec<usize> = (0..key_stems.len()).collect();
+    for (phrase, texts) in &held {
+        if texts.len() < min_count {
+            continue;
+        }
+        let members: Vec<usize> = phrase.iter().filter_map(|w| index.get(w.as_str()).copied()).collect();
+        for pair in members.windows(2) {
+            let (a, b) = (find(&mut parent, pair[0]), find(&mut parent, pair[1]));
+            parent[a.max(b)] = a.min(b);
+        }
+    }
+    let mut by_root: BTreeMap<usize, Group> = BTreeMap::new();
+    for (i, w) in key_stems.iter().enumerate() {
+        let root = find(&mut parent, i);
+        let group = by_root.entry(root).or_insert_with(|| Group { joined: BTreeSet::new(), folded: BTreeSet::new(), covered: BTreeSet::new() });
+        group.joined.insert((*w).to_string());
+        group.covered.extend(stem_texts[w].iter().copied());
+    }
+    // The biggest groups become themes first (on a tie, more stems: a topic worded several ways
+    // leads a lone word that comes with it); the sort is stable, so stem order breaks full ties.
+    let mut groups_in_order: Vec<Group> = by_root.into_values().collect();
+    groups_in_order.sort_by(|a, b| b.covered.len().cmp(&a.covered.len()).then(b.joined.len().cmp(&a.joined.len())));
     let mut groups: Vec<Group> = Vec::new();
-    for cluster in clusters {
-        // A cluster whose every text is already in some theme adds no text of its own: it is
-        // the product or the wording of those themes' complaints, however it spreads over them.
-        let adds_nothing = cluster.covered.iter().all(|i| groups.iter().any(|g| g.covered.contains(i)));
+    for group in groups_in_order {
+        let adds_nothing = group.covered.iter().all(|i| groups.iter().any(|g| g.covered.contains(i)));
         let home = groups
             .iter()
             .enumerate()
-            .filter(|(_, g)| g.covered.len() >= cluster.covered.len())
-            .map(|(at, g)| (at, cluster.covered.intersection(&g.covered).count()))
-            .filter(|&(_, shared)| adds_nothing || shared * 100 >= FOLD_SHARE_PERCENT * cluster.covered.len())
+            .filter(|(_, g)| g.covered.len() >= group.covered.len())
+            .map(|(at, g)| (at, group.covered.intersection(&g.covered).count()))
+            .filter(|&(_, shared)| adds_nothing || shared * 100 >= FOLD_SHARE_PERCENT * group.covered.len())
             .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
             .map(|(at, _)| at);
         match home {
-            Some(at) => groups[at].members.extend(cluster.members),
-            None => groups.push(cluster),
+            Some(at) => {
+                groups[at].folded.extend(group.joined);
+                groups[at].folded.extend(group.folded);
+            }
+            None => groups.push(group),
         }
     }
     let mut out: Vec<Theme> = groups
         .into_iter()
-        .filter_map(|Group { members: phrases, covered }| {
-            // Each phrase with the theme's texts it is in; the first phrase names the theme.
-            let label = phrases.first().map(|m| m.phrase.to_string())?;
-            let mut listed: Vec<(String, u64)> =
-                phrases.iter().map(|m| (m.phrase.to_string(), m.texts.intersection(&covered).count() as u64)).collect();
-            listed.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
-            let members: Vec<usize> = covered.into_iter().collect();
-            if members.len() < min_count {
-                return None;
-            }
+        .filter(|g| g.covered.len() >= min_count)
+        .filter_map(|g| {
+            let theme_phrase = |phrase: &[String]| {
+                let texts = held.get(phrase).map_or(0, |t| t.intersection(&g.covered).count()) as u64;
+                let surface = written[phrase].iter().max_by(|a, b| a.1.0.cmp(&b.1.0).then(b.1.1.cmp(&a.1.1))).map(|(s, _)| *s).unwrap_or("");
+                ThemePhrase { phrase: surface.to_string(), texts, score: score(phrase) }
+            };
+            let mut listed: Vec<(bool, ThemePhrase)> = written
+                .keys()
+                .filter(|p| p.iter().any(|w| g.joined.contains(w) || g.folded.contains(w)))
+                .map(|p| (p.iter().any(|w| g.joined.contains(w)), theme_phrase(p)))
+                .filter(|(_, p)| p.texts > 0)
+                .collect();
+            listed.sort_by(|a, b| b.1.texts.cmp(&a.1.texts).then(b.1.score.total_cmp(&a.1.score)).then(a.1.phrase.cmp(&b.1.phrase)));
+            let label = listed.iter().find(|(joined, _)| *joined).map(|(_, p)| p.phrase.clone())?;
+            let phrases: Vec<ThemePhrase> = listed
+                .into_iter()
+                .map(|(_, p)| p)
+                .filter(|p| p.phrase == label || p.texts >= min_count as u64)
+                .take(options.phrases.max(1))
+                .collect();
+            let members: Vec<usize> = g.covered.into_iter().collect();
             let count = members.len() as u64;
             let average_compound = members.iter().map(|&i| documents[i].compound).sum::<f64>() / count as f64;
             let negative = members.iter().filter(|&&i| documents[i].compound <= -0.05).count() as u64;
@@ -340,7 +412,7 @@ pub fn themes(documents: &[ThemeDocument], options: &ThemeOptions) -> Vec<Theme>
             customers.dedup();
             Some(Theme {
                 label,
-                phrases: listed.into_iter().take(options.phrases).collect(),
+                phrases,
                 count,
                 average_compound,
                 negative,
@@ -369,25 +441,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn words_are_lowered_singular_and_synonyms_read_as_one() {
-        assert_eq!(
-            words("The Delivery fees were $7.95, sizes vary!"),
-            vec!["the", "shipping", "cost", "were", ",", "size", "vary", ","]
-        );
-        assert_eq!(words("I'm not sure; it's the dresses' fit"), vec!["i'm", "not", "sure", ",", "it", "the", "dress", ",", "fit"]);
+    fn words_are_lowered_and_numbers_and_punctuation_break_phrases() {
+        assert_eq!(words("The Delivery fees were $7.95, sizes vary!"), vec!["the", "delivery", "fees", "were", ",", "sizes", "vary", ","]);
+        assert_eq!(words("I’m not sure; the shop's fit"), vec!["i'm", "not", "sure", ",", "the", "shop", "fit"]);
     }
 
     #[test]
-    fn phrases_stay_inside_runs_of_content_words() {
-        let found: Vec<String> = phrases("Loved the dress but the shipping cost put me off").into_iter().collect();
-        assert_eq!(found, vec!["cost", "cost put", "dress", "loved", "put", "shipping", "shipping cost", "shipping cost put"]);
-    }
-
-    #[test]
-    fn related_phrases_share_a_head_or_contain_one_another() {
-        assert!(related("shipping cost", "cost"));
-        assert!(related("shipping", "shipping cost"));
-        assert!(related("card", "card declined") && !related("card", "cardigan"));
-        assert!(!related("size chart", "size guide"));
+    fn candidates_are_runs_between_stop_words_and_stems_group_word_forms() {
+        let found: Vec<String> = candidates("Loved the dress but the shipping cost killed it").iter().map(|c| c.join(" ")).collect();
+        assert_eq!(found, vec!["loved", "dress", "shipping cost killed"]);
+        // ISO's list holds "line" and "website"; here they are topics.
+        assert_eq!(candidates("The line is too long")[0], vec!["line"]);
+        assert!(is_stop_word("another") && is_stop_word("back") && is_stop_word("thanks") && is_stop_word("looking"));
+        assert_eq!(stem("sizing"), stem("sizes"));
+        assert_eq!(stem("costs"), "cost");
+        assert_eq!(stem("delivery"), stem("shipping"));
+        assert_eq!(stem("fees"), "cost");
     }
 }

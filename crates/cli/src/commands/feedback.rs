@@ -84,7 +84,7 @@ pub fn run(app: &mut App, business: Option<&str>, command: FeedbackCommand, form
                         t.count.to_string(),
                         t.negative.to_string(),
                         format!("{:+.3}", t.average_compound),
-                        t.phrases.iter().map(|(p, n)| format!("{p} ({n})")).collect::<Vec<_>>().join(", "),
+                        t.phrases.iter().map(|p| format!("{} ({})", p.phrase, p.texts)).collect::<Vec<_>>().join(", "),
                         t.examples.first().map_or_else(String::new, |q| format!("\"{}\" ({:+.3})", q.text, q.compound)),
                     ]
                 })
@@ -93,7 +93,7 @@ pub fn run(app: &mut App, business: Option<&str>, command: FeedbackCommand, form
             let mut output = Output::new(&columns, rows, &report)?;
             if format == Format::Table {
                 output = output.with_title(format!(
-                    "Themes in {} of {} ({} texts; phrases in at least {} texts; most negative first)",
+                    "Themes in {} of {} ({} texts; a theme held by fewer than {} texts is not shown; key phrases by RAKE, grouped by stem; most negative first)",
                     report.scope, report.business, report.texts, report.min_count
                 ));
             }

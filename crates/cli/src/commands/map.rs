@@ -54,6 +54,16 @@ pub enum MapCommand {
     },
     /// Every version of a map, with its author and time.
     Versions { id: i64 },
+    /// Cards: `map card add MAP --stage S --lane L --text T`, `edit MAP CARD --text T`,
+    /// `move MAP CARD [--stage S] [--lane L] [--position N]`, `action MAP CARD --owner O [--due D] [--done]`, `remove MAP CARD`.
+    #[command(subcommand)]
+    Card(crate::commands::map_cards::CardCommand),
+    /// The evidence a card cites: `map evidence add|remove MAP CARD EVIDENCE`.
+    #[command(subcommand)]
+    Evidence(crate::commands::map_cards::EvidenceCommand),
+    /// Read-only share links: `map share create MAP [--password-stdin] [--expires DATE]`, `list MAP`, `revoke MAP HASH|TOKEN`.
+    #[command(subcommand)]
+    Share(crate::commands::map_cards::ShareCommand),
     /// What changed between two versions of a map.
     Diff { id: i64, from: u32, to: u32 },
     /// Without a template, list the templates; with one, create a map from it.
@@ -117,8 +127,15 @@ pub fn run(
     map_file: Option<MapExportFormat>,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
+    match command {
+        MapCommand::Card(command) => return crate::commands::map_cards::run_card(app, business, command, format, out),
+        MapCommand::Evidence(command) => return crate::commands::map_cards::run_evidence(app, business, command, format, out),
+        MapCommand::Share(command) => return crate::commands::map_cards::run_share(app, business, command, format, out),
+        _ => {}
+    }
     let business = app.business(business)?;
     match command {
+        MapCommand::Card(_) | MapCommand::Evidence(_) | MapCommand::Share(_) => unreachable!("handled above"),
         MapCommand::List { today } => {
             let today = match today {
                 Some(d) => parse_date("--today", &d)?.date(),

@@ -1,5 +1,6 @@
 //! One module per analysis command: its arguments and how it turns the app's answer into output.
 
+pub mod actions;
 pub mod attribution;
 pub mod change;
 pub mod change_impact;
@@ -11,6 +12,7 @@ pub mod funnel;
 pub mod import;
 pub mod insights;
 pub mod map;
+pub mod map_cards;
 pub mod paths;
 pub mod personas;
 pub mod report;

@@ -8,6 +8,7 @@
 //! `openapi::ApiDoc`'s paths, and its row in the access test's table.
 
 pub mod account;
+pub mod actions;
 pub mod analysis;
 pub mod dashboard;
 pub mod maps;
@@ -64,6 +65,7 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/businesses/{business_id}/analysis/clv", get(analysis::clv))
         .route("/api/businesses/{business_id}/members/{user_id}", put(set_member).delete(remove_member))
         .route("/api/businesses/{business_id}/invitations", axum::routing::post(create_invitation))
+        .route("/api/businesses/{business_id}/actions", get(actions::board))
         .route("/api/businesses/{business_id}/maps", get(maps::list).post(maps::create))
         .route("/api/businesses/{business_id}/maps/import", axum::routing::post(maps::import))
         .route("/api/businesses/{business_id}/maps/{map_id}", get(maps::get_map))

@@ -117,6 +117,7 @@ pub struct ErrorDetail {
         super::touchpoints::preview,
         super::touchpoints::suggestions,
         super::touchpoints::choose,
+        super::actions::board,
         super::changes::list,
         super::changes::create,
         super::changes::impact,
@@ -140,7 +141,13 @@ pub struct ErrorDetail {
         super::params::ClvModel,
         super::params::ClvUnit,
         super::params::RoleName,
-        super::params::MapExportFormat
+        super::params::MapExportFormat,
+        trailmap_app::actions::ActionBoard,
+        trailmap_app::actions::ActionItem,
+        trailmap_app::actions::ActionChange,
+        trailmap_app::actions::PainPointRef,
+        trailmap_app::actions::ActionStatus,
+        trailmap_app::actions::ActionSort
     )),
     modifiers(&Security, &EveryOperationErrors),
     tags(

@@ -91,6 +91,7 @@ fn page_in(nav: &Nav, title: &str, content: Markup, main_class: Option<&str>) ->
                             a href={ "/b/" (m.business.id) "/feedback" } { "Feedback" }
                             a href={ "/b/" (m.business.id) "/research" } { "Research" }
                             a href={ "/b/" (m.business.id) "/maps" } { "Maps" }
+                            a href={ "/b/" (m.business.id) "/actions" } { "Actions" }
                             a href={ "/b/" (m.business.id) "/personas" } { "Personas" }
                             a href={ "/b/" (m.business.id) "/touchpoints" } { "Touchpoints" }
                             a href={ "/b/" (m.business.id) "/changes" } { "Changes" }

@@ -10,6 +10,7 @@ pub mod account;
 pub mod analysis;
 pub mod assets;
 pub mod businesses;
+pub mod actions;
 pub mod changes;
 pub mod dashboard;
 pub mod imports;
@@ -115,6 +116,7 @@ pub fn routes() -> Router<ServerState> {
         .route("/b/{business_id}/touchpoints/{touchpoint_id}/edit", get(touchpoints::form::edit).post(touchpoints::form::save))
         .route("/b/{business_id}/touchpoints/{touchpoint_id}/move", post(touchpoints::move_one))
         .route("/b/{business_id}/touchpoints/{touchpoint_id}/delete", post(touchpoints::delete))
+        .route("/b/{business_id}/actions", get(actions::board))
         .route("/b/{business_id}/changes", get(changes::list).post(changes::create))
         .route("/b/{business_id}/changes/{change_id}", get(changes::impact))
         .route("/b/{business_id}/insights", get(insights::show))

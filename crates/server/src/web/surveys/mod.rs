@@ -420,7 +420,7 @@ pub async fn feedback(State(state): State<ServerState>, signed: SignedIn, Path(i
         }
         h2 { "Themes in " (themes.scope) }
         p class="muted" { (themes.texts) " texts read (n); a theme needs " (themes.min_count) " or more. The most negative first. "
-            "Words such as \"order\", \"product\" or \"item\" (and those you add) never make a theme alone." }
+            "Themes are key phrases scored by RAKE (Rose et al., 2010), cut at a kept stop-word list and grouped by their stems; words such as \"order\", \"product\" or \"item\" (and those you add) never make a theme alone." }
         // Long texts make these tables wider than a phone: the box scrolls sideways, so it takes
         // the keyboard's focus (arrow keys scroll it) and is a region named for a screen reader.
         div class="table-wrap" tabindex="0" role="region" aria-label="Themes (scrolls sideways)" {
@@ -429,7 +429,7 @@ pub async fn feedback(State(state): State<ServerState>, signed: SignedIn, Path(i
                 tbody {
                     @for t in &themes.themes {
                         tr {
-                            td { strong { (t.label) } br; span class="muted" { @for (p, c) in t.phrases.iter().take(4) { (p) " (" (c) ") " } } }
+                            td { strong { (t.label) } br; span class="muted" { @for p in t.phrases.iter().take(4) { (p.phrase) " (" (p.texts) ") " } } }
                             td class="num" { (t.count) }
                             td class="num" { (t.negative) }
                             td class="num" { (format!("{:+.2}", t.average_compound)) }
