@@ -38,7 +38,7 @@ pub async fn board(State(state): State<ServerState>, signed: SignedIn, Path(id):
     let content = html! {
         div class="page-head" { h1 { "Actions" } }
         p class="muted" data-testid="action-counts" {
-            (board.total) " action cards across the maps (n): " (board.open) " open, " (board.overdue) " overdue, " (board.done) " done, on "
+            (crate::web::analysis::counted(board.total, "action card")) " across the maps (n): " (board.open) " open, " (board.overdue) " overdue, " (board.done) " done, on "
             (board.today) " (" (board.time_zone) "). An action is overdue when its due day has passed and it is not done."
         }
         form method="get" action={ "/b/" (id) "/actions" } class="inline" data-testid="action-filters" {

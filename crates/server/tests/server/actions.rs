@@ -23,7 +23,7 @@ async fn the_action_board_lists_the_demo_action_with_its_change_verdict_on_the_p
     assert_eq!(html.status, StatusCode::OK, "{}", html.text);
     assert!(html.text.contains(&format!("href=\"/b/{shop}/actions\"")), "the navigation links the board");
     let escape = |t: &str| t.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;");
-    for shown in [pain, verdict, "Priya Patel", "1 action cards across the maps (n): 0 open, 0 overdue, 1 done"] {
+    for shown in [pain, verdict, "Priya Patel", "1 action card across the maps (n): 0 open, 0 overdue, 1 done"] {
         assert!(html.text.contains(&escape(shown)), "{shown} is not on the page");
     }
 
