@@ -80,7 +80,7 @@ await runSteps(async (browser) => {
   await page.screenshot({ path: join(shots, "survey-6-list.png"), fullPage: true });
   await checkAccessibility(page, "surveys list");
   await page.click("nav.sections a:has-text('Feedback')");
-  await page.waitForSelector("[data-testid=themes]");
+  await page.waitForSelector("[data-testid=themes]", { state: "attached" });
   await page.screenshot({ path: join(shots, "survey-7-feedback.png"), fullPage: true });
   await checkAccessibility(page, "feedback");
   await page.setViewportSize({ width: 390, height: 844 });

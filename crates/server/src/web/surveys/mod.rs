@@ -419,11 +419,14 @@ pub async fn feedback(State(state): State<ServerState>, signed: SignedIn, Path(i
             button type="submit" class="secondary" { "Show" }
         }
         h2 { "Themes in " (themes.scope) }
-        p class="muted" { (themes.texts) " texts read (n); a theme needs " (themes.min_count) " or more. The most negative first. "
+        p class="muted" { (crate::web::analysis::counted(themes.texts, "text")) " read (n); a theme needs " (themes.min_count) " or more. The most negative first. "
             "Themes are key phrases scored by RAKE (Rose et al., 2010), cut at a kept stop-word list and grouped by their stems; words such as \"order\", \"product\" or \"item\" (and those you add) never make a theme alone." }
         // Long texts make these tables wider than a phone: the box scrolls sideways, so it takes
         // the keyboard's focus (arrow keys scroll it) and is a region named for a screen reader.
-        div class="table-wrap" tabindex="0" role="region" aria-label="Themes (scrolls sideways)" {
+        @if themes.themes.is_empty() {
+            p data-testid="no-themes" { "No theme yet: no phrase is held by " (themes.min_count) " or more texts." }
+        }
+        div class="table-wrap" tabindex="0" role="region" aria-label="Themes (scrolls sideways)" hidden[themes.themes.is_empty()] {
             table data-testid="themes" {
                 thead { tr { th { "Theme" } th class="num" { "Texts (n)" } th class="num" { "Negative" } th class="num" { "Average sentiment" } th { "Examples" } } }
                 tbody {
@@ -441,7 +444,7 @@ pub async fn feedback(State(state): State<ServerState>, signed: SignedIn, Path(i
         }
         h2 { "Sentiment" }
         p class="muted" {
-            (sentiment.n) " texts (n): " (sentiment.negative) " negative, " (sentiment.neutral) " neutral, " (sentiment.positive) " positive"
+            (crate::web::analysis::counted(sentiment.n, "text")) " (n): " (sentiment.negative) " negative, " (sentiment.neutral) " neutral, " (sentiment.positive) " positive"
             @if let Some(avg) = sentiment.average_compound { "; average " (format!("{avg:+.2}")) }
             ". The most negative first."
         }
