@@ -161,11 +161,7 @@ fn score_answers(
                     response: response.id,
                     customer: response.customer,
                     time: response.submitted_at,
-                    value: match &answer.value {
-                        AnswerValue::Number(v) => *v,
-                        AnswerValue::Text(text) => text.trim().parse().unwrap_or(f64::NAN),
-                        AnswerValue::Choices(_) => f64::NAN,
-                    },
+                    value: crate::map_numbers::score_value(&answer.value),
                     touchpoint: survey.touchpoint,
                     stage: survey.stage,
                 });

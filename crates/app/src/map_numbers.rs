@@ -254,6 +254,16 @@ pub struct MapNumbers {
     pub definitions: Vec<NumberDefinition>,
 }
 
+/// An answer on a score's scale: a number typed as text still counts; anything else is off the
+/// scale (NaN, which the scores leave out).
+pub(crate) fn score_value(value: &AnswerValue) -> f64 {
+    match value {
+        AnswerValue::Number(v) => *v,
+        AnswerValue::Text(text) => text.trim().parse().unwrap_or(f64::NAN),
+        AnswerValue::Choices(_) => f64::NAN,
+    }
+}
+
 fn invalid(message: impl Into<String>) -> AppError {
     AppError::Invalid(message.into())
 }
@@ -300,12 +310,7 @@ impl App {
                         response: r.id,
                         customer: r.customer,
                         time: r.submitted_at,
-                        // A number typed as text still counts; anything else is off the scale.
-                        value: match &a.value {
-                            AnswerValue::Number(v) => *v,
-                            AnswerValue::Text(text) => text.trim().parse().unwrap_or(f64::NAN),
-                            AnswerValue::Choices(_) => f64::NAN,
-                        },
+                        value: score_value(&a.value),
                         touchpoint: survey.touchpoint,
                         stage: survey.stage,
                     })
