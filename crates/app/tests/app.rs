@@ -21,6 +21,7 @@
 #[path = "app/map_limits.rs"] mod map_limits;
 #[path = "app/privacy.rs"] mod privacy;
 #[path = "app/periods.rs"] mod periods;
+#[path = "app/alerts.rs"] mod alerts;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};

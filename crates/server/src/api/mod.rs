@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod params;
 pub mod personas;
 pub mod privacy;
+pub mod reports;
 pub mod sources;
 pub mod surveys;
 pub mod touchpoints;
@@ -100,6 +101,17 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/businesses/{business_id}/changes", get(changes::list).post(changes::create))
         .route("/api/businesses/{business_id}/changes/{change_id}/impact", get(changes::impact))
         .route("/api/businesses/{business_id}/insights", get(insights::list))
+        .route("/api/businesses/{business_id}/report", get(reports::report))
+        .route("/api/businesses/{business_id}/report/send", axum::routing::post(reports::send_report))
+        .route("/api/businesses/{business_id}/digests", get(reports::digests).post(reports::create_digest))
+        .route("/api/businesses/{business_id}/digests/{digest_id}", axum::routing::delete(reports::remove_digest))
+        .route("/api/businesses/{business_id}/digests/{digest_id}/send", axum::routing::post(reports::send_digest))
+        .route("/api/businesses/{business_id}/alerts", get(reports::alerts).post(reports::create_alert))
+        .route("/api/businesses/{business_id}/alerts/fired", get(reports::fired))
+        .route("/api/businesses/{business_id}/alerts/{alert_id}", axum::routing::delete(reports::remove_alert))
+        .route("/api/businesses/{business_id}/alerts/{alert_id}/test", axum::routing::post(reports::test_alert))
+        .route("/api/businesses/{business_id}/deliveries", get(reports::deliveries))
+        .route("/api/portfolio", get(reports::portfolio))
         .route("/api/businesses/{business_id}/surveys", get(surveys::list).post(surveys::create))
         .route("/api/businesses/{business_id}/surveys/{survey_id}/results", get(surveys::results))
         .route("/api/businesses/{business_id}/feedback/themes", get(surveys::themes))
