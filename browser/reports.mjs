@@ -1,7 +1,7 @@
 // Drives the report, the digests and alerts page and the portfolio in headless Chromium (Debian's
 // /usr/bin/chromium, through playwright-core): sign in, open Report from the menu, pick October
 // 2026 (the key numbers with their n show in the page), download the PDF (a real PDF arrives),
-// open Alerts, try a webhook that is not http(s) (the reason shows, nothing saved), add a good
+// open Digests and alerts, try a webhook that is not http(s) (the reason shows, nothing saved), add a good
 // one (its signing secret shows once), and open the portfolio from the business menu and sort
 // it by new customers.
 // Env: BASE_URL, TRAILMAP_EMAIL, TRAILMAP_PASSWORD, BUSINESS_ID, SCREENSHOT_DIR.
@@ -45,7 +45,7 @@ await runSteps(async (browser) => {
   if (bytes.subarray(0, 5).toString() !== "%PDF-") throw new Error("the download is not a PDF");
   console.log(`step: the PDF downloads (${download.suggestedFilename()}, ${bytes.length} bytes)`);
 
-  await Promise.all([page.waitForSelector("[data-testid=alert-form]"), page.click(".sections a:has-text('Alerts')")]);
+  await Promise.all([page.waitForSelector("[data-testid=alert-form]"), page.click("a:has-text('Digests and alerts')")]);
   await page.fill("[data-testid=alert-form] input[name=kpi]", "new-customers");
   await page.selectOption("[data-testid=alert-form] select[name=channel]", "webhook");
   await page.fill("[data-testid=alert-form] input[name=target]", "ftp://hooks.example/x");

@@ -15,6 +15,7 @@
 #[path = "cli/map_numbers.rs"] mod map_numbers;
 #[path = "cli/privacy.rs"] mod privacy;
 #[path = "cli/schemathesis.rs"] mod schemathesis;
+#[path = "cli/delivery.rs"] mod delivery;
 
 use std::path::Path;
 use std::process::{Command, Output};

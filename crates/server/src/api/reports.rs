@@ -124,7 +124,7 @@ fn queued(state: &ServerState, delivery: &StoredDelivery) -> Response {
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/report", tag = "reports",
     params(("business_id" = i64, Path, description = "The business"), ReportQuery),
-    responses((status = 200, body = AnyJson, description = "The report's data (key numbers with n, the map, changes with their impact, insights); with format=pdf the PDF, with format=html the page"),
+    responses((status = 200, description = "The report's data as JSON (key numbers with n, the map, changes with their impact, insights); with format=pdf the PDF, with format=html the page"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn report(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, Query(q): Query<ReportQuery>) -> ApiResult<Response> {
     let business = auth::membership(&state, caller.user.id, BusinessId(id)).await?.business;

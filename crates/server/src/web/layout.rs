@@ -97,7 +97,6 @@ fn page_in(nav: &Nav, title: &str, content: Markup, main_class: Option<&str>) ->
                             @if m.role.can_edit() { a href={ "/b/" (m.business.id) "/import" } { "Import" } }
                             a href={ "/b/" (m.business.id) "/insights" } { "Insights" }
                             a href={ "/b/" (m.business.id) "/report" } { "Report" }
-                            a href={ "/b/" (m.business.id) "/settings/delivery" } { "Alerts" }
                             a href={ "/b/" (m.business.id) "/settings/members" } { "Members" }
                         }
                     }

@@ -39,6 +39,61 @@ fn reports_world(smtp: Option<&SmtpSink>) -> (ServerState, Router, Actor, trailm
     (state.clone(), router(state), owner, shop)
 }
 
+/// The report routes whose access the access world cannot check (they need an SMTP server, or a
+/// digest or rule to name), checked by `the_rest_of_the_routes_hide_the_business_and_refuse_viewers`.
+pub fn api_routes() -> Vec<(String, String)> {
+    [
+        ("POST", "/api/businesses/{business_id}/digests"),
+        ("DELETE", "/api/businesses/{business_id}/digests/{digest_id}"),
+        ("POST", "/api/businesses/{business_id}/digests/{digest_id}/send"),
+        ("DELETE", "/api/businesses/{business_id}/alerts/{alert_id}"),
+        ("POST", "/api/businesses/{business_id}/alerts/{alert_id}/test"),
+        ("GET", "/api/portfolio"),
+    ]
+    .iter()
+    .map(|(m, p)| (m.to_string(), p.to_string()))
+    .collect()
+}
+
+#[tokio::test]
+async fn the_rest_of_the_routes_hide_the_business_and_refuse_viewers() {
+    let folder = tempfile::tempdir().unwrap();
+    let sink = SmtpSink::start(folder.path()).unwrap_or_else(|e| panic!("{e}"));
+    let (state, router, owner, shop) = reports_world(Some(&sink));
+    let b = shop.id;
+    let (viewer, outsider) = state
+        .write(move |app| {
+            let now = Timestamp::from_millis(wall_clock());
+            let viewer = actor(app, "vic@example.com", "Vic Viewer", now);
+            app.set_member(b, viewer.user.id, Role::Viewer).unwrap();
+            (viewer, actor(app, "otto@example.com", "Otto Outsider", now))
+        })
+        .await
+        .unwrap();
+    let digest = api(&router, Some(&owner), "POST", &format!("/api/businesses/{b}/digests"), Some(json!({"cadence": "monthly", "recipients": "o@corner.test"}))).await.json()["id"].clone();
+    let rule = api(&router, Some(&owner), "POST", &format!("/api/businesses/{b}/alerts"), Some(json!({"kpi": "nps", "target": "o@corner.test"}))).await.json()["id"].clone();
+    let writes = [
+        ("POST", format!("/api/businesses/{b}/digests"), Some(json!({"cadence": "weekly", "recipients": "v@corner.test"}))),
+        ("POST", format!("/api/businesses/{b}/digests/{digest}/send"), None),
+        ("POST", format!("/api/businesses/{b}/alerts/{rule}/test"), None),
+        ("DELETE", format!("/api/businesses/{b}/digests/{digest}"), None),
+        ("DELETE", format!("/api/businesses/{b}/alerts/{rule}"), None),
+    ];
+    for (method, path, body) in &writes {
+        let hidden = api(&router, Some(&outsider), method, path, body.clone()).await;
+        assert_eq!((hidden.status, hidden.code().as_str()), (StatusCode::NOT_FOUND, "not_found"), "{method} {path}");
+        let refused = api(&router, Some(&viewer), method, path, body.clone()).await;
+        assert_eq!((refused.status, refused.code().as_str()), (StatusCode::FORBIDDEN, "forbidden"), "{method} {path}");
+    }
+    for (method, path, body) in &writes {
+        let done = api(&router, Some(&owner), method, path, body.clone()).await;
+        assert!(done.status.is_success(), "{method} {path}: {} {}", done.status, done.text);
+    }
+    // The outsider's portfolio has only their own business.
+    let theirs = api(&router, Some(&outsider), "GET", "/api/portfolio", None).await.json();
+    assert_eq!(theirs, json!([]));
+}
+
 fn at(text: &str) -> Timestamp {
     Timestamp(chrono::DateTime::parse_from_rfc3339(text).unwrap().timestamp_millis())
 }
