@@ -38,7 +38,7 @@ pub enum DigestCommand {
 
 /// The SMTP settings of a flag or TRAILMAP_SMTP_URL, read once.
 pub fn smtp(url: Option<&str>) -> anyhow::Result<Option<SmtpSettings>> {
-    Ok(url.filter(|u| !u.trim().is_empty()).map(SmtpSettings::parse).transpose().map_err(|e| anyhow::anyhow!("--smtp-url: {e}"))?)
+    url.filter(|u| !u.trim().is_empty()).map(SmtpSettings::parse).transpose().map_err(|e| anyhow::anyhow!("--smtp-url: {e}"))
 }
 
 /// An app error shown with its flag: the field `from` is the flag `--to_flag`, others as named.
