@@ -136,6 +136,10 @@ pub struct NewAlertRule {
     pub target: String,
 }
 
+/// A rule checked and ready to store (see [`App::check_alert_rule`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedAlertRule(StoredAlertRule);
+
 /// One rule judged over one period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AlertCheck {
@@ -237,25 +241,31 @@ impl App {
         Ok((stored, rule))
     }
 
-    /// Adds a rule after checking every field: the KPI reads and can be measured in this
-    /// business (its touchpoint, channel or step exists), the condition reads, each address is
-    /// an e-mail address, a webhook is an http(s) URL. A webhook rule gets a new signing secret,
-    /// returned this once.
+    /// Adds a rule after checking every field ([`App::check_alert_rule`]).
     pub fn add_alert_rule(&mut self, business: &Business, new: &NewAlertRule, now: Timestamp) -> Result<AlertRule> {
+        let checked = self.check_alert_rule(business, new, now)?;
+        self.save_alert_rule(checked)
+    }
+
+    /// Checks a new rule (a read, which a server runs off its writer): the KPI reads and can be
+    /// measured in this business (its touchpoint, channel or step exists), the condition reads,
+    /// each address is an e-mail address, a webhook is an http(s) URL. A webhook rule gets a new
+    /// signing secret, which [`App::save_alert_rule`] returns this once.
+    pub fn check_alert_rule(&self, business: &Business, new: &NewAlertRule, now: Timestamp) -> Result<CheckedAlertRule> {
         let kpi = AlertKpi::parse(&new.kpi).map_err(|reason| AppError::InvalidField { field: "kpi".into(), value: Some(new.kpi.clone()), reason })?;
         let cadence = Cadence::parse("cadence", if new.cadence.trim().is_empty() { "weekly" } else { &new.cadence })?;
         let condition = Condition::parse(if new.when.trim().is_empty() { "significant" } else { &new.when })?;
-        // Measuring it once over the last period checks the names it holds against the business.
-        let today = crate::dashboard::today_in(business, now);
-        let period = cadence.last_whole_period(today);
-        self.compare_periods(business, &kpi, cadence.previous(period), period, ALERT_CONFIDENCE)?;
         let (channel, target, secret) = match new.channel.trim().to_ascii_lowercase().as_str() {
             "email" | "" => ("email", parse_addresses("target", &new.target)?.join(","), None),
             "webhook" => ("webhook", check_webhook_url("target", &new.target)?, Some(new_secret())),
             other => return Err(AppError::InvalidField { field: "channel".into(), value: Some(other.to_string()), reason: "is email or webhook".into() }),
         };
+        // Measuring it once over the last period checks the names it holds against the business.
+        let today = crate::dashboard::today_in(business, now);
+        let period = cadence.last_whole_period(today);
+        self.compare_periods(business, &kpi, cadence.previous(period), period, ALERT_CONFIDENCE)?;
         let (direction, threshold) = condition.stored();
-        let stored = self.store_mut().insert_alert_rule(&StoredAlertRule {
+        Ok(CheckedAlertRule(StoredAlertRule {
             id: 0,
             business: business.id,
             kpi: kpi.to_string(),
@@ -264,10 +274,15 @@ impl App {
             direction: direction.into(),
             channel: channel.into(),
             target,
-            secret: secret.clone(),
+            secret,
             created_at: now,
-        })?;
-        Ok(AlertRule { secret, ..rule_of(&stored)? })
+        }))
+    }
+
+    /// Stores a rule checked by [`App::check_alert_rule`]; the answer carries its secret.
+    pub fn save_alert_rule(&mut self, checked: CheckedAlertRule) -> Result<AlertRule> {
+        let stored = self.store_mut().insert_alert_rule(&checked.0)?;
+        Ok(AlertRule { secret: stored.secret.clone(), ..rule_of(&stored)? })
     }
 
     pub fn remove_alert_rule(&mut self, business: &Business, id: i64) -> Result<()> {
@@ -342,15 +357,20 @@ impl App {
     /// Judges rule `id` over its last period and sends the result to its target as a test
     /// (queued at once, recorded in neither the firings nor the once-per-period rule).
     pub fn test_alert(&mut self, business: &Business, id: i64, now: Timestamp) -> Result<(AlertCheck, StoredDelivery)> {
-        let (stored, rule) = self.alert_rule(business, id)?;
         let check = self.check_alert(business, id, None, now)?;
-        let (_, deliveries) = self.firing(business, &stored, &rule, &check, "test")?;
+        let queued = self.queue_alert_test(business, &check, now)?;
+        Ok((check, queued))
+    }
+
+    /// Queues the test of a rule already judged (a server judges on a reader, queues on its writer).
+    pub fn queue_alert_test(&mut self, business: &Business, check: &AlertCheck, now: Timestamp) -> Result<StoredDelivery> {
+        let (stored, rule) = self.alert_rule(business, check.rule)?;
+        let (_, deliveries) = self.firing(business, &stored, &rule, check, "test")?;
         let mut queued = None;
         for d in &deliveries {
             queued = self.queue_delivery(d, now)?;
         }
-        let queued = queued.ok_or_else(|| AppError::Invalid("the test was not queued".into()))?;
-        Ok((check, queued))
+        queued.ok_or_else(|| AppError::Invalid("the test was not queued".into()))
     }
 
     fn firing(&self, business: &Business, stored: &StoredAlertRule, rule: &AlertRule, check: &AlertCheck, kind: &str) -> Result<(NewFiring, Vec<NewDelivery>)> {

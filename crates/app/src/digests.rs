@@ -200,18 +200,29 @@ impl App {
 
     /// Queues the report of `period` to `recipients` at once (not deduplicated: "send now").
     pub fn queue_report_email(&mut self, business: &Business, cadence: Option<Cadence>, period: DayRange, recipients: &str, now: Timestamp) -> Result<trailmap_store::StoredDelivery> {
-        let recipients = parse_addresses("to", recipients)?;
-        let email = self.digest_email(business, cadence, period, now.date())?;
-        let delivery = email_delivery(business.id, None, if cadence.is_some() { "digest" } else { "report" }, &recipients.join(","), email)?;
+        let delivery = self.report_email(business, cadence, period, recipients, now)?;
         self.queue_delivery(&delivery, now)?.ok_or_else(|| AppError::Invalid("the e-mail was not queued".into()))
+    }
+
+    /// The e-mail of the report of `period` to `recipients`, ready to queue (a read: a server
+    /// builds it on a reader and queues it on its writer).
+    pub fn report_email(&self, business: &Business, cadence: Option<Cadence>, period: DayRange, recipients: &str, now: Timestamp) -> Result<NewDelivery> {
+        let recipients = parse_addresses("to", recipients)?;
+        let email = self.digest_email(business, cadence, period, crate::dashboard::today_in(business, now))?;
+        email_delivery(business.id, None, if cadence.is_some() { "digest" } else { "report" }, &recipients.join(","), email)
     }
 
     /// Queues digest `id` for its last whole period at once ("send now").
     pub fn send_digest_now(&mut self, business: &Business, id: i64, now: Timestamp) -> Result<trailmap_store::StoredDelivery> {
+        let delivery = self.digest_now(business, id, now)?;
+        self.queue_delivery(&delivery, now)?.ok_or_else(|| AppError::Invalid("the e-mail was not queued".into()))
+    }
+
+    /// Digest `id`'s e-mail for its last whole period, ready to queue (a read).
+    pub fn digest_now(&self, business: &Business, id: i64, now: Timestamp) -> Result<NewDelivery> {
         let digest = self.digests(business)?.into_iter().find(|d| d.id == id).ok_or_else(|| AppError::NotFound(format!("{} has no digest {id}", business.name)))?;
-        let today = crate::dashboard::today_in(business, now);
-        let period = digest.cadence.last_whole_period(today);
-        self.queue_report_email(business, Some(digest.cadence), period, &digest.recipients.join(","), now)
+        let period = digest.cadence.last_whole_period(crate::dashboard::today_in(business, now));
+        self.report_email(business, Some(digest.cadence), period, &digest.recipients.join(","), now)
     }
 
     /// The digests due at `now` that were not queued yet, as deliveries ready to queue (a read:

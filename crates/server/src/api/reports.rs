@@ -117,6 +117,13 @@ async fn editor(state: &ServerState, caller: &ApiUser, id: i64) -> Result<trailm
     Ok(membership.business)
 }
 
+/// Queues a delivery made on a reader; the writer's part is one insert.
+pub(crate) async fn queue(state: &ServerState, delivery: trailmap_store::NewDelivery, now: trailmap_model::Timestamp) -> Result<StoredDelivery, crate::error::ApiError> {
+    state
+        .try_write(move |app| app.queue_delivery(&delivery, now)?.ok_or_else(|| trailmap_app::AppError::Invalid("the e-mail was not queued".into())))
+        .await
+}
+
 fn queued(state: &ServerState, delivery: &StoredDelivery) -> Response {
     state.delivery.wake();
     (StatusCode::ACCEPTED, Json(DeliveryOut::from(delivery))).into_response()
@@ -152,13 +159,15 @@ pub async fn send_report(caller: ApiUser, State(state): State<ServerState>, ApiP
     let business = editor(&state, &caller, id).await?;
     let period = crate::reports::period_of(&state, &business, body.period.as_deref()).await?;
     let now = auth::now();
-    let delivery = state.try_write(move |app| app.queue_report_email(&business, None, period, &body.to, now)).await?;
+    // The report and its PDF are made on a reader; the writer only queues them.
+    let email = state.try_read(move |app| app.report_email(&business, None, period, &body.to, now)).await?;
+    let delivery = queue(&state, email, now).await?;
     Ok(queued(&state, &delivery))
 }
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/digests", tag = "reports",
     params(("business_id" = i64, Path, description = "The business")),
-    responses((status = 200, body = AnyJson, description = "The scheduled digests: id, cadence, recipients, created_at"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = [AnyJson], description = "The scheduled digests: id, cadence, recipients, created_at"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn digests(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<serde_json::Value>> {
     let business = auth::membership(&state, caller.user.id, BusinessId(id)).await?.business;
     let digests = state.try_read(move |app| app.digests(&business)).await?;
@@ -198,13 +207,14 @@ pub async fn remove_digest(caller: ApiUser, State(state): State<ServerState>, Ap
 pub async fn send_digest(caller: ApiUser, State(state): State<ServerState>, ApiPath((id, digest)): ApiPath<(i64, i64)>) -> ApiResult<Response> {
     let business = editor(&state, &caller, id).await?;
     let now = auth::now();
-    let delivery = state.try_write(move |app| app.send_digest_now(&business, digest, now)).await?;
+    let email = state.try_read(move |app| app.digest_now(&business, digest, now)).await?;
+    let delivery = queue(&state, email, now).await?;
     Ok(queued(&state, &delivery))
 }
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/alerts", tag = "reports",
     params(("business_id" = i64, Path, description = "The business")),
-    responses((status = 200, body = AnyJson, description = "The alert rules: id, kpi, label, cadence, when, channel, target"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = [AnyJson], description = "The alert rules: id, kpi, label, cadence, when, channel, target"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn alerts(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<serde_json::Value>> {
     let business = auth::membership(&state, caller.user.id, BusinessId(id)).await?.business;
     let rules = state.try_read(move |app| app.alert_rules(&business)).await?;
@@ -226,7 +236,9 @@ pub async fn create_alert(caller: ApiUser, State(state): State<ServerState>, Api
         channel: body.channel.unwrap_or_default(),
         target: body.target,
     };
-    let rule = state.try_write(move |app| app.add_alert_rule(&business, &new, now)).await?;
+    // Checking measures the KPI once: on a reader, never the writer.
+    let checked = state.try_read(move |app| app.check_alert_rule(&business, &new, now)).await?;
+    let rule = state.try_write(move |app| app.save_alert_rule(checked)).await?;
     Ok((StatusCode::CREATED, Json(json(&rule)?)).into_response())
 }
 
@@ -246,7 +258,10 @@ pub async fn remove_alert(caller: ApiUser, State(state): State<ServerState>, Api
 pub async fn test_alert(caller: ApiUser, State(state): State<ServerState>, ApiPath((id, alert)): ApiPath<(i64, i64)>) -> ApiResult<Response> {
     let business = editor(&state, &caller, id).await?;
     let now = auth::now();
-    let (check, delivery) = state.try_write(move |app| app.test_alert(&business, alert, now)).await?;
+    let judged = business.clone();
+    let check = state.try_read(move |app| app.check_alert(&judged, alert, None, now)).await?;
+    let queued_check = check.clone();
+    let delivery = state.try_write(move |app| app.queue_alert_test(&business, &queued_check, now)).await?;
     state.delivery.wake();
     let body = serde_json::json!({ "check": json(&check)?, "delivery": json(&DeliveryOut::from(&delivery))? });
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
@@ -254,7 +269,7 @@ pub async fn test_alert(caller: ApiUser, State(state): State<ServerState>, ApiPa
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/alerts/fired", tag = "reports",
     params(("business_id" = i64, Path, description = "The business")),
-    responses((status = 200, body = AnyJson, description = "What fired, newest first: rule, period, fired_at, message (with n)"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = [AnyJson], description = "What fired, newest first: rule, period, fired_at, message (with n)"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn fired(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<serde_json::Value>> {
     let business = auth::membership(&state, caller.user.id, BusinessId(id)).await?.business;
     let fired = state.try_read(move |app| app.alert_firings(&business, 200)).await?;
@@ -271,7 +286,7 @@ pub async fn deliveries(caller: ApiUser, State(state): State<ServerState>, ApiPa
 }
 
 #[utoipa::path(get, path = "/api/portfolio", tag = "reports", params(PortfolioQuery),
-    responses((status = 200, body = AnyJson, description = "Every business the caller can see: key numbers with n, previous values and trend, stale maps, open alerts"),
+    responses((status = 200, body = [AnyJson], description = "Every business the caller can see: key numbers with n, previous values and trend, stale maps, open alerts"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn portfolio(caller: ApiUser, State(state): State<ServerState>, Query(q): Query<PortfolioQuery>) -> ApiResult<Json<serde_json::Value>> {
     let sort = PortfolioSort::parse(q.sort.as_deref().unwrap_or("name"))?;

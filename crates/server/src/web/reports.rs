@@ -292,7 +292,9 @@ pub async fn send_digest(State(state): State<ServerState>, Path((id, digest)): P
     let membership = auth::membership(&state, posted.user.user.id, BusinessId(id)).await?;
     require_edit(membership.role)?;
     let (business, now) = (membership.business.clone(), auth::now());
-    let queued = state.try_write(move |app| app.send_digest_now(&business, digest, now)).await?;
+    // The report and its PDF are made on a reader; the writer only queues them.
+    let email = state.try_read(move |app| app.digest_now(&business, digest, now)).await?;
+    let queued = state.try_write(move |app| app.queue_delivery(&email, now)?.ok_or_else(|| trailmap_app::AppError::Invalid("the e-mail was not queued".into()))).await?;
     state.delivery.wake();
     let notice = Notice::Done(format!("Queued \"{}\" to {}: it is being sent; the send log shows how it went.", queued.subject, queued.target));
     render_delivery(&state, &posted.user, membership, Some(notice)).await
@@ -316,7 +318,13 @@ pub async fn create_alert(State(state): State<ServerState>, Path(id): Path<i64>,
     let AlertForm { kpi, when, cadence, channel, target } = posted.form;
     let new = NewAlertRule { kpi, cadence, when, channel, target };
     let (business, now) = (membership.business.clone(), auth::now());
-    let notice = match state.write(move |app| app.add_alert_rule(&business, &new, now)).await? {
+    // Checking measures the KPI once: on a reader, never the writer.
+    let checked = state.read(move |app| app.check_alert_rule(&business, &new, now)).await?;
+    let saved = match checked {
+        Ok(checked) => state.write(move |app| app.save_alert_rule(checked)).await?,
+        Err(e) => Err(e),
+    };
+    let notice = match saved {
         Ok(rule) => Notice::Done(match &rule.secret {
             Some(secret) => format!("Added the alert on {}. Its webhook signing secret, shown only now: {secret}", rule.label),
             None => format!("Added the alert on {}.", rule.label),
@@ -338,7 +346,10 @@ pub async fn test_alert(State(state): State<ServerState>, Path((id, alert)): Pat
     let membership = auth::membership(&state, posted.user.user.id, BusinessId(id)).await?;
     require_edit(membership.role)?;
     let (business, now) = (membership.business.clone(), auth::now());
-    let (check, _) = state.try_write(move |app| app.test_alert(&business, alert, now)).await?;
+    let judged = business.clone();
+    let check = state.try_read(move |app| app.check_alert(&judged, alert, None, now)).await?;
+    let queued_check = check.clone();
+    state.try_write(move |app| app.queue_alert_test(&business, &queued_check, now)).await?;
     state.delivery.wake();
     let verdict = if check.fires { "it would fire" } else { "it would not fire" };
     let notice = Notice::Done(format!("{} to {}: {verdict}. {} A test was queued to its target.", check.period.from, check.period.to, check.reason));
