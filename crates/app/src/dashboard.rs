@@ -60,6 +60,11 @@ pub(crate) fn zone_of(business: &Business) -> Tz {
     business.timezone.parse().unwrap_or(Tz::UTC)
 }
 
+/// The day `now` falls on in the business's time zone.
+pub(crate) fn today_in(business: &Business, now: trailmap_model::Timestamp) -> chrono::NaiveDate {
+    chrono::DateTime::from_timestamp_millis(now.millis()).map_or_else(|| now.date(), |t| t.with_timezone(&zone_of(business)).date_naive())
+}
+
 /// Refuses a time-zone name the time-zone database does not know.
 pub(crate) fn check_timezone(name: &str) -> Result<()> {
     name.parse::<Tz>()

@@ -417,6 +417,10 @@ enum Measure {
     NewCustomersExcept(String),
     /// CSAT answered at any touchpoint but this one.
     CsatExcept(String),
+    /// Revenue: each day's order totals, a mean per day (alerts).
+    DailyRevenue,
+    /// The events matching a touchpoint's rule, counted per day (alerts).
+    TouchpointVolume(String),
 }
 
 fn unit_of(metric: &ChangeMetric) -> ImpactUnit {
@@ -928,6 +932,8 @@ impl App {
             Measure::Metric(m) => m.to_string(),
             Measure::NewCustomersExcept(c) => format!("new customers but {c}"),
             Measure::CsatExcept(t) => format!("csat but {t}"),
+            Measure::DailyRevenue => "revenue".to_string(),
+            Measure::TouchpointVolume(t) => format!("volume:{t}"),
         });
         let wrong = |error: AppError| match error {
             AppError::Invalid(reason) | AppError::InvalidField { reason, .. } => invalid_field(field, value(), reason),
@@ -999,6 +1005,34 @@ impl App {
             Measure::NewCustomersExcept(channel) => {
                 let channel = self.channel_name(channel).map_err(wrong)?;
                 arrivals(facts, span, |first| !first.eq_ignore_ascii_case(channel))
+            }
+            Measure::DailyRevenue => {
+                let mut per_day = vec![0.0; span.length() as usize];
+                for order in facts.orders_in(span) {
+                    let day = (local_day(order.time, facts.zone) - span.days.from).num_days();
+                    if let Some(slot) = usize::try_from(day).ok().and_then(|d| per_day.get_mut(d)) {
+                        *slot += order.total;
+                    }
+                }
+                Sample::Values(per_day.into_iter().map(|v| (None, v)).collect())
+            }
+            Measure::TouchpointVolume(name) => {
+                let touchpoints = self.store().touchpoints(business.id)?;
+                let touchpoint = touchpoint_named(&touchpoints, name).map_err(|reason| invalid_field(field, value(), reason))?;
+                let table = facts.journeys.table();
+                let compiled = trailmap_analytics::CompiledRule::new(&touchpoint.rule, table);
+                let mut arrivals: Vec<(CustomerId, u32)> = facts
+                    .journeys
+                    .iter()
+                    .flat_map(|j| j.rows.clone().map(move |row| (j.customer, row)))
+                    .filter(|&(_, row)| span.contains(table.time[row]) && compiled.matches(table, row))
+                    .map(|(customer, row)| {
+                        let day = (local_day(table.time[row], facts.zone) - span.days.from).num_days();
+                        (customer, u32::try_from(day.max(0)).unwrap_or(0))
+                    })
+                    .collect();
+                arrivals.sort_unstable();
+                Sample::Counts { arrivals, days: span.length() }
             }
         })
     }
@@ -1082,6 +1116,142 @@ impl App {
     fn channel_name(&self, name: &str) -> Result<&'static str> {
         Channel::parse(name).map(Channel::as_str).ok_or_else(|| {
             AppError::Invalid(format!("no channel named {name:?}; the channels are: {}", list(Channel::ALL.iter().map(|c| c.as_str()))))
+        })
+    }
+}
+
+/// A KPI an alert watches: a change's metric, or one of the two that only alerts use.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum AlertKpi {
+    Metric(ChangeMetric),
+    /// The revenue of the business's orders, per day.
+    Revenue,
+    /// The events matching a touchpoint's rule, per day.
+    TouchpointVolume(String),
+}
+
+/// The text forms an alert's KPI takes, for error messages and help texts.
+pub const ALERT_KPI_FORMS: &str = "conversion:FROM>TO[:Nd], new-customers[:CHANNEL], nps, csat[:TOUCHPOINT], revenue, \
+     volume:TOUCHPOINT, aov, revenue-per-customer, repeat-rate, reach:STAGE";
+
+impl AlertKpi {
+    /// Reads `revenue`, `volume:TOUCHPOINT` or any change metric's text form.
+    pub fn parse(text: &str) -> std::result::Result<AlertKpi, String> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("revenue") {
+            return Ok(AlertKpi::Revenue);
+        }
+        if let Some(name) = text.strip_prefix("volume:") {
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(format!("volume: name the touchpoint (volume:Checkout); a KPI is one of: {ALERT_KPI_FORMS}"));
+            }
+            return Ok(AlertKpi::TouchpointVolume(name.to_string()));
+        }
+        text.parse::<ChangeMetric>().map(AlertKpi::Metric).map_err(|e| format!("{}; a KPI is one of: {ALERT_KPI_FORMS}", e.reason))
+    }
+
+    /// The KPI's label in words.
+    pub fn label(&self) -> String {
+        match self {
+            AlertKpi::Metric(m) => m.label(),
+            AlertKpi::Revenue => "revenue per day".into(),
+            AlertKpi::TouchpointVolume(t) => format!("events at {t} per day"),
+        }
+    }
+
+    pub fn unit(&self) -> ImpactUnit {
+        match self {
+            AlertKpi::Metric(m) => unit_of(m),
+            AlertKpi::Revenue => ImpactUnit::Money,
+            AlertKpi::TouchpointVolume(_) => ImpactUnit::PerDay,
+        }
+    }
+
+    fn n_means(&self) -> String {
+        match self {
+            AlertKpi::Metric(m) => n_means(m),
+            AlertKpi::Revenue => "days".into(),
+            AlertKpi::TouchpointVolume(t) => format!("events at {t}, counted over the period's days"),
+        }
+    }
+}
+
+impl std::fmt::Display for AlertKpi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AlertKpi::Metric(m) => write!(f, "{m}"),
+            AlertKpi::Revenue => f.write_str("revenue"),
+            AlertKpi::TouchpointVolume(t) => write!(f, "volume:{t}"),
+        }
+    }
+}
+
+/// A KPI over one period against the period before it, judged by the test a change's impact uses.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PeriodComparison {
+    pub label: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub unit: ImpactUnit,
+    /// What n counts.
+    pub n_means: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub previous: WindowValue,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub current: WindowValue,
+    /// The test, None when the periods hold too few data (the verdict says so).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub comparison: Option<Comparison>,
+    /// The plain-language verdict, with n.
+    pub verdict: String,
+    /// Whether the test finds a difference at the confidence asked (false when it cannot judge).
+    pub significant: bool,
+}
+
+impl App {
+    /// `kpi` over `current` against `previous` (whole days in the business's time zone), tested
+    /// as a change's impact is: two proportions, Welch's t or exact Poisson rates.
+    pub fn compare_periods(&self, business: &Business, kpi: &AlertKpi, previous: DayRange, current: DayRange, confidence: f64) -> Result<PeriodComparison> {
+        if !(confidence.is_finite() && confidence > 0.0 && confidence < 1.0) {
+            return Err(invalid_field("confidence", Some(confidence.to_string()), "must lie strictly between 0 and 1, such as 0.95"));
+        }
+        let needs_properties = match kpi {
+            AlertKpi::TouchpointVolume(name) => {
+                let touchpoints = self.store().touchpoints(business.id)?;
+                touchpoint_named(&touchpoints, name)
+                    .map_err(|reason| invalid_field("kpi", Some(kpi.to_string()), reason))?
+                    .rule
+                    .conditions
+                    .iter()
+                    .any(|c| matches!(c.field, EventField::Property(_)))
+            }
+            _ => false,
+        };
+        let facts = self.impact_facts(business, needs_properties)?;
+        let measure = match kpi {
+            AlertKpi::Metric(m) => Measure::Metric(m.clone()),
+            AlertKpi::Revenue => Measure::DailyRevenue,
+            AlertKpi::TouchpointVolume(t) => Measure::TouchpointVolume(t.clone()),
+        };
+        let (before_span, after_span) = (Span::new(previous.from, previous.to, facts.zone), Span::new(current.from, current.to, facts.zone));
+        let before = self.measure(business, &facts, &measure, before_span, "kpi")?;
+        let after = self.measure(business, &facts, &measure, after_span, "kpi")?;
+        let compared = compare(&before, &after, confidence);
+        let label = kpi.label();
+        let unit = kpi.unit();
+        let (comparison, verdict) = judged(&label, &verdict_unit(unit, business.currency.as_str()), &compared.main, Design::BeforeAfter);
+        let significant = comparison.as_ref().is_some_and(|c| c.p_value.is_finite() && c.p_value < 1.0 - confidence);
+        Ok(PeriodComparison {
+            label,
+            unit,
+            n_means: kpi.n_means(),
+            previous: before.window_value(before_span),
+            current: after.window_value(after_span),
+            comparison,
+            verdict,
+            significant,
         })
     }
 }

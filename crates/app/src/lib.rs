@@ -3,6 +3,10 @@
 //! nothing of terminals or HTTP: progress is a callback, results are plain data.
 
 mod accounts;
+pub mod alerts;
+pub mod delivery;
+pub mod digests;
+pub mod portfolio;
 pub mod account_security;
 pub mod actions;
 mod attribution;
@@ -70,7 +74,7 @@ pub use funnel_steps::{StepChoice, StepChoices};
 pub use onboarding::{Onboarding, OnboardingStep};
 pub use tracking::{TrackingCommit, TrackingWrite, WriteKey};
 pub use trailmap_ingest::{FieldSpec, RecordKind, fields as import_fields};
-pub use trailmap_store::{BusinessSummary, ErasureSummary, ExpirySummary, MAX_RETENTION_DAYS, WriteSummary};
+pub use trailmap_store::{StoredDelivery, BusinessSummary, ErasureSummary, ExpirySummary, MAX_RETENTION_DAYS, WriteSummary};
 pub use trailmap_testkit::DemoOptions;
 
 use std::path::{Path, PathBuf};

@@ -101,6 +101,8 @@ pub struct Report {
     pub insights: Vec<Insight>,
     /// "insights not available: <reason>" when they could not be made.
     pub insights_note: Option<String>,
+    /// The agency whose name the report carries (white label), when one is set.
+    pub prepared_by: Option<String>,
 }
 
 impl App {
@@ -137,6 +139,7 @@ impl App {
             changes,
             insights,
             insights_note,
+            prepared_by: self.branding()?.name,
         })
     }
 
@@ -366,10 +369,11 @@ impl Report {
         ReportDocument {
             title: format!("{}: report for {} to {}", self.business, self.period.from, self.period.to),
             subtitle: Some(format!(
-                "Compared with {} to {} · amounts in {} · made {}",
+                "{}Compared with {} to {} · amounts in {} · made {}",
+                self.prepared_by.as_ref().map(|a| format!("Prepared by {a} · ")).unwrap_or_default(),
                 self.previous.from, self.previous.to, self.currency, self.today
             )),
-            footer: format!("Trailmap · {} · {} to {}", self.business, self.period.from, self.period.to),
+            footer: format!("{} · {} · {} to {}", self.prepared_by.as_deref().unwrap_or("Trailmap"), self.business, self.period.from, self.period.to),
             blocks,
         }
     }

@@ -23,6 +23,7 @@
 #[path = "app/periods.rs"] mod periods;
 #[path = "app/research.rs"] mod research;
 #[path = "app/actions.rs"] mod actions;
+#[path = "app/alerts.rs"] mod alerts;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};

@@ -158,6 +158,16 @@ enum Command {
     Research(commands::research::ResearchCommand),
     /// The report of a business for a period as PDF or HTML (-o FILE.pdf|FILE.html), or its data with --format json.
     Report(commands::report::ReportArgs),
+    /// Scheduled digests by e-mail: `digest list|add --cadence weekly|monthly --to EMAIL|remove ID|send ID`.
+    #[command(subcommand)]
+    Digest(commands::digest::DigestCommand),
+    /// Alert rules on a KPI: `alert list|add --kpi K --when significant|below:X --to EMAIL|URL|remove ID|test ID|fired`.
+    #[command(subcommand)]
+    Alert(commands::alert::AlertCommand),
+    /// One pass of what the server does in the background: queue the digests and alerts due now, send what is due.
+    Deliver(commands::digest::DeliverArgs),
+    /// The agency's name and logo on reports and digests (white label): `agency --name N [--logo FILE.png]`.
+    Agency(commands::digest::AgencyArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -357,7 +367,11 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Compact => commands::compact::run(&mut app, cli.business.as_deref(), format, out),
         Command::Insights(args) => commands::insights::run(&app, cli.business.as_deref(), args, format, out),
         Command::Research(command) => commands::research::run(&mut app, cli.business.as_deref(), command, format, out),
-        Command::Report(args) => commands::report::run(&app, cli.business.as_deref(), args, format, out),
+        Command::Report(args) => commands::report::run(&mut app, cli.business.as_deref(), args, format, out),
+        Command::Digest(command) => commands::digest::run(&mut app, cli.business.as_deref(), command, format, out),
+        Command::Alert(command) => commands::alert::run(&mut app, cli.business.as_deref(), command, format, out),
+        Command::Deliver(args) => commands::digest::deliver(&mut app, args, format, out),
+        Command::Agency(args) => commands::digest::agency(&mut app, args, format, out),
     }
 }
 

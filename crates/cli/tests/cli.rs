@@ -17,6 +17,7 @@
 #[path = "cli/research.rs"] mod research;
 #[path = "cli/map_edits.rs"] mod map_edits;
 #[path = "cli/schemathesis.rs"] mod schemathesis;
+#[path = "cli/delivery.rs"] mod delivery;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -5,6 +5,7 @@
 use serde::Deserialize;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use trailmap_app::delivery::SmtpSettings;
 
 /// The port when nothing says otherwise.
 pub const DEFAULT_PORT: u16 = 8080;
@@ -23,6 +24,8 @@ pub struct FileConfig {
     pub bind: Option<IpAddr>,
     pub secure_cookies: Option<bool>,
     pub max_import_mib: Option<u64>,
+    /// Where digests and alerts are e-mailed: `smtp://[USER[:PASSWORD]@]HOST[:PORT][?tls=none|starttls|tls&from=ADDRESS]`.
+    pub smtp_url: Option<String>,
 }
 
 /// What the flags and environment said (None: not given).
@@ -32,10 +35,11 @@ pub struct GivenConfig {
     pub bind: Option<IpAddr>,
     pub secure_cookies: Option<bool>,
     pub max_import_mib: Option<u64>,
+    pub smtp_url: Option<String>,
 }
 
 /// The settings the server runs with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
     pub addr: SocketAddr,
     /// Cookies carry `Secure` (sent only over HTTPS). On by default unless bound to loopback,
@@ -43,6 +47,9 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// The largest file a data import over HTTP takes, in bytes (413 `too_large` above it).
     pub max_import_bytes: u64,
+    /// The SMTP server digests and alerts are sent through; None: e-mails wait in the outbox,
+    /// failing with that reason, until one is configured.
+    pub smtp: Option<SmtpSettings>,
 }
 
 impl Default for ServerConfig {
@@ -51,6 +58,7 @@ impl Default for ServerConfig {
             addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT),
             secure_cookies: false,
             max_import_bytes: DEFAULT_MAX_IMPORT_MIB * 1024 * 1024,
+            smtp: None,
         }
     }
 }
@@ -87,13 +95,26 @@ impl FileConfig {
 }
 
 impl ServerConfig {
-    /// Flags and environment first, then the file, then defaults.
+    /// Flags and environment first, then the file, then defaults; a bad SMTP URL is an error
+    /// naming where it came from.
+    pub fn resolve_all(given: &GivenConfig, file: &FileConfig) -> Result<ServerConfig, String> {
+        let mut config = ServerConfig::resolve(given, file);
+        config.smtp = match (&given.smtp_url, &file.smtp_url) {
+            (Some(url), _) => Some(SmtpSettings::parse(url).map_err(|e| format!("--smtp-url (or TRAILMAP_SMTP_URL): {e}"))?),
+            (None, Some(url)) => Some(SmtpSettings::parse(url).map_err(|e| format!("smtp-url in the config file: {e}"))?),
+            (None, None) => None,
+        };
+        Ok(config)
+    }
+
+    /// Flags and environment first, then the file, then defaults (the SMTP URL aside: see
+    /// [`ServerConfig::resolve_all`]).
     pub fn resolve(given: &GivenConfig, file: &FileConfig) -> ServerConfig {
         let bind = given.bind.or(file.bind).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
         let port = given.port.or(file.port).unwrap_or(DEFAULT_PORT);
         let secure_cookies = given.secure_cookies.or(file.secure_cookies).unwrap_or(!bind.is_loopback());
         let max_import_mib = given.max_import_mib.or(file.max_import_mib).unwrap_or(DEFAULT_MAX_IMPORT_MIB);
-        ServerConfig { addr: SocketAddr::new(bind, port), secure_cookies, max_import_bytes: max_import_mib.saturating_mul(1024 * 1024) }
+        ServerConfig { addr: SocketAddr::new(bind, port), secure_cookies, max_import_bytes: max_import_mib.saturating_mul(1024 * 1024), smtp: None }
     }
 }
 
@@ -108,7 +129,7 @@ mod tests {
         let from_file = ServerConfig::resolve(&none, &file);
         assert_eq!(from_file.addr, "0.0.0.0:9000".parse().unwrap());
         assert!(from_file.secure_cookies, "not loopback: secure by default");
-        let given = GivenConfig { port: Some(7000), bind: None, secure_cookies: Some(false), max_import_mib: Some(2) };
+        let given = GivenConfig { port: Some(7000), bind: None, secure_cookies: Some(false), max_import_mib: Some(2), smtp_url: None };
         let flags = ServerConfig::resolve(&given, &file);
         assert_eq!(flags.addr, "0.0.0.0:7000".parse().unwrap());
         assert!(!flags.secure_cookies);
@@ -117,6 +138,20 @@ mod tests {
         assert_eq!(ServerConfig::resolve(&none, &limited).max_import_bytes, 64 * 1024 * 1024);
         let defaults = ServerConfig::resolve(&none, &FileConfig::default());
         assert_eq!(defaults, ServerConfig::default());
+    }
+
+    #[test]
+    fn the_smtp_url_comes_from_the_flag_or_the_file_and_a_bad_one_says_where() {
+        let file = FileConfig::parse("smtp-url = \"smtp://mail.example:2525?tls=none\"\n").unwrap();
+        let from_file = ServerConfig::resolve_all(&GivenConfig::default(), &file).unwrap();
+        let smtp = from_file.smtp.unwrap();
+        assert_eq!((smtp.host.as_str(), smtp.port, smtp.tls), ("mail.example", 2525, trailmap_app::delivery::TlsMode::None));
+        let given = GivenConfig { smtp_url: Some("smtps://ann:s%40cret@relay.example".into()), ..GivenConfig::default() };
+        let flagged = ServerConfig::resolve_all(&given, &file).unwrap().smtp.unwrap();
+        assert_eq!((flagged.port, flagged.username.as_deref(), flagged.password.as_deref()), (465, Some("ann"), Some("s@cret")));
+        let bad = FileConfig::parse("smtp-url = \"http://mail.example\"\n").unwrap();
+        let message = ServerConfig::resolve_all(&GivenConfig::default(), &bad).unwrap_err();
+        assert!(message.starts_with("smtp-url in the config file:") && message.contains("not smtp or smtps"), "{message}");
     }
 
     #[test]

@@ -32,7 +32,10 @@ pub fn serve_with(app: App, config: ServerConfig, on_ready: impl FnOnce(SocketAd
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let db = app.db_path().to_path_buf();
     let (writer, writer_thread) = Writer::start(app);
-    let state = ServerState::new(writer, db).with_secure_cookies(config.secure_cookies).with_import_limit(config.max_import_bytes);
+    let state = ServerState::new(writer, db)
+        .with_secure_cookies(config.secure_cookies)
+        .with_import_limit(config.max_import_bytes)
+        .with_smtp(config.smtp.clone());
     let listen = config.addr;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.map_err(|source| ServerError::Listen { addr: listen, source })?;
@@ -40,6 +43,8 @@ pub fn serve_with(app: App, config: ServerConfig, on_ready: impl FnOnce(SocketAd
         // Raw events past each business's retention are removed now and every hour, and the
         // small segments of every business merged; the task ends with the runtime.
         tokio::spawn(upkeep_hourly(state.writer.clone()));
+        // Digests and alerts are planned and sent in the background, retried with backoff.
+        tokio::spawn(crate::delivery::run(state.clone()));
         // The client's address reaches handlers (the throttle of password guesses counts failures per address).
         let service = crate::router(state).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;

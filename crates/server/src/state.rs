@@ -28,6 +28,8 @@ pub struct ServerState {
     pub upload_dir: PathBuf,
     /// The largest data import over HTTP, in bytes (`max-import-mib`).
     pub import_limit: u64,
+    /// The delivery task's settings (the SMTP server) and wake-up call.
+    pub delivery: Arc<crate::delivery::DeliveryHub>,
 }
 
 #[derive(Debug)]
@@ -55,7 +57,14 @@ impl ServerState {
             cache: Arc::new(AnswerCache::default()),
             upload_dir: std::env::temp_dir(),
             import_limit: crate::config::DEFAULT_MAX_IMPORT_MIB * 1024 * 1024,
+            delivery: Arc::new(crate::delivery::DeliveryHub::default()),
         }
+    }
+
+    /// The same state sending e-mail through `smtp` (None: e-mails wait, failing with that reason).
+    pub fn with_smtp(mut self, smtp: Option<trailmap_app::delivery::SmtpSettings>) -> ServerState {
+        self.delivery = Arc::new(crate::delivery::DeliveryHub::new(trailmap_app::delivery::DeliverySettings { smtp }));
+        self
     }
 
     /// The same state taking data imports of at most `bytes` over HTTP.

@@ -477,4 +477,61 @@ CREATE TABLE event_key_chunks (
 -- a business's feedback read it again when this count moved, since in-place edits leave no
 -- higher id behind.
 ALTER TABLE businesses ADD COLUMN feedback_edits INTEGER NOT NULL DEFAULT 0;
+"#, r#"
+-- v15: reports that reach people (see delivery.rs). Scheduled digests per business, alert rules
+-- on a KPI and the periods each has fired for (once per rule and period), and the outbox of
+-- e-mails and webhook calls with their attempts: the send log the app shows, and what the
+-- server's delivery task retries with backoff. None of it is data an analysis reads.
+CREATE TABLE digests (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    cadence TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX digests_business ON digests(business, id);
+CREATE TABLE alert_rules (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    kpi TEXT NOT NULL,
+    cadence TEXT NOT NULL,
+    threshold REAL,
+    direction TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    target TEXT NOT NULL,
+    secret TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX alert_rules_business ON alert_rules(business, id);
+CREATE TABLE alert_firings (
+    id INTEGER PRIMARY KEY,
+    rule INTEGER NOT NULL REFERENCES alert_rules(id),
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    period TEXT NOT NULL,
+    fired_at INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    data TEXT NOT NULL,
+    UNIQUE (rule, period)
+);
+CREATE INDEX alert_firings_business ON alert_firings(business, id);
+CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY,
+    business INTEGER NOT NULL REFERENCES businesses(id),
+    key TEXT UNIQUE,
+    kind TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    target TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    attachment BLOB,
+    secret TEXT,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    sent_at INTEGER
+);
+CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
+CREATE INDEX deliveries_business ON deliveries(business, id);
 "#];

@@ -2,12 +2,14 @@
 //! seeded demo generator ([`generate_demo`]) that fills a coffee shop and an online boutique with a
 //! year of journeys carrying two planted stories, the journey fixture language ([`journeys`]) for
 //! exact test cases, a fast generic events CSV writer ([`write_events_csv`]) for benchmarks, and
-//! small Parquet files for import tests ([`write_parquet`]).
+//! small Parquet files for import tests ([`write_parquet`]), and real receivers for what Trailmap
+//! sends (`sinks`: an SMTP sink and a webhook receiver).
 
 mod demo;
 mod fixture;
 mod parquet;
 mod sink;
+pub mod sinks;
 mod volume;
 
 pub use demo::{

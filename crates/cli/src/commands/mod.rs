@@ -1,12 +1,14 @@
 //! One module per analysis command: its arguments and how it turns the app's answer into output.
 
 pub mod actions;
+pub mod alert;
 pub mod attribution;
 pub mod change;
 pub mod change_impact;
 pub mod clv;
 pub mod compact;
 pub mod customer;
+pub mod digest;
 pub mod feedback;
 pub mod funnel;
 pub mod import;

@@ -2,6 +2,8 @@
 //! a period (key numbers against the previous period, the journey map, the changes and their
 //! impact, the insights) as a PDF or an HTML page, by FILE's extension (`.pdf`, `.html`).
 //! `--format json` prints the report's data instead, and writes FILE too when -o is given.
+//! `trailmap report send --period P --to EMAIL` e-mails it (the digest's summary, the PDF attached)
+//! over the SMTP server of `--smtp-url` or `TRAILMAP_SMTP_URL`.
 
 use crate::output::Format;
 use anyhow::{Context, bail};
@@ -12,7 +14,10 @@ use trailmap_app::report::ReportRequest;
 use trailmap_app::{App, DayRange};
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct ReportArgs {
+    #[command(subcommand)]
+    command: Option<ReportCommand>,
     /// The period: FROM..TO (days YYYY-MM-DD or months YYYY-MM, both included), or one day or
     /// month. Default: the last 30 days with data.
     #[arg(long, value_name = "FROM..TO")]
@@ -23,6 +28,60 @@ pub struct ReportArgs {
     /// The file to write: .pdf or .html.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ReportCommand {
+    /// E-mail the report now: a summary in the message (HTML and plain text), the PDF attached.
+    Send {
+        /// The period: FROM..TO, or one day or month (2026-10). Default: the last 30 days with data.
+        #[arg(long, value_name = "FROM..TO")]
+        period: Option<String>,
+        /// Recipients, comma-separated; repeat the flag for more.
+        #[arg(long = "to", value_name = "EMAIL", required = true)]
+        to: Vec<String>,
+        /// smtp://[USER[:PASSWORD]@]HOST[:PORT][?tls=none|starttls|tls&from=ADDRESS]
+        #[arg(long, env = "TRAILMAP_SMTP_URL", value_name = "URL")]
+        smtp_url: Option<String>,
+    },
+}
+
+/// A delivery as JSON (without its body and attachment).
+pub fn delivery_json(d: &trailmap_app::StoredDelivery) -> serde_json::Value {
+    serde_json::json!({
+        "id": d.id, "kind": d.kind, "channel": d.channel, "to": d.target, "subject": d.subject, "status": d.status,
+        "attempts": d.attempts, "last_error": d.last_error, "next_attempt_at": d.next_attempt_at.map(|t| t.to_rfc3339()),
+        "attachment_bytes": d.attachment.as_ref().map(Vec::len),
+    })
+}
+
+/// Prints what became of a delivery; an error when it was not sent (it stays queued for the server's retries).
+pub fn print_delivery(d: &trailmap_app::StoredDelivery, format: Format, out: &mut dyn Write) -> anyhow::Result<()> {
+    let rows = vec![vec![d.id.to_string(), d.subject.clone(), d.target.clone(), d.status.clone()]];
+    crate::output::Output::new(&["id", "subject", "to", "status"], rows, &delivery_json(d))?.print(format, out)?;
+    if d.status != "sent" {
+        bail!(
+            "not sent: {}; the e-mail stays queued and a running server tries again with backoff",
+            d.last_error.clone().unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn send(app: &mut App, business: Option<&str>, period: Option<String>, to: Vec<String>, smtp_url: Option<String>, format: Format, out: &mut dyn Write) -> anyhow::Result<()> {
+    let business = app.business(business)?;
+    let now = crate::commands::user::now();
+    let settings = trailmap_app::delivery::DeliverySettings { smtp: crate::commands::digest::smtp(smtp_url.as_deref())? };
+    if settings.smtp.is_none() {
+        bail!("--smtp-url: no SMTP server given (or set TRAILMAP_SMTP_URL=smtp://HOST:PORT)");
+    }
+    let period = match &period {
+        Some(text) => parse_period(text)?,
+        None => app.default_period(&business, now.date())?,
+    };
+    let queued = app.queue_report_email(&business, None, period, &to.join(","), now).map_err(|e| crate::commands::digest::flagged(e, "to", "to"))?;
+    let sent = app.send_delivery_now(queued.id, now, &settings)?;
+    print_delivery(&sent, format, out)
 }
 
 /// The kinds of file a report is written as.
@@ -50,7 +109,11 @@ pub fn parse_period(text: &str) -> anyhow::Result<DayRange> {
     DayRange::new(from, to).with_context(|| format!("--period {text:?}"))
 }
 
-pub fn run(app: &App, business: Option<&str>, args: ReportArgs, format: Format, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn run(app: &mut App, business: Option<&str>, args: ReportArgs, format: Format, out: &mut dyn Write) -> anyhow::Result<()> {
+    if let Some(ReportCommand::Send { period, to, smtp_url }) = args.command {
+        return send(app, business, period, to, smtp_url, format, out);
+    }
+    let app: &App = app;
     let kind = match (&args.output, format) {
         (_, Format::Csv) => bail!("--format csv: a report is written as a file (-o FILE.pdf or FILE.html) or printed as json"),
         (Some(path), _) => Some(file_kind(path)?),

@@ -1,6 +1,6 @@
 //! `trailmap serve`: runs the web app, the JSON API under /api and the Segment-compatible tracking
 //! API until Ctrl-C or SIGTERM. Settings come from flags, then `TRAILMAP_*` environment variables,
-//! then the optional `--config FILE` (TOML with the same keys: port, bind, secure-cookies, max-import-mib), then
+//! then the optional `--config FILE` (TOML with the same keys: port, bind, secure-cookies, max-import-mib, smtp-url), then
 //! defaults. Logs go to stderr, one line per request.
 
 use anyhow::Context;
@@ -20,7 +20,7 @@ pub struct ServeArgs {
     /// The address and port together (older form of --bind and --port).
     #[arg(long, value_name = "ADDR:PORT", conflicts_with_all = ["port", "bind"])]
     listen: Option<SocketAddr>,
-    /// A TOML file with port, bind, secure-cookies and max-import-mib; flags and environment variables win over it.
+    /// A TOML file with port, bind, secure-cookies, max-import-mib and smtp-url; flags and environment variables win over it.
     #[arg(long, env = "TRAILMAP_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     /// Mark cookies Secure (sent only over HTTPS): on by default unless listening on loopback.
@@ -31,6 +31,10 @@ pub struct ServeArgs {
     /// takes, in MiB. Default 256; bigger files go through `trailmap import`.
     #[arg(long, env = "TRAILMAP_MAX_IMPORT_MIB", value_name = "MIB")]
     max_import_mib: Option<u64>,
+    /// The SMTP server digests and alerts are sent through:
+    /// smtp://[USER[:PASSWORD]@]HOST[:PORT][?tls=none|starttls|tls&from=ADDRESS] (smtps:// for TLS on connect).
+    #[arg(long, env = "TRAILMAP_SMTP_URL", value_name = "URL")]
+    smtp_url: Option<String>,
 }
 
 impl ServeArgs {
@@ -45,8 +49,9 @@ impl ServeArgs {
             bind: self.bind.or(self.listen.map(|l| l.ip())),
             secure_cookies: self.secure_cookies,
             max_import_mib: self.max_import_mib,
+            smtp_url: self.smtp_url.clone(),
         };
-        Ok(ServerConfig::resolve(&given, &file))
+        ServerConfig::resolve_all(&given, &file).map_err(anyhow::Error::msg)
     }
 }
 

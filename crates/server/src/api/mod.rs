@@ -22,6 +22,7 @@ pub mod params;
 pub mod personas;
 pub mod privacy;
 pub mod research;
+pub mod reports;
 pub mod sources;
 pub mod surveys;
 pub mod touchpoints;
@@ -107,6 +108,17 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/businesses/{business_id}/research/{feedback_id}/tags", axum::routing::post(research::tags))
         .route("/api/businesses/{business_id}/maps/{map_id}/cards/{card_id}/quotes", axum::routing::post(research::cite))
         .route("/api/businesses/{business_id}/maps/{map_id}/evidence", get(research::evidence))
+        .route("/api/businesses/{business_id}/report", get(reports::report))
+        .route("/api/businesses/{business_id}/report/send", axum::routing::post(reports::send_report))
+        .route("/api/businesses/{business_id}/digests", get(reports::digests).post(reports::create_digest))
+        .route("/api/businesses/{business_id}/digests/{digest_id}", axum::routing::delete(reports::remove_digest))
+        .route("/api/businesses/{business_id}/digests/{digest_id}/send", axum::routing::post(reports::send_digest))
+        .route("/api/businesses/{business_id}/alerts", get(reports::alerts).post(reports::create_alert))
+        .route("/api/businesses/{business_id}/alerts/fired", get(reports::fired))
+        .route("/api/businesses/{business_id}/alerts/{alert_id}", axum::routing::delete(reports::remove_alert))
+        .route("/api/businesses/{business_id}/alerts/{alert_id}/test", axum::routing::post(reports::test_alert))
+        .route("/api/businesses/{business_id}/deliveries", get(reports::deliveries))
+        .route("/api/portfolio", get(reports::portfolio))
         .route("/api/businesses/{business_id}/surveys", get(surveys::list).post(surveys::create))
         .route("/api/businesses/{business_id}/surveys/{survey_id}/results", get(surveys::results))
         .route("/api/businesses/{business_id}/feedback/themes", get(surveys::themes))

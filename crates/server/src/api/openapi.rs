@@ -126,6 +126,19 @@ pub struct ErrorDetail {
         super::research::tags,
         super::research::cite,
         super::research::evidence,
+        super::reports::report,
+        super::reports::send_report,
+        super::reports::digests,
+        super::reports::create_digest,
+        super::reports::remove_digest,
+        super::reports::send_digest,
+        super::reports::alerts,
+        super::reports::create_alert,
+        super::reports::remove_alert,
+        super::reports::test_alert,
+        super::reports::fired,
+        super::reports::deliveries,
+        super::reports::portfolio,
         super::imports::create,
         super::imports::rejects,
     ),
@@ -165,6 +178,7 @@ pub struct ErrorDetail {
         (name = "imports", description = "Imports of events, customers, orders and spend from CSV, NDJSON or Parquet files (Shopify's and Stripe's exports recognised): the preview of how a file is read, the import in one transaction, and the rejected rows to download"),
         (name = "insights", description = "Findings ranked by the value at stake, with their evidence and the customers behind them"),
         (name = "research", description = "The research library (every quote, survey free-text answer, review and mention, filtered and tagged), quotes attached to map cards, and every card's evidence computed live"),
+        (name = "reports", description = "The report of a period (JSON, PDF, HTML), scheduled digests by e-mail, alert rules on a KPI (e-mail or signed webhook, once per period), what fired, the send log, and the portfolio of every business the caller can see"),
     )
 )]
 pub struct ApiDoc;

@@ -81,6 +81,7 @@ fn page_in(nav: &Nav, title: &str, content: Markup, main_class: Option<&str>) ->
                                 }
                             }
                             a class="all" href="/businesses" { "All businesses" }
+                            a class="all" href="/portfolio" { "Portfolio" }
                         }
                     }
                     @if let Some(m) = current {
@@ -97,6 +98,7 @@ fn page_in(nav: &Nav, title: &str, content: Markup, main_class: Option<&str>) ->
                             a href={ "/b/" (m.business.id) "/changes" } { "Changes" }
                             @if m.role.can_edit() { a href={ "/b/" (m.business.id) "/import" } { "Import" } }
                             a href={ "/b/" (m.business.id) "/insights" } { "Insights" }
+                            a href={ "/b/" (m.business.id) "/report" } { "Report" }
                             a href={ "/b/" (m.business.id) "/settings/members" } { "Members" }
                         }
                     }

@@ -26,6 +26,7 @@ pub mod personas;
 pub mod privacy;
 pub mod public_survey;
 pub mod research;
+pub mod reports;
 pub mod setup;
 pub mod surveys;
 pub mod share;
@@ -120,6 +121,16 @@ pub fn routes() -> Router<ServerState> {
         .route("/b/{business_id}/changes", get(changes::list).post(changes::create))
         .route("/b/{business_id}/changes/{change_id}", get(changes::impact))
         .route("/b/{business_id}/insights", get(insights::show))
+        .route("/b/{business_id}/report", get(reports::show))
+        .route("/b/{business_id}/report.pdf", get(reports::pdf))
+        .route("/b/{business_id}/settings/delivery", get(reports::delivery))
+        .route("/b/{business_id}/settings/delivery/digests", post(reports::create_digest))
+        .route("/b/{business_id}/settings/delivery/digests/{digest_id}/send", post(reports::send_digest))
+        .route("/b/{business_id}/settings/delivery/digests/{digest_id}/remove", post(reports::remove_digest))
+        .route("/b/{business_id}/settings/delivery/alerts", post(reports::create_alert))
+        .route("/b/{business_id}/settings/delivery/alerts/{alert_id}/test", post(reports::test_alert))
+        .route("/b/{business_id}/settings/delivery/alerts/{alert_id}/remove", post(reports::remove_alert))
+        .route("/portfolio", get(reports::portfolio))
         .route("/b/{business_id}/maps/{map_id}", get(maps::editor::show))
         .route("/b/{business_id}/maps/{map_id}/edit", post(maps::editor::edit))
         .route("/b/{business_id}/maps/{map_id}/cards/{card_id}/comments", post(maps::comments::add))
