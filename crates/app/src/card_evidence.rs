@@ -185,7 +185,7 @@ impl App {
     pub fn map_evidence(&self, business: &Business, map: &JourneyMap, request: &MapNumbersRequest) -> Result<MapEvidence> {
         let data = self.business_data(business.id)?;
         let zone = crate::dashboard::zone_of(business);
-        let local = |t: Timestamp| chrono::DateTime::from_timestamp_millis(t.millis()).map_or_else(|| t.date(), |d| d.with_timezone(&zone).date_naive());
+        let local = |t: Timestamp| crate::dashboard::local_day(t.millis(), zone);
         // The numbers' period is whole days written as UTC instants (see `query::day_span`).
         let period = request.period.map(|(from, to)| DayRange { from: from.date(), to: to.add_millis(-1).date() });
         let persona_name = match request.persona {
@@ -206,7 +206,40 @@ impl App {
         let touchpoints = self.store().touchpoints(business.id)?;
         let stages = self.store().stages(business.id)?;
         let changes = self.store().changes(business.id)?;
+        // Every metric the map cites, each computed once, over one read of the events and orders.
+        let mut forms: Vec<&str> = map
+            .cards()
+            .flat_map(|(_, _, c)| c.evidence.iter())
+            .filter_map(|e| match e {
+                Evidence::Metric { name } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        forms.sort_unstable();
+        forms.dedup();
         let mut metrics: HashMap<String, std::result::Result<MetricOver, String>> = HashMap::new();
+        let mut readable: Vec<(&str, ChangeMetric)> = Vec::new();
+        for name in forms {
+            match name.parse::<ChangeMetric>() {
+                Ok(metric) => readable.push((name, metric)),
+                Err(e) => {
+                    metrics.insert(name.to_string(), Err(format!("“{name}” is not a metric Trailmap computes ({e})")));
+                }
+            }
+        }
+        let asked: Vec<ChangeMetric> = readable.iter().map(|(_, m)| m.clone()).collect();
+        match self.metrics_over(business, &asked, period, only.as_ref()) {
+            Ok(answers) => {
+                for ((name, _), answer) in readable.iter().zip(answers) {
+                    metrics.insert(name.to_string(), answer.map_err(|e| e.to_string()));
+                }
+            }
+            Err(e) => {
+                for (name, _) in &readable {
+                    metrics.insert(name.to_string(), Err(e.to_string()));
+                }
+            }
+        }
         let mut cards = BTreeMap::new();
         let (mut evidenced, mut total) = (0, 0);
         for (_, _, card) in map.cards() {
@@ -256,13 +289,8 @@ impl App {
                     }
                     Evidence::Score { score, touchpoint, stage } => self.score_view(*score, *touchpoint, *stage, &surveys, &data, &touchpoints, &stages, &within),
                     Evidence::Metric { name } => {
-                        let computed = metrics
-                            .entry(name.clone())
-                            .or_insert_with(|| match name.parse::<ChangeMetric>() {
-                                Err(e) => Err(format!("“{name}” is not a metric Trailmap computes ({e})")),
-                                Ok(metric) => self.metric_over(business, &metric, period, only.as_ref()).map_err(|e| e.to_string()),
-                            })
-                            .clone();
+                        // Every form the map cites was computed above.
+                        let computed = metrics.get(name).cloned().unwrap_or_else(|| Err(format!("“{name}” was not computed")));
                         match computed {
                             Ok(figure) => EvidenceView::Metric { form: name.clone(), figure: Some(Box::new(figure)), reason: None },
                             Err(reason) => EvidenceView::Metric { form: name.clone(), figure: None, reason: Some(reason) },

@@ -203,7 +203,9 @@ impl crate::App {
             ),
             ("Bean There Coffee", "Morning queues of 10+ minutes", &[], &["queue", "line", "wait"], false),
         ];
-        let mut cited: Vec<(Business, MapId, crate::MapEdit)> = Vec::new();
+        // Each business's maps read once, every story applied as an edit is (checked, then
+        // `apply_edit`), and each edited map saved once: one version per map.
+        let mut maps: Vec<(Business, JourneyMap, bool)> = Vec::new();
         for (name, card_text, metrics, words, survey_only) in STORIES {
             let Some(business) = self.store().business_by_name(name)? else { continue };
             let data = self.business_data(business.id)?;
@@ -222,35 +224,19 @@ impl crate::App {
             quotes.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             let mut evidence: Vec<Evidence> = metrics.iter().map(|m| Evidence::Metric { name: (*m).to_string() }).collect();
             evidence.extend(quotes.iter().take(3).map(|(_, id)| Evidence::Quote { feedback: *id }));
-            for map in self.store().maps(business.id)? {
+            if !maps.iter().any(|(b, _, _)| b.id == business.id) {
+                maps.extend(self.store().maps(business.id)?.into_iter().map(|m| (business.clone(), m, false)));
+            }
+            for (owner, map, edited) in maps.iter_mut().filter(|(b, _, _)| b.id == business.id) {
                 let Some((_, _, card)) = map.cards().find(|(_, _, c)| c.text == card_text) else { continue };
                 let edit = crate::MapEdit::EditCard { card: card.id, text: card.text.clone(), evidence: evidence.clone() };
-                cited.push((business.clone(), map.id, edit));
+                self.check_new_evidence(owner, &edit, &card.evidence)?;
+                crate::maps::apply_edit(map, &edit)?;
+                *edited = true;
             }
         }
-        // One version per map with all its stories, as checked as any edit.
-        let mut by_map: Vec<(Business, MapId, Vec<crate::MapEdit>)> = Vec::new();
-        for (business, map, edit) in cited {
-            match by_map.iter_mut().find(|(_, m, _)| *m == map) {
-                Some(entry) => entry.2.push(edit),
-                None => by_map.push((business, map, vec![edit])),
-            }
-        }
-        for (business, map, edits) in by_map {
-            let mut stored = self.store().maps(business.id)?.into_iter().find(|m| m.id == map).ok_or_else(|| AppError::NotFound(format!("map {map}")))?;
-            for edit in &edits {
-                let crate::MapEdit::EditCard { card, evidence, .. } = edit else { continue };
-                let cited = stored.cards().find(|(_, _, c)| c.id == *card).map(|(_, _, c)| c.evidence.clone()).unwrap_or_default();
-                self.check_new_evidence(&business, edit, &cited)?;
-                for stage in &mut stored.stages {
-                    for lane in Lane::ALL {
-                        for found in stage.lane_mut(lane).iter_mut().filter(|c| c.id == *card) {
-                            found.evidence = evidence.clone();
-                        }
-                    }
-                }
-            }
-            self.store_mut().write::<StoreError>(&mut |w| w.save_map(&stored, "Trailmap demo").map(|_| ()))?;
+        for (_, map, _) in maps.iter().filter(|(_, _, edited)| *edited) {
+            self.store_mut().write::<StoreError>(&mut |w| w.save_map(map, "Trailmap demo").map(|_| ()))?;
         }
         Ok(())
     }

@@ -7,7 +7,7 @@
 //! The types here are the contract the CLI, the API, the web pages and the report read.
 
 use crate::changes::ChangeView;
-use crate::dashboard::{OrderFacts, zone_of};
+use crate::dashboard::{OrderFacts, local_day, zone_of};
 use crate::engine::{list, touchpoint_named};
 use crate::{App, AppError, DayRange, Result};
 use chrono::{Duration, NaiveDate, TimeZone};
@@ -212,11 +212,6 @@ fn start_of(day: NaiveDate, zone: Tz) -> i64 {
     (0..=3)
         .find_map(|h| zone.from_local_datetime(&(midnight + Duration::hours(h))).earliest())
         .map_or(Timestamp::from_date(day).millis(), |start| start.timestamp_millis())
-}
-
-/// The day an instant falls on in `zone`.
-fn local_day(millis: i64, zone: Tz) -> NaiveDate {
-    chrono::DateTime::from_timestamp_millis(millis).map_or_else(|| Timestamp(millis).date(), |t| t.with_timezone(&zone).date_naive())
 }
 
 /// The measurements of one metric over one window: what its value and its test are made of.
@@ -1042,14 +1037,32 @@ impl App {
     /// recorded day, its last `TREND_DAYS` days against as many before them), judged by the test a
     /// change's impact uses. Only the customers in `only`
     /// count when it is given (a persona's); answers without a customer then drop out.
-    pub fn metric_over(
+    ///
+    /// The events, orders and answers are read once for all of `metrics`; each answer is the
+    /// metric's own, so one that cannot be computed (an unknown touchpoint) leaves the others.
+    pub fn metrics_over(
         &self,
         business: &Business,
+        metrics: &[ChangeMetric],
+        days: Option<DayRange>,
+        only: Option<&HashSet<CustomerId>>,
+    ) -> Result<Vec<Result<MetricOver>>> {
+        if metrics.is_empty() {
+            return Ok(Vec::new());
+        }
+        let facts = self.impact_facts(business, false)?;
+        Ok(metrics.iter().map(|metric| self.metric_over(business, &facts, metric, days, only)).collect())
+    }
+
+    /// One metric of [`App::metrics_over`] over the facts read for them all.
+    fn metric_over(
+        &self,
+        business: &Business,
+        facts: &Facts,
         metric: &ChangeMetric,
         days: Option<DayRange>,
         only: Option<&HashSet<CustomerId>>,
     ) -> Result<MetricOver> {
-        let facts = self.impact_facts(business, false)?;
         let zone = facts.zone;
         let period = match days {
             Some(d) => d,
@@ -1060,7 +1073,7 @@ impl App {
         };
         let measure = Measure::Metric(metric.clone());
         let sample = |span: Span| -> Result<Sample> {
-            let sample = self.measure(business, &facts, &measure, span, "metric")?;
+            let sample = self.measure(business, facts, &measure, span, "metric")?;
             Ok(match only {
                 Some(keep) => sample.restricted(keep),
                 None => sample,

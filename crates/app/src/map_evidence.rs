@@ -1,7 +1,6 @@
 //! The evidence a journey map's cards cite, as the editor needs it: the quote picker (the
 //! business's feedback texts tied to a stage's touchpoints, most negative first, searchable by
-//! text), the texts of the quotes a map already cites, and the check that an edit's evidence
-//! belongs to the business.
+//! text), and the check that an edit's evidence belongs to the business.
 //!
 //! Decisions a caller should know:
 //! - A stage's quotes are the feedback texts whose touchpoint sits on that map stage; a stage
@@ -107,11 +106,6 @@ impl App {
         }
         let mut all = self.map_quotes(business, &map, search, limit)?;
         all.remove(&stage).ok_or_else(|| AppError::Invalid(format!("stage: the map has no stage {stage}")))
-    }
-
-    /// The texts of the business's feedback by id, for showing a card's quotes as words.
-    pub fn quote_texts(&self, business: &Business) -> Result<HashMap<FeedbackId, String>> {
-        Ok(self.store().feedback(business.id)?.into_iter().map(|f| (f.id, f.text)).collect())
     }
 
     /// Checks the evidence an edit cites: quotes and answers must be the business's own, a

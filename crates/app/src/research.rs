@@ -20,7 +20,7 @@ use crate::{App, AppError, DayRange, MapEdit, Result};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use trailmap_model::{Business, CustomerId, Evidence, FeedbackId, FeedbackKind, Lane, MapId, SurveyId, Timestamp, TouchpointId};
+use trailmap_model::{Business, CustomerId, Evidence, FeedbackId, FeedbackKind, Lane, MapId, SurveyId, TouchpointId};
 use trailmap_store::Store;
 
 /// Where a piece of research comes from, as the library groups it.
@@ -376,16 +376,18 @@ impl App {
                 Some(found.map(|p| p.name.clone()).ok_or_else(|| field_error("persona", format!("{} has no persona {text:?}", business.name)))?)
             }
         };
-        let labels = if wanted_persona.is_some() || !data.feedback().is_empty() { Some(self.persona_labels(business)?) } else { None };
+        // Each item shows its customer's persona, so the labels are read whenever there are items.
+        let labels = if data.feedback().is_empty() { None } else { Some(self.persona_labels(business)?) };
         let citations = self.quote_citations(business)?;
         let search = query.search.as_deref().map(str::to_lowercase);
-        let stage_of: HashMap<TouchpointId, Option<trailmap_model::StageId>> = touchpoints.iter().map(|t| (t.id, t.stage)).collect();
+        let touchpoint_of: HashMap<TouchpointId, &trailmap_model::Touchpoint> = touchpoints.iter().map(|t| (t.id, t)).collect();
 
         // Every item, with whether it passes each filter but the tag and the kind.
         let mut rows: Vec<(ResearchItem, bool)> = Vec::new();
         for (feedback, compound) in data.feedback().iter().zip(data.sentiment()) {
-            let date = local_date(feedback.time, zone);
-            let stage = feedback.touchpoint.and_then(|t| stage_of.get(&t).copied().flatten());
+            let date = crate::dashboard::local_day(feedback.time.millis(), zone);
+            let touchpoint = feedback.touchpoint.and_then(|t| touchpoint_of.get(&t).copied());
+            let stage = touchpoint.and_then(|t| t.stage);
             let persona = feedback.customer.and_then(|c| labels.as_ref().and_then(|l| l.get(&c))).filter(|l| l.as_str() != "(no persona)").cloned();
             let kind = ResearchKind::of(feedback.kind);
             let passes = wanted_touchpoint.is_none_or(|t| feedback.touchpoint == Some(t))
@@ -407,7 +409,7 @@ impl App {
                     rating: feedback.rating,
                     link: feedback.link.clone(),
                     touchpoint: feedback.touchpoint,
-                    touchpoint_name: feedback.touchpoint.and_then(|t| touchpoints.iter().find(|x| x.id == t)).map(|t| t.name.clone()),
+                    touchpoint_name: touchpoint.map(|t| t.name.clone()),
                     stage: stage.and_then(|s| stage_names.get(&s).cloned()),
                     customer: feedback.customer,
                     persona,
@@ -489,10 +491,6 @@ impl App {
         }
         Ok(added)
     }
-}
-
-fn local_date(time: Timestamp, zone: chrono_tz::Tz) -> NaiveDate {
-    chrono::DateTime::from_timestamp_millis(time.millis()).map_or_else(|| time.date(), |t| t.with_timezone(&zone).date_naive())
 }
 
 #[cfg(test)]

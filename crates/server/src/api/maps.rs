@@ -4,8 +4,8 @@
 //! "as is" map, share links (create, list, revoke) and the live numbers of the stages for a
 //! period and persona, and the quote picker of a stage. Any member reads; editors and owners write (else 403 `forbidden`).
 
-use super::{ApiPath, ApiResult, JsonBody, openapi::ErrorBody};
-use crate::auth::{self, ApiUser, author, require_edit};
+use super::{ApiPath, ApiResult, JsonBody, editor, openapi::ErrorBody};
+use crate::auth::{self, ApiUser, author};
 use crate::error::ApiError;
 use crate::state::ServerState;
 use axum::Json;
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use trailmap_app::{MapEdit, MapExportFormat, MapTemplate};
 use trailmap_app::map_evidence::PICKER_QUOTES;
 use trailmap_app::query::{NumbersQuery, link_expiry as expiry_of};
-use trailmap_model::{Business, BusinessId, MapId, Membership};
+use trailmap_model::{BusinessId, MapId, Membership};
 use utoipa::ToSchema;
 
 fn map_id(id: i64) -> MapId {
@@ -25,12 +25,6 @@ fn map_id(id: i64) -> MapId {
 
 async fn member(state: &ServerState, caller: &ApiUser, id: i64) -> Result<Membership, ApiError> {
     auth::membership(state, caller.user.id, BusinessId(id)).await
-}
-
-async fn editor(state: &ServerState, caller: &ApiUser, id: i64) -> Result<Business, ApiError> {
-    let m = member(state, caller, id).await?;
-    require_edit(m.role)?;
-    Ok(m.business)
 }
 
 fn json<T: Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {

@@ -362,6 +362,13 @@ pub async fn summary(caller: ApiUser, State(state): State<ServerState>, ApiPath(
     Ok(axum::Json(SummaryOut { business_id: id, summary }))
 }
 
+/// The business of route `id` when the caller may edit it: not a member → 404, a viewer → 403.
+pub(crate) async fn editor(state: &ServerState, caller: &ApiUser, id: i64) -> Result<trailmap_model::Business, ApiError> {
+    let membership = crate::auth::membership(state, caller.user.id, BusinessId(id)).await?;
+    crate::auth::require_edit(membership.role)?;
+    Ok(membership.business)
+}
+
 #[utoipa::path(get, path = "/api/businesses/{business_id}/members", tag = "members",
     params(("business_id" = i64, Path, description = "The business")),
     responses((status = 200, body = [MemberOut]), (status = 401, body = openapi::ErrorBody), (status = 404, body = openapi::ErrorBody)))]

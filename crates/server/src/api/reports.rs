@@ -8,8 +8,8 @@
 //! queued. `GET /api/portfolio?sort=` lists every business the caller can see.
 
 use super::maps::AnyJson;
-use super::{ApiPath, ApiResult, JsonBody, openapi::ErrorBody};
-use crate::auth::{self, ApiUser, require_edit};
+use super::{ApiPath, ApiResult, JsonBody, editor, openapi::ErrorBody};
+use crate::auth::{self, ApiUser};
 use crate::state::ServerState;
 use axum::Json;
 use axum::extract::{Query, State};
@@ -109,12 +109,6 @@ pub struct PortfolioQuery {
 
 fn json<T: Serialize>(value: &T) -> Result<serde_json::Value, crate::error::ApiError> {
     serde_json::to_value(value).map_err(|e| crate::error::ApiError::internal(e.to_string()))
-}
-
-async fn editor(state: &ServerState, caller: &ApiUser, id: i64) -> Result<trailmap_model::Business, crate::error::ApiError> {
-    let membership = auth::membership(state, caller.user.id, BusinessId(id)).await?;
-    require_edit(membership.role)?;
-    Ok(membership.business)
 }
 
 /// Queues a delivery made on a reader; the writer's part is one insert.

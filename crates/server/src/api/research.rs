@@ -5,8 +5,8 @@
 //! period and persona. Any member reads; editors and owners write (else 403 `forbidden`).
 
 use super::maps::AnyJson;
-use super::{ApiPath, ApiResult, JsonBody, openapi::ErrorBody};
-use crate::auth::{self, ApiUser, author, require_edit};
+use super::{ApiPath, ApiResult, JsonBody, editor, openapi::ErrorBody};
+use crate::auth::{self, ApiUser, author};
 use crate::error::ApiError;
 use crate::state::ServerState;
 use axum::Json;
@@ -15,14 +15,8 @@ use serde::{Deserialize, Serialize};
 use trailmap_app::query::NumbersQuery;
 use trailmap_app::research::{ResearchLibrary, ResearchQuery};
 use trailmap_app::{FromParams, Params};
-use trailmap_model::{Business, BusinessId, FeedbackId, MapId};
+use trailmap_model::{BusinessId, FeedbackId, MapId};
 use utoipa::ToSchema;
-
-async fn editor(state: &ServerState, caller: &ApiUser, id: i64) -> Result<Business, ApiError> {
-    let m = auth::membership(state, caller.user.id, BusinessId(id)).await?;
-    require_edit(m.role)?;
-    Ok(m.business)
-}
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/research", tag = "research",
     params(("business_id" = i64, Path, description = "The business"),

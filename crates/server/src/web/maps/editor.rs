@@ -524,7 +524,9 @@ pub async fn show(
             let personas = app.store_personas(&business)?;
             let request = asked.request(app, &business)?;
             let numbers = app.map_numbers(&business, map_id(map), &request)?;
-            let mut data = EditorData { quote_texts: app.quote_texts(&business)?, ..EditorData::default() };
+            // The editor shows every card's evidence live (below), so it needs no quote texts of
+            // its own; those serve the views without live evidence (share links, the comparison).
+            let mut data = EditorData::default();
             // Only editors get the pickers, so viewers do not pay for scoring every text.
             if can_edit {
                 data.quotes = app.map_quotes(&business, &version.map, &searched, PICKER_QUOTES)?;
