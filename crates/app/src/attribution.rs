@@ -13,6 +13,7 @@ use trailmap_analytics::{Attribution, AttributionOptions, Journeys, Model, Perio
 use std::collections::HashMap;
 use trailmap_ingest::enrich::ChannelRules;
 use trailmap_model::{Business, Customer, CustomerId, EventColumns, EventRule, EventTable, StringId, Timestamp};
+use trailmap_store::IncrementalReads;
 use trailmap_store::Store;
 
 const MS_PER_DAY: i64 = 86_400_000;

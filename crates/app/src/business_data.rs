@@ -28,7 +28,7 @@ use std::sync::Arc;
 use trailmap_analytics::Journeys;
 use trailmap_analytics::voice::SentimentScorer;
 use trailmap_model::{BusinessId, CustomerId, EventSelection, Feedback, OrderTable, SurveyResponse};
-use trailmap_store::{DataMark, EventsAfter, Merges, SqliteStore};
+use trailmap_store::{AnyStore, DataMark, EventLoads, EventsAfter, IncrementalReads, Merges, Store};
 
 /// See the module.
 #[derive(Debug, Clone)]
@@ -62,7 +62,7 @@ pub struct Refresh {
 
 impl BusinessData {
     /// Everything read afresh, in one snapshot.
-    pub fn load(store: &SqliteStore, business: BusinessId) -> Result<BusinessData> {
+    pub fn load(store: &AnyStore, business: BusinessId) -> Result<BusinessData> {
         Ok(store.snapshot(|store| {
             let mark = store.data_mark(business)?;
             let merges = store.merges(business)?;
@@ -86,7 +86,7 @@ impl BusinessData {
     }
 
     /// This copy brought up to date with what was written since its mark (see the module).
-    pub fn refreshed(self, store: &SqliteStore) -> Result<(BusinessData, Refresh)> {
+    pub fn refreshed(self, store: &AnyStore) -> Result<(BusinessData, Refresh)> {
         let business = self.business;
         let refreshed = store.snapshot(move |store| {
             let mark = store.data_mark(business)?;

@@ -13,6 +13,7 @@ use trailmap_analytics::kpi::{KpiQuery, KpiReport, OrderFact, RatingFact, Scale,
 use crate::business_data::BusinessData;
 use trailmap_analytics::kpis;
 use trailmap_model::{AnswerValue, Business, BusinessId, Customer, CustomerId, EventColumns, QuestionKind, SurveyId, SurveyResponse, Timestamp, TouchpointId};
+use trailmap_store::IncrementalReads;
 use trailmap_store::Store;
 
 use chrono::{Datelike, NaiveDate, TimeZone};

@@ -17,6 +17,7 @@ use trailmap_analytics::{
     RetentionPeriod, RetentionReport,
 };
 use trailmap_model::{Business, Condition, EventColumns, EventField, EventRule, EventSelection, EventTable, Op, Stage, Timestamp, Touchpoint};
+use trailmap_store::EventLoads;
 use trailmap_store::Store;
 
 /// What a funnel request asks; build it with [`App::funnel_request`] and set its fields.

@@ -26,6 +26,7 @@ pub mod impact;
 pub mod insights;
 pub mod journeys_cache;
 mod maps;
+mod names;
 mod map_numbers;
 pub mod map_touchpoints;
 pub mod map_evidence;
@@ -70,16 +71,17 @@ pub use maps::{
     mermaid, mermaid_score,
 };
 pub use maps::{MAX_STAGES, check_embed_origins};
+pub use names::BusinessNames;
 pub use funnel_steps::{StepChoice, StepChoices};
 pub use onboarding::{Onboarding, OnboardingStep};
 pub use tracking::{TrackingCommit, TrackingWrite, WriteKey};
 pub use trailmap_ingest::{FieldSpec, RecordKind, fields as import_fields};
-pub use trailmap_store::{StoredDelivery, BusinessSummary, ErasureSummary, ExpirySummary, MAX_RETENTION_DAYS, WriteSummary};
+pub use trailmap_store::{CompactSummary, MapVersion, MergeSummary, NewDelivery, StoreLocation, StoredDelivery, BusinessSummary, ErasureSummary, ExpirySummary, MAX_RETENTION_DAYS, WriteSummary};
 pub use trailmap_testkit::DemoOptions;
 
 use std::path::{Path, PathBuf};
 use trailmap_model::{Business, BusinessId, Currency, DecimalMark};
-use trailmap_store::{SettingsStore, SqliteStore, Store, StoreError};
+use trailmap_store::{AnyStore, SettingsStore, Store, StoreError};
 
 /// The business every fresh store has, so a first import needs no setup.
 pub const DEFAULT_BUSINESS: &str = "My Business";
@@ -146,7 +148,7 @@ pub fn default_db_path() -> PathBuf {
 
 #[derive(Debug)]
 pub struct App {
-    store: SqliteStore,
+    store: AnyStore,
     /// Businesses' data shared with the other apps of the process, when the caller set a cache.
     journeys: Option<std::sync::Arc<journeys_cache::JourneysCache>>,
     /// This app's own, used when it shares none: within one command, the dashboard, insights
@@ -155,16 +157,30 @@ pub struct App {
 }
 
 impl App {
-    /// Opens (or creates) the store at `db`; a fresh store gets the default business.
+    /// Opens (or creates) the SQLite store at `db`; a fresh store gets the default business.
     pub fn open(db: &Path) -> Result<App> {
-        let mut app = App { store: SqliteStore::open(db)?, journeys: None, own: Default::default() };
-        app.ensure_default_business()?;
+        App::open_at(&StoreLocation::Sqlite(db.to_path_buf()))
+    }
+
+    /// Opens (or creates) the store at `location`, of whichever backend it names; a fresh store
+    /// gets the default business.
+    pub fn open_at(location: &StoreLocation) -> Result<App> {
+        // Every error of opening names the store once, without a password.
+        let named = |error: StoreError| match error {
+            StoreError::Open { .. } | StoreError::TooNew { .. } => error,
+            other => StoreError::Open { path: location.to_string(), reason: other.to_string() },
+        };
+        let mut app = App { store: AnyStore::open(location).map_err(named)?, journeys: None, own: Default::default() };
+        app.ensure_default_business().map_err(|error| match error {
+            AppError::Store(error) => AppError::Store(named(error)),
+            other => other,
+        })?;
         Ok(app)
     }
 
     /// An app on an in-memory store, for tests.
     pub fn in_memory() -> Result<App> {
-        let mut app = App { store: SqliteStore::in_memory()?, journeys: None, own: Default::default() };
+        let mut app = App { store: AnyStore::in_memory()?, journeys: None, own: Default::default() };
         app.ensure_default_business()?;
         Ok(app)
     }
@@ -178,16 +194,33 @@ impl App {
         Ok(())
     }
 
-    pub fn store(&self) -> &SqliteStore {
+    /// The store, for the app's modules and tests. The server and the CLI do not depend on the
+    /// store crate, so they go through the app's methods instead.
+    pub fn store(&self) -> &AnyStore {
         &self.store
     }
 
-    pub fn store_mut(&mut self) -> &mut SqliteStore {
+    pub fn store_mut(&mut self) -> &mut AnyStore {
         &mut self.store
     }
 
-    pub fn db_path(&self) -> &Path {
-        self.store.path()
+    /// Where the store lives (no password shown), or None for one in memory, which another
+    /// process or connection cannot open.
+    pub fn location(&self) -> Option<StoreLocation> {
+        match self.store.location() {
+            StoreLocation::Sqlite(path) if path.as_os_str() == ":memory:" => None,
+            location => Some(location),
+        }
+    }
+
+    /// Where the store lives, as it may be shown and logged (a URL without its password).
+    pub fn location_label(&self) -> String {
+        self.location().map_or_else(|| "memory".to_string(), |location| location.to_string())
+    }
+
+    /// The SQLite file the store is in, when it is one.
+    pub fn db_path(&self) -> Option<&Path> {
+        self.store.sqlite_path()
     }
 
     /// The business a command is about: the one named, or the default (the one chosen with

@@ -29,6 +29,7 @@ use trailmap_model::{
     TouchpointId,
 };
 use trailmap_render::ValueFormat;
+use trailmap_store::EventLoads;
 use trailmap_store::Store;
 
 /// What the live numbers of a map are computed over.

@@ -14,6 +14,7 @@ use crate::{App, AppError, Result};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use trailmap_model::{Business, Customer, CustomerId, EventColumns, Feedback, IdentityKind, Order, SurveyResponse, Timestamp};
+use trailmap_store::{Erasure, Retention};
 use trailmap_store::{ErasureSummary, ExpirySummary, MAX_RETENTION_DAYS, Person, Store};
 
 /// The `format` of a customer export document.

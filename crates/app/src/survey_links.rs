@@ -17,6 +17,7 @@ use trailmap_model::{
     Answer, AnswerValue, Business, Identity, IncomingResponse, Question, QuestionId,
     QuestionKind, Survey, SurveyId, Timestamp,
 };
+use trailmap_store::IncrementalReads;
 use trailmap_store::{Store, StoreError, SurveyLinkStore};
 
 /// The longest answer (in characters) a respondent may give to one question.

@@ -53,6 +53,7 @@ use trailmap_model::{
     Answer, AnswerValue, Business, FeedbackKind, Identity, IncomingFeedback, IncomingResponse, Question,
     QuestionId, QuestionKind, SkipRule, Survey, SurveyId,
 };
+use trailmap_store::IncrementalReads;
 use trailmap_store::{Store, StoreError, WriteSummary};
 
 /// How many invalid rows are shown before an import without `skip_invalid` gives up.

@@ -3,7 +3,9 @@
 //! writer can run it between group commits and its hourly task can finish it.
 
 use crate::{App, Result};
-use trailmap_store::{MERGE_AFTER, MergeSummary};
+use trailmap_model::Business;
+use trailmap_store::{Compaction, SegmentMerging};
+use trailmap_store::{CompactSummary, MERGE_AFTER, MergeSummary};
 
 impl App {
     /// Whether this app's writes have left enough small segments for a merge to be worth a
@@ -17,5 +19,11 @@ impl App {
     /// business when `everywhere`. `None` when there is nothing (more) to merge.
     pub fn merge_small_segments(&mut self, everywhere: bool) -> Result<Option<MergeSummary>> {
         Ok(self.store_mut().merge_step(everywhere)?)
+    }
+
+    /// Rewrites the business's stored events in customer order (see the store's compaction): the
+    /// same events, keys and answers, loaded without regrouping.
+    pub fn compact_events(&mut self, business: &Business) -> Result<CompactSummary> {
+        Ok(self.store_mut().compact_events(business.id)?)
     }
 }

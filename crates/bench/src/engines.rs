@@ -22,7 +22,7 @@ use std::time::Instant;
 use trailmap_analytics::attribution::{build_paths, markov_chain_from};
 use trailmap_analytics::{AttributionOptions, FunnelMode, FunnelQuery, FunnelStep, Journeys, Model, funnel};
 use trailmap_model::{BusinessId, EventField, EventSelection};
-use trailmap_store::{SqliteStore, Store};
+use trailmap_store::{Compaction, EventLoads, SqliteStore, Store};
 
 /// The benchmark's funnel: the generated shop's way to a purchase, 7 days from the first step.
 pub const STEPS: [&str; 4] = ["page_view", "add_to_cart", "checkout_started", "purchase"];

@@ -13,17 +13,17 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use output::{Format, Output};
 use std::io::Write;
-use std::path::PathBuf;
-use trailmap_app::{App, DemoOptions, MapExportFormat, RecordKind};
+use trailmap_app::{App, AppError, DemoOptions, MapExportFormat, RecordKind, StoreLocation};
 use trailmap_model::DecimalMark;
 
 /// Self-hosted customer-journey mapping and analytics for small businesses.
 #[derive(Debug, Parser)]
 #[command(name = "trailmap", version, about)]
 struct Cli {
-    /// The store file. Default: $XDG_DATA_HOME/trailmap/trailmap.sqlite (~/.local/share/...).
-    #[arg(long, global = true, env = "TRAILMAP_DB", value_name = "PATH")]
-    db: Option<PathBuf>,
+    /// The store: a SQLite file, or a PostgreSQL database as postgres://USER:PASSWORD@HOST:PORT/DB.
+    /// Default: $XDG_DATA_HOME/trailmap/trailmap.sqlite (~/.local/share/...).
+    #[arg(long, global = true, env = "TRAILMAP_DB", value_name = "PATH|URL")]
+    db: Option<String>,
     /// The business to work on, by name. Default: the one chosen with `business use`, else the store's first.
     #[arg(long, global = true, env = "TRAILMAP_BUSINESS", value_name = "NAME")]
     business: Option<String>,
@@ -236,8 +236,12 @@ fn main() {
 }
 
 fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
-    let db = cli.db.clone().unwrap_or_else(trailmap_app::default_db_path);
-    let mut app = App::open(&db).with_context(|| format!("opening the store {}", db.display()))?;
+    let location = match &cli.db {
+        Some(text) => StoreLocation::parse(text).map_err(AppError::from).context("--db")?,
+        None => StoreLocation::Sqlite(trailmap_app::default_db_path()),
+    };
+    // The app's errors of opening name the store (without a password).
+    let mut app = App::open_at(&location)?;
     let (format, map_file) = cli.format.split();
     let exporting = matches!(cli.command, Command::Map(commands::map::MapCommand::Export { .. }));
     if !exporting && map_file.is_some() {
@@ -400,11 +404,11 @@ fn demo(app: &mut App, customers: u64, seed: u64, format: Format, out: &mut dyn 
         bail!("--customers must be at least 1");
     }
     if !app.has_demo()? {
-        eprintln!("Generating the demo ({customers} customers, seed {seed}) into {} ...", app.db_path().display());
+        eprintln!("Generating the demo ({customers} customers, seed {seed}) into {} ...", app.location_label());
     }
     let report = app.demo(&DemoOptions { customers, seed })?;
     if !report.generated {
-        eprintln!("The demo businesses are already in {}; showing what is there.", app.db_path().display());
+        eprintln!("The demo businesses are already in {}; showing what is there.", app.location_label());
     } else {
         eprintln!("Done in {:.1} s.", report.seconds);
     }

@@ -30,9 +30,9 @@ pub fn serve_blocking(app: App, listen: SocketAddr, on_ready: impl FnOnce(Socket
 /// `serve_blocking` with every setting of `config`.
 pub fn serve_with(app: App, config: ServerConfig, on_ready: impl FnOnce(SocketAddr)) -> Result<App, ServerError> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    let db = app.db_path().to_path_buf();
+    let location = app.location();
     let (writer, writer_thread) = Writer::start(app);
-    let state = ServerState::new(writer, db)
+    let state = ServerState::at(writer, location)
         .with_secure_cookies(config.secure_cookies)
         .with_import_limit(config.max_import_bytes)
         .with_smtp(config.smtp.clone());

@@ -12,7 +12,7 @@ use crate::writer::{WriteError, Writer};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use trailmap_app::journeys_cache::JourneysCache;
-use trailmap_app::{App, AppError};
+use trailmap_app::{App, AppError, StoreLocation};
 use trailmap_model::BusinessId;
 
 /// The state of the whole server; cheap to clone.
@@ -34,8 +34,8 @@ pub struct ServerState {
 
 #[derive(Debug)]
 struct Readers {
-    /// The store file, or None for an in-memory store.
-    db: Option<PathBuf>,
+    /// Where the store is, or None for an in-memory store (reads then go through the writer).
+    db: Option<StoreLocation>,
     idle: Mutex<Vec<App>>,
     /// Journeys every read app shares, so the next analysis of a business skips loading and
     /// grouping its events while they are unchanged.
@@ -49,7 +49,12 @@ impl ServerState {
     /// State around a writer already started on an app whose store is at `db` (":memory:" for an
     /// in-memory store).
     pub fn new(writer: Writer, db: PathBuf) -> ServerState {
-        let db = (db.as_os_str() != ":memory:").then_some(db);
+        ServerState::at(writer, (db.as_os_str() != ":memory:").then_some(StoreLocation::Sqlite(db)))
+    }
+
+    /// State around a writer already started on an app whose store is at `location` (None: in
+    /// memory, read through the writer).
+    pub fn at(writer: Writer, db: Option<StoreLocation>) -> ServerState {
         ServerState {
             writer,
             readers: Arc::new(Readers { db, idle: Mutex::new(Vec::new()), journeys: Arc::new(JourneysCache::default()) }),
@@ -144,7 +149,7 @@ impl ServerState {
             let pooled = readers.idle.lock().ok().and_then(|mut idle| idle.pop());
             let app = match pooled {
                 Some(app) => app,
-                None => App::open(&db)
+                None => App::open_at(&db)
                     .map_err(|e| ApiError::internal(format!("cannot open the store: {e}")))?
                     .with_journeys_cache(readers.journeys.clone()),
             };

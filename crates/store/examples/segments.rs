@@ -21,7 +21,7 @@ use rand::{Rng, SeedableRng};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use trailmap_model::*;
-use trailmap_store::{MERGE_AFTER, SqliteStore, Store, StoreError};
+use trailmap_store::{Compaction, MERGE_AFTER, SegmentMerging, SqliteStore, Store, StoreError};
 
 fn events(seed: u64, from: u64, n: u64) -> Vec<IncomingEvent> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ from);

@@ -1,6 +1,9 @@
-//! Persistence. The [`Store`] trait is what the rest of Trailmap sees; [`SqliteStore`] is the
-//! embedded default (one file, WAL, versioned migrations) and the reference every other backend
-//! must agree with.
+//! Persistence. The traits here ([`Store`], [`Writer`], [`AccountStore`], [`IncrementalReads`],
+//! ...) are what the rest of Trailmap sees, and they name no database. Each backend lives in its
+//! own folder and implements all of them: `sqlite/` is the embedded default (one file, WAL,
+//! versioned migrations) and the reference every other backend must agree with. [`AnyStore`] is
+//! the one the app holds: whichever backend the store's location names, chosen when it is opened.
+//! One conformance suite (`tests/store/conformance.rs`) runs every behaviour against each backend.
 //!
 //! Writes happen only inside [`Store::write`]: a closure receives a [`Writer`], and everything it
 //! writes lands in one transaction when it returns `Ok`, or nothing lands when it returns `Err`.
@@ -8,38 +11,33 @@
 //! runs SQLite with `synchronous = FULL`.
 
 mod accounts;
-mod batch;
+mod any;
 mod comments;
-mod compact;
-mod dedup;
 mod delivery;
-mod erase;
 mod maps;
-mod merge;
-mod retention;
-mod schema;
-mod segment;
+mod privacy;
+mod reads;
+pub mod segment;
 mod settings;
-mod surveys;
 mod sqlite;
-mod writer;
+mod surveys;
+mod upkeep;
 
 pub use accounts::{AccountStore, NewInvitation, SESSION_ID_CHARS, SessionInfo, StoredSession};
-pub use batch::{DataMark, EventsAfter, Merges, StatementCounter, StatementLog};
+pub use any::{AnyStore, StoreLocation};
 pub use comments::{CommentStore, StoredComment};
 pub use delivery::{DeliveryStore, NewDelivery, NewFiring, StoredAlertRule, StoredDelivery, StoredDigest, StoredFiring};
-pub use compact::{COMPACT_CHUNK_ROWS, CompactSummary};
-pub use erase::{ErasureSummary, Person, identity_hash};
-pub use retention::{ExpirySummary, MAX_RETENTION_DAYS};
 pub use maps::{MapStore, ShareLink};
-pub use merge::{MERGE_AFTER, MergeSummary};
-pub use surveys::SurveyLinkStore;
+pub use privacy::{Erasure, ErasureSummary, ExpirySummary, MAX_RETENTION_DAYS, Person, Retention, identity_hash};
+pub use reads::{DataMark, EventLoads, EventsAfter, IncrementalReads, Merges};
 pub use segment::SEGMENT_ROWS;
 pub use settings::SettingsStore;
-pub use sqlite::SqliteStore;
-/// The schema's migrations, in order; a store at version N has run the first N. Public so tests can
-/// build a store as an older Trailmap left it and check the upgrade.
-pub use schema::MIGRATIONS;
+pub use sqlite::{COMPACT_CHUNK_ROWS, SqliteStore, StatementCounter, StatementLog};
+pub use surveys::SurveyLinkStore;
+pub use upkeep::{Compaction, CompactSummary, MERGE_AFTER, MergeSummary, SegmentMerging};
+/// The SQLite schema's migrations, in order; a store at version N has run the first N. Public so
+/// tests can build a store as an older Trailmap left it and check the upgrade.
+pub use sqlite::MIGRATIONS;
 
 use serde::Serialize;
 use trailmap_model::{
@@ -51,8 +49,9 @@ use trailmap_model::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// An error the database reported, as its backend words it (SQLite's, PostgreSQL's).
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Database(String),
     #[error("cannot open the store at {path}: {reason}")]
     Open { path: String, reason: String },
     #[error("the store at {path} has schema version {found}, newer than this trailmap knows ({known}); upgrade trailmap")]
@@ -164,6 +163,33 @@ impl WriteKey {
     }
 }
 
+/// An open read snapshot of a store (see [`Store::begin_snapshot`]); dropping it ends it.
+pub struct Snapshot<'a> {
+    _guard: Option<Box<dyn SnapshotGuard + 'a>>,
+}
+
+/// Whatever a backend holds to keep a snapshot open (a transaction, a pinned connection).
+pub trait SnapshotGuard {}
+impl<T> SnapshotGuard for T {}
+
+impl std::fmt::Debug for Snapshot<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot").field("holds", &self._guard.is_some()).finish()
+    }
+}
+
+impl<'a> Snapshot<'a> {
+    /// A snapshot that holds nothing: the one already open goes on.
+    pub fn none() -> Snapshot<'a> {
+        Snapshot { _guard: None }
+    }
+
+    /// A snapshot that lasts as long as `guard`.
+    pub fn holding(guard: impl SnapshotGuard + 'a) -> Snapshot<'a> {
+        Snapshot { _guard: Some(Box::new(guard)) }
+    }
+}
+
 /// Everything a write can do. Records for creation carry id 0; the writer assigns the ids.
 pub trait Writer {
     /// Creates a business with the default stages.
@@ -257,6 +283,20 @@ pub trait Store {
     fn write<E: From<StoreError>>(&mut self, f: &mut WriteFn<'_, E>) -> std::result::Result<WriteSummary, E>
     where
         Self: Sized;
+
+    /// Starts a read snapshot: until the guard is dropped, every read of this store sees the same
+    /// committed state. Inside a write or a snapshot already open, it is that one.
+    fn begin_snapshot(&self) -> Result<Snapshot<'_>>;
+
+    /// Runs `f` in one read snapshot ([`Store::begin_snapshot`]), so everything it reads comes from
+    /// the same committed state.
+    fn snapshot<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T>
+    where
+        Self: Sized,
+    {
+        let _snapshot = self.begin_snapshot()?;
+        f(self)
+    }
 
     fn businesses(&self) -> Result<Vec<Business>>;
     fn business_by_name(&self, name: &str) -> Result<Option<Business>>;

@@ -3,6 +3,7 @@
 //! page_view → … → purchase when it has those events, else store_visit → purchase, else its first
 //! two event names.
 
+use trailmap_store::EventLoads;
 use super::{FromParams, Params, choice, duration, field_error};
 use crate::{App, FunnelRequest, Result};
 use trailmap_model::{Business, EventField, EventSelection};

@@ -13,6 +13,7 @@ use trailmap_app::{App, DemoOptions, FunnelRequest, MapNumbersRequest, TrackingW
 use trailmap_ingest::enrich::Enricher;
 use trailmap_ingest::segment::{MessageContext, convert};
 use trailmap_model::*;
+use trailmap_store::Compaction;
 use trailmap_store::{Store, StoreError};
 
 fn at(text: &str) -> Timestamp {
@@ -55,7 +56,7 @@ fn statements(customers: u64) -> (u64, u64, usize, usize) {
     let map = reader.journey_maps(&business, today()).unwrap()[0].id;
     let summary = reader.store().summary(business.id).unwrap();
     let (orders, people) = (summary.orders as usize, summary.customers as usize);
-    let counter = reader.store_mut().count_statements().unwrap();
+    let counter = reader.store_mut().sqlite_mut().expect("a SQLite store").count_statements().unwrap();
     answer_everything(&reader, &business, map);
     let cold = counter.get();
     writer.write_tracking(&[page_view(&business, "someone-new", "2026-11-30T10:00:00Z")], at("2026-11-30T10:00:01Z")).unwrap();

@@ -85,7 +85,7 @@ fn an_export_holds_the_person_and_an_erasure_removes_exactly_them_for_good() {
     assert_eq!(app.store().feedback(business.id).unwrap().len(), 1);
     assert!(app.find_customer(&business, "ann@example.com").is_err());
     // Her email in a page address is gone from the string dictionary, not only from the events.
-    let path = app.db_path().to_path_buf();
+    let path = app.db_path().unwrap().to_path_buf();
     let conn = rusqlite::Connection::open(&path).unwrap();
     let leftover: i64 = conn.query_row("SELECT count(*) FROM strings WHERE value LIKE '%ann@example.com%'", [], |r| r.get(0)).unwrap();
     assert_eq!(leftover, 0);
@@ -134,7 +134,7 @@ fn erasing_removes_the_rows_from_compacted_segments_and_merged_customers_too() {
     // Bob's later visit under another anonymous id, linked by email: two customers merged.
     let later = write(dir.path(), "later.csv", b"timestamp,event,email,anonymous_id,page\n2025-04-01T09:00:00Z,page_view,,v7,/menu\n2025-04-01T09:01:00Z,login,bob@example.com,v7,/login\n");
     import(&mut app, RecordKind::Events, &later, None).unwrap();
-    app.store_mut().compact_events(business.id).unwrap();
+    app.compact_events(&business).unwrap();
     let bob = app.find_customer(&business, "bob@example.com").unwrap();
     let export = app.export_customer(&business, bob, at("2026-12-06T12:00:00Z")).unwrap();
     assert_eq!(export.events.len(), 4);
@@ -148,12 +148,12 @@ fn erasing_removes_the_rows_from_compacted_segments_and_merged_customers_too() {
     assert_eq!(events_before - events_after, 4);
     // Two customer rows (the visit under v7 was merged into Bob), one customer as the counts see it.
     assert_eq!((summary.customers, customers_before - customers_after), (2, 1));
-    let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+    let conn = rusqlite::Connection::open(app.db_path().unwrap()).unwrap();
     let rows: i64 = conn.query_row("SELECT count(*) FROM customers", [], |r| r.get(0)).unwrap();
     assert_eq!(rows, 2, "Ann and Cat; no merged row of Bob's left behind");
     drop(conn);
     // A later compaction still finds every remaining event whole.
-    app.store_mut().compact_events(business.id).unwrap();
+    app.compact_events(&business).unwrap();
     assert_eq!(counts(&app).0, events_after);
 }
 
@@ -185,10 +185,10 @@ fn retention_removes_exactly_the_events_before_its_cut_off_keeps_orders_and_give
     let before = app.store().load_events(business.id, EventColumns { properties: false }).unwrap();
     // The store's size with everything checkpointed into the file.
     let checkpointed_size = |app: &App| {
-        let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+        let conn = rusqlite::Connection::open(app.db_path().unwrap()).unwrap();
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
         drop(conn);
-        std::fs::metadata(app.db_path()).unwrap().len()
+        std::fs::metadata(app.db_path().unwrap()).unwrap().len()
     };
     let size_before = checkpointed_size(&app);
 

@@ -19,7 +19,7 @@ pub fn run(app: &mut App, business: Option<&str>, format: Format, out: &mut dyn 
     let mut json = Vec::new();
     for business in &businesses {
         let started = Instant::now();
-        let summary = app.store_mut().compact_events(business.id)?;
+        let summary = app.compact_events(business)?;
         let seconds = (started.elapsed().as_secs_f64() * 100.0).round() / 100.0;
         rows.push(vec![
             business.name.clone(),

@@ -67,7 +67,7 @@ pub fn run_with_banner(app: App, args: ServeArgs, banner: Option<String>) -> any
     if users == 0 && banner.is_none() {
         eprintln!("trailmap serve: no account yet; open the address below and create the first one at /setup (or run `trailmap user create`)");
     }
-    let db = app.db_path().display().to_string();
+    let db = app.location_label();
     let secure = if config.secure_cookies { "Secure cookies (HTTPS in front)" } else { "cookies without Secure (plain HTTP)" };
     trailmap_server::serve_with(app, config, |addr| {
         eprintln!("trailmap serve: listening on http://{addr} (store {db}; {secure}); web app at /, JSON API at /api (OpenAPI at /api/openapi.json), tracking API at /v1");

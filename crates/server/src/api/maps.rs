@@ -95,7 +95,7 @@ pub struct FormatQuery {
     pub format: Option<String>,
 }
 
-fn map_out(v: &trailmap_store::MapVersion) -> Result<MapOut, ApiError> {
+fn map_out(v: &trailmap_app::MapVersion) -> Result<MapOut, ApiError> {
     Ok(MapOut { id: v.map.id.0, version: v.version, author: v.author.clone(), updated_at: v.created_at.to_rfc3339(), map: json(&v.map)? })
 }
 

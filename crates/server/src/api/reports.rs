@@ -112,7 +112,7 @@ fn json<T: Serialize>(value: &T) -> Result<serde_json::Value, crate::error::ApiE
 }
 
 /// Queues a delivery made on a reader; the writer's part is one insert.
-pub(crate) async fn queue(state: &ServerState, delivery: trailmap_store::NewDelivery, now: trailmap_model::Timestamp) -> Result<StoredDelivery, crate::error::ApiError> {
+pub(crate) async fn queue(state: &ServerState, delivery: trailmap_app::NewDelivery, now: trailmap_model::Timestamp) -> Result<StoredDelivery, crate::error::ApiError> {
     state
         .try_write(move |app| app.queue_delivery(&delivery, now)?.ok_or_else(|| trailmap_app::AppError::Invalid("the e-mail was not queued".into())))
         .await

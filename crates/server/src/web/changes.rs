@@ -23,7 +23,6 @@ use trailmap_app::impact::{Impact, ImpactUnit, WindowValue};
 use trailmap_app::{App, AppError};
 use trailmap_model::{Business, BusinessId, CardRef, ChangeId, Currency, CustomerId, Lane, METRIC_FORMS};
 use trailmap_render::{Bar, BarChart, ValueFormat};
-use trailmap_store::Store;
 
 /// The form to record a change, as posted (and as shown again when refused).
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -109,11 +108,12 @@ fn list_data(app: &App, business: &Business, today: chrono::NaiveDate) -> Result
             answerable.push(Answerable { card: CardRef { map: map.id, card: card.id }, label: format!("{} · {} · {kind}: {}", map.name, stage.name, card.text) });
         }
     }
+    let names = app.names(business.id)?;
     Ok(ListData {
         changes: app.changes(business)?,
         answerable,
-        touchpoints: app.store().touchpoints(business.id)?.into_iter().map(|t| t.name).collect(),
-        stages: app.store().stages(business.id)?.into_iter().map(|s| s.name).collect(),
+        touchpoints: names.touchpoint_names(),
+        stages: names.stages,
     })
 }
 

@@ -61,11 +61,11 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
     let asked = ResearchQuery::from_params(&params);
     let (library, choices) = state
         .try_read(move |app| {
-            use trailmap_store::Store;
+            let names = app.names(b.id)?;
             let choices = Choices {
-                personas: app.store().personas(b.id)?.into_iter().map(|p| p.name).collect(),
-                touchpoints: app.store().touchpoints(b.id)?.into_iter().map(|t| t.name).collect(),
-                stages: app.store().stages(b.id)?.into_iter().map(|s| s.name).collect(),
+                personas: names.persona_names(),
+                touchpoints: names.touchpoint_names(),
+                stages: names.stages.clone(),
                 cards: app.citable_cards(&b)?,
             };
             // A filter that does not read is shown beside the form, not as an error page.

@@ -10,7 +10,6 @@ use crate::error::ApiError;
 use crate::state::ServerState;
 use crate::throttle;
 use crate::web::layout::bare;
-use crate::web::maps::NamesOf;
 use crate::web::maps::editor::{EditorData, GridContext, emotion_curve, grid_with};
 use crate::web::{PageResult, error_page, html_response};
 use axum::extract::{Path, State};
@@ -31,11 +30,9 @@ async fn open(state: &ServerState, token: String, password: Option<String>) -> R
         .read(move |app| {
             let shared = app.open_share_link(&token, password.as_deref(), now)?;
             let business = shared.map.business;
-            let touchpoints: HashMap<_, _> = app.store_touchpoints(business)?.into_iter().collect();
-            let personas: HashMap<_, _> = {
-                use trailmap_store::Store;
-                app.store().personas(business).map_err(trailmap_app::AppError::from)?.into_iter().map(|p| (p.id, p.name)).collect()
-            };
+            let names = app.names(business)?;
+            let touchpoints: HashMap<_, _> = names.touchpoints.into_iter().collect();
+            let personas: HashMap<_, _> = names.personas.into_iter().collect();
             // The words of the quotes the map's cards cite, and of no other feedback: the link
             // shows the map, not the business's feedback.
             let cited: HashSet<FeedbackId> = shared
@@ -47,13 +44,7 @@ async fn open(state: &ServerState, token: String, password: Option<String>) -> R
                     _ => None,
                 })
                 .collect();
-            let quote_texts = if cited.is_empty() {
-                HashMap::new()
-            } else {
-                use trailmap_store::Store;
-                let feedback = app.store().feedback(business).map_err(trailmap_app::AppError::from)?;
-                feedback.into_iter().filter(|f| cited.contains(&f.id)).map(|f| (f.id, f.text)).collect()
-            };
+            let quote_texts = app.feedback_texts(business, &cited)?;
             Ok((shared, touchpoints, personas, EditorData { quote_texts, ..EditorData::default() }))
         })
         .await

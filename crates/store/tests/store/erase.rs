@@ -7,6 +7,7 @@ use super::{new_business, seeded_events, write_events};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use trailmap_model::*;
+use trailmap_store::{Compaction, Erasure};
 use trailmap_store::{SqliteStore, Store, StoreError};
 
 /// (time, name, customer) of every event, sorted: the brute-force view the erasure is checked by.

@@ -9,6 +9,7 @@ use super::{new_business, seeded_events, write_events};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use trailmap_model::*;
+use trailmap_store::{Erasure, Retention};
 use trailmap_store::{SqliteStore, Store};
 
 /// (keys in the B-tree, each run's keys oldest first) of the business, read from the file.

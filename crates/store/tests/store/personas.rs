@@ -1,10 +1,11 @@
-//! Persona cards in the store: names unique per business (ignoring case), updates and deletes
+//! Persona cards in the store (part of the conformance suite, run against every backend): names unique per business (ignoring case), updates and deletes
 //! each one transaction that raises the business's data version, a persona of another business
 //! out of reach, and a persona that a map shows kept until the map lets it go.
 
+use super::conformance::TestDb;
 use super::new_business;
 use trailmap_model::*;
-use trailmap_store::{SqliteStore, Store, StoreError};
+use trailmap_store::{AnyStore, Store, StoreError};
 
 fn persona(business: BusinessId, name: &str) -> Persona {
     Persona {
@@ -22,7 +23,7 @@ fn persona(business: BusinessId, name: &str) -> Persona {
     }
 }
 
-fn write(store: &mut SqliteStore, f: &mut dyn FnMut(&mut dyn trailmap_store::Writer) -> Result<(), StoreError>) -> Result<(), StoreError> {
+fn write(store: &mut AnyStore, f: &mut dyn FnMut(&mut dyn trailmap_store::Writer) -> Result<(), StoreError>) -> Result<(), StoreError> {
     store.write::<StoreError>(&mut |w| f(w)).map(|_| ())
 }
 
@@ -40,9 +41,8 @@ fn map_showing(business: BusinessId, name: &str, personas: Vec<PersonaId>) -> Jo
     }
 }
 
-#[test]
-fn persona_cards_are_created_updated_and_deleted_one_transaction_each() {
-    let mut store = SqliteStore::in_memory().unwrap();
+pub(super) fn persona_cards_are_created_updated_and_deleted_one_transaction_each(db: &TestDb) {
+    let mut store = db.open();
     let b = new_business(&mut store, "Bean");
     let other = new_business(&mut store, "Other");
     let mut id = PersonaId(0);

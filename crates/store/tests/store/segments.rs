@@ -10,6 +10,7 @@ use rand::{Rng, SeedableRng};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use trailmap_model::*;
+use trailmap_store::{Compaction, EventLoads, IncrementalReads, SegmentMerging};
 use trailmap_store::{EventsAfter, SEGMENT_ROWS, SqliteStore, Store, StoreError};
 
 fn load(store: &SqliteStore, b: BusinessId) -> EventTable {
@@ -24,7 +25,7 @@ fn write_in_small_batches(stores: &mut [&mut SqliteStore], b: BusinessId, events
     while at < events.len() {
         let n = rng.random_range(1..=most).min(events.len() - at);
         for store in stores.iter_mut() {
-            write_events(store, b, &events[at..at + n]);
+            write_events(*store, b, &events[at..at + n]);
         }
         sizes.push(n);
         at += n;

@@ -12,7 +12,7 @@
 //! "as is"/"to be" comparison and of share links.
 
 use super::comments::CardComments;
-use super::{NamesOf, NumbersQuery, author, kind_label, map_id};
+use super::{NumbersQuery, author, kind_label, map_id};
 use crate::auth::{self, PageForm, SignedIn, require_edit};
 use crate::error::ApiError;
 use crate::state::ServerState;
@@ -519,9 +519,10 @@ pub async fn show(
     let (version, touchpoints, personas, numbers, data, comments, evidence) = state
         .try_read(move |app| {
             let version = app.journey_map(&business, map_id(map))?;
-            let catalogue = app.store_touchpoints(business.id)?;
+            let names = app.names(business.id)?;
+            let catalogue = names.touchpoints;
             let touchpoints: HashMap<_, _> = catalogue.iter().cloned().collect();
-            let personas = app.store_personas(&business)?;
+            let personas = names.personas;
             let request = asked.request(app, &business)?;
             let numbers = app.map_numbers(&business, map_id(map), &request)?;
             // The editor shows every card's evidence live (below), so it needs no quote texts of

@@ -19,28 +19,11 @@ use crate::web::{PageResult, html_response, see_other};
 use axum::extract::{Path, State};
 use maud::{Markup, html};
 use serde::Deserialize;
-use trailmap_app::{App, AppError, MapSummary, MapTemplate};
-use trailmap_model::{Business, BusinessId, MapId, MapVersionKind, PersonaId};
+use trailmap_app::{MapSummary, MapTemplate};
+use trailmap_model::{Business, BusinessId, MapId, MapVersionKind};
 
 pub use trailmap_app::query::NumbersQuery;
 
-/// Reading the business's personas and touchpoints by name, for the pages.
-pub trait NamesOf {
-    fn store_personas(&self, business: &Business) -> Result<Vec<(PersonaId, String)>, AppError>;
-    fn store_touchpoints(&self, business: BusinessId) -> Result<Vec<(trailmap_model::TouchpointId, String)>, AppError>;
-}
-
-impl NamesOf for App {
-    fn store_personas(&self, business: &Business) -> Result<Vec<(PersonaId, String)>, AppError> {
-        use trailmap_store::Store;
-        Ok(self.store().personas(business.id)?.into_iter().map(|p| (p.id, p.name)).collect())
-    }
-
-    fn store_touchpoints(&self, business: BusinessId) -> Result<Vec<(trailmap_model::TouchpointId, String)>, AppError> {
-        use trailmap_store::Store;
-        Ok(self.store().touchpoints(business)?.into_iter().map(|t| (t.id, t.name)).collect())
-    }
-}
 
 /// The map id of a path, as a `MapId`; the business is checked by the app on every read.
 pub(crate) fn map_id(id: i64) -> MapId {

@@ -3,7 +3,7 @@
 //! share links (create with an optional password and expiry, list, revoke).
 
 use super::editor::{GridContext, emotion_curve, grid};
-use super::{NamesOf, author, kind_label, map_id, summaries};
+use super::{author, kind_label, map_id, summaries};
 use crate::auth::{self, PageForm, SignedIn, require_edit};
 use crate::state::ServerState;
 use crate::web::layout::{Nav, csrf_field, page, secret_box, when};
@@ -85,8 +85,9 @@ pub async fn compare(State(state): State<ServerState>, signed: SignedIn, Path((i
                 Some(o) => Some(app.journey_map(&business, o)?.map),
                 None => None,
             };
-            let touchpoints: HashMap<_, _> = app.store_touchpoints(business.id)?.into_iter().collect();
-            let personas: HashMap<_, _> = app.store_personas(&business)?.into_iter().collect();
+            let names = app.names(business.id)?;
+            let touchpoints: HashMap<_, _> = names.touchpoints.into_iter().collect();
+            let personas: HashMap<_, _> = names.personas.into_iter().collect();
             Ok((this, other, touchpoints, personas))
         })
         .await?;

@@ -26,7 +26,6 @@ use trailmap_app::voice::{QuestionScore, ScoreKind, ScoreResult, SurveyResultsRe
 use trailmap_render::{Bar, BarChart, ValueFormat};
 use crate::web::analysis::customers_href;
 use trailmap_model::{AnswerValue, BusinessId, SurveyId};
-use trailmap_store::Store;
 
 /// Question rows of the builder form; a survey needs at least one filled.
 pub const BUILDER_ROWS: usize = 5;
@@ -55,9 +54,8 @@ pub async fn list(State(state): State<ServerState>, signed: SignedIn, headers: H
                 let link = app.survey_link(&b, SurveyId(s.id))?;
                 with_links.push((s, link));
             }
-            let touchpoints: Vec<String> = app.store().touchpoints(b.id)?.into_iter().map(|t| t.name).collect::<Vec<String>>();
-            let stages: Vec<String> = app.store().stages(b.id)?.into_iter().map(|s| s.name).collect::<Vec<String>>();
-            Ok((with_links, touchpoints, stages))
+            let names = app.names(b.id)?;
+            Ok((with_links, names.touchpoint_names(), names.stages))
         })
         .await?;
     let edit = membership.role.can_edit();
@@ -285,17 +283,10 @@ pub async fn results(
     let b = membership.business.clone();
     let (survey, scores, responses) = state
         .try_read(move |app| {
-            let survey = app
-                .store()
-                .surveys(b.id)?
-                .into_iter()
-                .find(|s| s.id == SurveyId(sid))
-                .ok_or_else(|| trailmap_app::AppError::NotFound(format!("survey {sid} does not exist in {}", b.name)))?;
+            let survey = app.survey(&b, SurveyId(sid))?;
             let request = SurveyResultsRequest { survey: Some(sid.to_string()), by, ..SurveyResultsRequest::default() };
             let scores = app.survey_results(&b, &request)?;
-            let mut responses = app.store().responses(SurveyId(sid))?;
-            responses.sort_by_key(|r| std::cmp::Reverse(r.submitted_at));
-            responses.truncate(50);
+            let responses = app.latest_responses(&b, SurveyId(sid), 50)?;
             Ok((survey, scores, responses))
         })
         .await?;
@@ -394,12 +385,13 @@ pub async fn feedback(State(state): State<ServerState>, signed: SignedIn, Path(i
     let b = membership.business.clone();
     let (themes, sentiment, touchpoints, stages, personas) = state
         .try_read(move |app| {
+            let names = app.names(b.id)?;
             Ok((
                 app.feedback_themes(&b, &request)?,
                 app.feedback_sentiment(&b, Some(20))?,
-                app.store().touchpoints(b.id)?.into_iter().map(|t| t.name).collect::<Vec<String>>(),
-                app.store().stages(b.id)?.into_iter().map(|s| s.name).collect::<Vec<String>>(),
-                app.store().personas(b.id)?.into_iter().map(|p| p.name).collect::<Vec<String>>(),
+                names.touchpoint_names(),
+                names.stages.clone(),
+                names.persona_names(),
             ))
         })
         .await?;

@@ -23,7 +23,6 @@ use trailmap_app::AppError;
 use trailmap_app::touchpoint_edits::{TouchpointEdit, TouchpointRequest};
 use trailmap_app::touchpoint_preview::RulePreview;
 use trailmap_model::{BusinessId, RULE_FIELDS, TouchpointChannel, TouchpointId};
-use trailmap_store::Store;
 
 /// The form as posted (and as shown again when refused or previewed).
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -157,7 +156,7 @@ async fn render(
     require_edit(membership.role)?;
     let nav = Nav::load(state, signed, Some(membership.business.id)).await?;
     let b = membership.business.clone();
-    let stages: Vec<String> = state.try_read(move |app| Ok(app.store().stages(b.id)?.into_iter().map(|s| s.name).collect())).await?;
+    let stages: Vec<String> = state.try_read(move |app| Ok(app.names(b.id)?.stages)).await?;
     let (title, action) = match mode {
         Mode::New => ("New touchpoint".to_string(), format!("/b/{id}/touchpoints")),
         Mode::Edit(t) => (format!("Edit {}", form.name), format!("/b/{id}/touchpoints/{}/edit", t.0)),

@@ -17,44 +17,18 @@
 //! only that chunk's rows, sorts them and writes them out. A chunk of 8 million rows holds about
 //! 100 bytes a row (the columns, the key, a sort index) plus its properties' text.
 
+use crate::*;
 use crate::segment::{self, ColumnSelection, DecodedSegment, RawProperties, SEGMENT_ROWS, SegmentBuilder, TEXT_COLUMNS, decode_keys};
-use crate::writer::insert_segment;
+use super::writer::insert_segment;
 use crate::sqlite::customers_of_identities;
 use crate::{Result, SqliteStore, StoreError};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use serde::Serialize;
 use trailmap_model::BusinessId;
 
 /// The most rows one pass of a compaction holds in memory (unless one customer alone has more).
 pub const COMPACT_CHUNK_ROWS: usize = 8 << 20;
 
-/// What a compaction found and did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct CompactSummary {
-    pub business: BusinessId,
-    /// The business's events, the same number before and after.
-    pub events: u64,
-    pub segments_before: u64,
-    pub segments_after: u64,
-    /// Whether the segments were rewritten; `false` when they were in customer order already.
-    pub rewritten: bool,
-    /// Passes over the old segments the rewrite made after the first (one per chunk of customers).
-    pub passes: u64,
-    /// The store file's size before and after, free pages given back to the file system (the
-    /// old segments' pages, and any left free before), so a compaction never leaves it larger.
-    pub file_bytes_before: u64,
-    pub file_bytes_after: u64,
-}
-
 impl SqliteStore {
-    /// Rewrites the event segments of `business` in (customer, time, recorded position) order,
-    /// customers resolved through the identities as they are now, so that loads need no regrouping;
-    /// leaves them alone when they are in that order already (one check pass). Rows, keys and
-    /// every column are kept exactly; the business's `data_version` does not change, because the
-    /// events and every answer computed from them are the same.
-    pub fn compact_events(&mut self, business: BusinessId) -> Result<CompactSummary> {
-        self.compact_events_with(business, COMPACT_CHUNK_ROWS, &mut |_| Ok(()))
-    }
 
     /// [`Self::compact_events`] holding at most `chunk_rows` rows a pass, calling `before_commit`
     /// once the new segments are written and the old ones deleted, just before the transaction
@@ -155,7 +129,7 @@ impl SqliteStore {
         }
         summary.segments_after = segments_after;
         summary.rewritten = true;
-        crate::writer::note_event_rewrite(&tx, business)?;
+        super::writer::note_event_rewrite(&tx, business)?;
         before_commit(&summary)?;
         tx.commit()?;
         Ok(summary)
@@ -321,6 +295,12 @@ fn gather(conn: &Connection, segments: &[OldSegment], customer_of: &[i64], (low,
         )));
     }
     Ok(chunk)
+}
+
+impl Compaction for SqliteStore {
+    fn compact_events(&mut self, business: BusinessId) -> Result<CompactSummary> {
+        self.compact_events_with(business, COMPACT_CHUNK_ROWS, &mut |_| Ok(()))
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,38 @@
 //! The embedded store: one SQLite file in WAL mode. Reads are plain queries; documents (personas,
 //! maps, surveys) are JSON of the model's types; events are columnar segments (see segment.rs).
 
-use crate::schema::MIGRATIONS;
+mod accounts;
+mod batch;
+mod comments;
+mod compact;
+mod dedup;
+mod delivery;
+mod erase;
+mod maps;
+mod merge;
+mod retention;
+mod schema;
+mod settings;
+mod surveys;
+mod writer;
+
+pub use batch::{StatementCounter, StatementLog};
+pub use compact::COMPACT_CHUNK_ROWS;
+pub use schema::MIGRATIONS;
+
+use crate::*;
 use crate::segment;
-use crate::writer::{IndexedBusinesses, SqliteWriter};
+use self::writer::{IndexedBusinesses, SqliteWriter};
 use crate::{BusinessSummary, EventsAfter, MapVersion, Result, Store, StoreError, WriteFn, WriteSummary};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use std::path::{Path, PathBuf};
 use trailmap_model::*;
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> StoreError {
+        StoreError::Database(error.to_string())
+    }
+}
 
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -204,6 +229,14 @@ impl Store for SqliteStore {
             *unmerged.entry(business).or_default() += n;
         }
         Ok(summary)
+    }
+
+    fn begin_snapshot(&self) -> Result<crate::Snapshot<'_>> {
+        if !self.conn.is_autocommit() {
+            return Ok(crate::Snapshot::none());
+        }
+        // Deferred: the snapshot is taken by the first read. Dropping it ends the read.
+        Ok(crate::Snapshot::holding(self.conn.unchecked_transaction()?))
     }
 
     fn businesses(&self) -> Result<Vec<Business>> {
@@ -519,30 +552,6 @@ impl Store for SqliteStore {
 }
 
 impl SqliteStore {
-    /// All events of a business like [`Store::load_events`], but only the selected columns (the
-    /// others are empty vectors): what a query that reads few columns loads, in less time and
-    /// memory. Each column is reserved at its exact final size, so the table holds no slack.
-    pub fn load_selected_events(&self, business: BusinessId, selection: EventSelection) -> Result<EventTable> {
-        self.load(business, selection, None)
-    }
-
-    /// [`Self::load_selected_events`] keeping only the events whose name passes `keep` (tested
-    /// once per distinct string; the name column is loaded whatever `selection` says): what a
-    /// funnel over named steps reads, as ClickHouse reads only the rows of `WHERE event IN (...)`.
-    pub fn load_named_events(&self, business: BusinessId, selection: EventSelection, keep: &dyn Fn(&str) -> bool) -> Result<EventTable> {
-        self.load(business, EventSelection { name: true, ..selection }, Some(keep))
-    }
-
-    /// The events appended to `business` since a reader read up to `after` (segments with a
-    /// larger id), each row resolved to its customer through `after.customer_of`, which must
-    /// hold every identity the new segments name (a reader extends it with
-    /// [`SqliteStore::identities_after`] in the same snapshot). The table's `strings` are the
-    /// dictionary's entries from id `after.strings` on (the reader has the ones before); its
-    /// rows' string ids index the whole dictionary. Run it inside [`SqliteStore::snapshot`]
-    /// with the reads it must agree with.
-    pub fn load_events_after(&self, business: BusinessId, selection: EventSelection, after: &EventsAfter<'_>) -> Result<EventTable> {
-        self.load_in(business, selection, None, Some(after))
-    }
 
     /// The load behind both: in one read transaction, with a small page cache.
     fn load(&self, business: BusinessId, selection: EventSelection, keep: Option<&dyn Fn(&str) -> bool>) -> Result<EventTable> {
@@ -1044,5 +1053,19 @@ impl SegmentDecoder {
             place.properties.iter_mut().zip(rows).for_each(|(p, v)| *p = v);
         }
         Ok(())
+    }
+}
+
+impl EventLoads for SqliteStore {
+    fn load_selected_events(&self, business: BusinessId, selection: EventSelection) -> Result<EventTable> {
+        self.load(business, selection, None)
+    }
+
+    fn load_named_events(&self, business: BusinessId, selection: EventSelection, keep: &dyn Fn(&str) -> bool) -> Result<EventTable> {
+        self.load(business, EventSelection { name: true, ..selection }, Some(keep))
+    }
+
+    fn load_events_after(&self, business: BusinessId, selection: EventSelection, after: &EventsAfter<'_>) -> Result<EventTable> {
+        self.load_in(business, selection, None, Some(after))
     }
 }

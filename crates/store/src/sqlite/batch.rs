@@ -1,19 +1,12 @@
-//! Reads of a business's rows in batches: each kind (orders with their lines, survey answers,
+//! SQLite's reads of a business's rows in batches ([`crate::IncrementalReads`]): each kind (orders with their lines, survey answers,
 //! feedback, merged customers, identities) in one pass of one statement (two for orders and
 //! their lines, merged in order), never a query per row; "after" a row id for a reader that keeps
 //! what it read and comes back for what was written since ([`DataMark`]); and a counter of the
 //! statements a connection runs, which the tests use to keep queries out of loops over rows.
 //!
-//! A reader brings its copy up to date like this, inside one [`SqliteStore::snapshot`]: read the
-//! [`SqliteStore::data_mark`] now; if the version is the one it has, nothing changed; else the
-//! rows with ids above its mark's are what was appended, [`SqliteStore::segments_unchanged`]
-//! says whether the segments it read are all still there (a compaction rewrites them under new
-//! ids), and a larger [`DataMark::merged`] says customers were merged (their identities, orders,
-//! answers and feedback now name the customer they became). Rows are deleted only by an erasure
-//! of a customer, which a larger [`DataMark::erasures`] announces: the reader then reads
-//! everything afresh. The customers' own columns (properties, name, email) change in place and
-//! are read whole.
+//! The order of reads a reader follows is in `crate::reads`.
 
+use crate::*;
 use crate::sqlite::{currency, parse_json};
 use crate::{Result, SqliteStore, StoreError};
 use rusqlite::{OptionalExtension, params};
@@ -21,84 +14,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use trailmap_model::*;
-
-/// Where a reader's copy of one business's data stands: the business's data version and the
-/// last row of each kind it read, all from one snapshot.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DataMark {
-    /// `businesses.data_version`.
-    pub version: i64,
-    /// The business's last event segment (0: none).
-    pub segment: i64,
-    /// How many event rows the business has (all in segments up to `segment`). Merging small
-    /// segments (merge.rs) keeps every row in its place in the business's order, so these rows
-    /// stay the first ones; a merge across the mark only moves some of them into a segment after
-    /// `segment`, whose first rows a load after the mark then skips.
-    pub rows: i64,
-    /// Rewrites that reordered or removed the business's rows (`businesses.event_rewrites`: a
-    /// compaction, retention, an erasure): when it differs, the reader's rows are not a prefix of
-    /// the stored ones any more.
-    pub rewrites: i64,
-    /// Entries of the string dictionary (ids below this, "" included).
-    pub strings: usize,
-    /// The last identity of any business (ids are shared, rows of other businesses are skipped).
-    pub identity: i64,
-    /// Customers of the business merged into another; merges only ever add to it.
-    pub merged: i64,
-    /// The last order, survey response and feedback of any business.
-    pub order: i64,
-    pub response: i64,
-    pub feedback: i64,
-    /// Erasures of the business's customers (`erase.rs`): the one write that deletes rows, so a
-    /// reader whose count differs reads everything afresh.
-    pub erasures: i64,
-    /// In-place edits of the business's feedback (tags): a reader whose count differs reads its
-    /// feedback again.
-    pub feedback_edits: i64,
-}
-
-/// Where to start a load of appended events: after the reader's mark, with its identities.
-#[derive(Debug, Clone, Copy)]
-pub struct EventsAfter<'a> {
-    /// Segments with a larger id are loaded.
-    pub segment: i64,
-    /// The rows the reader holds ([`DataMark::rows`]; 0 with no mark): rows of the first
-    /// segments after `segment` that a merge moved there from up to it are left out.
-    pub rows: i64,
-    /// Dictionary entries the reader has (see [`DataMark::strings`]).
-    pub strings: usize,
-    /// Identity id -> customer id (0 where not the business's), covering every identity the new
-    /// segments name.
-    pub customer_of: &'a [i64],
-}
-
-/// The business's merged customers: each to the customer it is part of now.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Merges(HashMap<CustomerId, CustomerId>);
-
-impl Merges {
-    /// The customer `id` is now (itself unless it was merged).
-    pub fn current(&self, id: CustomerId) -> CustomerId {
-        let mut now = id;
-        // Merges re-point earlier merges, so one step is the rule; a bounded walk guards a store
-        // written otherwise.
-        for _ in 0..64 {
-            match self.0.get(&now) {
-                Some(&next) if next != now => now = next,
-                _ => break,
-            }
-        }
-        now
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
 
 /// How many statements a connection has run (each execution of a prepared statement counts).
 #[derive(Debug, Clone, Default)]
@@ -125,17 +40,6 @@ fn rowid(id: i64) -> i64 {
 }
 
 impl SqliteStore {
-    /// Runs `f` in one read transaction, so everything it reads comes from the same committed
-    /// state; inside a transaction already open (a write, an outer snapshot), in that one.
-    pub fn snapshot<T>(&self, f: impl FnOnce(&SqliteStore) -> Result<T>) -> Result<T> {
-        if !self.conn.is_autocommit() {
-            return f(self);
-        }
-        // Deferred: the snapshot is taken by the first read. Dropping it ends the read.
-        let _snapshot = self.conn.unchecked_transaction()?;
-        f(self)
-    }
-
     /// Counts the statements this connection runs from now on.
     pub fn count_statements(&mut self) -> Result<StatementCounter> {
         let counter = StatementCounter::default();
@@ -172,102 +76,6 @@ impl SqliteStore {
             }),
         )?;
         Ok(log)
-    }
-
-    /// Where the business's data stands now (see [`DataMark`]); call it in the snapshot of the
-    /// reads it marks.
-    pub fn data_mark(&self, business: BusinessId) -> Result<DataMark> {
-        let version = crate::Store::data_version(self, business)?;
-        let (segment, rows): (i64, i64) = self
-            .conn
-            .prepare_cached("SELECT coalesce(max(id), 0), coalesce(sum(rows), 0) FROM event_segments WHERE business = ?1")?
-            .query_row([business.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let max = |sql: &str| -> Result<i64> { Ok(self.conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?) };
-        let strings = max("SELECT coalesce(max(id), 0) FROM strings")?;
-        let merged: i64 = self
-            .conn
-            .prepare_cached("SELECT count(*) FROM customers WHERE business = ?1 AND merged_into IS NOT NULL")?
-            .query_row([business.0], |r| r.get(0))?;
-        let rewrites: i64 =
-            self.conn.prepare_cached("SELECT event_rewrites FROM businesses WHERE id = ?1")?.query_row([business.0], |r| r.get(0))?;
-        Ok(DataMark {
-            version,
-            segment,
-            rows,
-            rewrites,
-            strings: usize::try_from(strings + 1).map_err(|_| StoreError::Corrupt(format!("string id {strings}")))?,
-            identity: max("SELECT coalesce(max(id), 0) FROM identities")?,
-            merged,
-            order: max("SELECT coalesce(max(id), 0) FROM orders")?,
-            response: max("SELECT coalesce(max(id), 0) FROM survey_responses")?,
-            feedback: max("SELECT coalesce(max(id), 0) FROM feedback")?,
-            erasures: self.conn.prepare_cached("SELECT count(*) FROM erasures WHERE business = ?1")?.query_row([business.0], |r| r.get(0))?,
-            feedback_edits: self.conn.prepare_cached("SELECT feedback_edits FROM businesses WHERE id = ?1")?.query_row([business.0], |r| r.get(0))?,
-        })
-    }
-
-    /// Whether the rows the reader read are still the business's first rows, in the same order,
-    /// so a load after the mark gives exactly the rest: no compaction, retention or erasure
-    /// reordered or removed rows since (a merge of small segments keeps them in place, see
-    /// merge.rs), and the segments up to the mark hold no more rows than the reader has.
-    pub fn segments_unchanged(&self, business: BusinessId, mark: &DataMark) -> Result<bool> {
-        let (rows, rewrites): (i64, i64) = self
-            .conn
-            .prepare_cached(
-                "SELECT (SELECT coalesce(sum(rows), 0) FROM event_segments WHERE business = ?1 AND id <= ?2), event_rewrites FROM businesses WHERE id = ?1",
-            )?
-            .query_row([business.0, mark.segment], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rewrites == mark.rewrites && rows <= mark.rows)
-    }
-
-    /// The business's identities with an id above `after`: (identity id, customer id), by id.
-    pub fn identities_after(&self, business: BusinessId, after: i64) -> Result<Vec<(i64, i64)>> {
-        // By row id (the rows after the mark), not through the (business, kind, value) index.
-        let mut stmt = self.conn.prepare_cached("SELECT id, customer FROM identities NOT INDEXED WHERE id > ?2 AND business = ?1 ORDER BY id")?;
-        let rows = stmt.query_map(params![business.0, rowid(after)], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// The business's merged customers, each to the customer it is now.
-    pub fn merges(&self, business: BusinessId) -> Result<Merges> {
-        let mut stmt = self.conn.prepare_cached("SELECT id, merged_into FROM customers WHERE business = ?1 AND merged_into IS NOT NULL")?;
-        let rows = stmt.query_map([business.0], |r| Ok((CustomerId(r.get(0)?), CustomerId(r.get(1)?))))?;
-        Ok(Merges(rows.collect::<rusqlite::Result<_>>()?))
-    }
-
-    /// The business's orders with an id above `after`, in (time, id) order, each on the customer
-    /// it belongs to now (through `merges`): one statement.
-    pub fn order_table(&self, business: BusinessId, after: i64, merges: &Merges) -> Result<OrderTable> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, customer, time, currency, total FROM orders NOT INDEXED WHERE id > ?2 AND business = ?1 ORDER BY time, id",
-        )?;
-        let mut rows = stmt.query(params![business.0, rowid(after)])?;
-        let mut table = OrderTable::default();
-        // Few currencies, many orders: each code is parsed once.
-        let mut currencies: HashMap<String, Currency> = HashMap::new();
-        while let Some(row) = rows.next()? {
-            let code = row.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
-            let cur = match currencies.get(code) {
-                Some(&c) => c,
-                None => {
-                    let c = currency(code)?;
-                    currencies.insert(code.to_string(), c);
-                    c
-                }
-            };
-            table.push(OrderId(row.get(0)?), merges.current(CustomerId(row.get(1)?)), row.get(2)?, Money::new(row.get(4)?, cur));
-        }
-        Ok(table)
-    }
-
-    /// The business's whole orders (lines, status, properties) with an id above `after`, in
-    /// (time, id) order, each on the customer it belongs to now: one statement for the orders
-    /// and one for all their lines.
-    pub fn orders_after(&self, business: BusinessId, after: i64) -> Result<Vec<Order>> {
-        self.snapshot(|store| {
-            let merges = store.merges(business)?;
-            store.read_orders(business, after, &merges)
-        })
     }
 
     fn read_orders(&self, business: BusinessId, after: i64, merges: &Merges) -> Result<Vec<Order>> {
@@ -326,9 +134,93 @@ impl SqliteStore {
             .collect()
     }
 
-    /// The order number and customer (as they are now) of each of the business's orders, in
-    /// (time, id) order: one statement.
-    pub fn order_customers(&self, business: BusinessId) -> Result<Vec<(String, CustomerId)>> {
+}
+
+impl IncrementalReads for SqliteStore {
+    fn data_mark(&self, business: BusinessId) -> Result<DataMark> {
+        let version = crate::Store::data_version(self, business)?;
+        let (segment, rows): (i64, i64) = self
+            .conn
+            .prepare_cached("SELECT coalesce(max(id), 0), coalesce(sum(rows), 0) FROM event_segments WHERE business = ?1")?
+            .query_row([business.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let max = |sql: &str| -> Result<i64> { Ok(self.conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?) };
+        let strings = max("SELECT coalesce(max(id), 0) FROM strings")?;
+        let merged: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM customers WHERE business = ?1 AND merged_into IS NOT NULL")?
+            .query_row([business.0], |r| r.get(0))?;
+        let rewrites: i64 =
+            self.conn.prepare_cached("SELECT event_rewrites FROM businesses WHERE id = ?1")?.query_row([business.0], |r| r.get(0))?;
+        Ok(DataMark {
+            version,
+            segment,
+            rows,
+            rewrites,
+            strings: usize::try_from(strings + 1).map_err(|_| StoreError::Corrupt(format!("string id {strings}")))?,
+            identity: max("SELECT coalesce(max(id), 0) FROM identities")?,
+            merged,
+            order: max("SELECT coalesce(max(id), 0) FROM orders")?,
+            response: max("SELECT coalesce(max(id), 0) FROM survey_responses")?,
+            feedback: max("SELECT coalesce(max(id), 0) FROM feedback")?,
+            erasures: self.conn.prepare_cached("SELECT count(*) FROM erasures WHERE business = ?1")?.query_row([business.0], |r| r.get(0))?,
+            feedback_edits: self.conn.prepare_cached("SELECT feedback_edits FROM businesses WHERE id = ?1")?.query_row([business.0], |r| r.get(0))?,
+        })
+    }
+
+    fn segments_unchanged(&self, business: BusinessId, mark: &DataMark) -> Result<bool> {
+        let (rows, rewrites): (i64, i64) = self
+            .conn
+            .prepare_cached(
+                "SELECT (SELECT coalesce(sum(rows), 0) FROM event_segments WHERE business = ?1 AND id <= ?2), event_rewrites FROM businesses WHERE id = ?1",
+            )?
+            .query_row([business.0, mark.segment], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rewrites == mark.rewrites && rows <= mark.rows)
+    }
+
+    fn identities_after(&self, business: BusinessId, after: i64) -> Result<Vec<(i64, i64)>> {
+        // By row id (the rows after the mark), not through the (business, kind, value) index.
+        let mut stmt = self.conn.prepare_cached("SELECT id, customer FROM identities NOT INDEXED WHERE id > ?2 AND business = ?1 ORDER BY id")?;
+        let rows = stmt.query_map(params![business.0, rowid(after)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn merges(&self, business: BusinessId) -> Result<Merges> {
+        let mut stmt = self.conn.prepare_cached("SELECT id, merged_into FROM customers WHERE business = ?1 AND merged_into IS NOT NULL")?;
+        let rows = stmt.query_map([business.0], |r| Ok((CustomerId(r.get(0)?), CustomerId(r.get(1)?))))?;
+        Ok(Merges(rows.collect::<rusqlite::Result<_>>()?))
+    }
+
+    fn order_table(&self, business: BusinessId, after: i64, merges: &Merges) -> Result<OrderTable> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, customer, time, currency, total FROM orders NOT INDEXED WHERE id > ?2 AND business = ?1 ORDER BY time, id",
+        )?;
+        let mut rows = stmt.query(params![business.0, rowid(after)])?;
+        let mut table = OrderTable::default();
+        // Few currencies, many orders: each code is parsed once.
+        let mut currencies: HashMap<String, Currency> = HashMap::new();
+        while let Some(row) = rows.next()? {
+            let code = row.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
+            let cur = match currencies.get(code) {
+                Some(&c) => c,
+                None => {
+                    let c = currency(code)?;
+                    currencies.insert(code.to_string(), c);
+                    c
+                }
+            };
+            table.push(OrderId(row.get(0)?), merges.current(CustomerId(row.get(1)?)), row.get(2)?, Money::new(row.get(4)?, cur));
+        }
+        Ok(table)
+    }
+
+    fn orders_after(&self, business: BusinessId, after: i64) -> Result<Vec<Order>> {
+        self.snapshot(|store| {
+            let merges = store.merges(business)?;
+            store.read_orders(business, after, &merges)
+        })
+    }
+
+    fn order_customers(&self, business: BusinessId) -> Result<Vec<(String, CustomerId)>> {
         self.snapshot(|store| {
             let merges = store.merges(business)?;
             let mut stmt = store
@@ -339,8 +231,7 @@ impl SqliteStore {
         })
     }
 
-    /// The customer (as they are now) of the business's order with this number, if there is one.
-    pub fn order_customer(&self, business: BusinessId, number: &str) -> Result<Option<CustomerId>> {
+    fn order_customer(&self, business: BusinessId, number: &str) -> Result<Option<CustomerId>> {
         self.snapshot(|store| {
             let found: Option<i64> = store
                 .conn
@@ -351,9 +242,7 @@ impl SqliteStore {
         })
     }
 
-    /// The survey answers of the business with an id above `after`, by id, each on the customer
-    /// it belongs to now: one statement for all its surveys.
-    pub fn responses_after(&self, business: BusinessId, after: i64) -> Result<Vec<SurveyResponse>> {
+    fn responses_after(&self, business: BusinessId, after: i64) -> Result<Vec<SurveyResponse>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, survey, customer, submitted_at, hidden, answers FROM survey_responses NOT INDEXED WHERE id > ?2 AND business = ?1 ORDER BY id",
         )?;
@@ -374,8 +263,7 @@ impl SqliteStore {
             .collect()
     }
 
-    /// The business's feedback with an id above `after`, in (time, id) order: one statement.
-    pub fn feedback_after(&self, business: BusinessId, after: i64) -> Result<Vec<Feedback>> {
+    fn feedback_after(&self, business: BusinessId, after: i64) -> Result<Vec<Feedback>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, kind, source, external_id, customer, author, time, rating, text, link, touchpoint, tags
              FROM feedback NOT INDEXED WHERE id > ?2 AND business = ?1 ORDER BY time, id",
@@ -407,9 +295,7 @@ impl SqliteStore {
             .collect()
     }
 
-    /// The customers with these ids (a merged one's id gives the customer it became), in the
-    /// order given, leaving out ids that are not the business's: one statement for them all.
-    pub fn customers_by_ids(&self, business: BusinessId, ids: &[CustomerId]) -> Result<Vec<Customer>> {
+    fn customers_by_ids(&self, business: BusinessId, ids: &[CustomerId]) -> Result<Vec<Customer>> {
         self.snapshot(|store| {
             let merges = store.merges(business)?;
             let current: Vec<CustomerId> = ids.iter().map(|&id| merges.current(id)).collect();

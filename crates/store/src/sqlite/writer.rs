@@ -54,9 +54,9 @@ pub(crate) struct SqliteWriter<'c> {
     /// their runs are settled (merged) then.
     wrote_runs: FxHashSet<BusinessId>,
     /// Lookups in the store this write made per business, and the Bloom filter built once they
-    /// pass [`crate::dedup::FILTER_AFTER`].
+    /// pass [`super::dedup::FILTER_AFTER`].
     lookups: FxHashMap<BusinessId, u64>,
-    filters: FxHashMap<BusinessId, crate::dedup::KeyFilter>,
+    filters: FxHashMap<BusinessId, super::dedup::KeyFilter>,
     segments: FxHashMap<BusinessId, SegmentBuilder>,
     /// Segments of fewer than [`SEGMENT_ROWS`] rows written, per business.
     small_segments: FxHashMap<BusinessId, u64>,
@@ -294,7 +294,7 @@ impl<'c> SqliteWriter<'c> {
         if !has {
             return Ok(None);
         }
-        crate::erase::erased_at(self.conn, business, &crate::erase::identity_hash(identity.kind, &identity.value))
+        super::erase::erased_at(self.conn, business, &crate::identity_hash(identity.kind, &identity.value))
     }
 
     fn create_customer(&mut self, business: BusinessId, identities: &[&Identity], time: i64) -> Result<i64> {
@@ -355,16 +355,16 @@ impl<'c> SqliteWriter<'c> {
         }
         if !self.runs.contains_key(&business) {
             if !self.indexed.contains(&business) && !self.indexed_now.contains(&business) {
-                crate::dedup::ensure_indexed(self.conn, business)?;
+                super::dedup::ensure_indexed(self.conn, business)?;
                 self.indexed_now.insert(business);
             }
-            let runs = crate::dedup::runs(self.conn, business)?.into_iter().map(|(run, _)| run).collect();
+            let runs = super::dedup::runs(self.conn, business)?.into_iter().map(|(run, _)| run).collect();
             self.runs.insert(business, runs);
         }
         let filter = self.filters.get(&business);
         if filter.is_none_or(|f| f.may_contain(key)) {
             let runs = self.runs.get(&business).map_or(&[][..], Vec::as_slice);
-            if crate::dedup::is_stored(self.conn, business, runs, key)? {
+            if super::dedup::is_stored(self.conn, business, runs, key)? {
                 return Ok(false);
             }
             *self.lookups.entry(business).or_default() += 1;
@@ -374,9 +374,9 @@ impl<'c> SqliteWriter<'c> {
         match self.filters.get_mut(&business) {
             Some(filter) if !filter.is_full() => filter.insert(key),
             // A filter built, or outgrown, now holds the index's keys and this write's.
-            _ if self.lookups.get(&business).copied().unwrap_or(0) >= crate::dedup::FILTER_AFTER => {
+            _ if self.lookups.get(&business).copied().unwrap_or(0) >= super::dedup::FILTER_AFTER => {
                 let held = self.held_keys.get(&business).map(|h| h.iter().copied().collect::<Vec<_>>()).unwrap_or_default();
-                let filter = crate::dedup::KeyFilter::of_index(self.conn, business, held.into_iter())?;
+                let filter = super::dedup::KeyFilter::of_index(self.conn, business, held.into_iter())?;
                 self.filters.insert(business, filter);
             }
             _ => {}
@@ -398,8 +398,8 @@ impl<'c> SqliteWriter<'c> {
         };
         self.held_count -= held.len();
         let mut keys: Vec<u128> = held.into_iter().collect();
-        crate::dedup::write_run(self.conn, business, &mut keys)?;
-        let runs = crate::dedup::runs(self.conn, business)?.into_iter().map(|(run, _)| run).collect();
+        super::dedup::write_run(self.conn, business, &mut keys)?;
+        let runs = super::dedup::runs(self.conn, business)?.into_iter().map(|(run, _)| run).collect();
         self.runs.insert(business, runs);
         self.wrote_runs.insert(business);
         Ok(())
@@ -414,14 +414,14 @@ impl<'c> SqliteWriter<'c> {
         businesses.dedup();
         for business in businesses {
             let held = self.held_keys.get(&business).map_or(0, FxHashSet::len);
-            if held >= crate::dedup::RUN_MIN_KEYS || self.wrote_runs.contains(&business) {
+            if held >= super::dedup::RUN_MIN_KEYS || self.wrote_runs.contains(&business) {
                 self.write_held_run(business)?;
-                let runs = crate::dedup::settle_runs(self.conn, business)?;
+                let runs = super::dedup::settle_runs(self.conn, business)?;
                 self.runs.insert(business, runs);
             } else if let Some(held) = self.held_keys.remove(&business) {
                 self.held_count -= held.len();
                 let mut keys: Vec<u128> = held.into_iter().collect();
-                crate::dedup::insert_keys(self.conn, business, &mut keys)?;
+                super::dedup::insert_keys(self.conn, business, &mut keys)?;
             }
         }
         self.wrote_runs.clear();
@@ -681,7 +681,7 @@ pub(crate) fn rewrite_segment(
 ) -> Result<u64> {
     let mut builder = SegmentBuilder::default();
     let removed = copy_rows(id, blobs, &mut builder, keep)?;
-    crate::dedup::forget_keys(conn, business, removed.iter().copied())?;
+    super::dedup::forget_keys(conn, business, removed.iter().copied())?;
     note_event_rewrite(conn, business)?;
     delete_segment(conn, id)?;
     if !builder.is_empty() {

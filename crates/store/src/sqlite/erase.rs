@@ -15,51 +15,15 @@
 //! zeros, and truncates the write-ahead log afterwards: the data is gone from the file, not only
 //! unlinked. A crash before the commit leaves the whole person; after it, nothing of them.
 
+use crate::*;
 use crate::segment::{self, ColumnSelection, DecodedSegment, TEXT_COLUMNS};
-use crate::writer::{rewrite_segment, segment_blobs};
+use super::writer::{rewrite_segment, segment_blobs};
 use crate::{Result, SqliteStore, StoreError};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashSet};
 use trailmap_model::{BusinessId, CustomerId, Identity, IdentityKind, Timestamp};
 
-/// What an erasure removed, by kind; kept (without the data) in `erasures`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct ErasureSummary {
-    pub business: BusinessId,
-    pub erased_at: Timestamp,
-    /// Customer rows: the one asked for and every customer merged into it.
-    pub customers: u64,
-    pub identities: u64,
-    pub events: u64,
-    pub orders: u64,
-    pub survey_responses: u64,
-    pub feedback: u64,
-    /// Event segments rewritten without the person's rows (or deleted, when only theirs).
-    pub segments_rewritten: u64,
-}
-
-/// One person as the store knows them: several customers when identities linked them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Person {
-    /// The customer the others were merged into.
-    pub customer: CustomerId,
-    pub merged: Vec<CustomerId>,
-    pub identities: Vec<Identity>,
-}
-
-/// The tombstone of an identity: SHA-256 of `kind`, a NUL and `value`, in hex.
-pub fn identity_hash(kind: IdentityKind, value: &str) -> String {
-    let digest = Sha256::new().chain_update(kind.as_str().as_bytes()).chain_update([0u8]).chain_update(value.as_bytes()).finalize();
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl SqliteStore {
-    /// Erases `customer` of `business` and every customer merged into it (see the module's comment).
-    pub fn erase_customer(&mut self, business: BusinessId, customer: CustomerId, at: Timestamp) -> Result<ErasureSummary> {
-        self.erase_customer_with(business, customer, at, &mut |_| Ok(()))
-    }
 
     /// [`Self::erase_customer`], calling `before_commit` when everything is removed, just before the
     /// commit (an error from it rolls everything back); the kill test stops the process there.
@@ -147,50 +111,6 @@ impl SqliteStore {
         Ok(summary)
     }
 
-    /// The person `customer` is part of: the customer every merge of theirs points at, the
-    /// customers merged into it, and every identity of them all.
-    pub fn person(&self, business: BusinessId, customer: CustomerId) -> Result<Person> {
-        Ok(person_of(&self.conn, business, customer)?.0)
-    }
-
-    /// The customer of `business` that holds this identity (the one it was merged into, if it was).
-    pub fn customer_with_identity(&self, business: BusinessId, kind: IdentityKind, value: &str) -> Result<Option<CustomerId>> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT coalesce(c.merged_into, c.id) FROM identities i JOIN customers c ON c.id = i.customer WHERE i.business = ?1 AND i.kind = ?2 AND i.value = ?3",
-            )?
-            .query_row(params![business.0, kind.as_str(), value], |r| r.get(0))
-            .optional()?
-            .map(CustomerId))
-    }
-
-    /// When a record naming this identity was erased, the time of the erasure.
-    pub fn erased_at(&self, business: BusinessId, kind: IdentityKind, value: &str) -> Result<Option<Timestamp>> {
-        erased_at(&self.conn, business, &identity_hash(kind, value))
-    }
-
-    /// Every erasure of a business: when, and how many records of each kind (never whose).
-    pub fn erasures(&self, business: BusinessId) -> Result<Vec<ErasureSummary>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT erased_at, customers, identities, events, orders, survey_responses, feedback FROM erasures WHERE business = ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map([business.0], |r| {
-            let n = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
-            Ok(ErasureSummary {
-                business,
-                erased_at: Timestamp(r.get(0)?),
-                customers: n(1)?,
-                identities: n(2)?,
-                events: n(3)?,
-                orders: n(4)?,
-                survey_responses: n(5)?,
-                feedback: n(6)?,
-                segments_rewritten: 0,
-            })
-        })?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    }
 }
 
 /// The person `customer` is part of (see [`SqliteStore::person`]), with their identities' ids.
@@ -295,4 +215,50 @@ fn remove_unused_strings(conn: &Connection, candidates: &BTreeSet<u32>) -> Resul
         delete.execute([i64::from(s)])?;
     }
     Ok(())
+}
+
+impl Erasure for SqliteStore {
+    fn person(&self, business: BusinessId, customer: CustomerId) -> Result<Person> {
+        Ok(person_of(&self.conn, business, customer)?.0)
+    }
+
+    fn customer_with_identity(&self, business: BusinessId, kind: IdentityKind, value: &str) -> Result<Option<CustomerId>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT coalesce(c.merged_into, c.id) FROM identities i JOIN customers c ON c.id = i.customer WHERE i.business = ?1 AND i.kind = ?2 AND i.value = ?3",
+            )?
+            .query_row(params![business.0, kind.as_str(), value], |r| r.get(0))
+            .optional()?
+            .map(CustomerId))
+    }
+
+    fn erased_at(&self, business: BusinessId, kind: IdentityKind, value: &str) -> Result<Option<Timestamp>> {
+        erased_at(&self.conn, business, &identity_hash(kind, value))
+    }
+
+    fn erasures(&self, business: BusinessId) -> Result<Vec<ErasureSummary>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT erased_at, customers, identities, events, orders, survey_responses, feedback FROM erasures WHERE business = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([business.0], |r| {
+            let n = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
+            Ok(ErasureSummary {
+                business,
+                erased_at: Timestamp(r.get(0)?),
+                customers: n(1)?,
+                identities: n(2)?,
+                events: n(3)?,
+                orders: n(4)?,
+                survey_responses: n(5)?,
+                feedback: n(6)?,
+                segments_rewritten: 0,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    fn erase_customer(&mut self, business: BusinessId, customer: CustomerId, at: Timestamp) -> Result<ErasureSummary> {
+        self.erase_customer_with(business, customer, at, &mut |_| Ok(()))
+    }
 }

@@ -25,27 +25,12 @@
 //! `SEGMENT_ROWS / (MERGE_AFTER × rows a write)` times on its way into a full segment (11 at 355
 //! rows a write; `bench/results/segments.md` measures the cost).
 
+use crate::*;
 use crate::segment::SEGMENT_ROWS;
-use crate::writer::{copy_rows, delete_segment, insert_segment_as, segment_blobs};
+use super::writer::{copy_rows, delete_segment, insert_segment_as, segment_blobs};
 use crate::{Result, SqliteStore, StoreError};
 use rusqlite::{OptionalExtension, TransactionBehavior};
-use serde::Serialize;
 use trailmap_model::BusinessId;
-
-/// Small segments written by this store's connection, not merged yet, at which a merge is due.
-pub const MERGE_AFTER: u64 = 16;
-
-/// What one merge did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct MergeSummary {
-    pub business: BusinessId,
-    /// The segments merged (at least two).
-    pub segments: u64,
-    /// Their rows, now in one segment.
-    pub rows: u64,
-    /// The merged segment's id: the id of the last segment of the run.
-    pub segment: i64,
-}
 
 /// The first run of at least two adjacent segments, given as (id, rows) in id order, whose rows
 /// fit in `limit`: the positions `start..end`.
@@ -119,17 +104,34 @@ impl SqliteStore {
         Ok(Some(summary))
     }
 
-    /// Small segments this connection's writes made that no merge has looked at yet, over all
-    /// businesses; a merge is due at [`MERGE_AFTER`].
-    pub fn unmerged_segments(&self) -> u64 {
+    /// How many event segments the business has, and the rows they hold.
+    pub fn segment_count(&self, business: BusinessId) -> Result<(u64, u64)> {
+        let (segments, rows): (i64, i64) = self
+            .conn
+            .prepare_cached("SELECT count(*), coalesce(sum(rows), 0) FROM event_segments WHERE business = ?1")?
+            .query_row([business.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok((u64::try_from(segments).unwrap_or(0), u64::try_from(rows).unwrap_or(0)))
+    }
+
+    /// How many keys the business's key index holds (equal to its stored events once built).
+    pub fn indexed_keys(&self, business: BusinessId) -> Result<u64> {
+        super::dedup::indexed_keys(&self.conn, business)
+    }
+
+    /// The size of the store's file in bytes (pages times page size; the log apart).
+    pub fn file_bytes(&self) -> Result<u64> {
+        let pages: i64 = self.conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        let page: i64 = self.conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        Ok(u64::try_from(pages * page).unwrap_or(0))
+    }
+}
+
+impl SegmentMerging for SqliteStore {
+    fn unmerged_segments(&self) -> u64 {
         self.unmerged.values().sum()
     }
 
-    /// One merge (one transaction) in the first business with a run to merge: among those this
-    /// connection wrote small segments to, or among every business when `everywhere` (the
-    /// periodic upkeep, which also finds what other processes wrote). A business found with
-    /// nothing to merge is forgotten until its next small segment. `None` when nothing is left.
-    pub fn merge_step(&mut self, everywhere: bool) -> Result<Option<MergeSummary>> {
+    fn merge_step(&mut self, everywhere: bool) -> Result<Option<MergeSummary>> {
         let mut businesses: Vec<BusinessId> = if everywhere {
             self.conn
                 .prepare_cached("SELECT id FROM businesses ORDER BY id")?
@@ -155,27 +157,6 @@ impl SqliteStore {
             self.unmerged.remove(&business);
         }
         Ok(None)
-    }
-
-    /// How many event segments the business has, and the rows they hold.
-    pub fn segment_count(&self, business: BusinessId) -> Result<(u64, u64)> {
-        let (segments, rows): (i64, i64) = self
-            .conn
-            .prepare_cached("SELECT count(*), coalesce(sum(rows), 0) FROM event_segments WHERE business = ?1")?
-            .query_row([business.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok((u64::try_from(segments).unwrap_or(0), u64::try_from(rows).unwrap_or(0)))
-    }
-
-    /// How many keys the business's key index holds (equal to its stored events once built).
-    pub fn indexed_keys(&self, business: BusinessId) -> Result<u64> {
-        crate::dedup::indexed_keys(&self.conn, business)
-    }
-
-    /// The size of the store's file in bytes (pages times page size; the log apart).
-    pub fn file_bytes(&self) -> Result<u64> {
-        let pages: i64 = self.conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
-        let page: i64 = self.conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
-        Ok(u64::try_from(pages * page).unwrap_or(0))
     }
 }
 

@@ -8,92 +8,13 @@
 //! incremental auto-vacuum, so freed pages are returned at once; a store made before that is
 //! converted by one `VACUUM` the first time (a one-off cost proportional to the store's size).
 
-use crate::writer::{delete_segment, rewrite_segment, segment_blobs};
+use super::writer::{delete_segment, rewrite_segment, segment_blobs};
+use crate::*;
 use crate::{Result, SqliteStore, StoreError};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
-use serde::Serialize;
 use trailmap_model::{BusinessId, Timestamp};
 
-/// The longest retention a business may set: ten years.
-pub const MAX_RETENTION_DAYS: u32 = 3650;
-
-/// What an expiry removed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct ExpirySummary {
-    pub business: BusinessId,
-    /// Events older than this were removed.
-    pub before: Timestamp,
-    pub events: u64,
-    pub segments_deleted: u64,
-    pub segments_rewritten: u64,
-    /// Bytes the store's file shrank by when the space was given back.
-    pub bytes_freed: u64,
-}
-
 impl SqliteStore {
-    /// How many days the business keeps its events; none: for ever.
-    pub fn event_retention(&self, business: BusinessId) -> Result<Option<u32>> {
-        let found: Option<Option<i64>> = self
-            .conn
-            .prepare_cached("SELECT event_retention_days FROM businesses WHERE id = ?1")?
-            .query_row([business.0], |r| r.get(0))
-            .optional()?;
-        match found {
-            None => Err(StoreError::NotFound { what: "business", id: business.0 }),
-            Some(days) => Ok(days.and_then(|d| u32::try_from(d).ok())),
-        }
-    }
-
-    /// Sets how many days the business keeps its events (1 to [`MAX_RETENTION_DAYS`]; none: for
-    /// ever). Nothing is removed until [`SqliteStore::expire_events`] runs.
-    pub fn set_event_retention(&mut self, business: BusinessId, days: Option<u32>) -> Result<()> {
-        if let Some(d) = days
-            && !(1..=MAX_RETENTION_DAYS).contains(&d)
-        {
-            return Err(StoreError::Invalid(format!("a retention of {d} days: give 1 to {MAX_RETENTION_DAYS} days")));
-        }
-        let changed = self.conn.execute("UPDATE businesses SET event_retention_days = ?2 WHERE id = ?1", params![business.0, days])?;
-        if changed == 0 {
-            return Err(StoreError::NotFound { what: "business", id: business.0 });
-        }
-        Ok(())
-    }
-
-    /// Removes the business's events older than `before` (see the module's comment) and gives the
-    /// space back.
-    pub fn expire_events(&mut self, business: BusinessId, before: Timestamp) -> Result<ExpirySummary> {
-        let mut summary = ExpirySummary { business, before, events: 0, segments_deleted: 0, segments_rewritten: 0, bytes_freed: 0 };
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let old: Vec<(i64, i64, i64)> = tx
-            .prepare("SELECT id, rows, max_time FROM event_segments WHERE business = ?1 AND min_time < ?2 ORDER BY id")?
-            .query_map(params![business.0, before.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<Result<_, _>>()?;
-        if old.is_empty() {
-            return Ok(summary);
-        }
-        for (id, rows, max_time) in old {
-            if max_time < before.0 {
-                summary.events += u64::try_from(rows).unwrap_or(0);
-                summary.segments_deleted += 1;
-                // The rows' keys leave the key index, so the events could be sent again.
-                let (_, keys) = segment_blobs(&tx, id)?;
-                let keys = keys.ok_or_else(|| StoreError::Corrupt(format!("event segment {id} has no keys")))?;
-                crate::dedup::forget_keys(&tx, business, crate::segment::decode_keys(id, &keys)?)?;
-                delete_segment(&tx, id)?;
-                crate::writer::note_event_rewrite(&tx, business)?;
-            } else {
-                let (columns, keys) = segment_blobs(&tx, id)?;
-                summary.events += rewrite_segment(&tx, business, id, (&columns, keys.as_deref()), &mut |time, _, _| time >= before.0)?;
-                summary.segments_rewritten += 1;
-            }
-        }
-        tx.execute("UPDATE businesses SET data_version = data_version + 1 WHERE id = ?1", [business.0])?;
-        tx.commit()?;
-        // The events are gone either way; a vacuum that cannot run now (a reader in the way of the
-        // one-off conversion) leaves the space for the next expiry.
-        summary.bytes_freed = self.give_back_space().unwrap_or(0);
-        Ok(summary)
-    }
 
     /// Returns the file's free pages to the file system; answers the bytes the file shrank by.
     pub fn give_back_space(&mut self) -> Result<u64> {
@@ -117,5 +38,66 @@ impl SqliteStore {
         let _ = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         let after = size(&self.conn)?;
         Ok(u64::try_from(before - after).unwrap_or(0))
+    }
+}
+
+impl Retention for SqliteStore {
+    fn event_retention(&self, business: BusinessId) -> Result<Option<u32>> {
+        let found: Option<Option<i64>> = self
+            .conn
+            .prepare_cached("SELECT event_retention_days FROM businesses WHERE id = ?1")?
+            .query_row([business.0], |r| r.get(0))
+            .optional()?;
+        match found {
+            None => Err(StoreError::NotFound { what: "business", id: business.0 }),
+            Some(days) => Ok(days.and_then(|d| u32::try_from(d).ok())),
+        }
+    }
+
+    fn set_event_retention(&mut self, business: BusinessId, days: Option<u32>) -> Result<()> {
+        if let Some(d) = days
+            && !(1..=MAX_RETENTION_DAYS).contains(&d)
+        {
+            return Err(StoreError::Invalid(format!("a retention of {d} days: give 1 to {MAX_RETENTION_DAYS} days")));
+        }
+        let changed = self.conn.execute("UPDATE businesses SET event_retention_days = ?2 WHERE id = ?1", params![business.0, days])?;
+        if changed == 0 {
+            return Err(StoreError::NotFound { what: "business", id: business.0 });
+        }
+        Ok(())
+    }
+
+    fn expire_events(&mut self, business: BusinessId, before: Timestamp) -> Result<ExpirySummary> {
+        let mut summary = ExpirySummary { business, before, events: 0, segments_deleted: 0, segments_rewritten: 0, bytes_freed: 0 };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let old: Vec<(i64, i64, i64)> = tx
+            .prepare("SELECT id, rows, max_time FROM event_segments WHERE business = ?1 AND min_time < ?2 ORDER BY id")?
+            .query_map(params![business.0, before.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        if old.is_empty() {
+            return Ok(summary);
+        }
+        for (id, rows, max_time) in old {
+            if max_time < before.0 {
+                summary.events += u64::try_from(rows).unwrap_or(0);
+                summary.segments_deleted += 1;
+                // The rows' keys leave the key index, so the events could be sent again.
+                let (_, keys) = segment_blobs(&tx, id)?;
+                let keys = keys.ok_or_else(|| StoreError::Corrupt(format!("event segment {id} has no keys")))?;
+                super::dedup::forget_keys(&tx, business, crate::segment::decode_keys(id, &keys)?)?;
+                delete_segment(&tx, id)?;
+                super::writer::note_event_rewrite(&tx, business)?;
+            } else {
+                let (columns, keys) = segment_blobs(&tx, id)?;
+                summary.events += rewrite_segment(&tx, business, id, (&columns, keys.as_deref()), &mut |time, _, _| time >= before.0)?;
+                summary.segments_rewritten += 1;
+            }
+        }
+        tx.execute("UPDATE businesses SET data_version = data_version + 1 WHERE id = ?1", [business.0])?;
+        tx.commit()?;
+        // The events are gone either way; a vacuum that cannot run now (a reader in the way of the
+        // one-off conversion) leaves the space for the next expiry.
+        summary.bytes_freed = self.give_back_space().unwrap_or(0);
+        Ok(summary)
     }
 }
