@@ -24,6 +24,7 @@
 #[path = "app/research.rs"] mod research;
 #[path = "app/actions.rs"] mod actions;
 #[path = "app/alerts.rs"] mod alerts;
+#[path = "app/backends.rs"] mod backends;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};

@@ -212,6 +212,13 @@ fn stored_events(db: &Path) -> u64 {
 fn a_server_killed_mid_load_keeps_every_acknowledged_event_once() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.sqlite");
+    killed_mid_load_keeps_every_acknowledged_event_once(&db);
+}
+
+/// The kill test on the store at `db` (a SQLite file or a PostgreSQL URL): four clients post
+/// batches until the server is SIGKILLed; every acknowledged batch is then found once.
+fn killed_mid_load_keeps_every_acknowledged_event_once(db: &Path) {
+    let db = db.to_path_buf();
     let created = json(&db, &["source", "create", "crash-test"]);
     let key = created["write_key"].as_str().unwrap().to_string();
     let (mut server, addr) = start_server(&db);
@@ -284,10 +291,12 @@ fn a_server_killed_mid_load_keeps_every_acknowledged_event_once() {
     // unmerged the store would hold a segment per group; merged it holds a few, plus fewer than
     // MERGE_AFTER (16) small ones written since the last merge and the second server's.
     let compacted = json(&db, &["compact"]);
-    let segments = compacted[0]["segments_before"].as_u64().unwrap();
-    eprintln!("crash test: {segments} segments after the load");
-    assert!(segments < acknowledged.len() as u64 / 4 && segments <= 24, "{segments} segments for {} acknowledged batches", acknowledged.len());
     assert_eq!(compacted[0]["events"].as_u64(), Some(50 * sent.len() as u64));
+    if !db.to_string_lossy().starts_with("postgres") {
+        let segments = compacted[0]["segments_before"].as_u64().unwrap();
+        eprintln!("crash test: {segments} segments after the load");
+        assert!(segments < acknowledged.len() as u64 / 4 && segments <= 24, "{segments} segments for {} acknowledged batches", acknowledged.len());
+    }
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Tidiness rules of the source tree, read from the workspace's files: the JSON API (`api/`) and
 //! the pages (`web/`) never import each other (what both need lives in `app` or a neutral server
-//! module), and no Rust source file passes 1,000 lines unless `tidy-allow.txt` names it with a
+//! module), the server and the CLI reach the store only through `app`, and no Rust source file passes 1,000 lines unless `tidy-allow.txt` names it with a
 //! reason.
 
 use std::path::{Path, PathBuf};
@@ -70,6 +70,27 @@ fn api_and_web_never_import_each_other() {
     );
     // The rule's reader finds what it must.
     assert_eq!(imports_of("use crate::web::analysis;\nuse crate::{auth, web};\n// crate::web::x\n", "web").len(), 2);
+}
+
+/// The store is sealed behind `app`: neither the server nor the CLI depends on `trailmap-store`
+/// (the server's tests may, to read what a request wrote) or names it in its sources.
+#[test]
+fn the_server_and_the_cli_reach_the_store_only_through_the_app() {
+    let mut found = Vec::new();
+    for krate in ["server", "cli"] {
+        let manifest = std::fs::read_to_string(workspace().join(format!("crates/{krate}/Cargo.toml"))).unwrap();
+        let dependencies = manifest.split("[dev-dependencies]").next().unwrap_or_default();
+        if dependencies.lines().any(|line| line.trim_start().starts_with("trailmap-store")) {
+            found.push(format!("crates/{krate}/Cargo.toml depends on trailmap-store"));
+        }
+        for file in rust_files(&workspace().join(format!("crates/{krate}/src"))) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for line in text.lines().filter(|line| line.contains("trailmap_store") && !line.trim_start().starts_with("//")) {
+                found.push(format!("{}: {}", relative(&file), line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "the server and the CLI go through trailmap-app, never the store:\n{}", found.join("\n"));
 }
 
 #[test]

@@ -19,13 +19,22 @@ use trailmap_store::*;
 pub struct TestDb {
     location: StoreLocation,
     _dir: Option<tempfile::TempDir>,
+    _database: Option<trailmap_testkit::postgres::PostgresDatabase>,
 }
 
 impl TestDb {
     /// A new SQLite file in a temporary folder.
     pub fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().unwrap();
-        TestDb { location: StoreLocation::Sqlite(dir.path().join("conformance.sqlite")), _dir: Some(dir) }
+        TestDb { location: StoreLocation::Sqlite(dir.path().join("conformance.sqlite")), _dir: Some(dir), _database: None }
+    }
+
+    /// A new database on the test server (see `trailmap_testkit::postgres`); None when there is
+    /// none outside CI.
+    pub fn postgres(test: &str) -> Option<TestDb> {
+        let database = trailmap_testkit::postgres::PostgresDatabase::fresh(test)?;
+        let location = StoreLocation::parse(database.url()).unwrap();
+        Some(TestDb { location, _dir: None, _database: Some(database) })
     }
 
     /// A connection to the store (each call a new one, as another process would have).
@@ -41,6 +50,14 @@ macro_rules! conformance {
             $(#[test]
             fn $name() {
                 super::$name(&super::TestDb::sqlite());
+            })*
+        }
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                if let Some(db) = super::TestDb::postgres(stringify!($name)) {
+                    super::$name(&db);
+                }
             })*
         }
     };
