@@ -16,6 +16,7 @@ mod delivery;
 mod erase;
 mod maps;
 mod merge;
+mod postgres;
 mod retention;
 mod schema;
 mod segment;
@@ -37,6 +38,7 @@ pub use surveys::SurveyLinkStore;
 pub use segment::SEGMENT_ROWS;
 pub use settings::SettingsStore;
 pub use sqlite::SqliteStore;
+pub use postgres::PgStore;
 /// The schema's migrations, in order; a store at version N has run the first N. Public so tests can
 /// build a store as an older Trailmap left it and check the upgrade.
 pub use schema::MIGRATIONS;
