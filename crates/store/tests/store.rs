@@ -13,6 +13,8 @@ mod erase;
 mod segments;
 #[path = "store/key_runs.rs"]
 mod key_runs;
+#[path = "store/postgres.rs"]
+mod postgres;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader};

@@ -50,8 +50,28 @@ impl Pool {
     }
 
     /// A new connection; a failure is `StoreError::Open` naming the URL without its password.
+    /// The driver's own timeout covers only the TCP connection, not a server that accepts it and
+    /// then never answers (a wrong port of another service, a hung server), so the whole
+    /// handshake runs on a thread of its own and is given up after [`CONNECT_TIMEOUT`] (the thread
+    /// ends when the driver does).
     pub(crate) fn connect(&self) -> Result<Client> {
-        self.config.connect(NoTls).map_err(|e| StoreError::Open { path: self.shown.clone(), reason: connect_reason(&e) })
+        let config = self.config.clone();
+        let (done, outcome) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("postgres-connect".into())
+            .spawn(move || {
+                // The receiver may have given up already; the connection is then dropped.
+                let _ = done.send(config.connect(NoTls));
+            })
+            .map_err(|e| StoreError::Open { path: self.shown.clone(), reason: format!("cannot start connecting: {e}") })?;
+        match outcome.recv_timeout(CONNECT_TIMEOUT + Duration::from_millis(500)) {
+            Ok(Ok(client)) => Ok(client),
+            Ok(Err(e)) => Err(StoreError::Open { path: self.shown.clone(), reason: connect_reason(&e) }),
+            Err(_) => Err(StoreError::Open {
+                path: self.shown.clone(),
+                reason: format!("the server did not complete a connection within {} seconds", CONNECT_TIMEOUT.as_secs()),
+            }),
+        }
     }
 
     /// An idle connection, or a new one.

@@ -239,7 +239,11 @@ impl<'t, 'c> PgWriter<'t, 'c> {
     /// Finds the one customer these identities belong to, creating or merging customers as
     /// needed; returns the customer, whether it was created, and the id of the first identity.
     fn resolve(&mut self, business: BusinessId, identities: &[&Identity], time: i64) -> Result<(i64, bool, i64)> {
-        self.touched.insert(business);
+        // Once per business and write: a record of a business that does not exist is refused
+        // before it reaches a foreign key, whose failure would abort the whole transaction.
+        if !self.touched.contains(&business) {
+            self.check_business(business)?;
+        }
         if identities.is_empty() {
             return Err(StoreError::Invalid("a record names no customer (no id, email or anonymous id)".into()));
         }
@@ -552,6 +556,15 @@ impl<'t, 'c> PgWriter<'t, 'c> {
         Ok(())
     }
 
+    /// Refuses a touchpoint name another touchpoint of the business has, before the insert: a
+    /// refused insert would still use up an id, where SQLite's does not.
+    fn check_touchpoint_name(&mut self, t: &Touchpoint) -> Result<()> {
+        if self.query_opt("SELECT 1 FROM touchpoints WHERE business = $1 AND name = $2 AND id != $3", &[&t.business.0, &t.name, &t.id.0])?.is_some() {
+            return Err(StoreError::Conflict(format!("a touchpoint named {:?} already exists", t.name)));
+        }
+        Ok(())
+    }
+
     fn check_business(&mut self, business: BusinessId) -> Result<Currency> {
         let currency: Option<String> = self.query_opt("SELECT currency FROM businesses WHERE id = $1", &[&business.0])?.map(|r| r.get(0));
         let currency = currency.ok_or(StoreError::NotFound { what: "business", id: business.0 })?;
@@ -660,6 +673,7 @@ impl Writer for PgWriter<'_, '_> {
 
     fn create_touchpoint(&mut self, t: &Touchpoint) -> Result<TouchpointId> {
         self.check_business(t.business)?;
+        self.check_touchpoint_name(t)?;
         let statement = self.statement(
             "INSERT INTO touchpoints (business, name, channel, stage, online, rule, description, position)
              VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT coalesce(max(position) + 1, 0) FROM touchpoints WHERE business = $1))
@@ -675,6 +689,7 @@ impl Writer for PgWriter<'_, '_> {
 
     fn update_touchpoint(&mut self, t: &Touchpoint) -> Result<()> {
         self.check_business(t.business)?;
+        self.check_touchpoint_name(t)?;
         let statement = self.statement(
             "UPDATE touchpoints SET name = $3, channel = $4, stage = $5, online = $6, rule = $7, description = $8 WHERE id = $1 AND business = $2",
         )?;
