@@ -6,7 +6,7 @@
 
 use super::PgStore;
 use crate::segment::{self, ColumnSelection, DecodedSegment};
-use crate::{Result, StoreError};
+use crate::{EventsAfter, Result, StoreError};
 use postgres::fallible_iterator::FallibleIterator;
 use std::collections::BTreeMap;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -33,99 +33,170 @@ impl PgStore {
         self.load(business, EventSelection { name: true, ..selection }, Some(keep))
     }
 
+    /// The events appended to `business` since a reader read up to `after` (segments with a
+    /// larger id), as `SqliteStore::load_events_after`: rows resolved through
+    /// `after.customer_of`, the table's `strings` the dictionary's entries from id
+    /// `after.strings` on. Run it inside [`PgStore::snapshot`] with the reads it must agree with.
+    pub fn load_events_after(&self, business: BusinessId, selection: EventSelection, after: &EventsAfter<'_>) -> Result<EventTable> {
+        self.load_in(business, selection, None, Some(after))
+    }
+
     fn load(&self, business: BusinessId, selection: EventSelection, keep: Option<&dyn Fn(&str) -> bool>) -> Result<EventTable> {
-        let mut conn = self.pool.get()?;
+        self.load_in(business, selection, keep, None)
+    }
+
+    fn load_in(&self, business: BusinessId, selection: EventSelection, keep: Option<&dyn Fn(&str) -> bool>, after: Option<&EventsAfter<'_>>) -> Result<EventTable> {
         // One snapshot, so the strings, identities and segments agree: a write committed between
         // reading the identities and reading the segments would otherwise show a row whose
         // identity was not loaded.
-        let mut tx = conn.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).read_only(true).start()?;
-        let mut table = EventTable::default();
-        table.strings.push("".into());
-        for row in tx.query("SELECT id, value FROM strings ORDER BY id", &[])? {
-            let id: i64 = row.get(0);
-            // Ids are dense from 1 except where a rolled-back write took some; fill any hole so
-            // indexing stays direct.
-            while (table.strings.len() as i64) < id {
-                table.strings.push("".into());
-            }
-            table.strings.push(row.get::<_, String>(1).into_boxed_str());
-        }
-        let mut customer_of: Vec<i64> = Vec::new();
-        for row in tx.query("SELECT id, customer FROM identities WHERE business = $1", &[&business.0])? {
-            let id: i64 = row.get(0);
-            let index = usize::try_from(id).map_err(|_| StoreError::Corrupt(format!("identity id {id}")))?;
-            if customer_of.len() <= index {
-                customer_of.resize(index + 1, 0);
-            }
-            customer_of[index] = row.get(1);
-        }
-        let total: i64 = tx.query_one("SELECT coalesce(sum(rows), 0)::bigint FROM event_segments WHERE business = $1", &[&business.0])?.get(0);
-        let total = usize::try_from(total).map_err(|_| StoreError::Corrupt(format!("{total} events")))?;
-        let customers = CustomerIndex::new(customer_of)?;
-        let kept_names: Option<Vec<bool>> = keep.map(|keep| table.strings.iter().enumerate().map(|(id, s)| id != 0 && keep(s)).collect());
-        let columns = ColumnSelection { text: selection.texts(), revenue: selection.revenue, properties: selection.properties };
-        // Each selected column reserved at its final size (fewer rows are kept with a filter).
-        let reserve = if kept_names.is_some() { 0 } else { total };
-        table.time.reserve_exact(reserve);
-        for (column, wanted) in table.columns_mut().texts.into_iter().zip(selection.texts()) {
-            if wanted {
-                column.reserve_exact(reserve);
-            }
-        }
-        if selection.revenue {
-            table.revenue_minor.reserve_exact(reserve);
-        }
-        if selection.properties {
-            table.properties = Some(Vec::with_capacity(reserve));
-        }
-        let mut customer_rows: Vec<u32> = Vec::with_capacity(reserve);
-
-        let (blobs, waiting) = sync_channel::<(usize, i64, Vec<u8>)>(IN_FLIGHT);
-        let waiting = Arc::new(Mutex::new(waiting));
-        let (decoded_out, decoded_in) = sync_channel::<(usize, Result<Decoded>)>(IN_FLIGHT);
-        let read = std::thread::scope(|scope| -> Result<()> {
-            for _ in 0..DECODERS {
-                let (waiting, decoded_out) = (Arc::clone(&waiting), decoded_out.clone());
-                let (customers, kept_names) = (&customers, kept_names.as_deref());
-                scope.spawn(move || decode_segments(&waiting, &decoded_out, &columns, customers, kept_names));
-            }
-            // The decoders hold the only receivers now: when they stop, sending fails.
-            drop(waiting);
-            drop(decoded_out);
-            let (into_table, into_rows) = (&mut table, &mut customer_rows);
-            let appender = scope.spawn(move || append_segments(decoded_in, into_table, into_rows));
-            let read = (|| -> Result<()> {
-                let mut rows = tx.query_raw("SELECT id, columns FROM event_segments WHERE business = $1 ORDER BY id", [&business.0])?;
-                let mut turn = 0;
-                while let Some(row) = rows.next()? {
-                    let blob: &[u8] = row.get(1);
-                    if blobs.send((turn, row.get(0), blob.to_vec())).is_err() {
-                        // The decoders stopped; the appender has their error.
-                        break;
-                    }
-                    turn += 1;
-                }
-                Ok(())
-            })();
-            drop(blobs);
-            let appended = appender.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            // A decoder's error explains why reading stopped, so it comes first.
-            appended.and(read)
-        });
-        read?;
-        tx.commit()?;
-        if kept_names.is_none() && table.time.len() != total {
-            return Err(StoreError::Corrupt(format!("the event segments hold {} rows, not the {total} their counts add up to", table.time.len())));
-        }
-        table.customer = customers.column(customer_rows)?;
-        let strings = table.strings.len() as u32;
-        for column in table.columns_mut().texts {
-            if column.iter().any(|&s| s >= strings) {
-                return Err(StoreError::Corrupt("an event refers to a missing string".into()));
-            }
-        }
-        Ok(table)
+        self.in_snapshot(|conn| load_with(conn, business, selection, keep, after))
     }
+}
+
+fn load_with(
+    conn: &mut postgres::Client,
+    business: BusinessId,
+    selection: EventSelection,
+    keep: Option<&dyn Fn(&str) -> bool>,
+    after: Option<&EventsAfter<'_>>,
+) -> Result<EventTable> {
+    let after_segment = after.map_or(0, |a| a.segment);
+    // Without a mark, the whole dictionary from "" (id 0); after one, the entries from the first
+    // the reader lacks.
+    let first = after.map_or(0, |a| a.strings);
+    let mut table = EventTable::default();
+    if first == 0 {
+        table.strings.push("".into());
+    }
+    for row in conn.query("SELECT id, value FROM strings WHERE id >= $1 ORDER BY id", &[&(first.max(1) as i64)])? {
+        let id: i64 = row.get(0);
+        // Ids are dense from 1 except where a rolled-back write took some; fill any hole so
+        // indexing stays direct.
+        while ((first + table.strings.len()) as i64) < id {
+            table.strings.push("".into());
+        }
+        table.strings.push(row.get::<_, String>(1).into_boxed_str());
+    }
+    let customer_of = match after {
+        Some(after) => after.customer_of.to_vec(),
+        None => {
+            let mut customer_of: Vec<i64> = Vec::new();
+            for row in conn.query("SELECT id, customer FROM identities WHERE business = $1", &[&business.0])? {
+                let id: i64 = row.get(0);
+                let index = usize::try_from(id).map_err(|_| StoreError::Corrupt(format!("identity id {id}")))?;
+                if customer_of.len() <= index {
+                    customer_of.resize(index + 1, 0);
+                }
+                customer_of[index] = row.get(1);
+            }
+            customer_of
+        }
+    };
+    let total: i64 =
+        conn.query_one("SELECT coalesce(sum(rows), 0)::bigint FROM event_segments WHERE business = $1 AND id > $2", &[&business.0, &after_segment])?.get(0);
+    let total = usize::try_from(total).map_err(|_| StoreError::Corrupt(format!("{total} events")))?;
+    let customers = CustomerIndex::new(customer_of)?;
+    let kept_names: Option<Vec<bool>> = keep.map(|keep| table.strings.iter().enumerate().map(|(id, s)| id != 0 && keep(s)).collect());
+    let columns = ColumnSelection { text: selection.texts(), revenue: selection.revenue, properties: selection.properties };
+    // Each selected column reserved at its final size (fewer rows are kept with a filter).
+    let reserve = if kept_names.is_some() { 0 } else { total };
+    table.time.reserve_exact(reserve);
+    for (column, wanted) in table.columns_mut().texts.into_iter().zip(selection.texts()) {
+        if wanted {
+            column.reserve_exact(reserve);
+        }
+    }
+    if selection.revenue {
+        table.revenue_minor.reserve_exact(reserve);
+    }
+    if selection.properties {
+        table.properties = Some(Vec::with_capacity(reserve));
+    }
+    let mut customer_rows: Vec<u32> = Vec::with_capacity(reserve);
+
+    let (blobs, waiting) = sync_channel::<(usize, i64, Vec<u8>)>(IN_FLIGHT);
+    let waiting = Arc::new(Mutex::new(waiting));
+    let (decoded_out, decoded_in) = sync_channel::<(usize, Result<Decoded>)>(IN_FLIGHT);
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..DECODERS {
+            let (waiting, decoded_out) = (Arc::clone(&waiting), decoded_out.clone());
+            let (customers, kept_names) = (&customers, kept_names.as_deref());
+            scope.spawn(move || decode_segments(&waiting, &decoded_out, &columns, customers, kept_names));
+        }
+        // The decoders hold the only receivers now: when they stop, sending fails.
+        drop(waiting);
+        drop(decoded_out);
+        let (into_table, into_rows) = (&mut table, &mut customer_rows);
+        let appender = scope.spawn(move || append_segments(decoded_in, into_table, into_rows));
+        let read = (|| -> Result<()> {
+            let mut rows = conn.query_raw(
+                "SELECT id, columns FROM event_segments WHERE business = $1 AND id > $2 ORDER BY id",
+                [&business.0 as &(dyn postgres::types::ToSql + Sync), &after_segment],
+            )?;
+            let mut turn = 0;
+            while let Some(row) = rows.next()? {
+                let blob: &[u8] = row.get(1);
+                if blobs.send((turn, row.get(0), blob.to_vec())).is_err() {
+                    // The decoders stopped; the appender has their error.
+                    break;
+                }
+                turn += 1;
+            }
+            Ok(())
+        })();
+        drop(blobs);
+        let appended = appender.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        // A decoder's error explains why reading stopped, so it comes first.
+        appended.and(read)
+    })?;
+    if kept_names.is_none() && table.time.len() != total {
+        return Err(StoreError::Corrupt(format!("the event segments hold {} rows, not the {total} their counts add up to", table.time.len())));
+    }
+    if let Some(after) = after {
+        skip_rows_merged_across(conn, business, after, keep.is_some(), &mut table, &mut customer_rows)?;
+    }
+    table.customer = customers.column(customer_rows)?;
+    let strings = (first + table.strings.len()) as u32;
+    for column in table.columns_mut().texts {
+        if column.iter().any(|&s| s >= strings) {
+            return Err(StoreError::Corrupt("an event refers to a missing string".into()));
+        }
+    }
+    Ok(table)
+}
+
+/// Leaves out the first rows of a load after `after.segment` that the reader holds already (as
+/// the SQLite loader does): rows a merge of small segments moved across the reader's mark.
+fn skip_rows_merged_across(
+    conn: &mut postgres::Client,
+    business: BusinessId,
+    after: &EventsAfter<'_>,
+    filtered: bool,
+    table: &mut EventTable,
+    customer_rows: &mut Vec<u32>,
+) -> Result<()> {
+    let up_to: i64 = conn
+        .query_one("SELECT coalesce(sum(rows), 0)::bigint FROM event_segments WHERE business = $1 AND id <= $2", &[&business.0, &after.segment])?
+        .get(0);
+    let skip = usize::try_from(after.rows - up_to).unwrap_or(0);
+    if skip == 0 {
+        return Ok(());
+    }
+    if filtered || skip > table.len() {
+        return Err(StoreError::Corrupt(format!("a load after segment {} would skip {skip} rows of {} merged across it", after.segment, table.len())));
+    }
+    customer_rows.drain(..skip);
+    let columns = table.columns_mut();
+    for column in columns.numbers {
+        column.drain(..skip.min(column.len()));
+    }
+    for column in columns.texts {
+        column.drain(..skip.min(column.len()));
+    }
+    if let Some(properties) = columns.properties {
+        properties.drain(..skip);
+    }
+    Ok(())
 }
 
 /// One decoded segment's kept rows, with each row's customer index.

@@ -13,6 +13,7 @@
 //!   (events.rs), each row resolved to its current customer at load.
 
 mod accounts;
+mod batch;
 mod events;
 mod delivery;
 mod maps;

@@ -22,6 +22,9 @@ pub(crate) struct Pool {
     /// The URL without its password, for messages.
     shown: String,
     idle: Mutex<Vec<Client>>,
+    /// The one connection of a snapshot's view (see `PgStore::snapshot`), inside its read
+    /// transaction: every read of the view runs on it.
+    pinned: Option<Mutex<Client>>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -41,7 +44,31 @@ impl Pool {
         if config.get_application_name().is_none() {
             config.application_name("trailmap");
         }
-        Ok(Pool { config, shown, idle: Mutex::new(Vec::new()) })
+        Ok(Pool { config, shown, idle: Mutex::new(Vec::new()), pinned: None })
+    }
+
+    /// A pool of one connection, `client`, for a snapshot's view: its reads run in the read
+    /// transaction open on it.
+    pub(crate) fn pinned(&self, client: Client) -> Pool {
+        Pool { config: self.config.clone(), shown: self.shown.clone(), idle: Mutex::new(Vec::new()), pinned: Some(Mutex::new(client)) }
+    }
+
+    /// The connection of a pinned pool, given back by the view that used it.
+    pub(crate) fn into_pinned(self) -> Option<Client> {
+        self.pinned.and_then(|m| m.into_inner().ok())
+    }
+
+    pub(crate) fn is_pinned(&self) -> bool {
+        self.pinned.is_some()
+    }
+
+    /// An idle connection or a new one, owned by the caller until it gives it back.
+    pub(crate) fn take(&self) -> Result<Client> {
+        let idle = self.idle.lock().map_err(|_| StoreError::Corrupt("the connection pool was poisoned".into()))?.pop();
+        match idle {
+            Some(client) if !client.is_closed() => Ok(client),
+            _ => self.connect(),
+        }
     }
 
     /// The URL without its password.
@@ -74,17 +101,18 @@ impl Pool {
         }
     }
 
-    /// An idle connection, or a new one.
+    /// An idle connection, or a new one; in a snapshot's view, its one connection.
     pub(crate) fn get(&self) -> Result<Pooled<'_>> {
-        let idle = self.idle.lock().map_err(|_| StoreError::Corrupt("the connection pool was poisoned".into()))?.pop();
-        let client = match idle {
-            Some(client) if !client.is_closed() => client,
-            _ => self.connect()?,
-        };
-        Ok(Pooled { pool: self, client: Some(client) })
+        if let Some(pinned) = &self.pinned {
+            // A read of the view while another of its reads holds the connection would wait for
+            // itself; it is a mistake of the caller, reported rather than hung.
+            let guard = pinned.try_lock().map_err(|_| StoreError::Invalid("a snapshot's connection is used by two reads at once".into()))?;
+            return Ok(Pooled { pool: self, client: None, pinned: Some(guard) });
+        }
+        Ok(Pooled { pool: self, client: Some(self.take()?), pinned: None })
     }
 
-    fn give_back(&self, client: Client) {
+    pub(crate) fn give_back(&self, client: Client) {
         // A connection left inside a transaction (a panic between BEGIN and COMMIT) or closed by
         // the server is not reused.
         if client.is_closed() {
@@ -102,18 +130,39 @@ impl Pool {
 pub(crate) struct Pooled<'p> {
     pool: &'p Pool,
     client: Option<Client>,
+    pinned: Option<std::sync::MutexGuard<'p, Client>>,
+}
+
+impl Pooled<'_> {
+    /// Whether this is a snapshot's connection, inside its read transaction already.
+    pub(crate) fn in_snapshot(&self) -> bool {
+        self.pinned.is_some()
+    }
+
+    /// Closes this connection instead of giving it back (its state is not known to be clean).
+    pub(crate) fn discard(&mut self) {
+        self.client = None;
+    }
 }
 
 impl std::ops::Deref for Pooled<'_> {
     type Target = Client;
     fn deref(&self) -> &Client {
-        self.client.as_ref().expect("a pooled connection is present until dropped")
+        match (&self.client, &self.pinned) {
+            (Some(client), _) => client,
+            (None, Some(pinned)) => pinned,
+            (None, None) => unreachable!("a pooled connection is present until dropped"),
+        }
     }
 }
 
 impl std::ops::DerefMut for Pooled<'_> {
     fn deref_mut(&mut self) -> &mut Client {
-        self.client.as_mut().expect("a pooled connection is present until dropped")
+        match (&mut self.client, &mut self.pinned) {
+            (Some(client), _) => client,
+            (None, Some(pinned)) => pinned,
+            (None, None) => unreachable!("a pooled connection is present until dropped"),
+        }
     }
 }
 

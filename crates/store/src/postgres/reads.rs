@@ -325,14 +325,13 @@ impl PgStore {
     /// The business's orders with an id above `after`, by time then id, each with its lines and
     /// its current customer (as `SqliteStore::orders_after`).
     pub fn orders_after(&self, business: BusinessId, after: i64) -> Result<Vec<Order>> {
-        let mut conn = self.pool.get()?;
-        let mut tx = conn.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).read_only(true).start()?;
+        let (rows, mut lines, merges) = self.in_snapshot(|tx| {
         let rows = tx.query(
             "SELECT id, external_id, customer, time, currency, total, subtotal, shipping, tax, discount, status, channel, source, properties, origin
              FROM orders WHERE business = $1 AND id > $2 ORDER BY time, id",
             &[&business.0, &after],
         )?;
-        let mut lines: HashMap<i64, Vec<OrderLineRow>> = HashMap::new();
+            let mut lines: HashMap<i64, Vec<OrderLineRow>> = HashMap::new();
         for r in tx.query(
             "SELECT l.order_id, l.sku, l.name, l.quantity, l.unit_price FROM orders o
              JOIN order_lines l ON l.order_id = o.id WHERE o.business = $1 AND o.id > $2 ORDER BY l.order_id, l.position",
@@ -342,8 +341,9 @@ impl PgStore {
         }
         // Merging moves orders to the customer they became, in the merge's transaction; the
         // merged customers are followed anyway, as the SQLite store does.
-        let merges = merges_in(&mut tx, business)?;
-        tx.commit()?;
+        let merges = merges_in(tx, business)?;
+            Ok((rows, lines, merges))
+        })?;
         rows.iter()
             .map(|r| {
                 let id: i64 = r.get(0);
@@ -412,7 +412,7 @@ impl PgStore {
 type OrderLineRow = (Option<String>, String, i64, i64);
 
 /// Merged customers of the business -> the customer each was merged into.
-fn merges_in(tx: &mut postgres::Transaction<'_>, business: BusinessId) -> Result<HashMap<i64, i64>> {
+pub(crate) fn merges_in(tx: &mut postgres::Client, business: BusinessId) -> Result<HashMap<i64, i64>> {
     Ok(tx
         .query("SELECT id, merged_into FROM customers WHERE business = $1 AND merged_into IS NOT NULL", &[&business.0])?
         .iter()
@@ -420,7 +420,7 @@ fn merges_in(tx: &mut postgres::Transaction<'_>, business: BusinessId) -> Result
         .collect())
 }
 
-fn current(merges: &HashMap<i64, i64>, id: CustomerId) -> CustomerId {
+pub(crate) fn current(merges: &HashMap<i64, i64>, id: CustomerId) -> CustomerId {
     let mut current = id.0;
     for _ in 0..64 {
         match merges.get(&current) {

@@ -813,3 +813,84 @@ fn two_stores_on_one_database_write_at_once_without_losing_or_duplicating() {
     // The version the first store reads moved with every committed write of both.
     assert_eq!(setup.data_version(b).unwrap(), version + 2 * batches);
 }
+
+#[test]
+fn reads_after_a_mark_agree_with_sqlite() {
+    let Some(db) = TestDb::new("reads after a mark") else { return };
+    let mut pg = db.open();
+    let mut sqlite = SqliteStore::in_memory().unwrap();
+    let b = every_write(&mut pg);
+    every_write(&mut sqlite);
+    let (mark, same) = (pg.snapshot(|s| s.data_mark(b)).unwrap(), sqlite.snapshot(|s| s.data_mark(b)).unwrap());
+    assert_eq!(mark, same);
+    // More of everything, with a merge of two earlier visitors and new strings.
+    fn more<S: Store>(store: &mut S, b: BusinessId) {
+        write(store, &mut |w| {
+            for (i, e) in seeded_events(8, 60, 500).iter().enumerate() {
+                let mut e = e.clone();
+                e.event.campaign = Some(format!("autumn-{}", i % 3));
+                w.add_event(b, &e)?;
+            }
+            w.add_event(b, &event("signup", 9_000, anon("c1-0"), vec![email("c2@example.com")]))?;
+            w.add_order(b, &order("2001", vec![anon("c5-1")], 9_001, 4_200))?;
+            Ok(())
+        })
+        .unwrap();
+    }
+    more(&mut pg, b);
+    more(&mut sqlite, b);
+    assert!(pg.segments_unchanged(b, &mark).unwrap());
+    assert_eq!(pg.identities_after(b, mark.identity).unwrap(), sqlite.identities_after(b, mark.identity).unwrap());
+    let customer_of = |pairs: Vec<(i64, i64)>| {
+        let mut of = vec![0; pairs.iter().map(|&(id, _)| id as usize + 1).max().unwrap_or(0)];
+        pairs.into_iter().for_each(|(id, c)| of[id as usize] = c);
+        of
+    };
+    let of = customer_of(pg.identities_after(b, 0).unwrap());
+    assert_eq!(of, customer_of(sqlite.identities_after(b, 0).unwrap()));
+    let after = trailmap_store::EventsAfter { segment: mark.segment, rows: mark.rows, strings: mark.strings, customer_of: &of };
+    let selection: EventSelection = EventColumns { properties: true }.into();
+    let appended = pg.snapshot(|s| s.load_events_after(b, selection, &after)).unwrap();
+    assert_eq!(appended.len(), 502);
+    assert_eq!(appended, sqlite.snapshot(|s| s.load_events_after(b, selection, &after)).unwrap());
+    assert!(appended.strings.iter().any(|s| &**s == "autumn-2"), "the new strings only: {:?}", appended.strings);
+    let merges = sqlite.merges(b).unwrap();
+    assert!(!merges.is_empty());
+    for (merged, into) in pg.merged_customers(b).unwrap() {
+        assert_eq!(merges.current(merged), merges.current(into));
+    }
+    assert_eq!(pg.merged_customers(b).unwrap().len(), merges.len());
+    assert_eq!(pg.order_table(b, mark.order, &merges).unwrap(), sqlite.order_table(b, mark.order, &merges).unwrap());
+    assert_eq!(pg.order_table(b, 0, &merges).unwrap(), sqlite.order_table(b, 0, &merges).unwrap());
+    assert_eq!(pg.orders_after(b, mark.order).unwrap(), sqlite.orders_after(b, mark.order).unwrap());
+    assert_eq!(pg.order_customers(b).unwrap(), sqlite.order_customers(b).unwrap());
+    assert_eq!(pg.order_customer(b, "2001").unwrap(), sqlite.order_customer(b, "2001").unwrap());
+    assert_eq!(pg.responses_after(b, 0).unwrap(), sqlite.responses_after(b, 0).unwrap());
+    assert_eq!(pg.feedback_after(b, mark.feedback).unwrap(), sqlite.feedback_after(b, mark.feedback).unwrap());
+    let ids: Vec<CustomerId> = (1..80).rev().map(CustomerId).collect();
+    assert_eq!(pg.customers_by_ids(b, &ids).unwrap(), sqlite.customers_by_ids(b, &ids).unwrap());
+    let now = pg.snapshot(|s| s.data_mark(b)).unwrap();
+    assert_eq!(now, sqlite.snapshot(|s| s.data_mark(b)).unwrap());
+    assert_eq!(now.version, mark.version + 1);
+}
+
+#[test]
+fn a_snapshot_reads_one_state_while_another_store_writes() {
+    let Some(db) = TestDb::new("snapshots") else { return };
+    let mut writer = db.open();
+    let reader = db.open();
+    let b = new_business(&mut writer, "Shop");
+    write(&mut writer, &mut |w| w.add_event(b, &event("page_view", 0, anon("v1"), vec![])).map(|_| ())).unwrap();
+    let (before, inside, events) = reader
+        .snapshot(|s| {
+            let before = s.data_mark(b)?;
+            // Another server commits while the snapshot is open.
+            write(&mut writer, &mut |w| w.add_event(b, &event("page_view", 1, anon("v2"), vec![])).map(|_| ())).unwrap();
+            Ok((before, s.data_mark(b)?, s.load_events(b, EventColumns::default())?.len()))
+        })
+        .unwrap();
+    assert_eq!(before, inside, "the snapshot does not see the other write");
+    assert_eq!(events, 1);
+    assert_eq!(reader.data_version(b).unwrap(), before.version + 1, "after it, the write is seen");
+    assert_eq!(reader.load_events(b, EventColumns::default()).unwrap().len(), 2);
+}
