@@ -20,6 +20,7 @@ mod maps;
 mod pool;
 mod reads;
 mod schema;
+mod upkeep;
 mod writer;
 
 pub use schema::PG_MIGRATIONS;
