@@ -14,6 +14,7 @@
 
 mod accounts;
 mod batch;
+mod compact;
 mod events;
 mod delivery;
 mod maps;

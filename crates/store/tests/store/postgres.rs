@@ -1007,3 +1007,37 @@ fn expiring_and_erasing_remove_the_same_rows_and_keys_as_on_sqlite() {
     assert_eq!(refused, again(&mut |f| write(&mut sqlite, f)));
     assert!(refused.as_ref().is_err_and(|e| e.contains("erased on")), "{refused:?}");
 }
+
+#[test]
+fn compaction_orders_rows_by_customer_in_chunks_as_on_sqlite() {
+    let Some(db) = TestDb::new("compaction") else { return };
+    let mut pg = db.open();
+    let mut sqlite = SqliteStore::in_memory().unwrap();
+    let b = every_write(&mut pg);
+    every_write(&mut sqlite);
+    small_writes(&mut pg, b, 0, 3);
+    small_writes(&mut sqlite, b, 0, 3);
+    let before = pg.data_mark(b).unwrap();
+    let compacted = pg.compact_events_with(b, 700, &mut |_| Ok(())).unwrap();
+    let same = sqlite.compact_events_with(b, 700, &mut |_| Ok(())).unwrap();
+    assert_eq!(
+        (compacted.events, compacted.segments_before, compacted.segments_after, compacted.rewritten, compacted.passes),
+        (same.events, same.segments_before, same.segments_after, same.rewritten, same.passes)
+    );
+    assert!(compacted.rewritten && compacted.passes > 1, "{compacted:?}");
+    let table = pg.load_events(b, EventColumns { properties: true }).unwrap();
+    assert_eq!(table, sqlite.load_events(b, EventColumns { properties: true }).unwrap());
+    let customers = table.customer.indices();
+    assert!(customers.windows(2).all(|w| w[0] <= w[1]), "rows in customer order");
+    let after = pg.data_mark(b).unwrap();
+    assert_eq!((after.version, after.rewrites), (before.version, before.rewrites + 1));
+    assert!(!pg.segments_unchanged(b, &before).unwrap());
+    // In order now: a second compaction leaves the segments alone.
+    assert!(!pg.compact_events(b).unwrap().rewritten);
+    // A compaction that fails before its commit changes nothing.
+    small_writes(&mut pg, b, 3, 1);
+    let failed = pg.compact_events_with(b, 700, &mut |_| Err(StoreError::Invalid("stopped".into())));
+    assert!(matches!(failed, Err(StoreError::Invalid(_))));
+    assert_eq!(pg.data_mark(b).unwrap().rewrites, after.rewrites);
+    assert_eq!(pg.load_events(b, EventColumns::default()).unwrap().len(), table.len() + 25);
+}
