@@ -59,6 +59,8 @@ pub(crate) struct PgWriter<'t, 'c> {
     summary: WriteSummary,
     /// Businesses whose data this write changes; their `data_version` goes up at flush.
     touched: FxHashSet<BusinessId>,
+    /// The currency of each business this write has checked.
+    businesses: FxHashMap<BusinessId, Currency>,
 }
 
 impl std::fmt::Debug for PgWriter<'_, '_> {
@@ -106,6 +108,7 @@ impl<'t, 'c> PgWriter<'t, 'c> {
             has_erasures: FxHashMap::default(),
             summary: WriteSummary::default(),
             touched: FxHashSet::default(),
+            businesses: FxHashMap::default(),
         }
     }
 
@@ -239,11 +242,9 @@ impl<'t, 'c> PgWriter<'t, 'c> {
     /// Finds the one customer these identities belong to, creating or merging customers as
     /// needed; returns the customer, whether it was created, and the id of the first identity.
     fn resolve(&mut self, business: BusinessId, identities: &[&Identity], time: i64) -> Result<(i64, bool, i64)> {
-        // Once per business and write: a record of a business that does not exist is refused
-        // before it reaches a foreign key, whose failure would abort the whole transaction.
-        if !self.touched.contains(&business) {
-            self.check_business(business)?;
-        }
+        // A record of a business that does not exist is refused before it reaches a foreign key,
+        // whose failure would abort the whole transaction (looked up once per write).
+        self.check_business(business)?;
         if identities.is_empty() {
             return Err(StoreError::Invalid("a record names no customer (no id, email or anonymous id)".into()));
         }
@@ -565,11 +566,19 @@ impl<'t, 'c> PgWriter<'t, 'c> {
         Ok(())
     }
 
+    /// The business's currency; `NotFound` when there is no such business. Looked up once per
+    /// write: a business is never deleted, and every record of an import would otherwise pay a
+    /// round trip for it.
     fn check_business(&mut self, business: BusinessId) -> Result<Currency> {
+        if let Some(&currency) = self.businesses.get(&business) {
+            self.touched.insert(business);
+            return Ok(currency);
+        }
         let currency: Option<String> = self.query_opt("SELECT currency FROM businesses WHERE id = $1", &[&business.0])?.map(|r| r.get(0));
-        let currency = currency.ok_or(StoreError::NotFound { what: "business", id: business.0 })?;
+        let currency = crate::sqlite::currency(&currency.ok_or(StoreError::NotFound { what: "business", id: business.0 })?)?;
+        self.businesses.insert(business, currency);
         self.touched.insert(business);
-        crate::sqlite::currency(&currency)
+        Ok(currency)
     }
 }
 
