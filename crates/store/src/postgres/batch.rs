@@ -22,7 +22,7 @@ impl PgStore {
         }
         let mut client = self.pool.take()?;
         client.batch_execute(BEGIN_SNAPSHOT)?;
-        let view = PgStore { pool: self.pool.pinned(client) };
+        let view = PgStore { pool: self.pool.pinned(client), unmerged: Default::default() };
         let result = f(&view);
         if let Some(mut client) = view.pool.into_pinned()
             && client.batch_execute(if result.is_ok() { "COMMIT" } else { "ROLLBACK" }).is_ok()

@@ -42,6 +42,9 @@ const MIGRATION_LOCK: i64 = WRITE_LOCK + 1;
 #[derive(Debug)]
 pub struct PgStore {
     pool: Pool,
+    /// Small segments this store's writes made per business since merging last found nothing to
+    /// merge there (see upkeep.rs).
+    unmerged: rustc_hash::FxHashMap<trailmap_model::BusinessId, u64>,
 }
 
 impl PgStore {
@@ -51,7 +54,7 @@ impl PgStore {
     /// knows is [`StoreError::TooNew`], and nothing is written to it.
     pub fn open(url: &str) -> Result<PgStore> {
         let pool = Pool::new(url)?;
-        let store = PgStore { pool };
+        let store = PgStore { pool, unmerged: Default::default() };
         store.migrate()?;
         Ok(store)
     }
@@ -108,13 +111,16 @@ impl Store for PgStore {
         let mut tx = conn.transaction().map_err(StoreError::from)?;
         // Writes of every process on this database, one after the other (see the module's comment).
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]).map_err(StoreError::from)?;
-        let summary = {
+        let (summary, small) = {
             let mut writer = PgWriter::new(&mut tx);
             f(&mut writer)?;
             writer.flush()?;
-            writer.summary_now()
+            (writer.summary_now(), writer.take_small_segments())
         };
         tx.commit().map_err(StoreError::from)?;
+        for (business, n) in small {
+            *self.unmerged.entry(business).or_default() += n;
+        }
         Ok(summary)
     }
 

@@ -148,14 +148,34 @@ impl PgStore {
         Ok(Some(MergeSummary { business, segments: run.len() as u64, rows: expected as u64, segment }))
     }
 
-    /// One merge in the first business with a run to merge, looking at every business (segments
-    /// other processes wrote included); `None` when nothing is left.
-    pub fn merge_step(&mut self) -> Result<Option<MergeSummary>> {
-        let businesses: Vec<BusinessId> = self.query("SELECT id FROM businesses ORDER BY id", &[])?.iter().map(|r| BusinessId(r.get(0))).collect();
+    /// Small segments this store's writes made that no merge has looked at yet, over all
+    /// businesses; a merge is due at [`crate::MERGE_AFTER`] (as `SqliteStore::unmerged_segments`).
+    pub fn unmerged_segments(&self) -> u64 {
+        self.unmerged.values().sum()
+    }
+
+    /// One merge in the first business with a run to merge: among those this store wrote small
+    /// segments to, or among every business when `everywhere` (the periodic upkeep, which also
+    /// finds what other servers wrote), as `SqliteStore::merge_step`. `None` when nothing is left.
+    pub fn merge_step(&mut self, everywhere: bool) -> Result<Option<MergeSummary>> {
+        let mut businesses: Vec<BusinessId> = if everywhere {
+            self.query("SELECT id FROM businesses ORDER BY id", &[])?.iter().map(|r| BusinessId(r.get(0))).collect()
+        } else {
+            self.unmerged.keys().copied().collect()
+        };
+        businesses.sort();
         for business in businesses {
             if let Some(summary) = self.merge_small_segments(business)? {
+                // The merged segments count as merged, so the next merge waits for new ones.
+                if let Some(count) = self.unmerged.get_mut(&business) {
+                    *count = count.saturating_sub(summary.segments);
+                    if *count == 0 {
+                        self.unmerged.remove(&business);
+                    }
+                }
                 return Ok(Some(summary));
             }
+            self.unmerged.remove(&business);
         }
         Ok(None)
     }

@@ -61,6 +61,8 @@ pub(crate) struct PgWriter<'t, 'c> {
     touched: FxHashSet<BusinessId>,
     /// The currency of each business this write has checked.
     businesses: FxHashMap<BusinessId, Currency>,
+    /// Segments of fewer than [`SEGMENT_ROWS`] rows this write made, per business.
+    small_segments: FxHashMap<BusinessId, u64>,
 }
 
 impl std::fmt::Debug for PgWriter<'_, '_> {
@@ -109,6 +111,7 @@ impl<'t, 'c> PgWriter<'t, 'c> {
             summary: WriteSummary::default(),
             touched: FxHashSet::default(),
             businesses: FxHashMap::default(),
+            small_segments: FxHashMap::default(),
         }
     }
 
@@ -451,6 +454,9 @@ impl<'t, 'c> PgWriter<'t, 'c> {
             return Ok(());
         };
         let rows = builder.len() as i64;
+        if builder.len() < SEGMENT_ROWS {
+            *self.small_segments.entry(business).or_default() += 1;
+        }
         let (min, max) = builder.min_max_time();
         let (columns, keys) = builder.finish();
         self.execute(
@@ -501,6 +507,11 @@ impl<'t, 'c> PgWriter<'t, 'c> {
 
     pub(crate) fn summary_now(&self) -> WriteSummary {
         self.summary
+    }
+
+    /// The small segments this write made, per business: what merging has to come back for.
+    pub(crate) fn take_small_segments(&mut self) -> FxHashMap<BusinessId, u64> {
+        std::mem::take(&mut self.small_segments)
     }
 
     /// The stored order of this number and origin.

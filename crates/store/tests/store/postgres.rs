@@ -926,14 +926,17 @@ fn merging_small_segments_keeps_every_row_in_place_as_on_sqlite() {
     write(&mut sqlite, &mut |w| w.add_event(b, &event("signup", 5_000, anon("late"), vec![])).map(|_| ())).unwrap();
     small_writes(&mut pg, b, 30, 2);
     small_writes(&mut sqlite, b, 30, 2);
+    assert_eq!(pg.unmerged_segments(), 33, "every write of this store made a small segment");
     let mut merges = 0;
-    while let Some(summary) = pg.merge_step().unwrap() {
+    while let Some(summary) = pg.merge_step(false).unwrap() {
         let same = sqlite.merge_small_segments(b).unwrap().unwrap();
         assert_eq!(summary, same);
         merges += 1;
     }
     assert_eq!(sqlite.merge_small_segments(b).unwrap(), None);
     assert_eq!(merges, 1);
+    assert_eq!(pg.unmerged_segments(), 0);
+    assert_eq!(pg.merge_step(true).unwrap(), None, "nothing left in any business");
     assert_eq!(pg.segment_count(b).unwrap(), (1, 801));
     assert_eq!(pg.segment_count(b).unwrap(), sqlite.segment_count(b).unwrap());
     let after = pg.load_events(b, EventColumns { properties: true }).unwrap();
