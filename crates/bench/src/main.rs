@@ -8,9 +8,12 @@
 //! - `load`: a store with N events, then `load_events` timed in a fresh process (cold caches of
 //!   our own, warm OS page cache), with and without the sort by customer and time.
 //! - `live`: answers right after a tracking write (`live.rs`).
+//! - `backends`: the embedded store against PostgreSQL: the same events written to both, and
+//!   `load_events` timed on both (`backends.rs`).
 //! - `clv`: the BG/NBD fit on CDNOW here and in lifetimes (same run), on synthetic customers, and
 //!   the whole `trailmap clv` process against lifetimes from the same orders.
 
+mod backends;
 mod clv;
 mod engines;
 mod funnel;
@@ -91,6 +94,16 @@ enum Bench {
         rounds: u32,
         #[arg(long, default_value = "Bean There Coffee")]
         business: String,
+    },
+    /// The embedded store against PostgreSQL: the same events written to both, loads timed.
+    Backends {
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        #[arg(long, default_value_t = 5)]
+        runs: u32,
+        /// A PostgreSQL server where the benchmark may create and drop a database of its own.
+        #[arg(long, env = "TRAILMAP_BENCH_POSTGRES")]
+        postgres: String,
     },
     /// Internal: time one load of the store at DB in this process and print JSON.
     LoadOnce { db: PathBuf },
@@ -412,6 +425,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Bench::Import { events, runs } => bench_import(&cli.out, &scratch, events, runs.max(1)),
         Bench::Load { events, runs } => bench_load(&cli.out, &scratch, events, runs.max(1)),
+        Bench::Backends { events, runs, postgres } => backends::bench_backends(&cli.out, &scratch, events, runs.max(1), &postgres),
         Bench::Live { customers, rounds, business } => live::bench_live(&cli.out, &scratch, customers, rounds.max(1), &business),
         Bench::Clv { runs, customers, whole_customers } => clv::bench_clv(&cli.out, &scratch, runs.max(1), customers, whole_customers),
         Bench::Funnel { events, steps, window, runs } => funnel::bench_funnel(&cli.out, &scratch, events, steps, &window, runs.max(1)),

@@ -67,6 +67,8 @@ pub fn redact(url: &str) -> String {
 #[derive(Debug)]
 pub enum AnyStore {
     Sqlite(SqliteStore),
+    /// Boxed: its pool and settings are larger than the SQLite store, and an app holds one.
+    Postgres(Box<PgStore>),
 }
 
 impl AnyStore {
@@ -75,10 +77,7 @@ impl AnyStore {
     pub fn open(location: &StoreLocation) -> Result<AnyStore> {
         match location {
             StoreLocation::Sqlite(path) => Ok(AnyStore::Sqlite(SqliteStore::open(path)?)),
-            StoreLocation::Postgres(url) => Err(StoreError::Open {
-                path: redact(url),
-                reason: "this trailmap was built without PostgreSQL".to_string(),
-            }),
+            StoreLocation::Postgres(url) => Ok(AnyStore::Postgres(Box::new(PgStore::open(url)?))),
         }
     }
 
@@ -91,6 +90,7 @@ impl AnyStore {
     pub fn location(&self) -> StoreLocation {
         match self {
             AnyStore::Sqlite(store) => StoreLocation::Sqlite(store.path().to_path_buf()),
+            AnyStore::Postgres(store) => StoreLocation::Postgres(store.url().to_string()),
         }
     }
 
@@ -98,6 +98,7 @@ impl AnyStore {
     pub fn sqlite_path(&self) -> Option<&Path> {
         match self {
             AnyStore::Sqlite(store) => Some(store.path()),
+            AnyStore::Postgres(_) => None,
         }
     }
 
@@ -106,6 +107,7 @@ impl AnyStore {
     pub fn sqlite_mut(&mut self) -> Option<&mut SqliteStore> {
         match self {
             AnyStore::Sqlite(store) => Some(store),
+            AnyStore::Postgres(_) => None,
         }
     }
 
@@ -114,6 +116,7 @@ impl AnyStore {
     pub fn set_cache_mib(&self, mib: u64) -> Result<()> {
         match self {
             AnyStore::Sqlite(store) => store.set_cache_mib(mib),
+            AnyStore::Postgres(_) => Ok(()),
         }
     }
 }
@@ -134,6 +137,7 @@ macro_rules! delegate_fns {
         fn $name(&self $(, $arg: $ty)*) -> $ret {
             match self {
                 AnyStore::Sqlite(store) => $trait::$name(store $(, $arg)*),
+                AnyStore::Postgres(store) => $trait::$name(&**store $(, $arg)*),
             }
         }
         delegate_fns! { $trait; $($rest)* }
@@ -142,6 +146,7 @@ macro_rules! delegate_fns {
         fn $name(&mut self $(, $arg: $ty)*) -> $ret {
             match self {
                 AnyStore::Sqlite(store) => $trait::$name(store $(, $arg)*),
+                AnyStore::Postgres(store) => $trait::$name(&mut **store $(, $arg)*),
             }
         }
         delegate_fns! { $trait; $($rest)* }
@@ -152,18 +157,21 @@ impl Store for AnyStore {
     fn write<E: From<StoreError>>(&mut self, f: &mut WriteFn<'_, E>) -> std::result::Result<WriteSummary, E> {
         match self {
             AnyStore::Sqlite(store) => store.write(f),
+            AnyStore::Postgres(store) => store.write(f),
         }
     }
 
     fn begin_snapshot(&self) -> Result<Snapshot<'_>> {
         match self {
             AnyStore::Sqlite(store) => store.begin_snapshot(),
+            AnyStore::Postgres(store) => store.begin_snapshot(),
         }
     }
 
     fn businesses(&self) -> Result<Vec<Business>> {
         match self {
             AnyStore::Sqlite(store) => store.businesses(),
+            AnyStore::Postgres(store) => store.businesses(),
         }
     }
 

@@ -15,6 +15,8 @@ mod erase;
 mod segments;
 #[path = "store/key_runs.rs"]
 mod key_runs;
+#[path = "store/postgres.rs"]
+mod postgres;
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};

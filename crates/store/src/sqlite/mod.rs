@@ -19,6 +19,8 @@ mod writer;
 pub use batch::{StatementCounter, StatementLog};
 pub use compact::COMPACT_CHUNK_ROWS;
 pub use schema::MIGRATIONS;
+// Shared with the PostgreSQL store, which copies segment rows the same way.
+pub(crate) use writer::copy_rows;
 
 use crate::*;
 use crate::segment;

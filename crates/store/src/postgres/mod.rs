@@ -1,0 +1,223 @@
+//! The PostgreSQL backend, for teams: several Trailmap servers on one database. [`PgStore`]
+//! implements the same traits as [`crate::SqliteStore`] with the same behaviour (the SQLite store
+//! is the reference): the same ids, errors, exactly-once rules and data versions.
+//!
+//! - Connections come from a small pool (pool.rs); opening connects with a timeout and names the
+//!   URL without its password when it fails.
+//! - The schema is its own list of migrations (schema.rs), applied under an advisory lock.
+//! - Every [`Store::write`] is one transaction that starts by taking a transaction-level advisory
+//!   lock, so the writes of every process run one after the other: identity resolution, merging
+//!   and deduplication see everything committed before them. Each business's data version is a
+//!   column bumped in the write's transaction, so another process's cached answers see it move.
+//! - Events are the columnar segments of segment.rs in BYTEA, loaded and decoded in parallel
+//!   (events.rs), each row resolved to its current customer at load.
+
+mod accounts;
+mod batch;
+mod compact;
+mod events;
+mod delivery;
+mod maps;
+mod pool;
+mod reads;
+mod schema;
+mod upkeep;
+mod writer;
+
+pub use schema::PG_MIGRATIONS;
+
+use crate::{EventLoads, IncrementalReads};
+use crate::{Result, Store, StoreError, WriteFn, WriteSummary};
+use pool::Pool;
+use writer::PgWriter;
+
+/// The key of the advisory lock every write takes (a transaction-level lock: it is released at
+/// commit or rollback, also when a process dies). Any constant works as long as every Trailmap
+/// uses the same; this one spells "trailmap" in ASCII.
+const WRITE_LOCK: i64 = 0x7472_6169_6c6d_6170;
+
+/// The key of the advisory lock under which migrations run.
+const MIGRATION_LOCK: i64 = WRITE_LOCK + 1;
+
+/// The store on a PostgreSQL database.
+#[derive(Debug)]
+pub struct PgStore {
+    pool: Pool,
+    /// Small segments this store's writes made per business since merging last found nothing to
+    /// merge there (see upkeep.rs).
+    unmerged: rustc_hash::FxHashMap<trailmap_model::BusinessId, u64>,
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`) and
+    /// brings its schema up to date. An unreachable server or a refused login fails within
+    /// seconds with [`StoreError::Open`]; a database at a newer schema version than this Trailmap
+    /// knows is [`StoreError::TooNew`], and nothing is written to it.
+    pub fn open(url: &str) -> Result<PgStore> {
+        let pool = Pool::new(url)?;
+        let store = PgStore { pool, unmerged: Default::default() };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The URL of the database, without its password.
+    pub fn url(&self) -> &str {
+        self.pool.shown()
+    }
+
+    /// The schema version the database is at.
+    pub fn schema_version(&self) -> Result<i64> {
+        let mut conn = self.pool.get()?;
+        let exists: bool = conn.query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])?.get(0);
+        if !exists {
+            return Ok(0);
+        }
+        Ok(conn.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[])?.get(0))
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let mut conn = self.pool.get()?;
+        let mut tx = conn.transaction()?;
+        // Two servers starting at once: the second waits here and then finds nothing to do.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+        let exists: bool = tx.query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])?.get(0);
+        let version: i64 = if exists { tx.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[])?.get(0) } else { 0 };
+        let known = PG_MIGRATIONS.len() as i64;
+        if version > known {
+            // Dropping the transaction rolls it back: nothing was written.
+            return Err(StoreError::TooNew { path: self.pool.shown().to_string(), found: version, known });
+        }
+        if version == known {
+            return Ok(());
+        }
+        if !exists {
+            tx.batch_execute("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")?;
+        }
+        let now = chrono::Utc::now().timestamp_millis();
+        for (index, migration) in PG_MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.batch_execute(migration).map_err(|e| StoreError::Open {
+                path: self.pool.shown().to_string(),
+                reason: format!("migration {} failed: {}", index + 1, pool::database(e)),
+            })?;
+            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", &[&(index as i64 + 1), &now])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+impl Store for PgStore {
+    fn write<E: From<StoreError>>(&mut self, f: &mut WriteFn<'_, E>) -> std::result::Result<WriteSummary, E> {
+        let mut conn = self.pool.get()?;
+        let mut tx = conn.transaction().map_err(StoreError::from)?;
+        // Writes of every process on this database, one after the other (see the module's comment).
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]).map_err(StoreError::from)?;
+        let (summary, small) = {
+            let mut writer = PgWriter::new(&mut tx);
+            f(&mut writer)?;
+            writer.flush()?;
+            (writer.summary_now(), writer.take_small_segments())
+        };
+        tx.commit().map_err(StoreError::from)?;
+        for (business, n) in small {
+            *self.unmerged.entry(business).or_default() += n;
+        }
+        Ok(summary)
+    }
+
+    fn begin_snapshot(&self) -> Result<crate::Snapshot<'_>> {
+        self.begin_read_snapshot()
+    }
+
+    fn businesses(&self) -> Result<Vec<trailmap_model::Business>> {
+        self.read_businesses()
+    }
+
+    fn business_by_name(&self, name: &str) -> Result<Option<trailmap_model::Business>> {
+        self.read_business_by_name(name)
+    }
+
+    fn business(&self, id: trailmap_model::BusinessId) -> Result<trailmap_model::Business> {
+        self.read_business(id)
+    }
+
+    fn data_version(&self, business: trailmap_model::BusinessId) -> Result<i64> {
+        self.read_data_version(business)
+    }
+
+    fn summary(&self, business: trailmap_model::BusinessId) -> Result<crate::BusinessSummary> {
+        self.read_summary(business)
+    }
+
+    fn stages(&self, business: trailmap_model::BusinessId) -> Result<Vec<trailmap_model::Stage>> {
+        self.read_stages(business)
+    }
+
+    fn touchpoints(&self, business: trailmap_model::BusinessId) -> Result<Vec<trailmap_model::Touchpoint>> {
+        self.read_touchpoints(business)
+    }
+
+    fn dismissed_touchpoint_suggestions(&self, business: trailmap_model::BusinessId) -> Result<Vec<String>> {
+        self.read_dismissed(business)
+    }
+
+    fn personas(&self, business: trailmap_model::BusinessId) -> Result<Vec<trailmap_model::Persona>> {
+        self.read_personas(business)
+    }
+
+    fn maps(&self, business: trailmap_model::BusinessId) -> Result<Vec<trailmap_model::JourneyMap>> {
+        self.read_maps(business)
+    }
+
+    fn map_versions(&self, map: trailmap_model::MapId) -> Result<Vec<crate::MapVersion>> {
+        self.read_map_versions(map)
+    }
+
+    fn surveys(&self, business: trailmap_model::BusinessId) -> Result<Vec<trailmap_model::Survey>> {
+        self.read_surveys(business)
+    }
+
+    fn responses(&self, survey: trailmap_model::SurveyId) -> Result<Vec<trailmap_model::SurveyResponse>> {
+        self.read_responses(survey)
+    }
+
+    fn feedback(&self, business: trailmap_model::BusinessId) -> Result<Vec<trailmap_model::Feedback>> {
+        self.feedback_after(business, 0)
+    }
+
+    fn changes(&self, business: trailmap_model::BusinessId) -> Result<Vec<trailmap_model::Change>> {
+        self.read_changes(business)
+    }
+
+    fn spend(&self, business: trailmap_model::BusinessId) -> Result<Vec<trailmap_model::Spend>> {
+        self.read_spend(business)
+    }
+
+    fn customers(&self, business: trailmap_model::BusinessId, limit: usize, offset: usize) -> Result<Vec<trailmap_model::Customer>> {
+        self.read_customers(business, limit, offset)
+    }
+
+    fn customer(&self, id: trailmap_model::CustomerId) -> Result<trailmap_model::Customer> {
+        self.read_customer(id)
+    }
+
+    fn orders(&self, business: trailmap_model::BusinessId) -> Result<Vec<trailmap_model::Order>> {
+        self.orders_after(business, 0)
+    }
+
+    fn write_key_by_hash(&self, key_hash: &str) -> Result<Option<crate::WriteKey>> {
+        self.read_write_key_by_hash(key_hash)
+    }
+
+    fn write_keys(&self, business: trailmap_model::BusinessId) -> Result<Vec<crate::WriteKey>> {
+        self.read_write_keys(business)
+    }
+
+    fn tracking_drops(&self, business: trailmap_model::BusinessId) -> Result<Vec<(String, u64)>> {
+        self.read_tracking_drops(business)
+    }
+
+    fn load_events(&self, business: trailmap_model::BusinessId, columns: trailmap_model::EventColumns) -> Result<trailmap_model::EventTable> {
+        self.load_selected_events(business, columns.into())
+    }
+}
