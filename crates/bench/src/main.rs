@@ -85,8 +85,8 @@ enum Bench {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
-    /// Answers right after a write: dashboard, insights, map numbers, customer value and a funnel
-    /// after one tracking event, with the kept data brought up to date and read afresh.
+    /// Answers right after a write: dashboard, insights, a map's numbers and evidence, customer
+    /// value and a funnel after one tracking event, with the kept data brought up to date and read afresh.
     Live {
         #[arg(long, default_value_t = 20_000)]
         customers: u64,
