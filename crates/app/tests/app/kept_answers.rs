@@ -1,9 +1,10 @@
 //! Issue 19: what the answers keep between requests (customer value models, each feedback text's
 //! sentiment) equals a fresh computation. A reader with a server's shared cache answers customer
 //! value (the page's request and insights', which values as of the period's end), a map's live
-//! numbers and insights, then each kind of write lands (a page view, which leaves the kept model
-//! in use; an order, which makes a new one; feedback, scored once when read) and every answer
-//! must equal a fresh app's, field for field and bit for bit.
+//! numbers and its cards' evidence and insights, then each kind of write lands (a page view,
+//! which leaves the kept model in use; a friend's visit citing a referral code, which the kept
+//! referral events take in; an order, which makes a new model; feedback, scored once when read)
+//! and every answer must equal a fresh app's, field for field and bit for bit.
 
 use std::sync::Arc;
 use trailmap_app::journeys_cache::JourneysCache;
