@@ -20,5 +20,5 @@ pub use journeys::{Journey, Journeys};
 pub use kpi::{KpiQuery, KpiReport, OrderFact, RatingFact, Scale, kpis};
 pub use paths::{PathItem, PathsOptions, PathsReport, paths};
 pub use retention::{RetentionPeriod, RetentionReport, retention};
-pub use rules::CompiledRule;
+pub use rules::{CompiledRule, RuleSet};
 pub use stages::{Credit, StageTouchpoint, StagesQuery, StagesReport, stages};

@@ -92,6 +92,103 @@ impl CompiledRule {
     }
 }
 
+/// Up to 128 rules tested together: which of them a row matches, as bits (rule `i` is bit `i`).
+/// Each text field the rules test becomes one table over the dictionary holding, per string id,
+/// the rules that field does not rule out (those whose every condition on it passes, and those
+/// with none on it), so a row costs one lookup per field tested, however many rules there are;
+/// only rules with property conditions then read the row's properties (parsed once for all of
+/// them). The bits are exactly those of each rule's [`CompiledRule::matches`].
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    /// Per text field tested: the field and, per string id, the rules it lets through.
+    fields: Vec<(EventField, Vec<u128>)>,
+    /// Per text field tested: the rules with no condition on it (what an id past the dictionary
+    /// lets through, as a condition fails on it).
+    untested: Vec<u128>,
+    /// The rules with at least one condition (an empty rule matches nothing).
+    nonempty: u128,
+    /// The rules with property conditions, with those conditions.
+    properties: Vec<(usize, Vec<(EventField, Op, bool)>)>,
+}
+
+impl RuleSet {
+    /// The most rules one set holds.
+    pub const MAX_RULES: usize = 128;
+
+    /// Compiles `rules` against `table`'s dictionary; None with more than [`RuleSet::MAX_RULES`].
+    pub fn new(rules: &[&EventRule], table: &EventTable) -> Option<RuleSet> {
+        if rules.len() > Self::MAX_RULES {
+            return None;
+        }
+        let mut set = RuleSet { fields: Vec::new(), untested: Vec::new(), nonempty: 0, properties: Vec::new() };
+        let all: u128 = if rules.len() == 128 { u128::MAX } else { (1u128 << rules.len()) - 1 };
+        for (i, rule) in rules.iter().enumerate() {
+            if !rule.conditions.is_empty() {
+                set.nonempty |= 1 << i;
+            }
+            let properties: Vec<(EventField, Op, bool)> = rule
+                .conditions
+                .iter()
+                .filter(|c| matches!(c.field, EventField::Property(_)))
+                .map(|c| (c.field.clone(), c.op.clone(), c.negate))
+                .collect();
+            if !properties.is_empty() {
+                set.properties.push((i, properties));
+            }
+        }
+        let mut tested: Vec<EventField> = Vec::new();
+        for condition in rules.iter().flat_map(|r| r.conditions.iter()) {
+            if !matches!(condition.field, EventField::Property(_)) && !tested.contains(&condition.field) {
+                tested.push(condition.field.clone());
+            }
+        }
+        for field in tested {
+            let mut untested = all;
+            let mut passes = vec![all; table.strings.len()];
+            for (i, rule) in rules.iter().enumerate() {
+                let conditions: Vec<_> = rule.conditions.iter().filter(|c| c.field == field).collect();
+                if conditions.is_empty() {
+                    continue;
+                }
+                untested &= !(1u128 << i);
+                for (id, text) in table.strings.iter().enumerate() {
+                    let value = (id != 0).then_some(&**text);
+                    if !conditions.iter().all(|c| c.op.test(value) != c.negate) {
+                        passes[id] &= !(1u128 << i);
+                    }
+                }
+            }
+            set.fields.push((field, passes));
+            set.untested.push(untested);
+        }
+        Some(set)
+    }
+
+    /// The rules row `row` of `table` (the table the set was compiled for) matches.
+    pub fn matches(&self, table: &EventTable, row: usize) -> u128 {
+        let mut matched = self.nonempty;
+        for ((field, passes), untested) in self.fields.iter().zip(&self.untested) {
+            if matched == 0 {
+                return 0;
+            }
+            let id = table.text_column(field).and_then(|column| column.get(row)).map_or(usize::MAX, |&id| id as usize);
+            matched &= passes.get(id).copied().unwrap_or(*untested);
+        }
+        if matched == 0 || self.properties.is_empty() {
+            return matched;
+        }
+        let mut row_properties = RowProperties::default();
+        for (i, conditions) in &self.properties {
+            if matched & (1 << i) != 0
+                && !conditions.iter().all(|(field, op, negate)| op.test(row_properties.field(table, row, field).as_deref()) != *negate)
+            {
+                matched &= !(1u128 << i);
+            }
+        }
+        matched
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +224,12 @@ mod tests {
         ];
         let by_name = rules.iter().filter(|r| CompiledRule::new(r, &t).name_passes().is_some()).count();
         assert_eq!(by_name, 3, "named rules and the empty rule have a name table");
+        // The set's bits are each rule's own answer, on every row.
+        let set = RuleSet::new(&rules.iter().collect::<Vec<_>>(), &t).unwrap();
+        for row in 0..t.len() {
+            let expected = rules.iter().enumerate().fold(0u128, |m, (i, r)| m | u128::from(CompiledRule::new(r, &t).matches(&t, row)) << i);
+            assert_eq!(set.matches(&t, row), expected, "row {row}");
+        }
         for rule in &rules {
             let compiled = CompiledRule::new(rule, &t);
             for row in 0..t.len() {

@@ -59,7 +59,7 @@
 //! A stage with no touchpoint is not measured: no customer reaches it, and "next stage" means the
 //! next measured one.
 
-use crate::{CompiledRule, Journeys};
+use crate::{CompiledRule, Journeys, RuleSet};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use trailmap_model::{CustomerId, EventField, EventRule, EventTable};
@@ -179,9 +179,9 @@ struct Step {
 
 /// The map's distinct touchpoints, a touchpoint that credits the referrer apart from the same
 /// one counting its own customer: each with the stages it sits on (bits) and its rule.
-struct Touchpoints {
+struct Touchpoints<'q> {
     stages: Vec<u64>,
-    rules: Vec<CompiledRule>,
+    rules: Vec<&'q EventRule>,
     credits: Vec<Credit>,
     /// Per stage, its touchpoints' indices in the stage's order.
     of_stage: Vec<Vec<usize>>,
@@ -195,6 +195,8 @@ struct Walk {
     /// The stages in the order reached, each once.
     order: Vec<usize>,
     assigned: Vec<Assigned>,
+    /// Per touchpoint, the stages it has counted at (bits): the walk's working state.
+    used: Vec<u64>,
 }
 
 /// One event assigned to a stage.
@@ -224,7 +226,7 @@ pub fn stages(journeys: &Journeys, query: &StagesQuery) -> Result<StagesReport, 
         for t in stage {
             let i = *index.entry((t.touchpoint, t.credit)).or_insert_with(|| {
                 tp.stages.push(0);
-                tp.rules.push(CompiledRule::new(&t.rule, table));
+                tp.rules.push(&t.rule);
                 tp.credits.push(t.credit);
                 tp.stages.len() - 1
             });
@@ -235,43 +237,47 @@ pub fn stages(journeys: &Journeys, query: &StagesQuery) -> Result<StagesReport, 
     if tp.rules.len() > MAX_TOUCHPOINTS {
         return Err(StagesError::TooManyTouchpoints(tp.rules.len()));
     }
-    let matched = |row: usize, credit: Credit| -> u128 {
-        (0..tp.rules.len()).filter(|&i| tp.credits[i] == credit && tp.rules[i].matches(table, row)).fold(0, |m, i| m | 1 << i)
-    };
-    let any_referrer = tp.credits.contains(&Credit::Referrer);
+    // Every touchpoint's rule tested at once per row: which of them the row matches, as bits.
+    let set = RuleSet::new(&tp.rules, table).ok_or(StagesError::TooManyTouchpoints(tp.rules.len()))?;
+    let credit_mask = |credit: Credit| tp.credits.iter().enumerate().filter(|(_, c)| **c == credit).fold(0u128, |m, (i, _)| m | 1 << i);
+    let (own_mask, referrer_mask) = (credit_mask(Credit::Own), credit_mask(Credit::Referrer));
+    let any_referrer = referrer_mask != 0;
     // How many events each touchpoint matches in all: the fewer, the more specific it is.
     let mut volume = vec![0u64; tp.rules.len()];
 
-    // Every customer's own steps, and the steps credited to referrers.
-    let mut own: HashMap<CustomerId, Vec<Step>> = HashMap::new();
+    // Every customer's own steps, one run of `own_steps` each (customers in ascending id order,
+    // as the journeys are), and the steps credited to referrers.
+    let mut own_steps: Vec<Step> = Vec::new();
+    let mut own: Vec<(CustomerId, std::ops::Range<usize>)> = Vec::new();
     let mut credited: HashMap<CustomerId, Vec<Step>> = HashMap::new();
     for journey in journeys.iter() {
-        let mut steps = Vec::new();
+        let first = own_steps.len();
         for row in journey.rows.clone() {
+            let bits = set.matches(table, row);
+            if bits == 0 {
+                continue;
+            }
             let time = table.time[row];
-            let mine = matched(row, Credit::Own);
-            for (i, v) in volume.iter_mut().enumerate() {
-                *v += u64::from(mine & (1 << i) != 0);
+            let mine = bits & own_mask;
+            for i in ones(mine) {
+                volume[i] += 1;
             }
             if mine != 0 {
-                steps.push(Step { time, matched: mine, credited: false });
+                own_steps.push(Step { time, matched: mine, credited: false });
             }
-            if any_referrer {
-                let referred = matched(row, Credit::Referrer);
-                if referred == 0 {
-                    continue;
-                }
+            let referred = bits & referrer_mask;
+            if any_referrer && referred != 0 {
                 let owner = query.referrers.get(&(journey.customer, time)).copied();
                 if let Some(owner) = owner.filter(|o| *o != journey.customer) {
                     credited.entry(owner).or_default().push(Step { time, matched: referred, credited: true });
                 }
             }
         }
-        if !steps.is_empty() {
-            own.insert(journey.customer, steps);
+        if own_steps.len() > first {
+            own.push((journey.customer, first..own_steps.len()));
         }
     }
-    let mut customers: Vec<CustomerId> = own.keys().chain(credited.keys()).copied().collect();
+    let mut customers: Vec<CustomerId> = own.iter().map(|(c, _)| *c).chain(credited.keys().copied()).collect();
     customers.sort_unstable();
     customers.dedup();
     let wanted = |c: &CustomerId| query.only.as_ref().is_none_or(|only| only.contains(c));
@@ -292,24 +298,45 @@ pub fn stages(journeys: &Journeys, query: &StagesQuery) -> Result<StagesReport, 
             stage.onward = Some(Onward { next_stage: next, ..Onward::default() });
         }
     }
-    let mut orders: HashMap<CustomerId, Vec<(i64, i64)>> = HashMap::new();
-    for &(customer, time, minor) in &query.orders {
-        if wanted(&customer) && in_period(time) {
-            orders.entry(customer).or_default().push((time, minor));
-        }
-    }
+    // The counted orders by customer, then time and value: each customer's are one run.
+    let mut orders: Vec<(CustomerId, i64, i64)> =
+        query.orders.iter().copied().filter(|&(customer, time, _)| wanted(&customer) && in_period(time)).collect();
+    orders.sort_unstable();
+    let mut next_order = 0;
 
-    let empty = Vec::new();
+    let mut walk = Walk::default();
+    let mut merged: Vec<Step> = Vec::new();
+    let mut own_at = 0;
     for customer in customers.iter().filter(|c| wanted(c)) {
+        // Orders of customers before this one without a step at all.
+        while next_order < orders.len() && orders[next_order].0 < *customer {
+            let (buyer, _, minor) = orders[next_order];
+            add(&mut report.unplaced, buyer, minor);
+            next_order += 1;
+        }
+        while own_at < own.len() && own[own_at].0 < *customer {
+            own_at += 1;
+        }
+        let mine: &[Step] = match own.get(own_at) {
+            Some((c, range)) if c == customer => &own_steps[range.clone()],
+            _ => &[],
+        };
         // Own steps are in recorded order; credited ones follow them at the same time.
-        let mut steps: Vec<Step> = own.get(customer).unwrap_or(&empty).clone();
-        steps.extend(credited.get(customer).unwrap_or(&empty).iter().copied());
-        steps.sort_by_key(|s| (s.time, s.credited));
-        let walk = walk(&steps, &tp, &volume);
+        let steps: &[Step] = match credited.get(customer) {
+            None => mine,
+            Some(more) => {
+                merged.clear();
+                merged.extend_from_slice(mine);
+                merged.extend_from_slice(more);
+                merged.sort_by_key(|s| (s.time, s.credited));
+                &merged
+            }
+        };
+        walk_into(&mut walk, steps, &tp, &volume);
         count(&mut report, *customer, &walk, query, &in_period);
-        let mut mine = orders.remove(customer).unwrap_or_default();
-        mine.sort_unstable();
-        for (time, minor) in mine {
+        while next_order < orders.len() && orders[next_order].0 == *customer {
+            let (_, time, minor) = orders[next_order];
+            next_order += 1;
             // The stage of the latest event at or before the order.
             let at = walk.assigned.partition_point(|a| a.time <= time);
             let revenue = match at.checked_sub(1).map(|i| walk.assigned[i]) {
@@ -323,10 +350,8 @@ pub fn stages(journeys: &Journeys, query: &StagesQuery) -> Result<StagesReport, 
         }
     }
     // Orders of customers with no step at all.
-    for (customer, list) in orders {
-        for (_, minor) in list {
-            add(&mut report.unplaced, customer, minor);
-        }
+    for &(buyer, _, minor) in &orders[next_order..] {
+        add(&mut report.unplaced, buyer, minor);
     }
     for stage in &mut report.stages {
         for list in [&mut stage.reach, &mut stage.entered_here, &mut stage.from_earlier, &mut stage.revenue.buyers] {
@@ -367,13 +392,29 @@ pub fn referrers(table: &EventTable, rules: &[EventRule], codes: &HashMap<String
     out
 }
 
-/// Assigns a customer's steps to stages (see the module documentation).
-fn walk(steps: &[Step], tp: &Touchpoints, volume: &[u64]) -> Walk {
-    let mut w = Walk { reached: vec![None; tp.of_stage.len()], ..Walk::default() };
+/// The indices of the bits set in `bits`, lowest first.
+fn ones(mut bits: u128) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (bits != 0).then(|| {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            i
+        })
+    })
+}
+
+/// Assigns a customer's steps to stages (see the module documentation), into `w` (cleared
+/// first, so one walk's memory serves every customer).
+fn walk_into(w: &mut Walk, steps: &[Step], tp: &Touchpoints, volume: &[u64]) {
+    w.reached.clear();
+    w.reached.resize(tp.of_stage.len(), None);
+    w.order.clear();
+    w.assigned.clear();
     // Per touchpoint, the stages it has counted at for this customer.
-    let mut used = vec![0u64; tp.stages.len()];
+    w.used.clear();
+    w.used.resize(tp.stages.len(), 0);
     for step in steps {
-        let touchpoints = || (0..tp.stages.len()).filter(|&i| step.matched & (1 << i) != 0);
+        let touchpoints = || ones(step.matched);
         // The most specific of the step's touchpoints decide (credited steps count their own
         // touchpoints, whose volume is of the friends' events: specific too).
         let fewest = touchpoints().map(|i| volume.get(i).copied().unwrap_or(0)).min().unwrap_or(0);
@@ -381,7 +422,7 @@ fn walk(steps: &[Step], tp: &Touchpoints, volume: &[u64]) -> Walk {
         // Each deciding touchpoint's next stage (its last once all are used); the earliest of them.
         let Some(stage) = deciding()
             .map(|i| {
-                let unused = tp.stages[i] & !used[i];
+                let unused = tp.stages[i] & !w.used[i];
                 if unused != 0 { unused.trailing_zeros() as usize } else { 63 - tp.stages[i].leading_zeros() as usize }
             })
             .min()
@@ -390,7 +431,7 @@ fn walk(steps: &[Step], tp: &Touchpoints, volume: &[u64]) -> Walk {
         };
         for i in touchpoints() {
             if tp.stages[i] & (1 << stage) != 0 {
-                used[i] |= 1 << stage;
+                w.used[i] |= 1 << stage;
             }
         }
         if w.reached[stage].is_none() {
@@ -404,7 +445,6 @@ fn walk(steps: &[Step], tp: &Touchpoints, volume: &[u64]) -> Walk {
         let position = on_stage.min_by_key(|&(p, &i)| (volume.get(i).copied().unwrap_or(0), p)).map_or(0, |(p, _)| p);
         w.assigned.push(Assigned { time: step.time, stage, position, positions });
     }
-    w
 }
 
 /// Adds one customer's walk to the stages' counts.

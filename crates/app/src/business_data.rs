@@ -18,17 +18,26 @@
 //! - segments rewritten by a compaction: the events are loaded again whole, as they are when
 //!   nothing was kept.
 //!
+//! The events referral touchpoints may credit to a referrer (`referrals`) are kept with them
+//! once a map's numbers ask for them: appended events add theirs (read with their properties for
+//! it); a whole reload of the events drops them until they are asked for again.
+//!
 //! A refreshed copy equals a fresh [`BusinessData::load`] at the same mark (a property test
 //! holds it to that). Customers' own columns (properties, name, email) change in place without a
 //! trace of which rows changed, so they are not kept here: what needs them reads them whole, in
 //! one statement.
 
 use crate::Result;
-use std::sync::Arc;
+use crate::referrals::ReferralEvents;
+use std::sync::{Arc, Mutex};
 use trailmap_analytics::Journeys;
 use trailmap_analytics::voice::SentimentScorer;
-use trailmap_model::{BusinessId, CustomerId, EventSelection, Feedback, OrderTable, SurveyResponse};
+use trailmap_model::{BusinessId, CustomerId, EventRule, EventSelection, Feedback, OrderTable, StringId, SurveyResponse};
 use trailmap_store::{AnyStore, DataMark, EventLoads, EventsAfter, IncrementalReads, Merges, Store};
+
+/// The referral events kept with one copy of the data (see `referrals`): filled the first time
+/// they are asked for, so shared by the answers reading this copy.
+type KeptReferrals = Arc<Mutex<Option<Arc<ReferralEvents>>>>;
 
 /// See the module.
 #[derive(Debug, Clone)]
@@ -47,6 +56,8 @@ pub struct BusinessData {
     /// The VADER compound score of each feedback text, in `feedback`'s order: scored once when
     /// the text is read, not on every answer.
     sentiment: Vec<f64>,
+    /// The events referral touchpoints may credit, once asked for (see `referrals`).
+    referrals: KeptReferrals,
 }
 
 /// What a refresh did, for the cache's counts and the tests.
@@ -81,6 +92,7 @@ impl BusinessData {
                 sentiment: scores(&feedback),
                 feedback,
                 merges,
+                referrals: KeptReferrals::default(),
             })
         })?)
     }
@@ -98,7 +110,10 @@ impl BusinessData {
                 // Someone's data was erased: rows are gone, not appended; read it all again.
                 return Ok(None);
             }
-            let BusinessData { mark: old, journeys, mut customer_of, mut merges, mut orders, mut responses, mut feedback, mut sentiment, .. } = self;
+            let BusinessData { mark: old, journeys, mut customer_of, mut merges, mut orders, mut responses, mut feedback, mut sentiment, referrals, .. } = self;
+            // The kept referral events, copied if another copy of the data still reads them.
+            let mut referrals: Option<ReferralEvents> =
+                referrals.lock().ok().and_then(|kept| kept.as_ref().map(|r| ReferralEvents::clone(r)));
             let merged = mark.merged != old.merged;
             if merged {
                 merges = store.merges(business)?;
@@ -109,6 +124,8 @@ impl BusinessData {
             }
             let journeys = if merged || !store.segments_unchanged(business, &old)? {
                 refresh.events_reloaded = true;
+                // Asked for again when needed, over the events as they are now.
+                referrals = None;
                 customer_of.clear();
                 extend_identities(&mut customer_of, store.identities_after(business, 0)?);
                 let table = store.load_events_after(business, EventSelection::ALL_BUT_PROPERTIES, &EventsAfter { segment: 0, rows: 0, strings: 0, customer_of: &customer_of })?;
@@ -117,8 +134,20 @@ impl BusinessData {
             } else {
                 extend_identities(&mut customer_of, store.identities_after(business, old.identity)?);
                 let strings = journeys.table().strings.len();
-                let more = store.load_events_after(business, EventSelection::ALL_BUT_PROPERTIES, &EventsAfter { segment: old.segment, rows: old.rows, strings, customer_of: &customer_of })?;
+                // With their properties when referral events are kept, for those to take theirs;
+                // the journeys keep none.
+                let selection = EventSelection { properties: referrals.is_some(), ..EventSelection::ALL_BUT_PROPERTIES };
+                let mut more = store.load_events_after(business, selection, &EventsAfter { segment: old.segment, rows: old.rows, strings, customer_of: &customer_of })?;
                 refresh.events_added = more.len();
+                if let Some(kept) = referrals.as_mut() {
+                    let known = &journeys.table().strings;
+                    let string = |id: StringId| match (id as usize).checked_sub(strings) {
+                        None => known.get(id as usize).map_or_else(String::new, |s| s.to_string()),
+                        Some(new) => more.strings.get(new).map_or_else(String::new, |s| s.to_string()),
+                    };
+                    kept.extend(&more, &string);
+                    more.properties = None;
+                }
                 if more.is_empty() && more.strings.is_empty() {
                     journeys
                 } else {
@@ -156,7 +185,8 @@ impl BusinessData {
                 both.sort_by_key(|(f, _)| (f.time, f.id));
                 (feedback, sentiment) = both.into_iter().unzip();
             }
-            Ok(Some((BusinessData { business, mark, journeys, customer_of, merges, orders, responses, feedback, sentiment }, refresh)))
+            let referrals = Arc::new(Mutex::new(referrals.map(Arc::new)));
+            Ok(Some((BusinessData { business, mark, journeys, customer_of, merges, orders, responses, feedback, sentiment, referrals }, refresh)))
         })?;
         match refreshed {
             Some(done) => Ok(done),
@@ -200,6 +230,31 @@ impl BusinessData {
     /// The VADER compound score of each feedback text, in [`BusinessData::feedback`]'s order.
     pub fn sentiment(&self) -> &[f64] {
         &self.sentiment
+    }
+
+    /// The events the referral touchpoints' `rules` may credit to a referrer (see `referrals`),
+    /// as of this copy's mark: the kept ones when they were read for the same rules, else read
+    /// now (and kept when the store is still at this copy's version).
+    pub fn referral_events(&self, store: &AnyStore, rules: &[EventRule]) -> Result<Arc<ReferralEvents>> {
+        if let Ok(kept) = self.referrals.lock()
+            && let Some(events) = kept.as_ref().filter(|r| r.rules() == rules)
+        {
+            return Ok(events.clone());
+        }
+        let (events, current) = store.snapshot(|store| {
+            let current = store.data_mark(self.business)?.version == self.mark.version;
+            let mut events = ReferralEvents::new(rules);
+            let selection = EventSelection { properties: true, ..EventSelection::ALL_BUT_PROPERTIES };
+            let table = store.load_named_events(self.business, selection, &|name| events.wants_name(name))?;
+            events.extend(&table, &|id| table.string(id).to_string());
+            Ok((Arc::new(events), current))
+        })?;
+        // Read at a later version, they may hold events this copy does not: used for this answer
+        // only (the events they credit are looked up by this copy's journeys), not kept.
+        if current && let Ok(mut kept) = self.referrals.lock() {
+            *kept = Some(events.clone());
+        }
+        Ok(events)
     }
 
     /// The customer `id` is now (the one it was merged into, if it was).

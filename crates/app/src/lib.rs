@@ -31,6 +31,7 @@ mod map_numbers;
 pub mod map_touchpoints;
 pub mod map_evidence;
 pub mod personas;
+pub mod referrals;
 pub mod privacy;
 pub mod query;
 pub mod onboarding;

@@ -29,7 +29,6 @@ use trailmap_model::{
     TouchpointId,
 };
 use trailmap_render::ValueFormat;
-use trailmap_store::EventLoads;
 use trailmap_store::Store;
 
 /// What the live numbers of a map are computed over.
@@ -330,25 +329,18 @@ impl App {
         Ok(VoiceData { questions, feedback })
     }
 
-    /// Who referred each referred event of the referral touchpoints' `rules`: only those events
-    /// are read with their properties (the kept journeys have none), and the customers'
-    /// `referral_code` property names each code's owner.
-    fn referrers(&self, business: &Business, rules: &[EventRule]) -> Result<HashMap<(CustomerId, i64), CustomerId>> {
+    /// Who referred each referred event of the referral touchpoints' `rules`: the events that
+    /// carry a referral code, kept with the business's data (`referrals`: the kept journeys have
+    /// no properties), and the customers' `referral_code` property naming each code's owner.
+    fn referrers(&self, business: &Business, data: &BusinessData, rules: &[EventRule]) -> Result<HashMap<(CustomerId, i64), CustomerId>> {
         let mut codes = HashMap::new();
         for customer in self.store().customers(business.id, usize::MAX, 0)? {
-            if let Some(serde_json::Value::String(code)) = customer.properties.get("referral_code") {
+            if let Some(serde_json::Value::String(code)) = customer.properties.get(crate::referrals::REFERRAL_CODE) {
                 codes.insert(code.trim().to_string(), customer.id);
             }
         }
-        // An event whose name could match a rule: each rule's name conditions alone (a rule
-        // without one lets every name through); the whole rule is checked on the rows read.
-        let keep = |name: &str| {
-            rules.iter().any(|r| {
-                !r.conditions.is_empty() && r.conditions.iter().filter(|c| c.field == EventField::Name).all(|c| c.op.test(Some(name)) != c.negate)
-            })
-        };
-        let table = self.store().load_named_events(business.id, EventColumns { properties: true }.into(), &keep)?;
-        Ok(trailmap_analytics::stages::referrers(&table, rules, &codes))
+        let events = data.referral_events(self.store(), rules)?;
+        Ok(trailmap_analytics::stages::referrers(events.table(), rules, &codes))
     }
 
     /// The live numbers of a map's stages and touchpoints for a period and an optional persona.
@@ -403,7 +395,7 @@ impl App {
             .collect();
         let referral_rules: Vec<EventRule> =
             stage_touchpoints.iter().flatten().filter(|(_, c)| *c == Credit::Referrer).map(|(t, _)| t.rule.clone()).collect();
-        let referrers = if referral_rules.is_empty() { HashMap::new() } else { self.referrers(business, &referral_rules)? };
+        let referrers = if referral_rules.is_empty() { HashMap::new() } else { self.referrers(business, &data, &referral_rules)? };
         // The kept journeys, unless a touchpoint's rule reads an event property (they have none).
         let needs_properties = stage_touchpoints.iter().flatten().any(|(t, _)| t.rule.conditions.iter().any(|c| matches!(c.field, EventField::Property(_))));
         let journeys = self.journeys(business.id, EventColumns { properties: needs_properties })?;

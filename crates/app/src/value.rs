@@ -206,6 +206,8 @@ struct ValueData {
     transactions: Vec<Transaction>,
     first_channel: HashMap<CustomerId, String>,
     first_touchpoint: HashMap<CustomerId, String>,
+    /// Each customer's share of events per channel: only the persona suggestions read it, so
+    /// only they ask for it (a map per customer).
     channel_share: HashMap<CustomerId, HashMap<String, f64>>,
     now: Timestamp,
     now_rule: String,
@@ -232,7 +234,7 @@ impl App {
             .collect())
     }
 
-    fn value_data(&self, business: &Business, now: Option<Timestamp>) -> Result<ValueData> {
+    fn value_data(&self, business: &Business, now: Option<Timestamp>, with_shares: bool) -> Result<ValueData> {
         // The kept journeys and orders, brought up to date with what was written since.
         let data = self.business_data(business.id)?;
         let orders = data.orders();
@@ -264,6 +266,9 @@ impl App {
                 .find_map(|row| compiled.iter().find(|(_, rule)| rule.matches(table, row)).map(|(name, _)| name.clone()))
                 .unwrap_or_else(|| "(none)".to_string());
             first_touchpoint.insert(journey.customer, touchpoint);
+            if !with_shares {
+                continue;
+            }
             let mut shares: HashMap<String, f64> = HashMap::new();
             for row in journey.rows.clone() {
                 let c = table.string(table.channel[row]);
@@ -281,7 +286,7 @@ impl App {
     /// Historical and predicted lifetime value per customer and per group.
     pub fn clv(&self, business: &Business, request: &ClvRequest) -> Result<ClvReport> {
         check_horizon(request.horizon, request.discount).map_err(invalid)?;
-        let data = self.value_data(business, request.now)?;
+        let data = self.value_data(business, request.now, false)?;
         let unit = request.unit;
         let last_day = day_of(data.now.0) - 1;
         let calibration_last_day = match request.until {
@@ -323,7 +328,11 @@ impl App {
             Ok(_) => "expected spend per purchase from Gamma-Gamma".to_string(),
             Err(e) => format!("expected spend per purchase = the customer's historical average order value ({})", plain_error(e)),
         };
-        let personas = self.persona_labels(business)?;
+        // Labels only for a business with personas: without any, every customer is
+        // "(no persona)" (the default below), and working that out reads every customer.
+        let personas = if self.store().personas(business.id)?.is_empty() { Default::default() } else { self.persona_labels(business)? };
+        // The cohort of each first purchase month, written once per month.
+        let mut cohorts: HashMap<i64, String> = HashMap::new();
         let mut customers = Vec::new();
         for (c, prediction) in model.summary.iter().zip(&model.predictions) {
             let (Some(h), Some(prediction)) = (model.history.get(&c.customer), prediction) else { continue };
@@ -331,7 +340,10 @@ impl App {
                 customer: c.customer,
                 channel: data.first_channel.get(&c.customer).cloned().unwrap_or_else(|| "(none)".into()),
                 touchpoint: data.first_touchpoint.get(&c.customer).cloned().unwrap_or_else(|| "(none)".into()),
-                cohort: Timestamp(h.first_purchase_ms).date().format("%Y-%m").to_string(),
+                cohort: cohorts
+                    .entry(h.first_purchase_ms.div_euclid(DAY_MS))
+                    .or_insert_with(|| Timestamp(h.first_purchase_ms).date().format("%Y-%m").to_string())
+                    .clone(),
                 persona: personas.get(&c.customer).cloned().unwrap_or_else(|| "(no persona)".to_string()),
                 history: h.clone(),
                 frequency: c.frequency,
@@ -486,7 +498,7 @@ fn quantile(mut values: Vec<f64>, q: f64) -> f64 {
 impl App {
     /// RFM scores and segments of every customer with an order before now.
     pub fn segments(&self, business: &Business, now: Option<Timestamp>) -> Result<SegmentsReport> {
-        let data = self.value_data(business, now)?;
+        let data = self.value_data(business, now, false)?;
         let values = customer_values(&data.transactions, data.now.0);
         let input: Vec<RfmInput> = values
             .iter()
@@ -536,7 +548,7 @@ impl App {
         {
             return Err(AppError::Invalid(format!("k (groups): must be between 1 and 20, got {k}")));
         }
-        let data = self.value_data(business, request.now)?;
+        let data = self.value_data(business, request.now, true)?;
         let values = customer_values(&data.transactions, data.now.0);
         if values.len() < 10 {
             return Err(AppError::Invalid(format!(

@@ -73,6 +73,9 @@ enum Bench {
         /// Customers of the whole-process comparison (`trailmap clv` against lifetimes).
         #[arg(long, default_value_t = 100_000)]
         whole_customers: u64,
+        /// Customers of the large whole-process run (`trailmap clv` alone); 0 leaves it out.
+        #[arg(long, default_value_t = 1_000_000)]
+        large_customers: u64,
     },
     /// An ordered funnel here, in ClickHouse (windowFunnel) and in DuckDB, same run, same counts.
     Funnel {
@@ -85,8 +88,8 @@ enum Bench {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
-    /// Answers right after a write: dashboard, insights, map numbers, customer value and a funnel
-    /// after one tracking event, with the kept data brought up to date and read afresh.
+    /// Answers right after a write: dashboard, insights, a map's numbers and evidence, customer
+    /// value and a funnel after one tracking event, with the kept data brought up to date and read afresh.
     Live {
         #[arg(long, default_value_t = 20_000)]
         customers: u64,
@@ -427,7 +430,9 @@ fn main() -> anyhow::Result<()> {
         Bench::Load { events, runs } => bench_load(&cli.out, &scratch, events, runs.max(1)),
         Bench::Backends { events, runs, postgres } => backends::bench_backends(&cli.out, &scratch, events, runs.max(1), &postgres),
         Bench::Live { customers, rounds, business } => live::bench_live(&cli.out, &scratch, customers, rounds.max(1), &business),
-        Bench::Clv { runs, customers, whole_customers } => clv::bench_clv(&cli.out, &scratch, runs.max(1), customers, whole_customers),
+        Bench::Clv { runs, customers, whole_customers, large_customers } => {
+            clv::bench_clv(&cli.out, &scratch, runs.max(1), customers, whole_customers, large_customers)
+        }
         Bench::Funnel { events, steps, window, runs } => funnel::bench_funnel(&cli.out, &scratch, events, steps, &window, runs.max(1)),
         Bench::EnginesPrepare { events } => engines::prepare(&scratch, events),
         Bench::EnginesRun { db, runs } => engines::run(&db, runs.max(1)),

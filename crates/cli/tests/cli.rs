@@ -18,6 +18,7 @@
 #[path = "cli/map_edits.rs"] mod map_edits;
 #[path = "cli/schemathesis.rs"] mod schemathesis;
 #[path = "cli/delivery.rs"] mod delivery;
+#[path = "cli/postgres.rs"] mod postgres;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -18,6 +18,7 @@ pub mod imports;
 pub(crate) mod headers;
 mod keys;
 mod links;
+mod map_answers;
 mod personas;
 mod rejections;
 mod reports;

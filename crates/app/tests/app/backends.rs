@@ -18,7 +18,7 @@ fn today() -> chrono::NaiveDate {
 /// Every analysis of both demo businesses, as JSON.
 fn every_answer(app: &App) -> Value {
     let mut answers = Vec::new();
-    for name in ["Bean There", "Thread & Needle"] {
+    for name in ["Bean There Coffee", "Thread & Needle"] {
         let business = app.business(Some(name)).unwrap();
         let period = app.default_period(&business, today()).unwrap();
         let map = app.journey_maps(&business, today()).unwrap()[0].id;

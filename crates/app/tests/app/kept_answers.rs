@@ -1,9 +1,10 @@
 //! Issue 19: what the answers keep between requests (customer value models, each feedback text's
 //! sentiment) equals a fresh computation. A reader with a server's shared cache answers customer
 //! value (the page's request and insights', which values as of the period's end), a map's live
-//! numbers and insights, then each kind of write lands (a page view, which leaves the kept model
-//! in use; an order, which makes a new one; feedback, scored once when read) and every answer
-//! must equal a fresh app's, field for field and bit for bit.
+//! numbers and its cards' evidence and insights, then each kind of write lands (a page view,
+//! which leaves the kept model in use; a friend's visit citing a referral code, which the kept
+//! referral events take in; an order, which makes a new model; feedback, scored once when read)
+//! and every answer must equal a fresh app's, field for field and bit for bit.
 
 use std::sync::Arc;
 use trailmap_app::journeys_cache::JourneysCache;
@@ -42,6 +43,12 @@ fn assert_same_as_fresh(reader: &App, db: &std::path::Path, business: &Business,
         fresh.map_numbers(business, map, &MapNumbersRequest::default()).unwrap(),
         "{when}: map numbers"
     );
+    let shown = reader.journey_map(business, map).unwrap().map;
+    assert_eq!(
+        reader.map_evidence(business, &shown, &MapNumbersRequest::default()).unwrap(),
+        fresh.map_evidence(business, &shown, &MapNumbersRequest::default()).unwrap(),
+        "{when}: map evidence"
+    );
     let insights = trailmap_app::insights::InsightsRequest { period: None, today };
     assert_eq!(reader.insights(business, &insights).unwrap(), fresh.insights(business, &insights).unwrap(), "{when}: insights");
 }
@@ -63,6 +70,37 @@ fn kept_models_and_sentiment_equal_a_fresh_computation_after_each_kind_of_write(
     // A page view: no transaction changes, so the kept model serves.
     writer.write_tracking(&[page_view(&business, "someone-new", "2026-11-30T10:00:00Z")], at("2026-11-30T10:00:01Z")).unwrap();
     assert_same_as_fresh(&reader, &db, &business, map, "after a page view");
+
+    // A friend's visit citing a customer's referral code: the kept referral events (read for the
+    // map's numbers above) take it in, and the map credits the same referrer as afresh.
+    let advocates = |app: &App| -> Vec<CustomerId> {
+        let numbers = app.map_numbers(&business, map, &MapNumbersRequest::default()).unwrap();
+        numbers.stages.iter().find(|s| s.name == "Advocacy").map(|s| s.reach.customers.clone()).unwrap()
+    };
+    let before = advocates(&reader);
+    // A customer with a code who has not reached Advocacy yet.
+    let (owner, code) = reader
+        .store()
+        .customers(business.id, usize::MAX, 0)
+        .unwrap()
+        .into_iter()
+        .filter(|c| !before.contains(&c.id))
+        .find_map(|c| Some((c.id, c.properties.get("referral_code")?.as_str()?.to_string())))
+        .unwrap();
+    writer
+        .store_mut()
+        .write::<StoreError>(&mut |w| {
+            let mut event = Event::new("store_visit", at("2026-11-30T11:00:00Z"), Identity::anonymous("kept-answers-friend").unwrap());
+            event.key = EventKey(19_000_001);
+            event.source = Some("friend".into());
+            event.medium = Some("referral".into());
+            event.properties.insert("referral_code".into(), serde_json::json!(code));
+            w.add_event(business.id, &IncomingEvent { event, also_known_as: Vec::new() })?;
+            Ok(())
+        })
+        .unwrap();
+    assert_same_as_fresh(&reader, &db, &business, map, "after a referred visit");
+    assert!(advocates(&reader).contains(&owner), "the code's owner reaches Advocacy through the friend's visit");
 
     // An order on the last day and feedback on a touchpoint: a new model, a new text scored.
     let touchpoint = reader.store().touchpoints(business.id).unwrap()[0].name.clone();

@@ -54,6 +54,11 @@ pub fn run(app: &App, business: Option<&str>, args: ClvArgs, format: Format, out
     request.until = args.until.as_deref().map(|d| parse_date("--until", d).map(|t| t.date())).transpose()?;
     request.now = args.now.as_deref().map(|d| parse_date("--now", d)).transpose()?;
     let report = app.clv(&business, &request).with_context(|| format!("customer lifetime value of {}", business.name))?;
+    if format == Format::Json {
+        // The whole report, every customer's predictions included, written from the report
+        // itself (not through a JSON value of it, which cost more than the models).
+        return crate::output::write_json(&report, out);
+    }
     let rows = report
         .groups
         .iter()
@@ -84,12 +89,7 @@ pub fn run(app: &App, business: Option<&str>, args: ClvArgs, format: Format, out
         report.currency,
         report.interval_rule,
     );
-    let mut output = Output::new(
-        &["group", "customers", "historical mean", "95% CI", "predicted mean", "95% CI"],
-        rows,
-        &report,
-    )?
-    .with_title(title);
+    let mut output = Output::rows_only(&["group", "customers", "historical mean", "95% CI", "predicted mean", "95% CI"], rows).with_title(title);
     if format == Format::Table {
         output.print(format, out)?;
         if let Some(e) = &report.prediction_error {
@@ -120,7 +120,7 @@ pub fn run(app: &App, business: Option<&str>, args: ClvArgs, format: Format, out
         }
         return Ok(());
     }
-    // JSON carries the whole report; CSV the per-group table.
+    // CSV carries the per-group table.
     output.title = None;
     output.print(format, out)
 }

@@ -61,12 +61,13 @@ fn two_servers_on_one_database_lose_and_duplicate_nothing_and_see_each_others_wr
 
     // Four clients, two behind each server; each batch is also retried once through the other
     // server (what a load balancer does after a timeout): the retry must add nothing.
+    let batch_key = key.clone();
     let batch = move |client: usize, n: usize| {
         let messages: Vec<serde_json::Value> = (0..20)
             .map(|i| serde_json::json!({"type": "track", "event": "page_view", "anonymousId": format!("c{client}-{}", i % 5),
                 "messageId": format!("{client}-{n}-{i}"), "timestamp": "2026-01-01T00:00:00Z"}))
             .collect();
-        serde_json::to_vec(&serde_json::json!({"writeKey": key, "batch": messages})).unwrap()
+        serde_json::to_vec(&serde_json::json!({"writeKey": batch_key, "batch": messages})).unwrap()
     };
     let clients: Vec<_> = (0..4)
         .map(|client| {

@@ -13,7 +13,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use trailmap_app::{MapEdit, MapExportFormat, MapTemplate};
+use trailmap_app::{MapEdit, MapExportFormat, MapNumbers, MapTemplate};
 use trailmap_app::map_evidence::PICKER_QUOTES;
 use trailmap_app::query::{NumbersQuery, link_expiry as expiry_of};
 use trailmap_model::{BusinessId, MapId, Membership};
@@ -352,13 +352,8 @@ pub async fn revoke_share_link(caller: ApiUser, State(state): State<ServerState>
         ("window" = Option<i64>, Query, description = "Days after reaching a stage within which a later stage counts as going on (1 to 3650, default 30)")),
     responses((status = 200, body = trailmap_app::MapNumbers, description = "Per stage: reach, the customers new at the stage, conversion to the next stage (with those who skipped it and those already past it), drop-off and revenue (each order once, at the stage where it happened), each with n and customers; per touchpoint: reach and revenue; orders before any stage; and the definition of each number"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn numbers(caller: ApiUser, State(state): State<ServerState>, ApiPath((id, map)): ApiPath<(i64, i64)>, Query(q): Query<NumbersQuery>) -> ApiResult<Json<trailmap_app::MapNumbers>> {
+pub async fn numbers(caller: ApiUser, State(state): State<ServerState>, ApiPath((id, map)): ApiPath<(i64, i64)>, Query(q): Query<NumbersQuery>) -> ApiResult<Json<MapNumbers>> {
     let business = member(&state, &caller, id).await?.business;
-    let numbers = state
-        .try_read(move |app| {
-            let request = q.request(app, &business)?;
-            app.map_numbers(&business, map_id(map), &request)
-        })
-        .await?;
-    Ok(Json(numbers))
+    let numbers = crate::map_answers::map_numbers(&state, &business, map, &q).await?;
+    Ok(Json(MapNumbers::clone(&numbers)))
 }

@@ -106,13 +106,7 @@ pub async fn cite(
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn evidence(caller: ApiUser, State(state): State<ServerState>, ApiPath((id, map)): ApiPath<(i64, i64)>, Query(query): Query<NumbersQuery>) -> ApiResult<Json<AnyJson>> {
     let business = auth::membership(&state, caller.user.id, BusinessId(id)).await?.business;
-    let evidence = state
-        .try_read(move |app| {
-            let request = query.request(app, &business)?;
-            let shown = app.journey_map(&business, MapId(map))?.map;
-            app.map_evidence(&business, &shown, &request)
-        })
-        .await?;
-    let value = serde_json::to_value(&evidence).map_err(|e| ApiError::internal(format!("the answer cannot be written as JSON: {e}")))?;
+    let evidence = crate::map_answers::map_evidence(&state, &business, map, &query).await?;
+    let value = serde_json::to_value(&*evidence).map_err(|e| ApiError::internal(format!("the answer cannot be written as JSON: {e}")))?;
     Ok(Json(AnyJson(value)))
 }

@@ -269,7 +269,7 @@ fn split_pair(text: &str) -> (&str, &str) {
 /// A PostgreSQL error as the store's own: a database error (the neutral variant of
 /// [`StoreError`]).
 pub(crate) fn database(e: postgres::Error) -> StoreError {
-    StoreError::Invalid(format!("database error: {e}{}", e.as_db_error().map(|d| format!(": {}", d.message())).unwrap_or_default()))
+    StoreError::Database(format!("{e}{}", e.as_db_error().map(|d| format!(": {}", d.message())).unwrap_or_default()))
 }
 
 impl From<postgres::Error> for StoreError {

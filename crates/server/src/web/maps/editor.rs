@@ -513,18 +513,21 @@ pub async fn show(
     let membership = auth::membership(&state, signed.user.id, BusinessId(id)).await?;
     let nav = Nav::load(&state, &signed, Some(membership.business.id)).await?;
     let business = membership.business.clone();
-    let asked = query.clone();
     let can_edit = membership.role.can_edit();
     let searched = search.quotes.clone().unwrap_or_default();
-    let (version, touchpoints, personas, numbers, data, comments, evidence) = state
+    // The live numbers and the cards' evidence are the page's costly answers: kept while the
+    // business's data version is the one they were computed at (any write, a map edit or a
+    // tracking event, moves it), so looking at the map again, or another member opening it,
+    // computes nothing.
+    let numbers = crate::map_answers::map_numbers(&state, &business, map, &query).await?;
+    let evidence = crate::map_answers::map_evidence(&state, &business, map, &query).await?;
+    let (version, touchpoints, personas, data, comments) = state
         .try_read(move |app| {
             let version = app.journey_map(&business, map_id(map))?;
             let names = app.names(business.id)?;
             let catalogue = names.touchpoints;
             let touchpoints: HashMap<_, _> = catalogue.iter().cloned().collect();
             let personas = names.personas;
-            let request = asked.request(app, &business)?;
-            let numbers = app.map_numbers(&business, map_id(map), &request)?;
             // The editor shows every card's evidence live (below), so it needs no quote texts of
             // its own; those serve the views without live evidence (share links, the comparison).
             let mut data = EditorData::default();
@@ -534,8 +537,7 @@ pub async fn show(
                 data.catalogue = catalogue;
             }
             let comments = app.map_comments(&business, map_id(map))?;
-            let evidence = app.map_evidence(&business, &version.map, &request)?;
-            Ok((version, touchpoints, personas, numbers, data, comments, evidence))
+            Ok((version, touchpoints, personas, data, comments))
         })
         .await?;
     let comments = CardComments::new(BusinessId(id), map_id(map), comments, signed.user.id, membership.role, signed.csrf.clone(), search.comments);
@@ -545,11 +547,11 @@ pub async fn show(
         business: BusinessId(id),
         touchpoints: &touchpoints,
         personas: &persona_names,
-        numbers: Some(&numbers),
+        numbers: Some(&*numbers),
         csrf: can_edit.then_some(signed.csrf.as_str()),
         link_customers: true,
         comments: Some(&comments),
-        evidence: Some(&evidence),
+        evidence: Some(&*evidence),
     };
     let base = format!("/b/{id}/maps/{map}");
     let chosen = query.persona.clone().unwrap_or_default();
