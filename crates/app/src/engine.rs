@@ -10,6 +10,7 @@
 //! rule); or `stage:NAME` (any touchpoint on that stage). A rule that does not read is refused
 //! with the character offset where it stops making sense.
 
+use crate::funnel_customers::{self, FunnelCustomers, FunnelCustomersRequest};
 use crate::{App, AppError, Result};
 use serde::Serialize;
 use trailmap_analytics::{
@@ -35,6 +36,9 @@ pub struct FunnelRequest {
     pub period: Option<(Timestamp, Timestamp)>,
     /// A second period, shown beside the first.
     pub compare: Option<(Timestamp, Timestamp)>,
+    /// The customers behind one figure to list, a page of them; without it the answer carries
+    /// counts and no customer ids.
+    pub customers: Option<FunnelCustomersRequest>,
 }
 
 /// A funnel, and the same funnel over the comparison period when one was asked for.
@@ -44,8 +48,12 @@ pub struct FunnelAnswer {
     pub business: String,
     pub steps: Vec<String>,
     pub breakdown: Option<String>,
+    /// The funnel's figures; its customer lists are left empty (ask for them with
+    /// [`FunnelRequest::customers`]).
     pub report: FunnelReport,
     pub compare: Option<FunnelReport>,
+    /// The page of customers the request asked for, from `report`.
+    pub customers: Option<FunnelCustomers>,
 }
 
 fn invalid(message: String) -> AppError {
@@ -64,6 +72,7 @@ impl App {
             breakdown: None,
             period: None,
             compare: None,
+            customers: None,
         }
     }
 
@@ -85,6 +94,7 @@ impl App {
                     breakdown: request.breakdown.clone(),
                     report: FunnelReport::empty(request.mode, request.window_ms),
                     compare: None,
+                    customers: None,
                 });
             }
             return self.funnel(business, &FunnelRequest { steps, ..request.clone() });
@@ -136,11 +146,15 @@ impl App {
             return Err(invalid(format!("{place}: {}", unknown_event(name, &event_names(&all)))));
         }
         let run = |query: &FunnelQuery| trailmap_analytics::funnel(&journeys, query).map_err(|e| invalid(format!("funnel: {e}")));
-        let report = run(&query)?;
+        let mut report = run(&query)?;
+        let customers = request.customers.as_ref().map(|asked| funnel_customers::page(&report, asked)).transpose()?;
+        funnel_customers::drop_lists(&mut report);
         let compare = match request.compare {
             Some(period) => {
                 query.period = millis(Some(period));
-                Some(run(&query)?)
+                let mut compared = run(&query)?;
+                funnel_customers::drop_lists(&mut compared);
+                Some(compared)
             }
             None => None,
         };
@@ -150,6 +164,7 @@ impl App {
             breakdown: request.breakdown.clone(),
             report,
             compare,
+            customers,
         })
     }
 
@@ -309,7 +324,7 @@ mod tests {
               2026-02-11 10:00:00 page_view page=/
             ",
         );
-        let customers = |answer: &FunnelAnswer, k: usize| answer.report.overall.steps[k].customers.len();
+        let customers = |answer: &FunnelAnswer, k: usize| answer.report.overall.steps[k].reached;
         let request = App::funnel_request(vec!["page_view|store_visit".into(), "touchpoint:checkout".into(), "purchase".into()]);
         let answer = app.funnel(&business, &request).expect("a funnel");
         assert_eq!((customers(&answer, 0), customers(&answer, 1), customers(&answer, 2)), (3, 2, 1));
@@ -367,7 +382,7 @@ mod tests {
         );
         let customers = |steps: &[&str]| {
             let request = App::funnel_request(steps.iter().map(|s| s.to_string()).collect());
-            app.funnel(&business, &request).map(|a| a.report.overall.steps.iter().map(|s| s.customers.len()).collect::<Vec<_>>())
+            app.funnel(&business, &request).map(|a| a.report.overall.steps.iter().map(|s| s.reached).collect::<Vec<_>>())
         };
         assert_eq!(customers(&["page_view[page^=/checkout][source!=bing]", "purchase[items>2]"]).expect("a funnel"), [1, 1]);
         assert_eq!(customers(&["*[source=google]", "purchase[items>5]"]).expect("a funnel"), [1, 0]);
