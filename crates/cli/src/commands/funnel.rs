@@ -46,12 +46,16 @@ pub struct FunnelArgs {
     /// (--limit, --offset).
     #[arg(long, value_name = "STEP", alias = "customers")]
     customers_at: Option<usize>,
-    /// With --customers-at: the customers who reached the step before STEP but not STEP.
+    /// With --customers-at: reached (the customers reaching STEP) or dropped (those who reached
+    /// the step before STEP but not STEP).
+    #[arg(long, default_value = "reached", value_parser = ["reached", "dropped"], requires = "customers_at")]
+    customers_who: String,
+    /// Short for --customers-who dropped.
     #[arg(long, requires = "customers_at")]
     dropped: bool,
     /// With --customers-at: the customers of one breakdown group (a value of --breakdown).
     #[arg(long, value_name = "VALUE", requires_all = ["customers_at", "breakdown"])]
-    group: Option<String>,
+    customers_group: Option<String>,
     /// With --customers-at: how many customers to list (1 to 10000).
     #[arg(long, default_value_t = trailmap_app::funnel_customers::DEFAULT_CUSTOMERS_LIMIT, requires = "customers_at")]
     limit: usize,
@@ -121,7 +125,8 @@ pub fn run(app: &mut App, business: &Business, args: FunnelArgs) -> anyhow::Resu
         if !(1..=max).contains(&args.limit) {
             bail!("--limit {}: list 1 to {max} customers at a time (page with --offset)", args.limit);
         }
-        request.customers = Some(trailmap_app::FunnelCustomersRequest { step, dropped: args.dropped, group: args.group.clone(), offset: args.offset, limit: args.limit });
+        let dropped = args.dropped || args.customers_who == "dropped";
+        request.customers = Some(trailmap_app::FunnelCustomersRequest { step, dropped, group: args.customers_group.clone(), offset: args.offset, limit: args.limit });
     }
     let answer = app.funnel(business, &request).with_context(|| format!("computing the funnel of {}", business.name))?;
     let report = &answer.report;
