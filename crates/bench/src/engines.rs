@@ -104,7 +104,9 @@ pub fn prepare(scratch: &Path, events: u64) -> anyhow::Result<()> {
         compaction.segments_after,
         if compaction.rewritten { "rewritten" } else { "already in order" }
     );
-    let selection = EventSelection { channel: true, revenue: true, ..funnel_columns() };
+    // Attribution reads every field of an event but its properties (sessions' sources, referrers
+    // and campaigns as well as the channel), as `App::attribution` loads them.
+    let selection: EventSelection = trailmap_model::EventColumns { properties: false }.into();
     let journeys = Journeys::new(store.load_selected_events(business, selection)?);
     let table = journeys.table();
     let tsv = scratch.join(format!("engines-{events}.tsv"));
@@ -234,8 +236,9 @@ pub fn run(db: &Path, runs: u32) -> anyhow::Result<()> {
     let table_bytes_per_event = journeys.table().heap_bytes() as f64 / events.max(1) as f64;
     drop(journeys);
 
-    // Attribution reads the channel and the revenue as well.
-    let selection = EventSelection { channel: true, revenue: true, ..funnel_columns() };
+    // Attribution reads every field of an event but its properties (sessions' sources, referrers
+    // and campaigns as well as the channel), as `App::attribution` loads them.
+    let selection: EventSelection = trailmap_model::EventColumns { properties: false }.into();
     let journeys = Journeys::new(store.load_selected_events(business, selection)?);
     let options = AttributionOptions { models: vec![Model::First, Model::Last], ..AttributionOptions::default() };
     let (mut paths_seconds, mut markov_seconds) = (Vec::new(), Vec::new());
