@@ -26,6 +26,7 @@ import http.client
 import json
 import os
 import platform
+import re
 import socket
 import statistics
 import subprocess
@@ -126,6 +127,7 @@ def cold_script_duckdb(parquet):
         "import time, duckdb\n"
         "started = time.perf_counter()\n"
         "con = duckdb.connect()\n"
+        "con.execute('SET enable_progress_bar = false')\n"
         f"con.execute({f'CREATE VIEW events AS SELECT * FROM read_parquet({parquet!r})'!r})\n"
         f"rows = con.execute({sql!r}).fetchall()\n"
         "seconds = time.perf_counter() - started\n"
@@ -141,7 +143,8 @@ def timed_python(script):
     out = subprocess.run([sys.executable, "-c", script], check=True, stdout=subprocess.PIPE, text=True).stdout
     whole = time.perf_counter() - started
     lines = out.strip().splitlines()
-    return whole, float(lines[-1]), funnel_levels([l.split(",") for l in lines[:-1]])
+    rows = [l.split(",") for l in lines[:-1] if re.fullmatch(r"\d+,\d+", l.strip())]
+    return whole, float(lines[-1]), funnel_levels(rows)
 
 
 def trailmap_levels(answer):
