@@ -85,6 +85,18 @@ impl App {
     /// ([`crate::query::default_funnel_steps`]), which for a business without events is empty:
     /// nobody entered, an answer rather than an error, so a new business's page opens.
     pub fn funnel(&self, business: &Business, request: &FunnelRequest) -> Result<FunnelAnswer> {
+        let mut answer = self.funnel_with_lists(business, request)?;
+        answer.customers = request.customers.as_ref().map(|asked| funnel_customers::page(&answer.report, asked)).transpose()?;
+        funnel_customers::drop_lists(&mut answer.report);
+        if let Some(compared) = answer.compare.as_mut() {
+            funnel_customers::drop_lists(compared);
+        }
+        Ok(answer)
+    }
+
+    /// [`App::funnel`] with every step's customer lists kept in the reports: for the app's own
+    /// analyses that read them (insights' drop-offs, a change's impact), never for a front end.
+    pub(crate) fn funnel_with_lists(&self, business: &Business, request: &FunnelRequest) -> Result<FunnelAnswer> {
         if request.steps.is_empty() {
             let steps = crate::query::default_funnel_steps(self, business)?;
             if steps.is_empty() {
@@ -97,7 +109,7 @@ impl App {
                     customers: None,
                 });
             }
-            return self.funnel(business, &FunnelRequest { steps, ..request.clone() });
+            return self.funnel_with_lists(business, &FunnelRequest { steps, ..request.clone() });
         }
         // Event names are checked once the events are loaded, so a typo is an error, not a zero.
         let mut named: Vec<(String, String)> = Vec::new();
@@ -154,15 +166,11 @@ impl App {
             return Err(invalid(format!("{place}: {}", unknown_event(name, &event_names(&all)))));
         }
         let run = |query: &FunnelQuery| trailmap_analytics::funnel(&journeys, query).map_err(|e| invalid(format!("funnel: {e}")));
-        let mut report = run(&query)?;
-        let customers = request.customers.as_ref().map(|asked| funnel_customers::page(&report, asked)).transpose()?;
-        funnel_customers::drop_lists(&mut report);
+        let report = run(&query)?;
         let compare = match request.compare {
             Some(period) => {
                 query.period = millis(Some(period));
-                let mut compared = run(&query)?;
-                funnel_customers::drop_lists(&mut compared);
-                Some(compared)
+                Some(run(&query)?)
             }
             None => None,
         };
@@ -172,7 +180,7 @@ impl App {
             breakdown: request.breakdown.clone(),
             report,
             compare,
-            customers,
+            customers: None,
         })
     }
 
