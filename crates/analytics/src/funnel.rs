@@ -569,7 +569,14 @@ pub struct StepResult {
     pub dropped: usize,
     /// Time from the previous step's event to this step's, over the customers reaching it.
     pub time_from_previous: Option<TimeSummary>,
+    /// The customers reaching this step, in ascending id order. Never serialised: at ten million
+    /// events a funnel's lists are megabytes of ids that no figure needs, so an answer lists them
+    /// only when asked, a page at a time (`trailmap_app::FunnelCustomersRequest`).
+    #[serde(skip)]
     pub customers: Vec<CustomerId>,
+    /// The customers who reached the previous step but not this one, in ascending id order; not
+    /// serialised, as `customers`.
+    #[serde(skip)]
     pub dropped_customers: Vec<CustomerId>,
 }
 

@@ -243,7 +243,7 @@ impl App {
                 // `trailmap funnel --steps` does and impact can run the same funnel.
                 let mut request = App::funnel_request(vec![from.trim().to_string(), to.trim().to_string()]);
                 request.window_ms = i64::from(window_days) * trailmap_model::Timestamp::MS_PER_DAY;
-                match self.funnel(business, &request) {
+                match self.funnel_with_lists(business, &request) {
                     Ok(_) => ChangeMetric::StepConversion { from: from.trim().to_string(), to: to.trim().to_string(), window_days },
                     Err(AppError::Invalid(reason)) => return Err(wrong(reason)),
                     Err(other) => return Err(other),

@@ -10,6 +10,7 @@
 //! rule); or `stage:NAME` (any touchpoint on that stage). A rule that does not read is refused
 //! with the character offset where it stops making sense.
 
+use crate::funnel_customers::{self, FunnelCustomers, FunnelCustomersRequest};
 use crate::{App, AppError, Result};
 use serde::Serialize;
 use trailmap_analytics::{
@@ -36,6 +37,9 @@ pub struct FunnelRequest {
     pub period: Option<(Timestamp, Timestamp)>,
     /// A second period, shown beside the first.
     pub compare: Option<(Timestamp, Timestamp)>,
+    /// The customers behind one figure to list, a page of them; without it the answer carries
+    /// counts and no customer ids.
+    pub customers: Option<FunnelCustomersRequest>,
 }
 
 /// A funnel, and the same funnel over the comparison period when one was asked for.
@@ -45,8 +49,12 @@ pub struct FunnelAnswer {
     pub business: String,
     pub steps: Vec<String>,
     pub breakdown: Option<String>,
+    /// The funnel's figures; its customer lists are left empty (ask for them with
+    /// [`FunnelRequest::customers`]).
     pub report: FunnelReport,
     pub compare: Option<FunnelReport>,
+    /// The page of customers the request asked for, from `report`.
+    pub customers: Option<FunnelCustomers>,
 }
 
 fn invalid(message: String) -> AppError {
@@ -65,6 +73,7 @@ impl App {
             breakdown: None,
             period: None,
             compare: None,
+            customers: None,
         }
     }
 
@@ -77,6 +86,18 @@ impl App {
     /// ([`crate::query::default_funnel_steps`]), which for a business without events is empty:
     /// nobody entered, an answer rather than an error, so a new business's page opens.
     pub fn funnel(&self, business: &Business, request: &FunnelRequest) -> Result<FunnelAnswer> {
+        let mut answer = self.funnel_with_lists(business, request)?;
+        answer.customers = request.customers.as_ref().map(|asked| funnel_customers::page(&answer.report, asked)).transpose()?;
+        funnel_customers::drop_lists(&mut answer.report);
+        if let Some(compared) = answer.compare.as_mut() {
+            funnel_customers::drop_lists(compared);
+        }
+        Ok(answer)
+    }
+
+    /// [`App::funnel`] with every step's customer lists kept in the reports: for the app's own
+    /// analyses that read them (insights' drop-offs, a change's impact), never for a front end.
+    pub(crate) fn funnel_with_lists(&self, business: &Business, request: &FunnelRequest) -> Result<FunnelAnswer> {
         if request.steps.is_empty() {
             let steps = crate::query::default_funnel_steps(self, business)?;
             if steps.is_empty() {
@@ -86,9 +107,10 @@ impl App {
                     breakdown: request.breakdown.clone(),
                     report: FunnelReport::empty(request.mode, request.window_ms),
                     compare: None,
+                    customers: None,
                 });
             }
-            return self.funnel(business, &FunnelRequest { steps, ..request.clone() });
+            return self.funnel_with_lists(business, &FunnelRequest { steps, ..request.clone() });
         }
         // Event names are checked once the events are loaded, so a typo is an error, not a zero.
         let mut named: Vec<(String, String)> = Vec::new();
@@ -126,8 +148,16 @@ impl App {
         // Without kept journeys (a command-line run), only the events a step or exclusion can
         // match are loaded when they alone decide the answer, as ClickHouse reads only the rows
         // of `WHERE event IN (...)`.
+        // Such a load reads only the fields the steps and exclusions test (the name at least), as
+        // ClickHouse reads only the columns a query names: the other six text fields cost a
+        // command-line funnel most of its time. A breakdown reads its field, so it loads them all.
+        let mut tested = EventSelection::NONE.with(&EventField::Name);
+        for condition in query.steps.iter().chain(&query.exclusions).flat_map(|s| &s.any_of).flat_map(|r| &r.conditions) {
+            tested = tested.with(&condition.field);
+        }
+        let selection = if query.breakdown.is_some() { columns.into() } else { tested };
         let journeys = match query.relevant_names().filter(|_| !self.keeps_journeys()) {
-            Some(keep) => std::sync::Arc::new(Journeys::new(self.store().load_named_events(business.id, columns.into(), &keep)?)),
+            Some(keep) => std::sync::Arc::new(Journeys::new(self.store().load_named_events(business.id, selection, &keep)?)),
             None => self.journeys(business.id, columns)?,
         };
         let names = event_names(journeys.table());
@@ -151,6 +181,7 @@ impl App {
             breakdown: request.breakdown.clone(),
             report,
             compare,
+            customers: None,
         })
     }
 
@@ -310,7 +341,7 @@ mod tests {
               2026-02-11 10:00:00 page_view page=/
             ",
         );
-        let customers = |answer: &FunnelAnswer, k: usize| answer.report.overall.steps[k].customers.len();
+        let customers = |answer: &FunnelAnswer, k: usize| answer.report.overall.steps[k].reached;
         let request = App::funnel_request(vec!["page_view|store_visit".into(), "touchpoint:checkout".into(), "purchase".into()]);
         let answer = app.funnel(&business, &request).expect("a funnel");
         assert_eq!((customers(&answer, 0), customers(&answer, 1), customers(&answer, 2)), (3, 2, 1));
@@ -368,7 +399,7 @@ mod tests {
         );
         let customers = |steps: &[&str]| {
             let request = App::funnel_request(steps.iter().map(|s| s.to_string()).collect());
-            app.funnel(&business, &request).map(|a| a.report.overall.steps.iter().map(|s| s.customers.len()).collect::<Vec<_>>())
+            app.funnel(&business, &request).map(|a| a.report.overall.steps.iter().map(|s| s.reached).collect::<Vec<_>>())
         };
         assert_eq!(customers(&["page_view[page^=/checkout][source!=bing]", "purchase[items>2]"]).expect("a funnel"), [1, 1]);
         assert_eq!(customers(&["*[source=google]", "purchase[items>5]"]).expect("a funnel"), [1, 0]);

@@ -939,7 +939,7 @@ impl App {
                 let mut request = App::funnel_request(vec![from.clone(), to.clone()]);
                 request.window_ms = i64::from(*window_days) * Timestamp::MS_PER_DAY;
                 request.period = Some((Timestamp(span.start), Timestamp(span.end)));
-                let answer = self.funnel(business, &request).map_err(wrong)?;
+                let answer = self.funnel_with_lists(business, &request).map_err(wrong)?;
                 let steps = &answer.report.overall.steps;
                 let converted: HashSet<CustomerId> = steps.get(1).map(|s| s.customers.iter().copied().collect()).unwrap_or_default();
                 let entered = steps.first().map(|s| s.customers.clone()).unwrap_or_default();
@@ -948,7 +948,7 @@ impl App {
             Measure::Metric(ChangeMetric::StageReach { stage }) => {
                 let mut request = App::funnel_request(vec![format!("stage:{stage}")]);
                 request.period = Some((Timestamp(span.start), Timestamp(span.end)));
-                let answer = self.funnel(business, &request).map_err(wrong)?;
+                let answer = self.funnel_with_lists(business, &request).map_err(wrong)?;
                 let reached: HashSet<CustomerId> =
                     answer.report.overall.steps.first().map(|s| s.customers.iter().copied().collect()).unwrap_or_default();
                 Sample::Shares(facts.active(span, false).into_iter().map(|c| (Some(c), reached.contains(&c))).collect())

@@ -347,7 +347,7 @@ impl App {
         let mut request = App::funnel_request(steps);
         request.window_ms = FUNNEL_WINDOW_DAYS * Timestamp::MS_PER_DAY;
         request.period = Some((cx.start, cx.end));
-        Ok(self.funnel(cx.business, &request)?.report.overall)
+        Ok(self.funnel_with_lists(cx.business, &request)?.report.overall)
     }
 
     /// Every transition of a funnel with its value at stake.

@@ -19,6 +19,7 @@ pub mod comments;
 mod dashboard;
 mod demo;
 mod engine;
+pub mod funnel_customers;
 mod funnel_steps;
 mod import;
 pub mod import_preview;
@@ -55,6 +56,7 @@ pub use comments::Comment;
 pub use dashboard::{Bucket, Dashboard, DayRange, FullerPeriod, PeriodChoice, RecordedSpan, Timeline, TimelineEntry, property_rows};
 pub use demo::{DEMO_BUSINESSES, DEMO_EMAIL, DemoLogin, DemoReport};
 pub use engine::{FunnelAnswer, FunnelRequest};
+pub use funnel_customers::{FunnelCustomers, FunnelCustomersRequest};
 pub use query::{ClvAnswer, FromParams, Params, RetentionRequest};
 pub use value::{
     ClvReport, ClvRequest, GroupBy, GroupClv, ModelFit, PersonaRequest, PersonaSuggestion, PersonaSuggestions, PurchaseModel,

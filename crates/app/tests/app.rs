@@ -25,6 +25,7 @@
 #[path = "app/actions.rs"] mod actions;
 #[path = "app/alerts.rs"] mod alerts;
 #[path = "app/backends.rs"] mod backends;
+#[path = "app/funnel_customers.rs"] mod funnel_customers;
 
 use std::path::{Path, PathBuf};
 use trailmap_app::{App, AppError, DemoOptions, ImportReport, ImportRequest, RecordKind};
@@ -1395,6 +1396,7 @@ fn apps_sharing_a_journeys_cache_reuse_them_until_the_data_changes() {
         breakdown: None,
         period: None,
         compare: None,
+        customers: None,
     };
     let reached = |app: &App| app.funnel(&business, &request).unwrap().report.overall.steps.iter().map(|s| s.reached).collect::<Vec<_>>();
     let uncached = App::open(&db).unwrap();

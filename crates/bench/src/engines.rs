@@ -9,6 +9,8 @@
 //! - `engines-run`: in a fresh process, the funnel over data loaded once (median of runs), the
 //!   load and journey steps timed apart, the peak memory per event (VmHWM minus the resident size
 //!   before loading), and attribution (first and last touch counts, Markov removal effects).
+//! - `engines-api-key`: an API key of an owner of the store's business, with which the driver
+//!   asks `trailmap serve` for the funnel over HTTP (the warm comparison).
 //! - `engines-cold`: open the store, load the events of the steps' names, group, one funnel, print
 //!   the counts: the process the driver times from the outside for the cold-start comparison.
 
@@ -102,7 +104,9 @@ pub fn prepare(scratch: &Path, events: u64) -> anyhow::Result<()> {
         compaction.segments_after,
         if compaction.rewritten { "rewritten" } else { "already in order" }
     );
-    let selection = EventSelection { channel: true, revenue: true, ..funnel_columns() };
+    // Attribution reads every field of an event but its properties (sessions' sources, referrers
+    // and campaigns as well as the channel), as `App::attribution` loads them.
+    let selection: EventSelection = trailmap_model::EventColumns { properties: false }.into();
     let journeys = Journeys::new(store.load_selected_events(business, selection)?);
     let table = journeys.table();
     let tsv = scratch.join(format!("engines-{events}.tsv"));
@@ -232,8 +236,9 @@ pub fn run(db: &Path, runs: u32) -> anyhow::Result<()> {
     let table_bytes_per_event = journeys.table().heap_bytes() as f64 / events.max(1) as f64;
     drop(journeys);
 
-    // Attribution reads the channel and the revenue as well.
-    let selection = EventSelection { channel: true, revenue: true, ..funnel_columns() };
+    // Attribution reads every field of an event but its properties (sessions' sources, referrers
+    // and campaigns as well as the channel), as `App::attribution` loads them.
+    let selection: EventSelection = trailmap_model::EventColumns { properties: false }.into();
     let journeys = Journeys::new(store.load_selected_events(business, selection)?);
     let options = AttributionOptions { models: vec![Model::First, Model::Last], ..AttributionOptions::default() };
     let (mut paths_seconds, mut markov_seconds) = (Vec::new(), Vec::new());
@@ -307,5 +312,22 @@ pub fn cold(db: &Path) -> anyhow::Result<()> {
     let journeys = Journeys::new(store.load_named_events(business, funnel_columns(), &keep)?);
     let counted = levels(&journeys)?;
     println!("{}", serde_json::to_string(&serde_json::json!({ "levels": counted }))?);
+    Ok(())
+}
+
+/// A new API key of the benchmark's user (made an owner of the store's business the first time),
+/// printed with the business's id: the driver's client sends it to `trailmap serve`.
+pub fn api_key(db: &Path) -> anyhow::Result<()> {
+    const EMAIL: &str = "bench@example.com";
+    let mut app = trailmap_app::App::open(db)?;
+    let business = app.business(None)?;
+    let now = trailmap_model::Timestamp::from_millis(chrono::Utc::now().timestamp_millis());
+    let user = match app.user_by_email(EMAIL)? {
+        Some(user) => user,
+        None => app.create_user(EMAIL, "Benchmark", &format!("bench-{}", now.0), now)?,
+    };
+    app.set_member(business.id, user.id, trailmap_model::Role::Owner)?;
+    let (_, key) = app.create_api_key(user.id, "engine benchmark", now)?;
+    println!("{}", serde_json::json!({ "key": key, "business_id": business.id.0 }));
     Ok(())
 }

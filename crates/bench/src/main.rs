@@ -10,11 +10,14 @@
 //! - `live`: answers right after a tracking write (`live.rs`).
 //! - `backends`: the embedded store against PostgreSQL: the same events written to both, and
 //!   `load_events` timed on both (`backends.rs`).
+//! - `dashboard-load`: the dashboard's latency while tracking writes arrive, against the real
+//!   `trailmap serve` process on loopback (`dashboard_load.rs`).
 //! - `clv`: the BG/NBD fit on CDNOW here and in lifetimes (same run), on synthetic customers, and
 //!   the whole `trailmap clv` process against lifetimes from the same orders.
 
 mod backends;
 mod clv;
+mod dashboard_load;
 mod engines;
 mod funnel;
 mod live;
@@ -108,6 +111,19 @@ enum Bench {
         #[arg(long, env = "TRAILMAP_BENCH_POSTGRES")]
         postgres: String,
     },
+    /// The dashboard API's p50/p99 against `trailmap serve` on loopback while a tracking client
+    /// writes page views (the `trailmap` binary must be built beside this one).
+    DashboardLoad {
+        /// Demo customers (52,000 make about a million events).
+        #[arg(long, default_value_t = 52_000)]
+        customers: u64,
+        /// How long the two clients run.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Tracking writes per second.
+        #[arg(long, default_value_t = 10)]
+        writes: u32,
+    },
     /// Internal: time one load of the store at DB in this process and print JSON.
     LoadOnce { db: PathBuf },
     /// Engine benchmark (bench/run_engines.sh): the seeded store and the exports for the others.
@@ -123,6 +139,9 @@ enum Bench {
     },
     /// Engine benchmark: one cold funnel (open, load, group, count), as JSON.
     EnginesCold { db: PathBuf },
+    /// Engine benchmark: a new API key of an owner of the store's business, for the warm funnel
+    /// over HTTP, as JSON (`key`, `business_id`).
+    EnginesApiKey { db: PathBuf },
 }
 
 #[derive(Debug, Serialize)]
@@ -437,6 +456,10 @@ fn main() -> anyhow::Result<()> {
         Bench::EnginesPrepare { events } => engines::prepare(&scratch, events),
         Bench::EnginesRun { db, runs } => engines::run(&db, runs.max(1)),
         Bench::EnginesCold { db } => engines::cold(&db),
+        Bench::EnginesApiKey { db } => engines::api_key(&db),
+        Bench::DashboardLoad { customers, seconds, writes } => {
+            dashboard_load::run(&cli.out, &scratch, &dashboard_load::Options { customers, seconds, writes })
+        }
         Bench::LoadOnce { db } => {
             let once = load_once(&db)?;
             let stdout = std::io::stdout();

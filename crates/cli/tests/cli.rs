@@ -14,6 +14,7 @@
 #[path = "cli/imports.rs"] mod imports;
 #[path = "cli/map_numbers.rs"] mod map_numbers;
 #[path = "cli/privacy.rs"] mod privacy;
+#[path = "cli/funnel_customers.rs"] mod funnel_customers;
 #[path = "cli/research.rs"] mod research;
 #[path = "cli/map_edits.rs"] mod map_edits;
 #[path = "cli/schemathesis.rs"] mod schemathesis;

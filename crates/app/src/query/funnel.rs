@@ -4,8 +4,9 @@
 //! two event names.
 
 use trailmap_store::EventLoads;
-use super::{FromParams, Params, choice, duration, field_error};
-use crate::{App, FunnelRequest, Result};
+use super::{FromParams, Params, choice, count, duration, field_error};
+use crate::funnel_customers::{DEFAULT_CUSTOMERS_LIMIT, MAX_CUSTOMERS_LIMIT};
+use crate::{App, FunnelCustomersRequest, FunnelRequest, Result};
 use trailmap_model::{Business, EventField, EventSelection};
 
 /// The shop funnel of the demo and of most online stores, in order.
@@ -34,8 +35,30 @@ impl FromParams for FunnelRequest {
         let mode = choice("mode", params.get("mode"), "ordered", &["ordered", "strict", "unordered"])?;
         request.mode = mode.parse().map_err(|e: String| field_error("mode", e))?;
         request.breakdown = params.get("breakdown").map(str::to_string);
+        request.customers = customers_request(params)?;
         Ok(request)
     }
+}
+
+/// The page of customers asked with `customers_at` (a step, 1-based), `customers_who`
+/// (`reached`, the default, or `dropped`), `customers_group` (a breakdown value), `limit` and
+/// `offset`; the others without `customers_at` are refused, as they would silently do nothing.
+fn customers_request(params: &Params) -> Result<Option<FunnelCustomersRequest>> {
+    let Some(step) = params.get("customers_at") else {
+        if let Some(field) = ["customers_who", "customers_group", "limit", "offset"].into_iter().find(|f| params.get(f).is_some()) {
+            return Err(field_error(field, "lists a funnel step's customers, so it needs customers_at (the step, 1 for the first)"));
+        }
+        return Ok(None);
+    };
+    let step = count("customers_at", Some(step), 1, 1, trailmap_analytics::funnel::MAX_STEPS)?;
+    let dropped = choice("customers_who", params.get("customers_who"), "reached", &["reached", "dropped"])? == "dropped";
+    Ok(Some(FunnelCustomersRequest {
+        step,
+        dropped,
+        group: params.get("customers_group").map(str::to_string),
+        offset: count("offset", params.get("offset"), 0, 0, usize::MAX)?,
+        limit: count("limit", params.get("limit"), DEFAULT_CUSTOMERS_LIMIT, 1, MAX_CUSTOMERS_LIMIT)?,
+    }))
 }
 
 /// The steps used when none are asked: the first of the known funnels whose events the business
@@ -76,7 +99,24 @@ mod tests {
         assert_eq!(request.mode.as_str(), "strict");
         assert_eq!(request.breakdown.as_deref(), Some("channel"));
         assert_eq!(FunnelRequest::from_params(&Params::default()).ok(), Some(FunnelRequest::default()));
-        for (query, field) in [("steps=,", "steps: "), ("window=soon", "window: "), ("mode=sideways", "mode: ")] {
+        let paged = FunnelRequest::from_params(&Params::parse(Some("customers_at=2&customers_who=dropped&customers_group=Email&limit=5&offset=10"))).ok();
+        let asked = paged.and_then(|r| r.customers).expect("a page asked");
+        assert_eq!(asked, FunnelCustomersRequest { step: 2, dropped: true, group: Some("Email".into()), offset: 10, limit: 5 });
+        let first = FunnelRequest::from_params(&Params::parse(Some("customers_at=1"))).ok().and_then(|r| r.customers);
+        assert_eq!(first, Some(FunnelCustomersRequest::reaching(1)));
+        for (query, field) in [
+            ("steps=,", "steps: "),
+            ("window=soon", "window: "),
+            ("mode=sideways", "mode: "),
+            ("customers_at=0", "customers_at: "),
+            ("customers_at=two", "customers_at: "),
+            ("customers_at=2&customers_who=left", "customers_who: "),
+            ("customers_at=2&limit=0", "limit: "),
+            ("customers_at=2&limit=10001", "limit: "),
+            ("customers_at=2&offset=-1", "offset: "),
+            ("limit=5", "limit: "),
+            ("customers_group=Email", "customers_group: "),
+        ] {
             let error = FunnelRequest::from_params(&Params::parse(Some(query))).expect_err(query).to_string();
             assert!(error.starts_with(field), "{query}: {error}");
         }

@@ -42,12 +42,26 @@ pub struct FunnelArgs {
     compare_from: Option<Timestamp>,
     #[arg(long, value_parser = parse_time, requires = "compare_from")]
     compare_to: Option<Timestamp>,
-    /// List the customers reaching step STEP (1-based) instead of the funnel.
-    #[arg(long, value_name = "STEP")]
-    customers: Option<usize>,
-    /// With --customers: the customers who reached the step before STEP but not STEP.
-    #[arg(long, requires = "customers")]
+    /// List the customers reaching step STEP (1-based) instead of the funnel, a page of them
+    /// (--limit, --offset).
+    #[arg(long, value_name = "STEP", alias = "customers")]
+    customers_at: Option<usize>,
+    /// With --customers-at: reached (the customers reaching STEP) or dropped (those who reached
+    /// the step before STEP but not STEP).
+    #[arg(long, default_value = "reached", value_parser = ["reached", "dropped"], requires = "customers_at")]
+    customers_who: String,
+    /// Short for --customers-who dropped.
+    #[arg(long, requires = "customers_at")]
     dropped: bool,
+    /// With --customers-at: the customers of one breakdown group (a value of --breakdown).
+    #[arg(long, value_name = "VALUE", requires_all = ["customers_at", "breakdown"])]
+    customers_group: Option<String>,
+    /// With --customers-at: how many customers to list (1 to 10000).
+    #[arg(long, default_value_t = trailmap_app::funnel_customers::DEFAULT_CUSTOMERS_LIMIT, requires = "customers_at")]
+    limit: usize,
+    /// With --customers-at: how many to skip first (the next page starts at offset + limit).
+    #[arg(long, default_value_t = 0, requires = "customers_at")]
+    offset: usize,
 }
 
 /// Reads a date (`2026-01-01`, midnight UTC) or an RFC 3339 time.
@@ -106,23 +120,31 @@ pub fn run(app: &mut App, business: &Business, args: FunnelArgs) -> anyhow::Resu
             bail!("{name}: the period must start before it ends ({} is not before {})", day(from), day(to));
         }
     }
+    if let Some(step) = args.customers_at {
+        let max = trailmap_app::funnel_customers::MAX_CUSTOMERS_LIMIT;
+        if !(1..=max).contains(&args.limit) {
+            bail!("--limit {}: list 1 to {max} customers at a time (page with --offset)", args.limit);
+        }
+        let dropped = args.dropped || args.customers_who == "dropped";
+        request.customers = Some(trailmap_app::FunnelCustomersRequest { step, dropped, group: args.customers_group.clone(), offset: args.offset, limit: args.limit });
+    }
     let answer = app.funnel(business, &request).with_context(|| format!("computing the funnel of {}", business.name))?;
     let report = &answer.report;
     let step_count = report.overall.steps.len();
 
-    if let Some(step) = args.customers {
-        if step == 0 || step > step_count {
-            bail!("--customers {step}: the funnel has steps 1 to {step_count}");
-        }
-        if args.dropped && step == 1 {
-            bail!("--customers 1 --dropped: nobody drops at step 1; step 1 is where customers enter");
-        }
-        let chosen = &report.overall.steps[step - 1];
-        let ids = if args.dropped { &chosen.dropped_customers } else { &chosen.customers };
-        let rows = ids.iter().map(|id| vec![id.to_string()]).collect();
-        let what = if args.dropped { "dropping at" } else { "reaching" };
-        return Ok(Output::new(&["customer"], rows, ids)?
-            .with_title(format!("{} customers {what} step {step} ({}) in {}", ids.len(), chosen.label, business.name)));
+    if let Some(page) = &answer.customers {
+        let rows = page.customers.iter().map(|id| vec![id.to_string()]).collect();
+        let what = if page.dropped { "dropping at" } else { "reaching" };
+        let group = page.group.as_ref().map(|g| format!(", group {g}")).unwrap_or_default();
+        let shown = if page.customers.is_empty() {
+            format!("none from {}", page.offset + 1)
+        } else {
+            format!("{} to {}", page.offset + 1, page.offset + page.customers.len())
+        };
+        return Ok(Output::new(&["customer"], rows, page)?.with_title(format!(
+            "{} customers {what} step {} ({}{group}) in {}; listed: {shown}",
+            page.total, page.step, page.label, business.name
+        )));
     }
 
     // One block of columns per period; one row per step, per breakdown value when asked.
@@ -225,8 +247,7 @@ pub fn run(app: &mut App, business: &Business, args: FunnelArgs) -> anyhow::Resu
             title.push_str(&format!(", step 1 to last: median {} (p90 {}, n = {})", human_duration(t.median_ms), human_duration(t.p90_ms), t.n));
         }
     }
-    let mut json = serde_json::to_value(&answer)?;
-    strip(&mut json, &["customers", "dropped_customers"]);
+    let json = serde_json::to_value(&answer)?;
     Ok(Output { title: Some(title), columns, rows, json })
 }
 

@@ -1,8 +1,9 @@
 //! The analysis questions as JSON: `GET /api/businesses/{id}/analysis/{funnel,flows,attribution,
 //! retention,clv}` take the same query parameters as the web pages, read by the same typed
 //! requests of the app (`trailmap_app::query`), and answer the app's report, typed, with the n of
-//! every figure and the customer ids behind it. Any member may read; a bad parameter is a 400
-//! `invalid_input` naming it.
+//! every figure and the customer ids behind it (a funnel's only when asked, a page at a time with
+//! `customers_at`, `limit` and `offset`: its lists run to megabytes). Any member may read; a bad
+//! parameter is a 400 `invalid_input` naming it.
 
 use super::params::{AttributionBy, AttributionCount, AttributionModel, ClvBy, ClvModel, ClvUnit, FlowsBy};
 use super::{ApiPath, ApiResult, openapi::ErrorBody};
@@ -45,7 +46,12 @@ where
         ("steps" = Option<String>, Query, description = "Steps, comma-separated (event names, a|b, touchpoint:NAME, stage:NAME); default: the business's shop or store funnel"),
         ("window" = Option<String>, Query, description = "Conversion window from step 1: 30m, 24h, 7d, 2w; default 7d"),
         ("mode" = Option<FunnelMode>, Query, description = "ordered (default), strict or unordered"),
-        ("breakdown" = Option<String>, Query, description = "first-channel, first-source, channel, source, medium, campaign, page, property:KEY, persona or customer:KEY")),
+        ("breakdown" = Option<String>, Query, description = "first-channel, first-source, channel, source, medium, campaign, page, property:KEY, persona or customer:KEY"),
+        ("customers_at" = Option<usize>, Query, minimum = 1, description = "List the customers behind this step (1 for the first) in the answer's `customers`, a page of them; without it the answer carries counts and no customer ids"),
+        ("customers_who" = Option<String>, Query, description = "With customers_at: reached (default), the customers reaching the step, or dropped, those who reached the step before but not this one"),
+        ("customers_group" = Option<String>, Query, description = "With customers_at: the customers of this breakdown group (a value of the breakdown) instead of all"),
+        ("limit" = Option<usize>, Query, minimum = 1, maximum = 10000, description = "With customers_at: customers in the page, 1 to 10000; default 100"),
+        ("offset" = Option<usize>, Query, description = "With customers_at: customers skipped before the page; default 0 (the next page starts at offset + limit)")),
     responses((status = 200, body = AnalysisOut<FunnelAnswer>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn funnel(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut<FunnelAnswer>>> {
     answer::<FunnelRequest, FunnelAnswer>(caller, state, id, "funnel", raw, |app, b, r| app.funnel(b, r)).await

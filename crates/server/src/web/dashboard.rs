@@ -255,20 +255,28 @@ pub async fn customers(State(state): State<ServerState>, signed: SignedIn, Path(
             @if total > listed.len() { "; the first " (listed.len()) " are listed" }
             "."
         }
+        (customer_table(id, &listed))
+    };
+    Ok(html_response(page(&nav, "Customers", content)))
+}
+
+/// Customers as a table: each one's name (or id in the business's systems) linking to their
+/// journey, their email and when they were first seen.
+pub(crate) fn customer_table(business: i64, listed: &[trailmap_model::Customer]) -> Markup {
+    html! {
         table data-testid="customers" {
             thead { tr { th { "Customer" } th { "Email" } th { "First seen" } } }
             tbody {
-                @for c in &listed {
+                @for c in listed {
                     tr {
-                        td { a href={ "/b/" (id) "/customers/" (c.id) } { (c.name.clone().or_else(|| c.external_id.clone()).unwrap_or_else(|| format!("Customer {}", c.id))) } }
+                        td { a href={ "/b/" (business) "/customers/" (c.id) } { (c.name.clone().or_else(|| c.external_id.clone()).unwrap_or_else(|| format!("Customer {}", c.id))) } }
                         td { (c.email.clone().unwrap_or_default()) }
                         td { (when(c.first_seen)) }
                     }
                 }
             }
         }
-    };
-    Ok(html_response(page(&nav, "Customers", content)))
+    }
 }
 
 /// One customer's whole journey: a timeline chart and every entry in a table.

@@ -63,6 +63,7 @@ pub fn routes() -> Router<ServerState> {
         .route("/b/{business_id}/analysis", get(analysis::index_without_slash))
         .route("/b/{business_id}/analysis/", get(analysis::index))
         .route("/b/{business_id}/analysis/funnel", get(analysis::show::<analysis::funnel::Funnel>))
+        .route("/b/{business_id}/analysis/funnel/customers", get(analysis::funnel_customers::show))
         .route("/b/{business_id}/analysis/flows", get(analysis::show::<analysis::flows::Flows>))
         .route("/b/{business_id}/analysis/attribution", get(analysis::show::<analysis::attribution::Attribution>))
         .route("/b/{business_id}/analysis/retention", get(analysis::show::<analysis::retention::Retention>))

@@ -2,7 +2,7 @@
 //! optionally one funnel per breakdown value. Without `steps`, the app picks the business's
 //! default funnel from its own events (`trailmap_app::query::default_funnel_steps`).
 
-use super::{Analysis, Cell, Field, Picker, Query, Table, View, count, customers_href, percent};
+use super::{Analysis, Cell, Field, Picker, Query, Table, View, count, percent};
 use crate::error::ApiError;
 use trailmap_app::{App, FromParams, FunnelAnswer, FunnelRequest};
 use trailmap_model::Business;
@@ -49,27 +49,28 @@ impl Analysis for Funnel {
             steps: overall
                 .steps
                 .iter()
-                .map(|s| FunnelStep {
+                .enumerate()
+                .map(|(k, s)| FunnelStep {
                     label: chart_label(&s.label),
                     count: s.reached as u64,
-                    href: customers_href(business.id, &s.customers),
-                    dropped_href: customers_href(business.id, &s.dropped_customers),
+                    href: step_customers_href(business, answer, k + 1, false, None, s.reached),
+                    dropped_href: step_customers_href(business, answer, k + 1, true, None, s.dropped),
                 })
                 .collect(),
             width: Some(760.0),
         };
         let mut table = Table::new(&["breakdown", "n entered", "step", "customers", "of step 1", "of previous", "dropped", "median time"]);
-        let groups = std::iter::once(("All customers", overall)).chain(answer.report.breakdown.iter().map(|g| (g.value.as_str(), &g.result)));
+        let groups = std::iter::once((None, overall)).chain(answer.report.breakdown.iter().map(|g| (Some(g.value.as_str()), &g.result)));
         for (group, result) in groups {
             for (k, s) in result.steps.iter().enumerate() {
                 table.rows.push(vec![
-                    Cell::text(group),
+                    Cell::text(group.unwrap_or("All customers")),
                     Cell::text(result.entered.to_string()),
                     Cell::text(format!("{}. {}", k + 1, s.label)),
-                    Cell::linked(s.reached.to_string(), customers_href(business.id, &s.customers)),
+                    Cell::linked(s.reached.to_string(), step_customers_href(business, answer, k + 1, false, group, s.reached)),
                     Cell::text(percent(s.conversion_from_first)),
                     Cell::text(if k == 0 { String::new() } else { percent(s.conversion_from_previous) }),
-                    if k == 0 { Cell::text("") } else { Cell::linked(s.dropped.to_string(), customers_href(business.id, &s.dropped_customers)) },
+                    if k == 0 { Cell::text("") } else { Cell::linked(s.dropped.to_string(), step_customers_href(business, answer, k + 1, true, group, s.dropped)) },
                     Cell::text(s.time_from_previous.map(|t| human_duration(t.median_ms)).unwrap_or_default()),
                 ]);
             }
@@ -114,6 +115,30 @@ impl Analysis for Funnel {
             Field::select("breakdown", "Breakdown", query.get("breakdown").unwrap_or(""), &BREAKDOWNS),
         ]
     }
+}
+
+/// The link to the customers behind a step's count (reaching it, or `dropped` at it), overall or
+/// in one breakdown group: the funnel's own parameters and the step, listed a page at a time by
+/// [`super::funnel_customers`]. None when there is nobody to list.
+pub fn step_customers_href(business: &Business, answer: &FunnelAnswer, step: usize, dropped: bool, group: Option<&str>, n: usize) -> Option<String> {
+    if n == 0 {
+        return None;
+    }
+    let mut link = form_urlencoded::Serializer::new(String::new());
+    link.append_pair("steps", &answer.steps.join(","));
+    link.append_pair("window", &format!("{}ms", answer.report.window_ms));
+    link.append_pair("mode", answer.report.mode.as_str());
+    if let Some(breakdown) = &answer.breakdown {
+        link.append_pair("breakdown", breakdown);
+    }
+    link.append_pair("customers_at", &step.to_string());
+    if dropped {
+        link.append_pair("customers_who", "dropped");
+    }
+    if let Some(group) = group {
+        link.append_pair("customers_group", group);
+    }
+    Some(format!("/b/{}/analysis/funnel/customers?{}", business.id, link.finish()))
 }
 
 /// The funnel's answer in a sentence: how many of those who entered reached the last step, and

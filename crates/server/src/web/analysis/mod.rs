@@ -14,6 +14,7 @@ pub mod attribution;
 pub mod clv;
 pub mod flows;
 pub mod funnel;
+pub mod funnel_customers;
 pub mod retention;
 
 use crate::auth::{self, SignedIn};
