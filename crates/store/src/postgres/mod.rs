@@ -40,12 +40,21 @@ const WRITE_LOCK: i64 = 0x7472_6169_6c6d_6170;
 const MIGRATION_LOCK: i64 = WRITE_LOCK + 1;
 
 /// The store on a PostgreSQL database.
-#[derive(Debug)]
 pub struct PgStore {
     pool: Pool,
+    /// The URL as given, password included, to open another connection to the same database
+    /// (the server's read apps); never shown (see [`PgStore::url`]).
+    connect_url: String,
     /// Small segments this store's writes made per business since merging last found nothing to
     /// merge there (see upkeep.rs).
     unmerged: rustc_hash::FxHashMap<trailmap_model::BusinessId, u64>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL without its password: a Debug print can reach a log.
+        f.debug_struct("PgStore").field("url", &self.url()).finish_non_exhaustive()
+    }
 }
 
 impl PgStore {
@@ -55,7 +64,7 @@ impl PgStore {
     /// knows is [`StoreError::TooNew`], and nothing is written to it.
     pub fn open(url: &str) -> Result<PgStore> {
         let pool = Pool::new(url)?;
-        let store = PgStore { pool, unmerged: Default::default() };
+        let store = PgStore { pool, connect_url: url.to_string(), unmerged: Default::default() };
         store.migrate()?;
         Ok(store)
     }
@@ -63,6 +72,12 @@ impl PgStore {
     /// The URL of the database, without its password.
     pub fn url(&self) -> &str {
         self.pool.shown()
+    }
+
+    /// The URL as it was given, password included: what opens another store on the same
+    /// database. Not for messages or logs.
+    pub fn connect_url(&self) -> &str {
+        &self.connect_url
     }
 
     /// The schema version the database is at.
