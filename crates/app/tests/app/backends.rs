@@ -22,7 +22,7 @@ fn every_answer(app: &App) -> Value {
         let business = app.business(Some(name)).unwrap();
         let period = app.default_period(&business, today()).unwrap();
         let map = app.journey_maps(&business, today()).unwrap()[0].id;
-        let funnel = App::funnel_request(vec!["page_view".into(), "add_to_cart".into(), "purchase".into()]);
+        let funnel = App::funnel_request(vec!["page_view".into(), "purchase".into()]);
         answers.push(json!({
             "business": name,
             "summary": app.summary(&business).unwrap(),

@@ -9,7 +9,7 @@ use super::{anon, email, event, order, seeded_events, tiny_map};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use trailmap_model::*;
-use trailmap_store::{Compaction, Erasure, EventLoads, IncrementalReads, Retention, SegmentMerging};
+use trailmap_store::{EventLoads, IncrementalReads};
 use trailmap_store::{
     AccountStore, CommentStore, DeliveryStore, MapStore, NewDelivery, NewInvitation, PgStore, SEGMENT_ROWS, SettingsStore, ShareLink,
     SqliteStore, Store, StoreError, SurveyLinkStore, WriteSummary, Writer,

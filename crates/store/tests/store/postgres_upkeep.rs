@@ -4,7 +4,7 @@
 use super::super::{anon, email, event};
 use super::{TestDb, every_read, every_write, new_business, write};
 use trailmap_model::*;
-use trailmap_store::{SqliteStore, Store, StoreError, WriteSummary, Writer};
+use trailmap_store::{Compaction, Erasure, EventLoads, IncrementalReads, Retention, SegmentMerging, SqliteStore, Store, StoreError, WriteSummary, Writer};
 
 /// Small writes (as tracking makes), on any backend.
 fn small_writes<S: Store>(store: &mut S, b: BusinessId, first: i64, writes: i64) {

@@ -25,6 +25,18 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
         return Err(ApiError::bad_request("invalid_input", "customers_at: name the step whose customers to list (1 for the first)").into());
     }
     let business = membership.business.clone();
+    // A business without events has no funnel yet: its page says so (as the funnel page does)
+    // rather than refusing the steps it cannot have.
+    let counted = business.clone();
+    if state.try_read(move |app| Ok(app.summary(&counted)?.events)).await? == 0 {
+        let nav = Nav::load(&state, &signed, Some(membership.business.id)).await?;
+        let content = html! {
+            h1 { "Funnel customers" }
+            p class="muted" data-testid="customer-count" { "No customers: this business has no events yet, so no funnel step has any. "
+                a href={ "/b/" (id) "/analysis/funnel" } { "Back to the funnel" } }
+        };
+        return Ok(html_response(page(&nav, "Funnel customers", content)));
+    }
     let (answer, listed) = state
         .try_read(move |app| {
             let answer = app.funnel(&business, &request)?;
