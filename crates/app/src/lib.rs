@@ -31,6 +31,7 @@ mod names;
 mod map_numbers;
 pub mod map_touchpoints;
 pub mod map_evidence;
+pub mod migrate_store;
 pub mod personas;
 pub mod referrals;
 pub mod privacy;
@@ -79,7 +80,8 @@ pub use funnel_steps::{StepChoice, StepChoices};
 pub use onboarding::{Onboarding, OnboardingStep};
 pub use tracking::{TrackingCommit, TrackingWrite, WriteKey};
 pub use trailmap_ingest::{FieldSpec, RecordKind, fields as import_fields};
-pub use trailmap_store::{CompactSummary, MapVersion, MergeSummary, NewDelivery, StoreLocation, StoredDelivery, BusinessSummary, ErasureSummary, ExpirySummary, MAX_RETENTION_DAYS, WriteSummary};
+pub use migrate_store::migrate_store;
+pub use trailmap_store::{CompactSummary, CopySummary, MapVersion, MergeSummary, NewDelivery, StoreLocation, StoredDelivery, BusinessSummary, ErasureSummary, ExpirySummary, MAX_RETENTION_DAYS, WriteSummary};
 pub use trailmap_testkit::DemoOptions;
 
 use std::path::{Path, PathBuf};

@@ -151,6 +151,12 @@ enum Command {
     Change(commands::change::ChangeCommand),
     /// Store every business's events in customer order (only --business's when given), so analyses start faster.
     Compact,
+    /// Move this SQLite store into an empty PostgreSQL database: `--db FILE migrate-store --to postgres://USER:PASSWORD@HOST/DB` (every table with its ids, in one transaction).
+    MigrateStore {
+        /// The PostgreSQL database to copy into (it must hold no business and no user yet).
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
     /// Findings ranked by value at stake: drop-off, channels, satisfaction, churn risk, stale maps (`insights [--period FROM..TO] [--limit N]`).
     Insights(commands::insights::InsightsArgs),
     /// The research library: `research list [--tag T] [--kind K] [--persona P] ...`, `research tag ID --add T`, `research cite MAP CARD ID...`.
@@ -240,6 +246,11 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Some(text) => StoreLocation::parse(text).map_err(AppError::from).context("--db")?,
         None => StoreLocation::Sqlite(trailmap_app::default_db_path()),
     };
+    if let Command::MigrateStore { to } = &cli.command {
+        // Not through an opened app: opening makes a default business, and the source is only read.
+        let (format, _) = cli.format.split();
+        return commands::migrate_store::run(&location, to, format, out);
+    }
     // The app's errors of opening name the store (without a password).
     let mut app = App::open_at(&location)?;
     let (format, map_file) = cli.format.split();
@@ -368,6 +379,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Map(command) => commands::map::run(&mut app, cli.business.as_deref(), command, format, map_file, out),
         Command::Touchpoint(command) => commands::touchpoint::run(&mut app, cli.business.as_deref(), command, format, out),
         Command::Change(command) => commands::change::run(&mut app, cli.business.as_deref(), command, format, out),
+        Command::MigrateStore { .. } => bail!("migrate-store runs before the store is opened"),
         Command::Compact => commands::compact::run(&mut app, cli.business.as_deref(), format, out),
         Command::Insights(args) => commands::insights::run(&app, cli.business.as_deref(), args, format, out),
         Command::Research(command) => commands::research::run(&mut app, cli.business.as_deref(), command, format, out),

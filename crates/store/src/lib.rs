@@ -34,7 +34,7 @@ pub use reads::{DataMark, EventLoads, EventsAfter, IncrementalReads, Merges};
 pub use segment::SEGMENT_ROWS;
 pub use settings::SettingsStore;
 pub use sqlite::{COMPACT_CHUNK_ROWS, SqliteStore, StatementCounter, StatementLog};
-pub use postgres::PgStore;
+pub use postgres::{CopySummary, PgStore};
 pub use surveys::SurveyLinkStore;
 pub use upkeep::{Compaction, CompactSummary, MERGE_AFTER, MergeSummary, SegmentMerging};
 /// The SQLite schema's migrations, in order; a store at version N has run the first N. Public so

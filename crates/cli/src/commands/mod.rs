@@ -7,6 +7,7 @@ pub mod change;
 pub mod change_impact;
 pub mod clv;
 pub mod compact;
+pub mod migrate_store;
 pub mod customer;
 pub mod digest;
 pub mod feedback;

@@ -125,3 +125,50 @@ fn a_wrong_password_or_an_unreachable_server_fails_at_once_naming_the_url_withou
         assert!(started.elapsed() < std::time::Duration::from_secs(15), "{url}: {:?}", started.elapsed());
     }
 }
+
+#[test]
+fn a_sqlite_store_moved_to_postgresql_answers_the_same_and_takes_writes() {
+    let Some(database) = PostgresDatabase::fresh("a_sqlite_store_moved_to_postgresql_answers_the_same_and_takes_writes") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("demo.sqlite");
+    assert!(trailmap(&file, &["demo", "--customers", "300", "--no-serve"]).status.success());
+    let url = Path::new(database.url());
+    let moved = json(&file, &["migrate-store", "--to", database.url()]);
+    assert!(moved["events"].as_u64().unwrap() > 1_000, "{moved}");
+    assert!(!moved.to_string().contains(":trailmap@"), "the password is not shown: {moved}");
+    let rows = |table: &str| moved["tables"].as_array().unwrap().iter().find(|t| t["table"] == table).map(|t| t["rows"].as_u64().unwrap());
+    assert_eq!(rows("businesses"), Some(json(&file, &["business", "list"]).as_array().unwrap().len() as u64));
+
+    // Every analysis answers the same from the file and from the database.
+    for args in [
+        &["summary", "--all"][..],
+        &["funnel", "--steps", "page_view,purchase"],
+        &["paths"],
+        &["attribution"],
+        &["retention"],
+        &["clv"],
+        &["segments"],
+        &["insights"],
+        &["survey", "results"],
+        &["map", "list"],
+        &["touchpoint", "list"],
+        &["persona", "list"],
+        &["change", "list"],
+    ] {
+        assert_eq!(json(url, args), json(&file, args), "{args:?}");
+    }
+    // The demo's sign-in came along, and the database takes writes with fresh ids.
+    let users = json(url, &["user", "list"]);
+    assert_eq!(users, json(&file, &["user", "list"]));
+    let tracked = trailmap(url, &["track", "offline", "--email", "walk-in@example.com", "--touchpoint", "phone", "--at", "2026-11-01T10:00:00Z"]);
+    assert!(tracked.status.success(), "{}", text(&tracked.stderr));
+
+    // A second move into the same database is refused, and names it without its password.
+    let again = trailmap(&file, &["migrate-store", "--to", database.url()]);
+    assert!(!again.status.success());
+    let message = text(&again.stderr);
+    assert!(message.contains("already holds") && !message.contains(":trailmap@"), "{message}");
+    // Moving from PostgreSQL, or to a file, is refused with the reason.
+    let backwards = trailmap(url, &["migrate-store", "--to", "/tmp/elsewhere.sqlite"]);
+    assert!(text(&backwards.stderr).contains("already on PostgreSQL"), "{}", text(&backwards.stderr));
+}

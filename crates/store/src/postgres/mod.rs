@@ -15,8 +15,9 @@
 mod accounts;
 mod batch;
 mod compact;
-mod events;
 mod delivery;
+mod events;
+mod from_sqlite;
 mod maps;
 mod pool;
 mod reads;
@@ -24,6 +25,7 @@ mod schema;
 mod upkeep;
 mod writer;
 
+pub use from_sqlite::CopySummary;
 pub use schema::PG_MIGRATIONS;
 
 use crate::{EventLoads, IncrementalReads};

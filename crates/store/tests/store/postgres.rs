@@ -18,6 +18,9 @@ use trailmap_store::{
 #[path = "postgres_upkeep.rs"]
 mod upkeep;
 
+#[path = "postgres_move.rs"]
+mod moved;
+
 /// A database of its own on the test server, dropped when the test ends.
 struct TestDb {
     admin: String,
