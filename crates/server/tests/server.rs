@@ -467,7 +467,15 @@ fn actor(app: &mut App, email: &str, name: &str, now: Timestamp) -> Actor {
 }
 
 fn world() -> World {
-    let mut app = App::in_memory().unwrap();
+    world_at(None)
+}
+
+/// The world on the store at `store` (None: in memory), the server's read apps opening it too.
+fn world_at(store: Option<trailmap_app::StoreLocation>) -> World {
+    let mut app = match &store {
+        Some(location) => App::open_at(location).unwrap(),
+        None => App::in_memory().unwrap(),
+    };
     let now = Timestamp::from_millis(wall_clock());
     let owner = actor(&mut app, "olive@example.com", "Olive Owner", now);
     let viewer = actor(&mut app, "vic@example.com", "Vic Viewer", now);
@@ -485,7 +493,7 @@ fn world() -> World {
             .0
     });
     let (tracker, writer) = Writer::start(app);
-    let state = ServerState::new(tracker.clone(), ":memory:".into());
+    let state = ServerState::at(tracker.clone(), store);
     World { router: router(state), tracker, writer, owner, viewer, outsider, bean, thread, owner_key, personas }
 }
 
@@ -915,9 +923,23 @@ async fn ask(w: &World, asker: Asker, kind: &str, method: &str, path: &str, body
     }
 }
 
-#[tokio::test]
+// Multi-threaded, so the blocking store calls outside the router (opening the app, the checks at
+// the end) run in `block_in_place`, as the server runs them off its async threads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_business_route_hides_other_businesses_and_refuses_writes_to_viewers() {
-    let w = world();
+    business_routes_keep_the_access_rules(world()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_business_route_keeps_the_access_rules_on_postgresql() {
+    let Some(database) = trailmap_testkit::postgres::PostgresDatabase::fresh("every_business_route_keeps_the_access_rules_on_postgresql") else { return };
+    let location = trailmap_app::StoreLocation::parse(database.url()).unwrap();
+    let w = tokio::task::block_in_place(|| world_at(Some(location)));
+    business_routes_keep_the_access_rules(w).await;
+}
+
+/// Every business route asked by nobody, an outsider, a viewer and the owner (see BUSINESS_ROUTES).
+async fn business_routes_keep_the_access_rules(w: World) {
     // Two write keys to revoke, one by the page and one by the API.
     let (k, k2) = (onboarding::new_source(&w, &w.owner, "till").await, onboarding::new_source(&w, &w.owner, "app").await);
     let fill = |path: &str, b: i64| {
@@ -966,10 +988,12 @@ async fn every_business_route_hides_other_businesses_and_refuses_writes_to_viewe
     }
     // The viewer was re-roled to editor and then removed; the business was renamed.
     let (bean, owner) = (w.bean.id, w.owner.user.id);
-    let app = w.finish();
-    let members = app.members(bean).unwrap();
-    assert_eq!(members.iter().map(|(u, r)| (u.email.as_str(), *r)).collect::<Vec<_>>(), [("olive@example.com", Role::Owner)]);
-    assert_eq!(app.memberships(owner).unwrap().iter().filter(|m| m.business.name == "Renamed").count(), 1);
+    tokio::task::block_in_place(|| {
+        let app = w.finish();
+        let members = app.members(bean).unwrap();
+        assert_eq!(members.iter().map(|(u, r)| (u.email.as_str(), *r)).collect::<Vec<_>>(), [("olive@example.com", Role::Owner)]);
+        assert_eq!(app.memberships(owner).unwrap().iter().filter(|m| m.business.name == "Renamed").count(), 1);
+    });
 }
 
 #[tokio::test]
