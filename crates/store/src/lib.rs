@@ -18,6 +18,7 @@ mod maps;
 mod postgres;
 mod privacy;
 mod reads;
+mod rows;
 pub mod segment;
 mod settings;
 mod sqlite;

@@ -207,6 +207,39 @@ fn extend_u32s(out: &mut Vec<u32>, raw: &[u8]) {
 }
 
 /// Decodes every column of a segment, the properties only when asked for.
+/// Appends the rows of segment `id` (its `columns` and `keys` as stored) that
+/// `keep` accepts, given each row's time, identity and text ids, to `builder`, every column and
+/// the key copied as stored; answers the keys of the rows left out.
+pub(crate) fn copy_rows(
+    id: i64,
+    (columns, keys): (&[u8], Option<&[u8]>),
+    builder: &mut SegmentBuilder,
+    keep: &mut dyn FnMut(i64, i64, &[u32; TEXT_COLUMNS]) -> bool,
+) -> Result<Vec<u128>, StoreError> {
+    let all = ColumnSelection { text: [true; TEXT_COLUMNS], revenue: true, properties: true };
+    let mut decoded = DecodedSegment { raw_properties: Some(RawProperties::default()), ..DecodedSegment::default() };
+    let count = crate::segment::decode_into(id, columns, &all, &mut decoded, &mut Vec::new())?;
+    let keys = keys.ok_or_else(|| StoreError::Corrupt(format!("event segment {id} has no keys")))?;
+    let keys: Vec<u128> = decode_keys(id, keys)?.collect();
+    if keys.len() != count {
+        return Err(StoreError::Corrupt(format!("event segment {id}: {} keys for {count} rows", keys.len())));
+    }
+    let raw = decoded.raw_properties.as_ref().ok_or_else(|| StoreError::Corrupt("properties not decoded".into()))?;
+    let mut removed = Vec::new();
+    let mut offset = 0usize;
+    for (r, &key) in keys.iter().enumerate() {
+        let length = raw.lengths[r] as usize;
+        let text: [u32; TEXT_COLUMNS] = std::array::from_fn(|c| decoded.text[c][r]);
+        if keep(decoded.time[r], decoded.identity[r], &text) {
+            builder.push_parts(key, decoded.time[r], decoded.identity[r], text, decoded.revenue[r], &raw.bytes[offset..offset + length]);
+        } else {
+            removed.push(key);
+        }
+        offset += length;
+    }
+    Ok(removed)
+}
+
 #[cfg(test)]
 pub fn decode(segment: i64, bytes: &[u8], with_properties: bool) -> Result<DecodedSegment, StoreError> {
     let mut out = DecodedSegment::default();

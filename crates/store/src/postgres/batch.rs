@@ -7,7 +7,7 @@
 use super::PgStore;
 use super::reads::{CUSTOMER_COLUMNS, current, customer_row, merges_in};
 use crate::IncrementalReads;
-use crate::sqlite::{currency, parse_json};
+use crate::rows::{currency, parse_json};
 use crate::{DataMark, Merges, Result, StoreError};
 use std::collections::HashMap;
 use trailmap_model::*;

@@ -4,7 +4,7 @@
 
 use super::PgStore;
 use super::pool::is_unique_violation;
-use crate::sqlite::parse_json;
+use crate::rows::parse_json;
 use crate::{CommentStore, MapStore, MapVersion, Result, ShareLink, StoreError, StoredComment, SurveyLinkStore};
 use postgres::Row;
 use trailmap_model::{BusinessId, JourneyMap, MapId, SurveyId, Timestamp, UserId};

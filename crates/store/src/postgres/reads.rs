@@ -2,7 +2,7 @@
 //! answer built exactly as the SQLite store builds it (sqlite.rs, batch.rs), in the same order.
 
 use super::PgStore;
-use crate::sqlite::{currency, date, parse_json};
+use crate::rows::{currency, date, parse_json};
 use crate::{BusinessSummary, MapVersion, Result, StoreError, WriteKey};
 use postgres::Row;
 use postgres::types::ToSql;
@@ -15,11 +15,11 @@ const WRITE_KEY_COLUMNS: &str = "id, business, name, key_hash, created_at, last_
 
 /// A business from a row of [`BUSINESS_COLUMNS`] starting at column `at`.
 pub(crate) fn business_row(r: &Row, at: usize) -> Result<Business> {
-    crate::sqlite::to_business((r.get(at), r.get(at + 1), r.get(at + 2), r.get(at + 3), r.get(at + 4)))
+    crate::rows::to_business((r.get(at), r.get(at + 1), r.get(at + 2), r.get(at + 3), r.get(at + 4)))
 }
 
 pub(crate) fn customer_row(r: &Row) -> Result<Customer> {
-    crate::sqlite::to_customer((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6)))
+    crate::rows::to_customer((r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6)))
 }
 
 fn write_key_row(r: &Row) -> WriteKey {

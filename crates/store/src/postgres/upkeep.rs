@@ -12,7 +12,7 @@ use super::{PgStore, WRITE_LOCK};
 use crate::{Erasure, Retention, SegmentMerging};
 use crate::identity_hash;
 use crate::segment::{self, ColumnSelection, DecodedSegment, SEGMENT_ROWS, SegmentBuilder, TEXT_COLUMNS, decode_keys};
-use crate::sqlite::copy_rows;
+use crate::segment::copy_rows;
 use crate::{ErasureSummary, ExpirySummary, MAX_RETENTION_DAYS, MergeSummary, Person, Result, StoreError};
 use postgres::Transaction;
 use std::collections::{BTreeSet, HashSet};

@@ -544,7 +544,7 @@ impl<'t, 'c> PgWriter<'t, 'c> {
             differences.push(format!("customer {stored_name} before, {} now", given.join(" / ")));
         }
         if stored.total != o.total.minor || stored.currency != o.total.currency.as_str() {
-            let before = crate::sqlite::currency(&stored.currency).map(|c| Money::new(stored.total, c).to_string())?;
+            let before = crate::rows::currency(&stored.currency).map(|c| Money::new(stored.total, c).to_string())?;
             differences.push(format!("total {before} before, {} now", o.total));
         }
         if stored.time != o.time.0 {
@@ -587,7 +587,7 @@ impl<'t, 'c> PgWriter<'t, 'c> {
             return Ok(currency);
         }
         let currency: Option<String> = self.query_opt("SELECT currency FROM businesses WHERE id = $1", &[&business.0])?.map(|r| r.get(0));
-        let currency = crate::sqlite::currency(&currency.ok_or(StoreError::NotFound { what: "business", id: business.0 })?)?;
+        let currency = crate::rows::currency(&currency.ok_or(StoreError::NotFound { what: "business", id: business.0 })?)?;
         self.businesses.insert(business, currency);
         self.touched.insert(business);
         Ok(currency)

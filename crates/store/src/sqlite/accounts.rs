@@ -87,7 +87,7 @@ impl AccountStore for SqliteStore {
             .query_map([user.0], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?), r.get::<_, String>(5)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter()
-            .map(|(b, r)| Ok(Membership { business: crate::sqlite::to_business(b)?, role: role(&r)? }))
+            .map(|(b, r)| Ok(Membership { business: crate::rows::to_business(b)?, role: role(&r)? }))
             .collect()
     }
 

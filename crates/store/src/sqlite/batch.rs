@@ -7,7 +7,7 @@
 //! The order of reads a reader follows is in `crate::reads`.
 
 use crate::*;
-use crate::sqlite::{currency, parse_json};
+use crate::rows::{currency, parse_json};
 use crate::{Result, SqliteStore, StoreError};
 use rusqlite::{OptionalExtension, params};
 use std::collections::HashMap;
@@ -307,7 +307,7 @@ impl IncrementalReads for SqliteStore {
             let rows: Vec<_> = stmt.query_map(params![business.0, list], crate::sqlite::customer_row)?.collect::<rusqlite::Result<_>>()?;
             let mut found: HashMap<CustomerId, Customer> = HashMap::new();
             for row in rows {
-                let customer = crate::sqlite::to_customer(row)?;
+                let customer = crate::rows::to_customer(row)?;
                 found.insert(customer.id, customer);
             }
             Ok(current.iter().filter_map(|id| found.get(id).cloned()).collect())

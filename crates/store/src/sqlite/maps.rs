@@ -1,6 +1,6 @@
 //! The SQLite implementation of the maps traits (see `crate::maps`).
 
-use crate::sqlite::parse_json;
+use crate::rows::parse_json;
 use crate::{MapVersion, Result, SqliteStore, StoreError};
 use rusqlite::{OptionalExtension, Row, params};
 use trailmap_model::{BusinessId, JourneyMap, MapId, Timestamp};

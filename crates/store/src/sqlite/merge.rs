@@ -27,7 +27,8 @@
 
 use crate::*;
 use crate::segment::SEGMENT_ROWS;
-use super::writer::{copy_rows, delete_segment, insert_segment_as, segment_blobs};
+use super::writer::{delete_segment, insert_segment_as, segment_blobs};
+use crate::segment::copy_rows;
 use crate::{Result, SqliteStore, StoreError};
 use rusqlite::{OptionalExtension, TransactionBehavior};
 use trailmap_model::BusinessId;

@@ -20,10 +20,11 @@ pub use batch::{StatementCounter, StatementLog};
 pub use compact::COMPACT_CHUNK_ROWS;
 pub use schema::MIGRATIONS;
 // Shared with the PostgreSQL store, which copies segment rows the same way.
-pub(crate) use writer::copy_rows;
+
 
 use crate::*;
 use crate::segment;
+use crate::rows::{BusinessRow, CustomerRow, currency, date, parse_json, to_business, to_customer};
 use self::writer::{IndexedBusinesses, SqliteWriter};
 use crate::{BusinessSummary, EventsAfter, MapVersion, Result, Store, StoreError, WriteFn, WriteSummary};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
@@ -151,51 +152,15 @@ impl SqliteStore {
     }
 }
 
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
-}
-
-pub(crate) fn currency(text: &str) -> Result<Currency> {
-    Currency::parse(text).ok_or_else(|| StoreError::Corrupt(format!("bad currency code {text:?}")))
-}
-
-pub(crate) fn date(text: &str) -> Result<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| StoreError::Corrupt(format!("bad date {text:?}")))
-}
-
 /// The columns of a business, in the order [`business_row`] reads them.
 pub(crate) const BUSINESS_COLUMNS: &str = "id, name, currency, timezone, decimal_mark";
-
-pub(crate) type BusinessRow = (i64, String, String, String, Option<String>);
 
 fn business_row(r: &Row<'_>) -> rusqlite::Result<BusinessRow> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
-pub(crate) fn to_business((id, name, cur, timezone, mark): BusinessRow) -> Result<Business> {
-    let decimal_mark = mark
-        .map(|m| DecimalMark::parse(&m).ok_or_else(|| StoreError::Corrupt(format!("bad decimal mark {m:?}"))))
-        .transpose()?;
-    Ok(Business { id: BusinessId(id), name, currency: currency(&cur)?, timezone, decimal_mark })
-}
-
 pub(crate) fn customer_row(r: &Row<'_>) -> rusqlite::Result<(i64, i64, Option<String>, Option<String>, Option<String>, i64, String)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
-}
-
-pub(crate) type CustomerRow = (i64, i64, Option<String>, Option<String>, Option<String>, i64, String);
-
-pub(crate) fn to_customer((id, business, external_id, email, name, first_seen, properties): CustomerRow) -> Result<Customer> {
-    Ok(Customer {
-        id: CustomerId(id),
-        business: BusinessId(business),
-        external_id,
-        email,
-        name,
-        first_seen: Timestamp(first_seen),
-        properties: parse_json(&properties, "customer properties")?,
-    })
 }
 
 fn write_key_row(r: &Row<'_>) -> rusqlite::Result<crate::WriteKey> {

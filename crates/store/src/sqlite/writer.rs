@@ -6,7 +6,7 @@
 //! A big write (an import) puts its new keys in sorted runs and checks keys against a Bloom filter
 //! of the stored ones first, so it pays for deduplication about as much as a fresh store does.
 
-use crate::segment::{ColumnSelection, DecodedSegment, RawProperties, SEGMENT_ROWS, SegmentBuilder, SegmentRow, TEXT_COLUMNS, decode_keys};
+use crate::segment::{SEGMENT_ROWS, SegmentBuilder, SegmentRow, TEXT_COLUMNS, copy_rows};
 use crate::{Result, StoreError, WriteSummary, Writer};
 use rusqlite::{Connection, OptionalExtension, params};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -549,7 +549,7 @@ impl<'c> SqliteWriter<'c> {
             differences.push(format!("customer {stored_name} before, {} now", given.join(" / ")));
         }
         if stored.total != o.total.minor || stored.currency != o.total.currency.as_str() {
-            let before = crate::sqlite::currency(&stored.currency).map(|c| Money::new(stored.total, c).to_string())?;
+            let before = crate::rows::currency(&stored.currency).map(|c| Money::new(stored.total, c).to_string())?;
             differences.push(format!("total {before} before, {} now", o.total));
         }
         if stored.time != o.time.0 {
@@ -586,7 +586,7 @@ impl<'c> SqliteWriter<'c> {
             .optional()?;
         let currency = currency.ok_or(StoreError::NotFound { what: "business", id: business.0 })?;
         self.touched.borrow_mut().insert(business);
-        crate::sqlite::currency(&currency)
+        crate::rows::currency(&currency)
     }
 }
 
@@ -632,39 +632,6 @@ pub(crate) fn delete_segment(conn: &Connection, id: i64) -> Result<()> {
     conn.prepare_cached("DELETE FROM event_keys WHERE segment = ?1")?.execute([id])?;
     conn.prepare_cached("DELETE FROM event_segments WHERE id = ?1")?.execute([id])?;
     Ok(())
-}
-
-/// Appends the rows of segment `id` (its `columns` and `keys` as [`segment_blobs`] read them) that
-/// `keep` accepts, given each row's time, identity and text ids, to `builder`, every column and
-/// the key copied as stored; answers the keys of the rows left out.
-pub(crate) fn copy_rows(
-    id: i64,
-    (columns, keys): (&[u8], Option<&[u8]>),
-    builder: &mut SegmentBuilder,
-    keep: &mut dyn FnMut(i64, i64, &[u32; TEXT_COLUMNS]) -> bool,
-) -> Result<Vec<u128>> {
-    let all = ColumnSelection { text: [true; TEXT_COLUMNS], revenue: true, properties: true };
-    let mut decoded = DecodedSegment { raw_properties: Some(RawProperties::default()), ..DecodedSegment::default() };
-    let count = crate::segment::decode_into(id, columns, &all, &mut decoded, &mut Vec::new())?;
-    let keys = keys.ok_or_else(|| StoreError::Corrupt(format!("event segment {id} has no keys")))?;
-    let keys: Vec<u128> = decode_keys(id, keys)?.collect();
-    if keys.len() != count {
-        return Err(StoreError::Corrupt(format!("event segment {id}: {} keys for {count} rows", keys.len())));
-    }
-    let raw = decoded.raw_properties.as_ref().ok_or_else(|| StoreError::Corrupt("properties not decoded".into()))?;
-    let mut removed = Vec::new();
-    let mut offset = 0usize;
-    for (r, &key) in keys.iter().enumerate() {
-        let length = raw.lengths[r] as usize;
-        let text: [u32; TEXT_COLUMNS] = std::array::from_fn(|c| decoded.text[c][r]);
-        if keep(decoded.time[r], decoded.identity[r], &text) {
-            builder.push_parts(key, decoded.time[r], decoded.identity[r], text, decoded.revenue[r], &raw.bytes[offset..offset + length]);
-        } else {
-            removed.push(key);
-        }
-        offset += length;
-    }
-    Ok(removed)
 }
 
 /// Rewrites segment `id` of `business` (its `columns` and `keys` as [`segment_blobs`] read them)
@@ -901,7 +868,7 @@ impl Writer for SqliteWriter<'_> {
                 return Err(StoreError::NotFound { what: "touchpoint", id: t.0 });
             }
         }
-        let mut stored: Survey = crate::sqlite::parse_json(&doc, "survey")?;
+        let mut stored: Survey = crate::rows::parse_json(&doc, "survey")?;
         stored.touchpoint = touchpoint;
         self.conn.prepare_cached("UPDATE surveys SET doc = ?2 WHERE id = ?1")?.execute(params![survey.0, json(&stored)?])?;
         Ok(())
@@ -1050,7 +1017,7 @@ impl Writer for SqliteWriter<'_> {
                 .conn
                 .prepare_cached("SELECT properties FROM customers WHERE id = ?1")?
                 .query_row([customer], |r| r.get(0))?;
-            let mut merged: Properties = crate::sqlite::parse_json(&properties, "customer properties")?;
+            let mut merged: Properties = crate::rows::parse_json(&properties, "customer properties")?;
             for (k, v) in &c.properties {
                 merged.insert(k.clone(), v.clone());
             }

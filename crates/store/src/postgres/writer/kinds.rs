@@ -211,7 +211,7 @@ impl Writer for PgWriter<'_, '_> {
                 return Err(StoreError::NotFound { what: "touchpoint", id: t.0 });
             }
         }
-        let mut stored: Survey = crate::sqlite::parse_json(&doc, "survey")?;
+        let mut stored: Survey = crate::rows::parse_json(&doc, "survey")?;
         stored.touchpoint = touchpoint;
         let doc = json(&stored)?;
         self.execute("UPDATE surveys SET doc = $2 WHERE id = $1", &[&survey.0, &doc])?;
@@ -331,7 +331,7 @@ impl Writer for PgWriter<'_, '_> {
         let (customer, created, _) = self.resolve(business, &identities, time)?;
         if !c.properties.is_empty() || c.name.is_some() {
             let properties: String = self.query_one("SELECT properties FROM customers WHERE id = $1", &[&customer])?.get(0);
-            let mut merged: Properties = crate::sqlite::parse_json(&properties, "customer properties")?;
+            let mut merged: Properties = crate::rows::parse_json(&properties, "customer properties")?;
             for (k, v) in &c.properties {
                 merged.insert(k.clone(), v.clone());
             }
