@@ -68,7 +68,9 @@ pub fn bench_backends(out: &Path, scratch: &Path, events: u64, runs: u32, admin_
 
     let name = format!("tm_bench_{}", std::process::id());
     let mut admin = postgres::Client::connect(admin_url, postgres::NoTls).context("connecting to the benchmark's PostgreSQL server")?;
-    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"))?;
+    // Two calls: statements sent together run in one implicit transaction, which these refuse.
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))?;
+    admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
     let url = match admin_url.rsplit_once('/') {
         Some((server, _)) => format!("{server}/{name}"),
         None => bail!("the PostgreSQL URL names no database: {admin_url}"),
