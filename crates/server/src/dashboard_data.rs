@@ -6,14 +6,26 @@ use crate::auth;
 use crate::error::ApiError;
 use crate::state::ServerState;
 use std::sync::Arc;
+use std::time::Duration;
 use trailmap_app::query::CustomersQuery;
 use trailmap_app::{Dashboard, DayRange};
 use trailmap_model::{Business, CustomerId};
 
-/// The dashboard of `business` for `period`, from the answer cache while its data is unchanged.
-pub(crate) async fn load_dashboard(state: &ServerState, business: &Business, period: DayRange) -> Result<Arc<Dashboard>, ApiError> {
+/// The dashboard of `business` for `period` from the answer cache: of the current data, or
+/// computed less than `RECENT_ENOUGH` ago while a refresh runs (then with its age, which the page
+/// and the API's `Age` header show), since tracking changes the data many times a second.
+pub(crate) async fn load_dashboard(state: &ServerState, business: &Business, period: DayRange) -> Result<(Arc<Dashboard>, Option<Duration>), ApiError> {
     let b = business.clone();
-    state.cached_read(business.id, format!("dashboard:{}:{}", period.from, period.to), move |app| app.dashboard(&b, period)).await
+    state.recent_read(business.id, format!("dashboard:{}:{}", period.from, period.to), move |app| app.dashboard(&b, period)).await
+}
+
+/// The `Age` header (RFC 9111: whole seconds) of an answer that lags the data, none for a current one.
+pub(crate) fn age_headers(age: Option<Duration>) -> axum::http::HeaderMap {
+    let mut headers = axum::http::HeaderMap::new();
+    if let Some(age) = age {
+        headers.insert(axum::http::header::AGE, axum::http::HeaderValue::from(age.as_secs()));
+    }
+    headers
 }
 
 /// The period asked for, or the last 30 days with data.
@@ -23,8 +35,9 @@ pub(crate) async fn period(state: &ServerState, business: &Business, query: &Cus
     }
     let b = business.clone();
     let today = auth::now().date();
-    // Finding the last day with data reads every event's time: worth keeping too.
-    let found = state.cached_read(business.id, format!("default_period:{today}"), move |app| app.default_period(&b, today)).await?;
+    // Finding the last day with data reads every event's time: worth keeping, and as the
+    // dashboard's own answer it may lag as the dashboard does.
+    let (found, _) = state.recent_read(business.id, format!("default_period:{today}"), move |app| app.default_period(&b, today)).await?;
     Ok(*found)
 }
 
@@ -41,7 +54,7 @@ pub(crate) async fn customers_behind(
     } else {
         let key = query.metric().to_string();
         let period = period(state, business, query).await?;
-        let board = load_dashboard(state, business, period).await?;
+        let (board, _) = load_dashboard(state, business, period).await?;
         let metric = board
             .report
             .metric(&key)

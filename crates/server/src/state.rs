@@ -6,14 +6,20 @@
 //! in-memory throttle of password guesses (`auth`, `throttle`).
 
 use crate::auth::AuthState;
-use crate::cache::AnswerCache;
+use crate::cache::{AnswerCache, Recent};
 use crate::error::ApiError;
 use crate::writer::{WriteError, Writer};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use trailmap_app::journeys_cache::JourneysCache;
 use trailmap_app::{App, AppError, StoreLocation};
 use trailmap_model::BusinessId;
+
+/// How old an answer `recent_read` serves while it is brought up to date: a few seconds behind a
+/// website's tracking is current for a small business's dashboard, and a page kept longer than
+/// this without a view is computed afresh when next asked.
+pub const RECENT_ENOUGH: Duration = Duration::from_secs(15);
 
 /// The state of the whole server; cheap to clone.
 #[derive(Debug, Clone)]
@@ -30,6 +36,10 @@ pub struct ServerState {
     pub import_limit: u64,
     /// The delivery task's settings (the SMTP server) and wake-up call.
     pub delivery: Arc<crate::delivery::DeliveryHub>,
+    /// How old an answer `recent_read` may serve ([`RECENT_ENOUGH`] unless set).
+    recent_enough: Duration,
+    /// The background refreshes `recent_read` started, for [`ServerState::refreshed`].
+    refreshes: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
 
 #[derive(Debug)]
@@ -63,6 +73,8 @@ impl ServerState {
             upload_dir: std::env::temp_dir(),
             import_limit: crate::config::DEFAULT_MAX_IMPORT_MIB * 1024 * 1024,
             delivery: Arc::new(crate::delivery::DeliveryHub::default()),
+            recent_enough: RECENT_ENOUGH,
+            refreshes: Arc::default(),
         }
     }
 
@@ -82,6 +94,22 @@ impl ServerState {
     pub fn with_upload_dir(mut self, dir: PathBuf) -> ServerState {
         self.upload_dir = dir;
         self
+    }
+
+    /// The same state serving answers up to `age` old through `recent_read` (zero: always the
+    /// current data); tests set a long one so that what they see does not depend on their speed.
+    pub fn with_recent_enough(mut self, age: Duration) -> ServerState {
+        self.recent_enough = age;
+        self
+    }
+
+    /// Waits for the background refreshes started so far (tests and the benchmark: the next
+    /// answer is then of the data as it was when they started).
+    pub async fn refreshed(&self) {
+        let running: Vec<_> = self.refreshes.lock().map(|mut r| std::mem::take(&mut *r)).unwrap_or_default();
+        for refresh in running {
+            let _ = refresh.await;
+        }
     }
 
     /// The same state with cookies marked `Secure` (sent only over HTTPS) or not.
@@ -115,6 +143,37 @@ impl ServerState {
             cache.get_or_compute(business, &key, version, || work(app))
         })
         .await
+    }
+
+    /// `cached_read` for an answer that may lag the data by a few seconds (the dashboard): an
+    /// answer computed less than [`RECENT_ENOUGH`] (or `with_recent_enough`) ago is served at once with its age while one
+    /// refresh per key runs in the background (see `cache.rs`); otherwise as `cached_read`. The
+    /// age is None when the answer is of the current data.
+    pub async fn recent_read<T: Send + Sync + 'static>(
+        &self,
+        business: BusinessId,
+        key: String,
+        work: impl FnOnce(&App) -> Result<T, AppError> + Send + 'static,
+    ) -> Result<(Arc<T>, Option<Duration>), ApiError> {
+        let version = self.try_read(move |app| app.data_version(business)).await?;
+        match self.cache.recent::<T>(business, &key, version, self.recent_enough) {
+            Recent::Current(answer) => Ok((answer, None)),
+            Recent::Earlier { answer, age, refresh } => {
+                if let Some(refresh) = refresh {
+                    let (state, cache) = (self.clone(), self.cache.clone());
+                    // A failed refresh is not kept: the next request computes and reports it.
+                    let task = tokio::spawn(async move {
+                        let _ = state.try_read(move |app| cache.fill(refresh, || work(app))).await;
+                    });
+                    if let Ok(mut running) = self.refreshes.lock() {
+                        running.retain(|r| !r.is_finished());
+                        running.push(task);
+                    }
+                }
+                Ok((answer, Some(age)))
+            }
+            Recent::Missing => Ok((self.cached_read(business, key, work).await?, None)),
+        }
     }
 
     /// (hits, misses) of the answer cache so far.

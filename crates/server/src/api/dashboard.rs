@@ -7,7 +7,7 @@ use super::{ApiPath, ApiResult, openapi::ErrorBody};
 use crate::auth::{self, ApiUser};
 use crate::error::ApiError;
 use crate::state::ServerState;
-use crate::dashboard_data::{customers_behind, load_dashboard, period};
+use crate::dashboard_data::{age_headers, customers_behind, load_dashboard, period};
 use trailmap_app::query::CustomersQuery as PeriodQuery;
 use axum::Json;
 use axum::extract::{Query, State};
@@ -53,12 +53,20 @@ fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
     params(("business_id" = i64, Path, description = "The business"),
         ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD (with to); default: the last 30 days with data"),
         ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD (with from)")),
-    responses((status = 200, body = DashboardOut), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn dashboard(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, Query(query): Query<PeriodQuery>) -> ApiResult<Json<DashboardOut>> {
+    responses((status = 200, body = DashboardOut,
+            headers(("Age" = u64, description = "Present when the answer was counted this many seconds ago while newer events arrive (at most 15); a refresh is under way"))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn dashboard(
+    caller: ApiUser,
+    State(state): State<ServerState>,
+    ApiPath(id): ApiPath<i64>,
+    Query(query): Query<PeriodQuery>,
+) -> ApiResult<(axum::http::HeaderMap, Json<DashboardOut>)> {
     let membership = auth::membership(&state, caller.user.id, BusinessId(id)).await?;
     let period = period(&state, &membership.business, &query).await?;
-    let board = load_dashboard(&state, &membership.business, period).await?;
-    Ok(Json(DashboardOut { business_id: id, dashboard: (*board).clone() }))
+    let (board, age) = load_dashboard(&state, &membership.business, period).await?;
+    // An answer that lags the data (counted while events kept arriving) says by how much.
+    Ok((age_headers(age), Json(DashboardOut { business_id: id, dashboard: (*board).clone() })))
 }
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/customers", tag = "dashboard",

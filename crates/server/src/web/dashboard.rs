@@ -36,7 +36,7 @@ pub(crate) async fn explained_period(
     }
     let b = business.clone();
     let today = auth::now().date();
-    let choice = state.cached_read(business.id, format!("default_period_explained:{today}"), move |app| app.default_period_explained(&b, today)).await?;
+    let (choice, _) = state.recent_read(business.id, format!("default_period_explained:{today}"), move |app| app.default_period_explained(&b, today)).await?;
     Ok((choice.period, Some(choice)))
 }
 
@@ -96,7 +96,7 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
         return Ok(with_last_business(&state, html_response(page(&nav, &membership.business.name, content)), membership.business.id));
     }
     let (period, choice) = explained_period(&state, &business, &query).await?;
-    let board = load_dashboard(&state, &business, period).await?;
+    let (board, age) = load_dashboard(&state, &business, period).await?;
     let base = format!("/b/{id}");
     let q = period_query(period);
     let currency = board.currency.clone();
@@ -118,6 +118,11 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
             (period.from) " to " (period.to) " (" (period.days()) " days), against " (board.previous.from) " to " (board.previous.to) "."
             @if board.orders_other_currency > 0 { " " (board.orders_other_currency) " orders in other currencies are left out." }
             " " a href={ (base) "/dashboard.csv?" (q) } data-testid="dashboard-csv" { "Download as CSV" }
+        }
+        @if let Some(age) = age {
+            p class="muted" data-testid="counted-ago" {
+                "Counted " (age.as_secs()) " s ago; the newest events are being counted now. " a href={ (base) "/?" (q) } { "Reload" } " to see them."
+            }
         }
         div class="figures dashboard" data-testid="metrics" {
             @for metric in &board.report.metrics {
@@ -174,7 +179,7 @@ pub async fn csv(State(state): State<ServerState>, signed: SignedIn, Path(id): P
     let membership = auth::membership(&state, signed.user.id, BusinessId(id)).await?;
     let business = membership.business.clone();
     let period = period(&state, &business, &query).await?;
-    let board = load_dashboard(&state, &business, period).await?;
+    let (board, _) = load_dashboard(&state, &business, period).await?;
     Ok(crate::downloads::download(
         "text/csv; charset=utf-8",
         format!("dashboard-{}-{}-{}.csv", id, period.from, period.to),
