@@ -67,6 +67,10 @@ struct DashboardLoad {
     under_writes: Latencies,
     /// The same number of answers with no write, right after.
     without_writes: Latencies,
+    /// Answers during the writes counted before the latest writes (with an `Age` header), and
+    /// the largest age seen, in whole seconds.
+    lagging_answers: usize,
+    max_age_seconds: u64,
     server_rss_max_mib: f64,
     server_rss_end_mib: f64,
     server_peak_mib: f64,
@@ -125,15 +129,16 @@ impl Connection {
         Ok(Connection { addr, stream: BufReader::new(stream) })
     }
 
-    /// One request and its whole answer: (status, body). The server answers with a length.
-    fn exchange(&mut self, method: &str, path: &str, headers: &str, body: &[u8]) -> anyhow::Result<(u16, Vec<u8>)> {
+    /// One request and its whole answer: (status, body, the `Age` header in seconds when the
+    /// answer was counted before the latest writes). The server answers with a length.
+    fn exchange(&mut self, method: &str, path: &str, headers: &str, body: &[u8]) -> anyhow::Result<(u16, Vec<u8>, Option<u64>)> {
         let head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n{headers}Content-Length: {}\r\n\r\n", self.addr, body.len());
         self.stream.get_mut().write_all(head.as_bytes())?;
         self.stream.get_mut().write_all(body)?;
         let mut line = String::new();
         self.stream.read_line(&mut line)?;
         let status: u16 = line.split(' ').nth(1).and_then(|s| s.parse().ok()).context("no HTTP status line")?;
-        let mut length = 0usize;
+        let (mut length, mut age) = (0usize, None);
         loop {
             line.clear();
             if self.stream.read_line(&mut line)? == 0 {
@@ -143,15 +148,17 @@ impl Connection {
             if trimmed.is_empty() {
                 break;
             }
-            if let Some((name, value)) = trimmed.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse()?;
+            if let Some((name, value)) = trimmed.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse()?;
+                } else if name.eq_ignore_ascii_case("age") {
+                    age = Some(value.trim().parse()?);
+                }
             }
         }
         let mut body = vec![0; length];
         self.stream.read_exact(&mut body)?;
-        Ok((status, body))
+        Ok((status, body, age))
     }
 }
 
@@ -216,27 +223,38 @@ fn now() -> Timestamp {
     Timestamp::from_millis(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64))
 }
 
-/// Dashboard requests one after another until `stop`: each one's latency in ms, and failures.
-fn ask_dashboard(addr: SocketAddr, path: &str, api_key: &str, stop: &AtomicBool, at_most: usize) -> anyhow::Result<(Vec<f64>, u64)> {
+/// What the dashboard client saw: each answer's latency in ms, the `Age` of the answers counted
+/// before the latest writes (seconds), and failures.
+struct Answers {
+    latencies: Vec<f64>,
+    ages: Vec<u64>,
+    failures: u64,
+}
+
+/// Dashboard requests one after another until `stop` (or `at_most` answers).
+fn ask_dashboard(addr: SocketAddr, path: &str, api_key: &str, stop: &AtomicBool, at_most: usize) -> anyhow::Result<Answers> {
     let mut connection = Connection::open(addr)?;
     let headers = format!("Authorization: Bearer {api_key}\r\n");
-    let (mut latencies, mut failures) = (Vec::new(), 0u64);
-    while !stop.load(Ordering::Relaxed) && latencies.len() < at_most {
+    let mut answers = Answers { latencies: Vec::new(), ages: Vec::new(), failures: 0 };
+    while !stop.load(Ordering::Relaxed) && answers.latencies.len() < at_most {
         let started = Instant::now();
         match connection.exchange("GET", path, &headers, &[]) {
-            Ok((200, _)) => latencies.push(started.elapsed().as_secs_f64() * 1000.0),
-            Ok((status, body)) => {
-                failures += 1;
+            Ok((200, _, age)) => {
+                answers.latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+                answers.ages.extend(age);
+            }
+            Ok((status, body, _)) => {
+                answers.failures += 1;
                 eprintln!("GET {path}: HTTP {status}: {}", String::from_utf8_lossy(&body).chars().take(300).collect::<String>());
             }
             Err(e) => {
-                failures += 1;
+                answers.failures += 1;
                 eprintln!("GET {path}: {e}");
                 connection = Connection::open(addr)?;
             }
         }
     }
-    Ok((latencies, failures))
+    Ok(answers)
 }
 
 pub fn run(out: &Path, scratch: &Path, options: &Options) -> anyhow::Result<()> {
@@ -275,8 +293,8 @@ pub fn run(out: &Path, scratch: &Path, options: &Options) -> anyhow::Result<()> 
     let path = format!("/api/businesses/{}/dashboard", business.id);
     let never = AtomicBool::new(false);
     let started = Instant::now();
-    let (first, _) = ask_dashboard(server.addr, &path, &api_key, &never, 1)?;
-    let first_answer_ms = first.first().copied().context("the first dashboard request failed")?;
+    let first = ask_dashboard(server.addr, &path, &api_key, &never, 1)?;
+    let first_answer_ms = first.latencies.first().copied().context("the first dashboard request failed")?;
     eprintln!("first dashboard answer: {first_answer_ms:.1} ms (after {:.1} s)", started.elapsed().as_secs_f64());
 
     // Samples the server's resident size while the clients run.
@@ -314,10 +332,10 @@ pub fn run(out: &Path, scratch: &Path, options: &Options) -> anyhow::Result<()> 
                 );
                 sent.fetch_add(1, Ordering::Relaxed);
                 match connection.exchange("POST", "/v1/page", &headers, body.as_bytes()) {
-                    Ok((200, _)) => {
+                    Ok((200, _, _)) => {
                         accepted.fetch_add(1, Ordering::Relaxed);
                     }
-                    Ok((status, body)) => eprintln!("POST /v1/page: HTTP {status}: {}", String::from_utf8_lossy(&body)),
+                    Ok((status, body, _)) => eprintln!("POST /v1/page: HTTP {status}: {}", String::from_utf8_lossy(&body)),
                     Err(e) => {
                         eprintln!("POST /v1/page: {e}");
                         connection = Connection::open(addr)?;
@@ -338,15 +356,16 @@ pub fn run(out: &Path, scratch: &Path, options: &Options) -> anyhow::Result<()> 
             stop.store(true, Ordering::Relaxed);
         })
     };
-    let (under, failures) = ask_dashboard(server.addr, &path, &api_key, &stop, usize::MAX)?;
+    let under = ask_dashboard(server.addr, &path, &api_key, &stop, usize::MAX)?;
     let _ = timer.join();
     writer.join().map_err(|_| anyhow::anyhow!("the tracking client panicked"))??;
     let rss_max = sampler.join().map_err(|_| anyhow::anyhow!("the sampler panicked"))?;
-    let under_count = under.len();
-    let under_writes = summary(under, failures);
+    let under_count = under.latencies.len();
+    let (lagging, max_age) = (under.ages.len(), under.ages.iter().copied().max().unwrap_or(0));
+    let under_writes = summary(under.latencies, under.failures);
     // The same number of answers with nothing written: the cached answer's cost.
-    let (quiet, quiet_failures) = ask_dashboard(server.addr, &path, &api_key, &never, under_count.max(1))?;
-    let without_writes = summary(quiet, quiet_failures);
+    let quiet = ask_dashboard(server.addr, &path, &api_key, &never, under_count.max(1))?;
+    let without_writes = summary(quiet.latencies, quiet.failures);
     let results = DashboardLoad {
         machine: machine(),
         customers: options.customers,
@@ -360,6 +379,8 @@ pub fn run(out: &Path, scratch: &Path, options: &Options) -> anyhow::Result<()> 
         first_answer_ms,
         under_writes,
         without_writes,
+        lagging_answers: lagging,
+        max_age_seconds: max_age,
         server_rss_max_mib: rss_max.max(status_mib(pid, "VmRSS")),
         server_rss_end_mib: status_mib(pid, "VmRSS"),
         server_peak_mib: status_mib(pid, "VmHWM"),
@@ -382,6 +403,9 @@ pub fn run(out: &Path, scratch: &Path, options: &Options) -> anyhow::Result<()> 
          key) one request after another, each timed from sending to the whole answer. Then as many \
          requests with no write. Load average (1, 5, 15 min) {} at the start, {} at the end.\n\n\
          | phase | requests | p50 ms | p90 ms | p99 ms | max ms | failures |\n|---|---|---|---|---|---|---|\n{}{}\n\
+         During the writes, {} of the {} answers were counted before the latest writes and said so \
+         (the `Age` header: the dashboard's latest answer is served while one refresh counts again); \
+         the oldest was {} s old (whole seconds, as the header gives them).\n\n\
          First answer of the fresh server (nothing computed yet): {:.1} ms.\n\n\
          Server resident size: {:.0} MiB at most while sampled (every 100 ms), {:.0} MiB at the end, \
          peak (VmHWM) {:.0} MiB.\n\n\
@@ -402,6 +426,9 @@ pub fn run(out: &Path, scratch: &Path, options: &Options) -> anyhow::Result<()> 
         r.load_average_end,
         row(&format!("{} writes/s", r.writes_per_second), &r.under_writes),
         row("no writes", &r.without_writes),
+        r.lagging_answers,
+        r.under_writes.requests,
+        r.max_age_seconds,
         r.first_answer_ms,
         r.server_rss_max_mib,
         r.server_rss_end_mib,
