@@ -59,6 +59,8 @@ struct Entry {
     /// The newest answer computed for this key at any version up to `version`, for
     /// [`AnswerCache::recent`].
     latest: Option<Done>,
+    /// Whether a refresh handed out by `recent` has not finished yet (one at a time).
+    refreshing: bool,
 }
 
 /// An answer that was computed: at which version, and when its computation started (the data it
@@ -81,13 +83,14 @@ pub enum Recent<T> {
     Missing,
 }
 
-/// The computation of one key at one version, reserved by [`AnswerCache::recent`] for the caller
-/// that runs it (in the background) through [`AnswerCache::fill`].
+/// The computation of one key at one version that [`AnswerCache::recent`] handed to one caller,
+/// to run (in the background) through [`AnswerCache::fill`]. No slot is made for it until it
+/// starts, so nobody waits for a computation that has not begun (a waiter could hold the very
+/// thread the refresh is queued for).
 pub struct Refresh {
     business: BusinessId,
     key: String,
     version: i64,
-    slot: Slot,
 }
 
 impl AnswerCache {
@@ -155,7 +158,7 @@ impl AnswerCache {
         entries.clock += 1;
         let used = entries.clock;
         let Some(entry) = entries.map.get_mut(&(business, key.to_string())) else { return Recent::Missing };
-        let computing = entry.slot.get().is_none();
+        let computing = entry.slot.get().is_none() || entry.refreshing;
         if entry.version == version
             && let Some(Some(answer)) = entry.slot.get()
             && let Ok(answer) = answer.clone().downcast::<T>()
@@ -168,10 +171,8 @@ impl AnswerCache {
         let Ok(answer) = latest.answer.downcast::<T>() else { return Recent::Missing };
         entry.used = used;
         let refresh = (!computing && entry.version < version).then(|| {
-            let slot: Slot = Arc::new(OnceLock::new());
-            entry.version = version;
-            entry.slot = slot.clone();
-            Refresh { business, key: key.to_string(), version, slot }
+            entry.refreshing = true;
+            Refresh { business, key: key.to_string(), version }
         });
         entries.hits += 1;
         Recent::Earlier { answer, age: latest.started.elapsed(), refresh }
@@ -180,7 +181,9 @@ impl AnswerCache {
     /// Runs the refresh [`AnswerCache::recent`] handed out: `work` computes the key at the
     /// reserved version, as [`AnswerCache::get_or_compute`] would.
     pub fn fill<T: Send + Sync + 'static, E>(&self, refresh: Refresh, work: impl FnOnce() -> Result<T, E>) -> Result<Arc<T>, E> {
-        self.compute(refresh.business, &refresh.key, refresh.version, &refresh.slot, work)
+        // Whatever happens, even a panic in `work`, the next caller may refresh again.
+        let _done = RefreshDone { cache: self, business: refresh.business, key: &refresh.key };
+        self.get_or_compute(refresh.business, &refresh.key, refresh.version, work)
     }
 
     /// The slot for the key at `version`, and whether this caller made it (and so computes);
@@ -220,7 +223,7 @@ impl AnswerCache {
         {
             entries.map.remove(&oldest);
         }
-        entries.map.insert((business, key.to_string()), Entry { version, used, slot: slot.clone(), latest: None });
+        entries.map.insert((business, key.to_string()), Entry { version, used, slot: slot.clone(), latest: None, refreshing: false });
         (slot, true)
     }
 
@@ -250,6 +253,23 @@ impl AnswerCache {
     #[cfg(test)]
     pub fn waiting(&self) -> u64 {
         self.waiting.load(Ordering::SeqCst)
+    }
+}
+
+/// Ends a refresh of `recent` when dropped: the key may be refreshed again.
+struct RefreshDone<'c> {
+    cache: &'c AnswerCache,
+    business: BusinessId,
+    key: &'c str,
+}
+
+impl Drop for RefreshDone<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut entries) = self.cache.inner.lock()
+            && let Some(entry) = entries.map.get_mut(&(self.business, self.key.to_string()))
+        {
+            entry.refreshing = false;
+        }
     }
 }
 

@@ -13,10 +13,28 @@ use trailmap_model::{Business, CustomerId};
 
 /// The dashboard of `business` for `period` from the answer cache: of the current data, or
 /// computed less than `RECENT_ENOUGH` ago while a refresh runs (then with its age, which the page
-/// and the API's `Age` header show), since tracking changes the data many times a second.
-pub(crate) async fn load_dashboard(state: &ServerState, business: &Business, period: DayRange) -> Result<(Arc<Dashboard>, Option<Duration>), ApiError> {
+/// and the API's `Age` header show), since tracking changes the data many times a second. With
+/// `current`, always of the current data (an API caller's `Cache-Control: no-cache`).
+pub(crate) async fn load_dashboard(
+    state: &ServerState,
+    business: &Business,
+    period: DayRange,
+    current: bool,
+) -> Result<(Arc<Dashboard>, Option<Duration>), ApiError> {
     let b = business.clone();
-    state.recent_read(business.id, format!("dashboard:{}:{}", period.from, period.to), move |app| app.dashboard(&b, period)).await
+    let key = format!("dashboard:{}:{}", period.from, period.to);
+    if current {
+        return Ok((state.cached_read(business.id, key, move |app| app.dashboard(&b, period)).await?, None));
+    }
+    state.recent_read(business.id, key, move |app| app.dashboard(&b, period)).await
+}
+
+/// Whether a request asks for the answer of the current data (`Cache-Control: no-cache`, as
+/// HTTP caches read it: revalidate before serving).
+pub(crate) fn asks_current(headers: &axum::http::HeaderMap) -> bool {
+    headers.get_all(axum::http::header::CACHE_CONTROL).iter().filter_map(|v| v.to_str().ok()).any(|v| {
+        v.split(',').any(|directive| directive.trim().eq_ignore_ascii_case("no-cache"))
+    })
 }
 
 /// The `Age` header (RFC 9111: whole seconds) of an answer that lags the data, none for a current one.
@@ -54,7 +72,7 @@ pub(crate) async fn customers_behind(
     } else {
         let key = query.metric().to_string();
         let period = period(state, business, query).await?;
-        let (board, _) = load_dashboard(state, business, period).await?;
+        let (board, _) = load_dashboard(state, business, period, false).await?;
         let metric = board
             .report
             .metric(&key)

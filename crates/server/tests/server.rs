@@ -1896,6 +1896,11 @@ async fn the_dashboard_api_and_csv_equal_the_app_and_the_cache_follows_writes() 
     let metric = |reply: &Reply| {
         reply.json()["dashboard"]["report"]["metrics"].as_array().unwrap().iter().find(|m| m["key"] == "new_customers").unwrap()["current"]["value"].as_f64().unwrap()
     };
+    // A caller that asks for the current data (`Cache-Control: no-cache`) waits for it.
+    let owner_headers = [session_cookie(&w.owner.token), ("cache-control", "no-cache".to_string())];
+    let current = call(&w.router, "GET", &url, &owner_headers, vec![]).await;
+    assert!(!current.headers.contains_key("age"), "{:?}", current.headers);
+    assert_eq!(metric(&current), metric(&first) + 1.0, "the current data counts the write");
     // Asked again while the refresh may or may not have finished: an answer with an age is the
     // earlier one, an answer without counts the write; never an unmarked earlier answer.
     let again_during = api(&w.router, Some(&w.owner), "GET", &url, None).await;

@@ -7,7 +7,7 @@ use super::{ApiPath, ApiResult, openapi::ErrorBody};
 use crate::auth::{self, ApiUser};
 use crate::error::ApiError;
 use crate::state::ServerState;
-use crate::dashboard_data::{age_headers, customers_behind, load_dashboard, period};
+use crate::dashboard_data::{age_headers, asks_current, customers_behind, load_dashboard, period};
 use trailmap_app::query::CustomersQuery as PeriodQuery;
 use axum::Json;
 use axum::extract::{Query, State};
@@ -52,7 +52,8 @@ fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value, ApiError> {
 #[utoipa::path(get, path = "/api/businesses/{business_id}/dashboard", tag = "dashboard",
     params(("business_id" = i64, Path, description = "The business"),
         ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD (with to); default: the last 30 days with data"),
-        ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD (with from)")),
+        ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD (with from)"),
+        ("Cache-Control" = Option<String>, Header, description = "no-cache: wait for the answer of the current data rather than take one counted up to 15 s ago")),
     responses((status = 200, body = DashboardOut,
             headers(("Age" = u64, description = "Present when the answer was counted this many seconds ago while newer events arrive (at most 15); a refresh is under way"))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -61,10 +62,11 @@ pub async fn dashboard(
     State(state): State<ServerState>,
     ApiPath(id): ApiPath<i64>,
     Query(query): Query<PeriodQuery>,
+    asked: axum::http::HeaderMap,
 ) -> ApiResult<(axum::http::HeaderMap, Json<DashboardOut>)> {
     let membership = auth::membership(&state, caller.user.id, BusinessId(id)).await?;
     let period = period(&state, &membership.business, &query).await?;
-    let (board, age) = load_dashboard(&state, &membership.business, period).await?;
+    let (board, age) = load_dashboard(&state, &membership.business, period, asks_current(&asked)).await?;
     // An answer that lags the data (counted while events kept arriving) says by how much.
     Ok((age_headers(age), Json(DashboardOut { business_id: id, dashboard: (*board).clone() })))
 }

@@ -96,7 +96,7 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
         return Ok(with_last_business(&state, html_response(page(&nav, &membership.business.name, content)), membership.business.id));
     }
     let (period, choice) = explained_period(&state, &business, &query).await?;
-    let (board, age) = load_dashboard(&state, &business, period).await?;
+    let (board, age) = load_dashboard(&state, &business, period, false).await?;
     let base = format!("/b/{id}");
     let q = period_query(period);
     let currency = board.currency.clone();
@@ -179,7 +179,7 @@ pub async fn csv(State(state): State<ServerState>, signed: SignedIn, Path(id): P
     let membership = auth::membership(&state, signed.user.id, BusinessId(id)).await?;
     let business = membership.business.clone();
     let period = period(&state, &business, &query).await?;
-    let (board, _) = load_dashboard(&state, &business, period).await?;
+    let (board, _) = load_dashboard(&state, &business, period, false).await?;
     Ok(crate::downloads::download(
         "text/csv; charset=utf-8",
         format!("dashboard-{}-{}-{}.csv", id, period.from, period.to),
