@@ -131,19 +131,21 @@ fn funnel_sql(location: &super::ClickHouseLocation, business: BusinessId, spec: 
     // Innermost: each relevant event on its current customer with its step flags; then each
     // customer's events as one array in (time, key) order; then one row per block holding a
     // step-1 event; then windowFunnel over each block's events; then the furthest step per
-    // customer, and the customers per furthest step.
+    // customer, and the customers per furthest step. 18.16's lambdas cannot read a column of
+    // the query (`x -> x.1 - origin` is an unknown identifier), so such a value is passed as a
+    // second array of equal length (`arrayResize([v], length(a), v)`).
     Ok(format!(
         "SELECT level, count() FROM (
            SELECT current, max(block_level) AS level FROM (
-             SELECT current, blk, windowFunnelArray({window})(arrayMap(x -> toUInt32(x.1 - origin - blk * {block}), inblock), {funnel_args}) AS block_level
+             SELECT current, blk, windowFunnelArray({window})(arrayMap((x, b) -> toUInt32(x.1 - b), inblock, {base_spread}), {funnel_args}) AS block_level
              FROM (
-               SELECT current, blk, origin,
-                      arrayFilter(x -> x.1 - origin >= blk * {block} AND x.1 - origin < (blk + 1) * {block} + {window}, sorted) AS inblock
+               SELECT current, blk, origin + blk * {block} AS base,
+                      arrayFilter((x, b) -> x.1 >= b AND x.1 < b + {block} + {window}, sorted, arrayResize([base], length(sorted), base)) AS inblock
                FROM (
-                 SELECT current, arraySort(events) AS sorted, sorted[1].1 AS origin,
-                        arrayDistinct(arrayMap(x -> intDiv(x.1 - origin, {block}), arrayFilter(x -> x.3 = 1, sorted))) AS blocks
+                 SELECT current, origin, arraySort(events) AS sorted, arrayFilter(x -> x.3 = 1, events) AS starts,
+                        arrayDistinct(arrayMap((x, o) -> intDiv(x.1 - o, {block}), starts, arrayResize([origin], length(starts), origin))) AS blocks
                  FROM (
-                   SELECT current, groupArray(({tuple})) AS events FROM (
+                   SELECT current, groupArray(({tuple})) AS events, min(t) AS origin FROM (
                      SELECT toInt64(if(merged_into = 0, customer, merged_into)) AS current, toInt64(time) * 1000 + ms AS t, key, {conditions}
                      FROM {events} FINAL {join}
                      WHERE business = {business}
@@ -154,6 +156,7 @@ fn funnel_sql(location: &super::ClickHouseLocation, business: BusinessId, spec: 
              ) GROUP BY current, blk
            ) GROUP BY current
          ) WHERE level > 0 GROUP BY level ORDER BY level FORMAT TabSeparated",
+        base_spread = "arrayResize([base], length(inblock), base)",
         funnel_args = funnel_args.join(", "),
         tuple = ["t".to_string(), "key".to_string()].into_iter().chain(flags.iter().cloned()).collect::<Vec<_>>().join(", "),
         conditions = conditions.join(", "),

@@ -311,7 +311,7 @@ fn the_funnels_edge_cases_give_the_engines_counts() {
     assert_eq!(ab_steps(hour), [7, 5]);
     assert_eq!(pushed(&events, &named(&["a", "b", "c"]), hour, None), [7, 5, 3]);
     let double = vec![vec![EventRule::named("a"), EventRule::named("ab")], vec![EventRule::named("b"), EventRule::named("ab")], vec![EventRule::named("c")]];
-    assert_eq!(pushed(&events, &double, hour, None), [9, 6, 3]);
+    assert_eq!(pushed(&events, &double, hour, None), [8, 5, 3]);
     // A window of a millisecond and the longest pushed down.
     pushed(&events, &named(&["a", "b"]), 1, None);
     pushed(&events, &named(&["a", "b", "c"]), trailmap_store::MAX_PUSHDOWN_WINDOW_MS, None);
