@@ -14,8 +14,15 @@
 # store's SQL is written to run on it and on current servers alike.
 set -euo pipefail
 
+# Runs the command in place of the calling (background) shell, as the clickhouse user when root:
+# exec, and setpriv's own exec (no child process, unlike runuser), keep the PID of the background
+# job the server's own.
 as_clickhouse() {
-  if [ "$(id -u)" = 0 ] && id clickhouse >/dev/null 2>&1; then runuser -u clickhouse -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ] && id clickhouse >/dev/null 2>&1; then
+    exec setpriv --reuid=clickhouse --regid=clickhouse --init-groups -- "$@"
+  else
+    exec "$@"
+  fi
 }
 
 # The config of node $1 (1 or 2) under $2 with the base port $3.
@@ -72,8 +79,8 @@ case "${1:-}" in
       home="$dir/node$node"
       write_config "$node" "$home" "$base"
       [ "$(id -u)" = 0 ] && id clickhouse >/dev/null 2>&1 && chown -R clickhouse: "$home"
-      # setsid detaches the server from this script's session, so it outlives the script; its PID
-      # is the one stop kills.
+      # setsid detaches the server from this script's session, so it outlives the script; setsid
+      # and setpriv both exec, so $! is the server's PID, which stop kills.
       as_clickhouse setsid "$server" --config-file="$home/config.xml" >"$home/stdout.log" 2>&1 </dev/null &
       echo $! >"$dir/node$node.pid"
     done
