@@ -6,6 +6,11 @@
 //! Events at the same millisecond of one customer come back in the order of their event keys:
 //! ClickHouse keeps no order of arrival across shards and batches, so the key is this backend's
 //! recorded order, and the funnel pushed down (funnel.rs) breaks ties the same way.
+//!
+//! Two copies of an event collapse when they share the whole sorting key, the customer included:
+//! a batch retried after its customers were merged is written under the customer it names then,
+//! so the caller (which resolves identities) resolves a retried event to the customer it first
+//! wrote it under, as the primary store's own deduplication of keys already tells it.
 
 use super::http::quote;
 use super::rowbinary::{RowReader, RowWriter};

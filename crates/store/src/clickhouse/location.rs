@@ -53,7 +53,7 @@ impl ClickHouseLocation {
         }
         let shards: Vec<String> = hosts.split(',').map(str::to_string).collect();
         for shard in &shards {
-            let port = shard.rsplit_once(':').map(|(host, port)| (host, port));
+            let port = shard.rsplit_once(':');
             match port {
                 Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0) => {}
                 _ => return Err(invalid(&format!("{shard:?} is not HOST:PORT (the HTTP port, 8123 by default)"))),

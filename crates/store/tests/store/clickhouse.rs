@@ -3,8 +3,9 @@
 //! drops it at the end; without the variable the tests say they were skipped (and fail under
 //! CI=1). The schema on each shard, rows spread over the shards, the round trip of every column,
 //! duplicates and merges collapsed at read, clear errors for bad configuration, and the funnel
-//! pushed down to windowFunnel giving exactly the engine's counts: on edge-case fixtures and on a
-//! seeded generated log, the engine running on the rows the cluster returns.
+//! pushed down to windowFunnel giving exactly the engine's counts: on edge-case fixtures, on a
+//! seeded generated log and on the demo, the engine running on the rows the cluster returns and on
+//! a table built from the generated events.
 
 use super::{Row, rows_of};
 use rand::{Rng, SeedableRng};
@@ -394,4 +395,47 @@ fn table_of(rows: &[Row]) -> EventTable {
         }
     }
     table
+}
+
+#[test]
+fn the_demo_gives_the_engines_counts_exactly() {
+    let Some((_db, events)) = cluster("clickhouse funnel demo") else { return };
+    let mut sink = trailmap_testkit::MemorySink::new();
+    trailmap_testkit::generate_demo(&mut sink, &trailmap_testkit::DemoOptions { customers: 800, seed: 42 }).unwrap();
+    for business in sink.businesses.clone() {
+        // Each event on its person (as a store's identity resolution groups them), keyed in the
+        // order generated so ties keep that order, under the demo business's id.
+        let people = sink.people(business.id);
+        let log: Vec<(CustomerId, Event)> = sink
+            .events_of(business.id)
+            .enumerate()
+            .map(|(k, incoming)| {
+                let mut event = incoming.event.clone();
+                event.key = EventKey(k as u128);
+                (CustomerId(people[&event.identity] as i64 + 1), event)
+            })
+            .collect();
+        let b = BusinessId(100 + business.id.0);
+        events.append(b, &log).unwrap();
+        let rows = expected_rows(&log, |c| c);
+        let all = EventSelection { properties: true, ..EventSelection::ALL_BUT_PROPERTIES };
+        assert_eq!(rows_of(&events.load_selected_events(b, all).unwrap()), rows, "{}", business.name);
+        // Funnels over the business's most frequent names, in order of frequency and reversed.
+        let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+        for (_, e) in &log {
+            *counts.entry(e.name.as_str()).or_default() += 1;
+        }
+        let mut names: Vec<&str> = counts.keys().copied().collect();
+        names.sort_by_key(|n| std::cmp::Reverse(counts[n]));
+        let top: Vec<&str> = names.iter().take(5).copied().collect();
+        let reversed: Vec<&str> = top.iter().rev().copied().collect();
+        for steps in [named(&top), named(&reversed), named(&names[..names.len().min(3)])] {
+            for window in [30 * 60_000, 86_400_000, 7 * 86_400_000] {
+                let spec = FunnelSpec { steps: steps.clone(), window_ms: window, period: None };
+                let FunnelPath::Pushdown(reached) = events.funnel(b, &spec).unwrap() else { panic!("not pushed down") };
+                assert!(reached[0] > 0, "{}: {steps:?}", business.name);
+                assert_eq!(reached, engine_reached(table_of(&rows), &steps, window, None), "{}: {steps:?} in {window} ms", business.name);
+            }
+        }
+    }
 }
