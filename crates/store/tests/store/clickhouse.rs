@@ -439,3 +439,21 @@ fn the_demo_gives_the_engines_counts_exactly() {
         }
     }
 }
+
+#[test]
+fn one_server_without_a_cluster_keeps_local_tables_only() {
+    let Some(db) = ClickHouseDatabase::fresh("clickhouse one server") else { return };
+    let first = &ClickHouseLocation::parse(db.url()).unwrap().shards[0];
+    let location = ClickHouseLocation::parse(&format!("clickhouse://{first}/{}", db.name())).unwrap();
+    let events = ClickHouseEvents::open(&location).unwrap();
+    let tables = db.run_on(0, &format!("SELECT name FROM system.tables WHERE database = '{}' ORDER BY name", db.name()));
+    assert_eq!(tables.lines().collect::<Vec<_>>(), ["events_local", "merges_local", "trailmap_migrations"]);
+    let log = seeded(13, 60, 2_000);
+    events.append(B, &log).unwrap();
+    events.append(B, &log[..500]).unwrap();
+    merge_people(&events, 60);
+    let all = EventSelection { properties: true, ..EventSelection::ALL_BUT_PROPERTIES };
+    assert_eq!(rows_of(&events.load_selected_events(B, all).unwrap()), expected_rows(&log, person));
+    let reached = pushed(&events, &named(&["page_view", "add_to_cart", "purchase"]), 20 * 60_000, None);
+    assert!(reached[0] > 0, "{reached:?}");
+}
