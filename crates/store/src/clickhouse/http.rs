@@ -12,8 +12,25 @@ use std::time::Duration;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How long ClickHouse may run one query before it stops it with an error of its own
-/// (`max_execution_time`), so a runaway query ends in a message rather than a hung page.
+/// (`max_execution_time`), unless [`QueryLimits`] say otherwise.
 pub const MAX_EXECUTION_SECONDS: u32 = 600;
+
+/// The limits every query runs under, sent as settings with each one, so a query that would run
+/// too long or take too much memory is stopped by ClickHouse with a message
+/// ([`ClickHouseError::Limit`]) rather than leaving a page hanging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryLimits {
+    /// `max_execution_time`, in seconds.
+    pub seconds: u32,
+    /// `max_memory_usage` per query on each server, in bytes; None keeps the server's profile.
+    pub memory_bytes: Option<u64>,
+}
+
+impl Default for QueryLimits {
+    fn default() -> QueryLimits {
+        QueryLimits { seconds: MAX_EXECUTION_SECONDS, memory_bytes: None }
+    }
+}
 
 /// The client of every shard of one location.
 pub(crate) struct Http {
@@ -21,14 +38,13 @@ pub(crate) struct Http {
     location: ClickHouseLocation,
     /// `Basic ...` when the location names a user.
     authorization: Option<String>,
+    pub limits: QueryLimits,
 }
 
 impl Http {
     pub fn new(location: &ClickHouseLocation) -> Http {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_connect(Some(CONNECT_TIMEOUT))
-            // A statement's answer can take long (an OPTIMIZE, a funnel over billions of rows);
-            // ClickHouse's own max_execution_time bounds it, so the client does not give up first.
             .http_status_as_error(false)
             .build()
             .into();
@@ -37,7 +53,7 @@ impl Http {
             let pair = format!("{user}:{}", location.password().unwrap_or(""));
             format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
         });
-        Http { agent, location: location.clone(), authorization }
+        Http { agent, location: location.clone(), authorization, limits: QueryLimits::default() }
     }
 
     pub fn shards(&self) -> usize {
@@ -70,10 +86,12 @@ impl Http {
 
     fn send(&self, shard: usize, query: Option<&str>, body: &[u8], settings: &[(&str, &str)]) -> Result<impl Read + use<>, ClickHouseError> {
         let host = self.location.shards.get(shard).ok_or_else(|| ClickHouseError::Invalid(format!("{}: no shard {}", self.location, shard + 1)))?;
-        let max_execution = MAX_EXECUTION_SECONDS.to_string();
         let mut params = form_urlencoded::Serializer::new(String::new());
         params.append_pair("database", &self.location.database);
-        params.append_pair("max_execution_time", &max_execution);
+        params.append_pair("max_execution_time", &self.limits.seconds.to_string());
+        if let Some(bytes) = self.limits.memory_bytes {
+            params.append_pair("max_memory_usage", &bytes.to_string());
+        }
         for (key, value) in settings {
             params.append_pair(key, value);
         }
@@ -81,7 +99,11 @@ impl Http {
             params.append_pair("query", query);
         }
         let url = format!("http://{host}/?{}", params.finish());
-        let mut request = self.agent.post(&url);
+        // A statement's answer can take long (a funnel over billions of rows): ClickHouse's own
+        // max_execution_time bounds it and says so; the client waits half a minute longer for
+        // the answer to start, so only a server that stopped answering is cut off here.
+        let wait = Duration::from_secs(u64::from(self.limits.seconds) + 30);
+        let mut request = self.agent.post(&url).config().timeout_recv_response(Some(wait)).build();
         if let Some(authorization) = &self.authorization {
             request = request.header("Authorization", authorization);
         }

@@ -29,7 +29,7 @@ mod rowbinary;
 mod schema;
 
 pub use funnel::{FunnelPath, FunnelSpec, MAX_PUSHDOWN_WINDOW_MS, PushdownRefusal};
-pub use http::{MAX_EXECUTION_SECONDS, quote};
+pub use http::{MAX_EXECUTION_SECONDS, QueryLimits, quote};
 pub use location::ClickHouseLocation;
 pub use schema::SCHEMA_VERSION as CLICKHOUSE_SCHEMA_VERSION;
 
@@ -105,6 +105,11 @@ impl ClickHouseEvents {
         }
         events.http.text(0, &format!("SELECT count() FROM {} WHERE 0", schema::events_table(location)), &[])?;
         Ok(events)
+    }
+
+    /// Every later query runs under these limits (see [`QueryLimits`]).
+    pub fn set_limits(&mut self, limits: QueryLimits) {
+        self.http.limits = limits;
     }
 
     pub fn location(&self) -> &ClickHouseLocation {

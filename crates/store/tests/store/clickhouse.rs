@@ -457,3 +457,14 @@ fn one_server_without_a_cluster_keeps_local_tables_only() {
     let reached = pushed(&events, &named(&["page_view", "add_to_cart", "purchase"]), 20 * 60_000, None);
     assert!(reached[0] > 0, "{reached:?}");
 }
+
+#[test]
+fn a_query_past_its_memory_limit_is_stopped_with_a_message() {
+    let Some((_db, mut events)) = cluster("clickhouse limits") else { return };
+    events.append(B, &seeded(17, 300, 5_000)).unwrap();
+    events.set_limits(trailmap_store::QueryLimits { seconds: 60, memory_bytes: Some(10_000) });
+    let error = events.load_selected_events(B, EventSelection::ALL_BUT_PROPERTIES).unwrap_err();
+    assert!(matches!(&error, ClickHouseError::Limit { message, .. } if message.contains("Memory limit")), "{error}");
+    events.set_limits(trailmap_store::QueryLimits::default());
+    assert_eq!(events.load_selected_events(B, EventSelection::ALL_BUT_PROPERTIES).unwrap().len(), 5_000);
+}
