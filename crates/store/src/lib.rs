@@ -12,6 +12,7 @@
 
 mod accounts;
 mod any;
+mod clickhouse;
 mod comments;
 mod delivery;
 mod maps;
@@ -27,6 +28,10 @@ mod upkeep;
 
 pub use accounts::{AccountStore, NewInvitation, SESSION_ID_CHARS, SessionInfo, StoredSession};
 pub use any::{AnyStore, StoreLocation};
+pub use clickhouse::{
+    CLICKHOUSE_SCHEMA_VERSION, ClickHouseError, ClickHouseEvents, ClickHouseLocation, FunnelPath, FunnelSpec, MAX_EXECUTION_SECONDS, MAX_PUSHDOWN_WINDOW_MS,
+    PushdownRefusal, QueryLimits, quote as clickhouse_quote,
+};
 pub use comments::{CommentStore, StoredComment};
 pub use delivery::{DeliveryStore, NewDelivery, NewFiring, StoredAlertRule, StoredDelivery, StoredDigest, StoredFiring};
 pub use maps::{MapStore, ShareLink};

@@ -17,6 +17,8 @@ mod segments;
 mod key_runs;
 #[path = "store/postgres.rs"]
 mod postgres;
+#[path = "store/clickhouse.rs"]
+mod clickhouse;
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};

@@ -8,6 +8,7 @@
 mod demo;
 mod fixture;
 mod parquet;
+pub mod clickhouse;
 pub mod postgres;
 mod sink;
 pub mod sinks;
