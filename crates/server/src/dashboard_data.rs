@@ -22,11 +22,7 @@ pub(crate) async fn load_dashboard(
     current: bool,
 ) -> Result<(Arc<Dashboard>, Option<Duration>), ApiError> {
     let b = business.clone();
-    let key = format!("dashboard:{}:{}", period.from, period.to);
-    if current {
-        return Ok((state.cached_read(business.id, key, move |app| app.dashboard(&b, period)).await?, None));
-    }
-    state.recent_read(business.id, key, move |app| app.dashboard(&b, period)).await
+    state.recent_read(business.id, format!("dashboard:{}:{}", period.from, period.to), current, move |app| app.dashboard(&b, period)).await
 }
 
 /// Whether a request asks for the answer of the current data (`Cache-Control: no-cache`, as
@@ -46,8 +42,9 @@ pub(crate) fn age_headers(age: Option<Duration>) -> axum::http::HeaderMap {
     headers
 }
 
-/// The period asked for, or the last 30 days with data.
-pub(crate) async fn period(state: &ServerState, business: &Business, query: &CustomersQuery) -> Result<DayRange, ApiError> {
+/// The period asked for, or the last 30 days with data (found in the current data with
+/// `current`, as `load_dashboard`).
+pub(crate) async fn period(state: &ServerState, business: &Business, query: &CustomersQuery, current: bool) -> Result<DayRange, ApiError> {
     if let Some(asked) = query.period()? {
         return Ok(asked);
     }
@@ -55,7 +52,7 @@ pub(crate) async fn period(state: &ServerState, business: &Business, query: &Cus
     let today = auth::now().date();
     // Finding the last day with data reads every event's time: worth keeping, and as the
     // dashboard's own answer it may lag as the dashboard does.
-    let (found, _) = state.recent_read(business.id, format!("default_period:{today}"), move |app| app.default_period(&b, today)).await?;
+    let (found, _) = state.recent_read(business.id, format!("default_period:{today}"), current, move |app| app.default_period(&b, today)).await?;
     Ok(*found)
 }
 
@@ -71,7 +68,7 @@ pub(crate) async fn customers_behind(
         ("Customers".to_string(), ids)
     } else {
         let key = query.metric().to_string();
-        let period = period(state, business, query).await?;
+        let period = period(state, business, query, false).await?;
         let (board, _) = load_dashboard(state, business, period, false).await?;
         let metric = board
             .report

@@ -146,15 +146,20 @@ impl ServerState {
     }
 
     /// `cached_read` for an answer that may lag the data by a few seconds (the dashboard): an
-    /// answer computed less than [`RECENT_ENOUGH`] (or `with_recent_enough`) ago is served at once with its age while one
-    /// refresh per key runs in the background (see `cache.rs`); otherwise as `cached_read`. The
-    /// age is None when the answer is of the current data.
+    /// answer computed less than [`RECENT_ENOUGH`] (or `with_recent_enough`) ago is served at
+    /// once with its age while one refresh per key runs in the background (see `cache.rs`);
+    /// otherwise, or when the caller asks for the `current` data, as `cached_read`. The age is
+    /// None when the answer is of the current data.
     pub async fn recent_read<T: Send + Sync + 'static>(
         &self,
         business: BusinessId,
         key: String,
+        current: bool,
         work: impl FnOnce(&App) -> Result<T, AppError> + Send + 'static,
     ) -> Result<(Arc<T>, Option<Duration>), ApiError> {
+        if current {
+            return Ok((self.cached_read(business, key, work).await?, None));
+        }
         let version = self.try_read(move |app| app.data_version(business)).await?;
         match self.cache.recent::<T>(business, &key, version, self.recent_enough) {
             Recent::Current(answer) => Ok((answer, None)),

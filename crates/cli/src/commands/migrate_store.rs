@@ -3,12 +3,14 @@
 //! `migrate_store`), and prints what was copied. The SQLite file is left as it was.
 
 use crate::output::{Format, Output};
+use anyhow::Context;
 use std::io::Write;
 use std::time::Instant;
 use trailmap_app::StoreLocation;
 
 pub fn run(from: &StoreLocation, to: &str, format: Format, out: &mut dyn Write) -> anyhow::Result<()> {
-    let to = StoreLocation::parse(to).map_err(trailmap_app::AppError::from).map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+    // As `--db` is read in main.rs: the store's error, in the app's words, under the flag.
+    let to = StoreLocation::parse(to).map_err(trailmap_app::AppError::from).context("--to")?;
     let started = Instant::now();
     let summary = trailmap_app::migrate_store(from, &to)?;
     let seconds = started.elapsed().as_secs_f64();

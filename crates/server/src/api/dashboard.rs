@@ -65,8 +65,9 @@ pub async fn dashboard(
     asked: axum::http::HeaderMap,
 ) -> ApiResult<(axum::http::HeaderMap, Json<DashboardOut>)> {
     let membership = auth::membership(&state, caller.user.id, BusinessId(id)).await?;
-    let period = period(&state, &membership.business, &query).await?;
-    let (board, age) = load_dashboard(&state, &membership.business, period, asks_current(&asked)).await?;
+    let current = asks_current(&asked);
+    let period = period(&state, &membership.business, &query, current).await?;
+    let (board, age) = load_dashboard(&state, &membership.business, period, current).await?;
     // An answer that lags the data (counted while events kept arriving) says by how much.
     Ok((age_headers(age), Json(DashboardOut { business_id: id, dashboard: (*board).clone() })))
 }

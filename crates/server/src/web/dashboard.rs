@@ -32,11 +32,11 @@ pub(crate) async fn explained_period(
     query: &PeriodQuery,
 ) -> Result<(DayRange, Option<Arc<trailmap_app::PeriodChoice>>), ApiError> {
     if query.asks_period() {
-        return Ok((period(state, business, query).await?, None));
+        return Ok((period(state, business, query, false).await?, None));
     }
     let b = business.clone();
     let today = auth::now().date();
-    let (choice, _) = state.recent_read(business.id, format!("default_period_explained:{today}"), move |app| app.default_period_explained(&b, today)).await?;
+    let (choice, _) = state.recent_read(business.id, format!("default_period_explained:{today}"), false, move |app| app.default_period_explained(&b, today)).await?;
     Ok((choice.period, Some(choice)))
 }
 
@@ -178,7 +178,7 @@ fn with_last_business(state: &ServerState, mut response: axum::response::Respons
 pub async fn csv(State(state): State<ServerState>, signed: SignedIn, Path(id): Path<i64>, Query(query): Query<PeriodQuery>) -> PageResult {
     let membership = auth::membership(&state, signed.user.id, BusinessId(id)).await?;
     let business = membership.business.clone();
-    let period = period(&state, &business, &query).await?;
+    let period = period(&state, &business, &query, false).await?;
     let (board, _) = load_dashboard(&state, &business, period, false).await?;
     Ok(crate::downloads::download(
         "text/csv; charset=utf-8",
