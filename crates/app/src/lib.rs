@@ -81,12 +81,12 @@ pub use onboarding::{Onboarding, OnboardingStep};
 pub use tracking::{TrackingCommit, TrackingWrite, WriteKey};
 pub use trailmap_ingest::{FieldSpec, RecordKind, fields as import_fields};
 pub use migrate_store::migrate_store;
-pub use trailmap_store::{CompactSummary, CopySummary, MapVersion, MergeSummary, NewDelivery, StoreLocation, StoredDelivery, BusinessSummary, ErasureSummary, ExpirySummary, MAX_RETENTION_DAYS, WriteSummary};
+pub use trailmap_store::{CompactSummary, CopySummary, MapVersion, MergeSummary, NewDelivery, StoreError, StoreLocation, StoredDelivery, BusinessSummary, ErasureSummary, ExpirySummary, MAX_RETENTION_DAYS, WriteSummary};
 pub use trailmap_testkit::DemoOptions;
 
 use std::path::{Path, PathBuf};
 use trailmap_model::{Business, BusinessId, Currency, DecimalMark};
-use trailmap_store::{AnyStore, SettingsStore, Store, StoreError};
+use trailmap_store::{AnyStore, SettingsStore, Store};
 
 /// The business every fresh store has, so a first import needs no setup.
 pub const DEFAULT_BUSINESS: &str = "My Business";

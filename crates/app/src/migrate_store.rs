@@ -17,6 +17,9 @@ pub fn migrate_store(from: &StoreLocation, to: &StoreLocation) -> Result<CopySum
         (StoreLocation::Postgres(_), _) => {
             Err(AppError::Invalid(format!("--db {from}: a store is moved from a SQLite file; this one is already on PostgreSQL")))
         }
+        (StoreLocation::WithEvents { .. }, _) | (_, StoreLocation::WithEvents { .. }) => Err(AppError::Invalid(
+            "--events: a store is moved without its events elsewhere; they stay where they are in ClickHouse".into(),
+        )),
         (_, StoreLocation::Sqlite(_)) => Err(AppError::Invalid(format!("--to {to}: a store is moved to a postgres:// URL"))),
     }
 }

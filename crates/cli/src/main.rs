@@ -24,6 +24,11 @@ struct Cli {
     /// Default: $XDG_DATA_HOME/trailmap/trailmap.sqlite (~/.local/share/...).
     #[arg(long, global = true, env = "TRAILMAP_DB", value_name = "PATH|URL")]
     db: Option<String>,
+    /// Keep the businesses' events in ClickHouse instead of the store (everything else stays in
+    /// --db): clickhouse://[USER[:PASSWORD]@]HOST:PORT[,HOST:PORT...]/DB[?cluster=NAME], every
+    /// shard's HTTP port listed. See docs/clickhouse.md.
+    #[arg(long, global = true, env = "TRAILMAP_EVENTS", value_name = "URL")]
+    events: Option<String>,
     /// The business to work on, by name. Default: the one chosen with `business use`, else the store's first.
     #[arg(long, global = true, env = "TRAILMAP_BUSINESS", value_name = "NAME")]
     business: Option<String>,
@@ -246,6 +251,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Some(text) => StoreLocation::parse(text).map_err(AppError::from).context("--db")?,
         None => StoreLocation::Sqlite(trailmap_app::default_db_path()),
     };
+    let location = location.with_events(cli.events.as_deref()).map_err(AppError::from).context("--events")?;
     if let Command::MigrateStore { to } = &cli.command {
         // Not through an opened app: opening makes a default business, and the source is only read.
         let (format, _) = cli.format.split();

@@ -71,7 +71,7 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     ErrorCode { code: "rate_limited", status: 429, meaning: "Too many failed sign-ins or share-link passwords, too many survey answers, or a write key over its request rate; Retry-After says when to try again." },
     ErrorCode { code: "internal", status: 500, meaning: "The store failed on a request that was fine." },
     ErrorCode { code: "store_error", status: 500, meaning: "The store refused a tracking write (tracking API)." },
-    ErrorCode { code: "unavailable", status: 503, meaning: "The server is shutting down or its writer stopped." },
+    ErrorCode { code: "unavailable", status: 503, meaning: "The server is shutting down, its writer stopped, or the ClickHouse holding the events cannot be reached; nothing was written, and Retry-After says when to try again." },
 ];
 
 impl ApiError {
@@ -153,6 +153,11 @@ impl From<AppError> for ApiError {
             AppError::Forbidden(message) => ApiError::forbidden(message),
             AppError::Conflict(message) => ApiError::conflict(message),
             e @ AppError::UnknownBusiness { .. } => ApiError::not_found(e.to_string()),
+            AppError::Store(trailmap_app::StoreError::Unavailable(message)) => {
+                let mut error = ApiError::unavailable(message);
+                error.retry_after = Some(5);
+                error
+            }
             AppError::Import(e @ trailmap_ingest::ImportError::WrongFormat { .. }) => {
                 ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "wrong_format", e.to_string())
             }

@@ -141,6 +141,9 @@ fn invalid_write_key(message: &str) -> Response {
     ApiError::new(StatusCode::UNAUTHORIZED, "invalid_write_key", message).into_response()
 }
 
+/// How long a sender is asked to wait (`Retry-After`) when the events' store cannot be reached.
+const RETRY_UNAVAILABLE_SECONDS: u64 = 5;
+
 /// Writes one request's messages and drops; returns once they are on disk.
 async fn commit(state: &Tracking, write: TrackingWrite) -> Result<(), Response> {
     if write.messages.is_empty() && write.drops.is_empty() {
@@ -149,6 +152,11 @@ async fn commit(state: &Tracking, write: TrackingWrite) -> Result<(), Response> 
     state.writer.write(write).await.map_err(|e| {
         match e {
             WriteError::Stopped => ApiError::unavailable(e.to_string()).into_response(),
+            WriteError::Unavailable(_) => {
+                let mut error = ApiError::unavailable(e.to_string());
+                error.retry_after = Some(RETRY_UNAVAILABLE_SECONDS);
+                error.into_response()
+            }
             WriteError::Store(_) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "store_error", e.to_string()).into_response(),
             WriteError::KeyRevoked => invalid_write_key("the write key was revoked; nothing was stored"),
         }

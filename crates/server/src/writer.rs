@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
-use trailmap_app::{App, TrackingWrite};
+use trailmap_app::{App, AppError, StoreError, TrackingWrite};
 use trailmap_model::{Business, Timestamp};
 
 /// Requests waiting at most; beyond it handlers wait to send, which slows clients down instead of
@@ -35,6 +35,9 @@ pub enum WriteError {
     Stopped,
     #[error("the store refused the write: {0}")]
     Store(String),
+    /// A store the events go to (ClickHouse) cannot be reached: nothing was written.
+    #[error("nothing was written: {0}")]
+    Unavailable(String),
     /// The request's write key was revoked after it was looked up; nothing was written.
     #[error("the write key was revoked")]
     KeyRevoked,
@@ -43,6 +46,7 @@ pub enum WriteError {
 /// Why one request of a group commit was not written.
 enum Refusal {
     Store(String),
+    Unavailable(String),
     KeyRevoked,
 }
 
@@ -125,6 +129,7 @@ impl Writer {
         self.jobs.send(Job::Write { write: write.clone(), reply }).await.map_err(|_| WriteError::Stopped)?;
         let answer = answer.await.map_err(|_| WriteError::Stopped)?.map_err(|refusal| match refusal {
             Refusal::Store(message) => WriteError::Store(message),
+            Refusal::Unavailable(message) => WriteError::Unavailable(message),
             Refusal::KeyRevoked => {
                 // Revoked elsewhere (the CLI): no request may pass the cache with it again.
                 self.forget_keys();
@@ -175,6 +180,15 @@ fn run(mut app: App, mut jobs: mpsc::Receiver<Job>) -> App {
                 }
                 merge_if_due(&mut app);
             }
+            Err(AppError::Store(StoreError::Unavailable(message))) => {
+                // Where the events go cannot be reached: every request of the group fails alike,
+                // nothing was written, and each sender is told to try again.
+                eprintln!("trailmap serve: a group write of {} requests failed: {message}", writes.len());
+                drop(writes);
+                for reply in replies {
+                    let _ = reply.send(Err(Refusal::Unavailable(message.clone())));
+                }
+            }
             Err(group_error) => {
                 // (No merge after a failed group: the next good one catches up.)
                 // One request the store refuses must not fail the others: write them one by one.
@@ -183,6 +197,7 @@ fn run(mut app: App, mut jobs: mpsc::Receiver<Job>) -> App {
                     let result = match app.write_tracking(std::slice::from_ref(&write), now) {
                         Ok(commit) if commit.refused_keys.is_empty() => Ok(()),
                         Ok(_) => Err(Refusal::KeyRevoked),
+                        Err(AppError::Store(StoreError::Unavailable(message))) => Err(Refusal::Unavailable(message)),
                         Err(e) => Err(Refusal::Store(e.to_string())),
                     };
                     drop(write);

@@ -13,6 +13,8 @@ use trailmap_model::*;
 pub enum StoreLocation {
     Sqlite(PathBuf),
     Postgres(String),
+    /// A SQLite or PostgreSQL store whose businesses' events live in ClickHouse (`--events`).
+    WithEvents { store: Box<StoreLocation>, events: crate::clickhouse::ClickHouseLocation },
 }
 
 impl StoreLocation {
@@ -35,6 +37,25 @@ impl StoreLocation {
         }
         Ok(StoreLocation::Sqlite(PathBuf::from(text)))
     }
+
+    /// This store with its events in ClickHouse at `events` (an `--events` value), or as it is
+    /// with None.
+    pub fn with_events(self, events: Option<&str>) -> Result<StoreLocation> {
+        let Some(events) = events else { return Ok(self) };
+        let events = crate::clickhouse::ClickHouseLocation::parse(events)?;
+        match self {
+            StoreLocation::WithEvents { store, .. } => Ok(StoreLocation::WithEvents { store, events }),
+            store => Ok(StoreLocation::WithEvents { store: Box::new(store), events }),
+        }
+    }
+
+    /// The store that holds everything but the events.
+    pub fn primary(&self) -> &StoreLocation {
+        match self {
+            StoreLocation::WithEvents { store, .. } => store,
+            other => other,
+        }
+    }
 }
 
 impl std::fmt::Debug for StoreLocation {
@@ -43,6 +64,7 @@ impl std::fmt::Debug for StoreLocation {
         match self {
             StoreLocation::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
             StoreLocation::Postgres(url) => f.debug_tuple("Postgres").field(&redact(url)).finish(),
+            StoreLocation::WithEvents { store, events } => f.debug_struct("WithEvents").field("store", store).field("events", events).finish(),
         }
     }
 }
@@ -53,6 +75,7 @@ impl std::fmt::Display for StoreLocation {
         match self {
             StoreLocation::Sqlite(path) => write!(f, "{}", path.display()),
             StoreLocation::Postgres(url) => f.write_str(&redact(url)),
+            StoreLocation::WithEvents { store, events } => write!(f, "{store} (events in {events})"),
         }
     }
 }
@@ -79,6 +102,8 @@ pub enum AnyStore {
     Sqlite(SqliteStore),
     /// Boxed: its pool and settings are larger than the SQLite store, and an app holds one.
     Postgres(Box<PgStore>),
+    /// Either of the others with its events in ClickHouse (split.rs).
+    Split(Box<crate::split::SplitStore>),
 }
 
 impl AnyStore {
@@ -88,6 +113,7 @@ impl AnyStore {
         match location {
             StoreLocation::Sqlite(path) => Ok(AnyStore::Sqlite(SqliteStore::open(path)?)),
             StoreLocation::Postgres(url) => Ok(AnyStore::Postgres(Box::new(PgStore::open(url)?))),
+            StoreLocation::WithEvents { store, events } => Ok(AnyStore::Split(Box::new(crate::split::SplitStore::open(store, events)?))),
         }
     }
 
@@ -102,6 +128,7 @@ impl AnyStore {
         match self {
             AnyStore::Sqlite(store) => StoreLocation::Sqlite(store.path().to_path_buf()),
             AnyStore::Postgres(store) => StoreLocation::Postgres(store.connect_url().to_string()),
+            AnyStore::Split(store) => StoreLocation::WithEvents { store: Box::new(store.main.location()), events: store.events.location().clone() },
         }
     }
 
@@ -110,6 +137,7 @@ impl AnyStore {
         match self {
             AnyStore::Sqlite(store) => Some(store.path()),
             AnyStore::Postgres(_) => None,
+            AnyStore::Split(store) => store.main.sqlite_path(),
         }
     }
 
@@ -119,6 +147,7 @@ impl AnyStore {
         match self {
             AnyStore::Sqlite(store) => Some(store),
             AnyStore::Postgres(_) => None,
+            AnyStore::Split(store) => store.main.sqlite_mut(),
         }
     }
 
@@ -128,6 +157,15 @@ impl AnyStore {
         match self {
             AnyStore::Sqlite(store) => store.set_cache_mib(mib),
             AnyStore::Postgres(_) => Ok(()),
+            AnyStore::Split(store) => store.main.set_cache_mib(mib),
+        }
+    }
+
+    /// The ClickHouse events, when this store keeps its events there.
+    pub fn clickhouse(&self) -> Option<&crate::clickhouse::ClickHouseEvents> {
+        match self {
+            AnyStore::Split(store) => Some(store.events()),
+            _ => None,
         }
     }
 }
@@ -149,6 +187,7 @@ macro_rules! delegate_fns {
             match self {
                 AnyStore::Sqlite(store) => $trait::$name(store $(, $arg)*),
                 AnyStore::Postgres(store) => $trait::$name(&**store $(, $arg)*),
+                AnyStore::Split(store) => $trait::$name(&store.main $(, $arg)*),
             }
         }
         delegate_fns! { $trait; $($rest)* }
@@ -158,6 +197,7 @@ macro_rules! delegate_fns {
             match self {
                 AnyStore::Sqlite(store) => $trait::$name(store $(, $arg)*),
                 AnyStore::Postgres(store) => $trait::$name(&mut **store $(, $arg)*),
+                AnyStore::Split(store) => $trait::$name(&mut store.main $(, $arg)*),
             }
         }
         delegate_fns! { $trait; $($rest)* }
@@ -169,6 +209,7 @@ impl Store for AnyStore {
         match self {
             AnyStore::Sqlite(store) => store.write(f),
             AnyStore::Postgres(store) => store.write(f),
+            AnyStore::Split(store) => store.write(f),
         }
     }
 
@@ -176,6 +217,7 @@ impl Store for AnyStore {
         match self {
             AnyStore::Sqlite(store) => store.begin_snapshot(),
             AnyStore::Postgres(store) => store.begin_snapshot(),
+            AnyStore::Split(store) => store.main.begin_snapshot(),
         }
     }
 
@@ -183,6 +225,23 @@ impl Store for AnyStore {
         match self {
             AnyStore::Sqlite(store) => store.businesses(),
             AnyStore::Postgres(store) => store.businesses(),
+            AnyStore::Split(store) => store.main.businesses(),
+        }
+    }
+
+    fn summary(&self, business: BusinessId) -> Result<BusinessSummary> {
+        match self {
+            AnyStore::Split(store) => store.summary(business),
+            AnyStore::Sqlite(store) => store.summary(business),
+            AnyStore::Postgres(store) => store.summary(business),
+        }
+    }
+
+    fn load_events(&self, business: BusinessId, columns: EventColumns) -> Result<EventTable> {
+        match self {
+            AnyStore::Split(store) => store.load_events(business, columns),
+            AnyStore::Sqlite(store) => store.load_events(business, columns),
+            AnyStore::Postgres(store) => store.load_events(business, columns),
         }
     }
 
@@ -190,7 +249,6 @@ impl Store for AnyStore {
         fn business_by_name(&self, name: &str) -> Result<Option<Business>>;
         fn business(&self, id: BusinessId) -> Result<Business>;
         fn data_version(&self, business: BusinessId) -> Result<i64>;
-        fn summary(&self, business: BusinessId) -> Result<BusinessSummary>;
         fn stages(&self, business: BusinessId) -> Result<Vec<Stage>>;
         fn touchpoints(&self, business: BusinessId) -> Result<Vec<Touchpoint>>;
         fn dismissed_touchpoint_suggestions(&self, business: BusinessId) -> Result<Vec<String>>;
@@ -208,7 +266,6 @@ impl Store for AnyStore {
         fn write_key_by_hash(&self, key_hash: &str) -> Result<Option<WriteKey>>;
         fn write_keys(&self, business: BusinessId) -> Result<Vec<WriteKey>>;
         fn tracking_drops(&self, business: BusinessId) -> Result<Vec<(String, u64)>>;
-        fn load_events(&self, business: BusinessId, columns: EventColumns) -> Result<EventTable>;
     }
 }
 
@@ -299,9 +356,9 @@ delegate! { SurveyLinkStore {
     fn survey_by_token(&self, token: &str) -> Result<Option<(BusinessId, SurveyId)>>;
 }}
 
-delegate! { IncrementalReads {
+impl IncrementalReads for AnyStore {
+    delegate_fns! { IncrementalReads;
     fn data_mark(&self, business: BusinessId) -> Result<DataMark>;
-    fn segments_unchanged(&self, business: BusinessId, mark: &DataMark) -> Result<bool>;
     fn identities_after(&self, business: BusinessId, after: i64) -> Result<Vec<(i64, i64)>>;
     fn merges(&self, business: BusinessId) -> Result<Merges>;
     fn order_table(&self, business: BusinessId, after: i64, merges: &Merges) -> Result<OrderTable>;
@@ -311,27 +368,75 @@ delegate! { IncrementalReads {
     fn responses_after(&self, business: BusinessId, after: i64) -> Result<Vec<SurveyResponse>>;
     fn feedback_after(&self, business: BusinessId, after: i64) -> Result<Vec<Feedback>>;
     fn customers_by_ids(&self, business: BusinessId, ids: &[CustomerId]) -> Result<Vec<Customer>>;
-}}
+}
 
-delegate! { EventLoads {
-    fn load_selected_events(&self, business: BusinessId, selection: EventSelection) -> Result<EventTable>;
-    fn load_named_events(&self, business: BusinessId, selection: EventSelection, keep: &dyn Fn(&str) -> bool) -> Result<EventTable>;
-    fn load_events_after(&self, business: BusinessId, selection: EventSelection, after: &EventsAfter<'_>) -> Result<EventTable>;
-}}
+    fn segments_unchanged(&self, business: BusinessId, mark: &DataMark) -> Result<bool> {
+        match self {
+            AnyStore::Sqlite(store) => store.segments_unchanged(business, mark),
+            AnyStore::Postgres(store) => store.segments_unchanged(business, mark),
+            // ClickHouse rows carry no marks: a reader's copy is loaded again whole (split.rs).
+            AnyStore::Split(_) => Ok(false),
+        }
+    }
+}
 
-delegate! { Erasure {
+impl EventLoads for AnyStore {
+    fn load_selected_events(&self, business: BusinessId, selection: EventSelection) -> Result<EventTable> {
+        match self {
+            AnyStore::Sqlite(store) => store.load_selected_events(business, selection),
+            AnyStore::Postgres(store) => store.load_selected_events(business, selection),
+            AnyStore::Split(store) => store.load_selected_events(business, selection),
+        }
+    }
+
+    fn load_named_events(&self, business: BusinessId, selection: EventSelection, keep: &dyn Fn(&str) -> bool) -> Result<EventTable> {
+        match self {
+            AnyStore::Sqlite(store) => store.load_named_events(business, selection, keep),
+            AnyStore::Postgres(store) => store.load_named_events(business, selection, keep),
+            AnyStore::Split(store) => store.load_named_events(business, selection, keep),
+        }
+    }
+
+    fn load_events_after(&self, business: BusinessId, selection: EventSelection, after: &EventsAfter<'_>) -> Result<EventTable> {
+        match self {
+            AnyStore::Sqlite(store) => store.load_events_after(business, selection, after),
+            AnyStore::Postgres(store) => store.load_events_after(business, selection, after),
+            AnyStore::Split(store) => store.load_events_after(business, selection, after),
+        }
+    }
+}
+
+impl Erasure for AnyStore {
+    delegate_fns! { Erasure;
     fn person(&self, business: BusinessId, customer: CustomerId) -> Result<Person>;
     fn customer_with_identity(&self, business: BusinessId, kind: IdentityKind, value: &str) -> Result<Option<CustomerId>>;
     fn erased_at(&self, business: BusinessId, kind: IdentityKind, value: &str) -> Result<Option<Timestamp>>;
     fn erasures(&self, business: BusinessId) -> Result<Vec<ErasureSummary>>;
-    fn erase_customer(&mut self, business: BusinessId, customer: CustomerId, at: Timestamp) -> Result<ErasureSummary>;
-}}
+}
 
-delegate! { Retention {
+    fn erase_customer(&mut self, business: BusinessId, customer: CustomerId, at: Timestamp) -> Result<ErasureSummary> {
+        match self {
+            AnyStore::Sqlite(store) => store.erase_customer(business, customer, at),
+            AnyStore::Postgres(store) => store.erase_customer(business, customer, at),
+            AnyStore::Split(store) => store.erase_customer(business, customer, at),
+        }
+    }
+}
+
+impl Retention for AnyStore {
+    delegate_fns! { Retention;
     fn event_retention(&self, business: BusinessId) -> Result<Option<u32>>;
     fn set_event_retention(&mut self, business: BusinessId, days: Option<u32>) -> Result<()>;
-    fn expire_events(&mut self, business: BusinessId, before: Timestamp) -> Result<ExpirySummary>;
-}}
+}
+
+    fn expire_events(&mut self, business: BusinessId, before: Timestamp) -> Result<ExpirySummary> {
+        match self {
+            AnyStore::Sqlite(store) => store.expire_events(business, before),
+            AnyStore::Postgres(store) => store.expire_events(business, before),
+            AnyStore::Split(store) => store.expire_events(business, before),
+        }
+    }
+}
 
 delegate! { Compaction {
     fn compact_events(&mut self, business: BusinessId) -> Result<CompactSummary>;

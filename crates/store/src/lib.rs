@@ -22,6 +22,7 @@ mod reads;
 mod rows;
 pub mod segment;
 mod settings;
+mod split;
 mod sqlite;
 mod surveys;
 mod upkeep;
@@ -41,6 +42,7 @@ pub use segment::SEGMENT_ROWS;
 pub use settings::SettingsStore;
 pub use sqlite::{COMPACT_CHUNK_ROWS, SqliteStore, StatementCounter, StatementLog};
 pub use postgres::{CopySummary, PgStore};
+pub use split::SplitStore;
 pub use surveys::SurveyLinkStore;
 pub use upkeep::{Compaction, CompactSummary, MERGE_AFTER, MergeSummary, SegmentMerging};
 /// The SQLite schema's migrations, in order; a store at version N has run the first N. Public so
@@ -73,6 +75,10 @@ pub enum StoreError {
     /// The write would break a uniqueness rule (a taken email or name, the last owner).
     #[error("{0}")]
     Conflict(String),
+    /// A store the data lives in (the ClickHouse holding the events) cannot be reached now:
+    /// nothing was written, and the same request may be made again later.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -27,6 +27,7 @@ mod http;
 mod location;
 mod rowbinary;
 mod schema;
+mod upkeep;
 
 pub use funnel::{FunnelPath, FunnelSpec, MAX_PUSHDOWN_WINDOW_MS, PushdownRefusal};
 pub use http::{MAX_EXECUTION_SECONDS, QueryLimits, quote};
@@ -66,7 +67,7 @@ impl From<ClickHouseError> for StoreError {
     fn from(error: ClickHouseError) -> StoreError {
         match error {
             ClickHouseError::Invalid(message) => StoreError::Invalid(message),
-            ClickHouseError::Unreachable { url, reason } => StoreError::Open { path: url, reason },
+            error @ ClickHouseError::Unreachable { .. } => StoreError::Unavailable(error.to_string()),
             ClickHouseError::Refused { url, message } => StoreError::Open { path: url, reason: format!("the user was refused: {message}") },
             other => StoreError::Database(other.to_string()),
         }

@@ -123,16 +123,28 @@ impl PgStore {
     }
 }
 
-impl Store for PgStore {
-    fn write<E: From<StoreError>>(&mut self, f: &mut WriteFn<'_, E>) -> std::result::Result<WriteSummary, E> {
+impl PgStore {
+    /// [`Store::write`], the new events handed to `ship` (when given) before the commit instead of
+    /// written to segments: an error from `ship` rolls the whole write back (see split.rs).
+    pub(crate) fn write_events_to<E: From<StoreError>>(
+        &mut self,
+        f: &mut WriteFn<'_, E>,
+        ship: Option<&mut dyn FnMut(crate::split::Outbox) -> Result<()>>,
+    ) -> std::result::Result<WriteSummary, E> {
         let mut conn = self.pool.get()?;
         let mut tx = conn.transaction().map_err(StoreError::from)?;
         // Writes of every process on this database, one after the other (see the module's comment).
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]).map_err(StoreError::from)?;
         let (summary, small) = {
             let mut writer = PgWriter::new(&mut tx);
+            if ship.is_some() {
+                writer.outbox = Some(Vec::new());
+            }
             f(&mut writer)?;
             writer.flush()?;
+            if let (Some(ship), Some(outbox)) = (ship, writer.outbox.take()) {
+                ship(outbox)?;
+            }
             (writer.summary_now(), writer.take_small_segments())
         };
         tx.commit().map_err(StoreError::from)?;
@@ -140,6 +152,12 @@ impl Store for PgStore {
             *self.unmerged.entry(business).or_default() += n;
         }
         Ok(summary)
+    }
+}
+
+impl Store for PgStore {
+    fn write<E: From<StoreError>>(&mut self, f: &mut WriteFn<'_, E>) -> std::result::Result<WriteSummary, E> {
+        self.write_events_to(f, None)
     }
 
     fn begin_snapshot(&self) -> Result<crate::Snapshot<'_>> {

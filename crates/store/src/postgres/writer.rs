@@ -58,6 +58,9 @@ pub(crate) struct PgWriter<'t, 'c> {
     too_many_to_preload: FxHashSet<BusinessId>,
     has_erasures: FxHashMap<BusinessId, bool>,
     summary: WriteSummary,
+    /// With events kept in another store (ClickHouse, see split.rs): each new event with the
+    /// customer it was resolved to, handed over before the commit instead of written to a segment.
+    pub(crate) outbox: Option<crate::split::Outbox>,
     /// Businesses whose data this write changes; their `data_version` goes up at flush.
     touched: FxHashSet<BusinessId>,
     /// The currency of each business this write has checked.
@@ -110,6 +113,7 @@ impl<'t, 'c> PgWriter<'t, 'c> {
             too_many_to_preload: FxHashSet::default(),
             has_erasures: FxHashMap::default(),
             summary: WriteSummary::default(),
+            outbox: None,
             touched: FxHashSet::default(),
             businesses: FxHashMap::default(),
             small_segments: FxHashMap::default(),
@@ -419,10 +423,16 @@ impl<'t, 'c> PgWriter<'t, 'c> {
         Ok(())
     }
 
-    fn push_event(&mut self, business: BusinessId, key: EventKey, identity: i64, event: &Event) -> Result<bool> {
+    fn push_event(&mut self, business: BusinessId, key: EventKey, (customer, identity): (i64, i64), event: &Event) -> Result<bool> {
         if !self.claim_key(business, key.0)? {
             self.summary.events_duplicate += 1;
             return Ok(false);
+        }
+        if let Some(outbox) = self.outbox.as_mut() {
+            // The key is claimed here all the same, so a retried event is a duplicate here too.
+            outbox.push((business, CustomerId(customer), event.clone()));
+            self.summary.events_added += 1;
+            return Ok(true);
         }
         let text = [
             self.intern(Some(&event.name))?,

@@ -179,14 +179,26 @@ const WRITE_KEY_COLUMNS: &str = "id, business, name, key_hash, created_at, last_
 
 pub(crate) const CUSTOMER_COLUMNS: &str = "id, business, external_id, email, name, first_seen, properties";
 
-impl Store for SqliteStore {
-    fn write<E: From<StoreError>>(&mut self, f: &mut WriteFn<'_, E>) -> std::result::Result<WriteSummary, E> {
+impl SqliteStore {
+    /// [`Store::write`], the new events handed to `ship` (when given) before the commit instead of
+    /// written to segments: an error from `ship` rolls the whole write back (see split.rs).
+    pub(crate) fn write_events_to<E: From<StoreError>>(
+        &mut self,
+        f: &mut WriteFn<'_, E>,
+        ship: Option<&mut dyn FnMut(crate::split::Outbox) -> Result<()>>,
+    ) -> std::result::Result<WriteSummary, E> {
         let SqliteStore { conn, indexed, unmerged, .. } = self;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::from)?;
         let (summary, indexed_now, small) = {
             let mut writer = SqliteWriter::new(&tx, indexed);
+            if ship.is_some() {
+                writer.outbox = Some(Vec::new());
+            }
             f(&mut writer)?;
             writer.flush()?;
+            if let (Some(ship), Some(outbox)) = (ship, writer.outbox.take()) {
+                ship(outbox)?;
+            }
             (writer.summary_now(), writer.take_indexed_now(), writer.take_small_segments())
         };
         tx.commit().map_err(StoreError::from)?;
@@ -196,6 +208,12 @@ impl Store for SqliteStore {
             *unmerged.entry(business).or_default() += n;
         }
         Ok(summary)
+    }
+}
+
+impl Store for SqliteStore {
+    fn write<E: From<StoreError>>(&mut self, f: &mut WriteFn<'_, E>) -> std::result::Result<WriteSummary, E> {
+        self.write_events_to(f, None)
     }
 
     fn begin_snapshot(&self) -> Result<crate::Snapshot<'_>> {

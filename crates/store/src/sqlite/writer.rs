@@ -69,6 +69,9 @@ pub(crate) struct SqliteWriter<'c> {
     /// identities checked against the tombstones.
     has_erasures: FxHashMap<BusinessId, bool>,
     summary: WriteSummary,
+    /// With events kept in another store (ClickHouse, see split.rs): each new event with the
+    /// customer it was resolved to, handed over before the commit instead of written to a segment.
+    pub(crate) outbox: Option<crate::split::Outbox>,
     /// Businesses whose data this write changes; their `data_version` goes up at flush. A cell,
     /// because the check every write method starts with (`check_business`) only reads.
     touched: std::cell::RefCell<FxHashSet<BusinessId>>,
@@ -113,6 +116,7 @@ impl<'c> SqliteWriter<'c> {
             too_many_to_preload: FxHashSet::default(),
             has_erasures: FxHashMap::default(),
             summary: WriteSummary::default(),
+            outbox: None,
             touched: std::cell::RefCell::new(FxHashSet::default()),
         }
     }
@@ -435,10 +439,16 @@ impl<'c> SqliteWriter<'c> {
         std::mem::take(&mut self.indexed_now)
     }
 
-    fn push_event(&mut self, business: BusinessId, key: EventKey, identity: i64, event: &Event) -> Result<bool> {
+    fn push_event(&mut self, business: BusinessId, key: EventKey, (customer, identity): (i64, i64), event: &Event) -> Result<bool> {
         if !self.claim_key(business, key.0)? {
             self.summary.events_duplicate += 1;
             return Ok(false);
+        }
+        if let Some(outbox) = self.outbox.as_mut() {
+            // The key is claimed here all the same, so a retried event is a duplicate here too.
+            outbox.push((business, CustomerId(customer), event.clone()));
+            self.summary.events_added += 1;
+            return Ok(true);
         }
         let text = [
             self.intern(Some(&event.name))?,
@@ -1033,8 +1043,8 @@ impl Writer for SqliteWriter<'_> {
 
     fn add_event(&mut self, business: BusinessId, e: &IncomingEvent) -> Result<bool> {
         let identities = identity_refs(Some(&e.event.identity), &e.also_known_as);
-        let (_, _, identity) = self.resolve(business, &identities, e.event.time.0)?;
-        self.push_event(business, e.event.key, identity, &e.event)
+        let (customer, _, identity) = self.resolve(business, &identities, e.event.time.0)?;
+        self.push_event(business, e.event.key, (customer, identity), &e.event)
     }
 
     fn add_order(&mut self, business: BusinessId, o: &IncomingOrder) -> Result<bool> {
@@ -1120,7 +1130,7 @@ impl Writer for SqliteWriter<'_> {
             ..Event::new("purchase", o.time, identities[0].clone())
         };
         let key = event.key;
-        self.push_event(business, key, identity, &event)?;
+        self.push_event(business, key, (customer, identity), &event)?;
         Ok(true)
     }
 

@@ -346,8 +346,8 @@ impl Writer for PgWriter<'_, '_> {
 
     fn add_event(&mut self, business: BusinessId, e: &IncomingEvent) -> Result<bool> {
         let identities = identity_refs(Some(&e.event.identity), &e.also_known_as);
-        let (_, _, identity) = self.resolve(business, &identities, e.event.time.0)?;
-        self.push_event(business, e.event.key, identity, &e.event)
+        let (customer, _, identity) = self.resolve(business, &identities, e.event.time.0)?;
+        self.push_event(business, e.event.key, (customer, identity), &e.event)
     }
 
     fn add_order(&mut self, business: BusinessId, o: &IncomingOrder) -> Result<bool> {
@@ -429,7 +429,7 @@ impl Writer for PgWriter<'_, '_> {
             ..Event::new("purchase", o.time, identities[0].clone())
         };
         let key = event.key;
-        self.push_event(business, key, identity, &event)?;
+        self.push_event(business, key, (customer, identity), &event)?;
         Ok(true)
     }
 

@@ -1,0 +1,202 @@
+//! The CLI and the server with their events in ClickHouse (`--events clickhouse://...`, a
+//! database per test on the two-shard rig `TRAILMAP_TEST_CLICKHOUSE` names): every analysis of
+//! the demo answers as the embedded store does, the kill test under tracking load, a ClickHouse
+//! that goes away making the tracking API answer 503 and lose nothing, and an erasure reaching the
+//! events there.
+
+use super::{http_post, json, killed_mid_load_keeps_every_acknowledged_event_once, start_server, stored_events, text, trailmap, with_events};
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use trailmap_testkit::clickhouse::ClickHouseDatabase;
+
+/// The commands compared between a store with its events in ClickHouse and one without.
+const ANALYSES: &[&[&str]] = &[
+    &["summary", "--all"],
+    &["funnel", "--steps", "page_view,purchase"],
+    &["paths"],
+    &["attribution"],
+    &["attribution", "--model", "markov"],
+    &["attribution", "--model", "shapley"],
+    &["retention"],
+    &["clv"],
+    &["segments"],
+    &["insights"],
+    &["survey", "results"],
+    &["personas", "suggest"],
+];
+
+#[test]
+fn a_demo_with_its_events_in_clickhouse_answers_as_the_embedded_store_does() {
+    let Some(database) = ClickHouseDatabase::fresh("a_demo_with_its_events_in_clickhouse_answers_as_the_embedded_store_does") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let split = dir.path().join("split.sqlite");
+    let embedded = dir.path().join("embedded.sqlite");
+    assert!(trailmap(&embedded, &["demo", "--customers", "300", "--no-serve"]).status.success());
+    with_events(database.url(), || {
+        let out = trailmap(&split, &["demo", "--customers", "300", "--no-serve"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    });
+    // The events are in ClickHouse, spread over both shards, and not in the store's file.
+    let per_shard: Vec<u64> =
+        (0..2).map(|shard| database.run_on(shard, &format!("SELECT count() FROM {}.events_local", database.name())).trim().parse().unwrap()).collect();
+    assert!(per_shard.iter().all(|&n| n > 100), "{per_shard:?}");
+    let in_file = json(&split, &["summary"]);
+    assert_eq!(in_file[0]["events"], 0, "{in_file}");
+
+    for args in ANALYSES {
+        let from_clickhouse = with_events(database.url(), || json(&split, args));
+        assert_eq!(from_clickhouse, json(&embedded, args), "{args:?}");
+    }
+
+    // A write after the demo lands in ClickHouse and is counted at once.
+    let track = ["track", "offline", "--email", "walk-in@example.com", "--touchpoint", "phone", "--at", "2026-11-01T10:00:00Z"];
+    let before = with_events(database.url(), || stored_events(&split));
+    with_events(database.url(), || assert_eq!(json(&split, &track)["recorded"], true));
+    assert_eq!(trailmap(&embedded, &track).status.code(), Some(0));
+    assert_eq!(with_events(database.url(), || stored_events(&split)), before + 1);
+    assert_eq!(with_events(database.url(), || json(&split, &["summary", "--all"])), json(&embedded, &["summary", "--all"]));
+
+    // Erasing a person removes their events from ClickHouse too, and the answers still agree.
+    let erase = ["customer", "erase", "walk-in@example.com", "--yes"];
+    let erased = with_events(database.url(), || json(&split, &erase));
+    assert_eq!(erased[0]["events"], 1, "{erased}");
+    assert_eq!(json(&embedded, &erase)[0]["events"], 1);
+    assert_eq!(with_events(database.url(), || stored_events(&split)), before);
+    for args in [&["summary", "--all"][..], &["funnel", "--steps", "page_view,purchase"]] {
+        assert_eq!(with_events(database.url(), || json(&split, args)), json(&embedded, args), "{args:?} after the erasure");
+    }
+}
+
+#[test]
+fn a_server_with_its_events_in_clickhouse_killed_mid_load_keeps_every_acknowledged_event_once() {
+    let Some(database) = ClickHouseDatabase::fresh("a_server_with_its_events_in_clickhouse_killed_mid_load") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.sqlite");
+    with_events(database.url(), || killed_mid_load_keeps_every_acknowledged_event_once(&db));
+}
+
+#[test]
+fn clickhouse_going_away_makes_the_tracking_api_answer_503_and_lose_nothing() {
+    let Some(database) = ClickHouseDatabase::fresh("clickhouse_going_away_makes_the_tracking_api_answer_503") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.sqlite");
+    // The node Trailmap sends every query and insert to is reached through a proxy this test can
+    // cut, as a network partition or a stopped server would.
+    let proxy = Proxy::start(&database.shards()[0]);
+    let url = database.url().replacen(&database.shards()[0], &proxy.addr.to_string(), 1);
+    with_events(&url, || {
+        let key = json(&db, &["source", "create", "website"])["write_key"].as_str().unwrap().to_string();
+        let (mut server, addr) = start_server(&db);
+        let batch = |name: &str| {
+            let messages: Vec<serde_json::Value> = (0..20)
+                .map(|i| serde_json::json!({"type": "track", "event": "page_view", "anonymousId": format!("{name}-{}", i % 4),
+                    "messageId": format!("{name}-{i}"), "timestamp": "2026-01-01T00:00:00Z"}))
+                .collect();
+            serde_json::to_vec(&serde_json::json!({"writeKey": key, "batch": messages})).unwrap()
+        };
+        assert_eq!(http_post(addr, "/v1/batch", &batch("first")).unwrap(), 200);
+
+        proxy.set_up(false);
+        let answer = post_answer(addr, &batch("while-down"));
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        assert!(answer.contains("\"code\":\"unavailable\"") && answer.to_ascii_lowercase().contains("retry-after: 5"), "{answer}");
+        assert!(answer.contains("cannot reach ClickHouse") && answer.contains(&proxy.addr.to_string()), "{answer}");
+        // A command-line read fails at once, naming where, instead of hanging.
+        let started = std::time::Instant::now();
+        let out = trailmap(&db, &["summary"]);
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains(&proxy.addr.to_string()), "{}", text(&out.stderr));
+        assert!(started.elapsed() < std::time::Duration::from_secs(15), "{:?}", started.elapsed());
+
+        proxy.set_up(true);
+        // The sender retries what was refused: it lands once, and what was acknowledged before
+        // is still there once.
+        assert_eq!(http_post(addr, "/v1/batch", &batch("while-down")).unwrap(), 200);
+        assert_eq!(http_post(addr, "/v1/batch", &batch("first")).unwrap(), 200);
+        assert_eq!(stored_events(&db), 40);
+        server.kill().unwrap();
+        server.wait().unwrap();
+    });
+}
+
+/// Posts a tracking batch and returns the whole HTTP answer (status line, headers, body).
+fn post_answer(addr: SocketAddr, body: &[u8]) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "POST /v1/batch HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(body).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+/// A TCP proxy to one ClickHouse node that can be cut: while down it closes every connection it
+/// holds and every new one at once.
+struct Proxy {
+    addr: SocketAddr,
+    up: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Proxy {
+    fn start(target: &str) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(AtomicBool::new(true));
+        let open = Arc::new(Mutex::new(Vec::new()));
+        let (target, accepting, held) = (target.to_string(), up.clone(), open.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if !accepting.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&target) else { continue };
+                let mut held = held.lock().unwrap();
+                held.push(client.try_clone().unwrap());
+                held.push(server.try_clone().unwrap());
+                for (mut from, mut to) in [(client.try_clone().unwrap(), server.try_clone().unwrap()), (server, client)] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Proxy { addr, up, open }
+    }
+
+    fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::SeqCst);
+        if !up {
+            for stream in self.open.lock().unwrap().drain(..) {
+                let _ = stream.shutdown(Shutdown::Both);
+            }
+        }
+    }
+}
+
+/// A bad `--events` fails within seconds with the reason, never showing the password.
+#[test]
+fn the_events_url_is_checked_and_shown_without_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.sqlite");
+    for (url, expected) in [
+        ("clickhouse://user:hunter2@127.0.0.1:1/db", "cannot reach ClickHouse"),
+        ("kafka://127.0.0.1:9092/events", "clickhouse://"),
+    ] {
+        let started = std::time::Instant::now();
+        let out = with_events(url, || trailmap(&db, &["summary"]));
+        assert!(!out.status.success(), "{url}");
+        let message = text(&out.stderr);
+        assert!(message.contains(expected) && !message.contains("hunter2"), "{url}: {message}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(15), "{url}: {:?}", started.elapsed());
+    }
+}
