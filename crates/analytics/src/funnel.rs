@@ -617,6 +617,36 @@ pub struct FunnelReport {
 }
 
 impl FunnelReport {
+    /// The report of an ordered funnel from its counts alone, the customers reaching each step
+    /// (`reached[0]` entered), as a query pushed down to ClickHouse's `windowFunnel` gives them:
+    /// the engine's figures for the same counts (conversions, drop-offs), without step times or
+    /// customer lists, which need each customer's chain.
+    pub fn from_counts(window_ms: i64, period: Option<(i64, i64)>, labels: &[String], reached: &[usize]) -> FunnelReport {
+        let entered = reached.first().copied().unwrap_or(0);
+        let mut steps: Vec<StepResult> = Vec::with_capacity(labels.len());
+        for (label, &count) in labels.iter().zip(reached) {
+            let previous = steps.last().map_or(entered, |s| s.reached);
+            steps.push(StepResult {
+                label: label.clone(),
+                reached: count,
+                conversion_from_first: ratio(count, entered),
+                conversion_from_previous: ratio(count, previous),
+                dropped: previous.saturating_sub(count),
+                time_from_previous: None,
+                customers: Vec::new(),
+                dropped_customers: Vec::new(),
+            });
+        }
+        FunnelReport {
+            mode: FunnelMode::Ordered,
+            window_ms,
+            period,
+            overall: FunnelResult { entered, steps, time_to_convert: None, excluded: Vec::new() },
+            breakdown: Vec::new(),
+            excluded_reached: Vec::new(),
+        }
+    }
+
     /// The report of a funnel nobody entered.
     pub fn empty(mode: FunnelMode, window_ms: i64) -> FunnelReport {
         FunnelReport {

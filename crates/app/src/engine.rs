@@ -18,8 +18,7 @@ use trailmap_analytics::{
     RetentionPeriod, RetentionReport,
 };
 use trailmap_model::{Business, Condition, EventColumns, EventField, EventRule, EventSelection, EventTable, Op, Stage, Timestamp, Touchpoint};
-use trailmap_store::EventLoads;
-use trailmap_store::Store;
+use trailmap_store::{EventLoads, FunnelPath, FunnelSpec, Store};
 
 /// What a funnel request asks; build it with [`App::funnel_request`] and set its fields.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +39,24 @@ pub struct FunnelRequest {
     /// The customers behind one figure to list, a page of them; without it the answer carries
     /// counts and no customer ids.
     pub customers: Option<FunnelCustomersRequest>,
+    /// Count the steps in ClickHouse (`windowFunnel` on each shard) when the events are there and
+    /// the funnel can be counted so: at billions of events far less is read, and the answer has
+    /// the same counts but no step times and no customer lists. Otherwise, or when it cannot be
+    /// pushed down, the embedded engine answers and [`FunnelAnswer::path_note`] says why.
+    pub pushdown: bool,
+}
+
+/// Which path a funnel's answer took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FunnelPathTaken {
+    /// The embedded engine over the events in the store.
+    Embedded,
+    /// The embedded engine over the events read from ClickHouse.
+    Streamed,
+    /// Counted in ClickHouse by `windowFunnel`: the counts only.
+    PushedDown,
 }
 
 /// A funnel, and the same funnel over the comparison period when one was asked for.
@@ -55,6 +72,9 @@ pub struct FunnelAnswer {
     pub compare: Option<FunnelReport>,
     /// The page of customers the request asked for, from `report`.
     pub customers: Option<FunnelCustomers>,
+    pub path: FunnelPathTaken,
+    /// Why a funnel asked to be pushed down was not.
+    pub path_note: Option<String>,
 }
 
 fn invalid(message: String) -> AppError {
@@ -74,6 +94,7 @@ impl App {
             period: None,
             compare: None,
             customers: None,
+            pushdown: false,
         }
     }
 
@@ -108,6 +129,8 @@ impl App {
                     report: FunnelReport::empty(request.mode, request.window_ms),
                     compare: None,
                     customers: None,
+                    path: self.funnel_path(),
+                    path_note: None,
                 });
             }
             return self.funnel_with_lists(business, &FunnelRequest { steps, ..request.clone() });
@@ -144,6 +167,24 @@ impl App {
             breakdown,
             period: millis(request.period),
         };
+        let mut path_note = None;
+        if request.pushdown {
+            match self.pushed_down_funnel(business, request, &query, &named)? {
+                Ok(report) => {
+                    return Ok(FunnelAnswer {
+                        business: business.name.clone(),
+                        steps: request.steps.clone(),
+                        breakdown: None,
+                        report,
+                        compare: None,
+                        customers: None,
+                        path: FunnelPathTaken::PushedDown,
+                        path_note: None,
+                    });
+                }
+                Err(reason) => path_note = Some(format!("not pushed down: {reason}")),
+            }
+        }
         let columns = EventColumns { properties: query.needs_properties() };
         // Without kept journeys (a command-line run), only the events a step or exclusion can
         // match are loaded when they alone decide the answer, as ClickHouse reads only the rows
@@ -182,6 +223,51 @@ impl App {
             report,
             compare,
             customers: None,
+            path: self.funnel_path(),
+            path_note,
+        })
+    }
+
+    /// The path a funnel the embedded engine answers takes: over the store's events, or over
+    /// ClickHouse's.
+    fn funnel_path(&self) -> FunnelPathTaken {
+        if self.store().clickhouse().is_some() { FunnelPathTaken::Streamed } else { FunnelPathTaken::Embedded }
+    }
+
+    /// The funnel counted in ClickHouse, or why it cannot be (the events are in the store, the
+    /// request needs what only the engine gives, a rule ClickHouse does not match).
+    fn pushed_down_funnel(
+        &self,
+        business: &Business,
+        request: &FunnelRequest,
+        query: &FunnelQuery,
+        named: &[(String, String)],
+    ) -> Result<std::result::Result<FunnelReport, String>> {
+        let refuse = |reason: &str| Ok(Err(reason.to_string()));
+        let Some(events) = self.store().clickhouse_synced(business.id)? else {
+            return refuse("the events are in the store, not in ClickHouse (--events)");
+        };
+        if request.mode != FunnelMode::Ordered {
+            return refuse("strict and unordered funnels are matched by the embedded engine");
+        }
+        if !query.exclusions.is_empty() || query.breakdown.is_some() || request.compare.is_some() {
+            return refuse("exclusions, breakdowns and compared periods are counted by the embedded engine");
+        }
+        if request.customers.is_some() {
+            return refuse("the customers behind a step are listed by the embedded engine");
+        }
+        let names = events.event_names(business.id).map_err(trailmap_store::StoreError::from)?;
+        if let Some((place, name)) = named.iter().find(|(_, name)| !names.contains(name)) {
+            return Err(invalid(format!("{place}: {}", unknown_event(name, &names))));
+        }
+        let spec = FunnelSpec { steps: query.steps.iter().map(|s| s.any_of.clone()).collect(), window_ms: query.window_ms, period: query.period };
+        Ok(match events.funnel(business.id, &spec).map_err(trailmap_store::StoreError::from)? {
+            FunnelPath::Pushdown(reached) => {
+                let labels: Vec<String> = query.steps.iter().map(|s| s.label.clone()).collect();
+                let reached: Vec<usize> = reached.iter().map(|&n| usize::try_from(n).unwrap_or(usize::MAX)).collect();
+                Ok(FunnelReport::from_counts(query.window_ms, query.period, &labels, &reached))
+            }
+            FunnelPath::Stream(refusal) => Err(refusal.to_string()),
         })
     }
 

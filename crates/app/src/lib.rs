@@ -56,7 +56,7 @@ pub use attribution::{AttributionReport, AttributionRequest, NO_TOUCH_CUSTOMERS}
 pub use comments::Comment;
 pub use dashboard::{Bucket, Dashboard, DayRange, FullerPeriod, PeriodChoice, RecordedSpan, Timeline, TimelineEntry, property_rows};
 pub use demo::{DEMO_BUSINESSES, DEMO_EMAIL, DemoLogin, DemoReport};
-pub use engine::{FunnelAnswer, FunnelRequest};
+pub use engine::{FunnelAnswer, FunnelPathTaken, FunnelRequest};
 pub use funnel_customers::{FunnelCustomers, FunnelCustomersRequest};
 pub use query::{ClvAnswer, FromParams, Params, RetentionRequest};
 pub use value::{

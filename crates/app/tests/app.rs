@@ -1397,6 +1397,7 @@ fn apps_sharing_a_journeys_cache_reuse_them_until_the_data_changes() {
         period: None,
         compare: None,
         customers: None,
+        pushdown: false,
     };
     let reached = |app: &App| app.funnel(&business, &request).unwrap().report.overall.steps.iter().map(|s| s.reached).collect::<Vec<_>>();
     let uncached = App::open(&db).unwrap();

@@ -161,6 +161,18 @@ impl AnyStore {
         }
     }
 
+    /// The ClickHouse events with the business's merges brought up to date there, for a query
+    /// pushed down, when this store keeps its events in ClickHouse.
+    pub fn clickhouse_synced(&self, business: BusinessId) -> Result<Option<&crate::clickhouse::ClickHouseEvents>> {
+        match self {
+            AnyStore::Split(store) => {
+                store.synced(business)?;
+                Ok(Some(store.events()))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// The ClickHouse events, when this store keeps its events there.
     pub fn clickhouse(&self) -> Option<&crate::clickhouse::ClickHouseEvents> {
         match self {

@@ -67,7 +67,7 @@ impl SplitStore {
 
     /// Copies the primary store's merges of the business to ClickHouse, so a load puts each row
     /// on the customer it is now.
-    fn synced(&self, business: BusinessId) -> Result<()> {
+    pub(crate) fn synced(&self, business: BusinessId) -> Result<()> {
         let merges = self.main.merges(business)?;
         let current: HashMap<CustomerId, CustomerId> = merges.0.keys().map(|&c| (c, merges.current(c))).collect();
         self.events.sync_merges(business, &current)?;

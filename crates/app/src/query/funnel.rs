@@ -36,6 +36,7 @@ impl FromParams for FunnelRequest {
         request.mode = mode.parse().map_err(|e: String| field_error("mode", e))?;
         request.breakdown = params.get("breakdown").map(str::to_string);
         request.customers = customers_request(params)?;
+        request.pushdown = choice("pushdown", params.get("pushdown"), "false", &["true", "false"])? == "true";
         Ok(request)
     }
 }

@@ -62,6 +62,10 @@ pub struct FunnelArgs {
     /// With --customers-at: how many to skip first (the next page starts at offset + limit).
     #[arg(long, default_value_t = 0, requires = "customers_at")]
     offset: usize,
+    /// Count the steps in ClickHouse (windowFunnel) when the events are there (--events) and the
+    /// funnel can be: the same counts without step times; otherwise the answer says why not.
+    #[arg(long)]
+    pushdown: bool,
 }
 
 /// Reads a date (`2026-01-01`, midnight UTC) or an RFC 3339 time.
@@ -113,6 +117,7 @@ pub fn run(app: &mut App, business: &Business, args: FunnelArgs) -> anyhow::Resu
     request.breakdown = args.breakdown.clone();
     request.period = args.from.zip(args.to);
     request.compare = args.compare_from.zip(args.compare_to);
+    request.pushdown = args.pushdown;
     for (name, period) in [("--from/--to", request.period), ("--compare-from/--compare-to", request.compare)] {
         if let Some((from, to)) = period
             && from >= to
@@ -246,6 +251,14 @@ pub fn run(app: &mut App, business: &Business, args: FunnelArgs) -> anyhow::Resu
         if let Some(t) = result.time_to_convert {
             title.push_str(&format!(", step 1 to last: median {} (p90 {}, n = {})", human_duration(t.median_ms), human_duration(t.p90_ms), t.n));
         }
+    }
+    match answer.path {
+        trailmap_app::FunnelPathTaken::PushedDown => title.push_str("\nCounted in ClickHouse (windowFunnel): no step times."),
+        trailmap_app::FunnelPathTaken::Streamed => title.push_str("\nCounted by the embedded engine over the events in ClickHouse."),
+        trailmap_app::FunnelPathTaken::Embedded => {}
+    }
+    if let Some(note) = &answer.path_note {
+        title.push_str(&format!(" ({note})"));
     }
     let json = serde_json::to_value(&answer)?;
     Ok(Output { title: Some(title), columns, rows, json })

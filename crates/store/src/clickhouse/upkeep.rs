@@ -77,6 +77,12 @@ impl ClickHouseEvents {
         Ok((count, at(number(1)), at(number(2))))
     }
 
+    /// The business's distinct event names, sorted.
+    pub fn event_names(&self, business: BusinessId) -> Result<Vec<String>, ClickHouseError> {
+        let text = self.http.text(0, &format!("SELECT DISTINCT name FROM {} WHERE business = {} ORDER BY name FORMAT TSVRaw", events_table(&self.location), business.0), &[])?;
+        Ok(text.lines().filter(|name| !name.is_empty()).map(str::to_string).collect())
+    }
+
     /// The number of the business's events (each once) of these customers, as they were written.
     pub fn count_customer_events(&self, business: BusinessId, customers: &[CustomerId]) -> Result<u64, ClickHouseError> {
         if customers.is_empty() {
