@@ -450,9 +450,15 @@ impl Retention for AnyStore {
     }
 }
 
-delegate! { Compaction {
-    fn compact_events(&mut self, business: BusinessId) -> Result<CompactSummary>;
-}}
+impl Compaction for AnyStore {
+    fn compact_events(&mut self, business: BusinessId) -> Result<CompactSummary> {
+        match self {
+            AnyStore::Sqlite(store) => store.compact_events(business),
+            AnyStore::Postgres(store) => store.compact_events(business),
+            AnyStore::Split(store) => store.compact_events(business),
+        }
+    }
+}
 
 delegate! { SegmentMerging {
     fn unmerged_segments(&self) -> u64;

@@ -20,13 +20,14 @@ pub struct TestDb {
     location: StoreLocation,
     _dir: Option<tempfile::TempDir>,
     _database: Option<trailmap_testkit::postgres::PostgresDatabase>,
+    _events: Option<trailmap_testkit::clickhouse::ClickHouseDatabase>,
 }
 
 impl TestDb {
     /// A new SQLite file in a temporary folder.
     pub fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().unwrap();
-        TestDb { location: StoreLocation::Sqlite(dir.path().join("conformance.sqlite")), _dir: Some(dir), _database: None }
+        TestDb { location: StoreLocation::Sqlite(dir.path().join("conformance.sqlite")), _dir: Some(dir), _database: None, _events: None }
     }
 
     /// A new database on the test server (see `trailmap_testkit::postgres`); None when there is
@@ -34,7 +35,16 @@ impl TestDb {
     pub fn postgres(test: &str) -> Option<TestDb> {
         let database = trailmap_testkit::postgres::PostgresDatabase::fresh(test)?;
         let location = StoreLocation::parse(database.url()).unwrap();
-        Some(TestDb { location, _dir: None, _database: Some(database) })
+        Some(TestDb { location, _dir: None, _database: Some(database), _events: None })
+    }
+
+    /// A new SQLite file with its events in a new database on the ClickHouse test cluster (see
+    /// `trailmap_testkit::clickhouse`); None when there is none outside CI.
+    pub fn clickhouse(test: &str) -> Option<TestDb> {
+        let events = trailmap_testkit::clickhouse::ClickHouseDatabase::fresh(test)?;
+        let dir = tempfile::tempdir().unwrap();
+        let location = StoreLocation::Sqlite(dir.path().join("conformance.sqlite")).with_events(Some(events.url())).unwrap();
+        Some(TestDb { location, _dir: Some(dir), _database: None, _events: Some(events) })
     }
 
     /// A connection to the store (each call a new one, as another process would have).
@@ -62,6 +72,48 @@ macro_rules! conformance {
         }
     };
 }
+
+/// Runs each named behaviour against a SQLite store with its events in ClickHouse:
+/// `clickhouse::NAME`.
+macro_rules! conformance_with_events_in_clickhouse {
+    ($($name:ident),* $(,)?) => {
+        mod clickhouse {
+            $(#[test]
+            fn $name() {
+                if let Some(db) = super::TestDb::clickhouse(stringify!($name)) {
+                    super::$name(&db);
+                }
+            })*
+        }
+    };
+}
+
+// Two behaviours of the others are not this one's, by design (split.rs): ClickHouse keeps no
+// order of arrival, so events load in customer order (as a compacted store's do), not as written
+// (`events_round_trip_across_many_segments_and_businesses` checks the written order); and a
+// reader's copy is loaded again whole after a change, never from a mark
+// (`a_reader_brings_its_copy_up_to_date_from_a_mark`).
+conformance_with_events_in_clickhouse!(
+    a_new_store_has_its_schema_and_reopens_with_its_data,
+    accounts_sessions_invitations_and_keys,
+    an_order_number_seen_again_with_other_facts_is_a_conflict,
+    an_erasure_removes_the_person_and_refuses_them_after,
+    expired_events_go_and_the_rest_stay,
+    compaction_keeps_every_journey,
+    settings_comments_survey_links_and_deliveries,
+    a_failed_write_leaves_nothing,
+    an_anonymous_visitor_who_identifies_is_one_customer_with_one_history,
+    writing_the_same_records_twice_adds_nothing,
+    touchpoints_maps_surveys_and_changes_round_trip,
+    changes_keep_their_metric_and_the_card_they_answer,
+    duplicate_business_names_and_unknown_touchpoints_are_refused,
+    deduplication_sees_committed_keys_forgets_rollbacks_and_sees_other_connections,
+    a_selected_load_equals_the_full_load_in_its_columns_and_leaves_the_rest_empty,
+    the_data_version_rises_with_each_committed_write_of_its_business_only,
+    one_map_its_versions_and_deleting_it,
+    loads_see_one_snapshot_while_another_connection_writes,
+    persona_cards_are_created_updated_and_deleted_one_transaction_each,
+);
 
 conformance!(
     a_new_store_has_its_schema_and_reopens_with_its_data,
@@ -740,7 +792,10 @@ fn a_selected_load_equals_the_full_load_in_its_columns_and_leaves_the_rest_empty
     let full = store.load_events(b, EventColumns { properties: true }).unwrap();
     let selection = trailmap_model::EventSelection::NONE.with(&trailmap_model::EventField::Name);
     let some = store.load_selected_events(b, selection).unwrap();
-    assert_eq!((some.customer.clone(), some.time.clone(), some.name.clone()), (full.customer.clone(), full.time.clone(), full.name.clone()));
+    // Names compared as text: a dictionary's ids are the load's own (a backend that builds the
+    // dictionary per load numbers the strings of what it reads).
+    let names = |t: &EventTable| t.name.iter().map(|&id| t.string(id).to_string()).collect::<Vec<_>>();
+    assert_eq!((some.customer.clone(), some.time.clone(), names(&some)), (full.customer.clone(), full.time.clone(), names(&full)));
     assert!(some.channel.is_empty() && some.currency.is_empty() && some.revenue_minor.is_empty() && some.properties.is_none());
     assert_eq!(store.load_selected_events(b, EventColumns { properties: true }.into()).unwrap(), full);
     // Only the purchases: the full load's purchase rows, in order, every loaded column kept.

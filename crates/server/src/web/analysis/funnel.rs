@@ -182,6 +182,15 @@ fn funnel_sentence(answer: &FunnelAnswer) -> String {
     if let Some((group, group_rate)) = best {
         sentence.push_str(&format!(" Best group: {}, {} of {} (groups of at least 10 customers).", group.value, percent(group_rate), count(group.result.entered as u64)));
     }
+    // Where the numbers were counted, when not the usual way (the embedded store).
+    match answer.path {
+        trailmap_app::FunnelPathTaken::PushedDown => sentence.push_str(" Counted in ClickHouse (windowFunnel), without step times."),
+        trailmap_app::FunnelPathTaken::Streamed => sentence.push_str(" Counted over the events in ClickHouse."),
+        trailmap_app::FunnelPathTaken::Embedded => {}
+    }
+    if let Some(note) = &answer.path_note {
+        sentence.push_str(&format!(" ({note})"));
+    }
     sentence
 }
 
