@@ -223,6 +223,12 @@ impl App {
         self.location().map_or_else(|| "memory".to_string(), |location| location.to_string())
     }
 
+    /// Where the businesses' events are read from: `store`, or `clickhouse` when they are kept
+    /// there (`--events`).
+    pub fn events_from(&self) -> &'static str {
+        if self.store.clickhouse().is_some() { "clickhouse" } else { "store" }
+    }
+
     /// The SQLite file the store is in, when it is one.
     pub fn db_path(&self) -> Option<&Path> {
         self.store.sqlite_path()

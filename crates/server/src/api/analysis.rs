@@ -26,6 +26,10 @@ pub struct AnalysisOut<R> {
     pub analysis: String,
     /// The report, as the CLI's `--format json` gives it; every figure carries its n.
     pub report: R,
+    /// Where the events this answer counts were read: `store` (the server's store) or
+    /// `clickhouse` (read from ClickHouse into the embedded engine; a funnel's `path` says when it
+    /// was counted in ClickHouse itself).
+    pub events_from: String,
 }
 
 /// Checks the membership, reads the typed request from the query string, and asks the app on a
@@ -37,8 +41,8 @@ where
 {
     let business = auth::membership(&state, caller.user.id, BusinessId(id)).await?.business;
     let request = Q::from_params(&Params::parse(raw.as_deref()))?;
-    let report = state.try_read(move |app| ask(app, &business, &request)).await?;
-    Ok(Json(AnalysisOut { business_id: id, analysis: slug.to_string(), report }))
+    let (report, events_from) = state.try_read(move |app| Ok((ask(app, &business, &request)?, app.events_from()))).await?;
+    Ok(Json(AnalysisOut { business_id: id, analysis: slug.to_string(), report, events_from: events_from.to_string() }))
 }
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/analysis/funnel", tag = "analysis",
@@ -51,7 +55,8 @@ where
         ("customers_who" = Option<String>, Query, description = "With customers_at: reached (default), the customers reaching the step, or dropped, those who reached the step before but not this one"),
         ("customers_group" = Option<String>, Query, description = "With customers_at: the customers of this breakdown group (a value of the breakdown) instead of all"),
         ("limit" = Option<usize>, Query, minimum = 1, maximum = 10000, description = "With customers_at: customers in the page, 1 to 10000; default 100"),
-        ("offset" = Option<usize>, Query, description = "With customers_at: customers skipped before the page; default 0 (the next page starts at offset + limit)")),
+        ("offset" = Option<usize>, Query, description = "With customers_at: customers skipped before the page; default 0 (the next page starts at offset + limit)"),
+        ("pushdown" = Option<bool>, Query, description = "true: count the steps in ClickHouse (windowFunnel) when the events are there and the funnel can be; the same counts without step times. The answer's `path` says which path it took, `path_note` why a pushdown was not taken")),
     responses((status = 200, body = AnalysisOut<FunnelAnswer>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn funnel(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut<FunnelAnswer>>> {
     answer::<FunnelRequest, FunnelAnswer>(caller, state, id, "funnel", raw, |app, b, r| app.funnel(b, r)).await
