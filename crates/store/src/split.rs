@@ -6,9 +6,10 @@
 //! **Writing.** A write runs in the primary store's transaction as always, but each new event
 //! (its customer resolved and its key claimed there, so a retried message is a duplicate as
 //! before) is held in an outbox instead of a segment. Before the transaction commits, the outbox
-//! goes to ClickHouse as synchronous distributed inserts; if ClickHouse refuses or cannot be
-//! reached, the whole write rolls back and the caller gets the error (the tracking API answers
-//! 503 and the sender retries). So a committed write, the one a 200 acknowledges, has its events
+//! goes to ClickHouse as synchronous distributed inserts (a big write, an import, sends a chunk
+//! every 100,000 events as it goes, so it holds no more than that); if ClickHouse refuses or
+//! cannot be reached, the whole write rolls back and the caller gets the error (the tracking API
+//! answers 503 and the sender retries), and the chunks it sent are deleted again. So a committed write, the one a 200 acknowledges, has its events
 //! on their shards. A process killed between the insert and the commit leaves rows in ClickHouse
 //! that nobody acknowledged; the sender retries them with the same keys, and a retried event on
 //! the same customer collapses into the first (ClickHouse's `FINAL`).
@@ -30,6 +31,104 @@ use trailmap_model::*;
 /// Events written in one transaction, each with the business and the customer it was resolved
 /// to, in the order they were added.
 pub(crate) type Outbox = Vec<(BusinessId, CustomerId, Event)>;
+
+/// Events a write holds before they go to ClickHouse: this many, and a chunk is sent before the
+/// write goes on, so an import of millions of events holds a chunk in memory, not the file.
+const SHIP_ROWS: usize = if cfg!(test) { 1_000 } else { 100_000 };
+
+/// Where a write's events go instead of the primary store's segments.
+pub(crate) trait EventSink {
+    /// Stores these events for good.
+    fn append(&mut self, events: Outbox) -> Result<()>;
+    /// Removes the events of these keys again: the write that sent them rolled back.
+    fn take_back(&mut self, keys: &[(BusinessId, EventKey)]) -> Result<()>;
+}
+
+/// A write's outbox (the writers' `outbox`): new events held, sent in chunks of [`SHIP_ROWS`]
+/// while the write goes on and the rest before it commits, and taken back when it rolls back
+/// after a chunk was sent.
+pub(crate) struct EventOutbox<'s> {
+    held: Outbox,
+    sink: Box<dyn EventSink + 's>,
+    /// The keys of the chunks sent so far.
+    sent: Vec<(BusinessId, EventKey)>,
+}
+
+impl<'s> EventOutbox<'s> {
+    pub(crate) fn new(sink: Box<dyn EventSink + 's>) -> EventOutbox<'s> {
+        EventOutbox { held: Vec::new(), sink, sent: Vec::new() }
+    }
+
+    pub(crate) fn push(&mut self, business: BusinessId, customer: CustomerId, event: Event) -> Result<()> {
+        self.held.push((business, customer, event));
+        if self.held.len() >= SHIP_ROWS {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    /// Sends what is held.
+    pub(crate) fn send(&mut self) -> Result<()> {
+        if self.held.is_empty() {
+            return Ok(());
+        }
+        let held = std::mem::take(&mut self.held);
+        self.sent.extend(held.iter().map(|(business, _, event)| (*business, event.key)));
+        self.sink.append(held)
+    }
+
+    /// After a rollback: removes what was sent, so nothing of the write stays. A failure here is
+    /// reported on stderr (the write's own error is the one the caller gets): the rows left are
+    /// events nobody acknowledged, and sending them again collapses them.
+    pub(crate) fn take_back(mut self) {
+        if self.sent.is_empty() {
+            return;
+        }
+        if let Err(error) = self.sink.take_back(&self.sent) {
+            eprintln!("trailmap: a rolled-back write's {} events stay in ClickHouse: {error}", self.sent.len());
+        }
+    }
+}
+
+/// What a writer sees of the outbox: somewhere to put each new event.
+pub(crate) trait HeldEvents {
+    fn push(&mut self, business: BusinessId, customer: CustomerId, event: Event) -> Result<()>;
+}
+
+impl HeldEvents for EventOutbox<'_> {
+    fn push(&mut self, business: BusinessId, customer: CustomerId, event: Event) -> Result<()> {
+        EventOutbox::push(self, business, customer, event)
+    }
+}
+
+impl std::fmt::Debug for EventOutbox<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventOutbox").field("held", &self.held.len()).field("sent", &self.sent.len()).finish()
+    }
+}
+
+/// The sink of a store whose events are in ClickHouse.
+struct ClickHouseSink<'e>(&'e ClickHouseEvents);
+
+impl EventSink for ClickHouseSink<'_> {
+    fn append(&mut self, events: Outbox) -> Result<()> {
+        ship(self.0, events)
+    }
+
+    fn take_back(&mut self, keys: &[(BusinessId, EventKey)]) -> Result<()> {
+        let mut by_business: Vec<(BusinessId, Vec<EventKey>)> = Vec::new();
+        for &(business, key) in keys {
+            match by_business.iter_mut().find(|(b, _)| *b == business) {
+                Some((_, keys)) => keys.push(key),
+                None => by_business.push((business, vec![key])),
+            }
+        }
+        for (business, keys) in by_business {
+            self.0.delete_keys(business, &keys)?;
+        }
+        Ok(())
+    }
+}
 
 /// The primary store with its events in ClickHouse; see the module.
 #[derive(Debug)]
@@ -56,11 +155,10 @@ impl SplitStore {
     }
 
     pub(crate) fn write<E: From<StoreError>>(&mut self, f: &mut WriteFn<'_, E>) -> std::result::Result<WriteSummary, E> {
-        let events = &self.events;
-        let mut ship = |outbox: Outbox| ship(events, outbox);
+        let sink = || Box::new(ClickHouseSink(&self.events));
         match &mut self.main {
-            AnyStore::Sqlite(store) => store.write_events_to(f, Some(&mut ship)),
-            AnyStore::Postgres(store) => store.write_events_to(f, Some(&mut ship)),
+            AnyStore::Sqlite(store) => store.write_events_to(f, Some(sink())),
+            AnyStore::Postgres(store) => store.write_events_to(f, Some(sink())),
             AnyStore::Split(_) => Err(StoreError::Invalid("nested split stores".into()).into()),
         }
     }
@@ -150,4 +248,60 @@ fn ship(events: &ClickHouseEvents, outbox: Outbox) -> Result<()> {
         events.append(business, &rows)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use trailmap_testkit::clickhouse::ClickHouseDatabase;
+
+    fn event(i: i64, visitor: &str) -> IncomingEvent {
+        let mut event = Event::new("page_view", Timestamp(1_700_000_000_000 + i * 60_000), Identity::anonymous(visitor).unwrap());
+        event.key = event.content_key();
+        IncomingEvent { event, also_known_as: Vec::new() }
+    }
+
+    /// A big write sends its events in chunks as it goes (here of 1,000, 100,000 outside tests),
+    /// so it never holds them all; when it rolls back after chunks were sent, they are deleted
+    /// again: the write lands whole or not at all, in ClickHouse as in the store.
+    #[test]
+    fn a_big_write_sends_its_events_in_chunks_and_a_rollback_takes_them_back() {
+        let Some(database) = ClickHouseDatabase::fresh("a_big_write_sends_its_events_in_chunks_and_a_rollback_takes_them_back") else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let location = StoreLocation::Sqlite(dir.path().join("split.sqlite")).with_events(Some(database.url())).unwrap();
+        let mut store = AnyStore::open(&location).unwrap();
+        let mut business = None;
+        store.write::<StoreError>(&mut |w| {
+            business = Some(w.create_business("Big", Currency::EUR, "UTC")?.0.id);
+            Ok(())
+        })
+        .unwrap();
+        let b = business.unwrap();
+        let n = 2_500;
+        let rows_on_shards = || -> u64 {
+            (0..2).map(|shard| database.run_on(shard, &format!("SELECT count() FROM {}.events_local", database.name())).trim().parse::<u64>().unwrap()).sum()
+        };
+        let failed = store.write::<StoreError>(&mut |w| {
+            for i in 0..n {
+                w.add_event(b, &event(i, &format!("v{}", i % 50)))?;
+            }
+            Err(StoreError::Invalid("the caller gives up after writing them all".into()))
+        });
+        assert!(failed.is_err());
+        assert_eq!(rows_on_shards(), 0, "the two chunks sent before the rollback are deleted again");
+        assert_eq!(store.summary(b).unwrap().events, 0);
+
+        let written = store
+            .write::<StoreError>(&mut |w| {
+                for i in 0..n {
+                    w.add_event(b, &event(i, &format!("v{}", i % 50)))?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(written.events_added, n as u64);
+        assert_eq!(rows_on_shards(), n as u64);
+        let summary = store.summary(b).unwrap();
+        assert_eq!((summary.events, summary.customers), (n as u64, 50));
+    }
 }

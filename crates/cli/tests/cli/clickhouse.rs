@@ -100,7 +100,8 @@ fn a_demo_with_its_events_in_clickhouse_answers_as_the_embedded_store_does() {
         let mut from_clickhouse = with_events(database.url(), || json(&split, args));
         let mut from_store = json(&embedded, args);
         if args[0] == "funnel" {
-            (from_clickhouse["path"].take(), from_store["path"].take());
+            from_clickhouse["path"].take();
+            from_store["path"].take();
         }
         assert_eq!(from_clickhouse, from_store, "{args:?} after the erasure");
     }

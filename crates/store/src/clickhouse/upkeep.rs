@@ -16,6 +16,14 @@ use trailmap_model::*;
 /// erasure, the retention) must not report rows gone that a read still returns.
 const MUTATION_WAIT: Duration = Duration::from_secs(120);
 
+/// `max_query_size` for a deletion listing its keys: ClickHouse parses a whole ALTER statement in
+/// memory and stops at 256 KiB by default, and 50,000 keys take about 2.3 MB.
+const QUERY_BYTES_FOR_KEYS: &str = "8388608";
+
+/// `max_ast_elements` for the same: each key is a few nodes of the parsed statement, past the
+/// default 50,000 for a chunk of keys.
+const AST_ELEMENTS_FOR_KEYS: &str = "1000000";
+
 impl ClickHouseEvents {
     /// Makes ClickHouse's merges of the business those of `current` (each merged customer to the
     /// customer they are now, as the primary store has them): only the rows that differ are
@@ -108,19 +116,30 @@ impl ClickHouseEvents {
         if customers.is_empty() {
             return Ok(());
         }
-        self.delete_where(business, &format!("customer IN ({})", list(customers)))
+        self.delete_where(business, &format!("customer IN ({})", list(customers)), &[])
+    }
+
+    /// Deletes the business's events of these keys on every shard (a write that sent them and then
+    /// rolled back), and waits until no read returns them.
+    pub fn delete_keys(&self, business: BusinessId, keys: &[EventKey]) -> Result<(), ClickHouseError> {
+        // Keys are 16 bytes, compared as ClickHouse's FixedString: unhex of their big-endian hex.
+        for chunk in keys.chunks(50_000) {
+            let list = chunk.iter().map(|k| format!("unhex('{:032x}')", k.0)).collect::<Vec<_>>().join(",");
+            self.delete_where(business, &format!("key IN ({list})"), &[("max_query_size", QUERY_BYTES_FOR_KEYS), ("max_ast_elements", AST_ELEMENTS_FOR_KEYS)])?;
+        }
+        Ok(())
     }
 
     /// Deletes the business's events before `before` on every shard (its retention), and waits
     /// until no read returns them.
     pub fn delete_events_before(&self, business: BusinessId, before: Timestamp) -> Result<(), ClickHouseError> {
-        self.delete_where(business, &before_filter(before))
+        self.delete_where(business, &before_filter(before), &[])
     }
 
-    fn delete_where(&self, business: BusinessId, filter: &str) -> Result<(), ClickHouseError> {
+    fn delete_where(&self, business: BusinessId, filter: &str, settings: &[(&str, &str)]) -> Result<(), ClickHouseError> {
         let db = &self.location.database;
         for shard in 0..self.http.shards() {
-            self.http.text(shard, &format!("ALTER TABLE {db}.events_local DELETE WHERE business = {} AND {filter}", business.0), &[])?;
+            self.http.text(shard, &format!("ALTER TABLE {db}.events_local DELETE WHERE business = {} AND {filter}", business.0), settings)?;
         }
         // Mutations run in the background on each shard (18.16 has no setting to wait for
         // them): the deletion is done when none of them is pending anywhere.

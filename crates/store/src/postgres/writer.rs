@@ -60,7 +60,7 @@ pub(crate) struct PgWriter<'t, 'c> {
     summary: WriteSummary,
     /// With events kept in another store (ClickHouse, see split.rs): each new event with the
     /// customer it was resolved to, handed over before the commit instead of written to a segment.
-    pub(crate) outbox: Option<crate::split::Outbox>,
+    pub(crate) outbox: Option<&'t mut dyn crate::split::HeldEvents>,
     /// Businesses whose data this write changes; their `data_version` goes up at flush.
     touched: FxHashSet<BusinessId>,
     /// The currency of each business this write has checked.
@@ -430,7 +430,7 @@ impl<'t, 'c> PgWriter<'t, 'c> {
         }
         if let Some(outbox) = self.outbox.as_mut() {
             // The key is claimed here all the same, so a retried event is a duplicate here too.
-            outbox.push((business, CustomerId(customer), event.clone()));
+            outbox.push(business, CustomerId(customer), event.clone())?;
             self.summary.events_added += 1;
             return Ok(true);
         }

@@ -180,28 +180,37 @@ const WRITE_KEY_COLUMNS: &str = "id, business, name, key_hash, created_at, last_
 pub(crate) const CUSTOMER_COLUMNS: &str = "id, business, external_id, email, name, first_seen, properties";
 
 impl SqliteStore {
-    /// [`Store::write`], the new events handed to `ship` (when given) before the commit instead of
-    /// written to segments: an error from `ship` rolls the whole write back (see split.rs).
+    /// [`Store::write`], the new events going to `sink` (when given) instead of segments: in
+    /// chunks as the write goes on and the rest before the commit; an error from the sink rolls
+    /// the whole write back, and a rollback takes back what was sent (see split.rs).
     pub(crate) fn write_events_to<E: From<StoreError>>(
         &mut self,
         f: &mut WriteFn<'_, E>,
-        ship: Option<&mut dyn FnMut(crate::split::Outbox) -> Result<()>>,
+        sink: Option<Box<dyn crate::split::EventSink + '_>>,
     ) -> std::result::Result<WriteSummary, E> {
         let SqliteStore { conn, indexed, unmerged, .. } = self;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::from)?;
-        let (summary, indexed_now, small) = {
+        let mut outbox = sink.map(crate::split::EventOutbox::new);
+        let done = {
             let mut writer = SqliteWriter::new(&tx, indexed);
-            if ship.is_some() {
-                writer.outbox = Some(Vec::new());
-            }
-            f(&mut writer)?;
-            writer.flush()?;
-            if let (Some(ship), Some(outbox)) = (ship, writer.outbox.take()) {
-                ship(outbox)?;
-            }
-            (writer.summary_now(), writer.take_indexed_now(), writer.take_small_segments())
+            writer.outbox = outbox.as_mut().map(|o| o as &mut dyn crate::split::HeldEvents);
+            f(&mut writer).and_then(|()| {
+                writer.flush()?;
+                Ok((writer.summary_now(), writer.take_indexed_now(), writer.take_small_segments()))
+            })
         };
-        tx.commit().map_err(StoreError::from)?;
+        // The events still held go before the commit; a failure rolls the write back, and what
+        // was sent is taken back.
+        let done = done.and_then(|done| outbox.as_mut().map_or(Ok(()), |o| o.send()).map(|()| done).map_err(E::from));
+        let (summary, indexed_now, small) = match done.and_then(|done| tx.commit().map(|()| done).map_err(|e| E::from(StoreError::from(e)))) {
+            Ok(done) => done,
+            Err(error) => {
+                if let Some(outbox) = outbox {
+                    outbox.take_back();
+                }
+                return Err(error);
+            }
+        };
         // Only now are the indexes this write built known to be there (a rollback undoes them).
         indexed.extend(indexed_now);
         for (business, n) in small {

@@ -71,7 +71,7 @@ pub(crate) struct SqliteWriter<'c> {
     summary: WriteSummary,
     /// With events kept in another store (ClickHouse, see split.rs): each new event with the
     /// customer it was resolved to, handed over before the commit instead of written to a segment.
-    pub(crate) outbox: Option<crate::split::Outbox>,
+    pub(crate) outbox: Option<&'c mut dyn crate::split::HeldEvents>,
     /// Businesses whose data this write changes; their `data_version` goes up at flush. A cell,
     /// because the check every write method starts with (`check_business`) only reads.
     touched: std::cell::RefCell<FxHashSet<BusinessId>>,
@@ -446,7 +446,7 @@ impl<'c> SqliteWriter<'c> {
         }
         if let Some(outbox) = self.outbox.as_mut() {
             // The key is claimed here all the same, so a retried event is a duplicate here too.
-            outbox.push((business, CustomerId(customer), event.clone()));
+            outbox.push(business, CustomerId(customer), event.clone())?;
             self.summary.events_added += 1;
             return Ok(true);
         }
