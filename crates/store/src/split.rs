@@ -12,7 +12,11 @@
 //! answers 503 and the sender retries), and the chunks it sent are deleted again. So a committed write, the one a 200 acknowledges, has its events
 //! on their shards. A process killed between the insert and the commit leaves rows in ClickHouse
 //! that nobody acknowledged; the sender retries them with the same keys, and a retried event on
-//! the same customer collapses into the first (ClickHouse's `FINAL`).
+//! the same customer collapses into the first (ClickHouse's `FINAL`). A customer the lost write
+//! created is created again by the retry: SQLite hands out the same id again (the rolled-back
+//! rows freed it), PostgreSQL's sequences do not go back, so there such a retried event may be
+//! counted twice until the business's events are written again; a gap, rare (a crash in that
+//! instant, on a new visitor), and named here.
 //!
 //! **Reading.** Every load of events is ClickHouse's, each row on the customer it is now: the
 //! primary store's merges are copied to ClickHouse before each load (only the ones it lacks). A
