@@ -202,6 +202,10 @@ struct Results {
     storage: Storage,
     pushdown: Pushdown,
     per_shard: PerShard,
+    window_funnel_alone: PerShard,
+    /// Distinct customers and events of the steps' names per shard, what `windowFunnel`'s
+    /// states hold.
+    customers_per_shard: Vec<u64>,
     sides: Sides,
     medians: Medians,
     /// Customers per furthest step on every side; all equal, or the run fails.
@@ -360,10 +364,36 @@ fn per_shard(shards: &[String], database: &str, pushdown: &Pushdown, runs: u32, 
         bail!("the pushed-down query does not read {distributed:?}: {}", initial.query);
     }
     let local = initial.query.replace(&distributed, &format!("{database}.events_local FINAL ANY LEFT JOIN"));
+    let measured = on_every_shard(shards, database, &local, runs, memory_bytes, "per-shard variant")?;
+    if measured.levels != pushdown.levels {
+        bail!("MISMATCH: the per-shard variant counts {:?}, the pushdown {:?}", measured.levels, pushdown.levels);
+    }
+    Ok(measured)
+}
+
+/// ClickHouse's own `windowFunnel` over each shard's events, grouped by customer, with whole
+/// seconds for time (18.16 takes 32-bit timestamps): not the engine's exact funnel (ties within
+/// a second and the window's end in milliseconds differ), measured for what the aggregate itself
+/// costs per customer and per event, the figure a sizing scales.
+fn window_funnel_alone(shards: &[String], database: &str, business: i64, runs: u32, memory_bytes: u64) -> anyhow::Result<PerShard> {
+    let conditions = engines::STEPS.iter().map(|s| format!("name = '{s}'")).collect::<Vec<_>>().join(", ");
+    let names = engines::STEPS.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
+    let statement = format!(
+        "SELECT level, count() FROM (SELECT customer, windowFunnel({window})(time, {conditions}) AS level \
+         FROM {database}.events_local FINAL WHERE business = {business} AND name IN ({names}) GROUP BY customer) \
+         WHERE level > 0 GROUP BY level ORDER BY level FORMAT TabSeparated",
+        window = engines::WINDOW_MS / 1000,
+    );
+    on_every_shard(shards, database, &statement, runs, memory_bytes, "windowFunnel alone")
+}
+
+/// Runs `statement` on every shard at once (the wall time of the slowest), `runs` times, then
+/// once more sampled for memory, and adds up the customers per furthest step of the shards.
+fn on_every_shard(shards: &[String], database: &str, statement: &str, runs: u32, memory_bytes: u64, label: &str) -> anyhow::Result<PerShard> {
     let run_all = || -> anyhow::Result<(f64, BTreeMap<String, u64>)> {
         let started = Instant::now();
         let answers = std::thread::scope(|scope| {
-            let handles: Vec<_> = shards.iter().map(|shard| scope.spawn(|| sql_with(shard, &local, &format!("max_memory_usage={memory_bytes}")))).collect();
+            let handles: Vec<_> = shards.iter().map(|shard| scope.spawn(|| sql_with(shard, statement, &format!("max_memory_usage={memory_bytes}")))).collect();
             handles.into_iter().map(|h| h.join().map_err(|_| anyhow::anyhow!("a shard's thread panicked"))?).collect::<anyhow::Result<Vec<String>>>()
         })?;
         let seconds = started.elapsed().as_secs_f64();
@@ -378,7 +408,7 @@ fn per_shard(shards: &[String], database: &str, pushdown: &Pushdown, runs: u32, 
     let mut levels = BTreeMap::new();
     for run in 0..runs {
         let (s, l) = run_all()?;
-        eprintln!("per-shard variant run {run}: {s:.3} s");
+        eprintln!("{label} run {run}: {s:.3} s");
         seconds.push(s);
         levels = l;
     }
@@ -391,9 +421,6 @@ fn per_shard(shards: &[String], database: &str, pushdown: &Pushdown, runs: u32, 
     stop.store(true, Ordering::Relaxed);
     let (sampled, _) = sampler.join().map_err(|_| anyhow::anyhow!("the memory sampler panicked"))?;
     sampled_run?;
-    if levels != pushdown.levels {
-        bail!("MISMATCH: the per-shard variant counts {levels:?}, the pushdown {:?}", pushdown.levels);
-    }
     Ok(PerShard { median_seconds: median(seconds.clone()), seconds, sampled, levels })
 }
 
@@ -579,6 +606,11 @@ fn measure(
         step_events_per_shard,
     };
     let per_shard = per_shard(&shards, &name, &pushdown, runs, options.memory_bytes)?;
+    let window_funnel_alone = window_funnel_alone(&shards, &name, business.0, runs, options.memory_bytes)?;
+    let customers_per_shard = shards
+        .iter()
+        .map(|s| sql(s, &format!("SELECT uniqExact(customer) FROM {name}.events_local")).map(|a| a.trim().parse().unwrap_or(0)))
+        .collect::<anyhow::Result<Vec<u64>>>()?;
     load_averages.insert("4 after pushdown".to_string(), load_average());
 
     eprintln!("the embedded engine and chDB (bench/clickhouse_sides.py) ...");
@@ -640,6 +672,8 @@ fn measure(
         storage,
         pushdown,
         per_shard,
+        window_funnel_alone,
+        customers_per_shard,
         sides,
         medians,
         levels,
@@ -701,12 +735,16 @@ fn markdown(r: &Results, options: &Options) -> String {
         })
         .collect();
     let secondary: String = r.pushdown.sampled.iter().find(|q| !q.is_initial_query && q.query.contains("events_local")).map(|q| q.query.chars().take(2000).collect()).unwrap_or_default();
-    let per_shard_sampled: String = r
-        .per_shard
-        .sampled
-        .iter()
-        .map(|q| format!("| {} | {:.0} | {} | {:.0} |\n", q.shard + 1, mib(q.peak_memory_usage.max(0) as u64), q.read_rows, mib(q.read_bytes)))
-        .collect();
+    let shard_table = |sampled: &[Sampled]| -> String {
+        sampled.iter().map(|q| format!("| {} | {:.0} | {} | {:.0} |\n", q.shard + 1, mib(q.peak_memory_usage.max(0) as u64), q.read_rows, mib(q.read_bytes))).collect()
+    };
+    let per_shard_sampled = shard_table(&r.per_shard.sampled);
+    let alone_sampled = shard_table(&r.window_funnel_alone.sampled);
+    let alone_peak: i64 = r.window_funnel_alone.sampled.iter().map(|q| q.peak_memory_usage).max().unwrap_or(0);
+    let customers: u64 = r.customers_per_shard.iter().copied().max().unwrap_or(0);
+    let step_events_max: u64 = r.pushdown.step_events_per_shard.iter().copied().max().unwrap_or(0);
+    let alone_levels = r.window_funnel_alone.levels.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ");
+    let exact_levels = r.pushdown.levels.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ");
     let levels = &r.levels;
     let mut count_rows = String::new();
     for (k, step) in r.steps.iter().enumerate() {
@@ -801,6 +839,15 @@ fn markdown(r: &Results, options: &Options) -> String {
          the counts equal the pushdown's. Median {ps:.3} s over {runs} runs ({ps_runs}), against {push:.3} s for the pushdown; \
          per shard, sampled as above:\n\n\
          | shard | peak memory (MiB) | rows read | MiB read |\n|---|---|---|---|\n{per_shard_sampled}\n\
+         **ClickHouse's `windowFunnel` alone** on each shard (measured, for what the aggregate itself costs): \
+         `windowFunnel(604800)(time, ...)` grouped by customer over each shard's `events_local` with `FINAL`, the steps' \
+         names only, time in whole seconds (18.16 takes 32-bit timestamps), all shards at once. Not the engine's exact \
+         funnel: events within one second are not ordered by milliseconds and key, so its counts can differ from the exact \
+         ones; here they are {alone_levels} against {exact_levels}, {alone_equal}. Median {wa:.3} s over {runs} runs ({wa_runs}); the shards hold \
+         {customers_split} customers and {step_split} events of the steps' names; per shard:\n\n\
+         | shard | peak memory (MiB) | rows read | MiB read |\n|---|---|---|---|\n{alone_sampled}\n\
+         That is {alone_per_customer:.0} bytes per customer, or {alone_per_event:.0} bytes per event of the steps' names, on the \
+         larger shard.\n\n\
          ## Reading it\n\n\
          - Every part of this run shared the machine's 2 cores: the two servers, this process, and while the embedded \
            engine and chDB ran, the idle servers. Absolute times are slow for ClickHouse; the ratios are within one run.\n\
@@ -857,6 +904,12 @@ fn markdown(r: &Results, options: &Options) -> String {
         samples = r.pushdown.samples,
         secondary = secondary,
         n_shards = r.shards,
+        alone_equal = if r.window_funnel_alone.levels == r.pushdown.levels { "equal" } else { "not equal" },
+        wa = r.window_funnel_alone.median_seconds,
+        wa_runs = every(&r.window_funnel_alone.seconds),
+        customers_split = r.customers_per_shard.iter().map(u64::to_string).collect::<Vec<_>>().join(" and "),
+        alone_per_customer = alone_peak as f64 / customers.max(1) as f64,
+        alone_per_event = alone_peak as f64 / step_events_max.max(1) as f64,
         ps = r.per_shard.median_seconds,
         ps_runs = every(&r.per_shard.seconds),
         filter = if r.pushdown.predicate_pushdown == "0" {
