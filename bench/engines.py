@@ -218,6 +218,48 @@ def warm_trailmap(db, runs):
     return {"first_request_seconds": first_seconds, "seconds": seconds, "response_bytes": size, "server_rss_mib": rss, "levels": trailmap_levels(answer["report"])}
 
 
+def parquet_of(tsv, events):
+    """The exported events (customer, time in ms, name, recorded order) as a Parquet file beside
+    the TSV, made once and kept for reruns."""
+    import duckdb
+
+    parquet = os.path.join(SCRATCH, f"engines-{events}.parquet")
+    if not os.path.exists(parquet):
+        con = duckdb.connect()
+        con.execute(
+            f"COPY (SELECT customer, ts, event, seq FROM read_csv('{tsv}', delim = '\t', header = false, quote = '', "
+            "columns = {'customer': 'BIGINT', 'ts': 'BIGINT', 'event': 'VARCHAR', 'seq': 'BIGINT', 'channel': 'VARCHAR'})) "
+            f"TO '{parquet}' (FORMAT parquet)"
+        )
+        con.close()
+    return parquet
+
+
+def warm_chdb(parquet, runs):
+    """chDB's warm funnel: the events loaded from Parquet into a MergeTree table sorted by
+    (customer, time, recorded order) and optimised, in a session kept open; a first query
+    untimed (as the server's first request), then RUNS timed around `session.query`."""
+    from chdb import session as chs
+
+    sess = chs.Session(os.path.join(SCRATCH, "chdb-session"))
+    sess.query("DROP TABLE IF EXISTS events")
+    sess.query("CREATE TABLE events (customer Int64, ts Int64, event LowCardinality(String), seq Int64) ENGINE = MergeTree ORDER BY (customer, ts, seq)")
+    started = time.perf_counter()
+    sess.query(f"INSERT INTO events SELECT customer, ts, event, seq FROM file('{parquet}', Parquet)")
+    load_seconds = time.perf_counter() - started
+    sess.query("OPTIMIZE TABLE events FINAL")
+    sess.query(chdb_funnel_sql("events"), "CSV")
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        out = sess.query(chdb_funnel_sql("events"), "CSV")
+        seconds.append(time.perf_counter() - started)
+    levels = funnel_levels([l.split(",") for l in str(out).strip().splitlines()])
+    sess.query("DROP TABLE events")
+    sess.close()
+    return {"load_seconds": load_seconds, "seconds": seconds, "levels": levels}
+
+
 def main():
     events = int(sys.argv[1])
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -228,15 +270,7 @@ def main():
     log(f"preparing {events} events ...")
     prepared = run_json([BIN, "--scratch", SCRATCH, "engines-prepare", "--events", str(events)])
     db, tsv, paths_csv = prepared["db"], prepared["tsv"], prepared["paths_csv"]
-    parquet = os.path.join(SCRATCH, f"engines-{events}.parquet")
-    if not os.path.exists(parquet):
-        con = duckdb.connect()
-        con.execute(
-            f"COPY (SELECT customer, ts, event, seq FROM read_csv('{tsv}', delim = '\t', header = false, quote = '', "
-            "columns = {'customer': 'BIGINT', 'ts': 'BIGINT', 'event': 'VARCHAR', 'seq': 'BIGINT', 'channel': 'VARCHAR'})) "
-            f"TO '{parquet}' (FORMAT parquet)"
-        )
-        con.close()
+    parquet = parquet_of(tsv, events)
     results = {"machine": machine(), "events": prepared["events"], "customers": prepared["customers"], "steps": STEPS, "window_ms": WINDOW_MS, "runs": runs}
     results["compaction"] = {**prepared.get("compaction", {}), "seconds": prepared.get("compact_seconds")}
     results["comparison"] = "whole query"
@@ -267,27 +301,11 @@ def main():
 
     log("warm: trailmap serve over HTTP, then chDB's MergeTree in a kept session ...")
     warm = warm_trailmap(db, runs)
-    from chdb import session as chs
-
-    sess = chs.Session(os.path.join(SCRATCH, "chdb-session"))
-    sess.query("DROP TABLE IF EXISTS events")
-    sess.query("CREATE TABLE events (customer Int64, ts Int64, event LowCardinality(String), seq Int64) ENGINE = MergeTree ORDER BY (customer, ts, seq)")
-    started = time.perf_counter()
-    sess.query(f"INSERT INTO events SELECT customer, ts, event, seq FROM file('{parquet}', Parquet)")
-    chdb_load_seconds = time.perf_counter() - started
-    sess.query("OPTIMIZE TABLE events FINAL")
-    sess.query(chdb_funnel_sql("events"), "CSV")  # once untimed, as the server's first request
-    seconds = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        out = sess.query(chdb_funnel_sql("events"), "CSV")
-        seconds.append(time.perf_counter() - started)
-    warm["chdb_seconds"] = seconds
-    warm["chdb_load_seconds"] = chdb_load_seconds
-    cold_levels["chdb_mergetree"] = funnel_levels([l.split(",") for l in str(out).strip().splitlines()])
+    mergetree = warm_chdb(parquet, runs)
+    warm["chdb_seconds"] = mergetree["seconds"]
+    warm["chdb_load_seconds"] = mergetree["load_seconds"]
+    cold_levels["chdb_mergetree"] = mergetree["levels"]
     cold_levels["trailmap_http"] = warm["levels"]
-    sess.query("DROP TABLE events")
-    sess.close()
     results["warm"] = warm
     results["chdb"] = {"version": chdb.__version__}
     results["duckdb"] = {"version": duckdb.__version__}

@@ -30,7 +30,7 @@ use trailmap_store::{Compaction, EventLoads, SqliteStore, Store};
 pub const STEPS: [&str; 4] = ["page_view", "add_to_cart", "checkout_started", "purchase"];
 pub const WINDOW_MS: i64 = 7 * 86_400_000;
 
-fn query() -> FunnelQuery {
+pub(crate) fn query() -> FunnelQuery {
     FunnelQuery {
         steps: STEPS.iter().map(|n| FunnelStep::named(n)).collect(),
         window_ms: WINDOW_MS,
@@ -41,7 +41,7 @@ fn query() -> FunnelQuery {
     }
 }
 
-fn open(db: &Path) -> anyhow::Result<(SqliteStore, BusinessId)> {
+pub(crate) fn open(db: &Path) -> anyhow::Result<(SqliteStore, BusinessId)> {
     let store = SqliteStore::open(db)?;
     let business = store.businesses()?.first().context("the store has no business")?.id;
     Ok((store, business))
@@ -54,7 +54,7 @@ fn funnel_columns() -> EventSelection {
 
 /// Customers per furthest step, keyed "1" to "4": those reaching a step and not the next, from
 /// the report's step counts (the benchmark has no exclusions, so every outcome is counted there).
-fn levels(journeys: &Journeys) -> anyhow::Result<BTreeMap<String, u64>> {
+pub(crate) fn levels(journeys: &Journeys) -> anyhow::Result<BTreeMap<String, u64>> {
     let report = funnel(journeys, &query())?;
     let steps = &report.overall.steps;
     let mut levels = BTreeMap::new();
@@ -78,18 +78,27 @@ fn status_bytes(field: &str) -> u64 {
 }
 
 #[derive(Debug, Serialize)]
-struct Prepared {
-    db: PathBuf,
-    tsv: PathBuf,
-    paths_csv: PathBuf,
-    events: usize,
-    customers: usize,
-    store_bytes: u64,
-    compaction: trailmap_store::CompactSummary,
-    compact_seconds: f64,
+pub(crate) struct Prepared {
+    pub db: PathBuf,
+    pub tsv: PathBuf,
+    pub paths_csv: PathBuf,
+    pub events: usize,
+    pub customers: usize,
+    pub store_bytes: u64,
+    pub compaction: trailmap_store::CompactSummary,
+    pub compact_seconds: f64,
 }
 
 pub fn prepare(scratch: &Path, events: u64) -> anyhow::Result<()> {
+    let prepared = prepared(scratch, events)?;
+    println!("{}", serde_json::to_string(&prepared)?);
+    Ok(())
+}
+
+/// The engine benchmark's data: the seeded store of `events` events, compacted, and its TSV and
+/// attribution exports. `trailmap-bench clickhouse` starts from the same store, so the ClickHouse
+/// rig gets the very log the engine benchmark measures.
+pub(crate) fn prepared(scratch: &Path, events: u64) -> anyhow::Result<Prepared> {
     let db = store_with_events(scratch, "engines", events)?;
     let (mut store, business) = open(&db)?;
     // The store keeps events in customer order, as chDB's table is optimised to its sorting key,
@@ -162,8 +171,7 @@ pub fn prepare(scratch: &Path, events: u64) -> anyhow::Result<()> {
         compaction,
         compact_seconds,
     };
-    println!("{}", serde_json::to_string(&prepared)?);
-    Ok(())
+    Ok(prepared)
 }
 
 #[derive(Debug, Serialize)]

@@ -12,10 +12,13 @@
 //!   `load_events` timed on both (`backends.rs`).
 //! - `dashboard-load`: the dashboard's latency while tracking writes arrive, against the real
 //!   `trailmap serve` process on loopback (`dashboard_load.rs`).
+//! - `clickhouse`: loading into a ClickHouse cluster (the two-shard rig), bytes per event on its
+//!   disks, and the funnel pushed down to it beside the embedded engine and chDB (`clickhouse.rs`).
 //! - `clv`: the BG/NBD fit on CDNOW here and in lifetimes (same run), on synthetic customers, and
 //!   the whole `trailmap clv` process against lifetimes from the same orders.
 
 mod backends;
+mod clickhouse;
 mod clv;
 mod dashboard_load;
 mod engines;
@@ -110,6 +113,27 @@ enum Bench {
         /// A PostgreSQL server where the benchmark may create and drop a database of its own.
         #[arg(long, env = "TRAILMAP_BENCH_POSTGRES")]
         postgres: String,
+    },
+    /// Events in a ClickHouse cluster: load throughput, bytes per event, and the engine
+    /// benchmark's funnel pushed down beside the embedded engine and chDB, same run, same counts.
+    Clickhouse {
+        /// The cluster (`clickhouse://HOST:PORT[,HOST:PORT...]/DB?cluster=NAME`); a fresh database
+        /// is made on every shard. `.ci/clickhouse.sh start DIR PORT` prints the rig's.
+        #[arg(long, env = "TRAILMAP_TEST_CLICKHOUSE")]
+        url: String,
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+        /// The Python with chDB, DuckDB and pyarrow (bench/run_clickhouse.sh makes it).
+        #[arg(long, env = "BENCH_PYTHON", default_value = "/work/scratch/venv-bench/bin/python")]
+        python: PathBuf,
+        /// Keep the database on the cluster afterwards.
+        #[arg(long)]
+        keep: bool,
+        /// `max_memory_usage` of the funnel queries, in GB (the rig's profile allows 2).
+        #[arg(long, default_value_t = 12)]
+        memory_gb: u64,
     },
     /// The dashboard API's p50/p99 against `trailmap serve` on loopback while a tracking client
     /// writes page views (the `trailmap` binary must be built beside this one).
@@ -453,6 +477,10 @@ fn main() -> anyhow::Result<()> {
             clv::bench_clv(&cli.out, &scratch, runs.max(1), customers, whole_customers, large_customers)
         }
         Bench::Funnel { events, steps, window, runs } => funnel::bench_funnel(&cli.out, &scratch, events, steps, &window, runs.max(1)),
+        Bench::Clickhouse { url, events, runs, python, keep, memory_gb } => {
+            let memory_bytes = memory_gb * 1_000_000_000;
+            clickhouse::bench_clickhouse(&cli.out, &scratch, &clickhouse::Options { url, events, runs, python, keep, memory_bytes })
+        }
         Bench::EnginesPrepare { events } => engines::prepare(&scratch, events),
         Bench::EnginesRun { db, runs } => engines::run(&db, runs.max(1)),
         Bench::EnginesCold { db } => engines::cold(&db),

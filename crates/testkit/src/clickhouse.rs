@@ -28,14 +28,21 @@ impl ClickHouseDatabase {
             eprintln!("{test}: skipped on ClickHouse ({CLICKHOUSE_VARIABLE} is not set; .ci/run sets it)");
             return None;
         };
-        let (shards, base, query) = parts(&admin).unwrap_or_else(|| panic!("{CLICKHOUSE_VARIABLE}={admin:?} is not clickhouse://HOST:PORT[,...]/DB[?...]"));
+        Some(ClickHouseDatabase::fresh_at(&admin))
+    }
+
+    /// A new empty database on every shard of the cluster `admin` names (a
+    /// `clickhouse://HOST:PORT[,HOST:PORT...]/DB?cluster=NAME` URL whose database is ignored), for
+    /// callers given a URL of their own, such as `trailmap-bench clickhouse --url`.
+    pub fn fresh_at(admin: &str) -> ClickHouseDatabase {
+        let (shards, base, query) = parts(admin).unwrap_or_else(|| panic!("{admin:?} is not clickhouse://HOST:PORT[,...]/DB[?...]"));
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let name = format!("tm_{}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed), nanos());
         for shard in &shards {
             run(shard, &format!("CREATE DATABASE {name}"));
         }
         let url = format!("{base}/{name}{query}");
-        Some(ClickHouseDatabase { shards, name, url })
+        ClickHouseDatabase { shards, name, url }
     }
 
     /// The database's URL, for `ClickHouseLocation::parse`.
