@@ -17,6 +17,8 @@ import json
 import os
 import sys
 
+# Importing engines.py would leave a __pycache__ folder in bench/, inside the repository.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import engines  # noqa: E402  (the path above must be set first)
 
