@@ -10,7 +10,9 @@
 use crate::value_model::{ClvModel, ModelInputs};
 use crate::{App, AppError, Result};
 use serde::Serialize;
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
+use std::sync::Arc;
 use trailmap_analytics::rules::CompiledRule;
 use trailmap_clv::historical::{CustomerValue, customer_values};
 use trailmap_clv::kmeans::standardise;
@@ -128,15 +130,20 @@ pub(crate) fn plain_error(error: &ClvError) -> String {
     }
 }
 
-/// One customer's historical and predicted value.
+/// One customer's historical and predicted value. The labels are shared (a few channels,
+/// touchpoints, months and personas among many customers), so a row costs no text of its own.
 #[derive(Debug, Clone, Serialize)]
 pub struct CustomerClv {
     pub customer: CustomerId,
-    pub channel: String,
-    pub touchpoint: String,
-    pub cohort: String,
+    #[serde(serialize_with = "label")]
+    pub channel: Arc<str>,
+    #[serde(serialize_with = "label")]
+    pub touchpoint: Arc<str>,
+    #[serde(serialize_with = "label")]
+    pub cohort: Arc<str>,
     /// See [`GroupBy::Persona`]; "(no persona)" when no persona's rule fits.
-    pub persona: String,
+    #[serde(serialize_with = "label")]
+    pub persona: Arc<str>,
     #[serde(flatten)]
     pub history: CustomerValue,
     pub frequency: f64,
@@ -149,6 +156,11 @@ pub struct CustomerClv {
     pub expected_purchases: Option<f64>,
     pub expected_spend_per_purchase: Option<f64>,
     pub predicted_value: Option<f64>,
+}
+
+/// A shared label written as the string it is.
+fn label<S: serde::Serializer>(label: &Arc<str>, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_str(label)
 }
 
 /// Value of one group: historical (revenue so far) and predicted (over the horizon).
@@ -204,8 +216,8 @@ pub struct ClvReport {
 struct ValueData {
     currency: Currency,
     transactions: Vec<Transaction>,
-    first_channel: HashMap<CustomerId, String>,
-    first_touchpoint: HashMap<CustomerId, String>,
+    first_channel: CustomerLabels,
+    first_touchpoint: CustomerLabels,
     /// Each customer's share of events per channel: only the persona suggestions read it, so
     /// only they ask for it (a map per customer).
     channel_share: HashMap<CustomerId, HashMap<String, f64>>,
@@ -215,6 +227,26 @@ struct ValueData {
 
 fn invalid(error: ClvError) -> AppError {
     AppError::Invalid(error.to_string())
+}
+
+/// A label per customer (a first channel, a first touchpoint), in customer order, each text
+/// shared by the customers who have it.
+#[derive(Debug, Default)]
+struct CustomerLabels(Vec<(CustomerId, Arc<str>)>);
+
+impl CustomerLabels {
+    fn get(&self, customer: &CustomerId) -> Option<&Arc<str>> {
+        self.0.binary_search_by_key(customer, |(c, _)| *c).ok().map(|at| &self.0[at].1)
+    }
+
+    /// The label of `customer`, looked for from `*from` on and leaving `*from` there: for a walk
+    /// over customers in order, which then reads each label once.
+    fn seek(&self, from: &mut usize, customer: CustomerId) -> Option<&Arc<str>> {
+        while *from < self.0.len() && self.0[*from].0 < customer {
+            *from += 1;
+        }
+        self.0.get(*from).filter(|(c, _)| *c == customer).map(|(_, label)| label)
+    }
 }
 
 impl App {
@@ -253,19 +285,33 @@ impl App {
         let table = journeys.table();
         let compiled: Vec<(String, CompiledRule)> =
             touchpoints.iter().map(|t| (t.name.clone(), CompiledRule::new(&t.rule, table))).collect();
-        let mut first_channel = HashMap::new();
-        let mut first_touchpoint = HashMap::new();
+        // Journeys come in customer order; each channel's and touchpoint's text is made once.
+        let none: Arc<str> = Arc::from("(none)");
+        let touchpoint_names: Vec<Arc<str>> = compiled.iter().map(|(name, _)| Arc::from(name.as_str())).collect();
+        let mut channels: FxHashMap<StringId, Arc<str>> = FxHashMap::default();
+        let mut first_channel = Vec::with_capacity(journeys.len());
+        let mut first_touchpoint = Vec::with_capacity(journeys.len());
         let mut channel_share = HashMap::new();
         for journey in journeys.iter() {
             let first = journey.rows.start;
-            let channel = table.string(table.channel[first]);
-            first_channel.insert(journey.customer, if channel.is_empty() { "(none)".to_string() } else { channel.to_string() });
-            let touchpoint = journey
-                .rows
-                .clone()
-                .find_map(|row| compiled.iter().find(|(_, rule)| rule.matches(table, row)).map(|(name, _)| name.clone()))
-                .unwrap_or_else(|| "(none)".to_string());
-            first_touchpoint.insert(journey.customer, touchpoint);
+            let channel = channels
+                .entry(table.channel[first])
+                .or_insert_with(|| {
+                    let channel = table.string(table.channel[first]);
+                    if channel.is_empty() { none.clone() } else { Arc::from(channel) }
+                })
+                .clone();
+            first_channel.push((journey.customer, channel));
+            let touchpoint = if compiled.is_empty() {
+                none.clone()
+            } else {
+                journey
+                    .rows
+                    .clone()
+                    .find_map(|row| compiled.iter().position(|(_, rule)| rule.matches(table, row)).map(|at| touchpoint_names[at].clone()))
+                    .unwrap_or_else(|| none.clone())
+            };
+            first_touchpoint.push((journey.customer, touchpoint));
             if !with_shares {
                 continue;
             }
@@ -280,6 +326,12 @@ impl App {
             .filter(|&row| orders.time[row] < now.0)
             .map(|row| Transaction { customer: orders.customer[row], time_ms: orders.time[row], value: orders.total(row).major() })
             .collect();
+        let (mut first_channel, mut first_touchpoint) = (CustomerLabels(first_channel), CustomerLabels(first_touchpoint));
+        for labels in [&mut first_channel, &mut first_touchpoint] {
+            if !labels.0.is_sorted_by_key(|(c, _)| *c) {
+                labels.0.sort_by_key(|(c, _)| *c);
+            }
+        }
         Ok(ValueData { currency: business.currency, transactions, first_channel, first_touchpoint, channel_share, now, now_rule })
     }
 
@@ -331,20 +383,28 @@ impl App {
         // Labels only for a business with personas: without any, every customer is
         // "(no persona)" (the default below), and working that out reads every customer.
         let personas = if self.store().personas(business.id)?.is_empty() { Default::default() } else { self.persona_labels(business)? };
-        // The cohort of each first purchase month, written once per month.
-        let mut cohorts: HashMap<i64, String> = HashMap::new();
-        let mut customers = Vec::new();
+        // Every label's text made once and shared by its customers: the cohort of each first
+        // purchase day, each persona's name, "(none)".
+        let (none, no_persona): (Arc<str>, Arc<str>) = (Arc::from("(none)"), Arc::from("(no persona)"));
+        let mut persona_names: HashMap<&str, Arc<str>> = HashMap::new();
+        let mut cohorts: FxHashMap<i64, Arc<str>> = FxHashMap::default();
+        let (mut channel_at, mut touchpoint_at) = (0, 0);
+        let mut customers = Vec::with_capacity(model.predictions.len());
         for (c, prediction) in model.summary.iter().zip(&model.predictions) {
-            let (Some(h), Some(prediction)) = (model.history.get(&c.customer), prediction) else { continue };
+            let Some((place, prediction)) = prediction else { continue };
+            let h = &model.history[*place];
             customers.push(CustomerClv {
                 customer: c.customer,
-                channel: data.first_channel.get(&c.customer).cloned().unwrap_or_else(|| "(none)".into()),
-                touchpoint: data.first_touchpoint.get(&c.customer).cloned().unwrap_or_else(|| "(none)".into()),
+                channel: data.first_channel.seek(&mut channel_at, c.customer).unwrap_or(&none).clone(),
+                touchpoint: data.first_touchpoint.seek(&mut touchpoint_at, c.customer).unwrap_or(&none).clone(),
                 cohort: cohorts
                     .entry(h.first_purchase_ms.div_euclid(DAY_MS))
-                    .or_insert_with(|| Timestamp(h.first_purchase_ms).date().format("%Y-%m").to_string())
+                    .or_insert_with(|| Arc::from(Timestamp(h.first_purchase_ms).date().format("%Y-%m").to_string()))
                     .clone(),
-                persona: personas.get(&c.customer).cloned().unwrap_or_else(|| "(no persona)".to_string()),
+                persona: match personas.get(&c.customer) {
+                    Some(name) => persona_names.entry(name.as_str()).or_insert_with(|| Arc::from(name.as_str())).clone(),
+                    None => no_persona.clone(),
+                },
                 history: h.clone(),
                 frequency: c.frequency,
                 recency: c.recency,
@@ -355,11 +415,13 @@ impl App {
                 predicted_value: prediction.predicted_value,
             });
         }
-        let key = |c: &CustomerClv| match request.by {
-            GroupBy::Channel => c.channel.clone(),
-            GroupBy::Touchpoint => c.touchpoint.clone(),
-            GroupBy::Cohort => c.cohort.clone(),
-            GroupBy::Persona => c.persona.clone(),
+        let key = |c: &CustomerClv| -> Arc<str> {
+            match request.by {
+                GroupBy::Channel => c.channel.clone(),
+                GroupBy::Touchpoint => c.touchpoint.clone(),
+                GroupBy::Cohort => c.cohort.clone(),
+                GroupBy::Persona => c.persona.clone(),
+            }
         };
         let historical = group_values(&customers.iter().map(|c| (key(c), c.customer, c.history.revenue)).collect::<Vec<_>>());
         let predicted: HashMap<String, GroupValue> = group_values(
@@ -567,7 +629,7 @@ impl App {
         // The channels worth a column: the five most common first channels.
         let mut channel_counts: HashMap<&str, usize> = HashMap::new();
         for v in &values {
-            *channel_counts.entry(data.first_channel.get(&v.customer).map_or("(none)", |s| s.as_str())).or_default() += 1;
+            *channel_counts.entry(data.first_channel.get(&v.customer).map_or("(none)", |s| &**s)).or_default() += 1;
         }
         let mut channels: Vec<(&str, usize)> = channel_counts.into_iter().collect();
         channels.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
@@ -634,7 +696,7 @@ impl App {
             }
             let mut first: HashMap<&str, usize> = HashMap::new();
             for v in &members {
-                *first.entry(data.first_channel.get(&v.customer).map_or("(none)", |s| s.as_str())).or_default() += 1;
+                *first.entry(data.first_channel.get(&v.customer).map_or("(none)", |s| &**s)).or_default() += 1;
             }
             let (dominant, count) =
                 first.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).unwrap_or(("(none)", 0));

@@ -250,7 +250,7 @@ fn customer_value_by_persona_assigns_every_customer_once() {
     let grouped: usize = report.groups.iter().map(|g| g.customers).sum();
     assert_eq!(grouped, report.customers.len(), "each customer is in exactly one group");
     for c in &report.customers {
-        let group = report.groups.iter().find(|g| g.group == c.persona).unwrap();
+        let group = report.groups.iter().find(|g| *g.group == *c.persona).unwrap();
         assert!(group.historical.customer_ids.contains(&c.customer));
     }
 }

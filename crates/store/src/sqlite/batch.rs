@@ -191,24 +191,43 @@ impl IncrementalReads for SqliteStore {
     }
 
     fn order_table(&self, business: BusinessId, after: i64, merges: &Merges) -> Result<OrderTable> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, customer, time, currency, total FROM orders NOT INDEXED WHERE id > ?2 AND business = ?1 ORDER BY time, id",
-        )?;
+        // Read in the table's own (id) order and sorted by (time, id) here: SQLite's sorter, which
+        // an ORDER BY time, id needs without an index on it, took longer than the rest of the
+        // read (a quarter of `trailmap clv` at a million customers), and sorting the few columns
+        // in memory gives the same rows in the same order.
+        let mut stmt =
+            self.conn.prepare_cached("SELECT id, customer, time, currency, total FROM orders NOT INDEXED WHERE id > ?2 AND business = ?1")?;
         let mut rows = stmt.query(params![business.0, rowid(after)])?;
-        let mut table = OrderTable::default();
-        // Few currencies, many orders: each code is parsed once.
+        let mut read: Vec<(i64, i64, i64, i64, Currency)> = Vec::new();
+        // Few currencies, many orders: each code is parsed once, and most rows repeat the last.
+        let mut last: Option<(String, Currency)> = None;
         let mut currencies: HashMap<String, Currency> = HashMap::new();
         while let Some(row) = rows.next()? {
             let code = row.get_ref(3)?.as_str().map_err(rusqlite::Error::from)?;
-            let cur = match currencies.get(code) {
-                Some(&c) => c,
-                None => {
-                    let c = currency(code)?;
-                    currencies.insert(code.to_string(), c);
+            let cur = match &last {
+                Some((text, c)) if text == code => *c,
+                _ => {
+                    let c = match currencies.get(code) {
+                        Some(&c) => c,
+                        None => {
+                            let c = currency(code)?;
+                            currencies.insert(code.to_string(), c);
+                            c
+                        }
+                    };
+                    last = Some((code.to_string(), c));
                     c
                 }
             };
-            table.push(OrderId(row.get(0)?), merges.current(CustomerId(row.get(1)?)), row.get(2)?, Money::new(row.get(4)?, cur));
+            read.push((row.get(2)?, row.get(0)?, row.get(1)?, row.get(4)?, cur));
+        }
+        // (time, id) is unique, so the unstable sort gives the one order.
+        if !read.is_sorted_by_key(|r| (r.0, r.1)) {
+            read.sort_unstable_by_key(|r| (r.0, r.1));
+        }
+        let mut table = OrderTable::default();
+        for (time, id, customer, total, cur) in read {
+            table.push(OrderId(id), merges.current(CustomerId(customer)), time, Money::new(total, cur));
         }
         Ok(table)
     }
