@@ -94,6 +94,27 @@ impl<'s> EventOutbox<'s> {
     }
 }
 
+/// The end of a backend's write, with or without an outbox: sends the events still held, then
+/// commits; when the write, the sending or the commit fails, what was sent is taken back and the
+/// caller gets that failure. Both backends end their writes here, so a committed write always has
+/// its events in ClickHouse and a rolled-back one none.
+pub(crate) fn finish_write<T, E: From<StoreError>>(
+    done: std::result::Result<T, E>,
+    mut outbox: Option<EventOutbox<'_>>,
+    commit: impl FnOnce() -> Result<()>,
+) -> std::result::Result<T, E> {
+    let sent = done.and_then(|done| outbox.as_mut().map_or(Ok(()), EventOutbox::send).map(|()| done).map_err(E::from));
+    match sent.and_then(|done| commit().map(|()| done).map_err(E::from)) {
+        Ok(done) => Ok(done),
+        Err(error) => {
+            if let Some(outbox) = outbox {
+                outbox.take_back();
+            }
+            Err(error)
+        }
+    }
+}
+
 /// What a writer sees of the outbox: somewhere to put each new event.
 pub(crate) trait HeldEvents {
     fn push(&mut self, business: BusinessId, customer: CustomerId, event: Event) -> Result<()>;
@@ -120,14 +141,7 @@ impl EventSink for ClickHouseSink<'_> {
     }
 
     fn take_back(&mut self, keys: &[(BusinessId, EventKey)]) -> Result<()> {
-        let mut by_business: Vec<(BusinessId, Vec<EventKey>)> = Vec::new();
-        for &(business, key) in keys {
-            match by_business.iter_mut().find(|(b, _)| *b == business) {
-                Some((_, keys)) => keys.push(key),
-                None => by_business.push((business, vec![key])),
-            }
-        }
-        for (business, keys) in by_business {
+        for (business, keys) in by_business(keys.iter().copied()) {
             self.0.delete_keys(business, &keys)?;
         }
         Ok(())
@@ -139,6 +153,10 @@ impl EventSink for ClickHouseSink<'_> {
 pub struct SplitStore {
     pub(crate) main: AnyStore,
     pub(crate) events: ClickHouseEvents,
+    /// Per business, the primary store's data version whose merges ClickHouse was last given:
+    /// merges come only with writes, which raise the version, so a load at the same version has
+    /// nothing to copy and skips the round trip to ClickHouse.
+    synced_at: std::sync::Mutex<HashMap<BusinessId, i64>>,
 }
 
 impl SplitStore {
@@ -150,7 +168,7 @@ impl SplitStore {
         }
         let main = AnyStore::open(main)?;
         let events = ClickHouseEvents::open(events)?;
-        Ok(SplitStore { main, events })
+        Ok(SplitStore { main, events, synced_at: Default::default() })
     }
 
     /// Where the events are.
@@ -168,11 +186,19 @@ impl SplitStore {
     }
 
     /// Copies the primary store's merges of the business to ClickHouse, so a load puts each row
-    /// on the customer it is now.
+    /// on the customer it is now; once per data version of the business (another process's
+    /// write raises it too, as the version is read from the primary store).
     pub(crate) fn synced(&self, business: BusinessId) -> Result<()> {
+        // The version is read before the merges: a write landing in between raises it, and the
+        // next load copies again rather than trusting merges it may not have seen.
+        let version = self.main.data_version(business)?;
+        if self.synced_at.lock().unwrap_or_else(|e| e.into_inner()).get(&business) == Some(&version) {
+            return Ok(());
+        }
         let merges = self.main.merges(business)?;
         let current: HashMap<CustomerId, CustomerId> = merges.0.keys().map(|&c| (c, merges.current(c))).collect();
         self.events.sync_merges(business, &current)?;
+        self.synced_at.lock().unwrap_or_else(|e| e.into_inner()).insert(business, version);
         Ok(())
     }
 
@@ -241,17 +267,23 @@ impl SplitStore {
 
 /// Writes the outbox's events to ClickHouse, business by business, in the order they were added.
 fn ship(events: &ClickHouseEvents, outbox: Outbox) -> Result<()> {
-    let mut by_business: Vec<(BusinessId, Vec<(CustomerId, Event)>)> = Vec::new();
-    for (business, customer, event) in outbox {
-        match by_business.iter_mut().find(|(b, _)| *b == business) {
-            Some((_, rows)) => rows.push((customer, event)),
-            None => by_business.push((business, vec![(customer, event)])),
-        }
-    }
-    for (business, rows) in by_business {
+    for (business, rows) in by_business(outbox.into_iter().map(|(business, customer, event)| (business, (customer, event)))) {
         events.append(business, &rows)?;
     }
     Ok(())
+}
+
+/// Items grouped by their business, the businesses in the order they first come and each one's
+/// items in their order (a write touches one business or a few, so a list beats a map).
+fn by_business<T>(items: impl IntoIterator<Item = (BusinessId, T)>) -> Vec<(BusinessId, Vec<T>)> {
+    let mut groups: Vec<(BusinessId, Vec<T>)> = Vec::new();
+    for (business, item) in items {
+        match groups.iter_mut().find(|(b, _)| *b == business) {
+            Some((_, items)) => items.push(item),
+            None => groups.push((business, vec![item])),
+        }
+    }
+    groups
 }
 
 #[cfg(test)]

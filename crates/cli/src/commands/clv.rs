@@ -140,6 +140,14 @@ impl RowFormatter {
         (0..self.indent).try_for_each(|_| writer.write_all(b"  "))
     }
 
+    /// An array or an object begins: one level deeper, nothing in it yet.
+    fn open<W: ?Sized + Write>(&mut self, writer: &mut W, bracket: &[u8]) -> std::io::Result<()> {
+        self.indent += 1;
+        self.has_value = false;
+        writer.write_all(bracket)
+    }
+
+    /// It ends: its closing bracket on a line of its own unless it was empty.
     fn close<W: ?Sized + Write>(&mut self, writer: &mut W, bracket: &[u8]) -> std::io::Result<()> {
         self.indent -= 1;
         if self.has_value {
@@ -152,9 +160,7 @@ impl RowFormatter {
 
 impl serde_json::ser::Formatter for RowFormatter {
     fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
-        self.indent += 1;
-        self.has_value = false;
-        writer.write_all(b"[")
+        self.open(writer, b"[")
     }
 
     fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
@@ -165,15 +171,12 @@ impl serde_json::ser::Formatter for RowFormatter {
         self.newline(writer, first)
     }
 
-    fn end_array_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> std::io::Result<()> {
-        self.has_value = true;
-        Ok(())
+    fn end_array_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.end_object_value(writer)
     }
 
     fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
-        self.indent += 1;
-        self.has_value = false;
-        writer.write_all(b"{")
+        self.open(writer, b"{")
     }
 
     fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> std::io::Result<()> {

@@ -107,6 +107,93 @@ fn a_demo_with_its_events_in_clickhouse_answers_as_the_embedded_store_does() {
     }
 }
 
+/// Events in the generated log the comparison below writes: enough in CI for every analysis to
+/// have thousands of customers behind it; `TRAILMAP_COMPARE_EVENTS=1000000` (with `--release`)
+/// runs the million-event comparison by hand.
+fn generated_log_events() -> u64 {
+    std::env::var("TRAILMAP_COMPARE_EVENTS").ok().and_then(|n| n.parse().ok()).unwrap_or(40_000)
+}
+
+/// The analyses compared on the generated log, and the funnels among them that are also pushed
+/// down (the rest of their arguments as they are).
+const GENERATED_ANALYSES: &[&[&str]] = &[
+    &["summary", "--all"],
+    &["funnel", "--steps", "page_view,product_view,add_to_cart,checkout_started,purchase", "--window", "1h"],
+    &["funnel", "--steps", "page_view,product_view,add_to_cart,checkout_started,purchase", "--window", "1d"],
+    &["funnel", "--steps", "product_view,add_to_cart,purchase", "--window", "7d"],
+    &["funnel", "--steps", "email_open,email_click,purchase", "--window", "23d"],
+    &["funnel", "--steps", "page_view,purchase", "--window", "30d"],
+    &["funnel", "--steps", "page_view,product_view,purchase", "--window", "1d", "--mode", "strict"],
+    &["funnel", "--steps", "search,add_to_cart,purchase", "--window", "7d", "--mode", "unordered"],
+    &["funnel", "--steps", "page_view,purchase", "--window", "7d", "--exclude", "email_open"],
+    &["paths"],
+    &["attribution"],
+    &["attribution", "--model", "markov"],
+    &["attribution", "--model", "shapley"],
+    &["retention"],
+    // CLV and segments value orders, which the generated log has none of (its purchases are
+    // events); they are compared on the demo above.
+];
+
+/// The comparison on a generated log (the seeded generator of the benchmarks: 9 event
+/// kinds, a year, a few people much more active than the rest, two in five known by id):
+/// imported into a store with its events in ClickHouse and into one without, every analysis
+/// answers the same, and every funnel pushed down gives the engine's counts.
+#[test]
+fn a_generated_log_in_clickhouse_answers_as_the_embedded_store_does() {
+    let Some(database) = ClickHouseDatabase::fresh("a_generated_log_in_clickhouse_answers_as_the_embedded_store_does") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (split, embedded) = (dir.path().join("split.sqlite"), dir.path().join("embedded.sqlite"));
+    let events = generated_log_events();
+    let csv = dir.path().join("events.csv");
+    trailmap_testkit::write_events_csv(std::io::BufWriter::new(std::fs::File::create(&csv).unwrap()), events, (events / 20).max(1), 7).unwrap();
+    let import = ["import", "events", csv.to_str().unwrap()];
+    assert!(trailmap(&embedded, &import).status.success());
+    with_events(database.url(), || {
+        let out = trailmap(&split, &import);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    });
+    let summary = json(&embedded, &["summary"]);
+    assert_eq!(summary[0]["events"], events, "{summary}");
+
+    let mut pushed_down = 0;
+    for args in GENERATED_ANALYSES {
+        let mut from_clickhouse = with_events(database.url(), || json(&split, args));
+        let mut from_store = json(&embedded, args);
+        if args[0] == "funnel" {
+            assert_eq!((from_clickhouse["path"].take(), from_store["path"].take()), ("streamed".into(), "embedded".into()));
+            assert!(from_store["report"]["overall"]["entered"].as_u64().unwrap() > 0, "{args:?}: {from_store}");
+        }
+        assert_eq!(from_clickhouse, from_store, "{args:?}");
+        if args[0] != "funnel" {
+            continue;
+        }
+        // The same funnel pushed down: the engine's counts where ClickHouse can count it, the
+        // stream (and the reason) where it cannot.
+        let mut asked = args.to_vec();
+        asked.push("--pushdown");
+        let pushed = with_events(database.url(), || json(&split, &asked));
+        if pushed["path"] == "streamed" {
+            assert!(pushed["path_note"].as_str().unwrap().starts_with("not pushed down: "), "{pushed}");
+            continue;
+        }
+        assert_eq!(pushed["path"], "pushed_down", "{asked:?}: {pushed}");
+        pushed_down += 1;
+        let counts = |answer: &serde_json::Value| -> Vec<serde_json::Value> {
+            let overall = &answer["report"]["overall"];
+            let mut counts = vec![overall["entered"].clone()];
+            for step in overall["steps"].as_array().unwrap() {
+                counts.extend([step["reached"].clone(), step["dropped"].clone(), step["conversion_from_first"].clone()]);
+            }
+            counts
+        };
+        assert_eq!(counts(&pushed), counts(&from_store), "{asked:?}");
+    }
+    // The 1 h, 1 d, 7 d and 23 d ordered funnels; the 30 d window, strict, unordered and the
+    // exclusion stream.
+    assert_eq!(pushed_down, 4);
+}
+
 #[test]
 fn a_server_with_its_events_in_clickhouse_killed_mid_load_keeps_every_acknowledged_event_once() {
     let Some(database) = ClickHouseDatabase::fresh("a_server_with_its_events_in_clickhouse_killed_mid_load") else { return };

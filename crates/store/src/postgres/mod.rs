@@ -145,18 +145,7 @@ impl PgStore {
                 Ok((writer.summary_now(), writer.take_small_segments()))
             })
         };
-        // The events still held go before the commit; a failure rolls the write back, and what
-        // was sent is taken back.
-        let done = done.and_then(|done| outbox.as_mut().map_or(Ok(()), |o| o.send()).map(|()| done).map_err(E::from));
-        let (summary, small) = match done.and_then(|done| tx.commit().map(|()| done).map_err(|e| E::from(StoreError::from(e)))) {
-            Ok(done) => done,
-            Err(error) => {
-                if let Some(outbox) = outbox {
-                    outbox.take_back();
-                }
-                return Err(error);
-            }
-        };
+        let (summary, small) = crate::split::finish_write(done, outbox, || Ok(tx.commit()?))?;
         for (business, n) in small {
             *self.unmerged.entry(business).or_default() += n;
         }
