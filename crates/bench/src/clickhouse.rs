@@ -122,10 +122,8 @@ struct Pushdown {
     predicate_pushdown: String,
 }
 
-/// The same funnel run on each shard over its own `events_local`, the shards at once, the
-/// per-furthest-step counts added up: what the pushdown would cost if the per-customer work ran
-/// where the rows are. Correct here because every customer's events are on one shard (the
-/// benchmark merges no customers); not what Trailmap runs.
+/// A query run on each shard over its own `events_local`, the shards at once, the
+/// per-furthest-step counts added up.
 #[derive(Debug, Serialize)]
 struct PerShard {
     seconds: Vec<f64>,
@@ -201,7 +199,6 @@ struct Results {
     load: Load,
     storage: Storage,
     pushdown: Pushdown,
-    per_shard: PerShard,
     window_funnel_alone: PerShard,
     /// Distinct customers and events of the steps' names per shard, what `windowFunnel`'s
     /// states hold.
@@ -353,22 +350,6 @@ fn sample_memory(shards: Vec<String>, database: String, stop: Arc<AtomicBool>) -
         std::thread::sleep(SAMPLE_EVERY);
     }
     (seen.into_values().collect(), samples)
-}
-
-/// The pushed-down query as the first shard received it, rewritten to read each shard's own
-/// table, run on all shards at once (wall time of the slowest), then once more sampled for memory.
-fn per_shard(shards: &[String], database: &str, pushdown: &Pushdown, runs: u32, memory_bytes: u64) -> anyhow::Result<PerShard> {
-    let initial = pushdown.sampled.iter().find(|q| q.is_initial_query && q.query.contains("windowFunnelArray")).context("the pushed-down query was not seen in system.processes")?;
-    let distributed = format!("{database}.events FINAL GLOBAL ANY LEFT JOIN");
-    if !initial.query.contains(&distributed) {
-        bail!("the pushed-down query does not read {distributed:?}: {}", initial.query);
-    }
-    let local = initial.query.replace(&distributed, &format!("{database}.events_local FINAL ANY LEFT JOIN"));
-    let measured = on_every_shard(shards, database, &local, runs, memory_bytes, "per-shard variant")?;
-    if measured.levels != pushdown.levels {
-        bail!("MISMATCH: the per-shard variant counts {:?}, the pushdown {:?}", measured.levels, pushdown.levels);
-    }
-    Ok(measured)
 }
 
 /// ClickHouse's own `windowFunnel` over each shard's events, grouped by customer, with whole
@@ -605,7 +586,6 @@ fn measure(
         levels: levels_of(&reached),
         step_events_per_shard,
     };
-    let per_shard = per_shard(&shards, &name, &pushdown, runs, options.memory_bytes)?;
     let window_funnel_alone = window_funnel_alone(&shards, &name, business.0, runs, options.memory_bytes)?;
     let customers_per_shard = shards
         .iter()
@@ -671,7 +651,6 @@ fn measure(
         load,
         storage,
         pushdown,
-        per_shard,
         window_funnel_alone,
         customers_per_shard,
         sides,
@@ -718,11 +697,15 @@ fn markdown(r: &Results, options: &Options) -> String {
         .sampled
         .iter()
         .map(|q| {
-            // A secondary query reading only the merges is the GLOBAL join's table, sent before the events' query.
-            let kind = match (q.is_initial_query, q.query.contains("events_local")) {
-                (true, _) => "initial (the node the query was sent to)",
-                (false, true) => "secondary: the shard's events (sent by the initial node)",
-                (false, false) => "secondary: the merges for the GLOBAL join",
+            // Trailmap sends each shard's node the query over its own customers, and the first
+            // node one more over the customers who absorbed others in a merge; the secondary
+            // queries are what those fan out (the merges read through the Distributed table,
+            // the merged customers' events).
+            let kind = match (q.is_initial_query, q.query.contains("events_local FINAL")) {
+                (true, true) => "the shard's own customers, over its `events_local`",
+                (true, false) => "the merged customers, over the Distributed table",
+                (false, true) => "secondary: the shard's rows of the merged customers",
+                (false, false) => "secondary: the merges read through the Distributed table",
             };
             format!(
                 "| {} | {} | {:.0} | {} | {:.0} |\n",
@@ -734,11 +717,11 @@ fn markdown(r: &Results, options: &Options) -> String {
             )
         })
         .collect();
-    let secondary: String = r.pushdown.sampled.iter().find(|q| !q.is_initial_query && q.query.contains("events_local")).map(|q| q.query.chars().take(2000).collect()).unwrap_or_default();
+    let on_shard: String =
+        r.pushdown.sampled.iter().find(|q| q.is_initial_query && q.query.contains("events_local FINAL")).map(|q| q.query.chars().take(2500).collect()).unwrap_or_default();
     let shard_table = |sampled: &[Sampled]| -> String {
         sampled.iter().map(|q| format!("| {} | {:.0} | {} | {:.0} |\n", q.shard + 1, mib(q.peak_memory_usage.max(0) as u64), q.read_rows, mib(q.read_bytes))).collect()
     };
-    let per_shard_sampled = shard_table(&r.per_shard.sampled);
     let alone_sampled = shard_table(&r.window_funnel_alone.sampled);
     let alone_peak: i64 = r.window_funnel_alone.sampled.iter().map(|q| q.peak_memory_usage).max().unwrap_or(0);
     let customers: u64 = r.customers_per_shard.iter().copied().max().unwrap_or(0);
@@ -764,6 +747,11 @@ fn markdown(r: &Results, options: &Options) -> String {
     let loads = r.load_averages.iter().map(|(k, v)| format!("{} {v:.2}", &k[2..])).collect::<Vec<_>>().join(", ");
     let step_events: u64 = r.pushdown.step_events_per_shard.iter().sum();
     let step_split = r.pushdown.step_events_per_shard.iter().map(u64::to_string).collect::<Vec<_>>().join(" and ");
+    let filter = format!(
+        "The steps' names hold {step_events} events ({step_split} per shard); each query tests the steps in its innermost \
+         `WHERE` (18.16 has `enable_optimize_predicate_expression` = {}, so an outer filter would not reach the rows read).",
+        r.pushdown.predicate_pushdown
+    );
     format!(
         "# ClickHouse benchmark: loading into the two-shard rig, and the funnel pushed down beside the embedded engine and chDB\n\n\
          {machine}- ClickHouse {version} (Debian's package), {shards} shards as two local server processes on this machine \
@@ -827,18 +815,12 @@ fn markdown(r: &Results, options: &Options) -> String {
          `system.processes` on each shard every {sample_ms} ms during one untimed run ({memory_run:.2} s, {samples} samples), \
          so peaks are lower bounds:\n\n\
          | shard | query | peak memory (MiB) | rows read | MiB read |\n|---|---|---|---|---|\n{sampled}\n\
-         The Distributed table is read in the funnel's innermost subquery, so each shard runs that subquery (its events with \
-         FINAL, the merges joined, the step flags computed) and streams the rows to the node the query was sent to, where \
-         the grouping by customer, `windowFunnelArray` and the count run. {filter} The second shard ran (first 2,000 \
-         characters):\n\n\
-         ```sql\n{secondary}\n```\n\n\
-         **The same funnel with the per-customer work on the shards** (measured, not what Trailmap runs): the query the \
-         first node received, rewritten to read each shard's own `events_local`, sent to both shards at once, and the \
-         customers per furthest step added up ({n_shards} rows of at most {nsteps} levels each). Correct here because each \
-         customer's events are on one shard (the sharding key is the customer and the benchmark merges no customers), and \
-         the counts equal the pushdown's. Median {ps:.3} s over {runs} runs ({ps_runs}), against {push:.3} s for the pushdown; \
-         per shard, sampled as above:\n\n\
-         | shard | peak memory (MiB) | rows read | MiB read |\n|---|---|---|---|\n{per_shard_sampled}\n\
+         Each shard's node counts the customers whose events are all on it over its own `events_local` (the \
+         per-customer work where the rows are) and answers a row per furthest step; the first node also counts the \
+         customers who absorbed others in a merge over the Distributed table (none here: the benchmark's events are written \
+         under the customers identity resolution gave them, so no merge is applied at read time); Trailmap adds the \
+         answers up. {filter} A shard's node ran (first 2,500 characters):\n\n\
+         ```sql\n{on_shard}\n```\n\n\
          **ClickHouse's `windowFunnel` alone** on each shard (measured, for what the aggregate itself costs): \
          `windowFunnel(604800)(time, ...)` grouped by customer over each shard's `events_local` with `FINAL`, the steps' \
          names only, time in whole seconds (18.16 takes 32-bit timestamps), all shards at once. Not the engine's exact \
@@ -902,28 +884,13 @@ fn markdown(r: &Results, options: &Options) -> String {
         memory_gb = r.memory_bytes as f64 / 1e9,
         memory_run = r.pushdown.memory_run_seconds,
         samples = r.pushdown.samples,
-        secondary = secondary,
-        n_shards = r.shards,
+        on_shard = on_shard,
         alone_equal = if r.window_funnel_alone.levels == r.pushdown.levels { "equal" } else { "not equal" },
         wa = r.window_funnel_alone.median_seconds,
         wa_runs = every(&r.window_funnel_alone.seconds),
         customers_split = r.customers_per_shard.iter().map(u64::to_string).collect::<Vec<_>>().join(" and "),
         alone_per_customer = alone_peak as f64 / customers.max(1) as f64,
         alone_per_event = alone_peak as f64 / step_events_max.max(1) as f64,
-        ps = r.per_shard.median_seconds,
-        ps_runs = every(&r.per_shard.seconds),
-        filter = if r.pushdown.predicate_pushdown == "0" {
-            format!(
-                "The server does not move the step filter of the outer query into the shards' subquery \
-                 (`enable_optimize_predicate_expression` is 0, 18.16's default), so every event of the business is sent to \
-                 that node, not only the {step_events} events of the steps' names ({step_split} per shard)."
-            )
-        } else {
-            format!(
-                "`enable_optimize_predicate_expression` is {}, so the step filter may reach the shards' subquery; the steps' \
-                 names hold {step_events} events ({step_split} per shard).",
-                r.pushdown.predicate_pushdown
-            )
-        },
+        filter = filter,
     )
 }

@@ -21,6 +21,13 @@
 //! customer's furthest step is the largest over the blocks holding a step-1 event. `B + W` must
 //! stay below 2^31, so windows up to [`MAX_PUSHDOWN_WINDOW_MS`] (about 23 days) are pushed down.
 //!
+//! Where the work is done: on a cluster, each shard's node counts the customers whose events are
+//! all on it (every customer but those who absorbed others in a merge) over its own rows, and a
+//! last query counts the merged ones over the Distributed table; the answers are added up. So a
+//! shard holds only its own customers' events, and the node that took the query only the merged
+//! customers' (see [`funnel_queries`]). A funnel over a period reads only the rows that can be in
+//! one of its chains (from the period's start to its end plus the window).
+//!
 //! What takes the stream path (the business's rows streamed into the embedded engine) instead,
 //! each with its [`PushdownRefusal`]: strict and unordered funnels, exclusions and breakdowns
 //! (they need the chain, not only its length), a rule on an event property or a numeric
@@ -29,7 +36,7 @@
 
 use super::events::merge_join;
 use super::http::quote;
-use super::schema::events_table;
+use super::schema::{events_table, merges_table};
 use super::{ClickHouseError, ClickHouseEvents};
 use trailmap_model::{BusinessId, Condition, EventField, EventRule, Op};
 
@@ -78,17 +85,23 @@ impl ClickHouseEvents {
     /// the stream path. The answer equals the engine's `reached` on the events
     /// [`ClickHouseEvents::load_selected_events`] gives, counts equal, not close.
     pub fn funnel(&self, business: BusinessId, spec: &FunnelSpec) -> Result<FunnelPath, ClickHouseError> {
-        let sql = match funnel_sql(&self.location, business, spec) {
-            Ok(sql) => sql,
+        let queries = match funnel_queries(&self.location, business, spec) {
+            Ok(queries) => queries,
             Err(refusal) => return Ok(FunnelPath::Stream(refusal)),
         };
-        let text = self.http.text(0, &sql, &[])?;
+        // The shards' queries run side by side: the funnel takes as long as the slowest shard.
+        let answers: Vec<Result<String, ClickHouseError>> = std::thread::scope(|scope| {
+            let running: Vec<_> = queries.iter().map(|(node, sql)| scope.spawn(move || self.http.text(*node, sql, &[]))).collect();
+            running.into_iter().map(|query| query.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        });
         let mut furthest = vec![0u64; spec.steps.len() + 1];
-        for line in text.lines() {
-            let parsed = line.split_once('\t').and_then(|(level, count)| Some((level.parse::<usize>().ok()?, count.parse::<u64>().ok()?)));
-            match parsed {
-                Some((level, count)) if level <= spec.steps.len() => furthest[level] += count,
-                _ => return Err(ClickHouseError::Decode(format!("{}: funnel row {line:?}", self.http.shown(0)))),
+        for ((node, _), answer) in queries.iter().zip(answers) {
+            for line in answer?.lines() {
+                let parsed = line.split_once('\t').and_then(|(level, count)| Some((level.parse::<usize>().ok()?, count.parse::<u64>().ok()?)));
+                match parsed {
+                    Some((level, count)) if level <= spec.steps.len() => furthest[level] += count,
+                    _ => return Err(ClickHouseError::Decode(format!("{}: funnel row {line:?}", self.http.shown(*node)))),
+                }
             }
         }
         // A customer whose furthest step is k reached every step up to k.
@@ -97,8 +110,32 @@ impl ClickHouseEvents {
     }
 }
 
-/// The query, or why there is none.
-fn funnel_sql(location: &super::ClickHouseLocation, business: BusinessId, spec: &FunnelSpec) -> Result<String, PushdownRefusal> {
+/// The queries that count the funnel, each with the node (its place in the URL) it is sent to,
+/// their answers to be added up; or why there are none.
+///
+/// On one server, one query. On a cluster, the per-customer work runs on each shard over its own
+/// rows (`events_local`), so a shard holds only its customers' events and sends back a row per
+/// step: exact for every customer whose events are all on that shard. A customer who absorbed
+/// others in a merge may not be (events are sharded by the customer they were written under, and
+/// a merge is applied at read time), so the shards leave those out and one more query counts
+/// them alone over the Distributed table, their events gathered on the first node.
+fn funnel_queries(location: &super::ClickHouseLocation, business: BusinessId, spec: &FunnelSpec) -> Result<Vec<(usize, String)>, PushdownRefusal> {
+    let merge_targets = format!("(SELECT merged_into FROM {} FINAL WHERE business = {})", merges_table(location), business.0);
+    if location.cluster.is_none() {
+        return Ok(vec![(0, funnel_sql(spec, business, &events_table(location), &merge_join(location, business), "1")?)]);
+    }
+    let local = format!("{}.events_local", location.database);
+    // On a shard's node, the merges are read through the Distributed table as a plain subquery.
+    let join = format!("ANY LEFT JOIN (SELECT customer, merged_into FROM {} FINAL WHERE business = {}) USING customer", merges_table(location), business.0);
+    let on_shard = funnel_sql(spec, business, &local, &join, &format!("current NOT IN {merge_targets}"))?;
+    let mut queries: Vec<(usize, String)> = (0..location.shards.len()).map(|node| (node, on_shard.clone())).collect();
+    queries.push((0, funnel_sql(spec, business, &events_table(location), &merge_join(location, business), &format!("current GLOBAL IN {merge_targets}"))?));
+    Ok(queries)
+}
+
+/// The query over `events` (a table and `FINAL`), its rows put on their current customer by
+/// `join` and kept when `scope` holds, or why there is none.
+fn funnel_sql(spec: &FunnelSpec, business: BusinessId, events: &str, join: &str, scope: &str) -> Result<String, PushdownRefusal> {
     let steps = spec.steps.len();
     if steps == 0 {
         return Err(PushdownRefusal::NoSteps);
@@ -112,12 +149,14 @@ fn funnel_sql(location: &super::ClickHouseLocation, business: BusinessId, spec: 
     let window = spec.window_ms;
     let block = (1i64 << 31) - 1 - window;
     let mut conditions = Vec::with_capacity(steps);
+    let mut any_step = Vec::with_capacity(steps);
     for (k, rules) in spec.steps.iter().enumerate() {
         let mut any = rules.iter().map(rule_sql).collect::<Result<Vec<_>, _>>()?;
         if any.is_empty() {
             any.push("0".to_string());
         }
         let mut condition = format!("({})", any.join(" OR "));
+        any_step.push(condition.clone());
         if k == 0
             && let Some((from, to)) = spec.period
         {
@@ -125,13 +164,28 @@ fn funnel_sql(location: &super::ClickHouseLocation, business: BusinessId, spec: 
         }
         conditions.push(format!("toUInt8({condition}) AS c{k}"));
     }
+    // With a period, no event before it or after its last step-1 time plus the window is in a
+    // chain, so only the rows in between are read: the seconds test lets ClickHouse skip
+    // partitions and key ranges, the milliseconds one is exact.
+    let period = match spec.period {
+        Some((from, to)) => {
+            let last = to.saturating_sub(1).saturating_add(window);
+            format!(
+                " AND time >= toDateTime({}) AND time <= toDateTime({}) AND toInt64(time) * 1000 + ms >= {from} AND toInt64(time) * 1000 + ms <= {last}",
+                from.div_euclid(1000).clamp(0, u32::MAX as i64),
+                last.div_euclid(1000).clamp(0, u32::MAX as i64),
+            )
+        }
+        None => String::new(),
+    };
     let flags: Vec<String> = (0..steps).map(|k| format!("c{k}")).collect();
     let tuple_flags: Vec<String> = (0..steps).map(|k| format!("x.{}", k + 3)).collect();
     let funnel_args: Vec<String> = tuple_flags.iter().map(|flag| format!("arrayMap(x -> {flag}, inblock)")).collect();
-    // Innermost: each relevant event on its current customer with its step flags; then each
-    // customer's events as one array in (time, key) order; then one row per block holding a
-    // step-1 event; then windowFunnel over each block's events; then the furthest step per
-    // customer, and the customers per furthest step. 18.16's lambdas cannot read a column of
+    // Innermost: each event matching a step on its current customer with its step flags (18.16
+    // does not move the outer filter on the flags into the rows a shard sends, so the steps are
+    // tested there too); then each customer's events as one array in (time, key) order; then
+    // one row per block holding a step-1 event; then windowFunnel over each block's events; then
+    // the furthest step per customer, and the customers per furthest step. 18.16's lambdas cannot read a column of
     // the query (`x -> x.1 - origin` is an unknown identifier), so such a value is passed as a
     // second array of equal length (`arrayResize([v], length(a), v)`).
     Ok(format!(
@@ -148,7 +202,7 @@ fn funnel_sql(location: &super::ClickHouseLocation, business: BusinessId, spec: 
                    SELECT current, groupArray(({tuple})) AS events, min(t) AS origin FROM (
                      SELECT toInt64(if(merged_into = 0, customer, merged_into)) AS current, toInt64(time) * 1000 + ms AS t, key, {conditions}
                      FROM {events} FINAL {join}
-                     WHERE business = {business}
+                     WHERE business = {business}{period} AND {scope} AND ({any_step})
                    ) WHERE {any_flag}
                    GROUP BY current
                  )
@@ -160,10 +214,9 @@ fn funnel_sql(location: &super::ClickHouseLocation, business: BusinessId, spec: 
         funnel_args = funnel_args.join(", "),
         tuple = ["t".to_string(), "key".to_string()].into_iter().chain(flags.iter().cloned()).collect::<Vec<_>>().join(", "),
         conditions = conditions.join(", "),
-        events = events_table(location),
-        join = merge_join(location, business),
         business = business.0,
         any_flag = flags.join(" OR "),
+        any_step = any_step.join(" OR "),
     ))
 }
 
@@ -229,10 +282,30 @@ mod tests {
         assert!(matches!(rule_sql(&number), Err(PushdownRefusal::Rule(_))));
         let location = super::super::ClickHouseLocation::parse("clickhouse://h:1/db").unwrap();
         let spec = |window_ms| FunnelSpec { steps: vec![vec![EventRule::named("a")]], window_ms, period: None };
-        assert_eq!(funnel_sql(&location, BusinessId(1), &spec(MAX_PUSHDOWN_WINDOW_MS + 1)), Err(PushdownRefusal::Window(MAX_PUSHDOWN_WINDOW_MS + 1)));
-        assert_eq!(funnel_sql(&location, BusinessId(1), &spec(0)), Err(PushdownRefusal::Window(0)));
-        assert!(funnel_sql(&location, BusinessId(1), &spec(MAX_PUSHDOWN_WINDOW_MS)).is_ok());
+        assert_eq!(funnel_queries(&location, BusinessId(1), &spec(MAX_PUSHDOWN_WINDOW_MS + 1)), Err(PushdownRefusal::Window(MAX_PUSHDOWN_WINDOW_MS + 1)));
+        assert_eq!(funnel_queries(&location, BusinessId(1), &spec(0)), Err(PushdownRefusal::Window(0)));
+        assert!(funnel_queries(&location, BusinessId(1), &spec(MAX_PUSHDOWN_WINDOW_MS)).is_ok());
         let none = FunnelSpec { steps: vec![], window_ms: 1, period: None };
-        assert_eq!(funnel_sql(&location, BusinessId(1), &none), Err(PushdownRefusal::NoSteps));
+        assert_eq!(funnel_queries(&location, BusinessId(1), &none), Err(PushdownRefusal::NoSteps));
+    }
+
+    #[test]
+    fn on_a_cluster_each_shard_counts_its_own_customers_and_the_first_node_the_merged_ones() {
+        let spec = FunnelSpec { steps: vec![vec![EventRule::named("a")], vec![EventRule::named("b")]], window_ms: 60_000, period: Some((10_500, 20_000)) };
+        let one = super::super::ClickHouseLocation::parse("clickhouse://h:1/db").unwrap();
+        let queries = funnel_queries(&one, BusinessId(1), &spec).unwrap();
+        assert_eq!(queries.len(), 1);
+        assert!(queries[0].1.contains("FROM db.events_local FINAL ANY LEFT JOIN") && queries[0].1.contains("AND 1 AND ((((name != '' AND lower(name) = 'a'))) OR (((name != '' AND lower(name) = 'b'))))\n"), "{}", queries[0].1);
+        let cluster = super::super::ClickHouseLocation::parse("clickhouse://h:1,g:2,f:3/db?cluster=c").unwrap();
+        let queries = funnel_queries(&cluster, BusinessId(1), &spec).unwrap();
+        assert_eq!(queries.iter().map(|(node, _)| *node).collect::<Vec<_>>(), [0, 1, 2, 0]);
+        for (_, sql) in &queries[..3] {
+            assert!(sql.contains("FROM db.events_local FINAL ANY LEFT JOIN (SELECT customer, merged_into FROM db.merges FINAL"), "{sql}");
+            assert!(sql.contains("AND current NOT IN (SELECT merged_into FROM db.merges FINAL WHERE business = 1)"), "{sql}");
+        }
+        let merged = &queries[3].1;
+        assert!(merged.contains("FROM db.events FINAL GLOBAL ANY LEFT JOIN") && merged.contains("AND current GLOBAL IN (SELECT merged_into"), "{merged}");
+        // The period's rows only: from 10.5 s to 19.999 s plus the minute's window.
+        assert!(merged.contains("AND time >= toDateTime(10) AND time <= toDateTime(79) AND toInt64(time) * 1000 + ms >= 10500 AND toInt64(time) * 1000 + ms <= 79999"), "{merged}");
     }
 }
