@@ -120,16 +120,23 @@ impl ClickHouseEvents {
 /// a merge is applied at read time), so the shards leave those out and one more query counts
 /// them alone over the Distributed table, their events gathered on the first node.
 fn funnel_queries(location: &super::ClickHouseLocation, business: BusinessId, spec: &FunnelSpec) -> Result<Vec<(usize, String)>, PushdownRefusal> {
-    let merge_targets = format!("(SELECT merged_into FROM {} FINAL WHERE business = {})", merges_table(location), business.0);
+    // The customers in a merge, either side: their rows are exactly those whose current customer
+    // absorbed someone (a customer merged away points at one who is not merged), and a test on
+    // the stored customer lets ClickHouse find them by the table's key.
+    let in_merges = format!(
+        "(SELECT customer FROM {merges} FINAL WHERE business = {b} UNION ALL SELECT merged_into FROM {merges} FINAL WHERE business = {b})",
+        merges = merges_table(location),
+        b = business.0
+    );
     if location.cluster.is_none() {
         return Ok(vec![(0, funnel_sql(spec, business, &events_table(location), &merge_join(location, business), "1")?)]);
     }
     let local = format!("{}.events_local", location.database);
     // On a shard's node, the merges are read through the Distributed table as a plain subquery.
     let join = format!("ANY LEFT JOIN (SELECT customer, merged_into FROM {} FINAL WHERE business = {}) USING customer", merges_table(location), business.0);
-    let on_shard = funnel_sql(spec, business, &local, &join, &format!("current NOT IN {merge_targets}"))?;
+    let on_shard = funnel_sql(spec, business, &local, &join, &format!("customer NOT IN {in_merges}"))?;
     let mut queries: Vec<(usize, String)> = (0..location.shards.len()).map(|node| (node, on_shard.clone())).collect();
-    queries.push((0, funnel_sql(spec, business, &events_table(location), &merge_join(location, business), &format!("current GLOBAL IN {merge_targets}"))?));
+    queries.push((0, funnel_sql(spec, business, &events_table(location), &merge_join(location, business), &format!("customer GLOBAL IN {in_merges}"))?));
     Ok(queries)
 }
 
@@ -301,10 +308,10 @@ mod tests {
         assert_eq!(queries.iter().map(|(node, _)| *node).collect::<Vec<_>>(), [0, 1, 2, 0]);
         for (_, sql) in &queries[..3] {
             assert!(sql.contains("FROM db.events_local FINAL ANY LEFT JOIN (SELECT customer, merged_into FROM db.merges FINAL"), "{sql}");
-            assert!(sql.contains("AND current NOT IN (SELECT merged_into FROM db.merges FINAL WHERE business = 1)"), "{sql}");
+            assert!(sql.contains("AND customer NOT IN (SELECT customer FROM db.merges FINAL WHERE business = 1 UNION ALL SELECT merged_into FROM db.merges FINAL WHERE business = 1)"), "{sql}");
         }
         let merged = &queries[3].1;
-        assert!(merged.contains("FROM db.events FINAL GLOBAL ANY LEFT JOIN") && merged.contains("AND current GLOBAL IN (SELECT merged_into"), "{merged}");
+        assert!(merged.contains("FROM db.events FINAL GLOBAL ANY LEFT JOIN") && merged.contains("AND customer GLOBAL IN (SELECT customer FROM db.merges"), "{merged}");
         // The period's rows only: from 10.5 s to 19.999 s plus the minute's window.
         assert!(merged.contains("AND time >= toDateTime(10) AND time <= toDateTime(79) AND toInt64(time) * 1000 + ms >= 10500 AND toInt64(time) * 1000 + ms <= 79999"), "{merged}");
     }
