@@ -61,7 +61,7 @@ mod tests {
         assert_eq!((options.top_edges, options.max_steps, options.session_gap_ms), (10, SANKEY_STEPS, 3_600_000));
         assert!(PathsRequest::from_params(&Params::parse(Some("pushdown=true"))).expect("read").pushdown);
         for (query, field) in [("pushdown=yes", "pushdown: "), ("by=mood", "by: "), ("top=0", "top: "), ("from=a&to=b", "to: "), ("max_steps=1", "max_steps: ")] {
-            let error = PathsOptions::from_params(&Params::parse(Some(query))).expect_err(query).to_string();
+            let error = PathsRequest::from_params(&Params::parse(Some(query))).expect_err(query).to_string();
             assert!(error.starts_with(field), "{query}: {error}");
         }
     }
