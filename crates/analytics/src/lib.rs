@@ -18,7 +18,7 @@ pub use funnel::{Breakdown, FunnelError, FunnelMode, FunnelQuery, FunnelReport, 
 pub use attribution::{Attribution, AttributionError, AttributionOptions, Model, Period, SpendRow, TouchKey};
 pub use journeys::{Journey, Journeys};
 pub use kpi::{KpiQuery, KpiReport, OrderFact, RatingFact, Scale, kpis};
-pub use paths::{PathItem, PathsOptions, PathsReport, paths};
-pub use retention::{RetentionPeriod, RetentionReport, retention};
+pub use paths::{PathItem, PathsOptions, PathsReport, paths, paths_of_sessions};
+pub use retention::{BuyerPurchases, RetentionPeriod, RetentionReport, retention, retention_of_buyers};
 pub use rules::{CompiledRule, RuleSet};
 pub use stages::{Credit, StageTouchpoint, StagesQuery, StagesReport, stages};

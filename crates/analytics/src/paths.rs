@@ -125,6 +125,34 @@ pub struct PathsReport {
 
 /// Counts paths over every customer's journey.
 pub fn paths(journeys: &Journeys, options: &PathsOptions) -> Result<PathsReport, PathsError> {
+    check(options)?;
+    let table = journeys.table();
+    let mut names: HashMap<(u32, u32), String> = HashMap::new();
+    // One journey's sessions at a time, so no more than a customer's items are held.
+    let sessions = journeys.iter().flat_map(|journey| {
+        let mut sessions: Vec<(CustomerId, Vec<String>)> = Vec::new();
+        let mut session: Vec<String> = Vec::new();
+        let mut last_time: Option<i64> = None;
+        for row in journey.rows.clone() {
+            if last_time.is_some_and(|t| table.time[row] - t > options.session_gap_ms) && !session.is_empty() {
+                sessions.push((journey.customer, std::mem::take(&mut session)));
+            }
+            last_time = Some(table.time[row]);
+            let item = item_of(table, row, options.by, &mut names);
+            if session.last() != Some(&item) {
+                session.push(item);
+            }
+        }
+        if !session.is_empty() {
+            sessions.push((journey.customer, session));
+        }
+        sessions
+    });
+    paths_of_sessions(sessions, options)
+}
+
+/// Refuses options no paths can be counted with.
+fn check(options: &PathsOptions) -> Result<(), PathsError> {
     if options.session_gap_ms <= 0 {
         return Err(PathsError::SessionGap(options.session_gap_ms));
     }
@@ -133,41 +161,30 @@ pub fn paths(journeys: &Journeys, options: &PathsOptions) -> Result<PathsReport,
             return Err(PathsError::Zero(name));
         }
     }
-    let table = journeys.table();
-    let mut names: HashMap<(u32, u32), String> = HashMap::new();
+    Ok(())
+}
+
+/// Counts paths over sessions already made: each a customer's items in time order, split after
+/// an idle gap, consecutive repeats collapsed, given customer by customer in ascending order (the
+/// journeys' order) and each customer's in time order. [`paths`] is this over the journeys; a
+/// pushed-down paths is this over the sessions ClickHouse made, so the counting is the same code.
+pub fn paths_of_sessions(sessions: impl IntoIterator<Item = (CustomerId, Vec<String>)>, options: &PathsOptions) -> Result<PathsReport, PathsError> {
+    check(options)?;
     let mut nodes: HashMap<(usize, String), Counted> = HashMap::new();
     let mut edges: HashMap<(usize, String, String), Counted> = HashMap::new();
     let mut converting: HashMap<Vec<String>, Counted> = HashMap::new();
     let mut dropping: HashMap<Vec<String>, Counted> = HashMap::new();
     let mut path_count = 0;
     let mut customer_count = 0;
-    for journey in journeys.iter() {
-        let customer = journey.customer;
-        let mut counted_customer = false;
-        let mut session: Vec<String> = Vec::new();
-        let mut last_time: Option<i64> = None;
-        for row in journey.rows.clone().chain(std::iter::once(usize::MAX)) {
-            let ends_session = row == usize::MAX
-                || last_time.is_some_and(|t| table.time[row] - t > options.session_gap_ms);
-            if ends_session && !session.is_empty() {
-                if let Some(path) = cut(&session, options) {
-                    path_count += 1;
-                    if !counted_customer {
-                        customer_count += 1;
-                        counted_customer = true;
-                    }
-                    count_path(&path, customer, options, &mut nodes, &mut edges, &mut converting, &mut dropping);
-                }
-                session.clear();
+    let mut last_counted: Option<CustomerId> = None;
+    for (customer, session) in sessions {
+        if let Some(path) = cut(&session, options) {
+            path_count += 1;
+            if last_counted != Some(customer) {
+                customer_count += 1;
+                last_counted = Some(customer);
             }
-            if row == usize::MAX {
-                break;
-            }
-            last_time = Some(table.time[row]);
-            let item = item_of(table, row, options.by, &mut names);
-            if session.last() != Some(&item) {
-                session.push(item);
-            }
+            count_path(&path, customer, options, &mut nodes, &mut edges, &mut converting, &mut dropping);
         }
     }
     let (nodes, edges) = top_tree(nodes, edges, options.top_edges);

@@ -36,8 +36,9 @@ impl std::str::FromStr for RetentionPeriod {
 }
 
 impl RetentionPeriod {
-    /// A number per period, consecutive periods differing by one.
-    fn index(self, time_ms: i64) -> i64 {
+    /// A number per period, consecutive periods differing by one: ISO weeks counted from the
+    /// week of 1970-01-01 (Monday 1969-12-29 is week 0), months as `year * 12 + month - 1`, in UTC.
+    pub fn index(self, time_ms: i64) -> i64 {
         let days = time_ms.div_euclid(MS_PER_DAY);
         match self {
             // 1970-01-01 was a Thursday: shifting by 3 days makes weeks start on Monday.
@@ -114,35 +115,68 @@ pub struct RetentionReport {
     pub time_between_purchases: Option<GapSummary>,
 }
 
+/// One buyer's purchases as retention reads them: everything [`retention`] needs of a customer,
+/// so a report assembled from buyers summarised elsewhere (ClickHouse, for a pushed-down
+/// retention) is the engine's own, the assembly being the same code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuyerPurchases {
+    pub customer: CustomerId,
+    /// The period index ([`RetentionPeriod::index`]) of the customer's first purchase.
+    pub cohort: i64,
+    /// The periods after the cohort's in which the customer purchased, ascending, each once.
+    pub offsets: Vec<usize>,
+    /// The milliseconds between each purchase and the next, in time order: empty for a customer
+    /// with one purchase.
+    pub gaps: Vec<i64>,
+}
+
 /// Builds the retention triangle from the events named `purchase_event`.
 pub fn retention(journeys: &Journeys, period: RetentionPeriod, purchase_event: &str) -> RetentionReport {
     let table = journeys.table();
     let purchase = table.find_string(purchase_event);
-    let last_period = table.time.iter().max().map(|&t| period.index(t));
+    let last_event = table.time.iter().max().copied();
+    let buyers = journeys.iter().filter_map(|journey| {
+        let times: Vec<i64> =
+            journey.rows.clone().filter(|&row| Some(table.name[row]) == purchase).map(|row| table.time[row]).collect();
+        let &first = times.first()?;
+        let cohort = period.index(first);
+        let mut offsets: Vec<usize> =
+            times.iter().map(|&t| (period.index(t) - cohort) as usize).filter(|&k| k > 0).collect();
+        offsets.dedup();
+        let gaps = times.windows(2).map(|w| w[1] - w[0]).collect();
+        Some(BuyerPurchases { customer: journey.customer, cohort, offsets, gaps })
+    });
+    retention_of_buyers(period, purchase_event, last_event, buyers)
+}
+
+/// The retention report of these buyers, given in ascending customer order (the journeys'
+/// order), with `last_event` the time of the business's last event of any kind (where the
+/// triangle stops). [`retention`] is this over the journeys; a pushed-down retention is this over
+/// the buyers ClickHouse summarised.
+pub fn retention_of_buyers(
+    period: RetentionPeriod,
+    purchase_event: &str,
+    last_event: Option<i64>,
+    buyers: impl IntoIterator<Item = BuyerPurchases>,
+) -> RetentionReport {
+    let last_period = last_event.map(|t| period.index(t));
     // Cohort index → (customers, offset → customers).
     let mut cohorts: BTreeMap<i64, (Vec<CustomerId>, BTreeMap<usize, Vec<CustomerId>>)> = BTreeMap::new();
     let mut purchasers = 0;
     let mut repeat_customers = Vec::new();
     let mut gaps: Vec<i64> = Vec::new();
     let mut gap_customers = 0;
-    for journey in journeys.iter() {
-        let times: Vec<i64> =
-            journey.rows.clone().filter(|&row| Some(table.name[row]) == purchase).map(|row| table.time[row]).collect();
-        let Some(&first) = times.first() else { continue };
+    for buyer in buyers {
         purchasers += 1;
-        if times.len() > 1 {
-            repeat_customers.push(journey.customer);
+        if !buyer.gaps.is_empty() {
+            repeat_customers.push(buyer.customer);
             gap_customers += 1;
-            gaps.extend(times.windows(2).map(|w| w[1] - w[0]));
+            gaps.extend(&buyer.gaps);
         }
-        let cohort = period.index(first);
-        let entry = cohorts.entry(cohort).or_default();
-        entry.0.push(journey.customer);
-        let mut offsets: Vec<usize> =
-            times.iter().map(|&t| (period.index(t) - cohort) as usize).filter(|&k| k > 0).collect();
-        offsets.dedup();
-        for offset in offsets {
-            entry.1.entry(offset).or_default().push(journey.customer);
+        let entry = cohorts.entry(buyer.cohort).or_default();
+        entry.0.push(buyer.customer);
+        for offset in buyer.offsets {
+            entry.1.entry(offset).or_default().push(buyer.customer);
         }
     }
     let cohorts = cohorts

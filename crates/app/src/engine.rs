@@ -1,7 +1,11 @@
 //! The engine's questions as the app asks them: funnels, paths and retention for one business.
 //! The app loads the business's events (properties only when a rule or breakdown needs them),
 //! groups them by customer, turns the user's step items into event rules (resolving touchpoint and
-//! stage names through the store) and runs the pure engine in `trailmap-analytics`.
+//! stage names through the store) and runs the pure engine in `trailmap-analytics`. When the
+//! events are in ClickHouse and the request asks (`pushdown`), a funnel, retention or paths is
+//! counted there instead (windowFunnel; each buyer's or customer's sessions made on the shards and
+//! assembled by the engine's own code), and every such answer says which path it took
+//! ([`PathTaken`]) and why a pushdown asked for was not taken.
 //!
 //! A step item is one of: a rule in the event rule language that `trailmap_model::rule_text`
 //! reads (an event name such as `purchase`; several, any of which will do, as
@@ -14,11 +18,11 @@ use crate::funnel_customers::{self, FunnelCustomers, FunnelCustomersRequest};
 use crate::{App, AppError, Result};
 use serde::Serialize;
 use trailmap_analytics::{
-    Breakdown, FunnelMode, FunnelQuery, FunnelReport, FunnelStep, Journeys, PathsOptions, PathsReport,
+    Breakdown, BuyerPurchases, FunnelMode, FunnelQuery, FunnelReport, FunnelStep, Journeys, PathItem, PathsOptions, PathsReport,
     RetentionPeriod, RetentionReport,
 };
 use trailmap_model::{Business, Condition, EventColumns, EventField, EventRule, EventSelection, EventTable, Op, Stage, Timestamp, Touchpoint};
-use trailmap_store::{EventLoads, FunnelPath, FunnelSpec, Store};
+use trailmap_store::{CohortPeriod, EventLoads, FunnelPath, FunnelSpec, SessionItems, Store};
 
 /// What a funnel request asks; build it with [`App::funnel_request`] and set its fields.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,17 +50,51 @@ pub struct FunnelRequest {
     pub pushdown: bool,
 }
 
-/// Which path a funnel's answer took.
+/// Which path an analysis's answer took: the funnel's and retention's say it in their `path`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
-pub enum FunnelPathTaken {
+pub enum PathTaken {
     /// The embedded engine over the events in the store.
     Embedded,
     /// The embedded engine over the events read from ClickHouse.
     Streamed,
-    /// Counted in ClickHouse by `windowFunnel`: the counts only.
+    /// Counted in ClickHouse itself (a funnel by `windowFunnel`, retention per buyer).
     PushedDown,
+}
+
+impl PathTaken {
+    /// Where the events this answer counts were read: `store`, or `clickhouse` (streamed into the
+    /// engine or counted there).
+    pub fn events_from(self) -> &'static str {
+        match self {
+            PathTaken::Embedded => "store",
+            PathTaken::Streamed | PathTaken::PushedDown => "clickhouse",
+        }
+    }
+}
+
+/// Retention, and which path it took (its report's fields and `path`, `path_note` beside them).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RetentionAnswer {
+    #[serde(flatten)]
+    pub report: RetentionReport,
+    pub path: PathTaken,
+    /// Why a retention asked to be pushed down was not.
+    pub path_note: Option<String>,
+}
+
+/// Paths, and which path the answer took (its report's fields and `path`, `path_note` beside
+/// them).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PathsAnswer {
+    #[serde(flatten)]
+    pub report: PathsReport,
+    pub path: PathTaken,
+    /// Why paths asked to be pushed down were not.
+    pub path_note: Option<String>,
 }
 
 /// A funnel, and the same funnel over the comparison period when one was asked for.
@@ -72,10 +110,16 @@ pub struct FunnelAnswer {
     pub compare: Option<FunnelReport>,
     /// The page of customers the request asked for, from `report`.
     pub customers: Option<FunnelCustomers>,
-    pub path: FunnelPathTaken,
+    pub path: PathTaken,
     /// Why a funnel asked to be pushed down was not.
     pub path_note: Option<String>,
 }
+
+/// The event retention counts as a purchase.
+const PURCHASE_EVENT: &str = "purchase";
+
+/// Why nothing is pushed down for a business whose events are in the store.
+const NOT_IN_CLICKHOUSE: &str = "the events are in the store, not in ClickHouse (--events)";
 
 fn invalid(message: String) -> AppError {
     AppError::Invalid(message)
@@ -129,7 +173,7 @@ impl App {
                     report: FunnelReport::empty(request.mode, request.window_ms),
                     compare: None,
                     customers: None,
-                    path: self.funnel_path(),
+                    path: self.engine_path(),
                     path_note: None,
                 });
             }
@@ -178,7 +222,7 @@ impl App {
                         report,
                         compare: None,
                         customers: None,
-                        path: FunnelPathTaken::PushedDown,
+                        path: PathTaken::PushedDown,
                         path_note: None,
                     });
                 }
@@ -223,15 +267,16 @@ impl App {
             report,
             compare,
             customers: None,
-            path: self.funnel_path(),
+            path: self.engine_path(),
             path_note,
         })
     }
 
-    /// The path a funnel the embedded engine answers takes: over the store's events, or over
-    /// ClickHouse's.
-    fn funnel_path(&self) -> FunnelPathTaken {
-        if self.store().clickhouse().is_some() { FunnelPathTaken::Streamed } else { FunnelPathTaken::Embedded }
+    /// The path an answer of the embedded engine takes: over the store's events, or over
+    /// ClickHouse's streamed in. The one place that says where a business's events come from
+    /// ([`App::events_from`] is its [`PathTaken::events_from`]).
+    pub fn engine_path(&self) -> PathTaken {
+        if self.store().clickhouse().is_some() { PathTaken::Streamed } else { PathTaken::Embedded }
     }
 
     /// The funnel counted in ClickHouse, or why it cannot be (the events are in the store, the
@@ -245,7 +290,7 @@ impl App {
     ) -> Result<std::result::Result<FunnelReport, String>> {
         let refuse = |reason: &str| Ok(Err(reason.to_string()));
         let Some(events) = self.store().clickhouse_synced(business.id)? else {
-            return refuse("the events are in the store, not in ClickHouse (--events)");
+            return refuse(NOT_IN_CLICKHOUSE);
         };
         if request.mode != FunnelMode::Ordered {
             return refuse("strict and unordered funnels are matched by the embedded engine");
@@ -273,20 +318,68 @@ impl App {
 
     pub fn paths(&self, business: &Business, options: &PathsOptions) -> Result<PathsReport> {
         let journeys = self.journeys(business.id, EventColumns { properties: false })?;
-        let names = event_names(journeys.table());
-        for item in options.start.iter().chain(&options.end) {
-            let name = item.split_once(' ').map_or(item.as_str(), |(name, _)| name);
-            if !names.iter().any(|n| n == name) {
-                return Err(invalid(unknown_event(name, &names)));
-            }
-        }
+        check_path_items(options, &event_names(journeys.table()))?;
         trailmap_analytics::paths(&journeys, options).map_err(|e| invalid(format!("paths: {e}")))
     }
 
-    /// Retention of buyers: cohorts by the period of their first `purchase` event.
+    /// Paths as the request asks, saying which path the answer took: with `pushdown`, when the
+    /// events are in ClickHouse, each customer's sessions are made there (sorted, cut after the
+    /// idle gap, repeats collapsed) and counted by the engine's own code, equal to the engine's
+    /// report; else the embedded engine's, with [`PathsAnswer::path_note`] saying why a pushdown
+    /// asked for was not taken.
+    pub fn paths_answer(&self, business: &Business, request: &crate::query::PathsRequest) -> Result<PathsAnswer> {
+        let options = &request.options;
+        let mut path_note = None;
+        if request.pushdown {
+            match self.store().clickhouse_synced(business.id)? {
+                Some(events) => {
+                    let names = events.event_names(business.id).map_err(trailmap_store::StoreError::from)?;
+                    check_path_items(options, &names)?;
+                    let items = match options.by {
+                        PathItem::Event => SessionItems::Event,
+                        PathItem::Page => SessionItems::Page,
+                    };
+                    let sessions = events.path_sessions(business.id, items, options.session_gap_ms).map_err(trailmap_store::StoreError::from)?;
+                    let report = trailmap_analytics::paths_of_sessions(sessions, options).map_err(|e| invalid(format!("paths: {e}")))?;
+                    return Ok(PathsAnswer { report, path: PathTaken::PushedDown, path_note: None });
+                }
+                None => path_note = Some(format!("not pushed down: {NOT_IN_CLICKHOUSE}")),
+            }
+        }
+        let report = self.paths(business, options)?;
+        Ok(PathsAnswer { report, path: self.engine_path(), path_note })
+    }
+
+    /// Retention of buyers: cohorts by the period of their first `purchase` event, by the
+    /// embedded engine (over the store's events or ClickHouse's, streamed).
     pub fn retention(&self, business: &Business, period: RetentionPeriod) -> Result<RetentionReport> {
         let journeys = self.journeys(business.id, EventColumns { properties: false })?;
-        Ok(trailmap_analytics::retention(&journeys, period, "purchase"))
+        Ok(trailmap_analytics::retention(&journeys, period, PURCHASE_EVENT))
+    }
+
+    /// Retention as the request asks, saying which path it took: pushed down to ClickHouse when
+    /// asked and the events are there (each buyer summarised on the shards, the report assembled
+    /// by the engine's own code, equal to the engine's), else the embedded engine's, with
+    /// [`RetentionAnswer::path_note`] saying why a pushdown asked for was not taken.
+    pub fn retention_answer(&self, business: &Business, request: &crate::RetentionRequest) -> Result<RetentionAnswer> {
+        let mut path_note = None;
+        if request.pushdown {
+            match self.store().clickhouse_synced(business.id)? {
+                Some(events) => {
+                    let period = match request.period {
+                        RetentionPeriod::Week => CohortPeriod::Week,
+                        RetentionPeriod::Month => CohortPeriod::Month,
+                    };
+                    let rows = events.retention(business.id, period, PURCHASE_EVENT).map_err(trailmap_store::StoreError::from)?;
+                    let buyers = rows.buyers.into_iter().map(|row| BuyerPurchases { customer: row.customer, cohort: row.cohort, offsets: row.offsets, gaps: row.gaps });
+                    let report = trailmap_analytics::retention_of_buyers(request.period, PURCHASE_EVENT, rows.last_event_ms, buyers);
+                    return Ok(RetentionAnswer { report, path: PathTaken::PushedDown, path_note: None });
+                }
+                None => path_note = Some(format!("not pushed down: {NOT_IN_CLICKHOUSE}")),
+            }
+        }
+        let report = self.retention(business, request.period)?;
+        Ok(RetentionAnswer { report, path: self.engine_path(), path_note })
     }
 
     /// Turns one step item into a step, noting the event names it uses (with `place`).
@@ -335,6 +428,17 @@ fn event_names(table: &EventTable) -> Vec<String> {
         seen.iter().enumerate().filter(|(id, s)| **s && *id != 0).map(|(id, _)| table.string(id as u32).to_string()).collect();
     names.sort();
     names
+}
+
+/// Refuses a start or end item naming an event the business does not have, listing those it has.
+fn check_path_items(options: &PathsOptions, names: &[String]) -> Result<()> {
+    for item in options.start.iter().chain(&options.end) {
+        let name = item.split_once(' ').map_or(item.as_str(), |(name, _)| name);
+        if !names.iter().any(|n| n == name) {
+            return Err(invalid(unknown_event(name, names)));
+        }
+    }
+    Ok(())
 }
 
 /// Names for a message, comma-separated, "none" when there are none.

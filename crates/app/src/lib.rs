@@ -56,9 +56,9 @@ pub use attribution::{AttributionReport, AttributionRequest, NO_TOUCH_CUSTOMERS}
 pub use comments::Comment;
 pub use dashboard::{Bucket, Dashboard, DayRange, FullerPeriod, PeriodChoice, RecordedSpan, Timeline, TimelineEntry, property_rows};
 pub use demo::{DEMO_BUSINESSES, DEMO_EMAIL, DemoLogin, DemoReport};
-pub use engine::{FunnelAnswer, FunnelPathTaken, FunnelRequest};
+pub use engine::{FunnelAnswer, FunnelRequest, PathTaken, PathsAnswer, RetentionAnswer};
 pub use funnel_customers::{FunnelCustomers, FunnelCustomersRequest};
-pub use query::{ClvAnswer, FromParams, Params, RetentionRequest};
+pub use query::{ClvAnswer, FromParams, Params, PathsRequest, RetentionRequest};
 pub use value::{
     ClvReport, ClvRequest, GroupBy, GroupClv, ModelFit, PersonaRequest, PersonaSuggestion, PersonaSuggestions, PurchaseModel,
     SegmentsReport,
@@ -224,9 +224,9 @@ impl App {
     }
 
     /// Where the businesses' events are read from: `store`, or `clickhouse` when they are kept
-    /// there (`--events`).
+    /// there (`--events`), as [`App::engine_path`] says.
     pub fn events_from(&self) -> &'static str {
-        if self.store.clickhouse().is_some() { "clickhouse" } else { "store" }
+        self.engine_path().events_from()
     }
 
     /// The SQLite file the store is in, when it is one.

@@ -21,6 +21,7 @@
 #[path = "cli/delivery.rs"] mod delivery;
 #[path = "cli/postgres.rs"] mod postgres;
 #[path = "cli/clickhouse.rs"] mod clickhouse;
+#[path = "cli/clickhouse_pushdown.rs"] mod clickhouse_pushdown;
 
 use std::path::Path;
 use std::process::{Command, Output};

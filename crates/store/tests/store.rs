@@ -19,6 +19,10 @@ mod key_runs;
 mod postgres;
 #[path = "store/clickhouse.rs"]
 mod clickhouse;
+#[path = "store/clickhouse_retention.rs"]
+mod clickhouse_retention;
+#[path = "store/clickhouse_paths.rs"]
+mod clickhouse_paths;
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};

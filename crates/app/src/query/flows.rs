@@ -1,5 +1,5 @@
 //! The flows' (paths') request from parameters: `by`, `from`, `to`, `session_gap`, `top` and
-//! `max_steps`. The defaults are the engine's (PostHog's: by event, 30-minute sessions, the 50
+//! `max_steps`, and `pushdown=true` to make the sessions in ClickHouse when the events are there. The defaults are the engine's (PostHog's: by event, 30-minute sessions, the 50
 //! busiest edges) but for the steps per path, [`SANKEY_STEPS`].
 
 use super::{FromParams, Params, choice, count, duration, field_error};
@@ -33,6 +33,23 @@ impl FromParams for PathsOptions {
     }
 }
 
+/// Paths as a request asks them: the engine's options, and whether to push the sessions down.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PathsRequest {
+    pub options: PathsOptions,
+    /// Make each customer's sessions in ClickHouse when the events are there, instead of
+    /// streaming every event into the engine: the same report, and the answer says which path it
+    /// took.
+    pub pushdown: bool,
+}
+
+impl FromParams for PathsRequest {
+    fn from_params(params: &Params) -> Result<PathsRequest> {
+        let pushdown = choice("pushdown", params.get("pushdown"), "false", &["true", "false"])? == "true";
+        Ok(PathsRequest { options: PathsOptions::from_params(params)?, pushdown })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,8 +59,9 @@ mod tests {
         let options = PathsOptions::from_params(&Params::parse(Some("to=purchase&top=10&session_gap=1h"))).expect("read");
         assert_eq!((options.end.as_deref(), options.conversion.as_str()), (Some("purchase"), "purchase"));
         assert_eq!((options.top_edges, options.max_steps, options.session_gap_ms), (10, SANKEY_STEPS, 3_600_000));
-        for (query, field) in [("by=mood", "by: "), ("top=0", "top: "), ("from=a&to=b", "to: "), ("max_steps=1", "max_steps: ")] {
-            let error = PathsOptions::from_params(&Params::parse(Some(query))).expect_err(query).to_string();
+        assert!(PathsRequest::from_params(&Params::parse(Some("pushdown=true"))).expect("read").pushdown);
+        for (query, field) in [("pushdown=yes", "pushdown: "), ("by=mood", "by: "), ("top=0", "top: "), ("from=a&to=b", "to: "), ("max_steps=1", "max_steps: ")] {
+            let error = PathsRequest::from_params(&Params::parse(Some(query))).expect_err(query).to_string();
             assert!(error.starts_with(field), "{query}: {error}");
         }
     }

@@ -21,7 +21,7 @@ mod retention;
 mod voice;
 
 pub use clv::{ClvAnswer, ClvOverview, ClvSummary};
-pub use flows::SANKEY_STEPS;
+pub use flows::{PathsRequest, SANKEY_STEPS};
 pub use funnel::default_funnel_steps;
 pub use impact::ImpactQuery;
 pub use periods::{CustomersQuery, InsightsQuery, NumbersQuery, link_expiry};

@@ -253,9 +253,9 @@ pub fn run(app: &mut App, business: &Business, args: FunnelArgs) -> anyhow::Resu
         }
     }
     match answer.path {
-        trailmap_app::FunnelPathTaken::PushedDown => title.push_str("\nCounted in ClickHouse (windowFunnel): no step times."),
-        trailmap_app::FunnelPathTaken::Streamed => title.push_str("\nCounted by the embedded engine over the events in ClickHouse."),
-        trailmap_app::FunnelPathTaken::Embedded => {}
+        trailmap_app::PathTaken::PushedDown => title.push_str("\nCounted in ClickHouse (windowFunnel): no step times."),
+        trailmap_app::PathTaken::Streamed => title.push_str("\nCounted by the embedded engine over the events in ClickHouse."),
+        trailmap_app::PathTaken::Embedded => {}
     }
     if let Some(note) = &answer.path_note {
         title.push_str(&format!(" ({note})"));

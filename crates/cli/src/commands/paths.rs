@@ -32,6 +32,10 @@ pub struct PathsArgs {
     /// Show the most common whole paths to a purchase (or the --to event) and before a drop-off.
     #[arg(long)]
     whole: bool,
+    /// Make each customer's sessions in ClickHouse when the events are there (--events), instead
+    /// of streaming every event into the engine: the same paths; otherwise the answer says why not.
+    #[arg(long)]
+    pushdown: bool,
 }
 
 pub fn run(app: &mut App, business: &Business, args: PathsArgs) -> anyhow::Result<Output> {
@@ -50,16 +54,26 @@ pub fn run(app: &mut App, business: &Business, args: PathsArgs) -> anyhow::Resul
     }
     options.top_edges = args.top;
     options.max_steps = args.max_steps;
-    let report = app.paths(business, &options).with_context(|| format!("computing the paths of {}", business.name))?;
-    let mut json = serde_json::to_value(&report)?;
+    let request = trailmap_app::PathsRequest { options, pushdown: args.pushdown };
+    let answer = app.paths_answer(business, &request).with_context(|| format!("computing the paths of {}", business.name))?;
+    let report = &answer.report;
+    let mut json = serde_json::to_value(&answer)?;
     strip(&mut json, &["customers"]);
     if let Some(object) = json.as_object_mut() {
         object.insert("customers".into(), report.customers.into());
     }
-    let title = format!(
+    let mut title = format!(
         "Paths of {}: n = {} paths (sessions) from {} customers",
         business.name, report.paths, report.customers
     );
+    match answer.path {
+        trailmap_app::PathTaken::PushedDown => title.push_str("\nSessions made in ClickHouse."),
+        trailmap_app::PathTaken::Streamed => title.push_str("\nCounted by the embedded engine over the events in ClickHouse."),
+        trailmap_app::PathTaken::Embedded => {}
+    }
+    if let Some(note) = &answer.path_note {
+        title.push_str(&format!("\n{note}"));
+    }
     if args.whole {
         let mut rows = Vec::new();
         for (kind, list) in [(format!("to {}", report.conversion), &report.to_conversion), ("before drop-off".into(), &report.before_drop_off)] {

@@ -16,12 +16,16 @@ pub struct RetentionArgs {
     /// How many later periods to show as columns (the JSON has them all).
     #[arg(long, default_value_t = 12)]
     columns: usize,
+    /// Summarise each buyer in ClickHouse when the events are there (--events), instead of
+    /// streaming every event into the engine: the same report; otherwise the answer says why not.
+    #[arg(long)]
+    pushdown: bool,
 }
 
 pub fn run(app: &mut App, business: &Business, args: RetentionArgs) -> anyhow::Result<Output> {
-    let report = app
-        .retention(business, args.period.parse().map_err(anyhow::Error::msg)?)
-        .with_context(|| format!("computing the retention of {}", business.name))?;
+    let request = trailmap_app::RetentionRequest { period: args.period.parse().map_err(anyhow::Error::msg)?, pushdown: args.pushdown };
+    let answer = app.retention_answer(business, &request).with_context(|| format!("computing the retention of {}", business.name))?;
+    let report = &answer.report;
     let shown = report.cohorts.iter().map(|c| c.later.len()).max().unwrap_or(0).min(args.columns);
     let mut columns = vec!["cohort".to_string(), "n".to_string()];
     columns.extend((1..=shown).map(|k| format!("+{k}")));
@@ -44,13 +48,21 @@ pub fn run(app: &mut App, business: &Business, args: RetentionArgs) -> anyhow::R
         report.repeat_customers.len(),
         report.purchasers
     );
-    if let Some(gaps) = report.time_between_purchases {
+    if let Some(gaps) = &report.time_between_purchases {
         title.push_str(&format!(
             "; days between purchases: median {:.1}, p90 {:.1} (n = {} gaps from {} customers)",
             gaps.median_days, gaps.p90_days, gaps.n, gaps.customers
         ));
     }
-    let mut json = serde_json::to_value(&report)?;
+    match answer.path {
+        trailmap_app::PathTaken::PushedDown => title.push_str("\nEach buyer summarised in ClickHouse."),
+        trailmap_app::PathTaken::Streamed => title.push_str("\nCounted by the embedded engine over the events in ClickHouse."),
+        trailmap_app::PathTaken::Embedded => {}
+    }
+    if let Some(note) = &answer.path_note {
+        title.push_str(&format!("\n{note}"));
+    }
+    let mut json = serde_json::to_value(&answer)?;
     strip(&mut json, &["customers", "repeat_customers"]);
     if let Some(object) = json.as_object_mut() {
         object.insert("repeat_customers".into(), report.repeat_customers.len().into());

@@ -48,7 +48,7 @@ fn a_demo_with_its_events_in_clickhouse_answers_as_the_embedded_store_does() {
     for args in ANALYSES {
         let mut from_clickhouse = with_events(database.url(), || json(&split, args));
         let mut from_store = json(&embedded, args);
-        if args[0] == "funnel" {
+        if matches!(args[0], "funnel" | "retention" | "paths") {
             // The one difference: the answer says where the events were read from.
             assert_eq!((from_clickhouse["path"].take(), from_store["path"].take()), ("streamed".into(), "embedded".into()));
         }
@@ -138,7 +138,8 @@ const GENERATED_ANALYSES: &[&[&str]] = &[
 /// The comparison on a generated log (the seeded generator of the benchmarks: 9 event
 /// kinds, a year, a few people much more active than the rest, two in five known by id):
 /// imported into a store with its events in ClickHouse and into one without, every analysis
-/// answers the same, and every funnel pushed down gives the engine's counts.
+/// answers the same, and every funnel, the paths and the retention pushed down give the
+/// engine's answer.
 #[test]
 fn a_generated_log_in_clickhouse_answers_as_the_embedded_store_does() {
     let Some(database) = ClickHouseDatabase::fresh("a_generated_log_in_clickhouse_answers_as_the_embedded_store_does") else { return };
@@ -160,14 +161,23 @@ fn a_generated_log_in_clickhouse_answers_as_the_embedded_store_does() {
     for args in GENERATED_ANALYSES {
         let mut from_clickhouse = with_events(database.url(), || json(&split, args));
         let mut from_store = json(&embedded, args);
-        if args[0] == "funnel" {
+        if matches!(args[0], "funnel" | "retention" | "paths") {
             assert_eq!((from_clickhouse["path"].take(), from_store["path"].take()), ("streamed".into(), "embedded".into()));
-            assert!(from_store["report"]["overall"]["entered"].as_u64().unwrap() > 0, "{args:?}: {from_store}");
         }
         assert_eq!(from_clickhouse, from_store, "{args:?}");
+        if matches!(args[0], "retention" | "paths") {
+            // Pushed down: the same answer, assembled from what the shards computed per customer.
+            let mut asked = args.to_vec();
+            asked.push("--pushdown");
+            let mut pushed = with_events(database.url(), || json(&split, &asked));
+            assert_eq!(pushed["path"].take(), "pushed_down", "{asked:?}");
+            assert_eq!(pushed, from_clickhouse, "{asked:?}");
+            pushed_down += 1;
+        }
         if args[0] != "funnel" {
             continue;
         }
+        assert!(from_store["report"]["overall"]["entered"].as_u64().unwrap() > 0, "{args:?}: {from_store}");
         // The same funnel pushed down: the engine's counts where ClickHouse can count it, the
         // stream (and the reason) where it cannot.
         let mut asked = args.to_vec();
@@ -189,9 +199,9 @@ fn a_generated_log_in_clickhouse_answers_as_the_embedded_store_does() {
         };
         assert_eq!(counts(&pushed), counts(&from_store), "{asked:?}");
     }
-    // The 1 h, 1 d, 7 d and 23 d ordered funnels; the 30 d window, strict, unordered and the
-    // exclusion stream.
-    assert_eq!(pushed_down, 4);
+    // The 1 h, 1 d, 7 d and 23 d ordered funnels, paths and retention; the 30 d window, strict,
+    // unordered and the exclusion stream.
+    assert_eq!(pushed_down, 6);
 }
 
 #[test]

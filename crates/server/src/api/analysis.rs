@@ -12,9 +12,9 @@ use crate::state::ServerState;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use serde::Serialize;
-use trailmap_analytics::{FunnelMode, PathsOptions, PathsReport, RetentionPeriod, RetentionReport};
+use trailmap_analytics::{FunnelMode, RetentionPeriod};
 use trailmap_app::query::ClvSummary;
-use trailmap_app::{App, AttributionReport, AttributionRequest, ClvRequest, FromParams, FunnelAnswer, FunnelRequest, Params, RetentionRequest};
+use trailmap_app::{App, AttributionReport, AttributionRequest, ClvRequest, FromParams, FunnelAnswer, FunnelRequest, Params, PathsAnswer, PathsRequest, RetentionAnswer, RetentionRequest};
 use trailmap_model::{Business, BusinessId};
 use utoipa::ToSchema;
 
@@ -27,8 +27,8 @@ pub struct AnalysisOut<R> {
     /// The report, as the CLI's `--format json` gives it; every figure carries its n.
     pub report: R,
     /// Where the events this answer counts were read: `store` (the server's store) or
-    /// `clickhouse` (read from ClickHouse into the embedded engine; a funnel's `path` says when it
-    /// was counted in ClickHouse itself).
+    /// `clickhouse` (read from ClickHouse into the embedded engine; a funnel's or a retention's
+    /// `path` says when it was counted in ClickHouse itself).
     pub events_from: String,
 }
 
@@ -69,10 +69,11 @@ pub async fn funnel(caller: ApiUser, State(state): State<ServerState>, ApiPath(i
         ("to" = Option<String>, Query, description = "Paths leading to this event"),
         ("session_gap" = Option<String>, Query, description = "Idle time ending a session; default 30m"),
         ("top" = Option<usize>, Query, minimum = 1, maximum = 500, description = "Busiest edges kept, 1 to 500; default 50"),
-        ("max_steps" = Option<usize>, Query, minimum = 2, maximum = 50, description = "Steps per path, 2 to 50; default 6")),
-    responses((status = 200, body = AnalysisOut<PathsReport>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn flows(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut<PathsReport>>> {
-    answer::<PathsOptions, PathsReport>(caller, state, id, "flows", raw, |app, b, r| app.paths(b, r)).await
+        ("max_steps" = Option<usize>, Query, minimum = 2, maximum = 50, description = "Steps per path, 2 to 50; default 6"),
+        ("pushdown" = Option<bool>, Query, description = "true: make each customer's sessions in ClickHouse when the events are there; the same paths. The answer's `path` says which path it took, `path_note` why a pushdown was not taken")),
+    responses((status = 200, body = AnalysisOut<PathsAnswer>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn flows(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut<PathsAnswer>>> {
+    answer::<PathsRequest, PathsAnswer>(caller, state, id, "flows", raw, |app, b, r| app.paths_answer(b, r)).await
 }
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/analysis/attribution", tag = "analysis",
@@ -92,10 +93,11 @@ pub async fn attribution(caller: ApiUser, State(state): State<ServerState>, ApiP
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/analysis/retention", tag = "analysis",
     params(("business_id" = i64, Path, description = "The business"),
-        ("period" = Option<RetentionPeriod>, Query, description = "month (default) or week")),
-    responses((status = 200, body = AnalysisOut<RetentionReport>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn retention(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut<RetentionReport>>> {
-    answer::<RetentionRequest, RetentionReport>(caller, state, id, "retention", raw, |app, b, r| app.retention(b, r.period)).await
+        ("period" = Option<RetentionPeriod>, Query, description = "month (default) or week"),
+        ("pushdown" = Option<bool>, Query, description = "true: summarise each buyer in ClickHouse when the events are there; the same report. The answer's `path` says which path it took, `path_note` why a pushdown was not taken")),
+    responses((status = 200, body = AnalysisOut<RetentionAnswer>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn retention(caller: ApiUser, State(state): State<ServerState>, ApiPath(id): ApiPath<i64>, RawQuery(raw): RawQuery) -> ApiResult<Json<AnalysisOut<RetentionAnswer>>> {
+    answer::<RetentionRequest, RetentionAnswer>(caller, state, id, "retention", raw, |app, b, r| app.retention_answer(b, r)).await
 }
 
 #[utoipa::path(get, path = "/api/businesses/{business_id}/analysis/clv", tag = "analysis",

@@ -1,7 +1,8 @@
 //! Events in ClickHouse, for businesses past one machine: [`ClickHouseEvents`] keeps a business's
 //! events in a sharded ClickHouse cluster (or one server), loads them back as the engine's
 //! [`trailmap_model::EventTable`] so every embedded analysis runs on them, and pushes the ordered
-//! funnel down to ClickHouse's `windowFunnel` (funnel.rs) with the engine's exact answer. Accounts,
+//! funnel down to ClickHouse's `windowFunnel` (funnel.rs), retention's per-buyer summaries
+//! (retention.rs) and the sessions of paths (paths.rs) with the engine's exact answers. Accounts,
 //! maps and identities stay in the SQLite or PostgreSQL store: events arrive here with their
 //! customer already resolved.
 //!
@@ -25,6 +26,8 @@ mod events;
 mod funnel;
 mod http;
 mod location;
+mod paths;
+mod retention;
 mod rowbinary;
 mod schema;
 mod upkeep;
@@ -32,6 +35,8 @@ mod upkeep;
 pub use funnel::{FunnelPath, FunnelSpec, MAX_PUSHDOWN_WINDOW_MS, PushdownRefusal};
 pub use http::{MAX_EXECUTION_SECONDS, QueryLimits, quote};
 pub use location::ClickHouseLocation;
+pub use paths::SessionItems;
+pub use retention::{BuyerRow, CohortPeriod, RetentionRows};
 pub use schema::SCHEMA_VERSION as CLICKHOUSE_SCHEMA_VERSION;
 
 use crate::StoreError;

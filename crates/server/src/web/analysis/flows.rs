@@ -6,8 +6,7 @@
 
 use super::{Analysis, Cell, Field, Query, Table, View, count, customers_href, percent};
 use crate::error::ApiError;
-use trailmap_analytics::{PathsOptions, PathsReport};
-use trailmap_app::{App, FromParams};
+use trailmap_app::{App, FromParams, PathTaken, PathsAnswer, PathsRequest};
 use trailmap_model::Business;
 use trailmap_render::{Sankey, SankeyLink, SankeyNode, Size, ValueFormat};
 
@@ -15,16 +14,17 @@ use trailmap_render::{Sankey, SankeyLink, SankeyNode, Size, ValueFormat};
 pub struct Flows;
 
 impl Analysis for Flows {
-    type Answer = PathsReport;
+    type Answer = PathsAnswer;
     const SLUG: &'static str = "flows";
     const TITLE: &'static str = "Flows";
     const ABOUT: &'static str = "What customers do step by step in a session, as a Sankey diagram.";
 
-    fn compute(app: &App, business: &Business, query: &Query) -> Result<PathsReport, ApiError> {
-        Ok(app.paths(business, &PathsOptions::from_params(query)?)?)
+    fn compute(app: &App, business: &Business, query: &Query) -> Result<PathsAnswer, ApiError> {
+        Ok(app.paths_answer(business, &PathsRequest::from_params(query)?)?)
     }
 
-    fn view(report: &PathsReport, business: &Business) -> View {
+    fn view(answer: &PathsAnswer, business: &Business) -> View {
+        let report = &answer.report;
         let first = report.nodes.iter().map(|n| n.step).min().unwrap_or(0);
         let chart = Sankey {
             title: format!("Flows of {}", business.name),
@@ -66,7 +66,7 @@ impl Analysis for Flows {
             ]);
         }
         let summary = flows_sentence(report);
-        let notes = vec![
+        let mut notes = vec![
             "A session is a customer's events with no pause longer than the session gap (30 minutes unless chosen); its path is the sequence of its steps, the same step twice in a row counted once.".to_string(),
             format!(
                 "The diagram and the table keep the {} busiest moves from one step to the next; each band's width is the number of sessions that made that move, and “of from” is that number over the sessions at its first step.",
@@ -74,10 +74,18 @@ impl Analysis for Flows {
             ),
             format!("“Conversion” for the most common whole paths is {}.", report.conversion),
         ];
+        match answer.path {
+            PathTaken::PushedDown => notes.push("Each customer's sessions were made in ClickHouse (pushdown=true); the figures are the embedded engine's.".to_string()),
+            PathTaken::Streamed => notes.push("Counted over the events in ClickHouse.".to_string()),
+            PathTaken::Embedded => {}
+        }
+        if let Some(note) = &answer.path_note {
+            notes.push(format!("Asked to be counted in ClickHouse, {note}."));
+        }
         View { summary, svg: chart.render(), table, notes }
     }
 
-    fn fields(query: &Query, _answer: Option<&PathsReport>) -> Vec<Field> {
+    fn fields(query: &Query, _answer: Option<&PathsAnswer>) -> Vec<Field> {
         vec![
             Field::select("by", "Step is", query.get("by").unwrap_or("event"), &[("event", "Event"), ("page", "Event and page")]),
             Field::text("from", "Starting at", query.get("from").unwrap_or_default(), "any event"),
@@ -91,7 +99,7 @@ impl Analysis for Flows {
 
 /// The flows' answer in a sentence: the most common whole path that ends in the conversion, else
 /// the busiest move from one step to the next, with the sessions and customers behind it.
-fn flows_sentence(report: &PathsReport) -> String {
+fn flows_sentence(report: &trailmap_analytics::PathsReport) -> String {
     if report.paths == 0 {
         return "There is no session to follow yet (n = 0 sessions).".to_string();
     }

@@ -184,9 +184,9 @@ fn funnel_sentence(answer: &FunnelAnswer) -> String {
     }
     // Where the numbers were counted, when not the usual way (the embedded store).
     match answer.path {
-        trailmap_app::FunnelPathTaken::PushedDown => sentence.push_str(" Counted in ClickHouse (windowFunnel), without step times."),
-        trailmap_app::FunnelPathTaken::Streamed => sentence.push_str(" Counted over the events in ClickHouse."),
-        trailmap_app::FunnelPathTaken::Embedded => {}
+        trailmap_app::PathTaken::PushedDown => sentence.push_str(" Counted in ClickHouse (windowFunnel), without step times."),
+        trailmap_app::PathTaken::Streamed => sentence.push_str(" Counted over the events in ClickHouse."),
+        trailmap_app::PathTaken::Embedded => {}
     }
     if let Some(note) = &answer.path_note {
         sentence.push_str(&format!(" ({note})"));

@@ -4,8 +4,7 @@
 
 use super::{Analysis, Cell, Field, Query, Table, View, count, counted, customers_href, percent};
 use crate::error::ApiError;
-use trailmap_analytics::RetentionReport;
-use trailmap_app::{App, FromParams, RetentionRequest};
+use trailmap_app::{App, FromParams, PathTaken, RetentionAnswer, RetentionRequest};
 use trailmap_model::Business;
 use trailmap_render::{CohortRow, HeatCell, Heatmap};
 
@@ -16,16 +15,17 @@ pub struct Retention;
 const TABLE_PERIODS: usize = 12;
 
 impl Analysis for Retention {
-    type Answer = RetentionReport;
+    type Answer = RetentionAnswer;
     const SLUG: &'static str = "retention";
     const TITLE: &'static str = "Retention";
     const ABOUT: &'static str = "Do buyers come back? Cohorts by first purchase and the share buying again later, as a heatmap.";
 
-    fn compute(app: &App, business: &Business, query: &Query) -> Result<RetentionReport, ApiError> {
-        Ok(app.retention(business, RetentionRequest::from_params(query)?.period)?)
+    fn compute(app: &App, business: &Business, query: &Query) -> Result<RetentionAnswer, ApiError> {
+        Ok(app.retention_answer(business, &RetentionRequest::from_params(query)?)?)
     }
 
-    fn view(report: &RetentionReport, business: &Business) -> View {
+    fn view(answer: &RetentionAnswer, business: &Business) -> View {
+        let report = &answer.report;
         let period_name = match serde_json::to_value(report.period).ok().as_ref().and_then(|v| v.as_str()) {
             Some("week") => "Week",
             _ => "Month",
@@ -85,10 +85,18 @@ impl Analysis for Retention {
         if let Some(gaps) = report.time_between_purchases {
             notes.push(format!("Days between purchases: median {:.1}, 90th percentile {:.1}, over {} gaps from {} customers.", gaps.median_days, gaps.p90_days, count(gaps.n as u64), count(gaps.customers as u64)));
         }
+        match answer.path {
+            PathTaken::PushedDown => notes.push("Each buyer was summarised in ClickHouse (pushdown=true); the figures are the embedded engine's.".to_string()),
+            PathTaken::Streamed => notes.push("Counted over the events in ClickHouse.".to_string()),
+            PathTaken::Embedded => {}
+        }
+        if let Some(note) = &answer.path_note {
+            notes.push(format!("Asked to be counted in ClickHouse, {note}."));
+        }
         View { summary, svg: chart.render(), table, notes }
     }
 
-    fn fields(query: &Query, _answer: Option<&RetentionReport>) -> Vec<Field> {
+    fn fields(query: &Query, _answer: Option<&RetentionAnswer>) -> Vec<Field> {
         vec![Field::select("period", "Cohorts by", query.get("period").unwrap_or("month"), &[("month", "Month"), ("week", "Week")])]
     }
 }
