@@ -85,7 +85,13 @@ impl ClickHouseEvents {
     /// the stream path. The answer equals the engine's `reached` on the events
     /// [`ClickHouseEvents::load_selected_events`] gives, counts equal, not close.
     pub fn funnel(&self, business: BusinessId, spec: &FunnelSpec) -> Result<FunnelPath, ClickHouseError> {
-        let queries = match funnel_queries(&self.location, business, spec) {
+        // Without merges there are no merged customers to count apart, and the query that looks
+        // for them would read the business's rows for nothing.
+        let any_merges = self.location.cluster.is_some() && {
+            let sql = format!("SELECT count() FROM {} FINAL WHERE business = {} FORMAT TabSeparated", merges_table(&self.location), business.0);
+            self.http.text(0, &sql, &[])?.trim() != "0"
+        };
+        let queries = match funnel_queries(&self.location, business, spec, any_merges) {
             Ok(queries) => queries,
             Err(refusal) => return Ok(FunnelPath::Stream(refusal)),
         };
@@ -118,11 +124,18 @@ impl ClickHouseEvents {
 /// step: exact for every customer whose events are all on that shard. A customer who absorbed
 /// others in a merge may not be (events are sharded by the customer they were written under, and
 /// a merge is applied at read time), so the shards leave those out and one more query counts
-/// them alone over the Distributed table, their events gathered on the first node.
-fn funnel_queries(location: &super::ClickHouseLocation, business: BusinessId, spec: &FunnelSpec) -> Result<Vec<(usize, String)>, PushdownRefusal> {
+/// them alone over the Distributed table, their events gathered on the first node; it is left
+/// out when the business has no merges (`any_merges`).
+fn funnel_queries(
+    location: &super::ClickHouseLocation,
+    business: BusinessId,
+    spec: &FunnelSpec,
+    any_merges: bool,
+) -> Result<Vec<(usize, String)>, PushdownRefusal> {
     // The customers in a merge, either side: their rows are exactly those whose current customer
-    // absorbed someone (a customer merged away points at one who is not merged), and a test on
-    // the stored customer lets ClickHouse find them by the table's key.
+    // absorbed someone (a customer merged away points at one who is not merged). The test is on
+    // the stored customer, which a server that uses the table's key for an IN set finds by it
+    // (18.16 does not for a GLOBAL IN: it reads the customer column).
     let in_merges = format!(
         "(SELECT customer FROM {merges} FINAL WHERE business = {b} UNION ALL SELECT merged_into FROM {merges} FINAL WHERE business = {b})",
         merges = merges_table(location),
@@ -136,7 +149,9 @@ fn funnel_queries(location: &super::ClickHouseLocation, business: BusinessId, sp
     let join = format!("ANY LEFT JOIN (SELECT customer, merged_into FROM {} FINAL WHERE business = {}) USING customer", merges_table(location), business.0);
     let on_shard = funnel_sql(spec, business, &local, &join, &format!("customer NOT IN {in_merges}"))?;
     let mut queries: Vec<(usize, String)> = (0..location.shards.len()).map(|node| (node, on_shard.clone())).collect();
-    queries.push((0, funnel_sql(spec, business, &events_table(location), &merge_join(location, business), &format!("customer GLOBAL IN {in_merges}"))?));
+    if any_merges {
+        queries.push((0, funnel_sql(spec, business, &events_table(location), &merge_join(location, business), &format!("customer GLOBAL IN {in_merges}"))?));
+    }
     Ok(queries)
 }
 
@@ -289,22 +304,24 @@ mod tests {
         assert!(matches!(rule_sql(&number), Err(PushdownRefusal::Rule(_))));
         let location = super::super::ClickHouseLocation::parse("clickhouse://h:1/db").unwrap();
         let spec = |window_ms| FunnelSpec { steps: vec![vec![EventRule::named("a")]], window_ms, period: None };
-        assert_eq!(funnel_queries(&location, BusinessId(1), &spec(MAX_PUSHDOWN_WINDOW_MS + 1)), Err(PushdownRefusal::Window(MAX_PUSHDOWN_WINDOW_MS + 1)));
-        assert_eq!(funnel_queries(&location, BusinessId(1), &spec(0)), Err(PushdownRefusal::Window(0)));
-        assert!(funnel_queries(&location, BusinessId(1), &spec(MAX_PUSHDOWN_WINDOW_MS)).is_ok());
+        assert_eq!(funnel_queries(&location, BusinessId(1), &spec(MAX_PUSHDOWN_WINDOW_MS + 1), true), Err(PushdownRefusal::Window(MAX_PUSHDOWN_WINDOW_MS + 1)));
+        assert_eq!(funnel_queries(&location, BusinessId(1), &spec(0), true), Err(PushdownRefusal::Window(0)));
+        assert!(funnel_queries(&location, BusinessId(1), &spec(MAX_PUSHDOWN_WINDOW_MS), true).is_ok());
         let none = FunnelSpec { steps: vec![], window_ms: 1, period: None };
-        assert_eq!(funnel_queries(&location, BusinessId(1), &none), Err(PushdownRefusal::NoSteps));
+        assert_eq!(funnel_queries(&location, BusinessId(1), &none, true), Err(PushdownRefusal::NoSteps));
     }
 
     #[test]
     fn on_a_cluster_each_shard_counts_its_own_customers_and_the_first_node_the_merged_ones() {
         let spec = FunnelSpec { steps: vec![vec![EventRule::named("a")], vec![EventRule::named("b")]], window_ms: 60_000, period: Some((10_500, 20_000)) };
         let one = super::super::ClickHouseLocation::parse("clickhouse://h:1/db").unwrap();
-        let queries = funnel_queries(&one, BusinessId(1), &spec).unwrap();
+        let queries = funnel_queries(&one, BusinessId(1), &spec, true).unwrap();
         assert_eq!(queries.len(), 1);
         assert!(queries[0].1.contains("FROM db.events_local FINAL ANY LEFT JOIN") && queries[0].1.contains("AND 1 AND ((((name != '' AND lower(name) = 'a'))) OR (((name != '' AND lower(name) = 'b'))))\n"), "{}", queries[0].1);
         let cluster = super::super::ClickHouseLocation::parse("clickhouse://h:1,g:2,f:3/db?cluster=c").unwrap();
-        let queries = funnel_queries(&cluster, BusinessId(1), &spec).unwrap();
+        // Without merges, only the shards' queries.
+        assert_eq!(funnel_queries(&cluster, BusinessId(1), &spec, false).unwrap().iter().map(|(node, _)| *node).collect::<Vec<_>>(), [0, 1, 2]);
+        let queries = funnel_queries(&cluster, BusinessId(1), &spec, true).unwrap();
         assert_eq!(queries.iter().map(|(node, _)| *node).collect::<Vec<_>>(), [0, 1, 2, 0]);
         for (_, sql) in &queries[..3] {
             assert!(sql.contains("FROM db.events_local FINAL ANY LEFT JOIN (SELECT customer, merged_into FROM db.merges FINAL"), "{sql}");
