@@ -18,7 +18,7 @@ use trailmap_testkit::clickhouse::ClickHouseDatabase;
 const B: BusinessId = BusinessId(7);
 
 /// A fresh database on the cluster with the schema made, or None when no cluster is configured.
-fn cluster(test: &str) -> Option<(ClickHouseDatabase, ClickHouseEvents)> {
+pub(super) fn cluster(test: &str) -> Option<(ClickHouseDatabase, ClickHouseEvents)> {
     let database = ClickHouseDatabase::fresh(test)?;
     let location = ClickHouseLocation::parse(database.url()).unwrap();
     let events = ClickHouseEvents::open(&location).unwrap();
@@ -233,7 +233,7 @@ fn named(names: &[&str]) -> Vec<Vec<EventRule>> {
 
 /// A fixture's events on customers 1, 2, ... in block order, each keyed by its line so events at
 /// one millisecond tie-break in the order written.
-fn fixture(text: &str) -> Vec<(CustomerId, Event)> {
+pub(super) fn fixture(text: &str) -> Vec<(CustomerId, Event)> {
     let fixture = trailmap_testkit::journeys(text).unwrap();
     fixture
         .records
@@ -402,24 +402,35 @@ fn table_of(rows: &[Row]) -> EventTable {
     table
 }
 
+/// The generated demo's businesses, each with its events on its people (as a store's identity
+/// resolution groups them: customer ids 1, 2, ...), keyed in the order generated so ties keep
+/// that order.
+pub(super) fn demo_logs(customers: u64, seed: u64) -> Vec<(Business, Vec<(CustomerId, Event)>)> {
+    let mut sink = trailmap_testkit::MemorySink::new();
+    trailmap_testkit::generate_demo(&mut sink, &trailmap_testkit::DemoOptions { customers, seed }).unwrap();
+    sink.businesses
+        .clone()
+        .into_iter()
+        .map(|business| {
+            let people = sink.people(business.id);
+            let log = sink
+                .events_of(business.id)
+                .enumerate()
+                .map(|(k, incoming)| {
+                    let mut event = incoming.event.clone();
+                    event.key = EventKey(k as u128);
+                    (CustomerId(people[&event.identity] as i64 + 1), event)
+                })
+                .collect();
+            (business, log)
+        })
+        .collect()
+}
+
 #[test]
 fn the_demo_gives_the_engines_counts_exactly() {
     let Some((_db, events)) = cluster("clickhouse funnel demo") else { return };
-    let mut sink = trailmap_testkit::MemorySink::new();
-    trailmap_testkit::generate_demo(&mut sink, &trailmap_testkit::DemoOptions { customers: 800, seed: 42 }).unwrap();
-    for business in sink.businesses.clone() {
-        // Each event on its person (as a store's identity resolution groups them), keyed in the
-        // order generated so ties keep that order, under the demo business's id.
-        let people = sink.people(business.id);
-        let log: Vec<(CustomerId, Event)> = sink
-            .events_of(business.id)
-            .enumerate()
-            .map(|(k, incoming)| {
-                let mut event = incoming.event.clone();
-                event.key = EventKey(k as u128);
-                (CustomerId(people[&event.identity] as i64 + 1), event)
-            })
-            .collect();
+    for (business, log) in demo_logs(800, 42) {
         let b = BusinessId(100 + business.id.0);
         events.append(b, &log).unwrap();
         let rows = expected_rows(&log, |c| c);

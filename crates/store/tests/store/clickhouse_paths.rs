@@ -9,34 +9,10 @@
 use rand::{Rng, SeedableRng};
 use trailmap_analytics::{Journeys, PathItem, PathsOptions, PathsReport, paths_of_sessions};
 use trailmap_model::*;
-use trailmap_store::{ClickHouseEvents, ClickHouseLocation, SessionItems};
-use trailmap_testkit::clickhouse::ClickHouseDatabase;
+use super::clickhouse::{cluster, demo_logs, fixture};
+use trailmap_store::{ClickHouseEvents, SessionItems};
 
 const B: BusinessId = BusinessId(21);
-
-fn cluster(test: &str) -> Option<(ClickHouseDatabase, ClickHouseEvents)> {
-    let database = ClickHouseDatabase::fresh(test)?;
-    let events = ClickHouseEvents::open(&ClickHouseLocation::parse(database.url()).unwrap()).unwrap();
-    Some((database, events))
-}
-
-/// A fixture's events on customers 1, 2, ... in block order, each keyed by its line, so events
-/// at one millisecond are in the order written.
-fn fixture(text: &str) -> Vec<(CustomerId, Event)> {
-    trailmap_testkit::journeys(text)
-        .unwrap()
-        .records
-        .iter()
-        .filter_map(|record| match record {
-            trailmap_testkit::FixtureRecord::Event { customer, line, event } => {
-                let mut e = event.event.clone();
-                e.key = EventKey(*line as u128);
-                Some((CustomerId(*customer as i64 + 1), e))
-            }
-            trailmap_testkit::FixtureRecord::Order { .. } => None,
-        })
-        .collect()
-}
 
 /// The options compared: by event and by page, each plain, cut at a start, cut at an end, with a
 /// short gap and few steps.
@@ -154,19 +130,7 @@ fn a_seeded_log_merged_across_shards_gives_the_engines_paths() {
 #[test]
 fn the_demo_gives_the_engines_paths() {
     let Some((_db, events)) = cluster("clickhouse paths demo") else { return };
-    let mut sink = trailmap_testkit::MemorySink::new();
-    trailmap_testkit::generate_demo(&mut sink, &trailmap_testkit::DemoOptions { customers: 500, seed: 9 }).unwrap();
-    for business in sink.businesses.clone() {
-        let people = sink.people(business.id);
-        let log: Vec<(CustomerId, Event)> = sink
-            .events_of(business.id)
-            .enumerate()
-            .map(|(k, incoming)| {
-                let mut event = incoming.event.clone();
-                event.key = EventKey(k as u128);
-                (CustomerId(people[&event.identity] as i64 + 1), event)
-            })
-            .collect();
+    for (business, log) in demo_logs(500, 9) {
         let b = BusinessId(200 + business.id.0);
         events.append(b, &log).unwrap();
         let report = equal_reports(&events, b);

@@ -9,33 +9,10 @@
 use rand::{Rng, SeedableRng};
 use trailmap_analytics::{BuyerPurchases, Journeys, RetentionPeriod, RetentionReport, retention_of_buyers};
 use trailmap_model::*;
-use trailmap_store::{ClickHouseEvents, ClickHouseLocation, CohortPeriod};
-use trailmap_testkit::clickhouse::ClickHouseDatabase;
+use super::clickhouse::{cluster, demo_logs, fixture};
+use trailmap_store::{ClickHouseEvents, CohortPeriod};
 
 const B: BusinessId = BusinessId(11);
-
-fn cluster(test: &str) -> Option<(ClickHouseDatabase, ClickHouseEvents)> {
-    let database = ClickHouseDatabase::fresh(test)?;
-    let events = ClickHouseEvents::open(&ClickHouseLocation::parse(database.url()).unwrap()).unwrap();
-    Some((database, events))
-}
-
-/// A fixture's events on customers 1, 2, ... in block order, each keyed by its line.
-fn fixture(text: &str) -> Vec<(CustomerId, Event)> {
-    trailmap_testkit::journeys(text)
-        .unwrap()
-        .records
-        .iter()
-        .filter_map(|record| match record {
-            trailmap_testkit::FixtureRecord::Event { customer, line, event } => {
-                let mut e = event.event.clone();
-                e.key = EventKey(*line as u128);
-                Some((CustomerId(*customer as i64 + 1), e))
-            }
-            trailmap_testkit::FixtureRecord::Order { .. } => None,
-        })
-        .collect()
-}
 
 /// The pushed-down report of business `b`, with `purchase` events as purchases.
 fn pushed(events: &ClickHouseEvents, b: BusinessId, period: RetentionPeriod, purchase: &str) -> RetentionReport {
@@ -170,19 +147,7 @@ fn a_seeded_log_merged_across_shards_gives_the_engines_report() {
 #[test]
 fn the_demo_gives_the_engines_retention() {
     let Some((_db, events)) = cluster("clickhouse retention demo") else { return };
-    let mut sink = trailmap_testkit::MemorySink::new();
-    trailmap_testkit::generate_demo(&mut sink, &trailmap_testkit::DemoOptions { customers: 600, seed: 7 }).unwrap();
-    for business in sink.businesses.clone() {
-        let people = sink.people(business.id);
-        let log: Vec<(CustomerId, Event)> = sink
-            .events_of(business.id)
-            .enumerate()
-            .map(|(k, incoming)| {
-                let mut event = incoming.event.clone();
-                event.key = EventKey(k as u128);
-                (CustomerId(people[&event.identity] as i64 + 1), event)
-            })
-            .collect();
+    for (business, log) in demo_logs(600, 7) {
         let b = BusinessId(100 + business.id.0);
         events.append(b, &log).unwrap();
         // The demo's sales are orders, which the app turns into events when it writes them: here
