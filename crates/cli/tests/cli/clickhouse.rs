@@ -7,6 +7,7 @@
 use super::{http_post, json, killed_mid_load_keeps_every_acknowledged_event_once, start_server, stored_events, text, trailmap, with_events};
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use trailmap_testkit::clickhouse::ClickHouseDatabase;
@@ -27,17 +28,24 @@ const ANALYSES: &[&[&str]] = &[
     &["personas", "suggest"],
 ];
 
+/// Runs one command (`args`) on two new stores in `dir`: `split.sqlite` with its events in
+/// ClickHouse at `url`, and `embedded.sqlite` without; returns their paths (split first).
+pub(super) fn written_both_ways(url: &str, dir: &Path, args: &[&str]) -> (PathBuf, PathBuf) {
+    let (split, embedded) = (dir.join("split.sqlite"), dir.join("embedded.sqlite"));
+    let out = trailmap(&embedded, args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    with_events(url, || {
+        let out = trailmap(&split, args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    });
+    (split, embedded)
+}
+
 #[test]
 fn a_demo_with_its_events_in_clickhouse_answers_as_the_embedded_store_does() {
     let Some(database) = ClickHouseDatabase::fresh("a_demo_with_its_events_in_clickhouse_answers_as_the_embedded_store_does") else { return };
     let dir = tempfile::tempdir().unwrap();
-    let split = dir.path().join("split.sqlite");
-    let embedded = dir.path().join("embedded.sqlite");
-    assert!(trailmap(&embedded, &["demo", "--customers", "300", "--no-serve"]).status.success());
-    with_events(database.url(), || {
-        let out = trailmap(&split, &["demo", "--customers", "300", "--no-serve"]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-    });
+    let (split, embedded) = written_both_ways(database.url(), dir.path(), &["demo", "--customers", "300", "--no-serve"]);
     // The events are in ClickHouse, spread over both shards, and not in the store's file.
     let per_shard: Vec<u64> =
         (0..2).map(|shard| database.run_on(shard, &format!("SELECT count() FROM {}.events_local", database.name())).trim().parse().unwrap()).collect();
@@ -144,16 +152,10 @@ const GENERATED_ANALYSES: &[&[&str]] = &[
 fn a_generated_log_in_clickhouse_answers_as_the_embedded_store_does() {
     let Some(database) = ClickHouseDatabase::fresh("a_generated_log_in_clickhouse_answers_as_the_embedded_store_does") else { return };
     let dir = tempfile::tempdir().unwrap();
-    let (split, embedded) = (dir.path().join("split.sqlite"), dir.path().join("embedded.sqlite"));
     let events = generated_log_events();
     let csv = dir.path().join("events.csv");
     trailmap_testkit::write_events_csv(std::io::BufWriter::new(std::fs::File::create(&csv).unwrap()), events, (events / 20).max(1), 7).unwrap();
-    let import = ["import", "events", csv.to_str().unwrap()];
-    assert!(trailmap(&embedded, &import).status.success());
-    with_events(database.url(), || {
-        let out = trailmap(&split, &import);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-    });
+    let (split, embedded) = written_both_ways(database.url(), dir.path(), &["import", "events", csv.to_str().unwrap()]);
     let summary = json(&embedded, &["summary"]);
     assert_eq!(summary[0]["events"], events, "{summary}");
 

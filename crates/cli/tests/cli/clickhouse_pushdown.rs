@@ -6,6 +6,7 @@
 //! to the millisecond, purchases at one millisecond, a customer with one purchase, customers
 //! merged after their events were written, months without a cohort).
 
+use super::clickhouse::written_both_ways;
 use super::{json, text, trailmap, with_events};
 use std::path::Path;
 use trailmap_testkit::clickhouse::ClickHouseDatabase;
@@ -43,13 +44,7 @@ fn retention(url: &str, split: &Path, embedded: &Path, period: &str) -> serde_js
 fn retention_pushed_down_on_the_demo_equals_the_engines() {
     let Some(database) = ClickHouseDatabase::fresh("retention_pushed_down_on_the_demo_equals_the_engines") else { return };
     let dir = tempfile::tempdir().unwrap();
-    let split = dir.path().join("split.sqlite");
-    let embedded = dir.path().join("embedded.sqlite");
-    assert!(trailmap(&embedded, &["demo", "--customers", "300", "--no-serve"]).status.success());
-    with_events(database.url(), || {
-        let out = trailmap(&split, &["demo", "--customers", "300", "--no-serve"]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-    });
+    let (split, embedded) = written_both_ways(database.url(), dir.path(), &["demo", "--customers", "300", "--no-serve"]);
     for business in ["Thread & Needle", "Bean There Coffee"] {
         for period in ["week", "month"] {
             let answer = three_ways(database.url(), &split, &embedded, &["--business", business, "retention", "--period", period]);
@@ -149,13 +144,7 @@ const PATHS: &[&[&str]] = &[
 fn paths_pushed_down_on_the_demo_equal_the_engines() {
     let Some(database) = ClickHouseDatabase::fresh("paths_pushed_down_on_the_demo_equal_the_engines") else { return };
     let dir = tempfile::tempdir().unwrap();
-    let split = dir.path().join("split.sqlite");
-    let embedded = dir.path().join("embedded.sqlite");
-    assert!(trailmap(&embedded, &["demo", "--customers", "300", "--no-serve"]).status.success());
-    with_events(database.url(), || {
-        let out = trailmap(&split, &["demo", "--customers", "300", "--no-serve"]);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-    });
+    let (split, embedded) = written_both_ways(database.url(), dir.path(), &["demo", "--customers", "300", "--no-serve"]);
     for business in ["Thread & Needle", "Bean There Coffee"] {
         for args in PATHS {
             let args = [&["--business", business][..], args].concat();
