@@ -163,9 +163,72 @@ impl KpiReport {
     }
 }
 
+/// What the metrics read of a business's events, whoever read them: each customer's first event
+/// (its time and channel) and the slots of the query's windows in which each customer has an
+/// event. The embedded engine makes it from the journeys ([`EventActivity::of_journeys`]);
+/// ClickHouse makes the same from its rows, so the metrics are computed by one code either way.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EventActivity {
+    /// The instants that cut the query's windows, ascending ([`KpiQuery::bounds`]): slot `i` is
+    /// `[bounds[i], bounds[i + 1])`.
+    pub bounds: Vec<i64>,
+    /// Customers' first events as (time, channel), the channel empty when the event has none. It
+    /// holds at least every customer whose first event is at or after `bounds[0]` and every
+    /// customer with an event who has an order at or after `bounds[0]`: the others cannot be new
+    /// in any window of the query, which is all it is read for.
+    pub first: HashMap<CustomerId, (i64, String)>,
+    /// Every customer with an event from `bounds[0]` to the last bound, with the slots holding
+    /// their events, ascending.
+    pub slots: HashMap<CustomerId, Vec<u32>>,
+}
+
+impl EventActivity {
+    /// The activity of every customer of the journeys over these bounds.
+    pub fn of_journeys(journeys: &Journeys, bounds: &[i64]) -> EventActivity {
+        let table = journeys.table();
+        let mut activity = EventActivity { bounds: bounds.to_vec(), ..EventActivity::default() };
+        let (Some(&start), Some(&end)) = (bounds.first(), bounds.last()) else { return activity };
+        for journey in journeys.iter() {
+            let row = journey.rows.start;
+            activity.first.insert(journey.customer, (table.time[row], table.string(table.channel[row]).to_string()));
+            let mut slots: Vec<u32> = Vec::new();
+            for &time in &table.time[journey.rows.clone()] {
+                if start <= time && time < end {
+                    // Rows are in time order, so a slot repeats only right after itself.
+                    let slot = (bounds.partition_point(|b| *b <= time) - 1) as u32;
+                    if slots.last() != Some(&slot) {
+                        slots.push(slot);
+                    }
+                }
+            }
+            if !slots.is_empty() {
+                activity.slots.insert(journey.customer, slots);
+            }
+        }
+        activity
+    }
+
+    /// The slots a window covers, `lo..hi`; a window's ends are among the bounds.
+    fn slot_range(&self, w: Window) -> std::ops::Range<u32> {
+        let at = |t: i64| self.bounds.partition_point(|b| *b < t) as u32;
+        at(w.start)..at(w.end)
+    }
+}
+
+impl KpiQuery {
+    /// Every start and end of the query's windows, ascending, each once: the instants that cut
+    /// them into the slots of an [`EventActivity`].
+    pub fn bounds(&self) -> Vec<i64> {
+        let mut bounds: Vec<i64> = [self.current, self.previous].iter().chain(&self.buckets).flat_map(|w| [w.start, w.end]).collect();
+        bounds.sort_unstable();
+        bounds.dedup();
+        bounds
+    }
+}
+
 /// The facts the metrics are computed from, indexed once for every window.
 struct Facts<'a> {
-    journeys: &'a Journeys,
+    activity: &'a EventActivity,
     /// Orders sorted by time.
     orders: Vec<OrderFact>,
     ratings: &'a [RatingFact],
@@ -177,14 +240,17 @@ struct Facts<'a> {
 
 /// Computes every metric of `query` over the journeys, orders and ratings.
 pub fn kpis(journeys: &Journeys, orders: &[OrderFact], ratings: &[RatingFact], query: &KpiQuery) -> KpiReport {
-    let table = journeys.table();
-    let mut first: HashMap<CustomerId, (i64, String)> = HashMap::new();
-    for journey in journeys.iter() {
-        let row = journey.rows.start;
-        let channel = table.string(table.channel[row]);
-        let channel = if channel.is_empty() { "(none)" } else { channel };
-        first.insert(journey.customer, (table.time[row], channel.to_string()));
-    }
+    kpis_of_activity(&EventActivity::of_journeys(journeys, &query.bounds()), orders, ratings, query)
+}
+
+/// Computes every metric of `query` over the customers' event activity (made over the query's
+/// [`KpiQuery::bounds`]), orders and ratings: [`kpis`]' work once the events are summarised.
+pub fn kpis_of_activity(activity: &EventActivity, orders: &[OrderFact], ratings: &[RatingFact], query: &KpiQuery) -> KpiReport {
+    let mut first: HashMap<CustomerId, (i64, String)> = activity
+        .first
+        .iter()
+        .map(|(customer, (time, channel))| (*customer, (*time, if channel.is_empty() { "(none)".to_string() } else { channel.clone() })))
+        .collect();
     let mut sorted = orders.to_vec();
     sorted.sort_by_key(|o| (o.time, o.customer));
     let mut order_times: HashMap<CustomerId, Vec<i64>> = HashMap::new();
@@ -195,7 +261,7 @@ pub fn kpis(journeys: &Journeys, orders: &[OrderFact], ratings: &[RatingFact], q
             entry.0 = o.time;
         }
     }
-    let facts = Facts { journeys, orders: sorted, ratings, first, order_times };
+    let facts = Facts { activity, orders: sorted, ratings, first, order_times };
 
     type Compute = fn(&Facts<'_>, Window) -> (Measure, Vec<CustomerId>, Vec<CustomerId>);
     let definitions: [(&'static str, &'static str, Unit, Compute); 7] = [
@@ -242,13 +308,9 @@ fn new_customers(facts: &Facts<'_>, w: Window) -> (Measure, Vec<CustomerId>, Vec
 }
 
 fn active_customers(facts: &Facts<'_>, w: Window) -> Vec<CustomerId> {
-    let table = facts.journeys.table();
-    let mut active: HashSet<CustomerId> = facts
-        .journeys
-        .iter()
-        .filter(|j| j.rows.clone().any(|row| w.contains(table.time[row])))
-        .map(|j| j.customer)
-        .collect();
+    let slots = facts.activity.slot_range(w);
+    let mut active: HashSet<CustomerId> =
+        facts.activity.slots.iter().filter(|(_, theirs)| theirs.iter().any(|s| slots.contains(s))).map(|(c, _)| *c).collect();
     active.extend(orders_in(facts, w).iter().map(|o| o.customer));
     sorted(active.into_iter().collect())
 }

@@ -17,7 +17,7 @@ pub mod voice;
 pub use funnel::{Breakdown, FunnelError, FunnelMode, FunnelQuery, FunnelReport, FunnelStep, funnel};
 pub use attribution::{Attribution, AttributionError, AttributionOptions, Model, Period, SpendRow, TouchKey};
 pub use journeys::{Journey, Journeys};
-pub use kpi::{KpiQuery, KpiReport, OrderFact, RatingFact, Scale, kpis};
+pub use kpi::{EventActivity, KpiQuery, KpiReport, OrderFact, RatingFact, Scale, kpis, kpis_of_activity};
 pub use paths::{PathItem, PathsOptions, PathsReport, paths, paths_of_sessions};
 pub use retention::{BuyerPurchases, RetentionPeriod, RetentionReport, retention, retention_of_buyers};
 pub use rules::{CompiledRule, RuleSet};

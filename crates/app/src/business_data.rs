@@ -97,6 +97,17 @@ impl BusinessData {
         })?)
     }
 
+    /// The business's orders and survey answers on the customers they belong to now, read in one
+    /// snapshot without its events: what an analysis whose events are counted elsewhere (in
+    /// ClickHouse) reads of the store.
+    pub fn orders_and_answers(store: &AnyStore, business: BusinessId) -> Result<(OrderTable, Vec<SurveyResponse>)> {
+        Ok(store.snapshot(|store| {
+            let merges = store.merges(business)?;
+            let responses = on_current_customers(store.responses_after(business, 0)?, &|c| merges.current(c));
+            Ok((store.order_table(business, 0, &merges)?, responses))
+        })?)
+    }
+
     /// This copy brought up to date with what was written since its mark (see the module).
     pub fn refreshed(self, store: &AnyStore) -> Result<(BusinessData, Refresh)> {
         let business = self.business;

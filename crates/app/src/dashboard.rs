@@ -9,12 +9,12 @@
 use crate::{App, AppError, Result};
 use serde::Serialize;
 use std::collections::HashMap;
-use trailmap_analytics::kpi::{KpiQuery, KpiReport, OrderFact, RatingFact, Scale, Window};
+use trailmap_analytics::kpi::{EventActivity, KpiQuery, KpiReport, OrderFact, RatingFact, Scale, Window, kpis_of_activity};
 use crate::business_data::BusinessData;
 use trailmap_analytics::kpis;
-use trailmap_model::{AnswerValue, Business, BusinessId, Customer, CustomerId, EventColumns, QuestionKind, SurveyId, SurveyResponse, Timestamp, TouchpointId};
-use trailmap_store::IncrementalReads;
-use trailmap_store::Store;
+use trailmap_model::{AnswerValue, Business, BusinessId, Customer, CustomerId, EventColumns, OrderTable, QuestionKind, SurveyId, SurveyResponse, Timestamp, TouchpointId};
+use crate::PathTaken;
+use trailmap_store::{ClickHouseEvents, CustomerActivityRow, EventTimes, IncrementalReads, Store, StoreError};
 
 use chrono::{Datelike, NaiveDate, TimeZone};
 use chrono_tz::Tz;
@@ -144,6 +144,10 @@ pub struct Dashboard {
     pub report: KpiReport,
     /// Orders left out because they are in another currency than the business's.
     pub orders_other_currency: u64,
+    /// Where the events were counted: the embedded engine over the store's events or
+    /// ClickHouse's streamed in, or pushed down to ClickHouse (whenever the events are there:
+    /// the answer is the same, customers behind each number included).
+    pub path: PathTaken,
 }
 
 /// A business's orders as the engine reads them (see [`App::order_facts`]).
@@ -157,9 +161,8 @@ pub(crate) struct OrderFacts {
 }
 
 /// Orders in the business's currency as the engine reads them, each on the customer it belongs
-/// to now (the kept orders are).
-pub(crate) fn order_facts(business: &Business, data: &BusinessData) -> OrderFacts {
-    let orders = data.orders();
+/// to now (the kept orders are, and so are the store's as `orders_and_answers` reads them).
+pub(crate) fn order_facts(business: &Business, orders: &OrderTable) -> OrderFacts {
     let mut facts = OrderFacts { facts: Vec::with_capacity(orders.len()), other_currency: 0, span: orders.span() };
     for row in 0..orders.len() {
         if orders.currency[row] != business.currency {
@@ -224,10 +227,8 @@ impl App {
     /// The last 30 days that have data (ending on the day of the latest event or order), or the
     /// last 30 days before `today` when the business has none.
     pub fn default_period(&self, business: &Business, today: NaiveDate) -> Result<DayRange> {
-        let data = self.business_data(business.id)?;
-        let last_event = data.journeys().table().time.iter().copied().max();
-        let last_order = data.orders().span().map(|(_, last)| last);
-        let last = last_event.max(last_order).map(|t| local_day(t, zone_of(business))).unwrap_or(today);
+        let times = self.record_times(business)?;
+        let last = times.span()?.map(|(_, last, _)| local_day(last, zone_of(business))).unwrap_or(today);
         DayRange::new(last - chrono::Duration::days(29), last)
     }
 
@@ -235,49 +236,69 @@ impl App {
     /// data; and, when those hold far less than the 30 days with data before them (a stray event
     /// today after a year of imported history), those fuller 30 days to offer instead.
     pub fn default_period_explained(&self, business: &Business, today: NaiveDate) -> Result<PeriodChoice> {
-        let period = self.default_period(business, today)?;
-        let data = self.business_data(business.id)?;
+        let times = self.record_times(business)?;
         let zone = zone_of(business);
-        // Every event and order by its local day, sorted: counting a period is two searches.
-        let mut days: Vec<NaiveDate> = data.journeys().table().time.iter().chain(data.orders().time.iter()).map(|&t| local_day(t, zone)).collect();
-        days.sort_unstable();
-        let count = |r: DayRange| (days.partition_point(|d| *d <= r.to) - days.partition_point(|d| *d < r.from)) as u64;
-        let records = count(period);
-        let why = if days.is_empty() {
+        let last = times.span()?.map(|(_, last, _)| local_day(last, zone));
+        let period = DayRange::new(last.unwrap_or(today) - chrono::Duration::days(29), last.unwrap_or(today))?;
+        let count = |r: DayRange| {
+            let w = r.window(zone);
+            times.count(w.start, w.end)
+        };
+        let records = count(period)?;
+        let why = if last.is_none() {
             format!("the last 30 days ({} to {}): there is no data yet", period.from, period.to)
         } else {
             format!("the 30 days up to the latest event or order, {} ({records} events and orders)", period.to)
         };
         // The 30 days up to the last day with data before this period.
-        let fuller = days
-            .partition_point(|d| *d < period.from)
-            .checked_sub(1)
-            .and_then(|i| days.get(i).copied())
-            .and_then(|last| DayRange::new(last - chrono::Duration::days(29), last).ok())
-            .map(|r| (r, count(r)))
-            .filter(|&(_, n)| n >= 20 && records * 10 < n);
-        Ok(PeriodChoice { period, why, records, fuller: fuller.map(|(range, n)| FullerPeriod { period: range, records: n }) })
+        let before = times.last_before(period.window(zone).start)?.map(|t| local_day(t, zone));
+        let mut fuller = None;
+        if let Some(range) = before.and_then(|last| DayRange::new(last - chrono::Duration::days(29), last).ok()) {
+            let n = count(range)?;
+            if n >= 20 && records * 10 < n {
+                fuller = Some(FullerPeriod { period: range, records: n });
+            }
+        }
+        Ok(PeriodChoice { period, why, records, fuller })
     }
 
     /// The days the business's events and orders span, in its time zone, and how many there
     /// are: the period an analysis over all recorded data covers, as a page names it. `None`
     /// when nothing is recorded yet.
     pub fn recorded_span(&self, business: &Business) -> Result<Option<RecordedSpan>> {
-        let data = self.business_data(business.id)?;
-        let times = data.journeys().table().time.iter().chain(data.orders().time.iter());
-        let (first, last, records) = times.fold((i64::MAX, i64::MIN, 0u64), |(lo, hi, n), &t| (lo.min(t), hi.max(t), n + 1));
         let zone = zone_of(business);
-        Ok((records > 0).then(|| RecordedSpan { period: DayRange { from: local_day(first, zone), to: local_day(last, zone) }, records }))
+        Ok(self.record_times(business)?.span()?.map(|(first, last, records)| RecordedSpan {
+            period: DayRange { from: local_day(first, zone), to: local_day(last, zone) },
+            records,
+        }))
     }
 
-    /// The key numbers of `business` over `period` against the period before it.
+    /// The times of the business's events and orders, where they are read: the kept data's, or
+    /// ClickHouse's counts beside the store's orders when the events are there (so choosing a
+    /// period streams no event).
+    fn record_times(&self, business: &Business) -> Result<RecordTimes<'_>> {
+        Ok(match self.store().clickhouse_synced(business.id)? {
+            Some(events) => {
+                let (orders, _) = BusinessData::orders_and_answers(self.store(), business.id)?;
+                let mut order_times = orders.time.clone();
+                order_times.sort_unstable();
+                RecordTimes::ClickHouse { events, business: business.id, orders: order_times }
+            }
+            None => {
+                let data = self.business_data(business.id)?;
+                let mut times: Vec<i64> = data.journeys().table().time.iter().chain(data.orders().time.iter()).copied().collect();
+                times.sort_unstable();
+                RecordTimes::Kept(times)
+            }
+        })
+    }
+
+    /// The key numbers of `business` over `period` against the period before it. With the events
+    /// in ClickHouse, they are summarised there per customer (pushed down: each customer's first
+    /// event and the days they were active) and the numbers computed by the engine's own code
+    /// from those rows, the store's orders and the survey answers: equal to the embedded engine's.
     pub fn dashboard(&self, business: &Business, period: DayRange) -> Result<Dashboard> {
         let previous = period.previous();
-        // The kept journeys, orders and answers, brought up to date with what was written since.
-        let data = self.business_data(business.id)?;
-        let journeys = data.journeys();
-        let OrderFacts { facts: orders, other_currency: orders_other_currency, .. } = order_facts(business, &data);
-        let ratings: Vec<RatingFact> = self.rating_facts(business, &data)?.into_iter().map(|(fact, _)| fact).collect();
         let bucket = if period.days() > 92 { Bucket::Week } else { Bucket::Day };
         let zone = zone_of(business);
         let window = period.window(zone);
@@ -298,7 +319,22 @@ impl App {
             day = next;
         }
         let query = KpiQuery { current: window, previous: previous.window(zone), buckets: windows };
-        let report = kpis(journeys, &orders, &ratings, &query);
+        let (report, orders_other_currency, path) = match self.store().clickhouse_synced(business.id)? {
+            Some(events) => {
+                let (orders, responses) = BusinessData::orders_and_answers(self.store(), business.id)?;
+                let OrderFacts { facts: orders, other_currency, .. } = order_facts(business, &orders);
+                let ratings: Vec<RatingFact> = self.rating_facts(business, &responses)?.into_iter().map(|(fact, _)| fact).collect();
+                let activity = pushed_down_activity(events, business.id, &query, &orders)?;
+                (kpis_of_activity(&activity, &orders, &ratings, &query), other_currency, PathTaken::PushedDown)
+            }
+            None => {
+                // The kept journeys, orders and answers, brought up to date with what was written since.
+                let data = self.business_data(business.id)?;
+                let OrderFacts { facts: orders, other_currency, .. } = order_facts(business, data.orders());
+                let ratings: Vec<RatingFact> = self.rating_facts(business, data.responses())?.into_iter().map(|(fact, _)| fact).collect();
+                (kpis(data.journeys(), &orders, &ratings, &query), other_currency, self.engine_path())
+            }
+        };
         Ok(Dashboard {
             business: business.name.clone(),
             currency: business.currency.to_string(),
@@ -308,16 +344,17 @@ impl App {
             buckets,
             report,
             orders_other_currency,
+            path,
         })
     }
 
     /// Every NPS and CSAT answer of the business's surveys, with the touchpoint its survey is
     /// about.
-    pub(crate) fn rating_facts(&self, business: &Business, data: &BusinessData) -> Result<Vec<(RatingFact, Option<TouchpointId>)>> {
+    pub(crate) fn rating_facts(&self, business: &Business, responses: &[SurveyResponse]) -> Result<Vec<(RatingFact, Option<TouchpointId>)>> {
         let mut facts = Vec::new();
         // The answers of every survey in one pass, by survey then id as each survey lists them.
         let mut by_survey: HashMap<SurveyId, Vec<&SurveyResponse>> = HashMap::new();
-        for response in data.responses() {
+        for response in responses {
             by_survey.entry(response.survey).or_default().push(response);
         }
         for survey in self.store().surveys(business.id)? {
@@ -510,4 +547,82 @@ mod zone_tests {
             .collect();
         assert_eq!(rows, expected);
     }
+}
+
+/// The times of a business's events and orders as choosing a period reads them (see
+/// [`App::default_period_explained`]): counts and last times over half-open ranges of instants.
+enum RecordTimes<'a> {
+    /// Every event's and order's time, sorted.
+    Kept(Vec<i64>),
+    /// The events counted in ClickHouse; the orders' times, sorted.
+    ClickHouse { events: &'a ClickHouseEvents, business: BusinessId, orders: Vec<i64> },
+}
+
+impl RecordTimes<'_> {
+    /// The first and last time, and how many records there are; None without any.
+    fn span(&self) -> Result<Option<(i64, i64, u64)>> {
+        let of_sorted = |times: &[i64]| times.first().zip(times.last()).map(|(a, b)| (*a, *b));
+        Ok(match self {
+            RecordTimes::Kept(times) => of_sorted(times).map(|(a, b)| (a, b, times.len() as u64)),
+            RecordTimes::ClickHouse { events, business, orders } => {
+                let EventTimes { count, span } = events.event_times(*business).map_err(StoreError::from)?;
+                let span = match (span, of_sorted(orders)) {
+                    (Some(e), Some(o)) => Some((e.0.min(o.0), e.1.max(o.1))),
+                    (e, o) => e.or(o),
+                };
+                span.map(|(a, b)| (a, b, count + orders.len() as u64))
+            }
+        })
+    }
+
+    /// How many records fall in `[start, end)`.
+    fn count(&self, start: i64, end: i64) -> Result<u64> {
+        let in_sorted = |times: &[i64]| (times.partition_point(|t| *t < end) - times.partition_point(|t| *t < start)) as u64;
+        Ok(match self {
+            RecordTimes::Kept(times) => in_sorted(times),
+            RecordTimes::ClickHouse { events, business, orders } => {
+                events.count_events_between(*business, start, end).map_err(StoreError::from)? + in_sorted(orders)
+            }
+        })
+    }
+
+    /// The last record's time before `before`.
+    fn last_before(&self, before: i64) -> Result<Option<i64>> {
+        let in_sorted = |times: &[i64]| times.partition_point(|t| *t < before).checked_sub(1).map(|i| times[i]);
+        Ok(match self {
+            RecordTimes::Kept(times) => in_sorted(times),
+            RecordTimes::ClickHouse { events, business, orders } => {
+                events.last_event_before(*business, before).map_err(StoreError::from)?.max(in_sorted(orders))
+            }
+        })
+    }
+}
+
+/// The customers' event activity over the query's bounds, summarised in ClickHouse: the customers
+/// new since the first bound or active in the bounds' range, then the first events of the buyers
+/// since the first bound it did not name (who may have events before it), as
+/// [`EventActivity::first`] must hold.
+fn pushed_down_activity(events: &ClickHouseEvents, business: BusinessId, query: &KpiQuery, orders: &[OrderFact]) -> Result<EventActivity> {
+    let bounds = query.bounds();
+    let mut activity = EventActivity { bounds, ..EventActivity::default() };
+    let rows = events.customer_activity(business, &activity.bounds).map_err(StoreError::from)?;
+    let take = |activity: &mut EventActivity, row: CustomerActivityRow| {
+        activity.first.insert(row.customer, (row.first_ms, row.first_channel));
+        if !row.slots.is_empty() {
+            activity.slots.insert(row.customer, row.slots);
+        }
+    };
+    for row in rows {
+        take(&mut activity, row);
+    }
+    let start = activity.bounds[0];
+    let mut unknown: Vec<CustomerId> = orders.iter().filter(|o| o.time >= start && !activity.first.contains_key(&o.customer)).map(|o| o.customer).collect();
+    unknown.sort_unstable();
+    unknown.dedup();
+    if !unknown.is_empty() {
+        for row in events.first_events(business, &unknown).map_err(StoreError::from)? {
+            take(&mut activity, row);
+        }
+    }
+    Ok(activity)
 }

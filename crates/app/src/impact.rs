@@ -896,7 +896,7 @@ impl App {
         }
         let minor = business.currency.minor_per_major() as f64;
         let data = self.business_data(business.id)?;
-        let OrderFacts { facts: order_facts, other_currency, span: order_span } = crate::dashboard::order_facts(business, &data);
+        let OrderFacts { facts: order_facts, other_currency, span: order_span } = crate::dashboard::order_facts(business, data.orders());
         let mut orders: Vec<OrderRow> =
             order_facts.iter().map(|o| OrderRow { customer: o.customer, time: o.time, total: o.total_minor as f64 / minor }).collect();
         orders.sort_by_key(|o| (o.time, o.customer));
@@ -913,7 +913,7 @@ impl App {
         };
         let data_days = span.map(|(a, b)| (local_day(a, zone), local_day(b, zone)));
         let ratings = self
-            .rating_facts(business, &data)?
+            .rating_facts(business, data.responses())?
             .into_iter()
             .filter(|(fact, _)| fact.score.is_finite())
             .map(|(fact, touchpoint)| RatingRow { customer: fact.customer, time: fact.time, nps: fact.scale == Scale::Nps, score: fact.score, touchpoint })

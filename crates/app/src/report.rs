@@ -176,7 +176,7 @@ impl App {
 }
 
 /// A metric with its values written out.
-fn key_number(metric: &Metric, currency: Currency) -> KeyNumber {
+pub fn key_number(metric: &Metric, currency: Currency) -> KeyNumber {
     KeyNumber {
         metric: metric.clone(),
         current_text: shown(metric.unit, metric.current.value, currency),

@@ -102,6 +102,8 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// The key numbers over a period against the one before, each with its sample size, and new customers by first channel.
+    Dashboard(commands::dashboard::DashboardArgs),
     // analysis commands: engine (funnel, paths, retention)
     /// Customers going through steps in a window: conversion, drop-off, time per step, by breakdown or period.
     Funnel(commands::funnel::FunnelArgs),
@@ -350,6 +352,10 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             let businesses = if all { app.businesses()? } else { vec![app.business(cli.business.as_deref())?] };
             let summaries = businesses.iter().map(|b| app.summary(b)).collect::<Result<Vec<_>, _>>()?;
             summaries_output(&summaries)?.print(format, out)
+        }
+        Command::Dashboard(args) => {
+            let business = app.business(cli.business.as_deref())?;
+            commands::dashboard::run(&app, &business, args)?.print(format, out)
         }
         // dispatch: engine (funnel, paths, retention)
         Command::Funnel(args) => {

@@ -31,7 +31,7 @@ pub use accounts::{AccountStore, NewInvitation, SESSION_ID_CHARS, SessionInfo, S
 pub use any::{AnyStore, StoreLocation};
 pub use clickhouse::{
     CLICKHOUSE_SCHEMA_VERSION, ClickHouseError, ClickHouseEvents, ClickHouseLocation, FunnelPath, FunnelSpec, MAX_EXECUTION_SECONDS, MAX_PUSHDOWN_WINDOW_MS,
-    PushdownRefusal, QueryLimits, quote as clickhouse_quote, BuyerRow, CohortPeriod, RetentionRows, SessionItems,
+    PushdownRefusal, QueryLimits, quote as clickhouse_quote, BuyerRow, CohortPeriod, CustomerActivityRow, EventTimes, RetentionRows, SessionItems,
 };
 pub use comments::{CommentStore, StoredComment};
 pub use delivery::{DeliveryStore, NewDelivery, NewFiring, StoredAlertRule, StoredDelivery, StoredDigest, StoredFiring};

@@ -23,6 +23,8 @@ mod clickhouse;
 mod clickhouse_retention;
 #[path = "store/clickhouse_paths.rs"]
 mod clickhouse_paths;
+#[path = "store/clickhouse_dashboard.rs"]
+mod clickhouse_dashboard;
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};

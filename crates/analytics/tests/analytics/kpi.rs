@@ -3,7 +3,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use trailmap_analytics::kpi::{KpiQuery, OrderFact, RatingFact, Scale, Window, kpis};
+use trailmap_analytics::kpi::{EventActivity, kpis_of_activity, KpiQuery, OrderFact, RatingFact, Scale, Window, kpis};
 use trailmap_analytics::Journeys;
 use trailmap_model::{CustomerId, EventTable};
 use trailmap_testkit::{FixtureRecord, journeys};
@@ -167,5 +167,40 @@ fn metrics_agree_with_a_naive_recount_on_random_logs() {
         let revenue: i64 = orders.iter().filter(|o| inside(o.1)).map(|o| o.2).sum();
         assert_eq!(m("revenue").current.value, Some(revenue as f64), "round {round}");
         assert_eq!(m("revenue").current.n, orders.iter().filter(|o| inside(o.1)).count() as u64, "round {round}");
+    }
+}
+
+/// An activity holding only the first events `EventActivity::first` must hold (customers new at
+/// or after the first bound, and customers with events who buy then), as ClickHouse answers it,
+/// gives the report of the whole activity, buckets included.
+#[test]
+fn the_least_activity_the_contract_allows_gives_the_same_report() {
+    let mut rng = ChaCha8Rng::seed_from_u64(29);
+    for round in 0..30 {
+        let mut text = String::new();
+        for c in 1..=rng.random_range(1..40i64) {
+            text.push_str(&format!("customer c{c}\n"));
+            let mut t = JAN1 + rng.random_range(0..20 * DAY);
+            for _ in 0..rng.random_range(0..6) {
+                t += rng.random_range(0..4 * DAY);
+                let date = trailmap_model::Timestamp(t).to_rfc3339();
+                if rng.random_bool(0.3) {
+                    text.push_str(&format!("  {date} order total=12.50\n"));
+                } else {
+                    // A third of the events without a channel: "(none)" is a first channel too.
+                    let channel = ["channel=Direct", "channel=Email", ""][rng.random_range(0..3)];
+                    text.push_str(&format!("  {date} page_view {channel}\n"));
+                }
+            }
+        }
+        let (journeys, orders) = facts(&text);
+        let buckets = (10..20).map(|d| window(d, d + 1)).collect();
+        let query = KpiQuery { current: window(10, 20), previous: window(0, 10), buckets };
+        let whole = EventActivity::of_journeys(&journeys, &query.bounds());
+        let start = query.bounds()[0];
+        let mut least = whole.clone();
+        least.first.retain(|c, (time, _)| *time >= start || orders.iter().any(|o| o.customer == *c && o.time >= start));
+        assert!(least.first.len() <= whole.first.len());
+        assert_eq!(kpis_of_activity(&least, &orders, &[], &query), kpis(&journeys, &orders, &[], &query), "round {round}");
     }
 }

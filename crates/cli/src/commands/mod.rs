@@ -9,6 +9,7 @@ pub mod clv;
 pub mod compact;
 pub mod migrate_store;
 pub mod customer;
+pub mod dashboard;
 pub mod digest;
 pub mod feedback;
 pub mod funnel;

@@ -26,6 +26,9 @@ const ANALYSES: &[&[&str]] = &[
     &["insights"],
     &["survey", "results"],
     &["personas", "suggest"],
+    &["dashboard", "--today", "2026-12-01"],
+    // A year by weeks, across both clock changes of the businesses' time zones.
+    &["dashboard", "--period", "2025-11..2026-10"],
 ];
 
 /// Runs one command (`args`) on two new stores in `dir`: `split.sqlite` with its events in
@@ -39,6 +42,18 @@ pub(super) fn written_both_ways(url: &str, dir: &Path, args: &[&str]) -> (PathBu
         assert!(out.status.success(), "{}", text(&out.stderr));
     });
     (split, embedded)
+}
+
+/// Takes out the one field where a command's answer over ClickHouse and over the store differ,
+/// the path it took, checking it: the dashboard is pushed down whenever the events are in
+/// ClickHouse; funnels, retention and paths stream them into the engine unless asked.
+fn assert_same_but_path(args: &[&str], from_clickhouse: &mut serde_json::Value, from_store: &mut serde_json::Value) {
+    let expected = match args[0] {
+        "dashboard" => "pushed_down",
+        "funnel" | "retention" | "paths" => "streamed",
+        _ => return,
+    };
+    assert_eq!((from_clickhouse["path"].take(), from_store["path"].take()), (expected.into(), "embedded".into()), "{args:?}");
 }
 
 #[test]
@@ -56,10 +71,8 @@ fn a_demo_with_its_events_in_clickhouse_answers_as_the_embedded_store_does() {
     for args in ANALYSES {
         let mut from_clickhouse = with_events(database.url(), || json(&split, args));
         let mut from_store = json(&embedded, args);
-        if matches!(args[0], "funnel" | "retention" | "paths") {
-            // The one difference: the answer says where the events were read from.
-            assert_eq!((from_clickhouse["path"].take(), from_store["path"].take()), ("streamed".into(), "embedded".into()));
-        }
+        // The one difference: the answer says where the events were read from.
+        assert_same_but_path(args, &mut from_clickhouse, &mut from_store);
         assert_eq!(from_clickhouse, from_store, "{args:?}");
     }
 
@@ -104,13 +117,10 @@ fn a_demo_with_its_events_in_clickhouse_answers_as_the_embedded_store_does() {
     assert_eq!(erased[0]["events"], 1, "{erased}");
     assert_eq!(json(&embedded, &erase)[0]["events"], 1);
     assert_eq!(with_events(database.url(), || stored_events(&split)), before);
-    for args in [&["summary", "--all"][..], &["funnel", "--steps", "page_view,purchase"]] {
+    for args in [&["summary", "--all"][..], &["funnel", "--steps", "page_view,purchase"], &["dashboard", "--period", "2026-10..2026-11"]] {
         let mut from_clickhouse = with_events(database.url(), || json(&split, args));
         let mut from_store = json(&embedded, args);
-        if args[0] == "funnel" {
-            from_clickhouse["path"].take();
-            from_store["path"].take();
-        }
+        assert_same_but_path(args, &mut from_clickhouse, &mut from_store);
         assert_eq!(from_clickhouse, from_store, "{args:?} after the erasure");
     }
 }
@@ -139,6 +149,8 @@ const GENERATED_ANALYSES: &[&[&str]] = &[
     &["attribution", "--model", "markov"],
     &["attribution", "--model", "shapley"],
     &["retention"],
+    &["dashboard", "--today", "2026-12-01"],
+    &["dashboard", "--period", "2025-01..2025-12"],
     // CLV and segments value orders, which the generated log has none of (its purchases are
     // events); they are compared on the demo above.
 ];
@@ -163,9 +175,7 @@ fn a_generated_log_in_clickhouse_answers_as_the_embedded_store_does() {
     for args in GENERATED_ANALYSES {
         let mut from_clickhouse = with_events(database.url(), || json(&split, args));
         let mut from_store = json(&embedded, args);
-        if matches!(args[0], "funnel" | "retention" | "paths") {
-            assert_eq!((from_clickhouse["path"].take(), from_store["path"].take()), ("streamed".into(), "embedded".into()));
-        }
+        assert_same_but_path(args, &mut from_clickhouse, &mut from_store);
         assert_eq!(from_clickhouse, from_store, "{args:?}");
         if matches!(args[0], "retention" | "paths") {
             // Pushed down: the same answer, assembled from what the shards computed per customer.

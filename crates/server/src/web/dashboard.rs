@@ -117,6 +117,7 @@ pub async fn show(State(state): State<ServerState>, signed: SignedIn, Path(id): 
         p class="muted" data-testid="period" {
             (period.from) " to " (period.to) " (" (period.days()) " days), against " (board.previous.from) " to " (board.previous.to) "."
             @if board.orders_other_currency > 0 { " " (board.orders_other_currency) " orders in other currencies are left out." }
+            @if board.path == trailmap_app::PathTaken::PushedDown { " Events counted in ClickHouse." }
             " " a href={ (base) "/dashboard.csv?" (q) } data-testid="dashboard-csv" { "Download as CSV" }
         }
         @if let Some(age) = age {

@@ -22,6 +22,7 @@
 //! key written twice, a retried batch) are removed at read with `FINAL`; merges of customers are
 //! rows in a small table applied at read time, never a rewrite of events.
 
+mod activity;
 mod events;
 mod funnel;
 mod http;
@@ -32,6 +33,7 @@ mod rowbinary;
 mod schema;
 mod upkeep;
 
+pub use activity::{CustomerActivityRow, EventTimes};
 pub use funnel::{FunnelPath, FunnelSpec, MAX_PUSHDOWN_WINDOW_MS, PushdownRefusal};
 pub use http::{MAX_EXECUTION_SECONDS, QueryLimits, quote};
 pub use location::ClickHouseLocation;

@@ -92,16 +92,30 @@ impl<R: BufRead> RowReader<R> {
         Ok(self.exact::<1>()?[0])
     }
 
-    /// A `String` value, borrowed until the next read; refuses one that is not UTF-8.
-    pub fn string(&mut self) -> Result<&str, ReadError> {
-        let mut length: u64 = 0;
+    /// A variable-length count (LEB128), as a string's length or an array's size is written.
+    pub fn count(&mut self) -> Result<u64, ReadError> {
+        let mut count: u64 = 0;
         for shift in (0..64).step_by(7) {
             let byte = self.u8()?;
-            length |= u64::from(byte & 0x7f) << shift;
+            count |= u64::from(byte & 0x7f) << shift;
             if byte & 0x80 == 0 {
                 break;
             }
         }
+        Ok(count)
+    }
+
+    /// An `Array(UInt32)` value.
+    pub fn u32_array(&mut self) -> Result<Vec<u32>, ReadError> {
+        let length = self.count()?;
+        // Arrays here are a customer's slots: a huge length is a misread answer, not data.
+        let length = usize::try_from(length).ok().filter(|&l| l <= 1 << 24).ok_or_else(|| format!("an array of {length} values: the answer is not RowBinary"))?;
+        (0..length).map(|_| self.u32()).collect()
+    }
+
+    /// A `String` value, borrowed until the next read; refuses one that is not UTF-8.
+    pub fn string(&mut self) -> Result<&str, ReadError> {
+        let length = self.count()?;
         // Values are at most what was inserted; a huge length is a misread answer, not data.
         let length = usize::try_from(length).ok().filter(|&l| l <= 1 << 30).ok_or_else(|| format!("a string of {length} bytes: the answer is not RowBinary"))?;
         self.scratch.resize(length, 0);
@@ -127,6 +141,9 @@ mod tests {
         writer.string("");
         writer.string(&"é".repeat(100));
         writer.u64(u64::MAX);
+        // An Array(UInt32) of 200 values: a two-byte count, then the values.
+        writer.bytes.extend_from_slice(&[200, 1]);
+        (0..200u32).for_each(|v| writer.u32(v));
         let mut reader = RowReader::new(&writer.bytes[..]);
         assert_eq!(reader.i64().unwrap(), -5);
         assert_eq!(reader.u32().unwrap(), 7);
@@ -134,6 +151,7 @@ mod tests {
         assert_eq!(reader.string().unwrap(), "");
         assert_eq!(reader.string().unwrap(), "é".repeat(100));
         assert_eq!(reader.i64().unwrap(), -1);
+        assert_eq!(reader.u32_array().unwrap(), (0..200).collect::<Vec<u32>>());
         assert!(reader.at_end().unwrap());
         // A cut answer is an error, not a panic.
         let mut cut = RowReader::new(&writer.bytes[..3]);

@@ -29,7 +29,7 @@ pub(super) fn cluster(test: &str) -> Option<(ClickHouseDatabase, ClickHouseEvent
 /// (ids `10c+1..10c+3`) the test later merges into the first, so merges and rows on several
 /// shards are exercised; times with ties at the same millisecond and late arrivals; every column
 /// filled now and then.
-fn seeded(seed: u64, customers: i64, events: i64) -> Vec<(CustomerId, Event)> {
+pub(super) fn seeded(seed: u64, customers: i64, events: i64) -> Vec<(CustomerId, Event)> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let names = ["page_view", "product_view", "add_to_cart", "checkout", "purchase", "Page_View"];
     (0..events)
@@ -80,11 +80,11 @@ fn expected_rows(events: &[(CustomerId, Event)], current: impl Fn(CustomerId) ->
 }
 
 /// Every identity customer of the seeded log is merged into its person's first one.
-fn person(c: CustomerId) -> CustomerId {
+pub(super) fn person(c: CustomerId) -> CustomerId {
     CustomerId((c.0 - 1) / 10 * 10 + 1)
 }
 
-fn merge_people(events: &ClickHouseEvents, customers: i64) {
+pub(super) fn merge_people(events: &ClickHouseEvents, customers: i64) {
     for c in 0..customers {
         // In two steps, so the second re-points the first: 10c+3 -> 10c+2, then 10c+2 -> 10c+1.
         events.merge_customers(B, &[CustomerId(10 * c + 3)], CustomerId(10 * c + 2)).unwrap();
