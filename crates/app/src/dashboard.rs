@@ -496,59 +496,6 @@ impl App {
     }
 }
 
-#[cfg(test)]
-mod zone_tests {
-    use super::*;
-
-    fn day(text: &str) -> NaiveDate {
-        text.parse().unwrap()
-    }
-
-    fn utc(text: &str) -> i64 {
-        chrono::DateTime::parse_from_rfc3339(text).unwrap().timestamp_millis()
-    }
-
-    #[test]
-    fn days_are_cut_at_the_businesss_midnight_across_dst_changes() {
-        let new_york: Tz = "America/New_York".parse().unwrap();
-        // Midnight in New York is 04:00 UTC in summer and 05:00 UTC in winter.
-        assert_eq!(start_of(day("2026-07-01"), new_york), utc("2026-07-01T04:00:00Z"));
-        assert_eq!(start_of(day("2026-01-15"), new_york), utc("2026-01-15T05:00:00Z"));
-        // The day the clocks go forward has 23 hours; the day they go back, 25.
-        let spring = DayRange::new(day("2026-03-08"), day("2026-03-08")).unwrap().window(new_york);
-        assert_eq!(spring.end - spring.start, 23 * 3_600_000);
-        let autumn = DayRange::new(day("2026-11-01"), day("2026-11-01")).unwrap().window(new_york);
-        assert_eq!(autumn.end - autumn.start, 25 * 3_600_000);
-        // An evening purchase in Los Angeles is on that local day, though UTC is already tomorrow.
-        let los_angeles: Tz = "America/Los_Angeles".parse().unwrap();
-        assert_eq!(local_day(utc("2026-10-02T03:00:00Z"), los_angeles), day("2026-10-01"));
-        assert_eq!(local_day(utc("2026-10-02T03:00:00Z"), Tz::UTC), day("2026-10-02"));
-        // Where midnight does not exist (Santiago's spring change at 00:00), the day starts at 01:00.
-        let santiago: Tz = "America/Santiago".parse().unwrap();
-        assert_eq!(start_of(day("2026-09-06"), santiago), utc("2026-09-06T04:00:00Z"));
-    }
-
-    #[test]
-    fn unknown_zones_are_refused_by_name_and_old_ones_fall_back_to_utc() {
-        assert!(check_timezone("Europe/Paris").is_ok());
-        let error = check_timezone("Mars/Olympus_Mons").unwrap_err().to_string();
-        assert!(error.contains("timezone") && error.contains("Mars/Olympus_Mons"), "{error}");
-        let business = Business { id: BusinessId(1), name: "Old".into(), currency: trailmap_model::Currency::USD, timezone: "Nowhere".into(), decimal_mark: None };
-        assert_eq!(zone_of(&business), Tz::UTC);
-    }
-
-    #[test]
-    fn properties_read_as_rows_with_dotted_keys_and_unquoted_text() {
-        let json: serde_json::Value = serde_json::json!({"via": "app", "order": {"channel": "in-store", "items": 2}, "tags": ["a", "b"], "gift": null, "empty": {}});
-        let rows = property_rows(json.as_object().expect("an object"));
-        let expected: Vec<(String, String)> = [("empty", "{}"), ("gift", ""), ("order.channel", "in-store"), ("order.items", "2"), ("tags", "[\"a\",\"b\"]"), ("via", "app")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        assert_eq!(rows, expected);
-    }
-}
-
 /// The times of a business's events and orders as choosing a period reads them (see
 /// [`App::default_period_explained`]): counts and last times over half-open ranges of instants.
 enum RecordTimes<'a> {
@@ -625,4 +572,57 @@ fn pushed_down_activity(events: &ClickHouseEvents, business: BusinessId, query: 
         }
     }
     Ok(activity)
+}
+
+#[cfg(test)]
+mod zone_tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn utc(text: &str) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(text).unwrap().timestamp_millis()
+    }
+
+    #[test]
+    fn days_are_cut_at_the_businesss_midnight_across_dst_changes() {
+        let new_york: Tz = "America/New_York".parse().unwrap();
+        // Midnight in New York is 04:00 UTC in summer and 05:00 UTC in winter.
+        assert_eq!(start_of(day("2026-07-01"), new_york), utc("2026-07-01T04:00:00Z"));
+        assert_eq!(start_of(day("2026-01-15"), new_york), utc("2026-01-15T05:00:00Z"));
+        // The day the clocks go forward has 23 hours; the day they go back, 25.
+        let spring = DayRange::new(day("2026-03-08"), day("2026-03-08")).unwrap().window(new_york);
+        assert_eq!(spring.end - spring.start, 23 * 3_600_000);
+        let autumn = DayRange::new(day("2026-11-01"), day("2026-11-01")).unwrap().window(new_york);
+        assert_eq!(autumn.end - autumn.start, 25 * 3_600_000);
+        // An evening purchase in Los Angeles is on that local day, though UTC is already tomorrow.
+        let los_angeles: Tz = "America/Los_Angeles".parse().unwrap();
+        assert_eq!(local_day(utc("2026-10-02T03:00:00Z"), los_angeles), day("2026-10-01"));
+        assert_eq!(local_day(utc("2026-10-02T03:00:00Z"), Tz::UTC), day("2026-10-02"));
+        // Where midnight does not exist (Santiago's spring change at 00:00), the day starts at 01:00.
+        let santiago: Tz = "America/Santiago".parse().unwrap();
+        assert_eq!(start_of(day("2026-09-06"), santiago), utc("2026-09-06T04:00:00Z"));
+    }
+
+    #[test]
+    fn unknown_zones_are_refused_by_name_and_old_ones_fall_back_to_utc() {
+        assert!(check_timezone("Europe/Paris").is_ok());
+        let error = check_timezone("Mars/Olympus_Mons").unwrap_err().to_string();
+        assert!(error.contains("timezone") && error.contains("Mars/Olympus_Mons"), "{error}");
+        let business = Business { id: BusinessId(1), name: "Old".into(), currency: trailmap_model::Currency::USD, timezone: "Nowhere".into(), decimal_mark: None };
+        assert_eq!(zone_of(&business), Tz::UTC);
+    }
+
+    #[test]
+    fn properties_read_as_rows_with_dotted_keys_and_unquoted_text() {
+        let json: serde_json::Value = serde_json::json!({"via": "app", "order": {"channel": "in-store", "items": 2}, "tags": ["a", "b"], "gift": null, "empty": {}});
+        let rows = property_rows(json.as_object().expect("an object"));
+        let expected: Vec<(String, String)> = [("empty", "{}"), ("gift", ""), ("order.channel", "in-store"), ("order.items", "2"), ("tags", "[\"a\",\"b\"]"), ("via", "app")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(rows, expected);
+    }
 }

@@ -20,12 +20,15 @@ use std::collections::HashMap;
 use std::io::BufReader;
 use trailmap_model::*;
 
+/// How the query id of a write's insert starts, the write's id after it (`trailmap-write-W-...`).
+pub(super) const WRITE_QUERY_ID: &str = "trailmap-write-";
+
 /// Rows per insert request: big enough that a request's cost is spread, small enough that a
 /// request body stays a few tens of megabytes.
 const INSERT_ROWS: usize = 100_000;
 
 /// The columns an insert writes, in the order the rows are encoded.
-const INSERT_COLUMNS: &str = "business, customer, time, ms, key, name, channel, source, medium, campaign, referrer, page, revenue_minor, currency, properties";
+const INSERT_COLUMNS: &str = "business, customer, time, ms, key, name, channel, source, medium, campaign, referrer, page, revenue_minor, currency, properties, write_id";
 
 impl ClickHouseEvents {
     /// Writes the business's events, each with the customer it was resolved to, in batches.
@@ -34,16 +37,27 @@ impl ClickHouseEvents {
     /// since they share their sorting key. An event ClickHouse's `DateTime` cannot hold (before
     /// 1970 or after 2106) is refused before anything is written.
     pub fn append(&self, business: BusinessId, events: &[(CustomerId, Event)]) -> Result<u64, ClickHouseError> {
+        self.append_written(business, events, 0)
+    }
+
+    /// [`Self::append`] with each row naming the write that sends it (`write`, see split.rs): the
+    /// rows of a write that never committed are deleted by that id ([`Self::delete_writes`]).
+    pub fn append_written(&self, business: BusinessId, events: &[(CustomerId, Event)], write: u64) -> Result<u64, ClickHouseError> {
         if let Some((_, event)) = events.iter().find(|(_, e)| seconds(e.time).is_none()) {
             return Err(ClickHouseError::Invalid(format!("event {:?} at {} ms: ClickHouse keeps times from 1970 to 2106 only", event.name, event.time.0)));
         }
         let sql = format!("INSERT INTO {} ({INSERT_COLUMNS}) FORMAT RowBinary", events_table(&self.location));
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         for batch in events.chunks(INSERT_ROWS) {
+            // Named after the write, so a recovery can wait for an insert of a killed write that
+            // is still running on a node (upkeep.rs); unique per request, as ClickHouse asks.
+            let query_id = format!("{}{write}-{}-{}", WRITE_QUERY_ID, std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
             let mut rows = RowWriter::default();
             for (customer, event) in batch {
                 encode(&mut rows, business, *customer, event)?;
+                rows.u64(write);
             }
-            self.http.insert(0, &sql, &rows.bytes, &[("insert_distributed_sync", "1")])?;
+            self.http.insert(0, &sql, &rows.bytes, &[("insert_distributed_sync", "1"), ("query_id", &query_id)])?;
         }
         Ok(events.len() as u64)
     }

@@ -17,11 +17,14 @@ use super::{ClickHouseError, ClickHouseLocation};
 
 /// A migration: the statements that bring one shard from the version before to this one. `{db}`
 /// is replaced by the database, `{cluster}` by the cluster; the Distributed statements are left
-/// out where there is no cluster.
+/// out where there is no cluster. Columns added are (table, column, type), added to the local
+/// table and to its Distributed one where there is a cluster, each only when missing (18.16 has
+/// no `ADD COLUMN IF NOT EXISTS`), so a migration cut off halfway is applied again as it is.
 struct Migration {
     version: u32,
     local: &'static [&'static str],
     distributed: &'static [&'static str],
+    added_columns: &'static [(&'static str, &'static str, &'static str)],
 }
 
 const MIGRATIONS: &[Migration] = &[Migration {
@@ -43,10 +46,18 @@ const MIGRATIONS: &[Migration] = &[Migration {
         "CREATE TABLE IF NOT EXISTS {db}.merges AS {db}.merges_local
             ENGINE = Distributed({cluster}, {db}, merges_local, cityHash64(customer))",
     ],
+    added_columns: &[],
+}, Migration {
+    // Each row names the write that sent it (a random id; 0 for rows from before), so the rows
+    // of a write that never committed (its process killed) can be found and deleted (split.rs).
+    version: 2,
+    local: &[],
+    distributed: &[],
+    added_columns: &[("events", "write_id", "UInt64")],
 }];
 
 /// The newest schema version this Trailmap knows.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The tables queries read: the Distributed ones on a cluster, the local ones on one server.
 pub(crate) fn events_table(location: &ClickHouseLocation) -> String {
@@ -95,8 +106,22 @@ pub(crate) fn migrate(http: &Http, location: &ClickHouseLocation) -> Result<(), 
                 let sql = statement.replace("{db}", db).replace("{cluster}", location.cluster.as_deref().unwrap_or(""));
                 http.text(shard, &sql, &[])?;
             }
-            // Every statement is idempotent (IF NOT EXISTS), so a migration cut off before this
-            // row is simply applied again.
+            for (table, column, kind) in migration.added_columns {
+                let local = format!("{table}_local");
+                let tables = if location.cluster.is_some() { vec![local, table.to_string()] } else { vec![local] };
+                for table in tables {
+                    let present = http.text(
+                        shard,
+                        &format!("SELECT count() FROM system.columns WHERE database = {} AND table = {} AND name = {}", quote(db), quote(&table), quote(column)),
+                        &[],
+                    )?;
+                    if present.trim() == "0" {
+                        http.text(shard, &format!("ALTER TABLE {db}.{table} ADD COLUMN {column} {kind}"), &[])?;
+                    }
+                }
+            }
+            // Every statement is idempotent (IF NOT EXISTS, a column added only when missing), so
+            // a migration cut off before this row is simply applied again.
             http.text(shard, &format!("INSERT INTO {db}.trailmap_migrations VALUES ({})", migration.version), &[])?;
         }
     }

@@ -16,14 +16,6 @@ use trailmap_model::*;
 /// erasure, the retention) must not report rows gone that a read still returns.
 const MUTATION_WAIT: Duration = Duration::from_secs(120);
 
-/// `max_query_size` for a deletion listing its keys: ClickHouse parses a whole ALTER statement in
-/// memory and stops at 256 KiB by default, and 50,000 keys take about 2.3 MB.
-const QUERY_BYTES_FOR_KEYS: &str = "8388608";
-
-/// `max_ast_elements` for the same: each key is a few nodes of the parsed statement, past the
-/// default 50,000 for a chunk of keys.
-const AST_ELEMENTS_FOR_KEYS: &str = "1000000";
-
 impl ClickHouseEvents {
     /// Makes ClickHouse's merges of the business those of `current` (each merged customer to the
     /// customer they are now, as the primary store has them): only the rows that differ are
@@ -119,46 +111,62 @@ impl ClickHouseEvents {
         self.delete_where(business, &format!("customer IN ({})", list(customers)), &[])
     }
 
-    /// Deletes the business's events of these keys on every shard (a write that sent them and then
-    /// rolled back), and waits until no read returns them.
-    pub fn delete_keys(&self, business: BusinessId, keys: &[EventKey]) -> Result<(), ClickHouseError> {
-        // Keys are 16 bytes, compared as ClickHouse's FixedString: unhex of their big-endian hex.
-        for chunk in keys.chunks(50_000) {
-            let list = chunk.iter().map(|k| format!("unhex('{:032x}')", k.0)).collect::<Vec<_>>().join(",");
-            self.delete_where(business, &format!("key IN ({list})"), &[("max_query_size", QUERY_BYTES_FOR_KEYS), ("max_ast_elements", AST_ELEMENTS_FOR_KEYS)])?;
-        }
-        Ok(())
-    }
-
     /// Deletes the business's events before `before` on every shard (its retention), and waits
     /// until no read returns them.
     pub fn delete_events_before(&self, business: BusinessId, before: Timestamp) -> Result<(), ClickHouseError> {
         self.delete_where(business, &before_filter(before), &[])
     }
 
+    /// Deletes the rows these writes sent, of any business, on every shard (writes that never
+    /// committed: rolled back, or their process killed), and waits until no read returns them.
+    /// An insert of a killed write may still be running on a node (the server goes on with a
+    /// request whose sender died), and a deletion does not reach rows inserted after it: so the
+    /// writes' inserts are waited for first, and the rows counted after.
+    pub fn delete_writes(&self, writes: &[u64]) -> Result<(), ClickHouseError> {
+        // 5,000 ids of at most 19 digits keep the statement within the default max_query_size.
+        for chunk in writes.chunks(5_000) {
+            let list = chunk.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+            let ids = chunk.iter().map(u64::to_string).collect::<Vec<_>>().join("|");
+            let running = format!("SELECT count() FROM system.processes WHERE match(initial_query_id, '^{}({ids})-')", super::events::WRITE_QUERY_ID);
+            self.wait_on_every_shard(&running, "the killed writes' inserts are still running")?;
+            self.delete_rows(&format!("write_id IN ({list})"), &[])?;
+            let left = self.http.text(0, &format!("SELECT count() FROM {} WHERE write_id IN ({list})", events_table(&self.location)), &[])?;
+            if left.trim() != "0" {
+                return Err(ClickHouseError::Server {
+                    url: self.http.shown(0),
+                    message: format!("{} rows of writes that never committed are still there after their deletion", left.trim()),
+                });
+            }
+        }
+        Ok(())
+    }
+
     fn delete_where(&self, business: BusinessId, filter: &str, settings: &[(&str, &str)]) -> Result<(), ClickHouseError> {
+        self.delete_rows(&format!("business = {} AND {filter}", business.0), settings)
+    }
+
+    fn delete_rows(&self, filter: &str, settings: &[(&str, &str)]) -> Result<(), ClickHouseError> {
         let db = &self.location.database;
         for shard in 0..self.http.shards() {
-            self.http.text(shard, &format!("ALTER TABLE {db}.events_local DELETE WHERE business = {} AND {filter}", business.0), settings)?;
+            self.http.text(shard, &format!("ALTER TABLE {db}.events_local DELETE WHERE {filter}"), settings)?;
         }
         // Mutations run in the background on each shard (18.16 has no setting to wait for
         // them): the deletion is done when none of them is pending anywhere.
+        let pending = format!("SELECT count() FROM system.mutations WHERE database = {} AND table = 'events_local' AND is_done = 0", quote(db));
+        self.wait_on_every_shard(&pending, "the deletion is still running")
+    }
+
+    /// Waits until the count `sql` asks for is 0 on every shard, at most [`MUTATION_WAIT`], then
+    /// says `what` with the time waited.
+    fn wait_on_every_shard(&self, sql: &str, what: &str) -> Result<(), ClickHouseError> {
         let started = Instant::now();
         let mut pause = Duration::from_millis(20);
         for shard in 0..self.http.shards() {
-            loop {
-                let pending = self.http.text(
-                    shard,
-                    &format!("SELECT count() FROM system.mutations WHERE database = {} AND table = 'events_local' AND is_done = 0", quote(db)),
-                    &[],
-                )?;
-                if pending.trim() == "0" {
-                    break;
-                }
+            while self.http.text(shard, sql, &[])?.trim() != "0" {
                 if started.elapsed() > MUTATION_WAIT {
                     return Err(ClickHouseError::Server {
                         url: self.http.shown(shard),
-                        message: format!("the deletion is still running after {} s; it goes on in the background", MUTATION_WAIT.as_secs()),
+                        message: format!("{what} after {} s; it goes on in the background", MUTATION_WAIT.as_secs()),
                     });
                 }
                 std::thread::sleep(pause);

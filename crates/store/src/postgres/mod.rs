@@ -132,11 +132,19 @@ impl PgStore {
         f: &mut WriteFn<'_, E>,
         sink: Option<Box<dyn crate::split::EventSink + '_>>,
     ) -> std::result::Result<WriteSummary, E> {
+        let write = sink.as_ref().map(|_| crate::split::new_write_id());
+        if let Some(write) = write {
+            crate::split::PendingWrites::list_pending_write(self, write)?;
+        }
         let mut conn = self.pool.get()?;
         let mut tx = conn.transaction().map_err(StoreError::from)?;
         // Writes of every process on this database, one after the other (see the module's comment).
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]).map_err(StoreError::from)?;
-        let mut outbox = sink.map(crate::split::EventOutbox::new);
+        if let Some(write) = write {
+            // Gone when this write commits, so a row that stays names a write that did not.
+            tx.execute("DELETE FROM clickhouse_pending_writes WHERE write_id = $1", &[&write]).map_err(StoreError::from)?;
+        }
+        let mut outbox = sink.zip(write).map(|(sink, write)| crate::split::EventOutbox::new(sink, write));
         let done = {
             let mut writer = PgWriter::new(&mut tx);
             writer.outbox = outbox.as_mut().map(|o| o as &mut dyn crate::split::HeldEvents);
@@ -145,11 +153,53 @@ impl PgStore {
                 Ok((writer.summary_now(), writer.take_small_segments()))
             })
         };
-        let (summary, small) = crate::split::finish_write(done, outbox, || Ok(tx.commit()?))?;
+        let (finished, settled) = crate::split::finish_write(done, outbox, || Ok(tx.commit()?));
+        drop(conn);
+        if let Some(write) = settled {
+            // Nothing of the rolled-back write stays in ClickHouse: it need not be recovered.
+            crate::split::PendingWrites::forget_pending_write(self, write)?;
+        }
+        let (summary, small) = finished?;
         for (business, n) in small {
             *self.unmerged.entry(business).or_default() += n;
         }
         Ok(summary)
+    }
+}
+
+impl crate::split::PendingWrites for PgStore {
+    fn list_pending_write(&mut self, write: i64) -> Result<()> {
+        let now = chrono::Utc::now().timestamp_millis();
+        self.pool.get()?.execute("INSERT INTO clickhouse_pending_writes (write_id, started_at) VALUES ($1, $2)", &[&write, &now])?;
+        Ok(())
+    }
+
+    fn forget_pending_write(&mut self, write: i64) -> Result<()> {
+        self.pool.get()?.execute("DELETE FROM clickhouse_pending_writes WHERE write_id = $1", &[&write])?;
+        Ok(())
+    }
+
+    fn recover_pending_writes(&mut self, delete: &mut dyn FnMut(&[i64]) -> Result<()>) -> Result<usize> {
+        let mut conn = self.pool.get()?;
+        let listed: i64 = conn.query_one("SELECT count(*) FROM clickhouse_pending_writes", &[])?.get(0);
+        if listed == 0 {
+            return Ok(0);
+        }
+        let mut tx = conn.transaction()?;
+        // The write lock: no other process's write is in flight while this runs, nor starts.
+        // Tried without waiting: a write in flight (an import) may hold it for minutes, and
+        // opening a store must not wait for it; the next opening recovers instead.
+        if !tx.query_one("SELECT pg_try_advisory_xact_lock($1)", &[&WRITE_LOCK])?.get::<_, bool>(0) {
+            return Ok(0);
+        }
+        let writes: Vec<i64> = tx.query("SELECT write_id FROM clickhouse_pending_writes ORDER BY write_id", &[])?.iter().map(|row| row.get(0)).collect();
+        if writes.is_empty() {
+            return Ok(0);
+        }
+        delete(&writes)?;
+        tx.execute("DELETE FROM clickhouse_pending_writes WHERE write_id = ANY($1)", &[&writes])?;
+        tx.commit()?;
+        Ok(writes.len())
     }
 }
 

@@ -427,4 +427,12 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
 CREATE INDEX deliveries_business ON deliveries (business, id);
+"#, r#"
+-- Writes whose events go to ClickHouse (split.rs): each is listed here in a commit of its own
+-- before its transaction starts, and that transaction deletes its row, so a row that stays names
+-- a write that never committed, whose rows in ClickHouse are deleted when the store is next opened.
+CREATE TABLE clickhouse_pending_writes (
+    write_id BIGINT PRIMARY KEY,
+    started_at BIGINT NOT NULL
+);
 "#];

@@ -188,9 +188,17 @@ impl SqliteStore {
         f: &mut WriteFn<'_, E>,
         sink: Option<Box<dyn crate::split::EventSink + '_>>,
     ) -> std::result::Result<WriteSummary, E> {
-        let SqliteStore { conn, indexed, unmerged, .. } = self;
+        let write = sink.as_ref().map(|_| crate::split::new_write_id());
+        if let Some(write) = write {
+            crate::split::PendingWrites::list_pending_write(self, write)?;
+        }
+        let SqliteStore { conn, indexed, .. } = self;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::from)?;
-        let mut outbox = sink.map(crate::split::EventOutbox::new);
+        if let Some(write) = write {
+            // Gone when this write commits, so a row that stays names a write that did not.
+            tx.execute("DELETE FROM clickhouse_pending_writes WHERE write_id = ?1", [write]).map_err(StoreError::from)?;
+        }
+        let mut outbox = sink.zip(write).map(|(sink, write)| crate::split::EventOutbox::new(sink, write));
         let done = {
             let mut writer = SqliteWriter::new(&tx, indexed);
             writer.outbox = outbox.as_mut().map(|o| o as &mut dyn crate::split::HeldEvents);
@@ -199,13 +207,67 @@ impl SqliteStore {
                 Ok((writer.summary_now(), writer.take_indexed_now(), writer.take_small_segments()))
             })
         };
-        let (summary, indexed_now, small) = crate::split::finish_write(done, outbox, || Ok(tx.commit()?))?;
+        let (finished, settled) = crate::split::finish_write(done, outbox, || Ok(tx.commit()?));
+        if let Some(write) = settled {
+            // Nothing of the rolled-back write stays in ClickHouse: it need not be recovered.
+            crate::split::PendingWrites::forget_pending_write(self, write)?;
+        }
+        let (summary, indexed_now, small) = finished?;
+        let SqliteStore { indexed, unmerged, .. } = self;
         // Only now are the indexes this write built known to be there (a rollback undoes them).
         indexed.extend(indexed_now);
         for (business, n) in small {
             *unmerged.entry(business).or_default() += n;
         }
         Ok(summary)
+    }
+}
+
+impl crate::split::PendingWrites for SqliteStore {
+    fn list_pending_write(&mut self, write: i64) -> Result<()> {
+        let now = chrono::Utc::now().timestamp_millis();
+        self.conn.execute("INSERT INTO clickhouse_pending_writes (write_id, started_at) VALUES (?1, ?2)", [write, now])?;
+        Ok(())
+    }
+
+    fn forget_pending_write(&mut self, write: i64) -> Result<()> {
+        self.conn.execute("DELETE FROM clickhouse_pending_writes WHERE write_id = ?1", [write])?;
+        Ok(())
+    }
+
+    fn recover_pending_writes(&mut self, delete: &mut dyn FnMut(&[i64]) -> Result<()>) -> Result<usize> {
+        let listed: i64 = self.conn.query_row("SELECT count(*) FROM clickhouse_pending_writes", [], |row| row.get(0))?;
+        if listed == 0 {
+            return Ok(0);
+        }
+        // Immediate: no other write is in flight while this one runs, nor starts before it ends.
+        // Tried without waiting: a write in flight (an import) may hold the lock for minutes,
+        // and opening a store must not wait for it; the next opening recovers instead.
+        self.conn.busy_timeout(std::time::Duration::ZERO)?;
+        let began = self.conn.execute_batch("BEGIN IMMEDIATE");
+        self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        match began {
+            Ok(()) => {}
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy => return Ok(0),
+            Err(e) => return Err(e.into()),
+        }
+        let recovered = (|| -> Result<usize> {
+            let writes: Vec<i64> = self.conn.prepare("SELECT write_id FROM clickhouse_pending_writes ORDER BY write_id")?.query_map([], |row| row.get(0))?.collect::<rusqlite::Result<_>>()?;
+            delete(&writes)?;
+            self.conn.execute("DELETE FROM clickhouse_pending_writes", [])?;
+            Ok(writes.len())
+        })();
+        match recovered {
+            Ok(n) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(n)
+            }
+            Err(error) => {
+                // The error is the caller's; a failed rollback leaves nothing the next BEGIN needs.
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(error)
+            }
+        }
     }
 }
 

@@ -534,4 +534,13 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_due ON deliveries(status, next_attempt_at);
 CREATE INDEX deliveries_business ON deliveries(business, id);
+"#, r#"
+-- v16: writes whose events go to ClickHouse (split.rs): each is listed here in a commit of its
+-- own before its transaction starts, and that transaction deletes its row, so a row that stays
+-- names a write that never committed (its process killed, or a rollback whose events could not be
+-- taken back), whose rows in ClickHouse are deleted when the store is next opened.
+CREATE TABLE clickhouse_pending_writes (
+    write_id INTEGER PRIMARY KEY,
+    started_at INTEGER NOT NULL
+);
 "#];

@@ -92,6 +92,39 @@ pub(super) fn merge_people(events: &ClickHouseEvents, customers: i64) {
     }
 }
 
+/// A cluster made by a Trailmap of schema version 1 (before rows named their write) is brought
+/// to version 2 on every shard when opened: the column is added to the local and the Distributed
+/// tables, the rows written before keep loading (their write is 0, never pending), and opening
+/// again changes nothing.
+#[test]
+fn a_version_1_schema_is_migrated_on_every_shard_and_its_rows_kept() {
+    let Some(db) = ClickHouseDatabase::fresh("clickhouse schema v1") else { return };
+    let name = db.name();
+    for shard in 0..2 {
+        for statement in [
+            format!("CREATE TABLE {name}.events_local (business Int64, customer Int64, time DateTime, ms UInt16, key FixedString(16), name String, channel String, source String, medium String, campaign String, referrer String, page String, revenue_minor Int64, currency String, properties String) ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMM(time) ORDER BY (business, customer, time, ms, key)"),
+            format!("CREATE TABLE {name}.merges_local (business Int64, customer Int64, merged_into Int64, version UInt64) ENGINE = ReplacingMergeTree(version) ORDER BY (business, customer)"),
+            format!("CREATE TABLE {name}.events AS {name}.events_local ENGINE = Distributed(trailmap, {name}, events_local, cityHash64(customer))"),
+            format!("CREATE TABLE {name}.merges AS {name}.merges_local ENGINE = Distributed(trailmap, {name}, merges_local, cityHash64(customer))"),
+            format!("CREATE TABLE {name}.trailmap_migrations (version UInt32) ENGINE = TinyLog"),
+            format!("INSERT INTO {name}.trailmap_migrations VALUES (1)"),
+        ] {
+            db.run_on(shard, &statement);
+        }
+    }
+    db.run_on(0, &format!("INSERT INTO {name}.events_local (business, customer, time, ms, key, name) VALUES (7, 1, 1700000000, 5, unhex('0000000000000000000000000000002a'), 'page_view')"));
+    for _ in 0..2 {
+        let events = ClickHouseEvents::open(&ClickHouseLocation::parse(db.url()).unwrap()).unwrap();
+        for shard in 0..2 {
+            assert_eq!(db.run_on(shard, &format!("SELECT groupArray(version) FROM {name}.trailmap_migrations")).trim(), "[1,2]");
+            let columns = db.run_on(shard, &format!("SELECT table FROM system.columns WHERE database = '{name}' AND name = 'write_id' ORDER BY table"));
+            assert_eq!(columns.lines().collect::<Vec<_>>(), ["events", "events_local"], "shard {shard}");
+        }
+        let table = events.load_selected_events(B, EventSelection::ALL_BUT_PROPERTIES).unwrap();
+        assert_eq!((table.customer.iter().copied().collect::<Vec<_>>(), table.time), (vec![CustomerId(1)], vec![1_700_000_000_005]));
+    }
+}
+
 #[test]
 fn the_schema_is_on_every_shard_and_rows_spread_over_them() {
     let Some((db, events)) = cluster("clickhouse schema") else { return };
@@ -102,7 +135,7 @@ fn the_schema_is_on_every_shard_and_rows_spread_over_them() {
     for shard in 0..2 {
         let tables = db.run_on(shard, &format!("SELECT name FROM system.tables WHERE database = '{}' ORDER BY name", db.name()));
         assert_eq!(tables.lines().collect::<Vec<_>>(), ["events", "events_local", "merges", "merges_local", "trailmap_migrations"], "shard {shard}");
-        assert_eq!(db.run_on(shard, &format!("SELECT groupArray(version) FROM {}.trailmap_migrations", db.name())).trim(), "[1]");
+        assert_eq!(db.run_on(shard, &format!("SELECT groupArray(version) FROM {}.trailmap_migrations", db.name())).trim(), "[1,2]");
     }
     let log = seeded(3, 200, 2_000);
     assert_eq!(events.append(B, &log).unwrap(), 2_000);
