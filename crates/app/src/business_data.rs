@@ -108,6 +108,12 @@ impl BusinessData {
         })?)
     }
 
+    /// The business's orders on the customers they belong to now, read in one snapshot without
+    /// anything else: what choosing a period beside events counted in ClickHouse needs.
+    pub fn read_orders(store: &AnyStore, business: BusinessId) -> Result<OrderTable> {
+        Ok(store.snapshot(|store| store.order_table(business, 0, &store.merges(business)?))?)
+    }
+
     /// This copy brought up to date with what was written since its mark (see the module).
     pub fn refreshed(self, store: &AnyStore) -> Result<(BusinessData, Refresh)> {
         let business = self.business;

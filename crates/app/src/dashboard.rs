@@ -279,8 +279,7 @@ impl App {
     fn record_times(&self, business: &Business) -> Result<RecordTimes<'_>> {
         Ok(match self.store().clickhouse_synced(business.id)? {
             Some(events) => {
-                let (orders, _) = BusinessData::orders_and_answers(self.store(), business.id)?;
-                let mut order_times = orders.time.clone();
+                let mut order_times = BusinessData::read_orders(self.store(), business.id)?.time;
                 order_times.sort_unstable();
                 RecordTimes::ClickHouse { events, business: business.id, orders: order_times }
             }

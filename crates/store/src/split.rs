@@ -351,6 +351,20 @@ mod tests {
         IncomingEvent { event, also_known_as: Vec::new() }
     }
 
+    /// A split store in `dir` with its events in `database`, one business made in it, and where
+    /// it is.
+    fn split_store(database: &ClickHouseDatabase, dir: &std::path::Path) -> (AnyStore, BusinessId, StoreLocation) {
+        let location = StoreLocation::Sqlite(dir.join("split.sqlite")).with_events(Some(database.url())).unwrap();
+        let mut store = AnyStore::open(&location).unwrap();
+        let mut business = None;
+        store.write::<StoreError>(&mut |w| {
+            business = Some(w.create_business("Split", Currency::EUR, "UTC")?.0.id);
+            Ok(())
+        })
+        .unwrap();
+        (store, business.unwrap(), location)
+    }
+
     /// A big write sends its events in chunks as it goes (here of 1,000, 100,000 outside tests),
     /// so it never holds them all; when it rolls back after chunks were sent, they are deleted
     /// again: the write lands whole or not at all, in ClickHouse as in the store.
@@ -358,15 +372,7 @@ mod tests {
     fn a_big_write_sends_its_events_in_chunks_and_a_rollback_takes_them_back() {
         let Some(database) = ClickHouseDatabase::fresh("a_big_write_sends_its_events_in_chunks_and_a_rollback_takes_them_back") else { return };
         let dir = tempfile::tempdir().unwrap();
-        let location = StoreLocation::Sqlite(dir.path().join("split.sqlite")).with_events(Some(database.url())).unwrap();
-        let mut store = AnyStore::open(&location).unwrap();
-        let mut business = None;
-        store.write::<StoreError>(&mut |w| {
-            business = Some(w.create_business("Big", Currency::EUR, "UTC")?.0.id);
-            Ok(())
-        })
-        .unwrap();
-        let b = business.unwrap();
+        let (mut store, b, _) = split_store(&database, dir.path());
         let n = 2_500;
         let rows_on_shards = || -> u64 {
             (0..2).map(|shard| database.run_on(shard, &format!("SELECT count() FROM {}.events_local", database.name())).trim().parse::<u64>().unwrap()).sum()
@@ -403,15 +409,7 @@ mod tests {
     fn a_write_that_never_committed_is_deleted_when_the_store_is_next_opened() {
         let Some(database) = ClickHouseDatabase::fresh("a_write_that_never_committed_is_deleted_when_the_store_is_next_opened") else { return };
         let dir = tempfile::tempdir().unwrap();
-        let location = StoreLocation::Sqlite(dir.path().join("split.sqlite")).with_events(Some(database.url())).unwrap();
-        let mut store = AnyStore::open(&location).unwrap();
-        let mut business = None;
-        store.write::<StoreError>(&mut |w| {
-            business = Some(w.create_business("Killed", Currency::EUR, "UTC")?.0.id);
-            Ok(())
-        })
-        .unwrap();
-        let b = business.unwrap();
+        let (mut store, b, location) = split_store(&database, dir.path());
         store.write::<StoreError>(&mut |w| w.add_event(b, &event(1, "kept")).map(|_| ())).unwrap();
         let refused = store.write::<StoreError>(&mut |w| {
             w.add_event(b, &event(2, "refused"))?;

@@ -62,21 +62,8 @@ impl ClickHouseEvents {
             return Err(ClickHouseError::Invalid("customer activity: no bounds".into()));
         };
         let unit = bounds.iter().fold(0, |g, b| gcd(g, b - start)).max(1);
-        let sql = format!(
-            "SELECT current, first_ms, first_channel, units FROM (
-               SELECT toInt64(if(merged_into = 0, customer, merged_into)) AS current,
-                      min({MS}) AS first_ms,
-                      argMin(channel, ({MS}, key)) AS first_channel,
-                      groupUniqArrayIf(toUInt32(intDiv({MS} - {start}, {unit})), {MS} >= {start} AND {MS} < {end}) AS units
-               FROM {events} {join}
-               WHERE business = {business}
-               GROUP BY current
-               HAVING first_ms >= {start} OR notEmpty(units)
-             ) ORDER BY current FORMAT RowBinary",
-            events = events_table(&self.location),
-            join = merge_join(&self.location, business),
-            business = business.0,
-        );
+        let units = format!("groupUniqArrayIf(toUInt32(intDiv({MS} - {start}, {unit})), {MS} >= {start} AND {MS} < {end})");
+        let sql = self.first_events_sql(business, &units, &format!("first_ms >= {start} OR notEmpty(units)"));
         let slot_of = |unit_index: u32| (bounds.partition_point(|b| *b <= start + i64::from(unit_index) * unit) - 1) as u32;
         self.activity_rows(&sql, |units| {
             let mut slots: Vec<u32> = units.into_iter().map(slot_of).collect();
@@ -92,25 +79,32 @@ impl ClickHouseEvents {
         let mut rows = Vec::new();
         for chunk in customers.chunks(CUSTOMERS_PER_QUERY) {
             let list = chunk.iter().map(|c| c.0.to_string()).collect::<Vec<_>>().join(",");
-            let sql = format!(
-                "SELECT current, first_ms, first_channel, units FROM (
-                   SELECT toInt64(if(merged_into = 0, customer, merged_into)) AS current,
-                          min({MS}) AS first_ms,
-                          argMin(channel, ({MS}, key)) AS first_channel,
-                          emptyArrayUInt32() AS units
-                   FROM {events} {join}
-                   WHERE business = {business}
-                   GROUP BY current
-                   HAVING current IN ({list})
-                 ) ORDER BY current FORMAT RowBinary",
-                events = events_table(&self.location),
-                join = merge_join(&self.location, business),
-                business = business.0,
-            );
+            let sql = self.first_events_sql(business, "emptyArrayUInt32()", &format!("current IN ({list})"));
             rows.extend(self.activity_rows(&sql, |units| units)?);
         }
         rows.sort_by_key(|r| r.customer);
         Ok(rows)
+    }
+
+    /// The query both readings share: per current customer (grouped in the query that reads the
+    /// Distributed table, see the module), the first event's time and channel and the `units`
+    /// column given, for the customers `having` keeps, in customer order.
+    fn first_events_sql(&self, business: BusinessId, units: &str, having: &str) -> String {
+        format!(
+            "SELECT current, first_ms, first_channel, units FROM (
+               SELECT toInt64(if(merged_into = 0, customer, merged_into)) AS current,
+                      min({MS}) AS first_ms,
+                      argMin(channel, ({MS}, key)) AS first_channel,
+                      {units} AS units
+               FROM {events} {join}
+               WHERE business = {business}
+               GROUP BY current
+               HAVING {having}
+             ) ORDER BY current FORMAT RowBinary",
+            events = events_table(&self.location),
+            join = merge_join(&self.location, business),
+            business = business.0,
+        )
     }
 
     fn activity_rows(&self, sql: &str, slots: impl Fn(Vec<u32>) -> Vec<u32>) -> Result<Vec<CustomerActivityRow>, ClickHouseError> {
