@@ -322,10 +322,12 @@ impl App {
             }
             channel_share.insert(journey.customer, shares);
         }
-        let transactions = (0..orders.len())
-            .filter(|&row| orders.time[row] < now.0)
-            .map(|row| Transaction { customer: orders.customer[row], time_ms: orders.time[row], value: orders.total(row).major() })
-            .collect();
+        let mut transactions = Vec::with_capacity(orders.len());
+        transactions.extend(
+            (0..orders.len())
+                .filter(|&row| orders.time[row] < now.0)
+                .map(|row| Transaction { customer: orders.customer[row], time_ms: orders.time[row], value: orders.total(row).major() }),
+        );
         let (mut first_channel, mut first_touchpoint) = (CustomerLabels(first_channel), CustomerLabels(first_touchpoint));
         for labels in [&mut first_channel, &mut first_touchpoint] {
             if !labels.0.is_sorted_by_key(|(c, _)| *c) {
@@ -338,7 +340,7 @@ impl App {
     /// Historical and predicted lifetime value per customer and per group.
     pub fn clv(&self, business: &Business, request: &ClvRequest) -> Result<ClvReport> {
         check_horizon(request.horizon, request.discount).map_err(invalid)?;
-        let data = self.value_data(business, request.now, false)?;
+        let mut data = self.value_data(business, request.now, false)?;
         let unit = request.unit;
         let last_day = day_of(data.now.0) - 1;
         let calibration_last_day = match request.until {
@@ -361,7 +363,8 @@ impl App {
             None => data.now_rule.clone(),
         };
         // The model part, kept when its inputs (the transactions first) are those of a kept one.
-        let inputs = ModelInputs::of(business.id, &data.transactions, calibration_last_day, last_day, request);
+        // The transactions move into the inputs: nothing below reads them from `data`.
+        let inputs = ModelInputs::of(business.id, std::mem::take(&mut data.transactions), calibration_last_day, last_day, request);
         let model = ClvModel::get(self.journeys.as_deref().unwrap_or(&self.own), inputs)?;
         let purchase_model = model.purchase_model.clone();
         let parameters = purchase_model.parameters.clone();

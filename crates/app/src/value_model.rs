@@ -308,10 +308,10 @@ impl PredictionContext<'_> {
 
 impl ModelInputs {
     /// The inputs of `request`'s model over `transactions`.
-    pub(crate) fn of(business: BusinessId, transactions: &[Transaction], calibration_last_day: i64, last_day: i64, request: &ClvRequest) -> ModelInputs {
+    pub(crate) fn of(business: BusinessId, transactions: Vec<Transaction>, calibration_last_day: i64, last_day: i64, request: &ClvRequest) -> ModelInputs {
         ModelInputs {
             business,
-            transactions: transactions.to_vec(),
+            transactions,
             calibration_last_day,
             last_day,
             unit: request.unit,

@@ -29,8 +29,9 @@ pub fn customer_values(transactions: &[Transaction], now_ms: i64) -> Vec<Custome
     // By customer and time, ties in the order given (revenue is added in that order): the place
     // in the list is the last key, so an unstable sort of the keys alone, quicker than a stable
     // sort of the rows over millions of them, gives the stable order.
-    let mut keyed: Vec<(CustomerId, i64, usize)> =
-        transactions.iter().enumerate().filter(|(_, t)| t.time_ms < now_ms).map(|(i, t)| (t.customer, t.time_ms, i)).collect();
+    // Sized for every transaction up front: millions of rows are not copied as the list grows.
+    let mut keyed: Vec<(CustomerId, i64, usize)> = Vec::with_capacity(transactions.len());
+    keyed.extend(transactions.iter().enumerate().filter(|(_, t)| t.time_ms < now_ms).map(|(i, t)| (t.customer, t.time_ms, i)));
     keyed.sort_unstable();
     let now_day = day_of(now_ms);
     let mut out: Vec<CustomerValue> = Vec::new();
@@ -81,17 +82,24 @@ pub struct GroupValue {
 /// Groups `(group, customer, value)` rows; groups come out by mean, highest first (ties by name).
 /// A group is any text (a `String`, or a label many rows share, such as an `Arc<str>`).
 pub fn group_values<S: AsRef<str>>(rows: &[(S, CustomerId, f64)]) -> Vec<GroupValue> {
-    let mut sorted: Vec<&(S, CustomerId, f64)> = rows.iter().collect();
-    sorted.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()).then(a.1.cmp(&b.1)));
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < sorted.len() {
-        let group = sorted[i].0.as_ref();
-        let start = i;
-        while i < sorted.len() && sorted[i].0.as_ref() == group {
-            i += 1;
+    // Each group's rows by customer, ties in the order given (a stable sort's order, as sorting
+    // every row by group and customer would give): put in their groups in one pass, a handful of
+    // groups among many rows, and sorted only where they are not in customer order already (rows
+    // usually come in customer order).
+    let mut places: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut groups: Vec<(&str, Vec<&(S, CustomerId, f64)>)> = Vec::new();
+    for row in rows {
+        let at = *places.entry(row.0.as_ref()).or_insert_with(|| {
+            groups.push((row.0.as_ref(), Vec::new()));
+            groups.len() - 1
+        });
+        groups[at].1.push(row);
+    }
+    let mut out = Vec::with_capacity(groups.len());
+    for (group, mut members) in groups {
+        if !members.is_sorted_by_key(|r| r.1) {
+            members.sort_by_key(|r| r.1);
         }
-        let members = &sorted[start..i];
         let n = members.len();
         let total: f64 = members.iter().map(|r| r.2).sum();
         let mean = total / n as f64;

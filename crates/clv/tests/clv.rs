@@ -312,6 +312,39 @@ fn group_values_have_normal_intervals_and_their_customers() {
 }
 
 #[test]
+fn group_values_agree_with_brute_force_on_seeded_random_rows() {
+    // Rows in any order, customers repeated within a group (their values summed in the order
+    // given, as a stable sort of every row by group and customer orders them).
+    let mut rng = Rng(0x6a0e);
+    let names = ["Direct", "Referral", "Paid Search", "(none)", "Email"];
+    for round in 0..30 {
+        let mut rows: Vec<(String, CustomerId, f64)> = (0..200)
+            .map(|_| (names[rng.below(5) as usize].to_string(), CustomerId(rng.below(60) as i64), rng.below(10_000) as f64 / 7.0))
+            .collect();
+        if round % 2 == 0 {
+            rows.sort_by_key(|r| r.1);
+        }
+        let got = group_values(&rows);
+        let mut by_group: std::collections::BTreeMap<&str, Vec<&(String, CustomerId, f64)>> = Default::default();
+        for row in &rows {
+            by_group.entry(row.0.as_str()).or_default().push(row);
+        }
+        let mut want: Vec<(String, usize, f64, Vec<CustomerId>)> = by_group
+            .into_iter()
+            .map(|(group, mut members)| {
+                members.sort_by_key(|r| r.1);
+                let total = members.iter().fold(0.0, |sum, r| sum + r.2);
+                (group.to_string(), members.len(), total, members.iter().map(|r| r.1).collect())
+            })
+            .collect();
+        want.sort_by(|a, b| (b.2 / b.1 as f64).total_cmp(&(a.2 / a.1 as f64)).then(a.0.cmp(&b.0)));
+        let got: Vec<(String, usize, f64, Vec<CustomerId>)> =
+            got.into_iter().map(|g| (g.group, g.customers, g.total, g.customer_ids)).collect();
+        assert_eq!(got, want, "round {round}");
+    }
+}
+
+#[test]
 fn rfm_scores_quintiles_with_ties_and_segments() {
     // Ten customers: recency 0..9 days, orders 1 for the first five, then 2..6, revenue 10..100.
     let input: Vec<RfmInput> = (0..10)

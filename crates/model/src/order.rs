@@ -62,6 +62,18 @@ impl OrderTable {
         self.id.is_empty()
     }
 
+    /// An empty table with room for `orders` orders, so a read of known size fills it without
+    /// growing (and copying) its vectors.
+    pub fn with_capacity(orders: usize) -> OrderTable {
+        OrderTable {
+            id: Vec::with_capacity(orders),
+            customer: Vec::with_capacity(orders),
+            time: Vec::with_capacity(orders),
+            currency: Vec::with_capacity(orders),
+            total_minor: Vec::with_capacity(orders),
+        }
+    }
+
     /// Appends one order (the caller keeps the (time, id) order).
     pub fn push(&mut self, id: OrderId, customer: CustomerId, time: i64, total: Money) {
         self.id.push(id);

@@ -146,7 +146,7 @@ impl IncrementalReads for PgStore {
             "SELECT id, customer, time, currency, total FROM orders WHERE business = $1 AND id > $2 ORDER BY time, id",
             &[&business.0, &after],
         )?;
-        let mut table = OrderTable::default();
+        let mut table = OrderTable::with_capacity(rows.len());
         let mut currencies: HashMap<String, Currency> = HashMap::new();
         for row in rows {
             let code: &str = row.get(3);

@@ -225,7 +225,7 @@ impl IncrementalReads for SqliteStore {
         if !read.is_sorted_by_key(|r| (r.0, r.1)) {
             read.sort_unstable_by_key(|r| (r.0, r.1));
         }
-        let mut table = OrderTable::default();
+        let mut table = OrderTable::with_capacity(read.len());
         for (time, id, customer, total, cur) in read {
             table.push(OrderId(id), merges.current(CustomerId(customer)), time, Money::new(total, cur));
         }
