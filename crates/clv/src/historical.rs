@@ -82,24 +82,17 @@ pub struct GroupValue {
 /// Groups `(group, customer, value)` rows; groups come out by mean, highest first (ties by name).
 /// A group is any text (a `String`, or a label many rows share, such as an `Arc<str>`).
 pub fn group_values<S: AsRef<str>>(rows: &[(S, CustomerId, f64)]) -> Vec<GroupValue> {
-    // Each group's rows by customer, ties in the order given (a stable sort's order, as sorting
-    // every row by group and customer would give): put in their groups in one pass, a handful of
-    // groups among many rows, and sorted only where they are not in customer order already (rows
-    // usually come in customer order).
-    let mut places: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    let mut groups: Vec<(&str, Vec<&(S, CustomerId, f64)>)> = Vec::new();
+    // Each group's rows by customer, ties in the order given (the order a stable sort of every
+    // row by group and customer gives): put in their groups in one pass, a handful of groups among
+    // many rows, then each sorted stably (a pass when, as usual, they come in customer order).
+    // The groups' own order is the final sort's below (names are unique), not the map's.
+    let mut groups: std::collections::HashMap<&str, Vec<&(S, CustomerId, f64)>> = std::collections::HashMap::new();
     for row in rows {
-        let at = *places.entry(row.0.as_ref()).or_insert_with(|| {
-            groups.push((row.0.as_ref(), Vec::new()));
-            groups.len() - 1
-        });
-        groups[at].1.push(row);
+        groups.entry(row.0.as_ref()).or_default().push(row);
     }
     let mut out = Vec::with_capacity(groups.len());
     for (group, mut members) in groups {
-        if !members.is_sorted_by_key(|r| r.1) {
-            members.sort_by_key(|r| r.1);
-        }
+        members.sort_by_key(|r| r.1);
         let n = members.len();
         let total: f64 = members.iter().map(|r| r.2).sum();
         let mean = total / n as f64;
